@@ -1,0 +1,288 @@
+// N-API surface of nbox: spawn a container init, wait for it, signal it, and
+// the few system calls Node's fs lacks. Plain values in and out; TypeScript
+// validates every argument first, so this file assumes well-formed input.
+#include <napi.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "child.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace {
+
+Napi::FunctionReference sys_error_class;
+
+const char *ErrnoName(int err) {
+  const char *name = strerrorname_np(err);
+  return name ? name : "EUNKNOWN";
+}
+
+// Throws SysError{step, syscall, errno, errnoName, path, message}.
+void ThrowSysError(Napi::Env env, const std::string &step, const std::string &syscall_name, int err,
+                   const std::string &path) {
+  std::string message = step + ": " + syscall_name;
+  if (!path.empty()) message += " " + path;
+  message += ": " + std::string(strerror(err));
+  Napi::Object fields = Napi::Object::New(env);
+  fields.Set("step", step);
+  fields.Set("syscall", syscall_name);
+  fields.Set("errno", err);
+  fields.Set("errnoName", ErrnoName(err));
+  if (!path.empty()) fields.Set("path", path);
+  fields.Set("message", message);
+  if (sys_error_class.IsEmpty()) {
+    Napi::Error::New(env, message).ThrowAsJavaScriptException();
+    return;
+  }
+  Napi::Error(env, sys_error_class.New({fields})).ThrowAsJavaScriptException();
+}
+
+std::vector<std::string> StringArray(Napi::Object obj, const char *key) {
+  Napi::Array arr = obj.Get(key).As<Napi::Array>();
+  std::vector<std::string> out;
+  out.reserve(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); i++) out.push_back(arr.Get(i).As<Napi::String>().Utf8Value());
+  return out;
+}
+
+std::vector<char *> CStringVector(std::vector<std::string> &strings) {
+  std::vector<char *> out;
+  out.reserve(strings.size() + 1);
+  for (auto &s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+Napi::Value Init(const Napi::CallbackInfo &info) {
+  sys_error_class = Napi::Persistent(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+// The path a failed step was working on, for the error message.
+std::string StepPath(const child_error &err, const child_spec &spec, const std::vector<std::string> &lowers,
+                     const std::vector<std::string> &bind_sources, const std::vector<std::string> &bind_targets) {
+  switch (err.step) {
+    case STEP_MOUNT_OVERLAY:
+      if (err.index >= 0 && (size_t)err.index < lowers.size()) return lowers[err.index];
+      return spec.rootfs;
+    case STEP_PIVOT_ROOT:
+      return spec.rootfs;
+    case STEP_BIND_PREPARE:
+      if (err.index >= 0 && (size_t)err.index < bind_sources.size()) return bind_sources[err.index];
+      return "";
+    case STEP_BIND_MOUNT:
+      if (err.index >= 0 && (size_t)err.index < bind_targets.size()) return bind_targets[err.index];
+      return "";
+    case STEP_MOUNT_PROC:
+      return "/proc";
+    case STEP_MOUNT_DEV:
+    case STEP_DEVICE_NODES:
+      return "/dev";
+    case STEP_MOUNT_DEVPTS:
+      return "/dev/pts";
+    case STEP_MOUNT_SHM:
+      return "/dev/shm";
+    case STEP_MOUNT_MQUEUE:
+      return "/dev/mqueue";
+    case STEP_MOUNT_SYS:
+      return "/sys";
+    case STEP_WORKDIR:
+    case STEP_CHDIR:
+      return spec.cwd;
+    case STEP_EXEC:
+      return spec.argv[0];
+    default:
+      return "";
+  }
+}
+
+Napi::Value Spawn(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+
+  // Every buffer the child reads is built here, before the clone.
+  std::vector<std::string> argv = StringArray(o, "argv");
+  std::vector<std::string> envs = StringArray(o, "env");
+  std::vector<std::string> lowers = StringArray(o, "lowerDirs");
+  std::vector<char *> argv_c = CStringVector(argv);
+  std::vector<char *> env_c = CStringVector(envs);
+  std::vector<const char *> lower_c;
+  for (auto &l : lowers) lower_c.push_back(l.c_str());
+  std::string cwd = o.Get("cwd").As<Napi::String>().Utf8Value();
+  std::string hostname = o.Get("hostname").As<Napi::String>().Utf8Value();
+  std::string rootfs = o.Get("rootfs").As<Napi::String>().Utf8Value();
+  std::string upper = o.Get("upperDir").As<Napi::String>().Utf8Value();
+  std::string work = o.Get("workDir").As<Napi::String>().Utf8Value();
+
+  Napi::Array groups_js = o.Get("groups").As<Napi::Array>();
+  std::vector<gid_t> groups;
+  for (uint32_t i = 0; i < groups_js.Length(); i++) groups.push_back(groups_js.Get(i).As<Napi::Number>().Uint32Value());
+
+  Napi::Array mounts_js = o.Get("mounts").As<Napi::Array>();
+  std::vector<std::string> bind_sources, bind_targets;
+  std::vector<child_bind> binds(mounts_js.Length());
+  for (uint32_t i = 0; i < mounts_js.Length(); i++) {
+    Napi::Object m = mounts_js.Get(i).As<Napi::Object>();
+    bind_sources.push_back(m.Get("source").As<Napi::String>().Utf8Value());
+    bind_targets.push_back(m.Get("target").As<Napi::String>().Utf8Value());
+    binds[i].readonly = m.Get("readonly").ToBoolean().Value();
+    binds[i].is_file = m.Get("isFile").ToBoolean().Value();
+  }
+  for (size_t i = 0; i < binds.size(); i++) {
+    binds[i].source = bind_sources[i].c_str();
+    binds[i].target = bind_targets[i].c_str();
+  }
+
+  Napi::Array stdio = o.Get("stdio").As<Napi::Array>();
+  child_spec spec;
+  memset(&spec, 0, sizeof spec);
+  spec.argv = argv_c.data();
+  spec.envp = env_c.data();
+  spec.cwd = cwd.c_str();
+  spec.uid = o.Get("uid").As<Napi::Number>().Uint32Value();
+  spec.gid = o.Get("gid").As<Napi::Number>().Uint32Value();
+  spec.groups = groups.data();
+  spec.ngroups = groups.size();
+  spec.hostname = hostname.c_str();
+  spec.rootfs = rootfs.c_str();
+  spec.lower_dirs = lower_c.data();
+  spec.nlower = lower_c.size();
+  spec.upper_dir = upper.c_str();
+  spec.work_dir = work.c_str();
+  spec.new_network = o.Get("newNetwork").ToBoolean().Value();
+  spec.binds = binds.data();
+  spec.nbinds = binds.size();
+  for (uint32_t i = 0; i < 3; i++) spec.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
+
+  spawn_result res;
+  child_error err;
+  if (child_spawn(&spec, &res, &err) < 0) {
+    ThrowSysError(env, child_step_name(err.step), err.syscall, err.err,
+                  StepPath(err, spec, lowers, bind_sources, bind_targets));
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", res.pid);
+  out.Set("pidfd", res.pidfd);
+  return out;
+}
+
+// One pending wait: a uv_poll on the pidfd, resolved from the loop thread.
+struct Waiter {
+  uv_poll_t poll;
+  int pidfd;
+  napi_env env;
+  Napi::Promise::Deferred deferred;
+  Waiter(napi_env e, int fd) : pidfd(fd), env(e), deferred(Napi::Promise::Deferred::New(e)) {}
+};
+
+void OnWaiterClosed(uv_handle_t *handle) {
+  Waiter *w = static_cast<Waiter *>(handle->data);
+  close(w->pidfd);
+  delete w;
+}
+
+void OnPidfdReadable(uv_poll_t *handle, int status, int /*events*/) {
+  Waiter *w = static_cast<Waiter *>(handle->data);
+  Napi::Env env(w->env);
+  Napi::HandleScope scope(env);
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int rc = status < 0 ? -1 : waitid((idtype_t)P_PIDFD, (id_t)w->pidfd, &si, WEXITED | WNOHANG);
+  if (rc == 0 && si.si_pid == 0) return;  // readable but not yet reapable: keep polling
+  if (rc < 0) {
+    int err = status < 0 ? -status : errno;
+    w->deferred.Reject(Napi::Error::New(env, std::string("waitid: ") + strerror(err)).Value());
+  } else {
+    Napi::Object out = Napi::Object::New(env);
+    bool signaled = si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED;
+    out.Set("exitCode", signaled ? env.Null() : Napi::Number::New(env, si.si_status));
+    out.Set("signal", signaled ? Napi::Number::New(env, si.si_status) : env.Null());
+    w->deferred.Resolve(out);
+  }
+  uv_poll_stop(&w->poll);
+  uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), OnWaiterClosed);
+}
+
+Napi::Value Wait(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int pidfd = info[0].As<Napi::Number>().Int32Value();
+  uv_loop_t *loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  Waiter *w = new Waiter(env, pidfd);
+  w->poll.data = w;
+  int rc = uv_poll_init(loop, &w->poll, pidfd);
+  if (rc == 0) rc = uv_poll_start(&w->poll, UV_READABLE, OnPidfdReadable);
+  if (rc != 0) {
+    Napi::Promise promise = w->deferred.Promise();
+    w->deferred.Reject(Napi::Error::New(env, std::string("uv_poll: ") + uv_strerror(rc)).Value());
+    delete w;
+    return promise;
+  }
+  return w->deferred.Promise();
+}
+
+Napi::Value Kill(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int pidfd = info[0].As<Napi::Number>().Int32Value();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  if (syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0) return Napi::Boolean::New(env, true);
+  if (errno == ESRCH) return Napi::Boolean::New(env, false);
+  ThrowSysError(env, "kill", "pidfd_send_signal", errno, "");
+  return env.Undefined();
+}
+
+Napi::Value TryLock(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  bool exclusive = info[1].ToBoolean().Value();
+  int rc;
+  do rc = flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB);
+  while (rc < 0 && errno == EINTR);
+  if (rc == 0) return Napi::Boolean::New(env, true);
+  if (errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+  ThrowSysError(env, "lock", "flock", errno, "");
+  return env.Undefined();
+}
+
+// pipe2(O_CLOEXEC): [readFd, writeFd], for container stdio the caller reads.
+Napi::Value Pipe(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) {
+    ThrowSysError(env, "pipe", "pipe2", errno, "");
+    return env.Undefined();
+  }
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, fds[0]);
+  out.Set(1u, fds[1]);
+  return out;
+}
+
+Napi::Object Register(Napi::Env env, Napi::Object exports) {
+  exports.Set("init", Napi::Function::New(env, Init));
+  exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("wait", Napi::Function::New(env, Wait));
+  exports.Set("kill", Napi::Function::New(env, Kill));
+  exports.Set("tryLock", Napi::Function::New(env, TryLock));
+  exports.Set("pipe", Napi::Function::New(env, Pipe));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(nbox, Register)

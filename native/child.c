@@ -1,0 +1,500 @@
+/* The container child, in runc's order: private mounts, overlay root,
+ * pivot_root, kernel filesystems, binds, masks, hostname, credentials,
+ * signals, fds, exec. Between clone3 and execve only system calls and
+ * async-signal-safe functions run: the parent is a threaded Node process
+ * whose locks may be held by threads that do not exist in the child. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/mount.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+#define MAX_BINDS 64
+#define PATH_BUF 4096
+
+static const char *const step_names[STEP_COUNT] = {
+    "clone",        "parent-gone",  "mount-private", "bind-prepare", "mount-overlay",
+    "pivot-root",   "mount-proc",   "mount-dev",     "device-nodes", "mount-devpts",
+    "mount-shm",    "mount-mqueue", "mount-sys",     "bind-mount",   "mask-paths",
+    "readonly-paths", "hostname",   "loopback",      "workdir",      "capabilities",
+    "setgroups",    "setgid",       "setuid",        "signals",      "stdio",
+    "chdir",        "exec",
+};
+
+const char *child_step_name(int step) {
+  return step >= 0 && step < STEP_COUNT ? step_names[step] : "unknown";
+}
+
+/* Docker's default masked and read-only paths (moby oci/defaults.go). */
+static const char *const masked_paths[] = {
+    "/proc/acpi",        "/proc/asound",        "/proc/interrupts", "/proc/kcore",
+    "/proc/keys",        "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",
+    "/proc/timer_list",  "/proc/timer_stats",   "/sys/firmware",    "/sys/devices/virtual/powercap",
+};
+static const char *const readonly_paths[] = {
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+/* Docker's 14 default capabilities for a root process. */
+static const int default_caps[] = {
+    CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FSETID,     CAP_FOWNER,           CAP_MKNOD,
+    CAP_NET_RAW, CAP_SETGID,      CAP_SETUID,     CAP_SETFCAP,          CAP_SETPCAP,
+    CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
+};
+
+struct device_node {
+  const char *name;
+  unsigned major, minor;
+};
+static const struct device_node devices[] = {
+    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+static const char *const dev_links[][2] = {
+    {"fd", "/proc/self/fd"},          {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"},    {"ptmx", "pts/ptmx"},         {"core", "/proc/kcore"},
+};
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+struct child_ctx {
+  const struct child_spec *spec;
+  int error_fd;
+  int sync_fd; /* read end; POLLHUP once the parent is gone */
+  int bind_fds[MAX_BINDS];
+};
+
+static void copy_name(char *dst, size_t size, const char *src) {
+  size_t n = strlen(src);
+  if (n >= size) n = size - 1;
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+/* Reports a failed step to the parent and exits; never returns. */
+static void __attribute__((noreturn))
+fail(struct child_ctx *ctx, int step, const char *syscall_name, int err, int index) {
+  struct child_error msg;
+  memset(&msg, 0, sizeof msg);
+  msg.step = step;
+  msg.err = err;
+  msg.index = index;
+  copy_name(msg.syscall, sizeof msg.syscall, syscall_name);
+  ssize_t ignored = write(ctx->error_fd, &msg, sizeof msg);
+  (void)ignored;
+  _exit(127);
+}
+
+#define CHECK(ctx, expr, step, name, index)                                     \
+  do {                                                                          \
+    if ((expr) < 0) fail((ctx), (step), (name), errno, (index));                \
+  } while (0)
+
+static void check_parent_alive(struct child_ctx *ctx) {
+  struct pollfd pfd = {.fd = ctx->sync_fd, .events = POLLIN};
+  if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR))) fail(ctx, STEP_PARENT_GONE, "poll", ESRCH, -1);
+}
+
+/* mkdir -p of an absolute path, resolved against the current root. */
+static int mkdir_all(const char *path, mode_t mode) {
+  char buf[PATH_BUF];
+  size_t len = strlen(path);
+  if (len == 0 || len >= sizeof buf) return errno = ENAMETOOLONG, -1;
+  memcpy(buf, path, len + 1);
+  for (size_t i = 1; i <= len; i++) {
+    if (buf[i] != '/' && buf[i] != '\0') continue;
+    char saved = buf[i];
+    buf[i] = '\0';
+    if (mkdir(buf, mode) < 0 && errno != EEXIST) return -1;
+    buf[i] = saved;
+  }
+  return 0;
+}
+
+/* Makes a mount target: a directory, or an empty file under created parents. */
+static int make_target(const char *path, int is_file) {
+  if (!is_file) return mkdir_all(path, 0755);
+  char parent[PATH_BUF];
+  size_t len = strlen(path);
+  if (len >= sizeof parent) return errno = ENAMETOOLONG, -1;
+  memcpy(parent, path, len + 1);
+  char *slash = strrchr(parent, '/');
+  if (slash && slash != parent) {
+    *slash = '\0';
+    if (mkdir_all(parent, 0755) < 0) return -1;
+  }
+  int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0 && errno != EEXIST && errno != EISDIR) return -1;
+  if (fd >= 0) close(fd);
+  return 0;
+}
+
+/* A kernel filesystem must land on a real directory, never through a
+ * symlink the image planted (the CVE-2019-19921 class). */
+static int make_mountpoint_dir(const char *path) {
+  if (mkdir_all(path, 0755) < 0) return -1;
+  int fd = open(path, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  close(fd);
+  return 0;
+}
+
+static void mount_overlay(struct child_ctx *ctx) {
+  const struct child_spec *s = ctx->spec;
+  /* The new mount API takes lower dirs one at a time ("lowerdir+", kernel
+   * 6.8), so no 4 KiB option string limits the number of layers. */
+  int fsfd = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+  CHECK(ctx, fsfd, STEP_MOUNT_OVERLAY, "fsopen", -1);
+  for (size_t i = 0; i < s->nlower; i++)
+    CHECK(ctx, syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "lowerdir+", s->lower_dirs[i], 0),
+          STEP_MOUNT_OVERLAY, "fsconfig", (int)i);
+  CHECK(ctx, syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "upperdir", s->upper_dir, 0), STEP_MOUNT_OVERLAY,
+        "fsconfig", -1);
+  CHECK(ctx, syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "workdir", s->work_dir, 0), STEP_MOUNT_OVERLAY,
+        "fsconfig", -1);
+  /* Keep the upper dir a self-contained layer: no redirects, metacopy or index. */
+  static const char *const off[] = {"redirect_dir", "metacopy", "index"};
+  for (size_t i = 0; i < sizeof off / sizeof off[0]; i++)
+    CHECK(ctx, syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, off[i], "off", 0), STEP_MOUNT_OVERLAY, "fsconfig",
+          -1);
+  CHECK(ctx, syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0), STEP_MOUNT_OVERLAY, "fsconfig", -1);
+  int mfd = (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, 0);
+  CHECK(ctx, mfd, STEP_MOUNT_OVERLAY, "fsmount", -1);
+  CHECK(ctx, syscall(SYS_move_mount, mfd, "", AT_FDCWD, s->rootfs, MOVE_MOUNT_F_EMPTY_PATH), STEP_MOUNT_OVERLAY,
+        "move_mount", -1);
+  close(mfd);
+  close(fsfd);
+}
+
+/* Detaches a copy of each bind source while the host root is still visible;
+ * it is attached inside the container after pivot_root. */
+static void prepare_binds(struct child_ctx *ctx) {
+  const struct child_spec *s = ctx->spec;
+  for (size_t i = 0; i < s->nbinds; i++) {
+    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, s->binds[i].source,
+                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    CHECK(ctx, fd, STEP_BIND_PREPARE, "open_tree", (int)i);
+    if (s->binds[i].readonly) {
+      struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+      CHECK(ctx, syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr),
+            STEP_BIND_PREPARE, "mount_setattr", (int)i);
+    }
+    ctx->bind_fds[i] = fd;
+  }
+}
+
+static void pivot_into_rootfs(struct child_ctx *ctx) {
+  int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  CHECK(ctx, oldroot, STEP_PIVOT_ROOT, "open", -1);
+  int newroot = open(ctx->spec->rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  CHECK(ctx, newroot, STEP_PIVOT_ROOT, "open", -1);
+  CHECK(ctx, fchdir(newroot), STEP_PIVOT_ROOT, "fchdir", -1);
+  CHECK(ctx, syscall(SYS_pivot_root, ".", "."), STEP_PIVOT_ROOT, "pivot_root", -1);
+  /* The old root now sits on top of the new one: detach it. */
+  CHECK(ctx, fchdir(oldroot), STEP_PIVOT_ROOT, "fchdir", -1);
+  CHECK(ctx, mount("", ".", NULL, MS_SLAVE | MS_REC, NULL), STEP_PIVOT_ROOT, "mount", -1);
+  CHECK(ctx, umount2(".", MNT_DETACH), STEP_PIVOT_ROOT, "umount2", -1);
+  CHECK(ctx, chdir("/"), STEP_PIVOT_ROOT, "chdir", -1);
+  close(oldroot);
+  close(newroot);
+}
+
+static void mount_at(struct child_ctx *ctx, int step, const char *source, const char *target, const char *fstype,
+                     unsigned long flags, const char *data) {
+  CHECK(ctx, make_mountpoint_dir(target), step, "mkdir", -1);
+  CHECK(ctx, mount(source, target, fstype, flags, data), step, "mount", -1);
+}
+
+static void mount_dev(struct child_ctx *ctx) {
+  mount_at(ctx, STEP_MOUNT_DEV, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+  for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++) {
+    char path[32] = "/dev/";
+    memcpy(path + 5, devices[i].name, strlen(devices[i].name) + 1);
+    CHECK(ctx, mknod(path, S_IFCHR | 0666, makedev(devices[i].major, devices[i].minor)), STEP_DEVICE_NODES, "mknod",
+          (int)i);
+  }
+  for (size_t i = 0; i < sizeof dev_links / sizeof dev_links[0]; i++) {
+    char path[32] = "/dev/";
+    memcpy(path + 5, dev_links[i][0], strlen(dev_links[i][0]) + 1);
+    CHECK(ctx, symlink(dev_links[i][1], path), STEP_DEVICE_NODES, "symlink", (int)i);
+  }
+  mount_at(ctx, STEP_MOUNT_DEVPTS, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+           "newinstance,ptmxmode=0666,mode=0620,gid=5");
+  mount_at(ctx, STEP_MOUNT_SHM, "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV,
+           "mode=1777,size=65536k");
+  mount_at(ctx, STEP_MOUNT_MQUEUE, "mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL);
+}
+
+static void attach_binds(struct child_ctx *ctx) {
+  const struct child_spec *s = ctx->spec;
+  for (size_t i = 0; i < s->nbinds; i++) {
+    CHECK(ctx, make_target(s->binds[i].target, s->binds[i].is_file), STEP_BIND_MOUNT, "mkdir", (int)i);
+    CHECK(ctx, syscall(SYS_move_mount, ctx->bind_fds[i], "", AT_FDCWD, s->binds[i].target, MOVE_MOUNT_F_EMPTY_PATH),
+          STEP_BIND_MOUNT, "move_mount", (int)i);
+    close(ctx->bind_fds[i]);
+  }
+}
+
+static void mask_paths(struct child_ctx *ctx) {
+  for (size_t i = 0; i < sizeof masked_paths / sizeof masked_paths[0]; i++) {
+    int fd = open(masked_paths[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      fail(ctx, STEP_MASK_PATHS, "open", errno, (int)i);
+    }
+    struct stat st;
+    int is_dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+    close(fd);
+    if (is_dir)
+      CHECK(ctx, mount("tmpfs", masked_paths[i], "tmpfs", MS_RDONLY, "nr_blocks=1,nr_inodes=1"), STEP_MASK_PATHS,
+            "mount", (int)i);
+    else
+      CHECK(ctx, mount("/dev/null", masked_paths[i], NULL, MS_BIND, NULL), STEP_MASK_PATHS, "mount", (int)i);
+  }
+  for (size_t i = 0; i < sizeof readonly_paths / sizeof readonly_paths[0]; i++) {
+    if (mount(readonly_paths[i], readonly_paths[i], NULL, MS_BIND | MS_REC, NULL) < 0) {
+      if (errno == ENOENT) continue;
+      fail(ctx, STEP_READONLY_PATHS, "mount", errno, (int)i);
+    }
+    CHECK(ctx,
+          mount(NULL, readonly_paths[i], NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                NULL),
+          STEP_READONLY_PATHS, "mount", (int)i);
+  }
+}
+
+static void loopback_up(struct child_ctx *ctx) {
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  CHECK(ctx, sock, STEP_LOOPBACK, "socket", -1);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, "lo", 3);
+  CHECK(ctx, ioctl(sock, SIOCGIFFLAGS, &ifr), STEP_LOOPBACK, "ioctl", -1);
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  CHECK(ctx, ioctl(sock, SIOCSIFFLAGS, &ifr), STEP_LOOPBACK, "ioctl", -1);
+  close(sock);
+}
+
+static void set_credentials(struct child_ctx *ctx) {
+  const struct child_spec *s = ctx->spec;
+  uint64_t keep = 0;
+  for (size_t i = 0; i < sizeof default_caps / sizeof default_caps[0]; i++) keep |= 1ULL << default_caps[i];
+  /* Bounding set first: dropping needs CAP_SETPCAP, which setuid may take away. */
+  for (int cap = 0; cap <= 63; cap++) {
+    if (keep & (1ULL << cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+      fail(ctx, STEP_CAPABILITIES, "prctl", errno, cap);
+  }
+  /* Raw calls: glibc's wrappers would try to signal threads that only exist in the parent. */
+  CHECK(ctx, syscall(SYS_setgroups, s->ngroups, s->groups), STEP_SETGROUPS, "setgroups", -1);
+  CHECK(ctx, syscall(SYS_setresgid, s->gid, s->gid, s->gid), STEP_SETGID, "setresgid", -1);
+  CHECK(ctx, syscall(SYS_setresuid, s->uid, s->uid, s->uid), STEP_SETUID, "setresuid", -1);
+  if (s->uid == 0) {
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    data[0].effective = data[0].permitted = data[0].inheritable = (uint32_t)keep;
+    data[1].effective = data[1].permitted = data[1].inheritable = (uint32_t)(keep >> 32);
+    CHECK(ctx, syscall(SYS_capset, &hdr, data), STEP_CAPABILITIES, "capset", -1);
+  }
+  /* A credential change clears the parent-death signal: set it again, then
+   * make sure the parent did not die in between. */
+  CHECK(ctx, prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), STEP_PARENT_GONE, "prctl", -1);
+  check_parent_alive(ctx);
+}
+
+static void reset_signals(struct child_ctx *ctx) {
+  /* Node ignores SIGPIPE and SIGXFSZ and blocks signals around the clone. */
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    sigaction(sig, &dfl, NULL); /* glibc-reserved signals fail with EINVAL: harmless */
+  }
+  uint64_t empty = 0;
+  CHECK(ctx, syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, sizeof empty), STEP_SIGNALS, "rt_sigprocmask",
+        -1);
+}
+
+static void setup_stdio(struct child_ctx *ctx) {
+  int fds[3];
+  /* A source below 3 could be overwritten by an earlier dup2: move it up first. */
+  for (int i = 0; i < 3; i++) {
+    fds[i] = ctx->spec->stdio[i];
+    if (fds[i] < 3 && fds[i] != i) {
+      fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+      CHECK(ctx, fds[i], STEP_STDIO, "fcntl", i);
+    }
+  }
+  for (int i = 0; i < 3; i++) {
+    if (fds[i] != i) CHECK(ctx, dup2(fds[i], i), STEP_STDIO, "dup2", i);
+    /* Node marks 0-2 close-on-exec; dup2 onto itself would not clear it. */
+    CHECK(ctx, fcntl(i, F_SETFD, 0), STEP_STDIO, "fcntl", i);
+  }
+  /* Every other fd closes at exec (the error pipe must live until then). */
+  CHECK(ctx, syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC), STEP_STDIO, "close_range", -1);
+}
+
+static const char *env_path(char *const *envp) {
+  for (size_t i = 0; envp[i]; i++)
+    if (strncmp(envp[i], "PATH=", 5) == 0) return envp[i] + 5;
+  return DEFAULT_PATH;
+}
+
+/* execvpe without allocation: EACCES wins over ENOENT, as in execvp. */
+static void exec_command(struct child_ctx *ctx) {
+  const struct child_spec *s = ctx->spec;
+  const char *file = s->argv[0];
+  if (strchr(file, '/')) {
+    execve(file, s->argv, s->envp);
+    fail(ctx, STEP_EXEC, "execve", errno, -1);
+  }
+  const char *p = env_path(s->envp);
+  size_t flen = strlen(file);
+  int seen_eacces = 0;
+  for (;;) {
+    const char *end = strchrnul(p, ':');
+    size_t dlen = (size_t)(end - p);
+    char candidate[PATH_BUF];
+    if (dlen + 1 + flen < sizeof candidate) {
+      memcpy(candidate, p, dlen);
+      size_t at = dlen;
+      if (at == 0) candidate[at++] = '.';
+      candidate[at++] = '/';
+      memcpy(candidate + at, file, flen + 1);
+      execve(candidate, s->argv, s->envp);
+      if (errno == EACCES) seen_eacces = 1;
+      else if (errno != ENOENT && errno != ENOTDIR) fail(ctx, STEP_EXEC, "execve", errno, -1);
+    }
+    if (*end == '\0') break;
+    p = end + 1;
+  }
+  fail(ctx, STEP_EXEC, "execve", seen_eacces ? EACCES : ENOENT, -1);
+}
+
+static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
+  const struct child_spec *s = ctx->spec;
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(ctx, STEP_PARENT_GONE, "prctl", errno, -1);
+  check_parent_alive(ctx);
+  umask(0);
+  /* Nothing mounted from here on may propagate back to the host. */
+  CHECK(ctx, mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL), STEP_MOUNT_PRIVATE, "mount", -1);
+  prepare_binds(ctx);
+  mount_overlay(ctx);
+  pivot_into_rootfs(ctx);
+  mount_at(ctx, STEP_MOUNT_PROC, "proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL);
+  mount_dev(ctx);
+  mount_at(ctx, STEP_MOUNT_SYS, "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL);
+  attach_binds(ctx);
+  mask_paths(ctx);
+  CHECK(ctx, sethostname(s->hostname, strlen(s->hostname)), STEP_HOSTNAME, "sethostname", -1);
+  if (s->new_network) loopback_up(ctx);
+  CHECK(ctx, mkdir_all(s->cwd, 0755), STEP_WORKDIR, "mkdir", -1);
+  set_credentials(ctx);
+  reset_signals(ctx);
+  setup_stdio(ctx);
+  CHECK(ctx, chdir(s->cwd), STEP_CHDIR, "chdir", -1);
+  umask(022);
+  exec_command(ctx);
+  _exit(127);
+}
+
+int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct child_error *err) {
+  memset(err, 0, sizeof *err);
+  err->index = -1;
+  if (spec->nbinds > MAX_BINDS) {
+    err->step = STEP_BIND_PREPARE;
+    err->err = E2BIG;
+    copy_name(err->syscall, sizeof err->syscall, "open_tree");
+    return -1;
+  }
+  int error_pipe[2], sync_pipe[2];
+  if (pipe2(error_pipe, O_CLOEXEC) < 0) goto clone_failed;
+  if (pipe2(sync_pipe, O_CLOEXEC) < 0) {
+    close(error_pipe[0]);
+    close(error_pipe[1]);
+    goto clone_failed;
+  }
+
+  uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+  if (spec->new_network) flags |= CLONE_NEWNET;
+  int pidfd = -1;
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = flags;
+  args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+  args.exit_signal = SIGCHLD;
+
+  /* Block every signal so no Node handler runs in the child before it resets them. */
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0) {
+    struct child_ctx ctx = {.spec = spec, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0]};
+    close(error_pipe[0]);
+    close(sync_pipe[1]);
+    child_main(&ctx);
+  }
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, NULL);
+  close(error_pipe[1]);
+  close(sync_pipe[0]);
+  if (pid < 0) {
+    close(error_pipe[0]);
+    close(sync_pipe[1]);
+    errno = clone_errno;
+    goto clone_failed;
+  }
+
+  /* EOF on the error pipe means execve succeeded (the pipe is O_CLOEXEC). */
+  struct child_error msg;
+  ssize_t got;
+  do got = read(error_pipe[0], &msg, sizeof msg);
+  while (got < 0 && errno == EINTR);
+  close(error_pipe[0]);
+  close(sync_pipe[1]);
+  if (got == (ssize_t)sizeof msg) {
+    siginfo_t info;
+    while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED) < 0 && errno == EINTR) {
+    }
+    close(pidfd);
+    *err = msg;
+    return -1;
+  }
+  res->pid = (pid_t)pid;
+  res->pidfd = pidfd;
+  return 0;
+
+clone_failed:
+  err->step = STEP_CLONE;
+  err->err = errno;
+  copy_name(err->syscall, sizeof err->syscall, "clone3");
+  return -1;
+}

@@ -1,0 +1,99 @@
+/* The container child: everything between clone3 and execve.
+ *
+ * The parent (a threaded Node process) fills a child_spec with pointers to
+ * buffers it built beforehand; the child only reads them and makes system
+ * calls, so nothing in it allocates, locks or touches V8. */
+#ifndef NBOX_CHILD_H
+#define NBOX_CHILD_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Steps of the child's setup, reported with errno when one fails. Keep in
+ * sync with step_names in child.c. */
+enum child_step {
+  STEP_CLONE = 0,
+  STEP_PARENT_GONE,
+  STEP_MOUNT_PRIVATE,
+  STEP_BIND_PREPARE,
+  STEP_MOUNT_OVERLAY,
+  STEP_PIVOT_ROOT,
+  STEP_MOUNT_PROC,
+  STEP_MOUNT_DEV,
+  STEP_DEVICE_NODES,
+  STEP_MOUNT_DEVPTS,
+  STEP_MOUNT_SHM,
+  STEP_MOUNT_MQUEUE,
+  STEP_MOUNT_SYS,
+  STEP_BIND_MOUNT,
+  STEP_MASK_PATHS,
+  STEP_READONLY_PATHS,
+  STEP_HOSTNAME,
+  STEP_LOOPBACK,
+  STEP_WORKDIR,
+  STEP_CAPABILITIES,
+  STEP_SETGROUPS,
+  STEP_SETGID,
+  STEP_SETUID,
+  STEP_SIGNALS,
+  STEP_STDIO,
+  STEP_CHDIR,
+  STEP_EXEC,
+  STEP_COUNT
+};
+
+struct child_bind {
+  const char *source; /* host path, opened before pivot_root */
+  const char *target; /* absolute path inside the container */
+  int readonly;
+  int is_file;
+};
+
+struct child_spec {
+  char *const *argv; /* NULL-terminated */
+  char *const *envp; /* NULL-terminated */
+  const char *cwd;
+  uid_t uid;
+  gid_t gid;
+  const gid_t *groups;
+  size_t ngroups;
+  const char *hostname;
+  const char *rootfs;
+  const char *const *lower_dirs; /* topmost first */
+  size_t nlower;
+  const char *upper_dir;
+  const char *work_dir;
+  int new_network;
+  const struct child_bind *binds;
+  size_t nbinds;
+  int stdio[3];
+};
+
+/* What the child sends on the error pipe when a step fails. */
+struct child_error {
+  int step;
+  int err;
+  int index; /* which bind mount or lower dir, else -1 */
+  char syscall[20];
+};
+
+struct spawn_result {
+  pid_t pid;
+  int pidfd;
+};
+
+/* Clones the container init and waits until it has exec'd. Returns 0 and
+ * fills *res, or -1 and fills *err (the child, if any, is reaped). */
+int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct child_error *err);
+
+const char *child_step_name(int step);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

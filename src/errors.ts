@@ -1,0 +1,46 @@
+// Error classes shared by every layer. Each carries a stable `code` so the CLI
+// and library callers can tell failures apart without parsing messages.
+
+export type NboxErrorCode =
+  | 'ERR_NBOX_USAGE'
+  | 'ERR_NBOX_NOT_ROOT'
+  | 'ERR_NBOX_NO_SUCH_IMAGE'
+  | 'ERR_NBOX_NO_SUCH_CONTAINER'
+  | 'ERR_NBOX_CONFLICT'
+  | 'ERR_NBOX_USER'
+  | 'ERR_NBOX_STORE'
+  | 'ERR_NBOX_IMPORT'
+  | 'ERR_NBOX_SYS';
+
+/** NboxError is the base of every error nbox reports on purpose. */
+export class NboxError extends Error {
+  readonly code: NboxErrorCode;
+  constructor(code: NboxErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NboxError';
+    this.code = code;
+  }
+}
+
+/** SysError is a failed system call, in the addon or in a container's setup before exec. */
+export class SysError extends NboxError {
+  readonly syscall: string;
+  readonly errno: number;
+  readonly errnoName: string;
+  readonly step: string;
+  readonly path: string | undefined;
+  constructor(fields: { step: string; syscall: string; errno: number; errnoName: string; path?: string; message: string }) {
+    super('ERR_NBOX_SYS', fields.message);
+    this.name = 'SysError';
+    this.syscall = fields.syscall;
+    this.errno = fields.errno;
+    this.errnoName = fields.errnoName;
+    this.step = fields.step;
+    this.path = fields.path;
+  }
+}
+
+/** isErrno tells whether a Node fs error carries the given errno code. */
+export function isErrno(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
+}

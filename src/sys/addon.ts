@@ -1,0 +1,75 @@
+// Typed loader of the native addon (build/Release/nbox.node). Only plain values
+// cross the boundary; TypeScript validates before calling, C++ assumes valid input.
+import { SysError } from '../errors';
+
+/** BindMount is a host path bind-mounted into the container before pivot_root. */
+export interface BindMount {
+  source: string;
+  /** Absolute path inside the container. */
+  target: string;
+  readonly: boolean;
+  /** Create the target as a file (true) or directory (false) when missing. */
+  isFile: boolean;
+}
+
+/** SpawnSpec is everything the container child needs, resolved in TypeScript. */
+export interface SpawnSpec {
+  argv: string[];
+  /** KEY=value strings; PATH in here is used to find argv[0]. */
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+  hostname: string;
+  /** Host directory the overlay is mounted on (inside the child's mount namespace only). */
+  rootfs: string;
+  /** Image layer directories, topmost first. */
+  lowerDirs: string[];
+  upperDir: string;
+  workDir: string;
+  /** Give the container a network namespace of its own (lo only), else share the host's. */
+  newNetwork: boolean;
+  mounts: BindMount[];
+  /** Host fds that become the container's 0, 1 and 2. */
+  stdio: [number, number, number];
+}
+
+/** Spawned is a started container init: its host pid and a pidfd owned by the caller. */
+export interface Spawned {
+  pid: number;
+  pidfd: number;
+}
+
+/** ExitStatus is how a process ended: an exit code, or the signal that killed it. */
+export interface ExitStatus {
+  exitCode: number | null;
+  signal: number | null;
+}
+
+/** Addon is the native surface. */
+export interface Addon {
+  init(errorClass: typeof SysError): void;
+  spawn(spec: SpawnSpec): Spawned;
+  /** Resolves when the process behind the pidfd exits; closes the pidfd. */
+  wait(pidfd: number): Promise<ExitStatus>;
+  /** pidfd_send_signal; false when the process is already gone. */
+  kill(pidfd: number, signal: number): boolean;
+  /** flock(2) with LOCK_EX or LOCK_SH, non-blocking: false when held elsewhere. */
+  tryLock(fd: number, exclusive: boolean): boolean;
+  /** pipe2(O_CLOEXEC): [readFd, writeFd]. */
+  pipe(): [number, number];
+}
+
+let loaded: Addon | undefined;
+
+/** addon loads the native module once and injects SysError into it. */
+export function addon(): Addon {
+  if (!loaded) {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const mod = require('../../../build/Release/nbox.node') as Addon;
+    mod.init(SysError);
+    loaded = mod;
+  }
+  return loaded;
+}
