@@ -1,0 +1,150 @@
+// The library entry point: everything the CLI can do, a program can do.
+import type { Readable } from 'node:stream';
+
+import { NboxError } from './errors';
+import { importImage, type ImportOptions } from './image/import';
+import { inspectImage, type ImageInspect } from './image/inspect';
+import { Store, type ImageRecord } from './image/store';
+import { ContainerRegistry, type ContainerRecord } from './runtime/containers';
+import { inspectContainer, type ContainerInspect } from './runtime/inspect';
+import { runContainer, type RunOptions, type RunningContainer } from './runtime/run';
+
+export { NboxError, SysError } from './errors';
+export type { ImageRecord } from './image/store';
+export type { ImageInspect } from './image/inspect';
+export type { ContainerRecord } from './runtime/containers';
+export type { ContainerInspect } from './runtime/inspect';
+export type { Exit, RunOptions, RunningContainer, StdioOption } from './runtime/run';
+export { ContainerStartError } from './runtime/run';
+
+/** DEFAULT_ROOT is where the store lives unless NBOX_ROOT or `root` says otherwise. */
+export const DEFAULT_ROOT = '/var/lib/nbox';
+
+/** OpenOptions choose the store. */
+export interface OpenOptions {
+  root?: string;
+}
+
+/** RemoveImageResult lists what `removeImage` did, as `docker rmi` prints it. */
+export interface RemoveImageResult {
+  untagged: string[];
+  deleted: string[];
+}
+
+/** Nbox is one open store and the operations on it. */
+export class Nbox {
+  private constructor(
+    readonly store: Store,
+    private readonly containers: ContainerRegistry,
+  ) {}
+
+  /** open opens (creating if needed) the store; containers need root. */
+  static async open(options: OpenOptions = {}): Promise<Nbox> {
+    if (process.getuid?.() !== 0) {
+      throw new NboxError('ERR_NBOX_NOT_ROOT', 'nbox needs root to create namespaces and mounts (try sudo)');
+    }
+    const store = await Store.open(options.root ?? process.env.NBOX_ROOT ?? DEFAULT_ROOT);
+    return new Nbox(store, new ContainerRegistry(store));
+  }
+
+  get root(): string {
+    return this.store.root;
+  }
+
+  /** run creates and starts a container; await `.exited` for its end. */
+  async run(image: string, options: RunOptions = {}): Promise<RunningContainer> {
+    const record = await this.store.resolveImage(image);
+    return runContainer({ store: this.store, containers: this.containers }, record, image, options);
+  }
+
+  /** images lists every image in the store. */
+  images(): Promise<ImageRecord[]> {
+    return this.store.listImages();
+  }
+
+  /** image resolves a name, ID or ID prefix to an image. */
+  image(ref: string): Promise<ImageRecord> {
+    return this.store.resolveImage(ref);
+  }
+
+  /** inspectImage is `docker image inspect`'s JSON for one image. */
+  async inspectImage(ref: string): Promise<ImageInspect> {
+    return inspectImage(await this.store.resolveImage(ref));
+  }
+
+  /** importImage makes a one-layer image from a rootfs tarball (`docker import`). */
+  importImage(tar: Readable, options: ImportOptions = {}): Promise<string> {
+    return importImage(this.store, tar, options);
+  }
+
+  /** tag gives an image another name. */
+  async tag(source: string, target: string): Promise<void> {
+    await this.store.tag(source, target);
+  }
+
+  /** removeImage untags a name, or deletes an image no container uses (`docker rmi`). */
+  async removeImage(ref: string, options: { force?: boolean } = {}): Promise<RemoveImageResult> {
+    return this.store.withLock(async () => {
+      const image = await this.store.resolveImage(ref);
+      const byName = image.tags.includes(ref) || image.tags.includes(`${ref}:latest`);
+      const name = image.tags.includes(ref) ? ref : `${ref}:latest`;
+      if (byName && image.tags.length > 1) {
+        await this.store.untag(name);
+        return { untagged: [name], deleted: [] };
+      }
+      if (!byName && image.tags.length > 1 && !options.force) {
+        throw new NboxError('ERR_NBOX_CONFLICT', `conflict: unable to delete ${shortId(image.id)} (must be forced) - image is referenced in multiple repositories`);
+      }
+      const users = (await this.containers.list()).filter((c) => c.config.image === image.id);
+      if (users.length > 0) {
+        if (!options.force) {
+          const what = byName ? `remove repository reference "${ref}"` : `delete ${shortId(image.id)}`;
+          throw new NboxError('ERR_NBOX_CONFLICT', `conflict: unable to ${what} (must force) - container ${shortId(users[0].config.id)} is using its referenced image ${shortId(image.id)}`);
+        }
+        // Docker keeps an image a container still uses: forced, it only loses its names.
+        for (const tag of image.tags) await this.store.untag(tag);
+        return { untagged: image.tags, deleted: [] };
+      }
+      await this.store.removeImage(image.id);
+      return { untagged: image.tags, deleted: [image.id] };
+    });
+  }
+
+  /** listContainers lists containers; running ones only unless `all`. */
+  async listContainers(options: { all?: boolean } = {}): Promise<ContainerRecord[]> {
+    const all = await this.containers.list();
+    const shown = options.all ? all : all.filter((c) => c.state.status === 'running');
+    return shown.sort((a, b) => b.config.created.localeCompare(a.config.created));
+  }
+
+  /** container resolves a name, ID or ID prefix to a container. */
+  container(ref: string): Promise<ContainerRecord> {
+    return this.containers.resolve(ref);
+  }
+
+  /** inspectContainer is `docker container inspect`'s JSON for one container. */
+  async inspectContainer(ref: string): Promise<ContainerInspect> {
+    return inspectContainer(await this.containers.resolve(ref), this.store);
+  }
+
+  /** removeContainer removes a stopped container, or with `force` kills it first. */
+  async removeContainer(ref: string, options: { force?: boolean } = {}): Promise<string> {
+    const record = await this.containers.resolve(ref);
+    if (record.state.status === 'running') {
+      if (!options.force) {
+        throw new NboxError('ERR_NBOX_CONFLICT', `cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
+      }
+      try {
+        process.kill(record.state.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await this.containers.remove(record);
+    return record.config.id;
+  }
+}
+
+function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}

@@ -1,0 +1,36 @@
+// `nbox images`: Docker's REPOSITORY TAG IMAGE ID CREATED SIZE table.
+import type { Command } from 'commander';
+
+import { splitReference } from '../../image/reference';
+import type { CliContext } from '../context';
+import { humanSize, shortId, since, table } from '../format';
+
+/** registerImages adds `images` (and `image ls`). */
+export function registerImages(program: Command, ctx: CliContext): void {
+  program
+    .command('images')
+    .alias('image')
+    .description('List images')
+    .argument('[ls]', 'accepted for `nbox image ls`')
+    .option('-q, --quiet', 'only show image IDs')
+    .option('--no-trunc', "don't truncate output")
+    .action(async (_ls: string | undefined, flags: { quiet?: boolean; trunc: boolean }) => {
+      const nbox = await ctx.open();
+      const images = (await nbox.images()).sort((a, b) => b.created.getTime() - a.created.getTime());
+      const id = (full: string) => (flags.trunc ? shortId(full) : full);
+      if (flags.quiet) {
+        const ids = [...new Set(images.map((image) => id(image.id)))];
+        if (ids.length) process.stdout.write(`${ids.join('\n')}\n`);
+        return;
+      }
+      const now = new Date();
+      const rows: string[][] = [];
+      for (const image of images) {
+        const names = image.tags.length ? image.tags.map(splitReference) : [{ repository: '<none>', tag: '<none>' }];
+        for (const name of names) {
+          rows.push([name.repository, name.tag ?? '<none>', id(image.id), since(image.created, now), humanSize(image.size)]);
+        }
+      }
+      process.stdout.write(`${table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows)}\n`);
+    });
+}

@@ -1,0 +1,26 @@
+// `nbox import FILE|- [REPOSITORY[:TAG]]`: a rootfs tarball becomes a one-layer image.
+import type { Command } from 'commander';
+import { createReadStream } from 'node:fs';
+
+import { collect, type CliContext } from '../context';
+
+/** registerImport adds `import`. */
+export function registerImport(program: Command, ctx: CliContext): void {
+  program
+    .command('import')
+    .description('Import the contents from a tarball to create a filesystem image')
+    .argument('<file>', 'tarball path, or - for stdin')
+    .argument('[reference]', 'REPOSITORY[:TAG] to tag the image with')
+    .option('-c, --change <instruction>', 'apply a Dockerfile instruction to the image (repeatable)', collect, [])
+    .option('-m, --message <message>', 'set the commit message for the imported image')
+    .action(async (file: string, reference: string | undefined, flags: { change: string[]; message?: string }) => {
+      const nbox = await ctx.open();
+      const input = file === '-' ? process.stdin : createReadStream(file);
+      const id = await nbox.importImage(input, {
+        tags: reference ? [reference] : [],
+        changes: flags.change,
+        message: flags.message ?? (file === '-' ? undefined : `Imported from ${file}`),
+      });
+      process.stdout.write(`${id}\n`);
+    });
+}

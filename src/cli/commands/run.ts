@@ -1,0 +1,70 @@
+// `nbox run`: start a container in the foreground; its exit code is ours.
+import type { Command } from 'commander';
+import { constants as osConstants } from 'node:os';
+
+import type { NetworkMode } from '../../runtime/etc-files';
+import { collect, type CliContext } from '../context';
+import { NboxError } from '../../errors';
+
+/** Signals a user sends to nbox that the container should get instead. */
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+interface RunFlags {
+  rm?: boolean;
+  name?: string;
+  env: string[];
+  envFile: string[];
+  user?: string;
+  workdir?: string;
+  entrypoint?: string;
+  hostname?: string;
+  network: string;
+  interactive?: boolean;
+  tty?: boolean;
+}
+
+/** registerRun adds `run`. */
+export function registerRun(program: Command, ctx: CliContext): void {
+  program
+    .command('run')
+    .description('Create and run a new container from an image')
+    .argument('<image>', 'image name or ID')
+    .argument('[command...]', 'command and arguments (replace the image CMD)')
+    .option('--rm', 'remove the container when it exits')
+    .option('--name <name>', 'assign a name to the container')
+    .option('-e, --env <KEY=value>', 'set an environment variable (repeatable)', collect, [])
+    .option('--env-file <file>', 'read environment variables from a file (repeatable)', collect, [])
+    .option('-u, --user <user>', 'username or UID (format: <name|uid>[:<group|gid>])')
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('--entrypoint <command>', 'overwrite the image ENTRYPOINT')
+    .option('-h, --hostname <name>', 'container host name')
+    .option('--network <mode>', 'network mode: none or host', 'none')
+    .option('-i, --interactive', 'keep STDIN open (stdin is always passed through)')
+    .option('-t, --tty', 'allocate a pseudo-TTY (not supported yet)')
+    .passThroughOptions()
+    .action(async (image: string, command: string[], flags: RunFlags) => {
+      if (flags.tty) throw new NboxError('ERR_NBOX_USAGE', '--tty is not supported yet');
+      if (flags.network !== 'none' && flags.network !== 'host') {
+        throw new NboxError('ERR_NBOX_USAGE', `network ${flags.network} not found (supported: none, host)`);
+      }
+      const nbox = await ctx.open();
+      const container = await nbox.run(image, {
+        cmd: command,
+        entrypoint: flags.entrypoint,
+        env: flags.env,
+        envFiles: flags.envFile,
+        user: flags.user,
+        workdir: flags.workdir,
+        hostname: flags.hostname,
+        name: flags.name,
+        network: flags.network as NetworkMode,
+        autoRemove: flags.rm ?? false,
+        stdio: 'inherit',
+      });
+      const forward = (signal: NodeJS.Signals) => container.kill(signal);
+      for (const signal of FORWARDED) process.on(signal, forward);
+      const exit = await container.exited;
+      for (const signal of FORWARDED) process.off(signal, forward);
+      process.exitCode = exit.exitCode ?? 128 + (exit.signal ? osConstants.signals[exit.signal] : 0);
+    });
+}

@@ -1,0 +1,22 @@
+// What every verb shares: the global options, opening the library, and how
+// errors become one line and an exit code.
+import type { Command } from 'commander';
+
+import type { Nbox } from '../api';
+
+/** CliContext is handed to each verb's register function. */
+export interface CliContext {
+  /** open opens the store named by --root / NBOX_ROOT. */
+  open(): Promise<Nbox>;
+}
+
+/** globalOptions reads the options every verb inherits. */
+export function globalOptions(program: Command): { root?: string; debug: boolean } {
+  const opts = program.opts<{ root?: string; debug?: boolean }>();
+  return { root: opts.root, debug: opts.debug ?? false };
+}
+
+/** collect accumulates a repeatable option's values. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// The nbox CLI: Docker's verbs over the library API. This file only wires
+// verbs and turns errors into one line and Docker's exit codes.
+import { Command, CommanderError } from 'commander';
+
+import { NboxError } from '../errors';
+import { globalOptions, type CliContext } from './context';
+import { registerImages } from './commands/images';
+import { registerImport } from './commands/import';
+import { registerInspect } from './commands/inspect';
+import { registerPs } from './commands/ps';
+import { registerRm } from './commands/rm';
+import { registerRmi } from './commands/rmi';
+import { registerRun } from './commands/run';
+import { registerTag } from './commands/tag';
+
+/** EXIT_NBOX_ERROR is Docker's code for an error of the engine itself. */
+const EXIT_NBOX_ERROR = 125;
+
+function buildProgram(): Command {
+  const program = new Command('nbox')
+    .description('A daemonless container runtime and image builder')
+    .option('--root <dir>', 'store directory (default: $NBOX_ROOT or /var/lib/nbox)')
+    .option('--debug', 'print the cause chain of errors')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text.startsWith('error: ') ? `nbox: ${text.slice(7)}` : text) });
+  const ctx: CliContext = {
+    open: async () => {
+      const { Nbox } = await import('../api');
+      return Nbox.open({ root: globalOptions(program).root });
+    },
+  };
+  for (const register of [registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm]) {
+    register(program, ctx);
+  }
+  program.commands.forEach((cmd) => cmd.exitOverride());
+  return program;
+}
+
+function report(err: unknown, debug: boolean): number {
+  if (err instanceof CommanderError) {
+    // commander already printed its message (help and version exit 0).
+    return err.exitCode === 0 ? 0 : EXIT_NBOX_ERROR;
+  }
+  if (debug) {
+    console.error(err);
+  } else {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`nbox: ${message.split('\n')[0]}\n`);
+  }
+  const code = (err as { exitCode?: unknown }).exitCode;
+  if (err instanceof NboxError && typeof code === 'number') return code;
+  return EXIT_NBOX_ERROR;
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    process.exitCode = report(err, globalOptions(program).debug || process.argv.includes('--debug'));
+  }
+}
+
+void main();

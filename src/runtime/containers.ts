@@ -1,0 +1,212 @@
+// Container records on disk: containers/<id>/{config.json,state.json} plus the
+// writable layer (upper/, work/), the overlay mountpoint (rootfs/) and the
+// files bind-mounted over /etc. A record appears by rename and disappears by
+// rename, so a concurrent reader sees a whole container or none.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { NboxError, isErrno } from '../errors';
+import type { Store } from '../image/store';
+import type { NetworkMode } from './etc-files';
+import { processStartTime } from '../sys/proc';
+
+/** ContainerConfig is what a container was created with; it never changes. */
+export interface ContainerConfig {
+  id: string;
+  name: string;
+  created: string;
+  /** Image ID (sha256:...) and the reference the user gave. */
+  image: string;
+  imageRef: string;
+  /** The effective entrypoint and cmd, and the argv they make. */
+  entrypoint: string[] | null;
+  cmd: string[] | null;
+  argv: string[];
+  env: string[];
+  user: string;
+  workingDir: string;
+  hostname: string;
+  network: NetworkMode;
+  autoRemove: boolean;
+  labels: Record<string, string>;
+}
+
+/** ContainerStatus follows Docker's state names. */
+export type ContainerStatus = 'created' | 'running' | 'exited';
+
+/** ContainerState is the mutable half of a container record. */
+export interface ContainerState {
+  status: ContainerStatus;
+  pid: number;
+  /** /proc/<pid>/stat start time, so a reused pid is not taken for ours. */
+  pidStartTime: number;
+  exitCode: number;
+  error: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** ContainerRecord is a container as read from the store. */
+export interface ContainerRecord {
+  config: ContainerConfig;
+  state: ContainerState;
+  dir: string;
+}
+
+/** ContainerPaths are the directories and files of one container. */
+export interface ContainerPaths {
+  dir: string;
+  upper: string;
+  work: string;
+  rootfs: string;
+  hosts: string;
+  hostname: string;
+  resolvConf: string;
+}
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** containerPaths lays out a container directory. */
+export function containerPaths(dir: string): ContainerPaths {
+  return {
+    dir,
+    upper: join(dir, 'upper'),
+    work: join(dir, 'work'),
+    rootfs: join(dir, 'rootfs'),
+    hosts: join(dir, 'hosts'),
+    hostname: join(dir, 'hostname'),
+    resolvConf: join(dir, 'resolv.conf'),
+  };
+}
+
+/** newContainerId is 64 random hex digits, as Docker's. */
+export function newContainerId(): string {
+  return randomBytes(32).toString('hex');
+}
+
+const ADJECTIVES = ['brave', 'calm', 'eager', 'fond', 'happy', 'keen', 'lucid', 'merry', 'quirky', 'sharp', 'tender', 'witty'];
+const SCIENTISTS = ['babbage', 'curie', 'darwin', 'euler', 'gauss', 'hopper', 'lovelace', 'noether', 'pascal', 'ritchie', 'turing', 'wozniak'];
+
+/** randomName is a Docker-style adjective_surname name. */
+export function randomName(): string {
+  const pick = (list: string[]) => list[randomBytes(1)[0] % list.length];
+  return `${pick(ADJECTIVES)}_${pick(SCIENTISTS)}_${randomBytes(2).toString('hex')}`;
+}
+
+const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/** ContainerFiles are the /etc files written into a new container directory. */
+export interface ContainerFiles {
+  hosts: string;
+  hostname: string;
+  resolvConf: string;
+}
+
+/** ContainerRegistry reads and writes container records in a store. */
+export class ContainerRegistry {
+  constructor(private readonly store: Store) {}
+
+  /** create builds the container directory aside and renames it into place;
+   * a taken name fails under the store lock, leaving nothing behind. */
+  async create(config: ContainerConfig, files: ContainerFiles): Promise<ContainerRecord> {
+    if (!NAME_PATTERN.test(config.name)) {
+      throw new NboxError('ERR_NBOX_USAGE', `Invalid container name (${config.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
+    const staging = await this.store.makeTempDir('container-');
+    const paths = containerPaths(staging);
+    const state: ContainerState = {
+      status: 'created', pid: 0, pidStartTime: 0, exitCode: 0, error: '', startedAt: ZERO_TIME, finishedAt: ZERO_TIME,
+    };
+    try {
+      await Promise.all([mkdir(paths.upper), mkdir(paths.work), mkdir(paths.rootfs)]);
+      await Promise.all([
+        this.store.writeFileAtomic(join(staging, 'config.json'), JSON.stringify(config, null, 2)),
+        this.store.writeFileAtomic(join(staging, 'state.json'), JSON.stringify(state)),
+        this.store.writeFileAtomic(paths.hosts, files.hosts),
+        this.store.writeFileAtomic(paths.hostname, files.hostname),
+        this.store.writeFileAtomic(paths.resolvConf, files.resolvConf),
+      ]);
+      const dir = this.dirOf(config.id);
+      await this.store.withLock(async () => {
+        const clash = (await this.list()).find((c) => c.config.name === config.name);
+        if (clash) {
+          throw new NboxError(
+            'ERR_NBOX_CONFLICT',
+            `Conflict. The container name "/${config.name}" is already in use by container "${clash.config.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+          );
+        }
+        await rename(staging, dir);
+      });
+      return { config, state, dir };
+    } catch (err) {
+      await this.store.removeTree(staging);
+      throw err;
+    }
+  }
+
+  /** setState replaces a container's state file atomically. */
+  async setState(record: ContainerRecord, state: ContainerState): Promise<void> {
+    record.state = state;
+    await this.store.writeFileAtomic(join(record.dir, 'state.json'), JSON.stringify(state));
+  }
+
+  /** list reads every container; ones removed meanwhile are skipped. */
+  async list(): Promise<ContainerRecord[]> {
+    const ids = await readdir(this.store.containersDir);
+    const records = await Promise.all(ids.map((id) => this.read(id)));
+    return records.filter((r): r is ContainerRecord => r !== null);
+  }
+
+  /** resolve finds a container by full id, unique id prefix or name. */
+  async resolve(ref: string): Promise<ContainerRecord> {
+    const all = await this.list();
+    const byName = all.find((c) => c.config.name === ref || `/${c.config.name}` === ref);
+    if (byName) return byName;
+    const byId = all.filter((c) => c.config.id.startsWith(ref));
+    if (byId.length === 1 && ref.length > 0) return byId[0];
+    if (byId.length > 1) throw new NboxError('ERR_NBOX_USAGE', `multiple containers found with provided prefix: ${ref}`);
+    throw new NboxError('ERR_NBOX_NO_SUCH_CONTAINER', `No such container: ${ref}`);
+  }
+
+  /** remove renames the directory away; the store sweeps it. */
+  async remove(record: ContainerRecord): Promise<void> {
+    await this.store.removeTree(record.dir);
+  }
+
+  private dirOf(id: string): string {
+    return join(this.store.containersDir, id);
+  }
+
+  private async read(id: string): Promise<ContainerRecord | null> {
+    const dir = this.dirOf(id);
+    let configText: string;
+    let stateText: string;
+    try {
+      [configText, stateText] = await Promise.all([
+        readFile(join(dir, 'config.json'), 'utf8'),
+        readFile(join(dir, 'state.json'), 'utf8'),
+      ]);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return null;
+      throw err;
+    }
+    let config: ContainerConfig;
+    let state: ContainerState;
+    try {
+      config = JSON.parse(configText) as ContainerConfig;
+      state = JSON.parse(stateText) as ContainerState;
+    } catch (err) {
+      throw new NboxError('ERR_NBOX_STORE', `corrupt store file ${join(dir, 'state.json')}: ${(err as Error).message}`);
+    }
+    return { config, state: liveState(state), dir };
+  }
+}
+
+/** liveState corrects a "running" state whose process is gone (its nbox was
+ * killed): the container is reported as exited, as Docker does after a crash. */
+function liveState(state: ContainerState): ContainerState {
+  if (state.status !== 'running') return state;
+  if (processStartTime(state.pid) === state.pidStartTime) return state;
+  return { ...state, status: 'exited', exitCode: 137, error: 'nbox process exited while the container was running' };
+}

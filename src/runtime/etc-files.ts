@@ -1,0 +1,40 @@
+// The per-container /etc/hosts, /etc/hostname and /etc/resolv.conf, as Docker
+// writes them: the container gets its own copies, bind-mounted over the image's.
+import { readFile } from 'node:fs/promises';
+
+/** NetworkMode is how a container reaches the network. */
+export type NetworkMode = 'none' | 'host';
+
+/** hostsFile is the container's /etc/hosts: loopback names plus its own hostname. */
+export async function hostsFile(mode: NetworkMode, hostname: string): Promise<string> {
+  if (mode === 'host') return readHost('/etc/hosts', '127.0.0.1\tlocalhost\n');
+  return [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'ff00::0\tip6-mcastprefix',
+    'ff02::1\tip6-allnodes',
+    'ff02::2\tip6-allrouters',
+    `127.0.1.1\t${hostname}`,
+    '',
+  ].join('\n');
+}
+
+/** resolvConf is the host's resolver config; loopback nameservers are dropped
+ * when the container has its own network, since they would point at itself. */
+export async function resolvConf(mode: NetworkMode): Promise<string> {
+  const host = await readHost('/etc/resolv.conf', '');
+  if (mode === 'host') return host;
+  return host
+    .split('\n')
+    .filter((line) => !/^\s*nameserver\s+(127\.|::1\s*$)/.test(line))
+    .join('\n');
+}
+
+async function readHost(path: string, fallback: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}

@@ -1,0 +1,281 @@
+// `run`: image config + options → container record → spawned init → exit.
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { constants as osConstants } from 'node:os';
+
+import { NboxError, SysError } from '../errors';
+import type { ImageRecord, Store } from '../image/store';
+import { readImageFile } from '../image/rootfs-file';
+import { addon, type ExitStatus } from '../sys/addon';
+import { processStartTime } from '../sys/proc';
+import { containerArgv } from './argv';
+import {
+  ContainerRegistry, containerPaths, newContainerId, randomName,
+  type ContainerConfig, type ContainerRecord,
+} from './containers';
+import { mergeEnv } from './env';
+import { hostsFile, resolvConf, type NetworkMode } from './etc-files';
+import { resolveUser } from './user';
+
+/** StdioOption says where the container's 0, 1 and 2 go: this process's own
+ * fds, pipes the caller reads, /dev/null, or explicit host fds. */
+export type StdioOption = 'inherit' | 'pipe' | 'ignore' | [number, number, number];
+
+/** RunOptions are `docker run`'s flags, as data. */
+export interface RunOptions {
+  /** Arguments after the image: replace CMD. */
+  cmd?: string[];
+  /** --entrypoint; '' clears the image's. */
+  entrypoint?: string;
+  /** -e values: NAME=value, or NAME to copy from this process's env. */
+  env?: string[];
+  /** --env-file paths. */
+  envFiles?: string[];
+  user?: string;
+  workdir?: string;
+  hostname?: string;
+  name?: string;
+  network?: NetworkMode;
+  /** --rm: remove the container when it exits. */
+  autoRemove?: boolean;
+  labels?: Record<string, string>;
+  stdio?: StdioOption;
+}
+
+/** Exit is how a container ended. */
+export interface Exit {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** RunningContainer is a started container and its init process. */
+export class RunningContainer implements AsyncDisposable {
+  /** exited resolves when the init exits (and, with autoRemove, after removal). */
+  readonly exited: Promise<Exit>;
+  private done = false;
+
+  constructor(
+    readonly record: ContainerRecord,
+    readonly pid: number,
+    private readonly pidfd: number,
+    readonly stdout: Readable | null,
+    readonly stderr: Readable | null,
+    exited: Promise<Exit>,
+  ) {
+    this.exited = exited.finally(() => {
+      this.done = true;
+    });
+  }
+
+  get id(): string {
+    return this.record.config.id;
+  }
+
+  get name(): string {
+    return this.record.config.name;
+  }
+
+  /** kill sends a signal to the container's init; false once it has exited. */
+  kill(signal: NodeJS.Signals | number = 'SIGKILL'): boolean {
+    if (this.done) return false;
+    const number = typeof signal === 'number' ? signal : osConstants.signals[signal];
+    if (number === undefined) throw new NboxError('ERR_NBOX_USAGE', `invalid signal: ${signal}`);
+    return addon().kill(this.pidfd, number);
+  }
+
+  /** Disposal kills the container and waits for it: its PID namespace and mounts go with it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+/** RunContext is what `run` needs from the library. */
+export interface RunContext {
+  store: Store;
+  containers: ContainerRegistry;
+}
+
+/** runContainer creates a container from an image and starts it. */
+export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<RunningContainer> {
+  const body = image.config.config ?? {};
+  const layerDirs = await ctx.store.layerDirs(image.config);
+  const [passwd, group] = await Promise.all([
+    readImageFile(layerDirs, '/etc/passwd'),
+    readImageFile(layerDirs, '/etc/group'),
+  ]);
+  const userSpec = opts.user ?? body.User ?? '';
+  const user = resolveUser(userSpec, passwd?.toString('utf8') ?? null, group?.toString('utf8') ?? null);
+  const argv = containerArgv({
+    imageEntrypoint: body.Entrypoint ?? undefined,
+    imageCmd: body.Cmd ?? undefined,
+    entrypointOverride: opts.entrypoint,
+    cmdArgs: opts.cmd ?? [],
+  });
+  const id = newContainerId();
+  const network = opts.network ?? 'none';
+  const hostname = opts.hostname ?? (network === 'host' ? readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : id.slice(0, 12));
+  const env = mergeEnv({
+    imageEnv: body.Env,
+    hostname,
+    user,
+    cliEnv: opts.env ?? [],
+    envFiles: (opts.envFiles ?? []).map((path) => ({ path, text: readEnvFile(path) })),
+    hostEnv: process.env,
+  });
+  const workingDir = opts.workdir || body.WorkingDir || '/';
+  if (!workingDir.startsWith('/')) {
+    throw new NboxError('ERR_NBOX_USAGE', `the working directory '${workingDir}' is invalid, it needs to be an absolute path`);
+  }
+  const config: ContainerConfig = {
+    id,
+    name: opts.name ?? randomName(),
+    created: new Date().toISOString(),
+    image: image.id,
+    imageRef,
+    entrypoint: opts.entrypoint === undefined ? body.Entrypoint ?? null : opts.entrypoint ? [opts.entrypoint] : null,
+    cmd: opts.cmd?.length ? opts.cmd : opts.entrypoint === undefined ? body.Cmd ?? null : null,
+    argv,
+    env,
+    user: userSpec,
+    workingDir,
+    hostname,
+    network,
+    autoRemove: opts.autoRemove ?? false,
+    labels: opts.labels ?? {},
+  };
+  const [hosts, resolv] = await Promise.all([hostsFile(network, hostname), resolvConf(network)]);
+  const record = await ctx.containers.create(config, { hosts, hostname: `${hostname}\n`, resolvConf: resolv });
+  const paths = containerPaths(record.dir);
+
+  const stdio = openStdio(opts.stdio ?? 'inherit');
+  let spawned;
+  try {
+    spawned = addon().spawn({
+      argv,
+      env,
+      cwd: workingDir,
+      uid: user.uid,
+      gid: user.gid,
+      groups: user.groups,
+      hostname,
+      rootfs: paths.rootfs,
+      lowerDirs: layerDirs,
+      upperDir: paths.upper,
+      workDir: paths.work,
+      newNetwork: network !== 'host',
+      mounts: [
+        { source: paths.hosts, target: '/etc/hosts', readonly: false, isFile: true },
+        { source: paths.hostname, target: '/etc/hostname', readonly: false, isFile: true },
+        { source: paths.resolvConf, target: '/etc/resolv.conf', readonly: false, isFile: true },
+      ],
+      stdio: stdio.childFds,
+    });
+  } catch (err) {
+    stdio.closeAll();
+    const failure = spawnFailure(err, argv[0]);
+    await ctx.containers.setState(record, {
+      ...record.state, status: 'exited', exitCode: failure.exitCode, error: failure.message, finishedAt: new Date().toISOString(),
+    });
+    if (config.autoRemove) await ctx.containers.remove(record);
+    throw failure;
+  }
+  const streams = stdio.started();
+  await ctx.containers.setState(record, {
+    ...record.state,
+    status: 'running',
+    pid: spawned.pid,
+    pidStartTime: processStartTime(spawned.pid),
+    startedAt: new Date().toISOString(),
+  });
+  const exited = addon().wait(spawned.pidfd).then((status) => finish(ctx, record, status));
+  return new RunningContainer(record, spawned.pid, spawned.pidfd, streams.stdout, streams.stderr, exited);
+}
+
+async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStatus): Promise<Exit> {
+  const signal = status.signal === null ? null : signalName(status.signal);
+  const exitCode = status.exitCode ?? 128 + (status.signal ?? 0);
+  if (record.config.autoRemove) {
+    await ctx.containers.remove(record);
+  } else {
+    await ctx.containers.setState(record, {
+      ...record.state, status: 'exited', exitCode, finishedAt: new Date().toISOString(),
+    });
+  }
+  return { exitCode: status.exitCode, signal };
+}
+
+function signalName(signal: number): NodeJS.Signals | null {
+  const entry = Object.entries(osConstants.signals).find(([, n]) => n === signal);
+  return entry ? (entry[0] as NodeJS.Signals) : null;
+}
+
+function readEnvFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new NboxError('ERR_NBOX_USAGE', `open ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  }
+}
+
+/** ContainerStartError is a container that could not start; exitCode is Docker's (125, 126, 127). */
+export class ContainerStartError extends NboxError {
+  constructor(message: string, readonly exitCode: number, cause: unknown) {
+    super('ERR_NBOX_SYS', message, { cause });
+    this.name = 'ContainerStartError';
+  }
+}
+
+function spawnFailure(err: unknown, command: string): ContainerStartError {
+  if (!(err instanceof SysError)) return new ContainerStartError((err as Error).message, 125, err);
+  if (err.step === 'exec') {
+    if (err.errnoName === 'ENOENT') {
+      const detail = command.includes('/') ? `stat ${command}: no such file or directory` : 'executable file not found in $PATH';
+      return new ContainerStartError(`exec: "${command}": ${detail}`, 127, err);
+    }
+    if (err.errnoName === 'EACCES' || err.errnoName === 'ENOEXEC' || err.errnoName === 'EISDIR') {
+      return new ContainerStartError(`exec: "${command}": permission denied`, 126, err);
+    }
+  }
+  return new ContainerStartError(`unable to start container process: ${err.message}`, 125, err);
+}
+
+interface OpenedStdio {
+  childFds: [number, number, number];
+  /** Closes the fds only the child needed, and wraps the caller's ends in streams. */
+  started(): { stdout: Readable | null; stderr: Readable | null };
+  closeAll(): void;
+}
+
+function openStdio(option: StdioOption): OpenedStdio {
+  if (Array.isArray(option)) return fixedStdio(option);
+  if (option === 'inherit') return fixedStdio([0, 1, 2]);
+  const devNull = openSync('/dev/null', 'r+');
+  if (option === 'ignore') {
+    const close = () => closeSync(devNull);
+    return {
+      childFds: [devNull, devNull, devNull],
+      started: () => (close(), { stdout: null, stderr: null }),
+      closeAll: close,
+    };
+  }
+  const [outRead, outWrite] = addon().pipe();
+  const [errRead, errWrite] = addon().pipe();
+  const closeChildEnds = () => [devNull, outWrite, errWrite].forEach((fd) => closeSync(fd));
+  return {
+    childFds: [devNull, outWrite, errWrite],
+    started: () => {
+      closeChildEnds();
+      return {
+        stdout: new Socket({ fd: outRead, readable: true, writable: false }),
+        stderr: new Socket({ fd: errRead, readable: true, writable: false }),
+      };
+    },
+    closeAll: () => [devNull, outWrite, errWrite, outRead, errRead].forEach((fd) => closeSync(fd)),
+  };
+}
+
+function fixedStdio(fds: [number, number, number]): OpenedStdio {
+  return { childFds: fds, started: () => ({ stdout: null, stderr: null }), closeAll: () => {} };
+}

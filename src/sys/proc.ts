@@ -1,0 +1,16 @@
+// Process identity from /proc: a pid plus its start time names one process,
+// even after the pid is reused.
+import { readFileSync } from 'node:fs';
+
+/** processStartTime is field 22 of /proc/<pid>/stat (clock ticks since boot), or -1 if no such process. */
+export function processStartTime(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return -1;
+  }
+  // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[19]);
+}
