@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
+// The shebang ends node's own options with "--": Node 20 otherwise reads
+// --env-file anywhere in argv, loading the container's env file into nbox.
 // The nbox CLI: Docker's verbs over the library API. This file only wires
 // verbs and turns errors into one line and Docker's exit codes.
 import { Command, CommanderError } from 'commander';

@@ -60,3 +60,9 @@ function familiarName(name: string): string | undefined {
   if (path.length === 2 && path[0] === 'library') return path[1];
   return path.join('/');
 }
+
+/** normalizeTag normalizes name[:tag] for use as a tag; a digest is refused. */
+export function normalizeTag(name: string): string {
+  if (splitReference(name).digest) throw new NboxError('ERR_NBOX_USAGE', `a tag cannot contain a digest: ${name}`);
+  return normalizeReference(name);
+}

@@ -1,5 +1,5 @@
 // `run`: image config + options → container record → spawned init → exit.
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
@@ -198,7 +198,8 @@ async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStat
   const exitCode = status.exitCode ?? 128 + (status.signal ?? 0);
   if (record.config.autoRemove) {
     await ctx.containers.remove(record);
-  } else {
+  } else if (existsSync(record.dir)) {
+    // (`rm -f` from another process may have removed the record already.)
     await ctx.containers.setState(record, {
       ...record.state, status: 'exited', exitCode, finishedAt: new Date().toISOString(),
     });

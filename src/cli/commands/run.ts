@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { constants as osConstants } from 'node:os';
 
 import type { NetworkMode } from '../../runtime/etc-files';
+import type { RunningContainer } from '../../runtime/run';
 import { collect, type CliContext } from '../context';
 import { NboxError } from '../../errors';
 
@@ -47,24 +48,32 @@ export function registerRun(program: Command, ctx: CliContext): void {
       if (flags.network !== 'none' && flags.network !== 'host') {
         throw new NboxError('ERR_NBOX_USAGE', `network ${flags.network} not found (supported: none, host)`);
       }
-      const nbox = await ctx.open();
-      const container = await nbox.run(image, {
-        cmd: command,
-        entrypoint: flags.entrypoint,
-        env: flags.env,
-        envFiles: flags.envFile,
-        user: flags.user,
-        workdir: flags.workdir,
-        hostname: flags.hostname,
-        name: flags.name,
-        network: flags.network as NetworkMode,
-        autoRemove: flags.rm ?? false,
-        stdio: 'inherit',
-      });
-      const forward = (signal: NodeJS.Signals) => container.kill(signal);
+      // Handlers go in before the container starts: a signal that arrives
+      // while it starts is held and delivered once there is a container.
+      let container: RunningContainer | undefined;
+      const pending: NodeJS.Signals[] = [];
+      const forward = (signal: NodeJS.Signals) => (container ? container.kill(signal) : pending.push(signal));
       for (const signal of FORWARDED) process.on(signal, forward);
-      const exit = await container.exited;
-      for (const signal of FORWARDED) process.off(signal, forward);
-      process.exitCode = exit.exitCode ?? 128 + (exit.signal ? osConstants.signals[exit.signal] : 0);
+      try {
+        const nbox = await ctx.open();
+        container = await nbox.run(image, {
+          cmd: command,
+          entrypoint: flags.entrypoint,
+          env: flags.env,
+          envFiles: flags.envFile,
+          user: flags.user,
+          workdir: flags.workdir,
+          hostname: flags.hostname,
+          name: flags.name,
+          network: flags.network as NetworkMode,
+          autoRemove: flags.rm ?? false,
+          stdio: 'inherit',
+        });
+        for (const signal of pending) container.kill(signal);
+        const exit = await container.exited;
+        process.exitCode = exit.exitCode ?? 128 + (exit.signal ? osConstants.signals[exit.signal] : 0);
+      } finally {
+        for (const signal of FORWARDED) process.off(signal, forward);
+      }
     });
 }

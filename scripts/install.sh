@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what nbox needs on a fresh Debian 12 machine (run as root): the
+# system packages, the npm dependencies, the native addon and the TypeScript
+# build; then puts `nbox` on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(busybox-static debootstrap tar util-linux g++ make python3)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+
+# npm ci builds the addon (install: node-gyp) and the TypeScript (prepare: tsc).
+npm ci --no-audit --no-fund
+chmod +x dist/src/cli/main.js
+ln -sf "$PWD/dist/src/cli/main.js" /usr/local/bin/nbox

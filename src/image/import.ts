@@ -1,0 +1,39 @@
+// `docker import`: a rootfs tarball becomes a one-layer image.
+import { Readable } from 'node:stream';
+import { parseChanges } from './changes';
+import { ImageConfig } from './oci';
+import { normalizeTag } from './reference';
+import { Store } from './store';
+
+/** ImportOptions are docker import's options: tags for the new image, `--change` instructions and `--message`. */
+export interface ImportOptions {
+  tags?: string[];
+  changes?: string[];
+  message?: string;
+}
+
+// Node's process.arch names mapped to OCI (Go) architecture names.
+const ociArchitectures: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+
+/** importImage stores the tar stream as a one-layer image and returns its ID; on failure the store is left unchanged. */
+export async function importImage(store: Store, tarStream: Readable, options: ImportOptions = {}): Promise<string> {
+  // Bad arguments fail before any unpacking.
+  const body = parseChanges(options.changes ?? []);
+  const tags = (options.tags ?? []).map(normalizeTag);
+  const layer = await store.unpackLayer(tarStream);
+  try {
+    const created = new Date().toISOString();
+    const config: ImageConfig = {
+      created,
+      architecture: ociArchitectures[process.arch] ?? process.arch,
+      os: 'linux',
+      config: body,
+      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      history: [{ created, created_by: '', comment: options.message ?? 'Imported from -' }],
+    };
+    const configBytes = Buffer.from(JSON.stringify(config));
+    return await store.commitImage([layer], configBytes, tags);
+  } finally {
+    await store.removeTree(layer.tempDir);
+  }
+}

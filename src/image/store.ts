@@ -1,0 +1,444 @@
+// The on-disk store under NBOX_ROOT: unpacked layers, image configs, tags, and
+// the containers directory the runtime owns. Every file and directory appears
+// by an atomic rename, so readers need no lock and `kill -9` at any moment
+// leaves a consistent store; mutations of shared state run under `lock`.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NboxError, isErrno } from '../errors';
+import { addon } from '../sys/addon';
+import { processStartTime } from '../sys/proc';
+import { LayerDigest, unpackLayer } from './layer';
+import { ImageConfig } from './oci';
+import { normalizeReference, normalizeTag } from './reference';
+
+/** ImageRecord is a stored image: its ID (config digest), config, tags, total layer size and creation time. */
+export interface ImageRecord {
+  id: string;
+  config: ImageConfig;
+  tags: string[];
+  size: number;
+  created: Date;
+}
+
+/** LayerRecord is the content of a layer's layer.json. */
+export interface LayerRecord extends LayerDigest {
+  created: string;
+}
+
+/** UnpackedLayer is a layer unpacked into a temporary directory, not yet in layers/. */
+export interface UnpackedLayer extends LayerDigest {
+  tempDir: string;
+}
+
+/** Repositories maps `name:tag` to an image ID, as in repositories.json. */
+type Repositories = Record<string, string>;
+
+const digestPattern = /^sha256:([0-9a-f]{64})$/;
+const hexRefPattern = /^(?:sha256:)?([0-9a-f]{1,64})$/;
+const tempOwnerPattern = /^(\d+)-(\d+)-/;
+
+/** Store is an opened nbox store root. */
+export class Store {
+  readonly root: string;
+  readonly containersDir: string;
+  private readonly tmpDir: string;
+  private readonly layersDir: string;
+  private readonly imagesDir: string;
+  private readonly lockPath: string;
+  private readonly repositoriesPath: string;
+  // Marks async work that already holds this store's lock, so nested withLock calls don't deadlock.
+  private readonly lockScope = new AsyncLocalStorage<true>();
+
+  private constructor(
+    root: string,
+    private readonly tempOwner: string,
+  ) {
+    this.root = root;
+    this.containersDir = path.join(root, 'containers');
+    this.tmpDir = path.join(root, 'tmp');
+    this.layersDir = path.join(root, 'layers');
+    this.imagesDir = path.join(root, 'images');
+    this.lockPath = path.join(root, 'lock');
+    this.repositoriesPath = path.join(this.imagesDir, 'repositories.json');
+  }
+
+  /** open creates the store layout under root if needed and removes temp entries of dead processes. */
+  static async open(root: string): Promise<Store> {
+    const startTime = processStartTime(process.pid);
+    if (startTime === undefined) throw new NboxError('ERR_NBOX_STORE', 'cannot read /proc/self/stat: is /proc mounted?');
+    const store = new Store(path.resolve(root), `${process.pid}-${startTime}`);
+    for (const dir of [store.root, store.tmpDir, store.layersDir, store.imagesDir, store.containersDir]) {
+      await fs.mkdir(dir, { recursive: true });
+    }
+    await (await fs.open(store.lockPath, 'a')).close();
+    await store.sweepTemp();
+    return store;
+  }
+
+  /** withLock runs fn holding the store's exclusive lock; nested calls from within fn reuse it. */
+  async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.lockScope.getStore()) return fn();
+    const lockFile = await fs.open(this.lockPath, 'a');
+    try {
+      // flock has no async form; poll. A dead holder's lock is dropped by the kernel.
+      for (let delay = 2; !addon().tryLock(lockFile.fd, true); delay = Math.min(delay * 2, 50)) await sleep(delay);
+      return await this.lockScope.run(true, fn);
+    } finally {
+      await lockFile.close();
+    }
+  }
+
+  /** makeTempDir creates a directory in tmp/, named `<pid>-<starttime>-<random>[-label]` so open() can tell whether its owner is alive. */
+  async makeTempDir(label?: string): Promise<string> {
+    const dir = this.tempPath(label);
+    await fs.mkdir(dir);
+    return dir;
+  }
+
+  /** writeFileAtomic replaces the file at target (inside the store) with data: temp file, fsync, rename. */
+  async writeFileAtomic(target: string, data: string | Buffer): Promise<void> {
+    const temp = this.tempPath();
+    try {
+      await writeDurably(temp, data);
+      await fs.rename(temp, target);
+    } catch (err) {
+      await fs.rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  /** removeTree deletes a file or directory inside the store by first renaming it into tmp/; missing is fine. */
+  async removeTree(target: string): Promise<void> {
+    const doomed = this.tempPath();
+    try {
+      await fs.rename(target, doomed);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return;
+      throw err;
+    }
+    await fs.rm(doomed, { recursive: true, force: true });
+  }
+
+  /** addImage stores an image config (its layers must be stored) and points tags at it; returns the image ID. */
+  async addImage(configBytes: Buffer, tags: string[]): Promise<string> {
+    let config: ImageConfig;
+    try {
+      config = parseConfig(configBytes);
+    } catch (err) {
+      throw new NboxError('ERR_NBOX_STORE', `invalid image config: ${(err as Error).message}`);
+    }
+    const names = tags.map(normalizeTag);
+    const hex = createHash('sha256').update(configBytes).digest('hex');
+    const id = `sha256:${hex}`;
+    return this.withLock(async () => {
+      await this.layerDirs(config);
+      const dir = path.join(this.imagesDir, hex);
+      if (!(await exists(dir))) {
+        const temp = await this.makeTempDir('image');
+        await writeDurably(path.join(temp, 'config.json'), configBytes);
+        await fs.rename(temp, dir);
+      }
+      if (names.length > 0) {
+        const repositories = await this.readRepositories();
+        for (const name of names) repositories[name] = id;
+        await this.writeRepositories(repositories);
+      }
+      return id;
+    });
+  }
+
+  /** resolveImage finds an image by name[:tag], `sha256:<id>`, full ID, or a unique ID prefix. */
+  async resolveImage(ref: string): Promise<ImageRecord> {
+    const hexRef = hexRefPattern.exec(ref);
+    // As Docker: a full or `sha256:`-prefixed ID is an ID; a bare hex prefix is tried after names.
+    if (hexRef && (hexRef[1].length === 64 || ref.startsWith('sha256:'))) return this.imageByIdPrefix(hexRef[1], ref);
+    const repositories = await this.readRepositories();
+    const id = repositories[normalizeReference(ref)];
+    const image = id === undefined ? undefined : await this.readImage(id, repositories);
+    if (image) return image;
+    if (hexRef) return this.imageByIdPrefix(hexRef[1], ref);
+    throw noSuchImage(ref);
+  }
+
+  /** listImages returns every stored image, newest first. */
+  async listImages(): Promise<ImageRecord[]> {
+    const repositories = await this.readRepositories();
+    const images: ImageRecord[] = [];
+    for (const hex of await this.imageHexes()) {
+      const image = await this.readImage(`sha256:${hex}`, repositories);
+      if (image) images.push(image);
+    }
+    return images.sort((a, b) => b.created.getTime() - a.created.getTime());
+  }
+
+  /** tag points targetName at the image sourceRef resolves to, moving it from any other image. */
+  async tag(sourceRef: string, targetName: string): Promise<void> {
+    const name = normalizeTag(targetName);
+    await this.withLock(async () => {
+      const { id } = await this.resolveImage(sourceRef);
+      const repositories = await this.readRepositories();
+      repositories[name] = id;
+      await this.writeRepositories(repositories);
+    });
+  }
+
+  /** untag removes the tag name and returns the ID it pointed to; the image itself stays. */
+  async untag(name: string): Promise<string> {
+    const key = normalizeReference(name);
+    return this.withLock(async () => {
+      const repositories = await this.readRepositories();
+      const id = repositories[key];
+      if (id === undefined) throw noSuchImage(name);
+      delete repositories[key];
+      await this.writeRepositories(repositories);
+      return id;
+    });
+  }
+
+  /** removeImage deletes the image with this ID and its tags, then the layers no other image uses. */
+  async removeImage(id: string): Promise<void> {
+    await this.withLock(async () => {
+      const image = await this.readImage(id);
+      if (!image) throw noSuchImage(id);
+      // Tags go first: a crash after this leaves an untagged image, never a dangling tag.
+      if (image.tags.length > 0) {
+        const repositories = await this.readRepositories();
+        for (const name of image.tags) delete repositories[name];
+        await this.writeRepositories(repositories);
+      }
+      await this.removeTree(path.join(this.imagesDir, id.slice('sha256:'.length)));
+      const inUse = new Set<string>();
+      for (const hex of await this.imageHexes()) {
+        for (const diffId of (await this.readConfig(hex))?.rootfs.diff_ids ?? []) inUse.add(diffId);
+      }
+      for (const diffId of new Set(image.config.rootfs.diff_ids)) {
+        if (!inUse.has(diffId)) await this.removeTree(this.layerDir(diffId));
+      }
+    });
+  }
+
+  /** layerDirs returns the `diff` directories of config's layers, topmost first, as overlay lowerdirs want them. */
+  async layerDirs(config: ImageConfig): Promise<string[]> {
+    const dirs: string[] = [];
+    for (const diffId of config.rootfs.diff_ids) {
+      const dir = path.join(this.layerDir(diffId), 'diff');
+      if (!(await exists(dir))) throw new NboxError('ERR_NBOX_STORE', `layer ${diffId} is missing from the store (${dir})`);
+      dirs.push(dir);
+    }
+    return dirs.reverse();
+  }
+
+  /** hasLayer tells whether the layer with this diffID is stored. */
+  async hasLayer(diffId: string): Promise<boolean> {
+    return exists(this.layerDir(diffId));
+  }
+
+  /** unpackLayer unpacks a tar stream into a temp directory without taking the lock; commitImage puts it in place. */
+  async unpackLayer(tarStream: Readable): Promise<UnpackedLayer> {
+    const tempDir = await this.makeTempDir('layer');
+    try {
+      await fs.mkdir(path.join(tempDir, 'diff'));
+      const digest = await unpackLayer(tarStream, path.join(tempDir, 'diff'));
+      const record: LayerRecord = { ...digest, created: new Date().toISOString() };
+      await writeDurably(path.join(tempDir, 'layer.json'), `${JSON.stringify(record)}\n`);
+      return { ...digest, tempDir };
+    } catch (err) {
+      await this.removeTree(tempDir);
+      throw err;
+    }
+  }
+
+  /** commitImage moves unpacked layers into layers/ (dropping ones already stored) and adds their image, all under one lock hold; on failure it removes the layers it added. */
+  async commitImage(layers: UnpackedLayer[], configBytes: Buffer, tags: string[]): Promise<string> {
+    return this.withLock(async () => {
+      const added: string[] = [];
+      try {
+        for (const layer of layers) if (await this.commitLayer(layer)) added.push(layer.diffId);
+        return await this.addImage(configBytes, tags);
+      } catch (err) {
+        for (const diffId of added) await this.removeTree(this.layerDir(diffId));
+        throw err;
+      }
+    });
+  }
+
+  /** importLayer unpacks and commits a layer. Until an image references it, a concurrent removeImage may collect it: use unpackLayer and commitImage when that matters. */
+  async importLayer(tarStream: Readable): Promise<LayerDigest> {
+    const layer = await this.unpackLayer(tarStream);
+    await this.commitLayer(layer);
+    return { diffId: layer.diffId, size: layer.size };
+  }
+
+  // commitLayer moves an unpacked layer into layers/, or discards it if that
+  // layer is already stored; true if added.
+  private async commitLayer(layer: UnpackedLayer): Promise<boolean> {
+    return this.withLock(async () => {
+      const dir = this.layerDir(layer.diffId);
+      if (await exists(dir)) {
+        await this.removeTree(layer.tempDir);
+        return false;
+      }
+      await fs.rename(layer.tempDir, dir);
+      return true;
+    });
+  }
+
+  private tempPath(label?: string): string {
+    return path.join(this.tmpDir, `${this.tempOwner}-${randomBytes(6).toString('hex')}${label ? `-${label}` : ''}`);
+  }
+
+  // sweepTemp removes what killed processes left in tmp/. A process is the same
+  // one only if its start time matches too, since pids are reused.
+  private async sweepTemp(): Promise<void> {
+    for (const name of await fs.readdir(this.tmpDir)) {
+      const owner = tempOwnerPattern.exec(name);
+      if (owner && String(processStartTime(Number(owner[1]))) === owner[2]) continue;
+      await this.removeTree(path.join(this.tmpDir, name));
+    }
+  }
+
+  private layerDir(diffId: string): string {
+    const hex = digestPattern.exec(diffId)?.[1];
+    if (hex === undefined) throw new NboxError('ERR_NBOX_STORE', `invalid layer diffID ${JSON.stringify(diffId)}`);
+    return path.join(this.layersDir, hex);
+  }
+
+  private async imageHexes(): Promise<string[]> {
+    return (await fs.readdir(this.imagesDir)).filter((name) => /^[0-9a-f]{64}$/.test(name));
+  }
+
+  private async imageByIdPrefix(prefix: string, ref: string): Promise<ImageRecord> {
+    const matches = (await this.imageHexes()).filter((hex) => hex.startsWith(prefix));
+    if (matches.length > 1) throw new NboxError('ERR_NBOX_USAGE', `ambiguous image ID prefix ${ref}: ${matches.length} images match`);
+    const image = matches.length === 1 ? await this.readImage(`sha256:${matches[0]}`) : undefined;
+    if (!image) throw noSuchImage(ref);
+    return image;
+  }
+
+  // readConfig returns undefined when the image directory is gone (removed
+  // concurrently); a directory without a valid config.json is corruption.
+  private async readConfig(hex: string): Promise<ImageConfig | undefined> {
+    const dir = path.join(this.imagesDir, hex);
+    const file = path.join(dir, 'config.json');
+    const bytes = await readIfExists(file);
+    if (bytes === undefined) {
+      if (await exists(dir)) throw corrupt(file, 'missing');
+      return undefined;
+    }
+    try {
+      return parseConfig(bytes);
+    } catch (err) {
+      throw corrupt(file, (err as Error).message);
+    }
+  }
+
+  private async readImage(id: string, repositories?: Repositories): Promise<ImageRecord | undefined> {
+    const hex = digestPattern.exec(id)?.[1];
+    if (hex === undefined) return undefined;
+    const config = await this.readConfig(hex);
+    if (!config) return undefined;
+    let size = 0;
+    for (const diffId of config.rootfs.diff_ids) {
+      const layer = await this.readLayer(diffId);
+      if (!layer) {
+        if (!(await exists(path.join(this.imagesDir, hex)))) return undefined;
+        throw new NboxError('ERR_NBOX_STORE', `layer ${diffId} of image ${id} is missing from the store`);
+      }
+      size += layer.size;
+    }
+    const tagged = repositories ?? (await this.readRepositories());
+    const tags = Object.keys(tagged).filter((name) => tagged[name] === id);
+    const created = config.created ? new Date(config.created) : (await fs.stat(path.join(this.imagesDir, hex, 'config.json'))).mtime;
+    return { id, config, tags, size, created };
+  }
+
+  private async readLayer(diffId: string): Promise<LayerRecord | undefined> {
+    const dir = this.layerDir(diffId);
+    const file = path.join(dir, 'layer.json');
+    const bytes = await readIfExists(file);
+    if (bytes === undefined) {
+      if (await exists(dir)) throw corrupt(file, 'missing');
+      return undefined;
+    }
+    const record = parseJson(bytes, file) as Partial<LayerRecord>;
+    if (typeof record?.size !== 'number' || record.diffId !== diffId) throw corrupt(file, 'not a layer record');
+    return record as LayerRecord;
+  }
+
+  private async readRepositories(): Promise<Repositories> {
+    const bytes = await readIfExists(this.repositoriesPath);
+    if (bytes === undefined) return {};
+    const repositories = parseJson(bytes, this.repositoriesPath) as Repositories;
+    const valid =
+      typeof repositories === 'object' &&
+      repositories !== null &&
+      !Array.isArray(repositories) &&
+      Object.values(repositories).every((id) => typeof id === 'string' && digestPattern.test(id));
+    if (!valid) throw corrupt(this.repositoriesPath, 'expected an object of "name:tag": "sha256:<id>"');
+    return repositories;
+  }
+
+  private async writeRepositories(repositories: Repositories): Promise<void> {
+    const sorted = Object.fromEntries(Object.entries(repositories).sort(([a], [b]) => a.localeCompare(b)));
+    await this.writeFileAtomic(this.repositoriesPath, `${JSON.stringify(sorted, null, 2)}\n`);
+  }
+}
+
+
+function parseConfig(bytes: Buffer): ImageConfig {
+  const config = JSON.parse(bytes.toString('utf8')) as ImageConfig;
+  const diffIds = config?.rootfs?.diff_ids;
+  if (!Array.isArray(diffIds) || !diffIds.every((diffId) => typeof diffId === 'string' && digestPattern.test(diffId))) {
+    throw new Error('rootfs.diff_ids must be a list of sha256 digests');
+  }
+  return config;
+}
+
+function parseJson(bytes: Buffer, file: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw corrupt(file, (err as Error).message);
+  }
+}
+
+function corrupt(file: string, detail: string): NboxError {
+  return new NboxError('ERR_NBOX_STORE', `corrupt store file ${file}: ${detail}`);
+}
+
+function noSuchImage(ref: string): NboxError {
+  return new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `No such image: ${ref}`);
+}
+
+async function writeDurably(file: string, data: string | Buffer): Promise<void> {
+  const handle = await fs.open(file, 'wx', 0o644);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readIfExists(file: string): Promise<Buffer | undefined> {
+  try {
+    return await fs.readFile(file);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'ESRCH')) return undefined;
+    throw err;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.lstat(file);
+    return true;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,30 @@
+// The container's argv from the image ENTRYPOINT/CMD and the run options, with
+// Docker's rules (moby daemon mergeAndVerifyConfig and the CLI's --entrypoint).
+import { NboxError } from '../errors';
+
+/** ArgvSources holds everything that decides a container's argv. */
+export interface ArgvSources {
+  imageEntrypoint: string[] | null | undefined;
+  imageCmd: string[] | null | undefined;
+  /** The --entrypoint value: undefined when not given, '' to clear the image's. */
+  entrypointOverride?: string | undefined;
+  /** Arguments given after the image name. */
+  cmdArgs: string[];
+}
+
+/** containerArgv is ENTRYPOINT + (CLI args, else CMD); --entrypoint replaces ENTRYPOINT and drops the image CMD. */
+export function containerArgv(sources: ArgvSources): string[] {
+  const { imageEntrypoint, imageCmd, entrypointOverride, cmdArgs } = sources;
+  // An image CMD was written for the image ENTRYPOINT, so Docker never pairs it with another one.
+  const entrypoint =
+    entrypointOverride === undefined ? (imageEntrypoint ?? []) : entrypointOverride === '' ? [] : [entrypointOverride];
+  const cmd = cmdArgs.length > 0 ? cmdArgs : entrypointOverride === undefined ? (imageCmd ?? []) : [];
+  const argv = [...entrypoint, ...cmd];
+  if (argv.length === 0) throw new NboxError('ERR_NBOX_USAGE', 'no command specified');
+  return argv;
+}
+
+/** shellForm turns a shell-form instruction (`CMD echo hi`) into its exec form: [...shell, text]. */
+export function shellForm(text: string, shell: string[] = ['/bin/sh', '-c']): string[] {
+  return [...shell, text];
+}

@@ -1,0 +1,104 @@
+// Bad input: one line naming what was wrong, a non-zero exit, the store untouched.
+import type { ExecutionContext } from 'ava';
+import { readdir, stat, writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { cli, makeTestStore, rootTest, type CliResult, type TestStore } from '../helpers/env';
+
+const test = rootTest();
+let store: TestStore;
+
+test.before(async () => {
+  store = await makeTestStore();
+});
+test.after.always(async () => {
+  await store?.cleanup();
+});
+
+/** snapshot lists every path in the store with its size, temp entries aside. */
+async function snapshot(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const rel = join(prefix, entry.name);
+    if (rel === 'tmp') continue;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(`${rel}/`, ...(await snapshot(full, rel)));
+    else out.push(`${rel} ${(await stat(full)).size}`);
+  }
+  return out.sort();
+}
+
+async function failsCleanly(t: ExecutionContext, args: string[], code: number, message: RegExp): Promise<CliResult> {
+  const before = await snapshot(store.root);
+  const r = await cli(store.root, args);
+  t.is(r.code, code, r.stderr);
+  t.regex(r.stderr, message);
+  t.is(r.stderr.trim().split('\n').length, 1, `more than one line: ${r.stderr}`);
+  t.false(r.stderr.includes('    at '), 'stack trace printed without --debug');
+  t.deepEqual(await snapshot(store.root), before);
+  return r;
+}
+
+test('an unknown image', async (t) => {
+  await failsCleanly(t, ['run', '--rm', 'nosuch', 'true'], 125, /^nbox: No such image: nosuch/);
+});
+
+test('an unknown user', async (t) => {
+  await failsCleanly(t, ['run', '--rm', '-u', 'ghost', 'bb', 'true'], 125, /unable to find user ghost/);
+});
+
+test('an unknown group', async (t) => {
+  await failsCleanly(t, ['run', '--rm', '-u', 'app:ghosts', 'bb', 'true'], 125, /unable to find group ghosts/);
+});
+
+test('a missing executable leaves no container behind with --rm', async (t) => {
+  await failsCleanly(t, ['run', '--rm', 'bb', 'nope'], 127, /executable file not found/);
+});
+
+test('a bad flag', async (t) => {
+  await failsCleanly(t, ['run', '--bogus', 'bb'], 125, /^nbox: unknown option '--bogus'/);
+});
+
+test('an unknown verb', async (t) => {
+  await failsCleanly(t, ['frobnicate'], 125, /^nbox: unknown command 'frobnicate'/);
+});
+
+test('a missing env file', async (t) => {
+  await failsCleanly(t, ['run', '--rm', '--env-file', '/nonexistent/env', 'bb', 'true'], 125, /\/nonexistent\/env/);
+});
+
+test('an unknown network mode', async (t) => {
+  await failsCleanly(t, ['run', '--rm', '--network', 'bridge0', 'bb', 'true'], 125, /network bridge0 not found/);
+});
+
+test('an invalid container name', async (t) => {
+  await failsCleanly(t, ['run', '--rm', '--name', '-bad name', 'bb', 'true'], 125, /Invalid container name/);
+});
+
+test('a non-root caller', async (t) => {
+  const before = await snapshot(store.root);
+  const { spawnSync } = await import('node:child_process');
+  const { CLI } = await import('../helpers/env');
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--', CLI, 'images'], {
+    env: { ...process.env, NBOX_ROOT: store.root },
+    encoding: 'utf8',
+  });
+  t.is(r.status, 125);
+  t.is(r.stderr, 'nbox: nbox needs root to create namespaces and mounts (try sudo)\n');
+  t.deepEqual(await snapshot(store.root), before);
+});
+
+test('a corrupt store file', async (t) => {
+  const index = join(store.root, 'images', 'repositories.json');
+  const good = await readFile(index);
+  t.teardown(() => writeFile(index, good));
+  await writeFile(index, '{ not json');
+  await failsCleanly(t, ['images'], 125, /^nbox: corrupt store file .*repositories\.json/);
+});
+
+test('--debug shows the cause chain', async (t) => {
+  const r = await cli(store.root, ['--debug', 'run', '--rm', 'nosuch']);
+  t.is(r.code, 125);
+  t.regex(r.stderr, /No such image/);
+  t.regex(r.stderr, /\n\s+at /);
+});

@@ -1,0 +1,106 @@
+// Image verbs on a real store: import, images, tag, rmi, inspect, ps, rm.
+
+import { cli, exitCodeOf, makeTestStore, rootTest, spawnCli, tarOf, type TestStore } from '../helpers/env';
+
+const test = rootTest();
+let store: TestStore;
+
+test.before(async () => {
+  store = await makeTestStore();
+});
+test.after.always(async () => {
+  await store?.cleanup();
+});
+
+test('images lists Docker columns; tag adds a name to the same ID', async (t) => {
+  t.is((await cli(store.root, ['tag', 'bb', 'example/tools:1.0'])).code, 0);
+  const r = await cli(store.root, ['images']);
+  t.is(r.code, 0, r.stderr);
+  const [header, ...rows] = r.stdout.trim().split('\n');
+  t.regex(header, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
+  const parsed = rows.map((row) => row.split(/\s{3,}/));
+  const bb = parsed.find((row) => row[0] === 'bb')!;
+  const tools = parsed.find((row) => row[0] === 'example/tools')!;
+  t.is(bb[1], 'latest');
+  t.is(tools[1], '1.0');
+  t.is(bb[2], tools[2]);
+  t.regex(bb[2], /^[0-9a-f]{12}$/);
+  t.regex(bb[4], /^\d+(\.\d+)?MB$/);
+  t.is((await cli(store.root, ['rmi', 'example/tools:1.0'])).stdout, 'Untagged: example/tools:1.0\n');
+});
+
+test('import --change sets the config; inspect shows it in Docker shape', async (t) => {
+  const viaPipe = await new Promise<string>((resolveOut) => {
+    const child = spawnCli(store.root, ['import', '-c', 'ENV A=1', '-c', 'EXPOSE 8080', '-c', 'ENTRYPOINT ["/bin/app"]', '-', 'tiny:v1'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    tarOf('/etc', ['hostname']).pipe(child.stdin!);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', () => resolveOut(out));
+  });
+  t.regex(viaPipe, /^sha256:[0-9a-f]{64}\n$/);
+  const inspect = JSON.parse((await cli(store.root, ['inspect', 'tiny:v1'])).stdout);
+  t.is(inspect.length, 1);
+  t.is(inspect[0].Id, viaPipe.trim());
+  t.deepEqual(inspect[0].RepoTags, ['tiny:v1']);
+  t.deepEqual(inspect[0].Config.Env, ['A=1']);
+  t.deepEqual(inspect[0].Config.ExposedPorts, { '8080/tcp': {} });
+  t.deepEqual(inspect[0].Config.Entrypoint, ['/bin/app']);
+  t.is(inspect[0].Os, 'linux');
+  t.is(inspect[0].RootFS.Layers.length, 1);
+});
+
+test('rmi refuses an image a container uses, unless forced', async (t) => {
+  t.is((await cli(store.root, ['tag', 'bb', 'inuse:latest'])).code, 0);
+  const imageId = JSON.parse((await cli(store.root, ['inspect', 'bb'])).stdout)[0].Id as string;
+  // Give the image one name only, so removing that name would delete it.
+  const { Nbox } = await import('../../src/api');
+  const nbox = await Nbox.open({ root: store.root });
+  const soloId = await nbox.importImage(tarOf('/etc', ['hostname']), { tags: ['solo:latest'], changes: ['CMD ["x"]'] });
+  t.not(soloId, imageId);
+  const created = await cli(store.root, ['run', '--name', 'user-of-solo', 'solo', 'true']);
+  t.is(created.code, 127);
+  const refused = await cli(store.root, ['rmi', 'solo']);
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /^nbox: conflict: unable to remove repository reference "solo" \(must force\) - container [0-9a-f]{12} is using its referenced image/);
+  t.is((await cli(store.root, ['inspect', 'solo'])).code, 0);
+  const forced = await cli(store.root, ['rmi', '-f', 'solo']);
+  t.is(forced.code, 0, forced.stderr);
+  t.is(forced.stdout, 'Untagged: solo:latest\n');
+  t.is((await cli(store.root, ['rm', 'user-of-solo'])).code, 0);
+  t.is((await cli(store.root, ['rmi', 'inuse'])).stdout, 'Untagged: inuse:latest\n');
+});
+
+test('rmi by name deletes an image with no other name, and its layers', async (t) => {
+  const id = await store.nbox.importImage(tarOf('/etc', ['hosts']), { tags: ['doomed:latest'] });
+  const r = await cli(store.root, ['rmi', 'doomed']);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout, `Untagged: doomed:latest\nDeleted: ${id}\n`);
+  t.is((await cli(store.root, ['inspect', id])).code, 125);
+});
+
+test('ps shows running and exited containers; rm refuses a running one unless -f', async (t) => {
+  const child = spawnCli(store.root, ['run', '--name', 'long-runner', 'bb', 'sleep', '300'], {
+    stdio: 'ignore',
+  });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  for (;;) {
+    const ps = await cli(store.root, ['ps']);
+    if (ps.stdout.includes('long-runner')) {
+      t.regex(ps.stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n[0-9a-f]{12}\s+bb\s+"sleep 300"\s+.+\s+Up .+\s+long-runner\n$/);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const refused = await cli(store.root, ['rm', 'long-runner']);
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /container is running/);
+  const forced = await cli(store.root, ['rm', '-f', 'long-runner']);
+  t.is(forced.code, 0, forced.stderr);
+  const code = await exitCodeOf(child);
+  t.is(code, 137);
+  t.false((await cli(store.root, ['ps', '-a'])).stdout.includes('long-runner'));
+});
