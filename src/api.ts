@@ -1,12 +1,13 @@
 // The library entry point: everything the CLI can do, a program can do.
+// Module loading is part of every CLI start, so verbs load what only they use on demand.
 import type { Readable } from 'node:stream';
 
 import { NboxError } from './errors';
-import { importImage, type ImportOptions } from './image/import';
-import { inspectImage, type ImageInspect } from './image/inspect';
+import type { ImportOptions } from './image/import';
+import type { ImageInspect } from './image/inspect';
 import { Store, type ImageRecord } from './image/store';
 import { ContainerRegistry, type ContainerRecord } from './runtime/containers';
-import { inspectContainer, type ContainerInspect } from './runtime/inspect';
+import type { ContainerInspect } from './runtime/inspect';
 import { runContainer, type RunOptions, type RunningContainer } from './runtime/run';
 
 export { NboxError, SysError } from './errors';
@@ -69,11 +70,13 @@ export class Nbox {
 
   /** inspectImage is `docker image inspect`'s JSON for one image. */
   async inspectImage(ref: string): Promise<ImageInspect> {
+    const { inspectImage } = await import('./image/inspect');
     return inspectImage(await this.store.resolveImage(ref));
   }
 
   /** importImage makes a one-layer image from a rootfs tarball (`docker import`). */
-  importImage(tar: Readable, options: ImportOptions = {}): Promise<string> {
+  async importImage(tar: Readable, options: ImportOptions = {}): Promise<string> {
+    const { importImage } = await import('./image/import');
     return importImage(this.store, tar, options);
   }
 
@@ -124,6 +127,7 @@ export class Nbox {
 
   /** inspectContainer is `docker container inspect`'s JSON for one container. */
   async inspectContainer(ref: string): Promise<ContainerInspect> {
+    const { inspectContainer } = await import('./runtime/inspect');
     return inspectContainer(await this.containers.resolve(ref), this.store);
   }
 

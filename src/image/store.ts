@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NboxError, isErrno } from '../errors';
 import { addon } from '../sys/addon';
 import { processStartTime } from '../sys/proc';
-import { LayerDigest, unpackLayer } from './layer';
+import type { LayerDigest } from './layer';
 import { ImageConfig } from './oci';
 import { normalizeReference, normalizeTag } from './reference';
 
@@ -99,11 +99,14 @@ export class Store {
     return dir;
   }
 
-  /** writeFileAtomic replaces the file at target (inside the store) with data: temp file, fsync, rename. */
-  async writeFileAtomic(target: string, data: string | Buffer): Promise<void> {
+  /** writeFileAtomic replaces the file at target (inside the store) with data: temp file, fsync (unless durable is false), rename. */
+  async writeFileAtomic(target: string, data: string | Buffer, options: { durable?: boolean } = {}): Promise<void> {
     const temp = this.tempPath();
     try {
-      await writeDurably(temp, data);
+      // Rename alone makes the write atomic for readers and kill -9; the
+      // fsync is for power loss, which disposable container state can skip.
+      if (options.durable === false) await fs.writeFile(temp, data, { flag: 'wx', mode: 0o644 });
+      else await writeDurably(temp, data);
       await fs.rename(temp, target);
     } catch (err) {
       await fs.rm(temp, { force: true });
@@ -242,6 +245,8 @@ export class Store {
     const tempDir = await this.makeTempDir('layer');
     try {
       await fs.mkdir(path.join(tempDir, 'diff'));
+      // Loaded on use: tar and zlib are not needed to run a container.
+      const { unpackLayer } = await import('./layer');
       const digest = await unpackLayer(tarStream, path.join(tempDir, 'diff'));
       const record: LayerRecord = { ...digest, created: new Date().toISOString() };
       await writeDurably(path.join(tempDir, 'layer.json'), `${JSON.stringify(record)}\n`);

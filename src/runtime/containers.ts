@@ -3,7 +3,8 @@
 // files bind-mounted over /etc. A record appears by rename and disappears by
 // rename, so a concurrent reader sees a whole container or none.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { NboxError, isErrno } from '../errors';
@@ -107,48 +108,46 @@ export interface ContainerFiles {
 export class ContainerRegistry {
   constructor(private readonly store: Store) {}
 
-  /** create builds the container directory aside and renames it into place;
-   * a taken name fails under the store lock, leaving nothing behind. */
+  /** create builds the container directory aside and renames it into place,
+   * then claims its name; a taken name undoes the container. */
   async create(config: ContainerConfig, files: ContainerFiles): Promise<ContainerRecord> {
     if (!NAME_PATTERN.test(config.name)) {
       throw new NboxError('ERR_NBOX_USAGE', `Invalid container name (${config.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }
-    const staging = await this.store.makeTempDir('container-');
+    const staging = await this.store.makeTempDir('container');
     const paths = containerPaths(staging);
     const state: ContainerState = {
       status: 'created', pid: 0, pidStartTime: 0, exitCode: 0, error: '', startedAt: ZERO_TIME, finishedAt: ZERO_TIME,
     };
+    const dir = this.dirOf(config.id);
     try {
-      await Promise.all([mkdir(paths.upper), mkdir(paths.work), mkdir(paths.rootfs)]);
+      // The staging directory is private until renamed: plain writes suffice.
+      await Promise.all([mkdir(paths.upper), mkdir(paths.work), mkdir(paths.rootfs), mkdir(this.namesDir, { recursive: true })]);
       await Promise.all([
-        this.store.writeFileAtomic(join(staging, 'config.json'), JSON.stringify(config, null, 2)),
-        this.store.writeFileAtomic(join(staging, 'state.json'), JSON.stringify(state)),
-        this.store.writeFileAtomic(paths.hosts, files.hosts),
-        this.store.writeFileAtomic(paths.hostname, files.hostname),
-        this.store.writeFileAtomic(paths.resolvConf, files.resolvConf),
+        writeFile(join(staging, 'config.json'), JSON.stringify(config, null, 2)),
+        writeFile(join(staging, 'state.json'), JSON.stringify(state)),
+        writeFile(paths.hosts, files.hosts),
+        writeFile(paths.hostname, files.hostname),
+        writeFile(paths.resolvConf, files.resolvConf),
       ]);
-      const dir = this.dirOf(config.id);
-      await this.store.withLock(async () => {
-        const clash = (await this.list()).find((c) => c.config.name === config.name);
-        if (clash) {
-          throw new NboxError(
-            'ERR_NBOX_CONFLICT',
-            `Conflict. The container name "/${config.name}" is already in use by container "${clash.config.id}". You have to remove (or rename) that container to be able to reuse that name.`,
-          );
-        }
-        await rename(staging, dir);
-      });
-      return { config, state, dir };
+      await rename(staging, dir);
     } catch (err) {
       await this.store.removeTree(staging);
       throw err;
     }
+    try {
+      await this.claimName(config.name, config.id);
+    } catch (err) {
+      await this.store.removeTree(dir);
+      throw err;
+    }
+    return { config, state, dir };
   }
 
   /** setState replaces a container's state file atomically. */
   async setState(record: ContainerRecord, state: ContainerState): Promise<void> {
     record.state = state;
-    await this.store.writeFileAtomic(join(record.dir, 'state.json'), JSON.stringify(state));
+    await this.store.writeFileAtomic(join(record.dir, 'state.json'), JSON.stringify(state), { durable: false });
   }
 
   /** list reads every container; ones removed meanwhile are skipped. */
@@ -158,20 +157,54 @@ export class ContainerRegistry {
     return records.filter((r): r is ContainerRecord => r !== null);
   }
 
-  /** resolve finds a container by full id, unique id prefix or name. */
+  /** resolve finds a container by full id, name, or unique id prefix, in Docker's order. */
   async resolve(ref: string): Promise<ContainerRecord> {
-    const all = await this.list();
-    const byName = all.find((c) => c.config.name === ref || `/${c.config.name}` === ref);
-    if (byName) return byName;
-    const byId = all.filter((c) => c.config.id.startsWith(ref));
-    if (byId.length === 1 && ref.length > 0) return byId[0];
-    if (byId.length > 1) throw new NboxError('ERR_NBOX_USAGE', `multiple containers found with provided prefix: ${ref}`);
+    const exact = /^[0-9a-f]{64}$/.test(ref) ? await this.read(ref) : null;
+    if (exact) return exact;
+    const named = await this.read((await readlink(join(this.namesDir, ref.replace(/^\//, ''))).catch(() => '')) || '.none');
+    if (named) return named;
+    const ids = ref ? (await readdir(this.store.containersDir)).filter((id) => id.startsWith(ref)) : [];
+    if (ids.length > 1) throw new NboxError('ERR_NBOX_USAGE', `multiple containers found with provided prefix: ${ref}`);
+    const byPrefix = ids.length === 1 ? await this.read(ids[0]) : null;
+    if (byPrefix) return byPrefix;
     throw new NboxError('ERR_NBOX_NO_SUCH_CONTAINER', `No such container: ${ref}`);
   }
 
-  /** remove renames the directory away; the store sweeps it. */
+  /** remove renames the directory away (the store sweeps it), then frees the name. */
   async remove(record: ContainerRecord): Promise<void> {
     await this.store.removeTree(record.dir);
+    const link = join(this.namesDir, record.config.name);
+    if ((await readlink(link).catch(() => null)) === record.config.id) await rm(link, { force: true });
+  }
+
+  // A name is a symlink names/<name> -> id, made with symlink(2): exactly one
+  // process wins it. A link whose container is gone (its nbox was killed
+  // between the two removal steps) is stale and may be taken, under the lock
+  // so two takers cannot both win.
+  private async claimName(name: string, id: string): Promise<void> {
+    const link = join(this.namesDir, name);
+    try {
+      await symlink(id, link);
+      return;
+    } catch (err) {
+      if (!isErrno(err, 'EEXIST')) throw err;
+    }
+    await this.store.withLock(async () => {
+      const owner = await readlink(link).catch(() => null);
+      if (owner && existsSync(this.dirOf(owner))) {
+        throw new NboxError(
+          'ERR_NBOX_CONFLICT',
+          `Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+      const temp = `${link}.${id}`;
+      await symlink(id, temp);
+      await rename(temp, link);
+    });
+  }
+
+  private get namesDir(): string {
+    return join(this.store.root, 'names');
   }
 
   private dirOf(id: string): string {

@@ -1,6 +1,5 @@
 // `run`: image config + options → container record → spawned init → exit.
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 
@@ -268,6 +267,8 @@ function openStdio(option: StdioOption): OpenedStdio {
     childFds: [devNull, outWrite, errWrite],
     started: () => {
       closeChildEnds();
+      // Loaded on use: the CLI passes its own fds and never needs sockets.
+      const { Socket } = require('node:net') as typeof import('node:net');
       return {
         stdout: new Socket({ fd: outRead, readable: true, writable: false }),
         stderr: new Socket({ fd: errRead, readable: true, writable: false }),
