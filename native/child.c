@@ -398,10 +398,32 @@ static void exec_command(struct child_ctx *ctx) {
   fail(ctx, STEP_EXEC, "execve", seen_eacces ? EACCES : ENOENT, -1);
 }
 
+/* Closes every fd but the ones setup still needs. Node's own fds (close-on-exec,
+ * but open until exec) could otherwise reach host directories through
+ * /proc/self/fd after pivot_root (CVE-2024-21626). */
+static void close_other_fds(struct child_ctx *ctx) {
+  unsigned keep[5] = {(unsigned)ctx->error_fd, (unsigned)ctx->sync_fd, (unsigned)ctx->spec->stdio[0],
+                      (unsigned)ctx->spec->stdio[1], (unsigned)ctx->spec->stdio[2]};
+  for (int i = 1; i < 5; i++) /* insertion sort: five values */
+    for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+      unsigned t = keep[j];
+      keep[j] = keep[j - 1];
+      keep[j - 1] = t;
+    }
+  unsigned from = 3;
+  for (int i = 0; i < 5; i++) {
+    if (keep[i] < from) continue;
+    if (keep[i] > from) CHECK(ctx, syscall(SYS_close_range, from, keep[i] - 1, 0), STEP_STDIO, "close_range", -1);
+    from = keep[i] + 1;
+  }
+  CHECK(ctx, syscall(SYS_close_range, from, ~0U, 0), STEP_STDIO, "close_range", -1);
+}
+
 static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   const struct child_spec *s = ctx->spec;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(ctx, STEP_PARENT_GONE, "prctl", errno, -1);
   check_parent_alive(ctx);
+  close_other_fds(ctx);
   umask(0);
   /* Nothing mounted from here on may propagate back to the host. */
   CHECK(ctx, mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL), STEP_MOUNT_PRIVATE, "mount", -1);

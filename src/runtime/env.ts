@@ -80,7 +80,10 @@ function setFromUser(env: Map<string, string>, entry: string, hostEnv: NodeJS.Pr
     return;
   }
   const hostValue = hostEnv[entry];
-  if (hostValue !== undefined) env.set(entry, hostValue);
+  // A bare NAME the host does not have unsets NAME, image value included
+  // (moby's ReplaceOrAppendEnvValues).
+  if (hostValue === undefined) env.delete(entry);
+  else env.set(entry, hostValue);
 }
 
 // checkEntry rejects what execve cannot carry or runc refuses: NUL bytes and empty names.

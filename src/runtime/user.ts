@@ -62,7 +62,8 @@ export function resolveUser(
   const gid = group === undefined ? (entry?.gid ?? 0) : lookupGroup(group, groups);
 
   const supplementary = new Set<number>(extraGroups.map((extra) => lookupGroup(extra, groups)));
-  if (entry) {
+  // As runc's GetExecUser: memberships count only when USER names no group.
+  if (entry && group === undefined) {
     for (const candidate of groups) if (candidate.members.includes(entry.name)) supplementary.add(candidate.gid);
   }
   // The primary gid must be among the supplementary groups, or files whose group

@@ -71,9 +71,9 @@ test('USER by name gets its uid, primary and supplementary groups and HOME', asy
   t.is(r.stdout, 'uid=1000(app) gid=1000(app) groups=29(audio),50(staff),1000(app)\n/home/app\n');
 });
 
-test('USER uid:gid is used as given, primary gid included in groups', async (t) => {
+test('USER uid:gid is used as given: the named group only, HOME from passwd', async (t) => {
   const r = await run(t, ['-u', '1000:50', 'bb', 'sh', '-c', 'id -u; id -g; id -G; echo $HOME']);
-  t.is(r.stdout, '1000\n50\n50 29\n/home/app\n');
+  t.is(r.stdout, '1000\n50\n50\n/home/app\n');
 });
 
 test('an unknown uid runs with gid 0 and HOME /', async (t) => {
@@ -210,4 +210,14 @@ test('a signal sent to nbox reaches the container', async (t) => {
   child.kill('SIGTERM');
   t.is(await closed, 3);
   t.true(out.includes('got-term'));
+});
+
+test('a WORKDIR through /proc/self/fd reaches no host directory (CVE-2024-21626)', async (t) => {
+  // A directory fd open in the nbox process (close-on-exec, so still open during setup).
+  const { openSync, closeSync } = await import('node:fs');
+  const hostDir = openSync('/etc', 'r');
+  t.teardown(() => closeSync(hostDir));
+  const { ContainerStartError } = await import('../../src/api');
+  const err = await t.throwsAsync(store.nbox.run('bb', { cmd: ['pwd'], workdir: `/proc/self/fd/${hostDir}`, stdio: 'ignore', autoRemove: true }));
+  t.true(err instanceof ContainerStartError, String(err));
 });

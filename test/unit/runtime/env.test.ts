@@ -51,8 +51,8 @@ test('values keep everything after the first "="', (t) => {
   t.true(mergeEnv(sources({ cliEnv: ['SPACES=  x  '] })).includes('SPACES=  x  '));
 });
 
-test('-e NAME copies the host value, or is dropped when the host has none', (t) => {
-  const env = mergeEnv(sources({ imageEnv: ['KEEP=image'], cliEnv: ['FROM_HOST', 'KEEP', 'UNSET'], hostEnv: { FROM_HOST: 'h', OTHER: 'o' } }));
+test('-e NAME copies the host value, or unsets NAME (image value too) when the host has none', (t) => {
+  const env = mergeEnv(sources({ imageEnv: ['GONE=image', 'KEEP=image'], cliEnv: ['FROM_HOST', 'GONE', 'UNSET'], hostEnv: { FROM_HOST: 'h', OTHER: 'o' } }));
   t.deepEqual(env, [`PATH=${DEFAULT_PATH}`, 'HOSTNAME=c0ffee', 'KEEP=image', 'FROM_HOST=h', 'HOME=/root']);
 });
 

@@ -62,15 +62,15 @@ test('an unknown uid runs with gid 0, HOME / and no error', (t) => {
   t.deepEqual(resolveUser('4242', passwd, group), { uid: 4242, gid: 0, groups: [0], home: '/' });
 });
 
-test('uid:gid numbers are used as given, with HOME and member groups of a known uid', (t) => {
-  t.deepEqual(resolveUser('1000:29', passwd, group), { uid: 1000, gid: 29, groups: [29, 10, 50], home: '/home/app', name: 'app' });
+test('uid:gid numbers are used as given, with HOME of a known uid and no member groups (runc)', (t) => {
+  t.deepEqual(resolveUser('1000:29', passwd, group), { uid: 1000, gid: 29, groups: [29], home: '/home/app', name: 'app' });
   t.deepEqual(resolveUser('4242:4243', passwd, group), { uid: 4242, gid: 4243, groups: [4243], home: '/' });
   t.deepEqual(resolveUser('4242:4243', null, null), { uid: 4242, gid: 4243, groups: [4243], home: '/' });
 });
 
 test('user:group names resolve through both files', (t) => {
-  t.deepEqual(resolveUser('app:audio', passwd, group), { uid: 1000, gid: 29, groups: [29, 10, 50], home: '/home/app', name: 'app' });
-  t.deepEqual(resolveUser('nobody:daemon', passwd, group), { uid: 65534, gid: 1, groups: [1, 50], home: '/nonexistent', name: 'nobody' });
+  t.deepEqual(resolveUser('app:audio', passwd, group), { uid: 1000, gid: 29, groups: [29], home: '/home/app', name: 'app' });
+  t.deepEqual(resolveUser('nobody:daemon', passwd, group), { uid: 65534, gid: 1, groups: [1], home: '/nonexistent', name: 'nobody' });
 });
 
 test('mixed numeric and named sides resolve independently', (t) => {
@@ -79,7 +79,7 @@ test('mixed numeric and named sides resolve independently', (t) => {
 });
 
 test('an empty user with a group is root in that group', (t) => {
-  t.deepEqual(resolveUser(':audio', passwd, group), { uid: 0, gid: 29, groups: [29, 0, 10], home: '/root', name: 'root' });
+  t.deepEqual(resolveUser(':audio', passwd, group), { uid: 0, gid: 29, groups: [29], home: '/root', name: 'root' });
 });
 
 test('an unknown group name is an error', userError(() => resolveUser('app:nosuch', passwd, group), 'unable to find group nosuch: no matching entries in group file'));
