@@ -7,10 +7,9 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 npx ava 'dist/test/unit/**/*.test.js' 'dist/test/integration/**/*.test.js' "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
-count() { grep -Eo "^ *[0-9]+ (tests?|known failures?) $1" "$log" | grep -Eo '[0-9]+' | head -n1 || true; }
-passed=$(count passed)
-failed=$(count failed)
-skipped=$(count skipped)
-# ava prints "N tests passed" alone when all pass, or with failures "N tests failed".
-echo "ava: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+# ava prints a passed count only when nothing failed: count its marks instead.
+passed=$(grep -c '✔' "$log")
+failed=$(grep -c '✘' "$log")
+skipped=$(grep -c '\[skip\]' "$log")
+echo "ava: $passed passed, $failed failed, $skipped skipped"
 exit "$status"

@@ -45,6 +45,8 @@ const tempOwnerPattern = /^(\d+)-(\d+)-/;
 export class Store {
   readonly root: string;
   readonly containersDir: string;
+  /** Container names, one symlink each to its container's ID (owned by the runtime). */
+  readonly containerNamesDir: string;
   private readonly tmpDir: string;
   private readonly layersDir: string;
   private readonly imagesDir: string;
@@ -59,6 +61,7 @@ export class Store {
   ) {
     this.root = root;
     this.containersDir = path.join(root, 'containers');
+    this.containerNamesDir = path.join(root, 'names');
     this.tmpDir = path.join(root, 'tmp');
     this.layersDir = path.join(root, 'layers');
     this.imagesDir = path.join(root, 'images');
@@ -71,7 +74,7 @@ export class Store {
     const startTime = processStartTime(process.pid);
     if (startTime === undefined) throw new NboxError('ERR_NBOX_STORE', 'cannot read /proc/self/stat: is /proc mounted?');
     const store = new Store(path.resolve(root), `${process.pid}-${startTime}`);
-    for (const dir of [store.root, store.tmpDir, store.layersDir, store.imagesDir, store.containersDir]) {
+    for (const dir of [store.root, store.tmpDir, store.layersDir, store.imagesDir, store.containersDir, store.containerNamesDir]) {
       await fs.mkdir(dir, { recursive: true });
     }
     await (await fs.open(store.lockPath, 'a')).close();

@@ -122,7 +122,7 @@ export class ContainerRegistry {
     const dir = this.dirOf(config.id);
     try {
       // The staging directory is private until renamed: plain writes suffice.
-      await Promise.all([mkdir(paths.upper), mkdir(paths.work), mkdir(paths.rootfs), mkdir(this.namesDir, { recursive: true })]);
+      await Promise.all([mkdir(paths.upper), mkdir(paths.work), mkdir(paths.rootfs)]);
       await Promise.all([
         writeFile(join(staging, 'config.json'), JSON.stringify(config, null, 2)),
         writeFile(join(staging, 'state.json'), JSON.stringify(state)),
@@ -204,7 +204,7 @@ export class ContainerRegistry {
   }
 
   private get namesDir(): string {
-    return join(this.store.root, 'names');
+    return this.store.containerNamesDir;
   }
 
   private dirOf(id: string): string {
