@@ -9,7 +9,7 @@ npx ava 'dist/test/unit/**/*.test.js' 'dist/test/integration/**/*.test.js' "$@" 
 status=${PIPESTATUS[0]}
 # ava prints a passed count only when nothing failed: count its marks instead.
 passed=$(grep -c '✔' "$log")
-failed=$(grep -c '✘' "$log")
+failed=$(grep '✘' "$log" | sort -u | wc -l)
 skipped=$(grep -c '\[skip\]' "$log")
 echo "ava: $passed passed, $failed failed, $skipped skipped"
 exit "$status"
