@@ -20,3 +20,18 @@ export function globalOptions(program: Command): { root?: string; debug: boolean
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/** forEachRef applies action to every reference as Docker's multi-argument
+ * verbs do: a failure is reported on its line and the rest go on; exit 1 after. */
+export async function forEachRef(refs: string[], action: (ref: string) => Promise<void>): Promise<void> {
+  let failed = false;
+  for (const ref of refs) {
+    try {
+      await action(ref);
+    } catch (err) {
+      process.stderr.write(`nbox: ${(err as Error).message}\n`);
+      failed = true;
+    }
+  }
+  if (failed) process.exitCode = 1;
+}

@@ -16,15 +16,19 @@ export const CLI = resolve(__dirname, '../../src/cli/main.js');
 /** BUSYBOX is Debian's busybox-static, the one binary of the test image. */
 export const BUSYBOX = '/bin/busybox';
 
+/** skipReason says why integration tests cannot run here, or null when they can. */
+function skipReason(): string | null {
+  if (process.getuid?.() !== 0) return 'they need root';
+  if (!existsSync(BUSYBOX)) return `${BUSYBOX} missing (apt-get install busybox-static)`;
+  return null;
+}
+
 /** rootTest is ava's serial test (tests of a file share one store) when
  * running as root with busybox-static installed, else test.skip with the reason logged. */
 export function rootTest(): TestFn {
-  if (process.getuid?.() !== 0) {
-    console.log('skipping integration tests: they need root');
-    return test.skip as unknown as TestFn;
-  }
-  if (!existsSync(BUSYBOX)) {
-    console.log(`skipping integration tests: ${BUSYBOX} missing (apt-get install busybox-static)`);
+  const reason = skipReason();
+  if (reason) {
+    console.log(`skipping integration tests: ${reason}`);
     return test.skip as unknown as TestFn;
   }
   return test.serial as unknown as TestFn;
@@ -79,6 +83,20 @@ export async function makeTestStore(): Promise<TestStore> {
     nbox,
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
+}
+
+/** sharedTestStore gives a test file one fresh store, made before its tests
+ * and removed after them even when they fail. */
+export function sharedTestStore(test: TestFn): TestStore {
+  const holder = {} as TestStore;
+  if (skipReason()) return holder;
+  test.before(async () => {
+    Object.assign(holder, await makeTestStore());
+  });
+  test.after.always(async () => {
+    await holder.cleanup?.();
+  });
+  return holder;
 }
 
 /** CliResult is what a CLI run printed and how it ended. */

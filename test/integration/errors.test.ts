@@ -3,17 +3,10 @@ import type { ExecutionContext } from 'ava';
 import { readdir, stat, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { cli, makeTestStore, rootTest, type CliResult, type TestStore } from '../helpers/env';
+import { cli, rootTest, sharedTestStore, type CliResult } from '../helpers/env';
 
 const test = rootTest();
-let store: TestStore;
-
-test.before(async () => {
-  store = await makeTestStore();
-});
-test.after.always(async () => {
-  await store?.cleanup();
-});
+const store = sharedTestStore(test);
 
 /** snapshot lists every path in the store with its size, temp entries aside. */
 async function snapshot(dir: string, prefix = ''): Promise<string[]> {

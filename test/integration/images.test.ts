@@ -1,16 +1,9 @@
 // Image verbs on a real store: import, images, tag, rmi, inspect, ps, rm.
 
-import { cli, exitCodeOf, makeTestStore, rootTest, spawnCli, tarOf, type TestStore } from '../helpers/env';
+import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli, tarOf } from '../helpers/env';
 
 const test = rootTest();
-let store: TestStore;
-
-test.before(async () => {
-  store = await makeTestStore();
-});
-test.after.always(async () => {
-  await store?.cleanup();
-});
+const store = sharedTestStore(test);
 
 test('images lists Docker columns; tag adds a name to the same ID', async (t) => {
   t.is((await cli(store.root, ['tag', 'bb', 'example/tools:1.0'])).code, 0);

@@ -4,17 +4,10 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { CLI, cli, makeTestStore, rootTest, spawnCli, type TestStore } from '../helpers/env';
+import { CLI, cli, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
 
 const test = rootTest();
-let store: TestStore;
-
-test.before(async () => {
-  store = await makeTestStore();
-});
-test.after.always(async () => {
-  await store?.cleanup();
-});
+const store = sharedTestStore(test);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

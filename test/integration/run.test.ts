@@ -3,17 +3,10 @@ import type { ExecutionContext } from 'ava';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { cli, exitCodeOf, makeTestStore, rootTest, spawnCli, tarOf, type TestStore } from '../helpers/env';
+import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli, tarOf } from '../helpers/env';
 
 const test = rootTest();
-let store: TestStore;
-
-test.before(async () => {
-  store = await makeTestStore();
-});
-test.after.always(async () => {
-  await store?.cleanup();
-});
+const store = sharedTestStore(test);
 
 async function run(t: ExecutionContext, args: string[], expectedCode = 0) {
   const result = await cli(store.root, ['run', '--rm', ...args]);

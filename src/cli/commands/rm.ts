@@ -1,7 +1,7 @@
 // `nbox rm CONTAINER...`.
 import type { Command } from 'commander';
 
-import type { CliContext } from '../context';
+import { forEachRef, type CliContext } from '../context';
 
 /** registerRm adds `rm`. */
 export function registerRm(program: Command, ctx: CliContext): void {
@@ -12,16 +12,9 @@ export function registerRm(program: Command, ctx: CliContext): void {
     .option('-f, --force', 'force the removal of a running container (uses SIGKILL)')
     .action(async (refs: string[], flags: { force?: boolean }) => {
       const nbox = await ctx.open();
-      let failure: unknown;
-      for (const ref of refs) {
-        try {
-          await nbox.removeContainer(ref, { force: flags.force });
-          process.stdout.write(`${ref}\n`);
-        } catch (err) {
-          process.stderr.write(`nbox: ${(err as Error).message}\n`);
-          failure = err;
-        }
-      }
-      if (failure) process.exitCode = 1;
+      await forEachRef(refs, async (ref) => {
+        await nbox.removeContainer(ref, { force: flags.force });
+        process.stdout.write(`${ref}\n`);
+      });
     });
 }

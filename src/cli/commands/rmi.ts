@@ -1,7 +1,7 @@
 // `nbox rmi IMAGE...`: untag, and delete images nothing else names or uses.
 import type { Command } from 'commander';
 
-import type { CliContext } from '../context';
+import { forEachRef, type CliContext } from '../context';
 
 /** registerRmi adds `rmi`. */
 export function registerRmi(program: Command, ctx: CliContext): void {
@@ -12,18 +12,10 @@ export function registerRmi(program: Command, ctx: CliContext): void {
     .option('-f, --force', 'force removal of the image')
     .action(async (refs: string[], flags: { force?: boolean }) => {
       const nbox = await ctx.open();
-      let failure: unknown;
-      for (const ref of refs) {
-        try {
-          const result = await nbox.removeImage(ref, { force: flags.force });
-          for (const name of result.untagged) process.stdout.write(`Untagged: ${name}\n`);
-          for (const id of result.deleted) process.stdout.write(`Deleted: ${id}\n`);
-        } catch (err) {
-          // Docker goes on with the other images and fails at the end.
-          process.stderr.write(`nbox: ${(err as Error).message}\n`);
-          failure = err;
-        }
-      }
-      if (failure) process.exitCode = 1;
+      await forEachRef(refs, async (ref) => {
+        const result = await nbox.removeImage(ref, { force: flags.force });
+        for (const name of result.untagged) process.stdout.write(`Untagged: ${name}\n`);
+        for (const id of result.deleted) process.stdout.write(`Deleted: ${id}\n`);
+      });
     });
 }
