@@ -12,8 +12,15 @@ export interface ArgvSources {
   cmdArgs: string[];
 }
 
-/** containerArgv is ENTRYPOINT + (CLI args, else CMD); --entrypoint replaces ENTRYPOINT and drops the image CMD. */
-export function containerArgv(sources: ArgvSources): string[] {
+/** ContainerCommand is the effective ENTRYPOINT and CMD (null when empty) and the argv they make. */
+export interface ContainerCommand {
+  entrypoint: string[] | null;
+  cmd: string[] | null;
+  argv: string[];
+}
+
+/** containerCommand is ENTRYPOINT + (CLI args, else CMD); --entrypoint replaces ENTRYPOINT and drops the image CMD. */
+export function containerCommand(sources: ArgvSources): ContainerCommand {
   const { imageEntrypoint, imageCmd, entrypointOverride, cmdArgs } = sources;
   // An image CMD was written for the image ENTRYPOINT, so Docker never pairs it with another one.
   const entrypoint =
@@ -21,7 +28,12 @@ export function containerArgv(sources: ArgvSources): string[] {
   const cmd = cmdArgs.length > 0 ? cmdArgs : entrypointOverride === undefined ? (imageCmd ?? []) : [];
   const argv = [...entrypoint, ...cmd];
   if (argv.length === 0) throw new NboxError('ERR_NBOX_USAGE', 'no command specified');
-  return argv;
+  return { entrypoint: entrypoint.length ? entrypoint : null, cmd: cmd.length ? cmd : null, argv };
+}
+
+/** containerArgv is containerCommand's argv. */
+export function containerArgv(sources: ArgvSources): string[] {
+  return containerCommand(sources).argv;
 }
 
 /** shellForm turns a shell-form instruction (`CMD echo hi`) into its exec form: [...shell, text]. */

@@ -8,14 +8,14 @@ import type { ImageRecord, Store } from '../image/store';
 import { readImageFile } from '../image/rootfs-file';
 import { addon, type ExitStatus } from '../sys/addon';
 import { processStartTime } from '../sys/proc';
-import { containerArgv } from './argv';
+import { containerCommand } from './argv';
 import {
   ContainerRegistry, containerPaths, newContainerId, randomName,
   type ContainerConfig, type ContainerRecord,
 } from './containers';
 import { mergeEnv } from './env';
 import { hostsFile, resolvConf, type NetworkMode } from './etc-files';
-import { resolveUser } from './user';
+import { resolveUser, type ResolvedUser } from './user';
 
 /** StdioOption says where the container's 0, 1 and 2 go: this process's own
  * fds, pipes the caller reads, /dev/null, or explicit host fds. */
@@ -98,52 +98,13 @@ export interface RunContext {
 
 /** runContainer creates a container from an image and starts it. */
 export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<RunningContainer> {
-  const body = image.config.config ?? {};
   const layerDirs = await ctx.store.layerDirs(image.config);
   const [passwd, group] = await Promise.all([
     readImageFile(layerDirs, '/etc/passwd'),
     readImageFile(layerDirs, '/etc/group'),
   ]);
-  const userSpec = opts.user ?? body.User ?? '';
-  const user = resolveUser(userSpec, passwd?.toString('utf8') ?? null, group?.toString('utf8') ?? null);
-  const argv = containerArgv({
-    imageEntrypoint: body.Entrypoint ?? undefined,
-    imageCmd: body.Cmd ?? undefined,
-    entrypointOverride: opts.entrypoint,
-    cmdArgs: opts.cmd ?? [],
-  });
-  const id = newContainerId();
-  const network = opts.network ?? 'none';
-  const hostname = opts.hostname ?? (network === 'host' ? readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : id.slice(0, 12));
-  const env = mergeEnv({
-    imageEnv: body.Env,
-    hostname,
-    user,
-    cliEnv: opts.env ?? [],
-    envFiles: (opts.envFiles ?? []).map((path) => ({ path, text: readEnvFile(path) })),
-    hostEnv: process.env,
-  });
-  const workingDir = opts.workdir || body.WorkingDir || '/';
-  if (!workingDir.startsWith('/')) {
-    throw new NboxError('ERR_NBOX_USAGE', `the working directory '${workingDir}' is invalid, it needs to be an absolute path`);
-  }
-  const config: ContainerConfig = {
-    id,
-    name: opts.name ?? randomName(),
-    created: new Date().toISOString(),
-    image: image.id,
-    imageRef,
-    entrypoint: opts.entrypoint === undefined ? body.Entrypoint ?? null : opts.entrypoint ? [opts.entrypoint] : null,
-    cmd: opts.cmd?.length ? opts.cmd : opts.entrypoint === undefined ? body.Cmd ?? null : null,
-    argv,
-    env,
-    user: userSpec,
-    workingDir,
-    hostname,
-    network,
-    autoRemove: opts.autoRemove ?? false,
-    labels: opts.labels ?? {},
-  };
+  const { config, user } = containerConfig(image, imageRef, opts, passwd?.toString('utf8') ?? null, group?.toString('utf8') ?? null);
+  const { network, hostname, argv, env, workingDir } = config;
   const [hosts, resolv] = await Promise.all([hostsFile(network, hostname), resolvConf(network)]);
   const record = await ctx.containers.create(config, { hosts, hostname: `${hostname}\n`, resolvConf: resolv });
   const paths = containerPaths(record.dir);
@@ -190,6 +151,53 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
   });
   const exited = addon().wait(spawned.pidfd).then((status) => finish(ctx, record, status));
   return new RunningContainer(record, spawned.pid, spawned.pidfd, streams.stdout, streams.stderr, exited);
+}
+
+/** containerConfig applies Docker's rules to an image config and run options. */
+function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions, passwd: string | null, group: string | null): {
+  config: ContainerConfig;
+  user: ResolvedUser;
+} {
+  const body = image.config.config ?? {};
+  const userSpec = opts.user ?? body.User ?? '';
+  const user = resolveUser(userSpec, passwd, group);
+  const command = containerCommand({
+    imageEntrypoint: body.Entrypoint,
+    imageCmd: body.Cmd,
+    entrypointOverride: opts.entrypoint,
+    cmdArgs: opts.cmd ?? [],
+  });
+  const id = newContainerId();
+  const network = opts.network ?? 'none';
+  const hostname = opts.hostname ?? (network === 'host' ? readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : id.slice(0, 12));
+  const env = mergeEnv({
+    imageEnv: body.Env,
+    hostname,
+    user,
+    cliEnv: opts.env ?? [],
+    envFiles: (opts.envFiles ?? []).map((path) => ({ path, text: readEnvFile(path) })),
+    hostEnv: process.env,
+  });
+  const workingDir = opts.workdir || body.WorkingDir || '/';
+  if (!workingDir.startsWith('/')) {
+    throw new NboxError('ERR_NBOX_USAGE', `the working directory '${workingDir}' is invalid, it needs to be an absolute path`);
+  }
+  const config: ContainerConfig = {
+    id,
+    name: opts.name ?? randomName(),
+    created: new Date().toISOString(),
+    image: image.id,
+    imageRef,
+    ...command,
+    env,
+    user: userSpec,
+    workingDir,
+    hostname,
+    network,
+    autoRemove: opts.autoRemove ?? false,
+    labels: opts.labels ?? {},
+  };
+  return { config, user };
 }
 
 async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStatus): Promise<Exit> {
