@@ -20,6 +20,14 @@ test('echo prints to stdout and exits 0', async (t) => {
   t.is(r.stderr, '');
 });
 
+test('stdin reaches the container only with -i', async (t) => {
+  const withI = await cli(store.root, ['run', '--rm', '-i', 'bb', 'cat'], { input: 'piped\n' });
+  t.is(withI.stdout, 'piped\n');
+  const without = await cli(store.root, ['run', '--rm', 'bb', 'cat'], { input: 'piped\n' });
+  t.is(without.code, 0);
+  t.is(without.stdout, '');
+});
+
 test('stdout and stderr stay apart', async (t) => {
   const r = await run(t, ['bb', 'sh', '-c', 'echo out; echo err >&2']);
   t.is(r.stdout, 'out\n');

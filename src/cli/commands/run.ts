@@ -1,5 +1,6 @@
 // `nbox run`: start a container in the foreground; its exit code is ours.
 import type { Command } from 'commander';
+import { openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 
 import type { NetworkMode } from '../../runtime/etc-files';
@@ -40,7 +41,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--entrypoint <command>', 'overwrite the image ENTRYPOINT')
     .option('-h, --hostname <name>', 'container host name')
     .option('--network <mode>', 'network mode: none or host', 'none')
-    .option('-i, --interactive', 'keep STDIN open (stdin is always passed through)')
+    .option('-i, --interactive', 'keep STDIN open: without it the container reads /dev/null, as in Docker')
     .option('-t, --tty', 'allocate a pseudo-TTY (not supported yet)')
     .passThroughOptions()
     .action(async (image: string, command: string[], flags: RunFlags) => {
@@ -67,7 +68,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
           name: flags.name,
           network: flags.network as NetworkMode,
           autoRemove: flags.rm ?? false,
-          stdio: 'inherit',
+          stdio: [flags.interactive ? 0 : openSync('/dev/null', 'r'), 1, 2],
         });
         for (const signal of pending) container.kill(signal);
         const exit = await container.exited;
