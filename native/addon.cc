@@ -9,6 +9,9 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -259,6 +262,69 @@ Napi::Value TryLock(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// lgetxattr(path, name): the value, or null when the file has no such attribute.
+Napi::Value Lgetxattr(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  for (;;) {
+    ssize_t size = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    if (size < 0) break;
+    std::vector<char> value(size);
+    ssize_t got = lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+    if (got >= 0) return Napi::Buffer<char>::Copy(env, value.data(), got);
+    if (errno != ERANGE) break;  // grew between the calls: ask again
+  }
+  if (errno == ENODATA || errno == ENOTSUP) return env.Null();
+  ThrowSysError(env, "xattr", "lgetxattr", errno, path);
+  return env.Undefined();
+}
+
+// llistxattr(path): the names of the file's extended attributes.
+Napi::Value Llistxattr(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::vector<char> names;
+  for (;;) {
+    ssize_t size = llistxattr(path.c_str(), nullptr, 0);
+    if (size < 0) break;
+    names.resize(size);
+    ssize_t got = llistxattr(path.c_str(), names.data(), names.size());
+    if (got >= 0) {
+      names.resize(got);
+      Napi::Array out = Napi::Array::New(env);
+      uint32_t n = 0;
+      for (size_t at = 0; at < names.size(); at += strlen(names.data() + at) + 1) out.Set(n++, std::string(names.data() + at));
+      return out;
+    }
+    if (errno != ERANGE) break;
+  }
+  if (errno == ENOTSUP) return Napi::Array::New(env);
+  ThrowSysError(env, "xattr", "llistxattr", errno, path);
+  return env.Undefined();
+}
+
+// lsetxattr(path, name, value).
+Napi::Value Lsetxattr(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  Napi::Buffer<char> value = info[2].As<Napi::Buffer<char>>();
+  if (lsetxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), 0) < 0)
+    ThrowSysError(env, "xattr", "lsetxattr", errno, path);
+  return env.Undefined();
+}
+
+// mknod(path, mode, major, minor): device nodes and overlay whiteouts (char 0:0).
+Napi::Value Mknod(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  mode_t mode = info[1].As<Napi::Number>().Uint32Value();
+  dev_t dev = makedev(info[2].As<Napi::Number>().Uint32Value(), info[3].As<Napi::Number>().Uint32Value());
+  if (mknod(path.c_str(), mode, dev) < 0) ThrowSysError(env, "mknod", "mknod", errno, path);
+  return env.Undefined();
+}
+
 // pipe2(O_CLOEXEC): [readFd, writeFd], for container stdio the caller reads.
 Napi::Value Pipe(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -280,6 +346,10 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("kill", Napi::Function::New(env, Kill));
   exports.Set("tryLock", Napi::Function::New(env, TryLock));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
+  exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
+  exports.Set("llistxattr", Napi::Function::New(env, Llistxattr));
+  exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
+  exports.Set("mknod", Napi::Function::New(env, Mknod));
   return exports;
 }
 

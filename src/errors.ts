@@ -10,6 +10,8 @@ export type NboxErrorCode =
   | 'ERR_NBOX_USER'
   | 'ERR_NBOX_STORE'
   | 'ERR_NBOX_IMPORT'
+  | 'ERR_NBOX_DOCKERFILE'
+  | 'ERR_NBOX_BUILD'
   | 'ERR_NBOX_SYS';
 
 /** NboxError is the base of every error nbox reports on purpose. */
@@ -37,6 +39,22 @@ export class SysError extends NboxError {
     this.errnoName = fields.errnoName;
     this.step = fields.step;
     this.path = fields.path;
+  }
+}
+
+/** DockerfileError is a Dockerfile that cannot be parsed or built as written;
+ * its message reads `Dockerfile:LINE: what is wrong`. */
+export class DockerfileError extends NboxError {
+  readonly file: string;
+  readonly line: number;
+  readonly detail: string;
+  constructor(fields: { file?: string; line: number; message: string }) {
+    const file = fields.file ?? 'Dockerfile';
+    super('ERR_NBOX_DOCKERFILE', `${file}:${fields.line}: ${fields.message}`);
+    this.name = 'DockerfileError';
+    this.file = file;
+    this.line = fields.line;
+    this.detail = fields.message;
   }
 }
 

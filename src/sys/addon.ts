@@ -59,6 +59,14 @@ export interface Addon {
   tryLock(fd: number, exclusive: boolean): boolean;
   /** pipe2(O_CLOEXEC): [readFd, writeFd]. */
   pipe(): [number, number];
+  /** lgetxattr: the attribute's value, or null when absent. */
+  lgetxattr(path: string, name: string): Buffer | null;
+  /** llistxattr: the names of a file's extended attributes (not following symlinks). */
+  llistxattr(path: string): string[];
+  /** lsetxattr: sets an extended attribute (not following symlinks). */
+  lsetxattr(path: string, name: string, value: Buffer): void;
+  /** mknod: a device node, or an overlay whiteout (S_IFCHR, 0, 0). */
+  mknod(path: string, mode: number, major: number, minor: number): void;
 }
 
 let loaded: Addon | undefined;
