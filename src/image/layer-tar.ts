@@ -1,0 +1,203 @@
+// A layer directory (an overlay upper dir, or a layer nbox wrote) as an OCI
+// layer tar: entries sorted, parents first, kernel whiteouts turned into
+// `.wh.` entries, opaque dirs into `.wh..wh..opq`, hardlinks kept, xattrs as
+// binary PAX records. tar libraries for Node write PAX values as UTF-8
+// strings, which corrupts binary xattrs (security.capability), hence this writer.
+import { createHash } from 'node:crypto';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+
+import { addon } from '../sys/addon';
+import type { LayerDigest } from './layer';
+
+const BLOCK = 512;
+const READ_CHUNK = 1 << 20;
+
+/** OVERLAY_OPAQUE is the xattr overlayfs puts on a directory that hides the layers below. */
+export const OVERLAY_OPAQUE = 'trusted.overlay.opaque';
+
+// Overlay bookkeeping and host labels do not belong in an image.
+function keepXattr(name: string): boolean {
+  return !name.startsWith('trusted.overlay.') && name !== 'security.selinux';
+}
+
+type EntryKind = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
+
+const TYPEFLAG: Record<EntryKind, string> = { file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6' };
+
+interface TarEntry {
+  /** Path inside the layer, without a leading slash; directories end in '/'. */
+  name: string;
+  kind: EntryKind;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  linkname?: string;
+  devmajor?: number;
+  devminor?: number;
+  xattrs?: Map<string, Buffer>;
+  /** Host file holding the content of a regular file. */
+  source?: string;
+}
+
+/** layerTar streams the OCI tar of a layer directory. */
+export function layerTar(dir: string): Readable {
+  return Readable.from(tarChunks(dir), { objectMode: false });
+}
+
+/** digestLayerDir computes a layer directory's diffID and tar size without keeping the tar. */
+export async function digestLayerDir(dir: string): Promise<LayerDigest> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of tarChunks(dir)) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { diffId: `sha256:${hash.digest('hex')}`, size };
+}
+
+async function* tarChunks(dir: string): AsyncGenerator<Buffer> {
+  const firstPathOfInode = new Map<string, string>();
+  for await (const entry of walk(dir, '', firstPathOfInode)) {
+    yield encodeHeader(entry);
+    if (entry.kind === 'file' && entry.source && entry.size > 0) {
+      yield* fileChunks(entry.source, entry.size);
+      const padding = (BLOCK - (entry.size % BLOCK)) % BLOCK;
+      if (padding) yield Buffer.alloc(padding);
+    }
+  }
+  // Two zero blocks end the archive (as Go's archive/tar writes it: no record padding).
+  yield Buffer.alloc(2 * BLOCK);
+}
+
+async function* walk(root: string, rel: string, firstPathOfInode: Map<string, string>): AsyncGenerator<TarEntry> {
+  const names = (await readdir(join(root, rel))).sort(byteOrder);
+  for (const name of names) {
+    const relPath = rel ? `${rel}/${name}` : name;
+    const hostPath = join(root, relPath);
+    const st = await lstat(hostPath);
+    const base = { uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000), mode: st.mode & 0o7777 };
+    if (st.isCharacterDevice() && st.rdev === 0) {
+      // An overlay whiteout: this name was deleted from the layers below.
+      yield { ...base, name: rel ? `${rel}/.wh.${name}` : `.wh.${name}`, kind: 'file', mode: 0, uid: 0, gid: 0, size: 0 };
+      continue;
+    }
+    const xattrs = readXattrs(hostPath);
+    if (st.isDirectory()) {
+      const opaque = addon().lgetxattr(hostPath, OVERLAY_OPAQUE)?.toString() === 'y';
+      yield { ...base, name: `${relPath}/`, kind: 'dir', size: 0, xattrs };
+      if (opaque) yield { ...base, name: `${relPath}/.wh..wh..opq`, kind: 'file', mode: 0, uid: 0, gid: 0, size: 0 };
+      yield* walk(root, relPath, firstPathOfInode);
+      continue;
+    }
+    if (st.isFile()) {
+      const inode = `${st.dev}:${st.ino}`;
+      const first = st.nlink > 1 ? firstPathOfInode.get(inode) : undefined;
+      if (first !== undefined) {
+        yield { ...base, name: relPath, kind: 'hardlink', size: 0, linkname: first, xattrs };
+        continue;
+      }
+      if (st.nlink > 1) firstPathOfInode.set(inode, relPath);
+      yield { ...base, name: relPath, kind: 'file', size: st.size, source: hostPath, xattrs };
+    } else if (st.isSymbolicLink()) {
+      yield { ...base, name: relPath, kind: 'symlink', size: 0, linkname: await readlink(hostPath), xattrs };
+    } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+      yield {
+        ...base, name: relPath, kind: st.isCharacterDevice() ? 'char' : 'block', size: 0, xattrs,
+        // Linux's dev_t: major in bits 8-19, minor in bits 0-7 and 20-31.
+        devmajor: (st.rdev >>> 8) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >>> 12) & 0xfff00),
+      };
+    } else if (st.isFIFO()) {
+      yield { ...base, name: relPath, kind: 'fifo', size: 0, xattrs };
+    }
+    // Sockets cannot be archived; tar implementations skip them too.
+  }
+}
+
+function readXattrs(path: string): Map<string, Buffer> | undefined {
+  const names = addon().llistxattr(path).filter(keepXattr).sort(byteOrder);
+  if (names.length === 0) return undefined;
+  const values = new Map<string, Buffer>();
+  for (const name of names) {
+    const value = addon().lgetxattr(path, name);
+    if (value) values.set(name, value);
+  }
+  return values;
+}
+
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+async function* fileChunks(path: string, size: number): AsyncGenerator<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    let remaining = size;
+    while (remaining > 0) {
+      const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, remaining));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, size - remaining);
+      // A file that shrank while being archived would corrupt the tar: fail instead.
+      if (bytesRead === 0) throw new Error(`${path} changed size while being archived`);
+      remaining -= bytesRead;
+      yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+// encodeHeader writes a ustar header, preceded by a PAX header when a field
+// does not fit ustar (long names, large ids or sizes, xattrs).
+function encodeHeader(entry: TarEntry): Buffer {
+  const records: Buffer[] = [];
+  const name = Buffer.from(entry.name);
+  const linkname = Buffer.from(entry.linkname ?? '');
+  if (name.length > 100) records.push(paxRecord('path', name));
+  if (linkname.length > 100) records.push(paxRecord('linkpath', linkname));
+  if (entry.uid > 0o7777777) records.push(paxRecord('uid', Buffer.from(String(entry.uid))));
+  if (entry.gid > 0o7777777) records.push(paxRecord('gid', Buffer.from(String(entry.gid))));
+  if (entry.size > 0o77777777777) records.push(paxRecord('size', Buffer.from(String(entry.size))));
+  for (const [key, value] of entry.xattrs ?? []) records.push(paxRecord(`SCHILY.xattr.${key}`, value));
+  const ustar = ustarHeader(entry, name.subarray(0, 100), linkname.subarray(0, 100));
+  if (records.length === 0) return ustar;
+  const body = Buffer.concat(records);
+  const paxName = Buffer.from(`PaxHeaders.0/${entry.name.replace(/\/$/, '').split('/').pop() ?? ''}`).subarray(0, 100);
+  const paxHeader = ustarHeader({ ...entry, kind: 'file', size: body.length, mode: 0o644, uid: 0, gid: 0 }, paxName, Buffer.alloc(0), 'x');
+  const padding = Buffer.alloc((BLOCK - (body.length % BLOCK)) % BLOCK);
+  return Buffer.concat([paxHeader, body, padding, ustar]);
+}
+
+// A PAX record is "LEN KEY=VALUE\n" where LEN counts the whole record in bytes, itself included.
+function paxRecord(key: string, value: Buffer): Buffer {
+  const rest = Buffer.byteLength(` ${key}=`) + value.length + 1;
+  let length = rest + String(rest).length;
+  if (String(length).length !== String(rest).length) length = rest + String(length).length;
+  return Buffer.concat([Buffer.from(`${length} ${key}=`), value, Buffer.from('\n')]);
+}
+
+function ustarHeader(entry: TarEntry, name: Buffer, linkname: Buffer, typeflag = TYPEFLAG[entry.kind]): Buffer {
+  const header = Buffer.alloc(BLOCK);
+  name.copy(header, 0);
+  octal(header, 100, 8, entry.mode);
+  octal(header, 108, 8, Math.min(entry.uid, 0o7777777));
+  octal(header, 116, 8, Math.min(entry.gid, 0o7777777));
+  octal(header, 124, 12, entry.kind === 'file' || typeflag === 'x' ? Math.min(entry.size, 0o77777777777) : 0);
+  octal(header, 136, 12, entry.mtime);
+  header.write('        ', 148, 'latin1'); // checksum field counts as spaces while summing
+  header.write(typeflag, 156, 'latin1');
+  linkname.copy(header, 157);
+  header.write('ustar\u000000', 257, 'latin1');
+  if (entry.devmajor !== undefined) octal(header, 329, 8, entry.devmajor);
+  if (entry.devminor !== undefined) octal(header, 337, 8, entry.devminor);
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 'latin1');
+  return header;
+}
+
+function octal(header: Buffer, offset: number, width: number, value: number): void {
+  header.write(`${value.toString(8).padStart(width - 1, '0')}\u0000`, offset, 'latin1');
+}
