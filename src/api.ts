@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 
 import { NboxError } from './errors';
 import type { ImportOptions } from './image/import';
+import type { HistoryItem } from './image/history';
 import type { ImageInspect } from './image/inspect';
 import { Store, type ImageRecord } from './image/store';
 import { ContainerRegistry, type ContainerRecord } from './runtime/containers';
@@ -13,6 +14,7 @@ import { runContainer, type RunOptions, type RunningContainer } from './runtime/
 export { NboxError, SysError } from './errors';
 export type { ImageRecord } from './image/store';
 export type { ImageInspect } from './image/inspect';
+export type { HistoryItem } from './image/history';
 export type { ContainerRecord } from './runtime/containers';
 export type { ContainerInspect } from './runtime/inspect';
 export type { Exit, RunOptions, RunningContainer, StdioOption } from './runtime/run';
@@ -58,9 +60,13 @@ export class Nbox {
     return runContainer({ store: this.store, containers: this.containers }, record, image, options);
   }
 
-  /** images lists every image in the store. */
-  images(): Promise<ImageRecord[]> {
-    return this.store.listImages();
+  /** images lists the store's images; intermediate build images (untagged
+   * parents of other images) only with `all`, as `docker images -a`. */
+  async images(options: { all?: boolean } = {}): Promise<ImageRecord[]> {
+    const images = await this.store.listImages();
+    if (options.all) return images;
+    const parents = new Set(images.map((image) => image.parent));
+    return images.filter((image) => image.tags.length > 0 || !parents.has(image.id));
   }
 
   /** image resolves a name, ID or ID prefix to an image. */
@@ -72,6 +78,12 @@ export class Nbox {
   async inspectImage(ref: string): Promise<ImageInspect> {
     const { inspectImage } = await import('./image/inspect');
     return inspectImage(await this.store.resolveImage(ref));
+  }
+
+  /** history lists an image's steps, newest first (`docker history`). */
+  async history(ref: string): Promise<HistoryItem[]> {
+    const { imageHistory } = await import('./image/history');
+    return imageHistory(this.store, await this.store.resolveImage(ref));
   }
 
   /** importImage makes a one-layer image from a rootfs tarball (`docker import`). */
@@ -109,8 +121,27 @@ export class Nbox {
         return { untagged: image.tags, deleted: [] };
       }
       await this.store.removeImage(image.id);
-      return { untagged: image.tags, deleted: [image.id] };
+      return { untagged: image.tags, deleted: [image.id, ...(await this.removeUnusedParents(image))] };
     });
+  }
+
+  // Deleting a built image also deletes the intermediate images of its steps
+  // that nothing else needs: no name, no other child, no container.
+  private async removeUnusedParents(image: ImageRecord): Promise<string[]> {
+    const deleted: string[] = [];
+    const containers = await this.containers.list();
+    let parentId = image.parent;
+    while (parentId) {
+      const images = await this.store.listImages();
+      const parent = images.find((candidate) => candidate.id === parentId);
+      const needed = !parent || parent.tags.length > 0 || images.some((other) => other.parent === parentId) ||
+        containers.some((c) => c.config.image === parentId);
+      if (needed) break;
+      await this.store.removeImage(parent.id);
+      deleted.push(parent.id);
+      parentId = parent.parent;
+    }
+    return deleted;
   }
 
   /** listContainers lists containers; running ones only unless `all`. */

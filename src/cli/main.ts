@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 
 import { NboxError } from '../errors';
 import { globalOptions, type CliContext } from './context';
+import { registerHistory } from './commands/history';
 import { registerImages } from './commands/images';
 import { registerImport } from './commands/import';
 import { registerInspect } from './commands/inspect';
@@ -33,7 +34,7 @@ function buildProgram(): Command {
       return Nbox.open({ root: globalOptions(program).root });
     },
   };
-  for (const register of [registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm]) {
+  for (const register of [registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerHistory]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

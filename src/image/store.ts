@@ -22,6 +22,8 @@ export interface ImageRecord {
   tags: string[];
   size: number;
   created: Date;
+  /** The image this one was built on by one build step, when nbox built it. */
+  parent?: string;
 }
 
 /** LayerRecord is the content of a layer's layer.json. */
@@ -47,6 +49,8 @@ export class Store {
   readonly containersDir: string;
   /** Container names, one symlink each to its container's ID (owned by the runtime). */
   readonly containerNamesDir: string;
+  /** Build cache entries, one file per cache key holding an image ID (owned by the builder). */
+  readonly buildCacheDir: string;
   private readonly tmpDir: string;
   private readonly layersDir: string;
   private readonly imagesDir: string;
@@ -62,6 +66,7 @@ export class Store {
     this.root = root;
     this.containersDir = path.join(root, 'containers');
     this.containerNamesDir = path.join(root, 'names');
+    this.buildCacheDir = path.join(root, 'buildcache');
     this.tmpDir = path.join(root, 'tmp');
     this.layersDir = path.join(root, 'layers');
     this.imagesDir = path.join(root, 'images');
@@ -74,7 +79,7 @@ export class Store {
     const startTime = processStartTime(process.pid);
     if (startTime === undefined) throw new NboxError('ERR_NBOX_STORE', 'cannot read /proc/self/stat: is /proc mounted?');
     const store = new Store(path.resolve(root), `${process.pid}-${startTime}`);
-    for (const dir of [store.root, store.tmpDir, store.layersDir, store.imagesDir, store.containersDir, store.containerNamesDir]) {
+    for (const dir of [store.root, store.tmpDir, store.layersDir, store.imagesDir, store.containersDir, store.containerNamesDir, store.buildCacheDir]) {
       await fs.mkdir(dir, { recursive: true });
     }
     await (await fs.open(store.lockPath, 'a')).close();
@@ -129,8 +134,9 @@ export class Store {
     await fs.rm(doomed, { recursive: true, force: true });
   }
 
-  /** addImage stores an image config (its layers must be stored) and points tags at it; returns the image ID. */
-  async addImage(configBytes: Buffer, tags: string[]): Promise<string> {
+  /** addImage stores an image config (its layers must be stored) and points tags at it; returns the image ID.
+   * parent names the image a build step started from, for `history` and `images`. */
+  async addImage(configBytes: Buffer, tags: string[], parent?: string): Promise<string> {
     let config: ImageConfig;
     try {
       config = parseConfig(configBytes);
@@ -146,6 +152,7 @@ export class Store {
       if (!(await exists(dir))) {
         const temp = await this.makeTempDir('image');
         await writeDurably(path.join(temp, 'config.json'), configBytes);
+        if (parent) await writeDurably(path.join(temp, 'parent'), parent);
         await fs.rename(temp, dir);
       }
       if (names.length > 0) {
@@ -260,13 +267,22 @@ export class Store {
     }
   }
 
+  /** sealLayer turns a temp dir whose `diff/` holds a finished layer (an overlay upper dir, a COPY result) into an UnpackedLayer: its diffID is computed once, here. */
+  async sealLayer(tempDir: string): Promise<UnpackedLayer> {
+    const { digestLayerDir } = await import('./layer-tar');
+    const digest = await digestLayerDir(path.join(tempDir, 'diff'));
+    const record: LayerRecord = { ...digest, created: new Date().toISOString() };
+    await writeDurably(path.join(tempDir, 'layer.json'), `${JSON.stringify(record)}\n`);
+    return { ...digest, tempDir };
+  }
+
   /** commitImage moves unpacked layers into layers/ (dropping ones already stored) and adds their image, all under one lock hold; on failure it removes the layers it added. */
-  async commitImage(layers: UnpackedLayer[], configBytes: Buffer, tags: string[]): Promise<string> {
+  async commitImage(layers: UnpackedLayer[], configBytes: Buffer, tags: string[], parent?: string): Promise<string> {
     return this.withLock(async () => {
       const added: string[] = [];
       try {
         for (const layer of layers) if (await this.commitLayer(layer)) added.push(layer.diffId);
-        return await this.addImage(configBytes, tags);
+        return await this.addImage(configBytes, tags, parent);
       } catch (err) {
         for (const diffId of added) await this.removeTree(this.layerDir(diffId));
         throw err;
@@ -361,10 +377,12 @@ export class Store {
     const tagged = repositories ?? (await this.readRepositories());
     const tags = Object.keys(tagged).filter((name) => tagged[name] === id);
     const created = config.created ? new Date(config.created) : (await fs.stat(path.join(this.imagesDir, hex, 'config.json'))).mtime;
-    return { id, config, tags, size, created };
+    const parent = (await readIfExists(path.join(this.imagesDir, hex, 'parent')))?.toString();
+    return parent ? { id, config, tags, size, created, parent } : { id, config, tags, size, created };
   }
 
-  private async readLayer(diffId: string): Promise<LayerRecord | undefined> {
+  /** readLayer returns a stored layer's record (diffID, tar size), or undefined when it is not stored. */
+  async readLayer(diffId: string): Promise<LayerRecord | undefined> {
     const dir = this.layerDir(diffId);
     const file = path.join(dir, 'layer.json');
     const bytes = await readIfExists(file);

@@ -237,6 +237,11 @@ export class ContainerStartError extends NboxError {
 
 function spawnFailure(err: unknown, command: string): ContainerStartError {
   if (!(err instanceof SysError)) return new ContainerStartError((err as Error).message, 125, err);
+  return startFailure(err, command);
+}
+
+/** startFailure words a failed container start as Docker does, with its exit code. */
+export function startFailure(err: SysError, command: string): ContainerStartError {
   if (err.step === 'exec') {
     if (err.errnoName === 'ENOENT') {
       const detail = command.includes('/') ? `stat ${command}: no such file or directory` : 'executable file not found in $PATH';

@@ -12,11 +12,12 @@ export function registerImages(program: Command, ctx: CliContext): void {
     .alias('image')
     .description('List images')
     .argument('[ls]', 'accepted for `nbox image ls`')
+    .option('-a, --all', 'show all images (default hides intermediate images)')
     .option('-q, --quiet', 'only show image IDs')
     .option('--no-trunc', "don't truncate output")
-    .action(async (_ls: string | undefined, flags: { quiet?: boolean; trunc: boolean }) => {
+    .action(async (_ls: string | undefined, flags: { all?: boolean; quiet?: boolean; trunc: boolean }) => {
       const nbox = await ctx.open();
-      const images = (await nbox.images()).sort((a, b) => b.created.getTime() - a.created.getTime());
+      const images = (await nbox.images({ all: flags.all })).sort((a, b) => b.created.getTime() - a.created.getTime());
       const id = (full: string) => (flags.trunc ? shortId(full) : full);
       if (flags.quiet) {
         const ids = [...new Set(images.map((image) => id(image.id)))];
