@@ -136,8 +136,12 @@ static int mkdir_all(const char *path, mode_t mode) {
   return 0;
 }
 
-/* Makes a mount target: a directory, or an empty file under created parents. */
+/* Makes a mount target: a directory, or an empty file under created parents.
+ * An existing target is left alone: opening it for writing would copy it up
+ * into the container layer, which a build commits. */
 static int make_target(const char *path, int is_file) {
+  struct stat st;
+  if (stat(path, &st) == 0) return 0;
   if (!is_file) return mkdir_all(path, 0755);
   char parent[PATH_BUF];
   size_t len = strlen(path);

@@ -1,0 +1,114 @@
+// A RUN step: a container on the current layer chain whose overlay upper dir
+// becomes the step's layer, whiteouts and all, with no tar made but the one
+// streamed through sha256 for the diffID.
+import { lstat, mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { NboxError } from '../errors';
+import type { Store, UnpackedLayer } from '../image/store';
+import { readImageFile } from '../image/rootfs-file';
+import { hostsFile, resolvConf } from '../runtime/etc-files';
+import { startOneShot, type OneShot } from '../runtime/oneshot';
+import { resolveUser } from '../runtime/user';
+
+/** RunStepInput is what a RUN instruction needs, resolved by the executor. */
+export interface RunStepInput {
+  /** Layer dirs of the image so far, topmost first ([] for scratch). */
+  layers: string[];
+  argv: string[];
+  env: string[];
+  /** USER as written; resolved in the image's /etc/passwd and /etc/group. */
+  user: string;
+  workdir: string;
+  network: 'host' | 'none';
+  /** Also the container's hostname (first 12 characters). */
+  containerId: string;
+  stdio: [number, number, number];
+  /** Aborting kills the step's container (Ctrl-C on the build). */
+  signal?: AbortSignal;
+}
+
+/** StepCommandError is a RUN whose command exited non-zero, worded as Docker words it. */
+export class StepCommandError extends NboxError {
+  constructor(readonly command: string[], readonly exitCode: number) {
+    super('ERR_NBOX_BUILD', `The command '${command.join(' ')}' returned a non-zero code: ${exitCode}`);
+    this.name = 'StepCommandError';
+  }
+}
+
+// Mount points the child creates when the image lacks them; they would
+// otherwise land in the layer (the classic builder leaves none behind).
+const STUB_FILES = ['etc/hosts', 'etc/hostname', 'etc/resolv.conf'];
+const STUB_DIRS = ['proc', 'sys', 'dev', 'etc'];
+
+/** runStep runs the command and returns its upper dir as an unpacked layer ready to commit. */
+export async function runStep(store: Store, input: RunStepInput): Promise<UnpackedLayer> {
+  const temp = await store.makeTempDir('layer');
+  try {
+    const diff = join(temp, 'diff');
+    const scratch = join(temp, 'scratch');
+    const paths = { work: join(scratch, 'work'), rootfs: join(scratch, 'rootfs'), empty: join(scratch, 'empty') };
+    await Promise.all([mkdir(diff), mkdir(scratch)]);
+    await Promise.all([mkdir(paths.work), mkdir(paths.rootfs), mkdir(paths.empty)]);
+    const hostname = input.containerId.slice(0, 12);
+    const etc = { hosts: join(scratch, 'hosts'), hostname: join(scratch, 'hostname'), resolv: join(scratch, 'resolv.conf') };
+    await Promise.all([
+      writeFile(etc.hosts, await hostsFile(input.network, hostname)),
+      writeFile(etc.hostname, `${hostname}\n`),
+      writeFile(etc.resolv, await resolvConf(input.network)),
+    ]);
+    const [passwd, group] = await Promise.all([
+      readImageFile(input.layers, '/etc/passwd'),
+      readImageFile(input.layers, '/etc/group'),
+    ]);
+    const container = startOneShot({
+      // overlayfs needs a lower dir even for `FROM scratch`.
+      layers: input.layers.length > 0 ? input.layers : [paths.empty],
+      upperDir: diff,
+      workDir: paths.work,
+      rootfs: paths.rootfs,
+      argv: input.argv,
+      env: input.env,
+      cwd: input.workdir || '/',
+      user: resolveUser(input.user, passwd?.toString('utf8') ?? null, group?.toString('utf8') ?? null),
+      hostname,
+      network: input.network,
+      mounts: [
+        { source: etc.hosts, target: '/etc/hosts', readonly: false, isFile: true },
+        { source: etc.hostname, target: '/etc/hostname', readonly: false, isFile: true },
+        { source: etc.resolv, target: '/etc/resolv.conf', readonly: false, isFile: true },
+      ],
+      stdio: input.stdio,
+    });
+    const status = await waitAbortable(container, input.signal);
+    if (status.exitCode !== 0) throw new StepCommandError(input.argv, status.exitCode ?? 128 + (status.signal ?? 0));
+    await rm(scratch, { recursive: true, force: true });
+    await removeStubs(diff);
+    return await store.sealLayer(temp);
+  } catch (err) {
+    await store.removeTree(temp);
+    throw err;
+  }
+}
+
+async function waitAbortable(container: OneShot, signal: AbortSignal | undefined) {
+  const kill = () => container.kill('SIGKILL');
+  signal?.addEventListener('abort', kill, { once: true });
+  try {
+    return await container.exited;
+  } finally {
+    signal?.removeEventListener('abort', kill);
+  }
+}
+
+async function removeStubs(diff: string): Promise<void> {
+  for (const file of STUB_FILES) {
+    const st = await lstat(join(diff, file)).catch(() => null);
+    // The command saw the bind mount, never this file: a stub is all it can be.
+    if (st?.isFile() && st.size === 0) await rm(join(diff, file));
+  }
+  for (const dir of STUB_DIRS) {
+    const entries = await readdir(join(diff, dir)).catch(() => null);
+    if (entries?.length === 0) await rmdir(join(diff, dir));
+  }
+}
