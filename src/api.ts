@@ -1,8 +1,11 @@
 // The library entry point: everything the CLI can do, a program can do.
 // Module loading is part of every CLI start, so verbs load what only they use on demand.
+import { closeSync, openSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 
 import { NboxError } from './errors';
+import type { BuildOutput } from './build/output';
 import type { ImportOptions } from './image/import';
 import type { HistoryItem } from './image/history';
 import type { ImageInspect } from './image/inspect';
@@ -14,6 +17,7 @@ import { runContainer, type RunOptions, type RunningContainer } from './runtime/
 export { NboxError, SysError } from './errors';
 export type { ImageRecord } from './image/store';
 export type { ImageInspect } from './image/inspect';
+export type { BuildOutput } from './build/output';
 export type { HistoryItem } from './image/history';
 export type { ContainerRecord } from './runtime/containers';
 export type { ContainerInspect } from './runtime/inspect';
@@ -26,6 +30,26 @@ export const DEFAULT_ROOT = '/var/lib/nbox';
 /** OpenOptions choose the store. */
 export interface OpenOptions {
   root?: string;
+}
+
+/** BuildOptions are `docker build`'s options, as data. */
+export interface BuildOptions {
+  /** A context directory, a tarball path, '-' for stdin, or a tar (or Dockerfile) stream. */
+  context: string | Readable;
+  /** -f: the Dockerfile, relative to the context or absolute; default <context>/Dockerfile. */
+  dockerfile?: string;
+  tags?: string[];
+  buildArgs?: Record<string, string>;
+  target?: string;
+  labels?: Record<string, string>;
+  noCache?: boolean;
+  /** RUN's network (default host, as `docker build`). */
+  network?: 'host' | 'none';
+  /** Progress lines; silent unless given. */
+  output?: BuildOutput;
+  /** Where RUN output goes (default: /dev/null). */
+  stdio?: [number, number, number];
+  signal?: AbortSignal;
 }
 
 /** RemoveImageResult lists what `removeImage` did, as `docker rmi` prints it. */
@@ -84,6 +108,49 @@ export class Nbox {
   async history(ref: string): Promise<HistoryItem[]> {
     const { imageHistory } = await import('./image/history');
     return imageHistory(this.store, await this.store.resolveImage(ref));
+  }
+
+  /** build builds a Dockerfile into an image and tags it; returns the image ID. */
+  async build(options: BuildOptions): Promise<string> {
+    const [{ openContext }, { runBuild }, { silentOutput }, { normalizeTag }] = await Promise.all([
+      import('./build/context'), import('./build/executor'), import('./build/output'), import('./image/reference'),
+    ]);
+    const tags = (options.tags ?? []).map(normalizeTag);
+    const output = options.output ?? silentOutput;
+    const scratch = await this.store.makeTempDir('context');
+    const devNull = options.stdio ? undefined : openSync('/dev/null', 'r+');
+    try {
+      const context = await openContext({
+        ...(typeof options.context === 'string' ? { path: options.context } : { tarStream: options.context }),
+        dockerfile: options.dockerfile,
+        tmpDir: scratch,
+      });
+      try {
+        const id = await runBuild(this.store, {
+          dockerfileText: context.dockerfileText,
+          dockerfileName: context.dockerfilePath === '-' ? 'Dockerfile' : basename(context.dockerfilePath),
+          contextDir: context.dir,
+          ignore: context.ignore,
+          buildArgs: new Map(Object.entries(options.buildArgs ?? {})),
+          target: options.target,
+          labels: options.labels ?? {},
+          noCache: options.noCache ?? false,
+          network: options.network ?? 'host',
+          output,
+          stdio: options.stdio ?? [devNull!, devNull!, devNull!],
+          signal: options.signal,
+        });
+        for (const tag of tags) await this.store.tag(id, tag);
+        output.built(id);
+        for (const tag of tags) output.tagged(tag);
+        return id;
+      } finally {
+        await context.close();
+      }
+    } finally {
+      if (devNull !== undefined) closeSync(devNull);
+      await this.store.removeTree(scratch);
+    }
   }
 
   /** importImage makes a one-layer image from a rootfs tarball (`docker import`). */

@@ -11,6 +11,8 @@ export interface BuildOutput {
   stepResult(imageId: string): void;
   built(imageId: string): void;
   tagged(name: string): void;
+  /** A line of its own, such as `# Executing 1 build trigger`. */
+  note(text: string): void;
   warning(text: string): void;
 }
 
@@ -29,6 +31,7 @@ export function consoleOutput(out: Writable, err: Writable, quiet = false): Buil
     stepResult: (id) => line(` ---> ${short(id)}`),
     built: (id) => (quiet ? out.write(`${id}\n`) : line(`Successfully built ${short(id)}`)),
     tagged: (name) => line(`Successfully tagged ${name}`),
+    note: line,
     warning: (text) => err.write(`[Warning] ${text}\n`),
   };
 }
@@ -42,5 +45,6 @@ export const silentOutput: BuildOutput = {
   stepResult: () => {},
   built: () => {},
   tagged: () => {},
+  note: () => {},
   warning: () => {},
 };

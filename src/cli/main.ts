@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 
 import { NboxError } from '../errors';
 import { globalOptions, type CliContext } from './context';
+import { registerBuild } from './commands/build';
 import { registerHistory } from './commands/history';
 import { registerImages } from './commands/images';
 import { registerImport } from './commands/import';
@@ -34,7 +35,7 @@ function buildProgram(): Command {
       return Nbox.open({ root: globalOptions(program).root });
     },
   };
-  for (const register of [registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerHistory]) {
+  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerHistory]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

@@ -1,0 +1,163 @@
+// The build context: a directory used in place, or a tarball / stdin stream
+// extracted into a temporary directory; plus the Dockerfile and .dockerignore.
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { NboxError, isErrno } from '../errors';
+import { detectCompression, extractTar, isTarHeader } from './archive';
+import { ignoreMatcher, parseDockerignore, type IgnoreMatcher } from './dockerignore';
+
+/** OpenContextOptions says where the context and the Dockerfile come from; give path or tarStream. */
+export interface OpenContextOptions {
+  /** path: a context directory (used in place), a tarball (plain or compressed), or '-' for stdin. */
+  path?: string;
+  /** tarStream: the context as a stream, read like '-': a tar (plain or compressed), or else a lone Dockerfile. */
+  tarStream?: Readable;
+  /** stdin: what '-' reads; process.stdin unless given. */
+  stdin?: Readable;
+  /** dockerfile: -f; relative to the context root, or absolute (may lie outside it); '-' reads stdin. */
+  dockerfile?: string;
+  /** tmpDir: where an extracted context is put (in a directory of its own, removed by close). */
+  tmpDir: string;
+}
+
+/** BuildContext is an opened context; close removes whatever was extracted. */
+export interface BuildContext {
+  /** dir: the context root on the host. */
+  dir: string;
+  dockerfileText: string;
+  /** dockerfilePath: the Dockerfile's host path, or '-' when it came from stdin. */
+  dockerfilePath: string;
+  ignore: IgnoreMatcher;
+  close(): Promise<void>;
+}
+
+// A tar header block: enough to tell a tar (or compressed stream) from a Dockerfile.
+const HEAD_BYTES = 512;
+const DEFAULT_DOCKERFILE = 'Dockerfile';
+
+/** openContext prepares the context and reads the Dockerfile and .dockerignore (`<Dockerfile>.dockerignore` first). */
+export async function openContext(options: OpenContextOptions): Promise<BuildContext> {
+  let extractedDir: string | undefined;
+  const close = async () => {
+    if (extractedDir) await rm(extractedDir, { recursive: true, force: true });
+    extractedDir = undefined;
+  };
+  try {
+    const stdin = () => options.stdin ?? process.stdin;
+    const fromStream = options.tarStream ?? (options.path === '-' ? stdin() : undefined);
+    let dir: string;
+    let streamedDockerfile: string | undefined;
+
+    if (fromStream) {
+      extractedDir = await mkdtemp(join(options.tmpDir, 'context-'));
+      dir = extractedDir;
+      const { head, replay } = await peek(fromStream);
+      const compression = detectCompression(head);
+      if (compression !== 'none' || isTarHeader(head)) await extractTar(replay, compression, dir);
+      // Not an archive: the stream is a Dockerfile and the context is empty.
+      else streamedDockerfile = await readAll(replay);
+    } else if (options.path !== undefined) {
+      const path = resolve(options.path);
+      const stats = await stat(path).catch((err: unknown) => {
+        if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) throw contextError(`path "${options.path}" not found`);
+        throw err;
+      });
+      if (stats.isDirectory()) dir = path;
+      else {
+        extractedDir = await mkdtemp(join(options.tmpDir, 'context-'));
+        dir = extractedDir;
+        await extractTarball(path, dir, options.path);
+      }
+    } else throw new NboxError('ERR_NBOX_USAGE', 'a build context (a path or a stream) is required');
+
+    let dockerfilePath: string;
+    let dockerfileText: string;
+    if (streamedDockerfile !== undefined) {
+      if (options.dockerfile !== undefined && options.dockerfile !== '-') throw contextError('a Dockerfile from stdin cannot be combined with -f');
+      [dockerfilePath, dockerfileText] = ['-', streamedDockerfile];
+    } else if (options.dockerfile === '-') {
+      if (fromStream) throw contextError('the context and the Dockerfile cannot both come from stdin');
+      [dockerfilePath, dockerfileText] = ['-', await readAll(stdin())];
+    } else {
+      ({ dockerfilePath, dockerfileText } = await readDockerfile(dir, options.dockerfile));
+    }
+
+    const ignore = ignoreMatcher(parseDockerignore(await readIgnoreFile(dir, dockerfilePath)));
+    return { dir, dockerfileText, dockerfilePath, ignore, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+async function extractTarball(path: string, dir: string, shown: string): Promise<void> {
+  const { head, replay } = await peek(createReadStream(path));
+  const compression = detectCompression(head);
+  if (compression === 'none' && !isTarHeader(head)) {
+    replay.destroy();
+    throw contextError(`context must be a directory or a tar archive: ${shown}`);
+  }
+  await extractTar(replay, compression, dir);
+}
+
+// readDockerfile finds -f (or Dockerfile, falling back to lowercase dockerfile as the docker CLI does).
+async function readDockerfile(dir: string, name: string | undefined): Promise<{ dockerfilePath: string; dockerfileText: string }> {
+  const candidates = name === undefined ? [DEFAULT_DOCKERFILE, DEFAULT_DOCKERFILE.toLowerCase()] : [name];
+  for (const candidate of candidates) {
+    const dockerfilePath = isAbsolute(candidate) ? candidate : join(dir, candidate);
+    const text = await readFileOrNull(dockerfilePath);
+    if (text !== null) return { dockerfilePath, dockerfileText: text };
+  }
+  throw contextError(`cannot find Dockerfile: ${name ?? DEFAULT_DOCKERFILE}`);
+}
+
+// readIgnoreFile prefers `<Dockerfile>.dockerignore` beside the Dockerfile, as BuildKit does.
+async function readIgnoreFile(dir: string, dockerfilePath: string): Promise<string> {
+  if (dockerfilePath !== '-') {
+    const specific = await readFileOrNull(join(dirname(dockerfilePath), `${basename(dockerfilePath)}.dockerignore`));
+    if (specific !== null) return specific;
+  }
+  return (await readFileOrNull(join(dir, '.dockerignore'))) ?? '';
+}
+
+async function readFileOrNull(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return null;
+    if (isErrno(err, 'EISDIR')) throw contextError(`${path} is a directory, not a file`);
+    throw err;
+  }
+}
+
+// peek reads the first block of a stream and returns it with a stream that replays everything.
+async function peek(input: Readable): Promise<{ head: Buffer; replay: Readable }> {
+  const chunks = input[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  while (head.length < HEAD_BYTES) {
+    const next = await chunks.next();
+    if (next.done) break;
+    head = Buffer.concat([head, next.value as Buffer]);
+  }
+  const replay = Readable.from(
+    (async function* () {
+      if (head.length > 0) yield head;
+      // yield* forwards an early return to the input, which destroys it.
+      yield* { [Symbol.asyncIterator]: () => chunks };
+    })(),
+    { objectMode: false },
+  );
+  return { head, replay };
+}
+
+async function readAll(input: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function contextError(detail: string): NboxError {
+  return new NboxError('ERR_NBOX_BUILD', `unable to prepare context: ${detail}`);
+}

@@ -1,0 +1,316 @@
+// The build loop: stages in order, each instruction a step that is either
+// found in the cache or run (RUN in a container, COPY/ADD straight into a
+// layer dir, the rest on the config), then committed as an image whose
+// parent is the previous step's, as the classic builder does.
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { DockerfileError, NboxError } from '../errors';
+import { expandWord, expandWords } from '../dockerfile/expand';
+import type { AddInstruction, CopyInstruction, Instruction, RunInstruction } from '../dockerfile/instruction-types';
+import { parseDockerfile, type Dockerfile, type Stage } from '../dockerfile/stages';
+import type { HistoryEntry, ImageConfig } from '../image/oci';
+import type { Store, UnpackedLayer } from '../image/store';
+import { BuildCache, cacheKey } from './cache';
+import { applyCopy, copyDigest, planCopy } from './copy';
+import type { IgnoreMatcher } from './dockerignore';
+import type { BuildOutput } from './output';
+import { baseName, planBuild, stageRef } from './plan';
+import { runStep } from './run-step';
+import { applyMetadata, baseConfig, commandOf, emptyConfig, envMap, type StageState } from './stage-state';
+
+/** Build arguments Docker passes to RUN without an ARG line, and keeps out of history. */
+const PROXY_ARGS = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
+
+/** BuildRequest is a Dockerfile with its context, ready to build. */
+export interface BuildRequest {
+  dockerfileText: string;
+  /** Shown in errors as FILE:LINE. */
+  dockerfileName: string;
+  contextDir: string;
+  ignore: IgnoreMatcher;
+  buildArgs: Map<string, string>;
+  target?: string;
+  labels: Record<string, string>;
+  noCache: boolean;
+  /** RUN's network unless RUN --network says otherwise. */
+  network: 'host' | 'none';
+  output: BuildOutput;
+  /** Where RUN output goes: the caller's stdout/stderr, or /dev/null for -q. */
+  stdio: [number, number, number];
+  signal?: AbortSignal;
+}
+
+/** runBuild builds the target stage and returns its image ID (not yet tagged). */
+export async function runBuild(store: Store, request: BuildRequest): Promise<string> {
+  const dockerfile = parseDockerfile(request.dockerfileText, { file: request.dockerfileName });
+  const plan = planBuild(dockerfile, request.buildArgs, request.target);
+  const builder = new Builder(store, request, dockerfile, plan.totalSteps, plan.globalArgs);
+  let final: StageState | undefined;
+  for (const stage of plan.stages) final = await builder.buildStage(stage);
+  let state = final!;
+  if (Object.keys(request.labels).length > 0) state = await builder.addLabels(state, request.labels);
+  const unused = [...request.buildArgs.keys()].filter((key) => !builder.consumedArgs.has(key) && !PROXY_ARGS.has(key));
+  if (unused.length > 0) request.output.warning(`One or more build-args [${unused.join(' ')}] were not consumed`);
+  if (!state.imageId) throw new NboxError('ERR_NBOX_BUILD', 'no image was produced: the target stage is an empty FROM scratch');
+  return state.imageId;
+}
+
+/** Step is one instruction, its cache key parts, and how to produce its result on a miss. */
+interface StepWork {
+  createdBy: string;
+  inputs?: string[];
+  /** Prints ---> Running in / Removing intermediate container, as for steps the classic builder ran in a container. */
+  inContainer: boolean;
+  produce(containerId: string): Promise<{ body: ImageConfig['config']; author?: string; layer?: UnpackedLayer }>;
+}
+
+class Builder {
+  readonly consumedArgs = new Set<string>();
+  private readonly cache: BuildCache;
+  private readonly stageResults = new Map<number, StageState>();
+  private stepNumber = 0;
+  private currentStage!: Stage;
+
+  constructor(
+    private readonly store: Store,
+    private readonly request: BuildRequest,
+    private readonly dockerfile: Dockerfile,
+    private readonly totalSteps: number,
+    private readonly globalArgs: Map<string, string>,
+  ) {
+    this.cache = new BuildCache(store);
+  }
+
+  async buildStage(stage: Stage): Promise<StageState> {
+    this.currentStage = stage;
+    let state = await this.from(stage);
+    for (const instruction of stage.instructions) {
+      this.announce(instruction.stepText);
+      state = await this.located(instruction.startLine, () => this.step(state, instruction));
+    }
+    this.stageResults.set(stage.index, state);
+    return state;
+  }
+
+  async addLabels(state: StageState, labels: Record<string, string>): Promise<StageState> {
+    const body = structuredClone(state.config.config);
+    body.Labels = { ...(body.Labels ?? {}), ...labels };
+    const text = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(' ');
+    return this.commit(state, { createdBy: `/bin/sh -c #(nop)  LABEL ${text}`, inContainer: false, produce: async () => ({ body }) }, true);
+  }
+
+  private announce(text: string): void {
+    this.stepNumber += 1;
+    this.request.output.step(this.stepNumber, this.totalSteps, text);
+  }
+
+  private async from(stage: Stage): Promise<StageState> {
+    this.announce(stage.from.stepText);
+    const name = baseName(stage, this.globalArgs, this.dockerfile.escapeChar);
+    const state = await this.located(stage.from.startLine, async (): Promise<StageState> => {
+      const fromStage = stageRef(this.dockerfile.stages, stage.index, name);
+      const parent = fromStage && fromStage !== stage ? this.stageResults.get(fromStage.index) : undefined;
+      if (parent) return { ...parent, args: new Map(), cmdSetInStage: false };
+      const base = { args: new Map<string, string>(), cmdSetInStage: false, escapeChar: this.dockerfile.escapeChar };
+      if (name === 'scratch') return { ...base, imageId: '', config: emptyConfig(), layerDirs: [] };
+      const image = await this.store.resolveImage(name);
+      return { ...base, imageId: image.id, config: image.config, layerDirs: await this.store.layerDirs(image.config) };
+    });
+    if (state.imageId) this.request.output.stepResult(state.imageId);
+    return this.onBuildTriggers(stage, { ...state, config: baseConfig(state.config) });
+  }
+
+  private async onBuildTriggers(stage: Stage, state: StageState): Promise<StageState> {
+    const parentConfig = state.imageId ? (await this.store.resolveImage(state.imageId)).config : undefined;
+    const triggers = parentConfig?.config.OnBuild ?? [];
+    if (triggers.length === 0) return state;
+    this.request.output.note(`# Executing ${triggers.length} build trigger${triggers.length === 1 ? '' : 's'}`);
+    for (const trigger of triggers) {
+      const [instruction] = parseDockerfile(`FROM scratch\n${trigger}\n`).stages[0].instructions;
+      state = await this.located(stage.from.startLine, () => this.step(state, instruction));
+    }
+    return state;
+  }
+
+  private async step(state: StageState, instruction: Instruction): Promise<StageState> {
+    switch (instruction.kind) {
+      case 'ARG':
+        return this.arg(state, instruction);
+      case 'RUN':
+        return this.commit(state, this.runWork(state, instruction));
+      case 'COPY':
+      case 'ADD':
+        return this.commit(state, await this.copyWork(state, instruction));
+      case 'CMD': {
+        const next = await this.commit(state, this.metadataWork(state, instruction));
+        return { ...next, cmdSetInStage: true };
+      }
+      default:
+        return this.commit(state, this.metadataWork(state, instruction));
+    }
+  }
+
+  private async arg(state: StageState, instruction: Extract<Instruction, { kind: 'ARG' }>): Promise<StageState> {
+    const args = new Map(state.args);
+    const env = envMap(state);
+    for (const { key, defaultValue } of instruction.args) {
+      this.consumedArgs.add(key);
+      const value = this.request.buildArgs.get(key) ?? (defaultValue !== undefined
+        ? expandWord(defaultValue, env, { line: instruction.startLine, escapeChar: state.escapeChar })
+        : this.globalArgs.get(key));
+      if (value !== undefined) args.set(key, value);
+    }
+    const names = instruction.args.map((a) => (a.defaultValue === undefined ? a.key : `${a.key}=${a.defaultValue}`)).join(' ');
+    const next = { ...state, args };
+    return this.commit(next, { createdBy: `/bin/sh -c #(nop)  ARG ${names}`, inContainer: true, produce: async () => ({ body: state.config.config }) });
+  }
+
+  private metadataWork(state: StageState, instruction: Exclude<Instruction, RunInstruction | CopyInstruction | AddInstruction | { kind: 'ARG' }>): StepWork {
+    const result = applyMetadata(state, instruction);
+    return { createdBy: result.createdBy, inContainer: true, produce: async () => result };
+  }
+
+  private runWork(state: StageState, instruction: RunInstruction): StepWork {
+    if (instruction.mounts.length > 0) throw new NboxError('ERR_NBOX_BUILD', 'RUN --mount is not supported yet');
+    const argv = runArgv(state, instruction);
+    // The classic builder records build args in scope as `|N K=V ...`: part of the cache key, never of the image.
+    const argPairs = [...state.args].filter(([key]) => !PROXY_ARGS.has(key)).map(([k, v]) => `${k}=${v}`);
+    const createdBy = `${argPairs.length ? `|${argPairs.length} ${argPairs.join(' ')} ` : ''}${argv.join(' ')}`;
+    const env = runEnv(state, this.request.buildArgs);
+    const network = instruction.network === 'default' ? this.request.network : instruction.network;
+    return {
+      createdBy,
+      inContainer: true,
+      produce: async (containerId) => {
+        const layer = await runStep(this.store, {
+          layers: state.layerDirs,
+          argv,
+          env,
+          user: state.config.config.User ?? '',
+          workdir: state.config.config.WorkingDir || '/',
+          network,
+          containerId,
+          stdio: this.request.stdio,
+          signal: this.request.signal,
+        });
+        return { body: state.config.config, layer };
+      },
+    };
+  }
+
+  private async copyWork(state: StageState, instruction: CopyInstruction | AddInstruction): Promise<StepWork> {
+    const env = envMap(state);
+    const options = { line: instruction.startLine, escapeChar: state.escapeChar };
+    const word = (text: string) => expandWord(text, env, options);
+    const from = instruction.kind === 'COPY' && instruction.from !== undefined ? await this.copySource(instruction.from) : undefined;
+    const plan = await planCopy({
+      sources: instruction.sources.flatMap((s) => (instruction.form === 'exec' ? [word(s)] : expandWords(s, env, options))),
+      dest: word(instruction.dest),
+      workdir: state.config.config.WorkingDir || '/',
+      from: from ?? { kind: 'context', dir: this.request.contextDir, ignore: this.request.ignore },
+      chown: instruction.chown === undefined ? undefined : word(instruction.chown),
+      chmod: instruction.chmod === undefined ? undefined : word(instruction.chmod),
+      isAdd: instruction.kind === 'ADD',
+      exclude: instruction.excludes.map(word),
+      heredocs: instruction.heredocs.map((h) => ({ name: h.name, content: h.expand ? expandWord(h.content, env, { ...options, plainQuotes: true }) : h.content })),
+    }, state.layerDirs);
+    const digest = await copyDigest(plan);
+    const dest = word(instruction.dest);
+    return {
+      createdBy: `/bin/sh -c #(nop) ${instruction.kind} ${digest.replace('sha256:', 'multi:')} in ${dest} `,
+      inputs: [digest],
+      inContainer: false,
+      produce: async () => {
+        const temp = await this.store.makeTempDir('layer');
+        try {
+          await mkdir(join(temp, 'diff'));
+          await applyCopy(plan, join(temp, 'diff'));
+          return { body: state.config.config, layer: await this.store.sealLayer(temp) };
+        } catch (err) {
+          await this.store.removeTree(temp);
+          throw err;
+        }
+      },
+    };
+  }
+
+  // COPY --from names an earlier stage (by name or index) or an image.
+  private async copySource(ref: string): Promise<{ kind: 'rootfs'; layers: string[] }> {
+    const stage = stageRef(this.dockerfile.stages, this.currentStage.index, ref);
+    if (stage) {
+      const result = this.stageResults.get(stage.index);
+      if (!result) throw new NboxError('ERR_NBOX_BUILD', `invalid from flag value ${ref}: stage not built`);
+      return { kind: 'rootfs', layers: result.layerDirs };
+    }
+    const image = await this.store.resolveImage(ref).catch(() => {
+      throw new NboxError('ERR_NBOX_BUILD', `invalid from flag value ${ref}: no stage or image of that name`);
+    });
+    return { kind: 'rootfs', layers: await this.store.layerDirs(image.config) };
+  }
+
+  private async commit(state: StageState, work: StepWork, silent = false): Promise<StageState> {
+    const key = cacheKey({ parent: state.imageId, instruction: work.createdBy, inputs: work.inputs });
+    if (!this.request.noCache) {
+      const hit = await this.cache.lookup(key);
+      if (hit) {
+        if (!silent) {
+          this.request.output.usingCache();
+          this.request.output.stepResult(hit.id);
+        }
+        return { ...state, imageId: hit.id, config: hit.config, layerDirs: await this.store.layerDirs(hit.config) };
+      }
+    }
+    const containerId = randomBytes(32).toString('hex');
+    if (work.inContainer && !silent) this.request.output.runningIn(containerId);
+    const result = await work.produce(containerId);
+    const created = new Date().toISOString();
+    const history: HistoryEntry = { created, created_by: work.createdBy };
+    if (!result.layer) history.empty_layer = true;
+    const config: ImageConfig = {
+      ...state.config,
+      created,
+      config: result.body,
+      rootfs: { type: 'layers', diff_ids: result.layer ? [...state.config.rootfs.diff_ids, result.layer.diffId] : state.config.rootfs.diff_ids },
+      history: [...(state.config.history ?? []), history],
+    };
+    if (result.author !== undefined) config.author = result.author;
+    const id = await this.store.commitImage(result.layer ? [result.layer] : [], Buffer.from(JSON.stringify(config)), [], state.imageId || undefined);
+    await this.cache.record(key, id);
+    if (work.inContainer && !silent) this.request.output.removingIntermediate(containerId);
+    if (!silent) this.request.output.stepResult(id);
+    return { ...state, imageId: id, config, layerDirs: await this.store.layerDirs(config) };
+  }
+
+  // Errors of a step carry its Dockerfile line; a DockerfileError already does.
+  private async located<T>(line: number, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof DockerfileError || !(err instanceof NboxError)) throw err;
+      throw Object.assign(new DockerfileError({ file: this.request.dockerfileName, line, message: err.message }), { cause: err });
+    }
+  }
+}
+
+/** runArgv is RUN's command: exec form as is, shell form in SHELL, a lone heredoc as the script. */
+function runArgv(state: StageState, instruction: RunInstruction): string[] {
+  if (instruction.form === 'exec') return instruction.command;
+  const text = instruction.command.join(' ');
+  const [heredoc] = instruction.heredocs;
+  if (heredoc && instruction.heredocs.length === 1 && /^\s*\d*<<-?\s*["']?\w+["']?\s*$/.test(text)) {
+    return commandOf(state, 'shell', [heredoc.content]);
+  }
+  // Other heredocs stay in the script, for the shell to feed to the command.
+  const script = [text, ...instruction.heredocs.map((h) => `${h.content}${h.content.endsWith('\n') ? '' : '\n'}${h.name}`)].join('\n');
+  return commandOf(state, 'shell', [script]);
+}
+
+/** runEnv is a RUN's environment: the image's Env plus build args in scope (and proxy args given). */
+function runEnv(state: StageState, buildArgs: Map<string, string>): string[] {
+  const env = new Map<string, string>();
+  for (const [key, value] of buildArgs) if (PROXY_ARGS.has(key)) env.set(key, value);
+  for (const [key, value] of envMap(state)) env.set(key, value);
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}

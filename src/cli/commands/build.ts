@@ -1,0 +1,85 @@
+// `nbox build [OPTIONS] PATH | -`: the classic builder's output over the library's build.
+import type { Command } from 'commander';
+import { closeSync, openSync } from 'node:fs';
+
+import { consoleOutput } from '../../build/output';
+import { NboxError } from '../../errors';
+import { collect, type CliContext } from '../context';
+
+interface BuildFlags {
+  tag: string[];
+  file?: string;
+  buildArg: string[];
+  target?: string;
+  label: string[];
+  cache: boolean;
+  quiet?: boolean;
+  network: string;
+}
+
+/** registerBuild adds `build`. */
+export function registerBuild(program: Command, ctx: CliContext): void {
+  program
+    .command('build')
+    .description('Build an image from a Dockerfile')
+    .argument('<context>', 'context directory, tarball, or - (a tar or a Dockerfile on stdin)')
+    .option('-t, --tag <name:tag>', 'name and optionally a tag (repeatable)', collect, [])
+    .option('-f, --file <path>', "name of the Dockerfile (default: 'PATH/Dockerfile')")
+    .option('--build-arg <KEY=value>', 'set a build-time variable (repeatable; KEY alone takes it from the environment)', collect, [])
+    .option('--target <stage>', 'set the target build stage to build')
+    .option('--label <key=value>', 'set metadata for the image (repeatable)', collect, [])
+    .option('--no-cache', 'do not use the cache when building the image')
+    .option('-q, --quiet', 'suppress the build output and print the image ID on success')
+    .option('--network <mode>', 'networking mode for RUN: default (host), host or none', 'default')
+    .option('--rm', 'remove intermediate containers after a successful build (always)')
+    .option('--force-rm', 'always remove intermediate containers (always)')
+    .option('--pull', 'accepted for compatibility: nbox has no registry access yet')
+    .action(async (context: string, flags: BuildFlags) => {
+      if (!['default', 'host', 'none'].includes(flags.network)) {
+        throw new NboxError('ERR_NBOX_USAGE', `network mode "${flags.network}" not supported by buildkit (use default, host or none)`);
+      }
+      const nbox = await ctx.open();
+      const abort = new AbortController();
+      const interrupt = () => abort.abort();
+      process.on('SIGINT', interrupt);
+      process.on('SIGTERM', interrupt);
+      const devNull = openSync('/dev/null', 'r+');
+      try {
+        await nbox.build({
+          context,
+          dockerfile: flags.file,
+          tags: flags.tag,
+          buildArgs: keyValues(flags.buildArg, '--build-arg', true),
+          target: flags.target,
+          labels: keyValues(flags.label, '--label', false),
+          noCache: !flags.cache,
+          network: flags.network === 'none' ? 'none' : 'host',
+          output: consoleOutput(process.stdout, process.stderr, flags.quiet),
+          // The classic builder streams both of a step's streams into its output.
+          stdio: flags.quiet ? [devNull, devNull, devNull] : [devNull, 1, 1],
+          signal: abort.signal,
+        });
+      } catch (err) {
+        // docker build exits 1 when the build fails, 125 is for bad usage.
+        throw Object.assign(err as Error, { exitCode: (err as NboxError).code === 'ERR_NBOX_USAGE' ? 125 : 1 });
+      } finally {
+        closeSync(devNull);
+        process.off('SIGINT', interrupt);
+        process.off('SIGTERM', interrupt);
+      }
+    });
+}
+
+/** keyValues parses repeated KEY=value flags; a bare KEY takes the host's value when fromEnv. */
+function keyValues(values: string[], flag: string, fromEnv: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    const key = eq < 0 ? value : value.slice(0, eq);
+    if (!key) throw new NboxError('ERR_NBOX_USAGE', `${flag} "${value}": a key is required`);
+    if (eq >= 0) out[key] = value.slice(eq + 1);
+    else if (fromEnv && process.env[key] !== undefined) out[key] = process.env[key]!;
+    else if (!fromEnv) out[key] = '';
+  }
+  return out;
+}
