@@ -30,7 +30,11 @@ for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -s busybo
 echo 'root:x:0:0:root:/root:/bin/sh' > "$rootfs/etc/passwd"
 tar -C "$rootfs" -cf "$work/bb.tar" .
 $NBOX import "$work/bb.tar" bb:latest >/dev/null
-$BUILDAH import "$work/bb.tar" localhost/bb:latest >/dev/null 2>&1 || $BUILDAH from --name seed scratch >/dev/null
+# buildah has no import: ADD the same tarball (extracted) into a scratch container.
+seed=$($BUILDAH from scratch)
+$BUILDAH add "$seed" "$work/bb.tar" / >/dev/null
+$BUILDAH commit -q "$seed" localhost/bb:latest >/dev/null
+$BUILDAH rm "$seed" >/dev/null
 
 # One context per benchmark; Dockerfile names the base as each tool knows it.
 dockerfiles() { # dir, body after FROM

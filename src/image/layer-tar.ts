@@ -4,15 +4,22 @@
 // binary PAX records. tar libraries for Node write PAX values as UTF-8
 // strings, which corrupts binary xattrs (security.capability), hence this writer.
 import { createHash } from 'node:crypto';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 import { addon } from '../sys/addon';
 import type { LayerDigest } from './layer';
 
 const BLOCK = 512;
 const READ_CHUNK = 1 << 20;
+// Metadata calls and small reads are made synchronously: on a layer of many
+// small files a thread-pool round trip per call costs more than the call.
+// The walk yields to the event loop every YIELD_EVERY entries.
+const SMALL_FILE = 1 << 20;
+const YIELD_EVERY = 256;
 
 /** OVERLAY_OPAQUE is the xattr overlayfs puts on a directory that hides the layers below. */
 export const OVERLAY_OPAQUE = 'trusted.overlay.opaque';
@@ -61,10 +68,13 @@ export async function digestLayerDir(dir: string): Promise<LayerDigest> {
 
 async function* tarChunks(dir: string): AsyncGenerator<Buffer> {
   const firstPathOfInode = new Map<string, string>();
-  for await (const entry of walk(dir, '', firstPathOfInode)) {
+  let count = 0;
+  for (const entry of walk(dir, '', firstPathOfInode)) {
+    if (++count % YIELD_EVERY === 0) await nextTurn();
     yield encodeHeader(entry);
     if (entry.kind === 'file' && entry.source && entry.size > 0) {
-      yield* fileChunks(entry.source, entry.size);
+      if (entry.size <= SMALL_FILE) yield readSmallFile(entry.source, entry.size);
+      else yield* fileChunks(entry.source, entry.size);
       const padding = (BLOCK - (entry.size % BLOCK)) % BLOCK;
       if (padding) yield Buffer.alloc(padding);
     }
@@ -73,12 +83,12 @@ async function* tarChunks(dir: string): AsyncGenerator<Buffer> {
   yield Buffer.alloc(2 * BLOCK);
 }
 
-async function* walk(root: string, rel: string, firstPathOfInode: Map<string, string>): AsyncGenerator<TarEntry> {
-  const names = (await readdir(join(root, rel))).sort(byteOrder);
+function* walk(root: string, rel: string, firstPathOfInode: Map<string, string>): Generator<TarEntry> {
+  const names = readdirSync(join(root, rel)).sort(byteOrder);
   for (const name of names) {
     const relPath = rel ? `${rel}/${name}` : name;
     const hostPath = join(root, relPath);
-    const st = await lstat(hostPath);
+    const st = lstatSync(hostPath);
     const base = { uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000), mode: st.mode & 0o7777 };
     if (st.isCharacterDevice() && st.rdev === 0) {
       // An overlay whiteout: this name was deleted from the layers below.
@@ -103,7 +113,7 @@ async function* walk(root: string, rel: string, firstPathOfInode: Map<string, st
       if (st.nlink > 1) firstPathOfInode.set(inode, relPath);
       yield { ...base, name: relPath, kind: 'file', size: st.size, source: hostPath, xattrs };
     } else if (st.isSymbolicLink()) {
-      yield { ...base, name: relPath, kind: 'symlink', size: 0, linkname: await readlink(hostPath), xattrs };
+      yield { ...base, name: relPath, kind: 'symlink', size: 0, linkname: readlinkSync(hostPath), xattrs };
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
       yield {
         ...base, name: relPath, kind: st.isCharacterDevice() ? 'char' : 'block', size: 0, xattrs,
@@ -130,6 +140,13 @@ function readXattrs(path: string): Map<string, Buffer> | undefined {
 
 function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function readSmallFile(path: string, size: number): Buffer {
+  const data = readFileSync(path);
+  // A file that changed size while being archived would corrupt the tar: fail instead.
+  if (data.length !== size) throw new Error(`${path} changed size while being archived`);
+  return data;
 }
 
 async function* fileChunks(path: string, size: number): AsyncGenerator<Buffer> {
