@@ -4,7 +4,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { IgnoreMatcher } from './dockerignore';
 import { cleanPath, globRegExp, hasWildcards } from './glob';
-import type { MergedTree, TreeEntry } from './merged-tree';
+import type { MergedTree, TreeEntry } from '../image/merged-tree';
 
 /** SourceTree is where sources are read from, with the context's .dockerignore when there is one. */
 export interface SourceTree {

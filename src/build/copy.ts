@@ -10,7 +10,7 @@ import { chownNeedsUserDb, parseChmod, resolveChown, type ChmodFn, type Owner } 
 import { selectSources, walkSelected, type Selected, type SourceTree } from './copy-sources';
 import { ignoreMatcher, parseDockerignore, type IgnoreMatcher } from './dockerignore';
 import { cleanPath, hasWildcards } from './glob';
-import { MergedTree, type TreeEntry } from './merged-tree';
+import { MergedTree, type TreeEntry } from '../image/merged-tree';
 
 export { applyCopy } from './copy-apply';
 export { copyDigest } from './copy-digest';

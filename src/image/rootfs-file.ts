@@ -4,9 +4,9 @@
 // inside the image root, so a hostile image cannot point the engine at host files.
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { MergedTree, isOpaqueDir, type IsOpaque } from '../build/merged-tree';
+import { MergedTree, isOpaqueDir, type IsOpaque } from './merged-tree';
 
-export type { IsOpaque } from '../build/merged-tree';
+export type { IsOpaque } from './merged-tree';
 
 /** readImageFile returns a regular file's bytes from the merged layers (topmost first), or null when it does not resolve to one. */
 export async function readImageFile(layerDirs: string[], path: string, isOpaque: IsOpaque = isOpaqueDir): Promise<Buffer | null> {

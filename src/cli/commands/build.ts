@@ -1,6 +1,7 @@
 // `nbox build [OPTIONS] PATH | -`: the classic builder's output over the library's build.
 import type { Command } from 'commander';
 import { closeSync, openSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 import { consoleOutput } from '../../build/output';
 import { NboxError } from '../../errors';
@@ -47,7 +48,8 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       try {
         await nbox.build({
           context,
-          dockerfile: flags.file,
+          // As the docker CLI: -f is relative to the current directory, not the context.
+          dockerfile: flags.file && flags.file !== '-' ? resolve(flags.file) : flags.file,
           tags: flags.tag,
           buildArgs: keyValues(flags.buildArg, '--build-arg', true),
           target: flags.target,
