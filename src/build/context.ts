@@ -3,8 +3,9 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { NboxError, isErrno } from '../errors';
+import { peekStream } from '../image/stream-head';
 import { detectCompression, extractTar, isTarHeader } from './archive';
 import { ignoreMatcher, parseDockerignore, type IgnoreMatcher } from './dockerignore';
 
@@ -53,7 +54,7 @@ export async function openContext(options: OpenContextOptions): Promise<BuildCon
     if (fromStream) {
       extractedDir = await mkdtemp(join(options.tmpDir, 'context-'));
       dir = extractedDir;
-      const { head, replay } = await peek(fromStream);
+      const { head, replay } = await peekStream(fromStream, HEAD_BYTES);
       const compression = detectCompression(head);
       if (compression !== 'none' || isTarHeader(head)) await extractTar(replay, compression, dir);
       // Not an archive: the stream is a Dockerfile and the context is empty.
@@ -93,7 +94,7 @@ export async function openContext(options: OpenContextOptions): Promise<BuildCon
 }
 
 async function extractTarball(path: string, dir: string, shown: string): Promise<void> {
-  const { head, replay } = await peek(createReadStream(path));
+  const { head, replay } = await peekStream(createReadStream(path), HEAD_BYTES);
   const compression = detectCompression(head);
   if (compression === 'none' && !isTarHeader(head)) {
     replay.destroy();
@@ -132,25 +133,6 @@ async function readFileOrNull(path: string): Promise<string | null> {
   }
 }
 
-// peek reads the first block of a stream and returns it with a stream that replays everything.
-async function peek(input: Readable): Promise<{ head: Buffer; replay: Readable }> {
-  const chunks = input[Symbol.asyncIterator]();
-  let head = Buffer.alloc(0);
-  while (head.length < HEAD_BYTES) {
-    const next = await chunks.next();
-    if (next.done) break;
-    head = Buffer.concat([head, next.value as Buffer]);
-  }
-  const replay = Readable.from(
-    (async function* () {
-      if (head.length > 0) yield head;
-      // yield* forwards an early return to the input, which destroys it.
-      yield* { [Symbol.asyncIterator]: () => chunks };
-    })(),
-    { objectMode: false },
-  );
-  return { head, replay };
-}
 
 async function readAll(input: Readable): Promise<string> {
   const chunks: Buffer[] = [];

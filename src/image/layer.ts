@@ -6,6 +6,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { NboxError, isErrno } from '../errors';
+import { peekStream } from './stream-head';
 
 /** LayerDigest is a layer's identity: sha256 of its uncompressed tar, and that tar's size in bytes. */
 export interface LayerDigest {
@@ -76,22 +77,8 @@ function tarArguments(dir: string): string[] {
 
 // uncompressed peeks at the first bytes and adds a gunzip stage when they are gzip's magic.
 async function uncompressed(input: Readable): Promise<Readable[]> {
-  const chunks = input[Symbol.asyncIterator]();
-  let head = Buffer.alloc(0);
-  while (head.length < 2) {
-    const next = await chunks.next();
-    if (next.done) break;
-    head = Buffer.concat([head, next.value as Buffer]);
-  }
-  const replayed = Readable.from(
-    (async function* () {
-      if (head.length > 0) yield head;
-      // yield* forwards an early return to the input, which destroys it.
-      yield* { [Symbol.asyncIterator]: () => chunks };
-    })(),
-    { objectMode: false },
-  );
-  return head[0] === 0x1f && head[1] === 0x8b ? [replayed, createGunzip()] : [replayed];
+  const { head, replay } = await peekStream(input, 2);
+  return head[0] === 0x1f && head[1] === 0x8b ? [replay, createGunzip()] : [replay];
 }
 
 function importError(message: string, cause?: unknown): NboxError {
