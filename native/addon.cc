@@ -156,6 +156,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   spec.argv = argv_c.data();
   spec.envp = env_c.data();
   spec.cwd = cwd.c_str();
+  spec.chown_cwd = o.Get("chownCwd").ToBoolean().Value();
   spec.uid = o.Get("uid").As<Napi::Number>().Uint32Value();
   spec.gid = o.Get("gid").As<Napi::Number>().Uint32Value();
   spec.groups = groups.data();

@@ -120,8 +120,9 @@ static void check_parent_alive(struct child_ctx *ctx) {
   if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR))) fail(ctx, STEP_PARENT_GONE, "poll", ESRCH, -1);
 }
 
-/* mkdir -p of an absolute path, resolved against the current root. */
-static int mkdir_all(const char *path, mode_t mode) {
+/* mkdir -p of an absolute path, resolved against the current root; the
+ * directories it creates are chowned to owner when one is given. */
+static int mkdir_owned(const char *path, mode_t mode, const uid_t *owner_uid, const gid_t *owner_gid) {
   char buf[PATH_BUF];
   size_t len = strlen(path);
   if (len == 0 || len >= sizeof buf) return errno = ENAMETOOLONG, -1;
@@ -130,11 +131,17 @@ static int mkdir_all(const char *path, mode_t mode) {
     if (buf[i] != '/' && buf[i] != '\0') continue;
     char saved = buf[i];
     buf[i] = '\0';
-    if (mkdir(buf, mode) < 0 && errno != EEXIST) return -1;
+    if (mkdir(buf, mode) == 0) {
+      if (owner_uid && chown(buf, *owner_uid, *owner_gid) < 0) return -1;
+    } else if (errno != EEXIST) {
+      return -1;
+    }
     buf[i] = saved;
   }
   return 0;
 }
+
+static int mkdir_all(const char *path, mode_t mode) { return mkdir_owned(path, mode, NULL, NULL); }
 
 /* Makes a mount target: a directory, or an empty file under created parents.
  * An existing target is left alone: opening it for writing would copy it up
@@ -441,7 +448,7 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   mask_paths(ctx);
   CHECK(ctx, sethostname(s->hostname, strlen(s->hostname)), STEP_HOSTNAME, "sethostname", -1);
   if (s->new_network) loopback_up(ctx);
-  CHECK(ctx, mkdir_all(s->cwd, 0755), STEP_WORKDIR, "mkdir", -1);
+  CHECK(ctx, s->chown_cwd ? mkdir_owned(s->cwd, 0755, &s->uid, &s->gid) : mkdir_all(s->cwd, 0755), STEP_WORKDIR, "mkdir", -1);
   set_credentials(ctx);
   reset_signals(ctx);
   setup_stdio(ctx);

@@ -57,6 +57,7 @@ struct child_spec {
   char *const *argv; /* NULL-terminated */
   char *const *envp; /* NULL-terminated */
   const char *cwd;
+  int chown_cwd; /* directories made for cwd belong to uid:gid (a build's WORKDIR) */
   uid_t uid;
   gid_t gid;
   const gid_t *groups;

@@ -206,7 +206,10 @@ class Builder {
     const word = (text: string) => expandWord(text, env, options);
     const from = instruction.kind === 'COPY' && instruction.from !== undefined ? await this.copySource(instruction.from) : undefined;
     const plan = await planCopy({
-      sources: instruction.sources.flatMap((s) => (instruction.form === 'exec' ? [word(s)] : expandWords(s, env, options))),
+      sources: [
+        ...instruction.sources.flatMap((s) => (instruction.form === 'exec' ? [word(s)] : expandWords(s, env, options))),
+        ...instruction.heredocs.map((h) => h.name),
+      ],
       dest: word(instruction.dest),
       workdir: state.config.config.WorkingDir || '/',
       from: from ?? { kind: 'context', dir: this.request.contextDir, ignore: this.request.ignore },

@@ -39,6 +39,7 @@ export function startOneShot(spec: OneShotSpec): OneShot {
       argv: spec.argv,
       env: spec.env,
       cwd: spec.cwd,
+      chownCwd: true,
       uid: spec.user.uid,
       gid: spec.user.gid,
       groups: spec.user.groups,

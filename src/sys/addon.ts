@@ -18,6 +18,8 @@ export interface SpawnSpec {
   /** KEY=value strings; PATH in here is used to find argv[0]. */
   env: string[];
   cwd: string;
+  /** Directories made for cwd belong to uid:gid, as BuildKit makes a WORKDIR for the USER. */
+  chownCwd?: boolean;
   uid: number;
   gid: number;
   groups: number[];

@@ -1,0 +1,146 @@
+// More of `nbox build`: ADD, COPY flags, heredocs, users and shells in RUN,
+// contexts from tarballs and stdin, and file metadata surviving into images.
+import type { ExecutionContext } from 'ava';
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+import { addon } from '../../src/sys/addon';
+import { cli, rootTest, sharedTestStore, tarOf } from '../helpers/env';
+
+const test = rootTest();
+const store = sharedTestStore(test);
+
+async function context(t: ExecutionContext, files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'nbox-ctx-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  return dir;
+}
+
+async function build(t: ExecutionContext, args: string[], input?: string) {
+  const r = await cli(store.root, ['build', ...args], { input });
+  t.is(r.code, 0, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+async function run(t: ExecutionContext, image: string, script: string) {
+  const r = await cli(store.root, ['run', '--rm', image, 'sh', '-c', script]);
+  t.is(r.code, 0, r.stderr);
+  return r.stdout;
+}
+
+test('ADD extracts a local archive and downloads a URL; COPY copies the archive as is', async (t) => {
+  const dir = await context(t, { 'payload/inner.txt': 'inside\n' });
+  execFileSync('tar', ['-C', join(dir, 'payload'), '-czf', join(dir, 'bundle.tgz'), 'inner.txt']);
+  const server = createServer((req, res) => {
+    res.setHeader('Last-Modified', 'Wed, 01 Jan 2020 00:00:00 GMT');
+    res.end(req.url === '/files/remote.txt' ? 'from http\n' : '');
+  });
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  t.teardown(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  await writeFile(join(dir, 'Dockerfile'), [
+    'FROM bb',
+    'ADD bundle.tgz /extracted/',
+    'COPY bundle.tgz /copied/',
+    `ADD http://127.0.0.1:${port}/files/remote.txt /downloads/`,
+    '',
+  ].join('\n'));
+  await build(t, ['-t', 'adds', dir]);
+  t.is(await run(t, 'adds', 'cat /extracted/inner.txt; ls /copied; cat /downloads/remote.txt; stat -c %a /downloads/remote.txt'), 'inside\nbundle.tgz\nfrom http\n600\n');
+});
+
+test('COPY --chown by name and --chmod; owners and modes reach the running container', async (t) => {
+  const dir = await context(t, {
+    Dockerfile: 'FROM bb\nCOPY --chown=app a.txt /owned.txt\nCOPY --chmod=0640 a.txt /moded.txt\nRUN chown 1000:50 /etc/group && chmod 4755 /bin/busybox\n',
+    'a.txt': 'a\n',
+  });
+  await build(t, ['-t', 'owners', dir]);
+  t.is(await run(t, 'owners', 'stat -c "%u:%g %a" /owned.txt /moded.txt /etc/group /bin/busybox'), '1000:1000 644\n0:0 640\n1000:50 644\n0:0 4755\n');
+});
+
+test('heredocs: RUN <<EOF runs the script, COPY <<EOF writes files', async (t) => {
+  const dir = await context(t, {
+    Dockerfile: ['FROM bb', 'ARG WHO=heredoc', 'RUN <<EOF', 'echo "ran by $WHO" > /ran', 'echo second >> /ran', 'EOF', 'COPY <<EOT /etc/motd', 'hello from ${WHO}', 'EOT', ''].join('\n'),
+  });
+  await build(t, ['-t', 'heredocs', dir]);
+  t.is(await run(t, 'heredocs', 'cat /ran /etc/motd'), 'ran by heredoc\nsecond\nhello from heredoc\n');
+});
+
+test('RUN as the image USER, in WORKDIR, with SHELL, and --network none', async (t) => {
+  const dir = await context(t, {
+    Dockerfile: ['FROM bb', 'USER app', 'WORKDIR /tmp/work', 'SHELL ["/bin/sh", "-ec"]', 'RUN id -un > who; pwd > where; ls /sys/class/net > nets', ''].join('\n'),
+  });
+  await build(t, ['-t', 'runas', '--network', 'none', dir]);
+  t.is(await run(t, 'runas', 'cat /tmp/work/who /tmp/work/where /tmp/work/nets'), 'app\n/tmp/work\nlo\n');
+});
+
+test('contexts: a tarball on stdin, a Dockerfile on stdin, -f outside the context, Dockerfile.dockerignore', async (t) => {
+  const ctx = await context(t, { Dockerfile: 'FROM bb\nCOPY . /ctx/\n', 'a.txt': 'a', 'b.txt': 'b' });
+  const tarball = join(ctx, '..', `${ctx.split('/').pop()}.tar`);
+  execFileSync('tar', ['-C', ctx, '-cf', tarball, '.']);
+  t.teardown(() => rm(tarball, { force: true }));
+  const { spawnCli } = await import('../helpers/env');
+  const fromStdin = await new Promise<number | null>((done) => {
+    const child = spawnCli(store.root, ['build', '-q', '-t', 'from-tar', '-']);
+    tarOf(ctx).pipe(child.stdin!);
+    child.on('close', done);
+  });
+  t.is(fromStdin, 0);
+  t.is(await run(t, 'from-tar', 'ls /ctx'), 'Dockerfile\na.txt\nb.txt\n');
+  await build(t, ['-t', 'dockerfile-stdin', '-'], 'FROM bb\nRUN echo piped > /p\n');
+  t.is(await run(t, 'dockerfile-stdin', 'cat /p'), 'piped\n');
+  const outside = await context(t, { 'Special.Dockerfile': 'FROM bb\nCOPY . /ctx/\n', 'Special.Dockerfile.dockerignore': 'b.txt\n' });
+  await build(t, ['-t', 'outside', '-f', join(outside, 'Special.Dockerfile'), ctx]);
+  t.is(await run(t, 'outside', 'ls /ctx'), 'Dockerfile\na.txt\n');
+});
+
+test('hardlinks, special files, owners and modes survive a RUN layer', async (t) => {
+  const dir = await context(t, {
+    Dockerfile: 'FROM bb\nRUN echo x > /a && ln /a /b && mkfifo /fifo && mknod /null2 c 1 3 && chmod 700 /tmp\n',
+  });
+  await build(t, ['-t', 'specials', dir]);
+  const out = await run(t, 'specials', 'stat -c "%i %h" /a /b; stat -c %F /fifo; stat -c "%F %t:%T" /null2; stat -c %a /tmp');
+  const [a, b, fifo, dev, tmp] = out.trim().split('\n');
+  t.is(a, b);
+  t.true(a.endsWith(' 2'));
+  t.is(fifo, 'fifo');
+  t.is(dev, 'character special file 1:3');
+  t.is(tmp, '700');
+});
+
+test('build args: scoping, defaults, ENV over ARG, and the unused-arg warning', async (t) => {
+  const dir = await context(t, {
+    Dockerfile: ['ARG BASE=bb', 'ARG GLOBAL=g', 'FROM ${BASE}', 'ARG GLOBAL', 'ARG LOCAL=default', 'ENV OVER=env', 'ARG OVER=arg', 'RUN echo "$GLOBAL $LOCAL $OVER" > /args', ''].join('\n'),
+  });
+  const r = await build(t, ['-t', 'args', '--build-arg', 'LOCAL=given', '--build-arg', 'OVER=flag', '--build-arg', 'NOBODY=x', dir]);
+  t.regex(r.stderr, /One or more build-args \[NOBODY\] were not consumed/);
+  t.is(await run(t, 'args', 'cat /args'), 'g given env\n');
+});
+
+test('a file capability survives a RUN that copies the file up, and works at run time', async (t) => {
+  const { makeRootfs } = await import('../helpers/env');
+  const scratch = await mkdtemp(join(tmpdir(), 'nbox-cap-'));
+  t.teardown(() => rm(scratch, { recursive: true, force: true }));
+  const rootfs = await makeRootfs(scratch);
+  // busybox picks its applet by name: a copy called sh is a shell with the capability.
+  await mkdir(join(rootfs, 'opt'));
+  execFileSync('cp', [join(rootfs, 'bin/busybox'), join(rootfs, 'opt/sh')]);
+  // VFS_CAP_REVISION_2 | effective, permitted = CAP_NET_RAW (bit 13).
+  addon().lsetxattr(join(rootfs, 'opt/sh'), 'security.capability', Buffer.from([1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+  execFileSync('tar', ['--xattrs', '--xattrs-include=*', '-C', rootfs, '-cf', join(scratch, 'cap.tar'), '.']);
+  const { createReadStream } = await import('node:fs');
+  await store.nbox.importImage(createReadStream(join(scratch, 'cap.tar')), { tags: ['capbase:latest'] });
+  const dir = await context(t, { Dockerfile: 'FROM capbase\nRUN chmod 755 /opt/sh && touch /opt/sh\n' });
+  await build(t, ['-t', 'capimg', dir]);
+  const r = await cli(store.root, ['run', '--rm', '-u', 'app', 'capimg', '/opt/sh', '-c', 'grep CapEff /proc/$$/status']);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout, 'CapEff:\t0000000000002000\n');
+});
