@@ -5,7 +5,7 @@ import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:
 import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, symlink, writeFile, copyFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 
 import { Nbox } from '../../src/api';
@@ -97,6 +97,17 @@ export function sharedTestStore(test: TestFn): TestStore {
     await holder.cleanup?.();
   });
   return holder;
+}
+
+/** writeContext writes files (path → content) into a fresh directory that is removed after the test. */
+export async function writeContext(t: { teardown(fn: () => Promise<void>): void }, files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'nbox-ctx-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  return dir;
 }
 
 /** CliResult is what a CLI run printed and how it ended. */

@@ -6,23 +6,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 import { addon } from '../../src/sys/addon';
-import { cli, rootTest, sharedTestStore, tarOf } from '../helpers/env';
+import { cli, rootTest, sharedTestStore, writeContext, tarOf } from '../helpers/env';
 
 const test = rootTest();
 const store = sharedTestStore(test);
 
-async function context(t: ExecutionContext, files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'nbox-ctx-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), content);
-  }
-  return dir;
-}
 
 async function build(t: ExecutionContext, args: string[], input?: string) {
   const r = await cli(store.root, ['build', ...args], { input });
@@ -37,7 +28,7 @@ async function run(t: ExecutionContext, image: string, script: string) {
 }
 
 test('ADD extracts a local archive and downloads a URL; COPY copies the archive as is', async (t) => {
-  const dir = await context(t, { 'payload/inner.txt': 'inside\n' });
+  const dir = await writeContext(t, { 'payload/inner.txt': 'inside\n' });
   execFileSync('tar', ['-C', join(dir, 'payload'), '-czf', join(dir, 'bundle.tgz'), 'inner.txt']);
   const server = createServer((req, res) => {
     res.setHeader('Last-Modified', 'Wed, 01 Jan 2020 00:00:00 GMT');
@@ -58,7 +49,7 @@ test('ADD extracts a local archive and downloads a URL; COPY copies the archive 
 });
 
 test('COPY --chown by name and --chmod; owners and modes reach the running container', async (t) => {
-  const dir = await context(t, {
+  const dir = await writeContext(t, {
     Dockerfile: 'FROM bb\nCOPY --chown=app a.txt /owned.txt\nCOPY --chmod=0640 a.txt /moded.txt\nRUN chown 1000:50 /etc/group && chmod 4755 /bin/busybox\n',
     'a.txt': 'a\n',
   });
@@ -67,7 +58,7 @@ test('COPY --chown by name and --chmod; owners and modes reach the running conta
 });
 
 test('heredocs: RUN <<EOF runs the script, COPY <<EOF writes files', async (t) => {
-  const dir = await context(t, {
+  const dir = await writeContext(t, {
     Dockerfile: ['FROM bb', 'ARG WHO=heredoc', 'RUN <<EOF', 'echo "ran by $WHO" > /ran', 'echo second >> /ran', 'EOF', 'COPY <<EOT /etc/motd', 'hello from ${WHO}', 'EOT', ''].join('\n'),
   });
   await build(t, ['-t', 'heredocs', dir]);
@@ -75,7 +66,7 @@ test('heredocs: RUN <<EOF runs the script, COPY <<EOF writes files', async (t) =
 });
 
 test('RUN as the image USER, in WORKDIR, with SHELL, and --network none', async (t) => {
-  const dir = await context(t, {
+  const dir = await writeContext(t, {
     Dockerfile: ['FROM bb', 'USER app', 'WORKDIR /tmp/work', 'SHELL ["/bin/sh", "-ec"]', 'RUN id -un > who; pwd > where; ls /sys/class/net > nets', ''].join('\n'),
   });
   await build(t, ['-t', 'runas', '--network', 'none', dir]);
@@ -83,7 +74,7 @@ test('RUN as the image USER, in WORKDIR, with SHELL, and --network none', async 
 });
 
 test('contexts: a tarball on stdin, a Dockerfile on stdin, -f outside the context, Dockerfile.dockerignore', async (t) => {
-  const ctx = await context(t, { Dockerfile: 'FROM bb\nCOPY . /ctx/\n', 'a.txt': 'a', 'b.txt': 'b' });
+  const ctx = await writeContext(t, { Dockerfile: 'FROM bb\nCOPY . /ctx/\n', 'a.txt': 'a', 'b.txt': 'b' });
   const tarball = join(ctx, '..', `${ctx.split('/').pop()}.tar`);
   execFileSync('tar', ['-C', ctx, '-cf', tarball, '.']);
   t.teardown(() => rm(tarball, { force: true }));
@@ -97,13 +88,13 @@ test('contexts: a tarball on stdin, a Dockerfile on stdin, -f outside the contex
   t.is(await run(t, 'from-tar', 'ls /ctx'), 'Dockerfile\na.txt\nb.txt\n');
   await build(t, ['-t', 'dockerfile-stdin', '-'], 'FROM bb\nRUN echo piped > /p\n');
   t.is(await run(t, 'dockerfile-stdin', 'cat /p'), 'piped\n');
-  const outside = await context(t, { 'Special.Dockerfile': 'FROM bb\nCOPY . /ctx/\n', 'Special.Dockerfile.dockerignore': 'b.txt\n' });
+  const outside = await writeContext(t, { 'Special.Dockerfile': 'FROM bb\nCOPY . /ctx/\n', 'Special.Dockerfile.dockerignore': 'b.txt\n' });
   await build(t, ['-t', 'outside', '-f', join(outside, 'Special.Dockerfile'), ctx]);
   t.is(await run(t, 'outside', 'ls /ctx'), 'Dockerfile\na.txt\n');
 });
 
 test('hardlinks, special files, owners and modes survive a RUN layer', async (t) => {
-  const dir = await context(t, {
+  const dir = await writeContext(t, {
     Dockerfile: 'FROM bb\nRUN echo x > /a && ln /a /b && mkfifo /fifo && mknod /null2 c 1 3 && chmod 700 /tmp\n',
   });
   await build(t, ['-t', 'specials', dir]);
@@ -117,7 +108,7 @@ test('hardlinks, special files, owners and modes survive a RUN layer', async (t)
 });
 
 test('build args: scoping, defaults, ENV over ARG, and the unused-arg warning', async (t) => {
-  const dir = await context(t, {
+  const dir = await writeContext(t, {
     Dockerfile: ['ARG BASE=bb', 'ARG GLOBAL=g', 'FROM ${BASE}', 'ARG GLOBAL', 'ARG LOCAL=default', 'ENV OVER=env', 'ARG OVER=arg', 'RUN echo "$GLOBAL $LOCAL $OVER" > /args', ''].join('\n'),
   });
   const r = await build(t, ['-t', 'args', '--build-arg', 'LOCAL=given', '--build-arg', 'OVER=flag', '--build-arg', 'NOBODY=x', dir]);
@@ -138,7 +129,7 @@ test('a file capability survives a RUN that copies the file up, and works at run
   execFileSync('tar', ['--xattrs', '--xattrs-include=*', '-C', rootfs, '-cf', join(scratch, 'cap.tar'), '.']);
   const { createReadStream } = await import('node:fs');
   await store.nbox.importImage(createReadStream(join(scratch, 'cap.tar')), { tags: ['capbase:latest'] });
-  const dir = await context(t, { Dockerfile: 'FROM capbase\nRUN chmod 755 /opt/sh && touch /opt/sh\n' });
+  const dir = await writeContext(t, { Dockerfile: 'FROM capbase\nRUN chmod 755 /opt/sh && touch /opt/sh\n' });
   await build(t, ['-t', 'capimg', dir]);
   const r = await cli(store.root, ['run', '--rm', '-u', 'app', 'capimg', '/opt/sh', '-c', 'grep CapEff /proc/$$/status']);
   t.is(r.code, 0, r.stderr);

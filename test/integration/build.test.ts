@@ -1,25 +1,15 @@
 // `nbox build` for real: steps run in containers, layers come from overlay
 // upper dirs, the cache and the classic builder's output.
 import type { ExecutionContext } from 'ava';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
-import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
+import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli, writeContext } from '../helpers/env';
 
 const test = rootTest();
 const store = sharedTestStore(test);
 
 /** context writes files (path → content) into a fresh directory removed after the test. */
-async function context(t: ExecutionContext, files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'nbox-ctx-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), content);
-  }
-  return dir;
-}
 
 async function build(t: ExecutionContext, dir: string, args: string[] = [], expectedCode = 0) {
   const r = await cli(store.root, ['build', ...args, dir]);
@@ -40,7 +30,7 @@ async function inspect(image: string) {
 const FIVE_STEPS = ['FROM bb', 'ENV GREETING=hello', 'WORKDIR /app', 'RUN echo "$GREETING from run" > /app/run.txt', 'COPY note.txt /app/', 'CMD ["cat", "/app/run.txt", "/app/note.txt"]', ''].join('\n');
 
 test('a build prints the classic steps, tags the image, and the image runs', async (t) => {
-  const dir = await context(t, { Dockerfile: FIVE_STEPS, 'note.txt': 'a note\n' });
+  const dir = await writeContext(t, { Dockerfile: FIVE_STEPS, 'note.txt': 'a note\n' });
   const r = await build(t, dir, ['-t', 'five:latest']);
   const lines = r.stdout.trim().split('\n');
   t.deepEqual(lines.filter((l) => l.startsWith('Step ')), [
@@ -62,7 +52,7 @@ test('a build prints the classic steps, tags the image, and the image runs', asy
 });
 
 test('a second build uses the cache for every step and yields the same image', async (t) => {
-  const dir = await context(t, { Dockerfile: FIVE_STEPS, 'note.txt': 'cached\n' });
+  const dir = await writeContext(t, { Dockerfile: FIVE_STEPS, 'note.txt': 'cached\n' });
   const first = await build(t, dir, ['-q']);
   const second = await build(t, dir);
   t.is((second.stdout.match(/ ---> Using cache\n/g) ?? []).length, 5);
@@ -72,7 +62,7 @@ test('a second build uses the cache for every step and yields the same image', a
 
 test('cache misses: changed COPY content, changed build arg, changed instruction; --no-cache', async (t) => {
   const dockerfile = ['FROM bb', 'ARG V=1', 'RUN echo "v=$V" > /v', 'COPY f /f', 'RUN cat /v /f', ''].join('\n');
-  const dir = await context(t, { Dockerfile: dockerfile, f: 'one\n' });
+  const dir = await writeContext(t, { Dockerfile: dockerfile, f: 'one\n' });
   await build(t, dir);
   const touched = await build(t, dir);
   t.is((touched.stdout.match(/Using cache/g) ?? []).length, 4);
@@ -95,13 +85,13 @@ test('whiteouts: a file deleted by RUN is gone at run time; a replaced dir holds
     'RUN rm /gone && rm -rf /d && mkdir /d && echo new > /d/new',
     '',
   ].join('\n');
-  const dir = await context(t, { Dockerfile: dockerfile });
+  const dir = await writeContext(t, { Dockerfile: dockerfile });
   await build(t, dir, ['-t', 'whiteout']);
   t.is(await runImage(t, 'whiteout', ['sh', '-c', 'ls /d; test -e /gone && echo present || echo absent; cat /keep']), 'new\nabsent\nkeep\n');
 });
 
 test('a failing RUN: Docker message with the Dockerfile line, no tag, earlier steps cached', async (t) => {
-  const dir = await context(t, { Dockerfile: 'FROM bb\nRUN echo step-one > /one\nRUN false\n' });
+  const dir = await writeContext(t, { Dockerfile: 'FROM bb\nRUN echo step-one > /one\nRUN false\n' });
   const failed = await build(t, dir, ['-t', 'never:latest'], 1);
   t.regex(failed.stderr, /^nbox: Dockerfile:3: The command '\/bin\/sh -c false' returned a non-zero code: 1\n$/);
   t.is((await cli(store.root, ['inspect', 'never'])).code, 125);
@@ -112,13 +102,13 @@ test('a failing RUN: Docker message with the Dockerfile line, no tag, earlier st
 });
 
 test('bad Dockerfiles fail with file:line and leave no tag', async (t) => {
-  const unknown = await build(t, await context(t, { Dockerfile: 'FROM bb\nRUNN true\n' }), ['-t', 'bad1'], 1);
+  const unknown = await build(t, await writeContext(t, { Dockerfile: 'FROM bb\nRUNN true\n' }), ['-t', 'bad1'], 1);
   t.regex(unknown.stderr, /^nbox: Dockerfile:2: unknown instruction: RUNN/);
-  const missing = await build(t, await context(t, { Dockerfile: 'FROM bb\nCOPY nope.txt /\n' }), ['-t', 'bad2'], 1);
+  const missing = await build(t, await writeContext(t, { Dockerfile: 'FROM bb\nCOPY nope.txt /\n' }), ['-t', 'bad2'], 1);
   t.regex(missing.stderr, /^nbox: Dockerfile:2: COPY failed: .*nope\.txt/);
-  const from = await build(t, await context(t, { Dockerfile: 'FROM bb\nCOPY --from=nostage /x /x\n' }), ['-t', 'bad3'], 1);
+  const from = await build(t, await writeContext(t, { Dockerfile: 'FROM bb\nCOPY --from=nostage /x /x\n' }), ['-t', 'bad3'], 1);
   t.regex(from.stderr, /^nbox: Dockerfile:2: .*nostage/);
-  const noFrom = await build(t, await context(t, { Dockerfile: 'RUN true\n' }), ['-t', 'bad4'], 1);
+  const noFrom = await build(t, await writeContext(t, { Dockerfile: 'RUN true\n' }), ['-t', 'bad4'], 1);
   t.regex(noFrom.stderr, /^nbox: Dockerfile:1: /);
   for (const tag of ['bad1', 'bad2', 'bad3', 'bad4']) t.is((await cli(store.root, ['inspect', tag])).code, 125);
 });
@@ -134,7 +124,7 @@ test('multi-stage: COPY --from a named stage, --target, and unneeded stages are 
     'CMD ["cat", "/artifact"]',
     '',
   ].join('\n');
-  const dir = await context(t, { Dockerfile: dockerfile });
+  const dir = await writeContext(t, { Dockerfile: dockerfile });
   const r = await build(t, dir, ['-t', 'multi']);
   t.false(r.stdout.includes('exit 1'));
   t.is(await runImage(t, 'multi'), 'built\n');
@@ -143,7 +133,7 @@ test('multi-stage: COPY --from a named stage, --target, and unneeded stages are 
 });
 
 test('.dockerignore keeps files out of COPY', async (t) => {
-  const dir = await context(t, {
+  const dir = await writeContext(t, {
     Dockerfile: 'FROM bb\nCOPY . /ctx/\nCMD ["ls", "-A", "/ctx"]\n',
     '.dockerignore': '*.log\nsecret/\n!secret/public\n',
     'keep.txt': 'k',
@@ -170,7 +160,7 @@ test('metadata instructions land in the image config', async (t) => {
     'ENTRYPOINT echo from-shell-entrypoint',
     '',
   ].join('\n');
-  await build(t, await context(t, { Dockerfile: dockerfile }), ['-t', 'meta', '--label', 'extra=yes']);
+  await build(t, await writeContext(t, { Dockerfile: dockerfile }), ['-t', 'meta', '--label', 'extra=yes']);
   const image = await inspect('meta');
   t.is(image.Author, 'someone@example.com');
   t.deepEqual(image.Config.Labels, { 'org.example.name': 'nbox test', version: '1', extra: 'yes' });
@@ -187,15 +177,15 @@ test('metadata instructions land in the image config', async (t) => {
 });
 
 test('ONBUILD triggers run when a later build uses the image', async (t) => {
-  await build(t, await context(t, { Dockerfile: 'FROM bb\nONBUILD RUN echo triggered > /trigger\n' }), ['-t', 'parent-onbuild']);
-  const child = await build(t, await context(t, { Dockerfile: 'FROM parent-onbuild\nRUN cat /trigger\n' }), ['-t', 'child-onbuild']);
+  await build(t, await writeContext(t, { Dockerfile: 'FROM bb\nONBUILD RUN echo triggered > /trigger\n' }), ['-t', 'parent-onbuild']);
+  const child = await build(t, await writeContext(t, { Dockerfile: 'FROM parent-onbuild\nRUN cat /trigger\n' }), ['-t', 'child-onbuild']);
   t.regex(child.stdout, /# Executing 1 build trigger/);
   t.is(await runImage(t, 'child-onbuild', ['cat', '/trigger']), 'triggered\n');
   t.deepEqual((await inspect('child-onbuild')).Config.OnBuild, null);
 });
 
 test('history lists each step, newest first', async (t) => {
-  await build(t, await context(t, { Dockerfile: 'FROM bb\nRUN echo x > /x\nCMD ["sh"]\n' }), ['-t', 'hist']);
+  await build(t, await writeContext(t, { Dockerfile: 'FROM bb\nRUN echo x > /x\nCMD ["sh"]\n' }), ['-t', 'hist']);
   const r = await cli(store.root, ['history', '--no-trunc', 'hist']);
   const rows = r.stdout.trim().split('\n');
   t.regex(rows[0], /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
@@ -205,7 +195,7 @@ test('history lists each step, newest first', async (t) => {
 });
 
 test('killing a build mid-RUN leaves no process or temp dir, and the next build succeeds', async (t) => {
-  const dir = await context(t, { Dockerfile: 'FROM bb\nRUN echo started; sleep 313\n' });
+  const dir = await writeContext(t, { Dockerfile: 'FROM bb\nRUN echo started; sleep 313\n' });
   const child = spawnCli(store.root, ['build', dir]);
   await new Promise<void>((resolveStarted) => {
     let out = '';
