@@ -201,6 +201,10 @@ class Builder {
   }
 
   private async copyWork(state: StageState, instruction: CopyInstruction | AddInstruction): Promise<StepWork> {
+    const unsupported = instruction.kind === 'COPY'
+      ? (instruction.parents ? '--parents' : undefined)
+      : (instruction.checksum !== undefined ? '--checksum' : instruction.keepGitDir !== undefined ? '--keep-git-dir' : instruction.unpack !== undefined ? '--unpack' : undefined);
+    if (unsupported) throw new NboxError('ERR_NBOX_BUILD', `${instruction.kind} ${unsupported} is not supported yet`);
     const env = envMap(state);
     const options = { line: instruction.startLine, escapeChar: state.escapeChar };
     const word = (text: string) => expandWord(text, env, options);
