@@ -186,24 +186,27 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
 }
 
 // One pending wait: a uv_poll on the pidfd, resolved from the loop thread.
+// The pidfd stays the caller's: closing it here would let a later kill() on
+// the same number reach whichever process got that fd next.
 struct Waiter {
   uv_poll_t poll;
   int pidfd;
   napi_env env;
   Napi::Promise::Deferred deferred;
-  Waiter(napi_env e, int fd) : pidfd(fd), env(e), deferred(Napi::Promise::Deferred::New(e)) {}
+  // The resolve runs from a raw libuv callback: without a callback scope the
+  // promise's reactions would wait for some unrelated JS callback to run.
+  Napi::AsyncContext context;
+  Waiter(napi_env e, int fd)
+      : pidfd(fd), env(e), deferred(Napi::Promise::Deferred::New(e)), context(Napi::Env(e), "nbox:wait") {}
 };
 
-void OnWaiterClosed(uv_handle_t *handle) {
-  Waiter *w = static_cast<Waiter *>(handle->data);
-  close(w->pidfd);
-  delete w;
-}
+void OnWaiterClosed(uv_handle_t *handle) { delete static_cast<Waiter *>(handle->data); }
 
 void OnPidfdReadable(uv_poll_t *handle, int status, int /*events*/) {
   Waiter *w = static_cast<Waiter *>(handle->data);
   Napi::Env env(w->env);
   Napi::HandleScope scope(env);
+  Napi::CallbackScope callback_scope(env, w->context);
   siginfo_t si;
   memset(&si, 0, sizeof si);
   int rc = status < 0 ? -1 : waitid((idtype_t)P_PIDFD, (id_t)w->pidfd, &si, WEXITED | WNOHANG);

@@ -513,7 +513,16 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   while (got < 0 && errno == EINTR);
   close(error_pipe[0]);
   close(sync_pipe[1]);
-  if (got == (ssize_t)sizeof msg) {
+  if (got != 0) {
+    /* A message, or a read that failed: either way the child is not running our command. */
+    if (got != (ssize_t)sizeof msg) {
+      memset(&msg, 0, sizeof msg);
+      msg.step = STEP_EXEC;
+      msg.err = got < 0 ? errno : EIO;
+      msg.index = -1;
+      copy_name(msg.syscall, sizeof msg.syscall, "read");
+      syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    }
     siginfo_t info;
     while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED) < 0 && errno == EINTR) {
     }

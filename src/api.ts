@@ -112,11 +112,12 @@ export class Nbox {
 
   /** build builds a Dockerfile into an image and tags it; returns the image ID. */
   async build(options: BuildOptions): Promise<string> {
-    const [{ openContext }, { runBuild }, { silentOutput }, { normalizeTag }] = await Promise.all([
-      import('./build/context'), import('./build/executor'), import('./build/output'), import('./image/reference'),
+    const [{ openContext }, { runBuild }, { checkInterrupted }, { silentOutput }, { normalizeTag }] = await Promise.all([
+      import('./build/context'), import('./build/executor'), import('./build/interrupt'), import('./build/output'), import('./image/reference'),
     ]);
     const tags = (options.tags ?? []).map(normalizeTag);
     const output = options.output ?? silentOutput;
+    const unpin = await this.store.pinLayers();
     const scratch = await this.store.makeTempDir('context');
     const devNull = options.stdio ? undefined : openSync('/dev/null', 'r+');
     try {
@@ -140,6 +141,7 @@ export class Nbox {
           stdio: options.stdio ?? [devNull!, devNull!, devNull!],
           signal: options.signal,
         });
+        checkInterrupted(options.signal);
         for (const tag of tags) await this.store.tag(id, tag);
         output.built(id);
         for (const tag of tags) output.tagged(tag);
@@ -150,6 +152,7 @@ export class Nbox {
     } finally {
       if (devNull !== undefined) closeSync(devNull);
       await this.store.removeTree(scratch);
+      await unpin();
     }
   }
 
@@ -236,14 +239,25 @@ export class Nbox {
       if (!options.force) {
         throw new NboxError('ERR_NBOX_CONFLICT', `cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
       }
-      try {
-        process.kill(record.state.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      await killAndWait(record.state.pid, record.state.pidStartTime);
     }
     await this.containers.remove(record);
     return record.config.id;
+  }
+}
+
+// killAndWait kills a container's init (only if the pid is still that process)
+// and waits for it to be gone, so its writable layer is not removed under it.
+async function killAndWait(pid: number, startTime: number): Promise<void> {
+  const { processStartTime } = await import('./sys/proc');
+  if (processStartTime(pid) !== startTime) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  for (let waited = 0; waited < 5000 && processStartTime(pid) === startTime; waited += 10) {
+    await new Promise((resolveSleep) => setTimeout(resolveSleep, 10));
   }
 }
 

@@ -75,7 +75,7 @@ export async function applyCopy(plan: CopyPlan, layerDir: string): Promise<void>
     if (entry.kind === 'hardlink') replacing(hostPath(entry), () => linkSync(join(layerDir, entry.target!), hostPath(entry)));
   }
   // Directory times last, deepest first: creating entries inside bumps them.
-  for (const dir of [...dirs].reverse()) setAttributes(dir, hostPath(dir), privileged);
+  for (const dir of [...dirs].reverse()) setAttributes(dir, hostPath(dir), privileged, true);
 }
 
 function isLargeFile(entry: PlannedEntry): boolean {
@@ -109,9 +109,10 @@ function removeTaken(target: string, err: unknown): void {
 
 // setAttributes applies owner, then mode (chown clears setuid bits), then
 // xattrs (chown clears security.capability), then times.
-function setAttributes(entry: PlannedEntry, target: string, privileged: boolean): void {
-  // A new entry already belongs to the (root) caller: most entries need no chown.
-  if (privileged && (entry.uid !== process.getuid!() || entry.gid !== process.getgid!())) lchownSync(target, entry.uid, entry.gid);
+function setAttributes(entry: PlannedEntry, target: string, privileged: boolean, alwaysChown = false): void {
+  // A new entry already belongs to the (root) caller: most entries need no chown;
+  // directories may have been chowned by an extracted archive and always get theirs.
+  if (privileged && (alwaysChown || entry.uid !== process.getuid!() || entry.gid !== process.getgid!())) lchownSync(target, entry.uid, entry.gid);
   if (entry.kind !== 'symlink') chmodSync(target, entry.mode);
   if (privileged && entry.copyXattrs && entry.hostPath) {
     const native = addon();

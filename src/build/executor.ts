@@ -17,6 +17,7 @@ import { applyCopy, copyDigest, planCopy } from './copy';
 import type { IgnoreMatcher } from './dockerignore';
 import type { BuildOutput } from './output';
 import { baseName, planBuild, stageRef } from './plan';
+import { checkInterrupted } from './interrupt';
 import { runStep } from './run-step';
 import { applyMetadata, baseConfig, commandOf, emptyConfig, envMap, type StageState } from './stage-state';
 
@@ -119,12 +120,11 @@ class Builder {
       return { ...base, imageId: image.id, config: image.config, layerDirs: await this.store.layerDirs(image.config) };
     });
     if (state.imageId) this.request.output.stepResult(state.imageId);
-    return this.onBuildTriggers(stage, { ...state, config: baseConfig(state.config) });
+    // The base's ONBUILD triggers run now, and the new image does not keep them.
+    return this.onBuildTriggers(stage, state.config.config.OnBuild ?? [], { ...state, config: baseConfig(state.config) });
   }
 
-  private async onBuildTriggers(stage: Stage, state: StageState): Promise<StageState> {
-    const parentConfig = state.imageId ? (await this.store.resolveImage(state.imageId)).config : undefined;
-    const triggers = parentConfig?.config.OnBuild ?? [];
+  private async onBuildTriggers(stage: Stage, triggers: string[], state: StageState): Promise<StageState> {
     if (triggers.length === 0) return state;
     this.request.output.note(`# Executing ${triggers.length} build trigger${triggers.length === 1 ? '' : 's'}`);
     for (const trigger of triggers) {
@@ -135,6 +135,7 @@ class Builder {
   }
 
   private async step(state: StageState, instruction: Instruction): Promise<StageState> {
+    checkInterrupted(this.request.signal);
     switch (instruction.kind) {
       case 'ARG':
         return this.arg(state, instruction);
@@ -269,9 +270,15 @@ class Builder {
         return { ...state, imageId: hit.id, config: hit.config, layerDirs: await this.store.layerDirs(hit.config) };
       }
     }
+    checkInterrupted(this.request.signal);
     const containerId = randomBytes(32).toString('hex');
     if (work.inContainer && !silent) this.request.output.runningIn(containerId);
     const result = await work.produce(containerId);
+    // Interrupted while producing (a COPY of many files): nothing is committed.
+    if (this.request.signal?.aborted) {
+      if (result.layer) await this.store.removeTree(result.layer.tempDir);
+      checkInterrupted(this.request.signal);
+    }
     const created = new Date().toISOString();
     const history: HistoryEntry = { created, created_by: work.createdBy };
     if (!result.layer) history.empty_layer = true;

@@ -10,6 +10,7 @@ import { readImageFile } from '../image/rootfs-file';
 import { hostsFile, resolvConf } from '../runtime/etc-files';
 import { startOneShot, type OneShot } from '../runtime/oneshot';
 import { resolveUser } from '../runtime/user';
+import { checkInterrupted } from './interrupt';
 
 /** RunStepInput is what a RUN instruction needs, resolved by the executor. */
 export interface RunStepInput {
@@ -81,6 +82,7 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
       stdio: input.stdio,
     });
     const status = await waitAbortable(container, input.signal);
+    checkInterrupted(input.signal);
     if (status.exitCode !== 0) throw new StepCommandError(input.argv, status.exitCode ?? 128 + (status.signal ?? 0));
     await rm(scratch, { recursive: true, force: true });
     await removeStubs(diff);
@@ -94,6 +96,7 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
 async function waitAbortable(container: OneShot, signal: AbortSignal | undefined) {
   const kill = () => container.kill('SIGKILL');
   signal?.addEventListener('abort', kill, { once: true });
+  if (signal?.aborted) kill();
   try {
     return await container.exited;
   } finally {

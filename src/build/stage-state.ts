@@ -6,10 +6,10 @@ import { DockerfileError } from '../errors';
 import { expandWord, expandWords, type EscapeChar } from '../dockerfile/expand';
 import type { Instruction } from '../dockerfile/instruction-types';
 import type { ImageConfig, ImageConfigBody } from '../image/oci';
+import { DEFAULT_PATH } from '../runtime/env';
 
 /** DEFAULT_SHELL wraps shell-form commands until SHELL says otherwise. */
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
-const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** StageState is a stage between two steps. */
 export interface StageState {
@@ -27,14 +27,14 @@ export interface StageState {
 
 /** emptyConfig is `FROM scratch`'s config. */
 export function emptyConfig(): ImageConfig {
-  return { architecture: 'amd64', os: 'linux', config: { Env: [DEFAULT_PATH] }, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
+  return { architecture: 'amd64', os: 'linux', config: { Env: [`PATH=${DEFAULT_PATH}`] }, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
 }
 
 /** baseConfig starts a stage from a parent image: its config, minus ONBUILD triggers (they run now). */
 export function baseConfig(parent: ImageConfig): ImageConfig {
   const config = structuredClone(parent);
   config.config ??= {};
-  if (!config.config.Env?.some((e) => e.startsWith('PATH='))) config.config.Env = [DEFAULT_PATH, ...(config.config.Env ?? [])];
+  if (!config.config.Env?.some((e) => e.startsWith('PATH='))) config.config.Env = [`PATH=${DEFAULT_PATH}`, ...(config.config.Env ?? [])];
   delete config.config.OnBuild;
   return config;
 }

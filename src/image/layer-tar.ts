@@ -24,9 +24,11 @@ const YIELD_EVERY = 256;
 /** OVERLAY_OPAQUE is the xattr overlayfs puts on a directory that hides the layers below. */
 export const OVERLAY_OPAQUE = 'trusted.overlay.opaque';
 
-// Overlay bookkeeping and host labels do not belong in an image.
-function keepXattr(name: string): boolean {
-  return !name.startsWith('trusted.overlay.') && name !== 'security.selinux';
+/** keepXattr tells whether an extended attribute belongs in an image: overlay
+ * bookkeeping (a copied opaque marker would hide a whole lower dir) and host
+ * SELinux labels do not. */
+export function keepXattr(name: string): boolean {
+  return !name.startsWith('trusted.overlay.') && !name.startsWith('user.overlay.') && name !== 'security.selinux';
 }
 
 type EntryKind = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
@@ -95,9 +97,10 @@ function* walk(root: string, rel: string, firstPathOfInode: Map<string, string>)
       yield { ...base, name: rel ? `${rel}/.wh.${name}` : `.wh.${name}`, kind: 'file', mode: 0, uid: 0, gid: 0, size: 0 };
       continue;
     }
-    const xattrs = readXattrs(hostPath);
+    const names = addon().llistxattr(hostPath);
+    const xattrs = readXattrs(hostPath, names);
     if (st.isDirectory()) {
-      const opaque = addon().lgetxattr(hostPath, OVERLAY_OPAQUE)?.toString() === 'y';
+      const opaque = names.includes(OVERLAY_OPAQUE) && addon().lgetxattr(hostPath, OVERLAY_OPAQUE)?.toString() === 'y';
       yield { ...base, name: `${relPath}/`, kind: 'dir', size: 0, xattrs };
       if (opaque) yield { ...base, name: `${relPath}/.wh..wh..opq`, kind: 'file', mode: 0, uid: 0, gid: 0, size: 0 };
       yield* walk(root, relPath, firstPathOfInode);
@@ -127,8 +130,8 @@ function* walk(root: string, rel: string, firstPathOfInode: Map<string, string>)
   }
 }
 
-function readXattrs(path: string): Map<string, Buffer> | undefined {
-  const names = addon().llistxattr(path).filter(keepXattr).sort(byteOrder);
+function readXattrs(path: string, listed: string[]): Map<string, Buffer> | undefined {
+  const names = listed.filter(keepXattr).sort(byteOrder);
   if (names.length === 0) return undefined;
   const values = new Map<string, Buffer>();
   for (const name of names) {

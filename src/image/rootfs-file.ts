@@ -1,6 +1,6 @@
 // Reads one file from the merged view of unpacked overlay layers without
 // mounting them, so the engine can read /etc/passwd and /etc/group before the
-// container exists. The merged view (src/build/merged-tree.ts) resolves symlinks
+// container exists. The merged view (merged-tree.ts) resolves symlinks
 // inside the image root, so a hostile image cannot point the engine at host files.
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';

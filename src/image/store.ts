@@ -55,6 +55,7 @@ export class Store {
   private readonly layersDir: string;
   private readonly imagesDir: string;
   private readonly lockPath: string;
+  private readonly gcLockPath: string;
   private readonly repositoriesPath: string;
   // Marks async work that already holds this store's lock, so nested withLock calls don't deadlock.
   private readonly lockScope = new AsyncLocalStorage<true>();
@@ -71,18 +72,20 @@ export class Store {
     this.layersDir = path.join(root, 'layers');
     this.imagesDir = path.join(root, 'images');
     this.lockPath = path.join(root, 'lock');
+    this.gcLockPath = path.join(root, 'gc.lock');
     this.repositoriesPath = path.join(this.imagesDir, 'repositories.json');
   }
 
   /** open creates the store layout under root if needed and removes temp entries of dead processes. */
   static async open(root: string): Promise<Store> {
     const startTime = processStartTime(process.pid);
-    if (startTime === undefined) throw new NboxError('ERR_NBOX_STORE', 'cannot read /proc/self/stat: is /proc mounted?');
+    if (startTime < 0) throw new NboxError('ERR_NBOX_STORE', 'cannot read /proc/self/stat: is /proc mounted?');
     const store = new Store(path.resolve(root), `${process.pid}-${startTime}`);
     for (const dir of [store.root, store.tmpDir, store.layersDir, store.imagesDir, store.containersDir, store.containerNamesDir, store.buildCacheDir]) {
       await fs.mkdir(dir, { recursive: true });
     }
     await (await fs.open(store.lockPath, 'a')).close();
+    await (await fs.open(store.gcLockPath, 'a')).close();
     await store.sweepTemp();
     return store;
   }
@@ -224,14 +227,34 @@ export class Store {
         await this.writeRepositories(repositories);
       }
       await this.removeTree(path.join(this.imagesDir, id.slice('sha256:'.length)));
+      await this.collectLayers();
+    });
+  }
+
+  /** pinLayers keeps every stored layer from collection until the returned release is called:
+   * a build runs on layers of images that an `rmi` may untag and delete meanwhile. */
+  async pinLayers(): Promise<() => Promise<void>> {
+    const pin = await fs.open(this.gcLockPath, 'a');
+    for (let delay = 2; !addon().tryLock(pin.fd, false); delay = Math.min(delay * 2, 50)) await sleep(delay);
+    return () => pin.close();
+  }
+
+  // collectLayers removes the layers no image references, unless a build
+  // pins them (they are then collected by a later removal).
+  private async collectLayers(): Promise<void> {
+    const gc = await fs.open(this.gcLockPath, 'a');
+    try {
+      if (!addon().tryLock(gc.fd, true)) return;
       const inUse = new Set<string>();
       for (const hex of await this.imageHexes()) {
         for (const diffId of (await this.readConfig(hex))?.rootfs.diff_ids ?? []) inUse.add(diffId);
       }
-      for (const diffId of new Set(image.config.rootfs.diff_ids)) {
-        if (!inUse.has(diffId)) await this.removeTree(this.layerDir(diffId));
+      for (const hex of await fs.readdir(this.layersDir)) {
+        if (!inUse.has(`sha256:${hex}`)) await this.removeTree(path.join(this.layersDir, hex));
       }
-    });
+    } finally {
+      await gc.close();
+    }
   }
 
   /** layerDirs returns the `diff` directories of config's layers, topmost first, as overlay lowerdirs want them. */

@@ -30,13 +30,3 @@ export function containerCommand(sources: ArgvSources): ContainerCommand {
   if (argv.length === 0) throw new NboxError('ERR_NBOX_USAGE', 'no command specified');
   return { entrypoint: entrypoint.length ? entrypoint : null, cmd: cmd.length ? cmd : null, argv };
 }
-
-/** containerArgv is containerCommand's argv. */
-export function containerArgv(sources: ArgvSources): string[] {
-  return containerCommand(sources).argv;
-}
-
-/** shellForm turns a shell-form instruction (`CMD echo hi`) into its exec form: [...shell, text]. */
-export function shellForm(text: string, shell: string[] = ['/bin/sh', '-c']): string[] {
-  return [...shell, text];
-}

@@ -161,9 +161,12 @@ export class ContainerRegistry {
   async resolve(ref: string): Promise<ContainerRecord> {
     const exact = /^[0-9a-f]{64}$/.test(ref) ? await this.read(ref) : null;
     if (exact) return exact;
-    const named = await this.read((await readlink(join(this.namesDir, ref.replace(/^\//, ''))).catch(() => '')) || '.none');
+    const name = ref.replace(/^\//, '');
+    // Only a valid name is looked up, and only an ID-shaped link is followed: a ref is never a path.
+    const linked = NAME_PATTERN.test(name) ? await readlink(join(this.namesDir, name)).catch(() => '') : '';
+    const named = /^[0-9a-f]{64}$/.test(linked) ? await this.read(linked) : null;
     if (named) return named;
-    const ids = ref ? (await readdir(this.store.containersDir)).filter((id) => id.startsWith(ref)) : [];
+    const ids = /^[0-9a-f]+$/.test(ref) ? (await readdir(this.store.containersDir)).filter((id) => id.startsWith(ref)) : [];
     if (ids.length > 1) throw new NboxError('ERR_NBOX_USAGE', `multiple containers found with provided prefix: ${ref}`);
     const byPrefix = ids.length === 1 ? await this.read(ids[0]) : null;
     if (byPrefix) return byPrefix;

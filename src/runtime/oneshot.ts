@@ -1,5 +1,6 @@
 // A container with no record: a build step's RUN. Its writable layer is the
 // caller's directory, which becomes an image layer as it is.
+import { closeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 
 import { SysError } from '../errors';
@@ -57,8 +58,10 @@ export function startOneShot(spec: OneShotSpec): OneShot {
   }
   const { pidfd } = spawned;
   let done = false;
-  const exited = addon().wait(pidfd).finally(() => {
+  const exited = addon().wait(pidfd).then((status) => {
     done = true;
+    closeSync(pidfd);
+    return status;
   });
   return {
     exited,

@@ -60,10 +60,13 @@ export class RunningContainer implements AsyncDisposable {
     private readonly pidfd: number,
     readonly stdout: Readable | null,
     readonly stderr: Readable | null,
-    exited: Promise<Exit>,
+    finish: (status: ExitStatus) => Promise<Exit>,
   ) {
-    this.exited = exited.finally(() => {
+    this.exited = addon().wait(pidfd).then((status) => {
+      // Closed at once, so no later kill() can reach a process that reused the fd number.
       this.done = true;
+      closeSync(pidfd);
+      return finish(status);
     });
   }
 
@@ -106,7 +109,12 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
   const { config, user } = containerConfig(image, imageRef, opts, passwd?.toString('utf8') ?? null, group?.toString('utf8') ?? null);
   const { network, hostname, argv, env, workingDir } = config;
   const [hosts, resolv] = await Promise.all([hostsFile(network, hostname), resolvConf(network)]);
-  const record = await ctx.containers.create(config, { hosts, hostname: `${hostname}\n`, resolvConf: resolv });
+  // Under the lock, with the image checked again: from here on the record pins
+  // the image, and an rmi that got in first makes this a clear "No such image".
+  const record = await ctx.store.withLock(async () => {
+    await ctx.store.resolveImage(image.id);
+    return ctx.containers.create(config, { hosts, hostname: `${hostname}\n`, resolvConf: resolv });
+  });
   const paths = containerPaths(record.dir);
 
   const stdio = openStdio(opts.stdio ?? 'inherit');
@@ -149,8 +157,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
     pidStartTime: processStartTime(spawned.pid),
     startedAt: new Date().toISOString(),
   });
-  const exited = addon().wait(spawned.pidfd).then((status) => finish(ctx, record, status));
-  return new RunningContainer(record, spawned.pid, spawned.pidfd, streams.stdout, streams.stderr, exited);
+  return new RunningContainer(record, spawned.pid, spawned.pidfd, streams.stdout, streams.stderr, (status) => finish(ctx, record, status));
 }
 
 /** containerConfig applies Docker's rules to an image config and run options. */

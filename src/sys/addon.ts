@@ -53,7 +53,7 @@ export interface ExitStatus {
 export interface Addon {
   init(errorClass: typeof SysError): void;
   spawn(spec: SpawnSpec): Spawned;
-  /** Resolves when the process behind the pidfd exits; closes the pidfd. */
+  /** Resolves when the process behind the pidfd exits and is reaped; the pidfd stays open for the caller to close. */
   wait(pidfd: number): Promise<ExitStatus>;
   /** pidfd_send_signal; false when the process is already gone. */
   kill(pidfd: number, signal: number): boolean;

@@ -110,3 +110,25 @@ test('library API: run with piped stdio, exit status, and cleanup by disposal', 
   }
   t.false(processExists(pid));
 });
+
+test('library API: exited resolves as soon as the container exits, whatever else the loop waits for', async (t) => {
+  const unrelated = setTimeout(() => {}, 60_000);
+  t.teardown(() => clearTimeout(unrelated));
+  const container = await store.nbox.run('bb', { cmd: ['true'], stdio: 'ignore', autoRemove: true });
+  const outcome = await Promise.race([
+    container.exited.then(() => 'exited'),
+    new Promise((resolveLate) => setTimeout(() => resolveLate('late'), 5_000)),
+  ]);
+  t.is(outcome, 'exited');
+});
+
+test('library API: kill after exit reaches no other container', async (t) => {
+  const first = await store.nbox.run('bb', { cmd: ['true'], stdio: 'ignore', autoRemove: true });
+  await first.exited;
+  // The next container's pidfd very likely reuses the first one's fd number.
+  const second = await store.nbox.run('bb', { cmd: ['sleep', '300'], stdio: 'ignore', autoRemove: true });
+  t.teardown(() => second[Symbol.asyncDispose]());
+  t.false(first.kill('SIGKILL'));
+  await new Promise((r) => setTimeout(r, 100));
+  t.true(processExists(second.pid));
+});

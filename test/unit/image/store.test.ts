@@ -83,7 +83,7 @@ test('retagging moves the tag; tag and untag update repositories.json', async (t
   t.deepEqual(repositories, { 'app:latest': second, 'old:latest': first });
 });
 
-test('layers: layerDirs is topmost first; removeImage collects unshared layers only', async (t) => {
+test('layers: layerDirs is topmost first; removeImage collects the layers no image uses', async (t) => {
   const store = await openStore(t);
   const { diffId: base, size: baseSize } = await importLayer(t, store, { 'etc/base': 'base' });
   const { diffId: top, size: topSize } = await importLayer(t, store, { 'etc/top': 'top' });
@@ -101,7 +101,7 @@ test('layers: layerDirs is topmost first; removeImage collects unshared layers o
   await store.removeImage(both);
   t.true(await store.hasLayer(base), 'still used by base');
   t.false(await store.hasLayer(top));
-  t.true(await store.hasLayer(other), 'not part of the removed image');
+  t.false(await store.hasLayer(other), 'no image used it');
   await t.throwsAsync(store.resolveImage('both'), { code: 'ERR_NBOX_NO_SUCH_IMAGE' } as object);
   await store.removeImage(onlyBase);
   t.false(await store.hasLayer(base));
@@ -109,6 +109,21 @@ test('layers: layerDirs is topmost first; removeImage collects unshared layers o
   t.deepEqual(await fs.readdir(path.join(store.root, 'tmp')), []);
   await t.throwsAsync(store.removeImage(onlyBase), { code: 'ERR_NBOX_NO_SUCH_IMAGE' } as object);
   await t.throwsAsync(store.layerDirs(config), { code: 'ERR_NBOX_STORE', message: /layer sha256:[0-9a-f]{64} is missing from the store/ } as object);
+});
+
+test('pinned layers (a running build) survive removals until the pin is released', async (t) => {
+  const store = await openStore(t);
+  const { diffId: base } = await importLayer(t, store, { 'etc/base': 'base' });
+  const { diffId: spare } = await importLayer(t, store, { 'etc/spare': 'spare' });
+  const first = await store.addImage(configBytes([base]), ['first']);
+  const unpin = await store.pinLayers();
+  await store.removeImage(first);
+  t.true(await store.hasLayer(base), 'pinned while the build runs');
+  await unpin();
+  const second = await store.addImage(configBytes([spare]), ['second']);
+  await store.removeImage(second);
+  t.false(await store.hasLayer(base));
+  t.false(await store.hasLayer(spare));
 });
 
 test('addImage refuses a config whose layers are not stored', async (t) => {

@@ -1,6 +1,9 @@
 import test from 'ava';
 import { NboxError } from '../../../src/errors';
-import { containerArgv, shellForm } from '../../../src/runtime/argv';
+import { containerCommand, type ArgvSources } from '../../../src/runtime/argv';
+
+const containerArgv = (sources: ArgvSources) => containerCommand(sources).argv;
+const shellForm = (text: string) => ['/bin/sh', '-c', text];
 
 // The Dockerfile forms of the docs' "Understand how CMD and ENTRYPOINT interact"
 // table, as they land in the image config (the builder turns shell form into sh -c).
@@ -93,15 +96,4 @@ test('containerArgv does not alias the image arrays', (t) => {
   const argv = containerArgv({ imageEntrypoint: undefined, imageCmd, cmdArgs: [] });
   argv.push('x');
   t.deepEqual(imageCmd, ['sleep', '1']);
-});
-
-test('shellForm wraps text in /bin/sh -c, or in a SHELL override', (t) => {
-  t.deepEqual(shellForm('echo $HOME && ls'), ['/bin/sh', '-c', 'echo $HOME && ls']);
-  t.deepEqual(shellForm('Get-ChildItem', ['pwsh', '-Command']), ['pwsh', '-Command', 'Get-ChildItem']);
-});
-
-test('shellForm does not alias the shell array', (t) => {
-  const shell = ['/bin/bash', '-c'];
-  shellForm('true', shell).push('x');
-  t.deepEqual(shell, ['/bin/bash', '-c']);
 });
