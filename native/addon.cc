@@ -136,17 +136,21 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   for (uint32_t i = 0; i < groups_js.Length(); i++) groups.push_back(groups_js.Get(i).As<Napi::Number>().Uint32Value());
 
   Napi::Array mounts_js = o.Get("mounts").As<Napi::Array>();
-  std::vector<std::string> bind_sources, bind_targets;
+  std::vector<std::string> bind_sources, bind_targets, tmpfs_options;
   std::vector<child_bind> binds(mounts_js.Length());
   for (uint32_t i = 0; i < mounts_js.Length(); i++) {
     Napi::Object m = mounts_js.Get(i).As<Napi::Object>();
-    bind_sources.push_back(m.Get("source").As<Napi::String>().Utf8Value());
+    Napi::Value tmpfs = m.Get("tmpfs");
+    bind_sources.push_back(tmpfs.IsString() ? "" : m.Get("source").As<Napi::String>().Utf8Value());
+    tmpfs_options.push_back(tmpfs.IsString() ? tmpfs.As<Napi::String>().Utf8Value() : "");
     bind_targets.push_back(m.Get("target").As<Napi::String>().Utf8Value());
     binds[i].readonly = m.Get("readonly").ToBoolean().Value();
     binds[i].is_file = m.Get("isFile").ToBoolean().Value();
   }
   for (size_t i = 0; i < binds.size(); i++) {
-    binds[i].source = bind_sources[i].c_str();
+    bool is_tmpfs = mounts_js.Get(i).As<Napi::Object>().Get("tmpfs").IsString();
+    binds[i].source = is_tmpfs ? nullptr : bind_sources[i].c_str();
+    binds[i].tmpfs_options = is_tmpfs ? tmpfs_options[i].c_str() : nullptr;
     binds[i].target = bind_targets[i].c_str();
   }
 

@@ -207,6 +207,7 @@ static void mount_overlay(struct child_ctx *ctx) {
 static void prepare_binds(struct child_ctx *ctx) {
   const struct child_spec *s = ctx->spec;
   for (size_t i = 0; i < s->nbinds; i++) {
+    if (!s->binds[i].source) continue; /* a tmpfs, mounted after pivot_root */
     int fd = (int)syscall(SYS_open_tree, AT_FDCWD, s->binds[i].source,
                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     CHECK(ctx, fd, STEP_BIND_PREPARE, "open_tree", (int)i);
@@ -265,6 +266,12 @@ static void attach_binds(struct child_ctx *ctx) {
   const struct child_spec *s = ctx->spec;
   for (size_t i = 0; i < s->nbinds; i++) {
     CHECK(ctx, make_target(s->binds[i].target, s->binds[i].is_file), STEP_BIND_MOUNT, "mkdir", (int)i);
+    if (!s->binds[i].source) {
+      unsigned long flags = MS_NOSUID | MS_NODEV | (s->binds[i].readonly ? MS_RDONLY : 0);
+      CHECK(ctx, mount("tmpfs", s->binds[i].target, "tmpfs", flags, s->binds[i].tmpfs_options), STEP_BIND_MOUNT, "mount",
+            (int)i);
+      continue;
+    }
     CHECK(ctx, syscall(SYS_move_mount, ctx->bind_fds[i], "", AT_FDCWD, s->binds[i].target, MOVE_MOUNT_F_EMPTY_PATH),
           STEP_BIND_MOUNT, "move_mount", (int)i);
     close(ctx->bind_fds[i]);

@@ -47,10 +47,11 @@ enum child_step {
 };
 
 struct child_bind {
-  const char *source; /* host path, opened before pivot_root */
+  const char *source; /* host path, opened before pivot_root; NULL for a tmpfs */
   const char *target; /* absolute path inside the container */
   int readonly;
   int is_file;
+  const char *tmpfs_options; /* a tmpfs mount's data string, when source is NULL */
 };
 
 struct child_spec {

@@ -43,6 +43,8 @@ export interface BuildOptions {
   target?: string;
   labels?: Record<string, string>;
   noCache?: boolean;
+  /** Build secrets for RUN --mount=type=secret: id → host file path. */
+  secrets?: Record<string, string>;
   /** RUN's network (default host, as `docker build`). */
   network?: 'host' | 'none';
   /** Progress lines; silent unless given. */
@@ -136,6 +138,7 @@ export class Nbox {
           target: options.target,
           labels: options.labels ?? {},
           noCache: options.noCache ?? false,
+          secrets: new Map(Object.entries(options.secrets ?? {})),
           network: options.network ?? 'host',
           output,
           stdio: options.stdio ?? [devNull!, devNull!, devNull!],

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 import { DockerfileError, NboxError } from '../errors';
 import { expandWord, expandWords } from '../dockerfile/expand';
+import { expandMount } from '../dockerfile/run-mount';
 import type { AddInstruction, CopyInstruction, Instruction, RunInstruction } from '../dockerfile/instruction-types';
 import { parseDockerfile, type Dockerfile, type Stage } from '../dockerfile/stages';
 import type { HistoryEntry, ImageConfig } from '../image/oci';
@@ -18,6 +19,7 @@ import type { IgnoreMatcher } from './dockerignore';
 import type { BuildOutput } from './output';
 import { baseName, planBuild, stageRef } from './plan';
 import { checkInterrupted } from './interrupt';
+import { prepareRunMounts } from './run-mounts';
 import { runStep } from './run-step';
 import { applyMetadata, baseConfig, commandOf, emptyConfig, envMap, type StageState } from './stage-state';
 
@@ -35,6 +37,8 @@ export interface BuildRequest {
   target?: string;
   labels: Record<string, string>;
   noCache: boolean;
+  /** Build secrets for RUN --mount=type=secret: id → host file. */
+  secrets: Map<string, string>;
   /** RUN's network unless RUN --network says otherwise. */
   network: 'host' | 'none';
   output: BuildOutput;
@@ -174,29 +178,40 @@ class Builder {
   }
 
   private runWork(state: StageState, instruction: RunInstruction): StepWork {
-    if (instruction.mounts.length > 0) throw new NboxError('ERR_NBOX_BUILD', 'RUN --mount is not supported yet');
+    const env = envMap(state);
+    const word = (text: string) => expandWord(text, env, { line: instruction.startLine, escapeChar: state.escapeChar });
+    const runMounts = instruction.mounts.map((mount) => expandMount(mount, word));
     const argv = runArgv(state, instruction);
     // The classic builder records build args in scope as `|N K=V ...`: part of the cache key, never of the image.
     const argPairs = [...state.args].filter(([key]) => !PROXY_ARGS.has(key)).map(([k, v]) => `${k}=${v}`);
     const createdBy = `${argPairs.length ? `|${argPairs.length} ${argPairs.join(' ')} ` : ''}${argv.join(' ')}`;
-    const env = runEnv(state, this.request.buildArgs);
     const network = instruction.network === 'default' ? this.request.network : instruction.network;
     return {
       createdBy,
+      // The mounts as written are part of the key (BuildKit's rule); a cache's contents and secrets are not.
+      inputs: runMounts.length ? [JSON.stringify(runMounts)] : undefined,
       inContainer: true,
       produce: async (containerId) => {
-        const layer = await runStep(this.store, {
-          layers: state.layerDirs,
-          argv,
-          env,
-          user: state.config.config.User ?? '',
-          workdir: state.config.config.WorkingDir || '/',
-          network,
-          containerId,
-          stdio: this.request.stdio,
-          signal: this.request.signal,
-        });
-        return { body: state.config.config, layer };
+        const scratch = await this.store.makeTempDir('mounts');
+        const mounts = await prepareRunMounts(this.store, runMounts, { contextDir: this.request.contextDir, secrets: this.request.secrets, scratch });
+        try {
+          const layer = await runStep(this.store, {
+            layers: state.layerDirs,
+            argv,
+            env: [...runEnv(state, this.request.buildArgs), ...mounts.env],
+            user: state.config.config.User ?? '',
+            workdir: state.config.config.WorkingDir || '/',
+            network,
+            containerId,
+            stdio: this.request.stdio,
+            signal: this.request.signal,
+            mounts: mounts.mounts,
+          });
+          return { body: state.config.config, layer };
+        } finally {
+          await mounts.release();
+          await this.store.removeTree(scratch);
+        }
       },
     };
   }

@@ -2,11 +2,13 @@
 // becomes the step's layer, whiteouts and all, with no tar made but the one
 // streamed through sha256 for the diffID.
 import { lstat, mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 
 import { NboxError } from '../errors';
 import type { Store, UnpackedLayer } from '../image/store';
+import { MergedTree } from '../image/merged-tree';
 import { readImageFile } from '../image/rootfs-file';
+import type { BindMount } from '../sys/addon';
 import { hostsFile, resolvConf } from '../runtime/etc-files';
 import { startOneShot, type OneShot } from '../runtime/oneshot';
 import { resolveUser } from '../runtime/user';
@@ -27,6 +29,8 @@ export interface RunStepInput {
   stdio: [number, number, number];
   /** Aborting kills the step's container (Ctrl-C on the build). */
   signal?: AbortSignal;
+  /** RUN --mount mounts, after /etc/hosts and friends; their stubs never reach the layer. */
+  mounts?: BindMount[];
 }
 
 /** StepCommandError is a RUN whose command exited non-zero, worded as Docker words it. */
@@ -58,6 +62,7 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
       writeFile(etc.hostname, `${hostname}\n`),
       writeFile(etc.resolv, await resolvConf(input.network)),
     ]);
+    const mountStubs = missingInImage(input.layers, (input.mounts ?? []).map((m) => m.target));
     const [passwd, group] = await Promise.all([
       readImageFile(input.layers, '/etc/passwd'),
       readImageFile(input.layers, '/etc/group'),
@@ -78,6 +83,7 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
         { source: etc.hosts, target: '/etc/hosts', readonly: false, isFile: true },
         { source: etc.hostname, target: '/etc/hostname', readonly: false, isFile: true },
         { source: etc.resolv, target: '/etc/resolv.conf', readonly: false, isFile: true },
+        ...(input.mounts ?? []),
       ],
       stdio: input.stdio,
     });
@@ -85,7 +91,7 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
     checkInterrupted(input.signal);
     if (status.exitCode !== 0) throw new StepCommandError(input.argv, status.exitCode ?? 128 + (status.signal ?? 0));
     await rm(scratch, { recursive: true, force: true });
-    await removeStubs(diff);
+    await removeStubs(diff, mountStubs);
     return await store.sealLayer(temp);
   } catch (err) {
     await store.removeTree(temp);
@@ -104,7 +110,27 @@ async function waitAbortable(container: OneShot, signal: AbortSignal | undefined
   }
 }
 
-async function removeStubs(diff: string): Promise<void> {
+// missingInImage lists the targets, and their parents, that the image lacks:
+// the child creates them as mount points in the upper dir.
+function missingInImage(layers: string[], targets: string[]): string[] {
+  const tree = new MergedTree(layers);
+  const missing = new Set<string>();
+  for (const target of targets) {
+    for (let path = posix.normalize(target); path !== '/' && path !== '.'; path = posix.dirname(path)) {
+      if (tree.lstat(path)) break;
+      missing.add(path.slice(1));
+    }
+  }
+  // Deepest first, so a parent is empty by the time it is checked.
+  return [...missing].sort((a, b) => b.length - a.length);
+}
+
+async function removeStubs(diff: string, mountStubs: string[]): Promise<void> {
+  for (const stub of mountStubs) {
+    const st = await lstat(join(diff, stub)).catch(() => null);
+    if (st?.isFile() && st.size === 0) await rm(join(diff, stub));
+    else if (st?.isDirectory() && (await readdir(join(diff, stub))).length === 0) await rmdir(join(diff, stub));
+  }
   for (const file of STUB_FILES) {
     const st = await lstat(join(diff, file)).catch(() => null);
     // The command saw the bind mount, never this file: a stub is all it can be.

@@ -2,9 +2,11 @@
 // cross the boundary; TypeScript validates before calling, C++ assumes valid input.
 import { SysError } from '../errors';
 
-/** BindMount is a host path bind-mounted into the container before pivot_root. */
+/** BindMount is a host path bind-mounted into the container (its detached copy is taken before pivot_root),
+ * or, with `tmpfs` set to its mount options, a fresh tmpfs. */
 export interface BindMount {
   source: string;
+  tmpfs?: string;
   /** Absolute path inside the container. */
   target: string;
   readonly: boolean;

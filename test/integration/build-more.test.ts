@@ -135,3 +135,27 @@ test('a file capability survives a RUN that copies the file up, and works at run
   t.is(r.code, 0, r.stderr);
   t.is(r.stdout, 'CapEff:\t0000000000002000\n');
 });
+
+test('RUN --mount: a cache kept across builds, a context bind, a tmpfs and a secret, none in the layer', async (t) => {
+  const secretDir = await writeContext(t, { token: 's3cret\n' });
+  const dir = await writeContext(t, {
+    Dockerfile: [
+      'FROM bb',
+      'RUN --mount=type=cache,target=/var/cache/nbox-test echo run >> /var/cache/nbox-test/log && wc -l < /var/cache/nbox-test/log > /cache-count',
+      'RUN --mount=type=bind,source=src,target=/src cat /src/input > /from-bind',
+      'RUN --mount=type=tmpfs,target=/scratch echo tmp > /scratch/x && grep -c tmpfs /proc/mounts > /tmpfs-count',
+      'RUN --mount=type=secret,id=token,required cat /run/secrets/token > /secret-seen',
+      'RUN --mount=type=secret,id=token,env=TOKEN echo "$TOKEN" > /secret-env',
+      '',
+    ].join('\n'),
+    'src/input': 'bound\n',
+  });
+  const secret = ['--secret', `id=token,src=${join(secretDir, 'token')}`];
+  await build(t, ['-t', 'mounts', '--no-cache', ...secret, dir]);
+  await build(t, ['-t', 'mounts', '--no-cache', ...secret, dir]);
+  t.is(await run(t, 'mounts', 'cat /cache-count /from-bind /secret-seen /secret-env'), '2\nbound\ns3cret\ns3cret\n');
+  t.is(await run(t, 'mounts', 'ls -A /var/cache 2>/dev/null; ls -A /run 2>/dev/null; ls /src /scratch 2>&1 | grep -c "No such"'), '2\n');
+  const missing = await cli(store.root, ['build', '--no-cache', dir]);
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /Dockerfile:5: secret token: not provided/);
+});

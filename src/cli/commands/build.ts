@@ -14,6 +14,7 @@ interface BuildFlags {
   target?: string;
   label: string[];
   cache: boolean;
+  secret: string[];
   quiet?: boolean;
   network: string;
 }
@@ -30,6 +31,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     .option('--target <stage>', 'set the target build stage to build')
     .option('--label <key=value>', 'set metadata for the image (repeatable)', collect, [])
     .option('--no-cache', 'do not use the cache when building the image')
+    .option('--secret <id=ID,src=PATH>', 'a secret file for RUN --mount=type=secret (repeatable)', collect, [])
     .option('-q, --quiet', 'suppress the build output and print the image ID on success')
     .option('--network <mode>', 'networking mode for RUN: default (host), host or none', 'default')
     .option('--rm', 'remove intermediate containers after a successful build (always)')
@@ -55,6 +57,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
           target: flags.target,
           labels: keyValues(flags.label, '--label', false),
           noCache: !flags.cache,
+          secrets: secretFiles(flags.secret),
           network: flags.network === 'none' ? 'none' : 'host',
           output: consoleOutput(process.stdout, process.stderr, flags.quiet),
           // The classic builder streams both of a step's streams into its output.
@@ -70,6 +73,22 @@ export function registerBuild(program: Command, ctx: CliContext): void {
         process.off('SIGTERM', interrupt);
       }
     });
+}
+
+/** secretFiles parses --secret id=ID,src=PATH. */
+function secretFiles(specs: string[]): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const spec of specs) {
+    const fields = new Map(spec.split(',').map((part) => {
+      const eq = part.indexOf('=');
+      return [eq < 0 ? part : part.slice(0, eq), eq < 0 ? '' : part.slice(eq + 1)] as const;
+    }));
+    const id = fields.get('id');
+    const source = fields.get('src') ?? fields.get('source');
+    if (!id || !source) throw new NboxError('ERR_NBOX_USAGE', `--secret "${spec}": expected id=ID,src=PATH`);
+    files[id] = resolve(source);
+  }
+  return files;
 }
 
 /** keyValues parses repeated KEY=value flags; a bare KEY takes the host's value when fromEnv. */
