@@ -4,7 +4,7 @@
 import { readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import { NboxError } from '../errors';
-import { readImageFile } from '../image/rootfs-file';
+import { readUserDatabase } from '../image/rootfs-file';
 import { archiveCompression, type Compression } from './archive';
 import { chownNeedsUserDb, parseChmod, resolveChown, type ChmodFn, type Owner } from './copy-modes';
 import { selectSources, walkSelected, type Selected, type SourceTree } from './copy-sources';
@@ -137,8 +137,8 @@ export async function planCopy(req: CopyRequest, baseLayers: string[]): Promise<
 
 async function chownIds(spec: string, baseLayers: string[]): Promise<Owner> {
   if (!chownNeedsUserDb(spec)) return resolveChown(spec, null, null);
-  const [passwd, group] = await Promise.all([readImageFile(baseLayers, '/etc/passwd'), readImageFile(baseLayers, '/etc/group')]);
-  return resolveChown(spec, passwd?.toString('utf8') ?? null, group?.toString('utf8') ?? null);
+  const { passwd, group } = await readUserDatabase(baseLayers);
+  return resolveChown(spec, passwd, group);
 }
 
 async function selectItems(req: CopyRequest, source: SourceTree, verb: string): Promise<Item[]> {

@@ -7,7 +7,7 @@ import { join, posix } from 'node:path';
 import { NboxError } from '../errors';
 import type { Store, UnpackedLayer } from '../image/store';
 import { MergedTree } from '../image/merged-tree';
-import { readImageFile } from '../image/rootfs-file';
+import { readUserDatabase } from '../image/rootfs-file';
 import type { BindMount } from '../sys/addon';
 import { hostsFile, resolvConf } from '../runtime/etc-files';
 import { startOneShot, type OneShot } from '../runtime/oneshot';
@@ -63,10 +63,7 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
       writeFile(etc.resolv, await resolvConf(input.network)),
     ]);
     const mountStubs = missingInImage(input.layers, (input.mounts ?? []).map((m) => m.target));
-    const [passwd, group] = await Promise.all([
-      readImageFile(input.layers, '/etc/passwd'),
-      readImageFile(input.layers, '/etc/group'),
-    ]);
+    const { passwd, group } = await readUserDatabase(input.layers);
     const container = startOneShot({
       // overlayfs needs a lower dir even for `FROM scratch`.
       layers: input.layers.length > 0 ? input.layers : [paths.empty],
@@ -76,7 +73,7 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
       argv: input.argv,
       env: input.env,
       cwd: input.workdir || '/',
-      user: resolveUser(input.user, passwd?.toString('utf8') ?? null, group?.toString('utf8') ?? null),
+      user: resolveUser(input.user, passwd, group),
       hostname,
       network: input.network,
       mounts: [

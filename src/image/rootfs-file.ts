@@ -15,6 +15,17 @@ export async function readImageFile(layerDirs: string[], path: string, isOpaque:
   return readRegularFile(entry.hostPath);
 }
 
+/** readUserDatabase reads /etc/passwd and /etc/group as text (null when absent) through one merged view. */
+export async function readUserDatabase(layerDirs: string[]): Promise<{ passwd: string | null; group: string | null }> {
+  const tree = new MergedTree(layerDirs, { isOpaque: isOpaqueDir });
+  const read = async (path: string) => {
+    const entry = tree.stat(path);
+    return entry?.stats.isFile() ? (await readRegularFile(entry.hostPath)).toString('utf8') : null;
+  };
+  const [passwd, group] = await Promise.all([read('/etc/passwd'), read('/etc/group')]);
+  return { passwd, group };
+}
+
 // O_NOFOLLOW keeps a file swapped for a symlink after lstat from leading to the host.
 async function readRegularFile(path: string): Promise<Buffer> {
   const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);

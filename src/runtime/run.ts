@@ -5,7 +5,7 @@ import { constants as osConstants } from 'node:os';
 
 import { NboxError, SysError } from '../errors';
 import type { ImageRecord, Store } from '../image/store';
-import { readImageFile } from '../image/rootfs-file';
+import { readUserDatabase } from '../image/rootfs-file';
 import { addon, type ExitStatus } from '../sys/addon';
 import { processStartTime } from '../sys/proc';
 import { containerCommand } from './argv';
@@ -102,11 +102,8 @@ export interface RunContext {
 /** runContainer creates a container from an image and starts it. */
 export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<RunningContainer> {
   const layerDirs = await ctx.store.layerDirs(image.config);
-  const [passwd, group] = await Promise.all([
-    readImageFile(layerDirs, '/etc/passwd'),
-    readImageFile(layerDirs, '/etc/group'),
-  ]);
-  const { config, user } = containerConfig(image, imageRef, opts, passwd?.toString('utf8') ?? null, group?.toString('utf8') ?? null);
+  const { passwd, group } = await readUserDatabase(layerDirs);
+  const { config, user } = containerConfig(image, imageRef, opts, passwd, group);
   const { network, hostname, argv, env, workingDir } = config;
   const [hosts, resolv] = await Promise.all([hostsFile(network, hostname), resolvConf(network)]);
   // Under the lock, with the image checked again: from here on the record pins
