@@ -180,6 +180,12 @@ export class Store {
     throw noSuchImage(ref);
   }
 
+  /** hasImage tells whether the image with this ID is still stored (one stat: for hot paths). */
+  async hasImage(id: string): Promise<boolean> {
+    const hex = digestPattern.exec(id)?.[1];
+    return hex !== undefined && exists(path.join(this.imagesDir, hex, 'config.json'));
+  }
+
   /** listImages returns every stored image, newest first. */
   async listImages(): Promise<ImageRecord[]> {
     const repositories = await this.readRepositories();

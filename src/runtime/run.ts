@@ -109,7 +109,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
   // Under the lock, with the image checked again: from here on the record pins
   // the image, and an rmi that got in first makes this a clear "No such image".
   const record = await ctx.store.withLock(async () => {
-    await ctx.store.resolveImage(image.id);
+    if (!(await ctx.store.hasImage(image.id))) throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `No such image: ${imageRef}`);
     return ctx.containers.create(config, { hosts, hostname: `${hostname}\n`, resolvConf: resolv });
   });
   const paths = containerPaths(record.dir);
