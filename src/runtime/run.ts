@@ -1,9 +1,9 @@
 // `run`: image config + options → container record → spawned init → exit.
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 
-import { NboxError, SysError } from '../errors';
+import { NboxError, SysError, isErrno } from '../errors';
 import type { ImageRecord, Store } from '../image/store';
 import { readUserDatabase } from '../image/rootfs-file';
 import { addon, type ExitStatus } from '../sys/addon';
@@ -209,11 +209,15 @@ async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStat
   const exitCode = status.exitCode ?? 128 + (status.signal ?? 0);
   if (record.config.autoRemove) {
     await ctx.containers.remove(record);
-  } else if (existsSync(record.dir)) {
-    // (`rm -f` from another process may have removed the record already.)
-    await ctx.containers.setState(record, {
-      ...record.state, status: 'exited', exitCode, finishedAt: new Date().toISOString(),
-    });
+  } else {
+    try {
+      await ctx.containers.setState(record, {
+        ...record.state, status: 'exited', exitCode, finishedAt: new Date().toISOString(),
+      });
+    } catch (err) {
+      // `rm -f` from another process removes the record as soon as the process is gone.
+      if (!isErrno(err, 'ENOENT')) throw err;
+    }
   }
   return { exitCode: status.exitCode, signal };
 }
