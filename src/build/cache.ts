@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { isErrno } from '../errors';
-import type { ImageRecord, Store } from '../image/store';
+import type { ImageConfig } from '../image/oci';
+import type { Store } from '../image/store';
 
 /** CacheKeyParts are everything that decides a step's result. */
 export interface CacheKeyParts {
@@ -27,7 +28,7 @@ export class BuildCache {
   constructor(private readonly store: Store) {}
 
   /** lookup returns the image a step with this key produced, if it is still stored. */
-  async lookup(key: string): Promise<ImageRecord | undefined> {
+  async lookup(key: string): Promise<{ id: string; config: ImageConfig } | undefined> {
     let id: string;
     try {
       id = (await readFile(join(this.store.buildCacheDir, key), 'utf8')).trim();
@@ -36,7 +37,8 @@ export class BuildCache {
       throw err;
     }
     // An entry whose image was removed since is a miss, not an error.
-    return this.store.resolveImage(id).catch(() => undefined);
+    const config = await this.store.imageConfig(id).catch(() => undefined);
+    return config && { id, config };
   }
 
   /** record remembers that the step with this key produced image id. */

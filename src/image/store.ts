@@ -180,6 +180,12 @@ export class Store {
     throw noSuchImage(ref);
   }
 
+  /** imageConfig reads just an image's config (no tags, sizes or parent): for hot paths; undefined when not stored. */
+  async imageConfig(id: string): Promise<ImageConfig | undefined> {
+    const hex = digestPattern.exec(id)?.[1];
+    return hex === undefined ? undefined : this.readConfig(hex);
+  }
+
   /** hasImage tells whether the image with this ID is still stored (one stat: for hot paths). */
   async hasImage(id: string): Promise<boolean> {
     const hex = digestPattern.exec(id)?.[1];
