@@ -172,6 +172,8 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   spec.upper_dir = upper.c_str();
   spec.work_dir = work.c_str();
   spec.new_network = o.Get("newNetwork").ToBoolean().Value();
+  // The filter is on unless the caller turns it off explicitly.
+  spec.seccomp = !o.Get("seccomp").IsBoolean() || o.Get("seccomp").ToBoolean().Value();
   spec.binds = binds.data();
   spec.nbinds = binds.size();
   for (uint32_t i = 0; i < 3; i++) spec.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();

@@ -35,6 +35,7 @@ enum child_step {
   STEP_HOSTNAME,
   STEP_LOOPBACK,
   STEP_WORKDIR,
+  STEP_SECCOMP,
   STEP_CAPABILITIES,
   STEP_SETGROUPS,
   STEP_SETGID,
@@ -70,6 +71,7 @@ struct child_spec {
   const char *upper_dir;
   const char *work_dir;
   int new_network;
+  int seccomp; /* install the default syscall filter */
   const struct child_bind *binds;
   size_t nbinds;
   int stdio[3];

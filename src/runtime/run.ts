@@ -40,6 +40,8 @@ export interface RunOptions {
   autoRemove?: boolean;
   labels?: Record<string, string>;
   stdio?: StdioOption;
+  /** false runs without the default syscall filter (`--security-opt seccomp=unconfined`). */
+  seccomp?: boolean;
 }
 
 /** Exit is how a container ended. */
@@ -130,6 +132,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
       upperDir: paths.upper,
       workDir: paths.work,
       newNetwork: network !== 'host',
+      seccomp: opts.seccomp ?? true,
       mounts: [
         { source: paths.hosts, target: '/etc/hosts', readonly: false, isFile: true },
         { source: paths.hostname, target: '/etc/hostname', readonly: false, isFile: true },

@@ -34,6 +34,8 @@ export interface SpawnSpec {
   workDir: string;
   /** Give the container a network namespace of its own (lo only), else share the host's. */
   newNetwork: boolean;
+  /** The default syscall filter (Docker's policy for a container without CAP_SYS_ADMIN); on unless false. */
+  seccomp?: boolean;
   mounts: BindMount[];
   /** Host fds that become the container's 0, 1 and 2. */
   stdio: [number, number, number];

@@ -222,3 +222,10 @@ test('a WORKDIR through /proc/self/fd reaches no host directory (CVE-2024-21626)
   const err = await t.throwsAsync(store.nbox.run('bb', { cmd: ['pwd'], workdir: `/proc/self/fd/${hostDir}`, stdio: 'ignore', autoRemove: true }));
   t.true(err instanceof ContainerStartError, String(err));
 });
+
+test('the default syscall filter denies new namespaces and mounts; seccomp=unconfined lifts it', async (t) => {
+  const confined = await run(t, ['bb', 'sh', '-c', 'grep Seccomp: /proc/self/status; unshare -U true 2>&1; echo "rc=$?"']);
+  t.is(confined.stdout, 'Seccomp:\t2\nunshare: unshare(0x10000000): Operation not permitted\nrc=1\n');
+  const unconfined = await run(t, ['--security-opt', 'seccomp=unconfined', 'bb', 'grep', 'Seccomp:', '/proc/self/status']);
+  t.is(unconfined.stdout, 'Seccomp:\t0\n');
+});

@@ -23,6 +23,7 @@ interface RunFlags {
   network: string;
   interactive?: boolean;
   tty?: boolean;
+  securityOpt: string[];
 }
 
 /** registerRun adds `run`. */
@@ -41,11 +42,14 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--entrypoint <command>', 'overwrite the image ENTRYPOINT')
     .option('-h, --hostname <name>', 'container host name')
     .option('--network <mode>', 'network mode: none or host', 'none')
+    .option('--security-opt <option>', 'security options: seccomp=unconfined (repeatable)', collect, [])
     .option('-i, --interactive', 'keep STDIN open: without it the container reads /dev/null, as in Docker')
     .option('-t, --tty', 'allocate a pseudo-TTY (not supported yet)')
     .passThroughOptions()
     .action(async (image: string, command: string[], flags: RunFlags) => {
       if (flags.tty) throw new NboxError('ERR_NBOX_USAGE', '--tty is not supported yet');
+      const unsupported = flags.securityOpt.find((opt) => opt !== 'seccomp=unconfined' && opt !== 'seccomp:unconfined');
+      if (unsupported) throw new NboxError('ERR_NBOX_USAGE', `--security-opt ${unsupported}: only seccomp=unconfined is supported`);
       if (flags.network !== 'none' && flags.network !== 'host') {
         throw new NboxError('ERR_NBOX_USAGE', `network ${flags.network} not found (supported: none, host)`);
       }
@@ -68,6 +72,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
           name: flags.name,
           network: flags.network as NetworkMode,
           autoRemove: flags.rm ?? false,
+          seccomp: flags.securityOpt.length === 0,
           stdio: [flags.interactive ? 0 : openSync('/dev/null', 'r'), 1, 2],
         });
         for (const signal of pending) container.kill(signal);
