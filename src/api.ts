@@ -235,6 +235,14 @@ export class Nbox {
     return inspectContainer(await this.containers.resolve(ref), this.store);
   }
 
+  /** exportContainer streams a container's filesystem (its writable layer over its image) as one tar (`docker export`). */
+  async exportContainer(ref: string): Promise<Readable> {
+    const record = await this.containers.resolve(ref);
+    const image = await this.store.resolveImage(record.config.image);
+    const [{ flattenedTar }, { containerPaths }] = await Promise.all([import('./image/layer-tar'), import('./runtime/containers')]);
+    return flattenedTar([containerPaths(record.dir).upper, ...(await this.store.layerDirs(image.config))]);
+  }
+
   /** removeContainer removes a stopped container, or with `force` kills it first. */
   async removeContainer(ref: string, options: { force?: boolean } = {}): Promise<string> {
     const record = await this.containers.resolve(ref);

@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { NboxError } from '../errors';
 import { globalOptions, type CliContext } from './context';
 import { registerBuild } from './commands/build';
+import { registerExport } from './commands/export';
 import { registerHistory } from './commands/history';
 import { registerImages } from './commands/images';
 import { registerImport } from './commands/import';
@@ -35,7 +36,7 @@ function buildProgram(): Command {
       return Nbox.open({ root: globalOptions(program).root });
     },
   };
-  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerHistory]) {
+  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerHistory, registerExport]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

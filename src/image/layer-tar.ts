@@ -4,7 +4,7 @@
 // binary PAX records. tar libraries for Node write PAX values as UTF-8
 // strings, which corrupts binary xattrs (security.capability), hence this writer.
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -12,6 +12,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 
 import { addon } from '../sys/addon';
 import type { LayerDigest } from './layer';
+import { MergedTree, isOpaqueDir, type TreeEntry } from './merged-tree';
 
 const BLOCK = 512;
 const READ_CHUNK = 1 << 20;
@@ -54,24 +55,29 @@ interface TarEntry {
 
 /** layerTar streams the OCI tar of a layer directory. */
 export function layerTar(dir: string): Readable {
-  return Readable.from(tarChunks(dir), { objectMode: false });
+  return Readable.from(tarChunks(walk(dir, '', new Map())), { objectMode: false });
+}
+
+/** flattenedTar streams the merged view of layers (topmost first) as one tar: `docker export` of a container's rootfs. */
+export function flattenedTar(layerDirs: string[]): Readable {
+  const tree = new MergedTree(layerDirs, { isOpaque: isOpaqueDir });
+  return Readable.from(tarChunks(walkMerged(tree, tree.lstat('/')!, new Map())), { objectMode: false });
 }
 
 /** digestLayerDir computes a layer directory's diffID and tar size without keeping the tar. */
 export async function digestLayerDir(dir: string): Promise<LayerDigest> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of tarChunks(dir)) {
+  for await (const chunk of tarChunks(walk(dir, '', new Map()))) {
     hash.update(chunk);
     size += chunk.length;
   }
   return { diffId: `sha256:${hash.digest('hex')}`, size };
 }
 
-async function* tarChunks(dir: string): AsyncGenerator<Buffer> {
-  const firstPathOfInode = new Map<string, string>();
+async function* tarChunks(entries: Iterable<TarEntry>): AsyncGenerator<Buffer> {
   let count = 0;
-  for (const entry of walk(dir, '', firstPathOfInode)) {
+  for (const entry of entries) {
     if (++count % YIELD_EVERY === 0) await nextTurn();
     yield encodeHeader(entry);
     if (entry.kind === 'file' && entry.source && entry.size > 0) {
@@ -85,49 +91,64 @@ async function* tarChunks(dir: string): AsyncGenerator<Buffer> {
   yield Buffer.alloc(2 * BLOCK);
 }
 
+// walk lists a layer dir: whiteouts and opaque markers as OCI `.wh.` entries.
 function* walk(root: string, rel: string, firstPathOfInode: Map<string, string>): Generator<TarEntry> {
   const names = readdirSync(join(root, rel)).sort(byteOrder);
   for (const name of names) {
     const relPath = rel ? `${rel}/${name}` : name;
     const hostPath = join(root, relPath);
     const st = lstatSync(hostPath);
-    const base = { uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000), mode: st.mode & 0o7777 };
     if (st.isCharacterDevice() && st.rdev === 0) {
       // An overlay whiteout: this name was deleted from the layers below.
-      yield { ...base, name: rel ? `${rel}/.wh.${name}` : `.wh.${name}`, kind: 'file', mode: 0, uid: 0, gid: 0, size: 0 };
+      yield { ...WHITEOUT, mtime: Math.floor(st.mtimeMs / 1000), name: rel ? `${rel}/.wh.${name}` : `.wh.${name}` };
       continue;
     }
-    const names = addon().llistxattr(hostPath);
-    const xattrs = readXattrs(hostPath, names);
-    if (st.isDirectory()) {
-      const opaque = names.includes(OVERLAY_OPAQUE) && addon().lgetxattr(hostPath, OVERLAY_OPAQUE)?.toString() === 'y';
-      yield { ...base, name: `${relPath}/`, kind: 'dir', size: 0, xattrs };
-      if (opaque) yield { ...base, name: `${relPath}/.wh..wh..opq`, kind: 'file', mode: 0, uid: 0, gid: 0, size: 0 };
-      yield* walk(root, relPath, firstPathOfInode);
-      continue;
+    const xattrNames = addon().llistxattr(hostPath);
+    const entry = toEntry(relPath, hostPath, st, xattrNames, firstPathOfInode);
+    if (entry) yield entry;
+    if (!st.isDirectory()) continue;
+    if (xattrNames.includes(OVERLAY_OPAQUE) && addon().lgetxattr(hostPath, OVERLAY_OPAQUE)?.toString() === 'y') {
+      yield { ...WHITEOUT, mtime: Math.floor(st.mtimeMs / 1000), name: `${relPath}/.wh..wh..opq` };
     }
-    if (st.isFile()) {
-      const inode = `${st.dev}:${st.ino}`;
-      const first = st.nlink > 1 ? firstPathOfInode.get(inode) : undefined;
-      if (first !== undefined) {
-        yield { ...base, name: relPath, kind: 'hardlink', size: 0, linkname: first, xattrs };
-        continue;
-      }
-      if (st.nlink > 1) firstPathOfInode.set(inode, relPath);
-      yield { ...base, name: relPath, kind: 'file', size: st.size, source: hostPath, xattrs };
-    } else if (st.isSymbolicLink()) {
-      yield { ...base, name: relPath, kind: 'symlink', size: 0, linkname: readlinkSync(hostPath), xattrs };
-    } else if (st.isCharacterDevice() || st.isBlockDevice()) {
-      yield {
-        ...base, name: relPath, kind: st.isCharacterDevice() ? 'char' : 'block', size: 0, xattrs,
-        // Linux's dev_t: major in bits 8-19, minor in bits 0-7 and 20-31.
-        devmajor: (st.rdev >>> 8) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >>> 12) & 0xfff00),
-      };
-    } else if (st.isFIFO()) {
-      yield { ...base, name: relPath, kind: 'fifo', size: 0, xattrs };
-    }
-    // Sockets cannot be archived; tar implementations skip them too.
+    yield* walk(root, relPath, firstPathOfInode);
   }
+}
+
+// walkMerged lists the merged view of layers (a container's rootfs): what a
+// process inside sees, so no whiteouts.
+function* walkMerged(tree: MergedTree, dir: TreeEntry, firstPathOfInode: Map<string, string>): Generator<TarEntry> {
+  for (const child of tree.children(dir)) {
+    const relPath = child.path.slice(1);
+    const entry = toEntry(relPath, child.hostPath, child.stats, addon().llistxattr(child.hostPath), firstPathOfInode);
+    if (entry) yield entry;
+    if (child.stats.isDirectory()) yield* walkMerged(tree, child, firstPathOfInode);
+  }
+}
+
+const WHITEOUT = { kind: 'file', mode: 0, uid: 0, gid: 0, size: 0 } as const;
+
+// toEntry describes one file as a tar entry; undefined for sockets, which
+// cannot be archived (tar implementations skip them too).
+function toEntry(relPath: string, hostPath: string, st: Stats, xattrNames: string[], firstPathOfInode: Map<string, string>): TarEntry | undefined {
+  const base = { name: relPath, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000), mode: st.mode & 0o7777, xattrs: readXattrs(hostPath, xattrNames) };
+  if (st.isDirectory()) return { ...base, name: `${relPath}/`, kind: 'dir', size: 0 };
+  if (st.isFile()) {
+    const inode = `${st.dev}:${st.ino}`;
+    const first = st.nlink > 1 ? firstPathOfInode.get(inode) : undefined;
+    if (first !== undefined) return { ...base, kind: 'hardlink', size: 0, linkname: first };
+    if (st.nlink > 1) firstPathOfInode.set(inode, relPath);
+    return { ...base, kind: 'file', size: st.size, source: hostPath };
+  }
+  if (st.isSymbolicLink()) return { ...base, kind: 'symlink', size: 0, linkname: readlinkSync(hostPath) };
+  if (st.isCharacterDevice() || st.isBlockDevice()) {
+    return {
+      ...base, kind: st.isCharacterDevice() ? 'char' : 'block', size: 0,
+      // Linux's dev_t: major in bits 8-19, minor in bits 0-7 and 20-31.
+      devmajor: (st.rdev >>> 8) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >>> 12) & 0xfff00),
+    };
+  }
+  if (st.isFIFO()) return { ...base, kind: 'fifo', size: 0 };
+  return undefined;
 }
 
 function readXattrs(path: string, listed: string[]): Map<string, Buffer> | undefined {

@@ -97,3 +97,28 @@ test('ps shows running and exited containers; rm refuses a running one unless -f
   t.is(code, 137);
   t.false((await cli(store.root, ['ps', '-a'])).stdout.includes('long-runner'));
 });
+
+test('export streams a container filesystem that import turns back into a runnable image', async (t) => {
+  const made = await cli(store.root, ['run', '--name', 'to-export', 'bb', 'sh', '-c', 'echo kept > /root/new && rm /etc/group && rm -rf /tmp && mkdir /tmp']);
+  t.is(made.code, 0, made.stderr);
+  t.teardown(async () => {
+    await cli(store.root, ['rm', 'to-export']);
+  });
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const scratch = await mkdtemp(join(tmpdir(), 'nbox-export-'));
+  t.teardown(() => rm(scratch, { recursive: true, force: true }));
+  const file = join(scratch, 'rootfs.tar');
+  const exported = await cli(store.root, ['export', '-o', file, 'to-export']);
+  t.is(exported.code, 0, exported.stderr);
+  const { execFileSync } = await import('node:child_process');
+  const names = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).split('\n');
+  t.true(names.includes('root/new'));
+  t.false(names.includes('etc/group'));
+  t.false(names.some((n) => n.includes('.wh.')));
+  const imported = await cli(store.root, ['import', '-c', 'CMD ["cat", "/root/new"]', file, 'reimported:latest']);
+  t.is(imported.code, 0, imported.stderr);
+  const ran = await cli(store.root, ['run', '--rm', 'reimported']);
+  t.is(ran.stdout, 'kept\n');
+});
