@@ -12,7 +12,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 
 import { addon } from '../sys/addon';
 import type { LayerDigest } from './layer';
-import { MergedTree, isOpaqueDir, type TreeEntry } from './merged-tree';
+import { MergedTree, OVERLAY_OPAQUE, isOpaqueDir, type TreeEntry } from './merged-tree';
 
 const BLOCK = 512;
 const READ_CHUNK = 1 << 20;
@@ -22,8 +22,6 @@ const READ_CHUNK = 1 << 20;
 const SMALL_FILE = 1 << 20;
 const YIELD_EVERY = 256;
 
-/** OVERLAY_OPAQUE is the xattr overlayfs puts on a directory that hides the layers below. */
-export const OVERLAY_OPAQUE = 'trusted.overlay.opaque';
 
 /** keepXattr tells whether an extended attribute belongs in an image: overlay
  * bookkeeping (a copied opaque marker would hide a whole lower dir) and host
@@ -107,7 +105,7 @@ function* walk(root: string, rel: string, firstPathOfInode: Map<string, string>)
     const entry = toEntry(relPath, hostPath, st, xattrNames, firstPathOfInode);
     if (entry) yield entry;
     if (!st.isDirectory()) continue;
-    if (xattrNames.includes(OVERLAY_OPAQUE) && addon().lgetxattr(hostPath, OVERLAY_OPAQUE)?.toString() === 'y') {
+    if (xattrNames.includes(OVERLAY_OPAQUE) && isOpaqueDir(hostPath)) {
       yield { ...WHITEOUT, mtime: Math.floor(st.mtimeMs / 1000), name: `${relPath}/.wh..wh..opq` };
     }
     yield* walk(root, relPath, firstPathOfInode);

@@ -33,10 +33,11 @@ export interface MergedTreeOptions {
 // Linux's MAXSYMLINKS: more links than this in one lookup is ELOOP.
 const MAX_SYMLINK_HOPS = 40;
 
-const OPAQUE_XATTR = 'trusted.overlay.opaque';
+/** OVERLAY_OPAQUE is the xattr overlayfs puts on a directory that hides the layers below. */
+export const OVERLAY_OPAQUE = 'trusted.overlay.opaque';
 
 /** isOpaqueDir reads the overlay opaque marker of a directory in a layer. */
-export const isOpaqueDir: IsOpaque = (dirPath) => addon().lgetxattr(dirPath, OPAQUE_XATTR)?.toString() === 'y';
+export const isOpaqueDir: IsOpaque = (dirPath) => addon().lgetxattr(dirPath, OVERLAY_OPAQUE)?.toString() === 'y';
 
 /** isWhiteout tells whether stats are an overlay whiteout: a character device 0:0. */
 export function isWhiteout(stats: Stats): boolean {
