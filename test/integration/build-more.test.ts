@@ -159,3 +159,25 @@ test('RUN --mount: a cache kept across builds, a context bind, a tmpfs and a sec
   t.is(missing.code, 1);
   t.regex(missing.stderr, /Dockerfile:5: secret token: not provided/);
 });
+
+test('more flags: FROM --platform, relative WORKDIR, ADD --chown/--chmod, COPY --from an image, HEALTHCHECK NONE', async (t) => {
+  const dir = await writeContext(t, {
+    Dockerfile: [
+      'FROM --platform=linux/amd64 bb',
+      'WORKDIR /srv',
+      'WORKDIR app',
+      'ADD --chown=app:staff --chmod=0640 data.txt ./',
+      'COPY --from=bb /etc/passwd /copied-passwd',
+      'HEALTHCHECK NONE',
+      '',
+    ].join('\n'),
+    'data.txt': 'data\n',
+  });
+  await build(t, ['-t', 'flags', dir]);
+  t.is(await run(t, 'flags', 'pwd; stat -c "%U:%G %a" data.txt; head -1 /copied-passwd'), '/srv/app\napp:staff 640\nroot:x:0:0:root:/root:/bin/sh\n');
+  const image = JSON.parse((await cli(store.root, ['inspect', 'flags'])).stdout)[0];
+  t.deepEqual(image.Config.Healthcheck, { Test: ['NONE'] });
+  const other = await cli(store.root, ['build', await writeContext(t, { Dockerfile: 'FROM --platform=linux/arm64 bb\n' })]);
+  t.is(other.code, 1);
+  t.regex(other.stderr, /Dockerfile:1: .*linux\/arm64/);
+});
