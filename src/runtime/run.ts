@@ -1,12 +1,13 @@
 // `run`: image config + options → container record → spawned init → exit.
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 
 import { NboxError, SysError, isErrno } from '../errors';
 import type { ImageRecord, Store } from '../image/store';
 import { readUserDatabase } from '../image/rootfs-file';
-import { addon, type ExitStatus } from '../sys/addon';
+import { addon, type BindMount, type ExitStatus } from '../sys/addon';
 import { processStartTime } from '../sys/proc';
 import { containerCommand } from './argv';
 import {
@@ -42,6 +43,17 @@ export interface RunOptions {
   stdio?: StdioOption;
   /** false runs without the default syscall filter (`--security-opt seccomp=unconfined`). */
   seccomp?: boolean;
+  /** -v HOST:CONTAINER[:ro]: host paths bind-mounted into the container. */
+  volumes?: VolumeBind[];
+  /** --tmpfs CONTAINER[:options]: fresh tmpfs mounts. */
+  tmpfs?: Record<string, string>;
+}
+
+/** VolumeBind is one `-v` bind mount. */
+export interface VolumeBind {
+  source: string;
+  target: string;
+  readonly?: boolean;
 }
 
 /** Exit is how a container ended. */
@@ -137,6 +149,8 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
         { source: paths.hosts, target: '/etc/hosts', readonly: false, isFile: true },
         { source: paths.hostname, target: '/etc/hostname', readonly: false, isFile: true },
         { source: paths.resolvConf, target: '/etc/resolv.conf', readonly: false, isFile: true },
+        ...(await volumeMounts(opts.volumes ?? [])),
+        ...Object.entries(opts.tmpfs ?? {}).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false })),
       ],
       stdio: stdio.childFds,
     });
@@ -205,6 +219,24 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     labels: opts.labels ?? {},
   };
   return { config, user };
+}
+
+// volumeMounts checks -v binds: absolute paths only (named volumes are not
+// supported yet); a missing host directory is created, as `docker run -v` does.
+async function volumeMounts(volumes: VolumeBind[]): Promise<BindMount[]> {
+  const mounts: BindMount[] = [];
+  for (const volume of volumes) {
+    if (!volume.source.startsWith('/')) {
+      throw new NboxError('ERR_NBOX_USAGE', `volume "${volume.source}": named volumes are not supported yet; use an absolute host path`);
+    }
+    if (!volume.target.startsWith('/')) {
+      throw new NboxError('ERR_NBOX_USAGE', `invalid mount path: '${volume.target}' mount path must be absolute`);
+    }
+    const st = await stat(volume.source).catch(() => null);
+    if (!st) await mkdir(volume.source, { recursive: true });
+    mounts.push({ source: volume.source, target: volume.target, readonly: volume.readonly ?? false, isFile: st ? !st.isDirectory() : false });
+  }
+  return mounts;
 }
 
 async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStatus): Promise<Exit> {

@@ -229,3 +229,18 @@ test('the default syscall filter denies new namespaces and mounts; seccomp=uncon
   const unconfined = await run(t, ['--security-opt', 'seccomp=unconfined', 'bb', 'grep', 'Seccomp:', '/proc/self/status']);
   t.is(unconfined.stdout, 'Seccomp:\t0\n');
 });
+
+test('-v binds a host directory (read-write or :ro) and --tmpfs mounts a tmpfs', async (t) => {
+  const { mkdtemp, readFile, rm, writeFile: write } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const host = await mkdtemp(join(tmpdir(), 'nbox-volume-'));
+  t.teardown(() => rm(host, { recursive: true, force: true }));
+  await write(join(host, 'in.txt'), 'from host\n');
+  const r = await run(t, ['-v', `${host}:/data`, '-v', `${host}:/ro:ro`, '--tmpfs', '/scratch:size=1m', 'bb', 'sh', '-c',
+    'cat /data/in.txt; echo from container > /data/out.txt; touch /ro/x 2>/dev/null || echo ro-refused; grep " /scratch " /proc/mounts | cut -d" " -f3']);
+  t.is(r.stdout, 'from host\nro-refused\ntmpfs\n');
+  t.is(await readFile(join(host, 'out.txt'), 'utf8'), 'from container\n');
+  const named = await cli(store.root, ['run', '--rm', '-v', 'myvolume:/data', 'bb', 'true']);
+  t.is(named.code, 125);
+  t.regex(named.stderr, /named volumes are not supported yet/);
+});

@@ -4,7 +4,7 @@ import { openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 
 import type { NetworkMode } from '../../runtime/etc-files';
-import type { RunningContainer } from '../../runtime/run';
+import type { RunningContainer, VolumeBind } from '../../runtime/run';
 import { collect, type CliContext } from '../context';
 import { NboxError } from '../../errors';
 
@@ -24,6 +24,8 @@ interface RunFlags {
   interactive?: boolean;
   tty?: boolean;
   securityOpt: string[];
+  volume: string[];
+  tmpfs: string[];
 }
 
 /** registerRun adds `run`. */
@@ -42,6 +44,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--entrypoint <command>', 'overwrite the image ENTRYPOINT')
     .option('-h, --hostname <name>', 'container host name')
     .option('--network <mode>', 'network mode: none or host', 'none')
+    .option('-v, --volume <host:container[:ro]>', 'bind-mount a host path (repeatable)', collect, [])
+    .option('--tmpfs <container[:options]>', 'mount a tmpfs (repeatable), e.g. /run:size=64m', collect, [])
     .option('--security-opt <option>', 'security options: seccomp=unconfined (repeatable)', collect, [])
     .option('-i, --interactive', 'keep STDIN open: without it the container reads /dev/null, as in Docker')
     .option('-t, --tty', 'allocate a pseudo-TTY (not supported yet)')
@@ -73,6 +77,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
           network: flags.network as NetworkMode,
           autoRemove: flags.rm ?? false,
           seccomp: flags.securityOpt.length === 0,
+          volumes: flags.volume.map(parseVolume),
+          tmpfs: Object.fromEntries(flags.tmpfs.map((spec) => {
+            const colon = spec.indexOf(':');
+            return colon < 0 ? [spec, ''] : [spec.slice(0, colon), spec.slice(colon + 1)];
+          })),
           stdio: [flags.interactive ? 0 : openSync('/dev/null', 'r'), 1, 2],
         });
         for (const signal of pending) container.kill(signal);
@@ -82,4 +91,14 @@ export function registerRun(program: Command, ctx: CliContext): void {
         for (const signal of FORWARDED) process.off(signal, forward);
       }
     });
+}
+
+/** parseVolume reads -v HOST:CONTAINER[:ro|rw]. */
+function parseVolume(spec: string): VolumeBind {
+  const parts = spec.split(':');
+  const mode = parts.length === 3 ? parts[2] : undefined;
+  if (parts.length < 2 || parts.length > 3 || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
+    throw new NboxError('ERR_NBOX_USAGE', `invalid volume specification: '${spec}' (expected HOST:CONTAINER[:ro|rw])`);
+  }
+  return { source: parts[0], target: parts[1], readonly: mode === 'ro' };
 }
