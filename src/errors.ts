@@ -12,6 +12,8 @@ export type NboxErrorCode =
   | 'ERR_NBOX_IMPORT'
   | 'ERR_NBOX_DOCKERFILE'
   | 'ERR_NBOX_BUILD'
+  | 'ERR_NBOX_REGISTRY'
+  | 'ERR_NBOX_AUTH'
   | 'ERR_NBOX_SYS';
 
 /** NboxError is the base of every error nbox reports on purpose. */
