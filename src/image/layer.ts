@@ -5,8 +5,13 @@ import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { NboxError, isErrno } from '../errors';
+import { lstatSync, lutimesSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { NboxError, SysError, isErrno } from '../errors';
+import { addon } from '../sys/addon';
+import { OVERLAY_OPAQUE } from './merged-tree';
 import { peekStream } from './stream-head';
+import { TarSplitRecorder } from './tar-split';
 
 /** LayerDigest is a layer's identity: sha256 of its uncompressed tar, and that tar's size in bytes. */
 export interface LayerDigest {
@@ -14,8 +19,17 @@ export interface LayerDigest {
   size: number;
 }
 
-/** unpackLayer extracts a (possibly gzipped) tar stream into the existing directory dir. */
-export async function unpackLayer(tarStream: Readable, dir: string): Promise<LayerDigest> {
+/** UnpackedTar is an unpacked layer's digest plus the tar-split that gives its exact tar back. */
+export interface UnpackedTar extends LayerDigest {
+  split: Buffer;
+}
+
+const S_IFCHR = 0o020000;
+const OPAQUE_MARKER = '.wh..wh..opq';
+
+/** unpackLayer extracts a (possibly gzipped) tar stream into the existing directory dir,
+ * turning OCI `.wh.` entries into overlay whiteouts so dir can serve as a lower dir. */
+export async function unpackLayer(tarStream: Readable, dir: string): Promise<UnpackedTar> {
   const tar = spawn('tar', tarArguments(dir), { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   tar.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
@@ -25,6 +39,7 @@ export async function unpackLayer(tarStream: Readable, dir: string): Promise<Lay
   });
 
   const hash = createHash('sha256');
+  const recorder = new TarSplitRecorder();
   let size = 0;
   // GNU tar stops reading at the end-of-archive blocks, but the diffID covers
   // every byte (padding included), so the rest is hashed after tar closes its end.
@@ -33,6 +48,7 @@ export async function unpackLayer(tarStream: Readable, dir: string): Promise<Lay
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       hash.update(chunk);
+      recorder.feed(chunk);
       size += chunk.length;
       if (tarGone) return done();
       tar.stdin.write(chunk, (err) => done(err && !isErrno(err, 'EPIPE') ? err : undefined));
@@ -65,7 +81,31 @@ export async function unpackLayer(tarStream: Readable, dir: string): Promise<Lay
     const firstLine = stderr.split('\n').find((line) => line.trim() !== '') ?? `tar exited with status ${exit.value}`;
     throw importError(firstLine);
   }
-  return { diffId: `sha256:${hash.digest('hex')}`, size };
+  const { split, whiteouts } = recorder.finish();
+  for (const whiteout of whiteouts) toOverlayWhiteout(dir, whiteout);
+  return { diffId: `sha256:${hash.digest('hex')}`, size, split };
+}
+
+// toOverlayWhiteout replaces an unpacked `.wh.NAME` file by the kernel's
+// whiteout for NAME (a 0:0 char device), and `.wh..wh..opq` by the opaque
+// xattr on its directory; the directory keeps the mtime the tar gave it.
+function toOverlayWhiteout(dir: string, entry: string): void {
+  const marker = join(dir, entry);
+  const parent = dirname(marker);
+  const name = entry.slice(entry.lastIndexOf('/') + 1);
+  const parentStats = lstatSync(parent);
+  unlinkSync(marker);
+  if (name === OPAQUE_MARKER) {
+    addon().lsetxattr(parent, OVERLAY_OPAQUE, Buffer.from('y'));
+  } else {
+    try {
+      addon().mknod(join(parent, name.slice('.wh.'.length)), S_IFCHR, 0, 0);
+    } catch (err) {
+      // The layer also holds the name itself: the entry wins over its own whiteout.
+      if (!(err instanceof SysError && err.errnoName === 'EEXIST')) throw err;
+    }
+  }
+  lutimesSync(parent, parentStats.atime, parentStats.mtime);
 }
 
 function tarArguments(dir: string): string[] {

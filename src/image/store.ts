@@ -42,6 +42,8 @@ type Repositories = Record<string, string>;
 const digestPattern = /^sha256:([0-9a-f]{64})$/;
 const hexRefPattern = /^(?:sha256:)?([0-9a-f]{1,64})$/;
 const tempOwnerPattern = /^(\d+)-(\d+)-/;
+// A layer that came in as a tar keeps what replays that tar exactly (see tar-split.ts).
+const TAR_SPLIT = 'tar-split.gz';
 
 /** Store is an opened nbox store root. */
 export class Store {
@@ -292,7 +294,8 @@ export class Store {
       await fs.mkdir(path.join(tempDir, 'diff'));
       // Loaded on use: tar and zlib are not needed to run a container.
       const { unpackLayer } = await import('./layer');
-      const digest = await unpackLayer(tarStream, path.join(tempDir, 'diff'));
+      const { split, ...digest } = await unpackLayer(tarStream, path.join(tempDir, 'diff'));
+      await writeDurably(path.join(tempDir, TAR_SPLIT), split);
       const record: LayerRecord = { ...digest, created: new Date().toISOString() };
       await writeDurably(path.join(tempDir, 'layer.json'), `${JSON.stringify(record)}\n`);
       return { ...digest, tempDir };
@@ -300,6 +303,20 @@ export class Store {
       await this.removeTree(tempDir);
       throw err;
     }
+  }
+
+  /** layerTar streams a stored layer as the exact tar its diffID was computed from:
+   * replayed from its tar-split when it came in as a tar, else written from the directory. */
+  async layerTar(diffId: string): Promise<Readable> {
+    const dir = this.layerDir(diffId);
+    const split = await readIfExists(path.join(dir, TAR_SPLIT));
+    if (split) {
+      const { replayTar } = await import('./tar-split');
+      return Readable.from(replayTar(split, path.join(dir, 'diff'), diffId), { objectMode: false });
+    }
+    if (!(await exists(dir))) throw new NboxError('ERR_NBOX_STORE', `layer ${diffId} is missing from the store`);
+    const { layerTar } = await import('./layer-tar');
+    return layerTar(path.join(dir, 'diff'));
   }
 
   /** sealLayer turns a temp dir whose `diff/` holds a finished layer (an overlay upper dir, a COPY result) into an UnpackedLayer: its diffID is computed once, here. */

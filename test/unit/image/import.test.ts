@@ -51,7 +51,7 @@ test('a gzipped tar gets the diffID of the uncompressed tar', async (t) => {
   const tarPath = await makeTar(path.join(dir, 'rootfs'), { a: 'a'.repeat(100000) });
   execFileSync('gzip', ['-k', tarPath]);
   await fs.mkdir(path.join(dir, 'out'));
-  const digest = await unpackLayer(createReadStream(`${tarPath}.gz`), path.join(dir, 'out'));
+  const { split: _split, ...digest } = await unpackLayer(createReadStream(`${tarPath}.gz`), path.join(dir, 'out'));
   t.deepEqual(digest, { diffId: sha256sum(tarPath), size: (await fs.stat(tarPath)).size });
   t.is((await fs.readFile(path.join(dir, 'out', 'a'), 'utf8')).length, 100000);
 });
@@ -61,7 +61,7 @@ test('the diffID covers bytes after the end-of-archive blocks, which tar does no
   const tarPath = await makeTar(path.join(dir, 'rootfs'), { a: 'a' });
   const padded = Buffer.concat([await fs.readFile(tarPath), Buffer.alloc(1 << 20)]);
   await fs.mkdir(path.join(dir, 'out'));
-  const digest = await unpackLayer(Readable.from([padded]), path.join(dir, 'out'));
+  const { split: _split, ...digest } = await unpackLayer(Readable.from([padded]), path.join(dir, 'out'));
   t.deepEqual(digest, { diffId: `sha256:${createHash('sha256').update(padded).digest('hex')}`, size: padded.length });
 });
 
