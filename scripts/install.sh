@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(busybox-static debootstrap tar util-linux g++ make python3)
+# podman, skopeo and docker-registry are the peers the interop and registry tests run against.
+packages=(busybox-static debootstrap tar util-linux g++ make python3 git podman skopeo docker-registry)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

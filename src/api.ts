@@ -8,6 +8,8 @@ import { NboxError } from './errors';
 import type { BuildOutput } from './build/output';
 import type { ImportOptions } from './image/import';
 import type { HistoryItem } from './image/history';
+import type { LoadedImage } from './image/load';
+import type { SaveFormat } from './image/save';
 import type { ImageInspect } from './image/inspect';
 import { Store, type ImageRecord } from './image/store';
 import { ContainerRegistry, type ContainerRecord } from './runtime/containers';
@@ -163,6 +165,19 @@ export class Nbox {
   async importImage(tar: Readable, options: ImportOptions = {}): Promise<string> {
     const { importImage } = await import('./image/import');
     return importImage(this.store, tar, options);
+  }
+
+  /** saveImages streams images as one archive (`docker save`): Docker's format (docker-archive
+   * and OCI layout at once), or `oci` (OCI layout, gzip layers). A bare name saves all its tags. */
+  async saveImages(refs: string[], options: { format?: SaveFormat } = {}): Promise<Readable> {
+    const { resolveSaveRefs, saveImages } = await import('./image/save');
+    return saveImages(this.store, await resolveSaveRefs(this.store, refs), options.format ?? 'docker');
+  }
+
+  /** loadImages stores the images of an archive (`docker load`, either format, gzip or not); all or nothing. */
+  async loadImages(archive: Readable): Promise<LoadedImage[]> {
+    const { loadImages } = await import('./image/load');
+    return loadImages(this.store, archive);
   }
 
   /** tag gives an image another name. */

@@ -2,7 +2,11 @@
 // errors become one line and an exit code.
 import type { Command } from 'commander';
 
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+
 import type { Nbox } from '../api';
+import { NboxError, isErrno } from '../errors';
 
 /** CliContext is handed to each verb's register function. */
 export interface CliContext {
@@ -34,4 +38,16 @@ export async function forEachRef(refs: string[], action: (ref: string) => Promis
     }
   }
   if (failed) process.exitCode = 1;
+}
+
+/** openInput opens a file named on the command line for reading, or stdin for `-`;
+ * a file that cannot be opened is one line, as Docker prints it, not a stream error. */
+export async function openInput(file: string): Promise<Readable> {
+  if (file === '-') return process.stdin;
+  try {
+    return (await open(file, 'r')).createReadStream();
+  } catch (err) {
+    const reason = isErrno(err, 'ENOENT') ? 'no such file or directory' : (err as Error).message;
+    throw new NboxError('ERR_NBOX_USAGE', `open ${file}: ${reason}`);
+  }
 }

@@ -17,6 +17,7 @@ import { registerPs } from './commands/ps';
 import { registerRm } from './commands/rm';
 import { registerRmi } from './commands/rmi';
 import { registerRun } from './commands/run';
+import { registerSave } from './commands/save';
 import { registerTag } from './commands/tag';
 
 /** EXIT_NBOX_ERROR is Docker's code for an error of the engine itself. */
@@ -36,7 +37,7 @@ function buildProgram(): Command {
       return Nbox.open({ root: globalOptions(program).root });
     },
   };
-  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerHistory, registerExport]) {
+  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerHistory, registerExport, registerSave]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

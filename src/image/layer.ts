@@ -75,7 +75,9 @@ export async function unpackLayer(tarStream: Readable, dir: string): Promise<Unp
     });
 
   const [piped, exit] = await Promise.allSettled([piping, exited]);
-  if (piped.status === 'rejected' && firstFailure === 'input') throw importError(`reading layer: ${(piped.reason as Error).message}`, piped.reason);
+  if (piped.status === 'rejected' && firstFailure === 'input') {
+    throw piped.reason instanceof NboxError ? piped.reason : importError(`reading layer: ${(piped.reason as Error).message}`, piped.reason);
+  }
   if (exit.status === 'rejected') throw importError(`cannot run tar: ${(exit.reason as Error).message}`, exit.reason);
   if (exit.value !== 0) {
     const firstLine = stderr.split('\n').find((line) => line.trim() !== '') ?? `tar exited with status ${exit.value}`;

@@ -42,3 +42,41 @@ export interface ImageConfig {
   rootfs: { type: 'layers'; diff_ids: string[] };
   history?: HistoryEntry[];
 }
+
+/** Media types of the OCI image spec and Docker's schema 2 that nbox reads and writes. */
+export const MediaType = {
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
+  ociLayer: 'application/vnd.oci.image.layer.v1.tar',
+  ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerConfig: 'application/vnd.docker.container.image.v1+json',
+  dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+} as const;
+
+/** Descriptor points at a blob by digest, as in manifests and indexes. */
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+  platform?: { os: string; architecture: string; variant?: string };
+}
+
+/** ImageManifest is an OCI image manifest (Docker's schema 2 has the same shape). */
+export interface ImageManifest {
+  schemaVersion: 2;
+  mediaType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  annotations?: Record<string, string>;
+}
+
+/** ImageIndex is an OCI image index (or a Docker manifest list). */
+export interface ImageIndex {
+  schemaVersion: 2;
+  mediaType?: string;
+  manifests: Descriptor[];
+}

@@ -66,3 +66,11 @@ export function normalizeTag(name: string): string {
   if (splitReference(name).digest) throw new NboxError('ERR_NBOX_USAGE', `a tag cannot contain a digest: ${name}`);
   return normalizeReference(name);
 }
+
+/** canonicalName expands a familiar repository name as Docker does: `busybox` → `docker.io/library/busybox`. */
+export function canonicalName(repository: string): string {
+  const slash = repository.indexOf('/');
+  if (slash === -1) return `docker.io/library/${repository}`;
+  const first = repository.slice(0, slash);
+  return /[.:]/.test(first) || first === 'localhost' ? repository : `docker.io/${repository}`;
+}

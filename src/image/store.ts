@@ -36,12 +36,28 @@ export interface UnpackedLayer extends LayerDigest {
   tempDir: string;
 }
 
+/** BlobDigest identifies a blob: its sha256 digest and size in bytes. */
+export interface BlobDigest {
+  digest: string;
+  size: number;
+}
+
+/** CompressedLayer is a layer's gzip blob in the store. */
+export interface CompressedLayer extends BlobDigest {
+  path: string;
+}
+
 /** Repositories maps `name:tag` to an image ID, as in repositories.json. */
 type Repositories = Record<string, string>;
 
 const digestPattern = /^sha256:([0-9a-f]{64})$/;
 const hexRefPattern = /^(?:sha256:)?([0-9a-f]{1,64})$/;
 const tempOwnerPattern = /^(\d+)-(\d+)-/;
+// A layer's gzip blob and its digest, made when it first leaves the store.
+// Level 1: on this kind of data it is twice level 6's speed for blobs ~5% larger.
+const GZIP_BLOB = 'layer.tar.gz';
+const GZIP_RECORD = 'gzip.json';
+const GZIP_LEVEL = 1;
 // A layer that came in as a tar keeps what replays that tar exactly (see tar-split.ts).
 const TAR_SPLIT = 'tar-split.gz';
 
@@ -188,6 +204,14 @@ export class Store {
     return hex === undefined ? undefined : this.readConfig(hex);
   }
 
+  /** imageConfigBytes reads an image's config exactly as stored: its sha256 is the image ID. */
+  async imageConfigBytes(id: string): Promise<Buffer> {
+    const hex = digestPattern.exec(id)?.[1];
+    const bytes = hex === undefined ? undefined : await readIfExists(path.join(this.imagesDir, hex, 'config.json'));
+    if (bytes === undefined) throw noSuchImage(id);
+    return bytes;
+  }
+
   /** hasImage tells whether the image with this ID is still stored (one stat: for hot paths). */
   async hasImage(id: string): Promise<boolean> {
     const hex = digestPattern.exec(id)?.[1];
@@ -317,6 +341,38 @@ export class Store {
     if (!(await exists(dir))) throw new NboxError('ERR_NBOX_STORE', `layer ${diffId} is missing from the store`);
     const { layerTar } = await import('./layer-tar');
     return layerTar(path.join(dir, 'diff'));
+  }
+
+  /** compressedLayer returns the layer's gzip blob, compressing it on every core the first
+   * time an image leaves the store (push, save) and keeping it in the layer's directory for reuse. */
+  async compressedLayer(diffId: string): Promise<CompressedLayer> {
+    const dir = this.layerDir(diffId);
+    const blobPath = path.join(dir, GZIP_BLOB);
+    const recordPath = path.join(dir, GZIP_RECORD);
+    const known = await readIfExists(recordPath);
+    if (known && (await exists(blobPath))) return { ...(parseJson(known, recordPath) as BlobDigest), path: blobPath };
+    const { parallelGzip } = await import('./gzip');
+    const temp = this.tempPath('gzip');
+    const hash = createHash('sha256');
+    let size = 0;
+    const handle = await fs.open(temp, 'wx', 0o644);
+    try {
+      for await (const chunk of parallelGzip(await this.layerTar(diffId), { level: GZIP_LEVEL })) {
+        hash.update(chunk);
+        size += chunk.length;
+        await handle.write(chunk);
+      }
+      await handle.sync();
+      await handle.close();
+      await fs.rename(temp, blobPath);
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await fs.rm(temp, { force: true });
+      throw err;
+    }
+    const blob: BlobDigest = { digest: `sha256:${hash.digest('hex')}`, size };
+    await this.writeFileAtomic(recordPath, `${JSON.stringify(blob)}\n`);
+    return { ...blob, path: blobPath };
   }
 
   /** sealLayer turns a temp dir whose `diff/` holds a finished layer (an overlay upper dir, a COPY result) into an UnpackedLayer: its diffID is computed once, here. */

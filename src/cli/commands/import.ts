@@ -1,8 +1,7 @@
 // `nbox import FILE|- [REPOSITORY[:TAG]]`: a rootfs tarball becomes a one-layer image.
 import type { Command } from 'commander';
-import { createReadStream } from 'node:fs';
 
-import { collect, type CliContext } from '../context';
+import { collect, openInput, type CliContext } from '../context';
 
 /** registerImport adds `import`. */
 export function registerImport(program: Command, ctx: CliContext): void {
@@ -15,7 +14,7 @@ export function registerImport(program: Command, ctx: CliContext): void {
     .option('-m, --message <message>', 'set the commit message for the imported image')
     .action(async (file: string, reference: string | undefined, flags: { change: string[]; message?: string }) => {
       const nbox = await ctx.open();
-      const input = file === '-' ? process.stdin : createReadStream(file);
+      const input = await openInput(file);
       const id = await nbox.importImage(input, {
         tags: reference ? [reference] : [],
         changes: flags.change,

@@ -1,0 +1,243 @@
+// `docker load`: a docker-archive (manifest.json) or an OCI image layout
+// (index.json), gzipped or not. The archive is unpacked to a temp dir (blobs
+// may come in any order), every layer is unpacked and checked against its
+// digests, and only then are the images committed: a bad archive leaves the
+// store as it was.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { extract as tarExtract } from 'tar-stream';
+import { NboxError, isErrno } from '../errors';
+import { MediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './oci';
+import { normalizeTag } from './reference';
+import type { Store, UnpackedLayer } from './store';
+import { peekStream } from './stream-head';
+
+/** LoadedImage is an image load added: its ID and the tags it got. */
+export interface LoadedImage {
+  id: string;
+  tags: string[];
+}
+
+/** ArchiveImage is one image found in an archive, before its layers are unpacked. */
+interface ArchiveImage {
+  configBytes: Buffer;
+  /** Layer blobs in order: archive path, and the digest the blob itself must have (OCI) if known. */
+  layers: Array<{ file: string; digest?: string }>;
+  tags: string[];
+}
+
+const digestPattern = /^sha256:[0-9a-f]{64}$/;
+
+/** loadImages reads an image archive from input and stores its images; all or nothing. */
+export async function loadImages(store: Store, input: Readable): Promise<LoadedImage[]> {
+  const temp = await store.makeTempDir('load');
+  const unpacked = new Map<string, UnpackedLayer>();
+  const release = await store.pinLayers();
+  try {
+    await extractArchive(input, temp);
+    const images = await readArchive(temp);
+    for (const image of images) {
+      const config = parseConfig(image.configBytes);
+      if (config.rootfs.diff_ids.length !== image.layers.length) throw loadError(`image config lists ${config.rootfs.diff_ids.length} layers but the archive has ${image.layers.length}`);
+      for (const [index, layer] of image.layers.entries()) {
+        const diffId = config.rootfs.diff_ids[index];
+        if (unpacked.has(diffId) || (await store.hasLayer(diffId))) continue;
+        const result = await store.unpackLayer(verifiedBlob(path.join(temp, layer.file), layer.digest));
+        unpacked.set(diffId, result);
+        if (result.diffId !== diffId) throw loadError(`layer ${layer.file} does not match its diffID ${diffId} (it hashes to ${result.diffId})`);
+      }
+    }
+    return await store.withLock(async () => {
+      const loaded: LoadedImage[] = [];
+      for (const image of images) {
+        const diffIds = parseConfig(image.configBytes).rootfs.diff_ids;
+        const layers = diffIds.flatMap((diffId) => {
+          const layer = unpacked.get(diffId);
+          unpacked.delete(diffId);
+          return layer ? [layer] : [];
+        });
+        loaded.push({ id: await store.commitImage(layers, image.configBytes, image.tags), tags: image.tags });
+      }
+      return loaded;
+    });
+  } finally {
+    for (const layer of unpacked.values()) await store.removeTree(layer.tempDir);
+    await store.removeTree(temp);
+    await release();
+  }
+}
+
+// extractArchive writes the archive's regular files under dir; names that would leave it are refused.
+async function extractArchive(input: Readable, dir: string): Promise<void> {
+  const { head, replay } = await peekStream(input, 2);
+  const source = head[0] === 0x1f && head[1] === 0x8b ? replay.pipe(createGunzip()) : replay;
+  const extractor = tarExtract();
+  let entries = 0;
+  const reading = (async () => {
+    for await (const entry of extractor) {
+      const name = path.posix.normalize(entry.header.name).replace(/^(\.\/)+/, '');
+      if (entry.header.type !== 'file' || name.startsWith('../') || path.posix.isAbsolute(name)) {
+        entry.resume();
+        continue;
+      }
+      const target = path.join(dir, name);
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      await pipeline(entry, createWriteStream(target, { flags: 'wx' }));
+      entries++;
+    }
+  })();
+  try {
+    await Promise.all([pipeline(source, extractor as unknown as NodeJS.WritableStream), reading]);
+  } catch (err) {
+    throw loadError(`not a valid tar archive: ${(err as Error).message}`);
+  }
+  if (entries === 0) throw loadError('the archive is empty or not a tar archive');
+}
+
+async function readArchive(dir: string): Promise<ArchiveImage[]> {
+  const manifest = await readIfExists(path.join(dir, 'manifest.json'));
+  if (manifest) return readDockerArchive(dir, manifest);
+  const index = await readIfExists(path.join(dir, 'index.json'));
+  if (index) return readOciLayout(dir, index);
+  throw loadError('not an image archive: it holds neither manifest.json (docker-archive) nor index.json (OCI layout)');
+}
+
+async function readDockerArchive(dir: string, manifestBytes: Buffer): Promise<ArchiveImage[]> {
+  const entries = parseJson(manifestBytes, 'manifest.json') as Array<{ Config?: string; RepoTags?: string[] | null; Layers?: string[] }>;
+  if (!Array.isArray(entries)) throw loadError('manifest.json is not a list of images');
+  const images: ArchiveImage[] = [];
+  for (const entry of entries) {
+    if (typeof entry?.Config !== 'string' || !Array.isArray(entry.Layers)) throw loadError('manifest.json: an entry lacks Config or Layers');
+    images.push({
+      configBytes: await readMember(dir, entry.Config),
+      layers: entry.Layers.map((file) => ({ file: checkedMember(file) })),
+      tags: (entry.RepoTags ?? []).map((tag) => tagOf(tag)),
+    });
+  }
+  return images;
+}
+
+async function readOciLayout(dir: string, indexBytes: Buffer): Promise<ArchiveImage[]> {
+  const images: ArchiveImage[] = [];
+  const byManifest = new Map<string, ArchiveImage>();
+  const visit = async (index: ImageIndex, inherited: string[]) => {
+    if (!Array.isArray(index?.manifests)) throw loadError('index.json has no manifests list');
+    for (const descriptor of index.manifests) {
+      const tags = [...inherited, ...ociTags(descriptor)];
+      if (descriptor.platform && (descriptor.platform.os !== 'linux' || descriptor.platform.architecture !== 'amd64')) continue;
+      const bytes = await readBlob(dir, descriptor);
+      if (descriptor.mediaType === MediaType.ociIndex || descriptor.mediaType === MediaType.dockerManifestList) {
+        await visit(parseJson(bytes, descriptor.digest) as ImageIndex, tags);
+        continue;
+      }
+      const manifest = parseJson(bytes, descriptor.digest) as ImageManifest;
+      if (!manifest?.config || !Array.isArray(manifest.layers)) throw loadError(`manifest ${descriptor.digest} lacks config or layers`);
+      // One manifest listed under several names is one image with several tags.
+      const existing = byManifest.get(descriptor.digest);
+      if (existing) {
+        for (const tag of tags) if (!existing.tags.includes(tag)) existing.tags.push(tag);
+        continue;
+      }
+      const image = {
+        configBytes: await readBlob(dir, manifest.config),
+        layers: manifest.layers.map((layer) => ({ file: blobFile(layer.digest), digest: layer.digest })),
+        tags,
+      };
+      byManifest.set(descriptor.digest, image);
+      images.push(image);
+    }
+  };
+  await visit(parseJson(indexBytes, 'index.json') as ImageIndex, []);
+  return images;
+}
+
+// ociTags reads a manifest's name: containerd's full name, else an OCI ref.name that is a whole reference (not just a tag).
+function ociTags(descriptor: Descriptor): string[] {
+  const full = descriptor.annotations?.['io.containerd.image.name'];
+  if (full) return [tagOf(full)];
+  const refName = descriptor.annotations?.['org.opencontainers.image.ref.name'];
+  return refName && /[:/]/.test(refName) ? [tagOf(refName)] : [];
+}
+
+async function readBlob(dir: string, descriptor: Descriptor): Promise<Buffer> {
+  const bytes = await readMember(dir, blobFile(descriptor.digest));
+  const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  if (actual !== descriptor.digest) throw loadError(`blob ${descriptor.digest} does not match its digest (it hashes to ${actual})`);
+  return bytes;
+}
+
+// verifiedBlob streams a layer file, failing at its end when it does not hash to digest.
+function verifiedBlob(file: string, digest: string | undefined): Readable {
+  const source = createReadStream(file);
+  if (!digest) return source;
+  const hash = createHash('sha256');
+  const check = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      const actual = `sha256:${hash.digest('hex')}`;
+      done(actual === digest ? null : loadError(`layer blob ${digest} does not match its digest (it hashes to ${actual})`));
+    },
+  });
+  source.once('error', (err) => check.destroy(err));
+  return source.pipe(check);
+}
+
+function blobFile(digest: string): string {
+  if (!digestPattern.test(digest)) throw loadError(`invalid blob digest ${JSON.stringify(digest)}`);
+  return `blobs/sha256/${digest.slice('sha256:'.length)}`;
+}
+
+function checkedMember(name: unknown): string {
+  const normal = typeof name === 'string' ? path.posix.normalize(name) : '';
+  if (normal === '' || normal.startsWith('../') || path.posix.isAbsolute(normal)) throw loadError(`invalid path in archive manifest: ${JSON.stringify(name)}`);
+  return normal;
+}
+
+async function readMember(dir: string, name: string): Promise<Buffer> {
+  const bytes = await readIfExists(path.join(dir, checkedMember(name)));
+  if (!bytes) throw loadError(`the archive lacks ${name}`);
+  return bytes;
+}
+
+function parseConfig(bytes: Buffer): ImageConfig {
+  const config = parseJson(bytes, 'image config') as ImageConfig;
+  const diffIds = config?.rootfs?.diff_ids;
+  if (!Array.isArray(diffIds) || !diffIds.every((diffId) => typeof diffId === 'string' && digestPattern.test(diffId))) throw loadError('image config has no valid rootfs.diff_ids');
+  return config;
+}
+
+function tagOf(name: string): string {
+  try {
+    return normalizeTag(name);
+  } catch {
+    throw loadError(`invalid image name in archive: ${JSON.stringify(name)}`);
+  }
+}
+
+function parseJson(bytes: Buffer, what: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw loadError(`${what} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+async function readIfExists(file: string): Promise<Buffer | undefined> {
+  try {
+    return await fs.readFile(file);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'EISDIR')) return undefined;
+    throw err;
+  }
+}
+
+function loadError(message: string): NboxError {
+  return new NboxError('ERR_NBOX_IMPORT', `load: ${message}`);
+}

@@ -1,0 +1,158 @@
+// save and load on a real store: both formats, round trips that keep image IDs
+// and digests, whiteouts across a round trip, interop with podman and skopeo
+// both ways, and bad archives that leave the store as it was.
+import type { ExecutionContext } from 'ava';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, makeTestStore, rootTest, sharedTestStore, writeContext, type TestStore } from '../helpers/env';
+import { PODMAN_RUN, hasPodman, makePodman } from '../helpers/podman';
+
+const test = rootTest();
+const store = sharedTestStore(test);
+
+async function scratch(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'nbox-archive-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function freshStore(t: { teardown(fn: () => Promise<void>): void }): Promise<TestStore> {
+  const fresh = await makeTestStore();
+  t.teardown(() => fresh.cleanup());
+  return fresh;
+}
+
+async function imageId(root: string, ref: string): Promise<string> {
+  const inspected = await cli(root, ['inspect', ref]);
+  return inspected.code === 0 ? (JSON.parse(inspected.stdout)[0].Id as string) : `no image ${ref}: ${inspected.stderr}`;
+}
+
+async function storeEntries(root: string): Promise<string[]> {
+  const entries: string[] = [];
+  for (const dir of ['images', 'layers', 'tmp']) entries.push(...(await readdir(join(root, dir))).map((name) => `${dir}/${name}`));
+  return [...entries, await readFile(join(root, 'images/repositories.json'), 'utf8').catch(() => '')].sort();
+}
+
+// A two-layer image whose top layer deletes a file and replaces a directory: whiteouts must survive save/load.
+async function buildLayered(t: ExecutionContext, root: string, tag: string): Promise<void> {
+  const context = await writeContext(t, {
+    Dockerfile: 'FROM bb\nRUN mkdir -p /d && echo old > /d/old && echo gone > /gone\nRUN rm /gone && rm -rf /d && mkdir /d && echo new > /d/new\nCMD ["sh"]\n',
+  });
+  const built = await cli(root, ['build', '-q', '-t', tag, context]);
+  t.is(built.code, 0, built.stderr);
+}
+
+for (const format of ['docker', 'oci']) {
+  test(`save --format ${format} then load into another store keeps the image ID, tags and whiteouts`, async (t) => {
+    await buildLayered(t, store.root, `layered-${format}:v1`);
+    const dir = await scratch(t);
+    const file = join(dir, 'images.tar');
+    const saved = await cli(store.root, ['save', '--format', format, '-o', file, `layered-${format}:v1`, 'bb']);
+    t.is(saved.code, 0, saved.stderr);
+    const names = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).split('\n');
+    t.true(names.includes('index.json') && names.includes('oci-layout'));
+    t.is(names.includes('manifest.json'), format === 'docker');
+
+    const other = await freshStore(t);
+    await cli(other.root, ['rmi', 'bb']);
+    const loaded = await cli(other.root, ['load', '-i', file]);
+    t.is(loaded.code, 0, loaded.stderr);
+    t.deepEqual(loaded.stdout.trim().split('\n').sort(), [`Loaded image: bb:latest`, `Loaded image: layered-${format}:v1`]);
+    t.is(await imageId(other.root, `layered-${format}:v1`), await imageId(store.root, `layered-${format}:v1`));
+    const listing = await cli(other.root, ['run', '--rm', `layered-${format}:v1`, 'sh', '-c', 'ls /d; ls /gone 2>&1 || true']);
+    t.is(listing.stdout, 'new\nls: /gone: No such file or directory\n');
+
+    // Saved again from the loaded copy: byte-identical manifests (the layer tars are replayed exactly).
+    const again = join(dir, 'again.tar');
+    t.is((await cli(other.root, ['save', '--format', format, '-o', again, `layered-${format}:v1`])).code, 0);
+    const index = (f: string) => JSON.parse(execFileSync('tar', ['-xOf', f, 'index.json'], { encoding: 'utf8' })).manifests.map((m: { digest: string }) => m.digest);
+    t.true(index(file).includes(index(again)[0]));
+  });
+}
+
+test('save of a bare name saves all its tags; load reads stdin and gzip', async (t) => {
+  t.is((await cli(store.root, ['tag', 'bb', 'multi:one'])).code, 0);
+  t.is((await cli(store.root, ['tag', 'bb', 'multi:two'])).code, 0);
+  const dir = await scratch(t);
+  t.is((await cli(store.root, ['save', '-o', join(dir, 'multi.tar'), 'multi'])).code, 0);
+  execFileSync('gzip', [join(dir, 'multi.tar')]);
+  const other = await freshStore(t);
+  const fromStdin = execFileSync('node', ['--', join(__dirname, '../../src/cli/main.js'), '--root', other.root, 'load'], { input: await readFile(join(dir, 'multi.tar.gz')), encoding: 'utf8' });
+  t.deepEqual(fromStdin.trim().split('\n').sort(), ['Loaded image: multi:one', 'Loaded image: multi:two']);
+});
+
+test('a foreign tar, a tampered blob or a truncated archive fails on one line and leaves the store as it was', async (t) => {
+  const dir = await scratch(t);
+  const before = await storeEntries(store.root);
+  await writeFile(join(dir, 'note.txt'), 'not an image');
+  execFileSync('tar', ['-C', dir, '-cf', join(dir, 'foreign.tar'), 'note.txt']);
+  const foreign = await cli(store.root, ['load', '-i', join(dir, 'foreign.tar')]);
+  t.is(foreign.code, 125);
+  t.is(foreign.stderr, 'nbox: load: not an image archive: it holds neither manifest.json (docker-archive) nor index.json (OCI layout)\n');
+
+  // An OCI archive with one layer blob's bytes changed.
+  const other = await freshStore(t);
+  await buildLayered(t, other.root, 'tamper:v1');
+  t.is((await cli(other.root, ['save', '--format', 'oci', '-o', join(dir, 'good.tar'), 'tamper:v1'])).code, 0);
+  const unpacked = join(dir, 'unpacked');
+  execFileSync('mkdir', [unpacked]);
+  execFileSync('tar', ['-C', unpacked, '-xf', join(dir, 'good.tar')]);
+  const manifestDigest = JSON.parse(await readFile(join(unpacked, 'index.json'), 'utf8')).manifests[0].digest.slice(7);
+  const top = JSON.parse(await readFile(join(unpacked, 'blobs/sha256', manifestDigest), 'utf8')).layers.at(-1).digest.slice(7);
+  const blob = await readFile(join(unpacked, 'blobs/sha256', top));
+  execFileSync('tar', ['-C', unpacked, '-cf', join(dir, 'retar.tar'), '.']);
+  const retar = await readFile(join(dir, 'retar.tar'));
+  blob[blob.length - 20] ^= 0xff;
+  await writeFile(join(unpacked, 'blobs/sha256', top), blob);
+  execFileSync('tar', ['-C', unpacked, '-cf', join(dir, 'tampered.tar'), '.']);
+  const tampered = await cli(store.root, ['load', '-i', join(dir, 'tampered.tar')]);
+  t.is(tampered.code, 125, tampered.stderr);
+  t.regex(tampered.stderr, /^nbox: load: (layer blob sha256:[0-9a-f]{64} does not match its digest|reading layer: )/);
+  t.is(tampered.stderr.split('\n').length, 2);
+
+  await writeFile(join(dir, 'truncated.tar'), retar.subarray(0, Math.floor(retar.length / 2)));
+  const truncated = await cli(store.root, ['load', '-i', join(dir, 'truncated.tar')]);
+  t.is(truncated.code, 125);
+  t.regex(truncated.stderr, /^nbox: load: /);
+  t.deepEqual(await storeEntries(store.root), before);
+});
+
+const interop = hasPodman() ? test : test.skip;
+
+interop('podman loads and runs what nbox saves, in both formats, with the same image ID', async (t) => {
+  const podman = await makePodman();
+  t.teardown(() => podman.cleanup());
+  const dir = await scratch(t);
+  await buildLayered(t, store.root, 'to-podman:v1');
+  const id = (await imageId(store.root, 'to-podman:v1')).slice('sha256:'.length);
+  for (const format of ['docker', 'oci']) {
+    t.is((await cli(store.root, ['save', '--format', format, '-o', join(dir, `${format}.tar`), 'to-podman:v1'])).code, 0);
+    t.regex(await podman.podman(['load', '-i', join(dir, `${format}.tar`)]), /Loaded image: docker\.io\/library\/to-podman:v1/);
+    t.is((await podman.podman(['image', 'inspect', '--format', '{{.Id}}', 'docker.io/library/to-podman:v1'])).trim(), id);
+  }
+  t.is(await podman.podman([...PODMAN_RUN, 'docker.io/library/to-podman:v1', 'sh', '-c', 'ls /d; test -e /gone || echo gone']), 'new\ngone\n');
+});
+
+interop('nbox loads and runs what podman saves and what skopeo copies, in both formats', async (t) => {
+  const podman = await makePodman();
+  t.teardown(() => podman.cleanup());
+  const dir = await scratch(t);
+  await buildLayered(t, store.root, 'round:v1');
+  t.is((await cli(store.root, ['save', '-o', join(dir, 'nbox.tar'), 'round:v1'])).code, 0);
+  await podman.podman(['load', '-i', join(dir, 'nbox.tar')]);
+  await podman.podman(['tag', 'docker.io/library/round:v1', 'localhost/from-podman:v2']);
+  await podman.podman(['save', '--format', 'docker-archive', '-o', join(dir, 'p-docker.tar'), 'localhost/from-podman:v2']);
+  await podman.podman(['save', '--format', 'oci-archive', '-o', join(dir, 'p-oci.tar'), 'localhost/from-podman:v2']);
+  execFileSync('skopeo', ['copy', '--quiet', `${podman.storage}localhost/from-podman:v2`, `oci-archive:${join(dir, 's-oci.tar')}:localhost/from-skopeo:v3`]);
+  const expected = await imageId(store.root, 'round:v1');
+  for (const [file, tag] of [['p-docker.tar', 'localhost/from-podman:v2'], ['p-oci.tar', 'localhost/from-podman:v2'], ['s-oci.tar', 'localhost/from-skopeo:v3']]) {
+    const other = await freshStore(t);
+    const loaded = await cli(other.root, ['load', '-i', join(dir, file)]);
+    t.is(loaded.code, 0, `${file}: ${loaded.stderr}`);
+    t.is(loaded.stdout, `Loaded image: ${tag}\n`);
+    t.is(await imageId(other.root, tag), expected, file);
+    t.is((await cli(other.root, ['run', '--rm', tag, 'cat', '/d/new'])).stdout, 'new\n');
+  }
+});
