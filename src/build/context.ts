@@ -1,5 +1,6 @@
-// The build context: a directory used in place, or a tarball / stdin stream
-// extracted into a temporary directory; plus the Dockerfile and .dockerignore.
+// The build context: a directory used in place, or a tarball / stdin stream /
+// download extracted (a git repository checked out) into a temporary
+// directory; plus the Dockerfile and .dockerignore.
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
@@ -8,10 +9,12 @@ import { NboxError, isErrno } from '../errors';
 import { peekStream } from '../image/stream-head';
 import { detectCompression, extractTar, isTarHeader } from './archive';
 import { ignoreMatcher, parseDockerignore, type IgnoreMatcher } from './dockerignore';
+import { isRemoteContext, localGitSource, openRemoteContext } from './remote-context';
 
 /** OpenContextOptions says where the context and the Dockerfile come from; give path or tarStream. */
 export interface OpenContextOptions {
-  /** path: a context directory (used in place), a tarball (plain or compressed), or '-' for stdin. */
+  /** path: a context directory (used in place), a tarball (plain or compressed), '-' for stdin, a git repository
+   * (`URL#ref:subdir`, or `PATH#ref` of a local one), or an http(s) URL of a tarball or a Dockerfile. */
   path?: string;
   /** tarStream: the context as a stream, read like '-': a tar (plain or compressed), or else a lone Dockerfile. */
   tarStream?: Readable;
@@ -48,17 +51,20 @@ export async function openContext(options: OpenContextOptions): Promise<BuildCon
   try {
     const stdin = () => options.stdin ?? process.stdin;
     const fromStream = options.tarStream ?? (options.path === '-' ? stdin() : undefined);
+    const remote = options.path === undefined || fromStream ? null
+      : isRemoteContext(options.path) ? options.path : await localGitSource(options.path);
     let dir: string;
     let streamedDockerfile: string | undefined;
 
-    if (fromStream) {
+    if (remote !== null) {
+      extractedDir = await mkdtemp(join(options.tmpDir, 'context-'));
+      const fetched = await openRemoteContext(remote, extractedDir);
+      dir = fetched.kind === 'dir' ? fetched.dir : extractedDir;
+      if (fetched.kind === 'stream') streamedDockerfile = await unpackStream(fetched.stream, dir);
+    } else if (fromStream) {
       extractedDir = await mkdtemp(join(options.tmpDir, 'context-'));
       dir = extractedDir;
-      const { head, replay } = await peekStream(fromStream, HEAD_BYTES);
-      const compression = detectCompression(head);
-      if (compression !== 'none' || isTarHeader(head)) await extractTar(replay, compression, dir);
-      // Not an archive: the stream is a Dockerfile and the context is empty.
-      else streamedDockerfile = await readAll(replay);
+      streamedDockerfile = await unpackStream(fromStream, dir);
     } else if (options.path !== undefined) {
       const path = resolve(options.path);
       const stats = await stat(path).catch((err: unknown) => {
@@ -76,7 +82,7 @@ export async function openContext(options: OpenContextOptions): Promise<BuildCon
     let dockerfilePath: string;
     let dockerfileText: string;
     if (streamedDockerfile !== undefined) {
-      if (options.dockerfile !== undefined && options.dockerfile !== '-') throw contextError('a Dockerfile from stdin cannot be combined with -f');
+      if (options.dockerfile !== undefined && options.dockerfile !== '-') throw contextError('a context that is a lone Dockerfile cannot be combined with -f');
       [dockerfilePath, dockerfileText] = ['-', streamedDockerfile];
     } else if (options.dockerfile === '-') {
       if (fromStream) throw contextError('the context and the Dockerfile cannot both come from stdin');
@@ -91,6 +97,18 @@ export async function openContext(options: OpenContextOptions): Promise<BuildCon
     await close();
     throw err;
   }
+}
+
+// unpackStream extracts a tar (plain or compressed) into dir; a stream that is
+// no archive is a Dockerfile, returned as text, and the context stays empty.
+async function unpackStream(stream: Readable, dir: string): Promise<string | undefined> {
+  const { head, replay } = await peekStream(stream, HEAD_BYTES);
+  const compression = detectCompression(head);
+  if (compression !== 'none' || isTarHeader(head)) {
+    await extractTar(replay, compression, dir);
+    return undefined;
+  }
+  return readAll(replay);
 }
 
 async function extractTarball(path: string, dir: string, shown: string): Promise<void> {

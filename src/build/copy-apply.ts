@@ -11,7 +11,7 @@ import { addon } from '../sys/addon';
 import { extractTar } from './archive';
 import type { CopyPlan, PlannedEntry } from './copy';
 import type { Owner } from './copy-modes';
-import { forEachLimited } from './pool';
+import { forEachLimited } from '../pool';
 import { copiedXattrNames } from './xattrs';
 
 // Small files are copied with synchronous calls on the main thread: measured
@@ -22,8 +22,15 @@ const LARGE_COPIES_IN_FLIGHT = 8;
 // Entries written between two yields to the event loop, so signals still run.
 const ENTRIES_PER_YIELD = 256;
 
-/** applyCopy writes the plan into layerDir, an empty directory that becomes the layer's diff. */
-export async function applyCopy(plan: CopyPlan, layerDir: string): Promise<void> {
+/** ApplyOptions tune how a plan is written. */
+export interface ApplyOptions {
+  /** linkFiles hardlinks copied regular files to their source instead of copying them: for a read-only
+   * view of a rootfs, where the source files must then never be written, chmodded or chowned. */
+  linkFiles?: boolean;
+}
+
+/** applyCopy writes the plan into layerDir, an empty directory that becomes the layer's diff (or a view). */
+export async function applyCopy(plan: CopyPlan, layerDir: string, options: ApplyOptions = {}): Promise<void> {
   for (const entry of plan.entries) assertCleanPath(entry.path);
   // Owners and security xattrs can only be set by root; unprivileged runs
   // (tests) keep their own ids, as unpacking a layer does.
@@ -49,13 +56,18 @@ export async function applyCopy(plan: CopyPlan, layerDir: string): Promise<void>
   let sinceYield = 0;
   for (const entry of plan.entries) {
     if (entry.kind === 'dir' || entry.kind === 'hardlink') continue;
-    if (isLargeFile(entry)) {
+    const linked = options.linkFiles === true && entry.kind === 'file' && entry.content === undefined;
+    if (isLargeFile(entry) && !linked) {
       largeFiles.push(entry);
       continue;
     }
     const target = hostPath(entry);
-    replacing(target, () => createLeaf(entry, target));
-    setAttributes(entry, target, privileged);
+    // A link shares the source's inode, metadata included: nothing to set.
+    if (linked) linkSync(entry.hostPath!, target);
+    else {
+      replacing(target, () => createLeaf(entry, target));
+      setAttributes(entry, target, privileged);
+    }
     if (++sinceYield >= ENTRIES_PER_YIELD) {
       sinceYield = 0;
       await yieldToLoop();

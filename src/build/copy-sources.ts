@@ -101,9 +101,9 @@ function matchNames(source: SourceTree, base: TreeEntry, baseRel: string, patter
   return selected;
 }
 
-// A source the .dockerignore excludes does not exist, unless it is a directory
-// an exception may re-include something from.
-function visibleTopLevel(source: SourceTree, path: string): boolean {
+/** visibleTopLevel tells whether a named source exists for COPY: one the .dockerignore excludes does not,
+ * unless it is a directory an exception may re-include something from. */
+export function visibleTopLevel(source: SourceTree, path: string): boolean {
   if (!source.ignore) return true;
   const rel = path.slice(1);
   if (!source.ignore.excludes(rel)) return true;

@@ -5,9 +5,11 @@ import { readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import { NboxError } from '../errors';
 import { readUserDatabase } from '../image/rootfs-file';
+import { fetchRemoteSource, isRemoteSource, verifyFileChecksum } from './add-sources';
 import { archiveCompression, type Compression } from './archive';
 import { chownNeedsUserDb, parseChmod, resolveChown, type ChmodFn, type Owner } from './copy-modes';
-import { selectSources, walkSelected, type Selected, type SourceTree } from './copy-sources';
+import { selectParents } from './copy-parents';
+import { selectSources, walkSelected, type Selected, type SourceTree, type Walked } from './copy-sources';
 import { ignoreMatcher, parseDockerignore, type IgnoreMatcher } from './dockerignore';
 import { cleanPath, hasWildcards } from './glob';
 import { MergedTree, type TreeEntry } from '../image/merged-tree';
@@ -18,7 +20,7 @@ export { resolveChown } from './copy-modes';
 
 /** CopyRequest is one COPY/ADD instruction with its values already expanded. */
 export interface CopyRequest {
-  /** sources: paths (globs allowed), heredoc names, and for ADD http(s) URLs. */
+  /** sources: paths (globs allowed), heredoc names, and for ADD http(s) and git URLs. */
   sources: string[];
   /** dest: ending in `/` names a directory; relative joins workdir. */
   dest: string;
@@ -34,6 +36,17 @@ export interface CopyRequest {
   exclude?: string[];
   /** heredocs: COPY <<EOF bodies; a source with one of these names is that body. */
   heredocs?: { name: string; content: string }[];
+  /** parents: COPY --parents keeps each source's path below the root or its `/./` pivot. */
+  parents?: boolean;
+  /** checksum: ADD --checksum, for a single URL, git or local file source. */
+  checksum?: string;
+  /** unpack: ADD --unpack; true extracts downloaded archives, false keeps local ones as files. */
+  unpack?: boolean;
+  keepGitDir?: boolean;
+  /** scratch: a directory that holds ADD's downloads and checkouts until the layer is written; needed for those sources. */
+  scratch?: string;
+  /** signal interrupts a download or checkout. */
+  signal?: AbortSignal;
 }
 
 /** EntryKind is what a planned entry is on disk. */
@@ -83,7 +96,9 @@ export interface CopyPlan {
 // Sources as they are after selection, in instruction order.
 type Item =
   | { kind: 'content'; name: string; content: Buffer; mode: number; mtimeMs: number }
-  | { kind: 'tree'; selected: Selected; source: SourceTree; fromContext: boolean };
+  | { kind: 'archive'; hostPath: string; compression: Compression }
+  | { kind: 'tree'; selected: Selected; source: SourceTree; fromContext: boolean }
+  | { kind: 'parents'; walked: Walked[]; fromContext: boolean };
 
 const S_IFMT = 0o170000;
 
@@ -94,16 +109,18 @@ export async function planCopy(req: CopyRequest, baseLayers: string[]): Promise<
   const owner = req.chown === undefined ? undefined : await chownIds(req.chown, baseLayers);
   const chmod = req.chmod ? parseChmod(req.chmod) : undefined;
   const exclude = req.exclude?.length ? ignoreMatcher(parseDockerignore(req.exclude.join('\n'))) : undefined;
+  if (req.checksum !== undefined && req.sources.length !== 1) throw new NboxError('ERR_NBOX_BUILD', `${verb} --checksum can't be specified for multiple sources`);
 
   const source: SourceTree =
     req.from.kind === 'context'
       ? { tree: new MergedTree([req.from.dir], { overlay: false }), ignore: req.from.ignore }
       : { tree: new MergedTree(req.from.layers) };
-  const items = await selectItems(req, source, verb);
+  const items = await selectItems(req, source, verb, exclude);
 
   const destText = req.dest.startsWith('/') ? req.dest : posix.join(req.workdir || '/', req.dest);
   const destPath = base.resolve(cleanPath(destText));
-  const namesDir = /(^|\/)\.{0,2}$/.test(req.dest) || destPath === '/';
+  // With --parents the destination is always the directory the kept paths go under.
+  const namesDir = /(^|\/)\.{0,2}$/.test(req.dest) || destPath === '/' || req.parents === true;
   const destIsDir = namesDir || base.stat(destPath)?.stats.isDirectory() === true;
   if (items.length > 1 && !destIsDir) {
     throw new NboxError('ERR_NBOX_BUILD', `When using ${verb} with more than one source file, the destination must be a directory and end with a /`);
@@ -116,6 +133,16 @@ export async function planCopy(req: CopyRequest, baseLayers: string[]): Promise<
       plan.putFile(destIsDir ? join(destPath, item.name) : destPath, item);
       continue;
     }
+    if (item.kind === 'archive') {
+      plan.ensureDir(destPath);
+      plan.archives.push({ hostPath: item.hostPath, compression: item.compression, destDir: destPath, owner });
+      continue;
+    }
+    if (item.kind === 'parents') {
+      plan.ensureDir(destPath);
+      plan.putWalked(item.walked, destPath, item.fromContext);
+      continue;
+    }
     const { selected, fromContext } = item;
     if (exclude?.excludes(selected.rel)) continue;
     if (selected.entry.stats.isDirectory()) {
@@ -123,8 +150,9 @@ export async function planCopy(req: CopyRequest, baseLayers: string[]): Promise<
       await plan.putTree(item.source, selected.entry, destPath, fromContext);
       continue;
     }
-    // Only ADD of a context file extracts, and only when its bytes are a tar.
-    const compression = req.isAdd && fromContext && selected.entry.stats.isFile() ? await archiveCompression(selected.entry.hostPath) : null;
+    // Only ADD of a context file extracts, and only when its bytes are a tar (and --unpack=false does not say otherwise).
+    const extract = req.isAdd && req.unpack !== false && fromContext && selected.entry.stats.isFile();
+    const compression = extract ? await archiveCompression(selected.entry.hostPath) : null;
     if (compression) {
       plan.ensureDir(destPath);
       plan.archives.push({ hostPath: selected.entry.hostPath, compression, destDir: destPath, owner });
@@ -141,44 +169,55 @@ async function chownIds(spec: string, baseLayers: string[]): Promise<Owner> {
   return resolveChown(spec, passwd, group);
 }
 
-async function selectItems(req: CopyRequest, source: SourceTree, verb: string): Promise<Item[]> {
+async function selectItems(req: CopyRequest, source: SourceTree, verb: string, exclude: IgnoreMatcher | undefined): Promise<Item[]> {
   const items: Item[] = [];
+  const fromContext = req.from.kind === 'context';
   for (const src of req.sources) {
     const heredoc = req.heredocs?.find((candidate) => candidate.name === src);
     if (heredoc) {
       items.push({ kind: 'content', name: heredoc.name, content: Buffer.from(heredoc.content), mode: 0o644, mtimeMs: Date.now() });
       continue;
     }
-    if (req.isAdd && /^https?:\/\//i.test(src)) {
-      items.push(await download(src));
+    if (req.isAdd && isRemoteSource(src)) {
+      items.push(await remoteItem(req, src));
+      continue;
+    }
+    if (req.parents) {
+      const walked = await selectParents(source, src, exclude);
+      if (walked.length === 0 && !hasWildcards(src)) throw notFound(verb, src, fromContext);
+      items.push({ kind: 'parents', walked, fromContext });
       continue;
     }
     const selected = selectSources(source, src);
     // An unmatched wildcard copies nothing, as BuildKit allows.
-    if (selected.length === 0 && !hasWildcards(src)) throw notFound(verb, src, req.from.kind === 'context');
-    for (const match of selected) items.push({ kind: 'tree', selected: match, source, fromContext: req.from.kind === 'context' });
+    if (selected.length === 0 && !hasWildcards(src)) throw notFound(verb, src, fromContext);
+    if (req.checksum !== undefined) await verifyLocalChecksum(req.checksum, src, selected);
+    for (const match of selected) items.push({ kind: 'tree', selected: match, source, fromContext });
   }
   return items;
+}
+
+// remoteItem fetches an ADD URL or git source; a checkout is copied as a directory of the context would be.
+async function remoteItem(req: CopyRequest, src: string): Promise<Item> {
+  if (!req.scratch) throw new NboxError('ERR_NBOX_BUILD', `ADD ${src}: no scratch directory for fetched sources`);
+  const fetched = await fetchRemoteSource(src, { checksum: req.checksum, unpack: req.unpack, keepGitDir: req.keepGitDir, scratch: req.scratch, signal: req.signal });
+  if (fetched.kind === 'file') return { kind: 'content', name: fetched.name, content: fetched.content, mode: 0o600, mtimeMs: fetched.mtimeMs };
+  if (fetched.kind === 'archive') return fetched;
+  const tree = new MergedTree([fetched.dir], { overlay: false });
+  const root = tree.stat('/')!;
+  return { kind: 'tree', selected: { entry: root, name: '', rel: '' }, source: { tree }, fromContext: true };
+}
+
+async function verifyLocalChecksum(checksum: string, src: string, selected: Selected[]): Promise<void> {
+  if (selected.length !== 1 || !selected[0].entry.stats.isFile()) {
+    throw new NboxError('ERR_NBOX_BUILD', `ADD --checksum needs a single file: ${src} is not one`);
+  }
+  await verifyFileChecksum(checksum, selected[0].entry.hostPath, src);
 }
 
 function notFound(verb: string, src: string, fromContext: boolean): NboxError {
   const where = fromContext ? 'build context or excluded by .dockerignore' : 'source image or stage';
   return new NboxError('ERR_NBOX_BUILD', `${verb} failed: file not found in ${where}: stat ${src}: file does not exist`);
-}
-
-// download fetches an ADD URL: the file is 0600 and dated by Last-Modified, as Docker does.
-async function download(url: string): Promise<Item> {
-  let response: Response;
-  try {
-    response = await fetch(url, { redirect: 'follow' });
-  } catch (err) {
-    throw new NboxError('ERR_NBOX_BUILD', `ADD failed: ${url}: ${(err as Error).message}`, { cause: err });
-  }
-  if (!response.ok) throw new NboxError('ERR_NBOX_BUILD', `ADD failed: ${url}: invalid response status ${response.status}`);
-  const content = Buffer.from(await response.arrayBuffer());
-  const lastModified = Date.parse(response.headers.get('last-modified') ?? '');
-  const name = posix.basename(new URL(url).pathname);
-  return { kind: 'content', name, content, mode: 0o600, mtimeMs: Number.isNaN(lastModified) ? Date.now() : lastModified };
 }
 
 function join(dir: string, name: string): string {
@@ -246,8 +285,13 @@ class PlanBuilder {
 
   /** putTree adds everything below a selected directory under destDir, keeping hardlinks within it. */
   async putTree(source: SourceTree, dir: TreeEntry, destDir: string, fromContext: boolean): Promise<void> {
+    this.putWalked(await walkSelected(source, dir, this.exclude), destDir, fromContext);
+  }
+
+  /** putWalked adds walked entries (parents first) at their paths below destDir, keeping hardlinks among them. */
+  putWalked(walked: Walked[], destDir: string, fromContext: boolean): void {
     const firstLinks = new Map<string, string>();
-    for (const { entry, rel } of await walkSelected(source, dir, this.exclude)) {
+    for (const { entry, rel } of walked) {
       const path = destDir === '/' ? `/${rel}` : `${destDir}/${rel}`;
       const planned = this.fromSource(path, entry, fromContext);
       if (planned.kind === 'file' && entry.stats.nlink > 1) {

@@ -14,12 +14,12 @@ import { parseDockerfile, type Dockerfile, type Stage } from '../dockerfile/stag
 import type { HistoryEntry, ImageConfig } from '../image/oci';
 import type { Store, UnpackedLayer } from '../image/store';
 import { BuildCache, cacheKey } from './cache';
-import { applyCopy, copyDigest, planCopy } from './copy';
+import { applyCopy, copyDigest, planCopy, type CopyRequest } from './copy';
 import type { IgnoreMatcher } from './dockerignore';
 import type { BuildOutput } from './output';
 import { baseName, planBuild, stageRef } from './plan';
 import { checkInterrupted } from './interrupt';
-import { prepareRunMounts } from './run-mounts';
+import { prepareRunMounts, type RootfsSource } from './run-mounts';
 import { runStep } from './run-step';
 import { applyMetadata, baseConfig, commandOf, emptyConfig, envMap, type StageState } from './stage-state';
 
@@ -69,6 +69,8 @@ interface StepWork {
   /** Prints ---> Running in / Removing intermediate container, as for steps the classic builder ran in a container. */
   inContainer: boolean;
   produce(containerId: string): Promise<{ body: ImageConfig['config']; author?: string; layer?: UnpackedLayer }>;
+  /** release frees what planning the step fetched (ADD's downloads and checkouts), hit or miss. */
+  release?(): Promise<void>;
 }
 
 class Builder {
@@ -144,10 +146,16 @@ class Builder {
       case 'ARG':
         return this.arg(state, instruction);
       case 'RUN':
-        return this.commit(state, this.runWork(state, instruction));
+        return this.commit(state, await this.runWork(state, instruction));
       case 'COPY':
-      case 'ADD':
-        return this.commit(state, await this.copyWork(state, instruction));
+      case 'ADD': {
+        const work = await this.copyWork(state, instruction);
+        try {
+          return await this.commit(state, work);
+        } finally {
+          await work.release?.();
+        }
+      }
       case 'CMD': {
         const next = await this.commit(state, this.metadataWork(state, instruction));
         return { ...next, cmdSetInStage: true };
@@ -177,10 +185,16 @@ class Builder {
     return { createdBy: result.createdBy, inContainer: true, produce: async () => result };
   }
 
-  private runWork(state: StageState, instruction: RunInstruction): StepWork {
+  private async runWork(state: StageState, instruction: RunInstruction): Promise<StepWork> {
     const env = envMap(state);
     const word = (text: string) => expandWord(text, env, { line: instruction.startLine, escapeChar: state.escapeChar });
     const runMounts = instruction.mounts.map((mount) => expandMount(mount, word));
+    const from = new Map<string, RootfsSource>();
+    for (const mount of runMounts) {
+      if ((mount.type === 'bind' || mount.type === 'cache') && mount.from !== undefined && !from.has(mount.from)) {
+        from.set(mount.from, await this.rootfsOf(mount.from, 'invalid mount from value'));
+      }
+    }
     const argv = runArgv(state, instruction);
     // The classic builder records build args in scope as `|N K=V ...`: part of the cache key, never of the image.
     const argPairs = [...state.args].filter(([key]) => !PROXY_ARGS.has(key)).map(([k, v]) => `${k}=${v}`);
@@ -188,12 +202,17 @@ class Builder {
     const network = instruction.network === 'default' ? this.request.network : instruction.network;
     return {
       createdBy,
-      // The mounts as written are part of the key (BuildKit's rule); a cache's contents and secrets are not.
-      inputs: runMounts.length ? [JSON.stringify(runMounts)] : undefined,
+      // The mounts as written are part of the key (BuildKit's rule), with the images their from= names;
+      // a cache's contents and secrets are not.
+      inputs: runMounts.length ? [JSON.stringify(runMounts), ...[...from].map(([name, source]) => `${name}=${source.imageId}`)] : undefined,
       inContainer: true,
       produce: async (containerId) => {
         const scratch = await this.store.makeTempDir('mounts');
-        const mounts = await prepareRunMounts(this.store, runMounts, { contextDir: this.request.contextDir, secrets: this.request.secrets, scratch });
+        const mounts = await prepareRunMounts(this.store, runMounts, { contextDir: this.request.contextDir, secrets: this.request.secrets, from, scratch })
+          .catch(async (err: unknown) => {
+            await this.store.removeTree(scratch);
+            throw err;
+          });
         try {
           const layer = await runStep(this.store, {
             layers: state.layerDirs,
@@ -217,34 +236,46 @@ class Builder {
   }
 
   private async copyWork(state: StageState, instruction: CopyInstruction | AddInstruction): Promise<StepWork> {
-    const unsupported = instruction.kind === 'COPY'
-      ? (instruction.parents ? '--parents' : undefined)
-      : (instruction.checksum !== undefined ? '--checksum' : instruction.keepGitDir !== undefined ? '--keep-git-dir' : instruction.unpack !== undefined ? '--unpack' : undefined);
-    if (unsupported) throw new NboxError('ERR_NBOX_BUILD', `${instruction.kind} ${unsupported} is not supported yet`);
     const env = envMap(state);
     const options = { line: instruction.startLine, escapeChar: state.escapeChar };
     const word = (text: string) => expandWord(text, env, options);
-    const from = instruction.kind === 'COPY' && instruction.from !== undefined ? await this.copySource(instruction.from) : undefined;
-    const plan = await planCopy({
+    const from = instruction.kind === 'COPY' && instruction.from !== undefined ? await this.rootfsOf(instruction.from, 'invalid from flag value') : undefined;
+    // ADD's downloads and checkouts stay here until the layer is written.
+    const scratch = instruction.kind === 'ADD' ? await this.store.makeTempDir('add') : undefined;
+    const release = async () => {
+      if (scratch) await this.store.removeTree(scratch);
+    };
+    const request: CopyRequest = {
       sources: [
         ...instruction.sources.flatMap((s) => (instruction.form === 'exec' ? [word(s)] : expandWords(s, env, options))),
         ...instruction.heredocs.map((h) => h.name),
       ],
       dest: word(instruction.dest),
       workdir: state.config.config.WorkingDir || '/',
-      from: from ?? { kind: 'context', dir: this.request.contextDir, ignore: this.request.ignore },
+      from: from ? { kind: 'rootfs', layers: from.layers } : { kind: 'context', dir: this.request.contextDir, ignore: this.request.ignore },
       chown: instruction.chown === undefined ? undefined : word(instruction.chown),
       chmod: instruction.chmod === undefined ? undefined : word(instruction.chmod),
       isAdd: instruction.kind === 'ADD',
       exclude: instruction.excludes.map(word),
       heredocs: instruction.heredocs.map((h) => ({ name: h.name, content: h.expand ? expandWord(h.content, env, { ...options, plainQuotes: true }) : h.content })),
-    }, state.layerDirs);
-    const digest = await copyDigest(plan);
+      parents: instruction.kind === 'COPY' && instruction.parents,
+      ...(instruction.kind === 'ADD'
+        ? { checksum: instruction.checksum === undefined ? undefined : word(instruction.checksum), unpack: instruction.unpack, keepGitDir: instruction.keepGitDir, scratch }
+        : {}),
+      signal: this.request.signal,
+    };
+    const { plan, digest } = await planCopy(request, state.layerDirs)
+      .then(async (plan) => ({ plan, digest: await copyDigest(plan) }))
+      .catch(async (err: unknown) => {
+        await release();
+        throw err;
+      });
     const dest = word(instruction.dest);
     return {
       createdBy: `/bin/sh -c #(nop) ${instruction.kind} ${digest.replace('sha256:', 'multi:')} in ${dest} `,
       inputs: [digest],
       inContainer: false,
+      release,
       produce: async () => {
         const temp = await this.store.makeTempDir('layer');
         try {
@@ -259,18 +290,18 @@ class Builder {
     };
   }
 
-  // COPY --from names an earlier stage (by name or index) or an image.
-  private async copySource(ref: string): Promise<{ kind: 'rootfs'; layers: string[] }> {
+  // COPY --from and RUN --mount from= name an earlier stage (by name or index) or an image.
+  private async rootfsOf(ref: string, what: string): Promise<RootfsSource> {
     const stage = stageRef(this.dockerfile.stages, this.currentStage.index, ref);
     if (stage) {
       const result = this.stageResults.get(stage.index);
-      if (!result) throw new NboxError('ERR_NBOX_BUILD', `invalid from flag value ${ref}: stage not built`);
-      return { kind: 'rootfs', layers: result.layerDirs };
+      if (!result) throw new NboxError('ERR_NBOX_BUILD', `${what} ${ref}: stage not built`);
+      return { imageId: result.imageId, layers: result.layerDirs };
     }
     const image = await this.store.resolveImage(ref).catch(() => {
-      throw new NboxError('ERR_NBOX_BUILD', `invalid from flag value ${ref}: no stage or image of that name`);
+      throw new NboxError('ERR_NBOX_BUILD', `${what} ${ref}: no stage or image of that name`);
     });
-    return { kind: 'rootfs', layers: await this.store.layerDirs(image.config) };
+    return { imageId: image.id, layers: await this.store.layerDirs(image.config) };
   }
 
   private async commit(state: StageState, work: StepWork, silent = false): Promise<StageState> {

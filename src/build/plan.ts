@@ -1,7 +1,9 @@
 // Which stages a build needs: the target (last stage or --target) and every
-// stage it reaches through FROM <stage> and COPY --from; others are skipped.
+// stage it reaches through FROM <stage>, COPY --from and RUN --mount from=;
+// others are skipped.
 import { DockerfileError } from '../errors';
 import { expandWord } from '../dockerfile/expand';
+import type { Instruction } from '../dockerfile/instruction-types';
 import type { Dockerfile, Stage } from '../dockerfile/stages';
 
 /** BuildPlan is the stages to build, in file order, and how many steps they hold. */
@@ -34,15 +36,23 @@ export function planBuild(dockerfile: Dockerfile, buildArgs: Map<string, string>
     const base = stageRef(stages, stage.index, baseName(stage, globalArgs, dockerfile.escapeChar));
     if (base) visit(base);
     for (const instruction of stage.instructions) {
-      if (instruction.kind !== 'COPY' || instruction.from === undefined) continue;
-      const source = stageRef(stages, stage.index, instruction.from);
-      if (source === stage) throw new DockerfileError({ line: instruction.startLine, message: `circular dependency detected on stage: ${stage.name ?? stage.index}` });
-      if (source) visit(source);
+      for (const from of fromRefs(instruction)) {
+        const source = stageRef(stages, stage.index, from);
+        if (source === stage) throw new DockerfileError({ line: instruction.startLine, message: `circular dependency detected on stage: ${stage.name ?? stage.index}` });
+        if (source) visit(source);
+      }
     }
   };
   visit(target);
   const built = stages.filter((s) => needed.has(s.index));
   return { stages: built, target, globalArgs, totalSteps: built.reduce((n, s) => n + 1 + s.instructions.length, 0) };
+}
+
+// fromRefs are the stages or images an instruction reads from: COPY --from, RUN --mount from=.
+function fromRefs(instruction: Instruction): string[] {
+  if (instruction.kind === 'COPY') return instruction.from === undefined ? [] : [instruction.from];
+  if (instruction.kind !== 'RUN') return [];
+  return instruction.mounts.flatMap((mount) => ((mount.type === 'bind' || mount.type === 'cache') && mount.from !== undefined ? [mount.from] : []));
 }
 
 /** baseName is a stage's FROM image with the global ARGs expanded. */

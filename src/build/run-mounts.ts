@@ -1,25 +1,37 @@
 // RUN --mount: what each mount type becomes for the step's container.
-// cache: a directory in the store kept across builds; bind: a context
-// directory (read-only, or a throwaway copy with rw); tmpfs; secret: a file
-// or an environment variable from `--secret`. Nothing mounted reaches the layer.
+// cache: a directory in the store kept across builds (seeded from a stage or
+// image with from=); bind: a directory of the context, a stage or an image
+// (read-only, or a throwaway copy with rw); tmpfs; secret: a file or an
+// environment variable from `--secret`. Nothing mounted reaches the layer.
 import { createHash } from 'node:crypto';
-import { cp, mkdir, open, readFile, realpath, stat } from 'node:fs/promises';
+import { cp, mkdir, open, readFile, realpath, rename, stat } from 'node:fs/promises';
 import { chownSync, chmodSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { NboxError } from '../errors';
-import type { RunMount } from '../dockerfile/run-mount';
+import { NboxError, isErrno } from '../errors';
+import type { BindMount as BindMountSpec, CacheMount, RunMount } from '../dockerfile/run-mount';
 import type { Store } from '../image/store';
 import { addon, type BindMount } from '../sys/addon';
 import { cleanPath } from './glob';
+import { materializeRootfsPath } from './rootfs-view';
+
+/** RootfsSource is the filesystem of a stage or image a mount's from= names. */
+export interface RootfsSource {
+  /** imageId: the stage's or image's ID ('' for an empty scratch stage). */
+  imageId: string;
+  /** layers: its layer dirs, topmost first. */
+  layers: string[];
+}
 
 /** MountSources are where mounts take their content from. */
 export interface MountSources {
   contextDir: string;
   /** Build secrets by id: a host file path. */
   secrets: Map<string, string>;
-  /** A private temp dir for this step (rw bind copies live there). */
+  /** The stages and images mounts name in from=, already resolved, by that name. */
+  from: Map<string, RootfsSource>;
+  /** A private temp dir in the store for this step (rw copies and views of stages live there). */
   scratch: string;
 }
 
@@ -44,32 +56,17 @@ export async function prepareRunMounts(store: Store, runMounts: RunMount[], sour
     for (const mount of runMounts) {
       switch (mount.type) {
         case 'cache': {
-          if (mount.from !== undefined || mount.source !== undefined) unsupported('type=cache with from/source');
-          const dir = join(store.root, 'cache-mounts', createHash('sha256').update(mount.id ?? mount.target).digest('hex'));
-          await ensureCacheDir(dir, mount.mode ?? 0o755, mount.uid ?? 0, mount.gid ?? 0);
+          const dir = await cacheDir(store, mount, mount.from === undefined ? undefined : sources.from.get(mount.from)!);
           // `locked` lets one step at a time use the cache (apt's lists, for one).
           if (mount.sharing === 'locked') locks.push(await lockExclusive(`${dir}.lock`));
           mounts.push({ source: dir, target: mount.target, readonly: mount.readOnly, isFile: false });
           break;
         }
         case 'bind': {
-          if (mount.from !== undefined) unsupported('type=bind with from=');
-          const relative = cleanPath(`/${mount.source ?? '.'}`);
-          const hostPath = join(sources.contextDir, relative);
-          const notFound = () => new NboxError('ERR_NBOX_BUILD', `failed to compute cache key: "${relative}" not found in the build context`);
-          const st = await stat(hostPath).catch(() => {
-            throw notFound();
-          });
-          // A symlink in the context must not lend the step a host directory.
-          const [real, root] = await Promise.all([realpath(hostPath), realpath(sources.contextDir)]);
-          if (real !== root && !real.startsWith(`${root}/`)) throw notFound();
-          let source = hostPath;
-          if (!mount.readOnly) {
-            // BuildKit discards a rw bind's writes: the step writes to a copy.
-            source = join(sources.scratch, `bind-${mounts.length}`);
-            await cp(hostPath, source, { recursive: true, preserveTimestamps: true });
-          }
-          mounts.push({ source, target: mount.target, readonly: mount.readOnly, isFile: !st.isDirectory() });
+          const scratch = join(sources.scratch, `bind-${mounts.length}`);
+          mounts.push(mount.from === undefined
+            ? await contextBind(mount, sources.contextDir, scratch)
+            : await rootfsBind(mount, sources.from.get(mount.from)!, scratch));
           break;
         }
         case 'tmpfs':
@@ -100,6 +97,68 @@ export async function prepareRunMounts(store: Store, runMounts: RunMount[], sour
 
 function unsupported(what: string): never {
   throw new NboxError('ERR_NBOX_BUILD', `RUN --mount=${what} is not supported yet`);
+}
+
+// contextBind shows a path of the context; scratch receives the copy a rw bind writes to.
+async function contextBind(mount: BindMountSpec, contextDir: string, scratch: string): Promise<BindMount> {
+  const relative = cleanPath(`/${mount.source ?? '.'}`);
+  const hostPath = join(contextDir, relative);
+  const notFound = () => new NboxError('ERR_NBOX_BUILD', `failed to compute cache key: "${relative}" not found in the build context`);
+  const st = await stat(hostPath).catch(() => {
+    throw notFound();
+  });
+  // A symlink in the context must not lend the step a host directory.
+  const [real, root] = await Promise.all([realpath(hostPath), realpath(contextDir)]);
+  if (real !== root && !real.startsWith(`${root}/`)) throw notFound();
+  let source = hostPath;
+  if (!mount.readOnly) {
+    // BuildKit discards a rw bind's writes: the step writes to a copy.
+    source = scratch;
+    await cp(hostPath, source, { recursive: true, preserveTimestamps: true });
+  }
+  return { source, target: mount.target, readonly: mount.readOnly, isFile: !st.isDirectory() };
+}
+
+// rootfsBind shows a path of a stage or image: linked for a read-only bind, copied for rw.
+async function rootfsBind(mount: BindMountSpec, from: RootfsSource, scratch: string): Promise<BindMount> {
+  const view = await materializeRootfsPath(from.layers, mount.source ?? '/', scratch, { writable: !mount.readOnly, shown: `mount from=${mount.from}` });
+  return { source: view.hostPath, target: mount.target, readonly: mount.readOnly, isFile: view.isFile };
+}
+
+// cacheDir is the cache's directory, made on first use: empty (with mode and
+// owner as given) or, with from=, a copy of that stage's source path. A cache
+// seeded from a stage belongs to that stage's image: a new image, a new cache,
+// as BuildKit keys it. Without from=, source= is a subdirectory of the cache.
+async function cacheDir(store: Store, mount: CacheMount, from: RootfsSource | undefined): Promise<string> {
+  const id = mount.id ?? mount.target;
+  const source = cleanPath(`/${mount.source ?? '/'}`);
+  const key = from ? JSON.stringify([id, from.imageId, source]) : id;
+  const dir = join(store.root, 'cache-mounts', createHash('sha256').update(key).digest('hex'));
+  if (from) {
+    await seedCacheDir(store, dir, from, source, mount.from!);
+    return dir;
+  }
+  await ensureCacheDir(dir, mount.mode ?? 0o755, mount.uid ?? 0, mount.gid ?? 0);
+  if (source === '/') return dir;
+  await mkdir(join(dir, source), { recursive: true });
+  return join(dir, source);
+}
+
+// seedCacheDir copies the source into a temp dir and renames it into place, so
+// a killed build never leaves a half-seeded cache; a concurrent seeder may win.
+async function seedCacheDir(store: Store, dir: string, from: RootfsSource, source: string, fromName: string): Promise<void> {
+  if (await stat(dir).then(() => true, () => false)) return;
+  const temp = await store.makeTempDir('cache-seed');
+  try {
+    const view = await materializeRootfsPath(from.layers, source, join(temp, 'tree'), { writable: true, shown: `mount from=${fromName}` });
+    if (view.isFile) throw new NboxError('ERR_NBOX_BUILD', `cache mount source "${source}" of from=${fromName} is not a directory`);
+    await mkdir(join(dir, '..'), { recursive: true });
+    await rename(view.hostPath, dir).catch((err: unknown) => {
+      if (!isErrno(err, 'EEXIST') && !isErrno(err, 'ENOTEMPTY')) throw err;
+    });
+  } finally {
+    await store.removeTree(temp);
+  }
 }
 
 async function ensureCacheDir(dir: string, mode: number, uid: number, gid: number): Promise<void> {

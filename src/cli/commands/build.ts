@@ -1,9 +1,10 @@
-// `nbox build [OPTIONS] PATH | -`: the classic builder's output over the library's build.
+// `nbox build [OPTIONS] PATH | URL | -`: the classic builder's output over the library's build.
 import type { Command } from 'commander';
 import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { consoleOutput } from '../../build/output';
+import { isRemoteContext } from '../../build/remote-context';
 import { NboxError } from '../../errors';
 import { collect, type CliContext } from '../context';
 
@@ -24,7 +25,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
   program
     .command('build')
     .description('Build an image from a Dockerfile')
-    .argument('<context>', 'context directory, tarball, or - (a tar or a Dockerfile on stdin)')
+    .argument('<context>', 'context directory, tarball, git repository (URL#ref:subdir), http(s) URL of a tarball or Dockerfile, or - (a tar or a Dockerfile on stdin)')
     .option('-t, --tag <name:tag>', 'name and optionally a tag (repeatable)', collect, [])
     .option('-f, --file <path>', "name of the Dockerfile (default: 'PATH/Dockerfile')")
     .option('--build-arg <KEY=value>', 'set a build-time variable (repeatable; KEY alone takes it from the environment)', collect, [])
@@ -50,8 +51,8 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       try {
         await nbox.build({
           context,
-          // As the docker CLI: -f is relative to the current directory, not the context.
-          dockerfile: flags.file && flags.file !== '-' ? resolve(flags.file) : flags.file,
+          // As the docker CLI: -f is relative to the current directory, not the context, unless the context is remote.
+          dockerfile: flags.file && flags.file !== '-' && !isRemoteContext(context) ? resolve(flags.file) : flags.file,
           tags: flags.tag,
           buildArgs: keyValues(flags.buildArg, '--build-arg', true),
           target: flags.target,

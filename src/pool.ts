@@ -1,5 +1,5 @@
-// A bounded pool for async file operations (large-file copies): enough in
-// flight to keep libuv's threads busy, few enough not to exhaust file descriptors.
+// A bounded pool for async work (file copies, layer transfers): enough in
+// flight to keep threads and connections busy, few enough not to exhaust descriptors.
 
 /** forEachLimited runs task on every item with at most limit running at once; the first failure rejects after in-flight tasks settle. */
 export async function forEachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {

@@ -1,0 +1,285 @@
+// Where a build reads from besides its context directory: RUN --mount from a
+// stage or image, COPY --parents and --link, ADD --checksum / --unpack / git
+// sources, and build contexts that are git repositories or URLs. Everything
+// remote is local: git repositories made in a temp dir, http on 127.0.0.1.
+import type { ExecutionContext } from 'ava';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli, writeContext } from '../helpers/env';
+
+const test = rootTest();
+const store = sharedTestStore(test);
+
+async function build(t: ExecutionContext, args: string[], input?: string) {
+  const r = await cli(store.root, ['build', ...args], { input });
+  t.is(r.code, 0, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+// buildFails checks a build that must fail: exit 1, one line naming the problem, no image added.
+async function buildFails(t: ExecutionContext, args: string[], message: RegExp) {
+  const before = (await cli(store.root, ['images', '-a', '-q', '--no-trunc'])).stdout;
+  const r = await cli(store.root, ['build', ...args]);
+  t.is(r.code, 1, r.stdout);
+  t.regex(r.stderr, message);
+  t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  t.is((await cli(store.root, ['images', '-a', '-q', '--no-trunc'])).stdout, before);
+}
+
+async function run(t: ExecutionContext, image: string, script: string) {
+  const r = await cli(store.root, ['run', '--rm', image, 'sh', '-c', script]);
+  t.is(r.code, 0, r.stderr);
+  return r.stdout;
+}
+
+// leftovers are the store's temp entries a build step made (mount views, ADD checkouts, cache seeds).
+async function leftovers(): Promise<string[]> {
+  return (await readdir(join(store.root, 'tmp'))).filter((name) => /-(mounts|add|cache-seed|context)$/.test(name));
+}
+
+async function serve(t: ExecutionContext, handler: RequestListener): Promise<string> {
+  const server = createServer(handler);
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  t.teardown(() => new Promise<void>((closed) => server.close(() => closed())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+// closedPort is a loopback port nothing listens on.
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((closed) => server.close(() => closed()));
+  return port;
+}
+
+// gitRepo makes a bare repository from files: branch main (two commits), tag v1 on the first; returns its path and commits.
+async function gitRepo(t: ExecutionContext, first: Record<string, string>, second: Record<string, string>) {
+  const root = await mkdtemp(join(tmpdir(), 'nbox-git-'));
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const work = join(root, 'work');
+  const git = (...args: string[]) => execFileSync('git', ['-C', work, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' }).trim();
+  execFileSync('git', ['init', '-q', '-b', 'main', work]);
+  const commit = async (files: Record<string, string>, message: string) => {
+    for (const [path, content] of Object.entries(files)) {
+      execFileSync('mkdir', ['-p', join(work, path, '..')]);
+      await writeFile(join(work, path), content);
+    }
+    git('add', '-A');
+    git('commit', '-q', '-m', message);
+    return git('rev-parse', 'HEAD');
+  };
+  const v1 = await commit(first, 'first');
+  git('tag', 'v1');
+  const head = await commit(second, 'second');
+  const bare = join(root, 'repo.git');
+  execFileSync('git', ['clone', '-q', '--bare', work, bare]);
+  return { bare, url: `file://${bare}`, v1, head };
+}
+
+test('RUN --mount=type=bind,from= a stage (read-only, rw, a file) and an image; type=cache,from= seeds a cache', async (t) => {
+  const dir = await writeContext(t, {
+    Dockerfile: [
+      'FROM bb AS tools',
+      'RUN mkdir -p /opt/tool && echo one > /opt/tool/a && echo two > /opt/tool/b',
+      'RUN rm /opt/tool/b && echo three > /opt/tool/c && chmod 700 /opt/tool',
+      'FROM bb',
+      'RUN --mount=type=bind,from=tools,source=/opt/tool,target=/mnt/tool ls /mnt/tool > /listing && cat /mnt/tool/a >> /listing && ' +
+        'stat -c %a /mnt/tool >> /listing && (touch /mnt/tool/x 2>/dev/null && echo writable || echo read-only) >> /listing',
+      'RUN --mount=type=bind,from=tools,source=/opt/tool,target=/mnt/tool,rw echo changed > /mnt/tool/a && cat /mnt/tool/a > /rw-seen',
+      'RUN --mount=type=bind,from=tools,source=opt/tool/a,target=/one.txt cat /one.txt > /file-seen',
+      'RUN --mount=type=bind,from=bb,target=/bbroot head -1 /bbroot/etc/passwd > /image-seen',
+      'ARG AGAIN',
+      'RUN --mount=type=cache,from=tools,source=/opt/tool,target=/cache cat /cache/c > /cache-seen && echo more >> /cache/c',
+      '',
+    ].join('\n'),
+  });
+  await build(t, ['-t', 'mount-from', dir]);
+  t.is(await run(t, 'mount-from', 'cat /listing /rw-seen /file-seen /image-seen /cache-seen; ls /mnt /one.txt /bbroot /cache 2>&1 | grep -c "No such"'),
+    'a\nc\none\n700\nread-only\nchanged\none\nroot:x:0:0:root:/root:/bin/sh\nthree\n4\n');
+  // The stage's own files are untouched by the rw bind and by the read-only view's links.
+  await build(t, ['-q', '-t', 'mount-tools', '--target', 'tools', dir]);
+  t.is(await run(t, 'mount-tools', 'cat /opt/tool/a; stat -c "%h %a" /opt/tool/a'), 'one\n1 644\n');
+  // The cache seeded from the (unchanged) stage persists across builds, like any cache mount.
+  await build(t, ['-q', '-t', 'mount-from', '--build-arg', 'AGAIN=1', dir]);
+  t.is(await run(t, 'mount-from', 'cat /cache-seen'), 'three\nmore\n');
+  t.deepEqual(await leftovers(), []);
+});
+
+test('a RUN --mount from a stage is cached on that stage: a changed stage reruns the step', async (t) => {
+  const dockerfile = (word: string) => `FROM bb AS src\nRUN echo ${word} > /word\nFROM bb\nRUN --mount=type=bind,from=src,target=/src cp /src/word /copied\n`;
+  const dir = await writeContext(t, { Dockerfile: dockerfile('first') });
+  await build(t, ['-t', 'mount-key', dir]);
+  const cached = await build(t, ['-t', 'mount-key', dir]);
+  t.is(cached.stdout.match(/Using cache/g)?.length, 2);
+  await writeFile(join(dir, 'Dockerfile'), dockerfile('second'));
+  await build(t, ['-t', 'mount-key', dir]);
+  t.is(await run(t, 'mount-key', 'cat /copied'), 'second\n');
+});
+
+test('RUN --mount from= naming nothing, or a missing source, fails cleanly', async (t) => {
+  const nothing = await writeContext(t, { Dockerfile: 'FROM bb\nRUN --mount=type=bind,from=nothing,target=/x true\n' });
+  await buildFails(t, [nothing], /^nbox: Dockerfile:2: invalid mount from value nothing: no stage or image of that name/);
+  const missing = await writeContext(t, { Dockerfile: 'FROM bb AS s\nFROM bb\nRUN --mount=type=bind,from=s,source=/nope,target=/x true\n' });
+  await buildFails(t, [missing], /Dockerfile:3: "\/nope" not found in mount from=s/);
+  t.deepEqual(await leftovers(), []);
+});
+
+test('a build killed during a RUN with a stage mounted leaves nothing behind, and the next build works', async (t) => {
+  const dir = await writeContext(t, {
+    Dockerfile: 'FROM bb AS s\nRUN echo x > /x\nFROM bb\nRUN --mount=type=bind,from=s,target=/s sleep 30\n',
+  });
+  const child = spawnCli(store.root, ['build', dir]);
+  child.stdout!.resume();
+  child.stderr!.resume();
+  for (let waited = 0; !(await readdir(join(store.root, 'tmp'))).some((name) => name.endsWith('-mounts')); waited += 50) {
+    if (waited > 20_000) t.fail('the RUN step never started');
+    await sleep(50);
+  }
+  child.kill('SIGKILL');
+  await exitCodeOf(child);
+  // Opening the store sweeps what the killed build left; no mount was ever made on the host.
+  await cli(store.root, ['images']);
+  t.deepEqual(await leftovers(), []);
+  t.false((await readFile('/proc/self/mountinfo', 'utf8')).includes(store.root));
+  await writeFile(join(dir, 'Dockerfile'), 'FROM bb AS s\nRUN echo x > /x\nFROM bb\nRUN --mount=type=bind,from=s,target=/s cp /s/x /x\n');
+  await build(t, ['-t', 'after-kill', dir]);
+  t.is(await run(t, 'after-kill', 'cat /x'), 'x\n');
+});
+
+test('COPY --parents keeps parent directories (with /./ pivots, ** and --exclude); COPY --link copies', async (t) => {
+  const dir = await writeContext(t, {
+    Dockerfile: [
+      'FROM bb',
+      'COPY --parents x/a.txt y/a.txt /p1/',
+      'COPY --parents ./x/./sub/deep.txt /p2/',
+      'COPY --parents **/*.txt /p3/',
+      'COPY --parents --exclude=**/deep.txt x /p4',
+      'COPY --link x/a.txt /linked/',
+      'COPY --link --chmod=600 y /linked-dir',
+      '',
+    ].join('\n'),
+    'x/a.txt': 'xa\n',
+    'x/sub/deep.txt': 'deep\n',
+    'y/a.txt': 'ya\n',
+    'z/skip.md': 'no\n',
+  });
+  await chmod(join(dir, 'x'), 0o750);
+  await build(t, ['-t', 'parents', dir]);
+  const out = await run(t, 'parents', 'cd /p1 && find . | sort; stat -c %a /p1/x; cd /p2 && find . | sort; cd /p3 && find . -type f | sort; cd /p4 && find . | sort; ls -l /linked /linked-dir | grep -c "^-"; cat /linked/a.txt');
+  t.is(out, [
+    '.', './x', './x/a.txt', './y', './y/a.txt', '750',
+    '.', './sub', './sub/deep.txt',
+    './x/a.txt', './x/sub/deep.txt', './y/a.txt',
+    '.', './x', './x/a.txt', './x/sub',
+    '2', 'xa', '',
+  ].join('\n'));
+  await buildFails(t, [await writeContext(t, { Dockerfile: 'FROM bb\nCOPY --parents x/missing.txt /d/\n' })], /Dockerfile:2: COPY failed: file not found in build context/);
+});
+
+test('ADD --checksum verifies URLs and local files; --unpack=true extracts a download, --unpack=false keeps a local archive', async (t) => {
+  const payload = await writeContext(t, { 'inner.txt': 'inside\n' });
+  const tgz = execFileSync('tar', ['-C', payload, '-czf', '-', 'inner.txt']);
+  const base = await serve(t, (req, res) => {
+    if (req.url === '/file.txt') res.end('remote\n');
+    else if (req.url === '/bundle.tgz') res.end(tgz);
+    else res.writeHead(404).end();
+  });
+  const sha = (bytes: string | Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const dir = await writeContext(t, {
+    Dockerfile: [
+      'FROM bb',
+      `ADD --checksum=${sha('remote\n')} ${base}/file.txt /checked/`,
+      `ADD --checksum=${sha('local\n')} local.txt /checked/`,
+      `ADD --unpack=true ${base}/bundle.tgz /unpacked/`,
+      `ADD ${base}/bundle.tgz /kept/`,
+      'ADD --unpack=false bundle.tgz /local-kept/',
+      'ADD bundle.tgz /local-unpacked/',
+      '',
+    ].join('\n'),
+    'local.txt': 'local\n',
+  });
+  await writeFile(join(dir, 'bundle.tgz'), tgz);
+  await build(t, ['-t', 'checksums', dir]);
+  t.is(await run(t, 'checksums', 'cat /checked/file.txt /checked/local.txt /unpacked/inner.txt; ls /kept; ls /local-kept; ls /local-unpacked'),
+    'remote\nlocal\ninside\nbundle.tgz\nbundle.tgz\ninner.txt\n');
+
+  const wrong = sha('something else');
+  await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD --checksum=${wrong} ${base}/file.txt /f\n` })],
+    new RegExp(`Dockerfile:2: checksum mismatch for ${base}/file.txt: expected ${wrong}, got ${sha('remote\n')}`));
+  await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD --checksum=${wrong} local.txt /f\n`, 'local.txt': 'local\n' })],
+    /Dockerfile:2: checksum mismatch for local.txt/);
+  await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD --checksum=sha256:abc ${base}/file.txt /f\n` })], /invalid checksum digest format/);
+  await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD ${base}/missing /f\n` })], /Dockerfile:2: ADD failed: .*invalid response status 404/);
+  const closed = await closedPort();
+  await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD http://127.0.0.1:${closed}/x /f\n` })], /Dockerfile:2: ADD failed: http:\/\/127.0.0.1:\d+\/x: .*ECONNREFUSED/);
+  t.deepEqual(await leftovers(), []);
+});
+
+test('ADD of a git repository: #ref:subdir, tags and commits, --keep-git-dir, --checksum, unknown refs', async (t) => {
+  const repo = await gitRepo(t, { 'README': 'v1\n', 'sub/tool.sh': 'echo tool v1\n' }, { 'README': 'v2\n', 'sub/tool.sh': 'echo tool v2\n' });
+  const dir = await writeContext(t, {
+    Dockerfile: [
+      'FROM bb',
+      `ADD ${repo.url} /head/`,
+      `ADD ${repo.url}#v1:sub /tag-sub/`,
+      `ADD --checksum=${repo.head.slice(0, 12)} ${repo.url}#main /checked`,
+      `ADD ${repo.url}#${repo.v1.slice(0, 10)} /by-commit/`,
+      `ADD --keep-git-dir=true ${repo.url}#main /with-git/`,
+      '',
+    ].join('\n'),
+  });
+  await build(t, ['-t', 'git-add', dir]);
+  const out = await run(t, 'git-add', 'ls -A /head; cat /tag-sub/tool.sh /checked/README /by-commit/README; stat -c "%u:%g %a" /head/README; ls -d /with-git/.git');
+  t.is(out, 'README\nsub\necho tool v1\nv2\nv1\n0:0 644\n/with-git/.git\n');
+  await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD ${repo.url}#nope /x/\n` })],
+    /Dockerfile:2: failed to fetch ref "nope" of git repository file:\/\/.*: couldn't find remote ref nope/);
+  await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD --checksum=${repo.v1} ${repo.url}#main /x/\n` })],
+    new RegExp(`Dockerfile:2: checksum mismatch for .*: expected commit ${repo.v1}, got ${repo.head}`));
+  await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD ${repo.url}#main:nosuchdir /x/\n` })], /subdirectory "nosuchdir" not found/);
+  t.deepEqual(await leftovers(), []);
+});
+
+test('build contexts from git: file:// URL with #ref:subdir, a local repository PATH#ref, and unknown refs', async (t) => {
+  const repo = await gitRepo(t,
+    { 'Dockerfile': 'FROM bb\nCOPY . /ctx/\n', 'hello.txt': 'v1\n' },
+    { 'app/Dockerfile': 'FROM bb\nCOPY . /app/\nRUN cat /app/msg > /seen\n', 'app/msg': 'from subdir\n', 'app/.dockerignore': 'ignored\n', 'app/ignored': 'x', 'other.Dockerfile': 'FROM bb\nCOPY hello.txt /h\n' });
+  await build(t, ['-t', 'git-ctx', `${repo.url}#main:app`]);
+  t.is(await run(t, 'git-ctx', 'cat /seen; ls -A /app'), 'from subdir\n.dockerignore\nDockerfile\nmsg\n');
+  await build(t, ['-t', 'git-ctx-tag', `${repo.bare}#v1`]);
+  t.is(await run(t, 'git-ctx-tag', 'ls -A /ctx; cat /ctx/hello.txt'), 'Dockerfile\nhello.txt\nv1\n');
+  // -f names a file of the remote context, not of the current directory.
+  await build(t, ['-t', 'git-ctx-f', '-f', 'other.Dockerfile', repo.url]);
+  t.is(await run(t, 'git-ctx-f', 'cat /h'), 'v1\n');
+  await buildFails(t, [`${repo.url}#no-such-branch`], /^nbox: unable to prepare context: failed to fetch ref "no-such-branch" of git repository/);
+  await buildFails(t, [`file://${repo.bare}-missing`], /^nbox: unable to prepare context: failed to fetch git repository/);
+  t.deepEqual(await leftovers(), []);
+});
+
+test('build contexts from a URL: a tarball (gzip or plain), a lone Dockerfile, and an unreachable or missing URL', async (t) => {
+  const ctx = await writeContext(t, { Dockerfile: 'FROM bb\nCOPY data.txt /data.txt\n', 'data.txt': 'from tarball\n' });
+  const tar = execFileSync('tar', ['-C', ctx, '-cf', '-', '.']);
+  const tgz = execFileSync('gzip', ['-c'], { input: tar });
+  const base = await serve(t, (req, res) => {
+    if (req.url === '/ctx.tar.gz') res.end(tgz);
+    else if (req.url === '/ctx.tar') res.end(tar);
+    else if (req.url === '/Dockerfile') res.setHeader('Content-Type', 'text/plain').end('FROM bb\nRUN echo lone > /lone\n');
+    else res.writeHead(404, 'Not Found').end();
+  });
+  await build(t, ['-t', 'url-gz', `${base}/ctx.tar.gz`]);
+  t.is(await run(t, 'url-gz', 'cat /data.txt'), 'from tarball\n');
+  await build(t, ['-t', 'url-tar', `${base}/ctx.tar`]);
+  t.is(await run(t, 'url-tar', 'cat /data.txt'), 'from tarball\n');
+  await build(t, ['-t', 'url-dockerfile', `${base}/Dockerfile`]);
+  t.is(await run(t, 'url-dockerfile', 'cat /lone'), 'lone\n');
+  await buildFails(t, [`${base}/missing.tar`], /^nbox: unable to prepare context: unable to download remote context http:\/\/127\.0\.0\.1:\d+\/missing\.tar: 404 Not Found/);
+  await buildFails(t, [`http://127.0.0.1:${await closedPort()}/ctx.tar`], /^nbox: unable to prepare context: unable to download remote context http:\/\/127\.0\.0\.1:\d+\/ctx\.tar: .*ECONNREFUSED/);
+  t.deepEqual(await leftovers(), []);
+});
