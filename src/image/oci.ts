@@ -56,16 +56,24 @@ export const MediaType = {
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
 } as const;
 
-/** Descriptor points at a blob by digest, as in manifests and indexes. */
+/** Platform is the os/architecture an image runs on, as in an index entry. */
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+/** Descriptor points at a blob or manifest by digest, with its size and media type. */
 export interface Descriptor {
   mediaType: string;
   digest: string;
   size: number;
+  urls?: string[];
   annotations?: Record<string, string>;
-  platform?: { os: string; architecture: string; variant?: string };
+  platform?: Platform;
 }
 
-/** ImageManifest is an OCI image manifest (Docker's schema 2 has the same shape). */
+/** ImageManifest is a Docker schema 2 or OCI image manifest: one config and its layers. */
 export interface ImageManifest {
   schemaVersion: 2;
   mediaType?: string;
@@ -74,9 +82,10 @@ export interface ImageManifest {
   annotations?: Record<string, string>;
 }
 
-/** ImageIndex is an OCI image index (or a Docker manifest list). */
+/** ImageIndex is a Docker manifest list or OCI index: one manifest per platform. */
 export interface ImageIndex {
   schemaVersion: 2;
   mediaType?: string;
   manifests: Descriptor[];
+  annotations?: Record<string, string>;
 }

@@ -1,0 +1,417 @@
+// RegistryClient speaks the OCI distribution API (and Docker's registry API v2)
+// to one registry: manifests, blobs, uploads, cross-repository mounts, and the
+// 401 challenge before any of them. One client may carry several transfers at once.
+//
+// Scheme: a loopback registry (localhost, 127.x, ::1) is spoken to over plain
+// HTTP, as Docker treats it as insecure and registries on this host rarely have
+// TLS; `tlsVerify: true` insists on verified HTTPS even there. With
+// `tlsVerify: false` the client tries HTTPS without verifying the certificate
+// and falls back to HTTP when HTTPS fails, as Docker does for insecure registries.
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import { NboxError } from '../errors';
+import { RegistryAuth, authFailure, pullScope, pushScope } from './auth';
+import { ChunkReader } from './chunks';
+import type { Credentials } from './credentials';
+import { connectionError, discard, openConnection, readBody, sendRequest, type Connection, type HttpExchange } from './http';
+import {
+  DIGEST_PATTERN,
+  formatPlatform,
+  parseManifest,
+  selectPlatform,
+  type Descriptor,
+  type ImageManifest,
+  type ParsedManifest,
+  type Platform,
+} from './manifest';
+import { MANIFEST_ACCEPT } from './media-types';
+import { familiarName, isLoopbackRegistry, registryApiHost } from './reference';
+import { responseError, type ResponseContext } from './response-error';
+import { sha256Digest, verifyingStream } from './verify';
+
+/** RegistryClientOptions configure a client for one registry. */
+export interface RegistryClientOptions {
+  /** The registry as references name it: `docker.io`, `127.0.0.1:5000`. */
+  registry: string;
+  credentials?: Credentials | null;
+  /** true: verified HTTPS only; false: HTTPS without verification, else HTTP; unset: HTTP for loopback, verified HTTPS otherwise. */
+  tlsVerify?: boolean;
+  /** How long a socket may stay silent before the request fails; 60 s by default. */
+  timeoutMs?: number;
+}
+
+/** PulledManifest is an image manifest as fetched: its exact bytes, their digest, and its parsed content. */
+export interface PulledManifest {
+  mediaType: string;
+  digest: string;
+  bytes: Buffer;
+  manifest: ImageManifest;
+  config: Descriptor;
+  layers: Descriptor[];
+  /** The digest of the manifest list or index the manifest was chosen from, when the reference named one. */
+  indexDigest?: string;
+}
+
+/** PushBlobOptions choose how a blob is uploaded: in one PUT up to monolithicMaxSize bytes, else in PATCH chunks of chunkSize. */
+export interface PushBlobOptions {
+  monolithicMaxSize?: number;
+  chunkSize?: number;
+}
+
+/** DEFAULT_PLATFORM is the platform picked from manifest lists unless another is asked for. */
+export const DEFAULT_PLATFORM: Platform = { os: 'linux', architecture: 'amd64' };
+
+const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
+const MAX_TOKEN_RESPONSE = 1024 * 1024;
+const MAX_IN_MEMORY_BLOB = 16 * 1024 * 1024;
+const DEFAULT_MONOLITHIC_MAX = 4 * 1024 * 1024;
+const DEFAULT_CHUNK_SIZE = 64 * 1024 * 1024;
+const MAX_REDIRECTS = 5;
+const USER_AGENT = 'nbox';
+
+interface RegistryRequest {
+  method: HttpExchange['method'];
+  /** A path under the registry (`/v2/…`), or an absolute URL such as an upload's Location. */
+  target: string | URL;
+  headers?: Record<string, string>;
+  body?: Buffer | Readable;
+  scopes: string[];
+  context: ResponseContext;
+}
+
+// An upload session: where its next request goes, and what it is for.
+interface Upload {
+  location: URL;
+  scopes: string[];
+  context: ResponseContext;
+}
+
+/** RegistryClient talks to one registry; call close() when done with it. */
+export class RegistryClient {
+  /** The registry as references name it. */
+  readonly registry: string;
+  private readonly connection: Connection;
+  private readonly auth: RegistryAuth;
+  private readonly credentials: Credentials | null;
+  private readonly tlsVerify: boolean | undefined;
+  private readonly peer: string;
+  private base: Promise<URL> | undefined;
+
+  constructor(options: RegistryClientOptions) {
+    this.registry = options.registry;
+    this.credentials = options.credentials ?? null;
+    this.tlsVerify = options.tlsVerify;
+    this.peer = `registry ${options.registry}`;
+    this.connection = openConnection({ tlsVerify: options.tlsVerify !== false, timeoutMs: options.timeoutMs ?? 60_000 });
+    this.auth = new RegistryAuth({
+      registry: options.registry,
+      credentials: this.credentials,
+      fetchToken: (url, headers) => this.fetchToken(url, headers),
+    });
+  }
+
+  /** ping checks that the registry answers the API and, with credentials, that it accepts them (login). */
+  async ping(): Promise<void> {
+    const response = await this.send({ method: 'GET', target: '/v2/', scopes: [], context: this.context(this.registry, 'registry') });
+    if (response.statusCode !== 200) throw await responseError(response, this.context(this.registry, 'registry'));
+    discard(response);
+  }
+
+  /** getManifest fetches the manifest of repository at a tag or digest; from a list or index it picks platform's manifest.
+   * A manifest fetched by digest is checked against it. */
+  async getManifest(repository: string, reference: string, platform: Platform = DEFAULT_PLATFORM): Promise<PulledManifest> {
+    const first = await this.fetchManifest(repository, reference);
+    if (first.parsed.kind === 'image') return pulled(first.parsed, first.bytes, first.digest);
+    const entry = selectPlatform(first.parsed.index, platform);
+    const subject = this.subject(repository, reference);
+    if (!entry) throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `no image for ${formatPlatform(platform)} in ${subject}`);
+    const chosen = await this.fetchManifest(repository, entry.digest);
+    if (chosen.parsed.kind !== 'image') {
+      throw new NboxError('ERR_NBOX_REGISTRY', `the ${formatPlatform(platform)} entry of ${subject} is not an image manifest`);
+    }
+    return { ...pulled(chosen.parsed, chosen.bytes, chosen.digest), indexDigest: first.digest };
+  }
+
+  /** getBlob streams a blob; the stream fails with `digest mismatch` if its size or sha256 differ from descriptor's.
+   * It resolves once the registry has answered, so an unknown blob rejects here. */
+  async getBlob(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>): Promise<Readable> {
+    const subject = this.subject(repository, descriptor.digest);
+    const context = this.context(subject, 'blob');
+    const response = await this.send({ method: 'GET', target: `/v2/${repository}/blobs/${descriptor.digest}`, scopes: [pullScope(repository)], context });
+    if (response.statusCode !== 200) throw await responseError(response, context);
+    const verifier = verifyingStream(descriptor, subject);
+    response.on('error', (err) => {
+      const lost = connectionError(this.peer, err);
+      verifier.destroy(new NboxError('ERR_NBOX_REGISTRY', `blob ${subject}: ${lost.message}`, { cause: err }));
+    });
+    verifier.on('close', () => {
+      if (!response.complete) response.destroy();
+    });
+    response.pipe(verifier);
+    return verifier;
+  }
+
+  /** fetchBlobBytes reads a small blob (an image config) whole, verified like getBlob. */
+  async fetchBlobBytes(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>): Promise<Buffer> {
+    if (descriptor.size > MAX_IN_MEMORY_BLOB) {
+      throw new NboxError('ERR_NBOX_REGISTRY', `blob ${descriptor.digest} is ${descriptor.size} bytes, too large to read into memory`);
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.getBlob(repository, descriptor)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  /** hasBlob tells whether the registry holds a blob in repository. */
+  async hasBlob(repository: string, digest: string): Promise<boolean> {
+    const context = this.context(this.subject(repository, digest), 'blob');
+    const response = await this.send({ method: 'HEAD', target: `/v2/${repository}/blobs/${digest}`, scopes: [pullScope(repository)], context });
+    if (response.statusCode !== 200 && response.statusCode !== 404) throw await responseError(response, context);
+    discard(response);
+    return response.statusCode === 200;
+  }
+
+  /** mountBlob asks the registry to link a blob of fromRepository into repository without an upload; false if it did not. */
+  async mountBlob(repository: string, digest: string, fromRepository: string): Promise<boolean> {
+    const context = this.context(this.subject(repository, digest), 'upload');
+    const query = new URLSearchParams({ mount: digest, from: fromRepository });
+    const response = await this.send({
+      method: 'POST',
+      target: `/v2/${repository}/blobs/uploads/?${query}`,
+      headers: { 'Content-Length': '0' },
+      scopes: [pushScope(repository), pullScope(fromRepository)],
+      context,
+    });
+    if (response.statusCode !== 201 && response.statusCode !== 202) throw await responseError(response, context);
+    discard(response);
+    // On 202 the registry started an upload instead, which nobody will use.
+    if (response.statusCode === 202) await this.cancelUpload(this.location(response, await this.baseUrl()), repository);
+    return response.statusCode === 201;
+  }
+
+  /** pushBlob uploads a blob whose bytes open() streams: one PUT for small blobs, PATCH chunks then a PUT for large ones.
+   * An upload that fails is cancelled. */
+  async pushBlob(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, open: () => Readable, options: PushBlobOptions = {}): Promise<void> {
+    const subject = this.subject(repository, descriptor.digest);
+    const context = this.context(subject, 'upload');
+    const scopes = [pushScope(repository)];
+    const started = await this.send({ method: 'POST', target: `/v2/${repository}/blobs/uploads/`, headers: { 'Content-Length': '0' }, scopes, context });
+    if (started.statusCode !== 202) throw await responseError(started, context);
+    discard(started);
+    const upload: Upload = { location: this.location(started, await this.baseUrl()), scopes, context };
+    try {
+      let body: Buffer | undefined;
+      if (descriptor.size <= (options.monolithicMaxSize ?? DEFAULT_MONOLITHIC_MAX)) {
+        body = await readSource(open(), descriptor.size, subject);
+      } else {
+        await this.uploadChunks(upload, open(), descriptor.size, options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+      }
+      const finalUrl = new URL(upload.location);
+      finalUrl.search += `${finalUrl.search ? '&' : '?'}digest=${encodeURIComponent(descriptor.digest)}`;
+      const headers = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(body?.length ?? 0) };
+      const done = await this.send({ method: 'PUT', target: finalUrl, headers, body, scopes, context });
+      if (done.statusCode !== 201) throw await responseError(done, context);
+      discard(done);
+    } catch (err) {
+      await this.cancelUpload(upload.location, repository);
+      throw err;
+    }
+  }
+
+  /** putManifest stores a manifest under a tag or digest and returns its digest. */
+  async putManifest(repository: string, reference: string, mediaType: string, bytes: Buffer): Promise<string> {
+    const digest = sha256Digest(bytes);
+    const subject = this.subject(repository, reference);
+    const context = this.context(subject, 'manifest');
+    const headers = { 'Content-Type': mediaType, 'Content-Length': String(bytes.length) };
+    const target = `/v2/${repository}/manifests/${reference}`;
+    const response = await this.send({ method: 'PUT', target, headers, body: bytes, scopes: [pushScope(repository)], context });
+    // A 404 here means a blob the manifest names is missing, not an unknown image.
+    if (response.statusCode !== 201) throw await responseError(response, { ...context, kind: 'upload' });
+    discard(response);
+    const stored = response.headers['docker-content-digest'];
+    if (typeof stored === 'string' && stored.startsWith('sha256:') && stored !== digest) {
+      throw new NboxError('ERR_NBOX_REGISTRY', `digest mismatch for manifest ${subject}: the registry stored ${stored}, expected ${digest}`);
+    }
+    return digest;
+  }
+
+  /** close releases the client's idle connections. */
+  close(): void {
+    this.connection.http.destroy();
+    this.connection.https.destroy();
+  }
+
+  private async fetchManifest(repository: string, reference: string): Promise<{ bytes: Buffer; digest: string; parsed: ParsedManifest }> {
+    const subject = this.subject(repository, reference);
+    const context = this.context(subject, 'manifest');
+    const response = await this.send({
+      method: 'GET',
+      target: `/v2/${repository}/manifests/${reference}`,
+      headers: { Accept: MANIFEST_ACCEPT },
+      scopes: [pullScope(repository)],
+      context,
+    });
+    if (response.statusCode !== 200) throw await responseError(response, context);
+    const bytes = await readBody(response, MAX_MANIFEST_SIZE, this.peer);
+    const digest = sha256Digest(bytes);
+    const served = response.headers['docker-content-digest'];
+    const expected = DIGEST_PATTERN.test(reference) ? reference : typeof served === 'string' && served.startsWith('sha256:') ? served : digest;
+    if (expected !== digest) throw new NboxError('ERR_NBOX_REGISTRY', `digest mismatch for manifest ${subject}: received ${digest}`);
+    return { bytes, digest, parsed: parseManifest(bytes, response.headers['content-type'], subject) };
+  }
+
+  // PATCHes size bytes of source in chunks, each to the Location the previous answer gave, kept in upload.location.
+  private async uploadChunks(upload: Upload, source: Readable, size: number, chunkSize: number): Promise<void> {
+    const { scopes, context } = upload;
+    const reader = new ChunkReader(source, context.subject);
+    try {
+      for (let offset = 0; offset < size; ) {
+        const length = Math.min(chunkSize, size - offset);
+        const headers = {
+          'Content-Type': 'application/octet-stream',
+          'Content-Length': String(length),
+          'Content-Range': `${offset}-${offset + length - 1}`,
+        };
+        const response = await this.send({ method: 'PATCH', target: upload.location, headers, body: reader.chunk(length), scopes, context });
+        if (response.statusCode !== 202) throw await responseError(response, context);
+        discard(response);
+        offset += length;
+        // The registry reports what it holds as `Range: 0-LAST`; anything else means bytes went missing.
+        const range = response.headers.range;
+        if (range !== undefined && range !== `0-${offset - 1}`) {
+          throw new NboxError('ERR_NBOX_REGISTRY', `upload of ${context.subject} out of step: the registry holds ${range}, nbox sent 0-${offset - 1}`);
+        }
+        upload.location = this.location(response, upload.location);
+      }
+      await reader.assertEnd();
+    } finally {
+      reader.close();
+    }
+  }
+
+  // Best effort: a cancelled upload only frees space on the registry.
+  private async cancelUpload(location: URL, repository: string): Promise<void> {
+    const context = this.context(repository, 'upload');
+    try {
+      discard(await this.send({ method: 'DELETE', target: location, scopes: [pushScope(repository)], context }));
+    } catch {
+      // The original failure is the one to report.
+    }
+  }
+
+  // Sends a request with the authorization the registry asked for; a 401 is answered once (challenge, token, retry),
+  // and GET/HEAD follow redirects (blob storage), dropping credentials when the host changes.
+  private async send(request: RegistryRequest): Promise<IncomingMessage> {
+    let url = typeof request.target === 'string' ? new URL(request.target, await this.baseUrl()) : request.target;
+    const sent = await this.auth.authorization(request.scopes);
+    let response = await this.sendOnce(request, url, sent);
+    if (response.statusCode === 401) {
+      discard(response);
+      const challenged = this.auth.accept(header(response, 'www-authenticate'));
+      // A streamed body cannot be sent twice.
+      if (challenged === undefined || request.body instanceof Readable) throw this.refused(request);
+      const scopes = [...new Set([...request.scopes, ...challenged])];
+      // A token that was refused is not asked of the cache again; without one, a concurrent request's token serves.
+      const authorization = await this.auth.authorization(scopes, sent !== undefined);
+      if (authorization === undefined) throw this.refused(request);
+      response = await this.sendOnce(request, url, authorization);
+      if (response.statusCode === 401) {
+        discard(response);
+        throw this.refused(request);
+      }
+    }
+    for (let hops = 0; isRedirect(response.statusCode) && (request.method === 'GET' || request.method === 'HEAD'); hops++) {
+      discard(response);
+      if (hops === MAX_REDIRECTS) throw new NboxError('ERR_NBOX_REGISTRY', `too many redirects for ${request.context.subject}`);
+      const next = this.location(response, url);
+      const sameOrigin = next.origin === url.origin;
+      url = next;
+      response = await this.sendOnce(request, url, sameOrigin ? await this.auth.authorization(request.scopes) : undefined);
+    }
+    return response;
+  }
+
+  private sendOnce(request: RegistryRequest, url: URL, authorization: string | undefined): Promise<IncomingMessage> {
+    const headers: Record<string, string> = { 'User-Agent': USER_AGENT, ...request.headers };
+    if (authorization) headers.Authorization = authorization;
+    return sendRequest({ method: request.method, url, headers, body: request.body, peer: this.peer }, this.connection);
+  }
+
+  // The error for a 401 that survived authentication.
+  private refused(request: RegistryRequest): NboxError {
+    const subject = request.context.subject;
+    if (this.auth.scheme === 'bearer' && this.credentials) {
+      return new NboxError('ERR_NBOX_AUTH', `denied: requested access to the resource is denied: ${subject}`);
+    }
+    return authFailure(this.registry, subject, this.credentials !== null);
+  }
+
+  private baseUrl(): Promise<URL> {
+    this.base ??= this.resolveBase();
+    return this.base;
+  }
+
+  private async resolveBase(): Promise<URL> {
+    const host = registryApiHost(this.registry);
+    if (this.tlsVerify === undefined && isLoopbackRegistry(host)) return new URL(`http://${host}`);
+    const secure = new URL(`https://${host}`);
+    if (this.tlsVerify !== false) return secure;
+    try {
+      discard(await sendRequest({ method: 'GET', url: new URL('/v2/', secure), headers: { 'User-Agent': USER_AGENT }, peer: this.peer }, this.connection));
+      return secure;
+    } catch {
+      return new URL(`http://${host}`);
+    }
+  }
+
+  private async fetchToken(url: URL, headers: Record<string, string>): Promise<{ status: number; body: Buffer }> {
+    const peer = `auth server ${url.host}`;
+    const response = await sendRequest({ method: 'GET', url, headers: { 'User-Agent': USER_AGENT, ...headers }, peer }, this.connection);
+    return { status: response.statusCode ?? 0, body: await readBody(response, MAX_TOKEN_RESPONSE, peer) };
+  }
+
+  private location(response: IncomingMessage, base: URL): URL {
+    const location = header(response, 'location');
+    if (!location) throw new NboxError('ERR_NBOX_REGISTRY', `${this.peer} answered ${response.statusCode} without a Location`);
+    return new URL(location, base);
+  }
+
+  private subject(repository: string, reference: string): string {
+    return familiarName(this.registry, repository) + (DIGEST_PATTERN.test(reference) ? `@${reference}` : `:${reference}`);
+  }
+
+  private context(subject: string, kind: ResponseContext['kind']): ResponseContext {
+    return { peer: this.peer, subject, kind, secret: this.credentials?.password };
+  }
+}
+
+function pulled(parsed: Extract<ParsedManifest, { kind: 'image' }>, bytes: Buffer, digest: string): PulledManifest {
+  const { manifest, mediaType } = parsed;
+  return { mediaType, digest, bytes, manifest, config: manifest.config, layers: manifest.layers };
+}
+
+function header(response: IncomingMessage, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function isRedirect(status: number | undefined): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+// Reads a small blob whole, checking it is exactly size bytes.
+async function readSource(source: Readable, size: number, subject: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of source) {
+    const piece = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    length += piece.length;
+    if (length > size) {
+      source.destroy();
+      throw new NboxError('ERR_NBOX_REGISTRY', `${subject}: the source is longer than the ${size} bytes expected`);
+    }
+    chunks.push(piece);
+  }
+  if (length !== size) throw new NboxError('ERR_NBOX_REGISTRY', `${subject}: the source ended after ${length} bytes`);
+  return Buffer.concat(chunks);
+}
