@@ -10,6 +10,10 @@ import type { ImportOptions } from './image/import';
 import type { HistoryItem } from './image/history';
 import type { LoadedImage } from './image/load';
 import type { SaveFormat } from './image/save';
+import type { Credentials } from './registry/credentials';
+import type { PullResult } from './registry/pull';
+import type { PushResult } from './registry/push';
+import type { TransferOptions } from './registry/transfer';
 import type { ImageInspect } from './image/inspect';
 import { Store, type ImageRecord } from './image/store';
 import { ContainerRegistry, type ContainerRecord } from './runtime/containers';
@@ -18,6 +22,11 @@ import { runContainer, type RunOptions, type RunningContainer } from './runtime/
 
 export { NboxError, SysError } from './errors';
 export type { ImageRecord } from './image/store';
+export type { LoadedImage } from './image/load';
+export type { Credentials } from './registry/credentials';
+export type { PullResult } from './registry/pull';
+export type { PushResult } from './registry/push';
+export type { TransferOptions, TransferProgress } from './registry/transfer';
 export type { ImageInspect } from './image/inspect';
 export type { BuildOutput } from './build/output';
 export type { HistoryItem } from './image/history';
@@ -178,6 +187,43 @@ export class Nbox {
   async loadImages(archive: Readable): Promise<LoadedImage[]> {
     const { loadImages } = await import('./image/load');
     return loadImages(this.store, archive);
+  }
+
+  /** pull fetches an image from its registry (`docker pull`); the store gains it and its tag, or nothing. */
+  async pull(ref: string, options: TransferOptions = {}): Promise<PullResult> {
+    const { pullImage } = await import('./registry/pull');
+    return pullImage(this.store, ref, options);
+  }
+
+  /** push uploads an image to the registry its name points at (`docker push`). */
+  async push(ref: string, options: TransferOptions = {}): Promise<PushResult> {
+    const { pushImage } = await import('./registry/push');
+    return pushImage(this.store, ref, options);
+  }
+
+  /** login checks credentials against a registry and saves them where Docker keeps them (mode 0600). */
+  async login(server: string, credentials: Credentials, options: Pick<TransferOptions, 'tlsVerify' | 'authFile'> = {}): Promise<string> {
+    const { normalizeRegistry } = await import('./registry/reference');
+    const { RegistryClient } = await import('./registry/client');
+    const { saveCredentials } = await import('./registry/credentials');
+    const registry = normalizeRegistry(server);
+    const client = new RegistryClient({ registry, credentials, tlsVerify: options.tlsVerify });
+    try {
+      await client.ping();
+    } finally {
+      client.close();
+    }
+    await saveCredentials(registry, credentials, { path: options.authFile });
+    return registry;
+  }
+
+  /** logout forgets the saved credentials of a registry. */
+  async logout(server: string, options: Pick<TransferOptions, 'authFile'> = {}): Promise<string> {
+    const { normalizeRegistry } = await import('./registry/reference');
+    const { removeCredentials } = await import('./registry/credentials');
+    const registry = normalizeRegistry(server);
+    await removeCredentials(registry, { path: options.authFile });
+    return registry;
   }
 
   /** tag gives an image another name. */

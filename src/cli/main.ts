@@ -16,6 +16,7 @@ import { registerInspect } from './commands/inspect';
 import { registerPs } from './commands/ps';
 import { registerRm } from './commands/rm';
 import { registerRmi } from './commands/rmi';
+import { registerRegistry } from './commands/registry';
 import { registerRun } from './commands/run';
 import { registerSave } from './commands/save';
 import { registerTag } from './commands/tag';
@@ -37,7 +38,7 @@ function buildProgram(): Command {
       return Nbox.open({ root: globalOptions(program).root });
     },
   };
-  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerHistory, registerExport, registerSave]) {
+  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerHistory, registerExport, registerSave, registerRegistry]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

@@ -47,6 +47,13 @@ export interface CompressedLayer extends BlobDigest {
   path: string;
 }
 
+/** LayerSource is a compressed blob of a layer held by a registry repository. */
+export interface LayerSource extends BlobDigest {
+  mediaType: string;
+  registry: string;
+  repository: string;
+}
+
 /** Repositories maps `name:tag` to an image ID, as in repositories.json. */
 type Repositories = Record<string, string>;
 
@@ -58,6 +65,8 @@ const tempOwnerPattern = /^(\d+)-(\d+)-/;
 const GZIP_BLOB = 'layer.tar.gz';
 const GZIP_RECORD = 'gzip.json';
 const GZIP_LEVEL = 1;
+// Registry blobs known to hold the layer (see LayerSource).
+const SOURCES = 'sources.json';
 // A layer that came in as a tar keeps what replays that tar exactly (see tar-split.ts).
 const TAR_SPLIT = 'tar-split.gz';
 
@@ -405,9 +414,27 @@ export class Store {
     return { diffId: layer.diffId, size: layer.size };
   }
 
-  // commitLayer moves an unpacked layer into layers/, or discards it if that
-  // layer is already stored; true if added.
-  private async commitLayer(layer: UnpackedLayer): Promise<boolean> {
+  /** layerSources lists the compressed blobs this layer is known to exist as in registries (it was pulled or pushed as them). */
+  async layerSources(diffId: string): Promise<LayerSource[]> {
+    const file = path.join(this.layerDir(diffId), SOURCES);
+    const bytes = await readIfExists(file);
+    return bytes === undefined ? [] : (parseJson(bytes, file) as LayerSource[]);
+  }
+
+  /** addLayerSource records that a registry repository holds this layer as the given blob, for later pushes to skip or mount it. */
+  async addLayerSource(diffId: string, source: LayerSource): Promise<void> {
+    await this.withLock(async () => {
+      if (!(await this.hasLayer(diffId))) return;
+      const sources = await this.layerSources(diffId);
+      if (sources.some((known) => known.digest === source.digest && known.registry === source.registry && known.repository === source.repository)) return;
+      await this.writeFileAtomic(path.join(this.layerDir(diffId), SOURCES), `${JSON.stringify([...sources, source])}\n`, { durable: false });
+    });
+  }
+
+  /** commitLayer moves an unpacked layer into layers/, or discards it if that
+   * layer is already stored; true if added. Until an image references the layer,
+   * only pinLayers keeps a concurrent removeImage from collecting it. */
+  async commitLayer(layer: UnpackedLayer): Promise<boolean> {
     return this.withLock(async () => {
       const dir = this.layerDir(layer.diffId);
       if (await exists(dir)) {

@@ -1,0 +1,84 @@
+// `docker pull`: manifest (platform picked from a list), config, then the layers
+// the store lacks, several at once, each unpacked while it downloads and
+// committed as soon as it is checked, so a pull killed midway leaves valid
+// layers that the next pull reuses. The image and its tag come last.
+import { NboxError } from '../errors';
+import type { ImageConfig } from '../image/oci';
+import type { Store } from '../image/store';
+import { forEachLimited } from '../pool';
+import { lookupCredentials } from './credentials';
+import { RegistryClient } from './client';
+import { formatRemoteReference, parseRemoteReference } from './reference';
+import { shortDigest, type TransferOptions } from './transfer';
+import { sha256Digest } from './verify';
+
+/** PullResult says what a pull stored: the image ID, the manifest digest, the tag (none for a pull by digest), and whether it was already there. */
+export interface PullResult {
+  id: string;
+  digest: string;
+  tag?: string;
+  upToDate: boolean;
+}
+
+// Docker's default max-concurrent-downloads.
+const CONCURRENT_DOWNLOADS = 3;
+const GZIP_TYPES = new Set(['application/vnd.docker.image.rootfs.diff.tar.gzip', 'application/vnd.oci.image.layer.v1.tar+gzip']);
+const TAR_TYPES = new Set([...GZIP_TYPES, 'application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar']);
+
+/** pullImage fetches ref from its registry into the store and tags it; on failure no image or tag is added. */
+export async function pullImage(store: Store, ref: string, options: TransferOptions = {}): Promise<PullResult> {
+  const remote = parseRemoteReference(ref);
+  const progress = options.progress ?? (() => undefined);
+  const credentials = await lookupCredentials(remote.registry, { path: options.authFile });
+  const client = new RegistryClient({ registry: remote.registry, credentials, tlsVerify: options.tlsVerify });
+  const release = await store.pinLayers();
+  try {
+    const manifest = await client.getManifest(remote.repository, remote.digest ?? remote.tag ?? 'latest');
+    const configBytes = await client.fetchBlobBytes(remote.repository, manifest.config);
+    const config = parseConfig(configBytes, ref);
+    if (config.rootfs.diff_ids.length !== manifest.layers.length) {
+      throw new NboxError('ERR_NBOX_REGISTRY', `${ref}: the manifest lists ${manifest.layers.length} layers but the config ${config.rootfs.diff_ids.length}`);
+    }
+    for (const layer of manifest.layers) {
+      if (!TAR_TYPES.has(layer.mediaType)) throw new NboxError('ERR_NBOX_REGISTRY', `${ref}: unsupported layer type ${layer.mediaType}`);
+    }
+    const tag = remote.tag ? formatRemoteReference({ ...remote, digest: undefined }) : undefined;
+    const id = sha256Digest(configBytes);
+    const upToDate = await store.hasImage(id);
+
+    if (!upToDate) {
+      const indexed = manifest.layers.map((layer, index) => ({ layer, diffId: config.rootfs.diff_ids[index] }));
+      await forEachLimited(indexed, CONCURRENT_DOWNLOADS, async ({ layer, diffId }) => {
+        const shown = shortDigest(layer.digest);
+        if (await store.hasLayer(diffId)) return progress({ id: shown, status: 'Already exists' });
+        progress({ id: shown, status: 'Pulling fs layer' });
+        const unpacked = await store.unpackLayer(await client.getBlob(remote.repository, layer));
+        if (unpacked.diffId !== diffId) {
+          await store.removeTree(unpacked.tempDir);
+          throw new NboxError('ERR_NBOX_REGISTRY', `layer ${layer.digest} of ${ref} unpacks to ${unpacked.diffId}, not the diffID ${diffId} its config names`);
+        }
+        await store.commitLayer(unpacked);
+        if (GZIP_TYPES.has(layer.mediaType)) {
+          await store.addLayerSource(diffId, { digest: layer.digest, size: layer.size, mediaType: layer.mediaType, registry: remote.registry, repository: remote.repository });
+        }
+        progress({ id: shown, status: 'Pull complete' });
+      });
+    }
+    await store.commitImage([], configBytes, tag ? [tag] : []);
+    return { id, digest: manifest.indexDigest ?? manifest.digest, tag, upToDate };
+  } finally {
+    client.close();
+    await release();
+  }
+}
+
+function parseConfig(bytes: Buffer, ref: string): ImageConfig {
+  let config: ImageConfig;
+  try {
+    config = JSON.parse(bytes.toString('utf8')) as ImageConfig;
+  } catch (err) {
+    throw new NboxError('ERR_NBOX_REGISTRY', `${ref}: the image config is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(config?.rootfs?.diff_ids)) throw new NboxError('ERR_NBOX_REGISTRY', `${ref}: the image config has no rootfs.diff_ids`);
+  return config;
+}

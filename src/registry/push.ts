@@ -1,0 +1,95 @@
+// `docker push`: each layer goes up as a gzip blob unless the registry already
+// has it (a blob this layer was pulled or pushed as, checked with HEAD) or can
+// mount it from another repository on the same registry; the compressed blob is
+// made once, on every core, and kept. Config, then a Docker schema 2 manifest
+// under the tag, come last, so a failed push leaves no tag pointing at missing blobs.
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { NboxError } from '../errors';
+import { MediaType, type Descriptor, type ImageManifest } from '../image/oci';
+import type { LayerSource, Store } from '../image/store';
+import { forEachLimited } from '../pool';
+import { lookupCredentials } from './credentials';
+import { RegistryClient } from './client';
+import { formatRemoteReference, parseRemoteReference, type RemoteReference } from './reference';
+import { shortDigest, type TransferOptions } from './transfer';
+
+/** PushResult is what the registry now holds under the tag: the manifest's digest and size. */
+export interface PushResult {
+  tag: string;
+  digest: string;
+  size: number;
+}
+
+// Docker's default max-concurrent-uploads.
+const CONCURRENT_UPLOADS = 5;
+const GZIP_TYPES = new Set<string>([MediaType.dockerLayerGzip, MediaType.ociLayerGzip]);
+
+/** pushImage uploads the local image ref to the registry its name points at. */
+export async function pushImage(store: Store, ref: string, options: TransferOptions = {}): Promise<PushResult> {
+  const remote = parseRemoteReference(ref);
+  if (remote.digest) throw new NboxError('ERR_NBOX_USAGE', `cannot push a digest reference: ${ref}`);
+  const image = await store.resolveImage(ref);
+  const progress = options.progress ?? (() => undefined);
+  const credentials = await lookupCredentials(remote.registry, { path: options.authFile });
+  const client = new RegistryClient({ registry: remote.registry, credentials, tlsVerify: options.tlsVerify });
+  try {
+    const diffIds = image.config.rootfs.diff_ids;
+    const layers: Descriptor[] = new Array(diffIds.length);
+    await forEachLimited([...diffIds.keys()], CONCURRENT_UPLOADS, async (index) => {
+      layers[index] = await pushLayer(store, client, remote, diffIds[index], progress);
+    });
+    const configBytes = await store.imageConfigBytes(image.id);
+    const config = { digest: image.id, size: configBytes.length };
+    if (!(await client.hasBlob(remote.repository, image.id))) await client.pushBlob(remote.repository, config, () => Readable.from([configBytes]));
+    const manifest: ImageManifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.dockerManifest,
+      config: { mediaType: MediaType.dockerConfig, ...config },
+      layers,
+    };
+    const bytes = Buffer.from(JSON.stringify(manifest, null, 3));
+    const tag = remote.tag ?? 'latest';
+    const digest = await client.putManifest(remote.repository, tag, MediaType.dockerManifest, bytes);
+    return { tag, digest, size: bytes.length };
+  } finally {
+    client.close();
+  }
+}
+
+async function pushLayer(store: Store, client: RegistryClient, remote: RemoteReference, diffId: string, progress: NonNullable<TransferOptions['progress']>): Promise<Descriptor> {
+  const known = (await store.layerSources(diffId)).filter((source) => GZIP_TYPES.has(source.mediaType) && source.registry === remote.registry);
+  for (const source of known) {
+    const shown = shortDigest(source.digest);
+    if (await client.hasBlob(remote.repository, source.digest)) {
+      progress({ id: shown, status: 'Layer already exists' });
+      return layerDescriptor(source);
+    }
+    if (source.repository !== remote.repository && (await client.mountBlob(remote.repository, source.digest, source.repository))) {
+      progress({ id: shown, status: `Mounted from ${formatRemoteReference({ registry: remote.registry, repository: source.repository })}` });
+      await remember(store, diffId, source, remote);
+      return layerDescriptor(source);
+    }
+  }
+  progress({ id: shortDigest(diffId), status: 'Preparing' });
+  const blob = await store.compressedLayer(diffId);
+  const source: LayerSource = { digest: blob.digest, size: blob.size, mediaType: MediaType.dockerLayerGzip, registry: remote.registry, repository: remote.repository };
+  const shown = shortDigest(blob.digest);
+  if (await client.hasBlob(remote.repository, blob.digest)) {
+    progress({ id: shown, status: 'Layer already exists' });
+  } else {
+    progress({ id: shown, status: 'Pushing' });
+    await client.pushBlob(remote.repository, blob, () => createReadStream(blob.path));
+    progress({ id: shown, status: 'Pushed' });
+  }
+  await remember(store, diffId, source, remote);
+  return layerDescriptor(source);
+}
+
+function remember(store: Store, diffId: string, source: LayerSource, remote: RemoteReference): Promise<void> {
+  return store.addLayerSource(diffId, { ...source, registry: remote.registry, repository: remote.repository });
+}
+
+function layerDescriptor(source: LayerSource): Descriptor {
+  return { mediaType: MediaType.dockerLayerGzip, digest: source.digest, size: source.size };
+}
