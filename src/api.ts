@@ -34,6 +34,7 @@ export type { ContainerRecord } from './runtime/containers';
 export type { ContainerInspect } from './runtime/inspect';
 export type { Exit, RunOptions, RunningContainer, StdioOption } from './runtime/run';
 export { ContainerStartError } from './runtime/run';
+export { isRemoteContext } from './build/remote-context';
 
 /** DEFAULT_ROOT is where the store lives unless NBOX_ROOT or `root` says otherwise. */
 export const DEFAULT_ROOT = '/var/lib/nbox';
@@ -63,6 +64,10 @@ export interface BuildOptions {
   /** Where RUN output goes (default: /dev/null). */
   stdio?: [number, number, number];
   signal?: AbortSignal;
+  /** --pull: fetch base images from their registry even when the store has them (missing ones are always pulled). */
+  pull?: boolean;
+  /** How to reach registries for base images. */
+  registry?: Pick<TransferOptions, 'tlsVerify' | 'authFile'>;
 }
 
 /** RemoveImageResult lists what `removeImage` did, as `docker rmi` prints it. */
@@ -154,6 +159,10 @@ export class Nbox {
           output,
           stdio: options.stdio ?? [devNull!, devNull!, devNull!],
           signal: options.signal,
+          alwaysPull: options.pull,
+          pullImage: async (ref) => {
+            await this.pull(ref, { ...options.registry, progress: (event) => output.note(`${event.id}: ${event.status}`) });
+          },
         });
         checkInterrupted(options.signal);
         for (const tag of tags) await this.store.tag(id, tag);

@@ -12,7 +12,7 @@ import { expandMount } from '../dockerfile/run-mount';
 import type { AddInstruction, CopyInstruction, Instruction, RunInstruction } from '../dockerfile/instruction-types';
 import { parseDockerfile, type Dockerfile, type Stage } from '../dockerfile/stages';
 import type { HistoryEntry, ImageConfig } from '../image/oci';
-import type { Store, UnpackedLayer } from '../image/store';
+import type { ImageRecord, Store, UnpackedLayer } from '../image/store';
 import { BuildCache, cacheKey } from './cache';
 import { applyCopy, copyDigest, planCopy, type CopyRequest } from './copy';
 import type { IgnoreMatcher } from './dockerignore';
@@ -45,6 +45,11 @@ export interface BuildRequest {
   /** Where RUN output goes: the caller's stdout/stderr, or /dev/null for -q. */
   stdio: [number, number, number];
   signal?: AbortSignal;
+  /** Fetches an image that FROM, COPY --from or a mount names and the store lacks
+   * (the caller's registry pull); without it such a name is an error. */
+  pullImage?: (ref: string) => Promise<void>;
+  /** --pull: fetch every base image even when the store has it. */
+  alwaysPull?: boolean;
 }
 
 /** runBuild builds the target stage and returns its image ID (not yet tagged). */
@@ -122,7 +127,7 @@ class Builder {
       if (parent) return { ...parent, args: new Map(), cmdSetInStage: false };
       const base = { args: new Map<string, string>(), cmdSetInStage: false, escapeChar: this.dockerfile.escapeChar };
       if (name === 'scratch') return { ...base, imageId: '', config: emptyConfig(), layerDirs: [] };
-      const image = await this.store.resolveImage(name);
+      const image = await this.baseImage(name, this.request.alwaysPull ?? false);
       return { ...base, imageId: image.id, config: image.config, layerDirs: await this.store.layerDirs(image.config) };
     });
     if (state.imageId) this.request.output.stepResult(state.imageId);
@@ -290,6 +295,23 @@ class Builder {
     };
   }
 
+  // baseImage finds an image in the store, pulling it when it is missing (or always, for --pull).
+  private async baseImage(ref: string, alwaysPull: boolean): Promise<ImageRecord> {
+    const pull = this.request.pullImage;
+    if (pull && alwaysPull) await pull(ref);
+    try {
+      return await this.store.resolveImage(ref);
+    } catch (err) {
+      if (!pull || alwaysPull || !(err instanceof NboxError && err.code === 'ERR_NBOX_NO_SUCH_IMAGE')) throw err;
+    }
+    try {
+      await pull(ref);
+    } catch (err) {
+      throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `No such image: ${ref}, and pulling it failed: ${(err as Error).message}`, { cause: err });
+    }
+    return this.store.resolveImage(ref);
+  }
+
   // COPY --from and RUN --mount from= name an earlier stage (by name or index) or an image.
   private async rootfsOf(ref: string, what: string): Promise<RootfsSource> {
     const stage = stageRef(this.dockerfile.stages, this.currentStage.index, ref);
@@ -298,8 +320,10 @@ class Builder {
       if (!result) throw new NboxError('ERR_NBOX_BUILD', `${what} ${ref}: stage not built`);
       return { imageId: result.imageId, layers: result.layerDirs };
     }
-    const image = await this.store.resolveImage(ref).catch(() => {
-      throw new NboxError('ERR_NBOX_BUILD', `${what} ${ref}: no stage or image of that name`);
+    const image = await this.baseImage(ref, false).catch((err: unknown) => {
+      if (!(err instanceof NboxError && err.code === 'ERR_NBOX_NO_SUCH_IMAGE')) throw err;
+      const pullFailure = (err.cause as Error | undefined)?.message;
+      throw new NboxError('ERR_NBOX_BUILD', `${what} ${ref}: no stage or image of that name${pullFailure ? ` (pulling it failed: ${pullFailure})` : ''}`);
     });
     return { imageId: image.id, layers: await this.store.layerDirs(image.config) };
   }

@@ -51,3 +51,10 @@ export async function openInput(file: string): Promise<Readable> {
     throw new NboxError('ERR_NBOX_USAGE', `open ${file}: ${reason}`);
   }
 }
+
+/** parseBool reads a `--flag=true|false` value. */
+export function parseBool(value: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new NboxError('ERR_NBOX_USAGE', `invalid boolean ${JSON.stringify(value)}: use true or false`);
+}

@@ -4,9 +4,9 @@ import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { consoleOutput } from '../../build/output';
-import { isRemoteContext } from '../../build/remote-context';
+import { isRemoteContext } from '../../api';
 import { NboxError } from '../../errors';
-import { collect, type CliContext } from '../context';
+import { collect, parseBool, type CliContext } from '../context';
 
 interface BuildFlags {
   tag: string[];
@@ -18,6 +18,8 @@ interface BuildFlags {
   secret: string[];
   quiet?: boolean;
   network: string;
+  pull?: boolean;
+  tlsVerify?: boolean;
 }
 
 /** registerBuild adds `build`. */
@@ -37,7 +39,8 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     .option('--network <mode>', 'networking mode for RUN: default (host), host or none', 'default')
     .option('--rm', 'remove intermediate containers after a successful build (always)')
     .option('--force-rm', 'always remove intermediate containers (always)')
-    .option('--pull', 'accepted for compatibility: nbox has no registry access yet')
+    .option('--pull', 'always pull base images from their registry (missing ones are pulled anyway)')
+    .option('--tls-verify <bool>', 'require HTTPS for registries (default: plain HTTP only for loopback ones)', parseBool)
     .action(async (context: string, flags: BuildFlags) => {
       if (!['default', 'host', 'none'].includes(flags.network)) {
         throw new NboxError('ERR_NBOX_USAGE', `network mode "${flags.network}" not supported by buildkit (use default, host or none)`);
@@ -64,6 +67,8 @@ export function registerBuild(program: Command, ctx: CliContext): void {
           // The classic builder streams both of a step's streams into its output.
           stdio: flags.quiet ? [devNull, devNull, devNull] : [devNull, 1, 1],
           signal: abort.signal,
+          pull: flags.pull,
+          registry: { tlsVerify: flags.tlsVerify },
         });
       } catch (err) {
         // docker build exits 1 when the build fails, 125 is for bad usage.

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 
 import { NboxError } from '../../errors';
-import type { CliContext } from '../context';
+import { parseBool, type CliContext } from '../context';
 import { progressPrinter } from '../progress';
 
 interface TransferFlags {
@@ -76,12 +76,6 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
       const registry = await nbox.logout(server, { authFile: flags.authfile });
       process.stdout.write(`Removing login credentials for ${registry}\n`);
     });
-}
-
-function parseBool(value: string): boolean {
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  throw new NboxError('ERR_NBOX_USAGE', `invalid boolean ${JSON.stringify(value)}: use true or false`);
 }
 
 async function readStdin(): Promise<string> {
