@@ -5,7 +5,12 @@ import type { TransferProgress } from '../api';
 
 /** progressPrinter returns a listener that prints transfer progress to stream. */
 export function progressPrinter(stream: NodeJS.WriteStream): (event: TransferProgress) => void {
-  if (!stream.isTTY) return (event) => stream.write(`${event.id}: ${event.status}\n`);
+  // Byte counts are for the terminal only, as Docker prints them.
+  if (!stream.isTTY) {
+    return (event) => {
+      if (event.current === undefined) stream.write(`${event.id}: ${event.status}\n`);
+    };
+  }
   const order: string[] = [];
   const statuses = new Map<string, string>();
   return (event) => {
@@ -13,9 +18,13 @@ export function progressPrinter(stream: NodeJS.WriteStream): (event: TransferPro
       order.push(event.id);
       stream.write('\n');
     }
-    statuses.set(event.id, event.status);
+    statuses.set(event.id, event.current === undefined ? event.status : `${event.status} ${megabytes(event.current)}/${megabytes(event.total ?? 0)}`);
     // Back to the first layer's line, then every line redrawn and cleared to its end.
     stream.write(`\x1b[${order.length}A`);
     for (const id of order) stream.write(`\r${id}: ${statuses.get(id)}\x1b[K\n`);
   };
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)}MB`;
 }

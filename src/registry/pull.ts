@@ -9,7 +9,7 @@ import { forEachLimited } from '../pool';
 import { lookupCredentials } from './credentials';
 import { RegistryClient } from './client';
 import { formatRemoteReference, parseRemoteReference } from './reference';
-import { shortDigest, type TransferOptions } from './transfer';
+import { countBytes, shortDigest, type TransferOptions } from './transfer';
 import { sha256Digest } from './verify';
 
 /** PullResult says what a pull stored: the image ID, the manifest digest, the tag (none for a pull by digest), and whether it was already there. */
@@ -52,7 +52,8 @@ export async function pullImage(store: Store, ref: string, options: TransferOpti
         const shown = shortDigest(layer.digest);
         if (await store.hasLayer(diffId)) return progress({ id: shown, status: 'Already exists' });
         progress({ id: shown, status: 'Pulling fs layer' });
-        const unpacked = await store.unpackLayer(await client.getBlob(remote.repository, layer));
+        const blob = countBytes(await client.getBlob(remote.repository, layer), shown, 'Downloading', layer.size, progress);
+        const unpacked = await store.unpackLayer(blob);
         if (unpacked.diffId !== diffId) {
           await store.removeTree(unpacked.tempDir);
           throw new NboxError('ERR_NBOX_REGISTRY', `layer ${layer.digest} of ${ref} unpacks to ${unpacked.diffId}, not the diffID ${diffId} its config names`);

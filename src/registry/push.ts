@@ -12,7 +12,7 @@ import { forEachLimited } from '../pool';
 import { lookupCredentials } from './credentials';
 import { RegistryClient } from './client';
 import { formatRemoteReference, parseRemoteReference, type RemoteReference } from './reference';
-import { shortDigest, type TransferOptions } from './transfer';
+import { countBytes, shortDigest, type TransferOptions } from './transfer';
 
 /** PushResult is what the registry now holds under the tag: the manifest's digest and size. */
 export interface PushResult {
@@ -79,7 +79,7 @@ async function pushLayer(store: Store, client: RegistryClient, remote: RemoteRef
     progress({ id: shown, status: 'Layer already exists' });
   } else {
     progress({ id: shown, status: 'Pushing' });
-    await client.pushBlob(remote.repository, blob, () => createReadStream(blob.path));
+    await client.pushBlob(remote.repository, blob, () => countBytes(createReadStream(blob.path), shown, 'Pushing', blob.size, progress));
     progress({ id: shown, status: 'Pushed' });
   }
   await remember(store, diffId, source, remote);
