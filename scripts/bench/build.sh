@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build speed, nbox beside buildah in one run (both on the same filesystem):
-#   5-step busybox build uncached and cached, a RUN writing 200 MB, a COPY of
-#   20,000 small files. Goals: <= 0.7x / 0.5x, <= 0.4x, <= 0.5x of buildah.
+#   5-step busybox build uncached and cached (CLI, and in-process through the
+#   library API), a RUN writing 200 MB, a COPY of 20,000 small files. Goals: <= 0.7x / 0.5x, <= 0.4x, <= 0.5x of buildah.
 # Needs root; installs hyperfine and buildah if missing. Private stores under
 # a temp dir, removed at the end. Deletes happen outside timed runs (ext4 here
 # is slow to create files right after mass deletes: see peer-figures.md).
@@ -64,6 +64,13 @@ bench five-uncached --runs "$RUNS" -N \
 bench five-cached --runs "$RUNS" -N \
   -n nbox "$NBOX build -q -f $work/five/Dockerfile.nbox $work/five" \
   -n buildah "$BUILDAH build --isolation chroot --layers -q -f $work/five/Dockerfile $work/five"
+# The same cached build through the library API, in-process (a harness's cost).
+node scripts/bench/api-build.js "$NBOX_ROOT" "$work/five" "$work/five/Dockerfile.nbox" 50 > "$work/api-build.json"
+node -e '
+const api = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const buildah = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8")).results[1].median * 1000;
+console.log(`${"five-cached (API)".padEnd(22)} nbox ${api.medianMs.toFixed(0).padStart(6)} ms  buildah ${buildah.toFixed(0).padStart(6)} ms  ratio ${(api.medianMs / buildah).toFixed(2)}`);
+' "$work/api-build.json" "$work/five-cached.json"
 bench run-200mb --runs 3 -N \
   -n nbox "$NBOX build --no-cache -q -f $work/big/Dockerfile.nbox $work/big" \
   -n buildah "$BUILDAH build --isolation chroot --layers --no-cache -q -f $work/big/Dockerfile $work/big"
