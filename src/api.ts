@@ -57,6 +57,8 @@ export interface BuildOptions {
   noCache?: boolean;
   /** Build secrets for RUN --mount=type=secret: id → host file path. */
   secrets?: Record<string, string>;
+  /** SSH agents for RUN --mount=type=ssh: id → ssh-agent socket path (key files are refused). */
+  sshAgents?: Record<string, string>;
   /** RUN's network (default host, as `docker build`). */
   network?: 'host' | 'none';
   /** Progress lines; silent unless given. */
@@ -155,6 +157,7 @@ export class Nbox {
           labels: options.labels ?? {},
           noCache: options.noCache ?? false,
           secrets: new Map(Object.entries(options.secrets ?? {})),
+          sshAgents: new Map(Object.entries(options.sshAgents ?? {})),
           network: options.network ?? 'host',
           output,
           stdio: options.stdio ?? [devNull!, devNull!, devNull!],

@@ -19,7 +19,7 @@ import type { IgnoreMatcher } from './dockerignore';
 import type { BuildOutput } from './output';
 import { baseName, planBuild, stageRef } from './plan';
 import { checkInterrupted } from './interrupt';
-import { prepareRunMounts, type RootfsSource } from './run-mounts';
+import { mountKeyInputs, prepareRunMounts, type RootfsSource } from './run-mounts';
 import { runStep } from './run-step';
 import { applyMetadata, baseConfig, commandOf, emptyConfig, envMap, type StageState } from './stage-state';
 
@@ -39,6 +39,8 @@ export interface BuildRequest {
   noCache: boolean;
   /** Build secrets for RUN --mount=type=secret: id → host file. */
   secrets: Map<string, string>;
+  /** SSH agents for RUN --mount=type=ssh: id → host agent socket. */
+  sshAgents: Map<string, string>;
   /** RUN's network unless RUN --network says otherwise. */
   network: 'host' | 'none';
   output: BuildOutput;
@@ -205,15 +207,14 @@ class Builder {
     const argPairs = [...state.args].filter(([key]) => !PROXY_ARGS.has(key)).map(([k, v]) => `${k}=${v}`);
     const createdBy = `${argPairs.length ? `|${argPairs.length} ${argPairs.join(' ')} ` : ''}${argv.join(' ')}`;
     const network = instruction.network === 'default' ? this.request.network : instruction.network;
+    const { contextDir, ignore, secrets, sshAgents } = this.request;
     return {
       createdBy,
-      // The mounts as written are part of the key (BuildKit's rule), with the images their from= names;
-      // a cache's contents and secrets are not.
-      inputs: runMounts.length ? [JSON.stringify(runMounts), ...[...from].map(([name, source]) => `${name}=${source.imageId}`)] : undefined,
+      inputs: runMounts.length ? await mountKeyInputs(runMounts, from, contextDir, ignore) : undefined,
       inContainer: true,
       produce: async (containerId) => {
         const scratch = await this.store.makeTempDir('mounts');
-        const mounts = await prepareRunMounts(this.store, runMounts, { contextDir: this.request.contextDir, secrets: this.request.secrets, from, scratch })
+        const mounts = await prepareRunMounts(this.store, runMounts, { contextDir, secrets, sshAgents, env: runEnv(state, this.request.buildArgs), from, scratch })
           .catch(async (err: unknown) => {
             await this.store.removeTree(scratch);
             throw err;
@@ -222,7 +223,7 @@ class Builder {
           const layer = await runStep(this.store, {
             layers: state.layerDirs,
             argv,
-            env: [...runEnv(state, this.request.buildArgs), ...mounts.env],
+            env: mounts.env,
             user: state.config.config.User ?? '',
             workdir: state.config.config.WorkingDir || '/',
             network,

@@ -2,7 +2,8 @@
 // cache: a directory in the store kept across builds (seeded from a stage or
 // image with from=); bind: a directory of the context, a stage or an image
 // (read-only, or a throwaway copy with rw); tmpfs; secret: a file or an
-// environment variable from `--secret`. Nothing mounted reaches the layer.
+// environment variable from `--secret`; ssh: a socket forwarded to an agent
+// from `--ssh`. Nothing mounted reaches the layer.
 import { createHash } from 'node:crypto';
 import { cp, mkdir, open, readFile, realpath, rename, stat } from 'node:fs/promises';
 import { chownSync, chmodSync } from 'node:fs';
@@ -10,11 +11,16 @@ import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { NboxError, isErrno } from '../errors';
-import type { BindMount as BindMountSpec, CacheMount, RunMount } from '../dockerfile/run-mount';
+import type { BindMount as BindMountSpec, CacheMount, RunMount, SshMount } from '../dockerfile/run-mount';
+import { MergedTree } from '../image/merged-tree';
 import type { Store } from '../image/store';
 import { addon, type BindMount } from '../sys/addon';
+import { copyDigest, planCopy } from './copy';
+import { selectSources } from './copy-sources';
+import type { IgnoreMatcher } from './dockerignore';
 import { cleanPath } from './glob';
 import { materializeRootfsPath } from './rootfs-view';
+import { forwardSshAgent } from './ssh-forward';
 
 /** RootfsSource is the filesystem of a stage or image a mount's from= names. */
 export interface RootfsSource {
@@ -29,13 +35,17 @@ export interface MountSources {
   contextDir: string;
   /** Build secrets by id: a host file path. */
   secrets: Map<string, string>;
+  /** SSH agents by id: a host agent socket. */
+  sshAgents: Map<string, string>;
+  /** The step's environment, which mounts may add to. */
+  env: string[];
   /** The stages and images mounts name in from=, already resolved, by that name. */
   from: Map<string, RootfsSource>;
   /** A private temp dir in the store for this step (rw copies and views of stages live there). */
   scratch: string;
 }
 
-/** PreparedMounts are a step's extra mounts and env, and what to release after it. */
+/** PreparedMounts are a step's extra mounts, its env with theirs, and what to release after it. */
 export interface PreparedMounts {
   mounts: BindMount[];
   env: string[];
@@ -47,18 +57,23 @@ export interface PreparedMounts {
 /** prepareRunMounts resolves a RUN's (expanded) mounts against the store, context and secrets. */
 export async function prepareRunMounts(store: Store, runMounts: RunMount[], sources: MountSources): Promise<PreparedMounts> {
   const mounts: BindMount[] = [];
-  const env: string[] = [];
-  const locks: Array<() => Promise<void>> = [];
+  const env = [...sources.env];
+  // Cache locks held and agent forwards running until the step ends.
+  const held: Array<() => Promise<void>> = [];
   const release = async () => {
-    for (const unlock of locks) await unlock();
+    for (const free of held) await free();
   };
+  const sshMounts = runMounts.filter((mount) => mount.type === 'ssh');
+  const sshTarget = (mount: SshMount) => mount.target || `/run/buildkit/ssh_agent.${sshMounts.indexOf(mount)}`;
+  // As BuildKit, the first ssh mount's socket is SSH_AUTH_SOCK unless the image sets it, mounted or not.
+  if (sshMounts.length > 0 && !env.some((pair) => pair.startsWith('SSH_AUTH_SOCK='))) env.push(`SSH_AUTH_SOCK=${sshTarget(sshMounts[0])}`);
   try {
     for (const mount of runMounts) {
       switch (mount.type) {
         case 'cache': {
           const dir = await cacheDir(store, mount, mount.from === undefined ? undefined : sources.from.get(mount.from)!);
           // `locked` lets one step at a time use the cache (apt's lists, for one).
-          if (mount.sharing === 'locked') locks.push(await lockExclusive(`${dir}.lock`));
+          if (mount.sharing === 'locked') held.push(await lockExclusive(`${dir}.lock`));
           mounts.push({ source: dir, target: mount.target, readonly: mount.readOnly, isFile: false });
           break;
         }
@@ -84,8 +99,19 @@ export async function prepareRunMounts(store: Store, runMounts: RunMount[], sour
           if (mount.target || !mount.env) mounts.push({ source: file, target: mount.target ?? `/run/secrets/${id}`, readonly: true, isFile: true });
           break;
         }
-        case 'ssh':
-          unsupported('type=ssh');
+        case 'ssh': {
+          const id = mount.id ?? 'default';
+          const agent = sources.sshAgents.get(id);
+          if (!agent) {
+            if (mount.required) throw new NboxError('ERR_NBOX_BUILD', `ssh ${id}: no SSH agent given (use --ssh ${id}[=SOCKET])`);
+            break;
+          }
+          const socket = join(sources.scratch, `ssh-${mounts.length}`);
+          const forward = await forwardSshAgent(id, agent, socket, { mode: mount.mode ?? 0o600, uid: mount.uid ?? 0, gid: mount.gid ?? 0 });
+          held.push(forward.close);
+          mounts.push({ source: socket, target: sshTarget(mount), readonly: false, isFile: true });
+          break;
+        }
       }
     }
   } catch (err) {
@@ -95,28 +121,50 @@ export async function prepareRunMounts(store: Store, runMounts: RunMount[], sour
   return { mounts, env, targets: mounts.map((m) => m.target), release };
 }
 
-function unsupported(what: string): never {
-  throw new NboxError('ERR_NBOX_BUILD', `RUN --mount=${what} is not supported yet`);
+/** mountKeyInputs are what a RUN's mounts add to its cache key, as BuildKit keys them: the mounts
+ * as written, the images from= names, and the content digest of what each bind from the context
+ * shows (after .dockerignore); not a cache's contents, nor secrets or agents. */
+export async function mountKeyInputs(runMounts: RunMount[], from: Map<string, RootfsSource>, contextDir: string, ignore: IgnoreMatcher): Promise<string[]> {
+  const inputs = [JSON.stringify(runMounts), ...[...from].map(([name, source]) => `${name}=${source.imageId}`)];
+  const tree = new MergedTree([contextDir], { overlay: false });
+  for (const mount of runMounts) {
+    if (mount.type !== 'bind' || mount.from !== undefined) continue;
+    const { relative } = await contextSource(mount, contextDir);
+    // A path .dockerignore leaves out is not in the context BuildKit sees.
+    if (selectSources({ tree, ignore }, relative).length === 0) throw bindNotFound(relative);
+    const plan = await planCopy({ sources: [relative], dest: '/', workdir: '/', from: { kind: 'context', dir: contextDir, ignore }, isAdd: false }, []);
+    inputs.push(await copyDigest(plan));
+  }
+  return inputs;
+}
+
+function bindNotFound(relative: string): NboxError {
+  return new NboxError('ERR_NBOX_BUILD', `failed to compute cache key: "${relative}" not found in the build context`);
+}
+
+// contextSource finds a bind's source in the context; a symlink in the
+// context must not lend the step a host directory.
+async function contextSource(mount: BindMountSpec, contextDir: string): Promise<{ relative: string; hostPath: string; isDir: boolean }> {
+  const relative = cleanPath(`/${mount.source ?? '.'}`);
+  const hostPath = join(contextDir, relative);
+  const st = await stat(hostPath).catch(() => {
+    throw bindNotFound(relative);
+  });
+  const [real, root] = await Promise.all([realpath(hostPath), realpath(contextDir)]);
+  if (real !== root && !real.startsWith(`${root}/`)) throw bindNotFound(relative);
+  return { relative, hostPath, isDir: st.isDirectory() };
 }
 
 // contextBind shows a path of the context; scratch receives the copy a rw bind writes to.
 async function contextBind(mount: BindMountSpec, contextDir: string, scratch: string): Promise<BindMount> {
-  const relative = cleanPath(`/${mount.source ?? '.'}`);
-  const hostPath = join(contextDir, relative);
-  const notFound = () => new NboxError('ERR_NBOX_BUILD', `failed to compute cache key: "${relative}" not found in the build context`);
-  const st = await stat(hostPath).catch(() => {
-    throw notFound();
-  });
-  // A symlink in the context must not lend the step a host directory.
-  const [real, root] = await Promise.all([realpath(hostPath), realpath(contextDir)]);
-  if (real !== root && !real.startsWith(`${root}/`)) throw notFound();
+  const { hostPath, isDir } = await contextSource(mount, contextDir);
   let source = hostPath;
   if (!mount.readOnly) {
     // BuildKit discards a rw bind's writes: the step writes to a copy.
     source = scratch;
     await cp(hostPath, source, { recursive: true, preserveTimestamps: true });
   }
-  return { source, target: mount.target, readonly: mount.readOnly, isFile: !st.isDirectory() };
+  return { source, target: mount.target, readonly: mount.readOnly, isFile: !isDir };
 }
 
 // rootfsBind shows a path of a stage or image: linked for a read-only bind, copied for rw.

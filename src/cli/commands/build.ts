@@ -16,6 +16,7 @@ interface BuildFlags {
   label: string[];
   cache: boolean;
   secret: string[];
+  ssh: string[];
   quiet?: boolean;
   network: string;
   pull?: boolean;
@@ -35,6 +36,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     .option('--label <key=value>', 'set metadata for the image (repeatable)', collect, [])
     .option('--no-cache', 'do not use the cache when building the image')
     .option('--secret <id=ID,src=PATH>', 'a secret file for RUN --mount=type=secret (repeatable)', collect, [])
+    .option('--ssh <default|ID[=SOCKET]>', 'an ssh-agent socket for RUN --mount=type=ssh; default is $SSH_AUTH_SOCK (repeatable)', collect, [])
     .option('-q, --quiet', 'suppress the build output and print the image ID on success')
     .option('--network <mode>', 'networking mode for RUN: default (host), host or none', 'default')
     .option('--rm', 'remove intermediate containers after a successful build (always)')
@@ -62,6 +64,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
           labels: keyValues(flags.label, '--label', false),
           noCache: !flags.cache,
           secrets: secretFiles(flags.secret),
+          sshAgents: sshAgents(flags.ssh),
           network: flags.network === 'none' ? 'none' : 'host',
           output: consoleOutput(process.stdout, process.stderr, flags.quiet),
           // The classic builder streams both of a step's streams into its output.
@@ -95,6 +98,22 @@ function secretFiles(specs: string[]): Record<string, string> {
     files[id] = resolve(source);
   }
   return files;
+}
+
+/** sshAgents parses --ssh ID[=SOCKET]: without a socket, the one $SSH_AUTH_SOCK names. */
+function sshAgents(specs: string[]): Record<string, string> {
+  const agents: Record<string, string> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const id = eq < 0 ? spec : spec.slice(0, eq);
+    const path = eq < 0 ? process.env.SSH_AUTH_SOCK ?? '' : spec.slice(eq + 1);
+    if (!id) throw new NboxError('ERR_NBOX_USAGE', `--ssh "${spec}": expected ID[=SOCKET]`);
+    if (!path) throw new NboxError('ERR_NBOX_USAGE', `--ssh "${spec}": no socket given and SSH_AUTH_SOCK is not set`);
+    // Docker takes a list of key files here; nbox forwards an agent's socket only.
+    if (path.includes(',')) throw new NboxError('ERR_NBOX_USAGE', `--ssh "${spec}": key files are not supported, give an ssh-agent socket (load keys with ssh-add)`);
+    agents[id] = resolve(path);
+  }
+  return agents;
 }
 
 /** keyValues parses repeated KEY=value flags; a bare KEY takes the host's value when fromEnv. */
