@@ -1,6 +1,5 @@
 // More of `nbox build`: ADD, COPY flags, heredocs, users and shells in RUN,
 // contexts from tarballs and stdin, and file metadata surviving into images.
-import type { ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,22 +9,14 @@ import { join } from 'node:path';
 
 import { addon } from '../../src/sys/addon';
 import { cli, rootTest, sharedTestStore, writeContext, tarOf } from '../helpers/env';
+import { buildSteps } from '../helpers/build';
 
 const test = rootTest();
 const store = sharedTestStore(test);
+const { build, run } = buildSteps(store);
 
 
-async function build(t: ExecutionContext, args: string[], input?: string) {
-  const r = await cli(store.root, ['build', ...args], { input });
-  t.is(r.code, 0, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
 
-async function run(t: ExecutionContext, image: string, script: string) {
-  const r = await cli(store.root, ['run', '--rm', image, 'sh', '-c', script]);
-  t.is(r.code, 0, r.stderr);
-  return r.stdout;
-}
 
 test('ADD extracts a local archive and downloads a URL; COPY copies the archive as is', async (t) => {
   const dir = await writeContext(t, { 'payload/inner.txt': 'inside\n' });

@@ -5,45 +5,28 @@
 import type { ExecutionContext } from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { cli, rootTest, sharedTestStore, writeContext } from '../helpers/env';
+import { buildSteps } from '../helpers/build';
 
 const test = rootTest();
 const store = sharedTestStore(test);
+const steps = buildSteps(store);
+const { build, buildFails, run } = steps;
 const SSH_AGENT = '/usr/bin/ssh-agent';
 const SSH_ADD = '/usr/bin/ssh-add';
 const sshTest = existsSync(SSH_AGENT) && existsSync(SSH_ADD) ? test : test.skip;
 if (sshTest === test.skip) console.log('skipping ssh tests: ssh-agent missing (apt-get install openssh-client)');
 
-async function build(t: ExecutionContext, args: string[]) {
-  const r = await cli(store.root, ['build', ...args]);
-  t.is(r.code, 0, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
 
-// buildFails checks a build that must fail: exit 1, one line naming the problem.
-async function buildFails(t: ExecutionContext, args: string[], message: RegExp) {
-  const r = await cli(store.root, ['build', ...args]);
-  t.is(r.code, 1, r.stdout);
-  t.regex(r.stderr, message);
-  t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
-}
 
-async function run(t: ExecutionContext, image: string, script: string) {
-  const r = await cli(store.root, ['run', '--rm', image, 'sh', '-c', script]);
-  t.is(r.code, 0, r.stderr);
-  return r.stdout;
-}
 
 const count = (text: string, pattern: RegExp) => text.match(pattern)?.length ?? 0;
 
-// leftovers are the store's temp dirs of RUN mounts (where the agent sockets live).
-async function leftovers(): Promise<string[]> {
-  return (await readdir(join(store.root, 'tmp'))).filter((name) => name.endsWith('-mounts'));
-}
+const leftovers = () => steps.leftovers(['mounts']);
 
 // startAgent runs `ssh-agent -D -a SOCK` (stopped at teardown, by its pid) and loads keys into it.
 async function startAgent(t: ExecutionContext, dir: string, name: string, keys: string[]): Promise<string> {

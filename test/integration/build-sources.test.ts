@@ -13,36 +13,17 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli, writeContext } from '../helpers/env';
+import { buildSteps } from '../helpers/build';
 
 const test = rootTest();
 const store = sharedTestStore(test);
+const steps = buildSteps(store);
+const { build, buildFails, run } = steps;
 
-async function build(t: ExecutionContext, args: string[], input?: string) {
-  const r = await cli(store.root, ['build', ...args], { input });
-  t.is(r.code, 0, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
 
-// buildFails checks a build that must fail: exit 1, one line naming the problem, no image added.
-async function buildFails(t: ExecutionContext, args: string[], message: RegExp) {
-  const before = (await cli(store.root, ['images', '-a', '-q', '--no-trunc'])).stdout;
-  const r = await cli(store.root, ['build', ...args]);
-  t.is(r.code, 1, r.stdout);
-  t.regex(r.stderr, message);
-  t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
-  t.is((await cli(store.root, ['images', '-a', '-q', '--no-trunc'])).stdout, before);
-}
 
-async function run(t: ExecutionContext, image: string, script: string) {
-  const r = await cli(store.root, ['run', '--rm', image, 'sh', '-c', script]);
-  t.is(r.code, 0, r.stderr);
-  return r.stdout;
-}
 
-// leftovers are the store's temp entries a build step made (mount views, ADD checkouts, cache seeds).
-async function leftovers(): Promise<string[]> {
-  return (await readdir(join(store.root, 'tmp'))).filter((name) => /-(mounts|add|cache-seed|context)$/.test(name));
-}
+const leftovers = () => steps.leftovers(['mounts', 'add', 'cache-seed', 'context']);
 
 async function serve(t: ExecutionContext, handler: RequestListener): Promise<string> {
   const server = createServer(handler);
