@@ -58,9 +58,10 @@ export async function pushImage(store: Store, ref: string, options: TransferOpti
 }
 
 async function pushLayer(store: Store, client: RegistryClient, remote: RemoteReference, diffId: string, progress: NonNullable<TransferOptions['progress']>): Promise<Descriptor> {
+  // One progress line per layer, named by its diffID as Docker's push names it (not by the blob, which is made later).
+  const shown = shortDigest(diffId);
   const known = (await store.layerSources(diffId)).filter((source) => GZIP_TYPES.has(source.mediaType) && source.registry === remote.registry);
   for (const source of known) {
-    const shown = shortDigest(source.digest);
     if (await client.hasBlob(remote.repository, source.digest)) {
       progress({ id: shown, status: 'Layer already exists' });
       return layerDescriptor(source);
@@ -71,10 +72,9 @@ async function pushLayer(store: Store, client: RegistryClient, remote: RemoteRef
       return layerDescriptor(source);
     }
   }
-  progress({ id: shortDigest(diffId), status: 'Preparing' });
+  progress({ id: shown, status: 'Preparing' });
   const blob = await store.compressedLayer(diffId);
   const source: LayerSource = { digest: blob.digest, size: blob.size, mediaType: MediaType.dockerLayerGzip, registry: remote.registry, repository: remote.repository };
-  const shown = shortDigest(blob.digest);
   if (await client.hasBlob(remote.repository, blob.digest)) {
     progress({ id: shown, status: 'Layer already exists' });
   } else {

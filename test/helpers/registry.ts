@@ -24,6 +24,8 @@ export type RegistryAuthMode = 'none' | 'htpasswd' | 'token';
 /** TestRegistry is a running registry: its `127.0.0.1:PORT` and how to stop it. */
 export interface TestRegistry {
   host: string;
+  /** The registry's storage root (`docker/registry/v2/...` under it), for tests that tamper with blobs. */
+  storage: string;
   /** Token requests the token server answered, when auth is `token`. */
   tokenRequests: URL[];
   stop(): Promise<void>;
@@ -82,7 +84,7 @@ export async function startRegistry(auth: RegistryAuthMode = 'none', users: Reco
     }
     const child = await spawnRegistry(dir, authConfig);
     cleanups.push(() => stopChild(child.process));
-    return { host: child.host, tokenRequests, stop: stopAll };
+    return { host: child.host, storage: join(dir, 'storage'), tokenRequests, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
