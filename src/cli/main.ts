@@ -61,7 +61,15 @@ function report(err: unknown, debug: boolean): number {
   return EXIT_NBOX_ERROR;
 }
 
+// A reader that goes away (`nbox images | head -1`) ends nbox as SIGPIPE ends
+// Docker's CLI: quietly, with the shell's code for it, instead of a stack trace.
+const EXIT_SIGPIPE = 141;
+
 async function main(): Promise<void> {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(EXIT_SIGPIPE);
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(process.argv);
