@@ -267,7 +267,7 @@ export class Nbox {
         return { untagged: image.tags, deleted: [] };
       }
       await this.store.removeImage(image.id);
-      return { untagged: image.tags, deleted: [image.id, ...(await this.removeUnusedParents(image))] };
+      return { untagged: [...image.tags, ...image.repoDigests], deleted: [image.id, ...(await this.removeUnusedParents(image))] };
     });
   }
 

@@ -27,7 +27,7 @@ export function inspectImage(image: ImageRecord): ImageInspect {
   return {
     Id: image.id,
     RepoTags: image.tags,
-    RepoDigests: [],
+    RepoDigests: image.repoDigests,
     Parent: '',
     Comment: history.length > 0 ? history[history.length - 1].comment ?? '' : '',
     Created: image.config.created ?? '',

@@ -13,13 +13,15 @@ import { addon } from '../sys/addon';
 import { processStartTime } from '../sys/proc';
 import type { LayerDigest } from './layer';
 import { ImageConfig } from './oci';
-import { normalizeReference, normalizeTag } from './reference';
+import { normalizeReference, normalizeTag, splitReference } from './reference';
 
 /** ImageRecord is a stored image: its ID (config digest), config, tags, total layer size and creation time. */
 export interface ImageRecord {
   id: string;
   config: ImageConfig;
   tags: string[];
+  /** `repository@sha256:…` names of the manifests this image was pulled or pushed as (Docker's RepoDigests). */
+  repoDigests: string[];
   size: number;
   created: Date;
   /** The image this one was built on by one build step, when nbox built it. */
@@ -200,7 +202,7 @@ export class Store {
     // As Docker: a full or `sha256:`-prefixed ID is an ID; a bare hex prefix is tried after names.
     if (hexRef && (hexRef[1].length === 64 || ref.startsWith('sha256:'))) return this.imageByIdPrefix(hexRef[1], ref);
     const repositories = await this.readRepositories();
-    const id = repositories[normalizeReference(ref)];
+    const id = repositories[repositoryKey(ref)];
     const image = id === undefined ? undefined : await this.readImage(id, repositories);
     if (image) return image;
     if (hexRef) return this.imageByIdPrefix(hexRef[1], ref);
@@ -249,9 +251,20 @@ export class Store {
     });
   }
 
+  /** addRepoDigest records that image id is the manifest `repository@digest` in a registry, so that name finds it. */
+  async addRepoDigest(repository: string, digest: string, id: string): Promise<void> {
+    const name = `${splitReference(repository).repository}@${digest}`;
+    await this.withLock(async () => {
+      const repositories = await this.readRepositories();
+      if (repositories[name] === id || !(await this.hasImage(id))) return;
+      repositories[name] = id;
+      await this.writeRepositories(repositories);
+    });
+  }
+
   /** untag removes the tag name and returns the ID it pointed to; the image itself stays. */
   async untag(name: string): Promise<string> {
-    const key = normalizeReference(name);
+    const key = repositoryKey(name);
     return this.withLock(async () => {
       const repositories = await this.readRepositories();
       const id = repositories[key];
@@ -268,9 +281,9 @@ export class Store {
       const image = await this.readImage(id);
       if (!image) throw noSuchImage(id);
       // Tags go first: a crash after this leaves an untagged image, never a dangling tag.
-      if (image.tags.length > 0) {
+      if (image.tags.length + image.repoDigests.length > 0) {
         const repositories = await this.readRepositories();
-        for (const name of image.tags) delete repositories[name];
+        for (const name of [...image.tags, ...image.repoDigests]) delete repositories[name];
         await this.writeRepositories(repositories);
       }
       await this.removeTree(path.join(this.imagesDir, id.slice('sha256:'.length)));
@@ -510,10 +523,12 @@ export class Store {
       size += layer.size;
     }
     const tagged = repositories ?? (await this.readRepositories());
-    const tags = Object.keys(tagged).filter((name) => tagged[name] === id);
+    const names = Object.keys(tagged).filter((name) => tagged[name] === id);
+    const tags = names.filter((name) => !name.includes('@'));
+    const repoDigests = names.filter((name) => name.includes('@'));
     const created = config.created ? new Date(config.created) : (await fs.stat(path.join(this.imagesDir, hex, 'config.json'))).mtime;
     const parent = (await readIfExists(path.join(this.imagesDir, hex, 'parent')))?.toString();
-    return parent ? { id, config, tags, size, created, parent } : { id, config, tags, size, created };
+    return parent ? { id, config, tags, repoDigests, size, created, parent } : { id, config, tags, repoDigests, size, created };
   }
 
   /** readLayer returns a stored layer's record (diffID, tar size), or undefined when it is not stored. */
@@ -549,6 +564,13 @@ export class Store {
   }
 }
 
+
+// repositoryKey is where a reference is found in repositories.json: `name:tag`,
+// or `name@digest` (a tag given beside a digest is ignored, as Docker does).
+function repositoryKey(ref: string): string {
+  const { repository, digest } = splitReference(ref);
+  return digest ? `${repository}@${digest}` : normalizeReference(ref);
+}
 
 function parseConfig(bytes: Buffer): ImageConfig {
   const config = JSON.parse(bytes.toString('utf8')) as ImageConfig;

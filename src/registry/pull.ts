@@ -66,7 +66,10 @@ export async function pullImage(store: Store, ref: string, options: TransferOpti
       });
     }
     await store.commitImage([], configBytes, tag ? [tag] : []);
-    return { id, digest: manifest.indexDigest ?? manifest.digest, tag, upToDate };
+    // Docker's RepoDigests name what was asked for: a list's digest when the reference named a list.
+    const digest = manifest.indexDigest ?? manifest.digest;
+    await store.addRepoDigest(formatRemoteReference({ registry: remote.registry, repository: remote.repository }), digest, id);
+    return { id, digest, tag, upToDate };
   } finally {
     client.close();
     await release();

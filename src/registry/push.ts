@@ -51,6 +51,7 @@ export async function pushImage(store: Store, ref: string, options: TransferOpti
     const bytes = Buffer.from(JSON.stringify(manifest, null, 3));
     const tag = remote.tag ?? 'latest';
     const digest = await client.putManifest(remote.repository, tag, MediaType.dockerManifest, bytes);
+    await store.addRepoDigest(formatRemoteReference({ registry: remote.registry, repository: remote.repository }), digest, image.id);
     return { tag, digest, size: bytes.length };
   } finally {
     client.close();

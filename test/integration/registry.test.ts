@@ -313,6 +313,11 @@ registryTest('a push to another repository of the same registry mounts the layer
   t.true(pulledByDigest.stdout.includes(`Digest: ${manifest.digest}\n`), pulledByDigest.stdout);
   t.is(await imageId(byDigest, id), id);
   t.deepEqual((await nb(byDigest, ['images'])).stdout.trim().split('\n').slice(1).map((row) => row.split(/\s{3,}/).slice(0, 3)), [['<none>', '<none>', id.slice(7, 19)]]);
+  // The digest names the image from now on, as Docker's RepoDigests do: inspect, run and rmi find it by it.
+  const digestRef = `${openProxy.host}/mount/first@${manifest.digest}`;
+  t.deepEqual(JSON.parse((await nb(byDigest, ['inspect', digestRef])).stdout)[0].RepoDigests, [digestRef]);
+  t.is((await nb(byDigest, ['run', '--rm', digestRef, 'true'])).code, 0);
+  t.is((await nb(byDigest, ['rmi', digestRef])).stdout, `Untagged: ${digestRef}\nDeleted: ${id}\n`);
   await nb(store.root, ['rmi', first, second, 'mounted:v1']);
 });
 
