@@ -17,7 +17,7 @@ const FINAL_BLOCK = Buffer.from([3, 0]);
 
 // A block whose sample does not shrink is stored (level 0): deflating random
 // or already compressed data costs many times the copy and saves nothing.
-const SAMPLE_SIZE = 64 << 10;
+const SAMPLE_SIZE = 16 << 10;
 const INCOMPRESSIBLE = 0.97;
 
 async function deflateBlock(block: Buffer, level: number, dictionary: Buffer | undefined): Promise<Buffer> {

@@ -368,33 +368,60 @@ export class Store {
   /** compressedLayer returns the layer's gzip blob, compressing it on every core the first
    * time an image leaves the store (push, save) and keeping it in the layer's directory for reuse. */
   async compressedLayer(diffId: string): Promise<CompressedLayer> {
+    const known = await this.keptCompressedLayer(diffId);
+    if (known) return known;
+    const { blob, stored } = this.compressLayer(diffId);
+    for await (const _chunk of blob);
+    return stored;
+  }
+
+  /** keptCompressedLayer returns the layer's gzip blob if one was made before. */
+  async keptCompressedLayer(diffId: string): Promise<CompressedLayer | undefined> {
     const dir = this.layerDir(diffId);
-    const blobPath = path.join(dir, GZIP_BLOB);
     const recordPath = path.join(dir, GZIP_RECORD);
     const known = await readIfExists(recordPath);
-    if (known && (await exists(blobPath))) return { ...(parseJson(known, recordPath) as BlobDigest), path: blobPath };
-    const { parallelGzip } = await import('./gzip');
-    const temp = this.tempPath('gzip');
-    const hash = createHash('sha256');
-    let size = 0;
-    const handle = await fs.open(temp, 'wx', 0o644);
-    try {
-      for await (const chunk of parallelGzip(await this.layerTar(diffId), { level: GZIP_LEVEL })) {
-        hash.update(chunk);
-        size += chunk.length;
-        await handle.write(chunk);
+    if (!known || !(await exists(path.join(dir, GZIP_BLOB)))) return undefined;
+    return { ...(parseJson(known, recordPath) as BlobDigest), path: path.join(dir, GZIP_BLOB) };
+  }
+
+  /** compressLayer streams the layer's gzip blob as it is made (a push uploads it meanwhile) and keeps it;
+   * stored settles once blob has been read to its end, or was abandoned. */
+  compressLayer(diffId: string): { blob: Readable; stored: Promise<CompressedLayer> } {
+    let settle!: { resolve: (layer: CompressedLayer) => void; reject: (err: unknown) => void };
+    const stored = new Promise<CompressedLayer>((resolve, reject) => (settle = { resolve, reject }));
+    stored.catch(() => undefined);
+    const store = this;
+    async function* chunks(): AsyncGenerator<Buffer> {
+      const blobPath = path.join(store.layerDir(diffId), GZIP_BLOB);
+      const { parallelGzip } = await import('./gzip');
+      const temp = store.tempPath('gzip');
+      const hash = createHash('sha256');
+      let size = 0;
+      const handle = await fs.open(temp, 'wx', 0o644);
+      let finished = false;
+      try {
+        for await (const chunk of parallelGzip(await store.layerTar(diffId), { level: GZIP_LEVEL })) {
+          hash.update(chunk);
+          size += chunk.length;
+          await handle.write(chunk);
+          yield chunk;
+        }
+        await handle.sync();
+        await handle.close();
+        await fs.rename(temp, blobPath);
+        const blob: BlobDigest = { digest: `sha256:${hash.digest('hex')}`, size };
+        await store.writeFileAtomic(path.join(store.layerDir(diffId), GZIP_RECORD), `${JSON.stringify(blob)}\n`);
+        finished = true;
+        settle.resolve({ ...blob, path: blobPath });
+      } finally {
+        if (!finished) {
+          await handle.close().catch(() => undefined);
+          await fs.rm(temp, { force: true });
+          settle.reject(new NboxError('ERR_NBOX_STORE', `compressing layer ${diffId} did not finish`));
+        }
       }
-      await handle.sync();
-      await handle.close();
-      await fs.rename(temp, blobPath);
-    } catch (err) {
-      await handle.close().catch(() => undefined);
-      await fs.rm(temp, { force: true });
-      throw err;
     }
-    const blob: BlobDigest = { digest: `sha256:${hash.digest('hex')}`, size };
-    await this.writeFileAtomic(recordPath, `${JSON.stringify(blob)}\n`);
-    return { ...blob, path: blobPath };
+    return { blob: Readable.from(chunks(), { objectMode: false }), stored };
   }
 
   /** sealLayer turns a temp dir whose `diff/` holds a finished layer (an overlay upper dir, a COPY result) into an UnpackedLayer: its diffID is computed once, here. */

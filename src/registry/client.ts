@@ -8,7 +8,8 @@
 // `tlsVerify: false` the client tries HTTPS without verifying the certificate
 // and falls back to HTTP when HTTPS fails, as Docker does for insecure registries.
 import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
 import { NboxError } from '../errors';
 import { RegistryAuth, authFailure, pullScope, pushScope } from './auth';
 import { ChunkReader } from './chunks';
@@ -186,6 +187,43 @@ export class RegistryClient {
     // On 202 the registry started an upload instead, which nobody will use.
     if (response.statusCode === 202) await this.cancelUpload(this.location(response, await this.baseUrl()), repository);
     return response.statusCode === 201;
+  }
+
+  /** pushBlobStream uploads a blob whose digest is not known yet (a layer being compressed as it goes):
+   * one streamed PATCH, then the PUT with the digest computed on the way. An upload that fails is cancelled. */
+  async pushBlobStream(repository: string, source: Readable): Promise<{ digest: string; size: number }> {
+    const context = this.context(repository, 'upload');
+    const scopes = [pushScope(repository)];
+    const started = await this.send({ method: 'POST', target: `/v2/${repository}/blobs/uploads/`, headers: { 'Content-Length': '0' }, scopes, context });
+    if (started.statusCode !== 202) throw await responseError(started, context);
+    discard(started);
+    let location = this.location(started, await this.baseUrl());
+    const hash = createHash('sha256');
+    let size = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    source.once('error', (err) => counted.destroy(err));
+    try {
+      const patched = await this.send({ method: 'PATCH', target: location, headers: { 'Content-Type': 'application/octet-stream' }, body: source.pipe(counted), scopes, context });
+      if (patched.statusCode !== 202) throw await responseError(patched, context);
+      discard(patched);
+      location = this.location(patched, location);
+      const digest = `sha256:${hash.digest('hex')}`;
+      const finalUrl = new URL(location);
+      finalUrl.search += `${finalUrl.search ? '&' : '?'}digest=${encodeURIComponent(digest)}`;
+      const done = await this.send({ method: 'PUT', target: finalUrl, headers: { 'Content-Length': '0' }, scopes, context: this.context(this.subject(repository, digest), 'upload') });
+      if (done.statusCode !== 201) throw await responseError(done, context);
+      discard(done);
+      return { digest, size };
+    } catch (err) {
+      await this.cancelUpload(location, repository);
+      throw err;
+    }
   }
 
   /** pushBlob uploads a blob whose bytes open() streams: one PUT for small blobs, PATCH chunks then a PUT for large ones.

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { NboxError } from '../errors';
 import { MediaType, type Descriptor, type ImageManifest } from '../image/oci';
-import type { LayerSource, Store } from '../image/store';
+import type { BlobDigest, LayerSource, Store } from '../image/store';
 import { forEachLimited } from '../pool';
 import { lookupCredentials } from './credentials';
 import { RegistryClient } from './client';
@@ -74,15 +74,33 @@ async function pushLayer(store: Store, client: RegistryClient, remote: RemoteRef
     }
   }
   progress({ id: shown, status: 'Preparing' });
-  const blob = await store.compressedLayer(diffId);
-  const source: LayerSource = { digest: blob.digest, size: blob.size, mediaType: MediaType.dockerLayerGzip, registry: remote.registry, repository: remote.repository };
-  if (await client.hasBlob(remote.repository, blob.digest)) {
+  const kept = await store.keptCompressedLayer(diffId);
+  let blob: BlobDigest;
+  if (kept && (await client.hasBlob(remote.repository, kept.digest))) {
     progress({ id: shown, status: 'Layer already exists' });
-  } else {
+    blob = kept;
+  } else if (kept) {
     progress({ id: shown, status: 'Pushing' });
-    await client.pushBlob(remote.repository, blob, () => countBytes(createReadStream(blob.path), shown, 'Pushing', blob.size, progress));
+    await client.pushBlob(remote.repository, kept, () => countBytes(createReadStream(kept.path), shown, 'Pushing', kept.size, progress));
+    progress({ id: shown, status: 'Pushed' });
+    blob = kept;
+  } else {
+    // First time out of the store: compressed, kept and uploaded in one pass.
+    progress({ id: shown, status: 'Pushing' });
+    const { blob: compressing, stored } = store.compressLayer(diffId);
+    const record = (await store.readLayer(diffId))?.size ?? 0;
+    try {
+      blob = await client.pushBlobStream(remote.repository, countBytes(compressing, shown, 'Pushing', record, progress));
+    } catch (err) {
+      // Stops the compression and drops its temp file.
+      compressing.destroy();
+      throw err;
+    }
+    const kept = await stored;
+    if (kept.digest !== blob.digest) throw new NboxError('ERR_NBOX_STORE', `layer ${diffId} compressed to ${kept.digest} but ${blob.digest} was uploaded`);
     progress({ id: shown, status: 'Pushed' });
   }
+  const source: LayerSource = { ...blob, mediaType: MediaType.dockerLayerGzip, registry: remote.registry, repository: remote.repository };
   await remember(store, diffId, source, remote);
   return layerDescriptor(source);
 }
