@@ -398,7 +398,21 @@ export class Store {
       const hash = createHash('sha256');
       let size = 0;
       const handle = await fs.open(temp, 'wx', 0o644);
-      let finished = false;
+      // Kept after the stream has ended, so a reader (an upload) does not wait for the fsync.
+      const keep = async (): Promise<CompressedLayer> => {
+        await handle.sync();
+        await handle.close();
+        await fs.rename(temp, blobPath);
+        const blob: BlobDigest = { digest: `sha256:${hash.digest('hex')}`, size };
+        await store.writeFileAtomic(path.join(store.layerDir(diffId), GZIP_RECORD), `${JSON.stringify(blob)}\n`);
+        return { ...blob, path: blobPath };
+      };
+      const drop = async (err: unknown) => {
+        await handle.close().catch(() => undefined);
+        await fs.rm(temp, { force: true });
+        settle.reject(err);
+      };
+      let complete = false;
       try {
         for await (const chunk of parallelGzip(await store.layerTar(diffId), { level: GZIP_LEVEL })) {
           hash.update(chunk);
@@ -406,19 +420,10 @@ export class Store {
           await handle.write(chunk);
           yield chunk;
         }
-        await handle.sync();
-        await handle.close();
-        await fs.rename(temp, blobPath);
-        const blob: BlobDigest = { digest: `sha256:${hash.digest('hex')}`, size };
-        await store.writeFileAtomic(path.join(store.layerDir(diffId), GZIP_RECORD), `${JSON.stringify(blob)}\n`);
-        finished = true;
-        settle.resolve({ ...blob, path: blobPath });
+        complete = true;
       } finally {
-        if (!finished) {
-          await handle.close().catch(() => undefined);
-          await fs.rm(temp, { force: true });
-          settle.reject(new NboxError('ERR_NBOX_STORE', `compressing layer ${diffId} did not finish`));
-        }
+        if (complete) keep().then(settle.resolve, drop);
+        else await drop(new NboxError('ERR_NBOX_STORE', `compressing layer ${diffId} did not finish`));
       }
     }
     return { blob: Readable.from(chunks(), { objectMode: false }), stored };
