@@ -4,6 +4,9 @@ import { Readable } from 'node:stream';
 
 /** peekStream reads at least `bytes` (fewer at end of input) and returns them with a stream that replays everything. */
 export async function peekStream(input: Readable, bytes: number): Promise<{ head: Buffer; replay: Readable }> {
+  // Errors reach the reader through the replay; once the reader has given up
+  // (its own stage failed first), a late error of the input must not go uncaught.
+  input.on('error', () => undefined);
   const chunks = input[Symbol.asyncIterator]();
   let head = Buffer.alloc(0);
   while (head.length < bytes) {

@@ -46,5 +46,7 @@ export function countBytes(source: Readable, id: string, status: string, total: 
     },
   });
   source.once('error', (err) => counter.destroy(err));
+  // An error before the reader starts (a small blob failing its digest check) waits in the stream for it.
+  counter.on('error', () => undefined);
   return source.pipe(counter);
 }
