@@ -229,13 +229,14 @@ export class Nbox {
     return registry;
   }
 
-  /** logout forgets the saved credentials of a registry. */
-  async logout(server: string, options: Pick<TransferOptions, 'authFile'> = {}): Promise<string> {
+  /** logout forgets the saved credentials of a registry; loggedIn says whether there were any. */
+  async logout(server: string, options: Pick<TransferOptions, 'authFile'> = {}): Promise<{ registry: string; loggedIn: boolean }> {
     const { normalizeRegistry } = await import('./registry/reference');
-    const { removeCredentials } = await import('./registry/credentials');
+    const { lookupCredentials, removeCredentials } = await import('./registry/credentials');
     const registry = normalizeRegistry(server);
+    if (!(await lookupCredentials(registry, { path: options.authFile }))) return { registry, loggedIn: false };
     await removeCredentials(registry, { path: options.authFile });
-    return registry;
+    return { registry, loggedIn: true };
   }
 
   /** tag gives an image another name. */

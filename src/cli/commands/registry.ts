@@ -1,6 +1,7 @@
 // `nbox pull`, `push`, `login` and `logout`: Docker's registry verbs.
 import type { Command } from 'commander';
 
+import type { TransferProgress } from '../../api';
 import { NboxError } from '../../errors';
 import { parseBool, type CliContext } from '../context';
 import { progressPrinter } from '../progress';
@@ -26,10 +27,11 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
       const nbox = await ctx.open();
       const out = process.stdout;
       const hasTagOrDigest = /@|:[^/]*$/.test(name);
-      if (!flags.quiet && !hasTagOrDigest) out.write('Using default tag: latest\n');
-      const result = await nbox.pull(name, { tlsVerify: flags.tlsVerify, authFile: flags.authfile, progress: flags.quiet ? undefined : progressPrinter(out) });
+      const progress = afterHeader(hasTagOrDigest ? undefined : 'Using default tag: latest\n', progressPrinter(out));
+      const result = await nbox.pull(name, { tlsVerify: flags.tlsVerify, authFile: flags.authfile, progress: flags.quiet ? undefined : progress.print });
       const shown = result.tag ?? name;
       if (!flags.quiet) {
+        progress.flush();
         out.write(`Digest: ${result.digest}\n`);
         out.write(result.upToDate ? `Status: Image is up to date for ${shown}\n` : `Status: Downloaded newer image for ${shown}\n`);
       }
@@ -43,8 +45,8 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
     .action(async (name: string, flags: TransferFlags) => {
       const nbox = await ctx.open();
       const out = process.stdout;
-      if (!flags.quiet) out.write(`The push refers to repository [${name.replace(/:[^/:]*$/, '')}]\n`);
-      const result = await nbox.push(name, { tlsVerify: flags.tlsVerify, authFile: flags.authfile, progress: flags.quiet ? undefined : progressPrinter(out) });
+      const header = `The push refers to repository [${name.replace(/:[^/:]*$/, '')}]\n`;
+      const result = await nbox.push(name, { tlsVerify: flags.tlsVerify, authFile: flags.authfile, progress: flags.quiet ? undefined : afterHeader(header, progressPrinter(out)).print });
       out.write(flags.quiet ? `${result.digest}\n` : `${result.tag}: digest: ${result.digest} size: ${result.size}\n`);
     });
 
@@ -73,9 +75,27 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
     .option('--authfile <file>', 'credentials file (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json)')
     .action(async (server: string, flags: { authfile?: string }) => {
       const nbox = await ctx.open();
-      const registry = await nbox.logout(server, { authFile: flags.authfile });
-      process.stdout.write(`Removing login credentials for ${registry}\n`);
+      // As Docker: not being logged in is said, not an error.
+      const { registry, loggedIn } = await nbox.logout(server, { authFile: flags.authfile });
+      process.stdout.write(loggedIn ? `Removing login credentials for ${registry}\n` : `Not logged in to ${registry}\n`);
     });
+}
+
+// afterHeader prints header before the first progress line, so a transfer that
+// fails before it starts (no such image, bad name) prints only its error.
+function afterHeader(header: string | undefined, print: (event: TransferProgress) => void): { print: (event: TransferProgress) => void; flush: () => void } {
+  let pending = header;
+  const flush = () => {
+    if (pending) process.stdout.write(pending);
+    pending = undefined;
+  };
+  return {
+    print: (event) => {
+      flush();
+      print(event);
+    },
+    flush,
+  };
 }
 
 async function readStdin(): Promise<string> {
