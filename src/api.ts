@@ -15,6 +15,7 @@ import type { PullResult } from './registry/pull';
 import type { PushResult } from './registry/push';
 import type { TransferOptions } from './registry/transfer';
 import type { ImageInspect } from './image/inspect';
+import { splitReference } from './image/reference';
 import { Store, type ImageRecord } from './image/store';
 import { ContainerRegistry, type ContainerRecord } from './runtime/containers';
 import type { ContainerInspect } from './runtime/inspect';
@@ -76,6 +77,16 @@ export interface BuildOptions {
 export interface RemoveImageResult {
   untagged: string[];
   deleted: string[];
+}
+
+// referenceName is the name ref stands for in the store (`name:tag` or `name@digest`), or undefined if it cannot be a name.
+function referenceName(ref: string): string | undefined {
+  try {
+    const { repository, tag, digest } = splitReference(ref);
+    return digest ? `${repository}@${digest}` : `${repository}:${tag}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Nbox is one open store and the operations on it. */
@@ -192,7 +203,7 @@ export class Nbox {
    * and OCI layout at once), or `oci` (OCI layout, gzip layers). A bare name saves all its tags. */
   async saveImages(refs: string[], options: { format?: SaveFormat } = {}): Promise<Readable> {
     const { resolveSaveRefs, saveImages } = await import('./image/save');
-    return saveImages(this.store, await resolveSaveRefs(this.store, refs), options.format ?? 'docker');
+    return await saveImages(this.store, await resolveSaveRefs(this.store, refs), options.format ?? 'docker');
   }
 
   /** loadImages stores the images of an archive (`docker load`, either format, gzip or not); all or nothing. */
@@ -248,11 +259,20 @@ export class Nbox {
   async removeImage(ref: string, options: { force?: boolean } = {}): Promise<RemoveImageResult> {
     return this.store.withLock(async () => {
       const image = await this.store.resolveImage(ref);
-      const byName = image.tags.includes(ref) || image.tags.includes(`${ref}:latest`);
-      const name = image.tags.includes(ref) ? ref : `${ref}:latest`;
-      if (byName && image.tags.length > 1) {
-        await this.store.untag(name);
-        return { untagged: [name], deleted: [] };
+      const names = [...image.tags, ...image.repoDigests];
+      const name = referenceName(ref);
+      const byName = name !== undefined && names.includes(name);
+      if (byName && names.length > 1) {
+        // As Docker: a repository's digest names go with its last tag.
+        const { repository } = splitReference(name);
+        const lastOfRepository = !image.tags.some((tag) => tag !== name && splitReference(tag).repository === repository);
+        const untagged = [name, ...(lastOfRepository && !name.includes('@') ? image.repoDigests.filter((digestName) => splitReference(digestName).repository === repository) : [])];
+        if (untagged.length === names.length) {
+          await this.store.removeImage(image.id);
+          return { untagged, deleted: [image.id, ...(await this.removeUnusedParents(image))] };
+        }
+        for (const untag of untagged) await this.store.untag(untag);
+        return { untagged, deleted: [] };
       }
       if (!byName && image.tags.length > 1 && !options.force) {
         throw new NboxError('ERR_NBOX_CONFLICT', `conflict: unable to delete ${shortId(image.id)} (must be forced) - image is referenced in multiple repositories`);
@@ -264,11 +284,11 @@ export class Nbox {
           throw new NboxError('ERR_NBOX_CONFLICT', `conflict: unable to ${what} (must force) - container ${shortId(users[0].config.id)} is using its referenced image ${shortId(image.id)}`);
         }
         // Docker keeps an image a container still uses: forced, it only loses its names.
-        for (const tag of image.tags) await this.store.untag(tag);
-        return { untagged: image.tags, deleted: [] };
+        for (const untag of names) await this.store.untag(untag);
+        return { untagged: names, deleted: [] };
       }
       await this.store.removeImage(image.id);
-      return { untagged: [...image.tags, ...image.repoDigests], deleted: [image.id, ...(await this.removeUnusedParents(image))] };
+      return { untagged: names, deleted: [image.id, ...(await this.removeUnusedParents(image))] };
     });
   }
 

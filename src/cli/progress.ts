@@ -18,7 +18,7 @@ export function progressPrinter(stream: NodeJS.WriteStream): (event: TransferPro
       order.push(event.id);
       stream.write('\n');
     }
-    statuses.set(event.id, event.current === undefined ? event.status : `${event.status} ${megabytes(event.current)}/${megabytes(event.total ?? 0)}`);
+    statuses.set(event.id, event.current === undefined ? event.status : `${event.status} ${megabytes(event.current)}${event.total === undefined ? '' : `/${megabytes(event.total)}`}`);
     // Back to the first layer's line, then every line redrawn and cleared to its end.
     stream.write(`\x1b[${order.length}A`);
     for (const id of order) stream.write(`\r${id}: ${statuses.get(id)}\x1b[K\n`);

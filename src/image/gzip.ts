@@ -1,8 +1,9 @@
-// Gzip on every core, as pigz does: the input is cut into blocks that are
-// deflated in parallel on libuv's thread pool, each primed with the 32 KiB
-// before it and ended with a sync flush, so their concatenation is one valid
-// deflate stream; the CRC is chained in order. The output is a single gzip
-// member that any gzip reader takes.
+// Gzip on several cores, as pigz does: the input is cut into blocks that are
+// deflated in parallel on libuv's thread pool (4 threads unless
+// UV_THREADPOOL_SIZE says more), each primed with the 32 KiB before it and
+// ended with a sync flush, so their concatenation is one valid deflate
+// stream; the CRC is chained in order. The output is a single gzip member
+// that any gzip reader takes.
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { constants, crc32, deflateRaw, type ZlibOptions } from 'node:zlib';
@@ -12,7 +13,7 @@ const BLOCK_SIZE = 1 << 20;
 const WINDOW = 32 << 10;
 // Fixed header: magic, deflate, no flags, no mtime (reproducible output), no extra flags, OS unknown.
 const HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
-// An empty final stored block ends the deflate stream after the sync-flushed blocks.
+// An empty final block (fixed Huffman, just end-of-block) ends the deflate stream after the sync-flushed blocks.
 const FINAL_BLOCK = Buffer.from([3, 0]);
 
 // A block whose sample does not shrink is stored (level 0): deflating random
@@ -58,13 +59,16 @@ export async function* parallelGzip(input: AsyncIterable<Buffer>, options: GzipO
   let buffered: Buffer[] = [];
   let bufferedLength = 0;
   for await (const chunk of input) {
-    buffered.push(chunk);
-    bufferedLength += chunk.length;
-    while (bufferedLength >= BLOCK_SIZE) {
-      const all = Buffer.concat(buffered, bufferedLength);
-      start(all.subarray(0, BLOCK_SIZE));
-      buffered = [all.subarray(BLOCK_SIZE)];
-      bufferedLength -= BLOCK_SIZE;
+    // A large chunk is cut into blocks in place: concatenating its rest again per block would be quadratic.
+    for (let offset = 0; offset < chunk.length; ) {
+      const take = Math.min(BLOCK_SIZE - bufferedLength, chunk.length - offset);
+      buffered.push(chunk.subarray(offset, offset + take));
+      bufferedLength += take;
+      offset += take;
+      if (bufferedLength < BLOCK_SIZE) continue;
+      start(buffered.length === 1 ? buffered[0] : Buffer.concat(buffered, bufferedLength));
+      buffered = [];
+      bufferedLength = 0;
       if (pending.length >= parallel) yield await pending.shift()!;
     }
   }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
+import { NboxError } from '../errors';
 import { addon } from '../sys/addon';
 import type { LayerDigest } from './layer';
 import { MergedTree, OVERLAY_OPAQUE, isOpaqueDir, type TreeEntry } from './merged-tree';
@@ -51,9 +52,22 @@ interface TarEntry {
   source?: string;
 }
 
-/** layerTar streams the OCI tar of a layer directory. */
-export function layerTar(dir: string): Readable {
-  return Readable.from(tarChunks(walk(dir, '', new Map())), { objectMode: false });
+/** layerTar streams the OCI tar of a layer directory; with expectedDiffId, the stream fails
+ * at its end unless the tar hashes to it (the layer changed on disk since it was sealed). */
+export function layerTar(dir: string, expectedDiffId?: string): Readable {
+  const chunks = tarChunks(walk(dir, '', new Map()));
+  return Readable.from(expectedDiffId ? checkedDigest(chunks, expectedDiffId) : chunks, { objectMode: false });
+}
+
+async function* checkedDigest(chunks: AsyncIterable<Buffer>, expectedDiffId: string): AsyncGenerator<Buffer> {
+  const hash = createHash('sha256');
+  for await (const chunk of chunks) {
+    hash.update(chunk);
+    yield chunk;
+  }
+  if (`sha256:${hash.digest('hex')}` !== expectedDiffId) {
+    throw new NboxError('ERR_NBOX_STORE', `layer ${expectedDiffId} no longer matches its digest (its files changed on disk)`);
+  }
 }
 
 /** flattenedTar streams the merged view of layers (topmost first) as one tar: `docker export` of a container's rootfs. */

@@ -21,7 +21,8 @@ export interface LayerDigest {
 
 /** UnpackedTar is an unpacked layer's digest plus the tar-split that gives its exact tar back. */
 export interface UnpackedTar extends LayerDigest {
-  split: Buffer;
+  /** The tar-split, or undefined when the tar cannot be replayed (see RecordedTar). */
+  split: Buffer | undefined;
 }
 
 const S_IFCHR = 0o020000;
@@ -85,7 +86,7 @@ export async function unpackLayer(tarStream: Readable, dir: string): Promise<Unp
     const firstLine = stderr.split('\n').find((line) => line.trim() !== '') ?? `tar exited with status ${exit.value}`;
     throw importError(firstLine);
   }
-  const { split, whiteouts } = recorder.finish();
+  const { split, whiteouts } = await recorder.finish();
   for (const whiteout of whiteouts) toOverlayWhiteout(dir, whiteout);
   return { diffId: `sha256:${hash.digest('hex')}`, size, split };
 }

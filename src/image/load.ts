@@ -74,7 +74,7 @@ export async function loadImages(store: Store, input: Readable): Promise<LoadedI
 // extractArchive writes the archive's regular files under dir; names that would leave it are refused.
 async function extractArchive(input: Readable, dir: string): Promise<void> {
   const { head, replay } = await peekStream(input, 2);
-  const source = head[0] === 0x1f && head[1] === 0x8b ? replay.pipe(createGunzip()) : replay;
+  const stages: NodeJS.ReadWriteStream[] = head[0] === 0x1f && head[1] === 0x8b ? [createGunzip()] : [];
   const extractor = tarExtract();
   let entries = 0;
   const reading = (async () => {
@@ -91,7 +91,7 @@ async function extractArchive(input: Readable, dir: string): Promise<void> {
     }
   })();
   try {
-    await Promise.all([pipeline(source, extractor as unknown as NodeJS.WritableStream), reading]);
+    await Promise.all([pipeline([replay, ...stages, extractor as unknown as NodeJS.WritableStream]), reading]);
   } catch (err) {
     throw loadError(`not a valid tar archive: ${(err as Error).message}`);
   }

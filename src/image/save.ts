@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import { NboxError } from '../errors';
 import { MediaType, type Descriptor, type ImageIndex, type ImageManifest } from './oci';
@@ -41,13 +42,16 @@ export async function resolveSaveRefs(store: Store, refs: string[]): Promise<Sav
   return [...byId.values()];
 }
 
-/** saveImages streams the archive of images in format. */
-export function saveImages(store: Store, images: SavedImage[], format: SaveFormat): Readable {
+/** saveImages streams the archive of images in format; their layers stay pinned (safe from a concurrent rmi) until it ends. */
+export async function saveImages(store: Store, images: SavedImage[], format: SaveFormat): Promise<Readable> {
+  const release = await store.pinLayers();
   const archive = tarPack();
-  writeArchive(store, images, format, archive).then(
-    () => archive.finalize(),
-    (err: unknown) => archive.destroy(err as Error),
-  );
+  writeArchive(store, images, format, archive)
+    .then(
+      () => archive.finalize(),
+      (err: unknown) => archive.destroy(err as Error),
+    )
+    .finally(() => release());
   return Readable.from(archive, { objectMode: false });
 }
 
@@ -128,15 +132,10 @@ function addDirectory(archive: Pack, name: string): Promise<void> {
   return new Promise((resolve, reject) => archive.entry({ name, type: 'directory', mode: 0o755 }, (err) => (err ? reject(err) : resolve())));
 }
 
-function streamEntry(archive: Pack, name: string, size: number, body: Readable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const entry = archive.entry({ name, size, mode: 0o644 }, (err) => (err ? reject(err) : resolve()));
-    body.once('error', (err) => {
-      entry.destroy(err);
-      reject(err);
-    });
-    body.pipe(entry);
-  });
+// streamEntry fails (never throws uncaught) when the body fails or the archive's reader went away.
+async function streamEntry(archive: Pack, name: string, size: number, body: Readable): Promise<void> {
+  if (archive.destroyed) throw new NboxError('ERR_NBOX_STORE', 'save: the archive was closed');
+  await pipeline(body, archive.entry({ name, size, mode: 0o644 }) as unknown as NodeJS.WritableStream);
 }
 
 function addTags(byId: Map<string, SavedImage>, image: ImageRecord, tags: string[]): void {

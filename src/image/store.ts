@@ -69,8 +69,10 @@ const GZIP_RECORD = 'gzip.json';
 const GZIP_LEVEL = 1;
 // Registry blobs known to hold the layer (see LayerSource).
 const SOURCES = 'sources.json';
-// A layer that came in as a tar keeps what replays that tar exactly (see tar-split.ts).
+// A layer that came in as a tar keeps what replays that tar exactly (see tar-split.ts),
+// or a marker saying it cannot be replayed.
 const TAR_SPLIT = 'tar-split.gz';
+const NO_TAR_SPLIT = 'no-tar-split';
 
 /** Store is an opened nbox store root. */
 export class Store {
@@ -341,7 +343,7 @@ export class Store {
       // Loaded on use: tar and zlib are not needed to run a container.
       const { unpackLayer } = await import('./layer');
       const { split, ...digest } = await unpackLayer(tarStream, path.join(tempDir, 'diff'));
-      await writeDurably(path.join(tempDir, TAR_SPLIT), split);
+      await writeDurably(path.join(tempDir, split ? TAR_SPLIT : NO_TAR_SPLIT), split ?? '');
       const record: LayerRecord = { ...digest, created: new Date().toISOString() };
       await writeDurably(path.join(tempDir, 'layer.json'), `${JSON.stringify(record)}\n`);
       return { ...digest, tempDir };
@@ -361,8 +363,11 @@ export class Store {
       return Readable.from(replayTar(split, path.join(dir, 'diff'), diffId), { objectMode: false });
     }
     if (!(await exists(dir))) throw new NboxError('ERR_NBOX_STORE', `layer ${diffId} is missing from the store`);
+    if (await exists(path.join(dir, NO_TAR_SPLIT))) {
+      throw new NboxError('ERR_NBOX_STORE', `layer ${diffId} came in as a tar that holds a path twice: its exact tar cannot be made again`);
+    }
     const { layerTar } = await import('./layer-tar');
-    return layerTar(path.join(dir, 'diff'));
+    return layerTar(path.join(dir, 'diff'), diffId);
   }
 
   /** compressedLayer returns the layer's gzip blob, compressing it on every core the first
@@ -379,9 +384,9 @@ export class Store {
   async keptCompressedLayer(diffId: string): Promise<CompressedLayer | undefined> {
     const dir = this.layerDir(diffId);
     const recordPath = path.join(dir, GZIP_RECORD);
-    const known = await readIfExists(recordPath);
-    if (!known || !(await exists(path.join(dir, GZIP_BLOB)))) return undefined;
-    return { ...(parseJson(known, recordPath) as BlobDigest), path: path.join(dir, GZIP_BLOB) };
+    const known = cachedRecord(await readIfExists(recordPath));
+    if (!isBlobDigest(known) || !(await exists(path.join(dir, GZIP_BLOB)))) return undefined;
+    return { digest: known.digest, size: known.size, path: path.join(dir, GZIP_BLOB) };
   }
 
   /** compressLayer streams the layer's gzip blob as it is made (a push uploads it meanwhile) and keeps it;
@@ -461,9 +466,8 @@ export class Store {
 
   /** layerSources lists the compressed blobs this layer is known to exist as in registries (it was pulled or pushed as them). */
   async layerSources(diffId: string): Promise<LayerSource[]> {
-    const file = path.join(this.layerDir(diffId), SOURCES);
-    const bytes = await readIfExists(file);
-    return bytes === undefined ? [] : (parseJson(bytes, file) as LayerSource[]);
+    const sources = cachedRecord(await readIfExists(path.join(this.layerDir(diffId), SOURCES)));
+    return Array.isArray(sources) ? sources.filter(isLayerSource) : [];
   }
 
   /** addLayerSource records that a registry repository holds this layer as the given blob, for later pushes to skip or mount it. */
@@ -611,6 +615,25 @@ function parseConfig(bytes: Buffer): ImageConfig {
     throw new Error('rootfs.diff_ids must be a list of sha256 digests');
   }
   return config;
+}
+
+// cachedRecord parses a cache file (gzip.json, sources.json): one that does not parse is as good as absent.
+function cachedRecord(bytes: Buffer | undefined): unknown {
+  try {
+    return bytes === undefined ? undefined : JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function isBlobDigest(value: unknown): value is BlobDigest {
+  const record = value as Partial<BlobDigest> | undefined;
+  return typeof record?.digest === 'string' && digestPattern.test(record.digest) && typeof record.size === 'number';
+}
+
+function isLayerSource(value: unknown): value is LayerSource {
+  const source = value as Partial<LayerSource>;
+  return isBlobDigest(value) && typeof source.registry === 'string' && typeof source.repository === 'string' && typeof source.mediaType === 'string';
 }
 
 function parseJson(bytes: Buffer, file: string): unknown {

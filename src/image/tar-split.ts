@@ -6,7 +6,12 @@
 // as containers/storage and Docker do. Only the non-content bytes are kept.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+
+// Off the event loop: a layer of many files has a split of tens of MB.
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
 import { NboxError } from '../errors';
 
 const BLOCK = 512;
@@ -16,8 +21,9 @@ const READ_CHUNK = 1 << 20;
 
 /** RecordedTar is what recording a tar stream yields: its split and the whiteout entries it held. */
 export interface RecordedTar {
-  /** Encoded (gzipped) segments: raw bytes and references to file contents by path. */
-  split: Buffer;
+  /** Encoded (gzipped) segments: raw bytes and references to file contents by path; undefined when
+   * the tar cannot be replayed from its unpacked files (a path holding content twice). */
+  split: Buffer | undefined;
   /** Paths (relative, no leading `./` or `/`) of `.wh.` entries, for conversion to overlay whiteouts. */
   whiteouts: string[];
 }
@@ -36,6 +42,9 @@ export class TarSplitRecorder {
   // A PAX extended header or GNU long name is kept raw but also read: it names the next entry.
   private metaContent: Buffer[] | undefined;
   private metaType = '';
+  private ended = false;
+  private replayable = true;
+  private readonly filePaths = new Set<string>();
   private nextPath: Buffer | undefined;
   private nextSize: number | undefined;
 
@@ -70,7 +79,7 @@ export class TarSplitRecorder {
   }
 
   /** finish returns the split; the stream must have ended. */
-  finish(): RecordedTar {
+  async finish(): Promise<RecordedTar> {
     if (this.header.length > 0) this.raw(this.header);
     const parts: Buffer[] = [];
     for (const segment of this.segments) {
@@ -88,7 +97,7 @@ export class TarSplitRecorder {
         parts.push(head, segment.path);
       }
     }
-    return { split: gzipSync(Buffer.concat(parts), { level: 1 }), whiteouts: this.whiteouts };
+    return { split: this.replayable ? await gzipAsync(Buffer.concat(parts), { level: 1 }) : undefined, whiteouts: this.whiteouts };
   }
 
   private raw(bytes: Buffer): void {
@@ -100,11 +109,16 @@ export class TarSplitRecorder {
 
   private onHeader(block: Buffer): void {
     this.raw(block);
-    if (block.every((byte) => byte === 0)) return;
+    if (this.ended) return;
+    // GNU tar stops at the first zero block: whatever follows is kept as it is, never read as entries.
+    if (block.every((byte) => byte === 0)) {
+      this.ended = true;
+      return;
+    }
     const type = String.fromCharCode(block[156] || 0x30);
     const size = this.nextSize ?? headerSize(block);
     const path = normalizePath(this.nextPath ?? headerPath(block));
-    const isMeta = type === 'x' || type === 'L';
+    const isMeta = type === 'x' || type === 'L' || type === 'K';
     if (!isMeta) {
       this.nextPath = undefined;
       this.nextSize = undefined;
@@ -113,6 +127,11 @@ export class TarSplitRecorder {
     const base = name.slice(name.lastIndexOf('/') + 1);
     if (base.startsWith('.wh.')) this.whiteouts.push(name);
     const isFileData = (type === '0' || type === '7') && !base.startsWith('.wh.');
+    // A path given twice keeps only its last content on disk: the earlier entry's bytes cannot be replayed.
+    if (isFileData && size > 0) {
+      if (this.filePaths.has(name)) this.replayable = false;
+      this.filePaths.add(name);
+    }
     this.contentLeft = size;
     this.keepContent = !isFileData;
     this.metaContent = isMeta ? [] : undefined;
@@ -126,6 +145,7 @@ export class TarSplitRecorder {
     if (!this.metaContent) return;
     const content = Buffer.concat(this.metaContent);
     this.metaContent = undefined;
+    if (this.metaType === 'K') return;
     if (this.metaType === 'L') {
       const end = content.indexOf(0);
       this.nextPath = end === -1 ? content : content.subarray(0, end);
@@ -141,7 +161,7 @@ export class TarSplitRecorder {
 /** replayTar yields the original tar again from its split and the directory it was unpacked into;
  * it fails if the result does not hash to expectedDiffId (a file changed, or a path repeated in the tar). */
 export async function* replayTar(split: Buffer, dir: string, expectedDiffId: string): AsyncGenerator<Buffer> {
-  const data = gunzipSync(split);
+  const data = await gunzipAsync(split);
   const hash = createHash('sha256');
   const dirPrefix = Buffer.from(`${dir}/`);
   for (let offset = 0; offset < data.length; ) {
@@ -201,7 +221,8 @@ function headerSize(block: Buffer): number {
     return size;
   }
   const text = field.toString('latin1').replace(/[\0 ]+$/g, '').trim();
-  return text === '' ? 0 : parseInt(text, 8);
+  // A malformed size makes GNU tar fail the unpack anyway; 0 keeps the recorder going until then.
+  return /^[0-7]+$/.test(text) ? parseInt(text, 8) : 0;
 }
 
 function cString(bytes: Buffer): Buffer {

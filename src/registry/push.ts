@@ -29,11 +29,15 @@ const GZIP_TYPES = new Set<string>([MediaType.dockerLayerGzip, MediaType.ociLaye
 export async function pushImage(store: Store, ref: string, options: TransferOptions = {}): Promise<PushResult> {
   const remote = parseRemoteReference(ref);
   if (remote.digest) throw new NboxError('ERR_NBOX_USAGE', `cannot push a digest reference: ${ref}`);
-  const image = await store.resolveImage(ref);
-  const progress = options.progress ?? (() => undefined);
-  const credentials = await lookupCredentials(remote.registry, { path: options.authFile });
-  const client = new RegistryClient({ registry: remote.registry, credentials, tlsVerify: options.tlsVerify });
+  // A concurrent rmi must not collect the layers while they are read.
+  const release = await store.pinLayers();
+  const client = await pushClient(remote, options).catch(async (err: unknown) => {
+    await release();
+    throw err;
+  });
   try {
+    const image = await store.resolveImage(ref);
+    const progress = options.progress ?? (() => undefined);
     const diffIds = image.config.rootfs.diff_ids;
     const layers: Descriptor[] = new Array(diffIds.length);
     await forEachLimited([...diffIds.keys()], CONCURRENT_UPLOADS, async (index) => {
@@ -55,6 +59,7 @@ export async function pushImage(store: Store, ref: string, options: TransferOpti
     return { tag, digest, size: bytes.length };
   } finally {
     client.close();
+    await release();
   }
 }
 
@@ -87,22 +92,25 @@ async function pushLayer(store: Store, client: RegistryClient, remote: RemoteRef
   } else {
     // First time out of the store: compressed, kept and uploaded in one pass.
     progress({ id: shown, status: 'Pushing' });
-    const { blob: compressing, stored } = store.compressLayer(diffId);
-    const record = (await store.readLayer(diffId))?.size ?? 0;
+    // The blob is kept in the background (a cache: the push does not wait for it or fail with it).
+    const { blob: compressing } = store.compressLayer(diffId);
     try {
-      blob = await client.pushBlobStream(remote.repository, countBytes(compressing, shown, 'Pushing', record, progress));
+      blob = await client.pushBlobStream(remote.repository, countBytes(compressing, shown, 'Pushing', undefined, progress));
     } catch (err) {
       // Stops the compression and drops its temp file.
       compressing.destroy();
       throw err;
     }
-    const kept = await stored;
-    if (kept.digest !== blob.digest) throw new NboxError('ERR_NBOX_STORE', `layer ${diffId} compressed to ${kept.digest} but ${blob.digest} was uploaded`);
     progress({ id: shown, status: 'Pushed' });
   }
   const source: LayerSource = { ...blob, mediaType: MediaType.dockerLayerGzip, registry: remote.registry, repository: remote.repository };
   await remember(store, diffId, source, remote);
   return layerDescriptor(source);
+}
+
+async function pushClient(remote: RemoteReference, options: TransferOptions): Promise<RegistryClient> {
+  const credentials = await lookupCredentials(remote.registry, { path: options.authFile });
+  return new RegistryClient({ registry: remote.registry, credentials, tlsVerify: options.tlsVerify });
 }
 
 function remember(store: Store, diffId: string, source: LayerSource, remote: RemoteReference): Promise<void> {

@@ -31,7 +31,7 @@ export function shortDigest(digest: string): string {
 const PROGRESS_INTERVAL_MS = 200;
 
 /** countBytes passes a blob's stream through, reporting the bytes moved under status at most every PROGRESS_INTERVAL_MS. */
-export function countBytes(source: Readable, id: string, status: string, total: number, progress: (event: TransferProgress) => void): Readable {
+export function countBytes(source: Readable, id: string, status: string, total: number | undefined, progress: (event: TransferProgress) => void): Readable {
   let current = 0;
   let last = 0;
   const counter = new Transform({

@@ -319,7 +319,11 @@ registryTest('a push to another repository of the same registry mounts the layer
   const digestRef = `${openProxy.host}/mount/first@${manifest.digest}`;
   t.deepEqual(JSON.parse((await nb(byDigest, ['inspect', digestRef])).stdout)[0].RepoDigests, [digestRef]);
   t.is((await nb(byDigest, ['run', '--rm', digestRef, 'true'])).code, 0);
-  t.is((await nb(byDigest, ['rmi', digestRef])).stdout, `Untagged: ${digestRef}\nDeleted: ${id}\n`);
+  // With a tag beside it, removing the digest name only untags it; the last name deletes the image.
+  t.is((await nb(byDigest, ['tag', digestRef, 'kept:v1'])).code, 0);
+  t.is((await nb(byDigest, ['rmi', digestRef])).stdout, `Untagged: ${digestRef}\n`);
+  t.is(await imageId(byDigest, 'kept:v1'), id);
+  t.is((await nb(byDigest, ['rmi', 'kept:v1'])).stdout, `Untagged: kept:v1\nDeleted: ${id}\n`);
   await nb(store.root, ['rmi', first, second, 'mounted:v1']);
 });
 
