@@ -73,7 +73,8 @@ async function pushLayer(store: Store, client: RegistryClient, remote: RemoteRef
       return layerDescriptor(source);
     }
     if (source.repository !== remote.repository && (await client.mountBlob(remote.repository, source.digest, source.repository))) {
-      progress({ id: shown, status: `Mounted from ${formatRemoteReference({ registry: remote.registry, repository: source.repository })}` });
+      // As Docker: the repository's path on the registry.
+      progress({ id: shown, status: `Mounted from ${source.repository}` });
       await remember(store, diffId, source, remote);
       return layerDescriptor(source);
     }

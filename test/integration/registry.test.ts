@@ -289,8 +289,8 @@ registryTest('a push to another repository of the same registry mounts the layer
   const mounted = await nb(store.root, ['push', second]);
   t.is(mounted.code, 0, mounted.stderr);
   // bb's layer may come from an earlier test's repository; the other two from the first push.
-  t.is(mounted.stdout.split('\n').filter((line) => line.includes(`: Mounted from ${openProxy.host}/`)).length, 3, mounted.stdout);
-  t.is(linesWith(mounted.stdout, `Mounted from ${openProxy.host}/mount/first`).length >= 2, true, mounted.stdout);
+  t.is(mounted.stdout.split('\n').filter((line) => line.includes(': Mounted from ')).length, 3, mounted.stdout);
+  t.is(linesWith(mounted.stdout, 'Mounted from mount/first').length >= 2, true, mounted.stdout);
   t.is(openProxy.requests.filter((r) => r.method === 'POST' && r.path.includes('mount=')).length, 3);
   // Only the config (a few hundred bytes, never mounted) is uploaded.
   t.deepEqual(uploadedBlobs(openProxy), [id]);
@@ -304,7 +304,7 @@ registryTest('a push to another repository of the same registry mounts the layer
   openProxy.requests.length = 0;
   const back = await nb(other, ['push', third]);
   t.is(back.code, 0, back.stderr);
-  t.is(linesWith(back.stdout, `Mounted from ${openProxy.host}/mount/second`).length, 3, back.stdout);
+  t.is(linesWith(back.stdout, 'Mounted from mount/second').length, 3, back.stdout);
   t.deepEqual(uploadedBlobs(openProxy), [id]);
   t.regex(back.stdout, new RegExp(`^v1: digest: ${manifest.digest} size: \\d+$`, 'm'));
 
@@ -463,7 +463,7 @@ interop('podman pulls and runs what nbox pushes; nbox pulls and runs what podman
   t.is((await nb(viaPodman, ['tag', fromPodman, back])).code, 0);
   const pushedBack = await nb(viaPodman, ['push', back]);
   t.is(pushedBack.code, 0, pushedBack.stderr);
-  t.is(linesWith(pushedBack.stdout, `Mounted from ${host}/interop/podman`).length, 3, pushedBack.stdout);
+  t.is(linesWith(pushedBack.stdout, 'Mounted from interop/podman').length, 3, pushedBack.stdout);
   const backManifest = await remoteManifest(open, 'interop/back', 'v1');
   t.deepEqual([backManifest.config, backManifest.layers], [id, podmanManifest.layers]);
 

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 
 import type { TransferProgress } from '../../api';
 import { NboxError } from '../../errors';
+import { canonicalName, splitReference } from '../../image/reference';
 import { parseBool, type CliContext } from '../context';
 import { progressPrinter } from '../progress';
 
@@ -26,16 +27,18 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
     .action(async (name: string, flags: TransferFlags) => {
       const nbox = await ctx.open();
       const out = process.stdout;
-      const hasTagOrDigest = /@|:[^/]*$/.test(name);
-      const progress = afterHeader(hasTagOrDigest ? undefined : 'Using default tag: latest\n', progressPrinter(out));
+      const { repository, tag, digest } = splitReference(name);
+      const defaultTag = /@|:[^/]*$/.test(name) ? '' : 'Using default tag: latest\n';
+      const progress = afterHeader(`${defaultTag}${digest ?? tag}: Pulling from ${pathOnRegistry(repository)}\n`, progressPrinter(out));
       const result = await nbox.pull(name, { tlsVerify: flags.tlsVerify, authFile: flags.authfile, progress: flags.quiet ? undefined : progress.print });
-      const shown = result.tag ?? name;
+      const shown = result.tag ?? `${repository}@${digest}`;
       if (!flags.quiet) {
         progress.flush();
         out.write(`Digest: ${result.digest}\n`);
         out.write(result.upToDate ? `Status: Image is up to date for ${shown}\n` : `Status: Downloaded newer image for ${shown}\n`);
       }
-      out.write(`${shown}\n`);
+      // As Docker, the last line is the full name, for scripts.
+      out.write(`${canonicalName(repository)}${digest ? `@${digest}` : `:${tag}`}\n`);
     });
 
   transferOptions(program.command('push'))
@@ -45,9 +48,10 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
     .action(async (name: string, flags: TransferFlags) => {
       const nbox = await ctx.open();
       const out = process.stdout;
-      const header = `The push refers to repository [${name.replace(/:[^/:]*$/, '')}]\n`;
+      const { repository } = splitReference(name);
+      const header = `The push refers to repository [${canonicalName(repository)}]\n`;
       const result = await nbox.push(name, { tlsVerify: flags.tlsVerify, authFile: flags.authfile, progress: flags.quiet ? undefined : afterHeader(header, progressPrinter(out)).print });
-      out.write(flags.quiet ? `${result.digest}\n` : `${result.tag}: digest: ${result.digest} size: ${result.size}\n`);
+      out.write(flags.quiet ? `${canonicalName(repository)}:${result.tag}\n` : `${result.tag}: digest: ${result.digest} size: ${result.size}\n`);
     });
 
   transferOptions(program.command('login'))
@@ -79,6 +83,11 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
       const { registry, loggedIn } = await nbox.logout(server, { authFile: flags.authfile });
       process.stdout.write(loggedIn ? `Removing login credentials for ${registry}\n` : `Not logged in to ${registry}\n`);
     });
+}
+
+// pathOnRegistry is a repository's path as Docker's pull names it: `library/busybox`, `bb` on 127.0.0.1:5000.
+function pathOnRegistry(repository: string): string {
+  return canonicalName(repository).replace(/^[^/]+\//, '');
 }
 
 // afterHeader prints header before the first progress line, so a transfer that
