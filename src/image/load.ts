@@ -3,17 +3,17 @@
 // may come in any order), every layer is unpacked and checked against its
 // digests, and only then are the images committed: a bad archive leaves the
 // store as it was.
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { NboxError, isErrno } from '../errors';
 import { MediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './oci';
 import { normalizeTag } from './reference';
-import type { Store, UnpackedLayer } from './store';
+import { sha256Digest, verifyingStream } from './digest';
+import { parseImageConfig, type Store, type UnpackedLayer } from './store';
 import { peekStream } from './stream-head';
 
 /** LoadedImage is an image load added: its ID and the tags it got. */
@@ -25,8 +25,8 @@ export interface LoadedImage {
 /** ArchiveImage is one image found in an archive, before its layers are unpacked. */
 interface ArchiveImage {
   configBytes: Buffer;
-  /** Layer blobs in order: archive path, and the digest the blob itself must have (OCI) if known. */
-  layers: Array<{ file: string; digest?: string }>;
+  /** Layer blobs in order: archive path, and the digest and size the blob itself must have (OCI) if known. */
+  layers: Array<{ file: string; blob?: { digest: string; size: number } }>;
   tags: string[];
 }
 
@@ -46,7 +46,7 @@ export async function loadImages(store: Store, input: Readable): Promise<LoadedI
       for (const [index, layer] of image.layers.entries()) {
         const diffId = config.rootfs.diff_ids[index];
         if (unpacked.has(diffId) || (await store.hasLayer(diffId))) continue;
-        const result = await store.unpackLayer(verifiedBlob(path.join(temp, layer.file), layer.digest));
+        const result = await store.unpackLayer(verifiedBlob(path.join(temp, layer.file), layer.blob));
         unpacked.set(diffId, result);
         if (result.diffId !== diffId) throw loadError(`layer ${layer.file} does not match its diffID ${diffId} (it hashes to ${result.diffId})`);
       }
@@ -144,7 +144,7 @@ async function readOciLayout(dir: string, indexBytes: Buffer): Promise<ArchiveIm
       }
       const image = {
         configBytes: await readBlob(dir, manifest.config),
-        layers: manifest.layers.map((layer) => ({ file: blobFile(layer.digest), digest: layer.digest })),
+        layers: manifest.layers.map((layer) => ({ file: blobFile(layer.digest), blob: layer })),
         tags,
       };
       byManifest.set(descriptor.digest, image);
@@ -165,26 +165,16 @@ function ociTags(descriptor: Descriptor): string[] {
 
 async function readBlob(dir: string, descriptor: Descriptor): Promise<Buffer> {
   const bytes = await readMember(dir, blobFile(descriptor.digest));
-  const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const actual = sha256Digest(bytes);
   if (actual !== descriptor.digest) throw loadError(`blob ${descriptor.digest} does not match its digest (it hashes to ${actual})`);
   return bytes;
 }
 
-// verifiedBlob streams a layer file, failing at its end when it does not hash to digest.
-function verifiedBlob(file: string, digest: string | undefined): Readable {
+// verifiedBlob streams a layer file, failing at its end when it is not the blob its descriptor names.
+function verifiedBlob(file: string, expected: { digest: string; size: number } | undefined): Readable {
   const source = createReadStream(file);
-  if (!digest) return source;
-  const hash = createHash('sha256');
-  const check = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-    flush(done) {
-      const actual = `sha256:${hash.digest('hex')}`;
-      done(actual === digest ? null : loadError(`layer blob ${digest} does not match its digest (it hashes to ${actual})`));
-    },
-  });
+  if (!expected) return source;
+  const check = verifyingStream(expected, (what) => loadError(`layer blob ${expected.digest} does not match its descriptor: ${what}`));
   source.once('error', (err) => check.destroy(err));
   // A small blob may fail its check before the unpack starts reading; the error
   // then waits in the stream (its reader sees it) instead of going uncaught.
@@ -210,10 +200,11 @@ async function readMember(dir: string, name: string): Promise<Buffer> {
 }
 
 function parseConfig(bytes: Buffer): ImageConfig {
-  const config = parseJson(bytes, 'image config') as ImageConfig;
-  const diffIds = config?.rootfs?.diff_ids;
-  if (!Array.isArray(diffIds) || !diffIds.every((diffId) => typeof diffId === 'string' && digestPattern.test(diffId))) throw loadError('image config has no valid rootfs.diff_ids');
-  return config;
+  try {
+    return parseImageConfig(bytes);
+  } catch (err) {
+    throw loadError(`invalid image config: ${(err as Error).message}`);
+  }
 }
 
 function tagOf(name: string): string {

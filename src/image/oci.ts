@@ -56,6 +56,9 @@ export const MediaType = {
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
 } as const;
 
+/** GZIP_LAYER_TYPES are the media types of gzip-compressed layer blobs, Docker's and OCI's. */
+export const GZIP_LAYER_TYPES: ReadonlySet<string> = new Set([MediaType.dockerLayerGzip, MediaType.ociLayerGzip]);
+
 /** Platform is the os/architecture an image runs on, as in an index entry. */
 export interface Platform {
   os: string;

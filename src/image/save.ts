@@ -4,11 +4,11 @@
 // layers are the uncompressed tars (their digest is the diffID). `--format oci`
 // writes a plain OCI layout with the gzip blobs the store keeps for push.
 import { createReadStream } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import { NboxError } from '../errors';
+import { sha256Digest } from './digest';
 import { MediaType, type Descriptor, type ImageIndex, type ImageManifest } from './oci';
 import { canonicalName, splitReference } from './reference';
 import type { ImageRecord, Store } from './store';
@@ -93,7 +93,7 @@ async function writeArchive(store: Store, images: SavedImage[], format: SaveForm
       layers,
     };
     const manifestBytes = Buffer.from(JSON.stringify(manifest));
-    const manifestDigest = `sha256:${createHash('sha256').update(manifestBytes).digest('hex')}`;
+    const manifestDigest = sha256Digest(manifestBytes);
     await addBlob(manifestDigest, manifestBytes.length, () => manifestBytes);
     const descriptor: Descriptor = { mediaType: MediaType.ociManifest, digest: manifestDigest, size: manifestBytes.length };
     if (tags.length === 0) index.manifests.push(descriptor);

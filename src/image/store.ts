@@ -173,7 +173,7 @@ export class Store {
   async addImage(configBytes: Buffer, tags: string[], parent?: string): Promise<string> {
     let config: ImageConfig;
     try {
-      config = parseConfig(configBytes);
+      config = parseImageConfig(configBytes);
     } catch (err) {
       throw new NboxError('ERR_NBOX_STORE', `invalid image config: ${(err as Error).message}`);
     }
@@ -538,7 +538,7 @@ export class Store {
       return undefined;
     }
     try {
-      return parseConfig(bytes);
+      return parseImageConfig(bytes);
     } catch (err) {
       throw corrupt(file, (err as Error).message);
     }
@@ -608,7 +608,8 @@ function repositoryKey(ref: string): string {
   return digest ? `${repository}@${digest}` : normalizeReference(ref);
 }
 
-function parseConfig(bytes: Buffer): ImageConfig {
+/** parseImageConfig parses an image config and checks its rootfs.diff_ids; it throws a plain Error saying what is wrong. */
+export function parseImageConfig(bytes: Buffer): ImageConfig {
   const config = JSON.parse(bytes.toString('utf8')) as ImageConfig;
   const diffIds = config?.rootfs?.diff_ids;
   if (!Array.isArray(diffIds) || !diffIds.every((diffId) => typeof diffId === 'string' && digestPattern.test(diffId))) {

@@ -28,7 +28,7 @@ import {
 import { MANIFEST_ACCEPT } from './media-types';
 import { familiarName, isLoopbackRegistry, registryApiHost } from './reference';
 import { responseError, type ResponseContext } from './response-error';
-import { sha256Digest, verifyingStream } from './verify';
+import { sha256Digest, verifyingStream } from '../image/digest';
 
 /** RegistryClientOptions configure a client for one registry. */
 export interface RegistryClientOptions {
@@ -140,7 +140,7 @@ export class RegistryClient {
     const context = this.context(subject, 'blob');
     const response = await this.send({ method: 'GET', target: `/v2/${repository}/blobs/${descriptor.digest}`, scopes: [pullScope(repository)], context });
     if (response.statusCode !== 200) throw await responseError(response, context);
-    const verifier = verifyingStream(descriptor, subject);
+    const verifier = verifyingStream(descriptor, (what) => new NboxError('ERR_NBOX_REGISTRY', `digest mismatch for blob ${subject}: ${what}`));
     response.on('error', (err) => {
       const lost = connectionError(this.peer, err);
       verifier.destroy(new NboxError('ERR_NBOX_REGISTRY', `blob ${subject}: ${lost.message}`, { cause: err }));

@@ -3,14 +3,15 @@
 // committed as soon as it is checked, so a pull killed midway leaves valid
 // layers that the next pull reuses. The image and its tag come last.
 import { NboxError } from '../errors';
-import type { ImageConfig } from '../image/oci';
+import { GZIP_LAYER_TYPES, MediaType, type ImageConfig } from '../image/oci';
+import { parseImageConfig } from '../image/store';
 import type { Store } from '../image/store';
 import { forEachLimited } from '../pool';
 import { lookupCredentials } from './credentials';
 import { RegistryClient } from './client';
 import { formatRemoteReference, parseRemoteReference } from './reference';
 import { countBytes, shortDigest, type TransferOptions } from './transfer';
-import { sha256Digest } from './verify';
+import { sha256Digest } from '../image/digest';
 
 /** PullResult says what a pull stored: the image ID, the manifest digest, the tag (none for a pull by digest), and whether it was already there. */
 export interface PullResult {
@@ -22,8 +23,7 @@ export interface PullResult {
 
 // Docker's default max-concurrent-downloads.
 const CONCURRENT_DOWNLOADS = 3;
-const GZIP_TYPES = new Set(['application/vnd.docker.image.rootfs.diff.tar.gzip', 'application/vnd.oci.image.layer.v1.tar+gzip']);
-const TAR_TYPES = new Set([...GZIP_TYPES, 'application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar']);
+const TAR_TYPES = new Set([...GZIP_LAYER_TYPES, MediaType.ociLayer, 'application/vnd.docker.image.rootfs.diff.tar']);
 
 /** pullImage fetches ref from its registry into the store and tags it; on failure no image or tag is added. */
 export async function pullImage(store: Store, ref: string, options: TransferOptions = {}): Promise<PullResult> {
@@ -59,7 +59,7 @@ export async function pullImage(store: Store, ref: string, options: TransferOpti
           throw new NboxError('ERR_NBOX_REGISTRY', `layer ${layer.digest} of ${ref} unpacks to ${unpacked.diffId}, not the diffID ${diffId} its config names`);
         }
         await store.commitLayer(unpacked);
-        if (GZIP_TYPES.has(layer.mediaType)) {
+        if (GZIP_LAYER_TYPES.has(layer.mediaType)) {
           await store.addLayerSource(diffId, { digest: layer.digest, size: layer.size, mediaType: layer.mediaType, registry: remote.registry, repository: remote.repository });
         }
         progress({ id: shown, status: 'Pull complete' });
@@ -77,12 +77,9 @@ export async function pullImage(store: Store, ref: string, options: TransferOpti
 }
 
 function parseConfig(bytes: Buffer, ref: string): ImageConfig {
-  let config: ImageConfig;
   try {
-    config = JSON.parse(bytes.toString('utf8')) as ImageConfig;
+    return parseImageConfig(bytes);
   } catch (err) {
-    throw new NboxError('ERR_NBOX_REGISTRY', `${ref}: the image config is not valid JSON: ${(err as Error).message}`);
+    throw new NboxError('ERR_NBOX_REGISTRY', `${ref}: invalid image config: ${(err as Error).message}`);
   }
-  if (!Array.isArray(config?.rootfs?.diff_ids)) throw new NboxError('ERR_NBOX_REGISTRY', `${ref}: the image config has no rootfs.diff_ids`);
-  return config;
 }

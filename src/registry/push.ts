@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { NboxError } from '../errors';
-import { MediaType, type Descriptor, type ImageManifest } from '../image/oci';
+import { GZIP_LAYER_TYPES, MediaType, type Descriptor, type ImageManifest } from '../image/oci';
 import type { BlobDigest, LayerSource, Store } from '../image/store';
 import { forEachLimited } from '../pool';
 import { lookupCredentials } from './credentials';
@@ -23,7 +23,6 @@ export interface PushResult {
 
 // Docker's default max-concurrent-uploads.
 const CONCURRENT_UPLOADS = 5;
-const GZIP_TYPES = new Set<string>([MediaType.dockerLayerGzip, MediaType.ociLayerGzip]);
 
 /** pushImage uploads the local image ref to the registry its name points at. */
 export async function pushImage(store: Store, ref: string, options: TransferOptions = {}): Promise<PushResult> {
@@ -66,7 +65,7 @@ export async function pushImage(store: Store, ref: string, options: TransferOpti
 async function pushLayer(store: Store, client: RegistryClient, remote: RemoteReference, diffId: string, progress: NonNullable<TransferOptions['progress']>): Promise<Descriptor> {
   // One progress line per layer, named by its diffID as Docker's push names it (not by the blob, which is made later).
   const shown = shortDigest(diffId);
-  const known = (await store.layerSources(diffId)).filter((source) => GZIP_TYPES.has(source.mediaType) && source.registry === remote.registry);
+  const known = (await store.layerSources(diffId)).filter((source) => GZIP_LAYER_TYPES.has(source.mediaType) && source.registry === remote.registry);
   for (const source of known) {
     if (await client.hasBlob(remote.repository, source.digest)) {
       progress({ id: shown, status: 'Layer already exists' });

@@ -8,7 +8,7 @@ import { RegistryClient } from '../../src/registry/client';
 import type { Credentials } from '../../src/registry/credentials';
 import { MediaType } from '../../src/registry/media-types';
 import { parseRemoteReference } from '../../src/registry/reference';
-import { sha256Digest } from '../../src/registry/verify';
+import { sha256Digest } from '../../src/image/digest';
 import { HTPASSWD_BIN, REGISTRY_BIN, startRegistry, type RegistryAuthMode, type TestRegistry } from '../helpers/registry';
 
 const USERS = { alice: 'alice-secret-pw' };

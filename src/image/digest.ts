@@ -1,8 +1,7 @@
-// Digest checks of what comes from a registry, on the fly so a blob is never
-// held in memory whole.
+// Digests of blobs, and checks of blobs that come from elsewhere (a registry,
+// an archive) on the fly, so a blob is never held in memory whole.
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { NboxError } from '../errors';
 
 /** sha256Digest is the `sha256:…` digest of data. */
 export function sha256Digest(data: Buffer): string {
@@ -10,11 +9,10 @@ export function sha256Digest(data: Buffer): string {
 }
 
 /** verifyingStream passes bytes through and fails at the end (or as soon as there are too many)
- * unless they are exactly `size` bytes with digest `digest`; subject names the blob in the error. */
-export function verifyingStream(expected: { digest: string; size: number }, subject: string): Transform {
+ * unless they are exactly `size` bytes with digest `digest`; mismatch makes the error from what was wrong. */
+export function verifyingStream(expected: { digest: string; size: number }, mismatch: (what: string) => Error): Transform {
   const hash = createHash('sha256');
   let received = 0;
-  const mismatch = (what: string) => new NboxError('ERR_NBOX_REGISTRY', `digest mismatch for blob ${subject}: ${what}`);
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       received += chunk.length;
