@@ -2,6 +2,7 @@
 // the store lacks, several at once, each unpacked while it downloads and
 // committed as soon as it is checked, so a pull killed midway leaves valid
 // layers that the next pull reuses. The image and its tag come last.
+import type { Readable } from 'node:stream';
 import { NboxError } from '../errors';
 import { GZIP_LAYER_TYPES, MediaType, type ImageConfig } from '../image/oci';
 import { parseImageConfig } from '../image/store';
@@ -48,12 +49,21 @@ export async function pullImage(store: Store, ref: string, options: TransferOpti
 
     if (!upToDate) {
       const indexed = manifest.layers.map((layer, index) => ({ layer, diffId: config.rootfs.diff_ids[index] }));
+      // The first failure stops the other downloads instead of waiting for them, and is the one reported.
+      const downloading = new Set<Readable>();
+      let firstFailure: unknown;
+      const fail = (err: unknown) => {
+        if (firstFailure === undefined) firstFailure = err;
+        for (const blob of downloading) blob.destroy(new NboxError('ERR_NBOX_REGISTRY', 'download stopped: another layer failed'));
+        throw firstFailure;
+      };
       await forEachLimited(indexed, CONCURRENT_DOWNLOADS, async ({ layer, diffId }) => {
         const shown = shortDigest(layer.digest);
         if (await store.hasLayer(diffId)) return progress({ id: shown, status: 'Already exists' });
         progress({ id: shown, status: 'Pulling fs layer' });
-        const blob = countBytes(await client.getBlob(remote.repository, layer), shown, 'Downloading', layer.size, progress);
-        const unpacked = await store.unpackLayer(blob);
+        const blob = countBytes(await client.getBlob(remote.repository, layer).catch(fail), shown, 'Downloading', layer.size, progress);
+        downloading.add(blob);
+        const unpacked = await store.unpackLayer(blob).catch(fail).finally(() => downloading.delete(blob));
         if (unpacked.diffId !== diffId) {
           await store.removeTree(unpacked.tempDir);
           throw new NboxError('ERR_NBOX_REGISTRY', `layer ${layer.digest} of ${ref} unpacks to ${unpacked.diffId}, not the diffID ${diffId} its config names`);
@@ -63,7 +73,7 @@ export async function pullImage(store: Store, ref: string, options: TransferOpti
           await store.addLayerSource(diffId, { digest: layer.digest, size: layer.size, mediaType: layer.mediaType, registry: remote.registry, repository: remote.repository });
         }
         progress({ id: shown, status: 'Pull complete' });
-      });
+      }).catch(fail);
     }
     await store.commitImage([], configBytes, tag ? [tag] : []);
     // Docker's RepoDigests name what was asked for: a list's digest when the reference named a list.

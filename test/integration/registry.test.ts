@@ -428,6 +428,28 @@ registryTest('a tampered or truncated blob in the registry fails the pull on one
   }
 });
 
+registryTest('a layer that fails stops the other downloads of the pull at once', async (t) => {
+  await build(t, 'stopped:v1', 'RUN head -c 3000000 /dev/urandom > /big\nRUN head -c 300000 /dev/urandom > /small\n', false);
+  const ref = `${openProxy.host}/stopped/app:v1`;
+  t.is((await nb(store.root, ['tag', 'stopped:v1', ref])).code, 0);
+  t.is((await nb(store.root, ['push', ref])).code, 0);
+  t.is((await nb(store.root, ['rmi', ref, 'stopped:v1'])).code, 0);
+  const manifest = await remoteManifest(open, 'stopped/app', 'v1');
+  // The big layer never finishes arriving; the small one is damaged.
+  openProxy.stall = (method, path) => method === 'GET' && path.endsWith(`/blobs/${manifest.layers[1]}`);
+  t.teardown(() => (openProxy.stall = undefined));
+  const data = blobDataPath(open, manifest.layers[2]);
+  const blob = await readFile(data);
+  t.teardown(() => writeFile(data, blob));
+  const flipped = Buffer.from(blob);
+  flipped[flipped.length >> 1] ^= 0xff;
+  await writeFile(data, flipped);
+  const before = await storeEntries(store.root);
+  // Without the stop, this pull would wait on the stalled layer until ava's timeout.
+  oneLineError(t, await nb(store.root, ['pull', ref]), /digest mismatch for blob/);
+  t.deepEqual(await storeEntries(store.root), before);
+});
+
 interop('podman pulls and runs what nbox pushes; nbox pulls and runs what podman and skopeo push, with the same IDs and digests', async (t) => {
   const podman = await makePodman();
   t.teardown(() => podman.podman(['rmi', '-a', '-f']).catch(() => '').then(() => podman.cleanup()));
