@@ -391,10 +391,14 @@ export class Store {
 
   /** compressLayer streams the layer's gzip blob as it is made (a push uploads it meanwhile) and keeps it;
    * stored settles once blob has been read to its end, or was abandoned. */
-  compressLayer(diffId: string): { blob: Readable; stored: Promise<CompressedLayer> } {
+  compressLayer(diffId: string): { blob: Readable; digest: Promise<BlobDigest>; stored: Promise<CompressedLayer> } {
     let settle!: { resolve: (layer: CompressedLayer) => void; reject: (err: unknown) => void };
     const stored = new Promise<CompressedLayer>((resolve, reject) => (settle = { resolve, reject }));
     stored.catch(() => undefined);
+    // The blob's digest, known as soon as its last byte was read (before it is kept on disk).
+    let settleDigest!: { resolve: (blob: BlobDigest) => void; reject: (err: unknown) => void };
+    const digest = new Promise<BlobDigest>((resolve, reject) => (settleDigest = { resolve, reject }));
+    digest.catch(() => undefined);
     const store = this;
     async function* chunks(): AsyncGenerator<Buffer> {
       const blobPath = path.join(store.layerDir(diffId), GZIP_BLOB);
@@ -404,17 +408,17 @@ export class Store {
       let size = 0;
       const handle = await fs.open(temp, 'wx', 0o644);
       // Kept after the stream has ended, so a reader (an upload) does not wait for the fsync.
-      const keep = async (): Promise<CompressedLayer> => {
+      const keep = async (blob: BlobDigest): Promise<CompressedLayer> => {
         await handle.sync();
         await handle.close();
         await fs.rename(temp, blobPath);
-        const blob: BlobDigest = { digest: `sha256:${hash.digest('hex')}`, size };
         await store.writeFileAtomic(path.join(store.layerDir(diffId), GZIP_RECORD), `${JSON.stringify(blob)}\n`);
         return { ...blob, path: blobPath };
       };
       const drop = async (err: unknown) => {
         await handle.close().catch(() => undefined);
         await fs.rm(temp, { force: true });
+        settleDigest.reject(err);
         settle.reject(err);
       };
       let complete = false;
@@ -427,11 +431,15 @@ export class Store {
         }
         complete = true;
       } finally {
-        if (complete) keep().then(settle.resolve, drop);
+        if (complete) {
+          const blob: BlobDigest = { digest: `sha256:${hash.digest('hex')}`, size };
+          settleDigest.resolve(blob);
+          keep(blob).then(settle.resolve, drop);
+        }
         else await drop(new NboxError('ERR_NBOX_STORE', `compressing layer ${diffId} did not finish`));
       }
     }
-    return { blob: Readable.from(chunks(), { objectMode: false }), stored };
+    return { blob: Readable.from(chunks(), { objectMode: false }), digest, stored };
   }
 
   /** sealLayer turns a temp dir whose `diff/` holds a finished layer (an overlay upper dir, a COPY result) into an UnpackedLayer: its diffID is computed once, here. */

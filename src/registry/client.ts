@@ -190,8 +190,9 @@ export class RegistryClient {
   }
 
   /** pushBlobStream uploads a blob whose digest is not known yet (a layer being compressed as it goes):
-   * one streamed PATCH, then the PUT with the digest computed on the way. An upload that fails is cancelled. */
-  async pushBlobStream(repository: string, source: Readable): Promise<{ digest: string; size: number }> {
+   * one streamed PATCH, then the PUT with the digest computed on the way, or with digestAtEnd when the
+   * producer computes it anyway (settled once source has ended). An upload that fails is cancelled. */
+  async pushBlobStream(repository: string, source: Readable, digestAtEnd?: Promise<{ digest: string; size: number }>): Promise<{ digest: string; size: number }> {
     const context = this.context(repository, 'upload');
     const scopes = [pushScope(repository)];
     const started = await this.send({ method: 'POST', target: `/v2/${repository}/blobs/uploads/`, headers: { 'Content-Length': '0' }, scopes, context });
@@ -200,26 +201,30 @@ export class RegistryClient {
     let location = this.location(started, await this.baseUrl());
     const hash = createHash('sha256');
     let size = 0;
-    const counted = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        hash.update(chunk);
-        size += chunk.length;
-        done(null, chunk);
-      },
-    });
-    source.once('error', (err) => counted.destroy(err));
+    const hashed = (): Readable => {
+      const counted = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          hash.update(chunk);
+          size += chunk.length;
+          done(null, chunk);
+        },
+      });
+      source.once('error', (err) => counted.destroy(err));
+      return source.pipe(counted);
+    };
     try {
-      const patched = await this.send({ method: 'PATCH', target: location, headers: { 'Content-Type': 'application/octet-stream' }, body: source.pipe(counted), scopes, context });
+      const body = digestAtEnd ? source : hashed();
+      const patched = await this.send({ method: 'PATCH', target: location, headers: { 'Content-Type': 'application/octet-stream' }, body, scopes, context });
       if (patched.statusCode !== 202) throw await responseError(patched, context);
       discard(patched);
       location = this.location(patched, location);
-      const digest = `sha256:${hash.digest('hex')}`;
+      const { digest, size: sent } = digestAtEnd ? await digestAtEnd : { digest: `sha256:${hash.digest('hex')}`, size };
       const finalUrl = new URL(location);
       finalUrl.search += `${finalUrl.search ? '&' : '?'}digest=${encodeURIComponent(digest)}`;
       const done = await this.send({ method: 'PUT', target: finalUrl, headers: { 'Content-Length': '0' }, scopes, context: this.context(this.subject(repository, digest), 'upload') });
       if (done.statusCode !== 201) throw await responseError(done, context);
       discard(done);
-      return { digest, size };
+      return { digest, size: sent };
     } catch (err) {
       await this.cancelUpload(location, repository);
       throw err;

@@ -93,9 +93,9 @@ async function pushLayer(store: Store, client: RegistryClient, remote: RemoteRef
     // First time out of the store: compressed, kept and uploaded in one pass.
     progress({ id: shown, status: 'Pushing' });
     // The blob is kept in the background (a cache: the push does not wait for it or fail with it).
-    const { blob: compressing } = store.compressLayer(diffId);
+    const { blob: compressing, digest } = store.compressLayer(diffId);
     try {
-      blob = await client.pushBlobStream(remote.repository, countBytes(compressing, shown, 'Pushing', undefined, progress));
+      blob = await client.pushBlobStream(remote.repository, countBytes(compressing, shown, 'Pushing', undefined, progress), digest);
     } catch (err) {
       // Stops the compression and drops its temp file.
       compressing.destroy();
