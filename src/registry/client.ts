@@ -8,8 +8,7 @@
 // `tlsVerify: false` the client tries HTTPS without verifying the certificate
 // and falls back to HTTP when HTTPS fails, as Docker does for insecure registries.
 import type { IncomingMessage } from 'node:http';
-import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { NboxError } from '../errors';
 import { RegistryAuth, authFailure, pullScope, pushScope } from './auth';
 import { ChunkReader } from './chunks';
@@ -190,41 +189,27 @@ export class RegistryClient {
   }
 
   /** pushBlobStream uploads a blob whose digest is not known yet (a layer being compressed as it goes):
-   * one streamed PATCH, then the PUT with the digest computed on the way, or with digestAtEnd when the
-   * producer computes it anyway (settled once source has ended). An upload that fails is cancelled. */
-  async pushBlobStream(repository: string, source: Readable, digestAtEnd?: Promise<{ digest: string; size: number }>): Promise<{ digest: string; size: number }> {
+   * one streamed PATCH, then the PUT with the digest its producer computed on the way (digestAtEnd,
+   * settled once source has ended). An upload that fails is cancelled. */
+  async pushBlobStream(repository: string, source: Readable, digestAtEnd: Promise<{ digest: string; size: number }>): Promise<{ digest: string; size: number }> {
     const context = this.context(repository, 'upload');
     const scopes = [pushScope(repository)];
     const started = await this.send({ method: 'POST', target: `/v2/${repository}/blobs/uploads/`, headers: { 'Content-Length': '0' }, scopes, context });
     if (started.statusCode !== 202) throw await responseError(started, context);
     discard(started);
     let location = this.location(started, await this.baseUrl());
-    const hash = createHash('sha256');
-    let size = 0;
-    const hashed = (): Readable => {
-      const counted = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          hash.update(chunk);
-          size += chunk.length;
-          done(null, chunk);
-        },
-      });
-      source.once('error', (err) => counted.destroy(err));
-      return source.pipe(counted);
-    };
     try {
-      const body = digestAtEnd ? source : hashed();
-      const patched = await this.send({ method: 'PATCH', target: location, headers: { 'Content-Type': 'application/octet-stream' }, body, scopes, context });
+      const patched = await this.send({ method: 'PATCH', target: location, headers: { 'Content-Type': 'application/octet-stream' }, body: source, scopes, context });
       if (patched.statusCode !== 202) throw await responseError(patched, context);
       discard(patched);
       location = this.location(patched, location);
-      const { digest, size: sent } = digestAtEnd ? await digestAtEnd : { digest: `sha256:${hash.digest('hex')}`, size };
+      const blob = await digestAtEnd;
       const finalUrl = new URL(location);
-      finalUrl.search += `${finalUrl.search ? '&' : '?'}digest=${encodeURIComponent(digest)}`;
-      const done = await this.send({ method: 'PUT', target: finalUrl, headers: { 'Content-Length': '0' }, scopes, context: this.context(this.subject(repository, digest), 'upload') });
+      finalUrl.search += `${finalUrl.search ? '&' : '?'}digest=${encodeURIComponent(blob.digest)}`;
+      const done = await this.send({ method: 'PUT', target: finalUrl, headers: { 'Content-Length': '0' }, scopes, context: this.context(this.subject(repository, blob.digest), 'upload') });
       if (done.statusCode !== 201) throw await responseError(done, context);
       discard(done);
-      return { digest, size: sent };
+      return blob;
     } catch (err) {
       await this.cancelUpload(location, repository);
       throw err;
