@@ -5,7 +5,7 @@ import { posix } from 'node:path';
 import { DockerfileError } from '../errors';
 import { expandWord, expandWords, type EscapeChar } from '../dockerfile/expand';
 import type { Instruction } from '../dockerfile/instruction-types';
-import type { ImageConfig, ImageConfigBody } from '../image/oci';
+import { HOST_PLATFORM, type ImageConfig, type ImageConfigBody } from '../image/oci';
 import { DEFAULT_PATH } from '../runtime/env';
 
 /** DEFAULT_SHELL wraps shell-form commands until SHELL says otherwise. */
@@ -27,7 +27,7 @@ export interface StageState {
 
 /** emptyConfig is `FROM scratch`'s config. */
 export function emptyConfig(): ImageConfig {
-  return { architecture: 'amd64', os: 'linux', config: { Env: [`PATH=${DEFAULT_PATH}`] }, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
+  return { architecture: HOST_PLATFORM.architecture, os: HOST_PLATFORM.os, config: { Env: [`PATH=${DEFAULT_PATH}`] }, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
 }
 
 /** baseConfig starts a stage from a parent image: its config, minus ONBUILD triggers (they run now). */

@@ -1,7 +1,7 @@
 // `docker import`: a rootfs tarball becomes a one-layer image.
 import { Readable } from 'node:stream';
 import { parseChanges } from './changes';
-import { ImageConfig } from './oci';
+import { HOST_PLATFORM, ImageConfig } from './oci';
 import { normalizeTag } from './reference';
 import { Store } from './store';
 
@@ -12,8 +12,6 @@ export interface ImportOptions {
   message?: string;
 }
 
-// Node's process.arch names mapped to OCI (Go) architecture names.
-const ociArchitectures: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
 
 /** importImage stores the tar stream as a one-layer image and returns its ID; on failure the store is left unchanged. */
 export async function importImage(store: Store, tarStream: Readable, options: ImportOptions = {}): Promise<string> {
@@ -25,7 +23,7 @@ export async function importImage(store: Store, tarStream: Readable, options: Im
     const created = new Date().toISOString();
     const config: ImageConfig = {
       created,
-      architecture: ociArchitectures[process.arch] ?? process.arch,
+      architecture: HOST_PLATFORM.architecture,
       os: 'linux',
       config: body,
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { NboxError, isErrno } from '../errors';
-import { MediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './oci';
+import { HOST_PLATFORM, MediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './oci';
 import { normalizeTag } from './reference';
 import { sha256Digest, verifyingStream } from './digest';
 import { parseImageConfig, type Store, type UnpackedLayer } from './store';
@@ -128,7 +128,7 @@ async function readOciLayout(dir: string, indexBytes: Buffer): Promise<ArchiveIm
     if (!Array.isArray(index?.manifests)) throw loadError('index.json has no manifests list');
     for (const descriptor of index.manifests) {
       const tags = [...inherited, ...ociTags(descriptor)];
-      if (descriptor.platform && (descriptor.platform.os !== 'linux' || descriptor.platform.architecture !== 'amd64')) continue;
+      if (descriptor.platform && (descriptor.platform.os !== HOST_PLATFORM.os || descriptor.platform.architecture !== HOST_PLATFORM.architecture)) continue;
       const bytes = await readBlob(dir, descriptor);
       if (descriptor.mediaType === MediaType.ociIndex || descriptor.mediaType === MediaType.dockerManifestList) {
         await visit(parseJson(bytes, descriptor.digest) as ImageIndex, tags);

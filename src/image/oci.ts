@@ -66,6 +66,12 @@ export interface Platform {
   variant?: string;
 }
 
+// Node's process.arch names mapped to OCI (Go) architecture names.
+const ociArchitectures: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+
+/** HOST_PLATFORM is the platform of this machine: what images made here are for, and what is picked from lists. */
+export const HOST_PLATFORM: Platform = { os: 'linux', architecture: ociArchitectures[process.arch] ?? process.arch };
+
 /** Descriptor points at a blob or manifest by digest, with its size and media type. */
 export interface Descriptor {
   mediaType: string;

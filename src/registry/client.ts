@@ -24,6 +24,7 @@ import {
   type ParsedManifest,
   type Platform,
 } from './manifest';
+import { HOST_PLATFORM } from '../image/oci';
 import { MANIFEST_ACCEPT } from './media-types';
 import { familiarName, isLoopbackRegistry, registryApiHost } from './reference';
 import { responseError, type ResponseContext } from './response-error';
@@ -58,8 +59,6 @@ export interface PushBlobOptions {
   chunkSize?: number;
 }
 
-/** DEFAULT_PLATFORM is the platform picked from manifest lists unless another is asked for. */
-export const DEFAULT_PLATFORM: Platform = { os: 'linux', architecture: 'amd64' };
 
 const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
 const MAX_TOKEN_RESPONSE = 1024 * 1024;
@@ -119,7 +118,7 @@ export class RegistryClient {
 
   /** getManifest fetches the manifest of repository at a tag or digest; from a list or index it picks platform's manifest.
    * A manifest fetched by digest is checked against it. */
-  async getManifest(repository: string, reference: string, platform: Platform = DEFAULT_PLATFORM): Promise<PulledManifest> {
+  async getManifest(repository: string, reference: string, platform: Platform = HOST_PLATFORM): Promise<PulledManifest> {
     const first = await this.fetchManifest(repository, reference);
     if (first.parsed.kind === 'image') return pulled(first.parsed, first.bytes, first.digest);
     const entry = selectPlatform(first.parsed.index, platform);
