@@ -8,6 +8,15 @@
       "cflags": ["-Wall", "-Wextra", "-fstack-protector-strong", "-fvisibility=hidden"],
       "cflags_c": ["-std=gnu11"],
       "cflags_cc": ["-std=c++17"]
+    },
+    {
+      "target_name": "nbox-exec",
+      "type": "executable",
+      "sources": ["native/exec-helper.c"],
+      "defines": ["_GNU_SOURCE"],
+      "cflags": ["-Wall", "-Wextra", "-Os"],
+      "cflags_c": ["-std=gnu11"],
+      "ldflags": ["-static", "-s"]
     }
   ]
 }

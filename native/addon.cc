@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <linux/bpf.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -28,6 +30,8 @@
 namespace {
 
 Napi::FunctionReference sys_error_class;
+std::string exec_helper_path;
+int exec_memfd = -1;
 
 const char *ErrnoName(int err) {
   const char *name = strerrorname_np(err);
@@ -72,7 +76,51 @@ std::vector<char *> CStringVector(std::vector<std::string> &strings) {
 
 Napi::Value Init(const Napi::CallbackInfo &info) {
   sys_error_class = Napi::Persistent(info[0].As<Napi::Function>());
+  exec_helper_path = info[1].As<Napi::String>().Utf8Value();
   return info.Env().Undefined();
+}
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+// Copies nbox-exec into a memfd and seals it, once per process: a container
+// can run that copy but never write it, and it is no file of the host.
+int SealedExecHelper(std::string &failed_syscall) {
+  if (exec_memfd >= 0) return exec_memfd;
+  int src = open(exec_helper_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (src < 0) return failed_syscall = "open", -1;
+  int fd = memfd_create("nbox-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (fd < 0 && errno == EINVAL) fd = memfd_create("nbox-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) {
+    int err = errno;
+    close(src);
+    return failed_syscall = "memfd_create", errno = err, -1;
+  }
+  char buf[65536];
+  ssize_t got;
+  while ((got = read(src, buf, sizeof buf)) > 0) {
+    for (ssize_t at = 0; at < got;) {
+      ssize_t put = write(fd, buf + at, got - at);
+      if (put < 0 && errno == EINTR) continue;
+      if (put < 0) got = -1;
+      if (put < 0) break;
+      at += put;
+    }
+    if (got < 0) break;
+  }
+  int err = errno;
+  close(src);
+  if (got < 0) {
+    close(fd);
+    return failed_syscall = "copy", errno = err, -1;
+  }
+  if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    err = errno;
+    close(fd);
+    return failed_syscall = "fcntl", errno = err, -1;
+  }
+  return exec_memfd = fd;
 }
 
 // The path a failed step was working on, for the error message.
@@ -108,6 +156,9 @@ std::string StepPath(const child_error &err, const child_spec &spec, const std::
       return spec.cwd;
     case STEP_EXEC:
       return spec.argv[0];
+    case STEP_CGROUP:
+      if (err.index >= 0 && (size_t)err.index < spec.ncgroups) return spec.cgroup_procs[err.index];
+      return "";
     default:
       return "";
   }
@@ -154,6 +205,22 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
     binds[i].target = bind_targets[i].c_str();
   }
 
+  std::vector<std::string> cgroup_procs = StringArray(o, "cgroupProcs");
+  std::vector<const char *> cgroup_procs_c;
+  for (auto &p : cgroup_procs) cgroup_procs_c.push_back(p.c_str());
+
+  std::string failed_syscall;
+  int exec_fd = SealedExecHelper(failed_syscall);
+  if (exec_fd < 0) {
+    ThrowSysError(env, "exec-helper", failed_syscall, errno, exec_helper_path);
+    return env.Undefined();
+  }
+  // nbox-exec ERROR_FD COMMAND...: the fd number is written in by child_spawn.
+  char exec_fd_arg[16] = "";
+  std::string exec_name = "nbox-exec";
+  std::vector<char *> exec_argv = {exec_name.data(), exec_fd_arg};
+  exec_argv.insert(exec_argv.end(), argv_c.begin(), argv_c.end());
+
   Napi::Array stdio = o.Get("stdio").As<Napi::Array>();
   child_spec spec;
   memset(&spec, 0, sizeof spec);
@@ -177,6 +244,11 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   spec.binds = binds.data();
   spec.nbinds = binds.size();
   for (uint32_t i = 0; i < 3; i++) spec.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
+  spec.cgroup_procs = cgroup_procs_c.data();
+  spec.ncgroups = cgroup_procs_c.size();
+  spec.exec_fd = exec_fd;
+  spec.exec_argv = exec_argv.data();
+  spec.exec_fd_arg = exec_fd_arg;
 
   spawn_result res;
   child_error err;
@@ -349,7 +421,88 @@ Napi::Value Pipe(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// Docker's device allow-list as a cgroup v2 device program: mknod of any
+// node, open of the standard character devices and the ptys (136:*); every
+// other access is denied. (v1 writes the same list to devices.allow.)
+std::vector<bpf_insn> DeviceFilterProgram() {
+  static const unsigned allowed[][2] = {{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}};
+  std::vector<bpf_insn> p;
+  std::vector<size_t> to_allow;
+  auto insn = [&](uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
+    bpf_insn i;
+    memset(&i, 0, sizeof i);
+    i.code = code;
+    i.dst_reg = dst;
+    i.src_reg = src;
+    i.off = off;
+    i.imm = imm;
+    p.push_back(i);
+  };
+  auto jump_to_allow = [&](uint8_t op, uint8_t reg, int32_t imm) {
+    to_allow.push_back(p.size());
+    insn(BPF_JMP | op | BPF_K, reg, 0, 0, imm);
+  };
+  insn(BPF_LDX | BPF_W | BPF_MEM, 2, 1, 0, 0);  // r2 = access_type
+  insn(BPF_ALU64 | BPF_MOV | BPF_X, 3, 2, 0, 0);
+  insn(BPF_ALU64 | BPF_AND | BPF_K, 3, 0, 0, 0xffff);  // r3 = device type
+  insn(BPF_ALU64 | BPF_RSH | BPF_K, 2, 0, 0, 16);      // r2 = access
+  insn(BPF_LDX | BPF_W | BPF_MEM, 4, 1, 4, 0);         // r4 = major
+  insn(BPF_LDX | BPF_W | BPF_MEM, 5, 1, 8, 0);         // r5 = minor
+  jump_to_allow(BPF_JEQ, 2, BPF_DEVCG_ACC_MKNOD);
+  size_t not_char = p.size();
+  insn(BPF_JMP | BPF_JNE | BPF_K, 3, 0, 0, BPF_DEVCG_DEV_CHAR);
+  jump_to_allow(BPF_JEQ, 4, 136);
+  for (auto &dev : allowed) {
+    insn(BPF_JMP | BPF_JNE | BPF_K, 4, 0, 1, dev[0]);
+    jump_to_allow(BPF_JEQ, 5, dev[1]);
+  }
+  size_t deny = p.size();
+  p[not_char].off = (int16_t)(deny - not_char - 1);
+  insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
+  insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+  size_t allow = p.size();
+  for (size_t at : to_allow) p[at].off = (int16_t)(allow - at - 1);
+  insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 1);
+  insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+  return p;
+}
+
+// attachDeviceFilter(cgroupDir): loads the device program and attaches it to a v2 cgroup.
+Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string dir = info[0].As<Napi::String>().Utf8Value();
+  std::vector<bpf_insn> program = DeviceFilterProgram();
+  static const char license[] = "Apache-2.0";
+  bpf_attr load;
+  memset(&load, 0, sizeof load);
+  load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  load.insns = (uint64_t)(uintptr_t)program.data();
+  load.insn_cnt = program.size();
+  load.license = (uint64_t)(uintptr_t)license;
+  int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+  if (prog < 0) {
+    ThrowSysError(env, "cgroup-devices", "bpf", errno, dir);
+    return env.Undefined();
+  }
+  int cgroup = open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  int err = errno;
+  if (cgroup >= 0) {
+    bpf_attr attach;
+    memset(&attach, 0, sizeof attach);
+    attach.target_fd = cgroup;
+    attach.attach_bpf_fd = prog;
+    attach.attach_type = BPF_CGROUP_DEVICE;
+    if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof attach) < 0) err = errno;
+    else err = 0;
+    close(cgroup);
+  }
+  close(prog);
+  if (err != 0) ThrowSysError(env, "cgroup-devices", cgroup < 0 ? "open" : "bpf", err, dir);
+  return env.Undefined();
+}
+
 Napi::Object Register(Napi::Env env, Napi::Object exports) {
+  exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("init", Napi::Function::New(env, Init));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("wait", Napi::Function::New(env, Wait));

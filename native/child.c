@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #endif
 #include "child.h"
+#include "exec-search.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <linux/mount.h>
+#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <net/if.h>
 #include <poll.h>
@@ -42,7 +44,7 @@
 #define PATH_BUF 4096
 
 static const char *const step_names[STEP_COUNT] = {
-    "clone",        "parent-gone",  "mount-private", "bind-prepare", "mount-overlay",
+    "clone",        "parent-gone",  "cgroup",        "setsid",       "mount-private", "bind-prepare", "mount-overlay",
     "pivot-root",   "mount-proc",   "mount-dev",     "device-nodes", "mount-devpts",
     "mount-shm",    "mount-mqueue", "mount-sys",     "bind-mount",   "mask-paths",
     "readonly-paths", "hostname",   "loopback",      "workdir",      "seccomp",     "capabilities",
@@ -127,10 +129,9 @@ static const char *const dev_links[][2] = {
     {"stderr", "/proc/self/fd/2"},    {"ptmx", "pts/ptmx"},         {"core", "/proc/kcore"},
 };
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 struct child_ctx {
   const struct child_spec *spec;
+  int cwd_fd; /* the working directory, resolved inside the root */
   const struct sock_fprog *filter; /* NULL: unconfined */
   int error_fd;
   int sync_fd; /* read end; POLLHUP once the parent is gone */
@@ -168,9 +169,8 @@ static void check_parent_alive(struct child_ctx *ctx) {
   if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR))) fail(ctx, STEP_PARENT_GONE, "poll", ESRCH, -1);
 }
 
-/* mkdir -p of an absolute path, resolved against the current root; the
- * directories it creates are chowned to owner when one is given. */
-static int mkdir_owned(const char *path, mode_t mode, const uid_t *owner_uid, const gid_t *owner_gid) {
+/* mkdir -p of an absolute path, resolved against the current root. */
+static int mkdir_all(const char *path, mode_t mode) {
   char buf[PATH_BUF];
   size_t len = strlen(path);
   if (len == 0 || len >= sizeof buf) return errno = ENAMETOOLONG, -1;
@@ -179,17 +179,68 @@ static int mkdir_owned(const char *path, mode_t mode, const uid_t *owner_uid, co
     if (buf[i] != '/' && buf[i] != '\0') continue;
     char saved = buf[i];
     buf[i] = '\0';
-    if (mkdir(buf, mode) == 0) {
-      if (owner_uid && chown(buf, *owner_uid, *owner_gid) < 0) return -1;
-    } else if (errno != EEXIST) {
-      return -1;
-    }
+    if (mkdir(buf, mode) < 0 && errno != EEXIST) return -1;
     buf[i] = saved;
   }
   return 0;
 }
 
-static int mkdir_all(const char *path, mode_t mode) { return mkdir_owned(path, mode, NULL, NULL); }
+static int open_in_root(int rootfd, const char *path) {
+  struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+/* Opens the working directory, making what is missing, with every component
+ * resolved inside the container's root and no magic link followed: a WORKDIR
+ * through a symlink or /proc/self/fd/N can never reach the host (the
+ * CVE-2024-21626 class). Made directories belong to uid:gid for a build. */
+static int open_workdir(const struct child_spec *s) {
+  char buf[PATH_BUF];
+  size_t len = strlen(s->cwd);
+  if (len == 0 || len >= sizeof buf) return errno = ENAMETOOLONG, -1;
+  memcpy(buf, s->cwd, len + 1);
+  int dirfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0) return -1;
+  int rootfd = dirfd;
+  for (size_t start = 1; start <= len;) {
+    size_t end = start;
+    while (end < len && buf[end] != '/') end++;
+    if (end == start) { /* an empty component: "//" */
+      start++;
+      continue;
+    }
+    char saved = buf[end];
+    buf[end] = '\0';
+    int fd = open_in_root(rootfd, buf);
+    if (fd < 0 && errno == ENOENT) {
+      if (mkdirat(dirfd, buf + start, 0755) == 0) {
+        if (s->chown_cwd && fchownat(dirfd, buf + start, s->uid, s->gid, AT_SYMLINK_NOFOLLOW) < 0) fd = -1;
+        else fd = open_in_root(rootfd, buf);
+      } else if (errno == EEXIST) {
+        fd = open_in_root(rootfd, buf);
+      }
+    }
+    int saved_errno = errno;
+    if (dirfd != rootfd) close(dirfd);
+    if (fd < 0) {
+      close(rootfd);
+      return errno = saved_errno, -1;
+    }
+    dirfd = fd;
+    buf[end] = saved;
+    start = end + 1;
+  }
+  if (dirfd != rootfd) close(rootfd);
+  return dirfd;
+}
+
+/* A cwd outside the root shows as "(unreachable)..." (runc checks the same). */
+static int check_cwd_reachable(void) {
+  char cwd[PATH_BUF];
+  if (syscall(SYS_getcwd, cwd, sizeof cwd) < 0) return -1;
+  if (cwd[0] != '/') return errno = EPERM, -1;
+  return 0;
+}
 
 /* Makes a mount target: a directory, or an empty file under created parents.
  * An existing target is left alone: opening it for writing would copy it up
@@ -259,11 +310,10 @@ static void prepare_binds(struct child_ctx *ctx) {
     int fd = (int)syscall(SYS_open_tree, AT_FDCWD, s->binds[i].source,
                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     CHECK(ctx, fd, STEP_BIND_PREPARE, "open_tree", (int)i);
-    if (s->binds[i].readonly) {
-      struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-      CHECK(ctx, syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr),
-            STEP_BIND_PREPARE, "mount_setattr", (int)i);
-    }
+    /* No device node is needed from a bind: nodev, whatever the device cgroup allows. */
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_NODEV | (s->binds[i].readonly ? MOUNT_ATTR_RDONLY : 0)};
+    CHECK(ctx, syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr),
+          STEP_BIND_PREPARE, "mount_setattr", (int)i);
     ctx->bind_fds[i] = fd;
   }
 }
@@ -384,8 +434,9 @@ static void set_credentials(struct child_ctx *ctx) {
     struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof data);
-    data[0].effective = data[0].permitted = data[0].inheritable = (uint32_t)keep;
-    data[1].effective = data[1].permitted = data[1].inheritable = (uint32_t)(keep >> 32);
+    /* Inheritable stays empty (CVE-2022-24769): a file's inheritable caps must not grant more. */
+    data[0].effective = data[0].permitted = (uint32_t)keep;
+    data[1].effective = data[1].permitted = (uint32_t)(keep >> 32);
     CHECK(ctx, syscall(SYS_capset, &hdr, data), STEP_CAPABILITIES, "capset", -1);
   }
   /* A credential change clears the parent-death signal: set it again, then
@@ -427,57 +478,29 @@ static void setup_stdio(struct child_ctx *ctx) {
   CHECK(ctx, syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC), STEP_STDIO, "close_range", -1);
 }
 
-static const char *env_path(char *const *envp) {
-  for (size_t i = 0; envp[i]; i++)
-    if (strncmp(envp[i], "PATH=", 5) == 0) return envp[i] + 5;
-  return DEFAULT_PATH;
-}
-
-/* execvpe without allocation: EACCES wins over ENOENT, as in execvp. */
+/* The last exec goes through the sealed nbox-exec memfd, which finds and runs
+ * the command: /proc/self/exe is never the host's node binary. The error pipe
+ * stays open across that exec so nbox-exec can report a missing command. */
 static void exec_command(struct child_ctx *ctx) {
-  const struct child_spec *s = ctx->spec;
-  const char *file = s->argv[0];
-  if (strchr(file, '/')) {
-    execve(file, s->argv, s->envp);
-    fail(ctx, STEP_EXEC, "execve", errno, -1);
-  }
-  const char *p = env_path(s->envp);
-  size_t flen = strlen(file);
-  int seen_eacces = 0;
-  for (;;) {
-    const char *end = strchrnul(p, ':');
-    size_t dlen = (size_t)(end - p);
-    char candidate[PATH_BUF];
-    if (dlen + 1 + flen < sizeof candidate) {
-      memcpy(candidate, p, dlen);
-      size_t at = dlen;
-      if (at == 0) candidate[at++] = '.';
-      candidate[at++] = '/';
-      memcpy(candidate + at, file, flen + 1);
-      execve(candidate, s->argv, s->envp);
-      if (errno == EACCES) seen_eacces = 1;
-      else if (errno != ENOENT && errno != ENOTDIR) fail(ctx, STEP_EXEC, "execve", errno, -1);
-    }
-    if (*end == '\0') break;
-    p = end + 1;
-  }
-  fail(ctx, STEP_EXEC, "execve", seen_eacces ? EACCES : ENOENT, -1);
+  CHECK(ctx, fcntl(ctx->error_fd, F_SETFD, 0), STEP_EXEC, "fcntl", -1);
+  syscall(SYS_execveat, ctx->spec->exec_fd, "", ctx->spec->exec_argv, ctx->spec->envp, AT_EMPTY_PATH);
+  fail(ctx, STEP_EXEC, "execveat", errno, -1);
 }
 
 /* Closes every fd but the ones setup still needs. Node's own fds (close-on-exec,
  * but open until exec) could otherwise reach host directories through
  * /proc/self/fd after pivot_root (CVE-2024-21626). */
 static void close_other_fds(struct child_ctx *ctx) {
-  unsigned keep[5] = {(unsigned)ctx->error_fd, (unsigned)ctx->sync_fd, (unsigned)ctx->spec->stdio[0],
-                      (unsigned)ctx->spec->stdio[1], (unsigned)ctx->spec->stdio[2]};
-  for (int i = 1; i < 5; i++) /* insertion sort: five values */
+  unsigned keep[6] = {(unsigned)ctx->error_fd, (unsigned)ctx->sync_fd, (unsigned)ctx->spec->stdio[0],
+                      (unsigned)ctx->spec->stdio[1], (unsigned)ctx->spec->stdio[2], (unsigned)ctx->spec->exec_fd};
+  for (int i = 1; i < 6; i++) /* insertion sort: six values */
     for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
       unsigned t = keep[j];
       keep[j] = keep[j - 1];
       keep[j - 1] = t;
     }
   unsigned from = 3;
-  for (int i = 0; i < 5; i++) {
+  for (int i = 0; i < 6; i++) {
     if (keep[i] < from) continue;
     if (keep[i] > from) CHECK(ctx, syscall(SYS_close_range, from, keep[i] - 1, 0), STEP_STDIO, "close_range", -1);
     from = keep[i] + 1;
@@ -485,10 +508,25 @@ static void close_other_fds(struct child_ctx *ctx) {
   CHECK(ctx, syscall(SYS_close_range, from, ~0U, 0), STEP_STDIO, "close_range", -1);
 }
 
+/* Joins the container's cgroups ("0" is the writer itself) before anything else runs. */
+static void join_cgroups(struct child_ctx *ctx) {
+  const struct child_spec *s = ctx->spec;
+  for (size_t i = 0; i < s->ncgroups; i++) {
+    int fd = open(s->cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+    CHECK(ctx, fd, STEP_CGROUP, "open", (int)i);
+    CHECK(ctx, write(fd, "0", 1), STEP_CGROUP, "write", (int)i);
+    close(fd);
+  }
+  CHECK(ctx, syscall(SYS_unshare, CLONE_NEWCGROUP), STEP_CGROUP, "unshare", -1);
+}
+
 static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   const struct child_spec *s = ctx->spec;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(ctx, STEP_PARENT_GONE, "prctl", errno, -1);
   check_parent_alive(ctx);
+  join_cgroups(ctx);
+  /* No controlling terminal: TIOCSTI and job control cannot reach the caller's. */
+  CHECK(ctx, setsid(), STEP_SETSID, "setsid", -1);
   close_other_fds(ctx);
   umask(0);
   /* Nothing mounted from here on may propagate back to the host. */
@@ -503,13 +541,17 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   mask_paths(ctx);
   CHECK(ctx, sethostname(s->hostname, strlen(s->hostname)), STEP_HOSTNAME, "sethostname", -1);
   if (s->new_network) loopback_up(ctx);
-  CHECK(ctx, s->chown_cwd ? mkdir_owned(s->cwd, 0755, &s->uid, &s->gid) : mkdir_all(s->cwd, 0755), STEP_WORKDIR, "mkdir", -1);
+  ctx->cwd_fd = open_workdir(s);
+  CHECK(ctx, ctx->cwd_fd, STEP_WORKDIR, "mkdir", -1);
   /* While CAP_SYS_ADMIN is still held (no no_new_privs needed), after the last mount. */
   if (ctx->filter) CHECK(ctx, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, ctx->filter), STEP_SECCOMP, "seccomp", -1);
   set_credentials(ctx);
   reset_signals(ctx);
   setup_stdio(ctx);
-  CHECK(ctx, chdir(s->cwd), STEP_CHDIR, "chdir", -1);
+  /* After setuid, so a directory the user may not enter fails as in Docker. */
+  CHECK(ctx, fchdir(ctx->cwd_fd), STEP_CHDIR, "fchdir", -1);
+  CHECK(ctx, check_cwd_reachable(), STEP_CHDIR, "getcwd", -1);
+  close(ctx->cwd_fd);
   umask(022);
   exec_command(ctx);
   _exit(127);
@@ -532,7 +574,17 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
     goto clone_failed;
   }
 
-  uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+  /* nbox-exec's ERROR_FD argument: the number the child's error pipe has. */
+  {
+    char digits[16];
+    int n = 0, v = error_pipe[1];
+    do digits[n++] = (char)('0' + v % 10), v /= 10;
+    while (v > 0);
+    for (int i = 0; i < n; i++) spec->exec_fd_arg[i] = digits[n - 1 - i];
+    spec->exec_fd_arg[n] = '\0';
+  }
+  /* The cgroup namespace comes after joining the container's cgroups, so it is rooted there. */
+  uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   if (spec->new_network) flags |= CLONE_NEWNET;
   static struct sock_filter filter[FILTER_MAX];
   struct sock_fprog program = {.len = (unsigned short)build_filter(filter), .filter = filter};

@@ -18,6 +18,8 @@ extern "C" {
 enum child_step {
   STEP_CLONE = 0,
   STEP_PARENT_GONE,
+  STEP_CGROUP,
+  STEP_SETSID,
   STEP_MOUNT_PRIVATE,
   STEP_BIND_PREPARE,
   STEP_MOUNT_OVERLAY,
@@ -75,6 +77,16 @@ struct child_spec {
   const struct child_bind *binds;
   size_t nbinds;
   int stdio[3];
+  /* cgroup.procs files the child joins first, so the device policy holds
+   * before it mounts anything and a kill through the cgroup reaches it all. */
+  const char *const *cgroup_procs;
+  size_t ncgroups;
+  /* The sealed memfd of nbox-exec and its argv (NULL-terminated): argv[1]
+   * points at exec_fd_arg, filled with the error pipe's number before the
+   * clone, and argv[2...] is the container's command. */
+  int exec_fd;
+  char *const *exec_argv;
+  char *exec_fd_arg; /* at least 16 bytes */
 };
 
 /* What the child sends on the error pipe when a step fails. */

@@ -17,7 +17,8 @@ import type { TransferOptions } from './registry/transfer';
 import type { ImageInspect } from './image/inspect';
 import { splitReference } from './image/reference';
 import { Store, type ImageRecord } from './image/store';
-import { ContainerRegistry, type ContainerRecord } from './runtime/containers';
+import { killCgroup, sweepOrphanCgroups } from './runtime/cgroup';
+import { ContainerRegistry, type ContainerRecord, type ContainerState } from './runtime/containers';
 import type { ContainerInspect } from './runtime/inspect';
 import { runContainer, type RunOptions, type RunningContainer } from './runtime/run';
 
@@ -102,7 +103,12 @@ export class Nbox {
       throw new NboxError('ERR_NBOX_NOT_ROOT', 'nbox needs root to create namespaces and mounts (try sudo)');
     }
     const store = await Store.open(options.root ?? process.env.NBOX_ROOT ?? DEFAULT_ROOT);
-    return new Nbox(store, new ContainerRegistry(store));
+    const containers = new ContainerRegistry(store);
+    // Containers whose nbox was killed are ended now: a container can clear its
+    // parent-death signal, but it cannot leave its cgroup.
+    await containers.sweepOrphans();
+    await sweepOrphanCgroups();
+    return new Nbox(store, containers);
   }
 
   get root(): string {
@@ -344,24 +350,27 @@ export class Nbox {
       if (!options.force) {
         throw new NboxError('ERR_NBOX_CONFLICT', `cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
       }
-      await killAndWait(record.state.pid, record.state.pidStartTime);
+      await killAndWait(record.state);
     }
     await this.containers.remove(record);
     return record.config.id;
   }
 }
 
-// killAndWait kills a container's init (only if the pid is still that process)
-// and waits for it to be gone, so its writable layer is not removed under it.
-async function killAndWait(pid: number, startTime: number): Promise<void> {
+// killAndWait kills a container (through its cgroup, else its init if the
+// pid is still that process) and waits for it to be gone, so its writable
+// layer is not removed under it.
+async function killAndWait(state: ContainerState): Promise<void> {
   const { processStartTime } = await import('./sys/proc');
-  if (processStartTime(pid) !== startTime) return;
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    return;
+  if (state.cgroup) await killCgroup(state.cgroup);
+  else if (processStartTime(state.pid) === state.pidStartTime) {
+    try {
+      process.kill(state.pid, 'SIGKILL');
+    } catch {
+      return;
+    }
   }
-  for (let waited = 0; waited < 5000 && processStartTime(pid) === startTime; waited += 10) {
+  for (let waited = 0; waited < 5000 && processStartTime(state.pid) === state.pidStartTime; waited += 10) {
     await new Promise((resolveSleep) => setTimeout(resolveSleep, 10));
   }
 }

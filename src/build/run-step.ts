@@ -10,7 +10,7 @@ import { MergedTree } from '../image/merged-tree';
 import { readUserDatabase } from '../image/rootfs-file';
 import type { BindMount } from '../sys/addon';
 import { hostsFile, resolvConf } from '../runtime/etc-files';
-import { startOneShot, type OneShot } from '../runtime/oneshot';
+import { launch, type Launched } from '../runtime/launch';
 import { resolveUser } from '../runtime/user';
 import { checkInterrupted } from './interrupt';
 
@@ -64,7 +64,8 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
     ]);
     const mountStubs = missingInImage(input.layers, (input.mounts ?? []).map((m) => m.target));
     const { passwd, group } = await readUserDatabase(input.layers);
-    const container = startOneShot({
+    const container = await launch({
+      id: input.containerId,
       // overlayfs needs a lower dir even for `FROM scratch`.
       layers: input.layers.length > 0 ? input.layers : [paths.empty],
       upperDir: diff,
@@ -73,6 +74,7 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
       argv: input.argv,
       env: input.env,
       cwd: input.workdir || '/',
+      chownCwd: true,
       user: resolveUser(input.user, passwd, group),
       hostname,
       network: input.network,
@@ -96,8 +98,8 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
   }
 }
 
-async function waitAbortable(container: OneShot, signal: AbortSignal | undefined) {
-  const kill = () => container.kill('SIGKILL');
+async function waitAbortable(container: Launched, signal: AbortSignal | undefined) {
+  const kill = () => container.kill(9);
   signal?.addEventListener('abort', kill, { once: true });
   if (signal?.aborted) kill();
   try {

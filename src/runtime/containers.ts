@@ -11,6 +11,7 @@ import { NboxError, isErrno } from '../errors';
 import type { Store } from '../image/store';
 import type { NetworkMode } from './etc-files';
 import { processStartTime } from '../sys/proc';
+import { killCgroup, removeCgroup } from './cgroup';
 
 /** ContainerConfig is what a container was created with; it never changes. */
 export interface ContainerConfig {
@@ -46,6 +47,21 @@ export interface ContainerState {
   error: string;
   startedAt: string;
   finishedAt: string;
+  /** The process the container dies with (the nbox that runs it), while it runs. */
+  owner?: ProcessIdentity;
+  /** The container's cgroup directories, while it runs. */
+  cgroup?: string[];
+}
+
+/** ProcessIdentity names one process: a pid and its start time, as pids are reused. */
+export interface ProcessIdentity {
+  pid: number;
+  startTime: number;
+}
+
+/** processOwner is this process's identity. */
+export function processOwner(): ProcessIdentity {
+  return { pid: process.pid, startTime: processStartTime(process.pid) };
 }
 
 /** ContainerRecord is a container as read from the store. */
@@ -144,6 +160,29 @@ export class ContainerRegistry {
     return { config, state, dir };
   }
 
+  /** sweepOrphans ends the containers whose nbox died: what is left of each is
+   * killed through its cgroup, then a `--rm` container is removed and any
+   * other recorded as exited (137), as Docker and podman do. */
+  async sweepOrphans(): Promise<void> {
+    const ids = await readdir(this.store.containersDir);
+    for (const id of ids) {
+      const record = await this.readRaw(id);
+      if (!record || record.state.status !== 'running' || !orphaned(record.state)) continue;
+      if (record.state.cgroup) {
+        await killCgroup(record.state.cgroup);
+        await removeCgroup(record.state.cgroup);
+      }
+      if (record.config.autoRemove) {
+        await this.remove(record);
+      } else {
+        const { owner: _owner, cgroup: _cgroup, ...rest } = liveState(record.state);
+        await this.setState(record, rest).catch((err: unknown) => {
+          if (!isErrno(err, 'ENOENT')) throw err;
+        });
+      }
+    }
+  }
+
   /** setState replaces a container's state file atomically. */
   async setState(record: ContainerRecord, state: ContainerState): Promise<void> {
     record.state = state;
@@ -215,6 +254,11 @@ export class ContainerRegistry {
   }
 
   private async read(id: string): Promise<ContainerRecord | null> {
+    const record = await this.readRaw(id);
+    return record && { ...record, state: liveState(record.state) };
+  }
+
+  private async readRaw(id: string): Promise<ContainerRecord | null> {
     const dir = this.dirOf(id);
     let configText: string;
     let stateText: string;
@@ -235,14 +279,25 @@ export class ContainerRegistry {
     } catch (err) {
       throw new NboxError('ERR_NBOX_STORE', `corrupt store file ${join(dir, 'state.json')}: ${(err as Error).message}`);
     }
-    return { config, state: liveState(state), dir };
+    return { config, state, dir };
   }
 }
 
-/** liveState corrects a "running" state whose process is gone (its nbox was
- * killed): the container is reported as exited, as Docker does after a crash. */
+/** liveState corrects a "running" state whose process or owner is gone (its
+ * nbox was killed): the container is reported as exited, as Docker does after
+ * a crash. (The next store open kills what is left of it and records that.) */
 function liveState(state: ContainerState): ContainerState {
-  if (state.status !== 'running') return state;
-  if (processStartTime(state.pid) === state.pidStartTime) return state;
-  return { ...state, status: 'exited', exitCode: 137, error: 'nbox process exited while the container was running' };
+  if (state.status !== 'running' || !orphaned(state)) return state;
+  return {
+    ...state,
+    status: 'exited',
+    exitCode: 137,
+    error: 'nbox process exited while the container was running',
+    finishedAt: state.finishedAt === ZERO_TIME ? new Date().toISOString() : state.finishedAt,
+  };
+}
+
+function orphaned(state: ContainerState): boolean {
+  if (processStartTime(state.pid) !== state.pidStartTime) return true;
+  return state.owner !== undefined && processStartTime(state.owner.pid) !== state.owner.startTime;
 }

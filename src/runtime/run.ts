@@ -4,14 +4,15 @@ import { mkdir, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 
-import { NboxError, SysError, isErrno } from '../errors';
+import { NboxError, isErrno } from '../errors';
 import type { ImageRecord, Store } from '../image/store';
 import { readUserDatabase } from '../image/rootfs-file';
 import { addon, type BindMount, type ExitStatus } from '../sys/addon';
+import { ContainerStartError, launch, type Launched } from './launch';
 import { processStartTime } from '../sys/proc';
 import { containerCommand } from './argv';
 import {
-  ContainerRegistry, containerPaths, newContainerId, randomName,
+  ContainerRegistry, containerPaths, newContainerId, processOwner, randomName,
   type ContainerConfig, type ContainerRecord,
 } from './containers';
 import { mergeEnv } from './env';
@@ -56,6 +57,8 @@ export interface VolumeBind {
   readonly?: boolean;
 }
 
+export { ContainerStartError } from './launch';
+
 /** Exit is how a container ended. */
 export interface Exit {
   exitCode: number | null;
@@ -66,22 +69,19 @@ export interface Exit {
 export class RunningContainer implements AsyncDisposable {
   /** exited resolves when the init exits (and, with autoRemove, after removal). */
   readonly exited: Promise<Exit>;
-  private done = false;
 
   constructor(
     readonly record: ContainerRecord,
-    readonly pid: number,
-    private readonly pidfd: number,
+    private readonly launched: Launched,
     readonly stdout: Readable | null,
     readonly stderr: Readable | null,
     finish: (status: ExitStatus) => Promise<Exit>,
   ) {
-    this.exited = addon().wait(pidfd).then((status) => {
-      // Closed at once, so no later kill() can reach a process that reused the fd number.
-      this.done = true;
-      closeSync(pidfd);
-      return finish(status);
-    });
+    this.exited = launched.exited.then(finish);
+  }
+
+  get pid(): number {
+    return this.launched.pid;
   }
 
   get id(): string {
@@ -94,10 +94,9 @@ export class RunningContainer implements AsyncDisposable {
 
   /** kill sends a signal to the container's init; false once it has exited. */
   kill(signal: NodeJS.Signals | number = 'SIGKILL'): boolean {
-    if (this.done) return false;
     const number = typeof signal === 'number' ? signal : osConstants.signals[signal];
     if (number === undefined) throw new NboxError('ERR_NBOX_USAGE', `invalid signal: ${signal}`);
-    return addon().kill(this.pidfd, number);
+    return this.launched.kill(number);
   }
 
   /** Disposal kills the container and waits for it: its PID namespace and mounts go with it. */
@@ -129,21 +128,20 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
   const paths = containerPaths(record.dir);
 
   const stdio = openStdio(opts.stdio ?? 'inherit');
-  let spawned;
+  let launched: Launched;
   try {
-    spawned = addon().spawn({
+    launched = await launch({
+      id: config.id,
       argv,
       env,
       cwd: workingDir,
-      uid: user.uid,
-      gid: user.gid,
-      groups: user.groups,
+      user,
       hostname,
       rootfs: paths.rootfs,
-      lowerDirs: layerDirs,
+      layers: layerDirs,
       upperDir: paths.upper,
       workDir: paths.work,
-      newNetwork: network !== 'host',
+      network,
       seccomp: opts.seccomp ?? true,
       mounts: [
         { source: paths.hosts, target: '/etc/hosts', readonly: false, isFile: true },
@@ -156,7 +154,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
     });
   } catch (err) {
     stdio.closeAll();
-    const failure = spawnFailure(err, argv[0]);
+    const failure = err instanceof ContainerStartError ? err : new ContainerStartError((err as Error).message, 125, err);
     await ctx.containers.setState(record, {
       ...record.state, status: 'exited', exitCode: failure.exitCode, error: failure.message, finishedAt: new Date().toISOString(),
     });
@@ -167,11 +165,13 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
   await ctx.containers.setState(record, {
     ...record.state,
     status: 'running',
-    pid: spawned.pid,
-    pidStartTime: processStartTime(spawned.pid),
+    pid: launched.pid,
+    pidStartTime: processStartTime(launched.pid),
+    owner: processOwner(),
+    cgroup: launched.cgroup,
     startedAt: new Date().toISOString(),
   });
-  return new RunningContainer(record, spawned.pid, spawned.pidfd, streams.stdout, streams.stderr, (status) => finish(ctx, record, status));
+  return new RunningContainer(record, launched, streams.stdout, streams.stderr, (status) => finish(ctx, record, status));
 }
 
 /** containerConfig applies Docker's rules to an image config and run options. */
@@ -268,33 +268,6 @@ function readEnvFile(path: string): string {
   } catch (err) {
     throw new NboxError('ERR_NBOX_USAGE', `open ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
   }
-}
-
-/** ContainerStartError is a container that could not start; exitCode is Docker's (125, 126, 127). */
-export class ContainerStartError extends NboxError {
-  constructor(message: string, readonly exitCode: number, cause: unknown) {
-    super('ERR_NBOX_SYS', message, { cause });
-    this.name = 'ContainerStartError';
-  }
-}
-
-function spawnFailure(err: unknown, command: string): ContainerStartError {
-  if (!(err instanceof SysError)) return new ContainerStartError((err as Error).message, 125, err);
-  return startFailure(err, command);
-}
-
-/** startFailure words a failed container start as Docker does, with its exit code. */
-export function startFailure(err: SysError, command: string): ContainerStartError {
-  if (err.step === 'exec') {
-    if (err.errnoName === 'ENOENT') {
-      const detail = command.includes('/') ? `stat ${command}: no such file or directory` : 'executable file not found in $PATH';
-      return new ContainerStartError(`exec: "${command}": ${detail}`, 127, err);
-    }
-    if (err.errnoName === 'EACCES' || err.errnoName === 'ENOEXEC' || err.errnoName === 'EISDIR') {
-      return new ContainerStartError(`exec: "${command}": permission denied`, 126, err);
-    }
-  }
-  return new ContainerStartError(`unable to start container process: ${err.message}`, 125, err);
 }
 
 interface OpenedStdio {

@@ -1,5 +1,7 @@
 // Typed loader of the native addon (build/Release/nbox.node). Only plain values
 // cross the boundary; TypeScript validates before calling, C++ assumes valid input.
+import { join } from 'node:path';
+
 import { SysError } from '../errors';
 
 /** BindMount is a host path bind-mounted into the container (its detached copy is taken before pivot_root),
@@ -39,6 +41,8 @@ export interface SpawnSpec {
   mounts: BindMount[];
   /** Host fds that become the container's 0, 1 and 2. */
   stdio: [number, number, number];
+  /** cgroup.procs files the child joins before it does anything else. */
+  cgroupProcs: string[];
 }
 
 /** Spawned is a started container init: its host pid and a pidfd owned by the caller. */
@@ -55,7 +59,8 @@ export interface ExitStatus {
 
 /** Addon is the native surface. */
 export interface Addon {
-  init(errorClass: typeof SysError): void;
+  /** Takes the SysError class and the path of nbox-exec, which spawn runs from a sealed memfd. */
+  init(errorClass: typeof SysError, execHelperPath: string): void;
   spawn(spec: SpawnSpec): Spawned;
   /** Resolves when the process behind the pidfd exits and is reaped; the pidfd stays open for the caller to close. */
   wait(pidfd: number): Promise<ExitStatus>;
@@ -71,6 +76,8 @@ export interface Addon {
   llistxattr(path: string): string[];
   /** lsetxattr: sets an extended attribute (not following symlinks). */
   lsetxattr(path: string, name: string, value: Buffer): void;
+  /** Attaches Docker's device allow-list, as an eBPF program, to a cgroup v2 directory. */
+  attachDeviceFilter(cgroupDir: string): void;
   /** mknod: a device node, or an overlay whiteout (S_IFCHR, 0, 0). */
   mknod(path: string, mode: number, major: number, minor: number): void;
 }
@@ -82,7 +89,7 @@ export function addon(): Addon {
   if (!loaded) {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const mod = require('../../../build/Release/nbox.node') as Addon;
-    mod.init(SysError);
+    mod.init(SysError, join(__dirname, '../../../build/Release/nbox-exec'));
     loaded = mod;
   }
   return loaded;

@@ -1,0 +1,121 @@
+// The one way a container starts, for `run` and for a build's RUN alike: its
+// own cgroup (device policy, a kill nothing dodges), stdio that never hands
+// over the caller's terminal or files, the native spawn, and its end.
+import { closeSync } from 'node:fs';
+
+import { NboxError, SysError } from '../errors';
+import { addon, type BindMount, type ExitStatus } from '../sys/addon';
+import { createCgroup, ownedName, removeCgroup } from './cgroup';
+import { guardStdio } from './stdio';
+import type { ResolvedUser } from './user';
+
+/** LaunchSpec is everything a container's init needs, resolved. */
+export interface LaunchSpec {
+  /** The container's ID; its cgroup is named after it and its owner. */
+  id: string;
+  /** Image layer dirs, topmost first; at least one. */
+  layers: string[];
+  upperDir: string;
+  workDir: string;
+  /** An empty directory to mount the overlay on (in the child's mount namespace only). */
+  rootfs: string;
+  argv: string[];
+  env: string[];
+  cwd: string;
+  /** Directories made for cwd belong to the user (a build's WORKDIR). */
+  chownCwd?: boolean;
+  user: ResolvedUser;
+  hostname: string;
+  network: 'host' | 'none';
+  /** The default syscall filter; on unless false. */
+  seccomp?: boolean;
+  mounts: BindMount[];
+  /** The caller's fds for the container's 0, 1 and 2. */
+  stdio: [number, number, number];
+}
+
+/** Launched is a started container init. */
+export interface Launched {
+  pid: number;
+  /** The container's cgroup directories. */
+  cgroup: string[];
+  /** Resolves once the init exited, its output is copied out and its cgroup is gone. */
+  exited: Promise<ExitStatus>;
+  /** Signals the init; false once it has exited. */
+  kill(signal: number): boolean;
+}
+
+/** launch starts a container; a failure before its command runs throws ContainerStartError. */
+export async function launch(spec: LaunchSpec): Promise<Launched> {
+  const cgroup = await createCgroup(ownedName(spec.id));
+  const stdio = guardStdio(spec.stdio);
+  let spawned;
+  try {
+    spawned = addon().spawn({
+      argv: spec.argv,
+      env: spec.env,
+      cwd: spec.cwd,
+      chownCwd: spec.chownCwd ?? false,
+      uid: spec.user.uid,
+      gid: spec.user.gid,
+      groups: spec.user.groups,
+      hostname: spec.hostname,
+      rootfs: spec.rootfs,
+      lowerDirs: spec.layers,
+      upperDir: spec.upperDir,
+      workDir: spec.workDir,
+      newNetwork: spec.network === 'none',
+      seccomp: spec.seccomp ?? true,
+      mounts: spec.mounts,
+      stdio: stdio.childFds,
+      cgroupProcs: cgroup.procs,
+    });
+  } catch (err) {
+    stdio.close();
+    await removeCgroup(cgroup.dirs);
+    throw err instanceof SysError ? startFailure(err, spec.argv[0]) : new ContainerStartError((err as Error).message, 125, err);
+  }
+  stdio.started();
+  const { pid, pidfd } = spawned;
+  let done = false;
+  const exited = addon().wait(pidfd).then(async (status) => {
+    // Closed at once, so no later kill() can reach a process that reused the fd number.
+    done = true;
+    closeSync(pidfd);
+    await stdio.drained();
+    stdio.close();
+    await removeCgroup(cgroup.dirs);
+    return status;
+  });
+  return {
+    pid,
+    cgroup: cgroup.dirs,
+    exited,
+    kill: (signal) => !done && addon().kill(pidfd, signal),
+  };
+}
+
+/** ContainerStartError is a container that could not start; exitCode is Docker's (125, 126, 127). */
+export class ContainerStartError extends NboxError {
+  constructor(message: string, readonly exitCode: number, cause: unknown) {
+    super('ERR_NBOX_SYS', message, { cause });
+    this.name = 'ContainerStartError';
+  }
+}
+
+/** startFailure words a failed container start as Docker does, with its exit code. */
+export function startFailure(err: SysError, command: string): ContainerStartError {
+  if (err.step === 'exec') {
+    if (err.errnoName === 'ENOENT') {
+      const detail = command.includes('/') ? `stat ${command}: no such file or directory` : 'executable file not found in $PATH';
+      return new ContainerStartError(`exec: "${command}": ${detail}`, 127, err);
+    }
+    if (err.errnoName === 'EACCES' || err.errnoName === 'ENOEXEC' || err.errnoName === 'EISDIR') {
+      return new ContainerStartError(`exec: "${command}": permission denied`, 126, err);
+    }
+  }
+  if (err.step === 'chdir' && err.syscall === 'getcwd') {
+    return new ContainerStartError(`unable to start container process: current working directory is outside of container mount namespace root -- possible container breakout detected`, 125, err);
+  }
+  return new ContainerStartError(`unable to start container process: ${err.message}`, 125, err);
+}

@@ -1,0 +1,129 @@
+// A container never holds the caller's terminal or one of its files: through
+// them it could push keystrokes into the user's shell (TIOCSTI) or chmod the
+// file through /proc/self/fd. Pipes and sockets pass through as they are (all
+// a container can do to one is read or write it); anything else is swapped
+// for a pipe that nbox copies, as podman and `runc run` do.
+import { closeSync, fstatSync, readSync, writeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+
+import { addon } from '../sys/addon';
+
+/** GuardedStdio is the fds to give the container and the copying behind them. */
+export interface GuardedStdio {
+  childFds: [number, number, number];
+  /** Call once the child has its copies: closes nbox's copies of the child's ends and starts copying. */
+  started(): void;
+  /** Resolves once the container's output is all copied out (after its last writer is gone). */
+  drained(): Promise<void>;
+  /** Stops copying input and closes everything (after exit, or when the start failed). */
+  close(): void;
+}
+
+/** guardStdio replaces each of the caller's fds that is not a pipe or socket by a pipe. */
+export function guardStdio(fds: [number, number, number]): GuardedStdio {
+  const childFds: [number, number, number] = [...fds];
+  const childEnds: number[] = [];
+  const copies: Array<() => Promise<void>> = [];
+  const stops: Array<() => void> = [];
+  fds.forEach((fd, index) => {
+    if (passesThrough(fd)) return;
+    const [readEnd, writeEnd] = addon().pipe();
+    if (index === 0) {
+      childFds[0] = readEnd;
+      childEnds.push(readEnd);
+      if (isDevNull(fd)) closeSync(writeEnd);
+      else copies.push(() => copyIn(fd, writeEnd, stops));
+    } else {
+      childFds[index] = writeEnd;
+      childEnds.push(writeEnd);
+      copies.push(() => copyOut(readEnd, fd, stops));
+    }
+  });
+  let copying: Promise<void>[] = [];
+  return {
+    childFds,
+    started() {
+      for (const fd of childEnds.splice(0)) closeSync(fd);
+      copying = copies.map((copy) => copy());
+    },
+    async drained() {
+      await Promise.all(copying);
+    },
+    close() {
+      for (const fd of childEnds.splice(0)) closeSync(fd);
+      for (const stop of stops.splice(0)) stop();
+    },
+  };
+}
+
+function passesThrough(fd: number): boolean {
+  const st = fstatSync(fd);
+  return st.isFIFO() || st.isSocket();
+}
+
+// /dev/null (char 1:3) as stdin is an empty pipe: nothing to copy.
+function isDevNull(fd: number): boolean {
+  const st = fstatSync(fd);
+  return st.isCharacterDevice() && st.rdev === 0x103;
+}
+
+// copyOut moves what the container writes into the caller's fd. The writes
+// are synchronous, as Node's own to a file or terminal: output stays in order.
+function copyOut(readEnd: number, target: number, stops: Array<() => void>): Promise<void> {
+  const source = socketOn(readEnd);
+  stops.push(() => source.destroy());
+  return new Promise((resolve) => {
+    source.on('data', (chunk: Buffer) => writeAll(target, chunk));
+    source.on('close', () => resolve());
+    source.on('error', () => {});
+  });
+}
+
+// copyIn feeds the caller's input (a terminal or a file) to the container
+// until it ends or the container is gone. A terminal is read as a socket, so
+// a pending read never holds nbox open once the container has exited.
+function copyIn(source: number, writeEnd: number, stops: Array<() => void>): Promise<void> {
+  const sink = socketOn(writeEnd, true);
+  sink.on('error', () => {});
+  if (fstatSync(source).isCharacterDevice()) {
+    const { ReadStream } = require('node:tty') as typeof import('node:tty');
+    const input = new ReadStream(source);
+    stops.push(() => (input.destroy(), sink.destroy()));
+    input.pipe(sink);
+    return Promise.resolve();
+  }
+  let stopped = false;
+  stops.push(() => ((stopped = true), sink.destroy()));
+  const buffer = Buffer.alloc(64 * 1024);
+  const pump = (): void => {
+    if (stopped) return;
+    let n = 0;
+    try {
+      n = readSync(source, buffer);
+    } catch {
+      // Unreadable input (a directory, say) is no input.
+    }
+    if (n === 0) return void sink.end();
+    if (sink.write(Buffer.from(buffer.subarray(0, n)))) setImmediate(pump);
+    else sink.once('drain', pump);
+  };
+  setImmediate(pump);
+  return Promise.resolve();
+}
+
+function socketOn(fd: number, writable = false): Readable & NodeJS.WritableStream & { destroy(): void } {
+  // Loaded on use: most containers need no copying at all.
+  const { Socket } = require('node:net') as typeof import('node:net');
+  return new Socket({ fd, readable: !writable, writable });
+}
+
+function writeAll(fd: number, chunk: Buffer): void {
+  for (let at = 0; at < chunk.length;) {
+    try {
+      at += writeSync(fd, chunk, at);
+    } catch (err) {
+      // A caller's fd left non-blocking (a shared terminal) may push back: wait it out.
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+    }
+  }
+}
