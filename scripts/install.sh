@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # podman, skopeo and docker-registry are the peers the interop and registry tests run
-# against; apache2-utils makes their htpasswd files.
-packages=(busybox-static debootstrap tar util-linux g++ make python3 git podman skopeo docker-registry apache2-utils)
+# against (podman with runc, which Debian's podman does not bring); apache2-utils
+# makes their htpasswd files; gcc's static libc builds nbox-exec and the attack fixtures.
+packages=(busybox-static debootstrap tar util-linux g++ make python3 git podman runc skopeo docker-registry apache2-utils)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

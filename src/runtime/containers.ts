@@ -167,7 +167,7 @@ export class ContainerRegistry {
     const ids = await readdir(this.store.containersDir);
     for (const id of ids) {
       const record = await this.readRaw(id);
-      if (!record || record.state.status !== 'running' || !orphaned(record.state)) continue;
+      if (!record || !orphaned(record.state)) continue;
       if (record.state.cgroup) {
         await killCgroup(record.state.cgroup);
         await removeCgroup(record.state.cgroup);
@@ -287,7 +287,7 @@ export class ContainerRegistry {
  * nbox was killed): the container is reported as exited, as Docker does after
  * a crash. (The next store open kills what is left of it and records that.) */
 function liveState(state: ContainerState): ContainerState {
-  if (state.status !== 'running' || !orphaned(state)) return state;
+  if (!orphaned(state)) return state;
   return {
     ...state,
     status: 'exited',
@@ -297,7 +297,10 @@ function liveState(state: ContainerState): ContainerState {
   };
 }
 
+// orphaned: a running container whose init or owner is gone, or one being
+// started (its cgroup made) when its owner died.
 function orphaned(state: ContainerState): boolean {
-  if (processStartTime(state.pid) !== state.pidStartTime) return true;
+  if (state.status === 'exited' || state.owner === undefined && state.status === 'created') return false;
+  if (state.status === 'running' && processStartTime(state.pid) !== state.pidStartTime) return true;
   return state.owner !== undefined && processStartTime(state.owner.pid) !== state.owner.startTime;
 }

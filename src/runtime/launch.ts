@@ -4,9 +4,10 @@
 import { closeSync } from 'node:fs';
 
 import { NboxError, SysError } from '../errors';
+import { MergedTree } from '../image/merged-tree';
 import { addon, type BindMount, type ExitStatus } from '../sys/addon';
 import { createCgroup, ownedName, removeCgroup } from './cgroup';
-import { guardStdio } from './stdio';
+import { guardStdio, type GuardedStdio } from './stdio';
 import type { ResolvedUser } from './user';
 
 /** LaunchSpec is everything a container's init needs, resolved. */
@@ -32,6 +33,9 @@ export interface LaunchSpec {
   mounts: BindMount[];
   /** The caller's fds for the container's 0, 1 and 2. */
   stdio: [number, number, number];
+  /** Runs once the cgroup exists, before the container does: a record of it
+   * lets a later store open end the container should this process die. */
+  beforeStart?: (cgroup: string[]) => Promise<void>;
 }
 
 /** Launched is a started container init. */
@@ -47,10 +51,13 @@ export interface Launched {
 
 /** launch starts a container; a failure before its command runs throws ContainerStartError. */
 export async function launch(spec: LaunchSpec): Promise<Launched> {
+  const mounts = resolveMountTargets(spec.layers, spec.mounts);
   const cgroup = await createCgroup(ownedName(spec.id));
-  const stdio = guardStdio(spec.stdio);
+  let stdio: GuardedStdio | undefined;
   let spawned;
   try {
+    await spec.beforeStart?.(cgroup.dirs);
+    stdio = guardStdio(spec.stdio);
     spawned = addon().spawn({
       argv: spec.argv,
       env: spec.env,
@@ -66,24 +73,25 @@ export async function launch(spec: LaunchSpec): Promise<Launched> {
       workDir: spec.workDir,
       newNetwork: spec.network === 'none',
       seccomp: spec.seccomp ?? true,
-      mounts: spec.mounts,
+      mounts,
       stdio: stdio.childFds,
       cgroupProcs: cgroup.procs,
     });
   } catch (err) {
-    stdio.close();
+    stdio?.close();
     await removeCgroup(cgroup.dirs);
     throw err instanceof SysError ? startFailure(err, spec.argv[0]) : new ContainerStartError((err as Error).message, 125, err);
   }
-  stdio.started();
+  const guarded = stdio;
+  guarded.started();
   const { pid, pidfd } = spawned;
   let done = false;
   const exited = addon().wait(pidfd).then(async (status) => {
     // Closed at once, so no later kill() can reach a process that reused the fd number.
     done = true;
     closeSync(pidfd);
-    await stdio.drained();
-    stdio.close();
+    await guarded.drained();
+    guarded.close();
     await removeCgroup(cgroup.dirs);
     return status;
   });
@@ -93,6 +101,24 @@ export async function launch(spec: LaunchSpec): Promise<Launched> {
     exited,
     kill: (signal) => !done && addon().kill(pidfd, signal),
   };
+}
+
+/** resolveMountTargets follows the image's symlinks in each mount target, inside
+ * its root, as runc does: a dangling `/etc/resolv.conf` link (systemd-resolved's
+ * layout) gets its file at the link's target. A target in /proc is refused, as
+ * runc refuses it: procfs is the container's view of the kernel. */
+export function resolveMountTargets(layers: string[], mounts: BindMount[]): BindMount[] {
+  const tree = new MergedTree(layers);
+  return mounts.map((mount) => {
+    if (!mount.target.startsWith('/')) {
+      throw new NboxError('ERR_NBOX_USAGE', `invalid mount path: '${mount.target}' mount path must be absolute`);
+    }
+    const target = tree.resolve(mount.target);
+    if (target === '/proc' || target.startsWith('/proc/')) {
+      throw new NboxError('ERR_NBOX_USAGE', `invalid mount path: '${mount.target}' cannot be mounted because it is inside /proc`);
+    }
+    return { ...mount, target };
+  });
 }
 
 /** ContainerStartError is a container that could not start; exitCode is Docker's (125, 126, 127). */

@@ -151,6 +151,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
         ...Object.entries(opts.tmpfs ?? {}).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false })),
       ],
       stdio: stdio.childFds,
+      beforeStart: (cgroup) => ctx.containers.setState(record, { ...record.state, owner: processOwner(), cgroup }),
     });
   } catch (err) {
     stdio.closeAll();
