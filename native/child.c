@@ -131,7 +131,8 @@ static const char *const dev_links[][2] = {
 
 struct child_ctx {
   const struct child_spec *spec;
-  int cwd_fd; /* the working directory, resolved inside the root */
+  int cwd_fd;  /* the working directory, resolved inside the root */
+  int null_fd; /* the container's own /dev/null, for stdio given as -1 */
   const struct sock_fprog *filter; /* NULL: unconfined */
   int error_fd;
   int sync_fd; /* read end; POLLHUP once the parent is gone */
@@ -353,6 +354,10 @@ static void mount_dev(struct child_ctx *ctx) {
     memcpy(path + 5, dev_links[i][0], strlen(dev_links[i][0]) + 1);
     CHECK(ctx, symlink(dev_links[i][1], path), STEP_DEVICE_NODES, "symlink", (int)i);
   }
+  /* Stdio that would be the host's /dev/null is this one, made just above:
+   * the container never holds a host file it could chmod through /proc/self/fd. */
+  ctx->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  CHECK(ctx, ctx->null_fd, STEP_DEVICE_NODES, "open", -1);
   mount_at(ctx, STEP_MOUNT_DEVPTS, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
            "newinstance,ptmxmode=0666,mode=0620,gid=5");
   mount_at(ctx, STEP_MOUNT_SHM, "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV,
@@ -463,7 +468,7 @@ static void setup_stdio(struct child_ctx *ctx) {
   int fds[3];
   /* A source below 3 could be overwritten by an earlier dup2: move it up first. */
   for (int i = 0; i < 3; i++) {
-    fds[i] = ctx->spec->stdio[i];
+    fds[i] = ctx->spec->stdio[i] < 0 ? ctx->null_fd : ctx->spec->stdio[i];
     if (fds[i] < 3 && fds[i] != i) {
       fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
       CHECK(ctx, fds[i], STEP_STDIO, "fcntl", i);
@@ -491,6 +496,7 @@ static void exec_command(struct child_ctx *ctx) {
  * but open until exec) could otherwise reach host directories through
  * /proc/self/fd after pivot_root (CVE-2024-21626). */
 static void close_other_fds(struct child_ctx *ctx) {
+  /* -1 (the container's own /dev/null) sorts last as UINT_MAX and is skipped. */
   unsigned keep[6] = {(unsigned)ctx->error_fd, (unsigned)ctx->sync_fd, (unsigned)ctx->spec->stdio[0],
                       (unsigned)ctx->spec->stdio[1], (unsigned)ctx->spec->stdio[2], (unsigned)ctx->spec->exec_fd};
   for (int i = 1; i < 6; i++) /* insertion sort: six values */
@@ -501,7 +507,7 @@ static void close_other_fds(struct child_ctx *ctx) {
     }
   unsigned from = 3;
   for (int i = 0; i < 6; i++) {
-    if (keep[i] < from) continue;
+    if (keep[i] < from || keep[i] == ~0U) continue;
     if (keep[i] > from) CHECK(ctx, syscall(SYS_close_range, from, keep[i] - 1, 0), STEP_STDIO, "close_range", -1);
     from = keep[i] + 1;
   }

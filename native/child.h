@@ -76,7 +76,7 @@ struct child_spec {
   int seccomp; /* install the default syscall filter */
   const struct child_bind *binds;
   size_t nbinds;
-  int stdio[3];
+  int stdio[3]; /* -1: the container's own /dev/null */
   /* cgroup.procs files the child joins first, so the device policy holds
    * before it mounts anything and a kill through the cgroup reaches it all. */
   const char *const *cgroup_procs;

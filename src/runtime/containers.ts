@@ -126,14 +126,14 @@ export class ContainerRegistry {
 
   /** create builds the container directory aside and renames it into place,
    * then claims its name; a taken name undoes the container. */
-  async create(config: ContainerConfig, files: ContainerFiles): Promise<ContainerRecord> {
+  async create(config: ContainerConfig, files: ContainerFiles, running?: Pick<ContainerState, 'owner' | 'cgroup'>): Promise<ContainerRecord> {
     if (!NAME_PATTERN.test(config.name)) {
       throw new NboxError('ERR_NBOX_USAGE', `Invalid container name (${config.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }
     const staging = await this.store.makeTempDir('container');
     const paths = containerPaths(staging);
     const state: ContainerState = {
-      status: 'created', pid: 0, pidStartTime: 0, exitCode: 0, error: '', startedAt: ZERO_TIME, finishedAt: ZERO_TIME,
+      status: 'created', pid: 0, pidStartTime: 0, exitCode: 0, error: '', startedAt: ZERO_TIME, finishedAt: ZERO_TIME, ...running,
     };
     const dir = this.dirOf(config.id);
     try {

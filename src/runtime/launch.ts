@@ -6,7 +6,7 @@ import { closeSync } from 'node:fs';
 import { NboxError, SysError } from '../errors';
 import { MergedTree } from '../image/merged-tree';
 import { addon, type BindMount, type ExitStatus } from '../sys/addon';
-import { createCgroup, ownedName, removeCgroup } from './cgroup';
+import { cgroupDirs, createCgroup, removeCgroup } from './cgroup';
 import { guardStdio, type GuardedStdio } from './stdio';
 import type { ResolvedUser } from './user';
 
@@ -33,9 +33,8 @@ export interface LaunchSpec {
   mounts: BindMount[];
   /** The caller's fds for the container's 0, 1 and 2. */
   stdio: [number, number, number];
-  /** Runs once the cgroup exists, before the container does: a record of it
-   * lets a later store open end the container should this process die. */
-  beforeStart?: (cgroup: string[]) => Promise<void>;
+  /** The cgroup to make (cgroupDirs), when the caller recorded it beforehand. */
+  cgroup?: string[];
 }
 
 /** Launched is a started container init. */
@@ -52,11 +51,11 @@ export interface Launched {
 /** launch starts a container; a failure before its command runs throws ContainerStartError. */
 export async function launch(spec: LaunchSpec): Promise<Launched> {
   const mounts = resolveMountTargets(spec.layers, spec.mounts);
-  const cgroup = await createCgroup(ownedName(spec.id));
+  const cgroup = spec.cgroup ?? cgroupDirs(spec.id);
+  const cgroupProcs = await createCgroup(cgroup);
   let stdio: GuardedStdio | undefined;
   let spawned;
   try {
-    await spec.beforeStart?.(cgroup.dirs);
     stdio = guardStdio(spec.stdio);
     spawned = addon().spawn({
       argv: spec.argv,
@@ -75,11 +74,11 @@ export async function launch(spec: LaunchSpec): Promise<Launched> {
       seccomp: spec.seccomp ?? true,
       mounts,
       stdio: stdio.childFds,
-      cgroupProcs: cgroup.procs,
+      cgroupProcs,
     });
   } catch (err) {
     stdio?.close();
-    await removeCgroup(cgroup.dirs);
+    await removeCgroup(cgroup);
     throw err instanceof SysError ? startFailure(err, spec.argv[0]) : new ContainerStartError((err as Error).message, 125, err);
   }
   const guarded = stdio;
@@ -92,12 +91,12 @@ export async function launch(spec: LaunchSpec): Promise<Launched> {
     closeSync(pidfd);
     await guarded.drained();
     guarded.close();
-    await removeCgroup(cgroup.dirs);
+    await removeCgroup(cgroup);
     return status;
   });
   return {
     pid,
-    cgroup: cgroup.dirs,
+    cgroup,
     exited,
     kill: (signal) => !done && addon().kill(pidfd, signal),
   };

@@ -8,6 +8,7 @@ import { NboxError, isErrno } from '../errors';
 import type { ImageRecord, Store } from '../image/store';
 import { readUserDatabase } from '../image/rootfs-file';
 import { addon, type BindMount, type ExitStatus } from '../sys/addon';
+import { cgroupDirs } from './cgroup';
 import { ContainerStartError, launch, type Launched } from './launch';
 import { processStartTime } from '../sys/proc';
 import { containerCommand } from './argv';
@@ -123,7 +124,9 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
   // the image, and an rmi that got in first makes this a clear "No such image".
   const record = await ctx.store.withLock(async () => {
     if (!(await ctx.store.hasImage(image.id))) throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `No such image: ${imageRef}`);
-    return ctx.containers.create(config, { hosts, hostname: `${hostname}\n`, resolvConf: resolv });
+    // The owner and cgroup are on record before the container runs: should this
+    // process die, the next store open ends the container through them.
+    return ctx.containers.create(config, { hosts, hostname: `${hostname}\n`, resolvConf: resolv }, { owner: processOwner(), cgroup: cgroupDirs(config.id) });
   });
   const paths = containerPaths(record.dir);
 
@@ -151,7 +154,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
         ...Object.entries(opts.tmpfs ?? {}).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false })),
       ],
       stdio: stdio.childFds,
-      beforeStart: (cgroup) => ctx.containers.setState(record, { ...record.state, owner: processOwner(), cgroup }),
+      cgroup: record.state.cgroup,
     });
   } catch (err) {
     stdio.closeAll();
@@ -168,8 +171,6 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
     status: 'running',
     pid: launched.pid,
     pidStartTime: processStartTime(launched.pid),
-    owner: processOwner(),
-    cgroup: launched.cgroup,
     startedAt: new Date().toISOString(),
   });
   return new RunningContainer(record, launched, streams.stdout, streams.stderr, (status) => finish(ctx, record, status));

@@ -19,6 +19,9 @@ export interface GuardedStdio {
   close(): void;
 }
 
+// The child opens its own /dev/null for this: nothing to copy.
+const CONTAINER_DEV_NULL = -1;
+
 /** guardStdio replaces each of the caller's fds that is not a pipe or socket by a pipe. */
 export function guardStdio(fds: [number, number, number]): GuardedStdio {
   const childFds: [number, number, number] = [...fds];
@@ -27,12 +30,15 @@ export function guardStdio(fds: [number, number, number]): GuardedStdio {
   const stops: Array<() => void> = [];
   fds.forEach((fd, index) => {
     if (passesThrough(fd)) return;
+    if (isDevNull(fd)) {
+      childFds[index] = CONTAINER_DEV_NULL;
+      return;
+    }
     const [readEnd, writeEnd] = addon().pipe();
     if (index === 0) {
       childFds[0] = readEnd;
       childEnds.push(readEnd);
-      if (isDevNull(fd)) closeSync(writeEnd);
-      else copies.push(() => copyIn(fd, writeEnd, stops));
+      copies.push(() => copyIn(fd, writeEnd, stops));
     } else {
       childFds[index] = writeEnd;
       childEnds.push(writeEnd);
@@ -61,7 +67,7 @@ function passesThrough(fd: number): boolean {
   return st.isFIFO() || st.isSocket();
 }
 
-// /dev/null (char 1:3) as stdin is an empty pipe: nothing to copy.
+// The host's /dev/null (char 1:3) is swapped for the container's own.
 function isDevNull(fd: number): boolean {
   const st = fstatSync(fd);
   return st.isCharacterDevice() && st.rdev === 0x103;

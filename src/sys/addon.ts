@@ -39,7 +39,7 @@ export interface SpawnSpec {
   /** The default syscall filter (Docker's policy for a container without CAP_SYS_ADMIN); on unless false. */
   seccomp?: boolean;
   mounts: BindMount[];
-  /** Host fds that become the container's 0, 1 and 2. */
+  /** Host fds that become the container's 0, 1 and 2; -1 is the container's own /dev/null. */
   stdio: [number, number, number];
   /** cgroup.procs files the child joins before it does anything else. */
   cgroupProcs: string[];
