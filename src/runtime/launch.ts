@@ -52,7 +52,9 @@ export interface Launched {
 export async function launch(spec: LaunchSpec): Promise<Launched> {
   const mounts = resolveMountTargets(spec.layers, spec.mounts);
   const cgroup = spec.cgroup ?? cgroupDirs(spec.id);
-  const cgroupProcs = await createCgroup(cgroup);
+  const cgroupProcs = await createCgroup(cgroup).catch((err: Error) => {
+    throw new ContainerStartError(`unable to create the container's cgroup: ${err.message}`, 125, err);
+  });
   let stdio: GuardedStdio | undefined;
   let spawned;
   try {
