@@ -186,23 +186,27 @@ static int mkdir_all(const char *path, mode_t mode) {
   return 0;
 }
 
-static int open_in_root(int rootfd, const char *path) {
-  struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+static int resolve_in_root(int rootfd, const char *path, int want_dir) {
+  struct open_how how = {.flags = O_PATH | O_CLOEXEC | (want_dir ? O_DIRECTORY : 0),
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
   return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
 }
 
-/* Opens the working directory, making what is missing, with every component
- * resolved inside the container's root and no magic link followed: a WORKDIR
- * through a symlink or /proc/self/fd/N can never reach the host (the
- * CVE-2024-21626 class). Made directories belong to uid:gid for a build. */
-static int open_workdir(const struct child_spec *s) {
+/* Opens (O_PATH) an absolute path inside the container's root, making what is
+ * missing: directories, and with is_file an empty file as the last name. Every
+ * component is resolved inside the root with no magic link followed, so a
+ * WORKDIR or mount target through a symlink or /proc/self/fd/N never reaches
+ * the host (the CVE-2024-21626 and CVE-2021-30465 classes). What it makes
+ * belongs to *owner_uid:*owner_gid when given (a build's WORKDIR). An existing
+ * target is only opened, never written: that would copy it up into the layer. */
+static int open_creating(const char *path, int is_file, const uid_t *owner_uid, const gid_t *owner_gid) {
   char buf[PATH_BUF];
-  size_t len = strlen(s->cwd);
+  size_t len = strlen(path);
   if (len == 0 || len >= sizeof buf) return errno = ENAMETOOLONG, -1;
-  memcpy(buf, s->cwd, len + 1);
-  int dirfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd < 0) return -1;
-  int rootfd = dirfd;
+  memcpy(buf, path, len + 1);
+  int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) return -1;
+  int dirfd = rootfd;
   for (size_t start = 1; start <= len;) {
     size_t end = start;
     while (end < len && buf[end] != '/') end++;
@@ -210,16 +214,22 @@ static int open_workdir(const struct child_spec *s) {
       start++;
       continue;
     }
+    int want_file = is_file && end == len;
     char saved = buf[end];
     buf[end] = '\0';
-    int fd = open_in_root(rootfd, buf);
+    int fd = resolve_in_root(rootfd, buf, !want_file);
     if (fd < 0 && errno == ENOENT) {
-      if (mkdirat(dirfd, buf + start, 0755) == 0) {
-        if (s->chown_cwd && fchownat(dirfd, buf + start, s->uid, s->gid, AT_SYMLINK_NOFOLLOW) < 0) fd = -1;
-        else fd = open_in_root(rootfd, buf);
-      } else if (errno == EEXIST) {
-        fd = open_in_root(rootfd, buf);
+      int made;
+      if (want_file) {
+        made = openat(dirfd, buf + start, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (made >= 0) close(made);
+      } else {
+        made = mkdirat(dirfd, buf + start, 0755);
       }
+      if (made >= 0 && owner_uid && fchownat(dirfd, buf + start, *owner_uid, *owner_gid, AT_SYMLINK_NOFOLLOW) < 0)
+        fd = -1;
+      else if (made >= 0 || errno == EEXIST)
+        fd = resolve_in_root(rootfd, buf, !want_file);
     }
     int saved_errno = errno;
     if (dirfd != rootfd) close(dirfd);
@@ -240,28 +250,6 @@ static int check_cwd_reachable(void) {
   char cwd[PATH_BUF];
   if (syscall(SYS_getcwd, cwd, sizeof cwd) < 0) return -1;
   if (cwd[0] != '/') return errno = EPERM, -1;
-  return 0;
-}
-
-/* Makes a mount target: a directory, or an empty file under created parents.
- * An existing target is left alone: opening it for writing would copy it up
- * into the container layer, which a build commits. */
-static int make_target(const char *path, int is_file) {
-  struct stat st;
-  if (stat(path, &st) == 0) return 0;
-  if (!is_file) return mkdir_all(path, 0755);
-  char parent[PATH_BUF];
-  size_t len = strlen(path);
-  if (len >= sizeof parent) return errno = ENAMETOOLONG, -1;
-  memcpy(parent, path, len + 1);
-  char *slash = strrchr(parent, '/');
-  if (slash && slash != parent) {
-    *slash = '\0';
-    if (mkdir_all(parent, 0755) < 0) return -1;
-  }
-  int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0 && errno != EEXIST && errno != EISDIR) return -1;
-  if (fd >= 0) close(fd);
   return 0;
 }
 
@@ -368,16 +356,25 @@ static void mount_dev(struct child_ctx *ctx) {
 static void attach_binds(struct child_ctx *ctx) {
   const struct child_spec *s = ctx->spec;
   for (size_t i = 0; i < s->nbinds; i++) {
-    CHECK(ctx, make_target(s->binds[i].target, s->binds[i].is_file), STEP_BIND_MOUNT, "mkdir", (int)i);
+    /* Mounted on the fd of the target resolved in the root, never on a path
+     * the kernel would resolve again. */
+    int target = open_creating(s->binds[i].target, s->binds[i].is_file, NULL, NULL);
+    CHECK(ctx, target, STEP_BIND_MOUNT, "mkdir", (int)i);
     if (!s->binds[i].source) {
+      char at[32] = "/proc/self/fd/";
+      size_t n = strlen(at);
+      int digits[12], nd = 0;
+      for (int v = target; nd == 0 || v > 0; v /= 10) digits[nd++] = v % 10;
+      while (nd > 0) at[n++] = (char)('0' + digits[--nd]);
+      at[n] = '\0';
       unsigned long flags = MS_NOSUID | MS_NODEV | (s->binds[i].readonly ? MS_RDONLY : 0);
-      CHECK(ctx, mount("tmpfs", s->binds[i].target, "tmpfs", flags, s->binds[i].tmpfs_options), STEP_BIND_MOUNT, "mount",
-            (int)i);
-      continue;
+      CHECK(ctx, mount("tmpfs", at, "tmpfs", flags, s->binds[i].tmpfs_options), STEP_BIND_MOUNT, "mount", (int)i);
+    } else {
+      CHECK(ctx, syscall(SYS_move_mount, ctx->bind_fds[i], "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
+            STEP_BIND_MOUNT, "move_mount", (int)i);
+      close(ctx->bind_fds[i]);
     }
-    CHECK(ctx, syscall(SYS_move_mount, ctx->bind_fds[i], "", AT_FDCWD, s->binds[i].target, MOVE_MOUNT_F_EMPTY_PATH),
-          STEP_BIND_MOUNT, "move_mount", (int)i);
-    close(ctx->bind_fds[i]);
+    close(target);
   }
 }
 
@@ -547,7 +544,7 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   mask_paths(ctx);
   CHECK(ctx, sethostname(s->hostname, strlen(s->hostname)), STEP_HOSTNAME, "sethostname", -1);
   if (s->new_network) loopback_up(ctx);
-  ctx->cwd_fd = open_workdir(s);
+  ctx->cwd_fd = open_creating(s->cwd, 0, s->chown_cwd ? &s->uid : NULL, s->chown_cwd ? &s->gid : NULL);
   CHECK(ctx, ctx->cwd_fd, STEP_WORKDIR, "mkdir", -1);
   /* While CAP_SYS_ADMIN is still held (no no_new_privs needed), after the last mount. */
   if (ctx->filter) CHECK(ctx, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, ctx->filter), STEP_SECCOMP, "seccomp", -1);
