@@ -133,24 +133,25 @@ test('addImage refuses a config whose layers are not stored', async (t) => {
   t.deepEqual(await store.listImages(), []);
 });
 
-test('open removes temp entries of dead processes and keeps live ones', async (t) => {
+test('open removes temp entries of dead processes and keeps live ones and names it did not make', async (t) => {
   const root = path.join(await tempDir(t), 'root');
   await Store.open(root);
   const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
   const own = `${process.pid}-${processStartTime(process.pid)}`;
   const entries = {
-    dead: `${dead}-12345-aaaa`,
-    reused: `${process.pid}-1-bbbb`,
-    live: `${own}-cccc`,
-    liveFile: `${own}-dddd`,
-    unowned: 'garbage',
+    dead: `${dead}-12345-aaaaaaaaaaaa`,
+    reused: `${process.pid}-1-bbbbbbbbbbbb-layer`,
+    live: `${own}-cccccccccccc`,
+    liveFile: `${own}-dddddddddddd-gzip`,
+    foreign: 'garbage',
+    foreignNumbered: `${dead}-12345-report.txt`,
   };
   for (const [key, name] of Object.entries(entries)) {
     if (key === 'liveFile') await fs.writeFile(path.join(root, 'tmp', name), 'x');
     else await fs.mkdir(path.join(root, 'tmp', name, 'sub'), { recursive: true });
   }
   await Store.open(root);
-  t.deepEqual((await fs.readdir(path.join(root, 'tmp'))).sort(), [entries.live, entries.liveFile].sort());
+  t.deepEqual((await fs.readdir(path.join(root, 'tmp'))).sort(), [entries.live, entries.liveFile, entries.foreign, entries.foreignNumbered].sort());
 });
 
 test('writeFileAtomic replaces the file and leaves no temp file', async (t) => {
