@@ -285,19 +285,21 @@ export class Store {
     });
   }
 
-  /** removeImage deletes the image with this ID and its tags, then the layers no other image uses. */
+  /** removeImage deletes the image with this ID and its names, then the layers no other image uses. */
   async removeImage(id: string): Promise<void> {
     await this.withLock(async () => {
       const image = await this.readImage(id);
       if (!image) throw noSuchImage(id);
-      // Tags go first: a crash after this leaves an untagged image, never a dangling tag.
+      // Space is freed before the names are rewritten, so that rmi works on a full disk.
+      // A crash in between leaves names of an image that is gone: they resolve to
+      // nothing, and the next write of the names drops them.
+      await this.removeTree(path.join(this.imagesDir, id.slice('sha256:'.length)));
+      await this.collectLayers();
       if (image.tags.length + image.repoDigests.length > 0) {
         const repositories = await this.readRepositories();
         for (const name of [...image.tags, ...image.repoDigests]) delete repositories[name];
         await this.writeRepositories(repositories);
       }
-      await this.removeTree(path.join(this.imagesDir, id.slice('sha256:'.length)));
-      await this.collectLayers();
     });
   }
 
@@ -611,8 +613,12 @@ export class Store {
     return repositories;
   }
 
+  // writeRepositories also drops names whose image is gone (left by a removal that was killed).
   private async writeRepositories(repositories: Repositories): Promise<void> {
-    const sorted = Object.fromEntries(Object.entries(repositories).sort(([a], [b]) => a.localeCompare(b)));
+    const stored = new Map<string, boolean>();
+    for (const id of new Set(Object.values(repositories))) stored.set(id, await this.hasImage(id));
+    const kept = Object.entries(repositories).filter(([, id]) => stored.get(id));
+    const sorted = Object.fromEntries(kept.sort(([a], [b]) => a.localeCompare(b)));
     await this.writeFileAtomic(this.repositoriesPath, `${JSON.stringify(sorted, null, 2)}\n`);
   }
 }

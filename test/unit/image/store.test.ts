@@ -83,6 +83,19 @@ test('retagging moves the tag; tag and untag update repositories.json', async (t
   t.deepEqual(repositories, { 'app:latest': second, 'old:latest': first });
 });
 
+test('names left by a removal killed before it rewrote them resolve to nothing and go at the next write', async (t) => {
+  const store = await openStore(t);
+  const doomed = await store.addImage(configBytes([], { author: 'doomed' }), ['doomed', 'doomed:2']);
+  const kept = await store.addImage(configBytes([], { author: 'kept' }), ['kept']);
+  // removeImage frees the image first: this is the store a kill -9 right after leaves.
+  await fs.rm(path.join(store.root, 'images', doomed.slice(7)), { recursive: true });
+  await t.throwsAsync(store.resolveImage('doomed'), { code: 'ERR_NBOX_NO_SUCH_IMAGE', message: 'No such image: doomed' } as object);
+  t.deepEqual((await store.listImages()).map((image) => image.id), [kept]);
+  await store.tag('kept', 'other');
+  const repositories = JSON.parse(await fs.readFile(path.join(store.root, 'images', 'repositories.json'), 'utf8'));
+  t.deepEqual(repositories, { 'kept:latest': kept, 'other:latest': kept });
+});
+
 test('layers: layerDirs is topmost first; removeImage collects the layers no image uses', async (t) => {
   const store = await openStore(t);
   const { diffId: base, size: baseSize } = await importLayer(t, store, { 'etc/base': 'base' });
