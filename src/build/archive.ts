@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { NboxError } from '../errors';
+import { tarErrorLine } from '../image/tar-error';
 
 /** Compression is how an archive's bytes are wrapped. */
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
@@ -71,8 +72,7 @@ export async function extractTar(input: string | Readable, compression: Compress
     tar.once('close', resolve);
   });
   if (code !== 0) {
-    const firstLine = stderr.split('\n').find((line) => line.trim() !== '') ?? `tar exited with status ${code}`;
-    throw new NboxError('ERR_NBOX_BUILD', `failed to extract archive: ${firstLine}`);
+    throw new NboxError('ERR_NBOX_BUILD', `failed to extract archive: ${tarErrorLine(stderr, code)}`);
   }
 }
 

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 
 import { NboxError } from '../errors';
 import { globalOptions, type CliContext } from './context';
+import { refuseNodeEnvFiles } from './node-argv';
 import { registerBuild } from './commands/build';
 import { registerExport } from './commands/export';
 import { registerHistory } from './commands/history';
@@ -66,6 +67,12 @@ function report(err: unknown, debug: boolean): number {
 const EXIT_SIGPIPE = 141;
 
 async function main(): Promise<void> {
+  const refusal = refuseNodeEnvFiles(process.argv);
+  if (refusal) {
+    process.stderr.write(`nbox: ${refusal}\n`);
+    process.exitCode = EXIT_NBOX_ERROR;
+    return;
+  }
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
     process.exit(EXIT_SIGPIPE);

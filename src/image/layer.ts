@@ -11,6 +11,7 @@ import { NboxError, SysError, isErrno } from '../errors';
 import { addon } from '../sys/addon';
 import { OVERLAY_OPAQUE } from './merged-tree';
 import { peekStream } from './stream-head';
+import { tarErrorLine } from './tar-error';
 import { TarSplitRecorder } from './tar-split';
 
 /** LayerDigest is a layer's identity: sha256 of its uncompressed tar, and that tar's size in bytes. */
@@ -83,8 +84,7 @@ export async function unpackLayer(tarStream: Readable, dir: string): Promise<Unp
   }
   if (exit.status === 'rejected') throw importError(`cannot run tar: ${(exit.reason as Error).message}`, exit.reason);
   if (exit.value !== 0) {
-    const firstLine = stderr.split('\n').find((line) => line.trim() !== '') ?? `tar exited with status ${exit.value}`;
-    throw importError(firstLine);
+    throw importError(tarErrorLine(stderr, exit.value));
   }
   const { split, whiteouts } = await recorder.finish();
   for (const whiteout of whiteouts) toOverlayWhiteout(dir, whiteout);

@@ -3,7 +3,8 @@
 // may come in any order), every layer is unpacked and checked against its
 // digests, and only then are the images committed: a bad archive leaves the
 // store as it was.
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createWriteStream, promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -46,7 +47,7 @@ export async function loadImages(store: Store, input: Readable): Promise<LoadedI
       for (const [index, layer] of image.layers.entries()) {
         const diffId = config.rootfs.diff_ids[index];
         if (unpacked.has(diffId) || (await store.hasLayer(diffId))) continue;
-        const result = await store.unpackLayer(verifiedBlob(path.join(temp, layer.file), layer.blob));
+        const result = await store.unpackLayer(await verifiedBlob(temp, layer.file, layer.blob));
         unpacked.set(diffId, result);
         if (result.diffId !== diffId) throw loadError(`layer ${layer.file} does not match its diffID ${diffId} (it hashes to ${result.diffId})`);
       }
@@ -170,9 +171,19 @@ async function readBlob(dir: string, descriptor: Descriptor): Promise<Buffer> {
   return bytes;
 }
 
-// verifiedBlob streams a layer file, failing at its end when it is not the blob its descriptor names.
-function verifiedBlob(file: string, expected: { digest: string; size: number } | undefined): Readable {
-  const source = createReadStream(file);
+// verifiedBlob opens a layer file of the archive (its manifest may name one the
+// archive lacks) and streams it, failing at its end when it is not the blob its
+// descriptor names. Opened before it is streamed: a stream that fails to open
+// emits its error before anyone listens.
+async function verifiedBlob(dir: string, name: string, expected: { digest: string; size: number } | undefined): Promise<Readable> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.open(path.join(dir, name), 'r');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) throw loadError(`the archive lacks ${name}`);
+    throw err;
+  }
+  const source = handle.createReadStream();
   if (!expected) return source;
   const check = verifyingStream(expected, (what) => loadError(`layer blob ${expected.digest} does not match its descriptor: ${what}`));
   source.once('error', (err) => check.destroy(err));

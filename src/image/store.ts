@@ -14,6 +14,7 @@ import { processStartTime } from '../sys/proc';
 import type { LayerDigest } from './layer';
 import { ImageConfig } from './oci';
 import { normalizeReference, normalizeTag, splitReference } from './reference';
+import { STORE_DIRS, STORE_LOCKS, STORE_MODE, VERSION_FILE, VERSION_TEXT, makeDirectory, prepareStoreRoot, restrictMode } from './store-root';
 
 /** ImageRecord is a stored image: its ID (config digest), config, tags, total layer size and creation time. */
 export interface ImageRecord {
@@ -61,7 +62,10 @@ type Repositories = Record<string, string>;
 
 const digestPattern = /^sha256:([0-9a-f]{64})$/;
 const hexRefPattern = /^(?:sha256:)?([0-9a-f]{1,64})$/;
-const tempOwnerPattern = /^(\d+)-(\d+)-/;
+// A temp entry's name (see tempPath): only names of this shape are ever swept.
+const tempNamePattern = /^(\d+)-(\d+)-[0-9a-f]{12}(?:-[a-z][a-z-]*)?$/;
+// The name of a layer or image directory; GC touches no other name.
+const hexNamePattern = /^[0-9a-f]{64}$/;
 // A layer's gzip blob and its digest, made when it first leaves the store.
 // Level 1: on this kind of data it is twice level 6's speed for blobs ~5% larger.
 const GZIP_BLOB = 'layer.tar.gz';
@@ -107,16 +111,20 @@ export class Store {
     this.repositoriesPath = path.join(this.imagesDir, 'repositories.json');
   }
 
-  /** open creates the store layout under root if needed and removes temp entries of dead processes. */
+  /** open creates the store layout under root if needed (or adopts an unmarked store of the earlier layout),
+   * makes its directories root's alone, and removes temp entries of dead processes. */
   static async open(root: string): Promise<Store> {
     const startTime = processStartTime(process.pid);
     if (startTime < 0) throw new NboxError('ERR_NBOX_STORE', 'cannot read /proc/self/stat: is /proc mounted?');
-    const store = new Store(path.resolve(root), `${process.pid}-${startTime}`);
-    for (const dir of [store.root, store.tmpDir, store.layersDir, store.imagesDir, store.containersDir, store.containerNamesDir, store.buildCacheDir]) {
-      await fs.mkdir(dir, { recursive: true });
+    const { dir, state } = await prepareStoreRoot(root);
+    const store = new Store(dir, `${process.pid}-${startTime}`);
+    await restrictMode(dir);
+    for (const name of STORE_DIRS) {
+      const sub = path.join(dir, name);
+      if (!(await makeDirectory(sub, STORE_MODE))) await restrictMode(sub);
     }
-    await (await fs.open(store.lockPath, 'a')).close();
-    await (await fs.open(store.gcLockPath, 'a')).close();
+    for (const name of STORE_LOCKS) await (await fs.open(path.join(dir, name), 'a', 0o600)).close();
+    if (state === 'unmarked') await store.writeFileAtomic(path.join(dir, VERSION_FILE), VERSION_TEXT);
     await store.sweepTemp();
     return store;
   }
@@ -277,19 +285,21 @@ export class Store {
     });
   }
 
-  /** removeImage deletes the image with this ID and its tags, then the layers no other image uses. */
+  /** removeImage deletes the image with this ID and its names, then the layers no other image uses. */
   async removeImage(id: string): Promise<void> {
     await this.withLock(async () => {
       const image = await this.readImage(id);
       if (!image) throw noSuchImage(id);
-      // Tags go first: a crash after this leaves an untagged image, never a dangling tag.
+      // Space is freed before the names are rewritten, so that rmi works on a full disk.
+      // A crash in between leaves names of an image that is gone: they resolve to
+      // nothing, and the next write of the names drops them.
+      await this.removeTree(path.join(this.imagesDir, id.slice('sha256:'.length)));
+      await this.collectLayers();
       if (image.tags.length + image.repoDigests.length > 0) {
         const repositories = await this.readRepositories();
         for (const name of [...image.tags, ...image.repoDigests]) delete repositories[name];
         await this.writeRepositories(repositories);
       }
-      await this.removeTree(path.join(this.imagesDir, id.slice('sha256:'.length)));
-      await this.collectLayers();
     });
   }
 
@@ -312,7 +322,7 @@ export class Store {
         for (const diffId of (await this.readConfig(hex))?.rootfs.diff_ids ?? []) inUse.add(diffId);
       }
       for (const hex of await fs.readdir(this.layersDir)) {
-        if (!inUse.has(`sha256:${hex}`)) await this.removeTree(path.join(this.layersDir, hex));
+        if (hexNamePattern.test(hex) && !inUse.has(`sha256:${hex}`)) await this.removeTree(path.join(this.layersDir, hex));
       }
     } finally {
       await gc.close();
@@ -508,11 +518,12 @@ export class Store {
   }
 
   // sweepTemp removes what killed processes left in tmp/. A process is the same
-  // one only if its start time matches too, since pids are reused.
+  // one only if its start time matches too, since pids are reused. A name nbox
+  // does not make is not nbox's to remove.
   private async sweepTemp(): Promise<void> {
     for (const name of await fs.readdir(this.tmpDir)) {
-      const owner = tempOwnerPattern.exec(name);
-      if (owner && String(processStartTime(Number(owner[1]))) === owner[2]) continue;
+      const owner = tempNamePattern.exec(name);
+      if (!owner || String(processStartTime(Number(owner[1]))) === owner[2]) continue;
       await this.removeTree(path.join(this.tmpDir, name));
     }
   }
@@ -524,7 +535,7 @@ export class Store {
   }
 
   private async imageHexes(): Promise<string[]> {
-    return (await fs.readdir(this.imagesDir)).filter((name) => /^[0-9a-f]{64}$/.test(name));
+    return (await fs.readdir(this.imagesDir)).filter((name) => hexNamePattern.test(name));
   }
 
   private async imageByIdPrefix(prefix: string, ref: string): Promise<ImageRecord> {
@@ -602,8 +613,12 @@ export class Store {
     return repositories;
   }
 
+  // writeRepositories also drops names whose image is gone (left by a removal that was killed).
   private async writeRepositories(repositories: Repositories): Promise<void> {
-    const sorted = Object.fromEntries(Object.entries(repositories).sort(([a], [b]) => a.localeCompare(b)));
+    const stored = new Map<string, boolean>();
+    for (const id of new Set(Object.values(repositories))) stored.set(id, await this.hasImage(id));
+    const kept = Object.entries(repositories).filter(([, id]) => stored.get(id));
+    const sorted = Object.fromEntries(kept.sort(([a], [b]) => a.localeCompare(b)));
     await this.writeFileAtomic(this.repositoriesPath, `${JSON.stringify(sorted, null, 2)}\n`);
   }
 }

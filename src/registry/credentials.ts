@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { NboxError, isErrno } from '../errors';
+import { resolveOutput } from '../sys/output-target';
 import { credentialsKey, normalizeRegistry } from './reference';
 
 /** Credentials are a user name and password (or token) for one registry. */
@@ -101,11 +102,18 @@ async function readConfig(file: string): Promise<ConfigFile> {
 }
 
 // Temp file in the same directory, fsync, rename: a crash leaves the old file or the new one.
+// As docker's CLI: a symlinked config.json (dotfile managers link it) keeps its link; its target is replaced.
 async function writeConfig(file: string, config: ConfigFile): Promise<void> {
-  const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  let target: string;
   try {
+    target = await regularFileTarget(file);
+  } catch (err) {
+    throw new NboxError('ERR_NBOX_AUTH', `cannot write ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const dir = path.dirname(target);
+  const temp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     const handle = await fs.open(temp, 'wx', 0o600);
     try {
       await handle.writeFile(`${JSON.stringify(config, null, '\t')}\n`);
@@ -113,9 +121,17 @@ async function writeConfig(file: string, config: ConfigFile): Promise<void> {
     } finally {
       await handle.close();
     }
-    await fs.rename(temp, file);
+    await fs.rename(temp, target);
   } catch (err) {
     await fs.rm(temp, { force: true });
     throw new NboxError('ERR_NBOX_AUTH', `cannot write ${file}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+// regularFileTarget is the path file resolves to; a device or FIFO there is no credentials file.
+async function regularFileTarget(file: string): Promise<string> {
+  const target = await resolveOutput(file);
+  if (target.kind === 'file') return target.path;
+  await target.handle.close();
+  throw new Error('not a regular file');
 }

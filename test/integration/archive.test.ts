@@ -119,6 +119,27 @@ test('a foreign tar, a tampered blob or a truncated archive fails on one line an
   t.deepEqual(await storeEntries(store.root), before);
 });
 
+test('an archive whose manifest names a layer it lacks fails on one line and leaves the store as it was', async (t) => {
+  const dir = await scratch(t);
+  const other = await freshStore(t);
+  await buildLayered(t, other.root, 'lacking:v1');
+  const before = await storeEntries(store.root);
+  for (const format of ['docker', 'oci']) {
+    const unpacked = join(dir, format);
+    execFileSync('mkdir', [unpacked]);
+    t.is((await cli(other.root, ['save', '--format', format, '-o', join(dir, `${format}.tar`), 'lacking:v1'])).code, 0);
+    execFileSync('tar', ['-C', unpacked, '-xf', join(dir, `${format}.tar`)]);
+    const manifestDigest = JSON.parse(await readFile(join(unpacked, 'index.json'), 'utf8')).manifests[0].digest.slice(7);
+    const top = JSON.parse(await readFile(join(unpacked, 'blobs/sha256', manifestDigest), 'utf8')).layers.at(-1).digest.slice(7);
+    await rm(join(unpacked, 'blobs/sha256', top));
+    execFileSync('tar', ['-C', unpacked, '-cf', join(dir, `${format}-lacking.tar`), '.']);
+    const r = await cli(store.root, ['load', '-i', join(dir, `${format}-lacking.tar`)]);
+    t.is(r.code, 125, format);
+    t.is(r.stderr, `nbox: load: the archive lacks blobs/sha256/${top}\n`, format);
+  }
+  t.deepEqual(await storeEntries(store.root), before);
+});
+
 const interop = hasPodman() ? test : test.skip;
 
 interop('podman loads and runs what nbox saves, in both formats, with the same image ID', async (t) => {

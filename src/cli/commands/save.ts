@@ -1,11 +1,10 @@
 // `nbox save IMAGE... [-o FILE] [--format docker|oci]` and `nbox load [-i FILE] [-q]`.
 import type { Command } from 'commander';
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 
 import { NboxError } from '../../errors';
 import { openInput, type CliContext } from '../context';
+import { writeOutputFile } from '../output-file';
 
 const FORMATS = ['docker', 'oci'] as const;
 
@@ -22,16 +21,7 @@ export function registerSave(program: Command, ctx: CliContext): void {
       if (!flags.output && process.stdout.isTTY) throw new NboxError('ERR_NBOX_USAGE', 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
       const nbox = await ctx.open();
       const archive = await nbox.saveImages(refs, { format: flags.format as (typeof FORMATS)[number] });
-      if (!flags.output) return pipeline(archive, process.stdout);
-      // Written aside and renamed: a failed save leaves no partial file under the name asked for.
-      const partial = `${flags.output}.partial-${process.pid}`;
-      try {
-        await pipeline(archive, createWriteStream(partial, { flags: 'wx' }));
-        await rename(partial, flags.output);
-      } catch (err) {
-        await rm(partial, { force: true });
-        throw err;
-      }
+      await (flags.output ? writeOutputFile(flags.output, archive) : pipeline(archive, process.stdout));
     });
 
   program

@@ -83,6 +83,19 @@ test('retagging moves the tag; tag and untag update repositories.json', async (t
   t.deepEqual(repositories, { 'app:latest': second, 'old:latest': first });
 });
 
+test('names left by a removal killed before it rewrote them resolve to nothing and go at the next write', async (t) => {
+  const store = await openStore(t);
+  const doomed = await store.addImage(configBytes([], { author: 'doomed' }), ['doomed', 'doomed:2']);
+  const kept = await store.addImage(configBytes([], { author: 'kept' }), ['kept']);
+  // removeImage frees the image first: this is the store a kill -9 right after leaves.
+  await fs.rm(path.join(store.root, 'images', doomed.slice(7)), { recursive: true });
+  await t.throwsAsync(store.resolveImage('doomed'), { code: 'ERR_NBOX_NO_SUCH_IMAGE', message: 'No such image: doomed' } as object);
+  t.deepEqual((await store.listImages()).map((image) => image.id), [kept]);
+  await store.tag('kept', 'other');
+  const repositories = JSON.parse(await fs.readFile(path.join(store.root, 'images', 'repositories.json'), 'utf8'));
+  t.deepEqual(repositories, { 'kept:latest': kept, 'other:latest': kept });
+});
+
 test('layers: layerDirs is topmost first; removeImage collects the layers no image uses', async (t) => {
   const store = await openStore(t);
   const { diffId: base, size: baseSize } = await importLayer(t, store, { 'etc/base': 'base' });
@@ -133,24 +146,25 @@ test('addImage refuses a config whose layers are not stored', async (t) => {
   t.deepEqual(await store.listImages(), []);
 });
 
-test('open removes temp entries of dead processes and keeps live ones', async (t) => {
+test('open removes temp entries of dead processes and keeps live ones and names it did not make', async (t) => {
   const root = path.join(await tempDir(t), 'root');
   await Store.open(root);
   const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
   const own = `${process.pid}-${processStartTime(process.pid)}`;
   const entries = {
-    dead: `${dead}-12345-aaaa`,
-    reused: `${process.pid}-1-bbbb`,
-    live: `${own}-cccc`,
-    liveFile: `${own}-dddd`,
-    unowned: 'garbage',
+    dead: `${dead}-12345-aaaaaaaaaaaa`,
+    reused: `${process.pid}-1-bbbbbbbbbbbb-layer`,
+    live: `${own}-cccccccccccc`,
+    liveFile: `${own}-dddddddddddd-gzip`,
+    foreign: 'garbage',
+    foreignNumbered: `${dead}-12345-report.txt`,
   };
   for (const [key, name] of Object.entries(entries)) {
     if (key === 'liveFile') await fs.writeFile(path.join(root, 'tmp', name), 'x');
     else await fs.mkdir(path.join(root, 'tmp', name, 'sub'), { recursive: true });
   }
   await Store.open(root);
-  t.deepEqual((await fs.readdir(path.join(root, 'tmp'))).sort(), [entries.live, entries.liveFile].sort());
+  t.deepEqual((await fs.readdir(path.join(root, 'tmp'))).sort(), [entries.live, entries.liveFile, entries.foreign, entries.foreignNumbered].sort());
 });
 
 test('writeFileAtomic replaces the file and leaves no temp file', async (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentialsPath, lookupCredentials, removeCredentials, saveCredentials } from '../../../src/registry/credentials';
@@ -71,4 +71,31 @@ test('a corrupt credentials file is one clear error', async (t) => {
   const path = join(await tempConfigDir(t), 'auth.json');
   await writeFile(path, '{"auths":');
   await t.throwsAsync(lookupCredentials('a', { path }), { message: `${path} is not valid JSON` });
+});
+
+test('save and remove through a symlinked config.json replace its target and keep the link, as docker does', async (t) => {
+  const dir = await tempConfigDir(t);
+  await mkdir(join(dir, 'dotfiles'));
+  await mkdir(join(dir, 'docker'));
+  const target = join(dir, 'dotfiles', 'docker-config.json');
+  const link = join(dir, 'docker', 'config.json');
+  await writeFile(target, JSON.stringify({ credsStore: 'none' }));
+  await symlink('../dotfiles/docker-config.json', link);
+  const env = { DOCKER_CONFIG: join(dir, 'docker') };
+  await saveCredentials('a:1', { username: 'u', password: 'p' }, { env });
+  t.true((await lstat(link)).isSymbolicLink());
+  t.is(await readlink(link), '../dotfiles/docker-config.json');
+  t.deepEqual(JSON.parse(await readFile(target, 'utf8')), { credsStore: 'none', auths: { 'a:1': { auth: Buffer.from('u:p').toString('base64') } } });
+  await removeCredentials('a:1', { env });
+  t.true((await lstat(link)).isSymbolicLink());
+  t.deepEqual(JSON.parse(await readFile(target, 'utf8')), { credsStore: 'none', auths: {} });
+  t.deepEqual((await readdir(join(dir, 'docker'))).sort(), ['config.json']);
+
+  // A dangling link: its target is made, as docker's CLI makes it.
+  const dangling = join(dir, 'dangling.json');
+  await symlink('dotfiles/later.json', dangling);
+  await saveCredentials('b:2', { username: 'v', password: 'q' }, { path: dangling });
+  t.true((await lstat(dangling)).isSymbolicLink());
+  t.deepEqual(JSON.parse(await readFile(join(dir, 'dotfiles', 'later.json'), 'utf8')).auths, { 'b:2': { auth: Buffer.from('v:q').toString('base64') } });
+  t.is((await stat(join(dir, 'dotfiles', 'later.json'))).mode & 0o777, 0o600);
 });
