@@ -421,11 +421,11 @@ Napi::Value Pipe(const Napi::CallbackInfo &info) {
   return out;
 }
 
-// Docker's device allow-list as a cgroup v2 device program: mknod of any
-// node, open of the standard character devices and the ptys (136:*); every
-// other access is denied. (v1 writes the same list to devices.allow.)
+// The device allow-list (runtime/cgroup.ts) as a cgroup v2 device program:
+// mknod of any node, open of the standard character devices and the ptys
+// (136:*); every other access is denied. (v1 writes the list to devices.allow.)
 std::vector<bpf_insn> DeviceFilterProgram() {
-  static const unsigned allowed[][2] = {{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}};
+  static const unsigned allowed[][2] = {{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 2}};
   std::vector<bpf_insn> p;
   std::vector<size_t> to_allow;
   auto insn = [&](uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {

@@ -15,6 +15,7 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
@@ -28,6 +29,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -353,6 +355,38 @@ static void mount_dev(struct child_ctx *ctx) {
   mount_at(ctx, STEP_MOUNT_MQUEUE, "mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL);
 }
 
+/* A detached tmpfs (the new mount API), to be moved onto its target's fd. */
+static int make_tmpfs(struct child_ctx *ctx, const struct child_bind *bind, int index) {
+  int fsfd = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+  CHECK(ctx, fsfd, STEP_BIND_MOUNT, "fsopen", index);
+  CHECK(ctx, syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "source", "tmpfs", 0), STEP_BIND_MOUNT, "fsconfig", index);
+  /* The options string, "key=value,..." as -v/--tmpfs give it, one key at a time. */
+  char options[PATH_BUF];
+  size_t len = strlen(bind->tmpfs_options);
+  if (len >= sizeof options) fail(ctx, STEP_BIND_MOUNT, "fsconfig", E2BIG, index);
+  memcpy(options, bind->tmpfs_options, len + 1);
+  unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (bind->readonly ? MOUNT_ATTR_RDONLY : 0);
+  for (char *key = options; key && *key;) {
+    char *next = strchr(key, ',');
+    if (next) *next++ = '\0';
+    char *value = strchr(key, '=');
+    if (value) *value++ = '\0';
+    if (strcmp(key, "ro") == 0) attrs |= MOUNT_ATTR_RDONLY;
+    else if (strcmp(key, "noexec") == 0) attrs |= MOUNT_ATTR_NOEXEC;
+    /* Always nosuid and nodev: suid and dev are not granted. */
+    else if (strcmp(key, "rw") != 0 && strcmp(key, "exec") != 0 && strcmp(key, "nosuid") != 0 && strcmp(key, "nodev") != 0 &&
+             strcmp(key, "suid") != 0 && strcmp(key, "dev") != 0)
+      CHECK(ctx, syscall(SYS_fsconfig, fsfd, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, key, value, 0),
+            STEP_BIND_MOUNT, "fsconfig", index);
+    key = next;
+  }
+  CHECK(ctx, syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0), STEP_BIND_MOUNT, "fsconfig", index);
+  int mfd = (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, attrs);
+  CHECK(ctx, mfd, STEP_BIND_MOUNT, "fsmount", index);
+  close(fsfd);
+  return mfd;
+}
+
 static void attach_binds(struct child_ctx *ctx) {
   const struct child_spec *s = ctx->spec;
   for (size_t i = 0; i < s->nbinds; i++) {
@@ -360,20 +394,15 @@ static void attach_binds(struct child_ctx *ctx) {
      * the kernel would resolve again. */
     int target = open_creating(s->binds[i].target, s->binds[i].is_file, NULL, NULL);
     CHECK(ctx, target, STEP_BIND_MOUNT, "mkdir", (int)i);
-    if (!s->binds[i].source) {
-      char at[32] = "/proc/self/fd/";
-      size_t n = strlen(at);
-      int digits[12], nd = 0;
-      for (int v = target; nd == 0 || v > 0; v /= 10) digits[nd++] = v % 10;
-      while (nd > 0) at[n++] = (char)('0' + digits[--nd]);
-      at[n] = '\0';
-      unsigned long flags = MS_NOSUID | MS_NODEV | (s->binds[i].readonly ? MS_RDONLY : 0);
-      CHECK(ctx, mount("tmpfs", at, "tmpfs", flags, s->binds[i].tmpfs_options), STEP_BIND_MOUNT, "mount", (int)i);
-    } else {
-      CHECK(ctx, syscall(SYS_move_mount, ctx->bind_fds[i], "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
-            STEP_BIND_MOUNT, "move_mount", (int)i);
-      close(ctx->bind_fds[i]);
-    }
+    /* procfs is the container's view of the kernel: nothing is mounted over
+     * any of it, whatever link (/dev/fd, a bind's content) led there. */
+    struct statfs fs;
+    CHECK(ctx, fstatfs(target, &fs), STEP_BIND_MOUNT, "fstatfs", (int)i);
+    if (fs.f_type == PROC_SUPER_MAGIC) fail(ctx, STEP_BIND_MOUNT, "fstatfs", EPERM, (int)i);
+    int tree = s->binds[i].source ? ctx->bind_fds[i] : make_tmpfs(ctx, &s->binds[i], (int)i);
+    CHECK(ctx, syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
+          STEP_BIND_MOUNT, "move_mount", (int)i);
+    close(tree);
     close(target);
   }
 }
@@ -428,19 +457,22 @@ static void set_credentials(struct child_ctx *ctx) {
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
       fail(ctx, STEP_CAPABILITIES, "prctl", errno, cap);
   }
+  /* Before the uid changes, for every user: the 14 caps (setuid and setgid
+   * among them), an empty inheritable set and no ambient caps, whatever nbox
+   * itself was started with (CVE-2022-24769: with a file's inheritable caps,
+   * an inherited set would grant a USER more than Docker's defaults). A
+   * non-root uid then loses the rest at setresuid. */
+  struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof data);
+  data[0].effective = data[0].permitted = (uint32_t)keep;
+  data[1].effective = data[1].permitted = (uint32_t)(keep >> 32);
+  CHECK(ctx, syscall(SYS_capset, &hdr, data), STEP_CAPABILITIES, "capset", -1);
+  CHECK(ctx, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), STEP_CAPABILITIES, "prctl", -1);
   /* Raw calls: glibc's wrappers would try to signal threads that only exist in the parent. */
   CHECK(ctx, syscall(SYS_setgroups, s->ngroups, s->groups), STEP_SETGROUPS, "setgroups", -1);
   CHECK(ctx, syscall(SYS_setresgid, s->gid, s->gid, s->gid), STEP_SETGID, "setresgid", -1);
   CHECK(ctx, syscall(SYS_setresuid, s->uid, s->uid, s->uid), STEP_SETUID, "setresuid", -1);
-  if (s->uid == 0) {
-    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-    struct __user_cap_data_struct data[2];
-    memset(data, 0, sizeof data);
-    /* Inheritable stays empty (CVE-2022-24769): a file's inheritable caps must not grant more. */
-    data[0].effective = data[0].permitted = (uint32_t)keep;
-    data[1].effective = data[1].permitted = (uint32_t)(keep >> 32);
-    CHECK(ctx, syscall(SYS_capset, &hdr, data), STEP_CAPABILITIES, "capset", -1);
-  }
   /* A credential change clears the parent-death signal: set it again, then
    * make sure the parent did not die in between. */
   CHECK(ctx, prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), STEP_PARENT_GONE, "prctl", -1);

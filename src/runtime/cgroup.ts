@@ -5,30 +5,32 @@
 // unified group with an eBPF device program.
 // Cgroup files are kernel state, answered at once: plain synchronous calls
 // cost a fraction of a trip through the thread pool each.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { isErrno } from '../errors';
 import { addon } from '../sys/addon';
-import { processStartTime } from '../sys/proc';
+import { pidNamespace, processStartTime } from '../sys/proc';
 
 const CGROUP_MOUNT = '/sys/fs/cgroup';
 const V1_CONTROLLERS = ['devices', 'freezer'] as const;
 
-/** DEVICE_ALLOW is Docker's default device cgroup: any node may be made
- * (mknod), only these may be opened: null, zero, full, random, urandom,
- * tty, console, ptmx and the container's own ptys. */
-export const DEVICE_ALLOW = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm'];
+/** DEVICE_ALLOW is Docker's default device cgroup less the console (5:1):
+ * any node may be made (mknod), only these may be opened: null, zero, full,
+ * random, urandom, tty, ptmx and the ptys. nbox gives no container a
+ * /dev/console, and a node made for 5:1 would reach the host's. */
+export const DEVICE_ALLOW = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:2 rwm', 'c 136:* rwm'];
 
 /** cgroupDirs are the directories of a container's group, one per hierarchy,
- * named after this process (whose death orphans the container) so that a later
- * store open can tell a live container's group from a leftover. */
+ * named after this process (whose death orphans the container: its PID
+ * namespace, pid and start time) so that a later store open can tell a live
+ * container's group from a leftover. */
 export function cgroupDirs(id: string): string[] {
-  const name = `${process.pid}-${processStartTime(process.pid)}-${id.slice(0, 32)}`;
+  const name = `${pidNamespace()}-${process.pid}-${processStartTime(process.pid)}-${id.slice(0, 32)}`;
   return parents().map((parent) => join(parent, name));
 }
 
-const OWNED_NAME = /^(\d+)-(\d+)-[0-9a-f]+$/;
+const OWNED_NAME = /^(\d+)-(\d+)-(\d+)-[0-9a-f]+$/;
 
 /** createCgroup makes a container's group with the device policy in place;
  * it returns the cgroup.procs files the container's init joins. */
@@ -65,7 +67,9 @@ export async function killCgroup(dirs: string[]): Promise<void> {
   const state = join(freezer, 'freezer.state');
   try {
     writeFileSync(state, 'FROZEN');
-    for (let tries = 0; tries < 100 && readFileSync(state, 'utf8').trim() !== 'FROZEN'; tries++) await sleep(1);
+    // A task in uninterruptible sleep holds FREEZING up; past a second the
+    // kill goes ahead (a frozen task cannot exit, so its pid stays its own).
+    for (let waited = 0; waited < 1000 && readFileSync(state, 'utf8').trim() !== 'FROZEN'; waited += 5) await sleep(5);
     for (const pid of procs(freezer)) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -101,20 +105,26 @@ export async function removeCgroup(dirs: string[]): Promise<void> {
 }
 
 /** sweepOrphanCgroups kills and removes the groups, under this process's
- * parents, of containers whose owner died (nbox killed with SIGKILL). */
+ * parents, of containers whose owner died (nbox killed with SIGKILL). Owners
+ * in another PID namespace cannot be checked from here and are left alone.
+ * Best effort: a group that will not empty now is tried again next time. */
 export async function sweepOrphanCgroups(): Promise<void> {
   const groups = new Map<string, string[]>();
   for (const parent of parents()) {
     const names = existsSync(parent) ? readdirSync(parent) : [];
     for (const name of names) {
       const owner = OWNED_NAME.exec(name);
-      if (!owner || String(processStartTime(Number(owner[1]))) === owner[2]) continue;
+      if (!owner || Number(owner[1]) !== pidNamespace() || String(processStartTime(Number(owner[2]))) === owner[3]) continue;
       groups.set(name, [...(groups.get(name) ?? []), join(parent, name)]);
     }
   }
   for (const dirs of groups.values()) {
-    await killCgroup(dirs);
-    await removeCgroup(dirs);
+    try {
+      await killCgroup(dirs);
+      await removeCgroup(dirs);
+    } catch {
+      // Still busy (a task in uninterruptible sleep): the next open tries again.
+    }
   }
 }
 
@@ -140,10 +150,25 @@ function parents(): string[] {
     if (path === undefined) continue;
     for (const controller of controllers === '' ? [''] : controllers.split(',')) own.set(controller, path);
   }
-  parentDirs = isUnified()
-    ? [join(CGROUP_MOUNT, own.get('') ?? '/', 'nbox')]
-    : V1_CONTROLLERS.map((controller) => join(CGROUP_MOUNT, controller, own.get(controller) ?? '/', 'nbox'));
+  const hierarchies = isUnified() ? [{ mount: CGROUP_MOUNT, path: own.get('') ?? '/' }]
+    : V1_CONTROLLERS.map((controller) => ({ mount: join(CGROUP_MOUNT, controller), path: own.get(controller) ?? '/' }));
+  parentDirs = hierarchies.map(({ mount, path }) => join(mount, rootOwned(mount, path) ? path : '/', 'nbox'));
   return parentDirs;
+}
+
+// rootOwned: every group from the hierarchy's root down to path belongs to
+// root and no one else may write it. A group delegated to a user (a desktop
+// session's) would let that user move root's containers out of their device
+// policy and their kill (v2 asks only for write access to the common
+// ancestor): nbox then nests at the hierarchy's root instead.
+function rootOwned(mount: string, path: string): boolean {
+  let dir = mount;
+  for (const name of ['', ...path.split('/').filter(Boolean)]) {
+    dir = join(dir, name);
+    const st = statSync(dir, { throwIfNoEntry: false });
+    if (!st || st.uid !== 0 || (st.mode & 0o022) !== 0) return false;
+  }
+  return true;
 }
 
 function ignoreGone(err: unknown): void {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { NboxError, isErrno } from '../errors';
 import type { Store } from '../image/store';
 import type { NetworkMode } from './etc-files';
-import { processStartTime } from '../sys/proc';
+import { pidNamespace, processStartTime } from '../sys/proc';
 import { killCgroup, removeCgroup } from './cgroup';
 
 /** ContainerConfig is what a container was created with; it never changes. */
@@ -53,15 +53,17 @@ export interface ContainerState {
   cgroup?: string[];
 }
 
-/** ProcessIdentity names one process: a pid and its start time, as pids are reused. */
+/** ProcessIdentity names one process: a pid and its start time, as pids are
+ * reused, in one PID namespace (its inode). */
 export interface ProcessIdentity {
   pid: number;
   startTime: number;
+  pidNamespace?: number;
 }
 
 /** processOwner is this process's identity. */
 export function processOwner(): ProcessIdentity {
-  return { pid: process.pid, startTime: processStartTime(process.pid) };
+  return { pid: process.pid, startTime: processStartTime(process.pid), pidNamespace: pidNamespace() };
 }
 
 /** ContainerRecord is a container as read from the store. */
@@ -166,19 +168,21 @@ export class ContainerRegistry {
   async sweepOrphans(): Promise<void> {
     const ids = await readdir(this.store.containersDir);
     for (const id of ids) {
-      const record = await this.readRaw(id);
+      const record = await this.readRaw(id).catch(() => null);
       if (!record || !orphaned(record.state)) continue;
-      if (record.state.cgroup) {
-        await killCgroup(record.state.cgroup);
-        await removeCgroup(record.state.cgroup);
-      }
-      if (record.config.autoRemove) {
-        await this.remove(record);
-      } else {
-        const { owner: _owner, cgroup: _cgroup, ...rest } = liveState(record.state);
-        await this.setState(record, rest).catch((err: unknown) => {
-          if (!isErrno(err, 'ENOENT')) throw err;
-        });
+      try {
+        if (record.state.cgroup) {
+          await killCgroup(record.state.cgroup);
+          await removeCgroup(record.state.cgroup);
+        }
+        if (record.config.autoRemove) {
+          await this.remove(record);
+        } else {
+          const { owner: _owner, cgroup: _cgroup, ...rest } = liveState(record.state);
+          await this.setState(record, rest);
+        }
+      } catch {
+        // Best effort: removed meanwhile, or its group still busy; the next open tries again.
       }
     }
   }
@@ -301,6 +305,8 @@ function liveState(state: ContainerState): ContainerState {
 // started (its cgroup made) when its owner died.
 function orphaned(state: ContainerState): boolean {
   if (state.status === 'exited' || state.owner === undefined && state.status === 'created') return false;
+  // Pids from another PID namespace say nothing here: its own nbox judges them.
+  if (state.owner?.pidNamespace !== undefined && state.owner.pidNamespace !== pidNamespace()) return false;
   if (state.status === 'running' && processStartTime(state.pid) !== state.pidStartTime) return true;
   return state.owner !== undefined && processStartTime(state.owner.pid) !== state.owner.startTime;
 }

@@ -84,8 +84,18 @@ export async function launch(spec: LaunchSpec): Promise<Launched> {
     throw err instanceof SysError ? startFailure(err, spec.argv[0]) : new ContainerStartError((err as Error).message, 125, err);
   }
   const guarded = stdio;
-  guarded.started();
   const { pid, pidfd } = spawned;
+  try {
+    guarded.started();
+  } catch (err) {
+    // The command runs already: it goes with the failure, not on without its stdio.
+    addon().kill(pidfd, 9);
+    await addon().wait(pidfd);
+    closeSync(pidfd);
+    guarded.close();
+    await removeCgroup(cgroup);
+    throw new ContainerStartError(`unable to attach the container's stdio: ${(err as Error).message}`, 125, err);
+  }
   let done = false;
   const exited = addon().wait(pidfd).then(async (status) => {
     // Closed at once, so no later kill() can reach a process that reused the fd number.
@@ -140,6 +150,9 @@ export function startFailure(err: SysError, command: string): ContainerStartErro
     if (err.errnoName === 'EACCES' || err.errnoName === 'ENOEXEC' || err.errnoName === 'EISDIR') {
       return new ContainerStartError(`exec: "${command}": permission denied`, 126, err);
     }
+  }
+  if (err.step === 'bind-mount' && err.syscall === 'fstatfs' && err.errnoName === 'EPERM') {
+    return new ContainerStartError(`invalid mount path: '${err.path}' cannot be mounted because it is inside /proc`, 125, err);
   }
   if (err.step === 'chdir' && err.syscall === 'getcwd') {
     return new ContainerStartError(`unable to start container process: current working directory is outside of container mount namespace root -- possible container breakout detected`, 125, err);

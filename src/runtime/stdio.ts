@@ -3,7 +3,8 @@
 // file through /proc/self/fd. Pipes and sockets pass through as they are (all
 // a container can do to one is read or write it); anything else is swapped
 // for a pipe that nbox copies, as podman and `runc run` do.
-import { closeSync, fstatSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, readlinkSync, readSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import type { Readable } from 'node:stream';
 
 import { addon } from '../sys/addon';
@@ -62,9 +63,14 @@ export function guardStdio(fds: [number, number, number]): GuardedStdio {
   };
 }
 
+// Only an anonymous pipe or a socket: a named FIFO is a file of the host
+// that /proc/self/fd would let the container chmod.
 function passesThrough(fd: number): boolean {
-  const st = fstatSync(fd);
-  return st.isFIFO() || st.isSocket();
+  try {
+    return /^(pipe|socket):\[/.test(readlinkSync(`/proc/self/fd/${fd}`));
+  } catch {
+    return false;
+  }
 }
 
 // The host's /dev/null (char 1:3) is swapped for the container's own.
@@ -91,9 +97,10 @@ function copyOut(readEnd: number, target: number, stops: Array<() => void>): Pro
 function copyIn(source: number, writeEnd: number, stops: Array<() => void>): Promise<void> {
   const sink = socketOn(writeEnd, true);
   sink.on('error', () => {});
-  if (fstatSync(source).isCharacterDevice()) {
+  if (isatty(source)) {
     const { ReadStream } = require('node:tty') as typeof import('node:tty');
     const input = new ReadStream(source);
+    input.on('error', () => {});
     stops.push(() => (input.destroy(), sink.destroy()));
     input.pipe(sink);
     return Promise.resolve();

@@ -1,6 +1,6 @@
 // Process identity from /proc: a pid plus its start time names one process,
 // even after the pid is reused.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 
 /** processStartTime is field 22 of /proc/<pid>/stat (clock ticks since boot), or -1 if no such process. */
 export function processStartTime(pid: number): number {
@@ -13,4 +13,13 @@ export function processStartTime(pid: number): number {
   // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[19]);
+}
+
+let ownPidNamespace: number | undefined;
+
+/** pidNamespace is the inode of this process's PID namespace: a pid names a
+ * process only within one, so a pid recorded in another cannot be checked here. */
+export function pidNamespace(): number {
+  ownPidNamespace ??= statSync('/proc/self/ns/pid').ino;
+  return ownPidNamespace;
 }

@@ -3,9 +3,9 @@
 // terminal and files, a parent-death signal cleared to outlive nbox, a
 // WORKDIR or mount aimed at /proc, and inheritable capabilities.
 import type { ExecutionContext } from 'ava';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -33,36 +33,64 @@ async function run(t: ExecutionContext, args: string[], expectedCode = 0) {
   return result;
 }
 
-// A block device the host really has (major:minor), from /sys/dev/block.
-function hostBlockDevice(): [string, string] {
-  const [major, minor] = readdirSync('/sys/dev/block')[0].split(':');
-  return [major, minor];
+// Devices the allow-list leaves out: a block device the host has, /dev/kvm,
+// /dev/fuse, /dev/kmsg, /dev/mem, the console. Each is opened (read-only, so
+// a failing fix harms nothing) through a node the container makes itself.
+function blockedDevices(): Array<{ type: 'b' | 'c'; major: number; minor: number }> {
+  const [major, minor] = readdirSync('/sys/dev/block')[0].split(':').map(Number);
+  return [
+    { type: 'b', major, minor },
+    { type: 'c', major: 10, minor: 232 },
+    { type: 'c', major: 10, minor: 229 },
+    { type: 'c', major: 1, minor: 11 },
+    { type: 'c', major: 1, minor: 1 },
+    { type: 'c', major: 5, minor: 1 },
+  ];
 }
 
-// Opens (reads only, so a failing fix harms nothing) a host block device,
-// /dev/kvm and /dev/fuse through nodes the container makes itself.
-function deviceAttack(): string {
-  const [major, minor] = hostBlockDevice();
+// The attack only shows something where root outside a container can open
+// the node: at least one such device, or the test proves nothing here.
+function openableOnHost(): Array<{ type: 'b' | 'c'; major: number; minor: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'nbox-devices-'));
+  try {
+    return blockedDevices().filter((dev, i) => {
+      const node = join(dir, String(i));
+      execFileSync('mknod', [node, dev.type, String(dev.major), String(dev.minor)]);
+      try {
+        closeSync(openSync(node, constants.O_RDONLY | constants.O_NONBLOCK));
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function deviceAttack(devices: Array<{ type: string; major: number; minor: number }>): string {
   return [
-    `mknod /tmp/blk b ${major} ${minor} && echo made`,
-    'dd if=/tmp/blk of=/dev/null bs=512 count=1 2>&1 | grep -o "Operation not permitted"',
-    'mknod /tmp/kvm c 10 232 && cat /tmp/kvm 2>&1 | grep -o "Operation not permitted"',
-    'mknod /tmp/fuse c 10 229 && cat /tmp/fuse 2>&1 | grep -o "Operation not permitted"',
+    ...devices.map((dev, i) => `mknod /tmp/n${i} ${dev.type} ${dev.major} ${dev.minor} && (exec 3</tmp/n${i}) 2>&1 | grep -o "Operation not permitted"`),
     'echo ok > /dev/null && head -c 4 /dev/urandom | wc -c && echo zero | cat > /dev/zero && echo standard',
   ].join('; ');
 }
-const DEVICE_ATTACK_OUTPUT = 'made\nOperation not permitted\nOperation not permitted\nOperation not permitted\n4\nstandard\n';
+function deviceAttackOutput(devices: unknown[]): string {
+  return `${devices.map(() => 'Operation not permitted\n').join('')}4\nstandard\n`;
+}
 
-test('a container cannot open a host block device, /dev/kvm or /dev/fuse through a node it makes', async (t) => {
-  const r = await run(t, ['bb', 'sh', '-c', deviceAttack()]);
-  t.is(r.stdout, DEVICE_ATTACK_OUTPUT);
+test('a container cannot open host devices (a block device, kvm, fuse, kmsg, mem, the console) through a node it makes', async (t) => {
+  const devices = openableOnHost();
+  t.true(devices.length > 0, 'no device opens on this host: the attack shows nothing');
+  const r = await run(t, ['bb', 'sh', '-c', deviceAttack(devices)]);
+  t.is(r.stdout, deviceAttackOutput(devices));
 });
 
 test('a RUN step cannot open host devices either', async (t) => {
-  const context = await writeContext(t, { Dockerfile: `FROM bb\nRUN (${deviceAttack()}) > /devices.txt\n` });
+  const devices = openableOnHost();
+  const context = await writeContext(t, { Dockerfile: `FROM bb\nRUN (${deviceAttack(devices)}) > /devices.txt\n` });
   const built = await cli(store.root, ['build', '-q', '-t', 'devices', context]);
   t.is(built.code, 0, built.stderr);
-  t.is((await run(t, ['devices', 'cat', '/devices.txt'])).stdout, DEVICE_ATTACK_OUTPUT);
+  t.is((await run(t, ['devices', 'cat', '/devices.txt'])).stdout, deviceAttackOutput(devices));
 });
 
 test('the cgroup v2 device program denies what the allow-list leaves out', async (t) => {
@@ -77,11 +105,11 @@ test('the cgroup v2 device program denies what the allow-list leaves out', async
   t.teardown(() => rm(group, { recursive: false, force: true }).catch(() => execFileSync('rmdir', [group])));
   const { addon } = await import('../../src/sys/addon');
   addon().attachDeviceFilter(group);
-  const [major, minor] = hostBlockDevice();
-  const node = join(work, 'v2-blk');
-  const script = `echo $$ > ${group}/cgroup.procs; mknod ${node} b ${major} ${minor} && dd if=${node} of=/dev/null count=1 2>&1 | grep -o "Operation not permitted"; head -c 4 /dev/urandom | wc -c`;
+  const devices = openableOnHost();
+  const nodes = devices.map((dev, i) => `mknod ${join(work, `v2-${i}`)} ${dev.type} ${dev.major} ${dev.minor} && (exec 3<${join(work, `v2-${i}`)}) 2>&1 | grep -o "Operation not permitted"`);
+  const script = `echo $$ > ${group}/cgroup.procs; ${nodes.join('; ')}; head -c 4 /dev/urandom | wc -c`;
   const out = execFileSync('/bin/sh', ['-c', script], { encoding: 'utf8' });
-  t.is(out, 'Operation not permitted\n4\n');
+  t.is(out, `${devices.map(() => 'Operation not permitted\n').join('')}4\n`);
 });
 
 // An image holding the host node's shared libraries, so that the host's node
@@ -139,9 +167,35 @@ test('the container is a session leader of its own: no controlling terminal', as
   t.is(r.stdout, '1\n');
 });
 
-test('inheritable capabilities are empty (CVE-2022-24769)', async (t) => {
+test('inheritable and ambient capabilities are empty for every user, even when nbox has some (CVE-2022-24769)', async (t) => {
   const r = await run(t, ['bb', 'grep', 'CapInh', '/proc/self/status']);
   t.is(r.stdout, 'CapInh:\t0000000000000000\n');
+  // nbox started with inheritable caps (systemd AmbientCapabilities=, setpriv, pam_cap).
+  for (const user of ['0', '65534']) {
+    const inherited = execFileSync('setpriv', ['--inh-caps', '+sys_admin,+sys_module', process.execPath, '--', resolve(__dirname, '../../src/cli/main.js'),
+      'run', '--rm', '-u', user, 'bb', 'grep', '-E', 'Cap(Inh|Amb)', '/proc/self/status'], { env: { ...process.env, NBOX_ROOT: store.root }, encoding: 'utf8' });
+    t.is(inherited, 'CapInh:\t0000000000000000\nCapAmb:\t0000000000000000\n', `user ${user}`);
+  }
+});
+
+test('a named FIFO as stdout is copied, never handed over: the container cannot chmod it', async (t) => {
+  const fifo = join(work, 'fifo');
+  execFileSync('mkfifo', ['-m', '600', fifo]);
+  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let read = '';
+  reader.stdout!.on('data', (d: Buffer) => (read += d.toString()));
+  const fd = openSync(fifo, 'w'); // returns once cat has it open
+  const child = spawnCli(store.root, ['run', '--rm', 'bb', 'sh', '-c', 'chmod 4777 /proc/self/fd/1; echo through'], { stdio: ['ignore', fd, 'pipe'] });
+  closeSync(fd);
+  t.is(await exitCodeOf(child), 0);
+  await exitCodeOf(reader);
+  t.is(read, 'through\n');
+  t.is((await stat(fifo)).mode & 0o7777, 0o600);
+});
+
+test('a mount reaching /proc through a link in the live root (/dev/fd) is refused', async (t) => {
+  const r = await run(t, ['--tmpfs', '/dev/fd', 'bb', 'true'], 125);
+  t.is(r.stderr, "nbox: invalid mount path: '/dev/fd' cannot be mounted because it is inside /proc\n");
 });
 
 // A container that clears its parent-death signal outlives a killed nbox
@@ -229,6 +283,19 @@ function findProcess(exe: string): number {
   return 0;
 }
 
+test('a store open from another PID namespace leaves a live container alone', async (t) => {
+  const inner = spawn('unshare', ['-pf', '--mount-proc', process.execPath, '--', resolve(__dirname, '../../src/cli/main.js'),
+    'run', '--rm', 'bb', 'sh', '-c', 'echo started; sleep 2; echo survived'], { env: { ...process.env, NBOX_ROOT: store.root }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  inner.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  while (!out.includes('started')) await new Promise((r) => setTimeout(r, 20));
+  const other = await mkdtemp(join(work, 'other-store-'));
+  await cli(join(other, 'store'), ['images']);
+  await cli(store.root, ['ps', '-a']);
+  t.is(await exitCodeOf(inner), 0);
+  t.is(out, 'started\nsurvived\n');
+});
+
 test('a WORKDIR through /proc/self/fd/0 with a host directory on stdin is refused', async (t) => {
   const hostDir = await mkdtemp(join(work, 'stdin-dir-'));
   const { openSync, closeSync } = await import('node:fs');
@@ -266,6 +333,6 @@ test('cgroups of ended containers are removed', async (t) => {
   await container.exited;
   const own = readFileSync('/proc/self/cgroup', 'utf8').match(/:devices:(.*)/)?.[1] ?? '/';
   const parent = join('/sys/fs/cgroup/devices', own, 'nbox');
-  const mine = existsSync(parent) ? (await readdir(parent)).filter((name) => name.startsWith(`${process.pid}-`)) : [];
+  const mine = existsSync(parent) ? (await readdir(parent)).filter((name) => new RegExp(`^\\d+-${process.pid}-`).test(name)) : [];
   t.deepEqual(mine, []);
 });
