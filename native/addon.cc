@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <linux/mount.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "child.h"
+#include "inroot.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -146,12 +149,41 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
     bind_targets.push_back(m.Get("target").As<Napi::String>().Utf8Value());
     binds[i].readonly = m.Get("readonly").ToBoolean().Value();
     binds[i].is_file = m.Get("isFile").ToBoolean().Value();
+    Napi::Value source_fd = m.Get("sourceFd");
+    binds[i].source_fd = source_fd.IsNumber() ? source_fd.As<Napi::Number>().Int32Value() : -1;
   }
   for (size_t i = 0; i < binds.size(); i++) {
     bool is_tmpfs = mounts_js.Get(i).As<Napi::Object>().Get("tmpfs").IsString();
     binds[i].source = is_tmpfs ? nullptr : bind_sources[i].c_str();
     binds[i].tmpfs_options = is_tmpfs ? tmpfs_options[i].c_str() : nullptr;
     binds[i].target = bind_targets[i].c_str();
+  }
+
+  // A source the caller resolved comes as an fd. open_tree refuses a mount of another mount namespace, and
+  // the child has its own: the detached copy of the tree is made here, private so that nothing mounted
+  // under it propagates to the host's peers, and the child attaches it.
+  std::vector<int> trees;
+  auto close_trees = [&trees]() {
+    for (int tree : trees) close(tree);
+  };
+  for (size_t i = 0; i < binds.size(); i++) {
+    if (binds[i].source_fd < 0) continue;
+    int tree = (int)syscall(SYS_open_tree, binds[i].source_fd, "",
+                            AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    struct mount_attr attr = {};
+    attr.propagation = MS_PRIVATE;
+    const char *failed = tree < 0 ? "open_tree" : nullptr;
+    if (tree >= 0) {
+      trees.push_back(tree);
+      if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) failed = "mount_setattr";
+    }
+    if (failed) {
+      int err = errno;
+      close_trees();
+      ThrowSysError(env, child_step_name(STEP_BIND_PREPARE), failed, err, bind_sources[i]);
+      return env.Undefined();
+    }
+    binds[i].source_fd = tree;
   }
 
   Napi::Array stdio = o.Get("stdio").As<Napi::Array>();
@@ -180,7 +212,9 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
 
   spawn_result res;
   child_error err;
-  if (child_spawn(&spec, &res, &err) < 0) {
+  int spawned = child_spawn(&spec, &res, &err);
+  close_trees();
+  if (spawned < 0) {
     ThrowSysError(env, child_step_name(err.step), err.syscall, err.err,
                   StepPath(err, spec, lowers, bind_sources, bind_targets));
     return env.Undefined();
@@ -349,6 +383,43 @@ Napi::Value Pipe(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// openInRoot(root, path, {mkdir, mode}): an O_PATH fd of path resolved inside root.
+Napi::Value OpenInRoot(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string root = info[0].As<Napi::String>().Utf8Value();
+  std::string path = info[1].As<Napi::String>().Utf8Value();
+  bool make_dirs = false;
+  mode_t mode = 0755;
+  if (info[2].IsObject()) {
+    Napi::Object opts = info[2].As<Napi::Object>();
+    make_dirs = opts.Get("mkdir").ToBoolean().Value();
+    if (opts.Get("mode").IsNumber()) mode = opts.Get("mode").As<Napi::Number>().Uint32Value();
+  }
+  const char *failed = "";
+  int fd = inroot_open(root.c_str(), path.c_str(), make_dirs, mode, &failed);
+  if (fd < 0) {
+    int err = errno;
+    ThrowSysError(env, "open-in-root", failed, err, root + "/" + path);
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// removeEmptyBeneath(root, path): true when an empty file or directory was removed.
+Napi::Value RemoveEmptyBeneath(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string root = info[0].As<Napi::String>().Utf8Value();
+  std::string path = info[1].As<Napi::String>().Utf8Value();
+  const char *failed = "";
+  int removed = inroot_remove_empty(root.c_str(), path.c_str(), &failed);
+  if (removed < 0) {
+    int err = errno;
+    ThrowSysError(env, "remove-stub", failed, err, root + "/" + path);
+    return env.Undefined();
+  }
+  return Napi::Boolean::New(env, removed == 1);
+}
+
 Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
@@ -360,6 +431,8 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("llistxattr", Napi::Function::New(env, Llistxattr));
   exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
   exports.Set("mknod", Napi::Function::New(env, Mknod));
+  exports.Set("openInRoot", Napi::Function::New(env, OpenInRoot));
+  exports.Set("removeEmptyBeneath", Napi::Function::New(env, RemoveEmptyBeneath));
   return exports;
 }
 

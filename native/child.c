@@ -251,13 +251,17 @@ static void mount_overlay(struct child_ctx *ctx) {
 }
 
 /* Detaches a copy of each bind source while the host root is still visible;
- * it is attached inside the container after pivot_root. */
+ * it is attached inside the container after pivot_root. A source the parent
+ * resolved (inside a root it does not trust) comes detached already, as an
+ * fd: it is never looked up by path again. */
 static void prepare_binds(struct child_ctx *ctx) {
   const struct child_spec *s = ctx->spec;
   for (size_t i = 0; i < s->nbinds; i++) {
+    ctx->bind_fds[i] = -1;
     if (!s->binds[i].source) continue; /* a tmpfs, mounted after pivot_root */
-    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, s->binds[i].source,
-                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    int fd = s->binds[i].source_fd >= 0
+                 ? s->binds[i].source_fd
+                 : (int)syscall(SYS_open_tree, AT_FDCWD, s->binds[i].source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     CHECK(ctx, fd, STEP_BIND_PREPARE, "open_tree", (int)i);
     if (s->binds[i].readonly) {
       struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
@@ -464,20 +468,25 @@ static void exec_command(struct child_ctx *ctx) {
   fail(ctx, STEP_EXEC, "execve", seen_eacces ? EACCES : ENOENT, -1);
 }
 
-/* Closes every fd but the ones setup still needs. Node's own fds (close-on-exec,
- * but open until exec) could otherwise reach host directories through
- * /proc/self/fd after pivot_root (CVE-2024-21626). */
+/* Closes every fd but the ones setup still needs (the pipes, stdio and the
+ * detached bind trees). Node's own fds (close-on-exec, but open until exec)
+ * could otherwise reach host directories through /proc/self/fd after
+ * pivot_root (CVE-2024-21626). */
 static void close_other_fds(struct child_ctx *ctx) {
-  unsigned keep[5] = {(unsigned)ctx->error_fd, (unsigned)ctx->sync_fd, (unsigned)ctx->spec->stdio[0],
-                      (unsigned)ctx->spec->stdio[1], (unsigned)ctx->spec->stdio[2]};
-  for (int i = 1; i < 5; i++) /* insertion sort: five values */
-    for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+  unsigned keep[5 + MAX_BINDS];
+  size_t n = 0;
+  int fixed[5] = {ctx->error_fd, ctx->sync_fd, ctx->spec->stdio[0], ctx->spec->stdio[1], ctx->spec->stdio[2]};
+  for (size_t i = 0; i < 5; i++) keep[n++] = (unsigned)fixed[i];
+  for (size_t i = 0; i < ctx->spec->nbinds; i++)
+    if (ctx->bind_fds[i] >= 0) keep[n++] = (unsigned)ctx->bind_fds[i];
+  for (size_t i = 1; i < n; i++) /* insertion sort: a few dozen values at most */
+    for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
       unsigned t = keep[j];
       keep[j] = keep[j - 1];
       keep[j - 1] = t;
     }
   unsigned from = 3;
-  for (int i = 0; i < 5; i++) {
+  for (size_t i = 0; i < n; i++) {
     if (keep[i] < from) continue;
     if (keep[i] > from) CHECK(ctx, syscall(SYS_close_range, from, keep[i] - 1, 0), STEP_STDIO, "close_range", -1);
     from = keep[i] + 1;
@@ -489,11 +498,11 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   const struct child_spec *s = ctx->spec;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(ctx, STEP_PARENT_GONE, "prctl", errno, -1);
   check_parent_alive(ctx);
-  close_other_fds(ctx);
   umask(0);
   /* Nothing mounted from here on may propagate back to the host. */
   CHECK(ctx, mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL), STEP_MOUNT_PRIVATE, "mount", -1);
   prepare_binds(ctx);
+  close_other_fds(ctx);
   mount_overlay(ctx);
   pivot_into_rootfs(ctx);
   mount_at(ctx, STEP_MOUNT_PROC, "proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL);

@@ -5,7 +5,10 @@ import { SysError } from '../errors';
 /** BindMount is a host path bind-mounted into the container (its detached copy is taken before pivot_root),
  * or, with `tmpfs` set to its mount options, a fresh tmpfs. */
 export interface BindMount {
+  /** The host path; with sourceFd, only what errors show. */
   source: string;
+  /** An fd of the source (O_PATH is enough) that the caller resolved and still owns: bound instead of the path. */
+  sourceFd?: number;
   tmpfs?: string;
   /** Absolute path inside the container. */
   target: string;
@@ -73,6 +76,13 @@ export interface Addon {
   lsetxattr(path: string, name: string, value: Buffer): void;
   /** mknod: a device node, or an overlay whiteout (S_IFCHR, 0, 0). */
   mknod(path: string, mode: number, major: number, minor: number): void;
+  /** openInRoot: an O_PATH, close-on-exec fd of path resolved as if root were `/` (openat2
+   * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); with mkdir, missing directories are made one by one
+   * (mode, less the umask) and the result is a directory. The caller closes the fd. */
+  openInRoot(root: string, path: string, opts?: { mkdir?: boolean; mode?: number }): number;
+  /** removeEmptyBeneath removes the empty regular file or empty directory at path (relative) below root,
+   * following no symlink on the way; false when nothing of that kind is there. */
+  removeEmptyBeneath(root: string, path: string): boolean;
 }
 
 let loaded: Addon | undefined;
