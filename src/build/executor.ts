@@ -214,7 +214,7 @@ class Builder {
       inContainer: true,
       produce: async (containerId) => {
         const scratch = await this.store.makeTempDir('mounts');
-        const mounts = await prepareRunMounts(this.store, runMounts, { contextDir, secrets, sshAgents, env: runEnv(state, this.request.buildArgs), from, scratch })
+        const mounts = await prepareRunMounts(this.store, runMounts, { contextDir, ignore, secrets, sshAgents, env: runEnv(state, this.request.buildArgs), from, scratch })
           .catch(async (err: unknown) => {
             await this.store.removeTree(scratch);
             throw err;
