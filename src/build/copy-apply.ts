@@ -1,15 +1,17 @@
 // Writing a COPY/ADD plan into an empty layer directory. Every path written is
 // the layer dir plus a clean in-root path whose parents this code created as
 // real directories, and final names are created exclusively (never through an
-// existing symlink), so nothing can be written outside the layer.
-import { constants, chmodSync, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+// existing symlink), so nothing can be written outside the layer. Every source
+// file is read through an fd of the very file the plan saw: the context may
+// change meanwhile, and a file swapped for a symlink must not copy the host.
+import { closeSync, constants, chmodSync, copyFileSync, createReadStream, fstatSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { NboxError, isErrno } from '../errors';
 import { addon } from '../sys/addon';
 import { extractTar } from './archive';
-import type { CopyPlan, PlannedEntry } from './copy';
+import type { CopyPlan, FileIdentity, PlannedEntry } from './copy';
 import type { Owner } from './copy-modes';
 import { forEachLimited } from '../pool';
 import { copiedXattrNames } from './xattrs';
@@ -21,6 +23,9 @@ const SYNC_COPY_LIMIT = 1 << 20;
 const LARGE_COPIES_IN_FLIGHT = 8;
 // Entries written between two yields to the event loop, so signals still run.
 const ENTRIES_PER_YIELD = 256;
+// O_PATH (Linux): an fd that names a file without opening it for I/O, so a
+// device or FIFO swapped in is never opened; it is reopened through /proc.
+const O_PATH = 0o10000000;
 
 /** ApplyOptions tune how a plan is written. */
 export interface ApplyOptions {
@@ -42,7 +47,12 @@ export async function applyCopy(plan: CopyPlan, layerDir: string, options: Apply
   if (plan.archives.length > 0) {
     for (const archive of plan.archives) {
       const destDir = join(layerDir, archive.destDir);
-      await extractTar(archive.hostPath, archive.compression, destDir);
+      const source = openSource(archive.hostPath, archive.seen);
+      try {
+        await extractTar(createReadStream(source.path), archive.compression, destDir);
+      } finally {
+        source.close();
+      }
       if (archive.owner && privileged) chownTree(destDir, archive.owner);
     }
     // An archive may have replaced a planned directory with a symlink; writing
@@ -75,11 +85,14 @@ export async function applyCopy(plan: CopyPlan, layerDir: string, options: Apply
   }
   await forEachLimited(largeFiles, LARGE_COPIES_IN_FLIGHT, async (entry) => {
     const target = hostPath(entry);
+    const source = openSource(entry.hostPath!, entry.seen);
     try {
-      await copyFile(entry.hostPath!, target, constants.COPYFILE_EXCL);
+      await copyFile(source.path, target, constants.COPYFILE_EXCL);
     } catch (err) {
       removeTaken(target, err);
-      await copyFile(entry.hostPath!, target, constants.COPYFILE_EXCL);
+      await copyFile(source.path, target, constants.COPYFILE_EXCL);
+    } finally {
+      source.close();
     }
     setAttributes(entry, target, privileged);
   });
@@ -98,8 +111,35 @@ function createLeaf(entry: PlannedEntry, target: string): void {
   if (entry.kind === 'symlink') symlinkSync(entry.target!, target);
   else if (entry.kind === 'special') addon().mknod(target, entry.typeBits! | entry.mode, ...deviceNumbers(entry.rdev!));
   else if (entry.content) writeFileSync(target, entry.content, { flag: 'wx', mode: 0o600 });
-  // copy_file_range lets the filesystem share extents; EXCL never follows a symlink.
-  else copyFileSync(entry.hostPath!, target, constants.COPYFILE_EXCL);
+  else {
+    // copy_file_range lets the filesystem share extents; EXCL never follows a symlink.
+    const source = openSource(entry.hostPath!, entry.seen);
+    try {
+      copyFileSync(source.path, target, constants.COPYFILE_EXCL);
+    } finally {
+      source.close();
+    }
+  }
+}
+
+// openSource opens a planned source without following a symlink in its last name and, when the plan
+// recorded which file it saw, refuses any other (a symlink or another file swapped in by name; a parent
+// swapped for a symlink leads to another file too). Its path reopens that very file until close.
+function openSource(hostPath: string, seen: FileIdentity | undefined): { path: string; close(): void } {
+  const changed = () => new NboxError('ERR_NBOX_BUILD', `${hostPath} changed while the build was copying it: it is not the file the step planned`);
+  let fd: number;
+  try {
+    fd = openSync(hostPath, O_PATH | constants.O_NOFOLLOW);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) throw changed();
+    throw err;
+  }
+  const stats = fstatSync(fd);
+  if (!stats.isFile() || (seen && (stats.dev !== seen.dev || stats.ino !== seen.ino))) {
+    closeSync(fd);
+    throw changed();
+  }
+  return { path: `/proc/self/fd/${fd}`, close: () => closeSync(fd) };
 }
 
 // replacing runs create, and when the name is taken (an archive wrote it first)

@@ -61,6 +61,8 @@ export interface PlannedEntry {
   origin: 'copied' | 'base' | 'created';
   /** hostPath: the host file whose data, link target or xattrs are copied. */
   hostPath?: string;
+  /** seen: the source file as the plan found it; the copy refuses any other file at hostPath. */
+  seen?: FileIdentity;
   /** content: generated file data (heredoc, download). */
   content?: Buffer;
   /** mode: permission bits (07777). */
@@ -79,9 +81,17 @@ export interface PlannedEntry {
   copyXattrs: boolean;
 }
 
+/** FileIdentity is which file a path named when it was planned. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
 /** PlannedArchive is a local tar that ADD extracts into destDir. */
 export interface PlannedArchive {
   hostPath: string;
+  /** seen: the archive as the plan found it in the context. */
+  seen?: FileIdentity;
   compression: Compression;
   destDir: string;
   owner?: Owner;
@@ -155,7 +165,7 @@ export async function planCopy(req: CopyRequest, baseLayers: string[]): Promise<
     const compression = extract ? await archiveCompression(selected.entry.hostPath) : null;
     if (compression) {
       plan.ensureDir(destPath);
-      plan.archives.push({ hostPath: selected.entry.hostPath, compression, destDir: destPath, owner });
+      plan.archives.push({ hostPath: selected.entry.hostPath, seen: identity(selected.entry.stats), compression, destDir: destPath, owner });
     } else {
       plan.putSource(destIsDir ? join(destPath, selected.name) : destPath, selected.entry, fromContext);
     }
@@ -218,6 +228,10 @@ async function verifyLocalChecksum(checksum: string, src: string, selected: Sele
 function notFound(verb: string, src: string, fromContext: boolean): NboxError {
   const where = fromContext ? 'build context or excluded by .dockerignore' : 'source image or stage';
   return new NboxError('ERR_NBOX_BUILD', `${verb} failed: file not found in ${where}: stat ${src}: file does not exist`);
+}
+
+function identity(stats: { dev: number; ino: number }): FileIdentity {
+  return { dev: stats.dev, ino: stats.ino };
 }
 
 function join(dir: string, name: string): string {
@@ -298,7 +312,7 @@ class PlanBuilder {
         const inode = `${entry.stats.dev}:${entry.stats.ino}`;
         const first = firstLinks.get(inode);
         if (first === undefined) firstLinks.set(inode, path);
-        else Object.assign(planned, { kind: 'hardlink', target: first, hostPath: undefined });
+        else Object.assign(planned, { kind: 'hardlink', target: first, hostPath: undefined, seen: undefined });
       }
       this.put(planned);
     }
@@ -326,7 +340,7 @@ class PlanBuilder {
       mtimeMs: stats.mtimeMs,
       copyXattrs: !fromContext,
     };
-    if (kind === 'file') planned.size = stats.size;
+    if (kind === 'file') Object.assign(planned, { size: stats.size, seen: identity(stats) });
     if (kind === 'symlink') planned.target = readlinkSync(entry.hostPath);
     if (kind === 'special') Object.assign(planned, { typeBits: stats.mode & S_IFMT, rdev: stats.rdev });
     return planned;
