@@ -173,6 +173,25 @@ export async function planCopy(req: CopyRequest, baseLayers: string[]): Promise<
   return { entries: plan.sorted(), archives: plan.archives };
 }
 
+/** planWorkdir is the layer a WORKDIR makes when path (symlinks followed in-root) is missing from the base: it
+ * and its missing parents, 0755 and owned by user (looked up as BuildKit's mkdir and COPY --chown do); null
+ * when the directory exists. */
+export async function planWorkdir(path: string, user: string, baseLayers: string[]): Promise<CopyPlan | null> {
+  const base = new MergedTree(baseLayers);
+  const dir = base.resolve(path);
+  for (let at = dir; at !== '/'; at = posix.dirname(at)) {
+    const entry = base.lstat(at);
+    if (entry?.stats.isDirectory() && at === dir) return null;
+    if (entry && !entry.stats.isDirectory()) throw new NboxError('ERR_NBOX_BUILD', `WORKDIR ${path}: ${at} is not a directory`);
+  }
+  if (dir === '/') return null;
+  const plan = new PlanBuilder(base, user ? await chownIds(user, baseLayers) : undefined, undefined, undefined);
+  plan.ensureDir(dir);
+  // Only what is made belongs to the user: a scratch image's root stays root's.
+  const entries = plan.sorted().map((entry) => (entry.path === '/' && entry.origin === 'created' ? { ...entry, uid: 0, gid: 0 } : entry));
+  return { entries, archives: [] };
+}
+
 async function chownIds(spec: string, baseLayers: string[]): Promise<Owner> {
   if (!chownNeedsUserDb(spec)) return resolveChown(spec, null, null);
   const { passwd, group } = await readUserDatabase(baseLayers);

@@ -14,7 +14,7 @@ import { parseDockerfile, type Dockerfile, type Stage } from '../dockerfile/stag
 import type { HistoryEntry, ImageConfig } from '../image/oci';
 import type { ImageRecord, Store, UnpackedLayer } from '../image/store';
 import { BuildCache, cacheKey } from './cache';
-import { applyCopy, copyDigest, planCopy, type CopyRequest } from './copy';
+import { applyCopy, copyDigest, planCopy, planWorkdir, type CopyPlan, type CopyRequest } from './copy';
 import type { IgnoreMatcher } from './dockerignore';
 import type { BuildOutput } from './output';
 import { baseName, planBuild, stageRef } from './plan';
@@ -167,6 +167,8 @@ class Builder {
         const next = await this.commit(state, this.metadataWork(state, instruction));
         return { ...next, cmdSetInStage: true };
       }
+      case 'WORKDIR':
+        return this.commit(state, this.workdirWork(state, instruction));
       default:
         return this.commit(state, this.metadataWork(state, instruction));
     }
@@ -190,6 +192,33 @@ class Builder {
   private metadataWork(state: StageState, instruction: Exclude<Instruction, RunInstruction | CopyInstruction | AddInstruction | { kind: 'ARG' }>): StepWork {
     const result = applyMetadata(state, instruction);
     return { createdBy: result.createdBy, inContainer: true, produce: async () => result };
+  }
+
+  // WORKDIR makes its directory, as Docker does (BuildKit: owned by the USER in effect), in a layer of its
+  // own when the image lacks it; so a later `COPY f /dir` lands inside it.
+  private workdirWork(state: StageState, instruction: Extract<Instruction, { kind: 'WORKDIR' }>): StepWork {
+    const result = applyMetadata(state, instruction);
+    return {
+      createdBy: result.createdBy,
+      inContainer: true,
+      produce: async () => {
+        const plan = await planWorkdir(result.body.WorkingDir!, state.config.config.User ?? '', state.layerDirs);
+        return plan ? { ...result, layer: await this.planLayer(plan) } : result;
+      },
+    };
+  }
+
+  // planLayer writes a COPY-style plan into a new layer.
+  private async planLayer(plan: CopyPlan): Promise<UnpackedLayer> {
+    const temp = await this.store.makeTempDir('layer');
+    try {
+      await mkdir(join(temp, 'diff'));
+      await applyCopy(plan, join(temp, 'diff'));
+      return await this.store.sealLayer(temp);
+    } catch (err) {
+      await this.store.removeTree(temp);
+      throw err;
+    }
   }
 
   private async runWork(state: StageState, instruction: RunInstruction): Promise<StepWork> {
@@ -282,17 +311,7 @@ class Builder {
       inputs: [digest],
       inContainer: false,
       release,
-      produce: async () => {
-        const temp = await this.store.makeTempDir('layer');
-        try {
-          await mkdir(join(temp, 'diff'));
-          await applyCopy(plan, join(temp, 'diff'));
-          return { body: state.config.config, layer: await this.store.sealLayer(temp) };
-        } catch (err) {
-          await this.store.removeTree(temp);
-          throw err;
-        }
-      },
+      produce: async () => ({ body: state.config.config, layer: await this.planLayer(plan) }),
     };
   }
 
