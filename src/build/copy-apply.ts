@@ -4,14 +4,15 @@
 // existing symlink), so nothing can be written outside the layer. Every source
 // file is read through an fd of the very file the plan saw: the context may
 // change meanwhile, and a file swapped for a symlink must not copy the host.
-import { closeSync, constants, chmodSync, copyFileSync, createReadStream, fstatSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { constants, chmodSync, copyFileSync, createReadStream, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { NboxError, isErrno } from '../errors';
 import { addon } from '../sys/addon';
 import { extractTar } from './archive';
-import type { CopyPlan, FileIdentity, PlannedEntry } from './copy';
+import type { CopyPlan, PlannedEntry } from './copy';
+import { openSource } from './source-file';
 import type { Owner } from './copy-modes';
 import { forEachLimited } from '../pool';
 import { copiedXattrNames } from './xattrs';
@@ -23,9 +24,6 @@ const SYNC_COPY_LIMIT = 1 << 20;
 const LARGE_COPIES_IN_FLIGHT = 8;
 // Entries written between two yields to the event loop, so signals still run.
 const ENTRIES_PER_YIELD = 256;
-// O_PATH (Linux): an fd that names a file without opening it for I/O, so a
-// device or FIFO swapped in is never opened; it is reopened through /proc.
-const O_PATH = 0o10000000;
 
 /** ApplyOptions tune how a plan is written. */
 export interface ApplyOptions {
@@ -120,26 +118,6 @@ function createLeaf(entry: PlannedEntry, target: string): void {
       source.close();
     }
   }
-}
-
-// openSource opens a planned source without following a symlink in its last name and, when the plan
-// recorded which file it saw, refuses any other (a symlink or another file swapped in by name; a parent
-// swapped for a symlink leads to another file too). Its path reopens that very file until close.
-function openSource(hostPath: string, seen: FileIdentity | undefined): { path: string; close(): void } {
-  const changed = () => new NboxError('ERR_NBOX_BUILD', `${hostPath} changed while the build was copying it: it is not the file the step planned`);
-  let fd: number;
-  try {
-    fd = openSync(hostPath, O_PATH | constants.O_NOFOLLOW);
-  } catch (err) {
-    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) throw changed();
-    throw err;
-  }
-  const stats = fstatSync(fd);
-  if (!stats.isFile() || (seen && (stats.dev !== seen.dev || stats.ino !== seen.ino))) {
-    closeSync(fd);
-    throw changed();
-  }
-  return { path: `/proc/self/fd/${fd}`, close: () => closeSync(fd) };
 }
 
 // replacing runs create, and when the name is taken (an archive wrote it first)

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { addon } from '../sys/addon';
 import type { CopyPlan, PlannedEntry } from './copy';
+import { openSource, type FileIdentity } from './source-file';
 import { copiedXattrNames } from './xattrs';
 
 // Files up to this size are read whole with a synchronous call: for many small
@@ -24,7 +25,7 @@ export async function copyDigest(plan: CopyPlan): Promise<string> {
     let content: string | null = null;
     if (entry.content) content = sha256(entry.content);
     else if (entry.kind === 'file') {
-      content = await hashFile(entry.hostPath!, entry.size ?? Infinity);
+      content = await hashFile(entry.hostPath!, entry.seen, entry.size ?? Infinity);
       if (++sinceYield >= FILES_PER_YIELD) {
         sinceYield = 0;
         await yieldToLoop();
@@ -34,7 +35,7 @@ export async function copyDigest(plan: CopyPlan): Promise<string> {
     hash.update(`${JSON.stringify(record)}\n`);
   }
   for (const archive of plan.archives) {
-    const content = await hashFile(archive.hostPath, Infinity);
+    const content = await hashFile(archive.hostPath, archive.seen, Infinity);
     hash.update(`${JSON.stringify(['archive', archive.destDir, archive.compression, content, archive.owner ?? null])}\n`);
   }
   return `sha256:${hash.digest('hex')}`;
@@ -46,11 +47,17 @@ function xattrRecord(entry: PlannedEntry): [string, string][] | null {
   return copiedXattrNames(entry.hostPath).map((name) => [name, native.lgetxattr(entry.hostPath!, name)?.toString('hex') ?? '']);
 }
 
-async function hashFile(path: string, size: number): Promise<string> {
-  if (size <= WHOLE_READ_LIMIT) return sha256(readFileSync(path));
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
+// hashFile reads a source as the copy will: the very file the plan saw, or an error.
+async function hashFile(hostPath: string, seen: FileIdentity | undefined, size: number): Promise<string> {
+  const source = openSource(hostPath, seen);
+  try {
+    if (size <= WHOLE_READ_LIMIT) return sha256(readFileSync(source.path));
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(source.path), hash);
+    return hash.digest('hex');
+  } finally {
+    source.close();
+  }
 }
 
 function sha256(bytes: Buffer): string {

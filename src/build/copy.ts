@@ -13,6 +13,7 @@ import { selectSources, walkSelected, type Selected, type SourceTree, type Walke
 import { ignoreMatcher, parseDockerignore, type IgnoreMatcher } from './dockerignore';
 import { cleanPath, hasWildcards } from './glob';
 import { MergedTree, type TreeEntry } from '../image/merged-tree';
+import { identity, type FileIdentity } from './source-file';
 
 export { applyCopy } from './copy-apply';
 export { copyDigest } from './copy-digest';
@@ -79,12 +80,6 @@ export interface PlannedEntry {
   target?: string;
   /** copyXattrs: the source's extended attributes come along (stage rootfs and base image entries, not the context). */
   copyXattrs: boolean;
-}
-
-/** FileIdentity is which file a path named when it was planned. */
-export interface FileIdentity {
-  dev: number;
-  ino: number;
 }
 
 /** PlannedArchive is a local tar that ADD extracts into destDir. */
@@ -165,7 +160,7 @@ export async function planCopy(req: CopyRequest, baseLayers: string[]): Promise<
     const compression = extract ? await archiveCompression(selected.entry.hostPath) : null;
     if (compression) {
       plan.ensureDir(destPath);
-      plan.archives.push({ hostPath: selected.entry.hostPath, seen: identity(selected.entry.stats), compression, destDir: destPath, owner });
+      plan.archives.push({ hostPath: selected.entry.hostPath, seen: identity(selected.entry), compression, destDir: destPath, owner });
     } else {
       plan.putSource(destIsDir ? join(destPath, selected.name) : destPath, selected.entry, fromContext);
     }
@@ -247,10 +242,6 @@ async function verifyLocalChecksum(checksum: string, src: string, selected: Sele
 function notFound(verb: string, src: string, fromContext: boolean): NboxError {
   const where = fromContext ? 'build context or excluded by .dockerignore' : 'source image or stage';
   return new NboxError('ERR_NBOX_BUILD', `${verb} failed: file not found in ${where}: stat ${src}: file does not exist`);
-}
-
-function identity(stats: { dev: number; ino: number }): FileIdentity {
-  return { dev: stats.dev, ino: stats.ino };
 }
 
 function join(dir: string, name: string): string {
@@ -359,7 +350,7 @@ class PlanBuilder {
       mtimeMs: stats.mtimeMs,
       copyXattrs: !fromContext,
     };
-    if (kind === 'file') Object.assign(planned, { size: stats.size, seen: identity(stats) });
+    if (kind === 'file') Object.assign(planned, { size: stats.size, seen: identity(entry) });
     if (kind === 'symlink') planned.target = readlinkSync(entry.hostPath);
     if (kind === 'special') Object.assign(planned, { typeBits: stats.mode & S_IFMT, rdev: stats.rdev });
     return planned;
