@@ -383,10 +383,36 @@ Napi::Value Pipe(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// A root given as a directory path (opened here, closed by the destructor) or as an fd the caller owns.
+struct Root {
+  int fd = -1;
+  bool owned = false;
+  std::string shown;
+  explicit Root(Napi::Value value) {
+    if (value.IsNumber()) {
+      fd = value.As<Napi::Number>().Int32Value();
+      shown = "fd " + std::to_string(fd);
+      return;
+    }
+    shown = value.As<Napi::String>().Utf8Value();
+    fd = open(shown.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    owned = fd >= 0;
+  }
+  ~Root() {
+    if (owned) close(fd);
+  }
+  // Throws the SysError for a root path that could not be opened; true when it was.
+  bool Opened(Napi::Env env, const std::string &step) const {
+    if (fd >= 0) return true;
+    ThrowSysError(env, step, "open", errno, shown);
+    return false;
+  }
+};
+
 // openInRoot(root, path, {mkdir, mode}): an O_PATH fd of path resolved inside root.
 Napi::Value OpenInRoot(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  std::string root = info[0].As<Napi::String>().Utf8Value();
+  Root root(info[0]);
   std::string path = info[1].As<Napi::String>().Utf8Value();
   bool make_dirs = false;
   mode_t mode = 0755;
@@ -395,26 +421,85 @@ Napi::Value OpenInRoot(const Napi::CallbackInfo &info) {
     make_dirs = opts.Get("mkdir").ToBoolean().Value();
     if (opts.Get("mode").IsNumber()) mode = opts.Get("mode").As<Napi::Number>().Uint32Value();
   }
+  if (!root.Opened(env, "open-in-root")) return env.Undefined();
   const char *failed = "";
-  int fd = inroot_open(root.c_str(), path.c_str(), make_dirs, mode, &failed);
+  int fd = inroot_open(root.fd, path.c_str(), make_dirs, mode, &failed);
   if (fd < 0) {
     int err = errno;
-    ThrowSysError(env, "open-in-root", failed, err, root + "/" + path);
+    ThrowSysError(env, "open-in-root", failed, err, root.shown + "/" + path);
     return env.Undefined();
   }
   return Napi::Number::New(env, fd);
 }
 
+// openFileInRoot(root, path, dev, ino): a readable fd of the regular file at path resolved inside root,
+// which must be the file with that dev and ino (as JS numbers hold them, so compared as doubles).
+Napi::Value OpenFileInRoot(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Root root(info[0]);
+  std::string path = info[1].As<Napi::String>().Utf8Value();
+  double dev = info[2].As<Napi::Number>().DoubleValue();
+  double ino = info[3].As<Napi::Number>().DoubleValue();
+  if (!root.Opened(env, "open-in-root")) return env.Undefined();
+  const char *failed = "";
+  struct stat st;
+  int fd = inroot_open_file(root.fd, path.c_str(), &st, &failed);
+  if (fd >= 0 && ((double)st.st_dev != dev || (double)st.st_ino != ino)) {
+    close(fd);
+    fd = -1;
+    failed = "fstat";
+    errno = ESTALE;
+  }
+  if (fd < 0) {
+    int err = errno;
+    ThrowSysError(env, "open-in-root", failed, err, root.shown + "/" + path);
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// Seconds since the epoch as a timespec, as libuv turns the times Node's utimes takes (microseconds kept).
+struct timespec ToTimespec(double seconds) {
+  struct timespec ts;
+  ts.tv_sec = (time_t)seconds;
+  ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+  ts.tv_nsec -= ts.tv_nsec % 1000;
+  if (ts.tv_nsec < 0) {
+    ts.tv_nsec += 1000000000;
+    ts.tv_sec -= 1;
+  }
+  return ts;
+}
+
+// copyFileInRoot(root, path, dev, ino, target, mode, mtimeMs): copies the regular file openFileInRoot would open
+// into a new file target (never through a symlink) with that mode and mtime, all in one call.
+Napi::Value CopyFileInRoot(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Value fd_value = OpenFileInRoot(info);
+  if (env.IsExceptionPending()) return env.Undefined();
+  int fd = fd_value.As<Napi::Number>().Int32Value();
+  std::string target = info[4].As<Napi::String>().Utf8Value();
+  mode_t mode = info[5].As<Napi::Number>().Uint32Value();
+  struct timespec mtime = ToTimespec(info[6].As<Napi::Number>().DoubleValue() / 1000);
+  const char *failed = "";
+  int rc = copy_to_new_file(fd, target.c_str(), mode, mtime, &failed);
+  int err = errno;
+  close(fd);
+  if (rc < 0) ThrowSysError(env, "copy", failed, err, target);
+  return env.Undefined();
+}
+
 // removeEmptyBeneath(root, path): true when an empty file or directory was removed.
 Napi::Value RemoveEmptyBeneath(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  std::string root = info[0].As<Napi::String>().Utf8Value();
+  Root root(info[0]);
   std::string path = info[1].As<Napi::String>().Utf8Value();
+  if (!root.Opened(env, "remove-stub")) return env.Undefined();
   const char *failed = "";
-  int removed = inroot_remove_empty(root.c_str(), path.c_str(), &failed);
+  int removed = inroot_remove_empty(root.fd, path.c_str(), &failed);
   if (removed < 0) {
     int err = errno;
-    ThrowSysError(env, "remove-stub", failed, err, root + "/" + path);
+    ThrowSysError(env, "remove-stub", failed, err, root.shown + "/" + path);
     return env.Undefined();
   }
   return Napi::Boolean::New(env, removed == 1);
@@ -432,6 +517,8 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
   exports.Set("mknod", Napi::Function::New(env, Mknod));
   exports.Set("openInRoot", Napi::Function::New(env, OpenInRoot));
+  exports.Set("openFileInRoot", Napi::Function::New(env, OpenFileInRoot));
+  exports.Set("copyFileInRoot", Napi::Function::New(env, CopyFileInRoot));
   exports.Set("removeEmptyBeneath", Napi::Function::New(env, RemoveEmptyBeneath));
   return exports;
 }

@@ -56,6 +56,9 @@ export interface ExitStatus {
   signal: number | null;
 }
 
+/** InRoot is the root a path is resolved in: a directory's path, or an fd of it (O_PATH is enough) that the caller keeps. */
+export type InRoot = string | number;
+
 /** Addon is the native surface. */
 export interface Addon {
   init(errorClass: typeof SysError): void;
@@ -79,10 +82,17 @@ export interface Addon {
   /** openInRoot: an O_PATH, close-on-exec fd of path resolved as if root were `/` (openat2
    * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); with mkdir, missing directories are made one by one
    * (mode, less the umask) and the result is a directory. The caller closes the fd. */
-  openInRoot(root: string, path: string, opts?: { mkdir?: boolean; mode?: number }): number;
+  openInRoot(root: InRoot, path: string, opts?: { mkdir?: boolean; mode?: number }): number;
+  /** openFileInRoot: a readable, close-on-exec fd of the regular file at path resolved inside root as openInRoot
+   * resolves it, which must be the file with this dev and ino (SysError ESTALE if another; EINVAL if no regular
+   * file: nothing else is ever opened). The caller closes the fd. */
+  openFileInRoot(root: InRoot, path: string, dev: number, ino: number): number;
+  /** copyFileInRoot copies the file openFileInRoot would open (same checks and errors, step 'open-in-root') into a
+   * new file target, never through a symlink, and gives it mode (all 07777 bits) and mtimeMs (errors there: step 'copy'). */
+  copyFileInRoot(root: InRoot, path: string, dev: number, ino: number, target: string, mode: number, mtimeMs: number): void;
   /** removeEmptyBeneath removes the empty regular file or empty directory at path (relative) below root,
    * following no symlink on the way; false when nothing of that kind is there. */
-  removeEmptyBeneath(root: string, path: string): boolean;
+  removeEmptyBeneath(root: InRoot, path: string): boolean;
 }
 
 let loaded: Addon | undefined;
