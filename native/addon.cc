@@ -9,8 +9,10 @@
 #include <signal.h>
 #include <string.h>
 #include <linux/bpf.h>
+#include <linux/mount.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "child.h"
+#include "inroot.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -197,6 +200,8 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
     bind_targets.push_back(m.Get("target").As<Napi::String>().Utf8Value());
     binds[i].readonly = m.Get("readonly").ToBoolean().Value();
     binds[i].is_file = m.Get("isFile").ToBoolean().Value();
+    Napi::Value source_fd = m.Get("sourceFd");
+    binds[i].source_fd = source_fd.IsNumber() ? source_fd.As<Napi::Number>().Int32Value() : -1;
   }
   for (size_t i = 0; i < binds.size(); i++) {
     bool is_tmpfs = mounts_js.Get(i).As<Napi::Object>().Get("tmpfs").IsString();
@@ -220,6 +225,33 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   std::string exec_name = "nbox-exec";
   std::vector<char *> exec_argv = {exec_name.data(), exec_fd_arg};
   exec_argv.insert(exec_argv.end(), argv_c.begin(), argv_c.end());
+
+  // A source the caller resolved comes as an fd. open_tree refuses a mount of another mount namespace, and
+  // the child has its own: the detached copy of the tree is made here, private so that nothing mounted
+  // under it propagates to the host's peers, and the child attaches it.
+  std::vector<int> trees;
+  auto close_trees = [&trees]() {
+    for (int tree : trees) close(tree);
+  };
+  for (size_t i = 0; i < binds.size(); i++) {
+    if (binds[i].source_fd < 0) continue;
+    int tree = (int)syscall(SYS_open_tree, binds[i].source_fd, "",
+                            AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    struct mount_attr attr = {};
+    attr.propagation = MS_PRIVATE;
+    const char *failed = tree < 0 ? "open_tree" : nullptr;
+    if (tree >= 0) {
+      trees.push_back(tree);
+      if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) failed = "mount_setattr";
+    }
+    if (failed) {
+      int err = errno;
+      close_trees();
+      ThrowSysError(env, child_step_name(STEP_BIND_PREPARE), failed, err, bind_sources[i]);
+      return env.Undefined();
+    }
+    binds[i].source_fd = tree;
+  }
 
   Napi::Array stdio = o.Get("stdio").As<Napi::Array>();
   child_spec spec;
@@ -252,7 +284,9 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
 
   spawn_result res;
   child_error err;
-  if (child_spawn(&spec, &res, &err) < 0) {
+  int spawned = child_spawn(&spec, &res, &err);
+  close_trees();
+  if (spawned < 0) {
     ThrowSysError(env, child_step_name(err.step), err.syscall, err.err,
                   StepPath(err, spec, lowers, bind_sources, bind_targets));
     return env.Undefined();
@@ -501,6 +535,129 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+
+// A root given as a directory path (opened here, closed by the destructor) or as an fd the caller owns.
+struct Root {
+  int fd = -1;
+  bool owned = false;
+  std::string shown;
+  explicit Root(Napi::Value value) {
+    if (value.IsNumber()) {
+      fd = value.As<Napi::Number>().Int32Value();
+      shown = "fd " + std::to_string(fd);
+      return;
+    }
+    shown = value.As<Napi::String>().Utf8Value();
+    fd = open(shown.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    owned = fd >= 0;
+  }
+  ~Root() {
+    if (owned) close(fd);
+  }
+  // Throws the SysError for a root path that could not be opened; true when it was.
+  bool Opened(Napi::Env env, const std::string &step) const {
+    if (fd >= 0) return true;
+    ThrowSysError(env, step, "open", errno, shown);
+    return false;
+  }
+};
+
+// openInRoot(root, path, {mkdir, mode}): an O_PATH fd of path resolved inside root.
+Napi::Value OpenInRoot(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Root root(info[0]);
+  std::string path = info[1].As<Napi::String>().Utf8Value();
+  bool make_dirs = false;
+  mode_t mode = 0755;
+  if (info[2].IsObject()) {
+    Napi::Object opts = info[2].As<Napi::Object>();
+    make_dirs = opts.Get("mkdir").ToBoolean().Value();
+    if (opts.Get("mode").IsNumber()) mode = opts.Get("mode").As<Napi::Number>().Uint32Value();
+  }
+  if (!root.Opened(env, "open-in-root")) return env.Undefined();
+  const char *failed = "";
+  int fd = inroot_open(root.fd, path.c_str(), make_dirs, mode, &failed);
+  if (fd < 0) {
+    int err = errno;
+    ThrowSysError(env, "open-in-root", failed, err, root.shown + "/" + path);
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// openFileInRoot(root, path, dev, ino): a readable fd of the regular file at path resolved inside root,
+// which must be the file with that dev and ino (as JS numbers hold them, so compared as doubles).
+Napi::Value OpenFileInRoot(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Root root(info[0]);
+  std::string path = info[1].As<Napi::String>().Utf8Value();
+  double dev = info[2].As<Napi::Number>().DoubleValue();
+  double ino = info[3].As<Napi::Number>().DoubleValue();
+  if (!root.Opened(env, "open-in-root")) return env.Undefined();
+  const char *failed = "";
+  struct stat st;
+  int fd = inroot_open_file(root.fd, path.c_str(), &st, &failed);
+  if (fd >= 0 && ((double)st.st_dev != dev || (double)st.st_ino != ino)) {
+    close(fd);
+    fd = -1;
+    failed = "fstat";
+    errno = ESTALE;
+  }
+  if (fd < 0) {
+    int err = errno;
+    ThrowSysError(env, "open-in-root", failed, err, root.shown + "/" + path);
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// Seconds since the epoch as a timespec, as libuv turns the times Node's utimes takes (microseconds kept).
+struct timespec ToTimespec(double seconds) {
+  struct timespec ts;
+  ts.tv_sec = (time_t)seconds;
+  ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+  ts.tv_nsec -= ts.tv_nsec % 1000;
+  if (ts.tv_nsec < 0) {
+    ts.tv_nsec += 1000000000;
+    ts.tv_sec -= 1;
+  }
+  return ts;
+}
+
+// copyFileInRoot(root, path, dev, ino, target, mode, mtimeMs): copies the regular file openFileInRoot would open
+// into a new file target (never through a symlink) with that mode and mtime, all in one call.
+Napi::Value CopyFileInRoot(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Value fd_value = OpenFileInRoot(info);
+  if (env.IsExceptionPending()) return env.Undefined();
+  int fd = fd_value.As<Napi::Number>().Int32Value();
+  std::string target = info[4].As<Napi::String>().Utf8Value();
+  mode_t mode = info[5].As<Napi::Number>().Uint32Value();
+  struct timespec mtime = ToTimespec(info[6].As<Napi::Number>().DoubleValue() / 1000);
+  const char *failed = "";
+  int rc = copy_to_new_file(fd, target.c_str(), mode, mtime, &failed);
+  int err = errno;
+  close(fd);
+  if (rc < 0) ThrowSysError(env, "copy", failed, err, target);
+  return env.Undefined();
+}
+
+// removeEmptyBeneath(root, path): true when an empty file or directory was removed.
+Napi::Value RemoveEmptyBeneath(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Root root(info[0]);
+  std::string path = info[1].As<Napi::String>().Utf8Value();
+  if (!root.Opened(env, "remove-stub")) return env.Undefined();
+  const char *failed = "";
+  int removed = inroot_remove_empty(root.fd, path.c_str(), &failed);
+  if (removed < 0) {
+    int err = errno;
+    ThrowSysError(env, "remove-stub", failed, err, root.shown + "/" + path);
+    return env.Undefined();
+  }
+  return Napi::Boolean::New(env, removed == 1);
+}
+
 Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("init", Napi::Function::New(env, Init));
@@ -513,6 +670,10 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("llistxattr", Napi::Function::New(env, Llistxattr));
   exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
   exports.Set("mknod", Napi::Function::New(env, Mknod));
+  exports.Set("openInRoot", Napi::Function::New(env, OpenInRoot));
+  exports.Set("openFileInRoot", Napi::Function::New(env, OpenFileInRoot));
+  exports.Set("copyFileInRoot", Napi::Function::New(env, CopyFileInRoot));
+  exports.Set("removeEmptyBeneath", Napi::Function::New(env, RemoveEmptyBeneath));
   return exports;
 }
 

@@ -293,13 +293,17 @@ static void mount_overlay(struct child_ctx *ctx) {
 }
 
 /* Detaches a copy of each bind source while the host root is still visible;
- * it is attached inside the container after pivot_root. */
+ * it is attached inside the container after pivot_root. A source the parent
+ * resolved (inside a root it does not trust) comes detached already, as an
+ * fd: it is never looked up by path again. */
 static void prepare_binds(struct child_ctx *ctx) {
   const struct child_spec *s = ctx->spec;
   for (size_t i = 0; i < s->nbinds; i++) {
+    ctx->bind_fds[i] = -1;
     if (!s->binds[i].source) continue; /* a tmpfs, mounted after pivot_root */
-    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, s->binds[i].source,
-                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    int fd = s->binds[i].source_fd >= 0
+                 ? s->binds[i].source_fd
+                 : (int)syscall(SYS_open_tree, AT_FDCWD, s->binds[i].source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     CHECK(ctx, fd, STEP_BIND_PREPARE, "open_tree", (int)i);
     /* No device node is needed from a bind: nodev, whatever the device cgroup allows. */
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_NODEV | (s->binds[i].readonly ? MOUNT_ATTR_RDONLY : 0)};
@@ -521,22 +525,28 @@ static void exec_command(struct child_ctx *ctx) {
   fail(ctx, STEP_EXEC, "execveat", errno, -1);
 }
 
-/* Closes every fd but the ones setup still needs. Node's own fds (close-on-exec,
- * but open until exec) could otherwise reach host directories through
- * /proc/self/fd after pivot_root (CVE-2024-21626). */
+/* Closes every fd but the ones setup still needs (the pipes, stdio and the
+ * detached bind trees). Node's own fds (close-on-exec, but open until exec)
+ * could otherwise reach host directories through /proc/self/fd after
+ * pivot_root (CVE-2024-21626). */
 static void close_other_fds(struct child_ctx *ctx) {
-  /* -1 (the container's own /dev/null) sorts last as UINT_MAX and is skipped. */
-  unsigned keep[6] = {(unsigned)ctx->error_fd, (unsigned)ctx->sync_fd, (unsigned)ctx->spec->stdio[0],
-                      (unsigned)ctx->spec->stdio[1], (unsigned)ctx->spec->stdio[2], (unsigned)ctx->spec->exec_fd};
-  for (int i = 1; i < 6; i++) /* insertion sort: six values */
-    for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+  unsigned keep[6 + MAX_BINDS];
+  size_t n = 0;
+  int fixed[6] = {ctx->error_fd, ctx->sync_fd, ctx->spec->stdio[0], ctx->spec->stdio[1], ctx->spec->stdio[2], ctx->spec->exec_fd};
+  /* Negative entries (stdio -1: the container's own /dev/null) are skipped. */
+  for (size_t i = 0; i < 6; i++)
+    if (fixed[i] >= 0) keep[n++] = (unsigned)fixed[i];
+  for (size_t i = 0; i < ctx->spec->nbinds; i++)
+    if (ctx->bind_fds[i] >= 0) keep[n++] = (unsigned)ctx->bind_fds[i];
+  for (size_t i = 1; i < n; i++) /* insertion sort: a few dozen values at most */
+    for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
       unsigned t = keep[j];
       keep[j] = keep[j - 1];
       keep[j - 1] = t;
     }
   unsigned from = 3;
-  for (int i = 0; i < 6; i++) {
-    if (keep[i] < from || keep[i] == ~0U) continue;
+  for (size_t i = 0; i < n; i++) {
+    if (keep[i] < from) continue;
     if (keep[i] > from) CHECK(ctx, syscall(SYS_close_range, from, keep[i] - 1, 0), STEP_STDIO, "close_range", -1);
     from = keep[i] + 1;
   }
@@ -562,11 +572,11 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   join_cgroups(ctx);
   /* No controlling terminal: TIOCSTI and job control cannot reach the caller's. */
   CHECK(ctx, setsid(), STEP_SETSID, "setsid", -1);
-  close_other_fds(ctx);
   umask(0);
   /* Nothing mounted from here on may propagate back to the host. */
   CHECK(ctx, mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL), STEP_MOUNT_PRIVATE, "mount", -1);
   prepare_binds(ctx);
+  close_other_fds(ctx);
   mount_overlay(ctx);
   pivot_into_rootfs(ctx);
   mount_at(ctx, STEP_MOUNT_PROC, "proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL);

@@ -51,6 +51,7 @@ enum child_step {
 
 struct child_bind {
   const char *source; /* host path, opened before pivot_root; NULL for a tmpfs */
+  int source_fd;      /* a detached tree of a source the parent resolved (used instead of source), or -1 */
   const char *target; /* absolute path inside the container */
   int readonly;
   int is_file;

@@ -2,10 +2,11 @@
 // download extracted (a git repository checked out) into a temporary
 // directory; plus the Dockerfile and .dockerignore.
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { closeSync, createReadStream, fstatSync, readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { NboxError, isErrno } from '../errors';
+import { NboxError, SysError, isErrno } from '../errors';
+import { addon } from '../sys/addon';
 import { peekStream } from '../image/stream-head';
 import { detectCompression, extractTar, isTarHeader } from './archive';
 import { ignoreMatcher, parseDockerignore, type IgnoreMatcher } from './dockerignore';
@@ -122,11 +123,14 @@ async function extractTarball(path: string, dir: string, shown: string): Promise
 }
 
 // readDockerfile finds -f (or Dockerfile, falling back to lowercase dockerfile as the docker CLI does).
+// A name inside the context is read inside it, as BuildKit reads it: the context may be hostile, and its
+// Dockerfile a symlink to a host file. A -f that leaves the context is the caller's own host path.
 async function readDockerfile(dir: string, name: string | undefined): Promise<{ dockerfilePath: string; dockerfileText: string }> {
   const candidates = name === undefined ? [DEFAULT_DOCKERFILE, DEFAULT_DOCKERFILE.toLowerCase()] : [name];
   for (const candidate of candidates) {
+    const inContext = contextRelative(candidate);
     const dockerfilePath = isAbsolute(candidate) ? candidate : join(dir, candidate);
-    const text = await readFileOrNull(dockerfilePath);
+    const text = inContext === null ? await readFileOrNull(dockerfilePath) : readInRoot(dir, inContext);
     if (text !== null) return { dockerfilePath, dockerfileText: text };
   }
   throw contextError(`cannot find Dockerfile: ${name ?? DEFAULT_DOCKERFILE}`);
@@ -135,10 +139,41 @@ async function readDockerfile(dir: string, name: string | undefined): Promise<{ 
 // readIgnoreFile prefers `<Dockerfile>.dockerignore` beside the Dockerfile, as BuildKit does.
 async function readIgnoreFile(dir: string, dockerfilePath: string): Promise<string> {
   if (dockerfilePath !== '-') {
-    const specific = await readFileOrNull(join(dirname(dockerfilePath), `${basename(dockerfilePath)}.dockerignore`));
-    if (specific !== null) return specific;
+    const specific = `${basename(dockerfilePath)}.dockerignore`;
+    const inContext = contextRelative(posix.relative(dir, dockerfilePath));
+    const text = inContext === null
+      ? await readFileOrNull(join(dirname(dockerfilePath), specific))
+      : readInRoot(dir, posix.join(posix.dirname(inContext), specific));
+    if (text !== null) return text;
   }
-  return (await readFileOrNull(join(dir, '.dockerignore'))) ?? '';
+  return readInRoot(dir, '.dockerignore') ?? '';
+}
+
+// contextRelative is name as a clean path inside the context, or null when it is absolute or leaves it.
+function contextRelative(name: string): string | null {
+  if (isAbsolute(name)) return null;
+  const clean = posix.normalize(name);
+  return clean === '..' || clean.startsWith('../') ? null : clean;
+}
+
+// readInRoot reads a file of the context with its symlinks resolved inside the context; null when missing.
+function readInRoot(dir: string, relative: string): string | null {
+  let fd: number;
+  try {
+    fd = addon().openInRoot(dir, relative);
+  } catch (err) {
+    if (err instanceof SysError && (err.errnoName === 'ENOENT' || err.errnoName === 'ENOTDIR')) return null;
+    throw err;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (stats.isDirectory()) throw contextError(`${join(dir, relative)} is a directory, not a file`);
+    if (!stats.isFile()) throw contextError(`${join(dir, relative)} is not a regular file`);
+    // The O_PATH fd reopened: the file resolved in the context, not the name again.
+    return readFileSync(`/proc/self/fd/${fd}`, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function readFileOrNull(path: string): Promise<string | null> {

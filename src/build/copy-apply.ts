@@ -1,15 +1,18 @@
 // Writing a COPY/ADD plan into an empty layer directory. Every path written is
 // the layer dir plus a clean in-root path whose parents this code created as
 // real directories, and final names are created exclusively (never through an
-// existing symlink), so nothing can be written outside the layer.
-import { constants, chmodSync, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+// existing symlink), so nothing can be written outside the layer. Every source
+// file is read through an fd of the very file the plan saw: the context may
+// change meanwhile, and a file swapped for a symlink must not copy the host.
+import { constants, chmodSync, createReadStream, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { NboxError, isErrno } from '../errors';
+import { NboxError, SysError, isErrno } from '../errors';
 import { addon } from '../sys/addon';
 import { extractTar } from './archive';
 import type { CopyPlan, PlannedEntry } from './copy';
+import { SourceRoots } from './source-file';
 import type { Owner } from './copy-modes';
 import { forEachLimited } from '../pool';
 import { copiedXattrNames } from './xattrs';
@@ -31,6 +34,15 @@ export interface ApplyOptions {
 
 /** applyCopy writes the plan into layerDir, an empty directory that becomes the layer's diff (or a view). */
 export async function applyCopy(plan: CopyPlan, layerDir: string, options: ApplyOptions = {}): Promise<void> {
+  const sources = new SourceRoots();
+  try {
+    await writePlan(plan, layerDir, options, sources);
+  } finally {
+    sources.close();
+  }
+}
+
+async function writePlan(plan: CopyPlan, layerDir: string, options: ApplyOptions, sources: SourceRoots): Promise<void> {
   for (const entry of plan.entries) assertCleanPath(entry.path);
   // Owners and security xattrs can only be set by root; unprivileged runs
   // (tests) keep their own ids, as unpacking a layer does.
@@ -42,7 +54,12 @@ export async function applyCopy(plan: CopyPlan, layerDir: string, options: Apply
   if (plan.archives.length > 0) {
     for (const archive of plan.archives) {
       const destDir = join(layerDir, archive.destDir);
-      await extractTar(archive.hostPath, archive.compression, destDir);
+      const source = sources.open(archive.hostPath, archive.seen);
+      try {
+        await extractTar(createReadStream(source.path), archive.compression, destDir);
+      } finally {
+        source.close();
+      }
       if (archive.owner && privileged) chownTree(destDir, archive.owner);
     }
     // An archive may have replaced a planned directory with a symlink; writing
@@ -65,8 +82,8 @@ export async function applyCopy(plan: CopyPlan, layerDir: string, options: Apply
     // A link shares the source's inode, metadata included: nothing to set.
     if (linked) linkSync(entry.hostPath!, target);
     else {
-      replacing(target, () => createLeaf(entry, target));
-      setAttributes(entry, target, privileged);
+      replacing(target, () => createLeaf(entry, target, sources));
+      setAttributes(entry, target, privileged, false, isCopiedFile(entry));
     }
     if (++sinceYield >= ENTRIES_PER_YIELD) {
       sinceYield = 0;
@@ -75,11 +92,14 @@ export async function applyCopy(plan: CopyPlan, layerDir: string, options: Apply
   }
   await forEachLimited(largeFiles, LARGE_COPIES_IN_FLIGHT, async (entry) => {
     const target = hostPath(entry);
+    const source = sources.open(entry.hostPath!, entry.seen);
     try {
-      await copyFile(entry.hostPath!, target, constants.COPYFILE_EXCL);
+      await copyFile(source.path, target, constants.COPYFILE_EXCL);
     } catch (err) {
       removeTaken(target, err);
-      await copyFile(entry.hostPath!, target, constants.COPYFILE_EXCL);
+      await copyFile(source.path, target, constants.COPYFILE_EXCL);
+    } finally {
+      source.close();
     }
     setAttributes(entry, target, privileged);
   });
@@ -94,12 +114,17 @@ function isLargeFile(entry: PlannedEntry): boolean {
   return entry.kind === 'file' && entry.content === undefined && (entry.size ?? Infinity) > SYNC_COPY_LIMIT;
 }
 
-function createLeaf(entry: PlannedEntry, target: string): void {
+function createLeaf(entry: PlannedEntry, target: string, sources: SourceRoots): void {
   if (entry.kind === 'symlink') symlinkSync(entry.target!, target);
   else if (entry.kind === 'special') addon().mknod(target, entry.typeBits! | entry.mode, ...deviceNumbers(entry.rdev!));
   else if (entry.content) writeFileSync(target, entry.content, { flag: 'wx', mode: 0o600 });
-  // copy_file_range lets the filesystem share extents; EXCL never follows a symlink.
-  else copyFileSync(entry.hostPath!, target, constants.COPYFILE_EXCL);
+  // The very file planned, copied in one native call (copy_file_range, mode and times set on the fd) to a new
+  // name: O_EXCL never follows a symlink.
+  else sources.copy(entry.hostPath!, entry.seen!, target, entry.mode, entry.mtimeMs);
+}
+
+function isCopiedFile(entry: PlannedEntry): boolean {
+  return entry.kind === 'file' && entry.content === undefined;
 }
 
 // replacing runs create, and when the name is taken (an archive wrote it first)
@@ -115,17 +140,20 @@ function replacing(target: string, create: () => void): void {
 
 // removeTaken rethrows err unless it says target exists as a non-directory, which it removes.
 function removeTaken(target: string, err: unknown): void {
-  if (!isErrno(err, 'EEXIST') || lstatSync(target).isDirectory()) throw err;
+  const taken = isErrno(err, 'EEXIST') || (err instanceof SysError && err.errnoName === 'EEXIST');
+  if (!taken || lstatSync(target).isDirectory()) throw err;
   unlinkSync(target);
 }
 
 // setAttributes applies owner, then mode (chown clears setuid bits), then
-// xattrs (chown clears security.capability), then times.
-function setAttributes(entry: PlannedEntry, target: string, privileged: boolean, alwaysChown = false): void {
+// xattrs (chown clears security.capability), then times. A file the copy wrote
+// has its mode and times already: only a chown makes its mode needed again.
+function setAttributes(entry: PlannedEntry, target: string, privileged: boolean, alwaysChown = false, modeAndTimesSet = false): void {
   // A new entry already belongs to the (root) caller: most entries need no chown;
   // directories may have been chowned by an extracted archive and always get theirs.
-  if (privileged && (alwaysChown || entry.uid !== process.getuid!() || entry.gid !== process.getgid!())) lchownSync(target, entry.uid, entry.gid);
-  if (entry.kind !== 'symlink') chmodSync(target, entry.mode);
+  const chown = privileged && (alwaysChown || entry.uid !== process.getuid!() || entry.gid !== process.getgid!());
+  if (chown) lchownSync(target, entry.uid, entry.gid);
+  if (entry.kind !== 'symlink' && (chown || !modeAndTimesSet)) chmodSync(target, entry.mode);
   if (privileged && entry.copyXattrs && entry.hostPath) {
     const native = addon();
     for (const name of copiedXattrNames(entry.hostPath)) {
@@ -133,6 +161,7 @@ function setAttributes(entry: PlannedEntry, target: string, privileged: boolean,
       if (value) native.lsetxattr(target, name, value);
     }
   }
+  if (modeAndTimesSet) return;
   const seconds = entry.mtimeMs / 1000;
   lutimesSync(target, seconds, seconds);
 }

@@ -13,6 +13,7 @@ import { selectSources, walkSelected, type Selected, type SourceTree, type Walke
 import { ignoreMatcher, parseDockerignore, type IgnoreMatcher } from './dockerignore';
 import { cleanPath, hasWildcards } from './glob';
 import { MergedTree, type TreeEntry } from '../image/merged-tree';
+import { identity, type FileIdentity } from './source-file';
 
 export { applyCopy } from './copy-apply';
 export { copyDigest } from './copy-digest';
@@ -61,6 +62,8 @@ export interface PlannedEntry {
   origin: 'copied' | 'base' | 'created';
   /** hostPath: the host file whose data, link target or xattrs are copied. */
   hostPath?: string;
+  /** seen: the source file as the plan found it; the copy refuses any other file at hostPath. */
+  seen?: FileIdentity;
   /** content: generated file data (heredoc, download). */
   content?: Buffer;
   /** mode: permission bits (07777). */
@@ -82,6 +85,8 @@ export interface PlannedEntry {
 /** PlannedArchive is a local tar that ADD extracts into destDir. */
 export interface PlannedArchive {
   hostPath: string;
+  /** seen: the archive as the plan found it in the context. */
+  seen?: FileIdentity;
   compression: Compression;
   destDir: string;
   owner?: Owner;
@@ -155,12 +160,31 @@ export async function planCopy(req: CopyRequest, baseLayers: string[]): Promise<
     const compression = extract ? await archiveCompression(selected.entry.hostPath) : null;
     if (compression) {
       plan.ensureDir(destPath);
-      plan.archives.push({ hostPath: selected.entry.hostPath, compression, destDir: destPath, owner });
+      plan.archives.push({ hostPath: selected.entry.hostPath, seen: identity(selected.entry), compression, destDir: destPath, owner });
     } else {
       plan.putSource(destIsDir ? join(destPath, selected.name) : destPath, selected.entry, fromContext);
     }
   }
   return { entries: plan.sorted(), archives: plan.archives };
+}
+
+/** planWorkdir is the layer a WORKDIR makes when path (symlinks followed in-root) is missing from the base: it
+ * and its missing parents, 0755 and owned by user (looked up as BuildKit's mkdir and COPY --chown do); null
+ * when the directory exists. */
+export async function planWorkdir(path: string, user: string, baseLayers: string[]): Promise<CopyPlan | null> {
+  const base = new MergedTree(baseLayers);
+  const dir = base.resolve(path);
+  for (let at = dir; at !== '/'; at = posix.dirname(at)) {
+    const entry = base.lstat(at);
+    if (entry?.stats.isDirectory() && at === dir) return null;
+    if (entry && !entry.stats.isDirectory()) throw new NboxError('ERR_NBOX_BUILD', `WORKDIR ${path}: ${at} is not a directory`);
+  }
+  if (dir === '/') return null;
+  const plan = new PlanBuilder(base, user ? await chownIds(user, baseLayers) : undefined, undefined, undefined);
+  plan.ensureDir(dir);
+  // Only what is made belongs to the user: a scratch image's root stays root's.
+  const entries = plan.sorted().map((entry) => (entry.path === '/' && entry.origin === 'created' ? { ...entry, uid: 0, gid: 0 } : entry));
+  return { entries, archives: [] };
 }
 
 async function chownIds(spec: string, baseLayers: string[]): Promise<Owner> {
@@ -298,7 +322,7 @@ class PlanBuilder {
         const inode = `${entry.stats.dev}:${entry.stats.ino}`;
         const first = firstLinks.get(inode);
         if (first === undefined) firstLinks.set(inode, path);
-        else Object.assign(planned, { kind: 'hardlink', target: first, hostPath: undefined });
+        else Object.assign(planned, { kind: 'hardlink', target: first, hostPath: undefined, seen: undefined });
       }
       this.put(planned);
     }
@@ -326,7 +350,7 @@ class PlanBuilder {
       mtimeMs: stats.mtimeMs,
       copyXattrs: !fromContext,
     };
-    if (kind === 'file') planned.size = stats.size;
+    if (kind === 'file') Object.assign(planned, { size: stats.size, seen: identity(entry) });
     if (kind === 'symlink') planned.target = readlinkSync(entry.hostPath);
     if (kind === 'special') Object.assign(planned, { typeBits: stats.mode & S_IFMT, rdev: stats.rdev });
     return planned;

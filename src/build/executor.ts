@@ -7,21 +7,21 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { DockerfileError, NboxError } from '../errors';
-import { expandWord, expandWords } from '../dockerfile/expand';
+import { expandWord, expandWords, expansionBudget } from '../dockerfile/expand';
 import { expandMount } from '../dockerfile/run-mount';
 import type { AddInstruction, CopyInstruction, Instruction, RunInstruction } from '../dockerfile/instruction-types';
 import { parseDockerfile, type Dockerfile, type Stage } from '../dockerfile/stages';
 import type { HistoryEntry, ImageConfig } from '../image/oci';
 import type { ImageRecord, Store, UnpackedLayer } from '../image/store';
 import { BuildCache, cacheKey } from './cache';
-import { applyCopy, copyDigest, planCopy, type CopyRequest } from './copy';
+import { applyCopy, copyDigest, planCopy, planWorkdir, type CopyPlan, type CopyRequest } from './copy';
 import type { IgnoreMatcher } from './dockerignore';
 import type { BuildOutput } from './output';
 import { baseName, planBuild, stageRef } from './plan';
 import { checkInterrupted } from './interrupt';
 import { mountKeyInputs, prepareRunMounts, type RootfsSource } from './run-mounts';
 import { runStep } from './run-step';
-import { applyMetadata, baseConfig, commandOf, emptyConfig, envMap, type StageState } from './stage-state';
+import { applyMetadata, baseConfig, commandOf, emptyConfig, envMap, expandOptions, type StageState } from './stage-state';
 
 /** Build arguments Docker passes to RUN without an ARG line, and keeps out of history. */
 const PROXY_ARGS = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
@@ -126,8 +126,8 @@ class Builder {
     const state = await this.located(stage.from.startLine, async (): Promise<StageState> => {
       const fromStage = stageRef(this.dockerfile.stages, stage.index, name);
       const parent = fromStage && fromStage !== stage ? this.stageResults.get(fromStage.index) : undefined;
-      if (parent) return { ...parent, args: new Map(), cmdSetInStage: false };
-      const base = { args: new Map<string, string>(), cmdSetInStage: false, escapeChar: this.dockerfile.escapeChar };
+      if (parent) return { ...parent, args: new Map(), cmdSetInStage: false, budget: expansionBudget() };
+      const base = { args: new Map<string, string>(), cmdSetInStage: false, escapeChar: this.dockerfile.escapeChar, budget: expansionBudget() };
       if (name === 'scratch') return { ...base, imageId: '', config: emptyConfig(), layerDirs: [] };
       const image = await this.baseImage(name, this.request.alwaysPull ?? false);
       return { ...base, imageId: image.id, config: image.config, layerDirs: await this.store.layerDirs(image.config) };
@@ -167,6 +167,8 @@ class Builder {
         const next = await this.commit(state, this.metadataWork(state, instruction));
         return { ...next, cmdSetInStage: true };
       }
+      case 'WORKDIR':
+        return this.commit(state, this.workdirWork(state, instruction));
       default:
         return this.commit(state, this.metadataWork(state, instruction));
     }
@@ -178,7 +180,7 @@ class Builder {
     for (const { key, defaultValue } of instruction.args) {
       this.consumedArgs.add(key);
       const value = this.request.buildArgs.get(key) ?? (defaultValue !== undefined
-        ? expandWord(defaultValue, env, { line: instruction.startLine, escapeChar: state.escapeChar })
+        ? expandWord(defaultValue, env, expandOptions(state, instruction.startLine))
         : this.globalArgs.get(key));
       if (value !== undefined) args.set(key, value);
     }
@@ -192,9 +194,36 @@ class Builder {
     return { createdBy: result.createdBy, inContainer: true, produce: async () => result };
   }
 
+  // WORKDIR makes its directory, as Docker does (BuildKit: owned by the USER in effect), in a layer of its
+  // own when the image lacks it; so a later `COPY f /dir` lands inside it.
+  private workdirWork(state: StageState, instruction: Extract<Instruction, { kind: 'WORKDIR' }>): StepWork {
+    const result = applyMetadata(state, instruction);
+    return {
+      createdBy: result.createdBy,
+      inContainer: true,
+      produce: async () => {
+        const plan = await planWorkdir(result.body.WorkingDir!, state.config.config.User ?? '', state.layerDirs);
+        return plan ? { ...result, layer: await this.planLayer(plan) } : result;
+      },
+    };
+  }
+
+  // planLayer writes a COPY-style plan into a new layer.
+  private async planLayer(plan: CopyPlan): Promise<UnpackedLayer> {
+    const temp = await this.store.makeTempDir('layer');
+    try {
+      await mkdir(join(temp, 'diff'));
+      await applyCopy(plan, join(temp, 'diff'));
+      return await this.store.sealLayer(temp);
+    } catch (err) {
+      await this.store.removeTree(temp);
+      throw err;
+    }
+  }
+
   private async runWork(state: StageState, instruction: RunInstruction): Promise<StepWork> {
     const env = envMap(state);
-    const word = (text: string) => expandWord(text, env, { line: instruction.startLine, escapeChar: state.escapeChar });
+    const word = (text: string) => expandWord(text, env, expandOptions(state, instruction.startLine));
     const runMounts = instruction.mounts.map((mount) => expandMount(mount, word));
     const from = new Map<string, RootfsSource>();
     for (const mount of runMounts) {
@@ -214,7 +243,7 @@ class Builder {
       inContainer: true,
       produce: async (containerId) => {
         const scratch = await this.store.makeTempDir('mounts');
-        const mounts = await prepareRunMounts(this.store, runMounts, { contextDir, secrets, sshAgents, env: runEnv(state, this.request.buildArgs), from, scratch })
+        const mounts = await prepareRunMounts(this.store, runMounts, { contextDir, ignore, secrets, sshAgents, env: runEnv(state, this.request.buildArgs), from, scratch })
           .catch(async (err: unknown) => {
             await this.store.removeTree(scratch);
             throw err;
@@ -243,7 +272,7 @@ class Builder {
 
   private async copyWork(state: StageState, instruction: CopyInstruction | AddInstruction): Promise<StepWork> {
     const env = envMap(state);
-    const options = { line: instruction.startLine, escapeChar: state.escapeChar };
+    const options = expandOptions(state, instruction.startLine);
     const word = (text: string) => expandWord(text, env, options);
     const from = instruction.kind === 'COPY' && instruction.from !== undefined ? await this.rootfsOf(instruction.from, 'invalid from flag value') : undefined;
     // ADD's downloads and checkouts stay here until the layer is written.
@@ -282,17 +311,7 @@ class Builder {
       inputs: [digest],
       inContainer: false,
       release,
-      produce: async () => {
-        const temp = await this.store.makeTempDir('layer');
-        try {
-          await mkdir(join(temp, 'diff'));
-          await applyCopy(plan, join(temp, 'diff'));
-          return { body: state.config.config, layer: await this.store.sealLayer(temp) };
-        } catch (err) {
-          await this.store.removeTree(temp);
-          throw err;
-        }
-      },
+      produce: async () => ({ body: state.config.config, layer: await this.planLayer(plan) }),
     };
   }
 

@@ -2,7 +2,7 @@
 // stage it reaches through FROM <stage>, COPY --from and RUN --mount from=;
 // others are skipped.
 import { DockerfileError } from '../errors';
-import { expandWord } from '../dockerfile/expand';
+import { expandWord, expansionBudget } from '../dockerfile/expand';
 import type { Instruction } from '../dockerfile/instruction-types';
 import type { Dockerfile, Stage } from '../dockerfile/stages';
 
@@ -18,10 +18,12 @@ export interface BuildPlan {
 /** planBuild selects the stages reachable from the target. */
 export function planBuild(dockerfile: Dockerfile, buildArgs: Map<string, string>, targetName?: string): BuildPlan {
   const globalArgs = new Map<string, string>();
+  // The ARGs before the first FROM are capped as a stage's are.
+  const budget = expansionBudget();
   for (const arg of dockerfile.globalArgs) {
     for (const { key, defaultValue } of arg.args) {
       const value = buildArgs.get(key) ??
-        (defaultValue === undefined ? undefined : expandWord(defaultValue, globalArgs, { line: arg.startLine, escapeChar: dockerfile.escapeChar }));
+        (defaultValue === undefined ? undefined : expandWord(defaultValue, globalArgs, { line: arg.startLine, escapeChar: dockerfile.escapeChar, budget }));
       if (value !== undefined) globalArgs.set(key, value);
     }
   }

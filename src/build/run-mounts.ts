@@ -5,12 +5,12 @@
 // environment variable from `--secret`; ssh: a socket forwarded to an agent
 // from `--ssh`. Nothing mounted reaches the layer.
 import { createHash } from 'node:crypto';
-import { cp, mkdir, open, readFile, realpath, rename, stat } from 'node:fs/promises';
-import { chownSync, chmodSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { chownSync, chmodSync, closeSync, fstatSync } from 'node:fs';
+import { basename, join, posix } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { NboxError, isErrno } from '../errors';
+import { NboxError, SysError, isErrno } from '../errors';
 import type { BindMount as BindMountSpec, CacheMount, RunMount, SshMount } from '../dockerfile/run-mount';
 import { MergedTree } from '../image/merged-tree';
 import type { Store } from '../image/store';
@@ -19,7 +19,7 @@ import { copyDigest, planCopy } from './copy';
 import { selectSources } from './copy-sources';
 import type { IgnoreMatcher } from './dockerignore';
 import { cleanPath } from './glob';
-import { materializeRootfsPath } from './rootfs-view';
+import { materializePath, materializeRootfsPath, type RootfsView } from './rootfs-view';
 import { forwardSshAgent } from './ssh-forward';
 
 /** RootfsSource is the filesystem of a stage or image a mount's from= names. */
@@ -39,6 +39,8 @@ export interface MountSources {
   sshAgents: Map<string, string>;
   /** The step's environment, which mounts may add to. */
   env: string[];
+  /** The context's .dockerignore: a writable bind of the context copies what it leaves. */
+  ignore: IgnoreMatcher;
   /** The stages and images mounts name in from=, already resolved, by that name. */
   from: Map<string, RootfsSource>;
   /** A private temp dir in the store for this step (rw copies and views of stages live there). */
@@ -58,8 +60,14 @@ export interface PreparedMounts {
 export async function prepareRunMounts(store: Store, runMounts: RunMount[], sources: MountSources): Promise<PreparedMounts> {
   const mounts: BindMount[] = [];
   const env = [...sources.env];
-  // Cache locks held and agent forwards running until the step ends.
+  // Cache locks held, agent forwards running and bind sources open until the step ends.
   const held: Array<() => Promise<void>> = [];
+  // bindInRoot binds what path resolves to inside root (never a symlink out of it) by its fd.
+  const bindInRoot = (root: string, path: string, opts: { mkdir?: boolean }, target: string, readonly: boolean): BindMount => {
+    const fd = addon().openInRoot(root, path, opts);
+    held.push(async () => closeSync(fd));
+    return { source: join(root, path), sourceFd: fd, target, readonly, isFile: !fstatSync(fd).isDirectory() };
+  };
   const release = async () => {
     for (const free of held) await free();
   };
@@ -71,17 +79,25 @@ export async function prepareRunMounts(store: Store, runMounts: RunMount[], sour
     for (const mount of runMounts) {
       switch (mount.type) {
         case 'cache': {
-          const dir = await cacheDir(store, mount, mount.from === undefined ? undefined : sources.from.get(mount.from)!);
+          const from = mount.from === undefined ? undefined : sources.from.get(mount.from)!;
+          const dir = await cacheDir(store, mount, from);
           // `locked` lets one step at a time use the cache (apt's lists, for one).
           if (mount.sharing === 'locked') held.push(await lockExclusive(`${dir}.lock`));
-          mounts.push({ source: dir, target: mount.target, readonly: mount.readOnly, isFile: false });
+          // Without from=, source= is a directory inside the cache: what an earlier step left there is hostile.
+          const inCache = from ? '.' : cleanPath(mount.source ?? '.');
+          mounts.push(inCacheDir(() => bindInRoot(dir, inCache, { mkdir: true }, mount.target, mount.readOnly), inCache));
           break;
         }
         case 'bind': {
           const scratch = join(sources.scratch, `bind-${mounts.length}`);
-          mounts.push(mount.from === undefined
-            ? await contextBind(mount, sources.contextDir, scratch)
-            : await rootfsBind(mount, sources.from.get(mount.from)!, scratch));
+          if (mount.from === undefined && mount.readOnly) {
+            mounts.push(contextPath(() => bindInRoot(sources.contextDir, cleanPath(mount.source ?? '.'), {}, mount.target, true), mount));
+            break;
+          }
+          const view = mount.from === undefined
+            ? await materializePath({ kind: 'context', dir: sources.contextDir, ignore: sources.ignore }, mount.source ?? '.', scratch, { writable: true, shown: 'the build context' })
+            : await materializeRootfsPath(sources.from.get(mount.from)!.layers, mount.source ?? '/', scratch, { writable: !mount.readOnly, shown: `mount from=${mount.from}` });
+          mounts.push(bindInRoot(scratch, viewPath(view), {}, mount.target, mount.readOnly));
           break;
         }
         case 'tmpfs':
@@ -129,7 +145,7 @@ export async function mountKeyInputs(runMounts: RunMount[], from: Map<string, Ro
   const tree = new MergedTree([contextDir], { overlay: false });
   for (const mount of runMounts) {
     if (mount.type !== 'bind' || mount.from !== undefined) continue;
-    const { relative } = await contextSource(mount, contextDir);
+    const relative = cleanPath(`/${mount.source ?? '.'}`);
     // A path .dockerignore leaves out is not in the context BuildKit sees.
     if (selectSources({ tree, ignore }, relative).length === 0) throw bindNotFound(relative);
     const plan = await planCopy({ sources: [relative], dest: '/', workdir: '/', from: { kind: 'context', dir: contextDir, ignore }, isAdd: false }, []);
@@ -142,41 +158,38 @@ function bindNotFound(relative: string): NboxError {
   return new NboxError('ERR_NBOX_BUILD', `failed to compute cache key: "${relative}" not found in the build context`);
 }
 
-// contextSource finds a bind's source in the context; a symlink in the
-// context must not lend the step a host directory.
-async function contextSource(mount: BindMountSpec, contextDir: string): Promise<{ relative: string; hostPath: string; isDir: boolean }> {
-  const relative = cleanPath(`/${mount.source ?? '.'}`);
-  const hostPath = join(contextDir, relative);
-  const st = await stat(hostPath).catch(() => {
-    throw bindNotFound(relative);
-  });
-  const [real, root] = await Promise.all([realpath(hostPath), realpath(contextDir)]);
-  if (real !== root && !real.startsWith(`${root}/`)) throw bindNotFound(relative);
-  return { relative, hostPath, isDir: st.isDirectory() };
-}
-
-// contextBind shows a path of the context; scratch receives the copy a rw bind writes to.
-async function contextBind(mount: BindMountSpec, contextDir: string, scratch: string): Promise<BindMount> {
-  const { hostPath, isDir } = await contextSource(mount, contextDir);
-  let source = hostPath;
-  if (!mount.readOnly) {
-    // BuildKit discards a rw bind's writes: the step writes to a copy.
-    source = scratch;
-    await cp(hostPath, source, { recursive: true, preserveTimestamps: true });
+// contextPath opens a context bind's source: missing there (its symlinks resolve inside the context) is the key's error.
+function contextPath(open: () => BindMount, mount: BindMountSpec): BindMount {
+  try {
+    return open();
+  } catch (err) {
+    if (err instanceof SysError && (err.errnoName === 'ENOENT' || err.errnoName === 'ENOTDIR')) throw bindNotFound(cleanPath(`/${mount.source ?? '.'}`));
+    throw err;
   }
-  return { source, target: mount.target, readonly: mount.readOnly, isFile: !isDir };
 }
 
-// rootfsBind shows a path of a stage or image: linked for a read-only bind, copied for rw.
-async function rootfsBind(mount: BindMountSpec, from: RootfsSource, scratch: string): Promise<BindMount> {
-  const view = await materializeRootfsPath(from.layers, mount.source ?? '/', scratch, { writable: !mount.readOnly, shown: `mount from=${mount.from}` });
-  return { source: view.hostPath, target: mount.target, readonly: mount.readOnly, isFile: view.isFile };
+// inCacheDir opens a cache's source= directory, made when missing; a file or a dangling link there is an error.
+function inCacheDir(open: () => BindMount, source: string): BindMount {
+  try {
+    return open();
+  } catch (err) {
+    if (err instanceof SysError && ['ENOENT', 'ENOTDIR', 'ELOOP', 'EXDEV'].includes(err.errnoName)) {
+      throw new NboxError('ERR_NBOX_BUILD', `cache mount source "${source}": ${err.errnoName === 'ENOTDIR' ? 'not a directory' : 'cannot be made inside the cache'}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+// viewPath is where a materialised view is inside the scratch dir it was written to.
+function viewPath(view: RootfsView): string {
+  return view.isFile ? posix.basename(view.hostPath) : '.';
 }
 
 // cacheDir is the cache's directory, made on first use: empty (with mode and
 // owner as given) or, with from=, a copy of that stage's source path. A cache
 // seeded from a stage belongs to that stage's image: a new image, a new cache,
-// as BuildKit keys it. Without from=, source= is a subdirectory of the cache.
+// as BuildKit keys it. Without from=, source= is a subdirectory of the cache
+// (opened inside it by the caller).
 async function cacheDir(store: Store, mount: CacheMount, from: RootfsSource | undefined): Promise<string> {
   const id = mount.id ?? mount.target;
   const source = cleanPath(`/${mount.source ?? '/'}`);
@@ -187,9 +200,7 @@ async function cacheDir(store: Store, mount: CacheMount, from: RootfsSource | un
     return dir;
   }
   await ensureCacheDir(dir, mount.mode ?? 0o755, mount.uid ?? 0, mount.gid ?? 0);
-  if (source === '/') return dir;
-  await mkdir(join(dir, source), { recursive: true });
-  return join(dir, source);
+  return dir;
 }
 
 // seedCacheDir copies the source into a temp dir and renames it into place, so

@@ -1,14 +1,14 @@
 // A RUN step: a container on the current layer chain whose overlay upper dir
 // becomes the step's layer, whiteouts and all, with no tar made but the one
 // streamed through sha256 for the diffID.
-import { lstat, mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 
 import { NboxError } from '../errors';
 import type { Store, UnpackedLayer } from '../image/store';
 import { MergedTree } from '../image/merged-tree';
 import { readUserDatabase } from '../image/rootfs-file';
-import type { BindMount } from '../sys/addon';
+import { addon, type BindMount } from '../sys/addon';
 import { hostsFile, resolvConf } from '../runtime/etc-files';
 import { launch, type Launched } from '../runtime/launch';
 import { resolveUser } from '../runtime/user';
@@ -90,7 +90,7 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
     checkInterrupted(input.signal);
     if (status.exitCode !== 0) throw new StepCommandError(input.argv, status.exitCode ?? 128 + (status.signal ?? 0));
     await rm(scratch, { recursive: true, force: true });
-    await removeStubs(diff, mountStubs);
+    removeStubs(diff, mountStubs);
     return await store.sealLayer(temp);
   } catch (err) {
     await store.removeTree(temp);
@@ -124,19 +124,13 @@ function missingInImage(layers: string[], targets: string[]): string[] {
   return [...missing].sort((a, b) => b.length - a.length);
 }
 
-async function removeStubs(diff: string, mountStubs: string[]): Promise<void> {
-  for (const stub of mountStubs) {
-    const st = await lstat(join(diff, stub)).catch(() => null);
-    if (st?.isFile() && st.size === 0) await rm(join(diff, stub));
-    else if (st?.isDirectory() && (await readdir(join(diff, stub))).length === 0) await rmdir(join(diff, stub));
-  }
-  for (const file of STUB_FILES) {
-    const st = await lstat(join(diff, file)).catch(() => null);
-    // The command saw the bind mount, never this file: a stub is all it can be.
-    if (st?.isFile() && st.size === 0) await rm(join(diff, file));
-  }
-  for (const dir of STUB_DIRS) {
-    const entries = await readdir(join(diff, dir)).catch(() => null);
-    if (entries?.length === 0) await rmdir(join(diff, dir));
-  }
+// removeStubs takes the mount points the child made out of the upper dir. The
+// step may have moved them and planted symlinks in their place, so nothing on
+// the way is followed: only an empty file or directory at that very path goes.
+function removeStubs(diff: string, mountStubs: string[]): void {
+  const native = addon();
+  for (const stub of mountStubs) native.removeEmptyBeneath(diff, stub);
+  // The command saw the bind mounts, never these files: a stub is all an empty one can be.
+  for (const file of STUB_FILES) native.removeEmptyBeneath(diff, file);
+  for (const dir of STUB_DIRS) native.removeEmptyBeneath(diff, dir);
 }

@@ -3,7 +3,7 @@
 import { posix } from 'node:path';
 
 import { DockerfileError } from '../errors';
-import { expandWord, expandWords, type EscapeChar } from '../dockerfile/expand';
+import { expandWord, expandWords, type EscapeChar, type ExpansionBudget } from '../dockerfile/expand';
 import type { Instruction } from '../dockerfile/instruction-types';
 import { HOST_PLATFORM, type ImageConfig, type ImageConfigBody } from '../image/oci';
 import { DEFAULT_PATH } from '../runtime/env';
@@ -23,6 +23,13 @@ export interface StageState {
   /** CMD was set in this stage, so a later ENTRYPOINT keeps it. */
   cmdSetInStage: boolean;
   escapeChar: EscapeChar;
+  /** What variable expansion may still add to this stage's words. */
+  budget: ExpansionBudget;
+}
+
+/** expandOptions are how a stage expands the words of the instruction at line. */
+export function expandOptions(state: StageState, line: number): { line: number; escapeChar: EscapeChar; budget: ExpansionBudget } {
+  return { line, escapeChar: state.escapeChar, budget: state.budget };
 }
 
 /** emptyConfig is `FROM scratch`'s config. */
@@ -73,7 +80,7 @@ type MetadataInstruction = Exclude<Instruction, { kind: 'RUN' | 'COPY' | 'ADD' |
 export function applyMetadata(state: StageState, instruction: MetadataInstruction): MetadataResult {
   const body = structuredClone(state.config.config);
   const env = envMap(state);
-  const options = { line: instruction.startLine, escapeChar: state.escapeChar };
+  const options = expandOptions(state, instruction.startLine);
   const word = (text: string) => expandWord(text, env, options);
   const nop = (text: string) => `/bin/sh -c #(nop)  ${text}`;
   switch (instruction.kind) {

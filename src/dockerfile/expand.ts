@@ -23,6 +23,25 @@ export interface ExpandOptions {
   rawEscapes?: boolean;
   /** plainQuotes makes quotes ordinary characters, as in COPY/ADD heredoc bodies. */
   plainQuotes?: boolean;
+  /** budget is shared by the expansions of one stage: what variables add to its words, in all, is capped. */
+  budget?: ExpansionBudget;
+}
+
+/** MAX_WORD_LENGTH caps one expanded word: far more than an environment string may hold (128 KiB), while
+ * nested ARGs (B=$A$A$A…, C=$B$B$B…) would grow past memory within a few lines. */
+export const MAX_WORD_LENGTH = 1 << 20;
+
+/** MAX_STAGE_EXPANSION caps what variable expansion adds to the words of one build stage, all together. */
+export const MAX_STAGE_EXPANSION = 16 << 20;
+
+/** ExpansionBudget is what one stage's expansions may still add. */
+export interface ExpansionBudget {
+  remaining: number;
+}
+
+/** expansionBudget starts a stage's budget. */
+export function expansionBudget(): ExpansionBudget {
+  return { remaining: MAX_STAGE_EXPANSION };
 }
 
 /** Expansion is one word processed: the joined value, its split words, and the variables it looked up. */
@@ -36,13 +55,20 @@ export interface Expansion {
 /** expand processes word with env (BuildKit's ProcessWordWithMatches plus ProcessWords); errors are DockerfileErrors at options.line. */
 export function expand(word: string, env: ReadonlyMap<string, string>, options: ExpandOptions): Expansion {
   const lexer = new Lexer(word, env, options);
+  const fail = (message: string) => new DockerfileError({ line: options.line, file: options.file, message });
+  let result: { value: string; words: string[] };
   try {
-    const { value, words } = lexer.processUntil('', options.rawEscapes ?? false);
-    return { value, words, used: lexer.used, unset: lexer.unset };
+    result = lexer.processUntil('', options.rawEscapes ?? false);
   } catch (err) {
+    if (err instanceof TooLong) throw fail(`variable expansion too long: a word may expand to at most ${MAX_WORD_LENGTH} characters`);
     if (!(err instanceof LexError)) throw err;
-    throw new DockerfileError({ line: options.line, file: options.file, message: `failed to process ${goQuote(word)}: ${err.message}` });
+    throw fail(`failed to process ${goQuote(word)}: ${err.message}`);
   }
+  if (options.budget) {
+    options.budget.remaining -= Math.max(0, result.value.length - word.length);
+    if (options.budget.remaining < 0) throw fail(`variable expansion too long: the words of a stage may grow by at most ${MAX_STAGE_EXPANSION} characters in all`);
+  }
+  return { ...result, used: lexer.used, unset: lexer.unset };
 }
 
 /** expandWord substitutes variables in word and removes its quotes, keeping spaces (ProcessWord). */
@@ -65,6 +91,13 @@ const NO_VARIABLES: ReadonlyMap<string, string> = new Map();
 const MAX_NESTING = 256;
 
 class LexError extends Error {}
+// TooLong is a word whose expansion passed MAX_WORD_LENGTH; thrown as soon as it does, before it grows further.
+class TooLong extends Error {}
+
+function capped(text: string): string {
+  if (text.length > MAX_WORD_LENGTH) throw new TooLong();
+  return text;
+}
 
 // WordSplitter collects words as BuildKit's wordsStruct does: expanded text
 // splits at white space, quoted and escaped text never does.
@@ -140,11 +173,12 @@ class Lexer {
         }
         if (ch === '$') {
           const text = this.processDollar();
-          value += text;
+          value = capped(value + text);
           words.addExpanded(text);
         } else if (ch === '<' || (!this.plainQuotes && (ch === "'" || ch === '"'))) {
           const text = ch === '<' ? this.processPossibleHeredoc() : ch === "'" ? this.processSingleQuote() : this.processDoubleQuote();
-          value += text;
+          // Only what went through $ can grow a word past the text it was written as.
+          value = ch === '"' ? capped(value + text) : value + text;
           words.addRaw(text);
         } else {
           let plain = this.next();
@@ -200,7 +234,7 @@ class Lexer {
       if (peeked === '') throw new LexError('unexpected end of statement while looking for matching double-quote');
       if (peeked === '"') return this.rawQuotes ? out + this.next() : (this.next(), out);
       if (peeked === '$') {
-        out += this.processDollar();
+        out = capped(out + this.processDollar());
         continue;
       }
       let ch = this.next();
@@ -282,7 +316,9 @@ class Lexer {
     const replacement = this.processNested('}', true, "syntax error: missing '}'");
     const value = this.lookup(name);
     if (value === undefined && this.keepUnset) return `\${${name}/${pattern}/${replacement}}`;
-    return this.withPattern(pattern, () => replacePattern(value ?? '', pattern, replacement, all));
+    const replaced = this.withPattern(pattern, () => replacePattern(value ?? '', pattern, replacement, all, MAX_WORD_LENGTH));
+    if (replaced === null) throw new TooLong();
+    return replaced;
   }
 
   private processNested(stop: string, rawEscapes: boolean, endOfInputMessage: string): string {
@@ -294,7 +330,7 @@ class Lexer {
     }
   }
 
-  private withPattern(pattern: string, apply: () => string): string {
+  private withPattern<T>(pattern: string, apply: () => T): T {
     try {
       return apply();
     } catch (err) {

@@ -40,12 +40,14 @@ export function trimPattern(value: string, pattern: string, side: 'prefix' | 'su
   return reverseString(trimPrefix(reverseString(value), reversePattern(pattern), greedy));
 }
 
-/** replacePattern replaces the first (or every) longest match of pattern in value by a literal replacement. */
-export function replacePattern(value: string, pattern: string, replacement: string, all: boolean): string {
+/** replacePattern replaces the first (or every) longest match of pattern in value by a literal replacement;
+ * null when the result would be longer than maxLength (replacing every match can multiply a value's length). */
+export function replacePattern(value: string, pattern: string, replacement: string, all: boolean, maxLength = Infinity): string | null {
   const re = shellPatternToRegExp(pattern, true, false);
   if (!all) {
     const match = re.exec(value);
-    return match ? value.slice(0, match.index) + replacement + value.slice(match.index + match[0].length) : value;
+    const out = match ? value.slice(0, match.index) + replacement + value.slice(match.index + match[0].length) : value;
+    return out.length > maxLength ? null : out;
   }
   const global = new RegExp(re.source, 'gu');
   let out = '';
@@ -60,12 +62,14 @@ export function replacePattern(value: string, pattern: string, replacement: stri
     // Go skips an empty match that abuts the previous match; JS would not.
     if (!(start === end && start === previousEnd)) {
       out += value.slice(copied, start) + replacement;
+      if (out.length > maxLength) return null;
       copied = end;
       previousEnd = end;
     }
     from = end > start ? end : start + (start < value.length ? String.fromCodePoint(value.codePointAt(start) ?? 0).length : 1);
   }
-  return out + value.slice(copied);
+  out += value.slice(copied);
+  return out.length > maxLength ? null : out;
 }
 
 function trimPrefix(value: string, pattern: string, greedy: boolean): string {

@@ -4,7 +4,7 @@
 // binary PAX records. tar libraries for Node write PAX values as UTF-8
 // strings, which corrupts binary xattrs (security.capability), hence this writer.
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readFileSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -22,6 +22,9 @@ const READ_CHUNK = 1 << 20;
 // The walk yields to the event loop every YIELD_EVERY entries.
 const SMALL_FILE = 1 << 20;
 const YIELD_EVERY = 256;
+// A layer dir holds what a step wrote: its files are read without following a
+// symlink, and the walk descends only into what lstat saw as a directory.
+const READ_NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 
 /** keepXattr tells whether an extended attribute belongs in an image: overlay
@@ -179,14 +182,20 @@ function byteOrder(a: string, b: string): number {
 }
 
 function readSmallFile(path: string, size: number): Buffer {
-  const data = readFileSync(path);
+  const fd = openSync(path, READ_NOFOLLOW);
+  let data: Buffer;
+  try {
+    data = readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   // A file that changed size while being archived would corrupt the tar: fail instead.
   if (data.length !== size) throw new Error(`${path} changed size while being archived`);
   return data;
 }
 
 async function* fileChunks(path: string, size: number): AsyncGenerator<Buffer> {
-  const handle = await open(path, 'r');
+  const handle = await open(path, READ_NOFOLLOW);
   try {
     let remaining = size;
     while (remaining > 0) {

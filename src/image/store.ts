@@ -329,7 +329,9 @@ export class Store {
     }
   }
 
-  /** layerDirs returns the `diff` directories of config's layers, topmost first, as overlay lowerdirs want them. */
+  /** layerDirs returns the `diff` directories of config's layers, topmost first, as overlay lowerdirs want them.
+   * A layer the image holds twice (two `RUN true`) is listed once, where it is topmost: overlay refuses
+   * a lower dir given twice (ELOOP), and the topmost copy already covers all the lower one could show. */
   async layerDirs(config: ImageConfig): Promise<string[]> {
     const dirs: string[] = [];
     for (const diffId of config.rootfs.diff_ids) {
@@ -337,7 +339,7 @@ export class Store {
       if (!(await exists(dir))) throw new NboxError('ERR_NBOX_STORE', `layer ${diffId} is missing from the store (${dir})`);
       dirs.push(dir);
     }
-    return dirs.reverse();
+    return [...new Set(dirs.reverse())];
   }
 
   /** hasLayer tells whether the layer with this diffID is stored. */

@@ -7,7 +7,10 @@ import { SysError } from '../errors';
 /** BindMount is a host path bind-mounted into the container (its detached copy is taken before pivot_root),
  * or, with `tmpfs` set to its mount options, a fresh tmpfs. */
 export interface BindMount {
+  /** The host path; with sourceFd, only what errors show. */
   source: string;
+  /** An fd of the source (O_PATH is enough) that the caller resolved and still owns: bound instead of the path. */
+  sourceFd?: number;
   tmpfs?: string;
   /** Absolute path inside the container. */
   target: string;
@@ -57,6 +60,9 @@ export interface ExitStatus {
   signal: number | null;
 }
 
+/** InRoot is the root a path is resolved in: a directory's path, or an fd of it (O_PATH is enough) that the caller keeps. */
+export type InRoot = string | number;
+
 /** Addon is the native surface. */
 export interface Addon {
   /** Takes the SysError class and the path of nbox-exec, which spawn runs from a sealed memfd. */
@@ -80,6 +86,20 @@ export interface Addon {
   attachDeviceFilter(cgroupDir: string): void;
   /** mknod: a device node, or an overlay whiteout (S_IFCHR, 0, 0). */
   mknod(path: string, mode: number, major: number, minor: number): void;
+  /** openInRoot: an O_PATH, close-on-exec fd of path resolved as if root were `/` (openat2
+   * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); with mkdir, missing directories are made one by one
+   * (mode, less the umask) and the result is a directory. The caller closes the fd. */
+  openInRoot(root: InRoot, path: string, opts?: { mkdir?: boolean; mode?: number }): number;
+  /** openFileInRoot: a readable, close-on-exec fd of the regular file at path resolved inside root as openInRoot
+   * resolves it, which must be the file with this dev and ino (SysError ESTALE if another; EINVAL if no regular
+   * file: nothing else is ever opened). The caller closes the fd. */
+  openFileInRoot(root: InRoot, path: string, dev: number, ino: number): number;
+  /** copyFileInRoot copies the file openFileInRoot would open (same checks and errors, step 'open-in-root') into a
+   * new file target, never through a symlink, and gives it mode (all 07777 bits) and mtimeMs (errors there: step 'copy'). */
+  copyFileInRoot(root: InRoot, path: string, dev: number, ino: number, target: string, mode: number, mtimeMs: number): void;
+  /** removeEmptyBeneath removes the empty regular file or empty directory at path (relative) below root,
+   * following no symlink on the way; false when nothing of that kind is there. */
+  removeEmptyBeneath(root: InRoot, path: string): boolean;
 }
 
 let loaded: Addon | undefined;

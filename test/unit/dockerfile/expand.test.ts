@@ -1,6 +1,6 @@
 import test from 'ava';
 import { DockerfileError } from '../../../src/errors';
-import { expand, expandWord, expandWords, type ExpandOptions } from '../../../src/dockerfile/expand';
+import { MAX_STAGE_EXPANSION, MAX_WORD_LENGTH, expand, expandWord, expandWords, expansionBudget, type ExpandOptions } from '../../../src/dockerfile/expand';
 
 const AT_LINE: ExpandOptions = { line: 7 };
 
@@ -388,4 +388,34 @@ test('rawQuotes and rawEscapes keep quotes and escapes; plainQuotes makes quotes
 test('deeply nested substitutions fail cleanly instead of exhausting the stack', (t) => {
   const word = '${a:-'.repeat(5000) + '}'.repeat(5000);
   t.throws(() => expandWord(word, new Map(), AT_LINE), { instanceOf: DockerfileError, message: /nested too deeply/ });
+});
+
+test('a word may expand to at most MAX_WORD_LENGTH characters, however its growth is reached', (t) => {
+  const big = new Map([['A', 'x'.repeat(1 << 16)], ['B', 'xx']]);
+  const tooLong = { instanceOf: DockerfileError, message: `Dockerfile:7: variable expansion too long: a word may expand to at most ${MAX_WORD_LENGTH} characters` };
+  t.is(expandWord('$A'.repeat(16), big, AT_LINE).length, MAX_WORD_LENGTH);
+  t.throws(() => expandWord('$A'.repeat(17), big, AT_LINE), tooLong);
+  t.throws(() => expandWords('"$A$A"'.repeat(9), big, AT_LINE), tooLong);
+  t.throws(() => expandWord('${A:+' + '$A'.repeat(17) + '}', big, AT_LINE), tooLong);
+  // Replacing every match multiplies: 65,536 matches by 17 characters each.
+  t.throws(() => expandWord('${A//x/xxxxxxxxxxxxxxxxx}', big, AT_LINE), tooLong);
+  t.is(expandWord('${A//x/$B}', big, AT_LINE).length, 1 << 17);
+  // Text written out in the Dockerfile is not growth: a long literal word stays valid.
+  t.is(expandWord(`'${'y'.repeat(MAX_WORD_LENGTH + 1)}'`, big, AT_LINE).length, MAX_WORD_LENGTH + 1);
+});
+
+test('a budget caps what expansion adds to the words of a stage, all together', (t) => {
+  const env = new Map([['A', 'x'.repeat(1 << 19)]]);
+  const budget = expansionBudget();
+  const options = { ...AT_LINE, budget };
+  // Each `$A` adds half a MiB less its own two characters: 32 of them fit in 16 MiB.
+  const words = MAX_STAGE_EXPANSION / (1 << 19);
+  for (let i = 0; i < words; i++) expandWord('$A', env, options);
+  t.is(budget.remaining, MAX_STAGE_EXPANSION - words * ((1 << 19) - 2));
+  t.throws(() => expandWord('$A', env, options), {
+    instanceOf: DockerfileError,
+    message: `Dockerfile:7: variable expansion too long: the words of a stage may grow by at most ${MAX_STAGE_EXPANSION} characters in all`,
+  });
+  // Words that do not grow cost nothing.
+  t.is(expandWord('${A:+no}', env, { ...AT_LINE, budget: expansionBudget() }), 'no');
 });

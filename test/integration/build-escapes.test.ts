@@ -1,0 +1,171 @@
+// Attacks a hostile Dockerfile or build context makes on the host through a
+// build, each of which must fail: host directories lent by symlinks a step
+// planted in a cache mount, host files removed through a symlink where a mount
+// stub was, context files swapped for symlinks while being copied, a
+// Dockerfile or .dockerignore that is a symlink to a host file, and variable
+// expansions that would grow without bound. Also two image defects: an image
+// holding one layer twice, and WORKDIR making its directory.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, renameSync, statSync, symlinkSync, watch } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { cli, rootTest, sharedTestStore, writeContext } from '../helpers/env';
+import { buildSteps } from '../helpers/build';
+
+const test = rootTest();
+const store = sharedTestStore(test);
+const { build, buildFails, run } = buildSteps(store);
+
+// hostDir makes a host directory the attacks aim at, removed after the test.
+async function hostDir(t: { teardown(fn: () => Promise<void>): void }, files: Record<string, string> = {}, dirs: string[] = []): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'nbox-host-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
+  for (const name of dirs) await mkdir(join(dir, name));
+  return dir;
+}
+
+test('a cache mount source= through a symlink a step planted stays inside the cache', async (t) => {
+  const host = await hostDir(t);
+  const plant = await writeContext(t, {
+    Dockerfile: `FROM bb\nRUN --mount=type=cache,id=planted,target=/c ln -s ${host} /c/x && ln -s ../../in /c/rel && mkdir /c/in\n`,
+  });
+  await build(t, ['--no-cache', plant]);
+  // source=x names the host directory; resolved inside the cache it is a missing path, which is refused.
+  for (const source of ['x', 'x/new']) {
+    const use = await writeContext(t, { Dockerfile: `FROM bb\nRUN --mount=type=cache,id=planted,target=/c,source=${source} echo pwned > /c/written\n` });
+    await buildFails(t, ['--no-cache', use], new RegExp(`^nbox: Dockerfile:2: cache mount source "${source}": cannot be made inside the cache$`, 'm'));
+  }
+  t.deepEqual(readdirSync(host), []);
+  // A link that stays inside the cache is followed there.
+  const inside = await writeContext(t, {
+    Dockerfile: 'FROM bb\nRUN --mount=type=cache,id=planted,target=/c,source=rel/sub echo kept > /c/f\nRUN --mount=type=cache,id=planted,target=/c cat /c/in/sub/f > /seen\n',
+  });
+  await build(t, ['--no-cache', '-t', 'cache-inside', inside]);
+  t.is(await run(t, 'cache-inside', 'cat /seen'), 'kept\n');
+  t.deepEqual(readdirSync(host), []);
+});
+
+test('mount stubs are not removed through a symlink the step put in their place', async (t) => {
+  for (const kind of ['file', 'dir']) {
+    const host = await hostDir(t, kind === 'file' ? { y: '' } : {}, kind === 'dir' ? ['y'] : []);
+    const dir = await writeContext(t, {
+      Dockerfile: `FROM bb\nRUN --mount=type=tmpfs,target=/x/y mv /x /x.old && ln -s ${host} /x\n`,
+    });
+    await build(t, ['--no-cache', '-t', `stub-${kind}`, dir]);
+    t.true(existsSync(join(host, 'y')), `the host's empty ${kind} y is still there`);
+    t.is(statSync(join(host, 'y')).isDirectory(), kind === 'dir');
+    // The step's own result stays as it made it.
+    t.is(await run(t, `stub-${kind}`, 'readlink /x; ls -A /x.old'), `${host}\ny\n`);
+  }
+});
+
+test('RUN binds of the context resolve symlinks inside it: a link to /etc shows the context, never the host', async (t) => {
+  const dir = await writeContext(t, {
+    Dockerfile: [
+      'FROM bb',
+      'RUN --mount=type=bind,source=link,target=/l ls /l > /ro',
+      'RUN --mount=type=bind,source=link,target=/l,rw ls /l > /rw && echo scribble > /l/new',
+      '',
+    ].join('\n'),
+    'etc/marker': 'context\n',
+  });
+  symlinkSync('/etc', join(dir, 'link'));
+  await build(t, ['-t', 'bind-inroot', dir]);
+  t.is(await run(t, 'bind-inroot', 'cat /ro /rw'), 'marker\nmarker\n');
+  t.false(existsSync(join(dir, 'etc/new')), 'a rw bind writes to a copy');
+});
+
+test('a context file swapped for a symlink to a host file after planning is not copied from the host', async (t) => {
+  const host = await hostDir(t, { secret: 'HOST SECRET\n'.repeat(200_000) });
+  // Enough small files that the copy yields to the event loop before the large file.
+  const files: Record<string, string> = { Dockerfile: 'FROM bb\nCOPY . /ctx/\n', big: 'c'.repeat(2 << 20) };
+  for (let i = 0; i < 300; i++) files[`small/${i}`] = `${i}\n`;
+  const dir = await writeContext(t, files);
+  symlinkSync(join(host, 'secret'), join(dir, 'swap'));
+  // The attacker swaps the file once the step's layer is being written: after the plan saw a regular file.
+  let swapped = false;
+  const watcher = watch(join(store.root, 'tmp'), (_event, name) => {
+    if (swapped || !String(name).endsWith('-layer')) return;
+    swapped = true;
+    renameSync(join(dir, 'swap'), join(dir, 'big'));
+  });
+  t.teardown(() => watcher.close());
+  const error = await t.throwsAsync(store.nbox.build({ context: dir, tags: ['swapped'], noCache: true }));
+  t.true(swapped);
+  t.regex(error!.message, /big changed while the build was reading it: it is not the file the step planned/);
+  t.false((await store.nbox.images()).some((image) => image.tags.includes('swapped:latest')));
+});
+
+test('a tar context whose Dockerfile or .dockerignore is a symlink to a host file never reads the host file', async (t) => {
+  const host = await hostDir(t, { shadow: 'root:$6$hostsecret:19000:0:99999:7:::\n', ignore: 'a.txt\n' });
+  const ctx = await writeContext(t, { 'a.txt': 'a\n', 'real/Dockerfile': 'FROM bb\nCOPY . /ctx/\n' });
+  symlinkSync(join(host, 'shadow'), join(ctx, 'Dockerfile'));
+  const tarball = join(await hostDir(t), 'ctx.tar');
+  execFileSync('tar', ['-C', ctx, '-cf', tarball, '.']);
+  const r = await cli(store.root, ['build', tarball]);
+  t.is(r.code, 1);
+  t.is(r.stderr, 'nbox: unable to prepare context: cannot find Dockerfile: Dockerfile\n');
+  t.notRegex(r.stdout + r.stderr, /hostsecret/);
+  // Links are followed inside the context: an absolute one to /real/Dockerfile is the context's own.
+  // The .dockerignore pointing at the host's ignore file is missing inside the context, so a.txt is copied.
+  await rm(join(ctx, 'Dockerfile'));
+  symlinkSync('/real/Dockerfile', join(ctx, 'Dockerfile'));
+  symlinkSync(join(host, 'ignore'), join(ctx, '.dockerignore'));
+  execFileSync('tar', ['-C', ctx, '-cf', tarball, '.']);
+  await build(t, ['-t', 'tar-links', tarball]);
+  t.is(await run(t, 'tar-links', 'cat /ctx/a.txt'), 'a\n');
+});
+
+test('nested ARG expansions that would grow without bound fail on one line', async (t) => {
+  // 8 characters, 64, 512, …: the seventh line would be 2 MiB, the tenth 1 GiB, the sixteenth 256 TiB.
+  const names = 'ABCDEFGHIJKLMNOP'.split('');
+  const args = ['ARG A=xxxxxxxx', ...names.slice(1).map((name, i) => `ARG ${name}=${`$${names[i]}`.repeat(8)}`)];
+  const global = await writeContext(t, { Dockerfile: [...args, 'FROM bb', 'RUN true', ''].join('\n') });
+  await buildFails(t, [global], /^nbox: Dockerfile:7: variable expansion too long: a word may expand to at most 1048576 characters$/m);
+  // In a stage, the ARG steps before the long one are built (as the classic builder keeps them) and the build fails there.
+  const staged = await writeContext(t, { Dockerfile: ['FROM bb', ...args, 'RUN true', ''].join('\n') });
+  const r = await cli(store.root, ['build', staged]);
+  t.is(r.code, 1);
+  t.is(r.stderr, 'nbox: Dockerfile:8: variable expansion too long: a word may expand to at most 1048576 characters\n');
+});
+
+test('an image holding one layer twice runs (two RUN true), and keeps both layers', async (t) => {
+  const dir = await writeContext(t, { Dockerfile: 'FROM bb\nRUN true\nRUN true\n' });
+  await build(t, ['-t', 'twice', dir]);
+  t.is(await run(t, 'twice', 'echo ran'), 'ran\n');
+  const layers = (await store.nbox.inspectImage('twice')).RootFS.Layers;
+  t.is(layers[layers.length - 1], layers[layers.length - 2]);
+  const on = await writeContext(t, { Dockerfile: 'FROM twice\nRUN echo built > /on\n' });
+  await build(t, ['-t', 'on-twice', on]);
+  t.is(await run(t, 'on-twice', 'cat /on'), 'built\n');
+});
+
+test('WORKDIR makes its directory (owned by USER, symlinks followed in the image), so COPY lands inside it', async (t) => {
+  const dir = await writeContext(t, {
+    Dockerfile: [
+      'FROM bb',
+      'WORKDIR /d',
+      'COPY f /d',
+      'RUN ln -s /real /link',
+      'USER app',
+      'WORKDIR /link/x/y',
+      'WORKDIR /tmp',
+      'USER root',
+      'WORKDIR /unused',
+      '',
+    ].join('\n'),
+    f: 'f\n',
+  });
+  await build(t, ['-t', 'workdirs', dir]);
+  t.is(await run(t, 'workdirs', 'cat /d/f; stat -c "%n %u:%g %a" /real /real/x /real/x/y /tmp /unused'),
+    'f\n/real 1000:1000 755\n/real/x 1000:1000 755\n/real/x/y 1000:1000 755\n/tmp 0:0 1777\n/unused 0:0 755\n');
+  // A WORKDIR that exists adds no layer; one that is made adds one.
+  const history = await store.nbox.history('workdirs');
+  const workdirs = history.filter((h) => /WORKDIR/.test(h.createdBy)).map((h) => [h.createdBy.replace(/.*WORKDIR /, ''), h.size > 0]);
+  t.deepEqual(workdirs.reverse(), [['/d', true], ['/link/x/y', true], ['/tmp', false], ['/unused', true]]);
+  const file = await writeContext(t, { Dockerfile: 'FROM bb\nWORKDIR /etc/passwd/sub\n' });
+  await buildFails(t, [file], /^nbox: Dockerfile:2: WORKDIR \/etc\/passwd\/sub: \/etc\/passwd is not a directory$/m);
+});
