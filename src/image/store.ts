@@ -118,12 +118,15 @@ export class Store {
     if (startTime < 0) throw new NboxError('ERR_NBOX_STORE', 'cannot read /proc/self/stat: is /proc mounted?');
     const { dir, state } = await prepareStoreRoot(root);
     const store = new Store(dir, `${process.pid}-${startTime}`);
-    await restrictMode(dir);
-    for (const name of STORE_DIRS) {
-      const sub = path.join(dir, name);
-      if (!(await makeDirectory(sub, STORE_MODE))) await restrictMode(sub);
-    }
-    for (const name of STORE_LOCKS) await (await fs.open(path.join(dir, name), 'a', 0o600)).close();
+    // Independent of each other: at once, as every command opens the store.
+    await Promise.all([
+      restrictMode(dir),
+      ...STORE_DIRS.map(async (name) => {
+        const sub = path.join(dir, name);
+        if (!(await makeDirectory(sub, STORE_MODE))) await restrictMode(sub);
+      }),
+      ...STORE_LOCKS.map(async (name) => (await fs.open(path.join(dir, name), 'a', 0o600)).close()),
+    ]);
     if (state === 'unmarked') await store.writeFileAtomic(path.join(dir, VERSION_FILE), VERSION_TEXT);
     await store.sweepTemp();
     return store;

@@ -167,7 +167,10 @@ export class ContainerRegistry {
    * other recorded as exited (137), as Docker and podman do. */
   async sweepOrphans(): Promise<void> {
     const ids = await readdir(this.store.containersDir);
-    for (const id of ids) {
+    const states = await Promise.all(ids.map((id) => readFile(join(this.dirOf(id), 'state.json'), 'utf8').then((text) => JSON.parse(text) as ContainerState, () => null)));
+    for (const [index, id] of ids.entries()) {
+      const state = states[index];
+      if (!state || !orphaned(state)) continue;
       const record = await this.readRaw(id).catch(() => null);
       if (!record || !orphaned(record.state)) continue;
       try {

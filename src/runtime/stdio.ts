@@ -4,7 +4,6 @@
 // a container can do to one is read or write it); anything else is swapped
 // for a pipe that nbox copies, as podman and `runc run` do.
 import { closeSync, fstatSync, readlinkSync, readSync, writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
 import type { Readable } from 'node:stream';
 
 import { addon } from '../sys/addon';
@@ -97,8 +96,9 @@ function copyOut(readEnd: number, target: number, stops: Array<() => void>): Pro
 function copyIn(source: number, writeEnd: number, stops: Array<() => void>): Promise<void> {
   const sink = socketOn(writeEnd, true);
   sink.on('error', () => {});
+  // Loaded on use: only `-i` from a terminal needs it.
+  const { isatty, ReadStream } = require('node:tty') as typeof import('node:tty');
   if (isatty(source)) {
-    const { ReadStream } = require('node:tty') as typeof import('node:tty');
     const input = new ReadStream(source);
     input.on('error', () => {});
     stops.push(() => (input.destroy(), sink.destroy()));
