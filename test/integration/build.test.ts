@@ -217,3 +217,10 @@ test('killing a build mid-RUN leaves no process or temp dir, and the next build 
   await build(t, dir);
   t.deepEqual(await readdir(join(store.root, 'tmp')), []);
 });
+
+test('build -t=name tags name, as Docker reads a short option with "="', async (t) => {
+  const dir = await writeContext(t, { Dockerfile: 'FROM bb\nLABEL shortopt=1\n' });
+  const r = await build(t, dir, ['-t=shortopt:1']);
+  t.regex(r.stdout, /Successfully tagged shortopt:1\n$/);
+  t.is((await inspect('shortopt:1')).Config.Labels.shortopt, '1');
+});
