@@ -122,12 +122,17 @@ export class Nbox {
   }
 
   /** images lists the store's images; intermediate build images (untagged
-   * parents of other images) only with `all`, as `docker images -a`. */
-  async images(options: { all?: boolean } = {}): Promise<ImageRecord[]> {
+   * parents of other images) only with `all`, as `docker images -a`. With a
+   * `reference` pattern (`docker images REPOSITORY[:TAG]`), only the images
+   * with a name it matches, each with those names alone, as Docker lists them. */
+  async images(options: { all?: boolean; reference?: string } = {}): Promise<ImageRecord[]> {
     const images = await this.store.listImages();
-    if (options.all) return images;
     const parents = new Set(images.map((image) => image.parent));
-    return images.filter((image) => image.tags.length > 0 || !parents.has(image.id));
+    const listed = options.all ? images : images.filter((image) => image.tags.length > 0 || !parents.has(image.id));
+    if (options.reference === undefined) return listed;
+    const { matchingTags } = await import('./image/reference-filter');
+    const pattern = options.reference;
+    return listed.map((image) => ({ ...image, tags: matchingTags(pattern, image.tags) })).filter((image) => image.tags.length > 0);
   }
 
   /** image resolves a name, ID or ID prefix to an image. */
