@@ -15,6 +15,7 @@ import type { PullResult } from './registry/pull';
 import type { PushResult } from './registry/push';
 import type { TransferOptions } from './registry/transfer';
 import type { ImageInspect } from './image/inspect';
+import type { ImagePruneResult } from './image/prune';
 import { splitReference } from './image/reference';
 import { Store, type ImageRecord } from './image/store';
 import { killCgroup, sweepOrphanCgroups } from './runtime/cgroup';
@@ -30,6 +31,7 @@ export type { PullResult } from './registry/pull';
 export type { PushResult } from './registry/push';
 export type { TransferOptions, TransferProgress } from './registry/transfer';
 export type { ImageInspect } from './image/inspect';
+export type { ImagePruneResult, PrunedImage } from './image/prune';
 export type { BuildOutput } from './build/output';
 export type { HistoryItem } from './image/history';
 export type { ContainerRecord } from './runtime/containers';
@@ -303,6 +305,16 @@ export class Nbox {
     });
   }
 
+  /** pruneImages removes the dangling images, or with `all` every image no
+   * container uses (`docker image prune [-a]`), as `rmi` would remove each. */
+  async pruneImages(options: { all?: boolean } = {}): Promise<ImagePruneResult> {
+    const { pruneImages } = await import('./image/prune');
+    return this.store.withLock(async () => {
+      const inUse = new Set((await this.containers.list()).map((c) => c.config.image));
+      return pruneImages(this.store, { inUse, remove: (ref) => this.removeImage(ref) }, options.all ?? false);
+    });
+  }
+
   // Deleting a built image also deletes the intermediate images of its steps
   // that nothing else needs: no name, no other child, no container.
   private async removeUnusedParents(image: ImageRecord): Promise<string[]> {
@@ -346,6 +358,23 @@ export class Nbox {
     const image = await this.store.resolveImage(record.config.image);
     const [{ flattenedTar }, { containerPaths }] = await Promise.all([import('./image/layer-tar'), import('./runtime/containers')]);
     return flattenedTar([containerPaths(record.dir).upper, ...(await this.store.layerDirs(image.config))]);
+  }
+
+  /** pruneContainers removes every stopped container (`docker container prune`):
+   * their IDs and the bytes their writable layers held. */
+  async pruneContainers(): Promise<{ deleted: string[]; spaceReclaimed: number }> {
+    const [{ containerPaths }, { treeSize }] = await Promise.all([import('./runtime/containers'), import('./sys/tree-size')]);
+    const deleted: string[] = [];
+    let spaceReclaimed = 0;
+    for (const record of await this.containers.list()) {
+      // A container being started is "created" with its owner set: it is not stopped.
+      const stopped = record.state.status === 'exited' || (record.state.status === 'created' && record.state.owner === undefined);
+      if (!stopped) continue;
+      spaceReclaimed += await treeSize(containerPaths(record.dir).upper);
+      await this.containers.remove(record);
+      deleted.push(record.config.id);
+    }
+    return { deleted, spaceReclaimed };
   }
 
   /** removeContainer removes a stopped container, or with `force` kills it first. */

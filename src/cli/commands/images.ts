@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { splitReference } from '../../image/reference';
 import type { CliContext } from '../context';
 import { humanSize, shortId, since, table } from '../format';
+import { addImagePrune } from './prune';
 
 interface ListFlags {
   all?: boolean;
@@ -12,11 +13,12 @@ interface ListFlags {
   trunc: boolean;
 }
 
-/** registerImages adds `images` and `image ls`; the other `image` verbs hang off the command it returns. */
+/** registerImages adds `images`, `image ls` and `image prune`. */
 export function registerImages(program: Command, ctx: CliContext): void {
   listImages(program.command('images'), ctx);
   const image = program.command('image').description('Manage images');
   listImages(image.command('ls').alias('list'), ctx);
+  addImagePrune(image, ctx);
 }
 
 function listImages(command: Command, ctx: CliContext): void {

@@ -1,0 +1,72 @@
+// `image prune` and `container prune` on a store of their own: what goes,
+// what stays, the confirmation prompt and Docker's report.
+import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli, tarOf } from '../helpers/env';
+
+const test = rootTest();
+const store = sharedTestStore(test);
+
+const DANGLING_PROMPT = 'WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] ';
+
+async function exists(ref: string): Promise<boolean> {
+  return (await cli(store.root, ['inspect', '--type', 'image', ref])).code === 0;
+}
+
+test('image prune asks first, then removes the dangling images only', async (t) => {
+  const dangling = await store.nbox.importImage(tarOf('/etc', ['hostname']));
+  const used = await store.nbox.importImage(tarOf('/etc', ['hosts']), { changes: ['CMD ["x"]'] });
+  const tagged = await store.nbox.importImage(tarOf('/etc', ['hostname']), { tags: ['keep:1'], changes: ['ENV A=1'] });
+  t.is((await cli(store.root, ['run', '--name', 'uses-dangling', used])).code, 127);
+  for (const answer of ['', 'n\n', 'yes\n']) {
+    const declined = await cli(store.root, ['image', 'prune'], { input: answer });
+    t.is(declined.code, 0, declined.stderr);
+    t.is(declined.stdout, DANGLING_PROMPT);
+    t.true(await exists(dangling));
+  }
+  const r = await cli(store.root, ['image', 'prune'], { input: 'y\n' });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, new RegExp(`^${DANGLING_PROMPT.replace(/[?[\]]/g, '\\$&')}Deleted Images:\ndeleted: ${dangling}\n\nTotal reclaimed space: \\d+(\\.\\d+)?[kM]?B\n$`));
+  t.false(await exists(dangling));
+  t.true(await exists(used));
+  t.true(await exists(tagged));
+  t.true(await exists('bb'));
+  const again = await cli(store.root, ['image', 'prune', '-f']);
+  t.is(again.stdout, 'Total reclaimed space: 0B\n');
+  t.is((await cli(store.root, ['rm', 'uses-dangling'])).code, 0);
+});
+
+test('image prune -a removes every image no container uses, names first', async (t) => {
+  const tagged = await store.nbox.importImage(tarOf('/etc', ['hostname']), { tags: ['gone:1', 'gone:2'], changes: ['ENV B=1'] });
+  t.is((await cli(store.root, ['run', '--name', 'keeps-bb', 'bb', 'true'])).code, 0);
+  const r = await cli(store.root, ['image', 'prune', '-a', '-f']);
+  t.is(r.code, 0, r.stderr);
+  t.true(r.stdout.startsWith('Deleted Images:\n'), r.stdout);
+  t.true(r.stdout.includes(`untagged: gone:1\nuntagged: gone:2\ndeleted: ${tagged}\n`), r.stdout);
+  t.true(r.stdout.includes('untagged: keep:1\n'));
+  t.regex(r.stdout, /\n\nTotal reclaimed space: [1-9][\d.]*[kM]?B\n$/);
+  t.false(await exists(tagged));
+  t.false(await exists('keep:1'));
+  t.true(await exists('bb'));
+  t.is((await cli(store.root, ['images', '-q'])).stdout.trim().split('\n').length, 1);
+  t.is((await cli(store.root, ['rm', 'keeps-bb'])).code, 0);
+});
+
+test('container prune removes the stopped containers and leaves a running one', async (t) => {
+  const made = await cli(store.root, ['run', '--name', 'stopped-one', 'bb', 'sh', '-c', 'head -c 5000 /dev/zero > /root/blob']);
+  t.is(made.code, 0, made.stderr);
+  const stoppedId = JSON.parse((await cli(store.root, ['inspect', 'stopped-one'])).stdout)[0].Id as string;
+  const child = spawnCli(store.root, ['run', '--name', 'still-running', 'bb', 'sleep', '300'], { stdio: 'ignore' });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  while (!(await cli(store.root, ['ps'])).stdout.includes('still-running')) await new Promise((r) => setTimeout(r, 20));
+  const declined = await cli(store.root, ['container', 'prune']);
+  t.is(declined.stdout, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ');
+  const r = await cli(store.root, ['container', 'prune', '-f']);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout, `Deleted Containers:\n${stoppedId}\n\nTotal reclaimed space: 5kB\n`);
+  const ps = (await cli(store.root, ['ps', '-a'])).stdout;
+  t.false(ps.includes('stopped-one'));
+  t.true(ps.includes('still-running'));
+  t.is((await cli(store.root, ['rm', '-f', 'still-running'])).code, 0);
+  await exitCodeOf(child);
+});
