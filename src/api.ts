@@ -160,6 +160,8 @@ export class Nbox {
       import('./build/context'), import('./build/executor'), import('./build/interrupt'), import('./build/output'), import('./image/reference'),
     ]);
     const tags = (options.tags ?? []).map(normalizeTag);
+    const secrets = new Map(Object.entries(options.secrets ?? {}));
+    await (await import('./build/run-mounts')).checkSecretFiles(secrets);
     const output = options.output ?? silentOutput;
     const unpin = await this.store.pinLayers();
     const scratch = await this.store.makeTempDir('context');
@@ -180,7 +182,7 @@ export class Nbox {
           target: options.target,
           labels: options.labels ?? {},
           noCache: options.noCache ?? false,
-          secrets: new Map(Object.entries(options.secrets ?? {})),
+          secrets,
           sshAgents: new Map(Object.entries(options.sshAgents ?? {})),
           network: options.network ?? 'host',
           output,
