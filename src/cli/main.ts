@@ -5,18 +5,14 @@
 // line and Docker's exit codes.
 import { CommanderError } from 'commander';
 
-import { NboxError } from '../errors';
-import { globalOptions } from './context';
+import { EXIT_USAGE, exitCodeFor, globalOptions } from './context';
 import { refuseNodeEnvFiles } from './node-argv';
 import { buildProgram } from './program';
-
-/** EXIT_NBOX_ERROR is Docker's code for an error of the engine itself. */
-const EXIT_NBOX_ERROR = 125;
 
 function report(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) {
     // commander already printed its message (help and version exit 0).
-    return err.exitCode === 0 ? 0 : EXIT_NBOX_ERROR;
+    return err.exitCode === 0 ? 0 : EXIT_USAGE;
   }
   if (debug) {
     console.error(err);
@@ -24,9 +20,7 @@ function report(err: unknown, debug: boolean): number {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`nbox: ${message.split('\n')[0]}\n`);
   }
-  const code = (err as { exitCode?: unknown }).exitCode;
-  if (err instanceof NboxError && typeof code === 'number') return code;
-  return EXIT_NBOX_ERROR;
+  return exitCodeFor(err);
 }
 
 // A reader that goes away (`nbox images | head -1`) ends nbox as SIGPIPE ends
@@ -37,7 +31,7 @@ async function main(): Promise<void> {
   const refusal = refuseNodeEnvFiles(process.argv);
   if (refusal) {
     process.stderr.write(`nbox: ${refusal}\n`);
-    process.exitCode = EXIT_NBOX_ERROR;
+    process.exitCode = EXIT_USAGE;
     return;
   }
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {

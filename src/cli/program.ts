@@ -2,7 +2,7 @@
 // named by --root / NBOX_ROOT.
 import type { Command } from 'commander';
 
-import { globalOptions, type CliContext } from './context';
+import { EXIT_USAGE, globalOptions, withExitCode, type CliContext } from './context';
 import { NboxCommand } from './short-options';
 import { registerBuild } from './commands/build';
 import { registerExport } from './commands/export';
@@ -31,7 +31,10 @@ export function buildProgram(context?: CliContext): Command {
   const ctx: CliContext = context ?? {
     open: async () => {
       const { Nbox } = await import('../api');
-      return Nbox.open({ root: globalOptions(program).root });
+      // A store nbox cannot open (no root, not a store, corrupt) fails every verb as bad usage would.
+      return Nbox.open({ root: globalOptions(program).root }).catch((err: unknown) => {
+        throw withExitCode(err, EXIT_USAGE);
+      });
     },
   };
   for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerContainer, registerHistory, registerExport, registerSave, registerRegistry]) {
