@@ -190,7 +190,8 @@ export class Nbox {
           signal: options.signal,
           alwaysPull: options.pull,
           pullImage: async (ref) => {
-            await this.pull(ref, { ...options.registry, progress: (event) => output.note(`${event.id}: ${event.status}`) });
+            const report = (await import('./registry/pull-report')).plainPullLines(ref, output.note);
+            report.done(await this.pull(ref, { ...options.registry, progress: report.progress }));
           },
         });
         checkInterrupted(options.signal);

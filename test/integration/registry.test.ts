@@ -533,6 +533,14 @@ registryTest('FROM an image only the registry has pulls it, then builds on it', 
   const built = await nb(root, ['build', '-t', 'child:v1', context]);
   t.is(built.code, 0, built.stderr);
   t.regex(built.stdout, /Pull complete/);
+  // The pull prints what `pull` prints into a pipe: no line per downloaded chunk.
+  const lines = built.stdout.split('\n');
+  const pullLines = lines.slice(1, lines.findIndex((line) => line.startsWith(' ---> ')));
+  const plain = (await nb(await emptyStore(t), ['pull', base])).stdout.trim().split('\n').slice(0, -1);
+  t.is(pullLines[0], 'v1: Pulling from from/base');
+  t.deepEqual(pullLines.slice(-2), plain.slice(-2));
+  t.deepEqual(pullLines.slice(0, -2).sort(), plain.slice(0, -2).sort());
+  t.false(built.stdout.includes('Downloading'), built.stdout);
   t.is(await imageId(root, base), id);
   t.is((await nb(root, ['run', '--rm', 'child:v1'])).stdout, 'base\n');
   await nb(store.root, ['rmi', base, 'from-base:v1']);
