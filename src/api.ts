@@ -318,6 +318,11 @@ export class Nbox {
     });
   }
 
+  /** pruneBuildCache removes the step cache and the RUN cache mounts (`docker builder prune`). */
+  async pruneBuildCache(): Promise<{ deleted: string[]; spaceReclaimed: number }> {
+    return (await import('./build/cache-prune')).pruneBuildCache(this.store);
+  }
+
   // Deleting a built image also deletes the intermediate images of its steps
   // that nothing else needs: no name, no other child, no container.
   private async removeUnusedParents(image: ImageRecord): Promise<string[]> {

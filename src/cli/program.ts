@@ -11,7 +11,7 @@ import { registerImages } from './commands/images';
 import { registerImport } from './commands/import';
 import { registerInspect } from './commands/inspect';
 import { registerPs } from './commands/ps';
-import { registerContainer } from './commands/prune';
+import { registerBuilder, registerContainer } from './commands/prune';
 import { registerRm } from './commands/rm';
 import { registerRmi } from './commands/rmi';
 import { registerRegistry } from './commands/registry';
@@ -37,7 +37,7 @@ export function buildProgram(context?: CliContext): Command {
       });
     },
   };
-  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerContainer, registerHistory, registerExport, registerSave, registerRegistry]) {
+  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerContainer, registerBuilder, registerHistory, registerExport, registerSave, registerRegistry]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

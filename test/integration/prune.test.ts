@@ -1,6 +1,10 @@
-// `image prune` and `container prune` on a store of their own: what goes,
+// `image prune`, `container prune` and `builder prune` on a store of their own: what goes,
 // what stays, the confirmation prompt and Docker's report.
-import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli, tarOf } from '../helpers/env';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { Store } from '../../src/image/store';
+import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli, tarOf, writeContext } from '../helpers/env';
 
 const test = rootTest();
 const store = sharedTestStore(test);
@@ -69,4 +73,27 @@ test('container prune removes the stopped containers and leaves a running one', 
   t.true(ps.includes('still-running'));
   t.is((await cli(store.root, ['rm', '-f', 'still-running'])).code, 0);
   await exitCodeOf(child);
+});
+
+test('builder prune empties the step cache and the RUN cache mounts, unless a build holds them', async (t) => {
+  const dir = await writeContext(t, { Dockerfile: 'FROM bb\nRUN --mount=type=cache,target=/cache head -c 3000 /dev/zero > /cache/blob\nRUN echo step > /step\n' });
+  t.is((await cli(store.root, ['build', '-q', '-t', 'cached:1', dir])).code, 0);
+  const entries = async () => [...await readdir(join(store.root, 'buildcache')), ...await readdir(join(store.root, 'cache-mounts'))];
+  t.true((await entries()).length >= 3);
+
+  const held = await Store.open(store.root);
+  const unpin = await held.pinLayers();
+  const refused = await cli(store.root, ['builder', 'prune', '-f']);
+  await unpin();
+  t.is(refused.code, 1);
+  t.is(refused.stderr, 'nbox: the build cache is in use by a running build (or save, load, pull, push): try again when it ends\n');
+  t.true((await entries()).length >= 3);
+
+  const r = await cli(store.root, ['builder', 'prune', '-f']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /^Deleted build cache objects:\n([0-9a-f]{64}\n){3,}\nTotal reclaimed space: 3\.\d+kB\n$/);
+  t.deepEqual(await entries(), []);
+  const again = await cli(store.root, ['build', '-t', 'cached:1', dir]);
+  t.false(again.stdout.includes('Using cache'), again.stdout);
+  t.is((await cli(store.root, ['run', '--rm', 'cached:1', 'cat', '/step'])).stdout, 'step\n');
 });

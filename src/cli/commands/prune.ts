@@ -1,4 +1,4 @@
-// `nbox image prune` and `nbox container prune`: Docker's confirmation prompt,
+// `nbox image prune`, `nbox container prune` and `nbox builder prune`: Docker's confirmation prompt,
 // its "Deleted …:" list and the total reclaimed space.
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
@@ -38,6 +38,24 @@ export function registerContainer(program: Command, ctx: CliContext): void {
       const nbox = await ctx.open();
       const result = await nbox.pruneContainers();
       report('Deleted Containers:', result.deleted, result.spaceReclaimed);
+    });
+}
+
+/** registerBuilder adds `builder prune`. */
+export function registerBuilder(program: Command, ctx: CliContext): void {
+  program
+    .command('builder')
+    .description('Manage builds')
+    .command('prune')
+    .description('Remove build cache: the step cache and RUN cache mounts')
+    .option('-a, --all', 'accepted for Docker: nbox removes all of its build cache either way')
+    .option('-f, --force', 'do not prompt for confirmation')
+    .action(async (flags: { all?: boolean; force?: boolean }) => {
+      const warning = flags.all ? 'WARNING! This will remove all build cache.' : 'WARNING! This will remove all dangling build cache.';
+      if (!flags.force && !(await confirm(warning))) return;
+      const nbox = await ctx.open();
+      const result = await nbox.pruneBuildCache();
+      report('Deleted build cache objects:', result.deleted, result.spaceReclaimed);
     });
 }
 
