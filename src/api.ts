@@ -16,6 +16,7 @@ import type { PushResult } from './registry/push';
 import type { TransferOptions } from './registry/transfer';
 import type { ImageInspect } from './image/inspect';
 import type { ImagePruneResult } from './image/prune';
+import type { UsageLine } from './image/disk-usage';
 import { splitReference } from './image/reference';
 import { Store, type ImageRecord } from './image/store';
 import { killCgroup, sweepOrphanCgroups } from './runtime/cgroup';
@@ -32,6 +33,7 @@ export type { PushResult } from './registry/push';
 export type { TransferOptions, TransferProgress } from './registry/transfer';
 export type { ImageInspect } from './image/inspect';
 export type { ImagePruneResult, PrunedImage } from './image/prune';
+export type { UsageLine } from './image/disk-usage';
 export type { BuildOutput } from './build/output';
 export type { HistoryItem } from './image/history';
 export type { ContainerRecord } from './runtime/containers';
@@ -316,6 +318,23 @@ export class Nbox {
       const inUse = new Set((await this.containers.list()).map((c) => c.config.image));
       return pruneImages(this.store, { inUse, remove: (ref) => this.removeImage(ref) }, options.all ?? false);
     });
+  }
+
+  /** diskUsage is `docker system df`: images, containers (their writable layers) and build cache. */
+  async diskUsage(): Promise<{ images: UsageLine; containers: UsageLine; buildCache: UsageLine }> {
+    const [{ imageUsage }, { buildCacheUsage }, { containerPaths }, { treeSize }] = await Promise.all([
+      import('./image/disk-usage'), import('./build/cache-prune'), import('./runtime/containers'), import('./sys/tree-size'),
+    ]);
+    const containers = await this.containers.list();
+    const containerLine: UsageLine = { total: containers.length, active: 0, size: 0, reclaimable: 0 };
+    for (const record of containers) {
+      const size = await treeSize(containerPaths(record.dir).upper);
+      containerLine.size += size;
+      if (record.state.status === 'running') containerLine.active++;
+      else containerLine.reclaimable += size;
+    }
+    const inUse = new Set(containers.map((c) => c.config.image));
+    return { images: await imageUsage(this.store, (await this.images()).length, inUse), containers: containerLine, buildCache: await buildCacheUsage(this.store) };
   }
 
   /** pruneBuildCache removes the step cache and the RUN cache mounts (`docker builder prune`). */

@@ -17,6 +17,7 @@ import { registerRmi } from './commands/rmi';
 import { registerRegistry } from './commands/registry';
 import { registerRun } from './commands/run';
 import { registerSave } from './commands/save';
+import { registerSystem } from './commands/system';
 import { registerTag } from './commands/tag';
 
 /** buildProgram makes the program; ctx defaults to opening the store --root names. */
@@ -37,7 +38,7 @@ export function buildProgram(context?: CliContext): Command {
       });
     },
   };
-  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerContainer, registerBuilder, registerHistory, registerExport, registerSave, registerRegistry]) {
+  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerContainer, registerBuilder, registerHistory, registerExport, registerSave, registerRegistry, registerSystem]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

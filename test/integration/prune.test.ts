@@ -97,3 +97,21 @@ test('builder prune empties the step cache and the RUN cache mounts, unless a bu
   t.false(again.stdout.includes('Using cache'), again.stdout);
   t.is((await cli(store.root, ['run', '--rm', 'cached:1', 'cat', '/step'])).stdout, 'step\n');
 });
+
+test('system df shows images, containers and build cache as Docker does', async (t) => {
+  t.is((await cli(store.root, ['run', '--name', 'df-user', 'bb', 'sh', '-c', 'head -c 2000 /dev/zero > /root/blob'])).code, 0);
+  t.teardown(async () => void (await cli(store.root, ['rm', 'df-user'])));
+  const r = await cli(store.root, ['system', 'df']);
+  t.is(r.code, 0, r.stderr);
+  const [header, images, containers, volumes, cache] = r.stdout.trim().split('\n').map((line) => line.split(/\s{3,}/));
+  t.deepEqual(header, ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE']);
+  const listed = (await cli(store.root, ['images', '-q'])).stdout.trim().split('\n').length;
+  t.deepEqual(images.slice(0, 3), ['Images', String(listed), '1']);
+  t.regex(images[4], /^[\d.]+[kM]?B \(\d{1,2}%\)$/);
+  t.deepEqual(containers, ['Containers', '1', '0', '2kB', '2kB (100%)']);
+  t.deepEqual(volumes, ['Local Volumes', '0', '0', '0B', '0B']);
+  t.is(cache[0], 'Build Cache');
+  t.not(cache[1], '0');
+  t.is(cache[2], '0');
+  t.is(cache[3], cache[4]);
+});
