@@ -322,19 +322,16 @@ export class Nbox {
 
   /** diskUsage is `docker system df`: images, containers (their writable layers) and build cache. */
   async diskUsage(): Promise<{ images: UsageLine; containers: UsageLine; buildCache: UsageLine }> {
-    const [{ imageUsage }, { buildCacheUsage }, { containerPaths }, { treeSize }] = await Promise.all([
-      import('./image/disk-usage'), import('./build/cache-prune'), import('./runtime/containers'), import('./sys/tree-size'),
+    const [{ imageUsage }, { buildCacheUsage }, { containerUsage }] = await Promise.all([
+      import('./image/disk-usage'), import('./build/cache-prune'), import('./runtime/container-usage'),
     ]);
     const containers = await this.containers.list();
-    const containerLine: UsageLine = { total: containers.length, active: 0, size: 0, reclaimable: 0 };
-    for (const record of containers) {
-      const size = await treeSize(containerPaths(record.dir).upper);
-      containerLine.size += size;
-      if (record.state.status === 'running') containerLine.active++;
-      else containerLine.reclaimable += size;
-    }
     const inUse = new Set(containers.map((c) => c.config.image));
-    return { images: await imageUsage(this.store, (await this.images()).length, inUse), containers: containerLine, buildCache: await buildCacheUsage(this.store) };
+    return {
+      images: await imageUsage(this.store, (await this.images()).length, inUse),
+      containers: await containerUsage(containers),
+      buildCache: await buildCacheUsage(this.store),
+    };
   }
 
   /** pruneBuildCache removes the step cache and the RUN cache mounts (`docker builder prune`). */
@@ -390,18 +387,7 @@ export class Nbox {
   /** pruneContainers removes every stopped container (`docker container prune`):
    * their IDs and the bytes their writable layers held. */
   async pruneContainers(): Promise<{ deleted: string[]; spaceReclaimed: number }> {
-    const [{ containerPaths }, { treeSize }] = await Promise.all([import('./runtime/containers'), import('./sys/tree-size')]);
-    const deleted: string[] = [];
-    let spaceReclaimed = 0;
-    for (const record of await this.containers.list()) {
-      // A container being started is "created" with its owner set: it is not stopped.
-      const stopped = record.state.status === 'exited' || (record.state.status === 'created' && record.state.owner === undefined);
-      if (!stopped) continue;
-      spaceReclaimed += await treeSize(containerPaths(record.dir).upper);
-      await this.containers.remove(record);
-      deleted.push(record.config.id);
-    }
-    return { deleted, spaceReclaimed };
+    return (await import('./runtime/container-usage')).pruneStoppedContainers(this.containers);
   }
 
   /** removeContainer removes a stopped container, or with `force` kills it first. */

@@ -5,6 +5,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { NboxError } from '../errors';
+import type { UsageLine } from '../image/disk-usage';
 import type { Store } from '../image/store';
 import { treeSize } from '../sys/tree-size';
 
@@ -15,7 +16,7 @@ export interface BuildCachePruneResult {
 }
 
 /** buildCacheUsage is the Build Cache line of `docker system df`: entries and bytes, all reclaimable. */
-export async function buildCacheUsage(store: Store): Promise<{ total: number; active: number; size: number; reclaimable: number }> {
+export async function buildCacheUsage(store: Store): Promise<UsageLine> {
   let total = 0;
   let size = 0;
   for (const dir of cacheDirs(store)) {
