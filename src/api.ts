@@ -15,6 +15,8 @@ import type { PullResult } from './registry/pull';
 import type { PushResult } from './registry/push';
 import type { TransferOptions } from './registry/transfer';
 import type { ImageInspect } from './image/inspect';
+import type { ImagePruneResult } from './image/prune';
+import type { UsageLine } from './image/disk-usage';
 import { splitReference } from './image/reference';
 import { Store, type ImageRecord } from './image/store';
 import { killCgroup, sweepOrphanCgroups } from './runtime/cgroup';
@@ -30,6 +32,8 @@ export type { PullResult } from './registry/pull';
 export type { PushResult } from './registry/push';
 export type { TransferOptions, TransferProgress } from './registry/transfer';
 export type { ImageInspect } from './image/inspect';
+export type { ImagePruneResult, PrunedImage } from './image/prune';
+export type { UsageLine } from './image/disk-usage';
 export type { BuildOutput } from './build/output';
 export type { HistoryItem } from './image/history';
 export type { ContainerRecord } from './runtime/containers';
@@ -122,12 +126,17 @@ export class Nbox {
   }
 
   /** images lists the store's images; intermediate build images (untagged
-   * parents of other images) only with `all`, as `docker images -a`. */
-  async images(options: { all?: boolean } = {}): Promise<ImageRecord[]> {
+   * parents of other images) only with `all`, as `docker images -a`. With a
+   * `reference` pattern (`docker images REPOSITORY[:TAG]`), only the images
+   * with a name it matches, each with those names alone, as Docker lists them. */
+  async images(options: { all?: boolean; reference?: string } = {}): Promise<ImageRecord[]> {
     const images = await this.store.listImages();
-    if (options.all) return images;
     const parents = new Set(images.map((image) => image.parent));
-    return images.filter((image) => image.tags.length > 0 || !parents.has(image.id));
+    const listed = options.all ? images : images.filter((image) => image.tags.length > 0 || !parents.has(image.id));
+    if (options.reference === undefined) return listed;
+    const { matchingTags } = await import('./image/reference-filter');
+    const pattern = options.reference;
+    return listed.map((image) => ({ ...image, tags: matchingTags(pattern, image.tags) })).filter((image) => image.tags.length > 0);
   }
 
   /** image resolves a name, ID or ID prefix to an image. */
@@ -153,6 +162,8 @@ export class Nbox {
       import('./build/context'), import('./build/executor'), import('./build/interrupt'), import('./build/output'), import('./image/reference'),
     ]);
     const tags = (options.tags ?? []).map(normalizeTag);
+    const secrets = new Map(Object.entries(options.secrets ?? {}));
+    await (await import('./build/run-mounts')).checkSecretFiles(secrets);
     const output = options.output ?? silentOutput;
     const unpin = await this.store.pinLayers();
     const scratch = await this.store.makeTempDir('context');
@@ -173,7 +184,7 @@ export class Nbox {
           target: options.target,
           labels: options.labels ?? {},
           noCache: options.noCache ?? false,
-          secrets: new Map(Object.entries(options.secrets ?? {})),
+          secrets,
           sshAgents: new Map(Object.entries(options.sshAgents ?? {})),
           network: options.network ?? 'host',
           output,
@@ -181,7 +192,8 @@ export class Nbox {
           signal: options.signal,
           alwaysPull: options.pull,
           pullImage: async (ref) => {
-            await this.pull(ref, { ...options.registry, progress: (event) => output.note(`${event.id}: ${event.status}`) });
+            const report = (await import('./registry/pull-report')).plainPullLines(ref, output.note);
+            report.done(await this.pull(ref, { ...options.registry, progress: report.progress }));
           },
         });
         checkInterrupted(options.signal);
@@ -298,6 +310,35 @@ export class Nbox {
     });
   }
 
+  /** pruneImages removes the dangling images, or with `all` every image no
+   * container uses (`docker image prune [-a]`), as `rmi` would remove each. */
+  async pruneImages(options: { all?: boolean } = {}): Promise<ImagePruneResult> {
+    const { pruneImages } = await import('./image/prune');
+    return this.store.withLock(async () => {
+      const inUse = new Set((await this.containers.list()).map((c) => c.config.image));
+      return pruneImages(this.store, { inUse, remove: (ref) => this.removeImage(ref) }, options.all ?? false);
+    });
+  }
+
+  /** diskUsage is `docker system df`: images, containers (their writable layers) and build cache. */
+  async diskUsage(): Promise<{ images: UsageLine; containers: UsageLine; buildCache: UsageLine }> {
+    const [{ imageUsage }, { buildCacheUsage }, { containerUsage }] = await Promise.all([
+      import('./image/disk-usage'), import('./build/cache-prune'), import('./runtime/container-usage'),
+    ]);
+    const containers = await this.containers.list();
+    const inUse = new Set(containers.map((c) => c.config.image));
+    return {
+      images: await imageUsage(this.store, (await this.images()).length, inUse),
+      containers: await containerUsage(containers),
+      buildCache: await buildCacheUsage(this.store),
+    };
+  }
+
+  /** pruneBuildCache removes the step cache and the RUN cache mounts (`docker builder prune`). */
+  async pruneBuildCache(): Promise<{ deleted: string[]; spaceReclaimed: number }> {
+    return (await import('./build/cache-prune')).pruneBuildCache(this.store);
+  }
+
   // Deleting a built image also deletes the intermediate images of its steps
   // that nothing else needs: no name, no other child, no container.
   private async removeUnusedParents(image: ImageRecord): Promise<string[]> {
@@ -341,6 +382,12 @@ export class Nbox {
     const image = await this.store.resolveImage(record.config.image);
     const [{ flattenedTar }, { containerPaths }] = await Promise.all([import('./image/layer-tar'), import('./runtime/containers')]);
     return flattenedTar([containerPaths(record.dir).upper, ...(await this.store.layerDirs(image.config))]);
+  }
+
+  /** pruneContainers removes every stopped container (`docker container prune`):
+   * their IDs and the bytes their writable layers held. */
+  async pruneContainers(): Promise<{ deleted: string[]; spaceReclaimed: number }> {
+    return (await import('./runtime/container-usage')).pruneStoppedContainers(this.containers);
   }
 
   /** removeContainer removes a stopped container, or with `force` kills it first. */

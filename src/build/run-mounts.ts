@@ -56,6 +56,19 @@ export interface PreparedMounts {
   release(): Promise<void>;
 }
 
+/** checkSecretFiles fails a build before it starts when a --secret file is
+ * missing or not a file, as BuildKit does, naming the path; a build that never
+ * mounts the secret would otherwise succeed on a typo. */
+export async function checkSecretFiles(secrets: Map<string, string>): Promise<void> {
+  for (const [id, file] of secrets) {
+    const st = await stat(file).catch((err: unknown) => {
+      const reason = isErrno(err, 'ENOENT') ? 'no such file or directory' : (err as Error).message;
+      throw new NboxError('ERR_NBOX_BUILD', `secret ${id}: open ${file}: ${reason}`);
+    });
+    if (!st.isFile()) throw new NboxError('ERR_NBOX_BUILD', `secret ${id}: ${file} is not a file`);
+  }
+}
+
 /** prepareRunMounts resolves a RUN's (expanded) mounts against the store, context and secrets. */
 export async function prepareRunMounts(store: Store, runMounts: RunMount[], sources: MountSources): Promise<PreparedMounts> {
   const mounts: BindMount[] = [];

@@ -8,6 +8,26 @@ import type { Readable } from 'node:stream';
 import type { Nbox } from '../api';
 import { NboxError, isErrno } from '../errors';
 
+/** EXIT_USAGE is Docker's code for bad usage and for `run`'s own failures (and nbox's for a store it cannot open). */
+export const EXIT_USAGE = 125;
+/** EXIT_FAILED is Docker's code for an operation that failed. */
+export const EXIT_FAILED = 1;
+
+const EXIT_CODE = Symbol('nbox exit code');
+
+/** withExitCode marks err with the code nbox exits with for it, unless one is marked already; returns err. */
+export function withExitCode(err: unknown, code: number): unknown {
+  if (err instanceof Object && !(EXIT_CODE in err)) Object.defineProperty(err, EXIT_CODE, { value: code });
+  return err;
+}
+
+/** exitCodeFor is the code nbox exits with for err: its mark, else 125 for
+ * bad usage and 1 for a failed operation, as Docker's CLI. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof Object && EXIT_CODE in err) return (err as { [EXIT_CODE]: number })[EXIT_CODE];
+  return err instanceof NboxError && err.code === 'ERR_NBOX_USAGE' ? EXIT_USAGE : EXIT_FAILED;
+}
+
 /** CliContext is handed to each verb's register function. */
 export interface CliContext {
   /** open opens the store named by --root / NBOX_ROOT. */
@@ -41,14 +61,15 @@ export async function forEachRef(refs: string[], action: (ref: string) => Promis
 }
 
 /** openInput opens a file named on the command line for reading, or stdin for `-`;
- * a file that cannot be opened is one line, as Docker prints it, not a stream error. */
+ * a file that cannot be opened is one line, as Docker prints it, not a stream error,
+ * and a failed operation (exit 1) as in Docker, not bad usage. */
 export async function openInput(file: string): Promise<Readable> {
   if (file === '-') return process.stdin;
   try {
     return (await open(file, 'r')).createReadStream();
   } catch (err) {
     const reason = isErrno(err, 'ENOENT') ? 'no such file or directory' : (err as Error).message;
-    throw new NboxError('ERR_NBOX_USAGE', `open ${file}: ${reason}`);
+    throw new NboxError('ERR_NBOX_IMPORT', `open ${file}: ${reason}`);
   }
 }
 

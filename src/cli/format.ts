@@ -32,15 +32,16 @@ function runeCount(text: string): number {
 
 const DECIMAL_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 
-/** humanSize formats a byte count like Docker's units.HumanSizeWithPrecision(size, 3): "1.89MB", "2.05kB", "0B". */
-export function humanSize(bytes: number): string {
+/** humanSize formats a byte count like Docker's units.HumanSizeWithPrecision(size, precision):
+ * "1.89MB", "2.05kB", "0B"; the tables use 3 digits, units.HumanSize (prune's totals) 4. */
+export function humanSize(bytes: number, precision = 3): string {
   let size = bytes;
   let unit = 0;
   while (size >= 1000 && unit < DECIMAL_UNITS.length - 1) {
     size /= 1000;
     unit++;
   }
-  return formatG(size, 3) + DECIMAL_UNITS[unit];
+  return formatG(size, precision) + DECIMAL_UNITS[unit];
 }
 
 // formatG is Go's fmt "%.*g": `precision` significant digits rounded half-to-even on

@@ -314,6 +314,17 @@ export class Store {
     return () => pin.close();
   }
 
+  /** whileUnpinned runs fn while no build or transfer pins the layers (they hold
+   * the pin for their whole run); undefined, without running fn, when one does. */
+  async whileUnpinned<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    const gc = await fs.open(this.gcLockPath, 'a');
+    try {
+      return addon().tryLock(gc.fd, true) ? await fn() : undefined;
+    } finally {
+      await gc.close();
+    }
+  }
+
   // collectLayers removes the layers no image references, unless a build
   // pins them (they are then collected by a later removal).
   private async collectLayers(): Promise<void> {

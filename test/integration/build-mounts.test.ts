@@ -137,3 +137,11 @@ test('a RUN bind of an ignored or missing context path fails on one line', async
   await writeFile(join(dir, 'Dockerfile'), 'FROM bb\nRUN --mount=type=bind,source=nope,target=/s true\n');
   await buildFails(t, [dir], /^nbox: Dockerfile:2: failed to compute cache key: "\/nope" not found in the build context$/m);
 });
+
+test('a --secret file that is missing or not a file fails the build at once, naming it', async (t) => {
+  const dir = await writeContext(t, { Dockerfile: 'FROM bb\nRUN echo never-run\n' });
+  await steps.buildFails(t, ['--secret', 'id=x,src=/nonexistent/token', dir], /^nbox: secret x: open \/nonexistent\/token: no such file or directory$/m);
+  await steps.buildFails(t, ['--secret', `id=y,src=${dir}`, dir], new RegExp(`^nbox: secret y: ${dir} is not a file$`, 'm'));
+  const r = await cli(store.root, ['build', '--secret', 'id=x,src=/nonexistent/token', dir]);
+  t.is(r.stdout, '');
+});

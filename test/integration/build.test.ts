@@ -95,7 +95,7 @@ test('a failing RUN: Docker message with the Dockerfile line, no tag, earlier st
   const dir = await writeContext(t, { Dockerfile: 'FROM bb\nRUN echo step-one > /one\nRUN false\n' });
   const failed = await build(t, dir, ['-t', 'never:latest'], 1);
   t.regex(failed.stderr, /^nbox: Dockerfile:3: The command '\/bin\/sh -c false' returned a non-zero code: 1\n$/);
-  t.is((await cli(store.root, ['inspect', 'never'])).code, 125);
+  t.is((await cli(store.root, ['inspect', 'never'])).code, 1);
   const again = await build(t, dir, [], 1);
   t.regex(again.stdout, /Step 2\/3 : RUN echo step-one > \/one\n ---> Using cache\n/);
   const tmp = await readdir(join(store.root, 'tmp'));
@@ -111,7 +111,7 @@ test('bad Dockerfiles fail with file:line and leave no tag', async (t) => {
   t.regex(from.stderr, /^nbox: Dockerfile:2: .*nostage/);
   const noFrom = await build(t, await writeContext(t, { Dockerfile: 'RUN true\n' }), ['-t', 'bad4'], 1);
   t.regex(noFrom.stderr, /^nbox: Dockerfile:1: /);
-  for (const tag of ['bad1', 'bad2', 'bad3', 'bad4']) t.is((await cli(store.root, ['inspect', tag])).code, 125);
+  for (const tag of ['bad1', 'bad2', 'bad3', 'bad4']) t.is((await cli(store.root, ['inspect', tag])).code, 1);
 });
 
 test('multi-stage: COPY --from a named stage, --target, and unneeded stages are skipped', async (t) => {
@@ -216,4 +216,11 @@ test('killing a build mid-RUN leaves no process or temp dir, and the next build 
   await writeFile(join(dir, 'Dockerfile'), 'FROM bb\nRUN echo done\n');
   await build(t, dir);
   t.deepEqual(await readdir(join(store.root, 'tmp')), []);
+});
+
+test('build -t=name tags name, as Docker reads a short option with "="', async (t) => {
+  const dir = await writeContext(t, { Dockerfile: 'FROM bb\nLABEL shortopt=1\n' });
+  const r = await build(t, dir, ['-t=shortopt:1']);
+  t.regex(r.stdout, /Successfully tagged shortopt:1\n$/);
+  t.is((await inspect('shortopt:1')).Config.Labels.shortopt, '1');
 });

@@ -86,7 +86,28 @@ test('a corrupt store file', async (t) => {
   const good = await readFile(index);
   t.teardown(() => writeFile(index, good));
   await writeFile(index, '{ not json');
-  await failsCleanly(t, ['images'], 125, /^nbox: corrupt store file .*repositories\.json/);
+  await failsCleanly(t, ['images'], 1, /^nbox: corrupt store file .*repositories\.json/);
+});
+
+test('a failed operation exits 1, as in Docker', async (t) => {
+  await failsCleanly(t, ['tag', 'nosuch', 'other'], 1, /^nbox: No such image: nosuch$/m);
+  await failsCleanly(t, ['history', 'nosuch'], 1, /^nbox: No such image: nosuch$/m);
+  await failsCleanly(t, ['export', 'nosuch'], 1, /^nbox: No such container: nosuch$/m);
+  await failsCleanly(t, ['save', 'nosuch'], 1, /^nbox: .*nosuch/);
+  await failsCleanly(t, ['import', '/nonexistent/rootfs.tar'], 1, /^nbox: open \/nonexistent\/rootfs\.tar: no such file or directory$/m);
+  await failsCleanly(t, ['load', '-i', '/nonexistent/images.tar'], 1, /^nbox: open \/nonexistent\/images\.tar: no such file or directory$/m);
+  await failsCleanly(t, ['pull', '127.0.0.1:1/no/such:v1'], 1, /^nbox: /);
+});
+
+test('inspect of a missing object prints [] and then the error, exit 1', async (t) => {
+  const r = await failsCleanly(t, ['inspect', 'nosuch'], 1, /^nbox: No such object: nosuch$/m);
+  t.is(r.stdout, '[]\n');
+});
+
+test('bad usage exits 125, as in Docker', async (t) => {
+  await failsCleanly(t, ['tag', 'bb'], 125, /^nbox: missing required argument/);
+  await failsCleanly(t, ['inspect', '--type', 'volume', 'bb'], 125, /not a valid value for --type/);
+  await failsCleanly(t, ['images', '--bogus'], 125, /^nbox: unknown option '--bogus'/);
 });
 
 test('--debug shows the cause chain', async (t) => {

@@ -22,6 +22,25 @@ test('images lists Docker columns; tag adds a name to the same ID', async (t) =>
   t.is((await cli(store.root, ['rmi', 'example/tools:1.0'])).stdout, 'Untagged: example/tools:1.0\n');
 });
 
+test('images REPOSITORY[:TAG] lists only the names that match, so rmi $(images -q REPO) removes only those', async (t) => {
+  const other = await store.nbox.importImage(tarOf('/etc', ['hostname']), { tags: ['filtered/other:1'] });
+  for (const tag of ['filtered/app:1', 'filtered/app:2']) t.is((await cli(store.root, ['tag', 'bb', tag])).code, 0);
+  const rows = async (args: string[]) => {
+    const r = await cli(store.root, args);
+    t.is(r.code, 0, r.stderr);
+    return r.stdout.trim().split('\n').slice(1).map((row) => row.split(/\s{3,}/).slice(0, 2).join(':'));
+  };
+  t.deepEqual((await rows(['images', 'filtered/app'])).sort(), ['filtered/app:1', 'filtered/app:2']);
+  t.deepEqual(await rows(['images', 'filtered/app:2']), ['filtered/app:2']);
+  t.deepEqual(await rows(['image', 'ls', 'docker.io/filtered/other']), ['filtered/other:1']);
+  t.deepEqual(await rows(['images', 'filtered/none']), []);
+  const quiet = await cli(store.root, ['images', '-q', 'filtered/other']);
+  t.is(quiet.stdout, `${other.slice(7, 19)}\n`);
+  t.is((await cli(store.root, ['rmi', other])).code, 0);
+  for (const tag of ['filtered/app:1', 'filtered/app:2']) t.is((await cli(store.root, ['rmi', tag])).code, 0);
+  t.is((await cli(store.root, ['inspect', 'bb'])).code, 0);
+});
+
 test('import --change sets the config; inspect shows it in Docker shape', async (t) => {
   const viaPipe = await new Promise<string>((resolveOut) => {
     const child = spawnCli(store.root, ['import', '-c', 'ENV A=1', '-c', 'EXPOSE 8080', '-c', 'ENTRYPOINT ["/bin/app"]', '-', 'tiny:v1'], {
@@ -70,7 +89,7 @@ test('rmi by name deletes an image with no other name, and its layers', async (t
   const r = await cli(store.root, ['rmi', 'doomed']);
   t.is(r.code, 0, r.stderr);
   t.is(r.stdout, `Untagged: doomed:latest\nDeleted: ${id}\n`);
-  t.is((await cli(store.root, ['inspect', id])).code, 125);
+  t.is((await cli(store.root, ['inspect', id])).code, 1);
 });
 
 test('ps shows running and exited containers; rm refuses a running one unless -f', async (t) => {

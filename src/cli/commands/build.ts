@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { consoleOutput } from '../../build/output';
 import { isRemoteContext } from '../../api';
 import { NboxError } from '../../errors';
-import { collect, parseBool, type CliContext } from '../context';
+import { EXIT_FAILED, EXIT_USAGE, collect, parseBool, withExitCode, type CliContext } from '../context';
 
 interface BuildFlags {
   tag: string[];
@@ -75,7 +75,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
         });
       } catch (err) {
         // docker build exits 1 when the build fails, 125 is for bad usage.
-        throw Object.assign(err as Error, { exitCode: (err as NboxError).code === 'ERR_NBOX_USAGE' ? 125 : 1 });
+        throw withExitCode(err, (err as NboxError).code === 'ERR_NBOX_USAGE' ? EXIT_USAGE : EXIT_FAILED);
       } finally {
         closeSync(devNull);
         process.off('SIGINT', interrupt);

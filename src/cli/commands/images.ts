@@ -1,23 +1,36 @@
-// `nbox images`: Docker's REPOSITORY TAG IMAGE ID CREATED SIZE table.
+// `nbox images [REPOSITORY[:TAG]]` and `nbox image ls`: Docker's REPOSITORY
+// TAG IMAGE ID CREATED SIZE table.
 import type { Command } from 'commander';
 
 import { splitReference } from '../../image/reference';
 import type { CliContext } from '../context';
 import { humanSize, shortId, since, table } from '../format';
+import { addImagePrune } from './prune';
 
-/** registerImages adds `images` (and `image ls`). */
+interface ListFlags {
+  all?: boolean;
+  quiet?: boolean;
+  trunc: boolean;
+}
+
+/** registerImages adds `images`, `image ls` and `image prune`. */
 export function registerImages(program: Command, ctx: CliContext): void {
-  program
-    .command('images')
-    .alias('image')
+  listImages(program.command('images'), ctx);
+  const image = program.command('image').description('Manage images');
+  listImages(image.command('ls').alias('list'), ctx);
+  addImagePrune(image, ctx);
+}
+
+function listImages(command: Command, ctx: CliContext): void {
+  command
     .description('List images')
-    .argument('[ls]', 'accepted for `nbox image ls`')
+    .argument('[repository]', 'only images named REPOSITORY[:TAG] (a shell pattern, as in Docker)')
     .option('-a, --all', 'show all images (default hides intermediate images)')
     .option('-q, --quiet', 'only show image IDs')
     .option('--no-trunc', "don't truncate output")
-    .action(async (_ls: string | undefined, flags: { all?: boolean; quiet?: boolean; trunc: boolean }) => {
+    .action(async (reference: string | undefined, flags: ListFlags) => {
       const nbox = await ctx.open();
-      const images = (await nbox.images({ all: flags.all })).sort((a, b) => b.created.getTime() - a.created.getTime());
+      const images = (await nbox.images({ all: flags.all, reference })).sort((a, b) => b.created.getTime() - a.created.getTime());
       const id = (full: string) => (flags.trunc ? shortId(full) : full);
       if (flags.quiet) {
         const ids = [...new Set(images.map((image) => id(image.id)))];

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { TransferProgress } from '../../api';
 import { NboxError } from '../../errors';
 import { canonicalName, splitReference } from '../../image/reference';
+import { pullHeader, pullStatus } from '../../registry/pull-report';
 import { parseBool, type CliContext } from '../context';
 import { progressPrinter } from '../progress';
 
@@ -29,13 +30,11 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
       const out = process.stdout;
       const { repository, tag, digest } = splitReference(name);
       const defaultTag = /@|:[^/]*$/.test(name) ? '' : 'Using default tag: latest\n';
-      const progress = afterHeader(`${defaultTag}${digest ?? tag}: Pulling from ${pathOnRegistry(repository)}\n`, progressPrinter(out));
+      const progress = afterHeader(`${defaultTag}${pullHeader(name)}\n`, progressPrinter(out));
       const result = await nbox.pull(name, { tlsVerify: flags.tlsVerify, authFile: flags.authfile, progress: flags.quiet ? undefined : progress.print });
-      const shown = result.tag ?? `${repository}@${digest}`;
       if (!flags.quiet) {
         progress.flush();
-        out.write(`Digest: ${result.digest}\n`);
-        out.write(result.upToDate ? `Status: Image is up to date for ${shown}\n` : `Status: Downloaded newer image for ${shown}\n`);
+        for (const line of pullStatus(name, result)) out.write(`${line}\n`);
       }
       // As Docker, the last line is the full name, for scripts.
       out.write(`${canonicalName(repository)}${digest ? `@${digest}` : `:${tag}`}\n`);
@@ -83,11 +82,6 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
       const { registry, loggedIn } = await nbox.logout(server, { authFile: flags.authfile });
       process.stdout.write(loggedIn ? `Removing login credentials for ${registry}\n` : `Not logged in to ${registry}\n`);
     });
-}
-
-// pathOnRegistry is a repository's path as Docker's pull names it: `library/busybox`, `bb` on 127.0.0.1:5000.
-function pathOnRegistry(repository: string): string {
-  return canonicalName(repository).replace(/^[^/]+\//, '');
 }
 
 // afterHeader prints header before the first progress line, so a transfer that

@@ -5,7 +5,7 @@ import { constants as osConstants } from 'node:os';
 
 import type { NetworkMode } from '../../runtime/etc-files';
 import type { RunningContainer, VolumeBind } from '../../runtime/run';
-import { collect, type CliContext } from '../context';
+import { EXIT_USAGE, collect, withExitCode, type CliContext } from '../context';
 import { NboxError } from '../../errors';
 
 /** Signals a user sends to nbox that the container should get instead. */
@@ -87,6 +87,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
         for (const signal of pending) container.kill(signal);
         const exit = await container.exited;
         process.exitCode = exit.exitCode ?? 128 + (exit.signal ? osConstants.signals[exit.signal] : 0);
+      } catch (err) {
+        // As `docker run`: its own failures are 125, a command that cannot run
+        // 126 or 127 (a ContainerStartError carries which; its class is not loaded here).
+        const startCode = (err as { exitCode?: unknown }).exitCode;
+        throw withExitCode(err, err instanceof NboxError && typeof startCode === 'number' ? startCode : EXIT_USAGE);
       } finally {
         for (const signal of FORWARDED) process.off(signal, forward);
       }

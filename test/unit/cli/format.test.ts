@@ -65,6 +65,14 @@ test('humanSize matches Docker at precision 3', (t) => {
   for (const [bytes, expected] of sizeCases) t.is(humanSize(bytes), expected, `humanSize(${bytes})`);
 });
 
+test('humanSize at precision 4 is go-units HumanSize, as prune totals print', (t) => {
+  const cases: Array<[number, string]> = [
+    [0, '0B'], [1000, '1kB'], [1024, '1.024kB'], [1000000, '1MB'], [1048576, '1.049MB'],
+    [2 * 1000 * 1000, '2MB'], [3.42 * 1e9, '3.42GB'], [5.372 * 1e12, '5.372TB'], [2.22 * 1e15, '2.22PB'],
+  ];
+  for (const [bytes, expected] of cases) t.is(humanSize(bytes, 4), expected, `humanSize(${bytes}, 4)`);
+});
+
 // docker/go-units duration_test.go TestHumanDuration, case for case.
 const durationCases: Array<[number, string]> = [
   [450, 'Less than a second'],

@@ -1,0 +1,29 @@
+// `nbox system df`: Docker's disk usage table.
+import type { Command } from 'commander';
+
+import type { UsageLine } from '../../api';
+import type { CliContext } from '../context';
+import { humanSize, table } from '../format';
+
+/** registerSystem adds `system df`. */
+export function registerSystem(program: Command, ctx: CliContext): void {
+  program
+    .command('system')
+    .description('Manage nbox')
+    .command('df')
+    .description('Show disk usage')
+    .action(async () => {
+      const nbox = await ctx.open();
+      const usage = await nbox.diskUsage();
+      const none: UsageLine = { total: 0, active: 0, size: 0, reclaimable: 0 };
+      const rows = ([['Images', usage.images, true], ['Containers', usage.containers, true], ['Local Volumes', none, true], ['Build Cache', usage.buildCache, false]] as const)
+        .map(([type, line, percent]) => [type, String(line.total), String(line.active), humanSize(line.size, 4), reclaimable(line, percent)]);
+      process.stdout.write(`${table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], rows)}\n`);
+    });
+}
+
+// As Docker's formatter: a whole percentage of the size, except for the build cache.
+function reclaimable(line: UsageLine, percent: boolean): string {
+  const size = humanSize(line.reclaimable, 4);
+  return percent && line.size > 0 ? `${size} (${Math.floor((line.reclaimable * 100) / line.size)}%)` : size;
+}

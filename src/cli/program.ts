@@ -1,0 +1,46 @@
+// The nbox program: Docker's verbs over the library API, wired to the store
+// named by --root / NBOX_ROOT.
+import type { Command } from 'commander';
+
+import { EXIT_USAGE, globalOptions, withExitCode, type CliContext } from './context';
+import { NboxCommand } from './short-options';
+import { registerBuild } from './commands/build';
+import { registerExport } from './commands/export';
+import { registerHistory } from './commands/history';
+import { registerImages } from './commands/images';
+import { registerImport } from './commands/import';
+import { registerInspect } from './commands/inspect';
+import { registerPs } from './commands/ps';
+import { registerBuilder, registerContainer } from './commands/prune';
+import { registerRm } from './commands/rm';
+import { registerRmi } from './commands/rmi';
+import { registerRegistry } from './commands/registry';
+import { registerRun } from './commands/run';
+import { registerSave } from './commands/save';
+import { registerSystem } from './commands/system';
+import { registerTag } from './commands/tag';
+
+/** buildProgram makes the program; ctx defaults to opening the store --root names. */
+export function buildProgram(context?: CliContext): Command {
+  const program = new NboxCommand('nbox')
+    .description('A daemonless container runtime and image builder')
+    .option('--root <dir>', 'store directory (default: $NBOX_ROOT or /var/lib/nbox)')
+    .option('--debug', 'print the cause chain of errors')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text.startsWith('error: ') ? `nbox: ${text.slice(7)}` : text) });
+  const ctx: CliContext = context ?? {
+    open: async () => {
+      const { Nbox } = await import('../api');
+      // A store nbox cannot open (no root, not a store, corrupt) fails every verb as bad usage would.
+      return Nbox.open({ root: globalOptions(program).root }).catch((err: unknown) => {
+        throw withExitCode(err, EXIT_USAGE);
+      });
+    },
+  };
+  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerContainer, registerBuilder, registerHistory, registerExport, registerSave, registerRegistry, registerSystem]) {
+    register(program, ctx);
+  }
+  program.commands.forEach((cmd) => cmd.exitOverride());
+  return program;
+}

@@ -1,0 +1,48 @@
+// `docker images REPOSITORY[:TAG]`: which of an image's names a pattern
+// matches, as Docker's reference filter does (distribution's FamiliarMatch):
+// a shell pattern over the familiar `name:tag`, else over the name alone.
+import { normalizeReference, splitReference } from './reference';
+
+/** matchingTags returns the tags (familiar `name:tag`) the pattern matches. */
+export function matchingTags(pattern: string, tags: string[]): string[] {
+  const match = globPattern(familiarPattern(pattern));
+  return tags.filter((tag) => match.test(tag) || match.test(splitReference(tag).repository));
+}
+
+// A pattern that is a plain reference is read in familiar form, so
+// `docker.io/library/busybox` finds `busybox`; a name alone keeps no tag.
+function familiarPattern(pattern: string): string {
+  if (/[*?[\\]/.test(pattern)) return pattern;
+  try {
+    const { repository, digest } = splitReference(pattern);
+    if (digest) return pattern;
+    return pattern.lastIndexOf(':') > pattern.lastIndexOf('/') ? normalizeReference(pattern) : repository;
+  } catch {
+    return pattern;
+  }
+}
+
+// globPattern compiles Go's path.Match syntax: `*` and `?` stop at "/",
+// `[...]` with `^` for negation, `\` escapes. A malformed class matches itself.
+function globPattern(pattern: string): RegExp {
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*') source += '[^/]*';
+    else if (c === '?') source += '[^/]';
+    else if (c === '\\' && i + 1 < pattern.length) source += escape(pattern[++i]!);
+    else if (c === '[' && pattern.indexOf(']', i + 2) > i) {
+      const end = pattern.indexOf(']', i + 2);
+      let body = pattern.slice(i + 1, end);
+      const negated = body.startsWith('^');
+      if (negated) body = body.slice(1);
+      source += `[${negated ? '^/' : ''}${body.replace(/[\]\\^]/g, '\\$&')}]`;
+      i = end;
+    } else source += escape(c);
+  }
+  return new RegExp(`^${source}$`);
+}
+
+function escape(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
