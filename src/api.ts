@@ -38,9 +38,15 @@ export type { BuildOutput } from './build/output';
 export type { HistoryItem } from './image/history';
 export type { ContainerRecord } from './runtime/containers';
 export type { ContainerInspect } from './runtime/inspect';
-export type { Exit, RunOptions, RunningContainer, StdioOption } from './runtime/run';
+export type { Exit, RunOptions, RunningContainer, StdioOption, VolumeBind } from './runtime/run';
+export type { NetworkMode } from './runtime/etc-files';
 export { ContainerStartError } from './runtime/run';
 export { isRemoteContext } from './build/remote-context';
+// What the CLI prints and parses as the library does, for programs too.
+export { consoleOutput } from './build/output';
+export { canonicalName, splitReference } from './image/reference';
+export { pullHeader, pullStatus } from './registry/pull-report';
+export { openSpecial, resolveOutput } from './sys/output-target';
 
 /** DEFAULT_ROOT is where the store lives unless NBOX_ROOT or `root` says otherwise. */
 export const DEFAULT_ROOT = '/var/lib/nbox';

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import { NboxError } from '../errors';
-import { openSpecial, resolveOutput } from '../sys/output-target';
+import { openSpecial, resolveOutput } from '../api';
 
 /** writeOutputFile writes data to the file the user named. */
 export async function writeOutputFile(file: string, data: Readable): Promise<void> {

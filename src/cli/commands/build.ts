@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { consoleOutput } from '../../build/output';
-import { isRemoteContext } from '../../api';
+import { consoleOutput, isRemoteContext } from '../../api';
 import { NboxError } from '../../errors';
 import { EXIT_FAILED, EXIT_USAGE, collect, parseBool, withExitCode, type CliContext } from '../context';
 

@@ -1,7 +1,7 @@
 // `nbox history IMAGE`: Docker's IMAGE CREATED CREATED BY SIZE COMMENT table.
 import type { Command } from 'commander';
 
-import type { HistoryItem } from '../../image/history';
+import type { HistoryItem } from '../../api';
 import type { CliContext } from '../context';
 import { ellipsis, humanSize, shortId, since, table } from '../format';
 

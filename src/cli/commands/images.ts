@@ -2,7 +2,7 @@
 // TAG IMAGE ID CREATED SIZE table.
 import type { Command } from 'commander';
 
-import { splitReference } from '../../image/reference';
+import { splitReference } from '../../api';
 import type { CliContext } from '../context';
 import { humanSize, shortId, since, table } from '../format';
 import { addImagePrune } from './prune';

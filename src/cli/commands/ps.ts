@@ -1,7 +1,7 @@
 // `nbox ps`: Docker's CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES table.
 import type { Command } from 'commander';
 
-import type { ContainerRecord } from '../../runtime/containers';
+import type { ContainerRecord } from '../../api';
 import type { CliContext } from '../context';
 import { ellipsis, humanDuration, since, table } from '../format';
 

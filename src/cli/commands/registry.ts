@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 
 import type { TransferProgress } from '../../api';
 import { NboxError } from '../../errors';
-import { canonicalName, splitReference } from '../../image/reference';
-import { pullHeader, pullStatus } from '../../registry/pull-report';
+import { canonicalName, pullHeader, pullStatus, splitReference } from '../../api';
 import { parseBool, type CliContext } from '../context';
 import { progressPrinter } from '../progress';
 

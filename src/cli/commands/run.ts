@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 
-import type { NetworkMode } from '../../runtime/etc-files';
-import type { RunningContainer, VolumeBind } from '../../runtime/run';
+import type { NetworkMode, RunningContainer, VolumeBind } from '../../api';
 import { EXIT_USAGE, collect, withExitCode, type CliContext } from '../context';
 import { NboxError } from '../../errors';
 
