@@ -5,7 +5,7 @@ import { closeSync } from 'node:fs';
 
 import { NboxError, SysError } from '../errors';
 import { MergedTree } from '../image/merged-tree';
-import { addon, type BindMount, type ExitStatus } from '../sys/addon';
+import { addon, type Addon, type BindMount, type ExitStatus } from '../sys/addon';
 import { cgroupDirs, createCgroup, removeCgroup } from './cgroup';
 import { guardStdio, type GuardedStdio } from './stdio';
 import type { ResolvedUser } from './user';
@@ -48,17 +48,29 @@ export interface Launched {
   kill(signal: number): boolean;
 }
 
+/** LaunchSystem is what launch asks of the host: the addon and cgroups. Unit
+ * tests give it a recording fake (sys/fake-addon.ts) and need no root. */
+export interface LaunchSystem {
+  addon(): Addon;
+  cgroupDirs(id: string): string[];
+  createCgroup(dirs: string[]): Promise<string[]>;
+  removeCgroup(dirs: string[]): Promise<void>;
+}
+
+const HOST: LaunchSystem = { addon, cgroupDirs, createCgroup, removeCgroup };
+
 /** launch starts a container; a failure before its command runs throws ContainerStartError. */
-export async function launch(spec: LaunchSpec): Promise<Launched> {
+export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Promise<Launched> {
+  const { addon, createCgroup, removeCgroup } = system;
   const mounts = resolveMountTargets(spec.layers, spec.mounts);
-  const cgroup = spec.cgroup ?? cgroupDirs(spec.id);
+  const cgroup = spec.cgroup ?? system.cgroupDirs(spec.id);
   const cgroupProcs = await createCgroup(cgroup).catch((err: Error) => {
     throw new ContainerStartError(`unable to create the container's cgroup: ${err.message}`, 125, err);
   });
   let stdio: GuardedStdio | undefined;
   let spawned;
   try {
-    stdio = guardStdio(spec.stdio);
+    stdio = guardStdio(spec.stdio, addon());
     spawned = addon().spawn({
       argv: spec.argv,
       env: spec.env,

@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, readlinkSync, readSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 
-import { addon } from '../sys/addon';
+import { addon, type Addon } from '../sys/addon';
 
 /** GuardedStdio is the fds to give the container and the copying behind them. */
 export interface GuardedStdio {
@@ -23,7 +23,7 @@ export interface GuardedStdio {
 const CONTAINER_DEV_NULL = -1;
 
 /** guardStdio replaces each of the caller's fds that is not a pipe or socket by a pipe. */
-export function guardStdio(fds: [number, number, number]): GuardedStdio {
+export function guardStdio(fds: [number, number, number], sys: Pick<Addon, 'pipe'> = addon()): GuardedStdio {
   const childFds: [number, number, number] = [...fds];
   const childEnds: number[] = [];
   const copies: Array<() => Promise<void>> = [];
@@ -34,7 +34,7 @@ export function guardStdio(fds: [number, number, number]): GuardedStdio {
       childFds[index] = CONTAINER_DEV_NULL;
       return;
     }
-    const [readEnd, writeEnd] = addon().pipe();
+    const [readEnd, writeEnd] = sys.pipe();
     if (index === 0) {
       childFds[0] = readEnd;
       childEnds.push(readEnd);
