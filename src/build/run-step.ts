@@ -1,7 +1,7 @@
 // A RUN step: a container on the current layer chain whose overlay upper dir
 // becomes the step's layer, whiteouts and all, with no tar made but the one
 // streamed through sha256 for the diffID.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 
 import { NboxError } from '../errors';
@@ -9,8 +9,8 @@ import type { Store, UnpackedLayer } from '../image/store';
 import { MergedTree } from '../image/merged-tree';
 import { readUserDatabase } from '../image/rootfs-file';
 import { addon, type BindMount } from '../sys/addon';
-import { hostsFile, resolvConf } from '../runtime/etc-files';
-import { launch, type Launched } from '../runtime/launch';
+import { etcBinds, etcFiles, writeEtcFiles } from '../runtime/etc-files';
+import { launch, resolveMountTargets, type Launched } from '../runtime/launch';
 import { resolveUser } from '../runtime/user';
 import { checkInterrupted } from './interrupt';
 
@@ -56,13 +56,12 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
     await Promise.all([mkdir(diff), mkdir(scratch)]);
     await Promise.all([mkdir(paths.work), mkdir(paths.rootfs), mkdir(paths.empty)]);
     const hostname = input.containerId.slice(0, 12);
-    const etc = { hosts: join(scratch, 'hosts'), hostname: join(scratch, 'hostname'), resolv: join(scratch, 'resolv.conf') };
-    await Promise.all([
-      writeFile(etc.hosts, await hostsFile(input.network, hostname)),
-      writeFile(etc.hostname, `${hostname}\n`),
-      writeFile(etc.resolv, await resolvConf(input.network)),
-    ]);
-    const mountStubs = missingInImage(input.layers, (input.mounts ?? []).map((m) => m.target));
+    const etc = { hosts: join(scratch, 'hosts'), hostname: join(scratch, 'hostname'), resolvConf: join(scratch, 'resolv.conf') };
+    await writeEtcFiles(etc, await etcFiles(input.network, hostname));
+    // Stubs are where the child makes them: at each target as resolved in the
+    // image (a dangling /etc/resolv.conf link gets its file at the link's target).
+    const mounts = resolveMountTargets(input.layers, [...etcBinds(etc), ...(input.mounts ?? [])]);
+    const mountStubs = missingInImage(input.layers, mounts.map((m) => m.target));
     const { passwd, group } = await readUserDatabase(input.layers);
     const container = await launch({
       id: input.containerId,
@@ -78,12 +77,7 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
       user: resolveUser(input.user, passwd, group),
       hostname,
       network: input.network,
-      mounts: [
-        { source: etc.hosts, target: '/etc/hosts', readonly: false, isFile: true },
-        { source: etc.hostname, target: '/etc/hostname', readonly: false, isFile: true },
-        { source: etc.resolv, target: '/etc/resolv.conf', readonly: false, isFile: true },
-        ...(input.mounts ?? []),
-      ],
+      mounts,
       stdio: input.stdio,
     });
     const status = await waitAbortable(container, input.signal);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 import { NboxError, isErrno } from '../errors';
 import type { Store } from '../image/store';
-import type { NetworkMode } from './etc-files';
+import { writeEtcFiles, type EtcFiles, type NetworkMode } from './etc-files';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import { killCgroup, removeCgroup } from './cgroup';
 
@@ -115,20 +115,13 @@ export function randomName(): string {
 
 const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
-/** ContainerFiles are the /etc files written into a new container directory. */
-export interface ContainerFiles {
-  hosts: string;
-  hostname: string;
-  resolvConf: string;
-}
-
 /** ContainerRegistry reads and writes container records in a store. */
 export class ContainerRegistry {
   constructor(private readonly store: Store) {}
 
   /** create builds the container directory aside and renames it into place,
    * then claims its name; a taken name undoes the container. */
-  async create(config: ContainerConfig, files: ContainerFiles, running?: Pick<ContainerState, 'owner' | 'cgroup'>): Promise<ContainerRecord> {
+  async create(config: ContainerConfig, files: EtcFiles, running?: Pick<ContainerState, 'owner' | 'cgroup'>): Promise<ContainerRecord> {
     if (!NAME_PATTERN.test(config.name)) {
       throw new NboxError('ERR_NBOX_USAGE', `Invalid container name (${config.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }
@@ -144,9 +137,7 @@ export class ContainerRegistry {
       await Promise.all([
         writeFile(join(staging, 'config.json'), JSON.stringify(config, null, 2)),
         writeFile(join(staging, 'state.json'), JSON.stringify(state)),
-        writeFile(paths.hosts, files.hosts),
-        writeFile(paths.hostname, files.hostname),
-        writeFile(paths.resolvConf, files.resolvConf),
+        writeEtcFiles(paths, files),
       ]);
       await rename(staging, dir);
     } catch (err) {

@@ -1,6 +1,8 @@
 // The per-container /etc/hosts, /etc/hostname and /etc/resolv.conf, as Docker
 // writes them: the container gets its own copies, bind-mounted over the image's.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+
+import type { BindMount } from '../sys/addon';
 
 /** NetworkMode is how a container reaches the network. */
 export type NetworkMode = 'none' | 'host';
@@ -29,6 +31,36 @@ export async function resolvConf(mode: NetworkMode): Promise<string> {
     .split('\n')
     .filter((line) => !/^\s*nameserver\s+(127\.|::1\s*$)/.test(line))
     .join('\n');
+}
+
+/** EtcFilePaths are the host files of one container bound over its /etc ones. */
+export interface EtcFilePaths {
+  hosts: string;
+  hostname: string;
+  resolvConf: string;
+}
+
+/** EtcFiles are the contents of a container's /etc files. */
+export type EtcFiles = EtcFilePaths;
+
+/** etcFiles is what a container's /etc/hosts, /etc/hostname and /etc/resolv.conf hold. */
+export async function etcFiles(mode: NetworkMode, hostname: string): Promise<EtcFiles> {
+  const [hosts, resolv] = await Promise.all([hostsFile(mode, hostname), resolvConf(mode)]);
+  return { hosts, hostname: `${hostname}\n`, resolvConf: resolv };
+}
+
+/** writeEtcFiles writes a container's /etc files at paths. */
+export async function writeEtcFiles(paths: EtcFilePaths, files: EtcFiles): Promise<void> {
+  await Promise.all([writeFile(paths.hosts, files.hosts), writeFile(paths.hostname, files.hostname), writeFile(paths.resolvConf, files.resolvConf)]);
+}
+
+/** etcBinds are the binds of a container's /etc files, before any other mount. */
+export function etcBinds(paths: EtcFilePaths): BindMount[] {
+  return [
+    { source: paths.hosts, target: '/etc/hosts', readonly: false, isFile: true },
+    { source: paths.hostname, target: '/etc/hostname', readonly: false, isFile: true },
+    { source: paths.resolvConf, target: '/etc/resolv.conf', readonly: false, isFile: true },
+  ];
 }
 
 async function readHost(path: string, fallback: string): Promise<string> {

@@ -17,7 +17,7 @@ import {
   type ContainerConfig, type ContainerRecord,
 } from './containers';
 import { mergeEnv } from './env';
-import { hostsFile, resolvConf, type NetworkMode } from './etc-files';
+import { etcBinds, etcFiles, type NetworkMode } from './etc-files';
 import { resolveUser, type ResolvedUser } from './user';
 
 /** StdioOption says where the container's 0, 1 and 2 go: this process's own
@@ -119,14 +119,14 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
   const { passwd, group } = await readUserDatabase(layerDirs);
   const { config, user } = containerConfig(image, imageRef, opts, passwd, group);
   const { network, hostname, argv, env, workingDir } = config;
-  const [hosts, resolv] = await Promise.all([hostsFile(network, hostname), resolvConf(network)]);
+  const files = await etcFiles(network, hostname);
   // Under the lock, with the image checked again: from here on the record pins
   // the image, and an rmi that got in first makes this a clear "No such image".
   const record = await ctx.store.withLock(async () => {
     if (!(await ctx.store.hasImage(image.id))) throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `No such image: ${imageRef}`);
     // The owner and cgroup are on record before the container runs: should this
     // process die, the next store open ends the container through them.
-    return ctx.containers.create(config, { hosts, hostname: `${hostname}\n`, resolvConf: resolv }, { owner: processOwner(), cgroup: cgroupDirs(config.id) });
+    return ctx.containers.create(config, files, { owner: processOwner(), cgroup: cgroupDirs(config.id) });
   });
   const paths = containerPaths(record.dir);
 
@@ -147,9 +147,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
       network,
       seccomp: opts.seccomp ?? true,
       mounts: [
-        { source: paths.hosts, target: '/etc/hosts', readonly: false, isFile: true },
-        { source: paths.hostname, target: '/etc/hostname', readonly: false, isFile: true },
-        { source: paths.resolvConf, target: '/etc/resolv.conf', readonly: false, isFile: true },
+        ...etcBinds(paths),
         ...(await volumeMounts(opts.volumes ?? [])),
         ...Object.entries(opts.tmpfs ?? {}).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false })),
       ],

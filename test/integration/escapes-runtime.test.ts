@@ -326,6 +326,13 @@ test('an image whose /etc/resolv.conf is a dangling symlink runs, with the file 
   await store.nbox.importImage(tarOf(rootfs), { tags: ['resolved:latest'] });
   const r = await run(t, ['resolved', 'sh', '-c', 'readlink /etc/resolv.conf; test -f /etc/resolv.conf && echo present']);
   t.is(r.stdout, '../run/systemd/resolve/stub-resolv.conf\npresent\n');
+  // A RUN on it leaves no stub of that file (or its directories) in its layer.
+  const context = await writeContext(t, { Dockerfile: 'FROM resolved\nRUN echo built > /built\n' });
+  const built = await cli(store.root, ['build', '-q', '-t', 'resolved-run', context]);
+  t.is(built.code, 0, built.stderr);
+  const inspect = JSON.parse((await cli(store.root, ['inspect', 'resolved-run'])).stdout)[0];
+  const top = (inspect.RootFS.Layers as string[]).at(-1)!.replace('sha256:', '');
+  t.deepEqual((await readdir(join(store.root, 'layers', top, 'diff'))).sort(), ['built']);
 });
 
 test('cgroups of ended containers are removed', async (t) => {
