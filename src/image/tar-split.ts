@@ -37,6 +37,7 @@ export class TarSplitRecorder {
   private header = Buffer.alloc(0);
   // Bytes of the current entry's content still to come, and whether they are kept.
   private contentLeft = 0;
+  private pendingSize = 0;
   private keepContent = false;
   private paddingLeft = 0;
   // A PAX extended header or GNU long name is kept raw but also read: it names the next entry.
@@ -47,6 +48,11 @@ export class TarSplitRecorder {
   private readonly filePaths = new Set<string>();
   private nextPath: Buffer | undefined;
   private nextSize: number | undefined;
+  // PAX GNU.sparse.* records: the next entry's content is a sparse map and data runs, not the file.
+  private nextSparse = false;
+  // An old GNU sparse header ('S') with more regions than it holds is followed by extension
+  // blocks before its data; they are headers, not content, and must not be read as entries.
+  private sparseExtensions = false;
 
   /** feed takes the next chunk of the uncompressed tar. */
   feed(chunk: Buffer): void {
@@ -110,6 +116,11 @@ export class TarSplitRecorder {
   private onHeader(block: Buffer): void {
     this.raw(block);
     if (this.ended) return;
+    if (this.sparseExtensions) {
+      this.sparseExtensions = block[504] !== 0;
+      if (!this.sparseExtensions) this.startContent();
+      return;
+    }
     // GNU tar stops at the first zero block: whatever follows is kept as it is, never read as entries.
     if (block.every((byte) => byte === 0)) {
       this.ended = true;
@@ -119,26 +130,34 @@ export class TarSplitRecorder {
     const size = this.nextSize ?? headerSize(block);
     const path = normalizePath(this.nextPath ?? headerPath(block));
     const isMeta = type === 'x' || type === 'L' || type === 'K';
+    const sparse = this.nextSparse;
     if (!isMeta) {
       this.nextPath = undefined;
       this.nextSize = undefined;
+      this.nextSparse = false;
     }
     const name = path.toString('utf8');
     const base = name.slice(name.lastIndexOf('/') + 1);
     if (base.startsWith('.wh.')) this.whiteouts.push(name);
-    const isFileData = (type === '0' || type === '7') && !base.startsWith('.wh.');
+    const isFileData = (type === '0' || type === '7') && !base.startsWith('.wh.') && !sparse;
     // A path given twice keeps only its last content on disk: the earlier entry's bytes cannot be replayed.
     if (isFileData && size > 0) {
       if (this.filePaths.has(name)) this.replayable = false;
       this.filePaths.add(name);
     }
-    this.contentLeft = size;
+    this.pendingSize = size;
     this.keepContent = !isFileData;
     this.metaContent = isMeta ? [] : undefined;
     this.metaType = type;
-    this.paddingLeft = (BLOCK - (size % BLOCK)) % BLOCK;
-    if (size === 0) this.endContent();
-    else if (isFileData) this.segments.push({ kind: FILE, path, size });
+    if (isFileData && size > 0) this.segments.push({ kind: FILE, path, size });
+    this.sparseExtensions = type === 'S' && block[482] !== 0;
+    if (!this.sparseExtensions) this.startContent();
+  }
+
+  private startContent(): void {
+    this.contentLeft = this.pendingSize;
+    this.paddingLeft = (BLOCK - (this.pendingSize % BLOCK)) % BLOCK;
+    if (this.pendingSize === 0) this.endContent();
   }
 
   private endContent(): void {
@@ -154,6 +173,7 @@ export class TarSplitRecorder {
     for (const [key, value] of paxRecords(content)) {
       if (key === 'path') this.nextPath = value;
       else if (key === 'size') this.nextSize = Number(value.toString('latin1'));
+      else if (key.startsWith('GNU.sparse.')) this.nextSparse = true;
     }
   }
 }

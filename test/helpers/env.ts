@@ -34,6 +34,14 @@ export function rootTest(): TestFn {
   return test.serial as unknown as TestFn;
 }
 
+/** optionalTest narrows rootTest's test to when `missing` (what these tests lack, or null) is null.
+ * Without root it returns the already skipping test unchanged: ava's test.skip has no .skip. */
+export function optionalTest(rooted: TestFn, missing: string | null): TestFn {
+  if (skipReason() || missing === null) return rooted;
+  console.log(`skipping ${missing}`);
+  return test.skip as unknown as TestFn;
+}
+
 /** TestStore is a temporary store with the test image imported. */
 export interface TestStore {
   root: string;

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, makeTestStore, rootTest, sharedTestStore, writeContext, type TestStore } from '../helpers/env';
+import { cli, makeTestStore, optionalTest, rootTest, sharedTestStore, writeContext, type TestStore } from '../helpers/env';
 import { PODMAN_RUN, hasPodman, makePodman } from '../helpers/podman';
 
 const test = rootTest();
@@ -140,7 +140,7 @@ test('an archive whose manifest names a layer it lacks fails on one line and lea
   t.deepEqual(await storeEntries(store.root), before);
 });
 
-const interop = hasPodman() ? test : test.skip;
+const interop = optionalTest(test, hasPodman() ? null : 'podman interop tests: podman missing');
 
 interop('podman loads and runs what nbox saves, in both formats, with the same image ID', async (t) => {
   const podman = await makePodman();

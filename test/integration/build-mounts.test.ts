@@ -9,7 +9,7 @@ import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { cli, rootTest, sharedTestStore, writeContext } from '../helpers/env';
+import { cli, optionalTest, rootTest, sharedTestStore, writeContext } from '../helpers/env';
 import { buildSteps } from '../helpers/build';
 
 const test = rootTest();
@@ -18,8 +18,7 @@ const steps = buildSteps(store);
 const { build, buildFails, run } = steps;
 const SSH_AGENT = '/usr/bin/ssh-agent';
 const SSH_ADD = '/usr/bin/ssh-add';
-const sshTest = existsSync(SSH_AGENT) && existsSync(SSH_ADD) ? test : test.skip;
-if (sshTest === test.skip) console.log('skipping ssh tests: ssh-agent missing (apt-get install openssh-client)');
+const sshTest = optionalTest(test, existsSync(SSH_AGENT) && existsSync(SSH_ADD) ? null : 'ssh tests: ssh-agent missing (apt-get install openssh-client)');
 
 
 

@@ -1,9 +1,11 @@
 // Bad input: one line naming what was wrong, a non-zero exit, the store untouched.
 import type { ExecutionContext } from 'ava';
-import { readdir, stat, writeFile, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 
-import { cli, rootTest, sharedTestStore, type CliResult } from '../helpers/env';
+import { CLI, cli, rootTest, sharedTestStore, type CliResult } from '../helpers/env';
 
 const test = rootTest();
 const store = sharedTestStore(test);
@@ -68,16 +70,31 @@ test('an invalid container name', async (t) => {
   await failsCleanly(t, ['run', '--rm', '--name', '-bad name', 'bb', 'true'], 125, /Invalid container name/);
 });
 
+// The checkout may sit where uid 65534 cannot enter (/root, a mktemp -d): the CLI
+// then could not even be loaded. So the caller runs a world-readable copy of what the
+// CLI loads: the compiled sources, the addon and the runtime npm packages.
+async function worldReadableCli(): Promise<{ cli: string; cleanup(): Promise<void> }> {
+  const checkout = resolve(dirname(CLI), '../../..');
+  const copy = await mkdtemp(join(tmpdir(), 'nbox-cli-copy-'));
+  const lock = JSON.parse(await readFile(join(checkout, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+  const runtimePackages = Object.entries(lock.packages).filter(([dir, info]) => dir.startsWith('node_modules/') && !info.dev).map(([dir]) => dir);
+  for (const part of ['package.json', 'dist/src', 'build/Release/nbox.node', 'build/Release/nbox-exec', ...runtimePackages]) {
+    await cp(join(checkout, part), join(copy, part), { recursive: true });
+  }
+  execFileSync('chmod', ['-R', 'go+rX', copy]);
+  return { cli: join(copy, 'dist/src/cli/main.js'), cleanup: () => rm(copy, { recursive: true, force: true }) };
+}
+
 test('a non-root caller', async (t) => {
   const before = await snapshot(store.root);
-  const { spawnSync } = await import('node:child_process');
-  const { CLI } = await import('../helpers/env');
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--', CLI, 'images'], {
+  const copy = await worldReadableCli();
+  t.teardown(copy.cleanup);
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--', copy.cli, 'images'], {
     env: { ...process.env, NBOX_ROOT: store.root },
     encoding: 'utf8',
   });
-  t.is(r.status, 125);
   t.is(r.stderr, 'nbox: nbox needs root to create namespaces and mounts (try sudo)\n');
+  t.is(r.status, 125);
   t.deepEqual(await snapshot(store.root), before);
 });
 

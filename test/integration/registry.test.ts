@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BUSYBOX, cli, exitCodeOf, rootTest, sharedTestStore, spawnCli, writeContext, type CliResult } from '../helpers/env';
+import { BUSYBOX, cli, exitCodeOf, optionalTest, rootTest, sharedTestStore, spawnCli, writeContext, type CliResult } from '../helpers/env';
 import { PODMAN_RUN, hasPodman, makePodman } from '../helpers/podman';
 import { HTPASSWD_BIN, REGISTRY_BIN, freePort, startRegistry, type TestRegistry } from '../helpers/registry';
 
@@ -26,10 +26,10 @@ const USER = 'alice';
 const PASSWORD = 'pw-7f3c9e1d-secret';
 const BASIC = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
 
-const enabled = process.getuid?.() === 0 && existsSync(BUSYBOX) && existsSync(REGISTRY_BIN) && existsSync(HTPASSWD_BIN);
-if (!enabled && existsSync(BUSYBOX)) console.log(`skipping registry tests: ${REGISTRY_BIN} or ${HTPASSWD_BIN} missing`);
-const registryTest = enabled ? test : (test.skip as unknown as typeof test);
-const interop = enabled && hasPodman() ? test : (test.skip as unknown as typeof test);
+const registryMissing = existsSync(REGISTRY_BIN) && existsSync(HTPASSWD_BIN) ? null : `registry tests: ${REGISTRY_BIN} or ${HTPASSWD_BIN} missing`;
+const registryTest = optionalTest(test, registryMissing);
+const enabled = process.getuid?.() === 0 && existsSync(BUSYBOX) && registryMissing === null;
+const interop = registryMissing ? registryTest : optionalTest(test, hasPodman() ? null : 'registry interop tests: podman missing');
 
 /** Proxy forwards to one registry and records each request; stall picks responses it sends only the first bytes of. */
 interface Proxy {

@@ -1,5 +1,7 @@
 // Random and mutated Dockerfiles: each must parse or fail with a DockerfileError,
-// never another error, and never take long. A fixed seed keeps failures reproducible.
+// never another error. A fixed seed keeps failures reproducible. The work is bounded by
+// the number and size of inputs, not by the clock, so a loaded machine cannot fail it;
+// a parser that hangs or goes exponential still trips ava's timeout (package.json).
 
 import test from 'ava';
 import * as fs from 'node:fs';
@@ -12,8 +14,8 @@ import { DockerfileError } from '../../../src/errors';
 
 const SEED = 0x6e626f78;
 const INPUTS = 4000;
-const PER_INPUT_MS = 100;
-const TOTAL_MS = 10_000;
+// Mutations can grow an input; past this it is cut, so every input costs about the same.
+const MAX_INPUT_CHARS = 4096;
 const corpusDir = path.resolve(__dirname, '../../../../test/fixtures/dockerfiles');
 const corpus = fs.readdirSync(corpusDir).map((name) => fs.readFileSync(path.join(corpusDir, name, 'Dockerfile'), 'utf8'));
 // Fragments that steer the parser into its harder paths.
@@ -63,7 +65,7 @@ function generator(random: () => number) {
     if (random() < 0.2) return randomBytes();
     let text = pick(corpus);
     for (let n = 1 + int(4); n > 0; n--) text = pick(mutations)(text);
-    return text;
+    return text.slice(0, MAX_INPUT_CHARS);
   };
 }
 
@@ -85,25 +87,20 @@ function exercise(text: string): unknown {
   return undefined;
 }
 
-test(`${INPUTS} random and mutated inputs parse or fail with a DockerfileError, quickly`, (t) => {
+test(`${INPUTS} random and mutated inputs parse or fail with a DockerfileError`, (t) => {
   const next = generator(prng(SEED));
-  const started = performance.now();
-  let slowest = 0;
+  const failures: string[] = [];
   for (let n = 0; n < INPUTS; n++) {
     const text = next();
-    const before = performance.now();
     const unexpected = exercise(text);
-    const elapsed = performance.now() - before;
-    slowest = Math.max(slowest, elapsed);
-    if (unexpected !== undefined) t.fail(`input ${n} ${JSON.stringify(text)} threw ${String(unexpected)}`);
-    if (elapsed >= PER_INPUT_MS) t.fail(`input ${n} took ${elapsed.toFixed(1)} ms: ${JSON.stringify(text)}`);
+    if (unexpected !== undefined) failures.push(`input ${n} ${JSON.stringify(text)} threw ${String(unexpected)}`);
   }
-  const total = performance.now() - started;
-  t.true(total < TOTAL_MS, `took ${total.toFixed(0)} ms in all`);
-  t.log(`${INPUTS} inputs in ${total.toFixed(0)} ms, slowest ${slowest.toFixed(1)} ms`);
+  t.deepEqual(failures, []);
 });
 
-test('pathological inputs stay fast', (t) => {
+// Inputs that send a careless parser into exponential work (or unbounded recursion): that
+// shows as a hang ava's timeout reports, or as a RangeError; no clock is asserted here.
+test('pathological inputs parse or fail with a DockerfileError', (t) => {
   const inputs = [
     `FROM a\nRUN ${'\\\n'.repeat(20000)}x`,
     `# escape=${' '.repeat(50000)}\`x\nFROM a`,
@@ -113,9 +110,5 @@ test('pathological inputs stay fast', (t) => {
     `FROM a\nCOPY ${'<<A '.repeat(2000)}/d\n`,
     `FROM a\nLABEL ${'"a b" '.repeat(5000)}`,
   ];
-  for (const text of inputs) {
-    const before = performance.now();
-    t.is(exercise(text), undefined);
-    t.true(performance.now() - before < 1000, text.slice(0, 40));
-  }
+  for (const text of inputs) t.is(exercise(text), undefined, text.slice(0, 40));
 });

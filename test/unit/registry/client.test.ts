@@ -3,12 +3,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { HOST_PLATFORM } from '../../../src/image/oci';
 import { RegistryClient, type RegistryClientOptions } from '../../../src/registry/client';
 import { MediaType } from '../../../src/registry/media-types';
 import { freePort, makeSelfSignedCert } from '../../helpers/registry';
 import { FakeRegistry, digestOf, type FakeRegistryOptions } from './helpers/fake-registry';
 
 const PASSWORD = 'correct-horse-battery';
+const HOST_ARCH = HOST_PLATFORM.architecture;
+// An architecture that is not this machine's, for list entries the client must pass over.
+const OTHER_ARCH = HOST_ARCH === 'arm64' ? 'amd64' : 'arm64';
 const users = { alice: PASSWORD };
 
 async function setup(
@@ -26,7 +30,7 @@ async function setup(
 }
 
 // An image of one config and one layer, stored in the fake under repository:tag.
-function storeImage(fake: FakeRegistry, repository: string, tag: string, architecture = 'amd64'): { digest: string; layer: Buffer } {
+function storeImage(fake: FakeRegistry, repository: string, tag: string, architecture = HOST_ARCH): { digest: string; layer: Buffer } {
   const config = Buffer.from(JSON.stringify({ architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
   const layer = Buffer.from(`layer for ${architecture}`);
   const manifest = {
@@ -67,21 +71,22 @@ test('getManifest fetches an image manifest by tag and by digest', async (t) => 
   t.regex(fake.requests[0].path, /^\/v2\/app\/manifests\/v1$/);
 });
 
-test('getManifest picks linux/amd64 from a manifest list', async (t) => {
+test('getManifest picks the host platform from a manifest list', async (t) => {
   const { fake, client } = await setup(t);
-  const listDigest = storeIndex(fake, 'multi', 'latest', [{ architecture: 'arm64' }, { architecture: 'amd64' }, { architecture: 'arm', variant: 'v7' }]);
+  const others = ['arm64', 'amd64', 's390x'].filter((architecture) => architecture !== HOST_ARCH).map((architecture) => ({ architecture }));
+  const listDigest = storeIndex(fake, 'multi', 'latest', [others[0], { architecture: HOST_ARCH }, others[1], { architecture: 'arm', variant: 'v7' }]);
   const pulled = await client.getManifest('multi', 'latest');
   t.is(pulled.indexDigest, listDigest);
-  t.is(pulled.digest, fake.putManifest('x', 'y', '', JSON.parse(fake.manifests.get('multi:amd64')!.bytes.toString())));
+  t.is(pulled.digest, fake.putManifest('x', 'y', '', JSON.parse(fake.manifests.get(`multi:${HOST_ARCH}`)!.bytes.toString())));
   const arm = await client.getManifest('multi', 'latest', { os: 'linux', architecture: 'arm', variant: 'v7' });
   t.is(JSON.parse((await client.fetchBlobBytes('multi', arm.config)).toString()).architecture, 'arm');
 });
 
 test('getManifest names the missing platform', async (t) => {
   const { fake, client } = await setup(t);
-  storeIndex(fake, 'armonly', 'latest', [{ architecture: 'arm64' }]);
-  const err = await t.throwsAsync(client.getManifest('armonly', 'latest'));
-  t.is(err?.message, `no image for linux/amd64 in ${fake.host}/armonly:latest`);
+  storeIndex(fake, 'foreign', 'latest', [{ architecture: OTHER_ARCH }]);
+  const err = await t.throwsAsync(client.getManifest('foreign', 'latest'));
+  t.is(err?.message, `no image for linux/${HOST_ARCH} in ${fake.host}/foreign:latest`);
   t.is((err as { code?: string }).code, 'ERR_NBOX_NO_SUCH_IMAGE');
 });
 
@@ -99,7 +104,7 @@ test('getManifest turns the registry error body into one line', async (t) => {
 test('getManifest refuses a manifest that does not match the digest asked for', async (t) => {
   const { fake, client } = await setup(t);
   const { digest } = storeImage(fake, 'app', 'v1');
-  const other = storeImage(fake, 'app', 'v2', 'arm64').digest;
+  const other = storeImage(fake, 'app', 'v2', OTHER_ARCH).digest;
   fake.manifests.set(`app@${digest}`, fake.manifests.get(`app@${other}`)!);
   await t.throwsAsync(client.getManifest('app', digest), { message: `digest mismatch for manifest ${fake.host}/app@${digest}: received ${other}` });
 });
