@@ -10,7 +10,7 @@ import { MergedTree } from '../image/merged-tree';
 import { readUserDatabase } from '../image/rootfs-file';
 import { addon, type BindMount } from '../sys/addon';
 import { etcBinds, etcFiles, writeEtcFiles } from '../runtime/etc-files';
-import { launch, resolveMountTargets, type Launched } from '../runtime/launch';
+import { launch, type Launched } from '../runtime/launch';
 import { resolveUser } from '../runtime/user';
 import { checkInterrupted } from './interrupt';
 
@@ -58,10 +58,6 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
     const hostname = input.containerId.slice(0, 12);
     const etc = { hosts: join(scratch, 'hosts'), hostname: join(scratch, 'hostname'), resolvConf: join(scratch, 'resolv.conf') };
     await writeEtcFiles(etc, await etcFiles(input.network, hostname));
-    // Stubs are where the child makes them: at each target as resolved in the
-    // image (a dangling /etc/resolv.conf link gets its file at the link's target).
-    const mounts = resolveMountTargets(input.layers, [...etcBinds(etc), ...(input.mounts ?? [])]);
-    const mountStubs = missingInImage(input.layers, mounts.map((m) => m.target));
     const { passwd, group } = await readUserDatabase(input.layers);
     const container = await launch({
       id: input.containerId,
@@ -77,14 +73,16 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
       user: resolveUser(input.user, passwd, group),
       hostname,
       network: input.network,
-      mounts,
+      mounts: [...etcBinds(etc), ...(input.mounts ?? [])],
       stdio: input.stdio,
     });
     const status = await waitAbortable(container, input.signal);
     checkInterrupted(input.signal);
     if (status.exitCode !== 0) throw new StepCommandError(input.argv, status.exitCode ?? 128 + (status.signal ?? 0));
     await rm(scratch, { recursive: true, force: true });
-    removeStubs(diff, mountStubs);
+    // Stubs are where the child made them: at each target as launch resolved it
+    // in the image (a dangling /etc/resolv.conf link gets its file at the link's target).
+    removeStubs(diff, missingInImage(input.layers, container.mounts.map((m) => m.target)));
     return await store.sealLayer(temp);
   } catch (err) {
     await store.removeTree(temp);

@@ -42,6 +42,8 @@ export interface Launched {
   pid: number;
   /** The container's cgroup directories. */
   cgroup: string[];
+  /** Its mounts, each target as resolved in the image (where the child made any stub). */
+  mounts: BindMount[];
   /** Resolves once the init exited, its output is copied out and its cgroup is gone. */
   exited: Promise<ExitStatus>;
   /** Signals the init; false once it has exited. */
@@ -121,6 +123,7 @@ export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Pro
   return {
     pid,
     cgroup,
+    mounts,
     exited,
     kill: (signal) => !done && addon().kill(pidfd, signal),
   };
