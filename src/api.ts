@@ -19,8 +19,9 @@ import type { ImagePruneResult } from './image/prune';
 import type { UsageLine } from './image/disk-usage';
 import { splitReference } from './image/reference';
 import { Store, type ImageRecord } from './image/store';
-import { killCgroup, sweepOrphanCgroups } from './runtime/cgroup';
-import { ContainerRegistry, type ContainerRecord, type ContainerState } from './runtime/containers';
+import { sweepOrphanCgroups } from './runtime/cgroup';
+import { buildNetwork } from './runtime/network';
+import { ContainerRegistry, type ContainerRecord } from './runtime/containers';
 import type { ContainerInspect } from './runtime/inspect';
 import { runContainer, type RunOptions, type RunningContainer } from './runtime/run';
 
@@ -39,7 +40,7 @@ export type { HistoryItem } from './image/history';
 export type { ContainerRecord } from './runtime/containers';
 export type { ContainerInspect } from './runtime/inspect';
 export type { Exit, RunOptions, RunningContainer, StdioOption, VolumeBind } from './runtime/run';
-export type { NetworkMode } from './runtime/etc-files';
+export type { NetworkMode } from './runtime/network';
 export { ContainerStartError } from './runtime/run';
 export { isRemoteContext } from './build/remote-context';
 // What the CLI prints and parses as the library does, for programs too.
@@ -71,8 +72,8 @@ export interface BuildOptions {
   secrets?: Record<string, string>;
   /** SSH agents for RUN --mount=type=ssh: id → ssh-agent socket path (key files are refused). */
   sshAgents?: Record<string, string>;
-  /** RUN's network (default host, as `docker build`). */
-  network?: 'host' | 'none';
+  /** RUN's network: default (the host's, as `docker build`), host or none; another is refused. */
+  network?: string;
   /** Progress lines; silent unless given. */
   output?: BuildOutput;
   /** Where RUN output goes (default: /dev/null). */
@@ -167,6 +168,7 @@ export class Nbox {
     const [{ openContext }, { runBuild }, { checkInterrupted }, { silentOutput }, { normalizeTag }] = await Promise.all([
       import('./build/context'), import('./build/executor'), import('./build/interrupt'), import('./build/output'), import('./image/reference'),
     ]);
+    const network = buildNetwork(options.network);
     const tags = (options.tags ?? []).map(normalizeTag);
     const secrets = new Map(Object.entries(options.secrets ?? {}));
     await (await import('./build/run-mounts')).checkSecretFiles(secrets);
@@ -192,7 +194,7 @@ export class Nbox {
           noCache: options.noCache ?? false,
           secrets,
           sshAgents: new Map(Object.entries(options.sshAgents ?? {})),
-          network: options.network ?? 'host',
+          network,
           output,
           stdio: options.stdio ?? [devNull!, devNull!, devNull!],
           signal: options.signal,
@@ -403,28 +405,10 @@ export class Nbox {
       if (!options.force) {
         throw new NboxError('ERR_NBOX_CONFLICT', `cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
       }
-      await killAndWait(record.state);
+      await (await import('./runtime/kill')).killAndWait(record.state);
     }
     await this.containers.remove(record);
     return record.config.id;
-  }
-}
-
-// killAndWait kills a container (through its cgroup, else its init if the
-// pid is still that process) and waits for it to be gone, so its writable
-// layer is not removed under it.
-async function killAndWait(state: ContainerState): Promise<void> {
-  const { processStartTime } = await import('./sys/proc');
-  if (state.cgroup) await killCgroup(state.cgroup);
-  else if (processStartTime(state.pid) === state.pidStartTime) {
-    try {
-      process.kill(state.pid, 'SIGKILL');
-    } catch {
-      return;
-    }
-  }
-  for (let waited = 0; waited < 5000 && processStartTime(state.pid) === state.pidStartTime; waited += 10) {
-    await new Promise((resolveSleep) => setTimeout(resolveSleep, 10));
   }
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { NboxError } from '../errors';
 import type { UsageLine } from '../image/disk-usage';
 import type { Store } from '../image/store';
-import { treeSize } from '../sys/tree-size';
+import { treeSize } from '../image/tree-size';
 
 /** BuildCachePruneResult names the cache entries removed and the bytes they held. */
 export interface BuildCachePruneResult {

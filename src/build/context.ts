@@ -6,7 +6,7 @@ import { closeSync, createReadStream, fstatSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NboxError, SysError, isErrno } from '../errors';
-import { addon } from '../sys/addon';
+import { openInRoot } from '../image/fs-calls';
 import { peekStream } from '../image/stream-head';
 import { detectCompression, extractTar, isTarHeader } from './archive';
 import { ignoreMatcher, parseDockerignore, type IgnoreMatcher } from './dockerignore';
@@ -160,7 +160,7 @@ function contextRelative(name: string): string | null {
 function readInRoot(dir: string, relative: string): string | null {
   let fd: number;
   try {
-    fd = addon().openInRoot(dir, relative);
+    fd = openInRoot(dir, relative);
   } catch (err) {
     if (err instanceof SysError && (err.errnoName === 'ENOENT' || err.errnoName === 'ENOTDIR')) return null;
     throw err;

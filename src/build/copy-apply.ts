@@ -9,13 +9,12 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { NboxError, SysError, isErrno } from '../errors';
-import { addon } from '../sys/addon';
 import { extractTar } from './archive';
 import type { CopyPlan, PlannedEntry } from './copy';
 import { SourceRoots } from './source-file';
 import type { Owner } from './copy-modes';
 import { forEachLimited } from '../pool';
-import { copiedXattrNames } from './xattrs';
+import { copiedXattrs, makeNode, setXattr } from '../image/fs-calls';
 
 // Small files are copied with synchronous calls on the main thread: measured
 // here, a thread-pool round trip per file makes 20,000 small files take about
@@ -116,7 +115,7 @@ function isLargeFile(entry: PlannedEntry): boolean {
 
 function createLeaf(entry: PlannedEntry, target: string, sources: SourceRoots): void {
   if (entry.kind === 'symlink') symlinkSync(entry.target!, target);
-  else if (entry.kind === 'special') addon().mknod(target, entry.typeBits! | entry.mode, ...deviceNumbers(entry.rdev!));
+  else if (entry.kind === 'special') makeNode(target, entry.typeBits! | entry.mode, ...deviceNumbers(entry.rdev!));
   else if (entry.content) writeFileSync(target, entry.content, { flag: 'wx', mode: 0o600 });
   // The very file planned, copied in one native call (copy_file_range, mode and times set on the fd) to a new
   // name: O_EXCL never follows a symlink.
@@ -155,11 +154,7 @@ function setAttributes(entry: PlannedEntry, target: string, privileged: boolean,
   if (chown) lchownSync(target, entry.uid, entry.gid);
   if (entry.kind !== 'symlink' && (chown || !modeAndTimesSet)) chmodSync(target, entry.mode);
   if (privileged && entry.copyXattrs && entry.hostPath) {
-    const native = addon();
-    for (const name of copiedXattrNames(entry.hostPath)) {
-      const value = native.lgetxattr(entry.hostPath, name);
-      if (value) native.lsetxattr(target, name, value);
-    }
+    for (const [name, value] of copiedXattrs(entry.hostPath)) setXattr(target, name, value);
   }
   if (modeAndTimesSet) return;
   const seconds = entry.mtimeMs / 1000;

@@ -5,10 +5,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { addon } from '../sys/addon';
 import type { CopyPlan, PlannedEntry } from './copy';
 import { SourceRoots, type FileIdentity } from './source-file';
-import { copiedXattrNames } from './xattrs';
+import { copiedXattrs } from '../image/fs-calls';
 
 // Files up to this size are read whole with a synchronous call: for many small
 // files that is several times faster than a thread-pool round trip per file.
@@ -48,8 +47,7 @@ export async function copyDigest(plan: CopyPlan): Promise<string> {
 
 function xattrRecord(entry: PlannedEntry): [string, string][] | null {
   if (!entry.copyXattrs || !entry.hostPath) return null;
-  const native = addon();
-  return copiedXattrNames(entry.hostPath).map((name) => [name, native.lgetxattr(entry.hostPath!, name)?.toString('hex') ?? '']);
+  return copiedXattrs(entry.hostPath).map(([name, value]) => [name, value.toString('hex')]);
 }
 
 // hashFile reads a source as the copy will: the very file the plan saw, or an error.

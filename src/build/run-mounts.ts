@@ -14,7 +14,9 @@ import { NboxError, SysError, isErrno } from '../errors';
 import type { BindMount as BindMountSpec, CacheMount, RunMount, SshMount } from '../dockerfile/run-mount';
 import { MergedTree } from '../image/merged-tree';
 import type { Store } from '../image/store';
-import { addon, type BindMount } from '../sys/addon';
+import { addon } from '../sys/addon';
+import { openInRoot } from '../image/fs-calls';
+import type { BindMount } from '../runtime/launch';
 import { copyDigest, planCopy } from './copy';
 import { selectSources } from './copy-sources';
 import type { IgnoreMatcher } from './dockerignore';
@@ -77,7 +79,7 @@ export async function prepareRunMounts(store: Store, runMounts: RunMount[], sour
   const held: Array<() => Promise<void>> = [];
   // bindInRoot binds what path resolves to inside root (never a symlink out of it) by its fd.
   const bindInRoot = (root: string, path: string, opts: { mkdir?: boolean }, target: string, readonly: boolean): BindMount => {
-    const fd = addon().openInRoot(root, path, opts);
+    const fd = openInRoot(root, path, opts);
     held.push(async () => closeSync(fd));
     return { source: join(root, path), sourceFd: fd, target, readonly, isFile: !fstatSync(fd).isDirectory() };
   };

@@ -7,11 +7,11 @@ import { join, posix } from 'node:path';
 import { NboxError } from '../errors';
 import type { Store, UnpackedLayer } from '../image/store';
 import { MergedTree } from '../image/merged-tree';
-import { readUserDatabase } from '../image/rootfs-file';
-import { addon, type BindMount } from '../sys/addon';
-import { etcBinds, etcFiles, writeEtcFiles } from '../runtime/etc-files';
+import { removeEmptyBeneath } from '../image/fs-calls';
+import type { BindMount } from '../runtime/launch';
+import { containerSpec, imageUser } from '../runtime/container-spec';
+import { etcFiles, writeEtcFiles } from '../runtime/etc-files';
 import { launch, type Launched } from '../runtime/launch';
-import { resolveUser } from '../runtime/user';
 import { checkInterrupted } from './interrupt';
 
 /** RunStepInput is what a RUN instruction needs, resolved by the executor. */
@@ -52,30 +52,28 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
   try {
     const diff = join(temp, 'diff');
     const scratch = join(temp, 'scratch');
-    const paths = { work: join(scratch, 'work'), rootfs: join(scratch, 'rootfs'), empty: join(scratch, 'empty') };
+    const dirs = {
+      upper: diff, work: join(scratch, 'work'), rootfs: join(scratch, 'rootfs'), emptyLower: join(scratch, 'empty'),
+      hosts: join(scratch, 'hosts'), hostname: join(scratch, 'hostname'), resolvConf: join(scratch, 'resolv.conf'),
+    };
     await Promise.all([mkdir(diff), mkdir(scratch)]);
-    await Promise.all([mkdir(paths.work), mkdir(paths.rootfs), mkdir(paths.empty)]);
+    await Promise.all([mkdir(dirs.work), mkdir(dirs.rootfs)]);
     const hostname = input.containerId.slice(0, 12);
-    const etc = { hosts: join(scratch, 'hosts'), hostname: join(scratch, 'hostname'), resolvConf: join(scratch, 'resolv.conf') };
-    await writeEtcFiles(etc, await etcFiles(input.network, hostname));
-    const { passwd, group } = await readUserDatabase(input.layers);
-    const container = await launch({
+    await writeEtcFiles(dirs, await etcFiles(input.network, hostname));
+    const container = await launch(await containerSpec({
       id: input.containerId,
-      // overlayfs needs a lower dir even for `FROM scratch`.
-      layers: input.layers.length > 0 ? input.layers : [paths.empty],
-      upperDir: diff,
-      workDir: paths.work,
-      rootfs: paths.rootfs,
+      layers: input.layers,
+      dirs,
       argv: input.argv,
       env: input.env,
       cwd: input.workdir || '/',
       chownCwd: true,
-      user: resolveUser(input.user, passwd, group),
+      user: await imageUser(input.layers, input.user),
       hostname,
       network: input.network,
-      mounts: [...etcBinds(etc), ...(input.mounts ?? [])],
+      mounts: input.mounts,
       stdio: input.stdio,
-    });
+    }));
     const status = await waitAbortable(container, input.signal);
     checkInterrupted(input.signal);
     if (status.exitCode !== 0) throw new StepCommandError(input.argv, status.exitCode ?? 128 + (status.signal ?? 0));
@@ -120,9 +118,8 @@ function missingInImage(layers: string[], targets: string[]): string[] {
 // step may have moved them and planted symlinks in their place, so nothing on
 // the way is followed: only an empty file or directory at that very path goes.
 function removeStubs(diff: string, mountStubs: string[]): void {
-  const native = addon();
-  for (const stub of mountStubs) native.removeEmptyBeneath(diff, stub);
+  for (const stub of mountStubs) removeEmptyBeneath(diff, stub);
   // The command saw the bind mounts, never these files: a stub is all an empty one can be.
-  for (const file of STUB_FILES) native.removeEmptyBeneath(diff, file);
-  for (const dir of STUB_DIRS) native.removeEmptyBeneath(diff, dir);
+  for (const file of STUB_FILES) removeEmptyBeneath(diff, file);
+  for (const dir of STUB_DIRS) removeEmptyBeneath(diff, dir);
 }

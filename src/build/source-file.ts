@@ -5,7 +5,7 @@
 import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs';
 import { NboxError, SysError } from '../errors';
 import type { TreeEntry } from '../image/merged-tree';
-import { addon } from '../sys/addon';
+import { copyFileInRoot, openFileInRoot, openInRoot } from '../image/fs-calls';
 
 /** FileIdentity is which file a source was when it was planned, and where to find it again. */
 export interface FileIdentity {
@@ -43,7 +43,7 @@ export class SourceRoots {
   open(hostPath: string, seen: FileIdentity | undefined): SourceFile {
     let fd: number;
     try {
-      fd = seen ? addon().openFileInRoot(this.root(seen.root), seen.path, seen.dev, seen.ino) : openSync(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+      fd = seen ? openFileInRoot(this.root(seen.root), seen.path, seen.dev, seen.ino) : openSync(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW);
     } catch (err) {
       throw changedOr(err, hostPath);
     }
@@ -54,7 +54,7 @@ export class SourceRoots {
    * checks it, in one native call: the cost of many small files. A taken target is a SysError EEXIST of step 'copy'. */
   copy(hostPath: string, seen: FileIdentity, target: string, mode: number, mtimeMs: number): void {
     try {
-      addon().copyFileInRoot(this.root(seen.root), seen.path, seen.dev, seen.ino, target, mode, mtimeMs);
+      copyFileInRoot(this.root(seen.root), seen.path, seen.dev, seen.ino, target, mode, mtimeMs);
     } catch (err) {
       throw err instanceof SysError && err.step === 'copy' ? err : changedOr(err, hostPath);
     }
@@ -82,7 +82,7 @@ export class SourceRoots {
   private root(path: string): number {
     let fd = this.roots.get(path);
     if (fd === undefined) {
-      fd = addon().openInRoot(path, '.');
+      fd = openInRoot(path, '.');
       this.roots.set(path, fd);
     }
     return fd;

@@ -2,7 +2,7 @@
 // and the Containers line of `docker system df`. A container's size is its
 // writable layer's, as Docker's SizeRw.
 import type { UsageLine } from '../image/disk-usage';
-import { treeSize } from '../sys/tree-size';
+import { treeSize } from '../image/tree-size';
 import { containerPaths, type ContainerRecord, type ContainerRegistry } from './containers';
 
 // A container being started is "created" with its owner set: it is not stopped.

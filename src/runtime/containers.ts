@@ -9,7 +9,9 @@ import { join } from 'node:path';
 
 import { NboxError, isErrno } from '../errors';
 import type { Store } from '../image/store';
-import { writeEtcFiles, type EtcFiles, type NetworkMode } from './etc-files';
+import type { ContainerDirs } from './container-spec';
+import { writeEtcFiles, type EtcFiles } from './etc-files';
+import type { NetworkMode } from './network';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import { killCgroup, removeCgroup } from './cgroup';
 
@@ -74,14 +76,8 @@ export interface ContainerRecord {
 }
 
 /** ContainerPaths are the directories and files of one container. */
-export interface ContainerPaths {
+export interface ContainerPaths extends ContainerDirs {
   dir: string;
-  upper: string;
-  work: string;
-  rootfs: string;
-  hosts: string;
-  hostname: string;
-  resolvConf: string;
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -93,6 +89,7 @@ export function containerPaths(dir: string): ContainerPaths {
     upper: join(dir, 'upper'),
     work: join(dir, 'work'),
     rootfs: join(dir, 'rootfs'),
+    emptyLower: join(dir, 'empty'),
     hosts: join(dir, 'hosts'),
     hostname: join(dir, 'hostname'),
     resolvConf: join(dir, 'resolv.conf'),

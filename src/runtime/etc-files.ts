@@ -3,9 +3,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 
 import type { BindMount } from '../sys/addon';
+import type { NetworkMode } from './network';
 
-/** NetworkMode is how a container reaches the network. */
-export type NetworkMode = 'none' | 'host';
 
 /** hostsFile is the container's /etc/hosts: loopback names plus its own hostname. */
 export async function hostsFile(mode: NetworkMode, hostname: string): Promise<string> {

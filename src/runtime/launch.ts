@@ -6,6 +6,8 @@ import { closeSync } from 'node:fs';
 import { NboxError, SysError } from '../errors';
 import { MergedTree } from '../image/merged-tree';
 import { addon, type Addon, type BindMount, type ExitStatus } from '../sys/addon';
+
+export type { BindMount } from '../sys/addon';
 import { cgroupDirs, createCgroup, removeCgroup } from './cgroup';
 import { guardStdio, type GuardedStdio } from './stdio';
 import type { ResolvedUser } from './user';

@@ -6,7 +6,6 @@ import { constants as osConstants } from 'node:os';
 
 import { NboxError, isErrno } from '../errors';
 import type { ImageRecord, Store } from '../image/store';
-import { readUserDatabase } from '../image/rootfs-file';
 import { addon, type BindMount, type ExitStatus } from '../sys/addon';
 import { cgroupDirs } from './cgroup';
 import { ContainerStartError, launch, type Launched } from './launch';
@@ -17,8 +16,10 @@ import {
   type ContainerConfig, type ContainerRecord,
 } from './containers';
 import { mergeEnv } from './env';
-import { etcBinds, etcFiles, type NetworkMode } from './etc-files';
-import { resolveUser, type ResolvedUser } from './user';
+import { containerSpec, imageUser } from './container-spec';
+import { etcFiles } from './etc-files';
+import { runNetwork } from './network';
+import type { ResolvedUser } from './user';
 
 /** StdioOption says where the container's 0, 1 and 2 go: this process's own
  * fds, pipes the caller reads, /dev/null, or explicit host fds. */
@@ -38,7 +39,8 @@ export interface RunOptions {
   workdir?: string;
   hostname?: string;
   name?: string;
-  network?: NetworkMode;
+  /** --network: none (the default) or host; another name is refused. */
+  network?: string;
   /** --rm: remove the container when it exits. */
   autoRemove?: boolean;
   labels?: Record<string, string>;
@@ -116,8 +118,9 @@ export interface RunContext {
 /** runContainer creates a container from an image and starts it. */
 export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<RunningContainer> {
   const layerDirs = await ctx.store.layerDirs(image.config);
-  const { passwd, group } = await readUserDatabase(layerDirs);
-  const { config, user } = containerConfig(image, imageRef, opts, passwd, group);
+  const userSpec = opts.user ?? image.config.config?.User ?? '';
+  const user = await imageUser(layerDirs, userSpec);
+  const config = containerConfig(image, imageRef, opts, userSpec, user);
   const { network, hostname, argv, env, workingDir } = config;
   const files = await etcFiles(network, hostname);
   // Under the lock, with the image checked again: from here on the record pins
@@ -133,27 +136,24 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
   const stdio = openStdio(opts.stdio ?? 'inherit');
   let launched: Launched;
   try {
-    launched = await launch({
+    launched = await launch(await containerSpec({
       id: config.id,
+      layers: layerDirs,
+      dirs: paths,
       argv,
       env,
       cwd: workingDir,
       user,
       hostname,
-      rootfs: paths.rootfs,
-      layers: layerDirs,
-      upperDir: paths.upper,
-      workDir: paths.work,
       network,
-      seccomp: opts.seccomp ?? true,
+      seccomp: opts.seccomp,
       mounts: [
-        ...etcBinds(paths),
         ...(await volumeMounts(opts.volumes ?? [])),
         ...Object.entries(opts.tmpfs ?? {}).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false })),
       ],
       stdio: stdio.childFds,
       cgroup: record.state.cgroup,
-    });
+    }));
   } catch (err) {
     stdio.closeAll();
     const failure = err instanceof ContainerStartError ? err : new ContainerStartError((err as Error).message, 125, err);
@@ -175,13 +175,8 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
 }
 
 /** containerConfig applies Docker's rules to an image config and run options. */
-function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions, passwd: string | null, group: string | null): {
-  config: ContainerConfig;
-  user: ResolvedUser;
-} {
+function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions, userSpec: string, user: ResolvedUser): ContainerConfig {
   const body = image.config.config ?? {};
-  const userSpec = opts.user ?? body.User ?? '';
-  const user = resolveUser(userSpec, passwd, group);
   const command = containerCommand({
     imageEntrypoint: body.Entrypoint,
     imageCmd: body.Cmd,
@@ -189,7 +184,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     cmdArgs: opts.cmd ?? [],
   });
   const id = newContainerId();
-  const network = opts.network ?? 'none';
+  const network = runNetwork(opts.network);
   const hostname = opts.hostname ?? (network === 'host' ? readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : id.slice(0, 12));
   const env = mergeEnv({
     imageEnv: body.Env,
@@ -203,7 +198,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
   if (!workingDir.startsWith('/')) {
     throw new NboxError('ERR_NBOX_USAGE', `the working directory '${workingDir}' is invalid, it needs to be an absolute path`);
   }
-  const config: ContainerConfig = {
+  return {
     id,
     name: opts.name ?? randomName(),
     created: new Date().toISOString(),
@@ -218,7 +213,6 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     autoRemove: opts.autoRemove ?? false,
     labels: opts.labels ?? {},
   };
-  return { config, user };
 }
 
 // volumeMounts checks -v binds: absolute paths only (named volumes are not

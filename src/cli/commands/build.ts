@@ -43,9 +43,6 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     .option('--pull', 'always pull base images from their registry (missing ones are pulled anyway)')
     .option('--tls-verify <bool>', 'require HTTPS for registries (default: plain HTTP only for loopback ones)', parseBool)
     .action(async (context: string, flags: BuildFlags) => {
-      if (!['default', 'host', 'none'].includes(flags.network)) {
-        throw new NboxError('ERR_NBOX_USAGE', `network mode "${flags.network}" not supported by buildkit (use default, host or none)`);
-      }
       const nbox = await ctx.open();
       const abort = new AbortController();
       const interrupt = () => abort.abort();
@@ -64,7 +61,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
           noCache: !flags.cache,
           secrets: secretFiles(flags.secret),
           sshAgents: sshAgents(flags.ssh),
-          network: flags.network === 'none' ? 'none' : 'host',
+          network: flags.network,
           output: consoleOutput(process.stdout, process.stderr, flags.quiet),
           // The classic builder streams both of a step's streams into its output.
           stdio: flags.quiet ? [devNull, devNull, devNull] : [devNull, 1, 1],

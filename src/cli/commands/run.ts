@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 
-import type { NetworkMode, RunningContainer, VolumeBind } from '../../api';
+import type { RunningContainer, VolumeBind } from '../../api';
 import { EXIT_USAGE, collect, withExitCode, type CliContext } from '../context';
 import { NboxError } from '../../errors';
 
@@ -53,9 +53,6 @@ export function registerRun(program: Command, ctx: CliContext): void {
       if (flags.tty) throw new NboxError('ERR_NBOX_USAGE', '--tty is not supported yet');
       const unsupported = flags.securityOpt.find((opt) => opt !== 'seccomp=unconfined' && opt !== 'seccomp:unconfined');
       if (unsupported) throw new NboxError('ERR_NBOX_USAGE', `--security-opt ${unsupported}: only seccomp=unconfined is supported`);
-      if (flags.network !== 'none' && flags.network !== 'host') {
-        throw new NboxError('ERR_NBOX_USAGE', `network ${flags.network} not found (supported: none, host)`);
-      }
       // Handlers go in before the container starts: a signal that arrives
       // while it starts is held and delivered once there is a container.
       let container: RunningContainer | undefined;
@@ -73,7 +70,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
           workdir: flags.workdir,
           hostname: flags.hostname,
           name: flags.name,
-          network: flags.network as NetworkMode,
+          network: flags.network,
           autoRemove: flags.rm ?? false,
           seccomp: flags.securityOpt.length === 0,
           volumes: flags.volume.map(parseVolume),

@@ -1,0 +1,75 @@
+// The spec builder both container paths share: `run` and a build's RUN give
+// the layers, the host dirs and the command; this composes what launch needs
+// (overlay dirs, the /etc binds before any other mount, USER resolved in the
+// image), so a rule about any of them is written once.
+import { mkdir } from 'node:fs/promises';
+
+import { readUserDatabase } from '../image/rootfs-file';
+import type { BindMount } from '../sys/addon';
+import { etcBinds, type EtcFilePaths } from './etc-files';
+import type { NetworkMode } from './network';
+import type { LaunchSpec } from './launch';
+import { resolveUser, type ResolvedUser } from './user';
+
+/** ContainerDirs are a container's host directories and its /etc files. */
+export interface ContainerDirs extends EtcFilePaths {
+  /** The overlay upper dir: the container's writable layer (a RUN's new layer). */
+  upper: string;
+  /** overlayfs's work dir, on the same filesystem as upper. */
+  work: string;
+  /** An empty directory the child mounts the overlay on. */
+  rootfs: string;
+  /** The lower dir of an image without layers (made only then): overlayfs needs one. */
+  emptyLower: string;
+}
+
+/** ContainerSpecInput is what a caller knows of a container about to start. */
+export interface ContainerSpecInput {
+  id: string;
+  /** Image layer dirs, topmost first; [] for an image without layers. */
+  layers: string[];
+  dirs: ContainerDirs;
+  argv: string[];
+  env: string[];
+  cwd: string;
+  /** Directories made for cwd belong to the user (a build's WORKDIR). */
+  chownCwd?: boolean;
+  user: ResolvedUser;
+  hostname: string;
+  network: NetworkMode;
+  seccomp?: boolean;
+  /** Mounts after the /etc binds: volumes, tmpfs, RUN --mount. */
+  mounts?: BindMount[];
+  stdio: [number, number, number];
+  cgroup?: string[];
+}
+
+/** imageUser resolves a USER value in the image's /etc/passwd and /etc/group. */
+export async function imageUser(layers: string[], user: string): Promise<ResolvedUser> {
+  const { passwd, group } = await readUserDatabase(layers);
+  return resolveUser(user, passwd, group);
+}
+
+/** containerSpec composes the launch spec of a container. */
+export async function containerSpec(input: ContainerSpecInput): Promise<LaunchSpec> {
+  const { dirs } = input;
+  if (input.layers.length === 0) await mkdir(dirs.emptyLower, { recursive: true });
+  return {
+    id: input.id,
+    layers: input.layers.length > 0 ? input.layers : [dirs.emptyLower],
+    upperDir: dirs.upper,
+    workDir: dirs.work,
+    rootfs: dirs.rootfs,
+    argv: input.argv,
+    env: input.env,
+    cwd: input.cwd,
+    chownCwd: input.chownCwd ?? false,
+    user: input.user,
+    hostname: input.hostname,
+    network: input.network,
+    seccomp: input.seccomp ?? true,
+    mounts: [...etcBinds(dirs), ...(input.mounts ?? [])],
+    stdio: input.stdio,
+    ...(input.cgroup ? { cgroup: input.cgroup } : {}),
+  };
+}
