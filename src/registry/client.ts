@@ -1,19 +1,13 @@
 // RegistryClient speaks the OCI distribution API (and Docker's registry API v2)
-// to one registry: manifests, blobs, uploads, cross-repository mounts, and the
-// 401 challenge before any of them. One client may carry several transfers at once.
-//
-// Scheme: a loopback registry (localhost, 127.x, ::1) is spoken to over plain
-// HTTP, as Docker treats it as insecure and registries on this host rarely have
-// TLS; `tlsVerify: true` insists on verified HTTPS even there. With
-// `tlsVerify: false` the client tries HTTPS without verifying the certificate
-// and falls back to HTTP when HTTPS fails, as Docker does for insecure registries.
-import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
+// to one registry: manifests, blobs, uploads, cross-repository mounts, over a
+// session that answers the 401 challenge before any of them (session.ts). One
+// client may carry several transfers at once.
+import type { Readable } from 'node:stream';
 import { NboxError } from '../errors';
-import { RegistryAuth, authFailure, pullScope, pushScope } from './auth';
+import { pullScope, pushScope } from './auth';
 import { ChunkReader } from './chunks';
 import type { Credentials } from './credentials';
-import { connectionError, discard, openConnection, readBody, sendRequest, type Connection, type HttpExchange } from './http';
+import { connectionError, discard, readBody } from './http';
 import {
   DIGEST_PATTERN,
   formatPlatform,
@@ -26,8 +20,8 @@ import {
 } from './manifest';
 import { HOST_PLATFORM } from '../image/oci';
 import { MANIFEST_ACCEPT } from './media-types';
-import { familiarName, isLoopbackRegistry, registryApiHost } from './reference';
 import { responseError, type ResponseContext } from './response-error';
+import { RegistrySession } from './session';
 import { sha256Digest, verifyingStream } from '../image/digest';
 
 /** RegistryClientOptions configure a client for one registry. */
@@ -61,22 +55,9 @@ export interface PushBlobOptions {
 
 
 const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
-const MAX_TOKEN_RESPONSE = 1024 * 1024;
 const MAX_IN_MEMORY_BLOB = 16 * 1024 * 1024;
 const DEFAULT_MONOLITHIC_MAX = 4 * 1024 * 1024;
 const DEFAULT_CHUNK_SIZE = 64 * 1024 * 1024;
-const MAX_REDIRECTS = 5;
-const USER_AGENT = 'nbox';
-
-interface RegistryRequest {
-  method: HttpExchange['method'];
-  /** A path under the registry (`/v2/…`), or an absolute URL such as an upload's Location. */
-  target: string | URL;
-  headers?: Record<string, string>;
-  body?: Buffer | Readable;
-  scopes: string[];
-  context: ResponseContext;
-}
 
 // An upload session: where its next request goes, and what it is for.
 interface Upload {
@@ -89,30 +70,22 @@ interface Upload {
 export class RegistryClient {
   /** The registry as references name it. */
   readonly registry: string;
-  private readonly connection: Connection;
-  private readonly auth: RegistryAuth;
-  private readonly credentials: Credentials | null;
-  private readonly tlsVerify: boolean | undefined;
-  private readonly peer: string;
-  private base: Promise<URL> | undefined;
+  private readonly session: RegistrySession;
 
   constructor(options: RegistryClientOptions) {
     this.registry = options.registry;
-    this.credentials = options.credentials ?? null;
-    this.tlsVerify = options.tlsVerify;
-    this.peer = `registry ${options.registry}`;
-    this.connection = openConnection({ tlsVerify: options.tlsVerify !== false, timeoutMs: options.timeoutMs ?? 60_000 });
-    this.auth = new RegistryAuth({
+    this.session = new RegistrySession({
       registry: options.registry,
-      credentials: this.credentials,
-      fetchToken: (url, headers) => this.fetchToken(url, headers),
+      credentials: options.credentials ?? null,
+      tlsVerify: options.tlsVerify,
+      timeoutMs: options.timeoutMs ?? 60_000,
     });
   }
 
   /** ping checks that the registry answers the API and, with credentials, that it accepts them (login). */
   async ping(): Promise<void> {
-    const response = await this.send({ method: 'GET', target: '/v2/', scopes: [], context: this.context(this.registry, 'registry') });
-    if (response.statusCode !== 200) throw await responseError(response, this.context(this.registry, 'registry'));
+    const response = await this.session.send({ method: 'GET', target: '/v2/', scopes: [], context: this.session.context(this.registry, 'registry') });
+    if (response.statusCode !== 200) throw await responseError(response, this.session.context(this.registry, 'registry'));
     discard(response);
   }
 
@@ -122,7 +95,7 @@ export class RegistryClient {
     const first = await this.fetchManifest(repository, reference);
     if (first.parsed.kind === 'image') return pulled(first.parsed, first.bytes, first.digest);
     const entry = selectPlatform(first.parsed.index, platform);
-    const subject = this.subject(repository, reference);
+    const subject = this.session.subject(repository, reference);
     if (!entry) throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `no image for ${formatPlatform(platform)} in ${subject}`);
     const chosen = await this.fetchManifest(repository, entry.digest);
     if (chosen.parsed.kind !== 'image') {
@@ -134,13 +107,13 @@ export class RegistryClient {
   /** getBlob streams a blob; the stream fails with `digest mismatch` if its size or sha256 differ from descriptor's.
    * It resolves once the registry has answered, so an unknown blob rejects here. */
   async getBlob(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>): Promise<Readable> {
-    const subject = this.subject(repository, descriptor.digest);
-    const context = this.context(subject, 'blob');
-    const response = await this.send({ method: 'GET', target: `/v2/${repository}/blobs/${descriptor.digest}`, scopes: [pullScope(repository)], context });
+    const subject = this.session.subject(repository, descriptor.digest);
+    const context = this.session.context(subject, 'blob');
+    const response = await this.session.send({ method: 'GET', target: `/v2/${repository}/blobs/${descriptor.digest}`, scopes: [pullScope(repository)], context });
     if (response.statusCode !== 200) throw await responseError(response, context);
     const verifier = verifyingStream(descriptor, (what) => new NboxError('ERR_NBOX_REGISTRY', `digest mismatch for blob ${subject}: ${what}`));
-    response.on('error', (err) => {
-      const lost = connectionError(this.peer, err);
+    response.on('error', (err: Error) => {
+      const lost = connectionError(this.session.peer, err);
       verifier.destroy(new NboxError('ERR_NBOX_REGISTRY', `blob ${subject}: ${lost.message}`, { cause: err }));
     });
     verifier.on('close', () => {
@@ -162,8 +135,8 @@ export class RegistryClient {
 
   /** hasBlob tells whether the registry holds a blob in repository. */
   async hasBlob(repository: string, digest: string): Promise<boolean> {
-    const context = this.context(this.subject(repository, digest), 'blob');
-    const response = await this.send({ method: 'HEAD', target: `/v2/${repository}/blobs/${digest}`, scopes: [pullScope(repository)], context });
+    const context = this.session.context(this.session.subject(repository, digest), 'blob');
+    const response = await this.session.send({ method: 'HEAD', target: `/v2/${repository}/blobs/${digest}`, scopes: [pullScope(repository)], context });
     if (response.statusCode !== 200 && response.statusCode !== 404) throw await responseError(response, context);
     discard(response);
     return response.statusCode === 200;
@@ -171,9 +144,9 @@ export class RegistryClient {
 
   /** mountBlob asks the registry to link a blob of fromRepository into repository without an upload; false if it did not. */
   async mountBlob(repository: string, digest: string, fromRepository: string): Promise<boolean> {
-    const context = this.context(this.subject(repository, digest), 'upload');
+    const context = this.session.context(this.session.subject(repository, digest), 'upload');
     const query = new URLSearchParams({ mount: digest, from: fromRepository });
-    const response = await this.send({
+    const response = await this.session.send({
       method: 'POST',
       target: `/v2/${repository}/blobs/uploads/?${query}`,
       headers: { 'Content-Length': '0' },
@@ -183,7 +156,7 @@ export class RegistryClient {
     if (response.statusCode !== 201 && response.statusCode !== 202) throw await responseError(response, context);
     discard(response);
     // On 202 the registry started an upload instead, which nobody will use.
-    if (response.statusCode === 202) await this.cancelUpload(this.location(response, await this.baseUrl()), repository);
+    if (response.statusCode === 202) await this.cancelUpload(this.session.location(response, await this.session.baseUrl()), repository);
     return response.statusCode === 201;
   }
 
@@ -191,26 +164,18 @@ export class RegistryClient {
    * one streamed PATCH, then the PUT with the digest its producer computed on the way (digestAtEnd,
    * settled once source has ended). An upload that fails is cancelled. */
   async pushBlobStream(repository: string, source: Readable, digestAtEnd: Promise<{ digest: string; size: number }>): Promise<{ digest: string; size: number }> {
-    const context = this.context(repository, 'upload');
-    const scopes = [pushScope(repository)];
-    const started = await this.send({ method: 'POST', target: `/v2/${repository}/blobs/uploads/`, headers: { 'Content-Length': '0' }, scopes, context });
-    if (started.statusCode !== 202) throw await responseError(started, context);
-    discard(started);
-    let location = this.location(started, await this.baseUrl());
+    const upload = await this.startUpload(repository, this.session.context(repository, 'upload'));
     try {
-      const patched = await this.send({ method: 'PATCH', target: location, headers: { 'Content-Type': 'application/octet-stream' }, body: source, scopes, context });
+      const { scopes, context } = upload;
+      const patched = await this.session.send({ method: 'PATCH', target: upload.location, headers: { 'Content-Type': 'application/octet-stream' }, body: source, scopes, context });
       if (patched.statusCode !== 202) throw await responseError(patched, context);
       discard(patched);
-      location = this.location(patched, location);
+      upload.location = this.session.location(patched, upload.location);
       const blob = await digestAtEnd;
-      const finalUrl = new URL(location);
-      finalUrl.search += `${finalUrl.search ? '&' : '?'}digest=${encodeURIComponent(blob.digest)}`;
-      const done = await this.send({ method: 'PUT', target: finalUrl, headers: { 'Content-Length': '0' }, scopes, context: this.context(this.subject(repository, blob.digest), 'upload') });
-      if (done.statusCode !== 201) throw await responseError(done, context);
-      discard(done);
+      await this.finishUpload(upload, blob.digest, { 'Content-Length': '0' }, undefined, this.session.context(this.session.subject(repository, blob.digest), 'upload'));
       return blob;
     } catch (err) {
-      await this.cancelUpload(location, repository);
+      await this.cancelUpload(upload.location, repository);
       throw err;
     }
   }
@@ -218,13 +183,8 @@ export class RegistryClient {
   /** pushBlob uploads a blob whose bytes open() streams: one PUT for small blobs, PATCH chunks then a PUT for large ones.
    * An upload that fails is cancelled. */
   async pushBlob(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, open: () => Readable, options: PushBlobOptions = {}): Promise<void> {
-    const subject = this.subject(repository, descriptor.digest);
-    const context = this.context(subject, 'upload');
-    const scopes = [pushScope(repository)];
-    const started = await this.send({ method: 'POST', target: `/v2/${repository}/blobs/uploads/`, headers: { 'Content-Length': '0' }, scopes, context });
-    if (started.statusCode !== 202) throw await responseError(started, context);
-    discard(started);
-    const upload: Upload = { location: this.location(started, await this.baseUrl()), scopes, context };
+    const subject = this.session.subject(repository, descriptor.digest);
+    const upload = await this.startUpload(repository, this.session.context(subject, 'upload'));
     try {
       let body: Buffer | undefined;
       if (descriptor.size <= (options.monolithicMaxSize ?? DEFAULT_MONOLITHIC_MAX)) {
@@ -232,12 +192,8 @@ export class RegistryClient {
       } else {
         await this.uploadChunks(upload, open(), descriptor.size, options.chunkSize ?? DEFAULT_CHUNK_SIZE);
       }
-      const finalUrl = new URL(upload.location);
-      finalUrl.search += `${finalUrl.search ? '&' : '?'}digest=${encodeURIComponent(descriptor.digest)}`;
       const headers = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(body?.length ?? 0) };
-      const done = await this.send({ method: 'PUT', target: finalUrl, headers, body, scopes, context });
-      if (done.statusCode !== 201) throw await responseError(done, context);
-      discard(done);
+      await this.finishUpload(upload, descriptor.digest, headers, body, upload.context);
     } catch (err) {
       await this.cancelUpload(upload.location, repository);
       throw err;
@@ -247,11 +203,11 @@ export class RegistryClient {
   /** putManifest stores a manifest under a tag or digest and returns its digest. */
   async putManifest(repository: string, reference: string, mediaType: string, bytes: Buffer): Promise<string> {
     const digest = sha256Digest(bytes);
-    const subject = this.subject(repository, reference);
-    const context = this.context(subject, 'manifest');
+    const subject = this.session.subject(repository, reference);
+    const context = this.session.context(subject, 'manifest');
     const headers = { 'Content-Type': mediaType, 'Content-Length': String(bytes.length) };
     const target = `/v2/${repository}/manifests/${reference}`;
-    const response = await this.send({ method: 'PUT', target, headers, body: bytes, scopes: [pushScope(repository)], context });
+    const response = await this.session.send({ method: 'PUT', target, headers, body: bytes, scopes: [pushScope(repository)], context });
     // A 404 here means a blob the manifest names is missing, not an unknown image.
     if (response.statusCode !== 201) throw await responseError(response, { ...context, kind: 'upload' });
     discard(response);
@@ -264,14 +220,13 @@ export class RegistryClient {
 
   /** close releases the client's idle connections. */
   close(): void {
-    this.connection.http.destroy();
-    this.connection.https.destroy();
+    this.session.close();
   }
 
   private async fetchManifest(repository: string, reference: string): Promise<{ bytes: Buffer; digest: string; parsed: ParsedManifest }> {
-    const subject = this.subject(repository, reference);
-    const context = this.context(subject, 'manifest');
-    const response = await this.send({
+    const subject = this.session.subject(repository, reference);
+    const context = this.session.context(subject, 'manifest');
+    const response = await this.session.send({
       method: 'GET',
       target: `/v2/${repository}/manifests/${reference}`,
       headers: { Accept: MANIFEST_ACCEPT },
@@ -279,12 +234,30 @@ export class RegistryClient {
       context,
     });
     if (response.statusCode !== 200) throw await responseError(response, context);
-    const bytes = await readBody(response, MAX_MANIFEST_SIZE, this.peer);
+    const bytes = await readBody(response, MAX_MANIFEST_SIZE, this.session.peer);
     const digest = sha256Digest(bytes);
     const served = response.headers['docker-content-digest'];
     const expected = DIGEST_PATTERN.test(reference) ? reference : typeof served === 'string' && served.startsWith('sha256:') ? served : digest;
     if (expected !== digest) throw new NboxError('ERR_NBOX_REGISTRY', `digest mismatch for manifest ${subject}: received ${digest}`);
     return { bytes, digest, parsed: parseManifest(bytes, response.headers['content-type'], subject) };
+  }
+
+  // Opens an upload session for a blob of repository.
+  private async startUpload(repository: string, context: ResponseContext): Promise<Upload> {
+    const scopes = [pushScope(repository)];
+    const started = await this.session.send({ method: 'POST', target: `/v2/${repository}/blobs/uploads/`, headers: { 'Content-Length': '0' }, scopes, context });
+    if (started.statusCode !== 202) throw await responseError(started, context);
+    discard(started);
+    return { location: this.session.location(started, await this.session.baseUrl()), scopes, context };
+  }
+
+  // Ends an upload with the PUT that names the blob's digest (and carries its last bytes, if any).
+  private async finishUpload(upload: Upload, digest: string, headers: Record<string, string>, body: Buffer | undefined, context: ResponseContext): Promise<void> {
+    const finalUrl = new URL(upload.location);
+    finalUrl.search += `${finalUrl.search ? '&' : '?'}digest=${encodeURIComponent(digest)}`;
+    const done = await this.session.send({ method: 'PUT', target: finalUrl, headers, body, scopes: upload.scopes, context });
+    if (done.statusCode !== 201) throw await responseError(done, upload.context);
+    discard(done);
   }
 
   // PATCHes size bytes of source in chunks, each to the Location the previous answer gave, kept in upload.location.
@@ -299,7 +272,7 @@ export class RegistryClient {
           'Content-Length': String(length),
           'Content-Range': `${offset}-${offset + length - 1}`,
         };
-        const response = await this.send({ method: 'PATCH', target: upload.location, headers, body: reader.chunk(length), scopes, context });
+        const response = await this.session.send({ method: 'PATCH', target: upload.location, headers, body: reader.chunk(length), scopes, context });
         if (response.statusCode !== 202) throw await responseError(response, context);
         discard(response);
         offset += length;
@@ -308,7 +281,7 @@ export class RegistryClient {
         if (range !== undefined && range !== `0-${offset - 1}`) {
           throw new NboxError('ERR_NBOX_REGISTRY', `upload of ${context.subject} out of step: the registry holds ${range}, nbox sent 0-${offset - 1}`);
         }
-        upload.location = this.location(response, upload.location);
+        upload.location = this.session.location(response, upload.location);
       }
       await reader.assertEnd();
     } finally {
@@ -318,112 +291,19 @@ export class RegistryClient {
 
   // Best effort: a cancelled upload only frees space on the registry.
   private async cancelUpload(location: URL, repository: string): Promise<void> {
-    const context = this.context(repository, 'upload');
+    const context = this.session.context(repository, 'upload');
     try {
-      discard(await this.send({ method: 'DELETE', target: location, scopes: [pushScope(repository)], context }));
+      discard(await this.session.send({ method: 'DELETE', target: location, scopes: [pushScope(repository)], context }));
     } catch {
       // The original failure is the one to report.
     }
   }
 
-  // Sends a request with the authorization the registry asked for; a 401 is answered once (challenge, token, retry),
-  // and GET/HEAD follow redirects (blob storage), dropping credentials when the host changes.
-  private async send(request: RegistryRequest): Promise<IncomingMessage> {
-    let url = typeof request.target === 'string' ? new URL(request.target, await this.baseUrl()) : request.target;
-    const sent = await this.auth.authorization(request.scopes);
-    let response = await this.sendOnce(request, url, sent);
-    if (response.statusCode === 401) {
-      discard(response);
-      const challenged = this.auth.accept(header(response, 'www-authenticate'));
-      // A streamed body cannot be sent twice.
-      if (challenged === undefined || request.body instanceof Readable) throw this.refused(request);
-      const scopes = [...new Set([...request.scopes, ...challenged])];
-      // A token that was refused is not asked of the cache again; without one, a concurrent request's token serves.
-      const authorization = await this.auth.authorization(scopes, sent !== undefined);
-      if (authorization === undefined) throw this.refused(request);
-      response = await this.sendOnce(request, url, authorization);
-      if (response.statusCode === 401) {
-        discard(response);
-        throw this.refused(request);
-      }
-    }
-    for (let hops = 0; isRedirect(response.statusCode) && (request.method === 'GET' || request.method === 'HEAD'); hops++) {
-      discard(response);
-      if (hops === MAX_REDIRECTS) throw new NboxError('ERR_NBOX_REGISTRY', `too many redirects for ${request.context.subject}`);
-      const next = this.location(response, url);
-      const sameOrigin = next.origin === url.origin;
-      url = next;
-      response = await this.sendOnce(request, url, sameOrigin ? await this.auth.authorization(request.scopes) : undefined);
-    }
-    return response;
-  }
-
-  private sendOnce(request: RegistryRequest, url: URL, authorization: string | undefined): Promise<IncomingMessage> {
-    const headers: Record<string, string> = { 'User-Agent': USER_AGENT, ...request.headers };
-    if (authorization) headers.Authorization = authorization;
-    return sendRequest({ method: request.method, url, headers, body: request.body, peer: this.peer }, this.connection);
-  }
-
-  // The error for a 401 that survived authentication.
-  private refused(request: RegistryRequest): NboxError {
-    const subject = request.context.subject;
-    if (this.auth.scheme === 'bearer' && this.credentials) {
-      return new NboxError('ERR_NBOX_AUTH', `denied: requested access to the resource is denied: ${subject}`);
-    }
-    return authFailure(this.registry, subject, this.credentials !== null);
-  }
-
-  private baseUrl(): Promise<URL> {
-    this.base ??= this.resolveBase();
-    return this.base;
-  }
-
-  private async resolveBase(): Promise<URL> {
-    const host = registryApiHost(this.registry);
-    if (this.tlsVerify === undefined && isLoopbackRegistry(host)) return new URL(`http://${host}`);
-    const secure = new URL(`https://${host}`);
-    if (this.tlsVerify !== false) return secure;
-    try {
-      discard(await sendRequest({ method: 'GET', url: new URL('/v2/', secure), headers: { 'User-Agent': USER_AGENT }, peer: this.peer }, this.connection));
-      return secure;
-    } catch {
-      return new URL(`http://${host}`);
-    }
-  }
-
-  private async fetchToken(url: URL, headers: Record<string, string>): Promise<{ status: number; body: Buffer }> {
-    const peer = `auth server ${url.host}`;
-    const response = await sendRequest({ method: 'GET', url, headers: { 'User-Agent': USER_AGENT, ...headers }, peer }, this.connection);
-    return { status: response.statusCode ?? 0, body: await readBody(response, MAX_TOKEN_RESPONSE, peer) };
-  }
-
-  private location(response: IncomingMessage, base: URL): URL {
-    const location = header(response, 'location');
-    if (!location) throw new NboxError('ERR_NBOX_REGISTRY', `${this.peer} answered ${response.statusCode} without a Location`);
-    return new URL(location, base);
-  }
-
-  private subject(repository: string, reference: string): string {
-    return familiarName(this.registry, repository) + (DIGEST_PATTERN.test(reference) ? `@${reference}` : `:${reference}`);
-  }
-
-  private context(subject: string, kind: ResponseContext['kind']): ResponseContext {
-    return { peer: this.peer, subject, kind, secret: this.credentials?.password };
-  }
 }
 
 function pulled(parsed: Extract<ParsedManifest, { kind: 'image' }>, bytes: Buffer, digest: string): PulledManifest {
   const { manifest, mediaType } = parsed;
   return { mediaType, digest, bytes, manifest, config: manifest.config, layers: manifest.layers };
-}
-
-function header(response: IncomingMessage, name: string): string | undefined {
-  const value = response.headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
-function isRedirect(status: number | undefined): boolean {
-  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
 // Reads a small blob whole, checking it is exactly size bytes.
