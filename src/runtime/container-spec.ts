@@ -7,7 +7,6 @@ import { mkdir } from 'node:fs/promises';
 import { readUserDatabase } from '../image/rootfs-file';
 import type { BindMount } from '../sys/addon';
 import { etcBinds, type EtcFilePaths } from './etc-files';
-import type { NetworkMode } from './network';
 import type { LaunchSpec } from './launch';
 import { resolveUser, type ResolvedUser } from './user';
 
@@ -23,26 +22,13 @@ export interface ContainerDirs extends EtcFilePaths {
   emptyLower: string;
 }
 
-/** ContainerSpecInput is what a caller knows of a container about to start. */
-export interface ContainerSpecInput {
-  id: string;
-  /** Image layer dirs, topmost first; [] for an image without layers. */
-  layers: string[];
+/** ContainerSpecInput is what a caller knows of a container about to start:
+ * its layers ([] for an image without any), host dirs, command and mounts
+ * other than the /etc binds (volumes, tmpfs, RUN --mount). */
+export type ContainerSpecInput = Omit<LaunchSpec, 'upperDir' | 'workDir' | 'rootfs' | 'mounts'> & {
   dirs: ContainerDirs;
-  argv: string[];
-  env: string[];
-  cwd: string;
-  /** Directories made for cwd belong to the user (a build's WORKDIR). */
-  chownCwd?: boolean;
-  user: ResolvedUser;
-  hostname: string;
-  network: NetworkMode;
-  seccomp?: boolean;
-  /** Mounts after the /etc binds: volumes, tmpfs, RUN --mount. */
   mounts?: BindMount[];
-  stdio: [number, number, number];
-  cgroup?: string[];
-}
+};
 
 /** imageUser resolves a USER value in the image's /etc/passwd and /etc/group. */
 export async function imageUser(layers: string[], user: string): Promise<ResolvedUser> {
@@ -54,22 +40,15 @@ export async function imageUser(layers: string[], user: string): Promise<Resolve
 export async function containerSpec(input: ContainerSpecInput): Promise<LaunchSpec> {
   const { dirs } = input;
   if (input.layers.length === 0) await mkdir(dirs.emptyLower, { recursive: true });
+  const { dirs: _dirs, ...launch } = input;
   return {
-    id: input.id,
+    ...launch,
     layers: input.layers.length > 0 ? input.layers : [dirs.emptyLower],
     upperDir: dirs.upper,
     workDir: dirs.work,
     rootfs: dirs.rootfs,
-    argv: input.argv,
-    env: input.env,
-    cwd: input.cwd,
     chownCwd: input.chownCwd ?? false,
-    user: input.user,
-    hostname: input.hostname,
-    network: input.network,
     seccomp: input.seccomp ?? true,
     mounts: [...etcBinds(dirs), ...(input.mounts ?? [])],
-    stdio: input.stdio,
-    ...(input.cgroup ? { cgroup: input.cgroup } : {}),
   };
 }
