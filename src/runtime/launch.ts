@@ -39,8 +39,8 @@ export interface LaunchSpec {
   cgroup?: string[];
 }
 
-/** Launched is a started container init. */
-export interface Launched {
+/** Launched is a started container init; disposing of it kills it and waits for its end. */
+export interface Launched extends AsyncDisposable {
   pid: number;
   /** The container's cgroup directories. */
   cgroup: string[];
@@ -122,12 +122,17 @@ export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Pro
     await removeCgroup(cgroup);
     return status;
   });
+  const kill = (signal: number) => !done && addon().kill(pidfd, signal);
   return {
     pid,
     cgroup,
     mounts,
     exited,
-    kill: (signal) => !done && addon().kill(pidfd, signal),
+    kill,
+    async [Symbol.asyncDispose]() {
+      kill(9);
+      await exited;
+    },
   };
 }
 

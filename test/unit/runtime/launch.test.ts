@@ -95,6 +95,19 @@ test('a mount into /proc (through a link of the image) or a relative one is refu
   closeSync(relative.stdio[0]);
 });
 
+test('disposing of a started container kills it and waits until its cgroup is gone', async (t) => {
+  const h = harness();
+  const s = spec(await imageLayer(t));
+  {
+    await using started = await launch(s, h.system);
+    t.is(started.pid, 4243);
+    t.deepEqual(h.removed, []);
+    closeSync(s.stdio[0]);
+  }
+  t.deepEqual(h.fake.signals, [9]);
+  t.is(h.removed.length, 1, 'the cgroup is removed once the init is reaped');
+});
+
 function sysError(step: string, syscall: string, errnoName: string, path = ''): SysError {
   return new SysError({ step, syscall, errno: 1, errnoName, path, message: `${step}: ${syscall} ${path}: ${errnoName}` });
 }
