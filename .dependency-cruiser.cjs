@@ -12,6 +12,8 @@ module.exports = {
   forbidden: [
     { name: 'cli-only-through-api', severity: 'error', comment: 'The CLI is a thin layer over the library API.',
       from: { path: '^src/cli/' }, to: { path: '^src/(build|image|runtime|registry|dockerfile|sys)/' } },
+    { name: 'api-over-the-four', severity: 'error', comment: 'The API is a facade over build, runtime, registry and image.',
+      from: { path: '^src/api\\.ts$' }, to: { path: '^src/(sys|dockerfile|cli)/' } },
     { name: 'nothing-imports-cli-or-api', severity: 'error',
       from: { path: '^src/(build|image|runtime|registry|dockerfile|sys)/' }, to: { path: '^src/(cli/|api\\.ts$)' } },
     { name: 'dockerfile-is-pure', severity: 'error', comment: 'dockerfile/ imports nothing but errors.',

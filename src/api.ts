@@ -47,7 +47,7 @@ export { isRemoteContext } from './build/remote-context';
 export { consoleOutput } from './build/output';
 export { canonicalName, splitReference } from './image/reference';
 export { pullHeader, pullStatus } from './registry/pull-report';
-export { openSpecial, resolveOutput } from './sys/output-target';
+export { openSpecial, resolveOutput } from './image/output-target';
 
 /** DEFAULT_ROOT is where the store lives unless NBOX_ROOT or `root` says otherwise. */
 export const DEFAULT_ROOT = '/var/lib/nbox';

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { NboxError, isErrno } from '../errors';
-import { resolveOutput } from '../sys/output-target';
+import { resolveOutput } from '../image/output-target';
 import { credentialsKey, normalizeRegistry } from './reference';
 
 /** Credentials are a user name and password (or token) for one registry. */

@@ -8,11 +8,19 @@ const repo = resolve(__dirname, '../../..');
 const config = resolve(repo, '.dependency-cruiser.cjs');
 const depcruise = resolve(repo, 'node_modules/.bin/depcruise');
 
+function checkFixture() {
+  return spawnSync(depcruise, ['src', '--config', config], { cwd: resolve(repo, 'test/fixtures/imports'), encoding: 'utf8' });
+}
+
 test('an upward import (image/ → api) fails the check', (t) => {
-  const r = spawnSync(depcruise, ['src', '--config', config], { cwd: resolve(repo, 'test/fixtures/imports'), encoding: 'utf8' });
+  const r = checkFixture();
   t.not(r.status, 0);
   t.regex(r.stdout, /nothing-imports-cli-or-api: src\/image\/upward\.ts → src\/api\.ts/);
   t.notRegex(r.stdout, /src\/cli\/main\.ts/);
+});
+
+test('the API reaching past the four folders it fronts (api → sys) fails the check', (t) => {
+  t.regex(checkFixture().stdout, /api-over-the-four: src\/api\.ts → src\/sys\/proc\.ts/);
 });
 
 test('the source tree keeps the arrows', (t) => {
