@@ -244,3 +244,12 @@ test('-v binds a host directory (read-write or :ro) and --tmpfs mounts a tmpfs',
   t.is(named.code, 125);
   t.regex(named.stderr, /named volumes are not supported yet/);
 });
+
+test('the library refuses an unknown network as the CLI does, before a container is made', async (t) => {
+  const before = (await store.nbox.listContainers({ all: true })).length;
+  const err = await t.throwsAsync(store.nbox.run('bb', { cmd: ['true'], network: 'bridge0', stdio: 'ignore' }));
+  t.is(err?.message, 'network bridge0 not found (supported: none, host)');
+  t.is((await store.nbox.listContainers({ all: true })).length, before);
+  const build = await t.throwsAsync(store.nbox.build({ context: '/nonexistent-context', network: 'bridge' }));
+  t.is(build?.message, 'network mode "bridge" not supported by buildkit (use default, host or none)');
+});
