@@ -17,8 +17,10 @@ import type { TransferOptions } from './registry/transfer';
 import type { ImageInspect } from './image/inspect';
 import type { ImagePruneResult } from './image/prune';
 import type { UsageLine } from './image/disk-usage';
-import { splitReference } from './image/reference';
-import { Store, type ImageRecord } from './image/store';
+import type { ImageRecord } from './image/images';
+import type { ListOptions } from './image/reference-filter';
+import type { RemoveImageResult } from './image/rmi';
+import { Store } from './image/store';
 import { sweepOrphanCgroups } from './runtime/cgroup';
 import { buildNetwork } from './runtime/network';
 import { ContainerRegistry, type ContainerRecord } from './runtime/containers';
@@ -26,7 +28,8 @@ import type { ContainerInspect } from './runtime/inspect';
 import { runContainer, type RunOptions, type RunningContainer } from './runtime/run';
 
 export { NboxError, SysError } from './errors';
-export type { ImageRecord } from './image/store';
+export type { ImageRecord } from './image/images';
+export type { RemoveImageResult } from './image/rmi';
 export type { LoadedImage } from './image/load';
 export type { Credentials } from './registry/credentials';
 export type { PullResult } from './registry/pull';
@@ -85,22 +88,6 @@ export interface BuildOptions {
   registry?: Pick<TransferOptions, 'tlsVerify' | 'authFile'>;
 }
 
-/** RemoveImageResult lists what `removeImage` did, as `docker rmi` prints it. */
-export interface RemoveImageResult {
-  untagged: string[];
-  deleted: string[];
-}
-
-// referenceName is the name ref stands for in the store (`name:tag` or `name@digest`), or undefined if it cannot be a name.
-function referenceName(ref: string): string | undefined {
-  try {
-    const { repository, tag, digest } = splitReference(ref);
-    return digest ? `${repository}@${digest}` : `${repository}:${tag}`;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Nbox is one open store and the operations on it. */
 export class Nbox {
   private constructor(
@@ -114,7 +101,7 @@ export class Nbox {
       throw new NboxError('ERR_NBOX_NOT_ROOT', 'nbox needs root to create namespaces and mounts (try sudo)');
     }
     const store = await Store.open(options.root ?? process.env.NBOX_ROOT ?? DEFAULT_ROOT);
-    const containers = new ContainerRegistry(store);
+    const containers = new ContainerRegistry(store.root);
     // Containers whose nbox was killed are ended now: a container can clear its
     // parent-death signal, but it cannot leave its cgroup.
     await containers.sweepOrphans();
@@ -123,12 +110,12 @@ export class Nbox {
   }
 
   get root(): string {
-    return this.store.root;
+    return this.store.root.dir;
   }
 
   /** run creates and starts a container; await `.exited` for its end. */
   async run(image: string, options: RunOptions = {}): Promise<RunningContainer> {
-    const record = await this.store.resolveImage(image);
+    const record = await this.store.images.resolve(image);
     return runContainer({ store: this.store, containers: this.containers }, record, image, options);
   }
 
@@ -136,31 +123,26 @@ export class Nbox {
    * parents of other images) only with `all`, as `docker images -a`. With a
    * `reference` pattern (`docker images REPOSITORY[:TAG]`), only the images
    * with a name it matches, each with those names alone, as Docker lists them. */
-  async images(options: { all?: boolean; reference?: string } = {}): Promise<ImageRecord[]> {
-    const images = await this.store.listImages();
-    const parents = new Set(images.map((image) => image.parent));
-    const listed = options.all ? images : images.filter((image) => image.tags.length > 0 || !parents.has(image.id));
-    if (options.reference === undefined) return listed;
-    const { matchingTags } = await import('./image/reference-filter');
-    const pattern = options.reference;
-    return listed.map((image) => ({ ...image, tags: matchingTags(pattern, image.tags) })).filter((image) => image.tags.length > 0);
+  async images(options: ListOptions = {}): Promise<ImageRecord[]> {
+    const { listedImages } = await import('./image/reference-filter');
+    return listedImages(await this.store.images.list(), options);
   }
 
   /** image resolves a name, ID or ID prefix to an image. */
   image(ref: string): Promise<ImageRecord> {
-    return this.store.resolveImage(ref);
+    return this.store.images.resolve(ref);
   }
 
   /** inspectImage is `docker image inspect`'s JSON for one image. */
   async inspectImage(ref: string): Promise<ImageInspect> {
     const { inspectImage } = await import('./image/inspect');
-    return inspectImage(await this.store.resolveImage(ref));
+    return inspectImage(await this.store.images.resolve(ref));
   }
 
   /** history lists an image's steps, newest first (`docker history`). */
   async history(ref: string): Promise<HistoryItem[]> {
     const { imageHistory } = await import('./image/history');
-    return imageHistory(this.store, await this.store.resolveImage(ref));
+    return imageHistory(this.store, await this.store.images.resolve(ref));
   }
 
   /** build builds a Dockerfile into an image and tags it; returns the image ID. */
@@ -173,8 +155,8 @@ export class Nbox {
     const secrets = new Map(Object.entries(options.secrets ?? {}));
     await (await import('./build/run-mounts')).checkSecretFiles(secrets);
     const output = options.output ?? silentOutput;
-    const unpin = await this.store.pinLayers();
-    const scratch = await this.store.makeTempDir('context');
+    const unpin = await this.store.layers.pin();
+    const scratch = await this.store.root.makeTempDir('context');
     const devNull = options.stdio ? undefined : openSync('/dev/null', 'r+');
     try {
       const context = await openContext({
@@ -205,7 +187,7 @@ export class Nbox {
           },
         });
         checkInterrupted(options.signal);
-        for (const tag of tags) await this.store.tag(id, tag);
+        for (const tag of tags) await this.store.images.tag(id, tag);
         output.built(id);
         for (const tag of tags) output.tagged(tag);
         return id;
@@ -214,7 +196,7 @@ export class Nbox {
       }
     } finally {
       if (devNull !== undefined) closeSync(devNull);
-      await this.store.removeTree(scratch);
+      await this.store.root.removeTree(scratch);
       await unpin();
     }
   }
@@ -278,51 +260,21 @@ export class Nbox {
 
   /** tag gives an image another name. */
   async tag(source: string, target: string): Promise<void> {
-    await this.store.tag(source, target);
+    await this.store.images.tag(source, target);
   }
 
   /** removeImage untags a name, or deletes an image no container uses (`docker rmi`). */
   async removeImage(ref: string, options: { force?: boolean } = {}): Promise<RemoveImageResult> {
-    return this.store.withLock(async () => {
-      const image = await this.store.resolveImage(ref);
-      const names = [...image.tags, ...image.repoDigests];
-      const name = referenceName(ref);
-      const byName = name !== undefined && names.includes(name);
-      if (byName && names.length > 1) {
-        // As Docker: a repository's digest names go with its last tag.
-        const { repository } = splitReference(name);
-        const lastOfRepository = !image.tags.some((tag) => tag !== name && splitReference(tag).repository === repository);
-        const untagged = [name, ...(lastOfRepository && !name.includes('@') ? image.repoDigests.filter((digestName) => splitReference(digestName).repository === repository) : [])];
-        if (untagged.length === names.length) {
-          await this.store.removeImage(image.id);
-          return { untagged, deleted: [image.id, ...(await this.removeUnusedParents(image))] };
-        }
-        for (const untag of untagged) await this.store.untag(untag);
-        return { untagged, deleted: [] };
-      }
-      if (!byName && image.tags.length > 1 && !options.force) {
-        throw new NboxError('ERR_NBOX_CONFLICT', `conflict: unable to delete ${shortId(image.id)} (must be forced) - image is referenced in multiple repositories`);
-      }
-      const users = (await this.containers.list()).filter((c) => c.config.image === image.id);
-      if (users.length > 0) {
-        if (!options.force) {
-          const what = byName ? `remove repository reference "${ref}"` : `delete ${shortId(image.id)}`;
-          throw new NboxError('ERR_NBOX_CONFLICT', `conflict: unable to ${what} (must force) - container ${shortId(users[0].config.id)} is using its referenced image ${shortId(image.id)}`);
-        }
-        // Docker keeps an image a container still uses: forced, it only loses its names.
-        for (const untag of names) await this.store.untag(untag);
-        return { untagged: names, deleted: [] };
-      }
-      await this.store.removeImage(image.id);
-      return { untagged: names, deleted: [image.id, ...(await this.removeUnusedParents(image))] };
-    });
+    const { removeImage } = await import('./image/rmi');
+    const users = async () => (await this.containers.list()).map((c) => ({ id: c.config.id, image: c.config.image }));
+    return this.store.root.withLock(() => removeImage(this.store.images, { ref, force: options.force ?? false, users }));
   }
 
   /** pruneImages removes the dangling images, or with `all` every image no
    * container uses (`docker image prune [-a]`), as `rmi` would remove each. */
   async pruneImages(options: { all?: boolean } = {}): Promise<ImagePruneResult> {
     const { pruneImages } = await import('./image/prune');
-    return this.store.withLock(async () => {
+    return this.store.root.withLock(async () => {
       const inUse = new Set((await this.containers.list()).map((c) => c.config.image));
       return pruneImages(this.store, { inUse, remove: (ref) => this.removeImage(ref) }, options.all ?? false);
     });
@@ -347,25 +299,6 @@ export class Nbox {
     return (await import('./build/cache-prune')).pruneBuildCache(this.store);
   }
 
-  // Deleting a built image also deletes the intermediate images of its steps
-  // that nothing else needs: no name, no other child, no container.
-  private async removeUnusedParents(image: ImageRecord): Promise<string[]> {
-    const deleted: string[] = [];
-    const containers = await this.containers.list();
-    let parentId = image.parent;
-    while (parentId) {
-      const images = await this.store.listImages();
-      const parent = images.find((candidate) => candidate.id === parentId);
-      const needed = !parent || parent.tags.length > 0 || images.some((other) => other.parent === parentId) ||
-        containers.some((c) => c.config.image === parentId);
-      if (needed) break;
-      await this.store.removeImage(parent.id);
-      deleted.push(parent.id);
-      parentId = parent.parent;
-    }
-    return deleted;
-  }
-
   /** listContainers lists containers; running ones only unless `all`. */
   async listContainers(options: { all?: boolean } = {}): Promise<ContainerRecord[]> {
     const all = await this.containers.list();
@@ -387,9 +320,9 @@ export class Nbox {
   /** exportContainer streams a container's filesystem (its writable layer over its image) as one tar (`docker export`). */
   async exportContainer(ref: string): Promise<Readable> {
     const record = await this.containers.resolve(ref);
-    const image = await this.store.resolveImage(record.config.image);
+    const image = await this.store.images.resolve(record.config.image);
     const [{ flattenedTar }, { containerPaths }] = await Promise.all([import('./image/layer-tar'), import('./runtime/containers')]);
-    return flattenedTar([containerPaths(record.dir).upper, ...(await this.store.layerDirs(image.config))]);
+    return flattenedTar([containerPaths(record.dir).upper, ...(await this.store.layers.dirs(image.config))]);
   }
 
   /** pruneContainers removes every stopped container (`docker container prune`):
@@ -410,8 +343,4 @@ export class Nbox {
     await this.containers.remove(record);
     return record.config.id;
   }
-}
-
-function shortId(id: string): string {
-  return id.replace(/^sha256:/, '').slice(0, 12);
 }

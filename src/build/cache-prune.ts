@@ -31,20 +31,20 @@ export async function buildCacheUsage(store: Store): Promise<UsageLine> {
 }
 
 function cacheDirs(store: Store): string[] {
-  return [store.buildCacheDir, join(store.root, 'cache-mounts')];
+  return [store.root.buildCacheDir, store.root.cacheMountsDir];
 }
 
 /** pruneBuildCache removes every step cache entry and cache mount. A running
  * build (or save, load, pull, push) may be using them: then nothing is removed. */
 export async function pruneBuildCache(store: Store): Promise<BuildCachePruneResult> {
-  const result = await store.whileUnpinned(async () => {
+  const result = await store.layers.whileUnpinned(async () => {
     const deleted: string[] = [];
     let spaceReclaimed = 0;
     for (const dir of cacheDirs(store)) {
       for (const name of await readdir(dir).catch(() => [])) {
         const entry = join(dir, name);
         spaceReclaimed += (await lstat(entry)).isDirectory() ? await treeSize(entry) : (await lstat(entry)).size;
-        await store.removeTree(entry);
+        await store.root.removeTree(entry);
         if (!name.endsWith('.lock')) deleted.push(name);
       }
     }

@@ -31,18 +31,18 @@ export class BuildCache {
   async lookup(key: string): Promise<{ id: string; config: ImageConfig } | undefined> {
     let id: string;
     try {
-      id = (await readFile(join(this.store.buildCacheDir, key), 'utf8')).trim();
+      id = (await readFile(join(this.store.root.buildCacheDir, key), 'utf8')).trim();
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return undefined;
       throw err;
     }
     // An entry whose image was removed since is a miss, not an error.
-    const config = await this.store.imageConfig(id).catch(() => undefined);
+    const config = await this.store.images.config(id).catch(() => undefined);
     return config && { id, config };
   }
 
   /** record remembers that the step with this key produced image id. */
   async record(key: string, id: string): Promise<void> {
-    await this.store.writeFileAtomic(join(this.store.buildCacheDir, key), id, { durable: false });
+    await this.store.root.writeFileAtomic(join(this.store.root.buildCacheDir, key), id, { durable: false });
   }
 }

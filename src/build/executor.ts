@@ -3,8 +3,6 @@
 // layer dir, the rest on the config), then committed as an image whose
 // parent is the previous step's, as the classic builder does.
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 
 import { DockerfileError, NboxError } from '../errors';
 import { expandWord, expandWords, expansionBudget } from '../dockerfile/expand';
@@ -12,7 +10,9 @@ import { expandMount } from '../dockerfile/run-mount';
 import type { AddInstruction, CopyInstruction, Instruction, RunInstruction } from '../dockerfile/instruction-types';
 import { parseDockerfile, type Dockerfile, type Stage } from '../dockerfile/stages';
 import type { HistoryEntry, ImageConfig } from '../image/oci';
-import type { ImageRecord, Store, UnpackedLayer } from '../image/store';
+import type { ImageRecord } from '../image/images';
+import type { SealedLayer } from '../image/layers';
+import type { Store } from '../image/store';
 import { BuildCache, cacheKey } from './cache';
 import { applyCopy, copyDigest, planCopy, planWorkdir, type CopyPlan, type CopyRequest } from './copy';
 import type { IgnoreMatcher } from './dockerignore';
@@ -20,11 +20,10 @@ import type { BuildOutput } from './output';
 import { baseName, planBuild, stageRef } from './plan';
 import { checkInterrupted } from './interrupt';
 import { mountKeyInputs, prepareRunMounts, type RootfsSource } from './run-mounts';
+import { PROXY_ARGS, runArgv, runEnv } from './run-command';
 import { runStep } from './run-step';
-import { applyMetadata, baseConfig, commandOf, emptyConfig, envMap, expandOptions, type StageState } from './stage-state';
+import { applyMetadata, baseConfig, emptyConfig, envMap, expandOptions, type StageState } from './stage-state';
 
-/** Build arguments Docker passes to RUN without an ARG line, and keeps out of history. */
-const PROXY_ARGS = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
 
 /** BuildRequest is a Dockerfile with its context, ready to build. */
 export interface BuildRequest {
@@ -75,7 +74,7 @@ interface StepWork {
   inputs?: string[];
   /** Prints ---> Running in / Removing intermediate container, as for steps the classic builder ran in a container. */
   inContainer: boolean;
-  produce(containerId: string): Promise<{ body: ImageConfig['config']; author?: string; layer?: UnpackedLayer }>;
+  produce(containerId: string): Promise<{ body: ImageConfig['config']; author?: string; layer?: SealedLayer }>;
   /** release frees what planning the step fetched (ADD's downloads and checkouts), hit or miss. */
   release?(): Promise<void>;
 }
@@ -130,7 +129,7 @@ class Builder {
       const base = { args: new Map<string, string>(), cmdSetInStage: false, escapeChar: this.dockerfile.escapeChar, budget: expansionBudget() };
       if (name === 'scratch') return { ...base, imageId: '', config: emptyConfig(), layerDirs: [] };
       const image = await this.baseImage(name, this.request.alwaysPull ?? false);
-      return { ...base, imageId: image.id, config: image.config, layerDirs: await this.store.layerDirs(image.config) };
+      return { ...base, imageId: image.id, config: image.config, layerDirs: await this.store.layers.dirs(image.config) };
     });
     if (state.imageId) this.request.output.stepResult(state.imageId);
     // The base's ONBUILD triggers run now, and the new image does not keep them.
@@ -209,14 +208,13 @@ class Builder {
   }
 
   // planLayer writes a COPY-style plan into a new layer.
-  private async planLayer(plan: CopyPlan): Promise<UnpackedLayer> {
-    const temp = await this.store.makeTempDir('layer');
+  private async planLayer(plan: CopyPlan): Promise<SealedLayer> {
+    const layer = await this.store.layers.begin();
     try {
-      await mkdir(join(temp, 'diff'));
-      await applyCopy(plan, join(temp, 'diff'));
-      return await this.store.sealLayer(temp);
+      await applyCopy(plan, layer.dir);
+      return await layer.seal();
     } catch (err) {
-      await this.store.removeTree(temp);
+      await layer.abort();
       throw err;
     }
   }
@@ -242,10 +240,10 @@ class Builder {
       inputs: runMounts.length ? await mountKeyInputs(runMounts, from, contextDir, ignore) : undefined,
       inContainer: true,
       produce: async (containerId) => {
-        const scratch = await this.store.makeTempDir('mounts');
+        const scratch = await this.store.root.makeTempDir('mounts');
         const mounts = await prepareRunMounts(this.store, runMounts, { contextDir, ignore, secrets, sshAgents, env: runEnv(state, this.request.buildArgs), from, scratch })
           .catch(async (err: unknown) => {
-            await this.store.removeTree(scratch);
+            await this.store.root.removeTree(scratch);
             throw err;
           });
         try {
@@ -264,7 +262,7 @@ class Builder {
           return { body: state.config.config, layer };
         } finally {
           await mounts.release();
-          await this.store.removeTree(scratch);
+          await this.store.root.removeTree(scratch);
         }
       },
     };
@@ -276,9 +274,9 @@ class Builder {
     const word = (text: string) => expandWord(text, env, options);
     const from = instruction.kind === 'COPY' && instruction.from !== undefined ? await this.rootfsOf(instruction.from, 'invalid from flag value') : undefined;
     // ADD's downloads and checkouts stay here until the layer is written.
-    const scratch = instruction.kind === 'ADD' ? await this.store.makeTempDir('add') : undefined;
+    const scratch = instruction.kind === 'ADD' ? await this.store.root.makeTempDir('add') : undefined;
     const release = async () => {
-      if (scratch) await this.store.removeTree(scratch);
+      if (scratch) await this.store.root.removeTree(scratch);
     };
     const request: CopyRequest = {
       sources: [
@@ -320,7 +318,7 @@ class Builder {
     const pull = this.request.pullImage;
     if (pull && alwaysPull) await pull(ref);
     try {
-      return await this.store.resolveImage(ref);
+      return await this.store.images.resolve(ref);
     } catch (err) {
       if (!pull || alwaysPull || !(err instanceof NboxError && err.code === 'ERR_NBOX_NO_SUCH_IMAGE')) throw err;
     }
@@ -329,7 +327,7 @@ class Builder {
     } catch (err) {
       throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `No such image: ${ref}, and pulling it failed: ${(err as Error).message}`, { cause: err });
     }
-    return this.store.resolveImage(ref);
+    return this.store.images.resolve(ref);
   }
 
   // COPY --from and RUN --mount from= name an earlier stage (by name or index) or an image.
@@ -345,7 +343,7 @@ class Builder {
       const pullFailure = (err.cause as Error | undefined)?.message;
       throw new NboxError('ERR_NBOX_BUILD', `${what} ${ref}: no stage or image of that name${pullFailure ? ` (pulling it failed: ${pullFailure})` : ''}`);
     });
-    return { imageId: image.id, layers: await this.store.layerDirs(image.config) };
+    return { imageId: image.id, layers: await this.store.layers.dirs(image.config) };
   }
 
   private async commit(state: StageState, work: StepWork, silent = false): Promise<StageState> {
@@ -357,7 +355,7 @@ class Builder {
           this.request.output.usingCache();
           this.request.output.stepResult(hit.id);
         }
-        return { ...state, imageId: hit.id, config: hit.config, layerDirs: await this.store.layerDirs(hit.config) };
+        return { ...state, imageId: hit.id, config: hit.config, layerDirs: await this.store.layers.dirs(hit.config) };
       }
     }
     checkInterrupted(this.request.signal);
@@ -366,7 +364,7 @@ class Builder {
     const result = await work.produce(containerId);
     // Interrupted while producing (a COPY of many files): nothing is committed.
     if (this.request.signal?.aborted) {
-      if (result.layer) await this.store.removeTree(result.layer.tempDir);
+      await result.layer?.discard();
       checkInterrupted(this.request.signal);
     }
     const created = new Date().toISOString();
@@ -380,11 +378,11 @@ class Builder {
       history: [...(state.config.history ?? []), history],
     };
     if (result.author !== undefined) config.author = result.author;
-    const id = await this.store.commitImage(result.layer ? [result.layer] : [], Buffer.from(JSON.stringify(config)), [], state.imageId || undefined);
+    const id = await this.store.images.commit(result.layer ? [result.layer] : [], Buffer.from(JSON.stringify(config)), [], state.imageId || undefined);
     await this.cache.record(key, id);
     if (work.inContainer && !silent) this.request.output.removingIntermediate(containerId);
     if (!silent) this.request.output.stepResult(id);
-    return { ...state, imageId: id, config, layerDirs: await this.store.layerDirs(config) };
+    return { ...state, imageId: id, config, layerDirs: await this.store.layers.dirs(config) };
   }
 
   // Errors of a step carry its Dockerfile line; a DockerfileError already does.
@@ -396,25 +394,4 @@ class Builder {
       throw Object.assign(new DockerfileError({ file: this.request.dockerfileName, line, message: err.message }), { cause: err });
     }
   }
-}
-
-/** runArgv is RUN's command: exec form as is, shell form in SHELL, a lone heredoc as the script. */
-function runArgv(state: StageState, instruction: RunInstruction): string[] {
-  if (instruction.form === 'exec') return instruction.command;
-  const text = instruction.command.join(' ');
-  const [heredoc] = instruction.heredocs;
-  if (heredoc && instruction.heredocs.length === 1 && /^\s*\d*<<-?\s*["']?\w+["']?\s*$/.test(text)) {
-    return commandOf(state, 'shell', [heredoc.content]);
-  }
-  // Other heredocs stay in the script, for the shell to feed to the command.
-  const script = [text, ...instruction.heredocs.map((h) => `${h.content}${h.content.endsWith('\n') ? '' : '\n'}${h.name}`)].join('\n');
-  return commandOf(state, 'shell', [script]);
-}
-
-/** runEnv is a RUN's environment: the image's Env plus build args in scope (and proxy args given). */
-function runEnv(state: StageState, buildArgs: Map<string, string>): string[] {
-  const env = new Map<string, string>();
-  for (const [key, value] of buildArgs) if (PROXY_ARGS.has(key)) env.set(key, value);
-  for (const [key, value] of envMap(state)) env.set(key, value);
-  return [...env].map(([k, v]) => `${k}=${v}`);
 }

@@ -5,16 +5,14 @@
 // environment variable from `--secret`; ssh: a socket forwarded to an agent
 // from `--ssh`. Nothing mounted reaches the layer.
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { chownSync, chmodSync, closeSync, fstatSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { NboxError, SysError, isErrno } from '../errors';
 import type { BindMount as BindMountSpec, CacheMount, RunMount, SshMount } from '../dockerfile/run-mount';
 import { MergedTree } from '../image/merged-tree';
 import type { Store } from '../image/store';
-import { addon } from '../sys/addon';
 import { openInRoot } from '../image/fs-calls';
 import type { BindMount } from '../runtime/launch';
 import { copyDigest, planCopy } from './copy';
@@ -97,7 +95,7 @@ export async function prepareRunMounts(store: Store, runMounts: RunMount[], sour
           const from = mount.from === undefined ? undefined : sources.from.get(mount.from)!;
           const dir = await cacheDir(store, mount, from);
           // `locked` lets one step at a time use the cache (apt's lists, for one).
-          if (mount.sharing === 'locked') held.push(await lockExclusive(`${dir}.lock`));
+          if (mount.sharing === 'locked') held.push(await store.root.lock(`${dir}.lock`));
           // Without from=, source= is a directory inside the cache: what an earlier step left there is hostile.
           const inCache = from ? '.' : cleanPath(mount.source ?? '.');
           mounts.push(inCacheDir(() => bindInRoot(dir, inCache, { mkdir: true }, mount.target, mount.readOnly), inCache));
@@ -209,7 +207,7 @@ async function cacheDir(store: Store, mount: CacheMount, from: RootfsSource | un
   const id = mount.id ?? mount.target;
   const source = cleanPath(`/${mount.source ?? '/'}`);
   const key = from ? JSON.stringify([id, from.imageId, source]) : id;
-  const dir = join(store.root, 'cache-mounts', createHash('sha256').update(key).digest('hex'));
+  const dir = join(store.root.cacheMountsDir, createHash('sha256').update(key).digest('hex'));
   if (from) {
     await seedCacheDir(store, dir, from, source, mount.from!);
     return dir;
@@ -222,7 +220,7 @@ async function cacheDir(store: Store, mount: CacheMount, from: RootfsSource | un
 // a killed build never leaves a half-seeded cache; a concurrent seeder may win.
 async function seedCacheDir(store: Store, dir: string, from: RootfsSource, source: string, fromName: string): Promise<void> {
   if (await stat(dir).then(() => true, () => false)) return;
-  const temp = await store.makeTempDir('cache-seed');
+  const temp = await store.root.makeTempDir('cache-seed');
   try {
     const view = await materializeRootfsPath(from.layers, source, join(temp, 'tree'), { writable: true, shown: `mount from=${fromName}` });
     if (view.isFile) throw new NboxError('ERR_NBOX_BUILD', `cache mount source "${source}" of from=${fromName} is not a directory`);
@@ -231,7 +229,7 @@ async function seedCacheDir(store: Store, dir: string, from: RootfsSource, sourc
       if (!isErrno(err, 'EEXIST') && !isErrno(err, 'ENOTEMPTY')) throw err;
     });
   } finally {
-    await store.removeTree(temp);
+    await store.root.removeTree(temp);
   }
 }
 
@@ -245,10 +243,4 @@ async function ensureCacheDir(dir: string, mode: number, uid: number, gid: numbe
   }
   chmodSync(dir, mode);
   chownSync(dir, uid, gid);
-}
-
-async function lockExclusive(path: string): Promise<() => Promise<void>> {
-  const handle = await open(path, 'a');
-  for (let delay = 2; !addon().tryLock(handle.fd, true); delay = Math.min(delay * 2, 50)) await sleep(delay);
-  return () => handle.close();
 }

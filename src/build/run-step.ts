@@ -1,11 +1,12 @@
 // A RUN step: a container on the current layer chain whose overlay upper dir
 // becomes the step's layer, whiteouts and all, with no tar made but the one
 // streamed through sha256 for the diffID.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 
 import { NboxError } from '../errors';
-import type { Store, UnpackedLayer } from '../image/store';
+import type { SealedLayer } from '../image/layers';
+import type { Store } from '../image/store';
 import { MergedTree } from '../image/merged-tree';
 import { removeEmptyBeneath } from '../image/fs-calls';
 import type { BindMount } from '../runtime/launch';
@@ -47,16 +48,16 @@ const STUB_FILES = ['etc/hosts', 'etc/hostname', 'etc/resolv.conf'];
 const STUB_DIRS = ['proc', 'sys', 'dev', 'etc'];
 
 /** runStep runs the command and returns its upper dir as an unpacked layer ready to commit. */
-export async function runStep(store: Store, input: RunStepInput): Promise<UnpackedLayer> {
-  const temp = await store.makeTempDir('layer');
+export async function runStep(store: Store, input: RunStepInput): Promise<SealedLayer> {
+  const layer = await store.layers.begin();
   try {
-    const diff = join(temp, 'diff');
-    const scratch = join(temp, 'scratch');
+    const diff = layer.dir;
+    const scratch = layer.scratch;
     const dirs = {
       upper: diff, work: join(scratch, 'work'), rootfs: join(scratch, 'rootfs'), emptyLower: join(scratch, 'empty'),
       hosts: join(scratch, 'hosts'), hostname: join(scratch, 'hostname'), resolvConf: join(scratch, 'resolv.conf'),
     };
-    await Promise.all([mkdir(diff), mkdir(scratch)]);
+    await mkdir(scratch);
     await Promise.all([mkdir(dirs.work), mkdir(dirs.rootfs)]);
     const hostname = input.containerId.slice(0, 12);
     await writeEtcFiles(dirs, await etcFiles(input.network, hostname));
@@ -77,13 +78,12 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Unpack
     const status = await waitAbortable(container, input.signal);
     checkInterrupted(input.signal);
     if (status.exitCode !== 0) throw new StepCommandError(input.argv, status.exitCode ?? 128 + (status.signal ?? 0));
-    await rm(scratch, { recursive: true, force: true });
     // Stubs are where the child made them: at each target as launch resolved it
     // in the image (a dangling /etc/resolv.conf link gets its file at the link's target).
     removeStubs(diff, missingInImage(input.layers, container.mounts.map((m) => m.target)));
-    return await store.sealLayer(temp);
+    return await layer.seal();
   } catch (err) {
-    await store.removeTree(temp);
+    await layer.abort();
     throw err;
   }
 }

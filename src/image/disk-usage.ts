@@ -13,12 +13,12 @@ export interface UsageLine {
 
 /** imageUsage counts the images `images` lists; sizes are of the stored layers, each once. */
 export async function imageUsage(store: Store, listed: number, inUse: Set<string>): Promise<UsageLine> {
-  const images = await store.listImages();
+  const images = await store.images.list();
   const layerSizes = new Map<string, number>();
   const used = new Set<string>();
   for (const image of images) {
     for (const diffId of image.config.rootfs.diff_ids) {
-      if (!layerSizes.has(diffId)) layerSizes.set(diffId, (await store.readLayer(diffId))?.size ?? 0);
+      if (!layerSizes.has(diffId)) layerSizes.set(diffId, (await store.layers.read(diffId))?.size ?? 0);
       if (inUse.has(image.id)) used.add(diffId);
     }
   }

@@ -1,6 +1,7 @@
 // `docker history`: an image's history entries, newest first, each with the
 // image ID that step produced where nbox still has it.
-import type { ImageRecord, Store } from './store';
+import type { ImageRecord } from './images';
+import type { Store } from './store';
 
 /** HistoryItem is one row of `history`. */
 export interface HistoryItem {
@@ -23,7 +24,7 @@ export async function imageHistory(store: Store, image: ImageRecord): Promise<Hi
     let size = 0;
     if (!entry.empty_layer) {
       const diffId = diffIds.shift();
-      size = diffId ? (await store.readLayer(diffId))?.size ?? 0 : 0;
+      size = diffId ? (await store.layers.read(diffId))?.size ?? 0 : 0;
     }
     items.push({
       id: '<missing>',
@@ -40,7 +41,7 @@ export async function imageHistory(store: Store, image: ImageRecord): Promise<Hi
     if (!current) break;
     item.id = current.id;
     item.tags = current.tags;
-    current = current.parent ? await store.resolveImage(current.parent).catch(() => undefined) : undefined;
+    current = current.parent ? await store.images.resolve(current.parent).catch(() => undefined) : undefined;
   }
   return items;
 }

@@ -18,7 +18,7 @@ export async function importImage(store: Store, tarStream: Readable, options: Im
   // Bad arguments fail before any unpacking.
   const body = parseChanges(options.changes ?? []);
   const tags = (options.tags ?? []).map(normalizeTag);
-  const layer = await store.unpackLayer(tarStream);
+  const layer = await store.layers.unpack(tarStream);
   try {
     const created = new Date().toISOString();
     const config: ImageConfig = {
@@ -30,8 +30,8 @@ export async function importImage(store: Store, tarStream: Readable, options: Im
       history: [{ created, created_by: '', comment: options.message ?? 'Imported from -' }],
     };
     const configBytes = Buffer.from(JSON.stringify(config));
-    return await store.commitImage([layer], configBytes, tags);
+    return await store.images.commit([layer], configBytes, tags);
   } finally {
-    await store.removeTree(layer.tempDir);
+    await layer.discard();
   }
 }

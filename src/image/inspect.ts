@@ -1,5 +1,5 @@
 // `docker image inspect`'s JSON shape for an image in the store.
-import type { ImageRecord } from './store';
+import type { ImageRecord } from './images';
 
 /** ImageInspect mirrors the Docker Engine API's ImageInspect. */
 export interface ImageInspect {

@@ -14,7 +14,9 @@ import { NboxError, isErrno } from '../errors';
 import { HOST_PLATFORM, MediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './oci';
 import { normalizeTag } from './reference';
 import { sha256Digest, verifyingStream } from './digest';
-import { parseImageConfig, type Store, type UnpackedLayer } from './store';
+import { parseImageConfig } from './images';
+import type { SealedLayer } from './layers';
+import type { Store } from './store';
 import { peekStream } from './stream-head';
 
 /** LoadedImage is an image load added: its ID and the tags it got. */
@@ -35,9 +37,9 @@ const digestPattern = /^sha256:[0-9a-f]{64}$/;
 
 /** loadImages reads an image archive from input and stores its images; all or nothing. */
 export async function loadImages(store: Store, input: Readable): Promise<LoadedImage[]> {
-  const temp = await store.makeTempDir('load');
-  const unpacked = new Map<string, UnpackedLayer>();
-  const release = await store.pinLayers();
+  const temp = await store.root.makeTempDir('load');
+  const unpacked = new Map<string, SealedLayer>();
+  const release = await store.layers.pin();
   try {
     await extractArchive(input, temp);
     const images = await readArchive(temp);
@@ -46,13 +48,13 @@ export async function loadImages(store: Store, input: Readable): Promise<LoadedI
       if (config.rootfs.diff_ids.length !== image.layers.length) throw loadError(`image config lists ${config.rootfs.diff_ids.length} layers but the archive has ${image.layers.length}`);
       for (const [index, layer] of image.layers.entries()) {
         const diffId = config.rootfs.diff_ids[index];
-        if (unpacked.has(diffId) || (await store.hasLayer(diffId))) continue;
-        const result = await store.unpackLayer(await verifiedBlob(temp, layer.file, layer.blob));
+        if (unpacked.has(diffId) || (await store.layers.has(diffId))) continue;
+        const result = await store.layers.unpack(await verifiedBlob(temp, layer.file, layer.blob));
         unpacked.set(diffId, result);
         if (result.diffId !== diffId) throw loadError(`layer ${layer.file} does not match its diffID ${diffId} (it hashes to ${result.diffId})`);
       }
     }
-    return await store.withLock(async () => {
+    return await store.root.withLock(async () => {
       const loaded: LoadedImage[] = [];
       for (const image of images) {
         const diffIds = parseConfig(image.configBytes).rootfs.diff_ids;
@@ -61,13 +63,13 @@ export async function loadImages(store: Store, input: Readable): Promise<LoadedI
           unpacked.delete(diffId);
           return layer ? [layer] : [];
         });
-        loaded.push({ id: await store.commitImage(layers, image.configBytes, image.tags), tags: image.tags });
+        loaded.push({ id: await store.images.commit(layers, image.configBytes, image.tags), tags: image.tags });
       }
       return loaded;
     });
   } finally {
-    for (const layer of unpacked.values()) await store.removeTree(layer.tempDir);
-    await store.removeTree(temp);
+    for (const layer of unpacked.values()) await layer.discard();
+    await store.root.removeTree(temp);
     await release();
   }
 }

@@ -1,7 +1,25 @@
 // `docker images REPOSITORY[:TAG]`: which of an image's names a pattern
 // matches, as Docker's reference filter does (distribution's FamiliarMatch):
 // a shell pattern over the familiar `name:tag`, else over the name alone.
+import type { ImageRecord } from './images';
 import { normalizeReference, splitReference } from './reference';
+
+/** ListOptions are `docker images`' choices: `-a`, and a REPOSITORY[:TAG] pattern. */
+export interface ListOptions {
+  all?: boolean;
+  reference?: string;
+}
+
+/** listedImages is what `docker images` lists of images: intermediate build images
+ * (untagged parents of other images) only with `all`; with a reference pattern,
+ * only the images with a name it matches, each with those names alone. */
+export function listedImages(images: ImageRecord[], options: ListOptions): ImageRecord[] {
+  const parents = new Set(images.map((image) => image.parent));
+  const listed = options.all ? images : images.filter((image) => image.tags.length > 0 || !parents.has(image.id));
+  const pattern = options.reference;
+  if (pattern === undefined) return listed;
+  return listed.map((image) => ({ ...image, tags: matchingTags(pattern, image.tags) })).filter((image) => image.tags.length > 0);
+}
 
 /** matchingTags returns the tags (familiar `name:tag`) the pattern matches. */
 export function matchingTags(pattern: string, tags: string[]): string[] {

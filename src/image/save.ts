@@ -11,7 +11,8 @@ import { NboxError } from '../errors';
 import { sha256Digest } from './digest';
 import { MediaType, type Descriptor, type ImageIndex, type ImageManifest } from './oci';
 import { canonicalName, splitReference } from './reference';
-import type { ImageRecord, Store } from './store';
+import type { ImageRecord } from './images';
+import type { Store } from './store';
 
 /** SaveFormat is the archive layout: Docker's (docker-archive + OCI) or plain OCI with compressed layers. */
 export type SaveFormat = 'docker' | 'oci';
@@ -27,7 +28,7 @@ interface SavedImage {
 export async function resolveSaveRefs(store: Store, refs: string[]): Promise<SavedImage[]> {
   if (refs.length === 0) throw new NboxError('ERR_NBOX_USAGE', 'save needs at least one image');
   const byId = new Map<string, SavedImage>();
-  const images = await store.listImages();
+  const images = await store.images.list();
   for (const ref of refs) {
     const named = namedRepository(ref);
     const matches = named === undefined ? [] : images.filter((image) => image.tags.some((tag) => splitReference(tag).repository === named));
@@ -35,7 +36,7 @@ export async function resolveSaveRefs(store: Store, refs: string[]): Promise<Sav
       for (const image of matches) addTags(byId, image, image.tags.filter((tag) => splitReference(tag).repository === named));
       continue;
     }
-    const image = await store.resolveImage(ref);
+    const image = await store.images.resolve(ref);
     const tag = image.tags.find((name) => name === safeNormalize(ref));
     addTags(byId, image, tag ? [tag] : []);
   }
@@ -44,7 +45,7 @@ export async function resolveSaveRefs(store: Store, refs: string[]): Promise<Sav
 
 /** saveImages streams the archive of images in format; their layers stay pinned (safe from a concurrent rmi) until it ends. */
 export async function saveImages(store: Store, images: SavedImage[], format: SaveFormat): Promise<Readable> {
-  const release = await store.pinLayers();
+  const release = await store.layers.pin();
   const archive = tarPack();
   writeArchive(store, images, format, archive)
     .then(
@@ -71,19 +72,18 @@ async function writeArchive(store: Store, images: SavedImage[], format: SaveForm
   await addDirectory(archive, 'blobs/');
   await addDirectory(archive, 'blobs/sha256/');
   for (const { image, tags } of images) {
-    const configBytes = await store.imageConfigBytes(image.id);
+    const configBytes = await store.images.configBytes(image.id);
     await addBlob(image.id, configBytes.length, () => configBytes);
     const layers: Descriptor[] = [];
     for (const diffId of image.config.rootfs.diff_ids) {
+      const layer = await store.layers.get(diffId);
       if (format === 'oci') {
-        const blob = await store.compressedLayer(diffId);
+        const blob = await layer.compressed();
         layers.push({ mediaType: MediaType.ociLayerGzip, digest: blob.digest, size: blob.size });
         await addBlob(blob.digest, blob.size, async () => createReadStream(blob.path));
       } else {
-        const record = await store.readLayer(diffId);
-        if (!record) throw new NboxError('ERR_NBOX_STORE', `layer ${diffId} is missing from the store`);
-        layers.push({ mediaType: MediaType.ociLayer, digest: diffId, size: record.size });
-        await addBlob(diffId, record.size, () => store.layerTar(diffId));
+        layers.push({ mediaType: MediaType.ociLayer, digest: diffId, size: layer.size });
+        await addBlob(diffId, layer.size, () => layer.uncompressed());
       }
     }
     const manifest: ImageManifest = {

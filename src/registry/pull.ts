@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { NboxError } from '../errors';
 import { GZIP_LAYER_TYPES, MediaType, type ImageConfig } from '../image/oci';
-import { parseImageConfig } from '../image/store';
+import { parseImageConfig } from '../image/images';
 import type { Store } from '../image/store';
 import { forEachLimited } from '../pool';
 import { lookupCredentials } from './credentials';
@@ -32,7 +32,7 @@ export async function pullImage(store: Store, ref: string, options: TransferOpti
   const progress = options.progress ?? (() => undefined);
   const credentials = await lookupCredentials(remote.registry, { path: options.authFile });
   const client = new RegistryClient({ registry: remote.registry, credentials, tlsVerify: options.tlsVerify });
-  const release = await store.pinLayers();
+  const release = await store.layers.pin();
   try {
     const manifest = await client.getManifest(remote.repository, remote.digest ?? remote.tag ?? 'latest');
     const configBytes = await client.fetchBlobBytes(remote.repository, manifest.config);
@@ -45,7 +45,7 @@ export async function pullImage(store: Store, ref: string, options: TransferOpti
     }
     const tag = remote.tag ? formatRemoteReference({ ...remote, digest: undefined }) : undefined;
     const id = sha256Digest(configBytes);
-    const upToDate = await store.hasImage(id);
+    const upToDate = await store.images.has(id);
 
     if (!upToDate) {
       const indexed = manifest.layers.map((layer, index) => ({ layer, diffId: config.rootfs.diff_ids[index] }));
@@ -59,26 +59,26 @@ export async function pullImage(store: Store, ref: string, options: TransferOpti
       };
       await forEachLimited(indexed, CONCURRENT_DOWNLOADS, async ({ layer, diffId }) => {
         const shown = shortDigest(layer.digest);
-        if (await store.hasLayer(diffId)) return progress({ id: shown, status: 'Already exists' });
+        if (await store.layers.has(diffId)) return progress({ id: shown, status: 'Already exists' });
         progress({ id: shown, status: 'Pulling fs layer' });
         const blob = countBytes(await client.getBlob(remote.repository, layer).catch(fail), shown, 'Downloading', layer.size, progress);
         downloading.add(blob);
-        const unpacked = await store.unpackLayer(blob).catch(fail).finally(() => downloading.delete(blob));
+        const unpacked = await store.layers.unpack(blob).catch(fail).finally(() => downloading.delete(blob));
         if (unpacked.diffId !== diffId) {
-          await store.removeTree(unpacked.tempDir);
+          await unpacked.discard();
           throw new NboxError('ERR_NBOX_REGISTRY', `layer ${layer.digest} of ${ref} unpacks to ${unpacked.diffId}, not the diffID ${diffId} its config names`);
         }
-        await store.commitLayer(unpacked);
+        await store.layers.commit(unpacked);
         if (GZIP_LAYER_TYPES.has(layer.mediaType)) {
-          await store.addLayerSource(diffId, { digest: layer.digest, size: layer.size, mediaType: layer.mediaType, registry: remote.registry, repository: remote.repository });
+          await (await store.layers.get(diffId)).addSource({ digest: layer.digest, size: layer.size, mediaType: layer.mediaType, registry: remote.registry, repository: remote.repository });
         }
         progress({ id: shown, status: 'Pull complete' });
       }).catch(fail);
     }
-    await store.commitImage([], configBytes, tag ? [tag] : []);
+    await store.images.commit([], configBytes, tag ? [tag] : []);
     // Docker's RepoDigests name what was asked for: a list's digest when the reference named a list.
     const digest = manifest.indexDigest ?? manifest.digest;
-    await store.addRepoDigest(formatRemoteReference({ registry: remote.registry, repository: remote.repository }), digest, id);
+    await store.images.addRepoDigest(formatRemoteReference({ registry: remote.registry, repository: remote.repository }), digest, id);
     return { id, digest, tag, upToDate };
   } finally {
     client.close();

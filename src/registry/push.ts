@@ -7,7 +7,8 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { NboxError } from '../errors';
 import { GZIP_LAYER_TYPES, MediaType, type Descriptor, type ImageManifest } from '../image/oci';
-import type { BlobDigest, LayerSource, Store } from '../image/store';
+import type { Store } from '../image/store';
+import type { BlobDigest, LayerSource, StoredLayer } from '../image/stored-layer';
 import { forEachLimited } from '../pool';
 import { lookupCredentials } from './credentials';
 import { RegistryClient } from './client';
@@ -29,20 +30,20 @@ export async function pushImage(store: Store, ref: string, options: TransferOpti
   const remote = parseRemoteReference(ref);
   if (remote.digest) throw new NboxError('ERR_NBOX_USAGE', `cannot push a digest reference: ${ref}`);
   // A concurrent rmi must not collect the layers while they are read.
-  const release = await store.pinLayers();
+  const release = await store.layers.pin();
   const client = await pushClient(remote, options).catch(async (err: unknown) => {
     await release();
     throw err;
   });
   try {
-    const image = await store.resolveImage(ref);
+    const image = await store.images.resolve(ref);
     const progress = options.progress ?? (() => undefined);
     const diffIds = image.config.rootfs.diff_ids;
     const layers: Descriptor[] = new Array(diffIds.length);
     await forEachLimited([...diffIds.keys()], CONCURRENT_UPLOADS, async (index) => {
       layers[index] = await pushLayer(store, client, remote, diffIds[index], progress);
     });
-    const configBytes = await store.imageConfigBytes(image.id);
+    const configBytes = await store.images.configBytes(image.id);
     const config = { digest: image.id, size: configBytes.length };
     if (!(await client.hasBlob(remote.repository, image.id))) await client.pushBlob(remote.repository, config, () => Readable.from([configBytes]));
     const manifest: ImageManifest = {
@@ -54,7 +55,7 @@ export async function pushImage(store: Store, ref: string, options: TransferOpti
     const bytes = Buffer.from(JSON.stringify(manifest, null, 3));
     const tag = remote.tag ?? 'latest';
     const digest = await client.putManifest(remote.repository, tag, MediaType.dockerManifest, bytes);
-    await store.addRepoDigest(formatRemoteReference({ registry: remote.registry, repository: remote.repository }), digest, image.id);
+    await store.images.addRepoDigest(formatRemoteReference({ registry: remote.registry, repository: remote.repository }), digest, image.id);
     return { tag, digest, size: bytes.length };
   } finally {
     client.close();
@@ -65,7 +66,8 @@ export async function pushImage(store: Store, ref: string, options: TransferOpti
 async function pushLayer(store: Store, client: RegistryClient, remote: RemoteReference, diffId: string, progress: NonNullable<TransferOptions['progress']>): Promise<Descriptor> {
   // One progress line per layer, named by its diffID as Docker's push names it (not by the blob, which is made later).
   const shown = shortDigest(diffId);
-  const known = (await store.layerSources(diffId)).filter((source) => GZIP_LAYER_TYPES.has(source.mediaType) && source.registry === remote.registry);
+  const layer = await store.layers.get(diffId);
+  const known = (await layer.sources()).filter((source) => GZIP_LAYER_TYPES.has(source.mediaType) && source.registry === remote.registry);
   for (const source of known) {
     if (await client.hasBlob(remote.repository, source.digest)) {
       progress({ id: shown, status: 'Layer already exists' });
@@ -74,12 +76,12 @@ async function pushLayer(store: Store, client: RegistryClient, remote: RemoteRef
     if (source.repository !== remote.repository && (await client.mountBlob(remote.repository, source.digest, source.repository))) {
       // As Docker: the repository's path on the registry.
       progress({ id: shown, status: `Mounted from ${source.repository}` });
-      await remember(store, diffId, source, remote);
+      await remember(layer, source, remote);
       return layerDescriptor(source);
     }
   }
   progress({ id: shown, status: 'Preparing' });
-  const kept = await store.keptCompressedLayer(diffId);
+  const kept = await layer.keptCompressed();
   let blob: BlobDigest;
   if (kept && (await client.hasBlob(remote.repository, kept.digest))) {
     progress({ id: shown, status: 'Layer already exists' });
@@ -93,7 +95,7 @@ async function pushLayer(store: Store, client: RegistryClient, remote: RemoteRef
     // First time out of the store: compressed, kept and uploaded in one pass.
     progress({ id: shown, status: 'Pushing' });
     // The blob is kept in the background (a cache: the push does not wait for it or fail with it).
-    const { blob: compressing, digest } = store.compressLayer(diffId);
+    const { blob: compressing, digest } = layer.compress();
     try {
       blob = await client.pushBlobStream(remote.repository, countBytes(compressing, shown, 'Pushing', undefined, progress), digest);
     } catch (err) {
@@ -104,7 +106,7 @@ async function pushLayer(store: Store, client: RegistryClient, remote: RemoteRef
     progress({ id: shown, status: 'Pushed' });
   }
   const source: LayerSource = { ...blob, mediaType: MediaType.dockerLayerGzip, registry: remote.registry, repository: remote.repository };
-  await remember(store, diffId, source, remote);
+  await remember(layer, source, remote);
   return layerDescriptor(source);
 }
 
@@ -113,8 +115,8 @@ async function pushClient(remote: RemoteReference, options: TransferOptions): Pr
   return new RegistryClient({ registry: remote.registry, credentials, tlsVerify: options.tlsVerify });
 }
 
-function remember(store: Store, diffId: string, source: LayerSource, remote: RemoteReference): Promise<void> {
-  return store.addLayerSource(diffId, { ...source, registry: remote.registry, repository: remote.repository });
+function remember(layer: StoredLayer, source: LayerSource, remote: RemoteReference): Promise<void> {
+  return layer.addSource({ ...source, registry: remote.registry, repository: remote.repository });
 }
 
 function layerDescriptor(source: LayerSource): Descriptor {

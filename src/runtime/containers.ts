@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } fr
 import { join } from 'node:path';
 
 import { NboxError, isErrno } from '../errors';
-import type { Store } from '../image/store';
+import type { StoreRoot } from '../store/root';
 import type { ContainerDirs } from './container-spec';
 import { writeEtcFiles, type EtcFiles } from './etc-files';
 import type { NetworkMode } from './network';
@@ -114,7 +114,7 @@ const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** ContainerRegistry reads and writes container records in a store. */
 export class ContainerRegistry {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: StoreRoot) {}
 
   /** create builds the container directory aside and renames it into place,
    * then claims its name; a taken name undoes the container. */

@@ -39,7 +39,7 @@ export interface ContainerInspect {
 export async function inspectContainer(record: ContainerRecord, store: Store): Promise<ContainerInspect> {
   const { config, state } = record;
   const paths = containerPaths(record.dir);
-  const image = await store.resolveImage(config.image).catch(() => null);
+  const image = await store.images.resolve(config.image).catch(() => null);
   const running = state.status === 'running';
   return {
     Id: config.id,
@@ -71,7 +71,7 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
     GraphDriver: {
       Name: 'overlay',
       Data: {
-        LowerDir: image ? (await store.layerDirs(image.config)).join(':') : '',
+        LowerDir: image ? (await store.layers.dirs(image.config)).join(':') : '',
         UpperDir: paths.upper,
         WorkDir: paths.work,
         MergedDir: paths.rootfs,

@@ -5,7 +5,8 @@ import type { Readable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 
 import { NboxError, isErrno } from '../errors';
-import type { ImageRecord, Store } from '../image/store';
+import type { ImageRecord } from '../image/images';
+import type { Store } from '../image/store';
 import { addon, type BindMount, type ExitStatus } from '../sys/addon';
 import { cgroupDirs } from './cgroup';
 import { ContainerStartError, launch, type Launched } from './launch';
@@ -117,7 +118,7 @@ export interface RunContext {
 
 /** runContainer creates a container from an image and starts it. */
 export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<RunningContainer> {
-  const layerDirs = await ctx.store.layerDirs(image.config);
+  const layerDirs = await ctx.store.layers.dirs(image.config);
   const userSpec = opts.user ?? image.config.config?.User ?? '';
   const user = await imageUser(layerDirs, userSpec);
   const config = containerConfig(image, imageRef, opts, userSpec, user);
@@ -125,8 +126,8 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
   const files = await etcFiles(network, hostname);
   // Under the lock, with the image checked again: from here on the record pins
   // the image, and an rmi that got in first makes this a clear "No such image".
-  const record = await ctx.store.withLock(async () => {
-    if (!(await ctx.store.hasImage(image.id))) throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `No such image: ${imageRef}`);
+  const record = await ctx.store.root.withLock(async () => {
+    if (!(await ctx.store.images.has(image.id))) throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `No such image: ${imageRef}`);
     // The owner and cgroup are on record before the container runs: should this
     // process die, the next store open ends the container through them.
     return ctx.containers.create(config, files, { owner: processOwner(), cgroup: cgroupDirs(config.id) });

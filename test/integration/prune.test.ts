@@ -82,7 +82,7 @@ test('builder prune empties the step cache and the RUN cache mounts, unless a bu
   t.true((await entries()).length >= 3);
 
   const held = await Store.open(store.root);
-  const unpin = await held.pinLayers();
+  const unpin = await held.layers.pin();
   const refused = await cli(store.root, ['builder', 'prune', '-f']);
   await unpin();
   t.is(refused.code, 1);

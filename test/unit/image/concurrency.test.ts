@@ -12,7 +12,7 @@ test('two processes adding 20 tags each lose no update', async (t) => {
   await Store.open(root);
   await Promise.all(['one', 'two'].map((repository) => promisify(execFile)(process.execPath, [addTags, root, repository, '20'])));
   const store = await Store.open(root);
-  const tags = (await store.listImages()).flatMap((image) => image.tags);
+  const tags = (await store.images.list()).flatMap((image) => image.tags);
   t.is(tags.length, 40);
   for (let n = 0; n < 20; n++) t.true(tags.includes(`one:${n}`) && tags.includes(`two:${n}`), String(n));
 });

@@ -24,7 +24,7 @@ test('importImage yields the tar digest as diffID and a docker-import config', a
   const store = await Store.open(path.join(dir, 'root'));
 
   const id = await importImage(store, createReadStream(tarPath), { tags: ['hello'], changes: ['CMD ["sh"]', 'ENV A=1'] });
-  const image = await store.resolveImage('hello:latest');
+  const image = await store.images.resolve('hello:latest');
   t.is(image.id, id);
   const config: ImageConfig = image.config;
   t.deepEqual(config.rootfs, { type: 'layers', diff_ids: [sha256sum(tarPath)] });
@@ -33,7 +33,7 @@ test('importImage yields the tar digest as diffID and a docker-import config', a
   t.is(config.os, 'linux');
   t.deepEqual(config.history, [{ created: config.created, created_by: '', comment: 'Imported from -' }]);
   t.is(image.size, (await fs.stat(tarPath)).size);
-  const [diff] = await store.layerDirs(config);
+  const [diff] = await store.layers.dirs(config);
   t.is(await fs.readFile(path.join(diff, 'etc', 'motd'), 'utf8'), 'hello\n');
   t.is(await fs.readlink(path.join(diff, 'bin', 'hi')), 'hello');
   t.is((await fs.stat(path.join(diff, 'bin', 'hello'))).mode & 0o777, (await fs.stat(path.join(dir, 'rootfs', 'bin', 'hello'))).mode & 0o777);
@@ -41,9 +41,9 @@ test('importImage yields the tar digest as diffID and a docker-import config', a
   // Same content again: the layer is deduplicated and nothing is left in tmp/.
   const again = await importImage(store, createReadStream(tarPath), { message: 'second' });
   t.not(again, id);
-  t.is((await fs.readdir(path.join(store.root, 'layers'))).length, 1);
-  t.deepEqual(await fs.readdir(path.join(store.root, 'tmp')), []);
-  t.is((await store.resolveImage(again)).config.history?.[0].comment, 'second');
+  t.is((await fs.readdir(path.join(store.root.dir, 'layers'))).length, 1);
+  t.deepEqual(await fs.readdir(path.join(store.root.dir, 'tmp')), []);
+  t.is((await store.images.resolve(again)).config.history?.[0].comment, 'second');
 });
 
 test('a gzipped tar gets the diffID of the uncompressed tar', async (t) => {
@@ -68,7 +68,7 @@ test('the diffID covers bytes after the end-of-archive blocks, which tar does no
 test('a failed import leaves the store as it was', async (t) => {
   const dir = await tempDir(t);
   const store = await Store.open(path.join(dir, 'root'));
-  const before = await storeSnapshot(store.root);
+  const before = await storeSnapshot(store.root.dir);
   const err = await t.throwsAsync(importImage(store, Readable.from([Buffer.from('this is not a tar archive'.repeat(100))]), { tags: ['x'] }), {
     code: 'ERR_NBOX_IMPORT',
   } as object);
@@ -85,5 +85,5 @@ test('a failed import leaves the store as it was', async (t) => {
     },
   });
   await t.throwsAsync(importImage(store, source), { code: 'ERR_NBOX_IMPORT', message: 'reading layer: connection reset' } as object);
-  t.deepEqual(await storeSnapshot(store.root), before);
+  t.deepEqual(await storeSnapshot(store.root.dir), before);
 });

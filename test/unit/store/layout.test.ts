@@ -2,8 +2,8 @@ import test from 'ava';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Store } from '../../../src/image/store';
-import { STORE_DIRS } from '../../../src/image/store-root';
-import { tempDir } from './helpers';
+import { STORE_DIRS } from '../../../src/store/layout';
+import { tempDir } from '../image/helpers';
 
 async function modeOf(file: string): Promise<number> {
   return (await fs.stat(file)).mode & 0o7777;
@@ -16,7 +16,7 @@ async function tree(dir: string): Promise<string[]> {
 test('a new store is 0700 throughout and marked with its version', async (t) => {
   const root = path.join(await tempDir(t), 'a', 'b', 'root');
   const store = await Store.open(root);
-  t.is(store.root, root);
+  t.is(store.root.dir, root);
   t.is(await modeOf(root), 0o700);
   for (const name of STORE_DIRS) t.is(await modeOf(path.join(root, name)), 0o700, name);
   t.is(await fs.readFile(path.join(root, 'version'), 'utf8'), 'nbox store 1\n');
@@ -40,7 +40,7 @@ test('a store of the layout before the version file is adopted, marked and repai
   for (const name of ['lock', 'gc.lock']) await fs.writeFile(path.join(root, name), '');
   await fs.writeFile(path.join(root, 'images', 'repositories.json'), '{}\n');
   const store = await Store.open(root);
-  t.deepEqual(await store.listImages(), []);
+  t.deepEqual(await store.images.list(), []);
   t.is(await fs.readFile(path.join(root, 'version'), 'utf8'), 'nbox store 1\n');
   t.is(await modeOf(root), 0o700);
   t.is(await modeOf(path.join(root, 'layers')), 0o700);
@@ -83,8 +83,8 @@ test('names nbox does not make survive in layers/ and tmp/ through open and remo
   await fs.mkdir(path.join(root, 'layers', 'mine'));
   await fs.writeFile(path.join(root, 'layers', 'mine', 'keep'), 'x');
   await fs.writeFile(path.join(root, 'tmp', 'report.txt'), 'x');
-  const id = await store.addImage(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } })), ['app']);
-  await store.removeImage(id);
+  const id = await store.images.add(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } })), ['app']);
+  await store.images.remove(id);
   await Store.open(root);
   t.deepEqual(await fs.readdir(path.join(root, 'layers')), ['mine']);
   t.deepEqual(await fs.readdir(path.join(root, 'tmp')), ['report.txt']);
