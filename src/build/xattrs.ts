@@ -1,5 +1,5 @@
 // Which extended attributes COPY carries from a stage's rootfs or the base image.
-import { keepXattr } from '../image/layer-tar';
+import { keepXattr } from '../image/tar/writer';
 import { addon } from '../sys/addon';
 
 /** copiedXattrNames lists a file's extended attributes that a copy keeps, sorted. */

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NboxError, isErrno } from '../errors';
 import { addon } from '../sys/addon';
 import { processStartTime } from '../sys/proc';
-import type { LayerDigest } from './layer';
+import type { LayerDigest } from './tar/unpack';
 import { ImageConfig } from './oci';
 import { normalizeReference, normalizeTag, splitReference } from './reference';
 import { STORE_DIRS, STORE_LOCKS, STORE_MODE, VERSION_FILE, VERSION_TEXT, makeDirectory, prepareStoreRoot, restrictMode } from './store-root';
@@ -73,7 +73,7 @@ const GZIP_RECORD = 'gzip.json';
 const GZIP_LEVEL = 1;
 // Registry blobs known to hold the layer (see LayerSource).
 const SOURCES = 'sources.json';
-// A layer that came in as a tar keeps what replays that tar exactly (see tar-split.ts),
+// A layer that came in as a tar keeps what replays that tar exactly (see tar/split.ts),
 // or a marker saying it cannot be replayed.
 const TAR_SPLIT = 'tar-split.gz';
 const NO_TAR_SPLIT = 'no-tar-split';
@@ -367,7 +367,7 @@ export class Store {
     try {
       await fs.mkdir(path.join(tempDir, 'diff'));
       // Loaded on use: tar and zlib are not needed to run a container.
-      const { unpackLayer } = await import('./layer');
+      const { unpackLayer } = await import('./tar/unpack');
       const { split, ...digest } = await unpackLayer(tarStream, path.join(tempDir, 'diff'));
       await writeDurably(path.join(tempDir, split ? TAR_SPLIT : NO_TAR_SPLIT), split ?? '');
       const record: LayerRecord = { ...digest, created: new Date().toISOString() };
@@ -385,14 +385,14 @@ export class Store {
     const dir = this.layerDir(diffId);
     const split = await readIfExists(path.join(dir, TAR_SPLIT));
     if (split) {
-      const { replayTar } = await import('./tar-split');
+      const { replayTar } = await import('./tar/split-replay');
       return Readable.from(replayTar(split, path.join(dir, 'diff'), diffId), { objectMode: false });
     }
     if (!(await exists(dir))) throw new NboxError('ERR_NBOX_STORE', `layer ${diffId} is missing from the store`);
     if (await exists(path.join(dir, NO_TAR_SPLIT))) {
       throw new NboxError('ERR_NBOX_STORE', `layer ${diffId} came in as a tar that holds a path twice: its exact tar cannot be made again`);
     }
-    const { layerTar } = await import('./layer-tar');
+    const { layerTar } = await import('./tar/writer');
     return layerTar(path.join(dir, 'diff'), diffId);
   }
 
@@ -428,7 +428,7 @@ export class Store {
     const store = this;
     async function* chunks(): AsyncGenerator<Buffer> {
       const blobPath = path.join(store.layerDir(diffId), GZIP_BLOB);
-      const { parallelGzip } = await import('./gzip');
+      const { parallelGzip } = await import('./tar/gzip');
       const temp = store.tempPath('gzip');
       const hash = createHash('sha256');
       let size = 0;
@@ -470,7 +470,7 @@ export class Store {
 
   /** sealLayer turns a temp dir whose `diff/` holds a finished layer (an overlay upper dir, a COPY result) into an UnpackedLayer: its diffID is computed once, here. */
   async sealLayer(tempDir: string): Promise<UnpackedLayer> {
-    const { digestLayerDir } = await import('./layer-tar');
+    const { digestLayerDir } = await import('./tar/writer');
     const digest = await digestLayerDir(path.join(tempDir, 'diff'));
     const record: LayerRecord = { ...digest, created: new Date().toISOString() };
     await writeDurably(path.join(tempDir, 'layer.json'), `${JSON.stringify(record)}\n`);

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { LayerDigest } from '../../../src/image/layer';
+import { LayerDigest } from '../../../src/image/tar/unpack';
 import { ImageConfig } from '../../../src/image/oci';
 import { Store } from '../../../src/image/store';
 import { processStartTime } from '../../../src/sys/proc';

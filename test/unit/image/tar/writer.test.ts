@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
-import { digestLayerDir, layerTar } from '../../../src/image/layer-tar';
-import { OVERLAY_OPAQUE } from '../../../src/image/merged-tree';
-import { addon } from '../../../src/sys/addon';
+import { digestLayerDir, layerTar } from '../../../../src/image/tar/writer';
+import { OVERLAY_OPAQUE } from '../../../../src/image/merged-tree';
+import { addon } from '../../../../src/sys/addon';
 
 const asRoot = process.getuid?.() === 0 ? test : test.skip;
 

@@ -1,0 +1,72 @@
+// How a tar's bytes are wrapped, told by content (never by name), and undone:
+// the one sniffer and decompressor set for load, import, pull and ADD. gzip is
+// undone in-process; bzip2, xz and zstd by their own programs, as GNU tar does.
+import { spawn } from 'node:child_process';
+import { Duplex, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { isErrno } from '../../errors';
+import { peekStream } from './peek';
+
+/** Compression is how an archive's bytes are wrapped. */
+export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
+
+const MAGICS: [Exclude<Compression, 'none'>, number[]][] = [
+  ['gzip', [0x1f, 0x8b]],
+  ['bzip2', [0x42, 0x5a, 0x68]],
+  ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+  ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
+];
+
+/** MAGIC_BYTES is how many leading bytes detectCompression needs. */
+export const MAGIC_BYTES = Math.max(...MAGICS.map(([, magic]) => magic.length));
+
+// zlib's default 16 KiB output chunks triple the cost of gunzip on a large layer.
+const GUNZIP_CHUNK = 1 << 20;
+
+/** detectCompression names the compression whose magic bytes head begins with. */
+export function detectCompression(head: Buffer): Compression {
+  for (const [compression, magic] of MAGICS) {
+    if (head.length >= magic.length && magic.every((byte, at) => head[at] === byte)) return compression;
+  }
+  return 'none';
+}
+
+/** decompressor is the stage that undoes compression. */
+export function decompressor(compression: Exclude<Compression, 'none'>): Duplex {
+  if (compression === 'gzip') return createGunzip({ chunkSize: GUNZIP_CHUNK });
+  return Duplex.from((source: AsyncIterable<Buffer>) => decompressWith(compression, source));
+}
+
+/** uncompressed peeks at input's first bytes and returns its stream with the stage that undoes its compression, if any. */
+export async function uncompressed(input: Readable): Promise<{ compression: Compression; stages: Array<Readable | Duplex> }> {
+  const { head, replay } = await peekStream(input, MAGIC_BYTES);
+  const compression = detectCompression(head);
+  return { compression, stages: compression === 'none' ? [replay] : [replay, decompressor(compression)] };
+}
+
+// decompressWith runs `program -dc` over source: its output, and its complaint when it fails.
+async function* decompressWith(program: string, source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const child = spawn(program, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code));
+  });
+  exited.catch(() => undefined);
+  // The program may stop reading early (a broken stream); what it did not read is not needed.
+  const feeding = pipeline(Readable.from(source), child.stdin).catch((err: unknown) => {
+    if (!isErrno(err, 'EPIPE')) throw err;
+  });
+  feeding.catch(() => undefined);
+  try {
+    for await (const chunk of child.stdout) yield chunk as Buffer;
+    await feeding;
+    const status = await exited;
+    if (status !== 0) throw new Error(`${program}: ${stderr.split('\n').find((line) => line.trim() !== '')?.trim() ?? `exited with status ${status}`}`);
+  } finally {
+    // A reader that stopped early (a sniffer that has its first block) ends the program.
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  }
+}
