@@ -4,7 +4,8 @@
 import type { ExecutionContext } from 'ava';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -170,6 +171,8 @@ test('save of a loaded layer whose file became a symlink to a host file refuses 
   execFileSync('mkfifo', [fifo]);
   const reader = promisify(execFile)('cat', [fifo], { encoding: 'latin1', maxBuffer: 64 << 20 });
   const saved = await cli(other.root, ['save', '-o', fifo, 'twice-member:v1']);
+  // Had save failed before it opened the FIFO, the reader would wait for ever: a writer's close ends it.
+  await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).then((handle) => handle.close(), () => undefined);
   const received = (await reader).stdout;
   t.false(received.includes('HOST-SECRET'), 'no byte of the host file leaves in the archive');
   t.is(saved.code, 1);
