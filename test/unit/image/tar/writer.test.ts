@@ -76,3 +76,15 @@ asRoot('overlay whiteouts and opaque dirs become .wh. entries; binary xattrs sur
   t.deepEqual(addon().lgetxattr(join(out, 'ping'), 'security.capability'), capability);
   t.is(addon().lgetxattr(join(out, 'opaque'), OVERLAY_OPAQUE), null);
 });
+
+asRoot('device nodes keep majors past 255 and minors past 4095', async (t) => {
+  const dir = await scratch(t);
+  const layer = join(dir, 'layer');
+  await mkdir(layer);
+  addon().mknod(join(layer, 'block'), 0o060600, 259, 70000);
+  addon().mknod(join(layer, 'char'), 0o020600, 4095, 1048575);
+  addon().mknod(join(layer, 'null'), 0o020666, 1, 3);
+  await writeTar(layer, join(dir, 'out.tar'));
+  const listing = execFileSync('tar', ['--numeric-owner', '-tvf', join(dir, 'out.tar')], { encoding: 'utf8' }).trim().split('\n');
+  t.deepEqual(listing.map((line) => line.split(/\s+/).slice(2, 3).concat(line.split(/\s+/).slice(-1))), [['259,70000', 'block'], ['4095,1048575', 'char'], ['1,3', 'null']]);
+});
