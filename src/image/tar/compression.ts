@@ -1,12 +1,12 @@
 // How a tar's bytes are wrapped, told by content (never by name), and undone:
 // the one sniffer and decompressor set for load, import, pull and ADD. gzip is
 // undone in-process; bzip2, xz and zstd by their own programs, as GNU tar does.
-import { spawn } from 'node:child_process';
 import { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { isErrno } from '../../errors';
 import { peekStream } from './peek';
+import { startTool } from './tool';
 
 /** Compression is how an archive's bytes are wrapped. */
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
@@ -47,14 +47,7 @@ export async function uncompressed(input: Readable): Promise<{ compression: Comp
 
 // decompressWith runs `program -dc` over source: its output, and its complaint when it fails.
 async function* decompressWith(program: string, source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const child = spawn(program, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve(code));
-  });
-  exited.catch(() => undefined);
+  const { child, exited, stderr } = startTool(program, ['-dc'], 'pipe');
   // The program may stop reading early (a broken stream); what it did not read is not needed.
   const feeding = pipeline(Readable.from(source), child.stdin).catch((err: unknown) => {
     if (!isErrno(err, 'EPIPE')) throw err;
@@ -64,7 +57,7 @@ async function* decompressWith(program: string, source: AsyncIterable<Buffer>): 
     for await (const chunk of child.stdout) yield chunk as Buffer;
     await feeding;
     const status = await exited;
-    if (status !== 0) throw new Error(`${program}: ${stderr.split('\n').find((line) => line.trim() !== '')?.trim() ?? `exited with status ${status}`}`);
+    if (status !== 0) throw new Error(`${program}: ${stderr().split('\n').find((line) => line.trim() !== '')?.trim() ?? `exited with status ${status}`}`);
   } finally {
     // A reader that stopped early (a sniffer that has its first block) ends the program.
     if (child.exitCode === null && child.signalCode === null) child.kill();

@@ -7,10 +7,10 @@
 // (`Removing leading '../' from member names`), then the error, then follow-ons
 // and a summary (`Skipping to next header`, `Exiting with failure status due to
 // previous errors`): the first line that is none of those is the error.
-import { spawn } from 'node:child_process';
 import { type Duplex, type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isErrno } from '../../errors';
+import { startTool } from './tool';
 
 // tar's closing lines, which say only that something failed before.
 const SUMMARY = /^tar: (Exiting with failure status due to previous errors|Error is not recoverable: exiting now|Child returned status \d+|Skipping to next header)$/;
@@ -50,13 +50,7 @@ export async function extractWithGnuTar(stages: Array<Readable | Duplex>, dir: s
   // Only root can restore owners; an unprivileged unpack (tests, rootless use) keeps the caller's uid.
   const owner = process.getuid?.() === 0 ? ['--same-owner'] : ['--no-same-owner'];
   const args = ['-x', '--numeric-owner', '--same-permissions', ...owner, '--xattrs', '--xattrs-include=*', '-f', '-', '-C', dir];
-  const tar = spawn('tar', args, { stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  tar.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    tar.once('error', reject);
-    tar.once('close', (code) => resolve(code));
-  });
+  const { child: tar, exited, stderr } = startTool('tar', args, 'ignore');
 
   // tar stops reading at the end-of-archive blocks; the rest still goes to see.
   let tarGone = false;
@@ -88,6 +82,6 @@ export async function extractWithGnuTar(stages: Array<Readable | Duplex>, dir: s
   const [piped, exit] = await Promise.allSettled([piping, exited]);
   if (piped.status === 'rejected' && first === 'input') return { failed: 'input', error: piped.reason };
   if (exit.status === 'rejected') return { failed: 'spawn', error: exit.reason };
-  if (exit.value !== 0) return { failed: 'tar', line: tarErrorLine(stderr, exit.value) };
+  if (exit.value !== 0) return { failed: 'tar', line: tarErrorLine(stderr(), exit.value) };
   return { failed: undefined };
 }
