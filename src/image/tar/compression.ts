@@ -5,6 +5,7 @@ import { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { isErrno } from '../../errors';
+import { BLOCK, isTarHeader } from './header';
 import { peekStream } from './peek';
 import { startTool } from './tool';
 
@@ -18,14 +19,13 @@ const MAGICS: [Exclude<Compression, 'none'>, number[]][] = [
   ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
 ];
 
-/** MAGIC_BYTES is how many leading bytes detectCompression needs. */
-export const MAGIC_BYTES = Math.max(...MAGICS.map(([, magic]) => magic.length));
-
 // zlib's default 16 KiB output chunks triple the cost of gunzip on a large layer.
 const GUNZIP_CHUNK = 1 << 20;
 
-/** detectCompression names the compression whose magic bytes head begins with. */
+/** detectCompression names the compression whose magic bytes head (a block, or what there is) begins with;
+ * a plain tar whose first name begins as a magic does (`BZh…`) is told by its header's checksum. */
 export function detectCompression(head: Buffer): Compression {
+  if (isTarHeader(head)) return 'none';
   for (const [compression, magic] of MAGICS) {
     if (head.length >= magic.length && magic.every((byte, at) => head[at] === byte)) return compression;
   }
@@ -40,7 +40,7 @@ export function decompressor(compression: Exclude<Compression, 'none'>): Duplex 
 
 /** uncompressed peeks at input's first bytes and returns its stream with the stage that undoes its compression, if any. */
 export async function uncompressed(input: Readable): Promise<{ compression: Compression; stages: Array<Readable | Duplex> }> {
-  const { head, replay } = await peekStream(input, MAGIC_BYTES);
+  const { head, replay } = await peekStream(input, BLOCK);
   const compression = detectCompression(head);
   return { compression, stages: compression === 'none' ? [replay] : [replay, decompressor(compression)] };
 }

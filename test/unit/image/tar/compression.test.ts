@@ -41,6 +41,14 @@ test('bytes without a known magic pass as they are', async (t) => {
   t.true((await drain(inPieces(data))).equals(data));
 });
 
+test('a plain tar whose first member is named like a magic (BZh…) is no compression', async (t) => {
+  const dir = await tempDir(t);
+  await fs.writeFile(path.join(dir, 'BZh91AY&SY'), 'not bzip2\n');
+  const tar = execFileSync('tar', ['-C', dir, '-cf', '-', 'BZh91AY&SY']);
+  t.is(detectCompression(tar), 'none');
+  t.true((await drain(inPieces(tar))).equals(tar));
+});
+
 test('a truncated stream fails with the decompressor\'s complaint', async (t) => {
   const packed = execFileSync('xz', ['-c'], { input: randomBytes(100_000) });
   await t.throwsAsync(drain(Readable.from([packed.subarray(0, packed.length / 2)])), { message: /^xz: / });
