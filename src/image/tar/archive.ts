@@ -35,16 +35,22 @@ export async function extractTar(input: Readable, compression: Compression, dir:
 
 // decompressedHead returns the first block of the decompressed file.
 async function decompressedHead(path: string, compression: Exclude<Compression, 'none'>): Promise<Buffer> {
+  const source = createReadStream(path);
+  const stage = decompressor(compression);
+  source.once('error', (err) => stage.destroy(err));
   const chunks: Buffer[] = [];
   let length = 0;
   try {
-    for await (const chunk of createReadStream(path).pipe(decompressor(compression))) {
+    for await (const chunk of source.pipe(stage)) {
       chunks.push(chunk as Buffer);
       length += (chunk as Buffer).length;
       if (length >= BLOCK) break;
     }
   } catch {
     // Not decompressible: not an archive; what was read so far decides.
+  } finally {
+    source.destroy();
+    stage.destroy();
   }
   return Buffer.concat(chunks).subarray(0, BLOCK);
 }
