@@ -321,7 +321,7 @@ export class Nbox {
   async exportContainer(ref: string): Promise<Readable> {
     const record = await this.containers.resolve(ref);
     const image = await this.store.images.resolve(record.config.image);
-    const [{ flattenedTar }, { containerPaths }] = await Promise.all([import('./image/layer-tar'), import('./runtime/containers')]);
+    const [{ flattenedTar }, { containerPaths }] = await Promise.all([import('./image/tar/writer'), import('./runtime/containers')]);
     return flattenedTar([containerPaths(record.dir).upper, ...(await this.store.layers.dirs(image.config))]);
   }
 

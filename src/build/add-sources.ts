@@ -7,7 +7,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { NboxError } from '../errors';
-import { archiveCompression, type Compression } from './archive';
+import { archiveCompression } from '../image/tar/archive';
+import type { Compression } from '../image/tar/compression';
 import { fetchGit, isGitUrl, parseGitSource, redactUrl } from './git-source';
 
 /** RemoteSource is one fetched ADD source: a downloaded file, a downloaded archive to extract, or a checked-out directory. */

@@ -7,8 +7,7 @@ import { basename, dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NboxError, SysError, isErrno } from '../errors';
 import { openInRoot } from '../image/fs-calls';
-import { peekStream } from '../image/stream-head';
-import { detectCompression, extractTar, isTarHeader } from './archive';
+import { extractTar, sniffArchive } from '../image/tar/archive';
 import { ignoreMatcher, parseDockerignore, type IgnoreMatcher } from './dockerignore';
 import { isRemoteContext, localGitSource, openRemoteContext } from './remote-context';
 
@@ -39,7 +38,6 @@ export interface BuildContext {
 }
 
 // A tar header block: enough to tell a tar (or compressed stream) from a Dockerfile.
-const HEAD_BYTES = 512;
 const DEFAULT_DOCKERFILE = 'Dockerfile';
 
 /** openContext prepares the context and reads the Dockerfile and .dockerignore (`<Dockerfile>.dockerignore` first). */
@@ -103,9 +101,8 @@ export async function openContext(options: OpenContextOptions): Promise<BuildCon
 // unpackStream extracts a tar (plain or compressed) into dir; a stream that is
 // no archive is a Dockerfile, returned as text, and the context stays empty.
 async function unpackStream(stream: Readable, dir: string): Promise<string | undefined> {
-  const { head, replay } = await peekStream(stream, HEAD_BYTES);
-  const compression = detectCompression(head);
-  if (compression !== 'none' || isTarHeader(head)) {
+  const { compression, replay } = await sniffArchive(stream);
+  if (compression) {
     await extractTar(replay, compression, dir);
     return undefined;
   }
@@ -113,9 +110,8 @@ async function unpackStream(stream: Readable, dir: string): Promise<string | und
 }
 
 async function extractTarball(path: string, dir: string, shown: string): Promise<void> {
-  const { head, replay } = await peekStream(createReadStream(path), HEAD_BYTES);
-  const compression = detectCompression(head);
-  if (compression === 'none' && !isTarHeader(head)) {
+  const { compression, replay } = await sniffArchive(createReadStream(path));
+  if (!compression) {
     replay.destroy();
     throw contextError(`context must be a directory or a tar archive: ${shown}`);
   }

@@ -9,7 +9,8 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { NboxError, SysError, isErrno } from '../errors';
-import { extractTar } from './archive';
+import { extractTar } from '../image/tar/archive';
+import { deviceNumbers } from '../image/tar/devices';
 import type { CopyPlan, PlannedEntry } from './copy';
 import { SourceRoots } from './source-file';
 import type { Owner } from './copy-modes';
@@ -169,15 +170,6 @@ function chownTree(dir: string, owner: Owner): void {
     if (dirent.isDirectory()) chownTree(path, owner);
     else lchownSync(path, owner.uid, owner.gid);
   }
-}
-
-// Linux's dev_t layout: 12 bits of major in 8..19 and the rest above 32; minor in 0..7 and 20..31 and above.
-function deviceNumbers(rdev: number): [number, number] {
-  const high = Math.floor(rdev / 2 ** 32);
-  const low = rdev >>> 0;
-  const major = ((low >>> 8) & 0xfff) | ((high & 0xfffff000) >>> 0);
-  const minor = (low & 0xff) | ((low >>> 12) & 0xfff00) | ((high & 0xfff) << 20);
-  return [major >>> 0, minor >>> 0];
 }
 
 function assertCleanPath(path: string): void {

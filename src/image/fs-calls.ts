@@ -2,7 +2,7 @@
 // layers, stage roots and build contexts: opens resolved inside a root (never
 // a symlink out of it), device nodes, and the extended attributes a copy keeps.
 import { addon, type InRoot } from '../sys/addon';
-import { keepXattr } from './layer-tar';
+import { keepXattr } from './tar/writer';
 
 export type { InRoot } from '../sys/addon';
 

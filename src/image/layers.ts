@@ -9,7 +9,7 @@ import { NboxError } from '../errors';
 import { corrupt, exists, parseJson, readIfExists, writeDurably } from '../store/files';
 import type { Release } from '../store/lock';
 import type { StoreRoot } from '../store/root';
-import type { LayerDigest } from './layer';
+import type { LayerDigest } from './tar/unpack';
 import type { ImageConfig } from './oci';
 import { LAYER_FILES, StoredLayer } from './stored-layer';
 
@@ -71,7 +71,7 @@ export class Layers {
     const staged = (await this.begin()) as Staging;
     try {
       // Loaded on use: tar and zlib are not needed to run a container.
-      const { unpackLayer } = await import('./layer');
+      const { unpackLayer } = await import('./tar/unpack');
       const { split, ...digest } = await unpackLayer(tarStream, staged.dir);
       await writeDurably(path.join(staged.temp, split ? LAYER_FILES.tarSplit : LAYER_FILES.noTarSplit), split ?? '');
       return await staged.sealAs(async () => digest);
@@ -196,7 +196,7 @@ class Staging implements StagedLayer {
 
   async seal(): Promise<SealedLayer> {
     return this.sealAs(async () => {
-      const { digestLayerDir } = await import('./layer-tar');
+      const { digestLayerDir } = await import('./tar/writer');
       return digestLayerDir(this.dir);
     });
   }

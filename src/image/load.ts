@@ -1,5 +1,5 @@
 // `docker load`: a docker-archive (manifest.json) or an OCI image layout
-// (index.json), gzipped or not. The archive is unpacked to a temp dir (blobs
+// (index.json), compressed or not. The archive is unpacked to a temp dir (blobs
 // may come in any order), every layer is unpacked and checked against its
 // digests, and only then are the images committed: a bad archive leaves the
 // store as it was.
@@ -8,7 +8,6 @@ import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { NboxError, isErrno } from '../errors';
 import { HOST_PLATFORM, MediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './oci';
@@ -17,7 +16,7 @@ import { sha256Digest, verifyingStream } from './digest';
 import { parseImageConfig } from './images';
 import type { SealedLayer } from './layers';
 import type { Store } from './store';
-import { peekStream } from './stream-head';
+import { uncompressed } from './tar/compression';
 
 /** LoadedImage is an image load added: its ID and the tags it got. */
 export interface LoadedImage {
@@ -76,8 +75,7 @@ export async function loadImages(store: Store, input: Readable): Promise<LoadedI
 
 // extractArchive writes the archive's regular files under dir; names that would leave it are refused.
 async function extractArchive(input: Readable, dir: string): Promise<void> {
-  const { head, replay } = await peekStream(input, 2);
-  const stages: NodeJS.ReadWriteStream[] = head[0] === 0x1f && head[1] === 0x8b ? [createGunzip()] : [];
+  const { stages } = await uncompressed(input);
   const extractor = tarExtract();
   let entries = 0;
   const reading = (async () => {
@@ -94,7 +92,7 @@ async function extractArchive(input: Readable, dir: string): Promise<void> {
     }
   })();
   try {
-    await Promise.all([pipeline([replay, ...stages, extractor as unknown as NodeJS.WritableStream]), reading]);
+    await Promise.all([pipeline([...stages, extractor as unknown as NodeJS.WritableStream]), reading]);
   } catch (err) {
     throw loadError(`not a valid tar archive: ${(err as Error).message}`);
   }

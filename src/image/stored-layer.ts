@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { NboxError } from '../errors';
 import { exists, readIfExists } from '../store/files';
 import type { StoreRoot } from '../store/root';
-import type { LayerDigest } from './layer';
+import type { LayerDigest } from './tar/unpack';
 
 /** BlobDigest identifies a blob: its sha256 digest and size in bytes. */
 export interface BlobDigest {
@@ -69,14 +69,14 @@ export class StoredLayer implements LayerDigest {
   async uncompressed(): Promise<Readable> {
     const split = await readIfExists(path.join(this.dir, LAYER_FILES.tarSplit));
     if (split) {
-      const { replayTar } = await import('./tar-split');
+      const { replayTar } = await import('./tar/split-replay');
       return Readable.from(replayTar(split, path.join(this.dir, 'diff'), this.diffId), { objectMode: false });
     }
     if (!(await exists(this.dir))) throw new NboxError('ERR_NBOX_STORE', `layer ${this.diffId} is missing from the store`);
     if (await exists(path.join(this.dir, LAYER_FILES.noTarSplit))) {
       throw new NboxError('ERR_NBOX_STORE', `layer ${this.diffId} came in as a tar that holds a path twice: its exact tar cannot be made again`);
     }
-    const { layerTar } = await import('./layer-tar');
+    const { layerTar } = await import('./tar/writer');
     return layerTar(path.join(this.dir, 'diff'), this.diffId);
   }
 
@@ -109,7 +109,7 @@ export class StoredLayer implements LayerDigest {
     const layer = this;
     async function* chunks(): AsyncGenerator<Buffer> {
       const blobPath = path.join(layer.dir, LAYER_FILES.gzipBlob);
-      const { parallelGzip } = await import('./gzip');
+      const { parallelGzip } = await import('./tar/gzip');
       const temp = layer.root.tempPath('gzip');
       const hash = createHash('sha256');
       let size = 0;

@@ -2,10 +2,13 @@
 // and digests, whiteouts across a round trip, interop with podman and skopeo
 // both ways, and bad archives that leave the store as it was.
 import type { ExecutionContext } from 'ava';
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { cli, makeTestStore, optionalTest, rootTest, sharedTestStore, writeContext, type TestStore } from '../helpers/env';
 import { PODMAN_RUN, hasPodman, makePodman } from '../helpers/podman';
 
@@ -138,6 +141,42 @@ test('an archive whose manifest names a layer it lacks fails on one line and lea
     t.is(r.stderr, `nbox: load: the archive lacks blobs/sha256/${top}\n`, format);
   }
   t.deepEqual(await storeEntries(store.root), before);
+});
+
+// A layer that gives member x as a file and again as a symlink to a host file: GNU tar leaves
+// the symlink where the layer's tar-split expects the file, and save replays that split.
+test('save of a loaded layer whose file became a symlink to a host file refuses and sends none of the host file', async (t) => {
+  const dir = await scratch(t);
+  const secret = join(dir, 'host-secret');
+  await writeFile(secret, 'HOST-SECRET-1234\n');
+  await mkdir(join(dir, 'file'));
+  await mkdir(join(dir, 'link'));
+  await writeFile(join(dir, 'file/x'), 'harmless-content\n');
+  await symlink(secret, join(dir, 'link/x'));
+  const archive = join(dir, 'archive');
+  await mkdir(archive);
+  execFileSync('tar', ['-C', join(dir, 'file'), '-cf', join(archive, 'layer.tar'), 'x']);
+  execFileSync('tar', ['-C', join(dir, 'link'), '-rf', join(archive, 'layer.tar'), 'x']);
+  const diffId = `sha256:${createHash('sha256').update(await readFile(join(archive, 'layer.tar'))).digest('hex')}`;
+  const architecture = process.arch === 'x64' ? 'amd64' : process.arch;
+  await writeFile(join(archive, 'config.json'), JSON.stringify({ architecture, os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [diffId] } }));
+  await writeFile(join(archive, 'manifest.json'), JSON.stringify([{ Config: 'config.json', RepoTags: ['twice-member:v1'], Layers: ['layer.tar'] }]));
+  execFileSync('tar', ['-C', archive, '-cf', join(dir, 'image.tar'), '.']);
+  const other = await freshStore(t);
+  const loaded = await cli(other.root, ['load', '-i', join(dir, 'image.tar')]);
+  t.is(loaded.code, 0, loaded.stderr);
+
+  // Into a FIFO, which save writes straight into: what it sends before it fails is what a reader gets.
+  const fifo = join(dir, 'out.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const reader = promisify(execFile)('cat', [fifo], { encoding: 'latin1', maxBuffer: 64 << 20 });
+  const saved = await cli(other.root, ['save', '-o', fifo, 'twice-member:v1']);
+  // Had save failed before it opened the FIFO, the reader would wait for ever: a writer's close ends it.
+  await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).then((handle) => handle.close(), () => undefined);
+  const received = (await reader).stdout;
+  t.false(received.includes('HOST-SECRET'), 'no byte of the host file leaves in the archive');
+  t.is(saved.code, 1);
+  t.regex(saved.stderr, /^nbox: layer sha256:[0-9a-f]{64}: x cannot be opened: ELOOP\n$/);
 });
 
 const interop = optionalTest(test, hasPodman() ? null : 'podman interop tests: podman missing');

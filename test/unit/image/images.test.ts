@@ -2,7 +2,7 @@ import test from 'ava';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { LayerDigest } from '../../../src/image/layer';
+import { LayerDigest } from '../../../src/image/tar/unpack';
 import { ImageConfig } from '../../../src/image/oci';
 import { Store } from '../../../src/image/store';
 import { makeTar, tarStream, tempDir } from './helpers';

@@ -5,7 +5,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { importImage } from '../../../src/image/import';
-import { unpackLayer } from '../../../src/image/layer';
+import { unpackLayer } from '../../../src/image/tar/unpack';
 import { ImageConfig } from '../../../src/image/oci';
 import { Store } from '../../../src/image/store';
 import { makeTar, sha256sum, tempDir } from './helpers';

@@ -2,9 +2,9 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { unpackLayer } from '../../../src/image/layer';
-import { tarErrorLine } from '../../../src/image/tar-error';
-import { tempDir, tarStream } from './helpers';
+import { unpackLayer } from '../../../../src/image/tar/unpack';
+import { tarErrorLine } from '../../../../src/image/tar/gnu-tar';
+import { tempDir, tarStream } from '../helpers';
 
 test('the error line is the first that is neither a warning nor a summary', (t) => {
   const cases: Array<[string, string]> = [

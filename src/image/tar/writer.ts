@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
-import { NboxError } from '../errors';
-import { addon } from '../sys/addon';
-import type { LayerDigest } from './layer';
-import { MergedTree, OVERLAY_OPAQUE, isOpaqueDir, type TreeEntry } from './merged-tree';
+import { NboxError } from '../../errors';
+import { addon } from '../../sys/addon';
+import { MergedTree, OVERLAY_OPAQUE, isOpaqueDir, type TreeEntry } from '../merged-tree';
+import { deviceNumbers } from './devices';
+import { BLOCK } from './header';
+import type { LayerDigest } from './unpack';
 
-const BLOCK = 512;
 const READ_CHUNK = 1 << 20;
 // Metadata calls and small reads are made synchronously: on a layer of many
 // small files a thread-pool round trip per call costs more than the call.
@@ -156,11 +157,8 @@ function toEntry(relPath: string, hostPath: string, st: Stats, xattrNames: strin
   }
   if (st.isSymbolicLink()) return { ...base, kind: 'symlink', size: 0, linkname: readlinkSync(hostPath) };
   if (st.isCharacterDevice() || st.isBlockDevice()) {
-    return {
-      ...base, kind: st.isCharacterDevice() ? 'char' : 'block', size: 0,
-      // Linux's dev_t: major in bits 8-19, minor in bits 0-7 and 20-31.
-      devmajor: (st.rdev >>> 8) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >>> 12) & 0xfff00),
-    };
+    const [devmajor, devminor] = deviceNumbers(st.rdev);
+    return { ...base, kind: st.isCharacterDevice() ? 'char' : 'block', size: 0, devmajor, devminor };
   }
   if (st.isFIFO()) return { ...base, kind: 'fifo', size: 0 };
   return undefined;

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { parallelGzip } from '../../../src/image/gzip';
+import { parallelGzip } from '../../../../src/image/tar/gzip';
 
 async function gzipAll(chunks: Buffer[], level?: number): Promise<Buffer> {
   async function* input() {

@@ -4,9 +4,10 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { unpackLayer } from '../../../src/image/layer';
-import { TarSplitRecorder, replayTar } from '../../../src/image/tar-split';
-import { sha256sum, tempDir } from './helpers';
+import { unpackLayer } from '../../../../src/image/tar/unpack';
+import { TarSplitRecorder } from '../../../../src/image/tar/split-record';
+import { replayTar } from '../../../../src/image/tar/split-replay';
+import { sha256sum, tempDir } from '../helpers';
 
 const longName = `${'deep/'.repeat(30)}file-with-a-name-longer-than-a-hundred-bytes.txt`;
 

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
-import { digestLayerDir, layerTar } from '../../../src/image/layer-tar';
-import { OVERLAY_OPAQUE } from '../../../src/image/merged-tree';
-import { addon } from '../../../src/sys/addon';
+import { digestLayerDir, layerTar } from '../../../../src/image/tar/writer';
+import { OVERLAY_OPAQUE } from '../../../../src/image/merged-tree';
+import { addon } from '../../../../src/sys/addon';
 
 const asRoot = process.getuid?.() === 0 ? test : test.skip;
 
@@ -75,4 +75,16 @@ asRoot('overlay whiteouts and opaque dirs become .wh. entries; binary xattrs sur
   execFileSync('tar', ['--xattrs', '--xattrs-include=*', '-xpf', join(dir, 'out.tar'), '-C', out]);
   t.deepEqual(addon().lgetxattr(join(out, 'ping'), 'security.capability'), capability);
   t.is(addon().lgetxattr(join(out, 'opaque'), OVERLAY_OPAQUE), null);
+});
+
+asRoot('device nodes keep majors past 255 and minors past 4095', async (t) => {
+  const dir = await scratch(t);
+  const layer = join(dir, 'layer');
+  await mkdir(layer);
+  addon().mknod(join(layer, 'block'), 0o060600, 259, 70000);
+  addon().mknod(join(layer, 'char'), 0o020600, 4095, 1048575);
+  addon().mknod(join(layer, 'null'), 0o020666, 1, 3);
+  await writeTar(layer, join(dir, 'out.tar'));
+  const listing = execFileSync('tar', ['--numeric-owner', '-tvf', join(dir, 'out.tar')], { encoding: 'utf8' }).trim().split('\n');
+  t.deepEqual(listing.map((line) => line.split(/\s+/).slice(2, 3).concat(line.split(/\s+/).slice(-1))), [['259,70000', 'block'], ['4095,1048575', 'char'], ['1,3', 'null']]);
 });

@@ -8,9 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { unpackLayer, type UnpackedTar } from '../../../src/image/layer';
-import { replayTar } from '../../../src/image/tar-split';
-import { sha256sum, tempDir } from './helpers';
+import { unpackLayer, type UnpackedTar } from '../../../../src/image/tar/unpack';
+import { replayTar } from '../../../../src/image/tar/split-replay';
+import { sha256sum, tempDir } from '../helpers';
 
 const LONG = `${'long-directory-name/'.repeat(8)}target-file`;
 
