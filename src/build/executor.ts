@@ -12,6 +12,7 @@ import { expandMount } from '../dockerfile/run-mount';
 import type { AddInstruction, CopyInstruction, Instruction, RunInstruction } from '../dockerfile/instruction-types';
 import { parseDockerfile, type Dockerfile, type Stage } from '../dockerfile/stages';
 import type { HistoryEntry, ImageConfig } from '../image/oci';
+import { HOST_PLATFORM, formatPlatform } from '../image/platform';
 import type { ImageRecord, Store, UnpackedLayer } from '../image/store';
 import { BuildCache, cacheKey } from './cache';
 import { applyCopy, copyDigest, planCopy, planWorkdir, type CopyPlan, type CopyRequest } from './copy';
@@ -56,7 +57,7 @@ export interface BuildRequest {
 
 /** runBuild builds the target stage and returns its image ID (not yet tagged). */
 export async function runBuild(store: Store, request: BuildRequest): Promise<string> {
-  const dockerfile = parseDockerfile(request.dockerfileText, { file: request.dockerfileName });
+  const dockerfile = parseDockerfile(request.dockerfileText, { file: request.dockerfileName, platform: formatPlatform(HOST_PLATFORM) });
   const plan = planBuild(dockerfile, request.buildArgs, request.target);
   const builder = new Builder(store, request, dockerfile, plan.totalSteps, plan.globalArgs);
   let final: StageState | undefined;

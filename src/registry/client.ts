@@ -16,7 +16,6 @@ import type { Credentials } from './credentials';
 import { connectionError, discard, openConnection, readBody, sendRequest, type Connection, type HttpExchange } from './http';
 import {
   DIGEST_PATTERN,
-  formatPlatform,
   parseManifest,
   selectPlatform,
   type Descriptor,
@@ -24,7 +23,7 @@ import {
   type ParsedManifest,
   type Platform,
 } from './manifest';
-import { HOST_PLATFORM } from '../image/oci';
+import { HOST_PLATFORM, formatPlatform } from '../image/platform';
 import { MANIFEST_ACCEPT } from './media-types';
 import { familiarName, isLoopbackRegistry, registryApiHost } from './reference';
 import { responseError, type ResponseContext } from './response-error';

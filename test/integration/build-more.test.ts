@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { HOST_PLATFORM, formatPlatform } from '../../src/image/platform';
 import { addon } from '../../src/sys/addon';
 import { cli, rootTest, sharedTestStore, writeContext, tarOf } from '../helpers/env';
 import { buildSteps } from '../helpers/build';
@@ -154,7 +155,7 @@ test('RUN --mount: a cache kept across builds, a context bind, a tmpfs and a sec
 test('more flags: FROM --platform, relative WORKDIR, ADD --chown/--chmod, COPY --from an image, HEALTHCHECK NONE', async (t) => {
   const dir = await writeContext(t, {
     Dockerfile: [
-      'FROM --platform=linux/amd64 bb',
+      `FROM --platform=${formatPlatform(HOST_PLATFORM)} bb`,
       'WORKDIR /srv',
       'WORKDIR app',
       'ADD --chown=app:staff --chmod=0640 data.txt ./',
