@@ -1,7 +1,7 @@
 // `docker images REPOSITORY[:TAG]`: which of an image's names a pattern
 // matches, as Docker's reference filter does (distribution's FamiliarMatch):
 // a shell pattern over the familiar `name:tag`, else over the name alone.
-import { normalizeReference, splitReference } from './reference';
+import { familiarName, normalizeReference, parseReference, splitReference } from './reference';
 
 /** matchingTags returns the tags (familiar `name:tag`) the pattern matches. */
 export function matchingTags(pattern: string, tags: string[]): string[] {
@@ -14,9 +14,9 @@ export function matchingTags(pattern: string, tags: string[]): string[] {
 function familiarPattern(pattern: string): string {
   if (/[*?[\\]/.test(pattern)) return pattern;
   try {
-    const { repository, digest } = splitReference(pattern);
-    if (digest) return pattern;
-    return pattern.lastIndexOf(':') > pattern.lastIndexOf('/') ? normalizeReference(pattern) : repository;
+    const parsed = parseReference(pattern);
+    if (parsed.digest) return pattern;
+    return parsed.tag !== undefined ? normalizeReference(pattern) : familiarName(parsed);
   } catch {
     return pattern;
   }
