@@ -11,8 +11,9 @@ import { Nbox } from '../../src/api';
 import { BUSYBOX, cli, fileScope, makeRootfs, rootTest, sharedTestStore, tarOf, type Teardown } from '../helpers/env';
 
 const test = rootTest();
-const store = sharedTestStore(test);
+// Before the store: after-hooks run in order, and the shared cleanups remove a container from the store.
 const shared = fileScope(test);
+const store = sharedTestStore(test);
 
 // asNobody runs a program as uid and gid 65534: its output, or null if it could not run or failed.
 function asNobody(program: string, ...args: string[]): string | null {
