@@ -113,7 +113,9 @@ export interface Teardown {
 }
 
 /** fileScope is a Teardown that lasts until a file's tests end: for the contexts,
- * servers and images that several of its tests share (built by whichever runs first). */
+ * servers and images that several of its tests share (built by whichever runs first).
+ * After-hooks run in the order they were made: make it before sharedTestStore when
+ * its cleanups use the store. */
 export function fileScope(test: TestFn): Teardown {
   const cleanups: Array<() => Promise<void>> = [];
   test.after.always(async () => {
