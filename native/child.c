@@ -89,6 +89,12 @@ static const unsigned denied_syscalls[] = {
     __NR_open_tree,   __NR_move_mount,      __NR_mount_setattr,   __NR_quotactl,     __NR_lookup_dcookie,
     __NR_syslog,      __NR_iopl,            __NR_ioperm,
 };
+/* The filter's syscall numbers and x32 check are x86_64's: the one architecture
+ * nbox supports (src/image/platform.ts's ARCHITECTURES, package.json's "cpu"). */
+#if !defined(__x86_64__)
+#error "nbox's seccomp filter is written for x86_64 only"
+#endif
+#define FILTER_AUDIT_ARCH AUDIT_ARCH_X86_64
 /* CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET, as Docker masks clone's flags. */
 #define CLONE_NEW_MASK 0x7E020000u
 #define FILTER_MAX 96
@@ -97,7 +103,7 @@ static const unsigned denied_syscalls[] = {
 static size_t build_filter(struct sock_filter *f) {
   size_t n = 0;
   f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
-  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FILTER_AUDIT_ARCH, 1, 0);
   f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
   f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
   f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1); /* x32 */

@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # podman, skopeo and docker-registry are the peers the interop and registry tests run
-# against (podman with runc, which Debian's podman does not bring); apache2-utils
+# against (podman with runc, which Debian's podman does not bring); buildah is the
+# reference builder of the compare-buildah test (run as root with --isolation chroot
+# on the kernel's overlay, so it needs no fuse-overlayfs); apache2-utils
 # makes their htpasswd files; gcc's static libc builds nbox-exec and the attack fixtures.
-packages=(busybox-static debootstrap tar util-linux g++ make python3 git podman runc skopeo docker-registry apache2-utils)
+packages=(busybox-static debootstrap tar util-linux g++ make python3 git podman runc buildah skopeo docker-registry apache2-utils)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -12,6 +12,7 @@ import { parseDockerfile, type Dockerfile, type Stage } from '../dockerfile/stag
 import type { HistoryEntry, ImageConfig } from '../image/oci';
 import type { ImageRecord } from '../image/images';
 import type { SealedLayer } from '../image/layers';
+import { HOST_PLATFORM, formatPlatform } from '../image/platform';
 import type { Store } from '../image/store';
 import { BuildCache, cacheKey } from './cache';
 import { applyCopy, copyDigest, planCopy, planWorkdir, type CopyPlan, type CopyRequest } from './copy';
@@ -55,7 +56,7 @@ export interface BuildRequest {
 
 /** runBuild builds the target stage and returns its image ID (not yet tagged). */
 export async function runBuild(store: Store, request: BuildRequest): Promise<string> {
-  const dockerfile = parseDockerfile(request.dockerfileText, { file: request.dockerfileName });
+  const dockerfile = parseDockerfile(request.dockerfileText, { file: request.dockerfileName, platform: formatPlatform(HOST_PLATFORM) });
   const plan = planBuild(dockerfile, request.buildArgs, request.target);
   const builder = new Builder(store, request, dockerfile, plan.totalSteps, plan.globalArgs);
   let final: StageState | undefined;

@@ -5,7 +5,8 @@ import { posix } from 'node:path';
 import { DockerfileError } from '../errors';
 import { expandWord, expandWords, type EscapeChar, type ExpansionBudget } from '../dockerfile/expand';
 import type { Instruction } from '../dockerfile/instruction-types';
-import { HOST_PLATFORM, type ImageConfig, type ImageConfigBody } from '../image/oci';
+import type { ImageConfig, ImageConfigBody } from '../image/oci';
+import { HOST_PLATFORM } from '../image/platform';
 import { DEFAULT_PATH } from '../runtime/env';
 
 /** DEFAULT_SHELL wraps shell-form commands until SHELL says otherwise. */

@@ -36,10 +36,12 @@ export function toInstruction(node: Node, escapeChar: EscapeChar): FromInstructi
   return new Typer(node, escapeChar).type();
 }
 
-/** checkPlatform accepts the one platform nbox builds for: linux/amd64 (or no platform). */
-export function checkPlatform(platform: string, line: number): void {
-  if (!['', 'linux/amd64', 'amd64'].includes(platform.toLowerCase())) {
-    throw new DockerfileError({ line, message: `unsupported platform ${goQuote(platform)}: nbox builds for linux/amd64 only` });
+/** checkPlatform accepts a FROM's platform when it is the one the caller builds for (`os/arch`, given by
+ * the caller: this module knows no host), that platform's bare architecture, or empty. */
+export function checkPlatform(platform: string, buildPlatform: string, line: number): void {
+  const wanted = platform.toLowerCase();
+  if (wanted !== '' && wanted !== buildPlatform && wanted !== buildPlatform.slice(buildPlatform.indexOf('/') + 1)) {
+    throw new DockerfileError({ line, message: `unsupported platform ${goQuote(platform)}: nbox builds for ${buildPlatform} only` });
   }
 }
 
@@ -118,11 +120,7 @@ class Typer {
       throw this.error(`invalid name for build stage: ${goQuote(args[2])}, name can't start with a number or contain symbols`);
     }
     const platform = this.flags.string('platform');
-    if (platform !== undefined) {
-      this.checked(platform);
-      // A variable (`$BUILDPLATFORM`) is checked once the executor has expanded it.
-      if (!platform.includes('$')) checkPlatform(platform, this.line);
-    }
+    if (platform !== undefined) this.checked(platform);
     return { ...this.base(), kind: 'FROM', image: this.checked(args[0]), platform, stageName };
   }
 

@@ -3,7 +3,7 @@
 
 import { DockerfileError } from '../errors';
 import type { EscapeChar } from './expand';
-import { toInstruction, type ArgInstruction, type FromInstruction, type Instruction } from './instructions';
+import { checkPlatform, toInstruction, type ArgInstruction, type FromInstruction, type Instruction } from './instructions';
 import { parse, type Directive } from './parser';
 
 /** Stage is one FROM and the instructions up to the next FROM. */
@@ -24,10 +24,16 @@ export interface Dockerfile {
   stages: Stage[];
 }
 
+/** ParseOptions: file names the Dockerfile in errors; platform (`linux/amd64`), when given, is the only one a FROM may ask for. */
+export interface ParseOptions {
+  file?: string;
+  platform?: string;
+}
+
 /** parseDockerfile parses text into global ARGs and stages; every problem is a DockerfileError naming options.file (default `Dockerfile`). */
-export function parseDockerfile(text: string, options: { file?: string } = {}): Dockerfile {
+export function parseDockerfile(text: string, options: ParseOptions = {}): Dockerfile {
   try {
-    return groupStages(text);
+    return groupStages(text, options.platform);
   } catch (err) {
     if (err instanceof DockerfileError && options.file !== undefined) {
       throw new DockerfileError({ file: options.file, line: err.line, message: err.detail });
@@ -41,7 +47,7 @@ export function formatInstruction(instruction: FromInstruction | Instruction): s
   return instruction.stepText;
 }
 
-function groupStages(text: string): Dockerfile {
+function groupStages(text: string, platform: string | undefined): Dockerfile {
   const { nodes, directives, escapeChar } = parse(text);
   const globalArgs: ArgInstruction[] = [];
   const stages: Stage[] = [];
@@ -51,6 +57,10 @@ function groupStages(text: string): Dockerfile {
     const current = stages[stages.length - 1];
     if (instruction.kind === 'FROM') {
       const name = instruction.stageName;
+      // A variable (`$BUILDPLATFORM`) names the build's own platform, as no --platform flag picks another.
+      if (platform !== undefined && instruction.platform !== undefined && !instruction.platform.includes('$')) {
+        checkPlatform(instruction.platform, platform, instruction.startLine);
+      }
       if (name !== undefined) {
         const firstLine = stageLines.get(name);
         if (firstLine !== undefined) {

@@ -1,7 +1,8 @@
 // `docker import`: a rootfs tarball becomes a one-layer image.
 import { Readable } from 'node:stream';
 import { parseChanges } from './changes';
-import { HOST_PLATFORM, ImageConfig } from './oci';
+import { ImageConfig } from './oci';
+import { HOST_PLATFORM } from './platform';
 import { normalizeTag } from './reference';
 import { Store } from './store';
 

@@ -1,4 +1,5 @@
 // OCI image-spec types (config, history) as nbox stores them. Types only.
+import type { Platform } from './platform';
 
 /** ImageConfigBody is the `config` object of an OCI image config: how to run the image. */
 export interface ImageConfigBody {
@@ -58,19 +59,6 @@ export const MediaType = {
 
 /** GZIP_LAYER_TYPES are the media types of gzip-compressed layer blobs, Docker's and OCI's. */
 export const GZIP_LAYER_TYPES: ReadonlySet<string> = new Set([MediaType.dockerLayerGzip, MediaType.ociLayerGzip]);
-
-/** Platform is the os/architecture an image runs on, as in an index entry. */
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
-
-// Node's process.arch names mapped to OCI (Go) architecture names.
-const ociArchitectures: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-
-/** HOST_PLATFORM is the platform of this machine: what images made here are for, and what is picked from lists. */
-export const HOST_PLATFORM: Platform = { os: 'linux', architecture: ociArchitectures[process.arch] ?? process.arch };
 
 /** Descriptor points at a blob or manifest by digest, with its size and media type. */
 export interface Descriptor {

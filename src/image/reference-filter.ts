@@ -2,7 +2,7 @@
 // matches, as Docker's reference filter does (distribution's FamiliarMatch):
 // a shell pattern over the familiar `name:tag`, else over the name alone.
 import type { ImageRecord } from './images';
-import { normalizeReference, splitReference } from './reference';
+import { familiarName, normalizeReference, parseReference, splitReference } from './reference';
 
 /** ListOptions are `docker images`' choices: `-a`, and a REPOSITORY[:TAG] pattern. */
 export interface ListOptions {
@@ -32,9 +32,9 @@ export function matchingTags(pattern: string, tags: string[]): string[] {
 function familiarPattern(pattern: string): string {
   if (/[*?[\\]/.test(pattern)) return pattern;
   try {
-    const { repository, digest } = splitReference(pattern);
-    if (digest) return pattern;
-    return pattern.lastIndexOf(':') > pattern.lastIndexOf('/') ? normalizeReference(pattern) : repository;
+    const parsed = parseReference(pattern);
+    if (parsed.digest) return pattern;
+    return parsed.tag !== undefined ? normalizeReference(pattern) : familiarName(parsed);
   } catch {
     return pattern;
   }

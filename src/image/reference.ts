@@ -1,8 +1,24 @@
-// Image reference parsing and normalization, following Docker's grammar
-// (distribution/reference): [domain/]path[:tag][@digest], in familiar form.
+// Image references, parsed once by Docker's grammar and normalization
+// (distribution/reference): [domain/]path[:tag][@digest]. The first component
+// is a registry host only when it has a dot or a colon, is `localhost`, or is
+// not lower case; else the domain is Docker Hub's, where a one-component path
+// gains `library/`. Everything that needs a domain, a path or a familiar name
+// asks an ImageReference, so the rule lives here alone.
 import { NboxError } from '../errors';
 
-/** ReferenceParts is a normalized reference split into its repository, tag and digest. */
+/** DOCKER_HUB is the domain of a reference that names none. */
+export const DOCKER_HUB = 'docker.io';
+
+/** ImageReference is a reference in Docker's normalized form: `busybox` has domain `docker.io` and path `library/busybox`. */
+export interface ImageReference {
+  domain: string;
+  path: string;
+  /** As written: no `latest` is assumed here. */
+  tag?: string;
+  digest?: string;
+}
+
+/** ReferenceParts is a normalized reference split into its familiar repository, tag and digest. */
 export interface ReferenceParts {
   repository: string;
   tag?: string;
@@ -10,15 +26,16 @@ export interface ReferenceParts {
 }
 
 const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const domainPattern = new RegExp(`^${domainComponent}(?:\\.${domainComponent})*(?::[0-9]+)?$`);
+const domainPattern = new RegExp(`^(?:${domainComponent}(?:\\.${domainComponent})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?$`);
 const pathComponentPattern = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const tagPattern = /^[\w][\w.-]{0,127}$/;
 const digestPattern = /^sha256:[0-9a-f]{64}$/;
 const maxNameLength = 255;
-const dockerHubDomains = new Set(['docker.io', 'index.docker.io']);
+const legacyHubDomain = 'index.docker.io';
+const officialPrefix = 'library/';
 
-/** splitReference validates ref and returns its normalized parts; the tag defaults to `latest` unless a digest is given. */
-export function splitReference(ref: string): ReferenceParts {
+/** parseReference validates ref and normalizes its name; an invalid one is a usage error naming it. */
+export function parseReference(ref: string): ImageReference {
   const invalid = () => new NboxError('ERR_NBOX_USAGE', `invalid reference format: ${ref}`);
   let rest = ref;
   let digest: string | undefined;
@@ -35,9 +52,33 @@ export function splitReference(ref: string): ReferenceParts {
     rest = rest.slice(0, colon);
     if (!tagPattern.test(tag)) throw invalid();
   }
-  const repository = familiarName(rest);
-  if (repository === undefined || repository.length > maxNameLength) throw invalid();
-  return { repository, tag: tag ?? (digest ? undefined : 'latest'), digest };
+  if (rest.length > maxNameLength) throw invalid();
+  const slash = rest.indexOf('/');
+  const first = rest.slice(0, slash);
+  const hasDomain = slash !== -1 && (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase());
+  if (hasDomain && !domainPattern.test(first)) throw invalid();
+  const path = hasDomain ? rest.slice(slash + 1) : rest;
+  if (!path.split('/').every((component) => pathComponentPattern.test(component))) throw invalid();
+  const domain = !hasDomain || first === legacyHubDomain ? DOCKER_HUB : first;
+  return { domain, path: domain === DOCKER_HUB && !path.includes('/') ? officialPrefix + path : path, tag, digest };
+}
+
+/** familiarName is the name as Docker shows it: `busybox`, `user/app`, `library/a/b`, `localhost:5000/app`. */
+export function familiarName(ref: Pick<ImageReference, 'domain' | 'path'>): string {
+  if (ref.domain !== DOCKER_HUB) return `${ref.domain}/${ref.path}`;
+  const official = ref.path.startsWith(officialPrefix) ? ref.path.slice(officialPrefix.length) : undefined;
+  return official !== undefined && !official.includes('/') ? official : ref.path;
+}
+
+/** fullName is the name with its domain: `docker.io/library/busybox`. */
+export function fullName(ref: Pick<ImageReference, 'domain' | 'path'>): string {
+  return `${ref.domain}/${ref.path}`;
+}
+
+/** splitReference validates ref and returns its familiar parts; the tag defaults to `latest` unless a digest is given. */
+export function splitReference(ref: string): ReferenceParts {
+  const parsed = parseReference(ref);
+  return { repository: familiarName(parsed), tag: parsed.tag ?? (parsed.digest ? undefined : 'latest'), digest: parsed.digest };
 }
 
 /** normalizeReference returns ref in canonical form: `busybox` → `busybox:latest`, digests kept. */
@@ -46,31 +87,13 @@ export function normalizeReference(ref: string): string {
   return repository + (tag ? `:${tag}` : '') + (digest ? `@${digest}` : '');
 }
 
-// familiarName validates a repository name and drops Docker Hub's implicit
-// `docker.io/library/` prefix, as `docker images` shows it; undefined if invalid.
-function familiarName(name: string): string | undefined {
-  const components = name.split('/');
-  const first = components[0];
-  // Docker's rule: the first component is a registry host only if it looks like one.
-  const hasDomain = components.length > 1 && (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase());
-  if (hasDomain && !domainPattern.test(first)) return undefined;
-  const path = hasDomain ? components.slice(1) : components;
-  if (!path.every((component) => pathComponentPattern.test(component))) return undefined;
-  if (hasDomain && !dockerHubDomains.has(first)) return name;
-  if (path.length === 2 && path[0] === 'library') return path[1];
-  return path.join('/');
-}
-
 /** normalizeTag normalizes name[:tag] for use as a tag; a digest is refused. */
 export function normalizeTag(name: string): string {
   if (splitReference(name).digest) throw new NboxError('ERR_NBOX_USAGE', `a tag cannot contain a digest: ${name}`);
   return normalizeReference(name);
 }
 
-/** canonicalName expands a familiar repository name as Docker does: `busybox` → `docker.io/library/busybox`. */
+/** canonicalName expands a repository name as Docker does: `busybox` → `docker.io/library/busybox`. */
 export function canonicalName(repository: string): string {
-  const slash = repository.indexOf('/');
-  if (slash === -1) return `docker.io/library/${repository}`;
-  const first = repository.slice(0, slash);
-  return /[.:]/.test(first) || first === 'localhost' ? repository : `docker.io/${repository}`;
+  return fullName(parseReference(repository));
 }

@@ -10,7 +10,7 @@ import { pack as tarPack, type Pack } from 'tar-stream';
 import { NboxError } from '../errors';
 import { sha256Digest } from './digest';
 import { MediaType, type Descriptor, type ImageIndex, type ImageManifest } from './oci';
-import { canonicalName, splitReference } from './reference';
+import { canonicalName, familiarName, parseReference, splitReference } from './reference';
 import type { ImageRecord } from './images';
 import type { Store } from './store';
 
@@ -146,11 +146,10 @@ function addTags(byId: Map<string, SavedImage>, image: ImageRecord, tags: string
 
 // namedRepository is the repository a bare name (no tag, no digest) refers to; undefined otherwise.
 function namedRepository(ref: string): string | undefined {
-  if (/^(sha256:)?[0-9a-f]{6,64}$/.test(ref) || ref.includes('@')) return undefined;
-  const lastPart = ref.slice(ref.lastIndexOf('/') + 1);
-  if (lastPart.includes(':')) return undefined;
+  if (/^(sha256:)?[0-9a-f]{6,64}$/.test(ref)) return undefined;
   try {
-    return splitReference(ref).repository;
+    const parsed = parseReference(ref);
+    return parsed.tag === undefined && parsed.digest === undefined ? familiarName(parsed) : undefined;
   } catch {
     return undefined;
   }

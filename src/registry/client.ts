@@ -10,7 +10,6 @@ import type { Credentials } from './credentials';
 import { connectionError, discard, readBody } from './http';
 import {
   DIGEST_PATTERN,
-  formatPlatform,
   parseManifest,
   selectPlatform,
   type Descriptor,
@@ -18,7 +17,7 @@ import {
   type ParsedManifest,
   type Platform,
 } from './manifest';
-import { HOST_PLATFORM } from '../image/oci';
+import { HOST_PLATFORM, formatPlatform } from '../image/platform';
 import { MANIFEST_ACCEPT } from './media-types';
 import { responseError, type ResponseContext } from './response-error';
 import { RegistrySession } from './session';

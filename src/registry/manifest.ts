@@ -1,7 +1,8 @@
 // Manifest and index documents: their types, validation of what a registry
 // sends, and the choice of one platform's manifest from a list.
 import { NboxError } from '../errors';
-import type { Descriptor, ImageIndex, ImageManifest, Platform } from '../image/oci';
+import type { Descriptor, ImageIndex, ImageManifest } from '../image/oci';
+import type { Platform } from '../image/platform';
 import { IMAGE_MANIFEST_TYPES, INDEX_TYPES, MediaType } from './media-types';
 
 export type { Descriptor, ImageIndex, ImageManifest, Platform };
@@ -49,11 +50,6 @@ export function selectPlatform(index: ImageIndex, platform: Platform): Descripto
       entry.platform.architecture === platform.architecture &&
       (platform.variant === undefined || normalVariant(entry.platform) === normalVariant(platform)),
   );
-}
-
-/** formatPlatform renders a platform as Docker does: `linux/amd64`, `linux/arm/v7`. */
-export function formatPlatform(platform: Platform): string {
-  return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
 }
 
 // arm64 images often omit their variant, which is v8.

@@ -1,14 +1,14 @@
 // What `docker pull` prints around its layers' progress: the header naming
 // the repository, and the digest and status lines at the end. A build's FROM
 // prints the same lines, as the classic builder does.
-import { canonicalName, splitReference } from '../image/reference';
+import { parseReference, splitReference } from '../image/reference';
 import type { PullResult } from './pull';
 import type { TransferProgress } from './transfer';
 
 /** pullHeader is `TAG: Pulling from PATH` (PATH as Docker names it: `library/busybox`). */
 export function pullHeader(ref: string): string {
-  const { repository, tag, digest } = splitReference(ref);
-  return `${digest ?? tag}: Pulling from ${canonicalName(repository).replace(/^[^/]+\//, '')}`;
+  const { path, tag, digest } = parseReference(ref);
+  return `${digest ?? tag ?? 'latest'}: Pulling from ${path}`;
 }
 
 /** pullStatus is the `Digest:` and `Status:` lines after the layers. */

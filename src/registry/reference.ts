@@ -1,10 +1,7 @@
 // Image references as the distribution API needs them: which registry to talk
 // to and the full repository path there, after Docker's normalisation
-// (`busybox` is `docker.io/library/busybox:latest`).
-import { splitReference } from '../image/reference';
-
-/** DOCKER_HUB is the registry name of Docker Hub in references and messages. */
-export const DOCKER_HUB = 'docker.io';
+// (`busybox` is `docker.io/library/busybox:latest`), which image/reference does.
+import { DOCKER_HUB, familiarName as familiarReferenceName, parseReference } from '../image/reference';
 
 /** RemoteReference is an image reference split for the wire: the registry, the repository on it, and a tag and/or digest. */
 export interface RemoteReference {
@@ -17,20 +14,13 @@ export interface RemoteReference {
 /** parseRemoteReference parses ref (`busybox`, `localhost:5000/a/b:t`, `host/x@sha256:…`) with Docker's defaults:
  * registry `docker.io`, `library/` for one-component Docker Hub names, tag `latest` unless a digest is given. */
 export function parseRemoteReference(ref: string): RemoteReference {
-  const { repository: familiar, tag, digest } = splitReference(ref);
-  const slash = familiar.indexOf('/');
-  const first = slash === -1 ? '' : familiar.slice(0, slash);
-  // splitReference keeps a registry host only when it is not Docker Hub, and by the same rule as here.
-  if (first && (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase())) {
-    return { registry: first, repository: familiar.slice(slash + 1), tag, digest };
-  }
-  return { registry: DOCKER_HUB, repository: slash === -1 ? `library/${familiar}` : familiar, tag, digest };
+  const { domain, path, tag, digest } = parseReference(ref);
+  return { registry: domain, repository: path, tag: tag ?? (digest ? undefined : 'latest'), digest };
 }
 
 /** familiarName is how Docker shows a repository in messages: `busybox`, `user/app`, `127.0.0.1:5000/app`. */
 export function familiarName(registry: string, repository: string): string {
-  if (registry !== DOCKER_HUB) return `${registry}/${repository}`;
-  return repository.startsWith('library/') && repository.indexOf('/', 8) === -1 ? repository.slice(8) : repository;
+  return familiarReferenceName({ domain: registry, path: repository });
 }
 
 /** formatRemoteReference is the familiar form of ref: `busybox:latest`, `127.0.0.1:5000/app@sha256:…`. */

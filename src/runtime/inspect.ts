@@ -1,4 +1,5 @@
 // `docker container inspect`'s JSON shape for a container record.
+import { HOST_PLATFORM } from '../image/platform';
 import type { Store } from '../image/store';
 import { containerPaths, type ContainerRecord } from './containers';
 
@@ -66,7 +67,7 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
     Name: `/${config.name}`,
     RestartCount: 0,
     Driver: 'overlay',
-    Platform: 'linux',
+    Platform: HOST_PLATFORM.os,
     HostConfig: { NetworkMode: config.network, AutoRemove: config.autoRemove },
     GraphDriver: {
       Name: 'overlay',

@@ -107,8 +107,25 @@ export function sharedTestStore(test: TestFn): TestStore {
   return holder;
 }
 
+/** Teardown is what test helpers need of a test to clean up after it. */
+export interface Teardown {
+  teardown(fn: () => Promise<void>): void;
+}
+
+/** fileScope is a Teardown that lasts until a file's tests end: for the contexts,
+ * servers and images that several of its tests share (built by whichever runs first).
+ * After-hooks run in the order they were made: make it before sharedTestStore when
+ * its cleanups use the store. */
+export function fileScope(test: TestFn): Teardown {
+  const cleanups: Array<() => Promise<void>> = [];
+  test.after.always(async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  });
+  return { teardown: (fn) => void cleanups.push(fn) };
+}
+
 /** writeContext writes files (path → content) into a fresh directory that is removed after the test. */
-export async function writeContext(t: { teardown(fn: () => Promise<void>): void }, files: Record<string, string>): Promise<string> {
+export async function writeContext(t: Teardown, files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'nbox-ctx-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   for (const [path, content] of Object.entries(files)) {

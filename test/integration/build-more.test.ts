@@ -1,5 +1,6 @@
 // More of `nbox build`: ADD, COPY flags, heredocs, users and shells in RUN,
 // contexts from tarballs and stdin, and file metadata surviving into images.
+import type { ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,13 +8,15 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { HOST_PLATFORM, formatPlatform } from '../../src/image/platform';
 import { addon } from '../../src/sys/addon';
-import { cli, rootTest, sharedTestStore, writeContext, tarOf } from '../helpers/env';
+import { cli, fileScope, rootTest, sharedTestStore, writeContext, tarOf } from '../helpers/env';
 import { buildSteps } from '../helpers/build';
 
 const test = rootTest();
 const store = sharedTestStore(test);
 const { build, run } = buildSteps(store);
+const shared = fileScope(test);
 
 
 
@@ -64,11 +67,10 @@ test('RUN as the image USER, in WORKDIR, with SHELL, and --network none', async 
   t.is(await run(t, 'runas', 'cat /tmp/work/who /tmp/work/where /tmp/work/nets'), 'app\n/tmp/work\nlo\n');
 });
 
-test('contexts: a tarball on stdin, a Dockerfile on stdin, -f outside the context, Dockerfile.dockerignore', async (t) => {
-  const ctx = await writeContext(t, { Dockerfile: 'FROM bb\nCOPY . /ctx/\n', 'a.txt': 'a', 'b.txt': 'b' });
-  const tarball = join(ctx, '..', `${ctx.split('/').pop()}.tar`);
-  execFileSync('tar', ['-C', ctx, '-cf', tarball, '.']);
-  t.teardown(() => rm(tarball, { force: true }));
+const contextFiles = { Dockerfile: 'FROM bb\nCOPY . /ctx/\n', 'a.txt': 'a', 'b.txt': 'b' };
+
+test('contexts: a tarball on stdin is the build context', async (t) => {
+  const ctx = await writeContext(t, contextFiles);
   const { spawnCli } = await import('../helpers/env');
   const fromStdin = await new Promise<number | null>((done) => {
     const child = spawnCli(store.root, ['build', '-q', '-t', 'from-tar', '-']);
@@ -77,8 +79,15 @@ test('contexts: a tarball on stdin, a Dockerfile on stdin, -f outside the contex
   });
   t.is(fromStdin, 0);
   t.is(await run(t, 'from-tar', 'ls /ctx'), 'Dockerfile\na.txt\nb.txt\n');
+});
+
+test('contexts: a Dockerfile on stdin builds without a context', async (t) => {
   await build(t, ['-t', 'dockerfile-stdin', '-'], 'FROM bb\nRUN echo piped > /p\n');
   t.is(await run(t, 'dockerfile-stdin', 'cat /p'), 'piped\n');
+});
+
+test('contexts: -f outside the context, with the Dockerfile.dockerignore beside it applied', async (t) => {
+  const ctx = await writeContext(t, contextFiles);
   const outside = await writeContext(t, { 'Special.Dockerfile': 'FROM bb\nCOPY . /ctx/\n', 'Special.Dockerfile.dockerignore': 'b.txt\n' });
   await build(t, ['-t', 'outside', '-f', join(outside, 'Special.Dockerfile'), ctx]);
   t.is(await run(t, 'outside', 'ls /ctx'), 'Dockerfile\na.txt\n');
@@ -127,9 +136,12 @@ test('a file capability survives a RUN that copies the file up, and works at run
   t.is(r.stdout, 'CapEff:\t0000000000002000\n');
 });
 
-test('RUN --mount: a cache kept across builds, a context bind, a tmpfs and a secret, none in the layer', async (t) => {
-  const secretDir = await writeContext(t, { token: 's3cret\n' });
-  const dir = await writeContext(t, {
+// The RUN --mount tests share one image, built twice (a cache mount must keep its contents across builds) by whichever runs first.
+let mountsBuilt: Promise<string> | undefined;
+function buildMounts(t: ExecutionContext): Promise<string> {
+  mountsBuilt ??= (async () => {
+    const secretDir = await writeContext(shared, { token: 's3cret\n' });
+    const dir = await writeContext(shared, {
     Dockerfile: [
       'FROM bb',
       'RUN --mount=type=cache,target=/var/cache/nbox-test echo run >> /var/cache/nbox-test/log && wc -l < /var/cache/nbox-test/log > /cache-count',
@@ -139,35 +151,91 @@ test('RUN --mount: a cache kept across builds, a context bind, a tmpfs and a sec
       'RUN --mount=type=secret,id=token,env=TOKEN echo "$TOKEN" > /secret-env',
       '',
     ].join('\n'),
-    'src/input': 'bound\n',
-  });
-  const secret = ['--secret', `id=token,src=${join(secretDir, 'token')}`];
-  await build(t, ['-t', 'mounts', '--no-cache', ...secret, dir]);
-  await build(t, ['-t', 'mounts', '--no-cache', ...secret, dir]);
-  t.is(await run(t, 'mounts', 'cat /cache-count /from-bind /secret-seen /secret-env'), '2\nbound\ns3cret\ns3cret\n');
+      'src/input': 'bound\n',
+    });
+    const secret = ['--secret', `id=token,src=${join(secretDir, 'token')}`];
+    await build(t, ['-t', 'mounts', '--no-cache', ...secret, dir]);
+    await build(t, ['-t', 'mounts', '--no-cache', ...secret, dir]);
+    return dir;
+  })();
+  return mountsBuilt;
+}
+
+test('RUN --mount=type=cache keeps its contents across builds', async (t) => {
+  await buildMounts(t);
+  t.is(await run(t, 'mounts', 'cat /cache-count'), '2\n');
+});
+
+test('RUN --mount=type=bind shows the context', async (t) => {
+  await buildMounts(t);
+  t.is(await run(t, 'mounts', 'cat /from-bind'), 'bound\n');
+});
+
+test('RUN --mount=type=secret gives the secret as a file and as an env variable', async (t) => {
+  await buildMounts(t);
+  t.is(await run(t, 'mounts', 'cat /secret-seen /secret-env'), 's3cret\ns3cret\n');
+});
+
+test('RUN --mount: no cache, bind, tmpfs or secret mount is left in the layer', async (t) => {
+  await buildMounts(t);
   t.is(await run(t, 'mounts', 'ls -A /var/cache 2>/dev/null; ls -A /run 2>/dev/null; ls /src /scratch 2>&1 | grep -c "No such"'), '2\n');
+});
+
+test('RUN --mount=type=secret,required without the secret fails at its line', async (t) => {
+  const dir = await buildMounts(t);
   const missing = await cli(store.root, ['build', '--no-cache', dir]);
   t.is(missing.code, 1);
   t.regex(missing.stderr, /Dockerfile:5: secret token: not provided/);
 });
 
-test('more flags: FROM --platform, relative WORKDIR, ADD --chown/--chmod, COPY --from an image, HEALTHCHECK NONE', async (t) => {
-  const dir = await writeContext(t, {
-    Dockerfile: [
-      'FROM --platform=linux/amd64 bb',
-      'WORKDIR /srv',
-      'WORKDIR app',
-      'ADD --chown=app:staff --chmod=0640 data.txt ./',
-      'COPY --from=bb /etc/passwd /copied-passwd',
-      'HEALTHCHECK NONE',
-      '',
-    ].join('\n'),
-    'data.txt': 'data\n',
-  });
-  await build(t, ['-t', 'flags', dir]);
-  t.is(await run(t, 'flags', 'pwd; stat -c "%U:%G %a" data.txt; head -1 /copied-passwd'), '/srv/app\napp:staff 640\nroot:x:0:0:root:/root:/bin/sh\n');
+// The flag tests share one image, built by whichever runs first.
+let flagsBuilt: Promise<void> | undefined;
+function buildFlags(t: ExecutionContext): Promise<void> {
+  flagsBuilt ??= (async () => {
+    const dir = await writeContext(shared, {
+      Dockerfile: [
+        `FROM --platform=${formatPlatform(HOST_PLATFORM)} bb`,
+        'WORKDIR /srv',
+        'WORKDIR app',
+        'ADD --chown=app:staff --chmod=0640 data.txt ./',
+        'COPY --from=bb /etc/passwd /copied-passwd',
+        'HEALTHCHECK NONE',
+        '',
+      ].join('\n'),
+      'data.txt': 'data\n',
+    });
+    await build(t, ['-t', 'flags', dir]);
+  })();
+  return flagsBuilt;
+}
+
+test('FROM --platform naming the host platform builds', async (t) => {
+  await buildFlags(t);
+  t.pass();
+});
+
+test('WORKDIR with a relative path resolves against the previous WORKDIR', async (t) => {
+  await buildFlags(t);
+  t.is(await run(t, 'flags', 'pwd'), '/srv/app\n');
+});
+
+test('ADD --chown by names and --chmod set the owner and mode', async (t) => {
+  await buildFlags(t);
+  t.is(await run(t, 'flags', 'stat -c "%U:%G %a" data.txt'), 'app:staff 640\n');
+});
+
+test('COPY --from an image copies from that image', async (t) => {
+  await buildFlags(t);
+  t.is(await run(t, 'flags', 'head -1 /copied-passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+});
+
+test('HEALTHCHECK NONE is kept in the config', async (t) => {
+  await buildFlags(t);
   const image = JSON.parse((await cli(store.root, ['inspect', 'flags'])).stdout)[0];
   t.deepEqual(image.Config.Healthcheck, { Test: ['NONE'] });
+});
+
+test('FROM --platform of another platform fails at its line', async (t) => {
   const other = await cli(store.root, ['build', await writeContext(t, { Dockerfile: 'FROM --platform=linux/arm64 bb\n' })]);
   t.is(other.code, 1);
   t.regex(other.stderr, /Dockerfile:1: .*linux\/arm64/);

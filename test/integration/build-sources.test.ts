@@ -12,20 +12,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli, writeContext } from '../helpers/env';
+import { cli, exitCodeOf, fileScope, rootTest, sharedTestStore, spawnCli, writeContext, type Teardown } from '../helpers/env';
 import { buildSteps } from '../helpers/build';
 
 const test = rootTest();
 const store = sharedTestStore(test);
 const steps = buildSteps(store);
 const { build, buildFails, run } = steps;
+const shared = fileScope(test);
 
 
 
 
 const leftovers = () => steps.leftovers(['mounts', 'add', 'cache-seed', 'context']);
 
-async function serve(t: ExecutionContext, handler: RequestListener): Promise<string> {
+async function serve(t: Teardown, handler: RequestListener): Promise<string> {
   const server = createServer(handler);
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   t.teardown(() => new Promise<void>((closed) => server.close(() => closed())));
@@ -42,7 +43,7 @@ async function closedPort(): Promise<number> {
 }
 
 // gitRepo makes a bare repository from files: branch main (two commits), tag v1 on the first; returns its path and commits.
-async function gitRepo(t: ExecutionContext, first: Record<string, string>, second: Record<string, string>) {
+async function gitRepo(t: Teardown, first: Record<string, string>, second: Record<string, string>) {
   const root = await mkdtemp(join(tmpdir(), 'nbox-git-'));
   t.teardown(() => rm(root, { recursive: true, force: true }));
   const work = join(root, 'work');
@@ -165,16 +166,20 @@ test('COPY --parents keeps parent directories (with /./ pivots, ** and --exclude
   await buildFails(t, [await writeContext(t, { Dockerfile: 'FROM bb\nCOPY --parents x/missing.txt /d/\n' })], /Dockerfile:2: COPY failed: file not found in build context/);
 });
 
-test('ADD --checksum verifies URLs and local files; --unpack=true extracts a download, --unpack=false keeps a local archive', async (t) => {
-  const payload = await writeContext(t, { 'inner.txt': 'inside\n' });
-  const tgz = execFileSync('tar', ['-C', payload, '-czf', '-', 'inner.txt']);
-  const base = await serve(t, (req, res) => {
-    if (req.url === '/file.txt') res.end('remote\n');
-    else if (req.url === '/bundle.tgz') res.end(tgz);
-    else res.writeHead(404).end();
-  });
-  const sha = (bytes: string | Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-  const dir = await writeContext(t, {
+const sha = (bytes: string | Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+// The ADD --checksum/--unpack tests share one server and one image, made by whichever runs first.
+let addsBuilt: Promise<string> | undefined;
+function buildAdds(t: ExecutionContext): Promise<string> {
+  addsBuilt ??= (async () => {
+    const payload = await writeContext(shared, { 'inner.txt': 'inside\n' });
+    const tgz = execFileSync('tar', ['-C', payload, '-czf', '-', 'inner.txt']);
+    const base = await serve(shared, (req, res) => {
+      if (req.url === '/file.txt') res.end('remote\n');
+      else if (req.url === '/bundle.tgz') res.end(tgz);
+      else res.writeHead(404).end();
+    });
+    const dir = await writeContext(shared, {
     Dockerfile: [
       'FROM bb',
       `ADD --checksum=${sha('remote\n')} ${base}/file.txt /checked/`,
@@ -186,40 +191,94 @@ test('ADD --checksum verifies URLs and local files; --unpack=true extracts a dow
       '',
     ].join('\n'),
     'local.txt': 'local\n',
-  });
-  await writeFile(join(dir, 'bundle.tgz'), tgz);
-  await build(t, ['-t', 'checksums', dir]);
-  t.is(await run(t, 'checksums', 'cat /checked/file.txt /checked/local.txt /unpacked/inner.txt; ls /kept; ls /local-kept; ls /local-unpacked'),
-    'remote\nlocal\ninside\nbundle.tgz\nbundle.tgz\ninner.txt\n');
+    });
+    await writeFile(join(dir, 'bundle.tgz'), tgz);
+    await build(t, ['-t', 'checksums', dir]);
+    return base;
+  })();
+  return addsBuilt;
+}
 
+test('ADD --checksum verifies a URL and a local file that match', async (t) => {
+  await buildAdds(t);
+  t.is(await run(t, 'checksums', 'cat /checked/file.txt /checked/local.txt'), 'remote\nlocal\n');
+});
+
+test('ADD --unpack=true extracts a download, which ADD otherwise keeps', async (t) => {
+  await buildAdds(t);
+  t.is(await run(t, 'checksums', 'cat /unpacked/inner.txt; ls /kept'), 'inside\nbundle.tgz\n');
+});
+
+test('ADD --unpack=false keeps a local archive, which ADD otherwise extracts', async (t) => {
+  await buildAdds(t);
+  t.is(await run(t, 'checksums', 'ls /local-kept; ls /local-unpacked'), 'bundle.tgz\ninner.txt\n');
+});
+
+test('ADD --checksum mismatches (URL, local file) and a malformed digest fail at their line, leaving nothing', async (t) => {
+  const base = await buildAdds(t);
   const wrong = sha('something else');
   await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD --checksum=${wrong} ${base}/file.txt /f\n` })],
     new RegExp(`Dockerfile:2: checksum mismatch for ${base}/file.txt: expected ${wrong}, got ${sha('remote\n')}`));
   await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD --checksum=${wrong} local.txt /f\n`, 'local.txt': 'local\n' })],
     /Dockerfile:2: checksum mismatch for local.txt/);
   await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD --checksum=sha256:abc ${base}/file.txt /f\n` })], /invalid checksum digest format/);
+  t.deepEqual(await leftovers(), []);
+});
+
+test('ADD of a URL that answers 404 or refuses the connection fails at its line, leaving nothing', async (t) => {
+  const base = await buildAdds(t);
   await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD ${base}/missing /f\n` })], /Dockerfile:2: ADD failed: .*invalid response status 404/);
   const closed = await closedPort();
   await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD http://127.0.0.1:${closed}/x /f\n` })], /Dockerfile:2: ADD failed: http:\/\/127.0.0.1:\d+\/x: .*ECONNREFUSED/);
   t.deepEqual(await leftovers(), []);
 });
 
-test('ADD of a git repository: #ref:subdir, tags and commits, --keep-git-dir, --checksum, unknown refs', async (t) => {
-  const repo = await gitRepo(t, { 'README': 'v1\n', 'sub/tool.sh': 'echo tool v1\n' }, { 'README': 'v2\n', 'sub/tool.sh': 'echo tool v2\n' });
-  const dir = await writeContext(t, {
-    Dockerfile: [
-      'FROM bb',
-      `ADD ${repo.url} /head/`,
-      `ADD ${repo.url}#v1:sub /tag-sub/`,
-      `ADD --checksum=${repo.head.slice(0, 12)} ${repo.url}#main /checked`,
-      `ADD ${repo.url}#${repo.v1.slice(0, 10)} /by-commit/`,
-      `ADD --keep-git-dir=true ${repo.url}#main /with-git/`,
-      '',
-    ].join('\n'),
-  });
-  await build(t, ['-t', 'git-add', dir]);
-  const out = await run(t, 'git-add', 'ls -A /head; cat /tag-sub/tool.sh /checked/README /by-commit/README; stat -c "%u:%g %a" /head/README; ls -d /with-git/.git');
-  t.is(out, 'README\nsub\necho tool v1\nv2\nv1\n0:0 644\n/with-git/.git\n');
+type GitRepo = Awaited<ReturnType<typeof gitRepo>>;
+
+// The ADD-of-git tests share one repository and one image, made by whichever runs first.
+let gitAddBuilt: Promise<GitRepo> | undefined;
+function buildGitAdd(t: ExecutionContext): Promise<GitRepo> {
+  gitAddBuilt ??= (async () => {
+    const repo = await gitRepo(shared, { 'README': 'v1\n', 'sub/tool.sh': 'echo tool v1\n' }, { 'README': 'v2\n', 'sub/tool.sh': 'echo tool v2\n' });
+    const dir = await writeContext(shared, {
+      Dockerfile: [
+        'FROM bb',
+        `ADD ${repo.url} /head/`,
+        `ADD ${repo.url}#v1:sub /tag-sub/`,
+        `ADD --checksum=${repo.head.slice(0, 12)} ${repo.url}#main /checked`,
+        `ADD ${repo.url}#${repo.v1.slice(0, 10)} /by-commit/`,
+        `ADD --keep-git-dir=true ${repo.url}#main /with-git/`,
+        '',
+      ].join('\n'),
+    });
+    await build(t, ['-t', 'git-add', dir]);
+    return repo;
+  })();
+  return gitAddBuilt;
+}
+
+test('ADD of a git repository copies its default branch, owned by root, without .git', async (t) => {
+  await buildGitAdd(t);
+  t.is(await run(t, 'git-add', 'ls -A /head; stat -c "%u:%g %a" /head/README'), 'README\nsub\n0:0 644\n');
+});
+
+test('ADD of a git repository #tag:subdir copies that subdir at that tag', async (t) => {
+  await buildGitAdd(t);
+  t.is(await run(t, 'git-add', 'cat /tag-sub/tool.sh'), 'echo tool v1\n');
+});
+
+test('ADD of a git repository with --checksum of its commit, and #an abbreviated commit', async (t) => {
+  await buildGitAdd(t);
+  t.is(await run(t, 'git-add', 'cat /checked/README /by-commit/README'), 'v2\nv1\n');
+});
+
+test('ADD --keep-git-dir=true keeps .git', async (t) => {
+  await buildGitAdd(t);
+  t.is(await run(t, 'git-add', 'ls -d /with-git/.git'), '/with-git/.git\n');
+});
+
+test('ADD of a git repository: an unknown ref, a wrong --checksum or a missing subdir fails at its line, leaving nothing', async (t) => {
+  const repo = await buildGitAdd(t);
   await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD ${repo.url}#nope /x/\n` })],
     /Dockerfile:2: failed to fetch ref "nope" of git repository file:\/\/.*: couldn't find remote ref nope/);
   await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD --checksum=${repo.v1} ${repo.url}#main /x/\n` })],
@@ -228,38 +287,74 @@ test('ADD of a git repository: #ref:subdir, tags and commits, --keep-git-dir, --
   t.deepEqual(await leftovers(), []);
 });
 
-test('build contexts from git: file:// URL with #ref:subdir, a local repository PATH#ref, and unknown refs', async (t) => {
-  const repo = await gitRepo(t,
+// The git context tests share one repository, made by whichever runs first.
+let contextRepo: Promise<GitRepo> | undefined;
+function gitContextRepo(): Promise<GitRepo> {
+  contextRepo ??= gitRepo(shared,
     { 'Dockerfile': 'FROM bb\nCOPY . /ctx/\n', 'hello.txt': 'v1\n' },
     { 'app/Dockerfile': 'FROM bb\nCOPY . /app/\nRUN cat /app/msg > /seen\n', 'app/msg': 'from subdir\n', 'app/.dockerignore': 'ignored\n', 'app/ignored': 'x', 'other.Dockerfile': 'FROM bb\nCOPY hello.txt /h\n' });
+  return contextRepo;
+}
+
+test('build contexts from git: a file:// URL with #ref:subdir, its .dockerignore applied', async (t) => {
+  const repo = await gitContextRepo();
   await build(t, ['-t', 'git-ctx', `${repo.url}#main:app`]);
   t.is(await run(t, 'git-ctx', 'cat /seen; ls -A /app'), 'from subdir\n.dockerignore\nDockerfile\nmsg\n');
+});
+
+test('build contexts from git: a local repository PATH#tag', async (t) => {
+  const repo = await gitContextRepo();
   await build(t, ['-t', 'git-ctx-tag', `${repo.bare}#v1`]);
   t.is(await run(t, 'git-ctx-tag', 'ls -A /ctx; cat /ctx/hello.txt'), 'Dockerfile\nhello.txt\nv1\n');
-  // -f names a file of the remote context, not of the current directory.
+});
+
+test('build contexts from git: -f names a file of the remote context, not of the current directory', async (t) => {
+  const repo = await gitContextRepo();
   await build(t, ['-t', 'git-ctx-f', '-f', 'other.Dockerfile', repo.url]);
   t.is(await run(t, 'git-ctx-f', 'cat /h'), 'v1\n');
+});
+
+test('build contexts from git: an unknown ref or a missing repository fails on one line, leaving nothing', async (t) => {
+  const repo = await gitContextRepo();
   await buildFails(t, [`${repo.url}#no-such-branch`], /^nbox: unable to prepare context: failed to fetch ref "no-such-branch" of git repository/);
   await buildFails(t, [`file://${repo.bare}-missing`], /^nbox: unable to prepare context: failed to fetch git repository/);
   t.deepEqual(await leftovers(), []);
 });
 
-test('build contexts from a URL: a tarball (gzip or plain), a lone Dockerfile, and an unreachable or missing URL', async (t) => {
-  const ctx = await writeContext(t, { Dockerfile: 'FROM bb\nCOPY data.txt /data.txt\n', 'data.txt': 'from tarball\n' });
-  const tar = execFileSync('tar', ['-C', ctx, '-cf', '-', '.']);
-  const tgz = execFileSync('gzip', ['-c'], { input: tar });
-  const base = await serve(t, (req, res) => {
-    if (req.url === '/ctx.tar.gz') res.end(tgz);
-    else if (req.url === '/ctx.tar') res.end(tar);
-    else if (req.url === '/Dockerfile') res.setHeader('Content-Type', 'text/plain').end('FROM bb\nRUN echo lone > /lone\n');
-    else res.writeHead(404, 'Not Found').end();
-  });
-  await build(t, ['-t', 'url-gz', `${base}/ctx.tar.gz`]);
+// The URL context tests share one server, started by whichever runs first.
+let contextServer: Promise<string> | undefined;
+function serveContexts(): Promise<string> {
+  contextServer ??= (async () => {
+    const ctx = await writeContext(shared, { Dockerfile: 'FROM bb\nCOPY data.txt /data.txt\n', 'data.txt': 'from tarball\n' });
+    const tar = execFileSync('tar', ['-C', ctx, '-cf', '-', '.']);
+    const tgz = execFileSync('gzip', ['-c'], { input: tar });
+    return serve(shared, (req, res) => {
+      if (req.url === '/ctx.tar.gz') res.end(tgz);
+      else if (req.url === '/ctx.tar') res.end(tar);
+      else if (req.url === '/Dockerfile') res.setHeader('Content-Type', 'text/plain').end('FROM bb\nRUN echo lone > /lone\n');
+      else res.writeHead(404, 'Not Found').end();
+    });
+  })();
+  return contextServer;
+}
+
+test('build contexts from a URL: a gzip tarball', async (t) => {
+  await build(t, ['-t', 'url-gz', `${await serveContexts()}/ctx.tar.gz`]);
   t.is(await run(t, 'url-gz', 'cat /data.txt'), 'from tarball\n');
-  await build(t, ['-t', 'url-tar', `${base}/ctx.tar`]);
+});
+
+test('build contexts from a URL: a plain tarball', async (t) => {
+  await build(t, ['-t', 'url-tar', `${await serveContexts()}/ctx.tar`]);
   t.is(await run(t, 'url-tar', 'cat /data.txt'), 'from tarball\n');
-  await build(t, ['-t', 'url-dockerfile', `${base}/Dockerfile`]);
+});
+
+test('build contexts from a URL: a lone Dockerfile', async (t) => {
+  await build(t, ['-t', 'url-dockerfile', `${await serveContexts()}/Dockerfile`]);
   t.is(await run(t, 'url-dockerfile', 'cat /lone'), 'lone\n');
+});
+
+test('build contexts from a URL: a missing or unreachable URL fails on one line, leaving nothing', async (t) => {
+  const base = await serveContexts();
   await buildFails(t, [`${base}/missing.tar`], /^nbox: unable to prepare context: unable to download remote context http:\/\/127\.0\.0\.1:\d+\/missing\.tar: 404 Not Found/);
   await buildFails(t, [`http://127.0.0.1:${await closedPort()}/ctx.tar`], /^nbox: unable to prepare context: unable to download remote context http:\/\/127\.0\.0\.1:\d+\/ctx\.tar: .*ECONNREFUSED/);
   t.deepEqual(await leftovers(), []);

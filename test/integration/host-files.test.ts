@@ -1,6 +1,7 @@
 // Host files nbox writes for the user: `save -o` and `export -o` must feed a
 // device, a FIFO or a socket rather than replace it, and keep a symlinked output
 // a symlink; `login` and `logout` keep a symlinked config.json.
+import type { ExecutionContext } from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
@@ -85,18 +86,27 @@ test('save -o a unix socket sends the archive to its listener', async (t) => {
   t.true(tarNames(Buffer.concat(chunks)).includes('manifest.json'));
 });
 
-test('save -o and export -o through a symlink replace its target and keep the link; a failed save leaves both as they were', async (t) => {
+// linkedTarget makes DIR/real/images.tar holding "old" and the link DIR/images.tar → real/images.tar.
+async function linkedTarget(t: ExecutionContext): Promise<{ dir: string; target: string; link: string }> {
   const dir = await scratch(t);
   await mkdir(join(dir, 'real'));
   const target = join(dir, 'real', 'images.tar');
   const link = join(dir, 'images.tar');
   await writeFile(target, 'old');
   await symlink('real/images.tar', link);
+  return { dir, target, link };
+}
+
+test('save -o through a symlink replaces its target and keeps the link', async (t) => {
+  const { target, link } = await linkedTarget(t);
   const r = await cli(store.root, ['save', '-o', link, 'bb']);
   t.is(r.code, 0, r.stderr);
   t.is(await readlink(link), 'real/images.tar');
   t.true(tarNames(await readFile(target)).includes('manifest.json'));
+});
 
+test('export -o through a symlink replaces its target and keeps the link', async (t) => {
+  const { target, link } = await linkedTarget(t);
   const made = await cli(store.root, ['run', '--name', 'exported', 'bb', 'true']);
   t.is(made.code, 0, made.stderr);
   t.teardown(async () => void (await cli(store.root, ['rm', 'exported'])));
@@ -104,14 +114,18 @@ test('save -o and export -o through a symlink replace its target and keep the li
   t.is(exported.code, 0, exported.stderr);
   t.is(await readlink(link), 'real/images.tar');
   t.true(tarNames(await readFile(target)).includes('bin/busybox') || tarNames(await readFile(target)).includes('./bin/busybox'));
+});
 
-  await writeFile(target, 'old');
+test('a failed save -o through a symlink leaves the link and its target as they were', async (t) => {
+  const { dir, target, link } = await linkedTarget(t);
   const failed = await cli(store.root, ['save', '-o', link, 'no-such-image']);
   t.is(failed.code, 1);
   t.is(await readFile(target, 'utf8'), 'old');
   t.deepEqual((await readdir(join(dir, 'real'))).sort(), ['images.tar']);
+});
 
-  // A dangling link: the target is made through it.
+test('save -o through a dangling symlink makes the target through it', async (t) => {
+  const { dir } = await linkedTarget(t);
   await symlink('real/new.tar', join(dir, 'new.tar'));
   t.is((await cli(store.root, ['save', '-o', join(dir, 'new.tar'), 'bb'])).code, 0);
   t.is(await readlink(join(dir, 'new.tar')), 'real/new.tar');

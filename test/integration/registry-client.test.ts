@@ -9,6 +9,7 @@ import type { Credentials } from '../../src/registry/credentials';
 import { MediaType } from '../../src/registry/media-types';
 import { parseRemoteReference } from '../../src/registry/reference';
 import { sha256Digest } from '../../src/image/digest';
+import { HOST_PLATFORM } from '../../src/image/platform';
 import { HTPASSWD_BIN, REGISTRY_BIN, startRegistry, type RegistryAuthMode, type TestRegistry } from '../helpers/registry';
 
 const USERS = { alice: 'alice-secret-pw' };
@@ -18,7 +19,7 @@ const ALICE: Credentials = { username: 'alice', password: USERS.alice };
 function makeImage(name: string): { config: Buffer; layer: Buffer; manifest: Buffer } {
   const layer = Buffer.alloc(3 * 1024 * 1024 + 123);
   for (let i = 0; i < layer.length; i += 4096) layer.write(`${name}:${i}`, i);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha256Digest(layer)] } }));
+  const config = Buffer.from(JSON.stringify({ architecture: HOST_PLATFORM.architecture, os: HOST_PLATFORM.os, config: {}, rootfs: { type: 'layers', diff_ids: [sha256Digest(layer)] } }));
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,

@@ -1,15 +1,18 @@
 // The store root as an attacker sees it: an unprivileged user looking for the
 // setuid files and device nodes in layers and upper dirs, and roots that are not
 // stores (empty, someone's project, procfs) that must be refused, not swept.
+import type { ExecutionContext } from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Nbox } from '../../src/api';
-import { BUSYBOX, cli, makeRootfs, rootTest, sharedTestStore, tarOf } from '../helpers/env';
+import { BUSYBOX, cli, fileScope, makeRootfs, rootTest, sharedTestStore, tarOf, type Teardown } from '../helpers/env';
 
 const test = rootTest();
+// Before the store: after-hooks run in order, and the shared cleanups remove a container from the store.
+const shared = fileScope(test);
 const store = sharedTestStore(test);
 
 // asNobody runs a program as uid and gid 65534: its output, or null if it could not run or failed.
@@ -22,51 +25,74 @@ async function tree(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).sort();
 }
 
-async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
+async function tempDir(t: Teardown): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'nbox-root-test-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
-test('an unprivileged user reaches no setuid file or device node in a layer or a container upper dir, and an old 0755 store is repaired on open', async (t) => {
-  // Everything above the store is open to all, so only the store's own modes stand in the way.
-  await chmod(join(store.root, '..'), 0o755);
-  const rootfs = await makeRootfs(await tempDir(t));
-  // coreutils' id honours setuid (busybox drops it) and shows euid=0 when it ran as root.
-  execFileSync('sh', ['-c', 'cp /usr/bin/id suid-id && chmod 4755 suid-id && mknod null-device c 1 3 && chmod 666 null-device'], { cwd: rootfs });
-  const id = await store.nbox.importImage(tarOf(rootfs), { tags: ['suid:latest'] });
-  const made = await cli(store.root, ['run', '--name', 'upper-holder', 'suid', 'sh', '-c', 'cp -p /suid-id /up-suid && mknod /up-null c 1 3 && chmod 666 /up-null']);
-  t.is(made.code, 0, made.stderr);
-  t.teardown(async () => void (await cli(store.root, ['rm', 'upper-holder'])));
-  const diffId = JSON.parse((await cli(store.root, ['inspect', id])).stdout)[0].RootFS.Layers[0] as string;
-  const layer = join(store.root, 'layers', diffId.slice('sha256:'.length), 'diff');
-  const containerId = JSON.parse((await cli(store.root, ['inspect', 'upper-holder'])).stdout)[0].Id as string;
-  const upper = join(store.root, 'containers', containerId, 'upper');
-  const targets = {
-    layerSuid: join(layer, 'suid-id'),
-    layerDevice: join(layer, 'null-device'),
-    upperSuid: join(upper, 'up-suid'),
-    upperDevice: join(upper, 'up-null'),
-  };
-  for (const suid of [targets.layerSuid, targets.upperSuid]) t.is((await stat(suid)).mode & 0o4000, 0o4000);
-  t.true((await stat(targets.upperDevice)).isCharacterDevice());
+interface SuidTargets {
+  layerSuid: string;
+  layerDevice: string;
+  upperSuid: string;
+  upperDevice: string;
+}
 
-  // Running the setuid copy (root if it ran), and reading the device node, as nobody.
-  const reachable = () => ({
+// The two store-mode tests share one image with a setuid file and a device node, and a
+// container that copied both into its upper dir; made by whichever test runs first.
+let suidMade: Promise<SuidTargets> | undefined;
+function suidTargets(t: ExecutionContext): Promise<SuidTargets> {
+  suidMade ??= (async () => {
+    // Everything above the store is open to all, so only the store's own modes stand in the way.
+    await chmod(join(store.root, '..'), 0o755);
+    const rootfs = await makeRootfs(await tempDir(shared));
+    // coreutils' id honours setuid (busybox drops it) and shows euid=0 when it ran as root.
+    execFileSync('sh', ['-c', 'cp /usr/bin/id suid-id && chmod 4755 suid-id && mknod null-device c 1 3 && chmod 666 null-device'], { cwd: rootfs });
+    const id = await store.nbox.importImage(tarOf(rootfs), { tags: ['suid:latest'] });
+    const made = await cli(store.root, ['run', '--name', 'upper-holder', 'suid', 'sh', '-c', 'cp -p /suid-id /up-suid && mknod /up-null c 1 3 && chmod 666 /up-null']);
+    t.is(made.code, 0, made.stderr);
+    shared.teardown(async () => void (await cli(store.root, ['rm', 'upper-holder'])));
+    const diffId = JSON.parse((await cli(store.root, ['inspect', id])).stdout)[0].RootFS.Layers[0] as string;
+    const layer = join(store.root, 'layers', diffId.slice('sha256:'.length), 'diff');
+    const containerId = JSON.parse((await cli(store.root, ['inspect', 'upper-holder'])).stdout)[0].Id as string;
+    const upper = join(store.root, 'containers', containerId, 'upper');
+    const targets = {
+      layerSuid: join(layer, 'suid-id'),
+      layerDevice: join(layer, 'null-device'),
+      upperSuid: join(upper, 'up-suid'),
+      upperDevice: join(upper, 'up-null'),
+    };
+    for (const suid of [targets.layerSuid, targets.upperSuid]) t.is((await stat(suid)).mode & 0o4000, 0o4000);
+    t.true((await stat(targets.upperDevice)).isCharacterDevice());
+    return targets;
+  })();
+  return suidMade;
+}
+
+// reachable runs the setuid copies (root if they ran) and reads the device nodes, as nobody.
+function reachable(targets: SuidTargets): Record<keyof SuidTargets, boolean> {
+  return {
     layerSuid: asNobody(targets.layerSuid)?.includes('euid=0(root)') ?? false,
     layerDevice: asNobody(BUSYBOX, 'cat', targets.layerDevice) !== null,
     upperSuid: asNobody(targets.upperSuid)?.includes('euid=0(root)') ?? false,
     upperDevice: asNobody(BUSYBOX, 'cat', targets.upperDevice) !== null,
-  });
-  const unreachable = { layerSuid: false, layerDevice: false, upperSuid: false, upperDevice: false };
-  t.deepEqual(reachable(), unreachable);
-  t.is((await stat(store.root)).mode & 0o7777, 0o700);
+  };
+}
+const unreachable = { layerSuid: false, layerDevice: false, upperSuid: false, upperDevice: false };
 
+test('an unprivileged user reaches no setuid file or device node in a layer or a container upper dir', async (t) => {
+  const targets = await suidTargets(t);
+  t.deepEqual(reachable(targets), unreachable);
+  t.is((await stat(store.root)).mode & 0o7777, 0o700);
+});
+
+test('an old 0755 store, where those files are reachable, is repaired on open', async (t) => {
+  const targets = await suidTargets(t);
   // A store made before modes were kept: every directory 0755, as the review found it.
   for (const dir of [store.root, join(store.root, 'layers'), join(store.root, 'containers')]) await chmod(dir, 0o755);
-  t.deepEqual(reachable(), { layerSuid: true, layerDevice: true, upperSuid: true, upperDevice: true }, 'the attack works on a 0755 store');
+  t.deepEqual(reachable(targets), { layerSuid: true, layerDevice: true, upperSuid: true, upperDevice: true }, 'the attack works on a 0755 store');
   t.is((await cli(store.root, ['images'])).code, 0);
-  t.deepEqual(reachable(), unreachable);
+  t.deepEqual(reachable(targets), unreachable);
   for (const dir of [store.root, join(store.root, 'layers'), join(store.root, 'containers')]) t.is((await stat(dir)).mode & 0o7777, 0o700, dir);
 });
 

@@ -121,28 +121,52 @@ async function serveOnce(t: ExecutionContext, body: Buffer | string): Promise<st
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-test('openContext takes a git URL, a local PATH#ref and an http tarball or Dockerfile; close removes what it fetched', async (t) => {
+// leftContexts lists what openContext fetched into root and did not remove.
+const leftContexts = (root: string) => readdirSync(root).filter((name) => name.startsWith('context-'));
+
+test('openContext of a git URL whose subdir has no Dockerfile fails', async (t) => {
   const root = await tempDir(t);
   const repo = bareRepo(root);
   await t.throwsAsync(openContext({ path: `${repo.url}#v1:sub`, tmpDir: root }), { message: /cannot find Dockerfile/ });
+  t.deepEqual(leftContexts(root), []);
+});
+
+test('openContext of a local repository PATH#ref checks out the ref; close removes it', async (t) => {
+  const root = await tempDir(t);
+  const repo = bareRepo(root);
   const git = await openContext({ path: `${repo.path}#main`, tmpDir: root });
   t.is(git.dockerfileText, 'FROM scratch\n');
   t.is(readFileSync(join(git.dir, 'sub/f'), 'utf8'), 'v2\n');
   await git.close();
   t.false(existsSync(git.dir));
+  t.deepEqual(leftContexts(root), []);
+});
 
+test('openContext of an http tarball unpacks it; close removes it', async (t) => {
+  const root = await tempDir(t);
   const ctx = await makeTree(join(root, 'tarctx'), { Dockerfile: 'FROM x\n', 'data': 'd' });
   const base = await serveOnce(t, execFileSync('tar', ['-C', ctx, '-czf', '-', '.']));
   const tarball = await openContext({ path: `${base}/ctx`, tmpDir: root });
   t.is(tarball.dockerfileText, 'FROM x\n');
   t.is(readFileSync(join(tarball.dir, 'data'), 'utf8'), 'd');
   await tarball.close();
+  t.deepEqual(leftContexts(root), []);
+});
+
+test('openContext of an http Dockerfile gives it with an empty context; close removes it', async (t) => {
+  const root = await tempDir(t);
   const lone = await openContext({ path: `${await serveOnce(t, 'FROM lone\n')}/ctx`, tmpDir: root });
   t.is(lone.dockerfileText, 'FROM lone\n');
   t.deepEqual(readdirSync(lone.dir), []);
   await lone.close();
+  t.deepEqual(leftContexts(root), []);
+});
+
+test('openContext of an http URL that answers 404 fails, leaving nothing', async (t) => {
+  const root = await tempDir(t);
+  const base = await serveOnce(t, 'FROM x\n');
   await t.throwsAsync(openContext({ path: `${base}/other`, tmpDir: root }), { message: /unable to download remote context .*: 404/ });
-  t.deepEqual(readdirSync(root).filter((name) => name.startsWith('context-')), []);
+  t.deepEqual(leftContexts(root), []);
 });
 
 test('materializeRootfsPath: a read-only view links the layers\' files, a writable one copies them; whiteouts hide', async (t) => {

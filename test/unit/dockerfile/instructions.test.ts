@@ -136,6 +136,22 @@ test('FROM: image, platform, lower-cased stage name', (t) => {
   t.like(parseDockerfile('FROM --platform=$BUILDPLATFORM img\n').stages[0].from, { platform: '$BUILDPLATFORM' });
 });
 
+test('FROM --platform: the platform the caller builds for, its bare architecture or a variable pass', (t) => {
+  const platform = 'linux/riscv64';
+  for (const given of ['linux/riscv64', 'Linux/RISCV64', 'riscv64', '$BUILDPLATFORM']) {
+    t.like(parseDockerfile(`FROM --platform=${given} img\n`, { platform }).stages[0].from, { platform: given });
+  }
+});
+
+test('FROM --platform: another platform fails at its line, naming the one built for', (t) => {
+  const error = t.throws(() => parseDockerfile('FROM img\nFROM --platform=linux/amd64 img\n', { file: 'Dockerfile', platform: 'linux/riscv64' }), { instanceOf: DockerfileError });
+  t.is(error?.message, 'Dockerfile:2: unsupported platform "linux/amd64": nbox builds for linux/riscv64 only');
+});
+
+test('FROM --platform is not checked when the caller names no platform (parsing alone)', (t) => {
+  t.like(parseDockerfile('FROM --platform=linux/s390x img\n').stages[0].from, { platform: 'linux/s390x' });
+});
+
 test('unknown flag names the instruction', fails('RUN --mnt=type=cache true', 'unknown flag for RUN: --mnt (did you mean --mount?)'));
 test('flags on instructions without flags are unknown', fails('WORKDIR --x /a', 'unknown flag for WORKDIR: --x'));
 test('a duplicated single-value flag is an error', fails('COPY --from=a --from=b x y', 'duplicate flag specified: --from'));

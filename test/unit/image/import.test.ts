@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { importImage } from '../../../src/image/import';
 import { unpackLayer } from '../../../src/image/tar/unpack';
 import { ImageConfig } from '../../../src/image/oci';
+import { HOST_PLATFORM } from '../../../src/image/platform';
 import { Store } from '../../../src/image/store';
 import { makeTar, sha256sum, tempDir } from './helpers';
 
@@ -29,8 +30,8 @@ test('importImage yields the tar digest as diffID and a docker-import config', a
   const config: ImageConfig = image.config;
   t.deepEqual(config.rootfs, { type: 'layers', diff_ids: [sha256sum(tarPath)] });
   t.deepEqual(config.config, { Cmd: ['sh'], Env: ['A=1'] });
-  t.is(config.architecture, process.arch === 'x64' ? 'amd64' : process.arch);
-  t.is(config.os, 'linux');
+  t.is(config.architecture, HOST_PLATFORM.architecture);
+  t.is(config.os, HOST_PLATFORM.os);
   t.deepEqual(config.history, [{ created: config.created, created_by: '', comment: 'Imported from -' }]);
   t.is(image.size, (await fs.stat(tarPath)).size);
   const [diff] = await store.layers.dirs(config);

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { HOST_PLATFORM } from '../../../src/image/oci';
+import { HOST_PLATFORM } from '../../../src/image/platform';
 import { RegistryClient, type RegistryClientOptions } from '../../../src/registry/client';
 import { MediaType } from '../../../src/registry/media-types';
 import { freePort, makeSelfSignedCert } from '../../helpers/registry';
