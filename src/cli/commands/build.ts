@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { consoleOutput, isRemoteContext } from '../../api';
 import { NboxError } from '../../errors';
 import { EXIT_FAILED, EXIT_USAGE, collect, parseBool, withExitCode, type CliContext } from '../context';
 
@@ -47,6 +46,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
         throw new NboxError('ERR_NBOX_USAGE', `network mode "${flags.network}" not supported by buildkit (use default, host or none)`);
       }
       const nbox = await ctx.open();
+      const { consoleOutput, isRemoteContext } = await import('../../api');
       const abort = new AbortController();
       const interrupt = () => abort.abort();
       process.on('SIGINT', interrupt);
