@@ -17,7 +17,8 @@ function modified(file: string): number {
   return statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1;
 }
 
-// runWithCache runs the bundle as require would, compiled with the code cache.
+// runWithCache runs the bundle as require would, compiled with the code cache. A
+// vm.Script has no loader for import(): esbuild turns the bundle's into require.
 function runWithCache(): void {
   const script = new Script(wrap(readFileSync(BUNDLE, 'utf8')), { filename: BUNDLE, cachedData: readFileSync(CACHE) });
   const loaded = { exports: {} };
