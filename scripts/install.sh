@@ -20,7 +20,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 fi
 
-# npm ci builds the addon (install: node-gyp) and the TypeScript (prepare: tsc).
+# npm ci builds the addon (install: node-gyp), the TypeScript and the CLI bundle (prepare: tsc, esbuild).
 npm ci --no-audit --no-fund
 chmod +x dist/src/cli/main.js
 ln -sf "$PWD/dist/src/cli/main.js" /usr/local/bin/nbox

@@ -45,12 +45,20 @@ export type { ContainerInspect } from './runtime/inspect';
 export type { Exit, RunOptions, RunningContainer, StdioOption, VolumeBind } from './runtime/run';
 export type { NetworkMode } from './runtime/network';
 export { ContainerStartError } from './runtime/run';
-export { isRemoteContext } from './build/remote-context';
-// What the CLI prints and parses as the library does, for programs too.
-export { consoleOutput } from './build/output';
+// What the CLI prints and parses as the library does, for programs too; the
+// modules behind all but the reference helpers load on the first call.
 export { canonicalName, splitReference } from './image/reference';
-export { pullHeader, pullStatus } from './registry/pull-report';
-export { openSpecial, resolveOutput } from './image/output-target';
+export const isRemoteContext = onFirstCall(() => require('./build/remote-context') as typeof import('./build/remote-context'), 'isRemoteContext');
+export const consoleOutput = onFirstCall(() => require('./build/output') as typeof import('./build/output'), 'consoleOutput');
+export const pullHeader = onFirstCall(() => require('./registry/pull-report') as typeof import('./registry/pull-report'), 'pullHeader');
+export const pullStatus = onFirstCall(() => require('./registry/pull-report') as typeof import('./registry/pull-report'), 'pullStatus');
+export const openSpecial = onFirstCall(() => require('./image/output-target') as typeof import('./image/output-target'), 'openSpecial');
+export const resolveOutput = onFirstCall(() => require('./image/output-target') as typeof import('./image/output-target'), 'resolveOutput');
+
+// onFirstCall is module[name], a function whose module load() requires when it is first called.
+function onFirstCall<M, K extends keyof M>(load: () => M, name: K): M[K] {
+  return ((...args: unknown[]) => (load()[name] as (...args: unknown[]) => unknown)(...args)) as M[K];
+}
 
 /** DEFAULT_ROOT is where the store lives unless NBOX_ROOT or `root` says otherwise. */
 export const DEFAULT_ROOT = '/var/lib/nbox';

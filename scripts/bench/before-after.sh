@@ -8,43 +8,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BASE="$(cd "${1:?usage: before-after.sh BASE_CHECKOUT}" && pwd)"
+. scripts/bench/lib.sh
 RUNS="${RUNS:-30}"
 BUILD_RUNS="${BUILD_RUNS:-10}"
-for tool in hyperfine podman runc buildah; do
-  command -v "$tool" >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q hyperfine podman runc buildah; }
-done
-
-work="$(mktemp -d /var/tmp/nbox-bench-ba.XXXXXX)"
-PODMAN="podman --root $work/podman --runroot $work/podman-run --storage-driver overlay --runtime runc"
-BUILDAH="buildah --root $work/buildah --runroot $work/buildah-run --storage-driver overlay"
-cleanup() {
-  $PODMAN rmi -a -f >/dev/null 2>&1 || true
-  $BUILDAH rmi -a -f >/dev/null 2>&1 || true
-  awk -v w="$work" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r umount
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_tools hyperfine podman runc buildah
+bench_workdir ba
+bench_busybox_tar
+bench_seed_peers
+bench_five
 
 NEW="node -- $PWD/dist/src/cli/main.js"
 OLD="node -- $BASE/dist/src/cli/main.js"
-rootfs="$work/rootfs"; mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp"
-cp /bin/busybox "$rootfs/bin/"
-for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -s busybox "$rootfs/bin/$applet"; done
-echo 'root:x:0:0:root:/root:/bin/sh' > "$rootfs/etc/passwd"
-tar -C "$rootfs" -cf "$work/bb.tar" .
 NBOX_ROOT="$work/new" $NEW import "$work/bb.tar" bb:latest >/dev/null
 NBOX_ROOT="$work/old" $OLD import "$work/bb.tar" bb:latest >/dev/null
-$PODMAN import "$work/bb.tar" localhost/bb:latest >/dev/null 2>&1
-seed=$($BUILDAH from scratch)
-$BUILDAH add "$seed" "$work/bb.tar" / >/dev/null
-$BUILDAH commit -q "$seed" localhost/bb:latest >/dev/null
-$BUILDAH rm "$seed" >/dev/null
-
-mkdir -p "$work/five"
-echo small > "$work/five/small.txt"
-body='ENV A=1\nWORKDIR /w\nRUN echo hi > /w/f\nCOPY small.txt /w/\nCMD ["sh"]\n'
-printf 'FROM localhost/bb\n%b' "$body" > "$work/five/Dockerfile"
-printf 'FROM bb\n%b' "$body" > "$work/five/Dockerfile.nbox"
 
 bench() { # name, runs, new command, old command, peer name, peer command
   hyperfine --warmup 2 --runs "$2" -N --export-json "$work/$1.json" -n new "$3" -n base "$4" -n "$5" "$6" >/dev/null
@@ -56,7 +32,7 @@ console.log(`${process.argv[2].padEnd(16)} new ${n.toFixed(1).padStart(7)} ms  b
 }
 
 bench run-rm "$RUNS" "env NBOX_ROOT=$work/new $NEW run --rm bb true" "env NBOX_ROOT=$work/old $OLD run --rm bb true" \
-  podman "$PODMAN run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bb true"
+  podman "$PODMAN_RUN localhost/bb true"
 bench build-uncached "$BUILD_RUNS" \
   "env NBOX_ROOT=$work/new $NEW build --no-cache -q -f $work/five/Dockerfile.nbox $work/five" \
   "env NBOX_ROOT=$work/old $OLD build --no-cache -q -f $work/five/Dockerfile.nbox $work/five" \

@@ -2,7 +2,6 @@
 // errors become one line and an exit code.
 import type { Command } from 'commander';
 
-import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
 import type { Nbox } from '../api';
@@ -65,6 +64,7 @@ export async function forEachRef(refs: string[], action: (ref: string) => Promis
  * and a failed operation (exit 1) as in Docker, not bad usage. */
 export async function openInput(file: string): Promise<Readable> {
   if (file === '-') return process.stdin;
+  const { open } = await import('node:fs/promises');
   try {
     return (await open(file, 'r')).createReadStream();
   } catch (err) {

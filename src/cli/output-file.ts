@@ -9,8 +9,13 @@ import { pipeline } from 'node:stream/promises';
 import { NboxError } from '../errors';
 import { openSpecial, resolveOutput } from '../api';
 
-/** writeOutputFile writes data to the file the user named. */
-export async function writeOutputFile(file: string, data: Readable): Promise<void> {
+/** writeOutput writes data to the file -o named, else to stdout. */
+export async function writeOutput(file: string | undefined, data: Readable): Promise<void> {
+  await (file ? writeOutputFile(file, data) : pipeline(data, process.stdout));
+}
+
+// writeOutputFile writes data to the file the user named.
+async function writeOutputFile(file: string, data: Readable): Promise<void> {
   const target = await resolveOutput(file).catch((err: unknown) => {
     data.destroy();
     throw writeError(file, err);

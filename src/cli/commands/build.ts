@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { consoleOutput, isRemoteContext } from '../../api';
 import { NboxError } from '../../errors';
 import { EXIT_FAILED, EXIT_USAGE, collect, parseBool, withExitCode, type CliContext } from '../context';
 
@@ -44,6 +43,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     .option('--tls-verify <bool>', 'require HTTPS for registries (default: plain HTTP only for loopback ones)', parseBool)
     .action(async (context: string, flags: BuildFlags) => {
       const nbox = await ctx.open();
+      const { consoleOutput, isRemoteContext } = await import('../../api');
       const abort = new AbortController();
       const interrupt = () => abort.abort();
       process.on('SIGINT', interrupt);

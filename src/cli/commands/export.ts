@@ -1,10 +1,8 @@
 // `nbox export CONTAINER [-o FILE]`: the container's filesystem as a tar.
 import type { Command } from 'commander';
-import { pipeline } from 'node:stream/promises';
 
 import { NboxError } from '../../errors';
 import type { CliContext } from '../context';
-import { writeOutputFile } from '../output-file';
 
 /** registerExport adds `export`. */
 export function registerExport(program: Command, ctx: CliContext): void {
@@ -19,6 +17,7 @@ export function registerExport(program: Command, ctx: CliContext): void {
       }
       const nbox = await ctx.open();
       const tar = await nbox.exportContainer(ref);
-      await (flags.output ? writeOutputFile(flags.output, tar) : pipeline(tar, process.stdout));
+      // Loaded here: only export and save write archives.
+      await (await import('../output-file')).writeOutput(flags.output, tar);
     });
 }

@@ -2,7 +2,6 @@
 // TAG IMAGE ID CREATED SIZE table.
 import type { Command } from 'commander';
 
-import { splitReference } from '../../api';
 import type { CliContext } from '../context';
 import { humanSize, shortId, since, table } from '../format';
 import { addImagePrune } from './prune';
@@ -37,6 +36,7 @@ function listImages(command: Command, ctx: CliContext): void {
         if (ids.length) process.stdout.write(`${ids.join('\n')}\n`);
         return;
       }
+      const { splitReference } = await import('../../api');
       const now = new Date();
       const rows: string[][] = [];
       for (const image of images) {

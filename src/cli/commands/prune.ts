@@ -1,7 +1,6 @@
 // `nbox image prune`, `nbox container prune` and `nbox builder prune`: Docker's confirmation prompt,
 // its "Deleted …:" list and the total reclaimed space.
 import type { Command } from 'commander';
-import { createInterface } from 'node:readline';
 
 import type { CliContext } from '../context';
 import { humanSize } from '../format';
@@ -63,6 +62,7 @@ export function registerBuilder(program: Command, ctx: CliContext): void {
 // Docker does: only "y" or "Y" goes on; end of input is "no".
 async function confirm(warning: string): Promise<boolean> {
   process.stdout.write(`${warning}\nAre you sure you want to continue? [y/N] `);
+  const { createInterface } = await import('node:readline');
   const lines = createInterface({ input: process.stdin, terminal: false });
   const answer = await new Promise<string>((resolveAnswer) => {
     lines.once('line', resolveAnswer);

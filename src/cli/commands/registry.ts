@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 
 import type { TransferProgress } from '../../api';
 import { NboxError } from '../../errors';
-import { canonicalName, pullHeader, pullStatus, splitReference } from '../../api';
 import { parseBool, type CliContext } from '../context';
 import { progressPrinter } from '../progress';
 
@@ -26,6 +25,7 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
     .option('-q, --quiet', 'suppress verbose output')
     .action(async (name: string, flags: TransferFlags) => {
       const nbox = await ctx.open();
+      const { canonicalName, pullHeader, pullStatus, splitReference } = await import('../../api');
       const out = process.stdout;
       const { repository, tag, digest } = splitReference(name);
       const defaultTag = /@|:[^/]*$/.test(name) ? '' : 'Using default tag: latest\n';
@@ -45,6 +45,7 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
     .option('-q, --quiet', 'suppress verbose output')
     .action(async (name: string, flags: TransferFlags) => {
       const nbox = await ctx.open();
+      const { canonicalName, splitReference } = await import('../../api');
       const out = process.stdout;
       const { repository } = splitReference(name);
       const header = `The push refers to repository [${canonicalName(repository)}]\n`;

@@ -1,10 +1,8 @@
 // `nbox save IMAGE... [-o FILE] [--format docker|oci]` and `nbox load [-i FILE] [-q]`.
 import type { Command } from 'commander';
-import { pipeline } from 'node:stream/promises';
 
 import { NboxError } from '../../errors';
 import { openInput, type CliContext } from '../context';
-import { writeOutputFile } from '../output-file';
 
 const FORMATS = ['docker', 'oci'] as const;
 
@@ -21,7 +19,7 @@ export function registerSave(program: Command, ctx: CliContext): void {
       if (!flags.output && process.stdout.isTTY) throw new NboxError('ERR_NBOX_USAGE', 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
       const nbox = await ctx.open();
       const archive = await nbox.saveImages(refs, { format: flags.format as (typeof FORMATS)[number] });
-      await (flags.output ? writeOutputFile(flags.output, archive) : pipeline(archive, process.stdout));
+      await (await import('../output-file')).writeOutput(flags.output, archive);
     });
 
   program

@@ -1,0 +1,46 @@
+// The nbox CLI: runs the program (program.ts) and turns errors into one
+// line and Docker's exit codes. main.ts loads it, bundled or not.
+import { CommanderError } from 'commander';
+
+import { EXIT_USAGE, exitCodeFor, globalOptions } from './context';
+import { refuseNodeEnvFiles } from './node-argv';
+import { buildProgram } from './program';
+
+function report(err: unknown, debug: boolean): number {
+  if (err instanceof CommanderError) {
+    // commander already printed its message (help and version exit 0).
+    return err.exitCode === 0 ? 0 : EXIT_USAGE;
+  }
+  if (debug) {
+    console.error(err);
+  } else {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`nbox: ${message.split('\n')[0]}\n`);
+  }
+  return exitCodeFor(err);
+}
+
+// A reader that goes away (`nbox images | head -1`) ends nbox as SIGPIPE ends
+// Docker's CLI: quietly, with the shell's code for it, instead of a stack trace.
+const EXIT_SIGPIPE = 141;
+
+async function main(): Promise<void> {
+  const refusal = refuseNodeEnvFiles(process.argv);
+  if (refusal) {
+    process.stderr.write(`nbox: ${refusal}\n`);
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(EXIT_SIGPIPE);
+  });
+  const program = buildProgram();
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    process.exitCode = report(err, globalOptions(program).debug || process.argv.includes('--debug'));
+  }
+}
+
+void main();
