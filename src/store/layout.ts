@@ -4,7 +4,9 @@
 // files and device nodes that an unprivileged user must not reach
 // (CVE-2021-41091 in Docker). Nothing outside the store needs a path into it:
 // containers see their layers through mounts nbox makes, so 0700 throughout.
-import { promises as fs } from 'node:fs';
+// Its calls are synchronous: every command opens the store first, and a few
+// local stats and mkdirs cost less than as many trips through the thread pool.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NboxError, isErrno } from '../errors';
 
@@ -46,50 +48,50 @@ export type StoreRootState = 'marked' | 'unmarked';
 
 /** prepareStoreRoot checks that root can be (or is) a store, creates it with mode 0700 if missing,
  * and returns its absolute path and whether it is marked yet. It changes nothing in a directory it refuses. */
-export async function prepareStoreRoot(root: string): Promise<{ dir: string; state: StoreRootState }> {
+export function prepareStoreRoot(root: string): { dir: string; state: StoreRootState } {
   if (root === '') {
     throw new NboxError('ERR_NBOX_USAGE', 'the store root is empty: set NBOX_ROOT or --root to a directory, or unset it for /var/lib/nbox');
   }
   const dir = path.resolve(root);
-  await refusePseudoFilesystem(dir);
-  if (await makeDirectory(dir, STORE_MODE)) return { dir, state: 'unmarked' };
-  const stats = await fs.stat(dir);
+  refusePseudoFilesystem(dir);
+  if (makeDirectory(dir, STORE_MODE)) return { dir, state: 'unmarked' };
+  const stats = fs.statSync(dir);
   if (!stats.isDirectory()) throw notAStore(dir, 'it is not a directory');
-  const version = await readVersion(dir);
+  const version = readVersion(dir);
   if (version === VERSION) return { dir, state: 'marked' };
   if (version !== undefined) throw notAStore(dir, `its ${VERSION_FILE} file says layout ${version}, and this nbox knows layout ${VERSION}`);
-  const entries = (await fs.readdir(dir)).sort();
+  const entries = (fs.readdirSync(dir)).sort();
   const foreign = entries.find((name) => !ADOPTABLE.has(name));
   if (foreign !== undefined) throw notAStore(dir, `it holds ${JSON.stringify(foreign)} and no ${VERSION_FILE} file; give an empty or new directory`);
   return { dir, state: 'unmarked' };
 }
 
 /** restrictMode makes dir mode 0700 unless it is already: an existing store's directories may be 0755. */
-export async function restrictMode(dir: string): Promise<void> {
-  const stats = await fs.stat(dir);
-  if ((stats.mode & 0o7777) !== STORE_MODE) await fs.chmod(dir, STORE_MODE);
+export function restrictMode(dir: string): void {
+  const stats = fs.statSync(dir);
+  if ((stats.mode & 0o7777) !== STORE_MODE) fs.chmodSync(dir, STORE_MODE);
 }
 
 /** makeDirectory makes dir with mode (and its missing parents, 0755); false if it exists.
  * Each level is tried at most twice, so a filesystem that refuses a mkdir ends the walk. */
-export async function makeDirectory(dir: string, mode: number): Promise<boolean> {
+export function makeDirectory(dir: string, mode: number): boolean {
   for (let attempt = 0; ; attempt++) {
     try {
-      await fs.mkdir(dir, { mode });
+      fs.mkdirSync(dir, { mode });
       return true;
     } catch (err) {
       if (isErrno(err, 'EEXIST')) return false;
       const parent = path.dirname(dir);
       if (!isErrno(err, 'ENOENT') || parent === dir || attempt > 0) throw cannotCreate(dir, err);
-      await makeDirectory(parent, 0o755);
+      makeDirectory(parent, 0o755);
     }
   }
 }
 
-async function readVersion(dir: string): Promise<number | undefined> {
+function readVersion(dir: string): number | undefined {
   let text: string;
   try {
-    text = await fs.readFile(path.join(dir, VERSION_FILE), 'utf8');
+    text = fs.readFileSync(path.join(dir, VERSION_FILE), 'utf8');
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
     throw err;
@@ -100,10 +102,10 @@ async function readVersion(dir: string): Promise<number | undefined> {
 }
 
 // refusePseudoFilesystem looks at the filesystem of dir, or of its nearest existing ancestor.
-async function refusePseudoFilesystem(dir: string): Promise<void> {
+function refusePseudoFilesystem(dir: string): void {
   for (let at = dir; ; at = path.dirname(at)) {
     try {
-      const { type } = await fs.statfs(at);
+      const { type } = fs.statfsSync(at);
       const name = PSEUDO_FILESYSTEMS.get(type);
       if (name) throw new NboxError('ERR_NBOX_STORE', `cannot keep a store in ${dir}: it is on ${name}, which cannot hold one`);
       return;

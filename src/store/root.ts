@@ -3,7 +3,7 @@
 // file and directory appears by an atomic rename, so readers need no lock and
 // `kill -9` at any moment leaves a consistent store.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { promises as fs } from 'node:fs';
+import { closeSync, openSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { NboxError, isErrno } from '../errors';
 import { writeDurably } from './files';
@@ -52,19 +52,16 @@ export class StoreRoot {
   static async open(root: string): Promise<StoreRoot> {
     const owner = tempOwner();
     if (owner === undefined) throw new NboxError('ERR_NBOX_STORE', 'cannot read /proc/self/stat: is /proc mounted?');
-    const { dir, state } = await prepareStoreRoot(root);
+    const { dir, state } = prepareStoreRoot(root);
     const store = new StoreRoot(dir, owner);
-    // Independent of each other: at once, as every command opens the store.
-    await Promise.all([
-      restrictMode(dir),
-      ...STORE_DIRS.map(async (name) => {
-        const sub = path.join(dir, name);
-        if (!(await makeDirectory(sub, STORE_MODE))) await restrictMode(sub);
-      }),
-      ...STORE_LOCKS.map(async (name) => (await fs.open(path.join(dir, name), 'a', 0o600)).close()),
-    ]);
+    restrictMode(dir);
+    for (const name of STORE_DIRS) {
+      const sub = path.join(dir, name);
+      if (!makeDirectory(sub, STORE_MODE)) restrictMode(sub);
+    }
+    for (const name of STORE_LOCKS) closeSync(openSync(path.join(dir, name), 'a', 0o600));
     if (state === 'unmarked') await store.writeFileAtomic(path.join(dir, VERSION_FILE), VERSION_TEXT);
-    for (const stale of await staleTempEntries(store.tmpDir)) await store.removeTree(stale);
+    for (const stale of staleTempEntries(store.tmpDir)) await store.removeTree(stale);
     return store;
   }
 

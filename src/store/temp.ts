@@ -2,7 +2,7 @@
 // renamed into place. A name says which process made it, so a store open can
 // sweep what killed processes left behind.
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { processStartTime } from '../sys/proc';
 
@@ -23,9 +23,9 @@ export function tempName(owner: string, label?: string): string {
 /** staleTempEntries lists the entries of tmpDir whose owner is dead. A process
  * is the same one only if its start time matches too; a name nbox does not
  * make is not nbox's to remove. */
-export async function staleTempEntries(tmpDir: string): Promise<string[]> {
+export function staleTempEntries(tmpDir: string): string[] {
   const stale: string[] = [];
-  for (const name of await fs.readdir(tmpDir)) {
+  for (const name of readdirSync(tmpDir)) {
     const owner = tempNamePattern.exec(name);
     if (owner && String(processStartTime(Number(owner[1]))) !== owner[2]) stale.push(path.join(tmpDir, name));
   }
