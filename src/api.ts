@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 
 import { NboxError } from './errors';
-import type { BuildOutput } from './build/output';
+import type { BuildOutput } from './builder/output';
 import type { ImportOptions } from './image/import';
 import type { HistoryItem } from './image/history';
 import type { LoadedImage } from './image/load';
@@ -38,7 +38,7 @@ export type { TransferOptions, TransferProgress } from './registry/transfer';
 export type { ImageInspect } from './image/inspect';
 export type { ImagePruneResult, PrunedImage } from './image/prune';
 export type { UsageLine } from './image/disk-usage';
-export type { BuildOutput } from './build/output';
+export type { BuildOutput } from './builder/output';
 export type { HistoryItem } from './image/history';
 export type { ContainerRecord } from './runtime/containers';
 export type { ContainerInspect } from './runtime/inspect';
@@ -48,8 +48,8 @@ export { ContainerStartError } from './runtime/run';
 // What the CLI prints and parses as the library does, for programs too; the
 // modules behind all but the reference helpers load on the first call.
 export { canonicalName, splitReference } from './image/reference';
-export const isRemoteContext = onFirstCall(() => require('./build/remote-context') as typeof import('./build/remote-context'), 'isRemoteContext');
-export const consoleOutput = onFirstCall(() => require('./build/output') as typeof import('./build/output'), 'consoleOutput');
+export const isRemoteContext = onFirstCall(() => require('./builder/remote-context') as typeof import('./builder/remote-context'), 'isRemoteContext');
+export const consoleOutput = onFirstCall(() => require('./builder/output') as typeof import('./builder/output'), 'consoleOutput');
 export const pullHeader = onFirstCall(() => require('./registry/pull-report') as typeof import('./registry/pull-report'), 'pullHeader');
 export const pullStatus = onFirstCall(() => require('./registry/pull-report') as typeof import('./registry/pull-report'), 'pullStatus');
 export const openSpecial = onFirstCall(() => require('./image/output-target') as typeof import('./image/output-target'), 'openSpecial');
@@ -156,12 +156,12 @@ export class Nbox {
   /** build builds a Dockerfile into an image and tags it; returns the image ID. */
   async build(options: BuildOptions): Promise<string> {
     const [{ openContext }, { runBuild }, { checkInterrupted }, { silentOutput }, { normalizeTag }] = await Promise.all([
-      import('./build/context'), import('./build/executor'), import('./build/interrupt'), import('./build/output'), import('./image/reference'),
+      import('./builder/context'), import('./builder/executor'), import('./builder/interrupt'), import('./builder/output'), import('./image/reference'),
     ]);
     const network = buildNetwork(options.network);
     const tags = (options.tags ?? []).map(normalizeTag);
     const secrets = new Map(Object.entries(options.secrets ?? {}));
-    await (await import('./build/run-mounts')).checkSecretFiles(secrets);
+    await (await import('./builder/run-mounts')).checkSecretFiles(secrets);
     const output = options.output ?? silentOutput;
     const unpin = await this.store.layers.pin();
     const scratch = await this.store.root.makeTempDir('context');
@@ -291,7 +291,7 @@ export class Nbox {
   /** diskUsage is `docker system df`: images, containers (their writable layers) and build cache. */
   async diskUsage(): Promise<{ images: UsageLine; containers: UsageLine; buildCache: UsageLine }> {
     const [{ imageUsage }, { buildCacheUsage }, { containerUsage }] = await Promise.all([
-      import('./image/disk-usage'), import('./build/cache-prune'), import('./runtime/container-usage'),
+      import('./image/disk-usage'), import('./builder/cache-prune'), import('./runtime/container-usage'),
     ]);
     const containers = await this.containers.list();
     const inUse = new Set(containers.map((c) => c.config.image));
@@ -304,7 +304,7 @@ export class Nbox {
 
   /** pruneBuildCache removes the step cache and the RUN cache mounts (`docker builder prune`). */
   async pruneBuildCache(): Promise<{ deleted: string[]; spaceReclaimed: number }> {
-    return (await import('./build/cache-prune')).pruneBuildCache(this.store);
+    return (await import('./builder/cache-prune')).pruneBuildCache(this.store);
   }
 
   /** listContainers lists containers; running ones only unless `all`. */

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { join } from 'node:path';
 import { MergedTree } from '../../../src/image/merged-tree';
-import { isRoot, makeTree, tempDir, type Node } from '../build/helpers';
+import { isRoot, makeTree, tempDir, type Node } from '../builder/helpers';
 
 const asRoot = isRoot ? test : test.skip;
 

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { ignoreMatcher, parseDockerignore } from '../../../src/build/dockerignore';
-import { cleanPath, globMatch } from '../../../src/build/glob';
+import { ignoreMatcher, parseDockerignore } from '../../../src/builder/dockerignore';
+import { cleanPath, globMatch } from '../../../src/builder/glob';
 
 const excludes = (patterns: string[], path: string) => ignoreMatcher(patterns).excludes(path);
 

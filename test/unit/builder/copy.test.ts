@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { chmod, chown, link, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applyCopy, copyDigest, planCopy, resolveChown, type CopyRequest } from '../../../src/build/copy';
-import { ignoreMatcher, parseDockerignore } from '../../../src/build/dockerignore';
+import { applyCopy, copyDigest, planCopy, resolveChown, type CopyRequest } from '../../../src/builder/copy';
+import { ignoreMatcher, parseDockerignore } from '../../../src/builder/dockerignore';
 import { addon } from '../../../src/sys/addon';
 import { isRoot, makeTree, tempDir, type Node } from './helpers';
 

@@ -5,14 +5,14 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { verifyFileChecksum } from '../../../src/build/add-sources';
-import { openContext } from '../../../src/build/context';
-import { planCopy } from '../../../src/build/copy';
-import { splitPivot } from '../../../src/build/copy-parents';
-import { ignoreMatcher, parseDockerignore } from '../../../src/build/dockerignore';
-import { fetchGit, isGitUrl, parseGitSource, redactUrl } from '../../../src/build/git-source';
-import { isRemoteContext } from '../../../src/build/remote-context';
-import { materializeRootfsPath } from '../../../src/build/rootfs-view';
+import { verifyFileChecksum } from '../../../src/builder/add-sources';
+import { openContext } from '../../../src/builder/context';
+import { planCopy } from '../../../src/builder/copy';
+import { splitPivot } from '../../../src/builder/copy-parents';
+import { ignoreMatcher, parseDockerignore } from '../../../src/builder/dockerignore';
+import { fetchGit, isGitUrl, parseGitSource, redactUrl } from '../../../src/builder/git-source';
+import { isRemoteContext } from '../../../src/builder/remote-context';
+import { materializeRootfsPath } from '../../../src/builder/rootfs-view';
 import { makeTree, tempDir } from './helpers';
 
 test('isGitUrl: git@, git://, ssh://, file:// and http(s) URLs ending in .git, as Docker reads them', (t) => {

@@ -4,7 +4,7 @@ import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { openContext } from '../../../src/build/context';
+import { openContext } from '../../../src/builder/context';
 import { makeTree, tempDir } from './helpers';
 
 test('a directory is used in place, with its Dockerfile and .dockerignore', async (t) => {
