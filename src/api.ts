@@ -339,6 +339,28 @@ export class Nbox {
     return (await import('./runtime/container-usage')).pruneStoppedContainers(this.containers);
   }
 
+  /** killContainer sends a signal (a name such as `HUP` or `SIGHUP`, or a number; KILL by default) to a running container's init (`docker kill`). */
+  async killContainer(ref: string, signal: string | number = 'KILL'): Promise<void> {
+    const { parseSignal, signalContainer } = await import('./runtime/stop');
+    const number = parseSignal(String(signal));
+    signalContainer(await this.containers.resolve(ref), ref, number);
+  }
+
+  /** stopContainer sends the container's stop signal (the image's STOPSIGNAL, else SIGTERM), and after
+   * `timeout` seconds (10 by default) kills it (`docker stop`); a stopped container is left as it is. */
+  async stopContainer(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const { parseSignal, stopContainer } = await import('./runtime/stop');
+    const record = await this.containers.resolve(ref);
+    const imageSignal = (await this.store.images.config(record.config.image))?.config?.StopSignal;
+    await stopContainer(record, parseSignal(options.signal ?? imageSignal ?? 'TERM'), options.timeout ?? 10);
+  }
+
+  /** waitContainer resolves with a container's exit code once it has ended (`docker wait`). */
+  async waitContainer(ref: string): Promise<number> {
+    const { waitContainer } = await import('./runtime/stop');
+    return waitContainer(this.containers, await this.containers.resolve(ref), ref);
+  }
+
   /** removeContainer removes a stopped container, or with `force` kills it first. */
   async removeContainer(ref: string, options: { force?: boolean } = {}): Promise<string> {
     const record = await this.containers.resolve(ref);

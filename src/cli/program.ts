@@ -12,13 +12,16 @@ import { registerImport } from './commands/import';
 import { registerInspect } from './commands/inspect';
 import { registerPs } from './commands/ps';
 import { registerBuilder, registerContainer } from './commands/prune';
+import { registerKill } from './commands/kill';
 import { registerRm } from './commands/rm';
 import { registerRmi } from './commands/rmi';
 import { registerRegistry } from './commands/registry';
 import { registerRun } from './commands/run';
 import { registerSave } from './commands/save';
+import { registerStop } from './commands/stop';
 import { registerSystem } from './commands/system';
 import { registerTag } from './commands/tag';
+import { registerWait } from './commands/wait';
 
 /** buildProgram makes the program; ctx defaults to opening the store --root names. */
 export function buildProgram(context?: CliContext): Command {
@@ -38,7 +41,7 @@ export function buildProgram(context?: CliContext): Command {
       });
     },
   };
-  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerContainer, registerBuilder, registerHistory, registerExport, registerSave, registerRegistry, registerSystem]) {
+  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerKill, registerStop, registerWait, registerContainer, registerBuilder, registerHistory, registerExport, registerSave, registerRegistry, registerSystem]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

@@ -248,6 +248,11 @@ export class ContainerRegistry {
     return join(this.store.containersDir, id);
   }
 
+  /** readRecorded reads a container's record as its owner last wrote it, or null once it is removed. */
+  async readRecorded(id: string): Promise<ContainerRecord | null> {
+    return this.readRaw(id);
+  }
+
   private async read(id: string): Promise<ContainerRecord | null> {
     const record = await this.readRaw(id);
     return record && { ...record, state: liveState(record.state) };

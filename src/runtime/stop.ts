@@ -1,0 +1,72 @@
+// `kill`, `stop` and `wait` on a container another process (or this one) runs:
+// its init is signalled only while the recorded pid is still that process (its
+// start time matches), and its end is read from the record its owner writes.
+import { constants as osConstants } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { NboxError } from '../errors';
+import { pidNamespace, processStartTime } from '../sys/proc';
+import type { ContainerRecord, ContainerRegistry } from './containers';
+import { killAndWait } from './kill';
+
+const POLL_MS = 20;
+
+/** parseSignal reads a signal as Docker takes it: `KILL`, `SIGKILL` or `9`. */
+export function parseSignal(value: string): number {
+  const name = value.toUpperCase();
+  const number = /^\d+$/.test(value) ? Number(value) : osConstants.signals[(name.startsWith('SIG') ? name : `SIG${name}`) as NodeJS.Signals];
+  if (number === undefined || number < 1 || number > 64) throw new NboxError('ERR_NBOX_USAGE', `Invalid signal: ${value}`);
+  return number;
+}
+
+/** isRunning tells whether the container's init is still the process its record names. */
+export function isRunning(record: ContainerRecord): boolean {
+  const { state } = record;
+  return state.status === 'running' && state.pid > 0 && processStartTime(state.pid) === state.pidStartTime;
+}
+
+/** signalContainer sends signal to the container's init (`docker kill -s`). */
+export function signalContainer(record: ContainerRecord, ref: string, signal: number): void {
+  if (!isRunning(record)) {
+    throw new NboxError('ERR_NBOX_CONFLICT', `cannot kill container: ${ref}: container ${record.config.id} is not running`);
+  }
+  try {
+    process.kill(record.state.pid, signal);
+  } catch {
+    // Gone between the check and the signal: it ended on its own.
+  }
+}
+
+/** stopContainer sends the stop signal, waits up to timeoutSeconds for the
+ * container to end, then kills it (`docker stop -t`); a stopped one is left as it is. */
+export async function stopContainer(record: ContainerRecord, signal: number, timeoutSeconds: number): Promise<void> {
+  if (!isRunning(record)) return;
+  try {
+    process.kill(record.state.pid, signal);
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + Math.max(0, timeoutSeconds) * 1000;
+  while (Date.now() < deadline) {
+    if (processStartTime(record.state.pid) !== record.state.pidStartTime) return;
+    await sleep(POLL_MS);
+  }
+  await killAndWait(record.state);
+}
+
+/** waitContainer resolves with the container's exit code once its end is on
+ * record (`docker wait`). The owner writes the code as the init exits; an
+ * owner that died first leaves it killed with its container: 137. */
+export async function waitContainer(containers: ContainerRegistry, record: ContainerRecord, ref: string): Promise<number> {
+  for (;;) {
+    const current = await containers.readRecorded(record.config.id);
+    if (!current) throw new NboxError('ERR_NBOX_NO_SUCH_CONTAINER', `No such container: ${ref}`);
+    const { state } = current;
+    if (state.status === 'exited') return state.exitCode;
+    const { owner } = state;
+    const ownerDied = owner !== undefined && (owner.pidNamespace === undefined || owner.pidNamespace === pidNamespace()) &&
+      processStartTime(owner.pid) !== owner.startTime;
+    if (ownerDied && (state.status === 'created' || processStartTime(state.pid) !== state.pidStartTime)) return 137;
+    await sleep(POLL_MS);
+  }
+}

@@ -1,0 +1,82 @@
+// `kill`, `stop` and `wait` from another nbox process, on a container this
+// test process runs through the library (its owner, which records its end).
+import type { ExecutionContext } from 'ava';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { RunningContainer } from '../../src/api';
+import { cli, makeRootfs, rootTest, sharedTestStore, tarOf } from '../helpers/env';
+
+const test = rootTest();
+const store = sharedTestStore(test);
+
+// A container whose init has its handlers in place once it printed "ready":
+// until then pid 1 of a PID namespace would ignore the signal.
+async function serve(t: ExecutionContext, name: string, script: string, image = 'bb'): Promise<RunningContainer> {
+  const container = await store.nbox.run(image, { cmd: ['sh', '-c', `${script}; echo ready; sleep 60 & wait`], name, stdio: 'pipe' });
+  t.teardown(async () => container[Symbol.asyncDispose]());
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    container.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes('ready')) resolve();
+    });
+    container.exited.then(() => reject(new Error(`${name} exited before it was ready`)), reject);
+  });
+  return container;
+}
+
+test('kill -s sends that signal to the init; wait prints the exit code its owner recorded', async (t) => {
+  const container = await serve(t, 'trapper', 'trap "exit 3" TERM');
+  const killed = await cli(store.root, ['kill', '-s', 'TERM', 'trapper']);
+  t.deepEqual([killed.code, killed.stdout, killed.stderr], [0, 'trapper\n', '']);
+  t.is((await container.exited).exitCode, 3);
+  const waited = await cli(store.root, ['wait', 'trapper']);
+  t.deepEqual([waited.code, waited.stdout], [0, '3\n']);
+});
+
+test('wait blocks until the container ends', async (t) => {
+  await serve(t, 'waited', 'trap "exit 5" USR1');
+  const waiting = cli(store.root, ['wait', 'waited']);
+  const killed = await cli(store.root, ['kill', '--signal', 'SIGUSR1', 'waited']);
+  t.is(killed.code, 0, killed.stderr);
+  t.deepEqual([(await waiting).code, (await waiting).stdout], [0, '5\n']);
+});
+
+test('stop sends SIGTERM, and kills the container when it outlives -t', async (t) => {
+  const container = await serve(t, 'stubborn', 'trap "" TERM');
+  const stopped = await cli(store.root, ['stop', '-t', '1', 'stubborn']);
+  t.deepEqual([stopped.code, stopped.stdout], [0, 'stubborn\n']);
+  t.deepEqual(await container.exited, { exitCode: null, signal: 'SIGKILL' });
+  t.is((await cli(store.root, ['wait', 'stubborn'])).stdout, '137\n');
+});
+
+test("stop sends the image's STOPSIGNAL", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'nbox-stop-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await store.nbox.importImage(tarOf(await makeRootfs(dir)), { tags: ['usr1:latest'], changes: ['STOPSIGNAL SIGUSR1'] });
+  const container = await serve(t, 'polite', 'trap "exit 7" USR1', 'usr1');
+  t.is((await cli(store.root, ['stop', 'polite'])).code, 0);
+  t.is((await container.exited).exitCode, 7);
+});
+
+test('kill of a stopped container, or with a bad signal, fails with one line and exit 1; stop of a stopped one succeeds', async (t) => {
+  const container = await serve(t, 'ended', 'true');
+  container.kill('SIGKILL');
+  await container.exited;
+  const id = (await store.nbox.listContainers({ all: true })).find((c) => c.config.name === 'ended')!.config.id;
+  const notRunning = await cli(store.root, ['kill', 'ended']);
+  t.deepEqual([notRunning.code, notRunning.stderr], [1, `nbox: cannot kill container: ended: container ${id} is not running\n`]);
+  const badSignal = await cli(store.root, ['kill', '-s', 'NOPE', 'ended']);
+  t.deepEqual([badSignal.code, badSignal.stderr], [1, 'nbox: Invalid signal: NOPE\n']);
+  const stopped = await cli(store.root, ['stop', 'ended']);
+  t.deepEqual([stopped.code, stopped.stdout], [0, 'ended\n']);
+});
+
+test('kill, stop and wait of an unknown container: No such container, exit 1', async (t) => {
+  for (const verb of ['kill', 'stop', 'wait']) {
+    const r = await cli(store.root, [verb, 'ghost']);
+    t.deepEqual([r.code, r.stderr], [1, 'nbox: No such container: ghost\n'], verb);
+  }
+});
