@@ -68,6 +68,15 @@ export interface OpenOptions {
   root?: string;
 }
 
+/** ListContainersOptions are `docker ps`'s -a, --filter and -n (-l is last: 1). */
+export interface ListContainersOptions {
+  all?: boolean;
+  /** `key=value` filters: id, name, label, status, ancestor, exited. */
+  filters?: string[];
+  /** Only the newest N containers, stopped ones included. */
+  last?: number;
+}
+
 /** BuildOptions are `docker build`'s options, as data. */
 export interface BuildOptions {
   /** A context directory, a tarball path, '-' for stdin, or a tar (or Dockerfile) stream. */
@@ -308,10 +317,18 @@ export class Nbox {
   }
 
   /** listContainers lists containers; running ones only unless `all`. */
-  async listContainers(options: { all?: boolean } = {}): Promise<ContainerRecord[]> {
-    const all = await this.containers.list();
-    const shown = options.all ? all : all.filter((c) => c.state.status === 'running');
-    return shown.sort((a, b) => b.config.created.localeCompare(a.config.created));
+  async listContainers(options: ListContainersOptions = {}): Promise<ContainerRecord[]> {
+    const { matchesContainerFilters, parseContainerFilters } = await import('./runtime/container-filter');
+    const filters = parseContainerFilters(options.filters ?? []);
+    // As Docker: -n/-l and a status filter look at stopped containers too.
+    const all = options.all || options.last !== undefined || filters.has('status') || filters.has('exited');
+    const ancestors = new Map<string, string | undefined>();
+    for (const value of filters.get('ancestor') ?? []) ancestors.set(value, (await this.store.images.resolve(value).catch(() => undefined))?.id);
+    const shown = (await this.containers.list())
+      .filter((c) => all || c.state.status === 'running')
+      .filter((c) => matchesContainerFilters(c, filters, (record, value) => ancestors.get(value) === record.config.image))
+      .sort((a, b) => b.config.created.localeCompare(a.config.created));
+    return options.last === undefined ? shown : shown.slice(0, Math.max(0, options.last));
   }
 
   /** container resolves a name, ID or ID prefix to a container. */

@@ -79,3 +79,17 @@ export function parseBool(value: string): boolean {
   if (value === 'false') return false;
   throw new NboxError('ERR_NBOX_USAGE', `invalid boolean ${JSON.stringify(value)}: use true or false`);
 }
+
+/** keyValues parses repeated KEY=value flags; a bare KEY takes the host's value when fromEnv. */
+export function keyValues(values: string[], flag: string, fromEnv: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    const key = eq < 0 ? value : value.slice(0, eq);
+    if (!key) throw new NboxError('ERR_NBOX_USAGE', `${flag} "${value}": a key is required`);
+    if (eq >= 0) out[key] = value.slice(eq + 1);
+    else if (fromEnv && process.env[key] !== undefined) out[key] = process.env[key]!;
+    else if (!fromEnv) out[key] = '';
+  }
+  return out;
+}

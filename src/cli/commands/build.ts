@@ -4,7 +4,7 @@ import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { NboxError } from '../../errors';
-import { EXIT_FAILED, EXIT_USAGE, collect, parseBool, withExitCode, type CliContext } from '../context';
+import { EXIT_FAILED, EXIT_USAGE, collect, keyValues, parseBool, withExitCode, type CliContext } from '../context';
 
 interface BuildFlags {
   tag: string[];
@@ -110,18 +110,4 @@ function sshAgents(specs: string[]): Record<string, string> {
     agents[id] = resolve(path);
   }
   return agents;
-}
-
-/** keyValues parses repeated KEY=value flags; a bare KEY takes the host's value when fromEnv. */
-function keyValues(values: string[], flag: string, fromEnv: boolean): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const value of values) {
-    const eq = value.indexOf('=');
-    const key = eq < 0 ? value : value.slice(0, eq);
-    if (!key) throw new NboxError('ERR_NBOX_USAGE', `${flag} "${value}": a key is required`);
-    if (eq >= 0) out[key] = value.slice(eq + 1);
-    else if (fromEnv && process.env[key] !== undefined) out[key] = process.env[key]!;
-    else if (!fromEnv) out[key] = '';
-  }
-  return out;
 }

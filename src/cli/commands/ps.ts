@@ -1,9 +1,29 @@
-// `nbox ps`: Docker's CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES table.
-import type { Command } from 'commander';
+// `nbox ps`: Docker's CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES table,
+// its filters, -n/-l, and --format.
+import { InvalidArgumentError, type Command } from 'commander';
 
 import type { ContainerRecord } from '../../api';
-import type { CliContext } from '../context';
-import { ellipsis, humanDuration, since, table } from '../format';
+import { collect, type CliContext } from '../context';
+import { ellipsis, humanDuration, since } from '../format';
+import { renderFormat, type Row } from '../template';
+
+interface PsFlags {
+  all?: boolean;
+  quiet?: boolean;
+  trunc: boolean;
+  latest?: boolean;
+  last?: number;
+  filter: string[];
+  format?: string;
+}
+
+// The table header of each --format field, as the docker CLI names them.
+const HEADERS: Record<string, string> = {
+  ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS',
+  State: 'STATE', Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS',
+  LocalVolumes: 'LOCAL VOLUMES',
+};
+const DEFAULT_FORMAT = 'table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}';
 
 /** registerPs adds `ps`. */
 export function registerPs(program: Command, ctx: CliContext): void {
@@ -11,31 +31,45 @@ export function registerPs(program: Command, ctx: CliContext): void {
     .command('ps')
     .description('List containers')
     .option('-a, --all', 'show all containers (default shows just running)')
+    .option('-f, --filter <filter>', 'filter output based on conditions provided (id, name, label, status, ancestor, exited)', collect, [])
+    .option('--format <format>', "format output using a Go template ('{{.ID}} {{.Names}}', 'table ...', or json)")
+    .option('-n, --last <n>', 'show n last created containers (includes all states)', parseCount)
+    .option('-l, --latest', 'show the latest created container (includes all states)')
     .option('-q, --quiet', 'only display container IDs')
     .option('--no-trunc', "don't truncate output")
-    .action(async (flags: { all?: boolean; quiet?: boolean; trunc: boolean }) => {
+    .action(async (flags: PsFlags) => {
       const nbox = await ctx.open();
-      const containers = await nbox.listContainers({ all: flags.all });
-      const id = (full: string) => (flags.trunc ? full.slice(0, 12) : full);
-      if (flags.quiet) {
-        if (containers.length) process.stdout.write(`${containers.map((c) => id(c.config.id)).join('\n')}\n`);
-        return;
-      }
+      const last = flags.latest ? 1 : flags.last;
+      const containers = await nbox.listContainers({ all: flags.all, filters: flags.filter, last: last === -1 ? undefined : last });
       const now = new Date();
-      const rows = containers.map((c) => {
-        const command = c.config.argv.join(' ');
-        return [
-          id(c.config.id),
-          c.config.imageRef,
-          `"${flags.trunc ? ellipsis(command, 20) : command}"`,
-          since(new Date(c.config.created), now),
-          status(c, now),
-          '',
-          c.config.name,
-        ];
-      });
-      process.stdout.write(`${table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows)}\n`);
+      const rows = containers.map((c) => psRow(c, now, flags.trunc));
+      const format = flags.quiet ? '{{.ID}}' : flags.format ?? DEFAULT_FORMAT;
+      const text = renderFormat(format, rows, HEADERS);
+      if (text !== '' || format.startsWith('table')) process.stdout.write(`${text}\n`);
     });
+}
+
+/** psRow is a container's --format fields, as the docker CLI fills them. */
+function psRow(c: ContainerRecord, now: Date, trunc: boolean): Row {
+  const { config, state } = c;
+  // As the daemon lists it: an argument with a space in single quotes; the CLI then Go-quotes the whole.
+  const command = config.argv.map((arg, i) => (i > 0 && arg.includes(' ') ? `'${arg}'` : arg)).join(' ');
+  return {
+    Command: JSON.stringify(trunc ? ellipsis(command, 20) : command),
+    CreatedAt: createdAt(new Date(config.created)),
+    ID: trunc ? config.id.slice(0, 12) : config.id,
+    Image: config.imageRef,
+    Labels: Object.entries(config.labels).map(([key, value]) => `${key}=${value}`).join(','),
+    LocalVolumes: '0',
+    Mounts: '',
+    Names: config.name,
+    Networks: config.network,
+    Ports: '',
+    RunningFor: since(new Date(config.created), now),
+    Size: '0B',
+    State: state.status,
+    Status: status(c, now),
+  };
 }
 
 function status(c: ContainerRecord, now: Date): string {
@@ -43,4 +77,15 @@ function status(c: ContainerRecord, now: Date): string {
   if (state.status === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(state.startedAt))}`;
   if (state.status === 'exited') return `Exited (${state.exitCode}) ${since(new Date(state.finishedAt), now)}`;
   return 'Created';
+}
+
+// Go's time.Time String() in UTC, as `docker ps --format {{.CreatedAt}}` prints it.
+function createdAt(date: Date): string {
+  const iso = date.toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} +0000 UTC`;
+}
+
+function parseCount(value: string): number {
+  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`invalid argument "${value}" for "-n, --last" flag: strconv.ParseInt: parsing "${value}": invalid syntax`);
+  return Number(value);
 }

@@ -4,7 +4,7 @@ import { openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 
 import type { RunningContainer, VolumeBind } from '../../api';
-import { EXIT_USAGE, collect, withExitCode, type CliContext } from '../context';
+import { EXIT_USAGE, collect, keyValues, withExitCode, type CliContext } from '../context';
 import { NboxError } from '../../errors';
 
 /** Signals a user sends to nbox that the container should get instead. */
@@ -13,6 +13,7 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 interface RunFlags {
   rm?: boolean;
   name?: string;
+  label: string[];
   env: string[];
   envFile: string[];
   user?: string;
@@ -36,6 +37,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .argument('[command...]', 'command and arguments (replace the image CMD)')
     .option('--rm', 'remove the container when it exits')
     .option('--name <name>', 'assign a name to the container')
+    .option('-l, --label <KEY=value>', 'set metadata on the container (repeatable)', collect, [])
     .option('-e, --env <KEY=value>', 'set an environment variable (repeatable)', collect, [])
     .option('--env-file <file>', 'read environment variables from a file (repeatable)', collect, [])
     .option('-u, --user <user>', 'username or UID (format: <name|uid>[:<group|gid>])')
@@ -70,6 +72,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
           workdir: flags.workdir,
           hostname: flags.hostname,
           name: flags.name,
+          labels: keyValues(flags.label, '--label', false),
           network: flags.network,
           autoRemove: flags.rm ?? false,
           seccomp: flags.securityOpt.length === 0,

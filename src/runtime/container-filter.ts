@@ -1,0 +1,57 @@
+// `ps --filter`, as Docker reads it: values of one key are alternatives,
+// different keys must all match.
+import { NboxError } from '../errors';
+import type { ContainerRecord } from './containers';
+
+const KEYS = new Set(['id', 'name', 'label', 'status', 'ancestor', 'exited']);
+const STATUSES = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
+
+/** ContainerFilters maps a filter key to the values given for it. */
+export type ContainerFilters = Map<string, string[]>;
+
+/** parseContainerFilters reads `key=value` filters; an unknown key or status is refused as Docker refuses it. */
+export function parseContainerFilters(specs: string[]): ContainerFilters {
+  const filters: ContainerFilters = new Map();
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) throw new NboxError('ERR_NBOX_USAGE', `bad format of filter (expected name=value)`);
+    const key = spec.slice(0, eq).toLowerCase();
+    const value = spec.slice(eq + 1);
+    if (!KEYS.has(key)) throw new NboxError('ERR_NBOX_USAGE', `invalid filter '${key}'`);
+    if (key === 'status' && !STATUSES.has(value)) {
+      throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'status=${value}'`);
+    }
+    if (key === 'exited' && !/^-?\d+$/.test(value)) throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'exited=${value}'`);
+    filters.set(key, [...(filters.get(key) ?? []), value]);
+  }
+  return filters;
+}
+
+/** ImageMatcher tells whether a container's image is the one an `ancestor` value names. */
+export type ImageMatcher = (record: ContainerRecord, value: string) => boolean;
+
+/** matchesContainerFilters applies filters to one container. */
+export function matchesContainerFilters(record: ContainerRecord, filters: ContainerFilters, ancestor: ImageMatcher): boolean {
+  const { config, state } = record;
+  const tests: Record<string, (value: string) => boolean> = {
+    id: (value) => config.id.startsWith(value),
+    // Docker matches a name filter as a regular expression anywhere in the name.
+    name: (value) => safeRegExp(value)?.test(config.name) ?? config.name.includes(value),
+    label: (value) => {
+      const eq = value.indexOf('=');
+      return eq < 0 ? value in config.labels : config.labels[value.slice(0, eq)] === value.slice(eq + 1);
+    },
+    status: (value) => state.status === value,
+    exited: (value) => state.status === 'exited' && state.exitCode === Number(value),
+    ancestor: (value) => ancestor(record, value),
+  };
+  return [...filters].every(([key, values]) => values.some(tests[key]));
+}
+
+function safeRegExp(pattern: string): RegExp | undefined {
+  try {
+    return new RegExp(pattern);
+  } catch {
+    return undefined;
+  }
+}

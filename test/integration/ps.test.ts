@@ -1,0 +1,60 @@
+// `nbox ps`: filters, -n/-l and --format, on containers that ran here.
+import { cli, rootTest, sharedTestStore } from '../helpers/env';
+
+const test = rootTest();
+const store = sharedTestStore(test);
+
+// Three stopped containers, oldest first: exit codes 0, 3 and 0, one labelled.
+test.before(async () => {
+  for (const [name, code, label] of [['first', 0, 'tier=db'], ['second', 3, 'tier=web'], ['third', 0, '']] as const) {
+    const args = ['run', '--name', name, ...(label ? ['--label', label] : []), 'bb', 'sh', '-c', `exit ${code}`];
+    const r = await cli(store.root, args);
+    if (r.code !== code) throw new Error(`${name}: ${r.stderr}`);
+  }
+});
+
+async function ps(args: string[]): Promise<string[]> {
+  const r = await cli(store.root, ['ps', ...args]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+test('without -a only running containers are listed; a status filter looks at all', async (t) => {
+  t.deepEqual(await ps(['--format', '{{.Names}}']), []);
+  t.deepEqual(await ps(['--filter', 'status=exited', '--format', '{{.Names}}']), ['third', 'second', 'first']);
+  t.deepEqual(await ps(['--filter', 'status=running', '--format', '{{.Names}}']), []);
+});
+
+test('filters: exited code, name as a pattern, label with and without a value; one key ORs, two keys AND', async (t) => {
+  t.deepEqual(await ps(['-a', '-f', 'exited=3', '--format', '{{.Names}}']), ['second']);
+  t.deepEqual(await ps(['-a', '-f', 'name=^th', '--format', '{{.Names}}']), ['third']);
+  t.deepEqual(await ps(['-a', '-f', 'label=tier', '--format', '{{.Names}}']), ['second', 'first']);
+  t.deepEqual(await ps(['-a', '-f', 'label=tier=db', '--format', '{{.Names}}']), ['first']);
+  t.deepEqual(await ps(['-a', '-f', 'name=first', '-f', 'name=third', '--format', '{{.Names}}']), ['third', 'first']);
+  t.deepEqual(await ps(['-a', '-f', 'label=tier', '-f', 'exited=0', '--format', '{{.Names}}']), ['first']);
+  t.deepEqual(await ps(['-a', '-f', 'ancestor=bb', '-q']).then((ids) => ids.length), 3);
+  t.deepEqual(await ps(['-a', '-f', 'ancestor=nosuchimage', '-q']), []);
+});
+
+test('-n and -l show the newest containers, stopped ones included', async (t) => {
+  t.deepEqual(await ps(['-n', '2', '--format', '{{.Names}}']), ['third', 'second']);
+  t.deepEqual(await ps(['-l', '--format', '{{.Names}} {{.Status}}']).then((lines) => lines.map((l) => l.replace(/\d+ seconds?|Less than a second/, 'N'))), ['third Exited (0) N ago']);
+});
+
+test('--format: table with Docker headers, json lines, {{json .Labels}}', async (t) => {
+  const lines = await ps(['-a', '--format', 'table {{.Names}}\\t{{.State}}']);
+  t.deepEqual(lines.map((l) => l.split(/\s{3,}/)), [['NAMES', 'STATE'], ['third', 'exited'], ['second', 'exited'], ['first', 'exited']]);
+  const json = (await ps(['-l', '--format', 'json'])).map((l) => JSON.parse(l) as Record<string, string>);
+  t.like(json[0], { Names: 'third', State: 'exited', Image: 'bb', Command: '"sh -c \'exit 0\'"', Networks: 'none' });
+  t.deepEqual(await ps(['-a', '-f', 'name=first', '--format', '{{json .Labels}}']), ['"tier=db"']);
+});
+
+test('a bad filter or template field is one line and exit 1 or 125, as Docker', async (t) => {
+  const badKey = await cli(store.root, ['ps', '-f', 'colour=red']);
+  t.deepEqual([badKey.code, badKey.stderr], [125, "nbox: invalid filter 'colour'\n"]);
+  const badStatus = await cli(store.root, ['ps', '-f', 'status=sleepy']);
+  t.deepEqual([badStatus.code, badStatus.stderr], [125, "nbox: invalid filter 'status=sleepy'\n"]);
+  const badField = await cli(store.root, ['ps', '--format', '{{.Colour}}']);
+  t.is(badField.code, 125);
+  t.regex(badField.stderr, /^nbox: template parsing error: .*can't evaluate field Colour\n$/);
+});
