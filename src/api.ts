@@ -378,6 +378,11 @@ export class Nbox {
     return waitContainer(this.containers, await this.containers.resolve(ref), ref);
   }
 
+  /** renameContainer gives a container a new name (`docker rename`). */
+  async renameContainer(ref: string, newName: string): Promise<void> {
+    await this.containers.rename(await this.containers.resolve(ref), newName);
+  }
+
   /** removeContainer removes a stopped container, or with `force` kills it first. */
   async removeContainer(ref: string, options: { force?: boolean } = {}): Promise<string> {
     const record = await this.containers.resolve(ref);

@@ -13,6 +13,7 @@ import { registerInspect } from './commands/inspect';
 import { registerPs } from './commands/ps';
 import { registerBuilder, registerContainer } from './commands/prune';
 import { registerKill } from './commands/kill';
+import { registerRename } from './commands/rename';
 import { registerRm } from './commands/rm';
 import { registerRmi } from './commands/rmi';
 import { registerRegistry } from './commands/registry';
@@ -41,7 +42,7 @@ export function buildProgram(context?: CliContext): Command {
       });
     },
   };
-  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerKill, registerStop, registerWait, registerContainer, registerBuilder, registerHistory, registerExport, registerSave, registerRegistry, registerSystem]) {
+  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerRename, registerKill, registerStop, registerWait, registerContainer, registerBuilder, registerHistory, registerExport, registerSave, registerRegistry, registerSystem]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

@@ -209,9 +209,13 @@ export class ContainerRegistry {
 
   /** remove renames the directory away (the store sweeps it), then frees the name. */
   async remove(record: ContainerRecord): Promise<void> {
+    // Renamed since this record was read (by another process, maybe): its name on disk goes too.
+    const names = new Set([record.config.name, (await this.readRaw(record.config.id).catch(() => null))?.config.name ?? record.config.name]);
     await this.store.removeTree(record.dir);
-    const link = join(this.namesDir, record.config.name);
-    if ((await readlink(link).catch(() => null)) === record.config.id) await rm(link, { force: true });
+    for (const name of names) {
+      const link = join(this.namesDir, name);
+      if ((await readlink(link).catch(() => null)) === record.config.id) await rm(link, { force: true });
+    }
   }
 
   // A name is a symlink names/<name> -> id, made with symlink(2): exactly one
@@ -246,6 +250,24 @@ export class ContainerRegistry {
 
   private dirOf(id: string): string {
     return join(this.store.containersDir, id);
+  }
+
+  /** rename gives a container a new name (`docker rename`): the new name is
+   * claimed first, so a failure leaves the old one in place. */
+  async rename(record: ContainerRecord, newName: string): Promise<void> {
+    const name = newName.replace(/^\//, '');
+    if (!NAME_PATTERN.test(name)) {
+      throw new NboxError('ERR_NBOX_USAGE', `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
+    if (name === record.config.name) {
+      throw new NboxError('ERR_NBOX_USAGE', 'Renaming a container with the same name as its current name');
+    }
+    await this.claimName(name, record.config.id);
+    const old = record.config.name;
+    record.config = { ...record.config, name };
+    await this.store.writeFileAtomic(join(record.dir, 'config.json'), JSON.stringify(record.config, null, 2));
+    const link = join(this.namesDir, old);
+    if ((await readlink(link).catch(() => null)) === record.config.id) await rm(link, { force: true });
   }
 
   /** readRecorded reads a container's record as its owner last wrote it, or null once it is removed. */

@@ -58,3 +58,20 @@ test('a bad filter or template field is one line and exit 1 or 125, as Docker', 
   t.is(badField.code, 125);
   t.regex(badField.stderr, /^nbox: template parsing error: .*can't evaluate field Colour\n$/);
 });
+
+test('rename: the container answers to its new name only; a taken or invalid name changes nothing', async (t) => {
+  const renamed = await cli(store.root, ['rename', 'first', 'primary']);
+  t.deepEqual([renamed.code, renamed.stdout, renamed.stderr], [0, '', '']);
+  t.deepEqual(await ps(['-a', '-f', 'label=tier=db', '--format', '{{.Names}}']), ['primary']);
+  t.is((await cli(store.root, ['inspect', 'first'])).code, 1);
+  const taken = await cli(store.root, ['rename', 'primary', 'second']);
+  t.is(taken.code, 1);
+  t.regex(taken.stderr, /^nbox: Conflict\. The container name "\/second" is already in use by container "[0-9a-f]{64}"/);
+  const same = await cli(store.root, ['rename', 'primary', 'primary']);
+  t.deepEqual([same.code, same.stderr], [125, 'nbox: Renaming a container with the same name as its current name\n']);
+  const invalid = await cli(store.root, ['rename', 'primary', 'no good']);
+  t.is(invalid.code, 125);
+  t.deepEqual(await ps(['-a', '-f', 'label=tier=db', '--format', '{{.Names}}']), ['primary']);
+  t.is((await cli(store.root, ['rm', 'primary'])).code, 0);
+  t.is((await cli(store.root, ['run', '--name', 'primary', 'bb', 'true'])).code, 0, 'the name is free again once its container is removed');
+});
