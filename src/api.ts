@@ -1,11 +1,9 @@
 // The library entry point: everything the CLI can do, a program can do.
 // Module loading is part of every CLI start, so verbs load what only they use on demand.
-import { closeSync, openSync } from 'node:fs';
-import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 
 import { NboxError } from './errors';
-import type { BuildOutput } from './builder/output';
+import type { BuilderOptions } from './builder/build';
 import type { ImportOptions } from './image/import';
 import type { HistoryItem } from './image/history';
 import type { LoadedImage } from './image/load';
@@ -22,7 +20,6 @@ import type { ListOptions } from './image/reference-filter';
 import type { RemoveImageResult } from './image/rmi';
 import { Store } from './image/store';
 import { sweepOrphanCgroups } from './runtime/cgroup';
-import { buildNetwork } from './runtime/network';
 import { ContainerRegistry, type ContainerRecord } from './runtime/containers';
 import type { ContainerInspect } from './runtime/inspect';
 import { runContainer, type RunOptions, type RunningContainer } from './runtime/run';
@@ -78,29 +75,7 @@ export interface ListContainersOptions {
 }
 
 /** BuildOptions are `docker build`'s options, as data. */
-export interface BuildOptions {
-  /** A context directory, a tarball path, '-' for stdin, or a tar (or Dockerfile) stream. */
-  context: string | Readable;
-  /** -f: the Dockerfile, relative to the context or absolute; default <context>/Dockerfile. */
-  dockerfile?: string;
-  tags?: string[];
-  buildArgs?: Record<string, string>;
-  target?: string;
-  labels?: Record<string, string>;
-  noCache?: boolean;
-  /** Build secrets for RUN --mount=type=secret: id → host file path. */
-  secrets?: Record<string, string>;
-  /** SSH agents for RUN --mount=type=ssh: id → ssh-agent socket path (key files are refused). */
-  sshAgents?: Record<string, string>;
-  /** RUN's network: default (the host's, as `docker build`), host or none; another is refused. */
-  network?: string;
-  /** Progress lines; silent unless given. */
-  output?: BuildOutput;
-  /** Where RUN output goes (default: /dev/null). */
-  stdio?: [number, number, number];
-  signal?: AbortSignal;
-  /** --pull: fetch base images from their registry even when the store has them (missing ones are always pulled). */
-  pull?: boolean;
+export interface BuildOptions extends BuilderOptions {
   /** How to reach registries for base images. */
   registry?: Pick<TransferOptions, 'tlsVerify' | 'authFile'>;
 }
@@ -164,58 +139,11 @@ export class Nbox {
 
   /** build builds a Dockerfile into an image and tags it; returns the image ID. */
   async build(options: BuildOptions): Promise<string> {
-    const [{ openContext }, { runBuild }, { checkInterrupted }, { silentOutput }, { normalizeTag }] = await Promise.all([
-      import('./builder/context'), import('./builder/executor'), import('./builder/interrupt'), import('./builder/output'), import('./image/reference'),
-    ]);
-    const network = buildNetwork(options.network);
-    const tags = (options.tags ?? []).map(normalizeTag);
-    const secrets = new Map(Object.entries(options.secrets ?? {}));
-    await (await import('./builder/run-mounts')).checkSecretFiles(secrets);
-    const output = options.output ?? silentOutput;
-    const unpin = await this.store.layers.pin();
-    const scratch = await this.store.root.makeTempDir('context');
-    const devNull = options.stdio ? undefined : openSync('/dev/null', 'r+');
-    try {
-      const context = await openContext({
-        ...(typeof options.context === 'string' ? { path: options.context } : { tarStream: options.context }),
-        dockerfile: options.dockerfile,
-        tmpDir: scratch,
-      });
-      try {
-        const id = await runBuild(this.store, {
-          dockerfileText: context.dockerfileText,
-          dockerfileName: context.dockerfilePath === '-' ? 'Dockerfile' : basename(context.dockerfilePath),
-          contextDir: context.dir,
-          ignore: context.ignore,
-          buildArgs: new Map(Object.entries(options.buildArgs ?? {})),
-          target: options.target,
-          labels: options.labels ?? {},
-          noCache: options.noCache ?? false,
-          secrets,
-          sshAgents: new Map(Object.entries(options.sshAgents ?? {})),
-          network,
-          output,
-          stdio: options.stdio ?? [devNull!, devNull!, devNull!],
-          signal: options.signal,
-          alwaysPull: options.pull,
-          pullImage: async (ref) => {
-            const report = (await import('./registry/pull-report')).plainPullLines(ref, output.note);
-            report.done(await this.pull(ref, { ...options.registry, progress: report.progress }));
-          },
-        });
-        checkInterrupted(options.signal);
-        for (const tag of tags) await this.store.images.tag(id, tag);
-        output.built(id);
-        for (const tag of tags) output.tagged(tag);
-        return id;
-      } finally {
-        await context.close();
-      }
-    } finally {
-      if (devNull !== undefined) closeSync(devNull);
-      await this.store.root.removeTree(scratch);
-      await unpin();
-    }
+    const { buildImage } = await import('./builder/build');
+    return buildImage(this.store, options, async (ref, output) => {
+      const report = (await import('./registry/pull-report')).plainPullLines(ref, output.note);
+      report.done(await this.pull(ref, { ...options.registry, progress: report.progress }));
+    });
   }
 
   /** importImage makes a one-layer image from a rootfs tarball (`docker import`). */
