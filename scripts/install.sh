@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # reference builder of the compare-buildah test (run as root with --isolation chroot
 # on the kernel's overlay, so it needs no fuse-overlayfs); apache2-utils
 # makes their htpasswd files; gcc's static libc builds nbox-exec and the attack fixtures.
-packages=(busybox-static debootstrap tar util-linux g++ make python3 git podman runc buildah skopeo docker-registry apache2-utils)
+packages=(busybox-static debootstrap tar util-linux procps g++ make python3 git podman runc buildah skopeo docker-registry apache2-utils)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -306,6 +306,12 @@ export class Nbox {
     return waitContainer(this.containers, await this.containers.resolve(ref), ref);
   }
 
+  /** topContainer lists a running container's processes with the host's `ps` (`docker top`). */
+  async topContainer(ref: string, psArgs?: string[]): Promise<{ titles: string[]; processes: string[][] }> {
+    const { containerTop } = await import('./runtime/top');
+    return containerTop(await this.containers.resolve(ref), psArgs);
+  }
+
   /** renameContainer gives a container a new name (`docker rename`). */
   async renameContainer(ref: string, newName: string): Promise<void> {
     await this.containers.rename(await this.containers.resolve(ref), newName);

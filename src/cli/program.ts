@@ -22,6 +22,7 @@ import { registerSave } from './commands/save';
 import { registerStop } from './commands/stop';
 import { registerSystem } from './commands/system';
 import { registerTag } from './commands/tag';
+import { registerTop } from './commands/top';
 import { registerWait } from './commands/wait';
 
 /** buildProgram makes the program; ctx defaults to opening the store --root names. */
@@ -42,7 +43,7 @@ export function buildProgram(context?: CliContext): Command {
       });
     },
   };
-  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerRename, registerKill, registerStop, registerWait, registerContainer, registerBuilder, registerHistory, registerExport, registerSave, registerRegistry, registerSystem]) {
+  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerRename, registerKill, registerStop, registerWait, registerTop, registerContainer, registerBuilder, registerHistory, registerExport, registerSave, registerRegistry, registerSystem]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

@@ -80,3 +80,25 @@ test('kill, stop and wait of an unknown container: No such container, exit 1', a
     t.deepEqual([r.code, r.stderr], [1, 'nbox: No such container: ghost\n'], verb);
   }
 });
+
+test("top lists the container's processes with ps's columns, and only those", async (t) => {
+  await serve(t, 'busy', 'true');
+  const r = await cli(store.root, ['top', 'busy']);
+  t.is(r.code, 0, r.stderr);
+  const [header, ...rows] = r.stdout.trim().split('\n');
+  t.regex(header, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
+  t.is(rows.length, 2, r.stdout);
+  t.true(rows.some((row) => row.endsWith(' sh -c true; echo ready; sleep 60 & wait')), r.stdout);
+  t.true(rows.some((row) => row.endsWith(' sleep 60')), r.stdout);
+  const custom = await cli(store.root, ['top', 'busy', '-o', 'pid,comm']);
+  t.deepEqual(custom.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).pop()), ['COMMAND', 'sh', 'sleep']);
+});
+
+test('top of a stopped container: one line, exit 1', async (t) => {
+  const container = await serve(t, 'gone', 'true');
+  container.kill('SIGKILL');
+  await container.exited;
+  const r = await cli(store.root, ['top', 'gone']);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /^nbox: container [0-9a-f]{64} is not running\n$/);
+});
