@@ -1,14 +1,14 @@
-// The part of Docker's `--format` Go templates that listing verbs use:
-// `table` with column headers, `{{.Field}}`, `{{json .}}`, `{{json .Field}}`,
-// and `json` alone (one JSON object per line). `\t` and `\n` in the format are
-// the characters, as the docker CLI reads them.
+// The part of Docker's `--format` Go templates that listing and inspect use:
+// `table` with column headers, `{{.Field}}` and `{{.Field.Sub}}`, `{{json .}}`,
+// `{{json .Field}}`, and `json` alone (one JSON object per line). `\t` and `\n`
+// in the format are the characters, as the docker CLI reads them.
 import { NboxError } from '../errors';
 import { table } from './format';
 
 /** Row is one listed object: its template fields, already formatted as Docker prints them. */
 export type Row = Record<string, string>;
 
-const ACTION = /\{\{\s*(json\s+)?\.([A-Za-z]*)\s*\}\}/g;
+const ACTION = /\{\{\s*(json\s+)?\.([A-Za-z0-9_.]*)\s*\}\}/g;
 
 /** renderFormat prints rows through format; headers name a field's table column. */
 export function renderFormat(format: string, rows: Row[], headers: Record<string, string>): string {
@@ -28,6 +28,37 @@ export function renderFormat(format: string, rows: Row[], headers: Record<string
   return table(lines[0], lines.slice(1));
 }
 
+/** renderValue prints one object (an inspect result) through format, its values as Go's fmt prints them. */
+export function renderValue(format: string, value: unknown): string {
+  const body = format.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
+  checkActions(body);
+  return body.replace(ACTION, (_all, json: string | undefined, path: string) => {
+    let at: unknown = value;
+    for (const field of path.split('.').filter(Boolean)) {
+      if (at === null || typeof at !== 'object' || !(field in at)) {
+        throw new NboxError('ERR_NBOX_USAGE', `template parsing error: template: :1:2: executing "" at <.${path}>: can't evaluate field ${field}`);
+      }
+      at = (at as Record<string, unknown>)[field];
+    }
+    return json ? JSON.stringify(at) : goPrint(at);
+  });
+}
+
+// goPrint is fmt's %v: maps as map[k:v] with sorted keys, slices as [a b], nil as <nil>.
+function goPrint(value: unknown): string {
+  if (value === null || value === undefined) return '<nil>';
+  if (Array.isArray(value)) return `[${value.map(goPrint).join(' ')}]`;
+  if (typeof value === 'object') {
+    return `map[${Object.keys(value).sort().map((key) => `${key}:${goPrint((value as Record<string, unknown>)[key])}`).join(' ')}]`;
+  }
+  return String(value);
+}
+
+function checkActions(body: string): void {
+  const unsupported = body.replace(ACTION, '').match(/\{\{.*?\}\}/);
+  if (unsupported) throw new NboxError('ERR_NBOX_USAGE', `template: unsupported action ${unsupported[0]} (nbox supports {{.Field}} and {{json .}})`);
+}
+
 function checkFields(body: string, rows: Row[], headers: Record<string, string>): void {
   const known = new Set([...Object.keys(headers), ...Object.keys(rows[0] ?? {})]);
   for (const [, , field] of body.matchAll(ACTION)) {
@@ -35,6 +66,5 @@ function checkFields(body: string, rows: Row[], headers: Record<string, string>)
       throw new NboxError('ERR_NBOX_USAGE', `template parsing error: template: :1:2: executing "" at <.${field}>: can't evaluate field ${field}`);
     }
   }
-  const unsupported = body.replace(ACTION, '').match(/\{\{.*?\}\}/);
-  if (unsupported) throw new NboxError('ERR_NBOX_USAGE', `template: unsupported action ${unsupported[0]} (nbox supports {{.Field}} and {{json .}})`);
+  checkActions(body);
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 
 import { NboxError } from '../../errors';
 import type { CliContext } from '../context';
+import { renderValue } from '../template';
 
 /** registerInspect adds `inspect`. */
 export function registerInspect(program: Command, ctx: CliContext): void {
@@ -10,8 +11,9 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .command('inspect')
     .description('Return low-level information on containers and images')
     .argument('<names...>', 'container or image names or IDs')
+    .option('-f, --format <format>', "format the output using a Go template ('{{.State.Status}}', '{{json .Config}}')")
     .option('--type <type>', 'only look for this type: container or image')
-    .action(async (names: string[], flags: { type?: string }) => {
+    .action(async (names: string[], flags: { type?: string; format?: string }) => {
       if (flags.type && flags.type !== 'container' && flags.type !== 'image') {
         throw new NboxError('ERR_NBOX_USAGE', `"${flags.type}" is not a valid value for --type`);
       }
@@ -24,7 +26,8 @@ export function registerInspect(program: Command, ctx: CliContext): void {
         if (container ?? image) found.push(container ?? image);
         else missing.push(name);
       }
-      process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+      if (flags.format === undefined) process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+      else for (const object of found) process.stdout.write(`${renderValue(flags.format, object)}\n`);
       if (missing.length) {
         throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `No such object: ${missing.join(', ')}`);
       }

@@ -1,6 +1,6 @@
 import test from 'ava';
 
-import { renderFormat } from '../../../src/cli/template';
+import { renderFormat, renderValue } from '../../../src/cli/template';
 
 const headers = { ID: 'CONTAINER ID', Names: 'NAMES' };
 const rows = [{ ID: 'abc', Names: 'web' }, { ID: 'def', Names: 'db' }];
@@ -21,4 +21,12 @@ test('json prints one object per row; {{json .}} and {{json .Field}} quote', (t)
 test('an unknown field or an unsupported action is a usage error', (t) => {
   t.throws(() => renderFormat('{{.Nope}}', rows, headers), { message: /can't evaluate field Nope/ });
   t.throws(() => renderFormat('{{range .}}x{{end}}', rows, headers), { message: /unsupported action/ });
+});
+
+test('renderValue walks dotted fields and prints values as Go does', (t) => {
+  const object = { Name: '/web', State: { Status: 'running', Running: true, Pid: 42 }, Args: ['-c', 'x'], Labels: { b: '2', a: '1' }, Gone: null };
+  t.is(renderValue('{{.Name}} {{.State.Status}} {{.State.Running}} {{.State.Pid}}', object), '/web running true 42');
+  t.is(renderValue('{{.Args}} {{.Labels}} {{.Gone}}', object), '[-c x] map[a:1 b:2] <nil>');
+  t.is(renderValue('{{json .State}}\\t{{json .Args}}', object), '{"Status":"running","Running":true,"Pid":42}\t["-c","x"]');
+  t.throws(() => renderValue('{{.State.Nope}}', object), { message: /at <\.State\.Nope>: can't evaluate field Nope/ });
 });
