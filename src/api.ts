@@ -300,6 +300,18 @@ export class Nbox {
     await stopContainer(record, parseSignal(options.signal ?? imageSignal ?? 'TERM'), options.timeout ?? 10);
   }
 
+  /** pauseContainer freezes every process of a running container (`docker pause`); unpauseContainer thaws them. */
+  async pauseContainer(ref: string): Promise<void> {
+    const { pauseContainer } = await import('./runtime/stop');
+    await pauseContainer(this.containers, await this.containers.resolve(ref), true);
+  }
+
+  /** unpauseContainer thaws a paused container (`docker unpause`). */
+  async unpauseContainer(ref: string): Promise<void> {
+    const { pauseContainer } = await import('./runtime/stop');
+    await pauseContainer(this.containers, await this.containers.resolve(ref), false);
+  }
+
   /** waitContainer resolves with a container's exit code once it has ended (`docker wait`). */
   async waitContainer(ref: string): Promise<number> {
     const { waitContainer } = await import('./runtime/stop');

@@ -10,6 +10,7 @@ import { registerHistory } from './commands/history';
 import { registerImages } from './commands/images';
 import { registerImport } from './commands/import';
 import { registerInspect } from './commands/inspect';
+import { registerPause } from './commands/pause';
 import { registerPs } from './commands/ps';
 import { registerBuilder, registerContainer } from './commands/prune';
 import { registerKill } from './commands/kill';
@@ -43,7 +44,7 @@ export function buildProgram(context?: CliContext): Command {
       });
     },
   };
-  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerRename, registerKill, registerStop, registerWait, registerTop, registerContainer, registerBuilder, registerHistory, registerExport, registerSave, registerRegistry, registerSystem]) {
+  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerRename, registerKill, registerStop, registerWait, registerTop, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerSave, registerRegistry, registerSystem]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

@@ -83,6 +83,20 @@ export async function killCgroup(dirs: string[]): Promise<void> {
   }
 }
 
+/** freezeCgroup freezes (or thaws) every process in the group: `docker pause`.
+ * It returns once the kernel reports the group frozen, or after a second. */
+export async function freezeCgroup(dirs: string[], frozen: boolean): Promise<void> {
+  if (isUnified()) {
+    writeFileSync(join(dirs[0], 'cgroup.freeze'), frozen ? '1' : '0');
+    return;
+  }
+  const freezer = dirs.find((dir) => dir.includes('/freezer/'));
+  if (!freezer) throw new Error('the container has no freezer cgroup');
+  const state = join(freezer, 'freezer.state');
+  writeFileSync(state, frozen ? 'FROZEN' : 'THAWED');
+  for (let waited = 0; frozen && waited < 1000 && readFileSync(state, 'utf8').trim() !== 'FROZEN'; waited += 5) await sleep(5);
+}
+
 /** removeCgroup kills what is left in the group and removes it; a missing group is fine. */
 export async function removeCgroup(dirs: string[]): Promise<void> {
   for (let attempt = 0; ; attempt++) {

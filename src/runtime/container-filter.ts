@@ -41,7 +41,7 @@ export function matchesContainerFilters(record: ContainerRecord, filters: Contai
       const eq = value.indexOf('=');
       return eq < 0 ? value in config.labels : config.labels[value.slice(0, eq)] === value.slice(eq + 1);
     },
-    status: (value) => state.status === value,
+    status: (value) => (state.status === 'running' && state.paused ? 'paused' : state.status) === value,
     exited: (value) => state.status === 'exited' && state.exitCode === Number(value),
     ancestor: (value) => ancestor(record, value),
   };

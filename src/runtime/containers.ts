@@ -53,6 +53,8 @@ export interface ContainerState {
   owner?: ProcessIdentity;
   /** The container's cgroup directories, while it runs. */
   cgroup?: string[];
+  /** Frozen by `pause` (its cgroup's freezer), while it runs. */
+  paused?: boolean;
 }
 
 /** ProcessIdentity names one process: a pid and its start time, as pids are

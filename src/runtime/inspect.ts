@@ -48,9 +48,9 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
     Path: config.argv[0],
     Args: config.argv.slice(1),
     State: {
-      Status: state.status,
+      Status: running && state.paused ? 'paused' : state.status,
       Running: running,
-      Paused: false,
+      Paused: running && (state.paused ?? false),
       Restarting: false,
       OOMKilled: false,
       Dead: false,

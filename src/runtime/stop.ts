@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NboxError } from '../errors';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import type { ContainerRecord, ContainerRegistry } from './containers';
+import { freezeCgroup } from './cgroup';
 import { killAndWait } from './kill';
 
 const POLL_MS = 20;
@@ -69,4 +70,14 @@ export async function waitContainer(containers: ContainerRegistry, record: Conta
     if (ownerDied && (state.status === 'created' || processStartTime(state.pid) !== state.pidStartTime)) return 137;
     await sleep(POLL_MS);
   }
+}
+
+/** pauseContainer freezes (paused) or thaws a running container's processes through its cgroup (`docker pause`/`unpause`). */
+export async function pauseContainer(containers: ContainerRegistry, record: ContainerRecord, paused: boolean): Promise<void> {
+  const { id } = record.config;
+  if (!isRunning(record) || !record.state.cgroup) throw new NboxError('ERR_NBOX_CONFLICT', `container ${id} is not running`);
+  if (paused && record.state.paused) throw new NboxError('ERR_NBOX_CONFLICT', `container ${id} is already paused`);
+  if (!paused && !record.state.paused) throw new NboxError('ERR_NBOX_CONFLICT', `container ${id} is not paused`);
+  await freezeCgroup(record.state.cgroup, paused);
+  await containers.setState(record, { ...record.state, paused });
 }

@@ -102,3 +102,37 @@ test('top of a stopped container: one line, exit 1', async (t) => {
   t.is(r.code, 1);
   t.regex(r.stderr, /^nbox: container [0-9a-f]{64} is not running\n$/);
 });
+
+test('pause freezes every process of the container and unpause thaws them; ps, inspect and the status filter say so', async (t) => {
+  const container = await store.nbox.run('bb', { cmd: ['sh', '-c', 'while :; do echo tick; usleep 20000; done'], name: 'ticker', stdio: 'pipe' });
+  t.teardown(async () => container[Symbol.asyncDispose]());
+  let ticks = 0;
+  container.stdout!.on('data', (chunk: Buffer) => void (ticks += chunk.toString().split('tick').length - 1));
+  const ticksOver = async (ms: number) => {
+    const before = ticks;
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return ticks - before;
+  };
+  t.true((await ticksOver(300)) > 0, 'it ticks while running');
+  t.deepEqual((await cli(store.root, ['pause', 'ticker'])).stdout, 'ticker\n');
+  await ticksOver(100); // what was written before the freeze drains
+  t.is(await ticksOver(400), 0, 'no tick while paused');
+  t.regex((await cli(store.root, ['ps', '--format', '{{.Status}} {{.State}}', '-f', 'name=ticker'])).stdout, /^Up .* \(Paused\) paused\n$/);
+  t.is((await cli(store.root, ['ps', '-q', '-f', 'status=paused'])).stdout.trim().split('\n').length, 1);
+  t.is((await cli(store.root, ['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'ticker'])).stdout, 'paused true\n');
+  const again = await cli(store.root, ['pause', 'ticker']);
+  t.is(again.code, 1);
+  t.regex(again.stderr, /^nbox: container [0-9a-f]{64} is already paused\n$/);
+  t.is((await cli(store.root, ['unpause', 'ticker'])).code, 0);
+  t.true((await ticksOver(300)) > 0, 'it ticks again');
+  t.is((await cli(store.root, ['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'ticker'])).stdout, 'running false\n');
+  const notPaused = await cli(store.root, ['unpause', 'ticker']);
+  t.regex(notPaused.stderr, /^nbox: container [0-9a-f]{64} is not paused\n$/);
+});
+
+test('a paused container is still stopped by stop: the kill through its cgroup thaws it', async (t) => {
+  const container = await serve(t, 'frozen', 'true');
+  t.is((await cli(store.root, ['pause', 'frozen'])).code, 0);
+  t.is((await cli(store.root, ['stop', '-t', '0', 'frozen'])).code, 0);
+  t.deepEqual(await container.exited, { exitCode: null, signal: 'SIGKILL' });
+});

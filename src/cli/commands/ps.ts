@@ -67,14 +67,14 @@ function psRow(c: ContainerRecord, now: Date, trunc: boolean): Row {
     Ports: '',
     RunningFor: since(new Date(config.created), now),
     Size: '0B',
-    State: state.status,
+    State: state.status === 'running' && state.paused ? 'paused' : state.status,
     Status: status(c, now),
   };
 }
 
 function status(c: ContainerRecord, now: Date): string {
   const { state } = c;
-  if (state.status === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(state.startedAt))}`;
+  if (state.status === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(state.startedAt))}${state.paused ? ' (Paused)' : ''}`;
   if (state.status === 'exited') return `Exited (${state.exitCode}) ${since(new Date(state.finishedAt), now)}`;
   return 'Created';
 }
