@@ -25,6 +25,7 @@ import { sweepOrphanCgroups } from './runtime/cgroup';
 import { buildNetwork } from './runtime/network';
 import { ContainerRegistry, type ContainerRecord } from './runtime/containers';
 import type { ContainerInspect } from './runtime/inspect';
+import type { ExecOptions, ExecProcess } from './runtime/exec';
 import { runContainer, type RunOptions, type RunningContainer } from './runtime/run';
 
 export { NboxError, SysError } from './errors';
@@ -44,6 +45,15 @@ export type { ContainerRecord } from './runtime/containers';
 export type { ContainerInspect } from './runtime/inspect';
 export type { Exit, RunOptions, RunningContainer, StdioOption, VolumeBind } from './runtime/run';
 export type { NetworkMode } from './runtime/network';
+export type { ExecOptions, ExecProcess } from './runtime/exec';
+
+/** ExecResult is how an exec'd command ended, with its output when it was piped (the default). */
+export interface ExecResult {
+  /** The command's exit code (128 + n for a signal); null when detached. */
+  exitCode: number | null;
+  stdout?: string;
+  stderr?: string;
+}
 export { ContainerStartError } from './runtime/run';
 // What the CLI prints and parses as the library does, for programs too; the
 // modules behind all but the reference helpers load on the first call.
@@ -337,6 +347,27 @@ export class Nbox {
    * their IDs and the bytes their writable layers held. */
   async pruneContainers(): Promise<{ deleted: string[]; spaceReclaimed: number }> {
     return (await import('./runtime/container-usage')).pruneStoppedContainers(this.containers);
+  }
+
+  /** execStream starts cmd in a running container (`docker exec`); its output streams when piped. */
+  async execStream(ref: string, cmd: string[], options: ExecOptions = {}): Promise<ExecProcess> {
+    const { startExec } = await import('./runtime/exec');
+    return startExec({ store: this.store, containers: this.containers }, ref, cmd, options);
+  }
+
+  /** exec runs cmd in a running container and waits for it: its exit code, and its output when piped (the default). */
+  async exec(ref: string, cmd: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const { constants } = await import('node:os');
+    const proc = await this.execStream(ref, cmd, options);
+    const collect = async (stream: Readable | null) => {
+      if (!stream) return undefined;
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    };
+    const [stdout, stderr, exit] = await Promise.all([collect(proc.stdout), collect(proc.stderr), proc.exited]);
+    const exitCode = options.detach ? null : (exit.exitCode ?? 128 + (exit.signal ? constants.signals[exit.signal] : 0));
+    return { exitCode, ...(stdout === undefined ? {} : { stdout }), ...(stderr === undefined ? {} : { stderr }) };
   }
 
   /** removeContainer removes a stopped container, or with `force` kills it first. */
