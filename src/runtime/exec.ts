@@ -78,15 +78,18 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
   const envFiles = (opts.envFiles ?? []).map((path) => ({ path, text: readEnvFile(path) }));
   const init = openInit(record);
   let user: ResolvedUser;
+  let containerEnv: string[];
   try {
-    user = containerUser(init, opts.user ?? config.user);
+    const users = readUserDatabase(init.rootFd);
+    user = resolveUser(opts.user ?? config.user, users.passwd, users.group);
+    containerEnv = withoutDefaultHome(config.env, users, config.user);
   } catch (err) {
     closeSync(init.pidfd);
     throw err;
   } finally {
     closeSync(init.rootFd);
   }
-  const env = mergeEnv({ imageEnv: config.env, hostname: config.hostname, user, cliEnv: opts.env ?? [], envFiles, hostEnv: process.env });
+  const env = mergeEnv({ imageEnv: containerEnv, hostname: config.hostname, user, cliEnv: opts.env ?? [], envFiles, hostEnv: process.env });
   const opened = openStdio(opts.detach ? 'ignore' : (opts.stdio ?? 'pipe'));
   const guarded = guardStdio(opened.childFds);
   let spawned;
@@ -163,13 +166,31 @@ function openInit(record: ContainerRecord): OpenedInit {
 // A user database larger than this is no passwd file a container needs.
 const MAX_USER_FILE = 4 * 1024 * 1024;
 
-// containerUser resolves USER in the container's own /etc/passwd and
-// /etc/group as it sees them now (its writable layer, volumes included), as
-// runc does after joining: each is resolved inside the container's root and
-// read through the fd opened there, so a container that swaps a directory
-// for a symlink meanwhile cannot point nbox at a host file.
-function containerUser(init: OpenedInit, spec: string): ResolvedUser {
-  return resolveUser(spec, readContainerFile(init.rootFd, '/etc/passwd'), readContainerFile(init.rootFd, '/etc/group'));
+interface UserDatabase {
+  passwd: string | null;
+  group: string | null;
+}
+
+// readUserDatabase reads the container's own /etc/passwd and /etc/group as
+// it sees them now (its writable layer, volumes included), as runc does after
+// joining: each is resolved inside the container's root and read through the
+// fd opened there, so a container that swaps a directory for a symlink
+// meanwhile cannot point nbox at a host file.
+function readUserDatabase(rootFd: number): UserDatabase {
+  return { passwd: readContainerFile(rootFd, '/etc/passwd'), group: readContainerFile(rootFd, '/etc/group') };
+}
+
+// withoutDefaultHome leaves out the HOME that `run` took from its user's
+// passwd entry (none was set): Docker records none, so an exec as another
+// user gets that user's HOME, as runc gives it.
+function withoutDefaultHome(env: string[], users: UserDatabase, runUser: string): string[] {
+  let home: string;
+  try {
+    home = resolveUser(runUser, users.passwd, users.group).home;
+  } catch {
+    return env;
+  }
+  return env.filter((entry) => entry !== `HOME=${home}`);
 }
 
 function readContainerFile(rootFd: number, path: string): string | null {
