@@ -16,9 +16,9 @@ import { processStartTime } from '../sys/proc';
 import type { ContainerRecord, ContainerRegistry } from './containers';
 import { mergeEnv } from './env';
 import { ContainerStartError, startFailure } from './launch';
-import { openStdio, readEnvFile, type Exit, type StdioOption } from './run';
-import { guardStdio } from './stdio';
-import { resolveUser, type ResolvedUser } from './user';
+import { openStdio, readEnvFile, type Exit, type OpenedStdio, type StdioOption } from './run';
+import { guardStdio, type GuardedStdio } from './stdio';
+import { resolveUser } from './user';
 
 /** ExecOptions are `docker exec`'s flags, as data. */
 export interface ExecOptions {
@@ -77,23 +77,18 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
   }
   const envFiles = (opts.envFiles ?? []).map((path) => ({ path, text: readEnvFile(path) }));
   const init = openInit(record);
-  let user: ResolvedUser;
-  let containerEnv: string[];
-  try {
-    const users = readUserDatabase(init.rootFd);
-    user = resolveUser(opts.user ?? config.user, users.passwd, users.group);
-    containerEnv = withoutDefaultHome(config.env, users, config.user);
-  } catch (err) {
-    closeSync(init.pidfd);
-    throw err;
-  } finally {
-    closeSync(init.rootFd);
-  }
-  const env = mergeEnv({ imageEnv: containerEnv, hostname: config.hostname, user, cliEnv: opts.env ?? [], envFiles, hostEnv: process.env });
-  const opened = openStdio(opts.detach ? 'ignore' : (opts.stdio ?? 'pipe'));
-  const guarded = guardStdio(opened.childFds);
+  let opened: OpenedStdio | undefined;
+  let guarded: GuardedStdio | undefined;
   let spawned;
   try {
+    const users = readUserDatabase(init.rootFd);
+    closeSync(init.rootFd);
+    init.rootFd = -1;
+    const user = resolveUser(opts.user ?? config.user, users.passwd, users.group);
+    const containerEnv = withoutDefaultHome(config.env, users, config.user);
+    const env = mergeEnv({ imageEnv: containerEnv, hostname: config.hostname, user, cliEnv: opts.env ?? [], envFiles, hostEnv: process.env });
+    opened = openStdio(opts.detach ? 'ignore' : (opts.stdio ?? 'pipe'));
+    guarded = guardStdio(opened.childFds);
     spawned = addon().join({
       pidfd: init.pidfd,
       argv: cmd,
@@ -108,15 +103,28 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
       detach: opts.detach ?? false,
     });
   } catch (err) {
-    guarded.close();
-    opened.closeAll();
+    guarded?.close();
+    opened?.closeAll();
     throw err instanceof SysError ? execFailure(err, cmd[0], workdir) : err;
   } finally {
+    if (init.rootFd >= 0) closeSync(init.rootFd);
     closeSync(init.pidfd);
   }
-  guarded.started();
-  const streams = opened.started();
   const { pid, pidfd } = spawned;
+  try {
+    guarded.started();
+  } catch (err) {
+    // The command runs already: it goes with the failure, not on without its stdio.
+    if (pidfd >= 0) {
+      addon().kill(pidfd, osConstants.signals.SIGKILL);
+      await addon().wait(pidfd);
+      closeSync(pidfd);
+    }
+    guarded.close();
+    opened.closeAll();
+    throw new ContainerStartError(`unable to attach the command's stdio: ${(err as Error).message}`, 126, err);
+  }
+  const streams = opened.started();
   if (opts.detach) {
     // Not this process's child: nothing to wait for, and its pid is no handle to signal it by.
     guarded.close();
