@@ -208,3 +208,14 @@ test('a container that points /etc/passwd at a host path gets no user from the h
   while (linked.exitCode !== 0) linked = await store.nbox.exec(container.id, ['test', '-L', '/etc/passwd']);
   await t.throwsAsync(store.nbox.exec(container.id, ['id'], { user: 'hostonly' }), { message: 'unable to find user hostonly: no matching entries in passwd file' });
 });
+
+test('exec keeps to how the container runs: the host\'s network with --network host, no filter with seccomp=unconfined', async (t) => {
+  const container = await store.nbox.run('bb', { cmd: ['sleep', '300'], stdio: 'ignore', network: 'host', seccomp: false });
+  t.teardown(() => container[Symbol.asyncDispose]());
+  const proc = await store.nbox.execStream(container.id, ['sleep', '300'], { stdio: 'ignore' });
+  t.teardown(() => proc[Symbol.asyncDispose]());
+  t.is(readlinkSync(`/proc/${proc.pid}/ns/net`), readlinkSync('/proc/self/ns/net'));
+  t.is(readlinkSync(`/proc/${proc.pid}/ns/pid`), readlinkSync(`/proc/${container.pid}/ns/pid`));
+  const status = await store.nbox.exec(container.id, ['cat', '/proc/self/status']);
+  t.true(statusLines(status.stdout!).includes('Seccomp:\t0'));
+});
