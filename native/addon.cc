@@ -281,6 +281,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   spec.exec_fd = exec_fd;
   spec.exec_argv = exec_argv.data();
   spec.exec_fd_arg = exec_fd_arg;
+  spec.join_pidfd = -1;
 
   spawn_result res;
   child_error err;
@@ -295,6 +296,79 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   out.Set("pid", res.pid);
   out.Set("pidfd", res.pidfd);
   return out;
+}
+
+// join(spec): a command in a running container, joined through the pidfd of
+// its init (child.c's join mode); same result and errors as spawn.
+Napi::Value Join(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  std::vector<std::string> argv = StringArray(o, "argv");
+  std::vector<std::string> envs = StringArray(o, "env");
+  std::vector<char *> argv_c = CStringVector(argv);
+  std::vector<char *> env_c = CStringVector(envs);
+  std::string cwd = o.Get("cwd").As<Napi::String>().Utf8Value();
+  Napi::Array groups_js = o.Get("groups").As<Napi::Array>();
+  std::vector<gid_t> groups;
+  for (uint32_t i = 0; i < groups_js.Length(); i++) groups.push_back(groups_js.Get(i).As<Napi::Number>().Uint32Value());
+  std::vector<std::string> cgroup_procs = StringArray(o, "cgroupProcs");
+  std::vector<const char *> cgroup_procs_c;
+  for (auto &p : cgroup_procs) cgroup_procs_c.push_back(p.c_str());
+
+  std::string failed_syscall;
+  int exec_fd = SealedExecHelper(failed_syscall);
+  if (exec_fd < 0) {
+    ThrowSysError(env, "exec-helper", failed_syscall, errno, exec_helper_path);
+    return env.Undefined();
+  }
+  char exec_fd_arg[16] = "";
+  std::string exec_name = "nbox-exec";
+  std::vector<char *> exec_argv = {exec_name.data(), exec_fd_arg};
+  exec_argv.insert(exec_argv.end(), argv_c.begin(), argv_c.end());
+
+  Napi::Array stdio = o.Get("stdio").As<Napi::Array>();
+  child_spec spec;
+  memset(&spec, 0, sizeof spec);
+  spec.argv = argv_c.data();
+  spec.envp = env_c.data();
+  spec.cwd = cwd.c_str();
+  spec.uid = o.Get("uid").As<Napi::Number>().Uint32Value();
+  spec.gid = o.Get("gid").As<Napi::Number>().Uint32Value();
+  spec.groups = groups.data();
+  spec.ngroups = groups.size();
+  spec.hostname = "";
+  spec.rootfs = "";
+  spec.seccomp = !o.Get("seccomp").IsBoolean() || o.Get("seccomp").ToBoolean().Value();
+  for (uint32_t i = 0; i < 3; i++) spec.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
+  spec.cgroup_procs = cgroup_procs_c.data();
+  spec.ncgroups = cgroup_procs_c.size();
+  spec.exec_fd = exec_fd;
+  spec.exec_argv = exec_argv.data();
+  spec.exec_fd_arg = exec_fd_arg;
+  spec.join_pidfd = o.Get("pidfd").As<Napi::Number>().Int32Value();
+  spec.detach = o.Get("detach").ToBoolean().Value();
+
+  spawn_result res;
+  child_error err;
+  if (child_spawn(&spec, &res, &err) < 0) {
+    ThrowSysError(env, child_step_name(err.step), err.syscall, err.err, StepPath(err, spec, {}, {}, {}));
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", res.pid);
+  out.Set("pidfd", res.pidfd);
+  return out;
+}
+
+// pidfdOpen(pid): a close-on-exec pidfd of the process, or null when there is none (ESRCH).
+Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int pid = info[0].As<Napi::Number>().Int32Value();
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd >= 0) return Napi::Number::New(env, fd);
+  if (errno == ESRCH) return env.Null();
+  ThrowSysError(env, "pidfd-open", "pidfd_open", errno, "");
+  return env.Undefined();
 }
 
 // One pending wait: a uv_poll on the pidfd, resolved from the loop thread.
@@ -662,6 +736,8 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("init", Napi::Function::New(env, Init));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("join", Napi::Function::New(env, Join));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("wait", Napi::Function::New(env, Wait));
   exports.Set("kill", Napi::Function::New(env, Kill));
   exports.Set("tryLock", Napi::Function::New(env, TryLock));

@@ -46,7 +46,7 @@
 #define PATH_BUF 4096
 
 static const char *const step_names[STEP_COUNT] = {
-    "clone",        "parent-gone",  "cgroup",        "setsid",       "mount-private", "bind-prepare", "mount-overlay",
+    "clone",        "parent-gone",  "cgroup",        "setns",        "setsid",       "mount-private", "bind-prepare", "mount-overlay",
     "pivot-root",   "mount-proc",   "mount-dev",     "device-nodes", "mount-devpts",
     "mount-shm",    "mount-mqueue", "mount-sys",     "bind-mount",   "mask-paths",
     "readonly-paths", "hostname",   "loopback",      "workdir",      "seccomp",     "capabilities",
@@ -144,6 +144,7 @@ struct child_ctx {
   const struct sock_fprog *filter; /* NULL: unconfined */
   int error_fd;
   int sync_fd; /* read end; POLLHUP once the parent is gone */
+  int pid_fd;  /* join mode: where the joiner writes the command's pid, else -1 */
   int bind_fds[MAX_BINDS];
 };
 
@@ -485,6 +486,7 @@ static void set_credentials(struct child_ctx *ctx) {
   CHECK(ctx, syscall(SYS_setresuid, s->uid, s->uid, s->uid), STEP_SETUID, "setresuid", -1);
   /* A credential change clears the parent-death signal: set it again, then
    * make sure the parent did not die in between. */
+  if (s->detach) return;
   CHECK(ctx, prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), STEP_PARENT_GONE, "prctl", -1);
   check_parent_alive(ctx);
 }
@@ -536,13 +538,14 @@ static void exec_command(struct child_ctx *ctx) {
  * could otherwise reach host directories through /proc/self/fd after
  * pivot_root (CVE-2024-21626). */
 static void close_other_fds(struct child_ctx *ctx) {
-  unsigned keep[6 + MAX_BINDS];
+  unsigned keep[8 + MAX_BINDS];
   size_t n = 0;
-  int fixed[6] = {ctx->error_fd, ctx->sync_fd, ctx->spec->stdio[0], ctx->spec->stdio[1], ctx->spec->stdio[2], ctx->spec->exec_fd};
-  /* Negative entries (stdio -1: the container's own /dev/null) are skipped. */
-  for (size_t i = 0; i < 6; i++)
+  int fixed[8] = {ctx->error_fd, ctx->sync_fd, ctx->spec->stdio[0], ctx->spec->stdio[1], ctx->spec->stdio[2], ctx->spec->exec_fd,
+                  ctx->pid_fd, ctx->spec->join_pidfd};
+  /* Negative entries (stdio -1: the container's own /dev/null; no join) are skipped. */
+  for (size_t i = 0; i < 8; i++)
     if (fixed[i] >= 0) keep[n++] = (unsigned)fixed[i];
-  for (size_t i = 0; i < ctx->spec->nbinds; i++)
+  for (size_t i = 0; i < ctx->spec->nbinds && ctx->spec->join_pidfd < 0; i++)
     if (ctx->bind_fds[i] >= 0) keep[n++] = (unsigned)ctx->bind_fds[i];
   for (size_t i = 1; i < n; i++) /* insertion sort: a few dozen values at most */
     for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
@@ -559,8 +562,9 @@ static void close_other_fds(struct child_ctx *ctx) {
   CHECK(ctx, syscall(SYS_close_range, from, ~0U, 0), STEP_STDIO, "close_range", -1);
 }
 
-/* Joins the container's cgroups ("0" is the writer itself) before anything else runs. */
-static void join_cgroups(struct child_ctx *ctx) {
+/* Joins the container's cgroups ("0" is the writer itself) before anything
+ * else runs; a new container then gets its cgroup namespace, rooted there. */
+static void join_cgroups(struct child_ctx *ctx, int new_namespace) {
   const struct child_spec *s = ctx->spec;
   for (size_t i = 0; i < s->ncgroups; i++) {
     int fd = open(s->cgroup_procs[i], O_WRONLY | O_CLOEXEC);
@@ -568,14 +572,14 @@ static void join_cgroups(struct child_ctx *ctx) {
     CHECK(ctx, write(fd, "0", 1), STEP_CGROUP, "write", (int)i);
     close(fd);
   }
-  CHECK(ctx, syscall(SYS_unshare, CLONE_NEWCGROUP), STEP_CGROUP, "unshare", -1);
+  if (new_namespace) CHECK(ctx, syscall(SYS_unshare, CLONE_NEWCGROUP), STEP_CGROUP, "unshare", -1);
 }
 
 static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   const struct child_spec *s = ctx->spec;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(ctx, STEP_PARENT_GONE, "prctl", errno, -1);
   check_parent_alive(ctx);
-  join_cgroups(ctx);
+  join_cgroups(ctx, 1);
   /* No controlling terminal: TIOCSTI and job control cannot reach the caller's. */
   CHECK(ctx, setsid(), STEP_SETSID, "setsid", -1);
   umask(0);
@@ -608,6 +612,158 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   _exit(127);
 }
 
+
+/* The container's /dev/null, for stdio given as -1: a process inside may have
+ * replaced it, so it must still be the null device (never a link, a FIFO or a
+ * file the container reads back). */
+static int open_container_null(void) {
+  int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) return -1;
+  struct open_how how = {.flags = O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS};
+  int fd = (int)syscall(SYS_openat2, rootfd, "/dev/null", &how, sizeof how);
+  close(rootfd);
+  if (fd < 0) return -1;
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3) || fcntl(fd, F_SETFL, O_RDWR) < 0) {
+    close(fd);
+    return errno = EPERM, -1;
+  }
+  return fd;
+}
+
+/* The command joined into a running container, forked after setns so that it
+ * is inside the PID namespace: the same credentials, filter, signals, fds and
+ * exec helper as a container's init. The root is the container's (setns put
+ * it there); cwd must exist and resolves inside it. */
+static void __attribute__((noreturn)) exec_main(struct child_ctx *ctx) {
+  const struct child_spec *s = ctx->spec;
+  if (!s->detach && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(ctx, STEP_PARENT_GONE, "prctl", errno, -1);
+  check_parent_alive(ctx);
+  close(s->join_pidfd);
+  close(ctx->pid_fd);
+  CHECK(ctx, setsid(), STEP_SETSID, "setsid", -1);
+  CHECK(ctx, chdir("/"), STEP_SETNS, "chdir", -1);
+  ctx->null_fd = -1;
+  if (s->stdio[0] < 0 || s->stdio[1] < 0 || s->stdio[2] < 0) {
+    ctx->null_fd = open_container_null();
+    CHECK(ctx, ctx->null_fd, STEP_DEVICE_NODES, "open", -1);
+  }
+  int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  CHECK(ctx, rootfd, STEP_WORKDIR, "open", -1);
+  ctx->cwd_fd = resolve_in_root(rootfd, s->cwd, 1);
+  CHECK(ctx, ctx->cwd_fd, STEP_WORKDIR, "openat2", -1);
+  close(rootfd);
+  if (ctx->filter) CHECK(ctx, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, ctx->filter), STEP_SECCOMP, "seccomp", -1);
+  set_credentials(ctx);
+  reset_signals(ctx);
+  setup_stdio(ctx);
+  CHECK(ctx, fchdir(ctx->cwd_fd), STEP_CHDIR, "fchdir", -1);
+  CHECK(ctx, check_cwd_reachable(), STEP_CHDIR, "getcwd", -1);
+  close(ctx->cwd_fd);
+  umask(022);
+  exec_command(ctx);
+  _exit(127);
+}
+
+/* The joiner (runc exec's nsexec): joins the container's cgroups, then every
+ * namespace of its init through the pidfd. A PID namespace applies only to
+ * children, so the command is forked after setns, with CLONE_PARENT as runc's
+ * stage-2: nbox is its parent (it reaps it, and its parent-death signal is
+ * nbox's), and this process exits once it has passed the command's pid on. */
+static void __attribute__((noreturn)) join_main(struct child_ctx *ctx) {
+  const struct child_spec *s = ctx->spec;
+  /* Until the command execs the helper, /proc/<pid>/exe is the host's node
+   * and the fds are nbox's: non-dumpable, a process in the container cannot
+   * open them (runc does the same; CVE-2016-9962, CVE-2019-5736). */
+  CHECK(ctx, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), STEP_SETNS, "prctl", -1);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(ctx, STEP_PARENT_GONE, "prctl", errno, -1);
+  check_parent_alive(ctx);
+  close_other_fds(ctx);
+  join_cgroups(ctx, 0);
+  CHECK(ctx,
+        syscall(SYS_setns, s->join_pidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP),
+        STEP_SETNS, "setns", -1);
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  if (s->detach)
+    args.exit_signal = SIGCHLD; /* orphaned when this process exits: the host's init reaps it */
+  else
+    args.flags = CLONE_PARENT; /* exit_signal must be 0: the child takes this one's (SIGCHLD) */
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  CHECK(ctx, pid, STEP_CLONE, "clone3", -1);
+  if (pid == 0) exec_main(ctx);
+  pid_t joined = (pid_t)pid;
+  if (write(ctx->pid_fd, &joined, sizeof joined) != (ssize_t)sizeof joined) {
+    syscall(SYS_kill, joined, SIGKILL);
+    fail(ctx, STEP_CLONE, "write", errno ? errno : EIO, -1);
+  }
+  _exit(0);
+}
+
+/* Reaps a process that is ours (nbox's child), by pid. */
+static void reap_pid(pid_t pid);
+
+/* The end of a join, once the error pipe said how it went (got: what its
+ * read returned): the joiner is reaped, and the command (nbox's child too)
+ * is handed over as a pidfd, or reaped when it failed. */
+static int join_result(const struct child_spec *spec, int joiner_pidfd, int pid_fd, int sync_fd, ssize_t got, int read_errno,
+                       struct child_error *msg, struct spawn_result *res, struct child_error *err) {
+  pid_t joined = 0;
+  ssize_t got_pid;
+  do got_pid = read(pid_fd, &joined, sizeof joined);
+  while (got_pid < 0 && errno == EINTR);
+  close(pid_fd);
+  siginfo_t info;
+  while (waitid((idtype_t)P_PIDFD, (id_t)joiner_pidfd, &info, WEXITED) < 0 && errno == EINTR) {
+  }
+  close(joiner_pidfd);
+  if (got_pid != (ssize_t)sizeof joined) joined = 0;
+  int pidfd = -1;
+  if (got == 0 && joined > 0 && spec->detach) {
+    /* No child of ours: its pid may name another process by the time we look. */
+    close(sync_fd);
+    res->pid = joined;
+    res->pidfd = -1;
+    return 0;
+  }
+  if (got == 0 && joined > 0) {
+    /* Our unreaped child: its pid cannot be reused before we wait for it. */
+    pidfd = (int)syscall(SYS_pidfd_open, joined, 0);
+    if (pidfd < 0) {
+      memset(msg, 0, sizeof *msg);
+      msg->step = STEP_CLONE;
+      msg->err = errno;
+      msg->index = -1;
+      copy_name(msg->syscall, sizeof msg->syscall, "pidfd_open");
+      got = -1;
+    }
+  } else if (got != (ssize_t)sizeof *msg) {
+    memset(msg, 0, sizeof *msg);
+    msg->step = got == 0 ? STEP_CLONE : STEP_EXEC;
+    msg->err = got < 0 ? read_errno : EIO;
+    msg->index = -1;
+    copy_name(msg->syscall, sizeof msg->syscall, got == 0 ? "clone3" : "read");
+  }
+  close(sync_fd);
+  if (pidfd < 0) {
+    if (joined > 0 && !spec->detach) {
+      if (got != (ssize_t)sizeof *msg) syscall(SYS_kill, joined, SIGKILL);
+      reap_pid(joined);
+    }
+    *err = *msg;
+    return -1;
+  }
+  res->pid = joined;
+  res->pidfd = pidfd;
+  return 0;
+}
+static void reap_pid(pid_t pid) {
+  siginfo_t info;
+  while (waitid(P_PID, (id_t)pid, &info, WEXITED) < 0 && errno == EINTR) {
+  }
+}
+
 int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct child_error *err) {
   memset(err, 0, sizeof *err);
   err->index = -1;
@@ -617,11 +773,18 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
     copy_name(err->syscall, sizeof err->syscall, "open_tree");
     return -1;
   }
-  int error_pipe[2], sync_pipe[2];
+  int join = spec->join_pidfd >= 0;
+  int error_pipe[2], sync_pipe[2] = {-1, -1}, pid_pipe[2] = {-1, -1};
   if (pipe2(error_pipe, O_CLOEXEC) < 0) goto clone_failed;
-  if (pipe2(sync_pipe, O_CLOEXEC) < 0) {
+  if (pipe2(sync_pipe, O_CLOEXEC) < 0 || (join && pipe2(pid_pipe, O_CLOEXEC) < 0)) {
+    int saved = errno;
     close(error_pipe[0]);
     close(error_pipe[1]);
+    if (sync_pipe[0] >= 0) {
+      close(sync_pipe[0]);
+      close(sync_pipe[1]);
+    }
+    errno = saved;
     goto clone_failed;
   }
 
@@ -637,6 +800,7 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   /* The cgroup namespace comes after joining the container's cgroups, so it is rooted there. */
   uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   if (spec->new_network) flags |= CLONE_NEWNET;
+  if (join) flags = CLONE_PIDFD; /* the joiner makes no namespace: it enters the container's */
   static struct sock_filter filter[FILTER_MAX];
   struct sock_fprog program = {.len = (unsigned short)build_filter(filter), .filter = filter};
   int pidfd = -1;
@@ -652,18 +816,24 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   pthread_sigmask(SIG_SETMASK, &all, &saved);
   long pid = syscall(SYS_clone3, &args, sizeof args);
   if (pid == 0) {
-    struct child_ctx ctx = {.spec = spec, .filter = spec->seccomp ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0]};
+    struct child_ctx ctx = {.spec = spec, .filter = spec->seccomp ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0], .pid_fd = pid_pipe[1]};
     close(error_pipe[0]);
     close(sync_pipe[1]);
+    if (join) {
+      close(pid_pipe[0]);
+      join_main(&ctx);
+    }
     child_main(&ctx);
   }
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &saved, NULL);
   close(error_pipe[1]);
   close(sync_pipe[0]);
+  if (join) close(pid_pipe[1]);
   if (pid < 0) {
     close(error_pipe[0]);
     close(sync_pipe[1]);
+    if (join) close(pid_pipe[0]);
     errno = clone_errno;
     goto clone_failed;
   }
@@ -673,8 +843,11 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   ssize_t got;
   do got = read(error_pipe[0], &msg, sizeof msg);
   while (got < 0 && errno == EINTR);
+  int read_errno = errno;
   close(error_pipe[0]);
+  if (join) return join_result(spec, pidfd, pid_pipe[0], sync_pipe[1], got, read_errno, &msg, res, err);
   close(sync_pipe[1]);
+  errno = read_errno;
   if (got != 0) {
     /* A message, or a read that failed: either way the child is not running our command. */
     if (got != (ssize_t)sizeof msg) {

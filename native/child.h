@@ -19,6 +19,7 @@ enum child_step {
   STEP_CLONE = 0,
   STEP_PARENT_GONE,
   STEP_CGROUP,
+  STEP_SETNS,
   STEP_SETSID,
   STEP_MOUNT_PRIVATE,
   STEP_BIND_PREPARE,
@@ -88,6 +89,13 @@ struct child_spec {
   int exec_fd;
   char *const *exec_argv;
   char *exec_fd_arg; /* at least 16 bytes */
+  /* Join mode (`exec`): a pidfd of a running container's init, whose
+   * namespaces the command joins; rootfs, layers, binds and hostname are then
+   * unused and cwd must exist. -1 creates a new container. */
+  int join_pidfd;
+  /* Join mode: the command is no child of nbox and does not die with it
+   * (`exec -d`); it still dies with the container. */
+  int detach;
 };
 
 /* What the child sends on the error pipe when a step fails. */
@@ -103,8 +111,9 @@ struct spawn_result {
   int pidfd;
 };
 
-/* Clones the container init and waits until it has exec'd. Returns 0 and
- * fills *res, or -1 and fills *err (the child, if any, is reaped). */
+/* Clones the container init (or, in join mode, a process in a running
+ * container) and waits until it has exec'd. Returns 0 and fills *res, or -1
+ * and fills *err (the child, if any, is reaped). */
 int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct child_error *err);
 
 const char *child_step_name(int step);

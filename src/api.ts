@@ -22,6 +22,7 @@ import { Store } from './image/store';
 import { sweepOrphanCgroups } from './runtime/cgroup';
 import { ContainerRegistry, type ContainerRecord } from './runtime/containers';
 import type { ContainerInspect } from './runtime/inspect';
+import type { ExecOptions, ExecProcess, ExecResult } from './runtime/exec';
 import { runContainer, type RunOptions, type RunningContainer } from './runtime/run';
 
 export { NboxError, SysError } from './errors';
@@ -41,6 +42,8 @@ export type { ContainerRecord } from './runtime/containers';
 export type { ContainerInspect } from './runtime/inspect';
 export type { Exit, RunOptions, RunningContainer, StdioOption, VolumeBind } from './runtime/run';
 export type { NetworkMode } from './runtime/network';
+export type { ExecOptions, ExecProcess, ExecResult } from './runtime/exec';
+
 export { ContainerStartError } from './runtime/run';
 // What the CLI prints and parses as the library does, for programs too; the
 // modules behind all but the reference helpers load on the first call.
@@ -328,6 +331,19 @@ export class Nbox {
   async renameContainer(ref: string, newName: string): Promise<void> {
     await this.containers.rename(await this.containers.resolve(ref), newName);
   }
+
+  /** execStream starts cmd in a running container (`docker exec`); its output streams when piped. */
+  async execStream(ref: string, cmd: string[], options: ExecOptions = {}): Promise<ExecProcess> {
+    const { startExec } = await import('./runtime/exec');
+    return startExec({ store: this.store, containers: this.containers }, ref, cmd, options);
+  }
+
+  /** exec runs cmd in a running container and waits for it: its exit code, and its output when piped (the default). */
+  async exec(ref: string, cmd: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const { execToEnd } = await import('./runtime/exec');
+    return execToEnd(await this.execStream(ref, cmd, options), options);
+  }
+
 
   /** removeContainer removes a stopped container, or with `force` kills it first. */
   async removeContainer(ref: string, options: { force?: boolean } = {}): Promise<string> {

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { EXIT_USAGE, globalOptions, withExitCode, type CliContext } from './context';
 import { NboxCommand } from './short-options';
 import { registerBuild } from './commands/build';
+import { registerExec } from './commands/exec';
 import { registerExport } from './commands/export';
 import { registerHistory } from './commands/history';
 import { registerImages } from './commands/images';
@@ -44,7 +45,7 @@ export function buildProgram(context?: CliContext): Command {
       });
     },
   };
-  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerRename, registerKill, registerStop, registerWait, registerTop, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerSave, registerRegistry, registerSystem]) {
+  for (const register of [registerBuild, registerRun, registerExec, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerRename, registerKill, registerStop, registerWait, registerTop, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerSave, registerRegistry, registerSystem]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

@@ -34,6 +34,8 @@ export interface ContainerConfig {
   network: NetworkMode;
   autoRemove: boolean;
   labels: Record<string, string>;
+  /** false when it runs without the default syscall filter: what `exec` then does too. */
+  seccomp?: boolean;
 }
 
 /** ContainerStatus follows Docker's state names. */

@@ -213,6 +213,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     network,
     autoRemove: opts.autoRemove ?? false,
     labels: opts.labels ?? {},
+    ...(opts.seccomp === false ? { seccomp: false } : {}),
   };
 }
 
@@ -257,7 +258,8 @@ function signalName(signal: number): NodeJS.Signals | null {
   return entry ? (entry[0] as NodeJS.Signals) : null;
 }
 
-function readEnvFile(path: string): string {
+/** readEnvFile reads an --env-file; a missing one is Docker's one line. */
+export function readEnvFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
@@ -265,14 +267,16 @@ function readEnvFile(path: string): string {
   }
 }
 
-interface OpenedStdio {
+/** OpenedStdio is a StdioOption opened: the child's fds and the caller's streams. */
+export interface OpenedStdio {
   childFds: [number, number, number];
   /** Closes the fds only the child needed, and wraps the caller's ends in streams. */
   started(): { stdout: Readable | null; stderr: Readable | null };
   closeAll(): void;
 }
 
-function openStdio(option: StdioOption): OpenedStdio {
+/** openStdio opens what a StdioOption names. */
+export function openStdio(option: StdioOption): OpenedStdio {
   if (Array.isArray(option)) return fixedStdio(option);
   if (option === 'inherit') return fixedStdio([0, 1, 2]);
   const devNull = openSync('/dev/null', 'r+');

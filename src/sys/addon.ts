@@ -48,6 +48,28 @@ export interface SpawnSpec {
   cgroupProcs: string[];
 }
 
+/** JoinSpec is a command to run in a running container, joined through its init's pidfd. */
+export interface JoinSpec {
+  /** A pidfd of the container's init: every namespace of it is joined. */
+  pidfd: number;
+  argv: string[];
+  /** KEY=value strings; PATH in here is used to find argv[0]. */
+  env: string[];
+  /** Must exist; resolved inside the container's root. */
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+  /** The default syscall filter; on unless false. */
+  seccomp?: boolean;
+  /** Host fds that become the command's 0, 1 and 2; -1 is the container's own /dev/null. */
+  stdio: [number, number, number];
+  /** The container's cgroup.procs files, joined before its namespaces. */
+  cgroupProcs: string[];
+  /** The command is no child of this process and does not die with it; the result's pidfd is then -1. */
+  detach?: boolean;
+}
+
 /** Spawned is a started container init: its host pid and a pidfd owned by the caller. */
 export interface Spawned {
   pid: number;
@@ -68,6 +90,11 @@ export interface Addon {
   /** Takes the SysError class and the path of nbox-exec, which spawn runs from a sealed memfd. */
   init(errorClass: typeof SysError, execHelperPath: string): void;
   spawn(spec: SpawnSpec): Spawned;
+  /** Runs a command in a running container (its namespaces, cgroup, credentials and filter), as `runc exec`;
+   * the command is this process's child, returned as spawn's is. */
+  join(spec: JoinSpec): Spawned;
+  /** pidfd_open: a close-on-exec pidfd of pid, or null when no such process exists. */
+  pidfdOpen(pid: number): number | null;
   /** Resolves when the process behind the pidfd exits and is reaped; the pidfd stays open for the caller to close. */
   wait(pidfd: number): Promise<ExitStatus>;
   /** pidfd_send_signal; false when the process is already gone. */

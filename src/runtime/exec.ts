@@ -1,0 +1,269 @@
+// `exec`: a command in a running container, as `runc exec` runs it. The
+// native join enters every namespace of the container's init through a pidfd
+// and its cgroup, with the same credentials, capabilities, syscall filter and
+// exec helper an init gets; this module finds the container, checks that its
+// recorded init is still that process, and words failures as Docker does.
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { constants as osConstants } from 'node:os';
+
+import { NboxError, SysError } from '../errors';
+import { openInRoot } from '../image/fs-calls';
+import type { Store } from '../image/store';
+import { addon, type ExitStatus } from '../sys/addon';
+import { processStartTime } from '../sys/proc';
+import type { ContainerRecord, ContainerRegistry } from './containers';
+import { mergeEnv } from './env';
+import { ContainerStartError, startFailure } from './launch';
+import { openStdio, readEnvFile, type Exit, type OpenedStdio, type StdioOption } from './run';
+import { guardStdio, type GuardedStdio } from './stdio';
+import { resolveUser } from './user';
+
+/** ExecOptions are `docker exec`'s flags, as data. */
+export interface ExecOptions {
+  /** -e values: NAME=value, or NAME to copy from this process's env. */
+  env?: string[];
+  /** --env-file paths. */
+  envFiles?: string[];
+  /** -u: a name or uid, with an optional group; default the container's USER. */
+  user?: string;
+  /** -w: default the container's working directory. */
+  workdir?: string;
+  /** Where the command's 0, 1 and 2 go (default: pipes the caller reads, stdin /dev/null). */
+  stdio?: StdioOption;
+  /** -d: the command does not die with this process; it still dies with the container. */
+  detach?: boolean;
+}
+
+/** ExecProcess is a command started in a running container. */
+export class ExecProcess implements AsyncDisposable {
+  constructor(
+    readonly pid: number,
+    /** Resolves when the command exits and its output is all copied out. */
+    readonly exited: Promise<Exit>,
+    readonly stdout: Readable | null,
+    readonly stderr: Readable | null,
+    private readonly signal: (signal: number) => boolean,
+  ) {}
+
+  /** kill signals the command; false once it has exited. */
+  kill(signal: NodeJS.Signals | number = 'SIGKILL'): boolean {
+    const number = typeof signal === 'number' ? signal : osConstants.signals[signal];
+    if (number === undefined) throw new NboxError('ERR_NBOX_USAGE', `invalid signal: ${signal}`);
+    return this.signal(number);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+/** ExecContext is what `exec` needs from the library. */
+export interface ExecContext {
+  store: Store;
+  containers: ContainerRegistry;
+}
+
+/** startExec runs cmd in the running container ref; a command that cannot start throws ContainerStartError (126, 127). */
+export async function startExec(ctx: ExecContext, ref: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecProcess> {
+  if (cmd.length === 0) throw new NboxError('ERR_NBOX_USAGE', 'exec needs a command to run');
+  const record = await ctx.containers.resolve(ref);
+  const { config, state } = record;
+  const workdir = opts.workdir || config.workingDir || '/';
+  if (!workdir.startsWith('/')) {
+    throw new NboxError('ERR_NBOX_USAGE', `the working directory '${workdir}' is invalid, it needs to be an absolute path`);
+  }
+  const envFiles = (opts.envFiles ?? []).map((path) => ({ path, text: readEnvFile(path) }));
+  const init = openInit(record);
+  let opened: OpenedStdio | undefined;
+  let guarded: GuardedStdio | undefined;
+  let spawned;
+  try {
+    const users = readUserDatabase(init.rootFd);
+    closeSync(init.rootFd);
+    init.rootFd = -1;
+    const user = resolveUser(opts.user ?? config.user, users.passwd, users.group);
+    const containerEnv = withoutDefaultHome(config.env, users, config.user);
+    const env = mergeEnv({ imageEnv: containerEnv, hostname: config.hostname, user, cliEnv: opts.env ?? [], envFiles, hostEnv: process.env });
+    opened = openStdio(opts.detach ? 'ignore' : (opts.stdio ?? 'pipe'));
+    guarded = guardStdio(opened.childFds);
+    spawned = addon().join({
+      pidfd: init.pidfd,
+      argv: cmd,
+      env,
+      cwd: workdir,
+      uid: user.uid,
+      gid: user.gid,
+      groups: user.groups,
+      seccomp: config.seccomp ?? true,
+      stdio: guarded.childFds,
+      cgroupProcs: (state.cgroup ?? []).map((dir) => join(dir, 'cgroup.procs')),
+      detach: opts.detach ?? false,
+    });
+  } catch (err) {
+    guarded?.close();
+    opened?.closeAll();
+    throw err instanceof SysError ? execFailure(err, cmd[0], workdir) : err;
+  } finally {
+    if (init.rootFd >= 0) closeSync(init.rootFd);
+    closeSync(init.pidfd);
+  }
+  const { pid, pidfd } = spawned;
+  try {
+    guarded.started();
+  } catch (err) {
+    // The command runs already: it goes with the failure, not on without its stdio.
+    if (pidfd >= 0) {
+      addon().kill(pidfd, osConstants.signals.SIGKILL);
+      await addon().wait(pidfd);
+      closeSync(pidfd);
+    }
+    guarded.close();
+    opened.closeAll();
+    throw new ContainerStartError(`unable to attach the command's stdio: ${(err as Error).message}`, 126, err);
+  }
+  const streams = opened.started();
+  if (opts.detach) {
+    // Not this process's child: nothing to wait for, and its pid is no handle to signal it by.
+    guarded.close();
+    return new ExecProcess(pid, Promise.resolve({ exitCode: null, signal: null }), null, null, () => false);
+  }
+  let done = false;
+  const exited = addon().wait(pidfd).then(async (status: ExitStatus): Promise<Exit> => {
+    done = true;
+    closeSync(pidfd);
+    await guarded.drained();
+    guarded.close();
+    return { exitCode: status.exitCode, signal: status.signal === null ? null : signalName(status.signal) };
+  });
+  return new ExecProcess(pid, exited, streams.stdout, streams.stderr, (signal) => !done && addon().kill(pidfd, signal));
+}
+
+// The container's init, opened as a pidfd and checked to be the recorded
+// process: a pid whose process ended may belong to another by now. The check
+// comes after the pidfd and the root are opened, and the process must still
+// be alive after it: then the pid named the same process throughout.
+interface OpenedInit {
+  pidfd: number;
+  /** The init's root directory: the container's filesystem as it is now. */
+  rootFd: number;
+}
+
+function openInit(record: ContainerRecord): OpenedInit {
+  const { state, config } = record;
+  const notRunning = () => new NboxError('ERR_NBOX_CONFLICT', `container ${config.id} is not running`);
+  if (state.status !== 'running' || state.pid <= 0) throw notRunning();
+  const pidfd = addon().pidfdOpen(state.pid);
+  if (pidfd === null) throw notRunning();
+  let rootFd = -1;
+  try {
+    rootFd = openSync(`/proc/${state.pid}/root`, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch {
+    // Gone meanwhile (or a zombie): not running.
+  }
+  if (rootFd < 0 || processStartTime(state.pid) !== state.pidStartTime || !addon().kill(pidfd, 0)) {
+    if (rootFd >= 0) closeSync(rootFd);
+    closeSync(pidfd);
+    throw notRunning();
+  }
+  return { pidfd, rootFd };
+}
+
+// A user database larger than this is no passwd file a container needs.
+const MAX_USER_FILE = 4 * 1024 * 1024;
+
+interface UserDatabase {
+  passwd: string | null;
+  group: string | null;
+}
+
+// readUserDatabase reads the container's own /etc/passwd and /etc/group as
+// it sees them now (its writable layer, volumes included), as runc does after
+// joining: each is resolved inside the container's root and read through the
+// fd opened there, so a container that swaps a directory for a symlink
+// meanwhile cannot point nbox at a host file.
+function readUserDatabase(rootFd: number): UserDatabase {
+  return { passwd: readContainerFile(rootFd, '/etc/passwd'), group: readContainerFile(rootFd, '/etc/group') };
+}
+
+// withoutDefaultHome leaves out the HOME that `run` took from its user's
+// passwd entry (none was set): Docker records none, so an exec as another
+// user gets that user's HOME, as runc gives it.
+function withoutDefaultHome(env: string[], users: UserDatabase, runUser: string): string[] {
+  let home: string;
+  try {
+    home = resolveUser(runUser, users.passwd, users.group).home;
+  } catch {
+    return env;
+  }
+  return env.filter((entry) => entry !== `HOME=${home}`);
+}
+
+function readContainerFile(rootFd: number, path: string): string | null {
+  let fd: number;
+  try {
+    fd = openInRoot(rootFd, path);
+  } catch (err) {
+    if (err instanceof SysError) return null;
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    // Only a regular file: a FIFO or device the container put there could block or feed nbox forever.
+    if (!st.isFile() || st.size > MAX_USER_FILE) return null;
+    return readFileSync(`/proc/self/fd/${fd}`, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** execFailure words a command that could not start as Docker's `exec` does,
+ * with its exit code: 127 for a missing file, 126 for anything else. */
+export function execFailure(err: SysError, command: string, workdir: string): ContainerStartError {
+  let detail: string;
+  if (err.step === 'exec') {
+    detail = startFailure(err, command).message;
+  } else if (err.step === 'workdir' || (err.step === 'chdir' && err.syscall === 'fchdir')) {
+    detail = `chdir to cwd ("${workdir}") set in config.json failed: ${errnoText(err)}`;
+  } else if (err.step === 'chdir') {
+    detail = 'current working directory is outside of container mount namespace root -- possible container breakout detected';
+  } else {
+    detail = err.message;
+  }
+  const missing = /no such file or directory|executable file not found/.test(detail);
+  return new ContainerStartError(`OCI runtime exec failed: exec failed: unable to start container process: ${detail}: unknown`, missing ? 127 : 126, err);
+}
+
+// The C library's text for the errno, lower-cased as Go prints it.
+function errnoText(err: SysError): string {
+  const text = err.message.slice(err.message.lastIndexOf(': ') + 2);
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+function signalName(signal: number): NodeJS.Signals | null {
+  const entry = Object.entries(osConstants.signals).find(([, n]) => n === signal);
+  return entry ? (entry[0] as NodeJS.Signals) : null;
+}
+
+/** ExecResult is how an exec'd command ended, with its output when it was piped (the default). */
+export interface ExecResult {
+  /** The command's exit code (128 + n for a signal); null when detached. */
+  exitCode: number | null;
+  stdout?: string;
+  stderr?: string;
+}
+
+/** execToEnd waits for a started exec: its exit code, and its output when piped. */
+export async function execToEnd(proc: ExecProcess, options: ExecOptions): Promise<ExecResult> {
+  const collect = async (stream: Readable | null) => {
+    if (!stream) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  };
+  const [stdout, stderr, exit] = await Promise.all([collect(proc.stdout), collect(proc.stderr), proc.exited]);
+  const exitCode = options.detach ? null : (exit.exitCode ?? 128 + (exit.signal ? osConstants.signals[exit.signal] : 0));
+  return { exitCode, ...(stdout === undefined ? {} : { stdout }), ...(stderr === undefined ? {} : { stderr }) };
+}
