@@ -155,6 +155,8 @@ function openInit(record: ContainerRecord): OpenedInit {
   const { state, config } = record;
   const notRunning = () => new NboxError('ERR_NBOX_CONFLICT', `container ${config.id} is not running`);
   if (state.status !== 'running' || state.pid <= 0) throw notRunning();
+  // A frozen init would hold the join (and the joiner's cgroup write) until it thaws.
+  if (state.paused) throw new NboxError('ERR_NBOX_CONFLICT', `Container ${config.id} is paused, unpause the container first`);
   const pidfd = addon().pidfdOpen(state.pid);
   if (pidfd === null) throw notRunning();
   let rootFd = -1;

@@ -120,6 +120,9 @@ test('pause freezes every process of the container and unpause thaws them; ps, i
   t.regex((await cli(store.root, ['ps', '--format', '{{.Status}} {{.State}}', '-f', 'name=ticker'])).stdout, /^Up .* \(Paused\) paused\n$/);
   t.is((await cli(store.root, ['ps', '-q', '-f', 'status=paused'])).stdout.trim().split('\n').length, 1);
   t.is((await cli(store.root, ['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'ticker'])).stdout, 'paused true\n');
+  const exec = await cli(store.root, ['exec', 'ticker', 'true']);
+  t.is(exec.code, 1);
+  t.regex(exec.stderr, /^nbox: Container [0-9a-f]{64} is paused, unpause the container first\n$/);
   const again = await cli(store.root, ['pause', 'ticker']);
   t.is(again.code, 1);
   t.regex(again.stderr, /^nbox: container [0-9a-f]{64} is already paused\n$/);
