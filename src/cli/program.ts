@@ -5,6 +5,9 @@ import type { Command } from 'commander';
 import { EXIT_USAGE, globalOptions, withExitCode, type CliContext } from './context';
 import { NboxCommand } from './short-options';
 import { registerBuild } from './commands/build';
+import { registerCommit } from './commands/commit';
+import { registerCp } from './commands/cp';
+import { registerDiff } from './commands/diff';
 import { registerExport } from './commands/export';
 import { registerHistory } from './commands/history';
 import { registerImages } from './commands/images';
@@ -38,7 +41,7 @@ export function buildProgram(context?: CliContext): Command {
       });
     },
   };
-  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerContainer, registerBuilder, registerHistory, registerExport, registerSave, registerRegistry, registerSystem]) {
+  for (const register of [registerBuild, registerRun, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerContainer, registerBuilder, registerHistory, registerExport, registerCp, registerDiff, registerCommit, registerSave, registerRegistry, registerSystem]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());
