@@ -48,6 +48,22 @@ export function splitCpArg(arg: string): { container?: string; path: string } {
   return { container: arg.slice(0, colon), path: arg.slice(colon + 1) };
 }
 
+/** Landing says where a copy into a container goes: the directory the tar is unpacked in, and the name its top entry takes. */
+export interface Landing {
+  dir: string;
+  name: string;
+}
+
+/** landing applies Docker's rules: an existing directory takes the source by its name (or, for `SRC/.`,
+ * its contents); an existing file is replaced by a file; a missing path names the copy in its parent. */
+export function landing(args: { path: string; dest: { isDirectory: boolean } | null; srcIsDir: boolean; srcName: string; contents: boolean; container: string }): Landing {
+  const { path, dest, srcIsDir, contents } = args;
+  if (dest?.isDirectory) return { dir: path, name: contents ? '.' : args.srcName };
+  if (dest && srcIsDir) throw copyError(`cannot copy a directory to a file: ${path}`);
+  if (!dest && /\/\.?$/.test(path)) throw copyError(`Could not find the file ${path} in container ${args.container}`);
+  return { dir: dirname(path.startsWith('/') ? path : `/${path}`), name: basename(path) };
+}
+
 function copyError(message: string): NboxError {
   return new NboxError('ERR_NBOX_COPY', message);
 }
@@ -96,17 +112,7 @@ async function copyIn(nbox: Nbox, container: string, path: string, src: string, 
     if (err instanceof NboxError && err.code === 'ERR_NBOX_COPY' && err.message.startsWith('Could not find the file')) return null;
     throw err;
   });
-  let destDir: string;
-  let name: string;
-  if (dest?.isDirectory) {
-    destDir = path;
-    name = contents ? '.' : basename(src);
-  } else {
-    if (dest && srcStats.isDirectory()) throw copyError(`cannot copy a directory to a file: ${path}`);
-    if (!dest && /\/\.?$/.test(path)) throw copyError(`Could not find the file ${path} in container ${container}`);
-    destDir = dirname(path.startsWith('/') ? path : `/${path}`);
-    name = basename(path);
-  }
+  const { dir: destDir, name } = landing({ path, dest, srcIsDir: srcStats.isDirectory(), srcName: basename(src), contents, container });
   const tar = contents ? localTar(local, '.', name) : localTar(dirname(local), basename(local), name);
   await nbox.copyToContainer(container, destDir, tar, { keepOwners: flags.archive });
 }
