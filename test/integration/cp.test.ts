@@ -2,9 +2,10 @@
 // container: symlinks that point at host paths (absolute and `../` relative)
 // must never make cp read or write outside the container.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, symlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 
 import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
@@ -22,7 +23,7 @@ test.before(async () => {
   await writeFile(join(HOST_DIR, 'secret'), SECRET);
   // One exited container: its symlinks point at the host dir's path, from / and by `..`.
   const made = await cli(store.root, ['run', '--name', 'evil', 'bb', 'sh', '-c',
-    `mkdir -p /data/sub ${HOST_DIR} && echo inside > /data/sub/f && echo top > /data/top && ln -s ${HOST_DIR} /abs && ln -s ../../../../../..${HOST_DIR} /data/rel && ln -s /data/top /data/link`]);
+    `mkdir -p /data/sub ${HOST_DIR} && echo inside > /data/sub/f && echo top > /data/top && ln -s ${HOST_DIR} /abs && ln -s ${"../".repeat(24)}..${HOST_DIR} /data/rel && ln -s /data/top /data/link`]);
   if (made.code !== 0) throw new Error(`container setup failed: ${made.stderr}`);
 });
 
@@ -180,4 +181,42 @@ test('cp into and out of a running container', async (t) => {
   await writeFile(join(src, 'in'), 'in');
   t.is((await cli(store.root, ['cp', join(src, 'in'), 'busy:/tmp/in'])).code, 0);
   t.is(execFileSync('tar', ['-xO'], { input: (await cpToStdout(['busy:/tmp/in', '-'])).tar, encoding: 'utf8' }), 'in');
+});
+
+// The swaps below happen at fixed points of a copy made through the library:
+// after the container path was looked up, before it is read or written.
+async function upperOf(ref: string): Promise<string> {
+  return join((await store.nbox.container(ref)).dir, 'upper');
+}
+
+function swapForHostLink(upper: string, name: string): void {
+  rmSync(join(upper, name), { recursive: true });
+  symlinkSync(HOST_DIR, join(upper, name));
+}
+
+test('attack: a directory swapped for a host symlink after the lookup cannot make cp read the host file', async (t) => {
+  // The decoy is as long as the secret: a read of the wrong file would not even fail on its size.
+  const decoy = 'd'.repeat(SECRET.length);
+  t.is((await cli(store.root, ['run', '--name', 'swap-out', 'bb', 'sh', '-c', `mkdir /s && printf ${decoy} > /s/secret`])).code, 0);
+  const tar = await store.nbox.copyFromContainer('swap-out', '/s/secret');
+  swapForHostLink(await upperOf('swap-out'), 's');
+  const chunks: Buffer[] = [];
+  await t.throwsAsync(async () => {
+    for await (const chunk of tar) chunks.push(chunk as Buffer);
+  });
+  t.false(Buffer.concat(chunks).includes(SECRET));
+});
+
+test('attack: a directory swapped for a host symlink after the lookup cannot make cp write into the host', async (t) => {
+  t.is((await cli(store.root, ['run', '--name', 'swap-in', 'bb', 'sh', '-c', 'mkdir /w'])).code, 0);
+  const upper = await upperOf('swap-in');
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'dropped'), 'dropped');
+  // The swap happens when the tar has been read, between the lookup of /w and the writes.
+  const tar = new PassThrough();
+  const body = execFileSync('tar', ['-c', '-C', src, 'dropped']);
+  tar.end(body);
+  tar.once('end', () => swapForHostLink(upper, 'w'));
+  await t.throwsAsync(store.nbox.copyToContainer('swap-in', '/w', tar));
+  t.false(existsSync(join(HOST_DIR, 'dropped')));
 });
