@@ -27,11 +27,16 @@ const COMMIT_CHANGES = new Set(['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', '
 export async function commitContainer(store: Store, record: ContainerRecord, options: CommitOptions = {}): Promise<string> {
   for (const change of options.changes ?? []) {
     const keyword = (/^\s*(\S*)/.exec(change)?.[1] ?? '').toUpperCase();
-    if (!COMMIT_CHANGES.has(keyword)) throw new NboxError('ERR_NBOX_USAGE', `dockerfile parse error line 1: ${keyword || change} is not a valid change command`);
+    if (!COMMIT_CHANGES.has(keyword)) throw changeError(`dockerfile parse error line 1: ${keyword || change} is not a valid change command`);
   }
   const tags = options.reference ? [normalizeTag(options.reference)] : [];
   const image = await store.images.resolve(record.config.image);
-  const body = applyChanges(options.changes ?? [], containerBody(image.config.config ?? {}, record));
+  let body: ImageConfigBody;
+  try {
+    body = applyChanges(options.changes ?? [], containerBody(image.config.config ?? {}, record));
+  } catch (err) {
+    throw err instanceof NboxError ? changeError(err.message) : err;
+  }
   const layer = await writableLayer(store, record);
   try {
     const created = new Date().toISOString();
@@ -51,6 +56,11 @@ export async function commitContainer(store: Store, record: ContainerRecord, opt
   } finally {
     await layer.discard();
   }
+}
+
+// A bad change is the daemon's answer in Docker (exit 1), not bad usage of the command line.
+function changeError(message: string): NboxError {
+  return new NboxError('ERR_NBOX_DOCKERFILE', message);
 }
 
 // containerBody is the image's config as the container ran it: Docker commits
