@@ -98,7 +98,7 @@ export async function extractInto(store: StoreRoot, view: ContainerView, path: s
 }
 
 function mergedView(view: ContainerView): MergedTree {
-  return new MergedTree([view.upper, ...view.lowers]);
+  return new MergedTree([view.upper, ...view.lowers], { live: true });
 }
 
 // find resolves a container path in the merged view, inside the container's root.
