@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { cli, rootTest, sharedTestStore } from '../helpers/env';
+import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
 
 const test = rootTest();
 const store = sharedTestStore(test);
@@ -84,4 +84,21 @@ test('commit of an unknown container: No such container, exit 1', async (t) => {
   const r = await cli(store.root, ['commit', 'ghost']);
   t.is(r.code, 1);
   t.is(r.stderr, 'nbox: No such container: ghost\n');
+});
+
+test('diff and commit of a running container see what it wrote so far', async (t) => {
+  const running = spawnCli(store.root, ['run', '--name', 'live', 'bb', 'sh', '-c', 'echo live > /live; sleep 300'], { stdio: 'ignore' });
+  t.teardown(async () => {
+    if (running.exitCode === null) running.kill('SIGKILL');
+    await exitCodeOf(running);
+    await cli(store.root, ['rm', '-f', 'live']);
+  });
+  let diff = '';
+  for (let i = 0; i < 200 && !diff.includes('A /live'); i++) {
+    diff = (await cli(store.root, ['diff', 'live'])).stdout;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  t.regex(diff, /^A \/live$/m);
+  t.is((await cli(store.root, ['commit', '--pause', 'live', 'snap:live'])).code, 0);
+  t.is((await cli(store.root, ['run', '--rm', 'snap:live', 'cat', '/live'])).stdout, 'live\n');
 });

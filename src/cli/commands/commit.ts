@@ -13,8 +13,8 @@ export function registerCommit(program: Command, ctx: CliContext): void {
     .option('-a, --author <author>', 'author (e.g., "John Hannibal Smith <hannibal@a-team.com>")')
     .option('-c, --change <instruction>', 'apply a Dockerfile instruction to the created image (repeatable)', collect, [])
     .option('-m, --message <message>', 'commit message')
-    // Accepted for Docker's command lines: nothing here runs while the layer is read but the container itself.
-    .option('-p, --pause [bool]', 'pause container during commit (accepted)')
+    // Accepted for Docker's command lines; the layer is read through fds, paused or not.
+    .option('-p, --pause', 'pause container during commit (accepted)')
     .action(async (ref: string, reference: string | undefined, flags: { author?: string; change: string[]; message?: string }) => {
       const nbox = await ctx.open();
       const id = await nbox.commitContainer(ref, { changes: flags.change, message: flags.message, author: flags.author, reference });
