@@ -23,6 +23,9 @@ import { sweepOrphanCgroups } from './runtime/cgroup';
 import { ContainerRegistry, type ContainerRecord } from './runtime/containers';
 import type { ContainerInspect } from './runtime/inspect';
 import type { ExecOptions, ExecProcess, ExecResult } from './runtime/exec';
+import type { Change } from './runtime/container-diff';
+import type { CommitOptions } from './runtime/container-commit';
+import type { CopyInOptions, PathStat } from './runtime/container-copy';
 import { runContainer, type RunOptions, type RunningContainer } from './runtime/run';
 
 export { NboxError, SysError } from './errors';
@@ -40,6 +43,9 @@ export type { BuildOutput } from './builder/output';
 export type { HistoryItem } from './image/history';
 export type { ContainerRecord } from './runtime/containers';
 export type { ContainerInspect } from './runtime/inspect';
+export type { Change } from './runtime/container-diff';
+export type { CommitOptions } from './runtime/container-commit';
+export type { CopyInOptions, PathStat } from './runtime/container-copy';
 export type { Exit, RunOptions, RunningContainer, StdioOption, VolumeBind } from './runtime/run';
 export type { NetworkMode } from './runtime/network';
 export type { ExecOptions, ExecProcess, ExecResult } from './runtime/exec';
@@ -279,6 +285,37 @@ export class Nbox {
     const image = await this.store.images.resolve(record.config.image);
     const [{ flattenedTar }, { containerPaths }] = await Promise.all([import('./image/tar/writer'), import('./runtime/containers')]);
     return flattenedTar([containerPaths(record.dir).upper, ...(await this.store.layers.dirs(image.config))]);
+  }
+
+  /** diffContainer lists what a container changed in its image (`docker diff`). */
+  async diffContainer(ref: string): Promise<Change[]> {
+    const [{ containerChanges }, { containerView }] = await Promise.all([import('./runtime/container-diff'), import('./runtime/container-copy')]);
+    const view = await containerView(this.store, await this.containers.resolve(ref), ref);
+    return containerChanges(view.upper, view.lowers);
+  }
+
+  /** commitContainer makes an image of a container's image plus its writable layer (`docker commit`); returns its ID. */
+  async commitContainer(ref: string, options: CommitOptions = {}): Promise<string> {
+    const { commitContainer } = await import('./runtime/container-commit');
+    return commitContainer(this.store, await this.containers.resolve(ref), options);
+  }
+
+  /** statContainerPath describes a path in a container, as `docker cp` asks before copying. */
+  async statContainerPath(ref: string, path: string, options: { followLink?: boolean } = {}): Promise<PathStat> {
+    const { containerView, statPath } = await import('./runtime/container-copy');
+    return statPath(await containerView(this.store, await this.containers.resolve(ref), ref), path, options.followLink);
+  }
+
+  /** copyFromContainer streams a path in a container as a tar named by its base name (`docker cp CONTAINER:PATH -`). */
+  async copyFromContainer(ref: string, path: string, options: { followLink?: boolean } = {}): Promise<Readable> {
+    const { archivePath, containerView } = await import('./runtime/container-copy');
+    return archivePath(await containerView(this.store, await this.containers.resolve(ref), ref), path, options.followLink);
+  }
+
+  /** copyToContainer unpacks a tar into a directory of a container (`docker cp - CONTAINER:PATH`). */
+  async copyToContainer(ref: string, path: string, tar: Readable, options: CopyInOptions = {}): Promise<void> {
+    const { containerView, extractInto } = await import('./runtime/container-copy');
+    await extractInto(this.store.root, await containerView(this.store, await this.containers.resolve(ref), ref), path, tar, options);
   }
 
   /** pruneContainers removes every stopped container (`docker container prune`):

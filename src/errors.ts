@@ -10,6 +10,7 @@ export type NboxErrorCode =
   | 'ERR_NBOX_USER'
   | 'ERR_NBOX_STORE'
   | 'ERR_NBOX_IMPORT'
+  | 'ERR_NBOX_COPY'
   | 'ERR_NBOX_DOCKERFILE'
   | 'ERR_NBOX_BUILD'
   | 'ERR_NBOX_REGISTRY'

@@ -8,11 +8,11 @@ import { NboxError } from '../errors';
 import type { SealedLayer } from '../image/layers';
 import type { Store } from '../image/store';
 import { MergedTree } from '../image/merged-tree';
-import { removeEmptyBeneath } from '../image/fs-calls';
 import type { BindMount } from '../runtime/launch';
 import { containerSpec, imageUser } from '../runtime/container-spec';
 import { etcFiles, writeEtcFiles } from '../runtime/etc-files';
 import { launch, type Launched } from '../runtime/launch';
+import { removeMountStubs } from '../runtime/mount-stubs';
 import { checkInterrupted } from './interrupt';
 
 /** RunStepInput is what a RUN instruction needs, resolved by the executor. */
@@ -41,11 +41,6 @@ export class StepCommandError extends NboxError {
     this.name = 'StepCommandError';
   }
 }
-
-// Mount points the child creates when the image lacks them; they would
-// otherwise land in the layer (the classic builder leaves none behind).
-const STUB_FILES = ['etc/hosts', 'etc/hostname', 'etc/resolv.conf'];
-const STUB_DIRS = ['proc', 'sys', 'dev', 'etc'];
 
 /** runStep runs the command and returns its upper dir as an unpacked layer ready to commit. */
 export async function runStep(store: Store, input: RunStepInput): Promise<SealedLayer> {
@@ -80,7 +75,7 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Sealed
     if (status.exitCode !== 0) throw new StepCommandError(input.argv, status.exitCode ?? 128 + (status.signal ?? 0));
     // Stubs are where the child made them: at each target as launch resolved it
     // in the image (a dangling /etc/resolv.conf link gets its file at the link's target).
-    removeStubs(diff, missingInImage(input.layers, container.mounts.map((m) => m.target)));
+    removeMountStubs(diff, missingInImage(input.layers, container.mounts.map((m) => m.target)));
     return await layer.seal();
   } catch (err) {
     await layer.abort();
@@ -112,14 +107,4 @@ function missingInImage(layers: string[], targets: string[]): string[] {
   }
   // Deepest first, so a parent is empty by the time it is checked.
   return [...missing].sort((a, b) => b.length - a.length);
-}
-
-// removeStubs takes the mount points the child made out of the upper dir. The
-// step may have moved them and planted symlinks in their place, so nothing on
-// the way is followed: only an empty file or directory at that very path goes.
-function removeStubs(diff: string, mountStubs: string[]): void {
-  for (const stub of mountStubs) removeEmptyBeneath(diff, stub);
-  // The command saw the bind mounts, never these files: a stub is all an empty one can be.
-  for (const file of STUB_FILES) removeEmptyBeneath(diff, file);
-  for (const dir of STUB_DIRS) removeEmptyBeneath(diff, dir);
 }

@@ -6,6 +6,9 @@ import { EXIT_USAGE, globalOptions, withExitCode, type CliContext } from './cont
 import { NboxCommand } from './short-options';
 import { registerBuild } from './commands/build';
 import { registerExec } from './commands/exec';
+import { registerCommit } from './commands/commit';
+import { registerCp } from './commands/cp';
+import { registerDiff } from './commands/diff';
 import { registerExport } from './commands/export';
 import { registerHistory } from './commands/history';
 import { registerImages } from './commands/images';
@@ -45,7 +48,7 @@ export function buildProgram(context?: CliContext): Command {
       });
     },
   };
-  for (const register of [registerBuild, registerRun, registerExec, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerRename, registerKill, registerStop, registerWait, registerTop, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerSave, registerRegistry, registerSystem]) {
+  for (const register of [registerBuild, registerRun, registerExec, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerRename, registerKill, registerStop, registerWait, registerTop, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerCp, registerDiff, registerCommit, registerSave, registerRegistry, registerSystem]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

@@ -53,7 +53,12 @@ const instructions: Record<string, Apply> = {
 
 /** parseChanges applies `--change` instructions, in order, to an empty image config body. */
 export function parseChanges(changes: string[]): ImageConfigBody {
-  const config: ImageConfigBody = {};
+  return applyChanges(changes, {});
+}
+
+/** applyChanges applies `--change` instructions, in order, to a copy of config. */
+export function applyChanges(changes: string[], base: ImageConfigBody): ImageConfigBody {
+  const config: ImageConfigBody = { ...base };
   for (const change of changes) {
     const [, keyword = '', rest = ''] = /^\s*(\S*)\s*([\s\S]*)$/.exec(change) ?? [];
     const apply = instructions[keyword.toUpperCase()];

@@ -3,9 +3,9 @@
 // directories hide everything below them, and symlinks resolve inside the image
 // root as openat2 RESOLVE_IN_ROOT would, so a hostile image cannot point the
 // engine at host files.
-import { lstatSync, readdirSync, readlinkSync, type Dirent, type Stats } from 'node:fs';
-import { join } from 'node:path';
-import { NboxError, isErrno } from '../errors';
+import { closeSync, lstatSync, readdirSync, readlinkSync, type Dirent, type Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { NboxError, SysError, isErrno } from '../errors';
 import { addon } from '../sys/addon';
 
 /** IsOpaque tells whether a layer's directory carries trusted.overlay.opaque=y. */
@@ -28,6 +28,10 @@ export interface MergedTreeOptions {
   isOpaque?: IsOpaque;
   /** overlay false reads one plain directory (a build context): no whiteouts, no opaque checks. */
   overlay?: boolean;
+  /** live: a running container changes the topmost layer dir meanwhile. Its directories are then
+   * listed, and their entries lstat'ed, through an fd opened inside it (openat2 RESOLVE_IN_ROOT):
+   * a directory swapped for a symlink never leads the view onto the host. */
+  live?: boolean;
 }
 
 // Linux's MAXSYMLINKS: more links than this in one lookup is ELOOP.
@@ -57,9 +61,11 @@ export class MergedTree {
   private readonly isOpaque: IsOpaque;
   private readonly overlay: boolean;
   private readonly root: TreeEntry | null;
+  private readonly liveDir: string | undefined;
 
   constructor(layerDirs: string[], options: MergedTreeOptions = {}) {
     this.overlay = options.overlay ?? true;
+    this.liveDir = options.live ? layerDirs[0] : undefined;
     this.isOpaque = this.overlay ? (options.isOpaque ?? isOpaqueDir) : () => false;
     const merged: string[] = [];
     for (const dir of layerDirs) {
@@ -113,7 +119,7 @@ export class MergedTree {
     // name -> its dirents in the layers that have it, topmost first.
     const byName = new Map<string, { layerDir: string; dirent: Dirent }[]>();
     for (const layerDir of dir.layerDirs) {
-      for (const dirent of readdirOrEmpty(layerDir)) {
+      for (const dirent of this.inLayer(layerDir, readdirOrEmpty, [])) {
         const found = byName.get(dirent.name);
         if (found) found.push({ layerDir, dirent });
         else byName.set(dirent.name, [{ layerDir, dirent }]);
@@ -134,7 +140,7 @@ export class MergedTree {
   private merge(path: string, candidates: string[]): TreeEntry | null {
     let top: TreeEntry | null = null;
     for (const candidate of candidates) {
-      const stats = lstatOrNull(candidate);
+      const stats = this.liveDir === undefined ? lstatOrNull(candidate) : this.inLayer(dirname(candidate), (dir) => lstatOrNull(join(dir, basename(candidate))), null);
       if (!stats) continue;
       if (top === null) {
         if (this.overlay && isWhiteout(stats)) return null;
@@ -145,6 +151,26 @@ export class MergedTree {
       if (this.isOpaque(candidate)) break;
     }
     return top;
+  }
+
+  // inLayer runs read on a directory of a layer: its path, or for the live
+  // layer a /proc/self/fd path of the directory resolved inside that layer.
+  private inLayer<T>(layerDir: string, read: (dir: string) => T, missing: T): T {
+    const live = this.liveDir;
+    if (live === undefined || (layerDir !== live && !layerDir.startsWith(`${live}/`))) return read(layerDir);
+    let fd: number;
+    try {
+      fd = addon().openInRoot(live, layerDir.slice(live.length) || '/');
+    } catch (err) {
+      // Gone or no longer a directory: as an empty or missing directory reads.
+      if (err instanceof SysError && ['ENOENT', 'ENOTDIR'].includes(err.errnoName)) return missing;
+      throw err;
+    }
+    try {
+      return read(`/proc/self/fd/${fd}`);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   private lookup(parent: TreeEntry, name: string): TreeEntry | null {

@@ -4,15 +4,15 @@
 // binary PAX records. tar libraries for Node write PAX values as UTF-8
 // strings, which corrupts binary xattrs (security.capability), hence this writer.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, lstatSync, openSync, readFileSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, constants, lstatSync, openSync, read, readFileSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 import { NboxError } from '../../errors';
 import { addon } from '../../sys/addon';
-import { MergedTree, OVERLAY_OPAQUE, isOpaqueDir, type TreeEntry } from '../merged-tree';
+import { MergedTree, OVERLAY_OPAQUE, isOpaqueDir, isWhiteout, type TreeEntry } from '../merged-tree';
+import { PinnedDir } from '../pinned-dir';
 import { deviceNumbers } from './devices';
 import { BLOCK } from './header';
 import type { LayerDigest } from './unpack';
@@ -54,6 +54,15 @@ interface TarEntry {
   xattrs?: Map<string, Buffer>;
   /** Host file holding the content of a regular file. */
   source?: string;
+  /** Or, for a file a hostile process may move, where to open it: in-root, and only that very inode. */
+  pinned?: PinnedSource;
+}
+
+interface PinnedSource {
+  root: string;
+  path: string;
+  dev: number;
+  ino: number;
 }
 
 /** layerTar streams the OCI tar of a layer directory; with expectedDiffId, the stream fails
@@ -74,10 +83,53 @@ async function* checkedDigest(chunks: AsyncIterable<Buffer>, expectedDiffId: str
   }
 }
 
+/** liveLayerTar streams the OCI tar of an upper dir a running container may be changing (`docker
+ * commit`): the walk holds each directory open and reads its entries through that fd, so a directory
+ * swapped for a symlink meanwhile cannot lead it to host files. */
+export function liveLayerTar(dir: string): Readable {
+  function* entries(): Generator<TarEntry> {
+    const root = PinnedDir.open(dir);
+    try {
+      yield* walkPinned(root, '', new Map());
+    } finally {
+      root.close();
+    }
+  }
+  return Readable.from(tarChunks(entries()), { objectMode: false });
+}
+
 /** flattenedTar streams the merged view of layers (topmost first) as one tar: `docker export` of a container's rootfs. */
 export function flattenedTar(layerDirs: string[]): Readable {
   const tree = new MergedTree(layerDirs, { isOpaque: isOpaqueDir });
   return Readable.from(tarChunks(walkMerged(tree, tree.lstat('/')!, new Map())), { objectMode: false });
+}
+
+/** pathTar streams the merged view's entry top, and below it, as a tar whose entries start with
+ * name (`docker cp` out of a container). Content is read from the file resolved inside its layer and
+ * checked to be the inode the walk saw, so a path a container swaps for a symlink meanwhile cannot
+ * make it read a host file. */
+export function pathTar(tree: MergedTree, top: TreeEntry, name: string): Readable {
+  function* entries(): Generator<TarEntry> {
+    const firstPathOfInode = new Map<string, string>();
+    const rename = (path: string) => (top.path === '/' ? `${name}${path === '/' ? '' : path}` : `${name}${path.slice(top.path.length)}`);
+    const described = (entry: TreeEntry): TarEntry | undefined => {
+      const tarEntry = toEntry(rename(entry.path), entry.hostPath, entry.stats, addon().llistxattr(entry.hostPath), firstPathOfInode);
+      if (tarEntry?.kind !== 'file') return tarEntry;
+      const root = entry.hostPath.slice(0, entry.hostPath.length - entry.path.length);
+      return { ...tarEntry, source: undefined, pinned: { root, path: entry.path, dev: entry.stats.dev, ino: entry.stats.ino } };
+    };
+    function* below(dir: TreeEntry): Generator<TarEntry> {
+      for (const child of tree.children(dir)) {
+        const entry = described(child);
+        if (entry) yield entry;
+        if (child.stats.isDirectory()) yield* below(child);
+      }
+    }
+    const first = described(top);
+    if (first) yield first;
+    if (top.stats.isDirectory()) yield* below(top);
+  }
+  return Readable.from(tarChunks(entries()), { objectMode: false });
 }
 
 /** digestLayerDir computes a layer directory's diffID and tar size without keeping the tar. */
@@ -96,9 +148,10 @@ async function* tarChunks(entries: Iterable<TarEntry>): AsyncGenerator<Buffer> {
   for (const entry of entries) {
     if (++count % YIELD_EVERY === 0) await nextTurn();
     yield encodeHeader(entry);
-    if (entry.kind === 'file' && entry.source && entry.size > 0) {
-      if (entry.size <= SMALL_FILE) yield readSmallFile(entry.source, entry.size);
-      else yield* fileChunks(entry.source, entry.size);
+    const source = entry.pinned ?? entry.source;
+    if (entry.kind === 'file' && source && entry.size > 0) {
+      if (entry.size <= SMALL_FILE) yield readSmallFile(source, entry.size);
+      else yield* fileChunks(source, entry.size);
       const padding = (BLOCK - (entry.size % BLOCK)) % BLOCK;
       if (padding) yield Buffer.alloc(padding);
     }
@@ -127,6 +180,33 @@ function* walk(root: string, rel: string, firstPathOfInode: Map<string, string>)
       yield { ...WHITEOUT, mtime: Math.floor(st.mtimeMs / 1000), name: `${relPath}/.wh..wh..opq` };
     }
     yield* walk(root, relPath, firstPathOfInode);
+  }
+}
+
+// walkPinned is walk through directory fds: a regular file's content is read
+// (before the walk goes on) through its directory's fd too.
+function* walkPinned(dir: PinnedDir, rel: string, firstPathOfInode: Map<string, string>): Generator<TarEntry> {
+  for (const name of dir.names()) {
+    const relPath = rel ? `${rel}/${name}` : name;
+    const hostPath = dir.pathOf(name);
+    const st = lstatSync(hostPath);
+    if (isWhiteout(st)) {
+      yield { ...WHITEOUT, mtime: Math.floor(st.mtimeMs / 1000), name: rel ? `${rel}/.wh.${name}` : `.wh.${name}` };
+      continue;
+    }
+    const xattrNames = addon().llistxattr(hostPath);
+    const entry = toEntry(relPath, hostPath, st, xattrNames, firstPathOfInode);
+    if (entry) yield entry;
+    if (!st.isDirectory()) continue;
+    const child = dir.child(name);
+    try {
+      if (xattrNames.includes(OVERLAY_OPAQUE) && isOpaqueDir(hostPath)) {
+        yield { ...WHITEOUT, mtime: Math.floor(st.mtimeMs / 1000), name: `${relPath}/.wh..wh..opq` };
+      }
+      yield* walkPinned(child, relPath, firstPathOfInode);
+    } finally {
+      child.close();
+    }
   }
 }
 
@@ -179,8 +259,17 @@ function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-function readSmallFile(path: string, size: number): Buffer {
-  const fd = openSync(path, READ_NOFOLLOW);
+// openSource opens a file's content: a pinned one resolved in its root and checked to be that inode.
+function openSource(source: string | PinnedSource): number {
+  return typeof source === 'string' ? openSync(source, READ_NOFOLLOW) : addon().openFileInRoot(source.root, source.path, source.dev, source.ino);
+}
+
+function shown(source: string | PinnedSource): string {
+  return typeof source === 'string' ? source : source.path;
+}
+
+function readSmallFile(source: string | PinnedSource, size: number): Buffer {
+  const fd = openSource(source);
   let data: Buffer;
   try {
     data = readFileSync(fd);
@@ -188,25 +277,29 @@ function readSmallFile(path: string, size: number): Buffer {
     closeSync(fd);
   }
   // A file that changed size while being archived would corrupt the tar: fail instead.
-  if (data.length !== size) throw new Error(`${path} changed size while being archived`);
+  if (data.length !== size) throw new Error(`${shown(source)} changed size while being archived`);
   return data;
 }
 
-async function* fileChunks(path: string, size: number): AsyncGenerator<Buffer> {
-  const handle = await open(path, READ_NOFOLLOW);
+async function* fileChunks(source: string | PinnedSource, size: number): AsyncGenerator<Buffer> {
+  const fd = openSource(source);
   try {
     let remaining = size;
     while (remaining > 0) {
       const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, remaining));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, size - remaining);
+      const bytesRead = await readAt(fd, buffer, size - remaining);
       // A file that shrank while being archived would corrupt the tar: fail instead.
-      if (bytesRead === 0) throw new Error(`${path} changed size while being archived`);
+      if (bytesRead === 0) throw new Error(`${shown(source)} changed size while being archived`);
       remaining -= bytesRead;
       yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
     }
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
+}
+
+function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, buffer, 0, buffer.length, position, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead))));
 }
 
 // encodeHeader writes a ustar header, preceded by a PAX header when a field

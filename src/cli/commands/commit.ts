@@ -1,0 +1,23 @@
+// `nbox commit [-a] [-c]… [-m] [-p] CONTAINER [REPOSITORY[:TAG]]`: an image from a container's changes.
+import type { Command } from 'commander';
+
+import { collect, type CliContext } from '../context';
+
+/** registerCommit adds `commit`. */
+export function registerCommit(program: Command, ctx: CliContext): void {
+  program
+    .command('commit')
+    .description("Create a new image from a container's changes")
+    .argument('<container>', 'container name or ID')
+    .argument('[reference]', 'REPOSITORY[:TAG] to tag the image with')
+    .option('-a, --author <author>', 'author (e.g., "John Hannibal Smith <hannibal@a-team.com>")')
+    .option('-c, --change <instruction>', 'apply a Dockerfile instruction to the created image (repeatable)', collect, [])
+    .option('-m, --message <message>', 'commit message')
+    // Accepted for Docker's command lines; the layer is read through fds, paused or not.
+    .option('-p, --pause', 'pause container during commit (accepted)')
+    .action(async (ref: string, reference: string | undefined, flags: { author?: string; change: string[]; message?: string }) => {
+      const nbox = await ctx.open();
+      const id = await nbox.commitContainer(ref, { changes: flags.change, message: flags.message, author: flags.author, reference });
+      process.stdout.write(`${id}\n`);
+    });
+}

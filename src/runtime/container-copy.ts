@@ -1,0 +1,279 @@
+// `docker cp` on the container's side: a path's stat, a path as a tar, and a
+// tar unpacked into a directory. The container's view is its writable layer
+// (upper dir) over its image layers, running or not. Every path in it is
+// hostile: it is resolved in the merged view inside the container's root
+// (never through a joined host path), file content is read from the file
+// resolved inside its layer and checked to be the inode the walk saw, and
+// writes go into the upper dir through fds of directories opened one name at
+// a time with O_NOFOLLOW, parents copied up as overlayfs would.
+import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+
+import { NboxError } from '../errors';
+import { makeNode, setXattr } from '../image/fs-calls';
+import { MergedTree, OVERLAY_OPAQUE, isOpaqueDir, type TreeEntry } from '../image/merged-tree';
+import { PinnedDir } from '../image/pinned-dir';
+import { extractTar } from '../image/tar/archive';
+import { deviceNumbers } from '../image/tar/devices';
+import { pathTar } from '../image/tar/writer';
+import type { Store } from '../image/store';
+import type { StoreRoot } from '../store/root';
+import { containerPaths, type ContainerRecord } from './containers';
+
+/** ContainerView is a container's file system: its upper dir over its image layers (topmost first). */
+export interface ContainerView {
+  /** The container as the user named it, for messages. */
+  ref: string;
+  upper: string;
+  lowers: string[];
+}
+
+/** containerView finds the directories of a container's file system. */
+export async function containerView(store: Store, record: ContainerRecord, ref: string): Promise<ContainerView> {
+  const image = await store.images.resolve(record.config.image);
+  return { ref, upper: containerPaths(record.dir).upper, lowers: await store.layers.dirs(image.config) };
+}
+
+/** PathStat is what `docker cp` learns of a path in a container before copying. */
+export interface PathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: Date;
+  /** The target of a symlink, else ''. */
+  linkTarget: string;
+  isDirectory: boolean;
+}
+
+/** statPath looks up path in the container, following a symlink at its end when followLink. */
+export function statPath(view: ContainerView, path: string, followLink = false): PathStat {
+  const tree = mergedView(view);
+  const entry = find(view, tree, path, followLink);
+  return {
+    name: baseName(path),
+    size: entry.stats.size,
+    mode: entry.stats.mode,
+    mtime: entry.stats.mtime,
+    linkTarget: entry.stats.isSymbolicLink() ? tree.readlink(entry.path) ?? '' : '',
+    isDirectory: entry.stats.isDirectory(),
+  };
+}
+
+/** archivePath streams path and what is below it as a tar whose entries start with path's base name
+ * (`.` for a path ending in `/.`: the directory's contents); followLink follows a symlink at its end (-L). */
+export function archivePath(view: ContainerView, path: string, followLink = false): Readable {
+  const tree = mergedView(view);
+  const entry = find(view, tree, path, followLink);
+  if (/\/\.?$/.test(path) && path !== '/' && !entry.stats.isDirectory()) throw new NboxError('ERR_NBOX_COPY', `not a directory: ${path}`);
+  return pathTar(tree, entry, /(^|\/)\.$/.test(path) || entry.path === '/' ? '.' : baseName(path));
+}
+
+/** CopyInOptions tunes how a tar lands in a container. */
+export interface CopyInOptions {
+  /** Keep the tar's owners (-a); else everything belongs to the container's root. */
+  keepOwners?: boolean;
+}
+
+/** extractInto unpacks a tar into the directory at path in the container. The tar is first unpacked
+ * into a private directory of the store (GNU tar, as every outside tar), then copied into the upper dir. */
+export async function extractInto(store: StoreRoot, view: ContainerView, path: string, tar: Readable, options: CopyInOptions = {}): Promise<void> {
+  const tree = mergedView(view);
+  const dest = find(view, tree, path, true);
+  if (!dest.stats.isDirectory()) throw new NboxError('ERR_NBOX_COPY', 'extraction point is not a directory');
+  const staging = await store.makeTempDir('cp');
+  try {
+    await extractTar(tar, 'none', staging).catch((err: unknown) => {
+      throw new NboxError('ERR_NBOX_COPY', (err as Error).message.replace('failed to extract archive', 'Error processing tar file'));
+    });
+    const upperDir = copyUp(view, tree, dest);
+    try {
+      new Writer(view, upperDir, options.keepOwners ?? false).copyDir(staging, dest);
+    } finally {
+      upperDir.close();
+    }
+  } finally {
+    await store.removeTree(staging);
+  }
+}
+
+function mergedView(view: ContainerView): MergedTree {
+  return new MergedTree([view.upper, ...view.lowers], { live: true });
+}
+
+// find resolves a container path in the merged view, inside the container's root.
+function find(view: ContainerView, tree: MergedTree, path: string, followLink: boolean): TreeEntry {
+  const absolute = path.startsWith('/') ? path : `/${path}`;
+  // A trailing slash or `/.` asks for a directory: the last name is followed, as the kernel does.
+  const follow = followLink || /\/\.?$/.test(absolute);
+  const entry = follow ? tree.stat(absolute) : tree.lstat(absolute);
+  if (!entry) throw new NboxError('ERR_NBOX_COPY', `Could not find the file ${path} in container ${view.ref}`);
+  return entry;
+}
+
+function baseName(path: string): string {
+  const names = path.split('/').filter((name) => name !== '' && name !== '.');
+  return names.length === 0 ? '.' : names[names.length - 1];
+}
+
+// copyUp makes the directory dest (a path of the merged view with no symlink
+// in it) a real directory of the upper dir, copying up each missing parent
+// with its owner, mode and mtime as overlayfs does, and returns it opened.
+function copyUp(view: ContainerView, tree: MergedTree, dest: TreeEntry): PinnedDir {
+  let dir = PinnedDir.open(view.upper);
+  let path = '';
+  try {
+    for (const name of dest.path.split('/').filter(Boolean)) {
+      path += `/${name}`;
+      const existing = lstatOrNull(dir.pathOf(name));
+      if (!existing) {
+        const lower = tree.lstat(path);
+        if (!lower?.stats.isDirectory()) throw raced(path);
+        mkdirSync(dir.pathOf(name), 0o700);
+        const made = dir.child(name);
+        try {
+          setOwnerModeTimes(made.fd, lower.stats.uid, lower.stats.gid, lower.stats.mode, lower.stats);
+        } catch (err) {
+          made.close();
+          throw err;
+        }
+        dir = descend(dir, made);
+      } else if (existing.isDirectory()) {
+        dir = descend(dir, dir.child(name));
+      } else {
+        throw raced(path);
+      }
+    }
+    return dir;
+  } catch (err) {
+    dir.close();
+    throw err;
+  }
+}
+
+function descend(parent: PinnedDir, child: PinnedDir): PinnedDir {
+  parent.close();
+  return child;
+}
+
+function raced(path: string): NboxError {
+  return new NboxError('ERR_NBOX_COPY', `${path} changed in the container during the copy`);
+}
+
+const WRITE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const COPY_CHUNK = 1 << 20;
+
+// Writer copies a staged tree into a directory of the upper dir. As Docker's
+// untar, an entry replaces what the container has at its name (a directory
+// merges with a directory): nothing at or below the destination is followed.
+class Writer {
+  constructor(private readonly view: ContainerView, private readonly top: PinnedDir, private readonly keepOwners: boolean) {}
+
+  copyDir(stagedDir: string, dest: TreeEntry): void {
+    this.copyChildren(stagedDir, this.top, dest.layerDirs.filter((layerDir) => !this.inUpper(layerDir)));
+  }
+
+  // copyChildren copies what stagedDir holds into dir; lowerDirs are the
+  // image's directories that overlay merges into it (topmost first).
+  private copyChildren(stagedDir: string, dir: PinnedDir, lowerDirs: string[]): void {
+    for (const name of readdirSync(stagedDir).sort()) {
+      const staged = join(stagedDir, name);
+      const stats = lstatSync(staged);
+      const existing = lstatOrNull(dir.pathOf(name));
+      const uid = this.keepOwners ? stats.uid : 0;
+      const gid = this.keepOwners ? stats.gid : 0;
+      if (!stats.isDirectory()) {
+        if (existing?.isDirectory()) throw new NboxError('ERR_NBOX_COPY', `cannot overwrite directory "${name}" with non-directory "${name}"`);
+        if (existing) unlinkSync(dir.pathOf(name));
+        this.copyNonDirectory(staged, stats, dir, name, uid, gid);
+        continue;
+      }
+      let below = lowerChildDirs(lowerDirs, name);
+      if (existing?.isDirectory()) {
+        if (isOpaqueDir(dir.pathOf(name))) below = [];
+      } else {
+        if (existing) unlinkSync(dir.pathOf(name));
+        mkdirSync(dir.pathOf(name), 0o700);
+        // The container deleted or replaced the image's directory: the new one hides it whole.
+        if (existing && below.length > 0) setXattr(dir.pathOf(name), OVERLAY_OPAQUE, Buffer.from('y'));
+        if (existing) below = [];
+      }
+      const child = dir.child(name);
+      try {
+        this.copyChildren(staged, child, below);
+        setOwnerModeTimes(child.fd, uid, gid, stats.mode, stats);
+      } finally {
+        child.close();
+      }
+    }
+  }
+
+  private copyNonDirectory(staged: string, stats: Stats, dir: PinnedDir, name: string, uid: number, gid: number): void {
+    const target = dir.pathOf(name);
+    if (stats.isSymbolicLink() || !stats.isFile()) {
+      // symlink and mknod make the entry at the name itself, following nothing.
+      if (stats.isSymbolicLink()) symlinkSync(readlinkSync(staged), target);
+      else makeNode(target, stats.mode, ...deviceNumbers(stats.rdev));
+      lchownSync(target, uid, gid);
+      lutimesSync(target, stats.atime, stats.mtime);
+      return;
+    }
+    const out = openSync(target, WRITE_NEW, 0o600);
+    try {
+      copyContent(staged, out);
+      setOwnerModeTimes(out, uid, gid, stats.mode, stats);
+    } finally {
+      closeSync(out);
+    }
+  }
+
+  private inUpper(layerDir: string): boolean {
+    return layerDir === this.view.upper || layerDir.startsWith(`${this.view.upper}/`);
+  }
+}
+
+// lowerChildDirs is what overlay merges at name below the image's directories
+// lowerDirs: the topmost decides (a whiteout or a non-directory hides the
+// rest), then directories down to an opaque one. The image's layers are
+// nbox's own, unchanging directories: plain paths are safe there.
+function lowerChildDirs(lowerDirs: string[], name: string): string[] {
+  const dirs: string[] = [];
+  for (const lowerDir of lowerDirs) {
+    const path = join(lowerDir, name);
+    const stats = lstatOrNull(path);
+    if (!stats) continue;
+    if (!stats.isDirectory()) return dirs;
+    dirs.push(path);
+    if (isOpaqueDir(path)) break;
+  }
+  return dirs;
+}
+
+function copyContent(source: string, out: number): void {
+  const input = openSync(source, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const buffer = Buffer.allocUnsafe(COPY_CHUNK);
+    for (;;) {
+      const n = readSync(input, buffer, 0, buffer.length, null);
+      if (n === 0) break;
+      for (let done = 0; done < n; ) done += writeSync(out, buffer, done, n - done);
+    }
+  } finally {
+    closeSync(input);
+  }
+}
+
+// Owner first: chown clears the setuid and setgid bits that the mode then sets.
+function setOwnerModeTimes(fd: number, uid: number, gid: number, mode: number, times: Stats): void {
+  fchownSync(fd, uid, gid);
+  fchmodSync(fd, mode & 0o7777);
+  futimesSync(fd, times.atime, times.mtime);
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}

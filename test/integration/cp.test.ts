@@ -1,0 +1,235 @@
+// `nbox cp` both ways, Docker's path rules, and the attacks of a hostile
+// container: symlinks that point at host paths (absolute and `../` relative)
+// must never make cp read or write outside the container.
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { PassThrough } from 'node:stream';
+import { join } from 'node:path';
+
+import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
+
+const test = rootTest();
+const store = sharedTestStore(test);
+
+// A host directory with a secret, at a path a container's symlinks name.
+const HOST_DIR = `/tmp/nbox-cp-host-${process.pid}`;
+const SECRET = 'host secret, never to be copied';
+
+test.before(async () => {
+  if (!store.root) return;
+  await mkdir(HOST_DIR, { recursive: true });
+  await writeFile(join(HOST_DIR, 'secret'), SECRET);
+  // One exited container: its symlinks point at the host dir's path, from / and by `..`.
+  const made = await cli(store.root, ['run', '--name', 'evil', 'bb', 'sh', '-c',
+    `mkdir -p /data/sub ${HOST_DIR} && echo inside > /data/sub/f && echo top > /data/top && ln -s ${HOST_DIR} /abs && ln -s ${"../".repeat(24)}..${HOST_DIR} /data/rel && ln -s /data/top /data/link`]);
+  if (made.code !== 0) throw new Error(`container setup failed: ${made.stderr}`);
+});
+
+test.after.always(async () => {
+  await rm(HOST_DIR, { recursive: true, force: true });
+});
+
+async function scratchDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'nbox-cp-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function tarList(tar: Buffer): string[] {
+  return execFileSync('tar', ['-t'], { input: tar, encoding: 'utf8' }).split('\n').filter(Boolean);
+}
+
+async function cpToStdout(args: string[]): Promise<{ code: number | null; tar: Buffer; stderr: string }> {
+  const child = spawnCli(store.root, ['cp', ...args]);
+  const chunks: Buffer[] = [];
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin!.end();
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  return { code, tar: Buffer.concat(chunks), stderr };
+}
+
+test('cp of a file out of a stopped container into a directory keeps its name', async (t) => {
+  const out = await scratchDir(t);
+  const r = await cli(store.root, ['cp', 'evil:/data/top', out]);
+  t.is(r.code, 0, r.stderr);
+  t.is(await readFile(join(out, 'top'), 'utf8'), 'top\n');
+});
+
+test('cp of a directory to a missing path creates it with the contents', async (t) => {
+  const out = await scratchDir(t);
+  t.is((await cli(store.root, ['cp', 'evil:/data/sub', join(out, 'copy')])).code, 0);
+  t.is(await readFile(join(out, 'copy/f'), 'utf8'), 'inside\n');
+});
+
+test('cp of DIR/. into an existing directory copies the contents only', async (t) => {
+  const out = await scratchDir(t);
+  t.is((await cli(store.root, ['cp', 'evil:/data/sub/.', out])).code, 0);
+  t.deepEqual(await readdir(out), ['f']);
+});
+
+test('cp - writes a tar named by the base name; a symlink is copied as a link, -L follows it', async (t) => {
+  const plain = await cpToStdout(['evil:/data/link', '-']);
+  t.is(plain.code, 0, plain.stderr);
+  t.deepEqual(tarList(plain.tar), ['link']);
+  t.regex(execFileSync('tar', ['-tv'], { input: plain.tar, encoding: 'utf8' }), /link -> \/data\/top/);
+  const followed = await cpToStdout(['-L', 'evil:/data/link', '-']);
+  t.is(execFileSync('tar', ['-xO'], { input: followed.tar, encoding: 'utf8' }), 'top\n');
+});
+
+test('cp of a missing path: Docker message, exit 1', async (t) => {
+  const r = await cli(store.root, ['cp', 'evil:/nope', tmpdir()]);
+  t.is(r.code, 1);
+  t.is(r.stderr, 'nbox: Could not find the file /nope in container evil\n');
+});
+
+test('cp with an unknown container: No such container, exit 1', async (t) => {
+  const r = await cli(store.root, ['cp', 'ghost:/etc', tmpdir()]);
+  t.is(r.code, 1);
+  t.is(r.stderr, 'nbox: No such container: ghost\n');
+});
+
+test('cp between two local paths is refused', async (t) => {
+  const r = await cli(store.root, ['cp', '/etc/hostname', '/tmp/x']);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /must specify at least one container source/);
+});
+
+test('attack: an absolute symlink to a host dir cannot make cp read the host file', async (t) => {
+  const out = await scratchDir(t);
+  const r = await cli(store.root, ['cp', 'evil:/abs/secret', join(out, 'got')]);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /Could not find the file \/abs\/secret in container evil/);
+  t.false(existsSync(join(out, 'got')));
+});
+
+test('attack: a ../ relative symlink to a host dir cannot make cp read the host file', async (t) => {
+  const r = await cpToStdout(['evil:/data/rel/secret', '-']);
+  t.is(r.code, 1);
+  t.false(r.tar.includes(SECRET));
+});
+
+test('attack: copying the symlinked directory itself with -L archives the container\'s directory, not the host\'s', async (t) => {
+  const r = await cpToStdout(['-L', 'evil:/abs', '-']);
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(tarList(r.tar), ['abs/']);
+  t.false(r.tar.includes(SECRET));
+});
+
+test('attack: cp into a symlink to a host dir writes inside the container only', async (t) => {
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'planted'), 'planted');
+  for (const dest of ['evil:/abs/', 'evil:/data/rel/']) {
+    const r = await cli(store.root, ['cp', join(src, 'planted'), dest]);
+    t.is(r.code, 0, r.stderr);
+    t.false(existsSync(join(HOST_DIR, 'planted')), `${dest} wrote into the host's directory`);
+  }
+  // It landed where the container's own symlink leads: its own copy of that path.
+  const back = await cpToStdout([`evil:${HOST_DIR}/planted`, '-']);
+  t.is(execFileSync('tar', ['-xO'], { input: back.tar, encoding: 'utf8' }), 'planted');
+});
+
+test('attack: a tar entry below a container symlink replaces the link, never follows it', async (t) => {
+  const src = await scratchDir(t);
+  await mkdir(join(src, 'abs'));
+  await writeFile(join(src, 'abs/through'), 'through');
+  const r = await cli(store.root, ['cp', join(src, 'abs'), 'evil:/']);
+  t.is(r.code, 0, r.stderr);
+  t.false(existsSync(join(HOST_DIR, 'through')));
+  const back = await cpToStdout(['evil:/abs/through', '-']);
+  t.is(execFileSync('tar', ['-xO'], { input: back.tar, encoding: 'utf8' }), 'through');
+});
+
+test('cp into a container: a file keeps its mode, root owns it unless -a', async (t) => {
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'tool'), 'x', { mode: 0o750 });
+  execFileSync('chown', ['1234:4321', join(src, 'tool')]);
+  t.is((await cli(store.root, ['cp', join(src, 'tool'), 'evil:/data/plain'])).code, 0);
+  t.is((await cli(store.root, ['cp', '-a', join(src, 'tool'), 'evil:/data/kept'])).code, 0);
+  const listing = execFileSync('tar', ['-tv', '--numeric-owner'], { input: (await cpToStdout(['evil:/data/.', '-'])).tar, encoding: 'utf8' });
+  t.regex(listing, /-rwxr-x--- 0\/0 .* \.\/plain/);
+  t.regex(listing, /-rwxr-x--- 1234\/4321 .* \.\/kept/);
+});
+
+test('cp - into a container unpacks a tar stream; the copy shows in diff', async (t) => {
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'streamed'), 'streamed');
+  const tar = execFileSync('tar', ['-c', '-C', src, 'streamed']);
+  const child = spawnCli(store.root, ['cp', '-', 'evil:/tmp']);
+  child.stdin!.end(tar);
+  t.is(await exitCodeOf(child), 0);
+  t.regex((await cli(store.root, ['diff', 'evil'])).stdout, /^A \/tmp\/streamed$/m);
+});
+
+test('cp into and out of a running container', async (t) => {
+  const running = spawnCli(store.root, ['run', '--name', 'busy', 'bb', 'sh', '-c', 'echo up > /tmp/up; sleep 300'], { stdio: 'ignore' });
+  t.teardown(async () => {
+    if (running.exitCode === null) running.kill('SIGKILL');
+    await exitCodeOf(running);
+    await cli(store.root, ['rm', '-f', 'busy']);
+  });
+  let out: Buffer = Buffer.alloc(0);
+  for (let i = 0; i < 200 && !out.includes('up\n'); i++) {
+    out = (await cpToStdout(['busy:/tmp/up', '-'])).tar;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  t.true(out.includes('up\n'));
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'in'), 'in');
+  t.is((await cli(store.root, ['cp', join(src, 'in'), 'busy:/tmp/in'])).code, 0);
+  t.is(execFileSync('tar', ['-xO'], { input: (await cpToStdout(['busy:/tmp/in', '-'])).tar, encoding: 'utf8' }), 'in');
+});
+
+// The swaps below happen at fixed points of a copy made through the library:
+// after the container path was looked up, before it is read or written.
+async function upperOf(ref: string): Promise<string> {
+  return join((await store.nbox.container(ref)).dir, 'upper');
+}
+
+function swapForHostLink(upper: string, name: string): void {
+  rmSync(join(upper, name), { recursive: true });
+  symlinkSync(HOST_DIR, join(upper, name));
+}
+
+test('attack: a directory swapped for a host symlink after the lookup cannot make cp read the host file', async (t) => {
+  // The decoy is as long as the secret: a read of the wrong file would not even fail on its size.
+  const decoy = 'd'.repeat(SECRET.length);
+  t.is((await cli(store.root, ['run', '--name', 'swap-out', 'bb', 'sh', '-c', `mkdir /s && printf ${decoy} > /s/secret`])).code, 0);
+  const tar = await store.nbox.copyFromContainer('swap-out', '/s/secret');
+  swapForHostLink(await upperOf('swap-out'), 's');
+  const chunks: Buffer[] = [];
+  await t.throwsAsync(async () => {
+    for await (const chunk of tar) chunks.push(chunk as Buffer);
+  });
+  t.false(Buffer.concat(chunks).includes(SECRET));
+});
+
+test('attack: a directory swapped for a host symlink after the lookup cannot make cp write into the host', async (t) => {
+  t.is((await cli(store.root, ['run', '--name', 'swap-in', 'bb', 'sh', '-c', 'mkdir /w'])).code, 0);
+  const upper = await upperOf('swap-in');
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'dropped'), 'dropped');
+  // The swap happens when the tar has been read, between the lookup of /w and the writes.
+  const tar = new PassThrough();
+  const body = execFileSync('tar', ['-c', '-C', src, 'dropped']);
+  tar.end(body);
+  tar.once('end', () => swapForHostLink(upper, 'w'));
+  await t.throwsAsync(store.nbox.copyToContainer('swap-in', '/w', tar));
+  t.false(existsSync(join(HOST_DIR, 'dropped')));
+});
+
+test('attack: a directory swapped for a host symlink after the lookup cannot make cp list the host directory', async (t) => {
+  t.is((await cli(store.root, ['run', '--name', 'swap-list', 'bb', 'sh', '-c', 'mkdir /s && echo decoy > /s/decoy'])).code, 0);
+  const tar = await store.nbox.copyFromContainer('swap-list', '/s');
+  swapForHostLink(await upperOf('swap-list'), 's');
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of tar) chunks.push(chunk as Buffer);
+  } catch {
+    // Failing is fine; what was streamed until then is what counts.
+  }
+  t.false(Buffer.concat(chunks).includes('secret'), 'a host file name was archived');
+});
