@@ -167,27 +167,87 @@ std::string StepPath(const child_error &err, const child_spec &spec, const std::
   }
 }
 
+// Spawned is spawn's and join's result: {pid, pidfd}.
+Napi::Object Spawned(Napi::Env env, const spawn_result &res) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", res.pid);
+  out.Set("pidfd", res.pidfd);
+  return out;
+}
+
+// ProcessSpec holds the buffers of what spawn and join share: the command, its
+// identity, stdio, cgroups and the sealed exec helper. ReadProcessSpec points a
+// child_spec into it, so it stays in place (no copies) until child_spawn returns.
+struct ProcessSpec {
+  std::vector<std::string> argv, envs, cgroup_procs;
+  std::vector<char *> argv_c, env_c, exec_argv;
+  std::vector<const char *> cgroup_procs_c;
+  std::vector<gid_t> groups;
+  std::string cwd;
+  std::string exec_name = "nbox-exec";
+  // nbox-exec ERROR_FD COMMAND...: the fd number is written in by child_spawn.
+  char exec_fd_arg[16] = "";
+  ProcessSpec() = default;
+  ProcessSpec(const ProcessSpec &) = delete;
+  ProcessSpec &operator=(const ProcessSpec &) = delete;
+};
+
+// ReadProcessSpec fills p from the JS spec and clears spec to point into it; false after throwing.
+bool ReadProcessSpec(Napi::Env env, Napi::Object o, ProcessSpec &p, child_spec &spec) {
+  p.argv = StringArray(o, "argv");
+  p.envs = StringArray(o, "env");
+  p.argv_c = CStringVector(p.argv);
+  p.env_c = CStringVector(p.envs);
+  p.cwd = o.Get("cwd").As<Napi::String>().Utf8Value();
+  Napi::Array groups_js = o.Get("groups").As<Napi::Array>();
+  for (uint32_t i = 0; i < groups_js.Length(); i++) p.groups.push_back(groups_js.Get(i).As<Napi::Number>().Uint32Value());
+  p.cgroup_procs = StringArray(o, "cgroupProcs");
+  for (auto &procs : p.cgroup_procs) p.cgroup_procs_c.push_back(procs.c_str());
+  std::string failed_syscall;
+  int exec_fd = SealedExecHelper(failed_syscall);
+  if (exec_fd < 0) {
+    ThrowSysError(env, "exec-helper", failed_syscall, errno, exec_helper_path);
+    return false;
+  }
+  p.exec_argv = {p.exec_name.data(), p.exec_fd_arg};
+  p.exec_argv.insert(p.exec_argv.end(), p.argv_c.begin(), p.argv_c.end());
+
+  Napi::Array stdio = o.Get("stdio").As<Napi::Array>();
+  memset(&spec, 0, sizeof spec);
+  spec.argv = p.argv_c.data();
+  spec.envp = p.env_c.data();
+  spec.cwd = p.cwd.c_str();
+  spec.uid = o.Get("uid").As<Napi::Number>().Uint32Value();
+  spec.gid = o.Get("gid").As<Napi::Number>().Uint32Value();
+  spec.groups = p.groups.data();
+  spec.ngroups = p.groups.size();
+  // The filter is on unless the caller turns it off explicitly.
+  spec.seccomp = !o.Get("seccomp").IsBoolean() || o.Get("seccomp").ToBoolean().Value();
+  for (uint32_t i = 0; i < 3; i++) spec.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
+  spec.cgroup_procs = p.cgroup_procs_c.data();
+  spec.ncgroups = p.cgroup_procs_c.size();
+  spec.exec_fd = exec_fd;
+  spec.exec_argv = p.exec_argv.data();
+  spec.exec_fd_arg = p.exec_fd_arg;
+  spec.join_pidfd = -1;
+  return true;
+}
+
 Napi::Value Spawn(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Napi::Object o = info[0].As<Napi::Object>();
 
   // Every buffer the child reads is built here, before the clone.
-  std::vector<std::string> argv = StringArray(o, "argv");
-  std::vector<std::string> envs = StringArray(o, "env");
+  ProcessSpec process;
+  child_spec spec;
+  if (!ReadProcessSpec(env, o, process, spec)) return env.Undefined();
   std::vector<std::string> lowers = StringArray(o, "lowerDirs");
-  std::vector<char *> argv_c = CStringVector(argv);
-  std::vector<char *> env_c = CStringVector(envs);
   std::vector<const char *> lower_c;
   for (auto &l : lowers) lower_c.push_back(l.c_str());
-  std::string cwd = o.Get("cwd").As<Napi::String>().Utf8Value();
   std::string hostname = o.Get("hostname").As<Napi::String>().Utf8Value();
   std::string rootfs = o.Get("rootfs").As<Napi::String>().Utf8Value();
   std::string upper = o.Get("upperDir").As<Napi::String>().Utf8Value();
   std::string work = o.Get("workDir").As<Napi::String>().Utf8Value();
-
-  Napi::Array groups_js = o.Get("groups").As<Napi::Array>();
-  std::vector<gid_t> groups;
-  for (uint32_t i = 0; i < groups_js.Length(); i++) groups.push_back(groups_js.Get(i).As<Napi::Number>().Uint32Value());
 
   Napi::Array mounts_js = o.Get("mounts").As<Napi::Array>();
   std::vector<std::string> bind_sources, bind_targets, tmpfs_options;
@@ -209,22 +269,6 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
     binds[i].tmpfs_options = is_tmpfs ? tmpfs_options[i].c_str() : nullptr;
     binds[i].target = bind_targets[i].c_str();
   }
-
-  std::vector<std::string> cgroup_procs = StringArray(o, "cgroupProcs");
-  std::vector<const char *> cgroup_procs_c;
-  for (auto &p : cgroup_procs) cgroup_procs_c.push_back(p.c_str());
-
-  std::string failed_syscall;
-  int exec_fd = SealedExecHelper(failed_syscall);
-  if (exec_fd < 0) {
-    ThrowSysError(env, "exec-helper", failed_syscall, errno, exec_helper_path);
-    return env.Undefined();
-  }
-  // nbox-exec ERROR_FD COMMAND...: the fd number is written in by child_spawn.
-  char exec_fd_arg[16] = "";
-  std::string exec_name = "nbox-exec";
-  std::vector<char *> exec_argv = {exec_name.data(), exec_fd_arg};
-  exec_argv.insert(exec_argv.end(), argv_c.begin(), argv_c.end());
 
   // A source the caller resolved comes as an fd. open_tree refuses a mount of another mount namespace, and
   // the child has its own: the detached copy of the tree is made here, private so that nothing mounted
@@ -253,17 +297,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
     binds[i].source_fd = tree;
   }
 
-  Napi::Array stdio = o.Get("stdio").As<Napi::Array>();
-  child_spec spec;
-  memset(&spec, 0, sizeof spec);
-  spec.argv = argv_c.data();
-  spec.envp = env_c.data();
-  spec.cwd = cwd.c_str();
   spec.chown_cwd = o.Get("chownCwd").ToBoolean().Value();
-  spec.uid = o.Get("uid").As<Napi::Number>().Uint32Value();
-  spec.gid = o.Get("gid").As<Napi::Number>().Uint32Value();
-  spec.groups = groups.data();
-  spec.ngroups = groups.size();
   spec.hostname = hostname.c_str();
   spec.rootfs = rootfs.c_str();
   spec.lower_dirs = lower_c.data();
@@ -271,17 +305,8 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   spec.upper_dir = upper.c_str();
   spec.work_dir = work.c_str();
   spec.new_network = o.Get("newNetwork").ToBoolean().Value();
-  // The filter is on unless the caller turns it off explicitly.
-  spec.seccomp = !o.Get("seccomp").IsBoolean() || o.Get("seccomp").ToBoolean().Value();
   spec.binds = binds.data();
   spec.nbinds = binds.size();
-  for (uint32_t i = 0; i < 3; i++) spec.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
-  spec.cgroup_procs = cgroup_procs_c.data();
-  spec.ncgroups = cgroup_procs_c.size();
-  spec.exec_fd = exec_fd;
-  spec.exec_argv = exec_argv.data();
-  spec.exec_fd_arg = exec_fd_arg;
-  spec.join_pidfd = -1;
 
   spawn_result res;
   child_error err;
@@ -292,10 +317,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
                   StepPath(err, spec, lowers, bind_sources, bind_targets));
     return env.Undefined();
   }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("pid", res.pid);
-  out.Set("pidfd", res.pidfd);
-  return out;
+  return Spawned(env, res);
 }
 
 // join(spec): a command in a running container, joined through the pidfd of
@@ -303,48 +325,11 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
 Napi::Value Join(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Napi::Object o = info[0].As<Napi::Object>();
-  std::vector<std::string> argv = StringArray(o, "argv");
-  std::vector<std::string> envs = StringArray(o, "env");
-  std::vector<char *> argv_c = CStringVector(argv);
-  std::vector<char *> env_c = CStringVector(envs);
-  std::string cwd = o.Get("cwd").As<Napi::String>().Utf8Value();
-  Napi::Array groups_js = o.Get("groups").As<Napi::Array>();
-  std::vector<gid_t> groups;
-  for (uint32_t i = 0; i < groups_js.Length(); i++) groups.push_back(groups_js.Get(i).As<Napi::Number>().Uint32Value());
-  std::vector<std::string> cgroup_procs = StringArray(o, "cgroupProcs");
-  std::vector<const char *> cgroup_procs_c;
-  for (auto &p : cgroup_procs) cgroup_procs_c.push_back(p.c_str());
-
-  std::string failed_syscall;
-  int exec_fd = SealedExecHelper(failed_syscall);
-  if (exec_fd < 0) {
-    ThrowSysError(env, "exec-helper", failed_syscall, errno, exec_helper_path);
-    return env.Undefined();
-  }
-  char exec_fd_arg[16] = "";
-  std::string exec_name = "nbox-exec";
-  std::vector<char *> exec_argv = {exec_name.data(), exec_fd_arg};
-  exec_argv.insert(exec_argv.end(), argv_c.begin(), argv_c.end());
-
-  Napi::Array stdio = o.Get("stdio").As<Napi::Array>();
+  ProcessSpec process;
   child_spec spec;
-  memset(&spec, 0, sizeof spec);
-  spec.argv = argv_c.data();
-  spec.envp = env_c.data();
-  spec.cwd = cwd.c_str();
-  spec.uid = o.Get("uid").As<Napi::Number>().Uint32Value();
-  spec.gid = o.Get("gid").As<Napi::Number>().Uint32Value();
-  spec.groups = groups.data();
-  spec.ngroups = groups.size();
+  if (!ReadProcessSpec(env, o, process, spec)) return env.Undefined();
   spec.hostname = "";
   spec.rootfs = "";
-  spec.seccomp = !o.Get("seccomp").IsBoolean() || o.Get("seccomp").ToBoolean().Value();
-  for (uint32_t i = 0; i < 3; i++) spec.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
-  spec.cgroup_procs = cgroup_procs_c.data();
-  spec.ncgroups = cgroup_procs_c.size();
-  spec.exec_fd = exec_fd;
-  spec.exec_argv = exec_argv.data();
-  spec.exec_fd_arg = exec_fd_arg;
   spec.join_pidfd = o.Get("pidfd").As<Napi::Number>().Int32Value();
   spec.detach = o.Get("detach").ToBoolean().Value();
 
@@ -354,10 +339,7 @@ Napi::Value Join(const Napi::CallbackInfo &info) {
     ThrowSysError(env, child_step_name(err.step), err.syscall, err.err, StepPath(err, spec, {}, {}, {}));
     return env.Undefined();
   }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("pid", res.pid);
-  out.Set("pidfd", res.pidfd);
-  return out;
+  return Spawned(env, res);
 }
 
 // pidfdOpen(pid): a close-on-exec pidfd of the process, or null when there is none (ESRCH).

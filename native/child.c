@@ -533,6 +533,23 @@ static void exec_command(struct child_ctx *ctx) {
   fail(ctx, STEP_EXEC, "execveat", errno, -1);
 }
 
+/* The last steps of both the init and a joined command: the syscall filter
+ * (while CAP_SYS_ADMIN is still held, so no no_new_privs is needed), the
+ * credentials, signals and stdio, then the working directory (after setuid,
+ * so one the user may not enter fails as in Docker), and the exec. */
+__attribute__((noreturn)) static void become_command(struct child_ctx *ctx) {
+  if (ctx->filter) CHECK(ctx, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, ctx->filter), STEP_SECCOMP, "seccomp", -1);
+  set_credentials(ctx);
+  reset_signals(ctx);
+  setup_stdio(ctx);
+  CHECK(ctx, fchdir(ctx->cwd_fd), STEP_CHDIR, "fchdir", -1);
+  CHECK(ctx, check_cwd_reachable(), STEP_CHDIR, "getcwd", -1);
+  close(ctx->cwd_fd);
+  umask(022);
+  exec_command(ctx);
+  _exit(127);
+}
+
 /* Closes every fd but the ones setup still needs (the pipes, stdio and the
  * detached bind trees). Node's own fds (close-on-exec, but open until exec)
  * could otherwise reach host directories through /proc/self/fd after
@@ -598,18 +615,8 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   if (s->new_network) loopback_up(ctx);
   ctx->cwd_fd = open_creating(s->cwd, 0, s->chown_cwd ? &s->uid : NULL, s->chown_cwd ? &s->gid : NULL);
   CHECK(ctx, ctx->cwd_fd, STEP_WORKDIR, "mkdir", -1);
-  /* While CAP_SYS_ADMIN is still held (no no_new_privs needed), after the last mount. */
-  if (ctx->filter) CHECK(ctx, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, ctx->filter), STEP_SECCOMP, "seccomp", -1);
-  set_credentials(ctx);
-  reset_signals(ctx);
-  setup_stdio(ctx);
-  /* After setuid, so a directory the user may not enter fails as in Docker. */
-  CHECK(ctx, fchdir(ctx->cwd_fd), STEP_CHDIR, "fchdir", -1);
-  CHECK(ctx, check_cwd_reachable(), STEP_CHDIR, "getcwd", -1);
-  close(ctx->cwd_fd);
-  umask(022);
-  exec_command(ctx);
-  _exit(127);
+  /* After the last mount. */
+  become_command(ctx);
 }
 
 
@@ -654,16 +661,7 @@ static void __attribute__((noreturn)) exec_main(struct child_ctx *ctx) {
   ctx->cwd_fd = resolve_in_root(rootfd, s->cwd, 1);
   CHECK(ctx, ctx->cwd_fd, STEP_WORKDIR, "openat2", -1);
   close(rootfd);
-  if (ctx->filter) CHECK(ctx, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, ctx->filter), STEP_SECCOMP, "seccomp", -1);
-  set_credentials(ctx);
-  reset_signals(ctx);
-  setup_stdio(ctx);
-  CHECK(ctx, fchdir(ctx->cwd_fd), STEP_CHDIR, "fchdir", -1);
-  CHECK(ctx, check_cwd_reachable(), STEP_CHDIR, "getcwd", -1);
-  close(ctx->cwd_fd);
-  umask(022);
-  exec_command(ctx);
-  _exit(127);
+  become_command(ctx);
 }
 
 /* The joiner (runc exec's nsexec): joins the container's cgroups, then every
