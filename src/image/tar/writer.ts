@@ -68,7 +68,7 @@ interface PinnedSource {
 /** layerTar streams the OCI tar of a layer directory; with expectedDiffId, the stream fails
  * at its end unless the tar hashes to it (the layer changed on disk since it was sealed). */
 export function layerTar(dir: string, expectedDiffId?: string): Readable {
-  const chunks = tarChunks(walk(dir, '', new Map()));
+  const chunks = tarChunks(walk(dirByPath(dir), '', new Map()));
   return Readable.from(expectedDiffId ? checkedDigest(chunks, expectedDiffId) : chunks, { objectMode: false });
 }
 
@@ -90,7 +90,7 @@ export function liveLayerTar(dir: string): Readable {
   function* entries(): Generator<TarEntry> {
     const root = PinnedDir.open(dir);
     try {
-      yield* walkPinned(root, '', new Map());
+      yield* walk(root, '', new Map());
     } finally {
       root.close();
     }
@@ -136,7 +136,7 @@ export function pathTar(tree: MergedTree, top: TreeEntry, name: string): Readabl
 export async function digestLayerDir(dir: string): Promise<LayerDigest> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of tarChunks(walk(dir, '', new Map()))) {
+  for await (const chunk of tarChunks(walk(dirByPath(dir), '', new Map()))) {
     hash.update(chunk);
     size += chunk.length;
   }
@@ -160,37 +160,34 @@ async function* tarChunks(entries: Iterable<TarEntry>): AsyncGenerator<Buffer> {
   yield Buffer.alloc(2 * BLOCK);
 }
 
-// walk lists a layer dir: whiteouts and opaque markers as OCI `.wh.` entries.
-function* walk(root: string, rel: string, firstPathOfInode: Map<string, string>): Generator<TarEntry> {
-  const names = readdirSync(join(root, rel)).sort(byteOrder);
-  for (const name of names) {
-    const relPath = rel ? `${rel}/${name}` : name;
-    const hostPath = join(root, relPath);
-    const st = lstatSync(hostPath);
-    if (st.isCharacterDevice() && st.rdev === 0) {
-      // An overlay whiteout: this name was deleted from the layers below.
-      yield { ...WHITEOUT, mtime: Math.floor(st.mtimeMs / 1000), name: rel ? `${rel}/.wh.${name}` : `.wh.${name}` };
-      continue;
-    }
-    const xattrNames = addon().llistxattr(hostPath);
-    const entry = toEntry(relPath, hostPath, st, xattrNames, firstPathOfInode);
-    if (entry) yield entry;
-    if (!st.isDirectory()) continue;
-    if (xattrNames.includes(OVERLAY_OPAQUE) && isOpaqueDir(hostPath)) {
-      yield { ...WHITEOUT, mtime: Math.floor(st.mtimeMs / 1000), name: `${relPath}/.wh..wh..opq` };
-    }
-    yield* walk(root, relPath, firstPathOfInode);
-  }
+/** LayerDir is a directory the walk reads: by path (a layer nothing writes to any
+ * more), or through held fds (PinnedDir: an upper dir a running container changes). */
+interface LayerDir {
+  names(): string[];
+  pathOf(name: string): string;
+  child(name: string): LayerDir;
+  close(): void;
 }
 
-// walkPinned is walk through directory fds: a regular file's content is read
-// (before the walk goes on) through its directory's fd too.
-function* walkPinned(dir: PinnedDir, rel: string, firstPathOfInode: Map<string, string>): Generator<TarEntry> {
+function dirByPath(path: string): LayerDir {
+  return {
+    names: () => readdirSync(path).sort(byteOrder),
+    pathOf: (name) => join(path, name),
+    child: (name) => dirByPath(join(path, name)),
+    close: () => {},
+  };
+}
+
+// walk lists a layer dir: whiteouts and opaque markers as OCI `.wh.` entries.
+// Entries are generated lazily, so tarChunks reads a file's content while its
+// directory is still open (what a PinnedDir relies on).
+function* walk(dir: LayerDir, rel: string, firstPathOfInode: Map<string, string>): Generator<TarEntry> {
   for (const name of dir.names()) {
     const relPath = rel ? `${rel}/${name}` : name;
     const hostPath = dir.pathOf(name);
     const st = lstatSync(hostPath);
     if (isWhiteout(st)) {
+      // An overlay whiteout: this name was deleted from the layers below.
       yield { ...WHITEOUT, mtime: Math.floor(st.mtimeMs / 1000), name: rel ? `${rel}/.wh.${name}` : `.wh.${name}` };
       continue;
     }
@@ -203,7 +200,7 @@ function* walkPinned(dir: PinnedDir, rel: string, firstPathOfInode: Map<string, 
       if (xattrNames.includes(OVERLAY_OPAQUE) && isOpaqueDir(hostPath)) {
         yield { ...WHITEOUT, mtime: Math.floor(st.mtimeMs / 1000), name: `${relPath}/.wh..wh..opq` };
       }
-      yield* walkPinned(child, relPath, firstPathOfInode);
+      yield* walk(child, relPath, firstPathOfInode);
     } finally {
       child.close();
     }
