@@ -1,20 +1,29 @@
 // Ending a running container from outside the process that started it.
+import { closeSync } from 'node:fs';
+
+import { addon } from '../sys/addon';
 import { processStartTime } from '../sys/proc';
 import { killCgroup } from './cgroup';
 import type { ContainerState } from './containers';
+
+/** signalInit signals a container's init through a pidfd opened before its start time is
+ * checked, so a pid reused meanwhile is never signalled; false when it is gone. */
+export function signalInit(state: ContainerState, signal: number): boolean {
+  const pidfd = state.pid > 0 ? addon().pidfdOpen(state.pid) : null;
+  if (pidfd === null) return false;
+  try {
+    return processStartTime(state.pid) === state.pidStartTime && addon().kill(pidfd, signal);
+  } finally {
+    closeSync(pidfd);
+  }
+}
 
 /** killAndWait kills a container (through its cgroup, else its init if the pid
  * is still that process) and waits for it to be gone, so its writable layer is
  * not removed under it. */
 export async function killAndWait(state: ContainerState): Promise<void> {
   if (state.cgroup) await killCgroup(state.cgroup);
-  else if (processStartTime(state.pid) === state.pidStartTime) {
-    try {
-      process.kill(state.pid, 'SIGKILL');
-    } catch {
-      return;
-    }
-  }
+  else if (!signalInit(state, 9)) return;
   for (let waited = 0; waited < 5000 && processStartTime(state.pid) === state.pidStartTime; waited += 10) {
     await new Promise((resolveSleep) => setTimeout(resolveSleep, 10));
   }

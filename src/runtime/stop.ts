@@ -8,7 +8,7 @@ import { NboxError } from '../errors';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import type { ContainerRecord, ContainerRegistry } from './containers';
 import { freezeCgroup } from './cgroup';
-import { killAndWait } from './kill';
+import { killAndWait, signalInit } from './kill';
 
 const POLL_MS = 20;
 
@@ -31,22 +31,14 @@ export function signalContainer(record: ContainerRecord, ref: string, signal: nu
   if (!isRunning(record)) {
     throw new NboxError('ERR_NBOX_CONFLICT', `cannot kill container: ${ref}: container ${record.config.id} is not running`);
   }
-  try {
-    process.kill(record.state.pid, signal);
-  } catch {
-    // Gone between the check and the signal: it ended on its own.
-  }
+  // Gone between the check and the signal: it ended on its own.
+  signalInit(record.state, signal);
 }
 
 /** stopContainer sends the stop signal, waits up to timeoutSeconds for the
  * container to end, then kills it (`docker stop -t`); a stopped one is left as it is. */
 export async function stopContainer(record: ContainerRecord, signal: number, timeoutSeconds: number): Promise<void> {
-  if (!isRunning(record)) return;
-  try {
-    process.kill(record.state.pid, signal);
-  } catch {
-    return;
-  }
+  if (!isRunning(record) || !signalInit(record.state, signal)) return;
   const deadline = Date.now() + Math.max(0, timeoutSeconds) * 1000;
   while (Date.now() < deadline) {
     if (processStartTime(record.state.pid) !== record.state.pidStartTime) return;
