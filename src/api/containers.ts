@@ -1,0 +1,178 @@
+// Container operations of the library API: `Nbox` inherits them, so the facade
+// stays one object while each half stays a readable size.
+import type { Readable } from 'node:stream';
+
+import { NboxError } from '../errors';
+import type { Store } from '../image/store';
+import type { ContainerRegistry, ContainerRecord } from '../runtime/containers';
+import type { ContainerInspect } from '../runtime/inspect';
+import type { ExecOptions, ExecProcess, ExecResult } from '../runtime/exec';
+import type { Change } from '../runtime/container-diff';
+import type { CommitOptions } from '../runtime/container-commit';
+import type { CopyInOptions, PathStat } from '../runtime/container-copy';
+import { runContainer, type RunOptions, type RunningContainer } from '../runtime/run';
+
+/** ListContainersOptions are `docker ps`'s -a, --filter and -n (-l is last: 1). */
+export interface ListContainersOptions {
+  all?: boolean;
+  /** `key=value` filters: id, name, label, status, ancestor, exited. */
+  filters?: string[];
+  /** Only the newest N containers, stopped ones included. */
+  last?: number;
+}
+
+/** ContainerApi is every operation on containers of one open store. */
+export class ContainerApi {
+  protected constructor(
+    readonly store: Store,
+    protected readonly containers: ContainerRegistry,
+  ) {}
+
+  /** run creates and starts a container; await `.exited` for its end. */
+  async run(image: string, options: RunOptions = {}): Promise<RunningContainer> {
+    const record = await this.store.images.resolve(image);
+    return runContainer({ store: this.store, containers: this.containers }, record, image, options);
+  }
+
+  /** listContainers lists containers; running ones only unless `all`. */
+  async listContainers(options: ListContainersOptions = {}): Promise<ContainerRecord[]> {
+    const { matchesContainerFilters, parseContainerFilters } = await import('../runtime/container-filter');
+    const filters = parseContainerFilters(options.filters ?? []);
+    // As Docker: -n/-l and a status filter look at stopped containers too.
+    const all = options.all || options.last !== undefined || filters.has('status') || filters.has('exited');
+    const ancestors = new Map<string, string | undefined>();
+    for (const value of filters.get('ancestor') ?? []) ancestors.set(value, (await this.store.images.resolve(value).catch(() => undefined))?.id);
+    const shown = (await this.containers.list())
+      .filter((c) => all || c.state.status === 'running')
+      .filter((c) => matchesContainerFilters(c, filters, (record, value) => ancestors.get(value) === record.config.image))
+      .sort((a, b) => b.config.created.localeCompare(a.config.created));
+    return options.last === undefined ? shown : shown.slice(0, Math.max(0, options.last));
+  }
+
+  /** container resolves a name, ID or ID prefix to a container. */
+  container(ref: string): Promise<ContainerRecord> {
+    return this.containers.resolve(ref);
+  }
+
+  /** inspectContainer is `docker container inspect`'s JSON for one container. */
+  async inspectContainer(ref: string): Promise<ContainerInspect> {
+    const { inspectContainer } = await import('../runtime/inspect');
+    return inspectContainer(await this.containers.resolve(ref), this.store);
+  }
+
+  /** exportContainer streams a container's filesystem (its writable layer over its image) as one tar (`docker export`). */
+  async exportContainer(ref: string): Promise<Readable> {
+    const record = await this.containers.resolve(ref);
+    const image = await this.store.images.resolve(record.config.image);
+    const [{ flattenedTar }, { containerPaths }] = await Promise.all([import('../image/tar/writer'), import('../runtime/containers')]);
+    return flattenedTar([containerPaths(record.dir).upper, ...(await this.store.layers.dirs(image.config))]);
+  }
+
+  /** diffContainer lists what a container changed in its image (`docker diff`). */
+  async diffContainer(ref: string): Promise<Change[]> {
+    const [{ containerChanges }, { containerView }] = await Promise.all([import('../runtime/container-diff'), import('../runtime/container-copy')]);
+    const view = await containerView(this.store, await this.containers.resolve(ref), ref);
+    return containerChanges(view.upper, view.lowers);
+  }
+
+  /** commitContainer makes an image of a container's image plus its writable layer (`docker commit`); returns its ID. */
+  async commitContainer(ref: string, options: CommitOptions = {}): Promise<string> {
+    const { commitContainer } = await import('../runtime/container-commit');
+    return commitContainer(this.store, await this.containers.resolve(ref), options);
+  }
+
+  /** statContainerPath describes a path in a container, as `docker cp` asks before copying. */
+  async statContainerPath(ref: string, path: string, options: { followLink?: boolean } = {}): Promise<PathStat> {
+    const { containerView, statPath } = await import('../runtime/container-copy');
+    return statPath(await containerView(this.store, await this.containers.resolve(ref), ref), path, options.followLink);
+  }
+
+  /** copyFromContainer streams a path in a container as a tar named by its base name (`docker cp CONTAINER:PATH -`). */
+  async copyFromContainer(ref: string, path: string, options: { followLink?: boolean } = {}): Promise<Readable> {
+    const { archivePath, containerView } = await import('../runtime/container-copy');
+    return archivePath(await containerView(this.store, await this.containers.resolve(ref), ref), path, options.followLink);
+  }
+
+  /** copyToContainer unpacks a tar into a directory of a container (`docker cp - CONTAINER:PATH`). */
+  async copyToContainer(ref: string, path: string, tar: Readable, options: CopyInOptions = {}): Promise<void> {
+    const { containerView, extractInto } = await import('../runtime/container-copy');
+    await extractInto(this.store.root, await containerView(this.store, await this.containers.resolve(ref), ref), path, tar, options);
+  }
+
+  /** pruneContainers removes every stopped container (`docker container prune`):
+   * their IDs and the bytes their writable layers held. */
+  async pruneContainers(): Promise<{ deleted: string[]; spaceReclaimed: number }> {
+    return (await import('../runtime/container-usage')).pruneStoppedContainers(this.containers);
+  }
+
+  /** killContainer sends a signal (a name such as `HUP` or `SIGHUP`, or a number; KILL by default) to a running container's init (`docker kill`). */
+  async killContainer(ref: string, signal: string | number = 'KILL'): Promise<void> {
+    const { parseSignal, signalContainer } = await import('../runtime/stop');
+    const number = parseSignal(String(signal));
+    signalContainer(await this.containers.resolve(ref), ref, number);
+  }
+
+  /** stopContainer sends the container's stop signal (the image's STOPSIGNAL, else SIGTERM), and after
+   * `timeout` seconds (10 by default) kills it (`docker stop`); a stopped container is left as it is. */
+  async stopContainer(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const { parseSignal, stopContainer } = await import('../runtime/stop');
+    const record = await this.containers.resolve(ref);
+    const imageSignal = (await this.store.images.config(record.config.image))?.config?.StopSignal;
+    await stopContainer(record, parseSignal(options.signal ?? imageSignal ?? 'TERM'), options.timeout ?? 10);
+  }
+
+  /** pauseContainer freezes every process of a running container (`docker pause`); unpauseContainer thaws them. */
+  async pauseContainer(ref: string): Promise<void> {
+    const { pauseContainer } = await import('../runtime/stop');
+    await pauseContainer(this.containers, await this.containers.resolve(ref), true);
+  }
+
+  /** unpauseContainer thaws a paused container (`docker unpause`). */
+  async unpauseContainer(ref: string): Promise<void> {
+    const { pauseContainer } = await import('../runtime/stop');
+    await pauseContainer(this.containers, await this.containers.resolve(ref), false);
+  }
+
+  /** waitContainer resolves with a container's exit code once it has ended (`docker wait`). */
+  async waitContainer(ref: string): Promise<number> {
+    const { waitContainer } = await import('../runtime/stop');
+    return waitContainer(this.containers, await this.containers.resolve(ref), ref);
+  }
+
+  /** topContainer lists a running container's processes with the host's `ps` (`docker top`). */
+  async topContainer(ref: string, psArgs?: string[]): Promise<{ titles: string[]; processes: string[][] }> {
+    const { containerTop } = await import('../runtime/top');
+    return containerTop(await this.containers.resolve(ref), psArgs);
+  }
+
+  /** renameContainer gives a container a new name (`docker rename`). */
+  async renameContainer(ref: string, newName: string): Promise<void> {
+    await this.containers.rename(await this.containers.resolve(ref), newName);
+  }
+
+  /** execStream starts cmd in a running container (`docker exec`); its output streams when piped. */
+  async execStream(ref: string, cmd: string[], options: ExecOptions = {}): Promise<ExecProcess> {
+    const { startExec } = await import('../runtime/exec');
+    return startExec({ store: this.store, containers: this.containers }, ref, cmd, options);
+  }
+
+  /** exec runs cmd in a running container and waits for it: its exit code, and its output when piped (the default). */
+  async exec(ref: string, cmd: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const { execToEnd } = await import('../runtime/exec');
+    return execToEnd(await this.execStream(ref, cmd, options), options);
+  }
+
+
+  /** removeContainer removes a stopped container, or with `force` kills it first. */
+  async removeContainer(ref: string, options: { force?: boolean } = {}): Promise<string> {
+    const record = await this.containers.resolve(ref);
+    if (record.state.status === 'running') {
+      if (!options.force) {
+        throw new NboxError('ERR_NBOX_CONFLICT', `cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
+      }
+      await (await import('../runtime/kill')).killAndWait(record.state);
+    }
+    await this.containers.remove(record);
+    return record.config.id;
+  }
+}
