@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 import { NboxError, isErrno } from '../errors';
 import type { StoreRoot } from '../store/root';
@@ -38,8 +38,16 @@ export interface ContainerConfig {
   seccomp?: boolean;
 }
 
-/** ContainerStatus follows Docker's state names. */
-export type ContainerStatus = 'created' | 'running' | 'exited';
+/** ContainerStatus follows Docker's state names; `restarting` is a monitor's wait between two runs. */
+export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited';
+
+/** HealthState is Docker's State.Health, kept by the monitor that runs the probes. */
+export interface HealthState {
+  status: 'starting' | 'healthy' | 'unhealthy';
+  failingStreak: number;
+  /** The last five probes, oldest first. */
+  log: { start: string; end: string; exitCode: number; output: string }[];
+}
 
 /** ContainerState is the mutable half of a container record. */
 export interface ContainerState {
@@ -57,6 +65,10 @@ export interface ContainerState {
   cgroup?: string[];
   /** Frozen by `pause` (its cgroup's freezer), while it runs. */
   paused?: boolean;
+  /** Restarts its restart policy made, and whether the last run ended in an OOM kill. */
+  restartCount?: number;
+  oomKilled?: boolean;
+  health?: HealthState;
 }
 
 /** ProcessIdentity names one process: a pid and its start time, as pids are
@@ -82,6 +94,8 @@ export interface ContainerRecord {
 /** ContainerPaths are the directories and files of one container. */
 export interface ContainerPaths extends ContainerDirs {
   dir: string;
+  /** Docker's json-file log, `<id>-json.log`, which a `-d` container's monitor appends to. */
+  log: string;
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -90,6 +104,7 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 export function containerPaths(dir: string): ContainerPaths {
   return {
     dir,
+    log: join(dir, `${basename(dir)}-json.log`),
     upper: join(dir, 'upper'),
     work: join(dir, 'work'),
     rootfs: join(dir, 'rootfs'),
