@@ -64,8 +64,8 @@ export class ContainerApi {
   async exportContainer(ref: string): Promise<Readable> {
     const record = await this.containers.resolve(ref);
     const image = await this.store.images.resolve(record.config.image);
-    const [{ flattenedTar }, { containerPaths }] = await Promise.all([import('../image/tar/writer'), import('../runtime/containers')]);
-    return flattenedTar([containerPaths(record.dir).upper, ...(await this.store.layers.dirs(image.config))]);
+    const [{ flattenedTar }, { MergedTree }, { containerPaths }] = await Promise.all([import('../image/tar/writer'), import('../image/merged-tree'), import('../runtime/containers')]);
+    return flattenedTar(new MergedTree([containerPaths(record.dir).upper, ...(await this.store.layers.dirs(image.config))], { live: true }));
   }
 
   /** diffContainer lists what a container changed in its image (`docker diff`). */

@@ -91,7 +91,16 @@ export class MergedTree {
   /** readlink returns a symlink's target, or null when path is not a symlink. */
   readlink(path: string): string | null {
     const entry = this.lstat(path);
-    return entry?.stats.isSymbolicLink() ? readlinkSync(entry.hostPath) : null;
+    return entry?.stats.isSymbolicLink() ? this.atEntry(entry, (path) => readlinkSync(path)) : null;
+  }
+
+  /** atEntry runs read on a path of entry that stays inside its layer: for the live layer, through
+   * its directory opened in that layer, so a parent swapped for a symlink cannot lead read to the host. */
+  atEntry<T>(entry: TreeEntry, read: (path: string) => T): T {
+    const name = basename(entry.hostPath);
+    const result = this.inLayer(dirname(entry.hostPath), (dir) => ({ value: read(join(dir, name)) }), null);
+    if (!result) throw new NboxError('ERR_NBOX_COPY', `${entry.path} vanished while being read`);
+    return result.value;
   }
 
   /** readdir lists the names in the directory at path (symlinks followed), sorted; null when it is not a directory. */
@@ -148,7 +157,7 @@ export class MergedTree {
         if (!stats.isDirectory()) return top;
       } else if (!stats.isDirectory()) break;
       top.layerDirs.push(candidate);
-      if (this.isOpaque(candidate)) break;
+      if (this.inLayer(dirname(candidate), (dir) => this.isOpaque(join(dir, basename(candidate))), false)) break;
     }
     return top;
   }
@@ -196,7 +205,7 @@ export class MergedTree {
       if (!entry) return { kind: 'missing', parentPath: parent.path, rest: [name, ...pending] };
       if (entry.stats.isSymbolicLink() && (pending.length > 0 || followLast)) {
         if (++hops > MAX_SYMLINK_HOPS) return { kind: 'loop' };
-        const target = readlinkSync(entry.hostPath);
+        const target = this.atEntry(entry, (path) => readlinkSync(path));
         if (target.startsWith('/')) ancestors.splice(1);
         pending.unshift(...splitPath(target));
         continue;

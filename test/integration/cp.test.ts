@@ -233,3 +233,26 @@ test('attack: a directory swapped for a host symlink after the lookup cannot mak
   }
   t.false(Buffer.concat(chunks).includes('secret'), 'a host file name was archived');
 });
+
+test('attack: a directory swapped for a host symlink while export streams cannot make export read the host file', async (t) => {
+  const decoy = 'd'.repeat(SECRET.length);
+  // A large file ahead of the secret in the same directory: the stream is inside it when the swap happens,
+  // after /s was listed and before /s/secret is read.
+  t.is((await cli(store.root, ['run', '--name', 'swap-export', 'bb', 'sh', '-c', `mkdir /s && head -c 4000000 /dev/zero > /s/a && printf ${decoy} > /s/secret`])).code, 0);
+  const tar = await store.nbox.exportContainer('swap-export');
+  const chunks: Buffer[] = [];
+  let swapped = false;
+  try {
+    for await (const chunk of tar) {
+      chunks.push(chunk as Buffer);
+      if (!swapped && Buffer.concat(chunks).includes('s/a\0')) {
+        swapForHostLink(await upperOf('swap-export'), 's');
+        swapped = true;
+      }
+    }
+  } catch {
+    // Failing is fine; what was streamed until then is what counts.
+  }
+  t.true(swapped);
+  t.false(Buffer.concat(chunks).includes(SECRET));
+});

@@ -98,38 +98,40 @@ export function liveLayerTar(dir: string): Readable {
   return Readable.from(tarChunks(entries()), { objectMode: false });
 }
 
-/** flattenedTar streams the merged view of layers (topmost first) as one tar: `docker export` of a container's rootfs. */
-export function flattenedTar(layerDirs: string[]): Readable {
-  const tree = new MergedTree(layerDirs, { isOpaque: isOpaqueDir });
-  return Readable.from(tarChunks(walkMerged(tree, tree.lstat('/')!, new Map())), { objectMode: false });
+/** flattenedTar streams a merged view whole, names relative to its root: `docker export` of a
+ * container's rootfs. Read as pathTar reads, so a running container cannot lead it to host files. */
+export function flattenedTar(tree: MergedTree): Readable {
+  return Readable.from(tarChunks(mergedEntries(tree, tree.lstat('/')!, (path) => path.slice(1), false)), { objectMode: false });
 }
 
 /** pathTar streams the merged view's entry top, and below it, as a tar whose entries start with
- * name (`docker cp` out of a container). Content is read from the file resolved inside its layer and
- * checked to be the inode the walk saw, so a path a container swaps for a symlink meanwhile cannot
- * make it read a host file. */
+ * name (`docker cp` out of a container). */
 export function pathTar(tree: MergedTree, top: TreeEntry, name: string): Readable {
-  function* entries(): Generator<TarEntry> {
-    const firstPathOfInode = new Map<string, string>();
-    const rename = (path: string) => (top.path === '/' ? `${name}${path === '/' ? '' : path}` : `${name}${path.slice(top.path.length)}`);
-    const described = (entry: TreeEntry): TarEntry | undefined => {
-      const tarEntry = toEntry(rename(entry.path), entry.hostPath, entry.stats, addon().llistxattr(entry.hostPath), firstPathOfInode);
-      if (tarEntry?.kind !== 'file') return tarEntry;
-      const root = entry.hostPath.slice(0, entry.hostPath.length - entry.path.length);
-      return { ...tarEntry, source: undefined, pinned: { root, path: entry.path, dev: entry.stats.dev, ino: entry.stats.ino } };
-    };
-    function* below(dir: TreeEntry): Generator<TarEntry> {
-      for (const child of tree.children(dir)) {
-        const entry = described(child);
-        if (entry) yield entry;
-        if (child.stats.isDirectory()) yield* below(child);
-      }
+  const rename = (path: string) => (top.path === '/' ? `${name}${path === '/' ? '' : path}` : `${name}${path.slice(top.path.length)}`);
+  return Readable.from(tarChunks(mergedEntries(tree, top, rename, true)), { objectMode: false });
+}
+
+// mergedEntries lists top (when withTop) and what is below it in a merged view. Metadata is read
+// through tree.atEntry, and content from the file resolved inside its layer and checked to be the
+// inode the walk saw, so a path a container swaps for a symlink meanwhile cannot make it read a host file.
+function* mergedEntries(tree: MergedTree, top: TreeEntry, rename: (path: string) => string, withTop: boolean): Generator<TarEntry> {
+  const firstPathOfInode = new Map<string, string>();
+  const described = (entry: TreeEntry): TarEntry | undefined => {
+    const tarEntry = tree.atEntry(entry, (path) => toEntry(rename(entry.path), path, entry.stats, addon().llistxattr(path), firstPathOfInode));
+    if (tarEntry?.kind !== 'file') return tarEntry;
+    const root = entry.hostPath.slice(0, entry.hostPath.length - entry.path.length);
+    return { ...tarEntry, source: undefined, pinned: { root, path: entry.path, dev: entry.stats.dev, ino: entry.stats.ino } };
+  };
+  function* below(dir: TreeEntry): Generator<TarEntry> {
+    for (const child of tree.children(dir)) {
+      const entry = described(child);
+      if (entry) yield entry;
+      if (child.stats.isDirectory()) yield* below(child);
     }
-    const first = described(top);
-    if (first) yield first;
-    if (top.stats.isDirectory()) yield* below(top);
   }
-  return Readable.from(tarChunks(entries()), { objectMode: false });
+  const first = withTop ? described(top) : undefined;
+  if (first) yield first;
+  if (top.stats.isDirectory()) yield* below(top);
 }
 
 /** digestLayerDir computes a layer directory's diffID and tar size without keeping the tar. */
@@ -204,17 +206,6 @@ function* walk(dir: LayerDir, rel: string, firstPathOfInode: Map<string, string>
     } finally {
       child.close();
     }
-  }
-}
-
-// walkMerged lists the merged view of layers (a container's rootfs): what a
-// process inside sees, so no whiteouts.
-function* walkMerged(tree: MergedTree, dir: TreeEntry, firstPathOfInode: Map<string, string>): Generator<TarEntry> {
-  for (const child of tree.children(dir)) {
-    const relPath = child.path.slice(1);
-    const entry = toEntry(relPath, child.hostPath, child.stats, addon().llistxattr(child.hostPath), firstPathOfInode);
-    if (entry) yield entry;
-    if (child.stats.isDirectory()) yield* walkMerged(tree, child, firstPathOfInode);
   }
 }
 
