@@ -1,6 +1,6 @@
 // Short options written with "=" (`-t=name`), read as Docker's flag parser
 // reads them: the "=" separates, it is not part of the value. Commander would
-// give `-t=name` the value "=name".
+// give `-t=name` the value "=name". Likewise a boolean's `--flag=false`.
 import { Command, type Option } from 'commander';
 
 /** NboxCommand is commander's Command that reads `-x=value` as `-x value`; the
@@ -13,6 +13,16 @@ export class NboxCommand extends Command {
   override parseOptions(args: string[]): { operands: string[]; unknown: string[] } {
     return super.parseOptions(withoutShortEquals(this, args));
   }
+}
+
+// boolEquals reads Docker's `--flag=true|false` of a boolean option as `--flag` or `--no-flag`.
+function boolEquals(arg: string, find: (flag: string) => Option | undefined): string {
+  const [, name, value] = /^(--[^=]+)=(true|false)$/.exec(arg) ?? [];
+  const option = name === undefined ? undefined : find(name);
+  if (!option || option.required || option.optional) return arg;
+  if (value === 'true') return name!;
+  const negated = `--no-${name!.slice(2)}`;
+  return find(negated) ? negated : arg;
 }
 
 /** withoutShortEquals returns args with `-x=value` (and `-abx=value`) rewritten
@@ -45,7 +55,10 @@ export function withoutShortEquals(cmd: Command, args: string[]): string[] {
       }
       continue;
     }
-    if (arg.startsWith('--')) continue;
+    if (arg.startsWith('--')) {
+      out[i] = boolEquals(arg, find);
+      continue;
+    }
     // An operand: a verb of the program, or the first argument of a verb that passes the rest through.
     const passThrough = (cmd as unknown as { _passThroughOptions: boolean })._passThroughOptions;
     if (passThrough || cmd.commands.some((c) => c.name() === arg || c.aliases().includes(arg))) break;

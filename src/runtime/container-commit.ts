@@ -9,7 +9,9 @@ import type { Store } from '../image/store';
 import { liveLayerTar } from '../image/tar/writer';
 import { unpackLayer } from '../image/tar/unpack';
 import { containerPaths, type ContainerRecord } from './containers';
+import { freezeCgroup } from './cgroup';
 import { removeMountStubs } from './mount-stubs';
+import { isRunning } from './stop';
 
 /** CommitOptions are docker commit's flags and its optional REPO[:TAG]. */
 export interface CommitOptions {
@@ -18,6 +20,8 @@ export interface CommitOptions {
   message?: string;
   author?: string;
   reference?: string;
+  /** Freeze a running container while its layer is copied, so the layer is one moment of it (default true, as Docker). */
+  pause?: boolean;
 }
 
 // The instructions docker commit takes (import takes STOPSIGNAL too; commit does not).
@@ -37,7 +41,7 @@ export async function commitContainer(store: Store, record: ContainerRecord, opt
   } catch (err) {
     throw err instanceof NboxError ? changeError(err.message) : err;
   }
-  const layer = await writableLayer(store, record);
+  const layer = await frozenWhile(record, options.pause ?? true, () => writableLayer(store, record));
   try {
     const created = new Date().toISOString();
     const history: HistoryEntry = { created, created_by: record.config.argv.join(' ') };
@@ -75,6 +79,18 @@ function containerBody(imageBody: ImageConfigBody, record: ContainerRecord): Ima
   if (config.workingDir && config.workingDir !== '/') body.WorkingDir = config.workingDir;
   if (Object.keys(config.labels).length > 0) body.Labels = { ...imageBody.Labels, ...config.labels };
   return body;
+}
+
+// frozenWhile runs copy with a running container's cgroup frozen, unless pause is off or the user paused it already.
+async function frozenWhile<T>(record: ContainerRecord, pause: boolean, copy: () => Promise<T>): Promise<T> {
+  const cgroup = record.state.cgroup;
+  if (!pause || !cgroup || record.state.paused || !isRunning(record)) return copy();
+  await freezeCgroup(cgroup, true);
+  try {
+    return await copy();
+  } finally {
+    await freezeCgroup(cgroup, false);
+  }
 }
 
 // writableLayer copies the container's upper dir into a new layer, through its

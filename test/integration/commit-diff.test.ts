@@ -1,7 +1,7 @@
 // `nbox diff` and `nbox commit` of exited containers: Docker's A/C/D lines
 // and order, an image made of the writable layer with the container's config
 // and -c changes, no runtime mount stubs in it, and Docker's errors.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
@@ -101,4 +101,32 @@ test('diff and commit of a running container see what it wrote so far', async (t
   t.regex(diff, /^A \/live$/m);
   t.is((await cli(store.root, ['commit', '--pause', 'live', 'snap:live'])).code, 0);
   t.is((await cli(store.root, ['run', '--rm', 'snap:live', 'cat', '/live'])).stdout, 'live\n');
+});
+
+test('commit freezes a running container while it copies the layer and thaws it after; --pause=false does not', async (t) => {
+  const running = spawnCli(store.root, ['run', '--name', 'frozen', 'bb', 'sh', '-c', 'head -c 30000000 /dev/zero > /big && echo ready > /ready; sleep 300'], { stdio: 'ignore' });
+  t.teardown(async () => {
+    if (running.exitCode === null) running.kill('SIGKILL');
+    await exitCodeOf(running);
+    await cli(store.root, ['rm', '-f', 'frozen']);
+  });
+  for (let i = 0; i < 400 && !(await cli(store.root, ['diff', 'frozen'])).stdout.includes('A /ready'); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const freezer = (await store.nbox.container('frozen')).state.cgroup!.find((dir) => dir.includes('/freezer/'))!;
+  const seen = async (pause: boolean) => {
+    const states = new Set<string>();
+    const poll = setInterval(() => states.add(readFileSync(join(freezer, 'freezer.state'), 'utf8').trim()), 2);
+    try {
+      if (pause) await store.nbox.commitContainer('frozen');
+      else t.is((await cli(store.root, ['commit', '--pause=false', 'frozen'])).code, 0);
+    } finally {
+      clearInterval(poll);
+    }
+    return states;
+  };
+  t.true((await seen(true)).has('FROZEN'));
+  t.is(readFileSync(join(freezer, 'freezer.state'), 'utf8').trim(), 'THAWED');
+  t.false((await seen(false)).has('FROZEN'));
+  t.is((await cli(store.root, ['ps', '--filter', 'name=frozen', '--format', '{{.Status}}'])).stdout.startsWith('Up'), true);
 });

@@ -1,5 +1,5 @@
 // `nbox commit [-a] [-c]… [-m] [-p] CONTAINER [REPOSITORY[:TAG]]`: an image from a container's changes.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 
 import { collect, type CliContext } from '../context';
 
@@ -13,11 +13,11 @@ export function registerCommit(program: Command, ctx: CliContext): void {
     .option('-a, --author <author>', 'author (e.g., "John Hannibal Smith <hannibal@a-team.com>")')
     .option('-c, --change <instruction>', 'apply a Dockerfile instruction to the created image (repeatable)', collect, [])
     .option('-m, --message <message>', 'commit message')
-    // Accepted for Docker's command lines; the layer is read through fds, paused or not.
-    .option('-p, --pause', 'pause container during commit (accepted)')
-    .action(async (ref: string, reference: string | undefined, flags: { author?: string; change: string[]; message?: string }) => {
+    .option('-p, --pause', 'pause container during commit (default true; --pause=false to copy it running)', true)
+    .addOption(new Option('--no-pause').hideHelp())
+    .action(async (ref: string, reference: string | undefined, flags: { author?: string; change: string[]; message?: string; pause: boolean }) => {
       const nbox = await ctx.open();
-      const id = await nbox.commitContainer(ref, { changes: flags.change, message: flags.message, author: flags.author, reference });
+      const id = await nbox.commitContainer(ref, { changes: flags.change, message: flags.message, author: flags.author, reference, pause: flags.pause });
       process.stdout.write(`${id}\n`);
     });
 }

@@ -43,3 +43,11 @@ test('-x =value, --long==value and a container\'s own arguments keep their "="',
   t.deepEqual(run.args, ['bb', 'grep', '-e=x', '-w=y']);
   t.is(run.opts.workdir, undefined);
 });
+
+test('--flag=true|false of a boolean reads as Docker reads it; a container argument is left alone', async (t) => {
+  t.is((await parse(['commit', 'c'])).opts.pause, true);
+  t.is((await parse(['commit', '--pause=false', 'c'])).opts.pause, false);
+  t.is((await parse(['commit', '--pause=true', 'c'])).opts.pause, true);
+  t.deepEqual((await parse(['commit', '--pause', 'c', 'repo'])).args, ['c', 'repo']);
+  t.deepEqual((await parse(['run', 'bb', 'x', '--pause=false'])).args, ['bb', 'x', '--pause=false']);
+});
