@@ -18,6 +18,7 @@ import { registerPause } from './commands/pause';
 import { registerPs } from './commands/ps';
 import { registerBuilder, registerContainer } from './commands/prune';
 import { registerKill } from './commands/kill';
+import { registerManagement } from './commands/management';
 import { registerRename } from './commands/rename';
 import { registerRm } from './commands/rm';
 import { registerRmi } from './commands/rmi';
@@ -48,7 +49,7 @@ export function buildProgram(context?: CliContext): Command {
       });
     },
   };
-  for (const register of [registerBuild, registerRun, registerExec, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerRename, registerKill, registerStop, registerWait, registerTop, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerCp, registerDiff, registerCommit, registerSave, registerRegistry, registerSystem]) {
+  for (const register of [registerBuild, registerRun, registerExec, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerRename, registerKill, registerStop, registerWait, registerTop, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerCp, registerDiff, registerCommit, registerSave, registerRegistry, registerSystem, registerManagement]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

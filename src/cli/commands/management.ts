@@ -1,0 +1,83 @@
+// Docker's management commands: `nbox container ls|rm|run|…` and `nbox image rm|tag|…` are the
+// top-level verbs under the names Docker gives them there, built by the same register functions.
+import type { Command } from 'commander';
+
+import type { CliContext } from '../context';
+import { NboxCommand } from '../short-options';
+import { registerBuild } from './build';
+import { registerCommit } from './commit';
+import { registerCp } from './cp';
+import { registerDiff } from './diff';
+import { registerExec } from './exec';
+import { registerExport } from './export';
+import { registerHistory } from './history';
+import { registerImport } from './import';
+import { registerInspect } from './inspect';
+import { registerKill } from './kill';
+import { registerPause } from './pause';
+import { registerPs } from './ps';
+import { registerRegistry } from './registry';
+import { registerRename } from './rename';
+import { registerRm } from './rm';
+import { registerRmi } from './rmi';
+import { registerRun } from './run';
+import { registerSave } from './save';
+import { registerStop } from './stop';
+import { registerTag } from './tag';
+import { registerTop } from './top';
+import { registerWait } from './wait';
+
+type Register = (program: Command, ctx: CliContext) => void;
+
+/** A verb's name under the group, and its aliases there, by its top-level name. */
+type Renames = Record<string, { name?: string; aliases?: string[] }>;
+
+const CONTAINER_VERBS: [Register, Renames][] = [
+  [registerCommit, { commit: {} }], [registerCp, { cp: {} }], [registerDiff, { diff: {} }],
+  [registerExec, { exec: {} }], [registerExport, { export: {} }], [registerInspect, { inspect: {} }],
+  [registerKill, { kill: {} }], [registerPs, { ps: { name: 'ls', aliases: ['ps', 'list'] } }],
+  [registerPause, { pause: {}, unpause: {} }], [registerRename, { rename: {} }],
+  [registerRm, { rm: { aliases: ['remove'] } }], [registerRun, { run: {} }], [registerStop, { stop: {} }],
+  [registerTop, { top: {} }], [registerWait, { wait: {} }],
+];
+
+const IMAGE_VERBS: [Register, Renames][] = [
+  [registerBuild, { build: {} }], [registerHistory, { history: {} }], [registerImport, { import: {} }],
+  [registerInspect, { inspect: {} }], [registerSave, { save: {}, load: {} }], [registerRegistry, { pull: {}, push: {} }],
+  [registerRmi, { rmi: { name: 'rm', aliases: ['rmi', 'remove'] } }], [registerTag, { tag: {} }],
+];
+
+/** registerManagement fills the `container` and `image` groups the prune and images verbs made,
+ * when one of them is the verb: every other start skips building two dozen commands again. */
+export function registerManagement(program: Command, ctx: CliContext): void {
+  const groups = new Map([[group(program, 'container'), CONTAINER_VERBS], [group(program, 'image'), IMAGE_VERBS]]);
+  program.hook('preSubcommand', (_program, verb) => {
+    const verbs = groups.get(verb);
+    if (!verbs) return;
+    groups.delete(verb);
+    fill(verb, verbs, ctx);
+  });
+}
+
+function group(program: Command, name: string): Command {
+  const found = program.commands.find((cmd) => cmd.name() === name);
+  if (!found) throw new Error(`no ${name} command to fill`);
+  return found;
+}
+
+function fill(parent: Command, verbs: [Register, Renames][], ctx: CliContext): void {
+  // `run` and `exec` pass their command's options through, which needs positional options above them.
+  parent.enablePositionalOptions();
+  for (const [register, renames] of verbs) {
+    const scratch = new NboxCommand().enablePositionalOptions();
+    register(scratch, ctx);
+    for (const verb of scratch.commands) {
+      const rename = renames[verb.name()];
+      if (!rename) continue;
+      if (rename.name) verb.name(rename.name);
+      if (rename.aliases) verb.aliases(rename.aliases);
+      parent.addCommand(verb);
+      verb.copyInheritedSettings(parent);
+    }
+  }
+}
