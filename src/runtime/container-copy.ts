@@ -6,8 +6,8 @@
 // resolved inside its layer and checked to be the inode the walk saw, and
 // writes go into the upper dir through fds of directories opened one name at
 // a time with O_NOFOLLOW, parents copied up as overlayfs would.
-import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync, unlinkSync, writeSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, symlinkSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 
 import { NboxError } from '../errors';
@@ -21,18 +21,45 @@ import type { Store } from '../image/store';
 import type { StoreRoot } from '../store/root';
 import { containerPaths, type ContainerRecord } from './containers';
 
-/** ContainerView is a container's file system: its upper dir over its image layers (topmost first). */
+/** ContainerView is a container's file system: its upper dir over its image layers (topmost first),
+ * and the host directories bound over parts of it. */
 export interface ContainerView {
   /** The container as the user named it, for messages. */
   ref: string;
   upper: string;
   lowers: string[];
+  binds: Bind[];
 }
+
+type Bind = NonNullable<ContainerRecord['config']['binds']>[number];
 
 /** containerView finds the directories of a container's file system. */
 export async function containerView(store: Store, record: ContainerRecord, ref: string): Promise<ContainerView> {
   const image = await store.images.resolve(record.config.image);
-  return { ref, upper: containerPaths(record.dir).upper, lowers: await store.layers.dirs(image.config) };
+  // The user's host paths, followed as the mount followed them. A file bind stays out: its stub in
+  // the upper dir is what cp sees there.
+  const binds = (record.config.binds ?? []).flatMap((bind) => {
+    const source = realpathOrNull(bind.source);
+    return source && lstatOrNull(source)?.isDirectory() ? [{ ...bind, source }] : [];
+  });
+  return { ref, upper: containerPaths(record.dir).upper, lowers: await store.layers.dirs(image.config), binds };
+}
+
+// place finds the view a container path lies in: a directory bound at it or above it (the deepest
+// one), read as a root of its own, or else the container's layers. The path is matched as written,
+// `..` folded: a symlink in the layers that leads into a bound directory shows what is below the
+// mount. Inside a bind, a symlink resolves inside that bind, never above its source.
+function place(view: ContainerView, path: string): { view: ContainerView; path: string; readonly: boolean } {
+  const absolute = posix.normalize(`/${path}`);
+  const suffix = /\/\.$/.test(path) ? '/.' : path.endsWith('/') ? '/' : '';
+  const under = (target: string) => absolute === target || absolute.startsWith(target === '/' ? '/' : `${target}/`);
+  const bind = view.binds
+    .map((b) => ({ ...b, target: posix.normalize(`/${b.target}`).replace(/(.)\/$/, '$1') }))
+    .filter((b) => under(b.target))
+    .sort((a, b) => b.target.length - a.target.length)[0];
+  if (!bind) return { view, path, readonly: false };
+  const rest = absolute.slice(bind.target === '/' ? 0 : bind.target.length) || '/';
+  return { view: { ref: view.ref, upper: bind.source, lowers: [], binds: [] }, path: `${rest}${rest === '/' ? '' : suffix}`, readonly: bind.readonly };
 }
 
 /** PathStat is what `docker cp` learns of a path in a container before copying. */
@@ -47,9 +74,10 @@ export interface PathStat {
 }
 
 /** statPath looks up path in the container, following a symlink at its end when followLink. */
-export function statPath(view: ContainerView, path: string, followLink = false): PathStat {
+export function statPath(container: ContainerView, path: string, followLink = false): PathStat {
+  const { view, path: placed } = place(container, path);
   const tree = mergedView(view);
-  const entry = find(view, tree, path, followLink);
+  const entry = find(view, tree, placed, followLink, path);
   return {
     name: baseName(path),
     size: entry.stats.size,
@@ -62,11 +90,12 @@ export function statPath(view: ContainerView, path: string, followLink = false):
 
 /** archivePath streams path and what is below it as a tar whose entries start with path's base name
  * (`.` for a path ending in `/.`: the directory's contents); followLink follows a symlink at its end (-L). */
-export function archivePath(view: ContainerView, path: string, followLink = false): Readable {
+export function archivePath(container: ContainerView, path: string, followLink = false): Readable {
+  const { view, path: placed } = place(container, path);
   const tree = mergedView(view);
-  const entry = find(view, tree, path, followLink);
+  const entry = find(view, tree, placed, followLink, path);
   if (/\/\.?$/.test(path) && path !== '/' && !entry.stats.isDirectory()) throw new NboxError('ERR_NBOX_COPY', `not a directory: ${path}`);
-  return pathTar(tree, entry, /(^|\/)\.$/.test(path) || entry.path === '/' ? '.' : baseName(path));
+  return pathTar(tree, entry, /(^|\/)\.$/.test(path) || baseName(path) === '.' ? '.' : baseName(path));
 }
 
 /** CopyInOptions tunes how a tar lands in a container. */
@@ -77,9 +106,11 @@ export interface CopyInOptions {
 
 /** extractInto unpacks a tar into the directory at path in the container. The tar is first unpacked
  * into a private directory of the store (GNU tar, as every outside tar), then copied into the upper dir. */
-export async function extractInto(store: StoreRoot, view: ContainerView, path: string, tar: Readable, options: CopyInOptions = {}): Promise<void> {
+export async function extractInto(store: StoreRoot, container: ContainerView, path: string, tar: Readable, options: CopyInOptions = {}): Promise<void> {
+  const { view, path: placed, readonly } = place(container, path);
+  if (readonly) throw new NboxError('ERR_NBOX_COPY', 'mounted volume is marked read-only');
   const tree = mergedView(view);
-  const dest = find(view, tree, path, true);
+  const dest = find(view, tree, placed, true, path);
   if (!dest.stats.isDirectory()) throw new NboxError('ERR_NBOX_COPY', 'extraction point is not a directory');
   const staging = await store.makeTempDir('cp');
   try {
@@ -102,12 +133,12 @@ function mergedView(view: ContainerView): MergedTree {
 }
 
 // find resolves a container path in the merged view, inside the container's root.
-function find(view: ContainerView, tree: MergedTree, path: string, followLink: boolean): TreeEntry {
+function find(view: ContainerView, tree: MergedTree, path: string, followLink: boolean, shown: string): TreeEntry {
   const absolute = path.startsWith('/') ? path : `/${path}`;
   // A trailing slash or `/.` asks for a directory: the last name is followed, as the kernel does.
   const follow = followLink || /\/\.?$/.test(absolute);
   const entry = follow ? tree.stat(absolute) : tree.lstat(absolute);
-  if (!entry) throw new NboxError('ERR_NBOX_COPY', `Could not find the file ${path} in container ${view.ref}`);
+  if (!entry) throw new NboxError('ERR_NBOX_COPY', `Could not find the file ${shown} in container ${view.ref}`);
   return entry;
 }
 
@@ -268,6 +299,14 @@ function setOwnerModeTimes(fd: number, uid: number, gid: number, mode: number, t
   fchownSync(fd, uid, gid);
   fchmodSync(fd, mode & 0o7777);
   futimesSync(fd, times.atime, times.mtime);
+}
+
+function realpathOrNull(path: string): string | null {
+  try {
+    return realpathSync(path);
+  } catch {
+    return null;
+  }
 }
 
 function lstatOrNull(path: string): Stats | null {

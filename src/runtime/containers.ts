@@ -36,6 +36,9 @@ export interface ContainerConfig {
   labels: Record<string, string>;
   /** false when it runs without the default syscall filter: what `exec` then does too. */
   seccomp?: boolean;
+  /** -v host binds and --tmpfs mounts, as run was given them. */
+  binds?: { source: string; target: string; readonly: boolean }[];
+  tmpfs?: Record<string, string>;
 }
 
 /** ContainerStatus follows Docker's state names; `restarting` is a monitor's wait between two runs. */

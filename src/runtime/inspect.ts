@@ -30,9 +30,9 @@ export interface ContainerInspect {
   RestartCount: number;
   Driver: string;
   Platform: string;
-  HostConfig: { NetworkMode: string; AutoRemove: boolean };
+  HostConfig: { NetworkMode: string; AutoRemove: boolean; Binds: string[] | null; Tmpfs: Record<string, string> | null };
   GraphDriver: { Name: string; Data: { LowerDir: string; UpperDir: string; WorkDir: string; MergedDir: string } };
-  Mounts: unknown[];
+  Mounts: { Type: 'bind'; Source: string; Destination: string; Mode: string; RW: boolean; Propagation: string }[];
   Config: Record<string, unknown>;
 }
 
@@ -68,7 +68,12 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
     RestartCount: 0,
     Driver: 'overlay',
     Platform: HOST_PLATFORM.os,
-    HostConfig: { NetworkMode: config.network, AutoRemove: config.autoRemove },
+    HostConfig: {
+      NetworkMode: config.network,
+      AutoRemove: config.autoRemove,
+      Binds: config.binds?.length ? config.binds.map((bind) => `${bind.source}:${bind.target}${bind.readonly ? ':ro' : ''}`) : null,
+      Tmpfs: config.tmpfs && Object.keys(config.tmpfs).length ? config.tmpfs : null,
+    },
     GraphDriver: {
       Name: 'overlay',
       Data: {
@@ -78,7 +83,7 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
         MergedDir: paths.rootfs,
       },
     },
-    Mounts: [],
+    Mounts: (config.binds ?? []).map((bind) => ({ Type: 'bind', Source: bind.source, Destination: bind.target, Mode: bind.readonly ? 'ro' : '', RW: !bind.readonly, Propagation: 'rprivate' })),
     Config: {
       Hostname: config.hostname,
       Domainname: '',

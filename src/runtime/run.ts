@@ -214,6 +214,8 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     autoRemove: opts.autoRemove ?? false,
     labels: opts.labels ?? {},
     ...(opts.seccomp === false ? { seccomp: false } : {}),
+    binds: (opts.volumes ?? []).map(({ source, target, readonly }) => ({ source, target, readonly: readonly ?? false })),
+    tmpfs: opts.tmpfs ?? {},
   };
 }
 

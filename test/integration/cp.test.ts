@@ -256,3 +256,39 @@ test('attack: a directory swapped for a host symlink while export streams cannot
   t.true(swapped);
   t.false(Buffer.concat(chunks).includes(SECRET));
 });
+
+test('cp reads and writes a directory bound with -v, both ways, and inspect lists the bind', async (t) => {
+  const bound = await scratchDir(t);
+  await writeFile(join(bound, 'from-host'), 'host side');
+  const ro = await scratchDir(t);
+  t.is((await cli(store.root, ['run', '--name', 'binds', '-v', `${bound}:/data`, '-v', `${ro}:/ro:ro`, 'bb', 'true'])).code, 0);
+  t.is(execFileSync('tar', ['-xO'], { input: (await cpToStdout(['binds:/data/from-host', '-'])).tar, encoding: 'utf8' }), 'host side');
+  t.deepEqual(tarList((await cpToStdout(['binds:/data', '-'])).tar).sort(), ['data/', 'data/from-host']);
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'to-bind'), 'copied in');
+  t.is((await cli(store.root, ['cp', join(src, 'to-bind'), 'binds:/data/'])).code, 0);
+  t.is(await readFile(join(bound, 'to-bind'), 'utf8'), 'copied in');
+  const refused = await cli(store.root, ['cp', join(src, 'to-bind'), 'binds:/ro/']);
+  t.is(refused.code, 1);
+  t.is(refused.stderr, 'nbox: mounted volume is marked read-only\n');
+  t.deepEqual(await readdir(ro), []);
+  const mounts = JSON.parse((await cli(store.root, ['inspect', '-f', '{{json .Mounts}}', 'binds'])).stdout);
+  t.deepEqual(mounts, [
+    { Type: 'bind', Source: bound, Destination: '/data', Mode: '', RW: true, Propagation: 'rprivate' },
+    { Type: 'bind', Source: ro, Destination: '/ro', Mode: 'ro', RW: false, Propagation: 'rprivate' },
+  ]);
+});
+
+test('attack: a symlink inside a bound directory resolves inside it, never on the host', async (t) => {
+  const bound = await scratchDir(t);
+  t.is((await cli(store.root, ['run', '--name', 'bind-evil', '-v', `${bound}:/data`, 'bb', 'sh', '-c', `ln -s ${HOST_DIR} /data/abs && ln -s ../../../../..${HOST_DIR} /data/rel`])).code, 0);
+  for (const link of ['abs', 'rel']) {
+    const out = await cpToStdout([`bind-evil:/data/${link}/secret`, '-']);
+    t.is(out.code, 1);
+    t.false(out.tar.includes(SECRET));
+  }
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'dropped'), 'dropped');
+  await cli(store.root, ['cp', join(src, 'dropped'), 'bind-evil:/data/abs/']);
+  t.false(existsSync(join(HOST_DIR, 'dropped')));
+});
