@@ -47,6 +47,7 @@ export type { ExecOptions, ExecProcess, ExecResult } from './runtime/exec';
 
 export { ContainerStartError } from './runtime/run';
 export type { ListContainersOptions } from './api/containers';
+export type { Container } from './api/container-handle';
 // What the CLI prints and parses as the library does, for programs too; the
 // modules behind all but the reference helpers load on the first call.
 export { canonicalName, splitReference } from './image/reference';

@@ -10,6 +10,7 @@ import type { ExecOptions, ExecProcess, ExecResult } from '../runtime/exec';
 import type { Change } from '../runtime/container-diff';
 import type { CommitOptions } from '../runtime/container-commit';
 import type { CopyInOptions, PathStat } from '../runtime/container-copy';
+import { Container } from './container-handle';
 import { runContainer, type RunOptions, type RunningContainer } from '../runtime/run';
 
 /** ListContainersOptions are `docker ps`'s -a, --filter and -n (-l is last: 1). */
@@ -49,8 +50,13 @@ export class ContainerApi {
     return options.last === undefined ? shown : shown.slice(0, Math.max(0, options.last));
   }
 
-  /** container resolves a name, ID or ID prefix to a container. */
-  container(ref: string): Promise<ContainerRecord> {
+  /** container finds a container by name, ID or ID prefix: a handle on it. */
+  async container(ref: string): Promise<Container> {
+    return new Container(this, (await this.containers.resolve(ref)).config.id);
+  }
+
+  /** containerRecord reads a container's config and current state. */
+  containerRecord(ref: string): Promise<ContainerRecord> {
     return this.containers.resolve(ref);
   }
 

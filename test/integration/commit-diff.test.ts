@@ -113,7 +113,7 @@ test('commit freezes a running container while it copies the layer and thaws it 
   for (let i = 0; i < 400 && !(await cli(store.root, ['diff', 'frozen'])).stdout.includes('A /ready'); i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const freezer = (await store.nbox.container('frozen')).state.cgroup!.find((dir) => dir.includes('/freezer/'))!;
+  const freezer = (await store.nbox.containerRecord('frozen')).state.cgroup!.find((dir) => dir.includes('/freezer/'))!;
   const seen = async (pause: boolean) => {
     const states = new Set<string>();
     const poll = setInterval(() => states.add(readFileSync(join(freezer, 'freezer.state'), 'utf8').trim()), 2);

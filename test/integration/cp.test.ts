@@ -186,7 +186,7 @@ test('cp into and out of a running container', async (t) => {
 // The swaps below happen at fixed points of a copy made through the library:
 // after the container path was looked up, before it is read or written.
 async function upperOf(ref: string): Promise<string> {
-  return join((await store.nbox.container(ref)).dir, 'upper');
+  return join((await store.nbox.containerRecord(ref)).dir, 'upper');
 }
 
 function swapForHostLink(upper: string, name: string): void {

@@ -132,3 +132,26 @@ test('library API: kill after exit reaches no other container', async (t) => {
   await new Promise((r) => setTimeout(r, 100));
   t.true(processExists(second.pid));
 });
+
+test('library API: a handle found by name works the container and its disposal removes it', async (t) => {
+  const running = await store.nbox.run('bb', { name: 'handled', cmd: ['sleep', '300'], stdio: 'ignore' });
+  t.teardown(async () => {
+    running.kill('SIGKILL');
+    await running.exited;
+    await cli(store.root, ['rm', '-f', 'handled']);
+  });
+  {
+    await using handle = await store.nbox.container('handled');
+    t.is(handle.id, running.id);
+    t.is((await handle.exec(['sh', '-c', 'echo in > /f; cat /f'])).stdout, 'in\n');
+    const tar = await handle.copyFrom('/f');
+    const chunks: Buffer[] = [];
+    for await (const chunk of tar) chunks.push(chunk as Buffer);
+    t.true(Buffer.concat(chunks).includes('in\n'));
+    t.true((await handle.inspect()).State.Running);
+    await handle.stop({ timeout: 0 });
+    t.is(await handle.wait(), 137);
+    t.is((await handle.record()).state.status, 'exited');
+  }
+  await t.throwsAsync(store.nbox.container('handled'), { code: 'ERR_NBOX_NO_SUCH_CONTAINER' });
+});

@@ -1,0 +1,85 @@
+// A handle on one container of the store, found by name or ID: what a program
+// keeps to work with a container it started, also from another process.
+import type { Readable } from 'node:stream';
+
+import { NboxError } from '../errors';
+import type { CommitOptions } from '../runtime/container-commit';
+import type { CopyInOptions } from '../runtime/container-copy';
+import type { ContainerRecord } from '../runtime/containers';
+import type { ExecOptions, ExecProcess, ExecResult } from '../runtime/exec';
+import type { ContainerInspect } from '../runtime/inspect';
+import type { ContainerApi } from './containers';
+
+/** Container names one container by its full ID, so a rename does not lose it. */
+export class Container implements AsyncDisposable {
+  constructor(
+    private readonly api: ContainerApi,
+    readonly id: string,
+  ) {}
+
+  /** record reads the container's config and current state from the store. */
+  record(): Promise<ContainerRecord> {
+    return this.api.containerRecord(this.id);
+  }
+
+  inspect(): Promise<ContainerInspect> {
+    return this.api.inspectContainer(this.id);
+  }
+
+  /** exec runs cmd in the running container and waits for it (output buffered unless stdio says otherwise). */
+  exec(cmd: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return this.api.exec(this.id, cmd, options);
+  }
+
+  /** execStream starts cmd in the running container; its stdin, stdout and stderr are streams when piped. */
+  execStream(cmd: string[], options: ExecOptions = {}): Promise<ExecProcess> {
+    return this.api.execStream(this.id, cmd, options);
+  }
+
+  stop(options: { timeout?: number; signal?: string } = {}): Promise<void> {
+    return this.api.stopContainer(this.id, options);
+  }
+
+  kill(signal: string | number = 'KILL'): Promise<void> {
+    return this.api.killContainer(this.id, signal);
+  }
+
+  /** wait resolves with the exit code once the container has ended. */
+  wait(): Promise<number> {
+    return this.api.waitContainer(this.id);
+  }
+
+  pause(): Promise<void> {
+    return this.api.pauseContainer(this.id);
+  }
+
+  unpause(): Promise<void> {
+    return this.api.unpauseContainer(this.id);
+  }
+
+  /** copyTo unpacks a tar into the directory at path in the container. */
+  copyTo(path: string, tar: Readable, options: CopyInOptions = {}): Promise<void> {
+    return this.api.copyToContainer(this.id, path, tar, options);
+  }
+
+  /** copyFrom streams path in the container as a tar named by its base name. */
+  copyFrom(path: string, options: { followLink?: boolean } = {}): Promise<Readable> {
+    return this.api.copyFromContainer(this.id, path, options);
+  }
+
+  commit(options: CommitOptions = {}): Promise<string> {
+    return this.api.commitContainer(this.id, options);
+  }
+
+  /** remove removes the container; `force` kills it first when it runs. */
+  async remove(options: { force?: boolean } = {}): Promise<void> {
+    await this.api.removeContainer(this.id, options);
+  }
+
+  /** Disposal kills the container if it runs and removes it; one already removed is fine. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.remove({ force: true }).catch((err: unknown) => {
+      if (!(err instanceof NboxError && err.code === 'ERR_NBOX_NO_SUCH_CONTAINER')) throw err;
+    });
+  }
+}
