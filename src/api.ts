@@ -24,6 +24,7 @@ import { ContainerRegistry } from './runtime/containers';
 import { ContainerApi } from './api/containers';
 
 export { NboxError, SysError } from './errors';
+export { VERSION } from './version';
 export type { ImageRecord } from './image/images';
 export type { RemoveImageResult } from './image/rmi';
 export type { LoadedImage } from './image/load';

@@ -29,6 +29,7 @@ import { registerStop } from './commands/stop';
 import { registerSystem } from './commands/system';
 import { registerTag } from './commands/tag';
 import { registerTop } from './commands/top';
+import { registerVersion } from './commands/version';
 import { registerWait } from './commands/wait';
 
 /** buildProgram makes the program; ctx defaults to opening the store --root names. */
@@ -49,7 +50,7 @@ export function buildProgram(context?: CliContext): Command {
       });
     },
   };
-  for (const register of [registerBuild, registerRun, registerExec, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerRename, registerKill, registerStop, registerWait, registerTop, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerCp, registerDiff, registerCommit, registerSave, registerRegistry, registerSystem, registerManagement]) {
+  for (const register of [registerBuild, registerRun, registerExec, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerPs, registerRm, registerRename, registerKill, registerStop, registerWait, registerTop, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerCp, registerDiff, registerCommit, registerSave, registerRegistry, registerSystem, registerVersion, registerManagement]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());
