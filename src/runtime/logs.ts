@@ -4,6 +4,7 @@
 // chunk once and takes the three fields by position (JSON.parse only for a
 // record with escapes, or of another shape), so a 100 MB log streams at disk
 // speed; --tail reads backwards from the end and parses only what it shows.
+import { isAscii } from 'node:buffer';
 import { watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -41,11 +42,11 @@ export interface LogSource {
   running(): Promise<boolean>;
   /** How often follow looks at the file when no change is signalled (ms); fs.watch may miss events. */
   pollInterval?: number;
-  /** Bytes read at a time (4 MiB); tests make it small to cross chunk boundaries. */
+  /** Bytes read at a time (1 MiB); tests make it small to cross chunk boundaries. */
   chunkSize?: number;
 }
 
-const CHUNK = 4 << 20;
+const CHUNK = 1 << 20;
 const NEWLINE = 0x0a;
 const LOG_PREFIX = '{"log":"';
 const STREAM_KEY = '","stream":"';
@@ -128,7 +129,9 @@ async function* readFrom(file: FileHandle, offset: number, reader: RecordReader,
     const end = buffer.lastIndexOf(NEWLINE, filled - 1) + 1;
     if (end > 0) {
       // A newline byte is never inside a UTF-8 sequence: the text decoded up to one is whole.
-      const entries = reader.parse(buffer.toString('utf8', 0, end));
+      // Most logs are ASCII, which decodes as latin1 many times faster than as UTF-8, to the same text.
+      const text = buffer.toString(isAscii(buffer.subarray(0, end)) ? 'latin1' : 'utf8', 0, end);
+      const entries = reader.parse(text);
       reader.consumed += end;
       if (entries.length) yield entries;
       if (reader.pastUntil) return;

@@ -154,3 +154,11 @@ test('follow of a log not yet written waits for it, and of a stopped container e
   setTimeout(() => void writeFile(path, record('stdout', 'late\n', 1)).then(() => (running = false)), 30);
   t.deepEqual(lines(await collect(source, { follow: true })), ['stdout:late']);
 });
+
+test('UTF-8 text and escapes read the same whatever the chunk (ASCII chunks take a faster decoder)', async (t) => {
+  const texts = ['plain ascii', 'ünïcødé ✓', '🐳 whale', 'escaped \u2028 and \ufffd', 'tab\there', 'x'.repeat(70)];
+  const path = await withLog(t, texts.map((text, i) => record('stdout', `${text}\n`, i)).join(''));
+  for (const chunkSize of [48, 100, 1 << 20]) {
+    t.deepEqual((await collect({ path, chunkSize, ...stopped })).map((e) => e.line), texts, `chunk ${chunkSize}`);
+  }
+});
