@@ -36,6 +36,8 @@ export interface ContainerConfig {
   labels: Record<string, string>;
   /** false when it runs without the default syscall filter: what `exec` then does too. */
   seccomp?: boolean;
+  /** Runs under docker-init (tini) as PID 1 (`--init`); argv is still the command it runs. */
+  init?: boolean;
 }
 
 /** ContainerStatus follows Docker's state names; `restarting` is a monitor's wait between two runs. */

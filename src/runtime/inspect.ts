@@ -30,7 +30,7 @@ export interface ContainerInspect {
   RestartCount: number;
   Driver: string;
   Platform: string;
-  HostConfig: { NetworkMode: string; AutoRemove: boolean };
+  HostConfig: { NetworkMode: string; AutoRemove: boolean; Init?: boolean };
   GraphDriver: { Name: string; Data: { LowerDir: string; UpperDir: string; WorkDir: string; MergedDir: string } };
   Mounts: unknown[];
   Config: Record<string, unknown>;
@@ -68,7 +68,8 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
     RestartCount: 0,
     Driver: 'overlay',
     Platform: HOST_PLATFORM.os,
-    HostConfig: { NetworkMode: config.network, AutoRemove: config.autoRemove },
+    // Init is Docker's *bool: left out unless --init set it.
+    HostConfig: { NetworkMode: config.network, AutoRemove: config.autoRemove, ...(config.init ? { Init: true } : {}) },
     GraphDriver: {
       Name: 'overlay',
       Data: {
