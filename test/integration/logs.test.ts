@@ -1,10 +1,10 @@
 // `nbox logs` of a container record whose json-file log the test writes, as
 // the -d monitor writes it: streams kept apart, -t, --tail, --since, errors.
 import type { ExecutionContext } from 'ava';
-import { writeFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { cli, rootTest, sharedTestStore } from '../helpers/env';
+import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
 
 const test = rootTest();
 const store = sharedTestStore(test);
@@ -66,4 +66,30 @@ test('a container without a log prints nothing; an unknown one is an error', asy
   t.deepEqual([r.code, r.stdout, r.stderr], [0, '', '']);
   const ghost = await cli(store.root, ['logs', 'ghost']);
   t.deepEqual([ghost.code, ghost.stdout, ghost.stderr], [1, '', 'nbox: No such container: ghost\n']);
+});
+
+test('logs -f of a running container shows what is appended, and ends when the container stops', async (t) => {
+  const container = await store.nbox.run('bb', { cmd: ['sh', '-c', 'echo ready; exec sleep 600'], name: 'followed', stdio: 'pipe' });
+  t.teardown(async () => container[Symbol.asyncDispose]());
+  await new Promise<void>((resolve) => container.stdout!.once('data', () => resolve()));
+  const path = join(store.root, 'containers', container.id, `${container.id}-json.log`);
+  await writeFile(path, jsonLines(RECORDS.slice(0, 1)));
+  const follower = spawnCli(store.root, ['logs', '-f', 'followed']);
+  let out = '';
+  let waiting: (() => void) | null = null;
+  follower.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    waiting?.();
+  });
+  const seen = (text: string) => new Promise<void>((resolve) => {
+    waiting = () => out.includes(text) && resolve();
+    waiting();
+  });
+  await seen('out one\n');
+  await appendFile(path, jsonLines([RECORDS[2]]));
+  await seen('out two\n');
+  container.kill('SIGKILL');
+  await container.exited;
+  t.is(await exitCodeOf(follower), 0);
+  t.is(out, 'out one\nout two\n');
 });
