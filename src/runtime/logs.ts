@@ -74,10 +74,7 @@ export async function* readLogBatches(source: LogSource, options: LogOptions = {
         // Whether it runs is asked before the last read: what it wrote before it stopped is in the file by then.
         const alive = await source.running();
         if (file) {
-          for await (const batch of readFrom(file, offset, reader, chunk)) {
-            offset = reader.consumed;
-            yield batch;
-          }
+          yield* readFrom(file, offset, reader, chunk);
           offset = reader.consumed;
         }
         if (!alive || reader.pastUntil) break;
