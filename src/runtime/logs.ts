@@ -26,7 +26,7 @@ export interface LogEntry {
 /** LogOptions are `docker logs`'s flags, as data. */
 export interface LogOptions {
   /** Only the last N records of the log (Docker counts records, not joined lines); all by default. */
-  tail?: number;
+  tail?: number | 'all';
   /** Only records written at or after since, and at or before until. */
   since?: Date;
   until?: Date;
@@ -60,7 +60,7 @@ export async function* readLogBatches(source: LogSource, options: LogOptions = {
   let file = handle;
   const chunk = source.chunkSize ?? CHUNK;
   try {
-    let offset = file && options.tail !== undefined ? await tailOffset(file, options.tail, chunk) : 0;
+    let offset = file && typeof options.tail === 'number' ? await tailOffset(file, options.tail, chunk) : 0;
     if (!options.follow) {
       yield* readFrom(file!, offset, reader, chunk);
       const last = reader.flush();

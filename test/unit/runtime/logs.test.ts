@@ -79,6 +79,7 @@ test('--tail reads the last records backwards, across chunk boundaries', async (
   const path = await withLog(t, text);
   const all = await collect({ path, ...stopped });
   t.is(all.length, 500);
+  t.deepEqual(await collect({ path, ...stopped }, { tail: 'all' }), all);
   for (const chunkSize of [64, 97, 1000, 1 << 20]) {
     for (const tail of [0, 1, 2, 7, 499, 500, 501]) {
       const got = await collect({ path, chunkSize, ...stopped }, { tail });
