@@ -47,8 +47,9 @@ export type { NetworkMode } from './runtime/network';
 export type { ExecOptions, ExecProcess, ExecResult } from './runtime/exec';
 
 export { ContainerStartError } from './runtime/run';
-export type { ListContainersOptions } from './api/containers';
 export type { Container } from './api/container-handle';
+export type { ContainerLogs, ListContainersOptions } from './api/containers';
+export type { LogEntry, LogOptions, LogStream } from './runtime/logs';
 // What the CLI prints and parses as the library does, for programs too; the
 // modules behind all but the reference helpers load on the first call.
 export { canonicalName, splitReference } from './image/reference';
@@ -58,6 +59,7 @@ export const pullHeader = onFirstCall(() => require('./registry/pull-report') as
 export const pullStatus = onFirstCall(() => require('./registry/pull-report') as typeof import('./registry/pull-report'), 'pullStatus');
 export const openSpecial = onFirstCall(() => require('./image/output-target') as typeof import('./image/output-target'), 'openSpecial');
 export const resolveOutput = onFirstCall(() => require('./image/output-target') as typeof import('./image/output-target'), 'resolveOutput');
+export const parseLogTime = onFirstCall(() => require('./runtime/log-time') as typeof import('./runtime/log-time'), 'parseLogTime');
 
 // onFirstCall is module[name], a function whose module load() requires when it is first called.
 function onFirstCall<M, K extends keyof M>(load: () => M, name: K): M[K] {

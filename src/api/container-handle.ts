@@ -8,7 +8,8 @@ import type { CopyInOptions } from '../runtime/container-copy';
 import type { ContainerRecord } from '../runtime/containers';
 import type { ExecOptions, ExecProcess, ExecResult } from '../runtime/exec';
 import type { ContainerInspect } from '../runtime/inspect';
-import type { ContainerApi } from './containers';
+import type { LogOptions } from '../runtime/logs';
+import type { ContainerApi, ContainerLogs } from './containers';
 
 /** Container names one container by its full ID, so a rename does not lose it. */
 export class Container implements AsyncDisposable {
@@ -24,6 +25,11 @@ export class Container implements AsyncDisposable {
 
   inspect(): Promise<ContainerInspect> {
     return this.api.inspectContainer(this.id);
+  }
+
+  /** logs reads the container's log (`docker logs`): entries, oldest first; with `follow`, until it stops. */
+  logs(options: LogOptions = {}): ContainerLogs {
+    return this.api.logs(this.id, options);
   }
 
   /** exec runs cmd in the running container and waits for it (output buffered unless stdio says otherwise). */

@@ -11,6 +11,7 @@ import type { Change } from '../runtime/container-diff';
 import type { CommitOptions } from '../runtime/container-commit';
 import type { CopyInOptions, PathStat } from '../runtime/container-copy';
 import { Container } from './container-handle';
+import type { LogEntry, LogOptions, LogSource } from '../runtime/logs';
 import { runContainer, type RunOptions, type RunningContainer } from '../runtime/run';
 
 /** ListContainersOptions are `docker ps`'s -a, --filter and -n (-l is last: 1). */
@@ -151,6 +152,18 @@ export class ContainerApi {
     return containerTop(await this.containers.resolve(ref), psArgs);
   }
 
+  /** logs reads a container's json-file log (`docker logs`), oldest line first; with `follow`,
+   * as it grows until the container stops. An unknown container fails the first read. */
+  logs(ref: string, options: LogOptions = {}): ContainerLogs {
+    return new ContainerLogs(async () => {
+      const record = await this.containers.resolve(ref);
+      const { containerPaths } = await import('../runtime/containers');
+      // Running as `ps` sees it: the record's live state, read again each time.
+      const running = async () => (await this.containers.resolve(record.config.id).catch(() => null))?.state.status === 'running';
+      return { path: containerPaths(record.dir).log, running };
+    }, options);
+  }
+
   /** renameContainer gives a container a new name (`docker rename`). */
   async renameContainer(ref: string, newName: string): Promise<void> {
     await this.containers.rename(await this.containers.resolve(ref), newName);
@@ -168,7 +181,6 @@ export class ContainerApi {
     return execToEnd(await this.execStream(ref, cmd, options), options);
   }
 
-
   /** removeContainer removes a stopped container, or with `force` kills it first. */
   async removeContainer(ref: string, options: { force?: boolean } = {}): Promise<string> {
     const record = await this.containers.resolve(ref);
@@ -180,5 +192,22 @@ export class ContainerApi {
     }
     await this.containers.remove(record);
     return record.config.id;
+  }
+}
+
+/** ContainerLogs is a container's log as entries, or as batches of them (one per chunk read: fewer awaits for a large log). */
+export class ContainerLogs implements AsyncIterable<LogEntry> {
+  constructor(
+    private readonly source: () => Promise<LogSource>,
+    private readonly options: LogOptions,
+  ) {}
+
+  async *batches(): AsyncGenerator<LogEntry[]> {
+    const { readLogBatches } = await import('../runtime/logs');
+    yield* readLogBatches(await this.source(), this.options);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<LogEntry> {
+    for await (const batch of this.batches()) yield* batch;
   }
 }

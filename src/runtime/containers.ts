@@ -39,6 +39,8 @@ export interface ContainerConfig {
   /** -v host binds and --tmpfs mounts, as run was given them. */
   binds?: { source: string; target: string; readonly: boolean }[];
   tmpfs?: Record<string, string>;
+  /** Runs under docker-init (tini) as PID 1 (`--init`); argv is still the command it runs. */
+  init?: boolean;
 }
 
 /** ContainerStatus follows Docker's state names; `restarting` is a monitor's wait between two runs. */

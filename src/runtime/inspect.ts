@@ -30,7 +30,7 @@ export interface ContainerInspect {
   RestartCount: number;
   Driver: string;
   Platform: string;
-  HostConfig: { NetworkMode: string; AutoRemove: boolean; Binds: string[] | null; Tmpfs: Record<string, string> | null };
+  HostConfig: { NetworkMode: string; AutoRemove: boolean; Binds: string[] | null; Tmpfs: Record<string, string> | null; Init?: boolean };
   GraphDriver: { Name: string; Data: { LowerDir: string; UpperDir: string; WorkDir: string; MergedDir: string } };
   Mounts: { Type: 'bind'; Source: string; Destination: string; Mode: string; RW: boolean; Propagation: string }[];
   Config: Record<string, unknown>;
@@ -73,6 +73,8 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
       AutoRemove: config.autoRemove,
       Binds: config.binds?.length ? config.binds.map((bind) => `${bind.source}:${bind.target}${bind.readonly ? ':ro' : ''}`) : null,
       Tmpfs: config.tmpfs && Object.keys(config.tmpfs).length ? config.tmpfs : null,
+      // Init is Docker's *bool: left out unless --init set it.
+      ...(config.init ? { Init: true } : {}),
     },
     GraphDriver: {
       Name: 'overlay',

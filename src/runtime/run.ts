@@ -52,7 +52,14 @@ export interface RunOptions {
   volumes?: VolumeBind[];
   /** --tmpfs CONTAINER[:options]: fresh tmpfs mounts. */
   tmpfs?: Record<string, string>;
+  /** --init: Docker's docker-init (tini) runs as PID 1 and runs the command: it reaps zombies and forwards signals. */
+  init?: boolean;
 }
+
+/** INIT_BINARY is Debian's static tini (package tini): the image may have no libc. */
+const INIT_BINARY = '/usr/bin/tini-static';
+/** INIT_PATH is where Docker mounts its init in the container. */
+const INIT_PATH = '/sbin/docker-init';
 
 /** VolumeBind is one `-v` bind mount. */
 export interface VolumeBind {
@@ -141,7 +148,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
       id: config.id,
       layers: layerDirs,
       dirs: paths,
-      argv,
+      argv: config.init ? [INIT_PATH, '--', ...argv] : argv,
       env,
       cwd: workingDir,
       user,
@@ -149,6 +156,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
       network,
       seccomp: opts.seccomp,
       mounts: [
+        ...(config.init ? [await initMount()] : []),
         ...(await volumeMounts(opts.volumes ?? [])),
         ...Object.entries(opts.tmpfs ?? {}).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false })),
       ],
@@ -216,7 +224,18 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     ...(opts.seccomp === false ? { seccomp: false } : {}),
     binds: (opts.volumes ?? []).map(({ source, target, readonly }) => ({ source, target, readonly: readonly ?? false })),
     tmpfs: opts.tmpfs ?? {},
+    ...(opts.init ? { init: true } : {}),
   };
+}
+
+// initMount binds the host's tini read-only over /sbin/docker-init. Its target
+// goes where every mount target goes: resolved inside the image's root, so an
+// image's /sbin symlink cannot point the mount at a host path.
+async function initMount(): Promise<BindMount> {
+  if (!(await stat(INIT_BINARY).catch(() => null))?.isFile()) {
+    throw new NboxError('ERR_NBOX_USAGE', `--init: ${INIT_BINARY} not found (install Debian's tini package)`);
+  }
+  return { source: INIT_BINARY, target: INIT_PATH, readonly: true, isFile: true };
 }
 
 // volumeMounts checks -v binds: absolute paths only (named volumes are not

@@ -14,6 +14,7 @@ import { registerHistory } from './history';
 import { registerImport } from './import';
 import { registerInspect } from './inspect';
 import { registerKill } from './kill';
+import { registerLogs } from './logs';
 import { registerPause } from './pause';
 import { registerPs } from './ps';
 import { registerRegistry } from './registry';
@@ -35,7 +36,7 @@ type Renames = Record<string, { name?: string; aliases?: string[] }>;
 const CONTAINER_VERBS: [Register, Renames][] = [
   [registerCommit, { commit: {} }], [registerCp, { cp: {} }], [registerDiff, { diff: {} }],
   [registerExec, { exec: {} }], [registerExport, { export: {} }], [registerInspect, { inspect: {} }],
-  [registerKill, { kill: {} }], [registerPs, { ps: { name: 'ls', aliases: ['ps', 'list'] } }],
+  [registerKill, { kill: {} }], [registerLogs, { logs: {} }], [registerPs, { ps: { name: 'ls', aliases: ['ps', 'list'] } }],
   [registerPause, { pause: {}, unpause: {} }], [registerRename, { rename: {} }],
   [registerRm, { rm: { aliases: ['remove'] } }], [registerRun, { run: {} }], [registerStop, { stop: {} }],
   [registerTop, { top: {} }], [registerWait, { wait: {} }],

@@ -26,6 +26,7 @@ interface RunFlags {
   securityOpt: string[];
   volume: string[];
   tmpfs: string[];
+  init?: boolean;
 }
 
 /** registerRun adds `run`. */
@@ -48,6 +49,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('-v, --volume <host:container[:ro]>', 'bind-mount a host path (repeatable)', collect, [])
     .option('--tmpfs <container[:options]>', 'mount a tmpfs (repeatable), e.g. /run:size=64m', collect, [])
     .option('--security-opt <option>', 'security options: seccomp=unconfined (repeatable)', collect, [])
+    .option('--init', 'run an init (tini) inside the container that forwards signals and reaps processes')
     .option('-i, --interactive', 'keep STDIN open: without it the container reads /dev/null, as in Docker')
     .option('-t, --tty', 'allocate a pseudo-TTY (not supported yet)')
     .passThroughOptions()
@@ -82,6 +84,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
             return colon < 0 ? [spec, ''] : [spec.slice(0, colon), spec.slice(colon + 1)];
           })),
           stdio: [flags.interactive ? 0 : openSync('/dev/null', 'r'), 1, 2],
+          init: flags.init,
         });
         for (const signal of pending) container.kill(signal);
         const exit = await container.exited;

@@ -1,0 +1,347 @@
+// A reader of Docker's json-file log (`<id>-json.log`): one JSON record a
+// line, {"log":"…","stream":"stdout"|"stderr","time":"<RFC3339Nano>"}, as
+// moby's json-file driver writes it. It reads in large chunks, decodes each
+// chunk once and takes the three fields by position (JSON.parse only for a
+// record with escapes, or of another shape), so a 100 MB log streams at disk
+// speed; --tail reads backwards from the end and parses only what it shows.
+import { isAscii } from 'node:buffer';
+import { watch, type FSWatcher } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+import { isErrno } from '../errors';
+
+export type LogStream = 'stdout' | 'stderr';
+
+/** LogEntry is one line a container wrote: its text (without the newline), the stream and the time of its first record. */
+export interface LogEntry {
+  stream: LogStream;
+  /** RFC 3339 with nanoseconds, as the log records it. */
+  time: string;
+  line: string;
+  /** The line ended without a newline (the container's last output on that stream). */
+  partial?: boolean;
+}
+
+/** LogOptions are `docker logs`'s flags, as data. */
+export interface LogOptions {
+  /** Only the last N records of the log (Docker counts records, not joined lines); all by default. */
+  tail?: number | 'all';
+  /** Only records written at or after since, and at or before until. */
+  since?: Date;
+  until?: Date;
+  /** Keep reading as the log grows, until the container stops. */
+  follow?: boolean;
+  /** Prefix each line with its time and a space, as `docker logs -t` (9 fractional digits). */
+  timestamps?: boolean;
+}
+
+/** LogSource is the log file and, for follow, whether its container still runs. */
+export interface LogSource {
+  path: string;
+  running(): Promise<boolean>;
+  /** How often follow looks at the file when no change is signalled (ms); fs.watch may miss events. */
+  pollInterval?: number;
+  /** Bytes read at a time (1 MiB); tests make it small to cross chunk boundaries. */
+  chunkSize?: number;
+}
+
+const CHUNK = 1 << 20;
+const NEWLINE = 0x0a;
+const LOG_PREFIX = '{"log":"';
+const STREAM_KEY = '","stream":"';
+const TIME_KEY = '","time":"';
+
+/** readLogBatches yields the log's entries a chunk at a time (what the CLI writes in one go). */
+export async function* readLogBatches(source: LogSource, options: LogOptions = {}): AsyncGenerator<LogEntry[]> {
+  const handle = await openLog(source.path);
+  if (!handle && !options.follow) return;
+  const reader = new RecordReader(options);
+  let file = handle;
+  const chunk = source.chunkSize ?? CHUNK;
+  try {
+    let offset = file && typeof options.tail === 'number' ? await tailOffset(file, options.tail, chunk) : 0;
+    if (!options.follow) {
+      yield* readFrom(file!, offset, reader, chunk);
+      const last = reader.flush();
+      if (last.length) yield last;
+      return;
+    }
+    const changes = new ChangeSignal(dirname(source.path), source.pollInterval ?? 1000);
+    try {
+      for (;;) {
+        file ??= await openLog(source.path);
+        // Whether it runs is asked before the last read: what it wrote before it stopped is in the file by then.
+        const alive = await source.running();
+        if (file) {
+          yield* readFrom(file, offset, reader, chunk);
+          offset = reader.consumed;
+        }
+        if (!alive || reader.pastUntil) break;
+        await changes.next();
+      }
+    } finally {
+      changes.close();
+    }
+    const last = reader.flush();
+    if (last.length) yield last;
+  } finally {
+    await file?.close();
+  }
+}
+
+/** readLog is readLogBatches one entry at a time. */
+export async function* readLog(source: LogSource, options: LogOptions = {}): AsyncGenerator<LogEntry> {
+  for await (const batch of readLogBatches(source, options)) yield* batch;
+}
+
+async function openLog(path: string): Promise<FileHandle | null> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return null;
+    throw err;
+  }
+}
+
+// readFrom parses whole lines from offset to the end of the file as it is now;
+// a last line without its newline is a record still being written, left for
+// the next read (reader.consumed stops before it).
+async function* readFrom(file: FileHandle, offset: number, reader: RecordReader, chunk: number): AsyncGenerator<LogEntry[]> {
+  reader.consumed = offset;
+  let buffer = Buffer.allocUnsafe(chunk);
+  let carried = 0;
+  let position = offset;
+  for (;;) {
+    if (carried === buffer.length) {
+      // One record longer than the buffer: grow it.
+      const bigger = Buffer.allocUnsafe(buffer.length * 2);
+      buffer.copy(bigger, 0, 0, carried);
+      buffer = bigger;
+    }
+    const { bytesRead } = await file.read(buffer, carried, buffer.length - carried, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    const filled = carried + bytesRead;
+    const end = buffer.lastIndexOf(NEWLINE, filled - 1) + 1;
+    if (end > 0) {
+      // A newline byte is never inside a UTF-8 sequence: the text decoded up to one is whole.
+      // Most logs are ASCII, which decodes as latin1 many times faster than as UTF-8, to the same text.
+      const text = buffer.toString(isAscii(buffer.subarray(0, end)) ? 'latin1' : 'utf8', 0, end);
+      const entries = reader.parse(text);
+      reader.consumed += end;
+      if (entries.length) yield entries;
+      if (reader.pastUntil) return;
+    }
+    buffer.copy(buffer, 0, end, filled);
+    carried = filled - end;
+  }
+}
+
+/** tailOffset is where the last `count` records of the log begin, read backwards from its end. */
+async function tailOffset(file: FileHandle, count: number, chunk: number): Promise<number> {
+  if (count < 0) return 0;
+  const { size } = await file.stat();
+  const buffer = Buffer.allocUnsafe(Math.min(chunk, size));
+  // The newline that ends the last whole record counts for none: a line after
+  // it is torn (being written) and no record yet; each newline before it
+  // starts one record more.
+  let seen = -1;
+  for (let chunkEnd = size; chunkEnd > 0;) {
+    const chunkStart = Math.max(0, chunkEnd - buffer.length);
+    const length = chunkEnd - chunkStart;
+    await file.read(buffer, 0, length, chunkStart);
+    for (let at = length - 1; at >= 0;) {
+      const nl = buffer.lastIndexOf(NEWLINE, at);
+      if (nl < 0) break;
+      if (++seen === count) return chunkStart + nl + 1;
+      at = nl - 1;
+    }
+    chunkEnd = chunkStart;
+  }
+  return 0;
+}
+
+// RecordReader turns whole lines of the log into entries: the filters, and a
+// stream's partial records (a line of more than 16 KiB, split by the writer)
+// joined into one entry.
+class RecordReader {
+  /** Bytes of the file parsed so far (where the next read starts). */
+  consumed = 0;
+  /** A record after `until` was seen: nothing more is shown. */
+  pastUntil = false;
+  private readonly pending: Record<LogStream, { time: string; text: string } | null> = { stdout: null, stderr: null };
+  private readonly sinceMs: number;
+  private readonly untilMs: number;
+
+  constructor(private readonly options: LogOptions) {
+    this.sinceMs = options.since?.getTime() ?? -Infinity;
+    this.untilMs = options.until?.getTime() ?? Infinity;
+  }
+
+  parse(text: string): LogEntry[] {
+    const out: LogEntry[] = [];
+    const filtered = this.sinceMs !== -Infinity || this.untilMs !== Infinity;
+    for (let pos = 0; pos < text.length;) {
+      const nl = text.indexOf('\n', pos);
+      const record = parseRecord(text, pos, nl);
+      pos = nl + 1;
+      // A line that is no record (a crash of its writer mid-line, then more lines) is skipped, as Docker's reader does.
+      if (!record) continue;
+      if (filtered) {
+        const ms = Date.parse(record.time);
+        if (ms < this.sinceMs) continue;
+        if (ms > this.untilMs || (ms === this.untilMs && subMillisecond(record.time))) {
+          this.pastUntil = true;
+          break;
+        }
+      }
+      const pending = this.pending[record.stream];
+      if (!record.complete) {
+        this.pending[record.stream] = pending ? { time: pending.time, text: pending.text + record.line } : { time: record.time, text: record.line };
+        continue;
+      }
+      this.pending[record.stream] = null;
+      out.push(this.entry(record.stream, pending?.time ?? record.time, pending ? pending.text + record.line : record.line, false));
+    }
+    return out;
+  }
+
+  /** flush ends the log: a stream's line still waiting for its newline is shown as it is. */
+  flush(): LogEntry[] {
+    const out: LogEntry[] = [];
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const pending = this.pending[stream];
+      if (pending) out.push(this.entry(stream, pending.time, pending.text, true));
+      this.pending[stream] = null;
+    }
+    return out;
+  }
+
+  private entry(stream: LogStream, time: string, text: string, partial: boolean): LogEntry {
+    const line = this.options.timestamps ? `${fixedNanoTime(time)} ${text}` : text;
+    return partial ? { stream, time, line, partial } : { stream, time, line };
+  }
+}
+
+interface ParsedRecord {
+  stream: LogStream;
+  time: string;
+  line: string;
+  /** The record's text ended with a newline (dropped from line). */
+  complete: boolean;
+}
+
+/** parseRecord reads the record on text[start, end): by position when it has the writer's shape, else by JSON.parse. */
+export function parseRecord(text: string, start: number, end: number): ParsedRecord | null {
+  const streamAt = text.lastIndexOf(STREAM_KEY, end);
+  const timeAt = streamAt + STREAM_KEY.length + 6;
+  if (
+    streamAt > start
+    && text.startsWith(LOG_PREFIX, start)
+    && text.startsWith(TIME_KEY, timeAt)
+    && text.charCodeAt(end - 1) === 0x7d /* } */
+    && text.charCodeAt(end - 2) === 0x22 /* " */
+  ) {
+    const streamName = text.slice(streamAt + STREAM_KEY.length, timeAt);
+    if (streamName === 'stdout' || streamName === 'stderr') {
+      const time = text.slice(timeAt + TIME_KEY.length, end - 2);
+      if (time.indexOf('"') < 0) return fromEscaped(text.slice(start + LOG_PREFIX.length, streamAt), streamName, time);
+    }
+  }
+  return parseGeneric(text.slice(start, end));
+}
+
+// fromEscaped decodes the log field's JSON string body: most lines have no
+// escape but their final "\n", so they need no JSON.parse.
+function fromEscaped(body: string, stream: LogStream, time: string): ParsedRecord | null {
+  // An escaped newline is a final "n" after an odd number of backslashes.
+  let slashes = 0;
+  if (body.charCodeAt(body.length - 1) === 0x6e /* n */) {
+    while (body.charCodeAt(body.length - 2 - slashes) === 0x5c /* \ */) slashes++;
+  }
+  const complete = slashes % 2 === 1;
+  const raw = complete ? body.slice(0, -2) : body;
+  if (raw.indexOf('\\') < 0) return { stream, time, line: raw, complete };
+  try {
+    return { stream, time, line: JSON.parse(`"${raw}"`) as string, complete };
+  } catch {
+    return null;
+  }
+}
+
+function parseGeneric(text: string): ParsedRecord | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const { log, stream, time } = (value ?? {}) as { log?: unknown; stream?: unknown; time?: unknown };
+  if (typeof log !== 'string' || (stream !== 'stdout' && stream !== 'stderr') || typeof time !== 'string') return null;
+  const complete = log.endsWith('\n');
+  return { stream, time, line: complete ? log.slice(0, -1) : log, complete };
+}
+
+// subMillisecond: the time has a non-zero digit past the milliseconds (Date keeps only those).
+function subMillisecond(time: string): boolean {
+  const dot = time.indexOf('.');
+  if (dot < 0) return false;
+  for (let i = dot + 4; i < time.length; i++) {
+    const c = time.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) break;
+    if (c !== 0x30) return true;
+  }
+  return false;
+}
+
+/** fixedNanoTime writes a record's time as Docker's `logs -t` does (Go's RFC3339NanoFixed): nine fractional digits. */
+export function fixedNanoTime(time: string): string {
+  const match = /^([^.]*T\d\d:\d\d:\d\d)(?:\.(\d+))?(.*)$/.exec(time);
+  if (!match) return time;
+  return `${match[1]}.${(match[2] ?? '').slice(0, 9).padEnd(9, '0')}${match[3]}`;
+}
+
+// ChangeSignal wakes a follower when the log's directory changes (fs.watch),
+// or after a poll interval at the latest.
+class ChangeSignal {
+  private watcher: FSWatcher | null = null;
+  private changed = false;
+  private wake: (() => void) | null = null;
+
+  constructor(dir: string, private readonly interval: number) {
+    try {
+      this.watcher = watch(dir, { persistent: false }, () => this.signal());
+      this.watcher.on('error', () => this.close());
+    } catch {
+      // A directory that cannot be watched: polling alone.
+    }
+  }
+
+  async next(): Promise<void> {
+    if (this.changed) {
+      this.changed = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.signal(), this.interval);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.changed = false;
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.watcher = null;
+  }
+
+  private signal(): void {
+    this.changed = true;
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+}
