@@ -10,7 +10,7 @@ import type { ExecOptions, ExecProcess, ExecResult } from '../runtime/exec';
 import type { Change } from '../runtime/container-diff';
 import type { CommitOptions } from '../runtime/container-commit';
 import type { CopyInOptions, PathStat } from '../runtime/container-copy';
-import { runContainer, type RunOptions, type RunningContainer } from '../runtime/run';
+import { runContainer, runDetached, type DetachedContainer, type RunOptions, type RunningContainer } from '../runtime/run';
 
 /** ListContainersOptions are `docker ps`'s -a, --filter and -n (-l is last: 1). */
 export interface ListContainersOptions {
@@ -28,10 +28,14 @@ export class ContainerApi {
     protected readonly containers: ContainerRegistry,
   ) {}
 
-  /** run creates and starts a container; await `.exited` for its end. */
-  async run(image: string, options: RunOptions = {}): Promise<RunningContainer> {
+  /** run creates and starts a container; await `.exited` for its end. With `detach`, an nbox-monitor runs
+   * it: run resolves once its command runs, and the container outlives this process. */
+  run(image: string, options: RunOptions & { detach: true }): Promise<DetachedContainer>;
+  run(image: string, options?: RunOptions & { detach?: false }): Promise<RunningContainer>;
+  async run(image: string, options: RunOptions = {}): Promise<RunningContainer | DetachedContainer> {
     const record = await this.store.images.resolve(image);
-    return runContainer({ store: this.store, containers: this.containers }, record, image, options);
+    const ctx = { store: this.store, containers: this.containers };
+    return options.detach ? runDetached(ctx, record, image, options) : runContainer(ctx, record, image, options);
   }
 
   /** listContainers lists containers; running ones only unless `all`. */

@@ -344,6 +344,7 @@ function orphaned(state: ContainerState): boolean {
   if (state.status === 'exited' || state.owner === undefined && state.status === 'created') return false;
   // Pids from another PID namespace say nothing here: its own nbox judges them.
   if (state.owner?.pidNamespace !== undefined && state.owner.pidNamespace !== pidNamespace()) return false;
-  if (state.status === 'running' && processStartTime(state.pid) !== state.pidStartTime) return true;
-  return state.owner !== undefined && processStartTime(state.owner.pid) !== state.owner.startTime;
+  // A live owner records the end itself (a monitor drains the logs first): until it dies, its word stands.
+  if (state.owner !== undefined) return processStartTime(state.owner.pid) !== state.owner.startTime;
+  return state.status === 'running' && processStartTime(state.pid) !== state.pidStartTime;
 }
