@@ -8,6 +8,7 @@ import { mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } fr
 import { basename, join } from 'node:path';
 
 import { NboxError, isErrno } from '../errors';
+import type { Release } from '../store/lock';
 import type { StoreRoot } from '../store/root';
 import type { ContainerDirs } from './container-spec';
 import { writeEtcFiles, type EtcFiles } from './etc-files';
@@ -36,6 +37,9 @@ export interface ContainerConfig {
   labels: Record<string, string>;
   /** false when it runs without the default syscall filter: what `exec` then does too. */
   seccomp?: boolean;
+  /** -v binds and --tmpfs mounts, kept so that `start` mounts them again. */
+  volumes?: { source: string; target: string; readonly?: boolean }[];
+  tmpfs?: Record<string, string>;
 }
 
 /** ContainerStatus follows Docker's state names; `restarting` is a monitor's wait between two runs. */
@@ -178,9 +182,12 @@ export class ContainerRegistry {
     for (const [index, id] of ids.entries()) {
       const state = states[index];
       if (!state || !orphaned(state)) continue;
-      const record = await this.readRaw(id).catch(() => null);
-      if (!record || !orphaned(record.state)) continue;
+      // A container being started (or removed) right now is left to that process.
+      const release = await this.store.tryLock(this.lockPath(id)).catch(() => undefined);
+      if (!release) continue;
       try {
+        const record = await this.readRaw(id);
+        if (!record || !orphaned(record.state)) continue;
         if (record.state.cgroup) {
           await killCgroup(record.state.cgroup);
           await removeCgroup(record.state.cgroup);
@@ -193,8 +200,20 @@ export class ContainerRegistry {
         }
       } catch {
         // Best effort: removed meanwhile, or its group still busy; the next open tries again.
+      } finally {
+        await release();
       }
     }
+  }
+
+  /** lock waits for a container's lock, which `start` holds from reading its state until its
+   * new monitor runs it, and `rm` while it removes it; the sweep skips a locked container. */
+  lock(record: ContainerRecord): Promise<Release> {
+    return this.store.lock(this.lockPath(record.config.id));
+  }
+
+  private lockPath(id: string): string {
+    return join(this.dirOf(id), 'lock');
   }
 
   /** setState replaces a container's state file atomically. */

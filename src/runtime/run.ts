@@ -131,7 +131,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
   const stdio = openStdio(opts.stdio ?? 'inherit');
   let launched: Launched;
   try {
-    launched = await launch(await launchSpec(prepared, record, opts, stdio.childFds));
+    launched = await launch(await launchSpec(prepared, record, stdio.childFds));
   } catch (err) {
     stdio.closeAll();
     const failure = err instanceof ContainerStartError ? err : new ContainerStartError((err as Error).message, 125, err);
@@ -168,7 +168,7 @@ export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef:
   return startMonitored(ctx, {
     id,
     create: (running) => createRecord(ctx, imageRef, prepared, running),
-    spec: (record) => launchSpec(prepared, record, opts, [-1, -1, -1]),
+    spec: (record) => launchSpec(prepared, record, [-1, -1, -1]),
   }, hello);
 }
 
@@ -199,22 +199,28 @@ function createRecord(ctx: RunContext, imageRef: string, prepared: PreparedRun, 
   });
 }
 
-async function launchSpec(prepared: PreparedRun, record: ContainerRecord, opts: RunOptions, stdio: [number, number, number]): Promise<LaunchSpec> {
-  const { config } = prepared;
+async function launchSpec(prepared: PreparedRun, record: ContainerRecord, stdio: [number, number, number]): Promise<LaunchSpec> {
+  return containerLaunchSpec(prepared.config, prepared.layerDirs, prepared.user, record, stdio);
+}
+
+/** containerLaunchSpec is the launch spec of a container on record: what `run` and `start` launch. */
+export async function containerLaunchSpec(
+  config: ContainerConfig, layerDirs: string[], user: ResolvedUser, record: ContainerRecord, stdio: [number, number, number],
+): Promise<LaunchSpec> {
   return containerSpec({
     id: config.id,
-    layers: prepared.layerDirs,
+    layers: layerDirs,
     dirs: containerPaths(record.dir),
     argv: config.argv,
     env: config.env,
     cwd: config.workingDir,
-    user: prepared.user,
+    user,
     hostname: config.hostname,
     network: config.network,
-    seccomp: opts.seccomp,
+    seccomp: config.seccomp,
     mounts: [
-      ...(await volumeMounts(opts.volumes ?? [])),
-      ...Object.entries(opts.tmpfs ?? {}).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false })),
+      ...(await volumeMounts(config.volumes ?? [])),
+      ...Object.entries(config.tmpfs ?? {}).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false })),
     ],
     stdio,
     cgroup: record.state.cgroup,
@@ -259,6 +265,8 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     autoRemove: opts.autoRemove ?? false,
     labels: opts.labels ?? {},
     ...(opts.seccomp === false ? { seccomp: false } : {}),
+    ...(opts.volumes?.length ? { volumes: opts.volumes } : {}),
+    ...(opts.tmpfs && Object.keys(opts.tmpfs).length > 0 ? { tmpfs: opts.tmpfs } : {}),
   };
 }
 

@@ -122,3 +122,39 @@ test('the library: run({detach: true}) resolves with the ID once the command run
   t.is(comm(parentOf(detached.pid)), 'nbox-monitor');
   t.is((await store.nbox.container('lib')).state.status, 'running');
 });
+
+test('start runs a stopped container again under a new monitor, with its writable layer and its log', async (t) => {
+  const script = 'echo x >> /runs; echo "run $(wc -l < /runs)"';
+  const first = await cli(store.root, ['run', '--name', 'again', 'bb', 'sh', '-c', script]);
+  t.deepEqual([first.code, first.stdout], [0, 'run 1\n']);
+  const id = (await store.nbox.container('again')).config.id;
+  t.teardown(async () => void (await cli(store.root, ['rm', '-f', id])));
+  for (const run of [2, 3]) {
+    const started = await cli(store.root, ['start', 'again']);
+    t.deepEqual([started.code, started.stdout, started.stderr], [0, 'again\n', '']);
+    t.is((await cli(store.root, ['wait', 'again'])).stdout, '0\n');
+    const log = readFileSync(join(store.root, 'containers', id, `${id}-json.log`), 'utf8');
+    t.is(log.split('\n').filter((line) => line.includes(`"run ${run}\\n"`)).length, 1);
+  }
+  await until('the monitor to exit', () => (monitors(id).length === 0 ? true : undefined));
+  t.deepEqual(cgroupsOf(id), []);
+});
+
+test('two concurrent starts (in one process, interleaved) make one monitor; restart gives the container a new init and monitor', async (t) => {
+  const id = await runDetached(t, store.root, ['--name', 'twice', 'bb', 'sleep', '60']);
+  await runningState(store.root, id);
+  t.is((await cli(store.root, ['kill', 'twice'])).code, 0);
+  t.is((await cli(store.root, ['wait', 'twice'])).stdout, '137\n');
+  // In one process the two starts interleave at every await: only the lock keeps them apart.
+  await Promise.all([store.nbox.startContainer('twice'), store.nbox.startContainer('twice')]);
+  const state = await runningState(store.root, id);
+  t.deepEqual(monitors(id), [state.owner!.pid]);
+  t.is(parentOf(state.pid), state.owner!.pid);
+  const restarted = await cli(store.root, ['restart', '-t', '0', 'twice']);
+  t.deepEqual([restarted.code, restarted.stdout], [0, 'twice\n']);
+  const again = await runningState(store.root, id);
+  t.not(again.pid, state.pid);
+  await until('the old monitor to exit', () => (alive(state.owner!.pid) ? undefined : true));
+  t.deepEqual(monitors(id), [again.owner!.pid]);
+  t.regex((await cli(store.root, ['ps', '--filter', 'name=twice'])).stdout, /Up /);
+});
