@@ -1,7 +1,9 @@
 // What happens to a `run -d` container when its monitor or its caller dies.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 import { cli, rootTest, sharedTestStore } from '../helpers/env';
 import { alive, cgroupsOf, comm, endAtTeardown, parentOf, runDetached, runningState, stateOf, until } from '../helpers/detached';
@@ -10,6 +12,17 @@ const test = rootTest();
 const store = sharedTestStore(test);
 
 const API = resolve(__dirname, '../../src/api.js');
+let work = '';
+let attacks = '';
+
+test.before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'nbox-monitor-faults-'));
+  attacks = join(work, 'attacks');
+  execFileSync('gcc', ['-static', '-O1', '-o', attacks, resolve(__dirname, '../../../test/fixtures/attacks/attacks.c')]);
+});
+test.after.always(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
 
 test('kill -9 of the monitor takes the container along: Exited (137), its cgroup swept, no mount left', async (t) => {
   const id = await runDetached(t, store.root, ['bb', 'sleep', '60']);
@@ -28,6 +41,27 @@ test('kill -9 of the monitor takes the container along: Exited (137), its cgroup
   });
   t.like(stateOf(store.root, id), { status: 'exited', exitCode: 137 });
   t.false(readFileSync('/proc/self/mountinfo', 'utf8').includes(id));
+});
+
+test('a container that clears its parent-death signal outlives a killed monitor until the next store open kills it', async (t) => {
+  const id = await runDetached(t, store.root, ['-v', `${attacks}:/attacks:ro`, 'bb', '/attacks', 'nopdeath', '300']);
+  const state = await runningState(store.root, id);
+  t.teardown(() => {
+    try {
+      process.kill(state.pid, 'SIGKILL');
+    } catch {
+      // Ended, as it should be.
+    }
+  });
+  await until('ready', () => (readFileSync(join(store.root, 'containers', id, `${id}-json.log`), 'utf8').includes('ready') ? true : undefined));
+  process.kill(state.owner!.pid, 'SIGKILL');
+  await until('the monitor to die', () => (alive(state.owner!.pid) ? undefined : true));
+  // The parent-death signal alone would not end it.
+  t.true(alive(state.pid));
+  t.regex((await cli(store.root, ['ps', '-a', '--filter', `id=${id}`])).stdout, /Exited \(137\)/);
+  // That store open killed it through its cgroup.
+  await until('the sweep to kill it', () => (alive(state.pid) ? undefined : true));
+  t.deepEqual(cgroupsOf(id), []);
 });
 
 test('SIGTERM to the monitor kills the container and records 137 with an error', async (t) => {
