@@ -335,6 +335,8 @@ int main(int argc, char **argv) {
   if (forked > 0) _exit(0);
   setsid();
   prctl(PR_SET_NAME, "nbox-monitor", 0, 0, 0);
+  /* It may live long: it keeps no caller's directory busy (every path it uses is absolute). */
+  if (chdir("/") < 0) _exit(1);
   M.id = argv[1];
   M.self = getpid();
   M.self_start = start_time(M.self);
@@ -404,11 +406,12 @@ int main(int argc, char **argv) {
   M.status = "running";
   now_text(M.started);
   if (write_state(1) < 0) {
+    int err = errno;
     syscall(SYS_pidfd_send_signal, res.pidfd, SIGKILL, NULL, 0);
     siginfo_t si;
     waitid((idtype_t)P_PIDFD, (id_t)res.pidfd, &si, WEXITED);
     remove_cgroup();
-    send_failed(-1, "monitor-state", "rename", errno, -1);
+    send_failed(-1, "monitor-state", "rename", err, -1);
   }
   struct mon_process started = {.pid = res.pid, .start = M.pid_start};
   /* nbox may be gone by now: the container runs on regardless. */
