@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "nbox",
-      "sources": ["native/addon.cc", "native/child.c", "native/inroot.c"],
+      "sources": ["native/addon.cc", "native/child.c", "native/inroot.c", "native/wire.c"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags": ["-Wall", "-Wextra", "-fstack-protector-strong", "-fvisibility=hidden"],
@@ -15,6 +15,15 @@
       "sources": ["native/exec-helper.c"],
       "defines": ["_GNU_SOURCE"],
       "cflags": ["-Wall", "-Wextra", "-Os"],
+      "cflags_c": ["-std=gnu11"],
+      "ldflags": ["-static", "-s"]
+    },
+    {
+      "target_name": "nbox-monitor",
+      "type": "executable",
+      "sources": ["native/monitor.c", "native/child.c", "native/wire.c", "native/jsonw.c", "native/logfile.c"],
+      "defines": ["_GNU_SOURCE"],
+      "cflags": ["-Wall", "-Wextra", "-Os", "-fstack-protector-strong"],
       "cflags_c": ["-std=gnu11"],
       "ldflags": ["-static", "-s"]
     }

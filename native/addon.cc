@@ -17,7 +17,9 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <spawn.h>
 #include <unistd.h>
 
 #include <string>
@@ -25,6 +27,7 @@
 
 #include "child.h"
 #include "inroot.h"
+#include "wire.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -34,6 +37,7 @@ namespace {
 
 Napi::FunctionReference sys_error_class;
 std::string exec_helper_path;
+std::string monitor_path;
 int exec_memfd = -1;
 
 const char *ErrnoName(int err) {
@@ -41,9 +45,9 @@ const char *ErrnoName(int err) {
   return name ? name : "EUNKNOWN";
 }
 
-// Throws SysError{step, syscall, errno, errnoName, path, message}.
-void ThrowSysError(Napi::Env env, const std::string &step, const std::string &syscall_name, int err,
-                   const std::string &path) {
+// SysError{step, syscall, errno, errnoName, path, message}, as a value.
+Napi::Value SysErrorValue(Napi::Env env, const std::string &step, const std::string &syscall_name, int err,
+                          const std::string &path) {
   std::string message = step + ": " + syscall_name;
   if (!path.empty()) message += " " + path;
   message += ": " + std::string(strerror(err));
@@ -54,11 +58,14 @@ void ThrowSysError(Napi::Env env, const std::string &step, const std::string &sy
   fields.Set("errnoName", ErrnoName(err));
   if (!path.empty()) fields.Set("path", path);
   fields.Set("message", message);
-  if (sys_error_class.IsEmpty()) {
-    Napi::Error::New(env, message).ThrowAsJavaScriptException();
-    return;
-  }
-  Napi::Error(env, sys_error_class.New({fields})).ThrowAsJavaScriptException();
+  if (sys_error_class.IsEmpty()) return Napi::Error::New(env, message).Value();
+  return sys_error_class.New({fields});
+}
+
+// Throws the SysError SysErrorValue makes.
+void ThrowSysError(Napi::Env env, const std::string &step, const std::string &syscall_name, int err,
+                   const std::string &path) {
+  Napi::Error(env, SysErrorValue(env, step, syscall_name, err, path)).ThrowAsJavaScriptException();
 }
 
 std::vector<std::string> StringArray(Napi::Object obj, const char *key) {
@@ -80,6 +87,7 @@ std::vector<char *> CStringVector(std::vector<std::string> &strings) {
 Napi::Value Init(const Napi::CallbackInfo &info) {
   sys_error_class = Napi::Persistent(info[0].As<Napi::Function>());
   exec_helper_path = info[1].As<Napi::String>().Utf8Value();
+  monitor_path = info[2].As<Napi::String>().Utf8Value();
   return info.Env().Undefined();
 }
 
@@ -411,6 +419,244 @@ Napi::Value Wait(const Napi::CallbackInfo &info) {
   return w->deferred.Promise();
 }
 
+
+// The start of a detached container (monitor.c, monitor-proto.h): one
+// pending reply of the monitor on its socket, a uv_poll resolved from the loop
+// thread as Waiter is. A FAILED reply is worded as a foreground start's
+// SysError, so the spec's strings StepPath needs are kept here.
+struct MonitorReply {
+  uv_poll_t poll;
+  int fd;
+  bool hello;  // waiting for HELLO, else for STARTED or FAILED
+  bool keep_fd = false;  // HELLO came: the fd is the caller's now
+  napi_env env;
+  Napi::Promise::Deferred deferred;
+  Napi::AsyncContext context;
+  std::vector<std::string> argv, lowers, cgroup_procs, bind_sources, bind_targets;
+  std::string rootfs, cwd;
+  MonitorReply(napi_env e, int socket, bool h)
+      : fd(socket), hello(h), env(e), deferred(Napi::Promise::Deferred::New(e)), context(Napi::Env(e), "nbox:monitor") {}
+};
+
+void OnMonitorClosed(uv_handle_t *handle) {
+  MonitorReply *r = static_cast<MonitorReply *>(handle->data);
+  if (!r->keep_fd) close(r->fd);
+  delete r;
+}
+
+// The SysError of a FAILED reply, its path as a foreground start gives it.
+Napi::Value MonitorFailure(Napi::Env env, MonitorReply *r, const mon_failed &failed) {
+  if (failed.step < 0) return SysErrorValue(env, std::string(failed.step_name, strnlen(failed.step_name, sizeof failed.step_name)),
+                                            std::string(failed.syscall, strnlen(failed.syscall, sizeof failed.syscall)), failed.err, "");
+  child_error err;
+  memset(&err, 0, sizeof err);
+  err.step = failed.step;
+  err.err = failed.err;
+  err.index = failed.index;
+  memcpy(err.syscall, failed.syscall, sizeof err.syscall);
+  err.syscall[sizeof err.syscall - 1] = '\0';
+  std::vector<char *> argv_c = CStringVector(r->argv);
+  std::vector<const char *> procs_c;
+  for (auto &p : r->cgroup_procs) procs_c.push_back(p.c_str());
+  child_spec spec;
+  memset(&spec, 0, sizeof spec);
+  spec.argv = argv_c.data();
+  spec.rootfs = r->rootfs.c_str();
+  spec.cwd = r->cwd.c_str();
+  spec.cgroup_procs = procs_c.data();
+  spec.ncgroups = procs_c.size();
+  return SysErrorValue(env, child_step_name(err.step), err.syscall, err.err, StepPath(err, spec, r->lowers, r->bind_sources, r->bind_targets));
+}
+
+void OnMonitorReadable(uv_poll_t *handle, int status, int /*events*/) {
+  MonitorReply *r = static_cast<MonitorReply *>(handle->data);
+  Napi::Env env(r->env);
+  Napi::HandleScope scope(env);
+  Napi::CallbackScope callback_scope(env, r->context);
+  mon_hdr hdr;
+  union {
+    mon_process process;
+    mon_failed failed;
+  } msg;
+  // uv_poll made the fd non-blocking: a frame is read whole, blocking (the monitor sends it at once).
+  int flags = fcntl(r->fd, F_GETFL);
+  if (flags >= 0) fcntl(r->fd, F_SETFL, flags & ~O_NONBLOCK);
+  int got = status < 0 ? -1 : wire_recv(r->fd, &hdr, &msg, sizeof msg);
+  int err = status < 0 ? -status : errno;
+  if (r->hello && got == 1 && hdr.type == MON_HELLO && hdr.len == sizeof msg.process) {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("fd", r->fd);
+    out.Set("pid", msg.process.pid);
+    out.Set("startTime", (double)msg.process.start);
+    r->keep_fd = true;
+    r->deferred.Resolve(out);
+  } else if (!r->hello && got == 1 && hdr.type == MON_STARTED && hdr.len == sizeof msg.process) {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("pid", msg.process.pid);
+    out.Set("pidStartTime", (double)msg.process.start);
+    r->deferred.Resolve(out);
+  } else if (!r->hello && got == 1 && hdr.type == MON_FAILED && hdr.len == sizeof msg.failed) {
+    r->deferred.Reject(MonitorFailure(env, r, msg.failed));
+  } else {
+    std::string what = got < 0 ? std::string(": ") + strerror(err) : "";
+    r->deferred.Reject(Napi::Error::New(env, std::string("nbox-monitor exited before ") +
+                                                 (r->hello ? "it was ready" : "the container started") + what).Value());
+  }
+  uv_poll_stop(&r->poll);
+  uv_close(reinterpret_cast<uv_handle_t *>(&r->poll), OnMonitorClosed);
+}
+
+Napi::Promise PollMonitor(Napi::Env env, MonitorReply *r) {
+  uv_loop_t *loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  r->poll.data = r;
+  int rc = uv_poll_init(loop, &r->poll, r->fd);
+  if (rc == 0) rc = uv_poll_start(&r->poll, UV_READABLE, OnMonitorReadable);
+  Napi::Promise promise = r->deferred.Promise();
+  if (rc != 0) {
+    close(r->fd);
+    r->deferred.Reject(Napi::Error::New(env, std::string("uv_poll: ") + uv_strerror(rc)).Value());
+    delete r;
+  }
+  return promise;
+}
+
+// spawnMonitor(id): posix_spawns nbox-monitor (glibc's CLONE_VFORK: no code of
+// this threaded process runs in the child) with the start socket on fd 3, the
+// sealed nbox-exec on fd 4, /dev/null on 0-2, no env; resolves on its HELLO
+// with {fd, pid, startTime}. The caller hands fd to startInMonitor, or closes it.
+Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string id = info[0].As<Napi::String>().Utf8Value();
+  auto rejected = [&env](Napi::Value error) {
+    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+    d.Reject(error);
+    return d.Promise();
+  };
+  std::string failed_syscall;
+  int exec_fd = SealedExecHelper(failed_syscall);
+  if (exec_fd < 0) return rejected(SysErrorValue(env, "exec-helper", failed_syscall, errno, exec_helper_path));
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return rejected(SysErrorValue(env, "monitor", "socketpair", errno, ""));
+  // Above 4, so that the dup2s onto 3 and 4 cannot overwrite each other's source.
+  int child_socket = fcntl(sv[1], F_DUPFD_CLOEXEC, 5);
+  int child_exec = fcntl(exec_fd, F_DUPFD_CLOEXEC, 5);
+  int err = errno;
+  close(sv[1]);
+  int rc = child_socket < 0 || child_exec < 0 ? err : 0;
+  pid_t p0 = -1;
+  if (rc == 0) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDWR, 0);
+    posix_spawn_file_actions_adddup2(&actions, 0, 1);
+    posix_spawn_file_actions_adddup2(&actions, 0, 2);
+    posix_spawn_file_actions_adddup2(&actions, child_socket, MON_SOCKET_FD);
+    posix_spawn_file_actions_adddup2(&actions, child_exec, MON_EXEC_FD);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    std::string name = "nbox-monitor";
+    char *argv[] = {name.data(), id.data(), nullptr};
+    char *envp[] = {nullptr};
+    rc = posix_spawn(&p0, monitor_path.c_str(), &actions, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  if (child_socket >= 0) close(child_socket);
+  if (child_exec >= 0) close(child_exec);
+  if (rc != 0) {
+    close(sv[0]);
+    return rejected(SysErrorValue(env, "monitor", p0 < 0 && child_socket >= 0 && child_exec >= 0 ? "posix_spawn" : "fcntl", rc, monitor_path));
+  }
+  // It forks the monitor and exits at once; a failed fork shows as EOF on the socket.
+  int status;
+  while (waitpid(p0, &status, 0) < 0 && errno == EINTR) {
+  }
+  return PollMonitor(env, new MonitorReply(env, sv[0], true));
+}
+
+// startInMonitor(fd, spawnSpec, monitorSpec): sends the SPEC; resolves on
+// STARTED with {pid, pidStartTime}, rejects on FAILED with the SysError a
+// foreground spawn would throw. The fd is closed either way.
+Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  Napi::Object o = info[1].As<Napi::Object>();
+  Napi::Object m = info[2].As<Napi::Object>();
+  MonitorReply *r = new MonitorReply(env, fd, false);
+  r->argv = StringArray(o, "argv");
+  r->lowers = StringArray(o, "lowerDirs");
+  r->cgroup_procs = StringArray(o, "cgroupProcs");
+  r->rootfs = o.Get("rootfs").As<Napi::String>().Utf8Value();
+  r->cwd = o.Get("cwd").As<Napi::String>().Utf8Value();
+  std::vector<std::string> mounts;
+  Napi::Array mounts_js = o.Get("mounts").As<Napi::Array>();
+  for (uint32_t i = 0; i < mounts_js.Length(); i++) {
+    Napi::Object mount = mounts_js.Get(i).As<Napi::Object>();
+    bool tmpfs = mount.Get("tmpfs").IsString();
+    std::string source = tmpfs ? "" : mount.Get("source").As<Napi::String>().Utf8Value();
+    r->bind_sources.push_back(source);
+    r->bind_targets.push_back(mount.Get("target").As<Napi::String>().Utf8Value());
+    mounts.insert(mounts.end(), {tmpfs ? "tmpfs" : "bind", tmpfs ? mount.Get("tmpfs").As<Napi::String>().Utf8Value() : source,
+                                 r->bind_targets.back(), mount.Get("readonly").ToBoolean().Value() ? "1" : "0",
+                                 mount.Get("isFile").ToBoolean().Value() ? "1" : "0"});
+  }
+  std::vector<std::string> groups;
+  Napi::Array groups_js = o.Get("groups").As<Napi::Array>();
+  for (uint32_t i = 0; i < groups_js.Length(); i++) groups.push_back(std::to_string(groups_js.Get(i).As<Napi::Number>().Uint32Value()));
+  auto text = [](Napi::Object obj, const char *key) { return obj.Get(key).ToString().Utf8Value(); };
+  auto flag = [](bool value) { return std::string(value ? "1" : "0"); };
+  std::vector<std::pair<std::string, std::vector<std::string>>> sections = {
+      {"argv", r->argv},
+      {"env", StringArray(o, "env")},
+      {"cwd", {r->cwd}},
+      {"uid", {text(o, "uid")}},
+      {"gid", {text(o, "gid")}},
+      {"groups", groups},
+      {"hostname", {text(o, "hostname")}},
+      {"rootfs", {r->rootfs}},
+      {"lower", r->lowers},
+      {"upper", {text(o, "upperDir")}},
+      {"work", {text(o, "workDir")}},
+      {"net", {flag(o.Get("newNetwork").ToBoolean().Value())}},
+      {"seccomp", {flag(!o.Get("seccomp").IsBoolean() || o.Get("seccomp").ToBoolean().Value())}},
+      {"mounts", mounts},
+      {"cgroupProcs", r->cgroup_procs},
+      {"cgroupDirs", StringArray(m, "cgroupDirs")},
+      {"id", {text(m, "id")}},
+      {"name", {text(m, "name")}},
+      {"store", {text(m, "store")}},
+      {"log", {text(m, "log")}},
+      {"autoRemove", {flag(m.Get("autoRemove").ToBoolean().Value())}},
+  };
+  wire_buf payload = {};
+  for (auto &section : sections) {
+    std::vector<const char *> strings;
+    for (auto &s : section.second) strings.push_back(s.c_str());
+    wire_section(&payload, section.first.c_str(), strings.data(), strings.size());
+  }
+  int err = payload.failed ? ENOMEM : payload.len > MON_SPEC_MAX ? E2BIG : 0;
+  // Blocking (HELLO's uv_poll made it non-blocking): the monitor reads the whole spec at once.
+  int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  if (err == 0 && wire_send(fd, MON_SPEC, payload.data, (uint32_t)payload.len) < 0) err = errno;
+  wire_buf_free(&payload);
+  if (err != 0) {
+    Napi::Promise promise = r->deferred.Promise();
+    close(fd);
+    r->deferred.Reject(SysErrorValue(env, "monitor", "send", err, ""));
+    delete r;
+    return promise;
+  }
+  return PollMonitor(env, r);
+}
+
 Napi::Value Kill(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int pidfd = info[0].As<Napi::Number>().Int32Value();
@@ -722,6 +968,8 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("wait", Napi::Function::New(env, Wait));
   exports.Set("kill", Napi::Function::New(env, Kill));
+  exports.Set("spawnMonitor", Napi::Function::New(env, SpawnMonitor));
+  exports.Set("startInMonitor", Napi::Function::New(env, StartInMonitor));
   exports.Set("tryLock", Napi::Function::New(env, TryLock));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));

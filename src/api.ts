@@ -42,7 +42,7 @@ export type { ContainerInspect } from './runtime/inspect';
 export type { Change } from './runtime/container-diff';
 export type { CommitOptions } from './runtime/container-commit';
 export type { CopyInOptions, PathStat } from './runtime/container-copy';
-export type { Exit, RunOptions, RunningContainer, StdioOption, VolumeBind } from './runtime/run';
+export type { DetachedContainer, Exit, RunOptions, RunningContainer, StdioOption, VolumeBind } from './runtime/run';
 export type { NetworkMode } from './runtime/network';
 export type { ExecOptions, ExecProcess, ExecResult } from './runtime/exec';
 

@@ -12,7 +12,7 @@ import type { CommitOptions } from '../runtime/container-commit';
 import type { CopyInOptions, PathStat } from '../runtime/container-copy';
 import { Container } from './container-handle';
 import type { LogEntry, LogOptions, LogSource } from '../runtime/logs';
-import { runContainer, type RunOptions, type RunningContainer } from '../runtime/run';
+import { runContainer, runDetached, type RunOptions, type RunningContainer } from '../runtime/run';
 
 /** ListContainersOptions are `docker ps`'s -a, --filter and -n (-l is last: 1). */
 export interface ListContainersOptions {
@@ -30,10 +30,14 @@ export class ContainerApi {
     protected readonly containers: ContainerRegistry,
   ) {}
 
-  /** run creates and starts a container; await `.exited` for its end. */
-  async run(image: string, options: RunOptions = {}): Promise<RunningContainer> {
+  /** run creates and starts a container; await `.exited` for its end. With `detach`, an nbox-monitor runs
+   * it: run resolves once its command runs, and the container outlives this process. */
+  run(image: string, options: RunOptions & { detach: true }): Promise<Container>;
+  run(image: string, options?: RunOptions & { detach?: false }): Promise<RunningContainer>;
+  async run(image: string, options: RunOptions = {}): Promise<RunningContainer | Container> {
     const record = await this.store.images.resolve(image);
-    return runContainer({ store: this.store, containers: this.containers }, record, image, options);
+    const ctx = { store: this.store, containers: this.containers };
+    return options.detach ? new Container(this, (await runDetached(ctx, record, image, options)).id) : runContainer(ctx, record, image, options);
   }
 
   /** listContainers lists containers; running ones only unless `all`. */
@@ -128,6 +132,21 @@ export class ContainerApi {
     await stopContainer(record, parseSignal(options.signal ?? imageSignal ?? 'TERM'), options.timeout ?? 10);
   }
 
+  /** startContainer runs a stopped container again in the background under a new monitor, keeping its
+   * writable layer and log (`docker start`); a running container is left as it is. */
+  async startContainer(ref: string): Promise<void> {
+    const { startContainer } = await import('../runtime/start');
+    await startContainer({ store: this.store, containers: this.containers }, ref);
+  }
+
+  /** restartContainer stops a container as stopContainer does, then starts it (`docker restart`). */
+  async restartContainer(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const [{ parseSignal }, { restartContainer }] = await Promise.all([import('../runtime/stop'), import('../runtime/start')]);
+    const record = await this.containers.resolve(ref);
+    const imageSignal = (await this.store.images.config(record.config.image))?.config?.StopSignal;
+    await restartContainer({ store: this.store, containers: this.containers }, ref, parseSignal(options.signal ?? imageSignal ?? 'TERM'), options.timeout ?? 10);
+  }
+
   /** pauseContainer freezes every process of a running container (`docker pause`); unpauseContainer thaws them. */
   async pauseContainer(ref: string): Promise<void> {
     const { pauseContainer } = await import('../runtime/stop');
@@ -183,15 +202,24 @@ export class ContainerApi {
 
   /** removeContainer removes a stopped container, or with `force` kills it first. */
   async removeContainer(ref: string, options: { force?: boolean } = {}): Promise<string> {
-    const record = await this.containers.resolve(ref);
-    if (record.state.status === 'running') {
-      if (!options.force) {
-        throw new NboxError('ERR_NBOX_CONFLICT', `cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
+    const found = await this.containers.resolve(ref);
+    // Under the container's lock: a `start` in progress finishes first, and is then killed too.
+    const release = await this.containers.lock(found);
+    try {
+      const record = await this.containers.resolve(found.config.id).catch(() => {
+        throw new NboxError('ERR_NBOX_NO_SUCH_CONTAINER', `No such container: ${ref}`);
+      });
+      if (record.state.status === 'running') {
+        if (!options.force) {
+          throw new NboxError('ERR_NBOX_CONFLICT', `cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
+        }
+        await (await import('../runtime/kill')).killAndWait(record.state);
       }
-      await (await import('../runtime/kill')).killAndWait(record.state);
+      await this.containers.remove(record);
+      return record.config.id;
+    } finally {
+      await release();
     }
-    await this.containers.remove(record);
-    return record.config.id;
   }
 }
 

@@ -22,11 +22,11 @@ const V1_CONTROLLERS = ['devices', 'freezer'] as const;
 export const DEVICE_ALLOW = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:2 rwm', 'c 136:* rwm'];
 
 /** cgroupDirs are the directories of a container's group, one per hierarchy,
- * named after this process (whose death orphans the container: its PID
- * namespace, pid and start time) so that a later store open can tell a live
- * container's group from a leftover. */
-export function cgroupDirs(id: string): string[] {
-  const name = `${pidNamespace()}-${process.pid}-${processStartTime(process.pid)}-${id.slice(0, 32)}`;
+ * named after its owner (whose death orphans the container: its PID
+ * namespace, pid and start time; this process unless a monitor owns it) so
+ * that a later store open can tell a live container's group from a leftover. */
+export function cgroupDirs(id: string, owner: { pid: number; startTime: number } = { pid: process.pid, startTime: processStartTime(process.pid) }): string[] {
+  const name = `${pidNamespace()}-${owner.pid}-${owner.startTime}-${id.slice(0, 32)}`;
   return parents().map((parent) => join(parent, name));
 }
 

@@ -8,6 +8,7 @@ import { mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } fr
 import { basename, join } from 'node:path';
 
 import { NboxError, isErrno } from '../errors';
+import type { Release } from '../store/lock';
 import type { StoreRoot } from '../store/root';
 import type { ContainerDirs } from './container-spec';
 import { writeEtcFiles, type EtcFiles } from './etc-files';
@@ -183,9 +184,12 @@ export class ContainerRegistry {
     for (const [index, id] of ids.entries()) {
       const state = states[index];
       if (!state || !orphaned(state)) continue;
-      const record = await this.readRaw(id).catch(() => null);
-      if (!record || !orphaned(record.state)) continue;
+      // A container being started (or removed) right now is left to that process.
+      const release = await this.store.tryLock(this.lockPath(id)).catch(() => undefined);
+      if (!release) continue;
       try {
+        const record = await this.readRaw(id);
+        if (!record || !orphaned(record.state)) continue;
         if (record.state.cgroup) {
           await killCgroup(record.state.cgroup);
           await removeCgroup(record.state.cgroup);
@@ -198,8 +202,20 @@ export class ContainerRegistry {
         }
       } catch {
         // Best effort: removed meanwhile, or its group still busy; the next open tries again.
+      } finally {
+        await release();
       }
     }
+  }
+
+  /** lock waits for a container's lock, which `start` holds from reading its state until its
+   * new monitor runs it, and `rm` while it removes it; the sweep skips a locked container. */
+  lock(record: ContainerRecord): Promise<Release> {
+    return this.store.lock(this.lockPath(record.config.id));
+  }
+
+  private lockPath(id: string): string {
+    return join(this.dirOf(id), 'lock');
   }
 
   /** setState replaces a container's state file atomically. */
@@ -349,6 +365,7 @@ function orphaned(state: ContainerState): boolean {
   if (state.status === 'exited' || state.owner === undefined && state.status === 'created') return false;
   // Pids from another PID namespace say nothing here: its own nbox judges them.
   if (state.owner?.pidNamespace !== undefined && state.owner.pidNamespace !== pidNamespace()) return false;
-  if (state.status === 'running' && processStartTime(state.pid) !== state.pidStartTime) return true;
-  return state.owner !== undefined && processStartTime(state.owner.pid) !== state.owner.startTime;
+  // A live owner records the end itself (a monitor drains the logs first): until it dies, its word stands.
+  if (state.owner !== undefined) return processStartTime(state.owner.pid) !== state.owner.startTime;
+  return state.status === 'running' && processStartTime(state.pid) !== state.pidStartTime;
 }

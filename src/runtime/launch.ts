@@ -5,7 +5,7 @@ import { closeSync } from 'node:fs';
 
 import { NboxError, SysError } from '../errors';
 import { MergedTree } from '../image/merged-tree';
-import { addon, type Addon, type BindMount, type ExitStatus } from '../sys/addon';
+import { addon, type Addon, type BindMount, type ExitStatus, type SpawnSpec } from '../sys/addon';
 
 export type { BindMount } from '../sys/addon';
 import { cgroupDirs, createCgroup, removeCgroup } from './cgroup';
@@ -75,25 +75,7 @@ export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Pro
   let spawned;
   try {
     stdio = guardStdio(spec.stdio, addon());
-    spawned = addon().spawn({
-      argv: spec.argv,
-      env: spec.env,
-      cwd: spec.cwd,
-      chownCwd: spec.chownCwd ?? false,
-      uid: spec.user.uid,
-      gid: spec.user.gid,
-      groups: spec.user.groups,
-      hostname: spec.hostname,
-      rootfs: spec.rootfs,
-      lowerDirs: spec.layers,
-      upperDir: spec.upperDir,
-      workDir: spec.workDir,
-      newNetwork: spec.network === 'none',
-      seccomp: spec.seccomp ?? true,
-      mounts,
-      stdio: stdio.childFds,
-      cgroupProcs,
-    });
+    spawned = addon().spawn(spawnSpec(spec, mounts, stdio.childFds, cgroupProcs));
   } catch (err) {
     stdio?.close();
     await removeCgroup(cgroup);
@@ -133,6 +115,30 @@ export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Pro
       kill(9);
       await exited;
     },
+  };
+}
+
+/** spawnSpec is the addon's spec of a container's init: the launch spec with
+ * its mounts resolved, the fds for its stdio and the cgroup.procs it joins. */
+export function spawnSpec(spec: LaunchSpec, mounts: BindMount[], stdio: [number, number, number], cgroupProcs: string[]): SpawnSpec {
+  return {
+    argv: spec.argv,
+    env: spec.env,
+    cwd: spec.cwd,
+    chownCwd: spec.chownCwd ?? false,
+    uid: spec.user.uid,
+    gid: spec.user.gid,
+    groups: spec.user.groups,
+    hostname: spec.hostname,
+    rootfs: spec.rootfs,
+    lowerDirs: spec.layers,
+    upperDir: spec.upperDir,
+    workDir: spec.workDir,
+    newNetwork: spec.network === 'none',
+    seccomp: spec.seccomp ?? true,
+    mounts,
+    stdio,
+    cgroupProcs,
   };
 }
 

@@ -9,16 +9,17 @@ import type { ImageRecord } from '../image/images';
 import type { Store } from '../image/store';
 import { addon, type BindMount, type ExitStatus } from '../sys/addon';
 import { cgroupDirs } from './cgroup';
-import { ContainerStartError, launch, type Launched } from './launch';
+import { ContainerStartError, launch, type Launched, type LaunchSpec } from './launch';
+import { abandonMonitor, startMonitor, startMonitored, type DetachedContainer } from './monitor';
 import { processStartTime } from '../sys/proc';
 import { containerCommand } from './argv';
 import {
   ContainerRegistry, containerPaths, newContainerId, processOwner, randomName,
-  type ContainerConfig, type ContainerRecord,
+  type ContainerConfig, type ContainerRecord, type ContainerState,
 } from './containers';
 import { mergeEnv } from './env';
 import { containerSpec, imageUser } from './container-spec';
-import { etcFiles } from './etc-files';
+import { etcFiles, type EtcFiles } from './etc-files';
 import { runNetwork } from './network';
 import type { ResolvedUser } from './user';
 
@@ -54,6 +55,9 @@ export interface RunOptions {
   tmpfs?: Record<string, string>;
   /** --init: Docker's docker-init (tini) runs as PID 1 and runs the command: it reaps zombies and forwards signals. */
   init?: boolean;
+  /** -d: run under an nbox-monitor, which outlives this process and keeps the
+   * container's output as a json-file log; `run` then resolves to a DetachedContainer. */
+  detach?: boolean;
 }
 
 /** INIT_BINARY is Debian's static tini (package tini): the image may have no libc. */
@@ -69,6 +73,7 @@ export interface VolumeBind {
 }
 
 export { ContainerStartError } from './launch';
+export type { DetachedContainer } from './monitor';
 
 /** Exit is how a container ended. */
 export interface Exit {
@@ -125,44 +130,15 @@ export interface RunContext {
 
 /** runContainer creates a container from an image and starts it. */
 export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<RunningContainer> {
-  const layerDirs = await ctx.store.layers.dirs(image.config);
-  const userSpec = opts.user ?? image.config.config?.User ?? '';
-  const user = await imageUser(layerDirs, userSpec);
-  const config = containerConfig(image, imageRef, opts, userSpec, user);
-  const { network, hostname, argv, env, workingDir } = config;
-  const files = await etcFiles(network, hostname);
-  // Under the lock, with the image checked again: from here on the record pins
-  // the image, and an rmi that got in first makes this a clear "No such image".
-  const record = await ctx.store.root.withLock(async () => {
-    if (!(await ctx.store.images.has(image.id))) throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `No such image: ${imageRef}`);
-    // The owner and cgroup are on record before the container runs: should this
-    // process die, the next store open ends the container through them.
-    return ctx.containers.create(config, files, { owner: processOwner(), cgroup: cgroupDirs(config.id) });
-  });
-  const paths = containerPaths(record.dir);
-
+  const prepared = await prepareRun(ctx, image, imageRef, opts, newContainerId());
+  const { config } = prepared;
+  // The owner and cgroup are on record before the container runs: should this
+  // process die, the next store open ends the container through them.
+  const record = await createRecord(ctx, imageRef, prepared, { owner: processOwner(), cgroup: cgroupDirs(config.id) });
   const stdio = openStdio(opts.stdio ?? 'inherit');
   let launched: Launched;
   try {
-    launched = await launch(await containerSpec({
-      id: config.id,
-      layers: layerDirs,
-      dirs: paths,
-      argv: config.init ? [INIT_PATH, '--', ...argv] : argv,
-      env,
-      cwd: workingDir,
-      user,
-      hostname,
-      network,
-      seccomp: opts.seccomp,
-      mounts: [
-        ...(config.init ? [await initMount()] : []),
-        ...(await volumeMounts(opts.volumes ?? [])),
-        ...Object.entries(opts.tmpfs ?? {}).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false })),
-      ],
-      stdio: stdio.childFds,
-      cgroup: record.state.cgroup,
-    }));
+    launched = await launch(await launchSpec(prepared, record, stdio.childFds));
   } catch (err) {
     stdio.closeAll();
     const failure = err instanceof ContainerStartError ? err : new ContainerStartError((err as Error).message, 125, err);
@@ -183,8 +159,84 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
   return new RunningContainer(record, launched, streams.stdout, streams.stderr, (status) => finish(ctx, record, status));
 }
 
+/** runDetached creates a container and starts it under an nbox-monitor (`run -d`):
+ * it resolves once the command runs, and the container outlives this process. */
+export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<DetachedContainer> {
+  const id = newContainerId();
+  // Spawned first: its start overlaps with reading the image.
+  const hello = startMonitor(id);
+  let prepared: PreparedRun;
+  try {
+    prepared = await prepareRun(ctx, image, imageRef, opts, id);
+  } catch (err) {
+    await abandonMonitor(hello);
+    throw err;
+  }
+  return startMonitored(ctx, {
+    id,
+    create: (running) => createRecord(ctx, imageRef, prepared, running),
+    spec: (record) => launchSpec(prepared, record, [-1, -1, -1]),
+  }, hello);
+}
+
+/** PreparedRun is a container resolved from its image, not yet on record. */
+interface PreparedRun {
+  image: ImageRecord;
+  layerDirs: string[];
+  user: ResolvedUser;
+  config: ContainerConfig;
+  files: EtcFiles;
+}
+
+async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions, id: string): Promise<PreparedRun> {
+  const layerDirs = await ctx.store.layers.dirs(image.config);
+  const userSpec = opts.user ?? image.config.config?.User ?? '';
+  const user = await imageUser(layerDirs, userSpec);
+  const config = containerConfig(image, imageRef, opts, userSpec, user, id);
+  const files = await etcFiles(config.network, config.hostname);
+  return { image, layerDirs, user, config, files };
+}
+
+// Under the lock, with the image checked again: from here on the record pins
+// the image, and an rmi that got in first makes this a clear "No such image".
+function createRecord(ctx: RunContext, imageRef: string, prepared: PreparedRun, running: Pick<ContainerState, 'owner' | 'cgroup'>): Promise<ContainerRecord> {
+  return ctx.store.root.withLock(async () => {
+    if (!(await ctx.store.images.has(prepared.image.id))) throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `No such image: ${imageRef}`);
+    return ctx.containers.create(prepared.config, prepared.files, running);
+  });
+}
+
+async function launchSpec(prepared: PreparedRun, record: ContainerRecord, stdio: [number, number, number]): Promise<LaunchSpec> {
+  return containerLaunchSpec(prepared.config, prepared.layerDirs, prepared.user, record, stdio);
+}
+
+/** containerLaunchSpec is the launch spec of a container on record: what `run` and `start` launch. */
+export async function containerLaunchSpec(
+  config: ContainerConfig, layerDirs: string[], user: ResolvedUser, record: ContainerRecord, stdio: [number, number, number],
+): Promise<LaunchSpec> {
+  return containerSpec({
+    id: config.id,
+    layers: layerDirs,
+    dirs: containerPaths(record.dir),
+    argv: config.init ? [INIT_PATH, '--', ...config.argv] : config.argv,
+    env: config.env,
+    cwd: config.workingDir,
+    user,
+    hostname: config.hostname,
+    network: config.network,
+    seccomp: config.seccomp,
+    mounts: [
+      ...(config.init ? [await initMount()] : []),
+      ...(await volumeMounts(config.binds ?? [])),
+      ...Object.entries(config.tmpfs ?? {}).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false })),
+    ],
+    stdio,
+    cgroup: record.state.cgroup,
+  });
+}
+
 /** containerConfig applies Docker's rules to an image config and run options. */
-function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions, userSpec: string, user: ResolvedUser): ContainerConfig {
+function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions, userSpec: string, user: ResolvedUser, id: string): ContainerConfig {
   const body = image.config.config ?? {};
   const command = containerCommand({
     imageEntrypoint: body.Entrypoint,
@@ -192,7 +244,6 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     entrypointOverride: opts.entrypoint,
     cmdArgs: opts.cmd ?? [],
   });
-  const id = newContainerId();
   const network = runNetwork(opts.network);
   const hostname = opts.hostname ?? (network === 'host' ? readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : id.slice(0, 12));
   const env = mergeEnv({

@@ -82,17 +82,42 @@ export interface ExitStatus {
   signal: number | null;
 }
 
+/** MonitorHello is a started nbox-monitor (native/monitor.c) waiting for its spec: the start socket and its identity. */
+export interface MonitorHello {
+  fd: number;
+  pid: number;
+  startTime: number;
+}
+
+/** MonitorSpec is what the monitor needs besides the spawn spec: where the container's record is and what to remove at its end. */
+export interface MonitorSpec {
+  id: string;
+  name: string;
+  /** The store root: the record is containers/<id>/state.json, temp files go to tmp/. */
+  store: string;
+  /** The json-file log the monitor appends the container's output to. */
+  log: string;
+  autoRemove: boolean;
+  /** The container's cgroup dirs, removed when it ends. */
+  cgroupDirs: string[];
+}
+
 /** InRoot is the root a path is resolved in: a directory's path, or an fd of it (O_PATH is enough) that the caller keeps. */
 export type InRoot = string | number;
 
 /** Addon is the native surface. */
 export interface Addon {
-  /** Takes the SysError class and the path of nbox-exec, which spawn runs from a sealed memfd. */
-  init(errorClass: typeof SysError, execHelperPath: string): void;
+  /** Takes the SysError class, the path of nbox-exec (which spawn runs from a sealed memfd) and of nbox-monitor. */
+  init(errorClass: typeof SysError, execHelperPath: string, monitorPath: string): void;
   spawn(spec: SpawnSpec): Spawned;
   /** Runs a command in a running container (its namespaces, cgroup, credentials and filter), as `runc exec`;
    * the command is this process's child, returned as spawn's is. */
   join(spec: JoinSpec): Spawned;
+  /** Starts an nbox-monitor for container id; resolves once it is ready for its spec. */
+  spawnMonitor(id: string): Promise<MonitorHello>;
+  /** Sends the monitor its spec (closing hello's fd either way): resolves once the container's command runs,
+   * rejects with the SysError spawn would throw for a failed start. */
+  startInMonitor(fd: number, spec: SpawnSpec, monitor: MonitorSpec): Promise<{ pid: number; pidStartTime: number }>;
   /** pidfd_open: a close-on-exec pidfd of pid, or null when no such process exists. */
   pidfdOpen(pid: number): number | null;
   /** Resolves when the process behind the pidfd exits and is reaped; the pidfd stays open for the caller to close. */
@@ -136,7 +161,7 @@ export function addon(): Addon {
   if (!loaded) {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const mod = require('../../../build/Release/nbox.node') as Addon;
-    mod.init(SysError, join(__dirname, '../../../build/Release/nbox-exec'));
+    mod.init(SysError, join(__dirname, '../../../build/Release/nbox-exec'), join(__dirname, '../../../build/Release/nbox-monitor'));
     loaded = mod;
   }
   return loaded;

@@ -2,7 +2,9 @@
 // even after the pid is reused.
 import { readFileSync, statSync } from 'node:fs';
 
-/** processStartTime is field 22 of /proc/<pid>/stat (clock ticks since boot), or -1 if no such process. */
+/** processStartTime is field 22 of /proc/<pid>/stat (clock ticks since boot), or -1 if no such
+ * process or a dead one its parent has not reaped yet (a zombie acts no more, and a killed
+ * monitor's parent, often the host's init, may take its time). */
 export function processStartTime(pid: number): number {
   let stat: string;
   try {
@@ -12,6 +14,7 @@ export function processStartTime(pid: number): number {
   }
   // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] === 'Z' || fields[0] === 'X') return -1;
   return Number(fields[19]);
 }
 

@@ -1,9 +1,9 @@
-// `nbox run`: start a container in the foreground; its exit code is ours.
+// `nbox run`: start a container in the foreground (its exit code is ours), or with -d under a monitor.
 import type { Command } from 'commander';
 import { openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 
-import type { RunningContainer, VolumeBind } from '../../api';
+import type { RunOptions, RunningContainer, VolumeBind } from '../../api';
 import { EXIT_USAGE, collect, keyValues, withExitCode, type CliContext } from '../context';
 import { NboxError } from '../../errors';
 
@@ -27,6 +27,7 @@ interface RunFlags {
   volume: string[];
   tmpfs: string[];
   init?: boolean;
+  detach?: boolean;
 }
 
 /** registerRun adds `run`. */
@@ -36,6 +37,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .description('Create and run a new container from an image')
     .argument('<image>', 'image name or ID')
     .argument('[command...]', 'command and arguments (replace the image CMD)')
+    .option('-d, --detach', 'run the container in the background and print its ID')
     .option('--rm', 'remove the container when it exits')
     .option('--name <name>', 'assign a name to the container')
     .option('-l, --label <KEY=value>', 'set metadata on the container (repeatable)', collect, [])
@@ -65,7 +67,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       for (const signal of FORWARDED) process.on(signal, forward);
       try {
         const nbox = await ctx.open();
-        container = await nbox.run(image, {
+        const options: Omit<RunOptions, 'detach'> = {
           cmd: command,
           entrypoint: flags.entrypoint,
           env: flags.env,
@@ -78,14 +80,19 @@ export function registerRun(program: Command, ctx: CliContext): void {
           network: flags.network,
           autoRemove: flags.rm ?? false,
           seccomp: flags.securityOpt.length === 0,
+          init: flags.init,
           volumes: flags.volume.map(parseVolume),
           tmpfs: Object.fromEntries(flags.tmpfs.map((spec) => {
             const colon = spec.indexOf(':');
             return colon < 0 ? [spec, ''] : [spec.slice(0, colon), spec.slice(colon + 1)];
           })),
-          stdio: [flags.interactive ? 0 : openSync('/dev/null', 'r'), 1, 2],
-          init: flags.init,
-        });
+        };
+        if (flags.detach) {
+          const detached = await nbox.run(image, { ...options, detach: true });
+          process.stdout.write(`${detached.id}\n`);
+          return;
+        }
+        container = await nbox.run(image, { ...options, stdio: [flags.interactive ? 0 : openSync('/dev/null', 'r'), 1, 2] });
         for (const signal of pending) container.kill(signal);
         const exit = await container.exited;
         process.exitCode = exit.exitCode ?? 128 + (exit.signal ? osConstants.signals[exit.signal] : 0);

@@ -20,7 +20,8 @@ export function registerStop(program: Command, ctx: CliContext): void {
     });
 }
 
-function parseSeconds(value: string): number {
+/** parseSeconds reads -t/--time as Docker does. */
+export function parseSeconds(value: string): number {
   if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`invalid argument "${value}" for "-t, --time" flag: strconv.ParseInt: parsing "${value}": invalid syntax`);
   return Number(value);
 }

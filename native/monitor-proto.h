@@ -1,0 +1,41 @@
+/* The monitor's start protocol, on the socketpair that is its fd 3 (see
+ * monitor.c): HELLO from the monitor, SPEC from nbox, then STARTED or FAILED.
+ * Each frame is a mon_hdr and len bytes of payload; both ends run on the
+ * same host, so the integers are native. */
+#ifndef NBOX_MONITOR_PROTO_H
+#define NBOX_MONITOR_PROTO_H
+
+#include <stdint.h>
+
+#define MON_SOCKET_FD 3
+#define MON_EXEC_FD 4
+
+enum mon_type { MON_HELLO = 1, MON_SPEC = 2, MON_STARTED = 3, MON_FAILED = 4 };
+
+/* No SPEC is bigger: argv, env and mounts of any sane container fit. */
+#define MON_SPEC_MAX (1u << 20)
+
+struct mon_hdr {
+  uint32_t type;
+  uint32_t len;
+};
+
+/* HELLO names the monitor, STARTED the container's init: a pid and its
+ * start time (/proc/<pid>/stat field 22). */
+struct mon_process {
+  int32_t pid;
+  uint32_t pad;
+  uint64_t start;
+};
+
+/* FAILED is a child_error: step is child_step's number and name, or -1 and a
+ * monitor step ("monitor-spec", "monitor-log", ...). */
+struct mon_failed {
+  int32_t step;
+  int32_t err;
+  int32_t index;
+  char step_name[24];
+  char syscall[20];
+};
+
+#endif

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `run -d busybox sleep` until the ID is printed (issue 12: <= 0.5x podman),
+# nbox beside `podman run -d --network none` in interleaved rounds
+# (interleave.js: medians and CPU time), then what one nbox-monitor keeps per
+# running container: its VmRSS (smaps_rollup) and the sealed nbox-exec memfd.
+#   sudo scripts/bench/run-detach.sh
+# Needs root, podman and runc (installed if missing). Containers run `sleep 2`
+# with --rm, so they end on their own; what is left is removed at the end.
+# Where podman cannot run containers (some sandboxes), nbox is timed alone.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. scripts/bench/lib.sh
+RUNS="${RUNS:-40}"
+bench_tools podman runc
+bench_workdir run-detach
+bench_busybox_tar
+
+NBOX="node -- $PWD/dist/src/cli/main.js"
+export NBOX_ROOT="$work/nbox"
+$NBOX import "$work/bb.tar" bb:latest >/dev/null
+stop_all() {
+  $PODMAN rm -af -t 0 >/dev/null 2>&1 || true
+  $NBOX ps -aq 2>/dev/null | xargs -r $NBOX rm -f >/dev/null 2>&1 || true
+  bench_cleanup
+}
+trap stop_all EXIT
+
+tools=(nbox="$NBOX run -d --rm bb sleep 2")
+$PODMAN import "$work/bb.tar" localhost/bb:latest >/dev/null 2>&1 || true
+if podman_error=$($PODMAN run -d --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bb true 2>&1); then
+  tools+=(podman="$PODMAN run -d --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bb sleep 2")
+else
+  echo "podman cannot run containers here, timing nbox alone: $(echo "$podman_error" | tail -1)"
+fi
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs each"
+node scripts/bench/interleave.js "$RUNS" 3 "${tools[@]}" > "$work/run-detach.json"
+echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+node -e '
+const r = require(process.argv[1]);
+for (const [name, x] of Object.entries(r)) console.log(`${name.padEnd(8)} median ${x.median.toFixed(1).padStart(7)} ms  min ${x.min.toFixed(1).padStart(7)}  cpu ${x.cpu.toFixed(0)} ms`);
+if (r.podman) console.log(`nbox run -d / podman run -d  ${(r.nbox.median / r.podman.median).toFixed(2)}  (goal <= 0.5)`);
+' "$work/run-detach.json"
+
+# One running container: its monitor's memory.
+id=$($NBOX run -d bb sleep 600)
+monitor=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).owner.pid)' "$NBOX_ROOT/containers/$id/state.json")
+rss=$(awk '/^Rss:/ { print $2 }' "/proc/$monitor/smaps_rollup")
+anon=$(awk '/^Anonymous:/ { print $2 }' "/proc/$monitor/smaps_rollup")
+memfd=$(( $(stat -L -c %s "/proc/$monitor/fd/4") / 1024 ))
+echo "nbox-monitor VmRSS ${rss} kB (anonymous ${anon} kB); sealed nbox-exec memfd ${memfd} kB; per container ${rss} + ${memfd} = $((rss + memfd)) kB"

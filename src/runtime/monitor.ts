@@ -1,0 +1,101 @@
+// `run -d`: the container's init is started by an nbox-monitor (native/monitor.c),
+// which is its parent for as long as it runs, records its end and removes a
+// `--rm` container; the caller exits as soon as the command runs. The order
+// makes every death safe: the monitor says HELLO first, so its identity names
+// the cgroup and owns the record before there is anything to orphan, and it
+// gets its spec only then (an nbox killed before that leaves it to read EOF).
+import { closeSync } from 'node:fs';
+
+import { SysError } from '../errors';
+import { addon, type MonitorHello } from '../sys/addon';
+import { pidNamespace } from '../sys/proc';
+import { cgroupDirs, createCgroup, removeCgroup } from './cgroup';
+import { containerPaths, type ContainerRecord, type ContainerRegistry, type ProcessIdentity } from './containers';
+import { ContainerStartError, resolveMountTargets, spawnSpec, startFailure, type LaunchSpec } from './launch';
+import type { Store } from '../image/store';
+
+/** DetachedContainer is a container started with `detach`: it runs on without the caller. */
+export interface DetachedContainer {
+  id: string;
+  name: string;
+  /** The host pid of its init. */
+  pid: number;
+}
+
+/** MonitoredStart is a container about to start under a monitor. */
+export interface MonitoredStart {
+  /** The container's ID, which the monitor was spawned for. */
+  id: string;
+  /** Creates the record, owned by the monitor and naming its cgroup. */
+  create(running: { owner: ProcessIdentity; cgroup: string[] }): Promise<ContainerRecord>;
+  /** The launch spec, once the record's directories exist. */
+  spec(record: ContainerRecord): Promise<LaunchSpec>;
+}
+
+/** startMonitor spawns the monitor of container id; its HELLO resolves later, so
+ * the spawn overlaps with reading the image. Give the promise to startMonitored. */
+export function startMonitor(id: string): Promise<MonitorHello> {
+  const hello = addon().spawnMonitor(id);
+  // Awaited by startMonitored, or dropped (and its fd closed) by abandonMonitor.
+  hello.catch(() => {});
+  return hello;
+}
+
+/** abandonMonitor lets a monitor go before it got a spec: it reads EOF and exits. */
+export async function abandonMonitor(hello: Promise<MonitorHello>): Promise<void> {
+  const ready = await hello.catch(() => null);
+  if (ready) closeSync(ready.fd);
+}
+
+/** startMonitored runs the start sequence with a monitor that said (or will say) HELLO. */
+export async function startMonitored(
+  ctx: { store: Store; containers: ContainerRegistry },
+  start: MonitoredStart,
+  hello: Promise<MonitorHello>,
+): Promise<DetachedContainer> {
+  const monitor = await hello.catch((err: Error) => {
+    throw new ContainerStartError(`unable to start the container's monitor: ${err.message}`, 125, err);
+  });
+  const owner: ProcessIdentity = { pid: monitor.pid, startTime: monitor.startTime, pidNamespace: pidNamespace() };
+  const cgroup = cgroupDirs(start.id, owner);
+  let record: ContainerRecord;
+  try {
+    record = await start.create({ owner, cgroup });
+  } catch (err) {
+    closeSync(monitor.fd);
+    throw err;
+  }
+  let sent = false;
+  let spec: LaunchSpec | undefined;
+  try {
+    spec = await start.spec(record);
+    const mounts = resolveMountTargets(spec.layers, spec.mounts);
+    const cgroupProcs = await createCgroup(cgroup).catch((err: Error) => {
+      throw new ContainerStartError(`unable to create the container's cgroup: ${err.message}`, 125, err);
+    });
+    const { config } = record;
+    sent = true;
+    // stdio -1: the monitor gives the init its log pipes.
+    const started = await addon().startInMonitor(monitor.fd, spawnSpec(spec, mounts, [-1, -1, -1], cgroupProcs), {
+      id: config.id,
+      name: config.name,
+      store: ctx.store.root.dir,
+      log: containerPaths(record.dir).log,
+      autoRemove: config.autoRemove,
+      cgroupDirs: cgroup,
+    });
+    return { id: config.id, name: config.name, pid: started.pid };
+  } catch (err) {
+    if (!sent) closeSync(monitor.fd);
+    const failure = err instanceof ContainerStartError ? err
+      : err instanceof SysError && spec ? startFailure(err, spec.argv[0])
+        : new ContainerStartError((err as Error).message, 125, err);
+    // The monitor exits after a failed start and writes nothing: the record is ours to finish.
+    await removeCgroup(cgroup);
+    await ctx.containers.setState(record, {
+      ...record.state, status: 'exited', exitCode: failure.exitCode, error: failure.message, finishedAt: new Date().toISOString(),
+    });
+    if (record.config.autoRemove) await ctx.containers.remove(record);
+    throw failure;
+  }
+}

@@ -1,0 +1,68 @@
+// `start` and `restart`: a stopped container runs again under a new monitor,
+// with its writable layer and log kept, as Docker's. Each holds the
+// container's lock from reading its state until the monitor runs it, so two
+// starts make one monitor and the store open's sweep leaves the record alone.
+import { NboxError } from '../errors';
+import { imageUser } from './container-spec';
+import { killCgroup, removeCgroup } from './cgroup';
+import type { ContainerState } from './containers';
+import { abandonMonitor, startMonitor, startMonitored, type DetachedContainer } from './monitor';
+import { containerLaunchSpec, type RunContext } from './run';
+import { stopContainer, waitContainer } from './stop';
+
+/** startContainer runs a stopped container again; a running one is left as it is (null). */
+export async function startContainer(ctx: RunContext, ref: string): Promise<DetachedContainer | null> {
+  const found = await ctx.containers.resolve(ref);
+  const release = await ctx.containers.lock(found);
+  try {
+    // Read again under the lock: another start, or an rm, may have come first.
+    const record = await ctx.containers.resolve(found.config.id).catch(() => null);
+    if (!record) throw new NboxError('ERR_NBOX_NO_SUCH_CONTAINER', `No such container: ${ref}`);
+    if (!startable(record.state)) return null;
+    // What a dead owner left (a process that cleared its parent-death signal) ends before the layer is reused.
+    if (record.state.cgroup) {
+      await killCgroup(record.state.cgroup);
+      await removeCgroup(record.state.cgroup);
+    }
+    const { config } = record;
+    const imageConfig = await ctx.store.images.config(config.image);
+    if (!imageConfig) throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `No such image: ${config.imageRef}`);
+    const hello = startMonitor(config.id);
+    let layerDirs: string[];
+    let user;
+    try {
+      layerDirs = await ctx.store.layers.dirs(imageConfig);
+      user = await imageUser(layerDirs, config.user);
+    } catch (err) {
+      await abandonMonitor(hello);
+      throw err;
+    }
+    const resolvedUser = user;
+    return await startMonitored(ctx, {
+      id: config.id,
+      create: async (running) => {
+        // As Docker: a new run's state, with the last run's times until this one's are known.
+        const { paused: _paused, ...last } = record.state;
+        await ctx.containers.setState(record, { ...last, status: 'created', pid: 0, pidStartTime: 0, exitCode: 0, error: '', ...running });
+        return record;
+      },
+      spec: (current) => containerLaunchSpec(config, layerDirs, resolvedUser, current, [-1, -1, -1]),
+    }, hello);
+  } finally {
+    await release();
+  }
+}
+
+/** restartContainer stops a container (as `stop` does, timeoutSeconds then a kill), waits until its
+ * end is on record, and starts it again (`docker restart`). */
+export async function restartContainer(ctx: RunContext, ref: string, signal: number, timeoutSeconds: number): Promise<void> {
+  const record = await ctx.containers.resolve(ref);
+  await stopContainer(record, signal, timeoutSeconds);
+  if (record.state.status !== 'exited') await waitContainer(ctx.containers, record, ref);
+  await startContainer(ctx, record.config.id);
+}
+
+// startable: ended, or made and never started; not running, nor being started by a live owner.
+function startable(state: ContainerState): boolean {
+  return state.status === 'exited' || (state.status === 'created' && state.owner === undefined);
+}

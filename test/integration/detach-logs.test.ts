@@ -1,0 +1,62 @@
+// The json-file log a `run -d` container's monitor writes: Docker's records,
+// byte for byte, read here from the file itself (the `logs` reader is separate).
+import type { ExecutionContext } from 'ava';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { cli, rootTest, sharedTestStore } from '../helpers/env';
+import { runDetached } from '../helpers/detached';
+
+const test = rootTest();
+const store = sharedTestStore(test);
+
+// Go's RFC3339Nano in UTC: the fraction's trailing zeros trimmed.
+const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z$/;
+
+interface Record {
+  raw: string;
+  log: string;
+  stream: string;
+  time: string;
+}
+
+/** logOf runs a shell script under -d, waits for its end and reads its log's records. */
+async function logOf(t: ExecutionContext, script: string): Promise<{ text: string; records: Record[] }> {
+  const id = await runDetached(t, store.root, ['bb', 'sh', '-c', script]);
+  const waited = await cli(store.root, ['wait', id]);
+  t.deepEqual([waited.code, waited.stdout], [0, '0\n']);
+  const text = readFileSync(join(store.root, 'containers', id, `${id}-json.log`), 'utf8');
+  t.true(text.endsWith('\n'));
+  const records = text.slice(0, -1).split('\n').map((raw) => ({ raw, ...(JSON.parse(raw) as Omit<Record, 'raw'>) }));
+  for (const record of records) {
+    t.regex(record.time, TIME);
+    t.false(Number.isNaN(Date.parse(record.time)));
+    // moby's field order, no spaces.
+    t.regex(record.raw, /^\{"log":"(?:[^"\\]|\\.)*","stream":"(?:stdout|stderr)","time":"[^"]+"\}$/);
+  }
+  return { text, records };
+}
+
+test('one record per line and stream, the last unterminated line drained at exit', async (t) => {
+  const { records } = await logOf(t, 'echo out; echo err >&2; printf tail');
+  const of = (stream: string) => records.filter((r) => r.stream === stream).map((r) => r.raw.replace(/"time":"[^"]*"/, '"time":"T"'));
+  t.deepEqual(of('stdout'), ['{"log":"out\\n","stream":"stdout","time":"T"}', '{"log":"tail","stream":"stdout","time":"T"}']);
+  t.deepEqual(of('stderr'), ['{"log":"err\\n","stream":"stderr","time":"T"}']);
+  t.is(records.length, 3);
+});
+
+test('a 40000-byte line: records of 16384, 16384 and 7232 bytes and its newline, under the first one\'s time', async (t) => {
+  const { records } = await logOf(t, "head -c 40000 /dev/zero | tr '\\0' a; echo");
+  t.deepEqual(records.map((r) => r.log.length), [16384, 16384, 7233]);
+  t.deepEqual(records.map((r) => r.log.endsWith('\n')), [false, false, true]);
+  t.true(records.every((r) => /^a*\n?$/.test(r.log) && r.stream === 'stdout'));
+  t.deepEqual(new Set(records.map((r) => r.time)).size, 1);
+});
+
+test('control bytes, <>&, quotes, invalid UTF-8 and U+2028 are escaped as moby escapes them', async (t) => {
+  // \001 TAB " \ < > & CR, a stray byte, an overlong NUL, a surrogate, U+2028, U+2029, é and a cut sequence.
+  const { records } = await logOf(t, String.raw`printf '\001\t"\\<>&\r\377\300\200\355\240\200\342\200\250\342\200\251\303\251\342\200\n'`);
+  t.is(records.length, 1);
+  t.is(records[0].raw.slice(0, records[0].raw.indexOf(',"stream"')),
+    String.raw`{"log":"\u0001\u0009\"\\\u003c\u003e\u0026\r\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\u2028\u2029é\ufffd\ufffd\n"`);
+});
