@@ -6,6 +6,7 @@ import { constants as osConstants } from 'node:os';
 
 import { NboxError, isErrno } from '../errors';
 import type { ImageRecord } from '../image/images';
+import type { ImageConfigBody } from '../image/oci';
 import type { Store } from '../image/store';
 import { addon, type BindMount, type ExitStatus } from '../sys/addon';
 import { cgroupDirs } from './cgroup';
@@ -19,7 +20,9 @@ import {
 import { mergeEnv } from './env';
 import { containerSpec, imageUser } from './container-spec';
 import { etcFiles } from './etc-files';
+import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig, type HealthcheckOptions } from './health-config';
 import { runNetwork } from './network';
+import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART, type RestartPolicy } from './restart-policy';
 import type { ResolvedUser } from './user';
 
 /** StdioOption says where the container's 0, 1 and 2 go: this process's own
@@ -52,6 +55,10 @@ export interface RunOptions {
   volumes?: VolumeBind[];
   /** --tmpfs CONTAINER[:options]: fresh tmpfs mounts. */
   tmpfs?: Record<string, string>;
+  /** --restart `name[:count]`, or the policy as data; recorded for the monitor. */
+  restart?: string | RestartPolicy;
+  /** --health-* and --no-healthcheck, merged with the image's HEALTHCHECK. */
+  healthcheck?: HealthcheckOptions;
 }
 
 /** VolumeBind is one `-v` bind mount. */
@@ -178,6 +185,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
 /** containerConfig applies Docker's rules to an image config and run options. */
 function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions, userSpec: string, user: ResolvedUser): ContainerConfig {
   const body = image.config.config ?? {};
+  const service = restartAndHealth(opts, body.Healthcheck);
   const command = containerCommand({
     imageEntrypoint: body.Entrypoint,
     imageCmd: body.Cmd,
@@ -214,7 +222,19 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     autoRemove: opts.autoRemove ?? false,
     labels: opts.labels ?? {},
     ...(opts.seccomp === false ? { seccomp: false } : {}),
+    ...service,
   };
+}
+
+// restartAndHealth reads --restart and --health-* and checks them with --rm, in `docker run`'s order:
+// the CLI's checks first, then the daemon's.
+function restartAndHealth(opts: RunOptions, imageHealthcheck: ImageConfigBody['Healthcheck']): Pick<ContainerConfig, 'restartPolicy' | 'healthcheck'> {
+  const restartPolicy = typeof opts.restart === 'string' ? parseRestartPolicy(opts.restart) : validateRestartPolicy(opts.restart ?? NO_RESTART);
+  const own = healthcheckFromOptions(opts.healthcheck);
+  checkAutoRemove(restartPolicy, opts.autoRemove ?? false);
+  validateHealthConfig(own);
+  const healthcheck = mergeHealthcheck(own, imageHealthcheck);
+  return healthcheck ? { restartPolicy, healthcheck } : { restartPolicy };
 }
 
 // volumeMounts checks -v binds: absolute paths only (named volumes are not

@@ -26,6 +26,15 @@ interface RunFlags {
   securityOpt: string[];
   volume: string[];
   tmpfs: string[];
+  restart: string;
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthStartPeriod?: string;
+  healthStartInterval?: string;
+  healthRetries?: string;
+  /** false with --no-healthcheck. */
+  healthcheck: boolean;
 }
 
 /** registerRun adds `run`. */
@@ -50,6 +59,14 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--security-opt <option>', 'security options: seccomp=unconfined (repeatable)', collect, [])
     .option('-i, --interactive', 'keep STDIN open: without it the container reads /dev/null, as in Docker')
     .option('-t, --tty', 'allocate a pseudo-TTY (not supported yet)')
+    .option('--restart <policy>', 'restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped', 'no')
+    .option('--health-cmd <command>', 'command to run to check health')
+    .option('--health-interval <duration>', 'time between running the check (ms|s|m|h) (default 0s)')
+    .option('--health-retries <n>', 'consecutive failures needed to report unhealthy')
+    .option('--health-timeout <duration>', 'maximum time to allow one check to run (ms|s|m|h) (default 0s)')
+    .option('--health-start-period <duration>', 'start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)')
+    .option('--health-start-interval <duration>', 'time between running the check during the start period (ms|s|m|h) (default 0s)')
+    .option('--no-healthcheck', 'disable any container-specified HEALTHCHECK')
     .passThroughOptions()
     .action(async (image: string, command: string[], flags: RunFlags) => {
       if (flags.tty) throw new NboxError('ERR_NBOX_USAGE', '--tty is not supported yet');
@@ -82,6 +99,16 @@ export function registerRun(program: Command, ctx: CliContext): void {
             return colon < 0 ? [spec, ''] : [spec.slice(0, colon), spec.slice(colon + 1)];
           })),
           stdio: [flags.interactive ? 0 : openSync('/dev/null', 'r'), 1, 2],
+          restart: flags.restart,
+          healthcheck: {
+            cmd: flags.healthCmd,
+            interval: flags.healthInterval,
+            timeout: flags.healthTimeout,
+            startPeriod: flags.healthStartPeriod,
+            startInterval: flags.healthStartInterval,
+            retries: flags.healthRetries === undefined ? undefined : parseRetries(flags.healthRetries),
+            disable: !flags.healthcheck,
+          },
         });
         for (const signal of pending) container.kill(signal);
         const exit = await container.exited;
@@ -95,6 +122,17 @@ export function registerRun(program: Command, ctx: CliContext): void {
         for (const signal of FORWARDED) process.off(signal, forward);
       }
     });
+}
+
+/** parseRetries reads --health-retries as pflag reads an int: Go's base prefixes (0x, 0o, 0b, a leading 0) allowed. */
+function parseRetries(text: string): number {
+  const match = /^([+-]?)(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|0[oO]?([0-7]+)|([1-9]\d*|0))$/.exec(text);
+  if (!match) {
+    throw new NboxError('ERR_NBOX_USAGE', `invalid argument "${text}" for "--health-retries" flag: strconv.ParseInt: parsing "${text}": invalid syntax`);
+  }
+  const [, sign, hex, binary, octal, decimal] = match;
+  const value = hex !== undefined ? parseInt(hex, 16) : binary !== undefined ? parseInt(binary, 2) : octal !== undefined ? parseInt(octal, 8) : Number(decimal);
+  return sign === '-' ? -value : value;
 }
 
 /** parseVolume reads -v HOST:CONTAINER[:ro|rw]. */
