@@ -27,8 +27,8 @@ test('run --restart on-failure:3 --health-cmd records the policy and the health 
   t.false('Health' in svc.State);
   t.is(svc.RestartCount, 0);
   t.is(svc.LogPath, join(store.root, 'containers', svc.Id, `${svc.Id}-json.log`));
-  const ps = await cli(store.root, ['ps', '-a', '-f', 'name=svc', '-f', 'health=none', '--format', '{{.State}} {{.Status}}']);
-  t.regex(ps.stdout, /^exited Exited \(0\) (Less than a second|\d+ seconds?) ago\n$/);
+  const ps = await cli(store.root, ['ps', '-a', '-f', 'name=svc', '-f', 'health=none', '--format', '{{.State}} {{.HealthStatus}} {{.Status}}']);
+  t.regex(ps.stdout, /^exited none Exited \(0\) (Less than a second|\d+ seconds?) ago\n$/);
   t.is((await cli(store.root, ['ps', '-a', '-q', '-f', 'health=healthy'])).stdout, '');
 });
 

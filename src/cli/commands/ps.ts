@@ -21,7 +21,7 @@ interface PsFlags {
 const HEADERS: Record<string, string> = {
   ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS',
   State: 'STATE', Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS',
-  LocalVolumes: 'LOCAL VOLUMES',
+  LocalVolumes: 'LOCAL VOLUMES', HealthStatus: 'HEALTH STATUS',
 };
 const DEFAULT_FORMAT = 'table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}';
 
@@ -57,6 +57,8 @@ function psRow(c: ContainerRecord, now: Date, trunc: boolean): Row {
   return {
     Command: JSON.stringify(trunc ? ellipsis(command, 20) : command),
     CreatedAt: createdAt(new Date(config.created)),
+    // As the API gives it from v1.52: `none` without a health check.
+    HealthStatus: healthStatus(state),
     ID: trunc ? config.id.slice(0, 12) : config.id,
     Image: config.imageRef,
     Labels: Object.entries(config.labels).map(([key, value]) => `${key}=${value}`).join(','),
