@@ -1,9 +1,12 @@
 // `run --restart` and `--health-*`: what is recorded for the monitor, what
 // inspect and ps show of it, and bad values refused before anything exists.
-import { readdir } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { cli, fileScope, rootTest, sharedTestStore, writeContext } from '../helpers/env';
+import type { ContainerState } from '../../src/runtime/containers';
+import { pidNamespace, processStartTime } from '../../src/sys/proc';
+import { cli, exitCodeOf, fileScope, rootTest, sharedTestStore, writeContext } from '../helpers/env';
 
 const test = rootTest();
 const scope = fileScope(test);
@@ -66,3 +69,50 @@ for (const [flags, message] of [
     t.is((await cli(store.root, ['ps', '-a', '-q', '-f', 'name=never'])).stdout, '');
   });
 }
+
+// writeState replaces a container's state as its monitor would write it; the
+// run that made it (its owner then) and its cgroup are gone.
+async function writeState(name: string, state: Partial<ContainerState>): Promise<void> {
+  const id = (await inspect(name)).Id as string;
+  const file = join(store.root, 'containers', id, 'state.json');
+  const written = { ...(JSON.parse(await readFile(file, 'utf8')) as ContainerState), owner: undefined, cgroup: undefined, ...state };
+  await writeFile(file, JSON.stringify(written));
+}
+
+test('states a monitor writes (restarting, up and healthy, exited unhealthy) show in ps and inspect as in Docker', async (t) => {
+  // A sleep of this test's own stands for the monitor (the owner) and the process of the one that runs.
+  const sleeper = spawn('sleep', ['300'], { stdio: 'ignore' });
+  t.teardown(async () => {
+    sleeper.kill('SIGKILL');
+    await exitCodeOf(sleeper);
+  });
+  const pid = sleeper.pid!;
+  const monitor = { pid, startTime: processStartTime(pid), pidNamespace: pidNamespace() };
+  for (const name of ['looping', 'serving', 'failed']) t.is((await cli(store.root, ['run', '--name', name, '--restart', 'always', 'bb', 'true'])).code, 0);
+  const now = Date.now();
+  const at = (msAgo: number) => new Date(now - msAgo).toISOString();
+  const probe = { start: at(1500), end: at(1400), exitCode: 0, output: 'ok\n' };
+  await writeState('looping', { status: 'restarting', owner: monitor, exitCode: 1, startedAt: at(3000), finishedAt: at(2000), restartCount: 4 });
+  await writeState('serving', { status: 'running', owner: monitor, pid, pidStartTime: processStartTime(pid), startedAt: at(4000), restartCount: 1, health: { status: 'healthy', failingStreak: 0, log: [probe] } });
+  await writeState('failed', { status: 'exited', exitCode: 137, oomKilled: true, startedAt: at(9000), finishedAt: at(5000), health: { status: 'unhealthy', failingStreak: 3, log: [{ ...probe, exitCode: 1 }] } });
+
+  const ps = await cli(store.root, ['ps', '--format', '{{.Names}}|{{.State}}|{{.HealthStatus}}|{{.Status}}']);
+  const rows = ps.stdout.trim().split('\n').map((line) => line.replace(/\d+ seconds?|Less than a second|About a minute|\d+ minutes/, 'N seconds'));
+  t.deepEqual(rows.sort(), ['looping|restarting|none|Restarting (1) N seconds ago', 'serving|running|healthy|Up N seconds (healthy)']);
+  const filtered = async (filter: string) => (await cli(store.root, ['ps', '-a', '-f', filter, '--format', '{{.Names}}'])).stdout.trim().split('\n').sort();
+  t.deepEqual(await filtered('status=restarting'), ['looping']);
+  t.deepEqual(await filtered('health=healthy'), ['serving']);
+  t.deepEqual(await filtered('health=unhealthy'), ['failed']);
+  t.deepEqual(await filtered('exited=137'), ['failed']);
+
+  t.like((await inspect('looping')).State, { Status: 'restarting', Running: true, Restarting: true, Pid: 0, ExitCode: 1 });
+  t.is((await inspect('looping')).RestartCount, 4);
+  const serving = await inspect('serving');
+  t.like(serving.State, { Status: 'running', Running: true, Pid: pid });
+  t.deepEqual(serving.State.Health, { Status: 'healthy', FailingStreak: 0, Log: [{ Start: probe.start, End: probe.end, ExitCode: 0, Output: 'ok\n' }] });
+  const failed = await inspect('failed');
+  t.like(failed.State, { Status: 'exited', Running: false, OOMKilled: true, ExitCode: 137, Health: { Status: 'unhealthy', FailingStreak: 3 } });
+  t.deepEqual(failed.HostConfig.RestartPolicy, { Name: 'always', MaximumRetryCount: 0 });
+  for (const name of ['looping', 'serving']) await writeState(name, { status: 'exited', pid: 0 });
+  t.is((await cli(store.root, ['rm', 'looping', 'serving', 'failed'])).code, 0);
+});
