@@ -226,8 +226,8 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
   };
 }
 
-// restartAndHealth reads --restart and --health-* and checks them with --rm, in `docker run`'s order:
-// the CLI's checks first, then the daemon's.
+// restartAndHealth reads --restart, then --health-* (the docker CLI's checks), --rm against the
+// policy, then the daemon's bounds on the health durations: the first bad value is the one reported.
 function restartAndHealth(opts: RunOptions, imageHealthcheck: ImageConfigBody['Healthcheck']): Pick<ContainerConfig, 'restartPolicy' | 'healthcheck'> {
   const restartPolicy = typeof opts.restart === 'string' ? parseRestartPolicy(opts.restart) : validateRestartPolicy(opts.restart ?? NO_RESTART);
   const own = healthcheckFromOptions(opts.healthcheck);
