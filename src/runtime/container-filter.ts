@@ -2,7 +2,7 @@
 // different keys must all match.
 import { NboxError } from '../errors';
 import type { ContainerRecord } from './containers';
-import { healthStatus, isUp, neverStarted, stateName } from './container-status';
+import { healthStatus, stateName } from './container-status';
 
 const KEYS = new Set(['id', 'name', 'label', 'status', 'ancestor', 'exited', 'health']);
 const STATUSES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
@@ -49,8 +49,7 @@ export function matchesContainerFilters(record: ContainerRecord, filters: Contai
       return eq < 0 ? value in config.labels : config.labels[value.slice(0, eq)] === value.slice(eq + 1);
     },
     status: (value) => stateName(state) === value,
-    // As Docker: only a container that ran and is no longer up has an exit code to match.
-    exited: (value) => !isUp(state) && !neverStarted(state) && state.exitCode === Number(value),
+    exited: (value) => state.status === 'exited' && state.exitCode === Number(value),
     health: (value) => healthStatus(state) === value,
     ancestor: (value) => ancestor(record, value),
   };

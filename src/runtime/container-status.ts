@@ -13,11 +13,11 @@ export function isUp(state: ContainerState): boolean {
   return state.status === 'running' || state.status === 'restarting';
 }
 
-/** stateName is Docker's state for a record; one that never started (its start failed) is still `created`. */
+/** stateName is Docker's state for a record. (Docker keeps a container whose start failed `created`;
+ * a record says `exited` for it, as for one whose nbox died before it could note the start.) */
 export function stateName(state: ContainerState): StateName {
   if (state.status === 'running') return state.paused ? 'paused' : 'running';
-  if (state.status === 'restarting') return 'restarting';
-  return state.status === 'created' || neverStarted(state) ? 'created' : 'exited';
+  return state.status;
 }
 
 /** healthStatus is the health Docker reports and filters on. */
@@ -25,11 +25,6 @@ export function healthStatus(state: ContainerState): HealthStatus {
   if (!state.health) return 'none';
   // A monitor that has not written a status yet reads as unhealthy, as Docker's does.
   return state.health.status || 'unhealthy';
-}
-
-/** neverStarted: no start time on record. */
-export function neverStarted(state: ContainerState): boolean {
-  return isZeroTime(state.startedAt);
 }
 
 /** isZeroTime tells a time a record has not got yet: Go's zero time, as Docker writes it. */

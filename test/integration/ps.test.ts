@@ -84,14 +84,3 @@ test('inspect -f prints each object through the template; a missing one is an er
   const missing = await cli(store.root, ['inspect', '-f', '{{.Name}}', 'third', 'ghost']);
   t.deepEqual([missing.code, missing.stdout, missing.stderr], [1, '/third\n', 'nbox: No such object: ghost\n']);
 });
-
-test('a container whose command could not start stays Created, with its exit code and error, as in Docker', async (t) => {
-  const r = await cli(store.root, ['run', '--name', 'unstarted', 'bb', 'no-such-command']);
-  t.is(r.code, 127);
-  t.deepEqual(await ps(['-a', '-f', 'name=unstarted', '--format', '{{.State}}|{{.Status}}']), ['created|Created']);
-  t.deepEqual(await ps(['-a', '-f', 'name=unstarted', '-f', 'exited=127', '-q']), []);
-  const state = JSON.parse((await cli(store.root, ['inspect', '-f', '{{json .State}}', 'unstarted'])).stdout) as Record<string, unknown>;
-  t.like(state, { Status: 'created', Running: false, ExitCode: 127, StartedAt: '0001-01-01T00:00:00Z' });
-  t.regex(state.Error as string, /no-such-command/);
-  t.is((await cli(store.root, ['rm', 'unstarted'])).code, 0);
-});

@@ -5,7 +5,7 @@ import { NOW, STATES, ago, health, record } from '../runtime/records';
 test("STATUS words each state as moby's State.String()", (t) => {
   t.deepEqual(Object.fromEntries(Object.entries(STATES).map(([key, r]) => [key, psStatus(r.state, NOW)])), {
     created: 'Created',
-    failedStart: 'Created',
+    failedStart: 'Exited (127) 5 seconds ago',
     running: 'Up 3 seconds',
     paused: 'Up 3 seconds (Paused)',
     healthy: 'Up 3 seconds (healthy)',

@@ -7,9 +7,9 @@ import { inspectContainer } from '../../../src/runtime/inspect';
 import { NboxError } from '../../../src/errors';
 import { STATES, record } from './records';
 
-test("stateName is Docker's State.Status: a failed start stays created, paused and restarting are their own", (t) => {
+test("stateName is Docker's State.Status: paused and restarting are their own", (t) => {
   t.deepEqual(Object.fromEntries(Object.entries(STATES).map(([key, r]) => [key, stateName(r.state)])), {
-    created: 'created', failedStart: 'created', running: 'running', paused: 'paused', healthy: 'running', starting: 'running',
+    created: 'created', failedStart: 'exited', running: 'running', paused: 'paused', healthy: 'running', starting: 'running',
     unhealthy: 'running', restarting: 'restarting', exited: 'exited', exitedUnhealthy: 'exited',
   });
 });
@@ -28,8 +28,8 @@ function matching(spec: string[]): string[] {
 
 test('status filters match Docker state names, restarting and created included', (t) => {
   t.deepEqual(matching(['status=restarting']), ['restarting']);
-  t.deepEqual(matching(['status=created']), ['created', 'failedStart']);
-  t.deepEqual(matching(['status=exited']), ['exited', 'exitedUnhealthy']);
+  t.deepEqual(matching(['status=created']), ['created']);
+  t.deepEqual(matching(['status=exited']), ['failedStart', 'exited', 'exitedUnhealthy']);
   t.deepEqual(matching(['status=paused', 'status=running']), ['running', 'paused', 'healthy', 'starting', 'unhealthy']);
 });
 
@@ -41,10 +41,10 @@ test('health filters: none, starting, healthy, unhealthy, stopped containers inc
   t.deepEqual(matching(['health=unhealthy', 'status=running']), ['unhealthy']);
 });
 
-test('exited matches only a container that ran and is no longer up', (t) => {
+test('exited matches the exit code of an exited container only, not of one about to restart', (t) => {
   t.deepEqual(matching(['exited=0']), ['exited']);
   t.deepEqual(matching(['exited=1']), []);
-  t.deepEqual(matching(['exited=127']), []);
+  t.deepEqual(matching(['exited=127']), ['failedStart']);
   t.deepEqual(matching(['exited=3']), ['exitedUnhealthy']);
 });
 
@@ -67,7 +67,7 @@ test('inspect State: Running covers paused and restarting; Pid only while a proc
   t.deepEqual(pick(await inspectState(STATES.running)), { Status: 'running', Running: true, Paused: false, Restarting: false, Pid: 4242 });
   t.deepEqual(pick(await inspectState(STATES.paused)), { Status: 'paused', Running: true, Paused: true, Restarting: false, Pid: 4242 });
   t.deepEqual(pick(await inspectState(STATES.restarting)), { Status: 'restarting', Running: true, Paused: false, Restarting: true, Pid: 0 });
-  t.deepEqual(pick(await inspectState(STATES.failedStart)), { Status: 'created', Running: false, Paused: false, Restarting: false, Pid: 0 });
+  t.deepEqual(pick(await inspectState(STATES.created)), { Status: 'created', Running: false, Paused: false, Restarting: false, Pid: 0 });
   t.deepEqual(pick(await inspectState(STATES.exited)), { Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0 });
 });
 
