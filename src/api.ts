@@ -37,7 +37,10 @@ export type { ImagePruneResult, PrunedImage } from './image/prune';
 export type { UsageLine } from './image/disk-usage';
 export type { BuildOutput } from './builder/output';
 export type { HistoryItem } from './image/history';
-export type { ContainerRecord } from './runtime/containers';
+export type { ContainerRecord, ContainerState, HealthState } from './runtime/containers';
+export type { HealthStatus, StateName } from './runtime/container-status';
+export type { HealthcheckOptions, HealthConfig } from './runtime/health-config';
+export type { RestartPolicy, RestartPolicyName } from './runtime/restart-policy';
 export type { ContainerInspect } from './runtime/inspect';
 export type { Change } from './runtime/container-diff';
 export type { CommitOptions } from './runtime/container-commit';
@@ -53,6 +56,7 @@ export type { LogEntry, LogOptions, LogStream } from './runtime/logs';
 // What the CLI prints and parses as the library does, for programs too; the
 // modules behind all but the reference helpers load on the first call.
 export { canonicalName, splitReference } from './image/reference';
+export { healthStatus, isZeroTime, stateName } from './runtime/container-status';
 export const isRemoteContext = onFirstCall(() => require('./builder/remote-context') as typeof import('./builder/remote-context'), 'isRemoteContext');
 export const consoleOutput = onFirstCall(() => require('./builder/output') as typeof import('./builder/output'), 'consoleOutput');
 export const pullHeader = onFirstCall(() => require('./registry/pull-report') as typeof import('./registry/pull-report'), 'pullHeader');

@@ -17,7 +17,7 @@ import { runContainer, runDetached, type RunOptions, type RunningContainer } fro
 /** ListContainersOptions are `docker ps`'s -a, --filter and -n (-l is last: 1). */
 export interface ListContainersOptions {
   all?: boolean;
-  /** `key=value` filters: id, name, label, status, ancestor, exited. */
+  /** `key=value` filters: id, name, label, status, ancestor, exited, health. */
   filters?: string[];
   /** Only the newest N containers, stopped ones included. */
   last?: number;
@@ -42,14 +42,14 @@ export class ContainerApi {
 
   /** listContainers lists containers; running ones only unless `all`. */
   async listContainers(options: ListContainersOptions = {}): Promise<ContainerRecord[]> {
-    const { matchesContainerFilters, parseContainerFilters } = await import('../runtime/container-filter');
+    const [{ matchesContainerFilters, parseContainerFilters }, { isUp }] = await Promise.all([import('../runtime/container-filter'), import('../runtime/container-status')]);
     const filters = parseContainerFilters(options.filters ?? []);
     // As Docker: -n/-l and a status filter look at stopped containers too.
     const all = options.all || options.last !== undefined || filters.has('status') || filters.has('exited');
     const ancestors = new Map<string, string | undefined>();
     for (const value of filters.get('ancestor') ?? []) ancestors.set(value, (await this.store.images.resolve(value).catch(() => undefined))?.id);
     const shown = (await this.containers.list())
-      .filter((c) => all || c.state.status === 'running')
+      .filter((c) => all || isUp(c.state))
       .filter((c) => matchesContainerFilters(c, filters, (record, value) => ancestors.get(value) === record.config.image))
       .sort((a, b) => b.config.created.localeCompare(a.config.created));
     return options.last === undefined ? shown : shown.slice(0, Math.max(0, options.last));

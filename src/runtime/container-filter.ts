@@ -2,9 +2,11 @@
 // different keys must all match.
 import { NboxError } from '../errors';
 import type { ContainerRecord } from './containers';
+import { healthStatus, stateName } from './container-status';
 
-const KEYS = new Set(['id', 'name', 'label', 'status', 'ancestor', 'exited']);
-const STATUSES = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
+const KEYS = new Set(['id', 'name', 'label', 'status', 'ancestor', 'exited', 'health']);
+const STATUSES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
+const HEALTHS = ['none', 'starting', 'healthy', 'unhealthy'];
 
 /** ContainerFilters maps a filter key to the values given for it. */
 export type ContainerFilters = Map<string, string[]>;
@@ -18,10 +20,15 @@ export function parseContainerFilters(specs: string[]): ContainerFilters {
     const key = spec.slice(0, eq).toLowerCase();
     const value = spec.slice(eq + 1);
     if (!KEYS.has(key)) throw new NboxError('ERR_NBOX_USAGE', `invalid filter '${key}'`);
-    if (key === 'status' && !STATUSES.has(value)) {
-      throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'status=${value}'`);
+    if (key === 'status' && !STATUSES.includes(value)) {
+      throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'status=${value}': invalid value for state (${value}): must be one of ${STATUSES.join(', ')}`);
     }
-    if (key === 'exited' && !/^-?\d+$/.test(value)) throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'exited=${value}'`);
+    if (key === 'health' && !HEALTHS.includes(value)) {
+      throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'health=${value}': invalid value for health (${value}): must be one of ${HEALTHS.join(', ')}`);
+    }
+    if (key === 'exited' && !/^[+-]?\d+$/.test(value)) {
+      throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'exited=${value}': strconv.Atoi: parsing ${JSON.stringify(value)}: invalid syntax`);
+    }
     filters.set(key, [...(filters.get(key) ?? []), value]);
   }
   return filters;
@@ -41,8 +48,9 @@ export function matchesContainerFilters(record: ContainerRecord, filters: Contai
       const eq = value.indexOf('=');
       return eq < 0 ? value in config.labels : config.labels[value.slice(0, eq)] === value.slice(eq + 1);
     },
-    status: (value) => (state.status === 'running' && state.paused ? 'paused' : state.status) === value,
+    status: (value) => stateName(state) === value,
     exited: (value) => state.status === 'exited' && state.exitCode === Number(value),
+    health: (value) => healthStatus(state) === value,
     ancestor: (value) => ancestor(record, value),
   };
   return [...filters].every(([key, values]) => values.some(tests[key]));

@@ -13,6 +13,8 @@ import type { StoreRoot } from '../store/root';
 import type { ContainerDirs } from './container-spec';
 import { writeEtcFiles, type EtcFiles } from './etc-files';
 import type { NetworkMode } from './network';
+import type { HealthConfig } from './health-config';
+import type { RestartPolicy } from './restart-policy';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import { killCgroup, removeCgroup } from './cgroup';
 
@@ -42,6 +44,10 @@ export interface ContainerConfig {
   tmpfs?: Record<string, string>;
   /** Runs under docker-init (tini) as PID 1 (`--init`); argv is still the command it runs. */
   init?: boolean;
+  /** --restart, for the monitor; records made before it existed mean `no`. */
+  restartPolicy?: RestartPolicy;
+  /** The image's HEALTHCHECK merged with --health-*, as Docker's Config.Healthcheck; absent when neither sets one. */
+  healthcheck?: HealthConfig;
 }
 
 /** ContainerStatus follows Docker's state names; `restarting` is a monitor's wait between two runs. */

@@ -6,6 +6,7 @@ import { constants as osConstants } from 'node:os';
 
 import { NboxError, isErrno } from '../errors';
 import type { ImageRecord } from '../image/images';
+import type { ImageConfigBody } from '../image/oci';
 import type { Store } from '../image/store';
 import { addon, type BindMount, type ExitStatus } from '../sys/addon';
 import { cgroupDirs } from './cgroup';
@@ -20,7 +21,9 @@ import {
 import { mergeEnv } from './env';
 import { containerSpec, imageUser } from './container-spec';
 import { etcFiles, type EtcFiles } from './etc-files';
+import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig, type HealthcheckOptions } from './health-config';
 import { runNetwork } from './network';
+import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART, type RestartPolicy } from './restart-policy';
 import type { ResolvedUser } from './user';
 
 /** StdioOption says where the container's 0, 1 and 2 go: this process's own
@@ -58,6 +61,10 @@ export interface RunOptions {
   /** -d: run under an nbox-monitor, which outlives this process and keeps the
    * container's output as a json-file log; `run` then resolves to a DetachedContainer. */
   detach?: boolean;
+  /** --restart `name[:count]`, or the policy as data; recorded for the monitor. */
+  restart?: string | RestartPolicy;
+  /** --health-* and --no-healthcheck, merged with the image's HEALTHCHECK. */
+  healthcheck?: HealthcheckOptions;
 }
 
 /** INIT_BINARY is Debian's static tini (package tini): the image may have no libc. */
@@ -238,6 +245,7 @@ export async function containerLaunchSpec(
 /** containerConfig applies Docker's rules to an image config and run options. */
 function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions, userSpec: string, user: ResolvedUser, id: string): ContainerConfig {
   const body = image.config.config ?? {};
+  const service = restartAndHealth(opts, body.Healthcheck);
   const command = containerCommand({
     imageEntrypoint: body.Entrypoint,
     imageCmd: body.Cmd,
@@ -276,6 +284,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     binds: (opts.volumes ?? []).map(({ source, target, readonly }) => ({ source, target, readonly: readonly ?? false })),
     tmpfs: opts.tmpfs ?? {},
     ...(opts.init ? { init: true } : {}),
+    ...service,
   };
 }
 
@@ -287,6 +296,17 @@ async function initMount(): Promise<BindMount> {
     throw new NboxError('ERR_NBOX_USAGE', `--init: ${INIT_BINARY} not found (install Debian's tini package)`);
   }
   return { source: INIT_BINARY, target: INIT_PATH, readonly: true, isFile: true };
+}
+
+// restartAndHealth reads --restart, then --health-* (the docker CLI's checks), --rm against the
+// policy, then the daemon's bounds on the health durations: the first bad value is the one reported.
+function restartAndHealth(opts: RunOptions, imageHealthcheck: ImageConfigBody['Healthcheck']): Pick<ContainerConfig, 'restartPolicy' | 'healthcheck'> {
+  const restartPolicy = typeof opts.restart === 'string' ? parseRestartPolicy(opts.restart) : validateRestartPolicy(opts.restart ?? NO_RESTART);
+  const own = healthcheckFromOptions(opts.healthcheck);
+  checkAutoRemove(restartPolicy, opts.autoRemove ?? false);
+  validateHealthConfig(own);
+  const healthcheck = mergeHealthcheck(own, imageHealthcheck);
+  return healthcheck ? { restartPolicy, healthcheck } : { restartPolicy };
 }
 
 // volumeMounts checks -v binds: absolute paths only (named volumes are not

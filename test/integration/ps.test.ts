@@ -53,7 +53,7 @@ test('a bad filter or template field is one line and exit 1 or 125, as Docker', 
   const badKey = await cli(store.root, ['ps', '-f', 'colour=red']);
   t.deepEqual([badKey.code, badKey.stderr], [125, "nbox: invalid filter 'colour'\n"]);
   const badStatus = await cli(store.root, ['ps', '-f', 'status=sleepy']);
-  t.deepEqual([badStatus.code, badStatus.stderr], [125, "nbox: invalid filter 'status=sleepy'\n"]);
+  t.deepEqual([badStatus.code, badStatus.stderr], [125, "nbox: invalid filter 'status=sleepy': invalid value for state (sleepy): must be one of created, running, paused, restarting, removing, exited, dead\n"]);
   const badField = await cli(store.root, ['ps', '--format', '{{.Colour}}']);
   t.is(badField.code, 125);
   t.regex(badField.stderr, /^nbox: template parsing error: .*can't evaluate field Colour\n$/);

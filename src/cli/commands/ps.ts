@@ -2,7 +2,7 @@
 // its filters, -n/-l, and --format.
 import { InvalidArgumentError, type Command } from 'commander';
 
-import type { ContainerRecord } from '../../api';
+import { healthStatus, isZeroTime, stateName, type ContainerRecord, type ContainerState } from '../../api';
 import { collect, type CliContext } from '../context';
 import { ellipsis, humanDuration, since } from '../format';
 import { renderFormat, type Row } from '../template';
@@ -21,7 +21,7 @@ interface PsFlags {
 const HEADERS: Record<string, string> = {
   ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS',
   State: 'STATE', Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS',
-  LocalVolumes: 'LOCAL VOLUMES',
+  LocalVolumes: 'LOCAL VOLUMES', HealthStatus: 'HEALTH STATUS',
 };
 const DEFAULT_FORMAT = 'table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}';
 
@@ -31,7 +31,7 @@ export function registerPs(program: Command, ctx: CliContext): void {
     .command('ps')
     .description('List containers')
     .option('-a, --all', 'show all containers (default shows just running)')
-    .option('-f, --filter <filter>', 'filter output based on conditions provided (id, name, label, status, ancestor, exited)', collect, [])
+    .option('-f, --filter <filter>', 'filter output based on conditions provided (id, name, label, status, ancestor, exited, health)', collect, [])
     .option('--format <format>', "format output using a Go template ('{{.ID}} {{.Names}}', 'table ...', or json)")
     .option('-n, --last <n>', 'show n last created containers (includes all states)', parseCount)
     .option('-l, --latest', 'show the latest created container (includes all states)')
@@ -57,6 +57,8 @@ function psRow(c: ContainerRecord, now: Date, trunc: boolean): Row {
   return {
     Command: JSON.stringify(trunc ? ellipsis(command, 20) : command),
     CreatedAt: createdAt(new Date(config.created)),
+    // As the API gives it from v1.52: `none` without a health check.
+    HealthStatus: healthStatus(state),
     ID: trunc ? config.id.slice(0, 12) : config.id,
     Image: config.imageRef,
     Labels: Object.entries(config.labels).map(([key, value]) => `${key}=${value}`).join(','),
@@ -65,18 +67,33 @@ function psRow(c: ContainerRecord, now: Date, trunc: boolean): Row {
     Names: config.name,
     Networks: config.network,
     Ports: '',
-    RunningFor: since(new Date(config.created), now),
+    // The API gives the creation time in whole seconds.
+    RunningFor: since(new Date(Math.trunc(Date.parse(config.created) / 1000) * 1000), now),
     Size: '0B',
-    State: state.status === 'running' && state.paused ? 'paused' : state.status,
-    Status: status(c, now),
+    State: stateName(state),
+    Status: psStatus(state, now),
   };
 }
 
-function status(c: ContainerRecord, now: Date): string {
-  const { state } = c;
-  if (state.status === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(state.startedAt))}${state.paused ? ' (Paused)' : ''}`;
-  if (state.status === 'exited') return `Exited (${state.exitCode}) ${since(new Date(state.finishedAt), now)}`;
-  return 'Created';
+/** psStatus is the STATUS column, as moby's State.String() words it. */
+export function psStatus(state: ContainerState, now: Date): string {
+  const up = `Up ${humanDuration(now.getTime() - Date.parse(state.startedAt))}`;
+  switch (stateName(state)) {
+    case 'paused':
+      return `${up} (Paused)`;
+    case 'restarting':
+      return `Restarting (${state.exitCode}) ${since(new Date(state.finishedAt), now)}`;
+    case 'running': {
+      const health = healthStatus(state);
+      if (health === 'none') return up;
+      return `${up} (${health === 'starting' ? 'health: starting' : health})`;
+    }
+    case 'created':
+      return 'Created';
+    case 'exited':
+      // A stop time the record never got prints as Docker prints a zero one: nothing.
+      return isZeroTime(state.finishedAt) ? '' : `Exited (${state.exitCode}) ${since(new Date(state.finishedAt), now)}`;
+  }
 }
 
 // Go's time.Time String() in UTC, as `docker ps --format {{.CreatedAt}}` prints it.

@@ -28,6 +28,15 @@ interface RunFlags {
   tmpfs: string[];
   init?: boolean;
   detach?: boolean;
+  restart: string;
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthStartPeriod?: string;
+  healthStartInterval?: string;
+  healthRetries?: string;
+  /** false with --no-healthcheck. */
+  healthcheck: boolean;
 }
 
 /** registerRun adds `run`. */
@@ -54,6 +63,14 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--init', 'run an init (tini) inside the container that forwards signals and reaps processes')
     .option('-i, --interactive', 'keep STDIN open: without it the container reads /dev/null, as in Docker')
     .option('-t, --tty', 'allocate a pseudo-TTY (not supported yet)')
+    .option('--restart <policy>', 'restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped', 'no')
+    .option('--health-cmd <command>', 'command to run to check health')
+    .option('--health-interval <duration>', 'time between running the check (ms|s|m|h) (default 0s)')
+    .option('--health-retries <n>', 'consecutive failures needed to report unhealthy')
+    .option('--health-timeout <duration>', 'maximum time to allow one check to run (ms|s|m|h) (default 0s)')
+    .option('--health-start-period <duration>', 'start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)')
+    .option('--health-start-interval <duration>', 'time between running the check during the start period (ms|s|m|h) (default 0s)')
+    .option('--no-healthcheck', 'disable any container-specified HEALTHCHECK')
     .passThroughOptions()
     .action(async (image: string, command: string[], flags: RunFlags) => {
       if (flags.tty) throw new NboxError('ERR_NBOX_USAGE', '--tty is not supported yet');
@@ -81,6 +98,16 @@ export function registerRun(program: Command, ctx: CliContext): void {
           autoRemove: flags.rm ?? false,
           seccomp: flags.securityOpt.length === 0,
           init: flags.init,
+          restart: flags.restart,
+          healthcheck: {
+            cmd: flags.healthCmd,
+            interval: flags.healthInterval,
+            timeout: flags.healthTimeout,
+            startPeriod: flags.healthStartPeriod,
+            startInterval: flags.healthStartInterval,
+            retries: flags.healthRetries === undefined ? undefined : parseRetries(flags.healthRetries),
+            disable: !flags.healthcheck,
+          },
           volumes: flags.volume.map(parseVolume),
           tmpfs: Object.fromEntries(flags.tmpfs.map((spec) => {
             const colon = spec.indexOf(':');
@@ -105,6 +132,17 @@ export function registerRun(program: Command, ctx: CliContext): void {
         for (const signal of FORWARDED) process.off(signal, forward);
       }
     });
+}
+
+/** parseRetries reads --health-retries as pflag reads an int: Go's base prefixes (0x, 0o, 0b, a leading 0) allowed. */
+function parseRetries(text: string): number {
+  const match = /^([+-]?)(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|0[oO]?([0-7]+)|([1-9]\d*|0))$/.exec(text);
+  if (!match) {
+    throw new NboxError('ERR_NBOX_USAGE', `invalid argument "${text}" for "--health-retries" flag: strconv.ParseInt: parsing "${text}": invalid syntax`);
+  }
+  const [, sign, hex, binary, octal, decimal] = match;
+  const value = hex !== undefined ? parseInt(hex, 16) : binary !== undefined ? parseInt(binary, 2) : octal !== undefined ? parseInt(octal, 8) : Number(decimal);
+  return sign === '-' ? -value : value;
 }
 
 /** parseVolume reads -v HOST:CONTAINER[:ro|rw]. */
