@@ -20,6 +20,8 @@ import { mergeEnv } from './env';
 import { containerSpec, imageUser } from './container-spec';
 import { etcFiles } from './etc-files';
 import { runNetwork } from './network';
+import { parseDetachKeys } from './detach-keys';
+import { TerminalStdio, type TerminalIo, type TerminalSize } from './terminal';
 import type { ResolvedUser } from './user';
 
 /** StdioOption says where the container's 0, 1 and 2 go: this process's own
@@ -52,6 +54,15 @@ export interface RunOptions {
   volumes?: VolumeBind[];
   /** --tmpfs CONTAINER[:options]: fresh tmpfs mounts. */
   tmpfs?: Record<string, string>;
+  /** -t: the container's 0, 1 and 2 are a terminal (a pty of its own devpts), and TERM=xterm unless set.
+   * stdio then says where its one output stream goes and what feeds its input: 'inherit' is this process's
+   * 0 and 1, [in, out, err] those fds (err unused), 'pipe' the `stdout` stream (no input), 'ignore' nothing.
+   * An input that is a terminal is put in raw mode while the container runs. */
+  tty?: boolean;
+  /** The terminal's size from the start (default 0 by 0: unknown); resize() changes it. */
+  ttySize?: TerminalSize;
+  /** --detach-keys: the sequence on a terminal's input that detaches (Docker's format; default ctrl-p,ctrl-q). */
+  detachKeys?: string;
 }
 
 /** VolumeBind is one `-v` bind mount. */
@@ -96,6 +107,17 @@ export class RunningContainer implements AsyncDisposable {
     return this.record.config.name;
   }
 
+  /** resize sets the size of the container's terminal (tty); without one it does nothing. */
+  resize(size: TerminalSize): void {
+    this.launched.terminal?.resize(size);
+  }
+
+  /** detached resolves when the terminal's input held the detach keys; it never does otherwise. The
+   * container stays attached to this process until then and dies with it (`run -d` has no such tie). */
+  get detached(): Promise<void> {
+    return this.launched.terminal?.detached ?? new Promise(() => {});
+  }
+
   /** kill sends a signal to the container's init; false once it has exited. */
   kill(signal: NodeJS.Signals | number = 'SIGKILL'): boolean {
     const number = typeof signal === 'number' ? signal : osConstants.signals[signal];
@@ -118,6 +140,7 @@ export interface RunContext {
 
 /** runContainer creates a container from an image and starts it. */
 export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<RunningContainer> {
+  const detachKeys = parseDetachKeys(opts.detachKeys ?? '');
   const layerDirs = await ctx.store.layers.dirs(image.config);
   const userSpec = opts.user ?? image.config.config?.User ?? '';
   const user = await imageUser(layerDirs, userSpec);
@@ -134,7 +157,8 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
   });
   const paths = containerPaths(record.dir);
 
-  const stdio = openStdio(opts.stdio ?? 'inherit');
+  const terminal = opts.tty ? new TerminalStdio(terminalIo(opts.stdio ?? 'inherit', detachKeys)) : undefined;
+  const stdio = terminal ? fixedStdio([-1, -1, -1]) : openStdio(opts.stdio ?? 'inherit');
   let launched: Launched;
   try {
     launched = await launch(await containerSpec({
@@ -153,6 +177,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
         ...Object.entries(opts.tmpfs ?? {}).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false })),
       ],
       stdio: stdio.childFds,
+      ...(terminal ? { terminal: { size: opts.ttySize ?? { rows: 0, cols: 0 }, stdio: terminal } } : {}),
       cgroup: record.state.cgroup,
     }));
   } catch (err) {
@@ -164,7 +189,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
     if (config.autoRemove) await ctx.containers.remove(record);
     throw failure;
   }
-  const streams = stdio.started();
+  const streams = terminal ? { stdout: terminal.stdout, stderr: null } : stdio.started();
   await ctx.containers.setState(record, {
     ...record.state,
     status: 'running',
@@ -194,6 +219,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     cliEnv: opts.env ?? [],
     envFiles: (opts.envFiles ?? []).map((path) => ({ path, text: readEnvFile(path) })),
     hostEnv: process.env,
+    tty: opts.tty,
   });
   const workingDir = opts.workdir || body.WorkingDir || '/';
   if (!workingDir.startsWith('/')) {
@@ -214,6 +240,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     autoRemove: opts.autoRemove ?? false,
     labels: opts.labels ?? {},
     ...(opts.seccomp === false ? { seccomp: false } : {}),
+    ...(opts.tty ? { tty: true } : {}),
   };
 }
 
@@ -304,6 +331,15 @@ export function openStdio(option: StdioOption): OpenedStdio {
     },
     closeAll: () => [devNull, outWrite, errWrite, outRead, errRead].forEach((fd) => closeSync(fd)),
   };
+}
+
+/** terminalIo is what a StdioOption means for a container with a terminal: one output stream, and input
+ * from the caller's stdin fd when it gives one. */
+export function terminalIo(option: StdioOption, detachKeys: number[]): TerminalIo {
+  if (option === 'inherit') return { input: 0, output: 1, detachKeys };
+  if (option === 'pipe') return { input: null, output: 'pipe', detachKeys };
+  if (option === 'ignore') return { input: null, output: null, detachKeys };
+  return { input: option[0], output: option[1], detachKeys };
 }
 
 function fixedStdio(fds: [number, number, number]): OpenedStdio {

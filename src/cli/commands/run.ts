@@ -6,6 +6,7 @@ import { constants as osConstants } from 'node:os';
 import type { RunningContainer, VolumeBind } from '../../api';
 import { EXIT_USAGE, collect, keyValues, withExitCode, type CliContext } from '../context';
 import { NboxError } from '../../errors';
+import { checkTerminalFlags, followResizes, terminalSize } from '../tty';
 
 /** Signals a user sends to nbox that the container should get instead. */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -23,6 +24,7 @@ interface RunFlags {
   network: string;
   interactive?: boolean;
   tty?: boolean;
+  detachKeys?: string;
   securityOpt: string[];
   volume: string[];
   tmpfs: string[];
@@ -49,10 +51,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--tmpfs <container[:options]>', 'mount a tmpfs (repeatable), e.g. /run:size=64m', collect, [])
     .option('--security-opt <option>', 'security options: seccomp=unconfined (repeatable)', collect, [])
     .option('-i, --interactive', 'keep STDIN open: without it the container reads /dev/null, as in Docker')
-    .option('-t, --tty', 'allocate a pseudo-TTY (not supported yet)')
+    .option('-t, --tty', 'allocate a pseudo-TTY')
+    .option('--detach-keys <keys>', 'override the key sequence for detaching a container (default ctrl-p,ctrl-q)')
     .passThroughOptions()
     .action(async (image: string, command: string[], flags: RunFlags) => {
-      if (flags.tty) throw new NboxError('ERR_NBOX_USAGE', '--tty is not supported yet');
+      checkTerminalFlags(flags);
       const unsupported = flags.securityOpt.find((opt) => opt !== 'seccomp=unconfined' && opt !== 'seccomp:unconfined');
       if (unsupported) throw new NboxError('ERR_NBOX_USAGE', `--security-opt ${unsupported}: only seccomp=unconfined is supported`);
       // Handlers go in before the container starts: a signal that arrives
@@ -60,7 +63,10 @@ export function registerRun(program: Command, ctx: CliContext): void {
       let container: RunningContainer | undefined;
       const pending: NodeJS.Signals[] = [];
       const forward = (signal: NodeJS.Signals) => (container ? container.kill(signal) : pending.push(signal));
-      for (const signal of FORWARDED) process.on(signal, forward);
+      // A terminal's size changes reach the container as a resize of its own terminal, not as a signal.
+      const forwarded = flags.tty ? FORWARDED.filter((signal) => signal !== 'SIGWINCH') : FORWARDED;
+      for (const signal of forwarded) process.on(signal, forward);
+      let stopResizing = () => {};
       try {
         const nbox = await ctx.open();
         container = await nbox.run(image, {
@@ -82,9 +88,21 @@ export function registerRun(program: Command, ctx: CliContext): void {
             return colon < 0 ? [spec, ''] : [spec.slice(0, colon), spec.slice(colon + 1)];
           })),
           stdio: [flags.interactive ? 0 : openSync('/dev/null', 'r'), 1, 2],
+          tty: flags.tty ?? false,
+          ttySize: terminalSize(),
+          detachKeys: flags.detachKeys,
         });
         for (const signal of pending) container.kill(signal);
-        const exit = await container.exited;
+        if (flags.tty) stopResizing = followResizes(container);
+        const exit = await Promise.race([container.exited, container.detached.then(() => null)]);
+        if (exit === null) {
+          // Detached: Docker's CLI leaves with 0. Without a monitor (`run -d`) the container cannot
+          // outlive this process, so it ends here, recorded, rather than by its parent-death signal.
+          process.stderr.write('read escape sequence\n');
+          container.kill('SIGKILL');
+          await container.exited;
+          return;
+        }
         process.exitCode = exit.exitCode ?? 128 + (exit.signal ? osConstants.signals[exit.signal] : 0);
       } catch (err) {
         // As `docker run`: its own failures are 125, a command that cannot run
@@ -92,7 +110,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
         const startCode = (err as { exitCode?: unknown }).exitCode;
         throw withExitCode(err, err instanceof NboxError && typeof startCode === 'number' ? startCode : EXIT_USAGE);
       } finally {
-        for (const signal of FORWARDED) process.off(signal, forward);
+        stopResizing();
+        for (const signal of forwarded) process.off(signal, forward);
       }
     });
 }
