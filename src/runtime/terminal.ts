@@ -14,6 +14,9 @@ import { isDevNull, writeAll, type GuardedStdio } from './stdio';
 
 export type { TerminalSize } from '../sys/addon';
 
+// Signals whose default action ends this process while the caller's terminal is raw.
+const FATAL_SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGQUIT'];
+
 /** TerminalIo says where a container terminal's input comes from and its output goes. */
 export interface TerminalIo {
   /** The caller's fd copied into the terminal; null (or the host's /dev/null) for none. */
@@ -107,10 +110,18 @@ export class TerminalStdio implements GuardedStdio {
       const restore = () => {
         if (terminal.isRaw) terminal.setRawMode(false);
       };
-      // Also on a process.exit() from anywhere: the user's shell must not be left raw.
+      // Also on a process.exit() from anywhere, and on a signal that would end this process
+      // unhandled (nobody forwards it): the user's shell must not be left raw.
       process.once('exit', restore);
+      const fatal = FATAL_SIGNALS.filter((signal) => process.listenerCount(signal) === 0);
+      const onSignal = (signal: NodeJS.Signals): void => {
+        this.stopInput();
+        process.kill(process.pid, signal);
+      };
+      for (const signal of fatal) process.once(signal, onSignal);
       this.restoreMode = () => {
         process.off('exit', restore);
+        for (const signal of fatal) process.off(signal, onSignal);
         restore();
       };
       input = terminal;

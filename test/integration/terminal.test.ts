@@ -168,6 +168,21 @@ test('exec -it into a running container: typed input, the exit code, the pty in 
   t.true(printed.includes('rc=4'), output);
 });
 
+test('exec -it: SIGHUP or SIGTERM to nbox, which exec does not forward, ends it with the caller\'s terminal restored', async (t) => {
+  const container = await start(t);
+  const dir = await mkdtemp(join(tmpdir(), 'nbox-tty-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
+    const session = inTerminal(t, `stty -g; ${NBOX} exec -it ${container.id} sh -c 'echo ready; sleep 300' </dev/tty & echo $! > ${dir}/pid; wait $!; echo rc=$?; stty -g`);
+    await session.waitFor(/ready/);
+    process.kill(Number(readFileSync(join(dir, 'pid'), 'utf8')), signal);
+    const { output } = await session.ended;
+    const modes = lines(output).filter((line) => /^[0-9a-f]+(:[0-9a-f]+){10,}$/.test(line));
+    t.is(modes.length, 2, output);
+    t.is(modes[0], modes[1], signal);
+  }
+});
+
 test('run -t through the library: the output stream, the slave owned by USER and gid 5, resize()', async (t) => {
   const container = await store.nbox.run('bb', {
     cmd: ['sh', '-c', 'stat -c %u:%g $(tty); stty size; trap "stty size; exit 0" WINCH; echo ready; sleep 300 & wait'],
