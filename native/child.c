@@ -531,8 +531,9 @@ static void setup_stdio(struct child_ctx *ctx) {
  * symlink on the way, checked by its filesystem and device); the slave comes
  * from the master (TIOCGPTPEER), never by a path a process inside could swap.
  * It belongs to the user and the tty group (5), as in Docker, becomes the
- * controlling terminal of this session and, in setup_stdio, 0-2; the master
- * goes to the parent over console_fd. Runs as root, after setsid. */
+ * controlling terminal of this session, /dev/console of a new container and,
+ * in setup_stdio, 0-2; the master goes to the parent over console_fd. Runs as
+ * root, after setsid. */
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
@@ -558,6 +559,18 @@ static void setup_terminal(struct child_ctx *ctx) {
   int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   CHECK(ctx, slave, STEP_TERMINAL, "ioctl", -1);
   CHECK(ctx, fchown(slave, s->uid, 5), STEP_TERMINAL, "fchown", -1);
+  if (s->join_pidfd < 0) {
+    /* The init's /dev/console is its terminal, as runc binds it: the slave's
+     * own mount cloned from the fd over a new file of the container's /dev. */
+    int console = open("/dev/console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    CHECK(ctx, console, STEP_TERMINAL, "open", -1);
+    int tree = (int)syscall(SYS_open_tree, slave, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    CHECK(ctx, tree, STEP_TERMINAL, "open_tree", -1);
+    CHECK(ctx, syscall(SYS_move_mount, tree, "", console, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH), STEP_TERMINAL,
+          "move_mount", -1);
+    close(tree);
+    close(console);
+  }
   char byte = 0;
   struct iovec iov = {.iov_base = &byte, .iov_len = 1};
   union {

@@ -56,10 +56,11 @@ function lines(output: string): string[] {
   return output.replace(/\r/g, '').split('\n');
 }
 
-test('run -t: the container\'s 0-2 are /dev/pts/0 of its own devpts, one output stream, TERM=xterm, from a pipe too', async (t) => {
-  const result = await cli(store.root, ['run', '--rm', '-t', 'bb', 'sh', '-c', 'tty; test -t 0 && test -t 1 && test -t 2 && echo all-terminals; echo err >&2; echo TERM=$TERM; exit 3']);
+test('run -t: the container\'s 0-2 and /dev/console are /dev/pts/0 of its own devpts, one output stream, TERM=xterm, from a pipe too', async (t) => {
+  const script = 'tty; test -t 0 && test -t 1 && test -t 2 && echo all-terminals; stat -c %t:%T /dev/console; echo err >&2; echo TERM=$TERM; exit 3';
+  const result = await cli(store.root, ['run', '--rm', '-t', 'bb', 'sh', '-c', script]);
   t.is(result.code, 3);
-  t.is(result.stdout, '/dev/pts/0\r\nall-terminals\r\nerr\r\nTERM=xterm\r\n');
+  t.is(result.stdout, '/dev/pts/0\r\nall-terminals\r\n88:0\r\nerr\r\nTERM=xterm\r\n');
   t.is(result.stderr, '');
 });
 
