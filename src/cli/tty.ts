@@ -3,16 +3,19 @@
 import { EXIT_FAILED, withExitCode } from './context';
 import { NboxError, parseDetachKeys, type TerminalSize } from '../api';
 
-/** checkTerminalFlags fails as Docker's CLI does, before anything is created:
- * stdin attached to a terminal must be one, and --detach-keys must parse (both exit 1). */
-export function checkTerminalFlags(flags: { interactive?: boolean; tty?: boolean; detachKeys?: string }): void {
+/** checkStdinTerminal fails as Docker's CLI does (exit 1) when stdin is attached to a terminal but is none. */
+export function checkStdinTerminal(flags: { interactive?: boolean; tty?: boolean }): void {
   // Loaded on use: only -t needs it.
   const { isatty } = require('node:tty') as typeof import('node:tty');
   if (flags.tty && flags.interactive && !isatty(0)) {
     throw withExitCode(new NboxError('ERR_NBOX_USAGE', 'cannot attach stdin to a TTY-enabled container because stdin is not a terminal'), EXIT_FAILED);
   }
+}
+
+/** checkDetachKeys fails as Docker's CLI does (exit 1) on a --detach-keys value it cannot read. */
+export function checkDetachKeys(keys: string | undefined): void {
   try {
-    parseDetachKeys(flags.detachKeys ?? '');
+    parseDetachKeys(keys ?? '');
   } catch (err) {
     throw withExitCode(err, EXIT_FAILED);
   }

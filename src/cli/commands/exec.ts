@@ -8,7 +8,7 @@ import { constants as osConstants } from 'node:os';
 
 import { EXIT_FAILED, collect, withExitCode, type CliContext } from '../context';
 import { NboxError } from '../../errors';
-import { checkTerminalFlags, followResizes, terminalSize } from '../tty';
+import { checkDetachKeys, checkStdinTerminal, followResizes, terminalSize } from '../tty';
 
 interface ExecFlags {
   interactive?: boolean;
@@ -38,8 +38,13 @@ export function registerExec(program: Command, ctx: CliContext): void {
     .option('--env-file <file>', 'read environment variables from a file (repeatable)', collect, [])
     .passThroughOptions()
     .action(async (container: string, command: string[], flags: ExecFlags) => {
-      if (!flags.detach) checkTerminalFlags(flags);
+      // Docker's order: the keys, the container (so "No such container" comes first), then the terminal.
+      checkDetachKeys(flags.detachKeys);
       const nbox = await ctx.open();
+      if (flags.tty && !flags.detach) {
+        await nbox.container(container);
+        checkStdinTerminal(flags);
+      }
       const options = {
         user: flags.user,
         workdir: flags.workdir,

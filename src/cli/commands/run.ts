@@ -6,7 +6,7 @@ import { constants as osConstants } from 'node:os';
 import type { RunningContainer, VolumeBind } from '../../api';
 import { EXIT_USAGE, collect, keyValues, withExitCode, type CliContext } from '../context';
 import { NboxError } from '../../errors';
-import { checkTerminalFlags, followResizes, terminalSize } from '../tty';
+import { checkDetachKeys, checkStdinTerminal, followResizes, terminalSize } from '../tty';
 
 /** Signals a user sends to nbox that the container should get instead. */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -55,7 +55,9 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--detach-keys <keys>', 'override the key sequence for detaching a container (default ctrl-p,ctrl-q)')
     .passThroughOptions()
     .action(async (image: string, command: string[], flags: RunFlags) => {
-      checkTerminalFlags(flags);
+      // Docker's order: the terminal, then the keys; both before anything is created.
+      checkStdinTerminal(flags);
+      checkDetachKeys(flags.detachKeys);
       const unsupported = flags.securityOpt.find((opt) => opt !== 'seccomp=unconfined' && opt !== 'seccomp:unconfined');
       if (unsupported) throw new NboxError('ERR_NBOX_USAGE', `--security-opt ${unsupported}: only seccomp=unconfined is supported`);
       // Handlers go in before the container starts: a signal that arrives
