@@ -32,12 +32,12 @@ export interface ContainerConfig {
   workingDir: string;
   hostname: string;
   network: NetworkMode;
+  /** -t: its 0-2 are a terminal (Docker's Config.Tty). */
+  tty?: boolean;
   autoRemove: boolean;
   labels: Record<string, string>;
   /** false when it runs without the default syscall filter: what `exec` then does too. */
   seccomp?: boolean;
-  /** -t: its 0-2 are a terminal (Docker's Config.Tty). */
-  tty?: boolean;
 }
 
 /** ContainerStatus follows Docker's state names; `restarting` is a monitor's wait between two runs. */

@@ -237,10 +237,10 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     workingDir,
     hostname,
     network,
+    ...(opts.tty ? { tty: true } : {}),
     autoRemove: opts.autoRemove ?? false,
     labels: opts.labels ?? {},
     ...(opts.seccomp === false ? { seccomp: false } : {}),
-    ...(opts.tty ? { tty: true } : {}),
   };
 }
 
