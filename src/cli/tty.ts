@@ -26,10 +26,12 @@ export function terminalSize(): TerminalSize {
   return process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : { rows: 0, cols: 0 };
 }
 
-/** followResizes resizes target whenever this process's terminal changes size (SIGWINCH); returns the unsubscribe. */
+/** followResizes resizes target whenever this process's terminal changes size (SIGWINCH), and once at
+ * once, as Docker's CLI does: a change while the container started is not lost. Returns the unsubscribe. */
 export function followResizes(target: { resize(size: TerminalSize): void }): () => void {
   if (!process.stdout.isTTY) return () => {};
   const onResize = () => target.resize(terminalSize());
   process.stdout.on('resize', onResize);
+  onResize();
   return () => process.stdout.off('resize', onResize);
 }
