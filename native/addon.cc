@@ -11,6 +11,8 @@
 #include <linux/bpf.h>
 #include <linux/mount.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -175,14 +177,6 @@ std::string StepPath(const child_error &err, const child_spec &spec, const std::
   }
 }
 
-// Spawned is spawn's and join's result: {pid, pidfd}.
-Napi::Object Spawned(Napi::Env env, const spawn_result &res) {
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("pid", res.pid);
-  out.Set("pidfd", res.pidfd);
-  return out;
-}
-
 // ProcessSpec holds the buffers of what spawn and join share: the command, its
 // identity, stdio, cgroups and the sealed exec helper. ReadProcessSpec points a
 // child_spec into it, so it stays in place (no copies) until child_spawn returns.
@@ -238,7 +232,87 @@ bool ReadProcessSpec(Napi::Env env, Napi::Object o, ProcessSpec &p, child_spec &
   spec.exec_argv = p.exec_argv.data();
   spec.exec_fd_arg = p.exec_fd_arg;
   spec.join_pidfd = -1;
+  spec.console_fd = -1;
   return true;
+}
+
+// Console is the socket pair a -t child sends its pty master over; the spec's
+// `terminal: {rows, cols}` asks for one. Both ends close with it.
+struct Console {
+  int fds[2] = {-1, -1};
+  Console() = default;
+  Console(const Console &) = delete;
+  Console &operator=(const Console &) = delete;
+  ~Console() {
+    for (int fd : fds)
+      if (fd >= 0) close(fd);
+  }
+  // Open makes the pair when the spec asks for a terminal; false after throwing.
+  bool Open(Napi::Env env, Napi::Object o, child_spec &spec) {
+    Napi::Value terminal = o.Get("terminal");
+    if (!terminal.IsObject()) return true;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) {
+      ThrowSysError(env, child_step_name(STEP_TERMINAL), "socketpair", errno, "");
+      return false;
+    }
+    Napi::Object size = terminal.As<Napi::Object>();
+    spec.console_fd = fds[1];
+    spec.console_rows = (unsigned short)size.Get("rows").As<Napi::Number>().Uint32Value();
+    spec.console_cols = (unsigned short)size.Get("cols").As<Napi::Number>().Uint32Value();
+    return true;
+  }
+  // Receive takes the master the child sent before it exec'd (close-on-exec), or -1 with errno.
+  int Receive() {
+    close(fds[1]);
+    fds[1] = -1;
+    char byte;
+    struct iovec iov = {&byte, 1};
+    union {
+      struct cmsghdr align;
+      char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    ssize_t got;
+    do got = recvmsg(fds[0], &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    while (got < 0 && errno == EINTR);
+    if (got < 0) return -1;
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    if (got != 1 || !cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
+        cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
+      return errno = EPROTO, -1;
+    int master;
+    memcpy(&master, CMSG_DATA(cmsg), sizeof master);
+    return master;
+  }
+};
+
+// Spawned is spawn's and join's result: {pid, pidfd}, and with a terminal its
+// master as `terminal`. A master that did not arrive ends the command it was for.
+Napi::Value Spawned(Napi::Env env, const spawn_result &res, Console &console) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", res.pid);
+  out.Set("pidfd", res.pidfd);
+  if (console.fds[0] < 0) return out;
+  int master = console.Receive();
+  if (master < 0) {
+    int err = errno;
+    if (res.pidfd >= 0) {
+      syscall(SYS_pidfd_send_signal, res.pidfd, SIGKILL, nullptr, 0);
+      siginfo_t info;
+      while (waitid((idtype_t)P_PIDFD, (id_t)res.pidfd, &info, WEXITED) < 0 && errno == EINTR) {
+      }
+      close(res.pidfd);
+    }
+    ThrowSysError(env, child_step_name(STEP_TERMINAL), "recvmsg", err, "");
+    return env.Undefined();
+  }
+  out.Set("terminal", master);
+  return out;
 }
 
 Napi::Value Spawn(const Napi::CallbackInfo &info) {
@@ -248,7 +322,8 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   // Every buffer the child reads is built here, before the clone.
   ProcessSpec process;
   child_spec spec;
-  if (!ReadProcessSpec(env, o, process, spec)) return env.Undefined();
+  Console console;
+  if (!ReadProcessSpec(env, o, process, spec) || !console.Open(env, o, spec)) return env.Undefined();
   std::vector<std::string> lowers = StringArray(o, "lowerDirs");
   std::vector<const char *> lower_c;
   for (auto &l : lowers) lower_c.push_back(l.c_str());
@@ -325,7 +400,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
                   StepPath(err, spec, lowers, bind_sources, bind_targets));
     return env.Undefined();
   }
-  return Spawned(env, res);
+  return Spawned(env, res, console);
 }
 
 // join(spec): a command in a running container, joined through the pidfd of
@@ -335,11 +410,14 @@ Napi::Value Join(const Napi::CallbackInfo &info) {
   Napi::Object o = info[0].As<Napi::Object>();
   ProcessSpec process;
   child_spec spec;
+  Console console;
   if (!ReadProcessSpec(env, o, process, spec)) return env.Undefined();
+  spec.detach = o.Get("detach").ToBoolean().Value();
+  // A detached command has nobody to hold its terminal's master.
+  if (!spec.detach && !console.Open(env, o, spec)) return env.Undefined();
   spec.hostname = "";
   spec.rootfs = "";
   spec.join_pidfd = o.Get("pidfd").As<Napi::Number>().Int32Value();
-  spec.detach = o.Get("detach").ToBoolean().Value();
 
   spawn_result res;
   child_error err;
@@ -347,7 +425,19 @@ Napi::Value Join(const Napi::CallbackInfo &info) {
     ThrowSysError(env, child_step_name(err.step), err.syscall, err.err, StepPath(err, spec, {}, {}, {}));
     return env.Undefined();
   }
-  return Spawned(env, res);
+  return Spawned(env, res, console);
+}
+
+// setWindowSize(fd, rows, cols): TIOCSWINSZ on a terminal (a container's pty master).
+Napi::Value SetWindowSize(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct winsize size;
+  memset(&size, 0, sizeof size);
+  size.ws_row = (unsigned short)info[1].As<Napi::Number>().Uint32Value();
+  size.ws_col = (unsigned short)info[2].As<Napi::Number>().Uint32Value();
+  if (ioctl(fd, TIOCSWINSZ, &size) < 0) ThrowSysError(env, child_step_name(STEP_TERMINAL), "ioctl", errno, "");
+  return env.Undefined();
 }
 
 // pidfdOpen(pid): a close-on-exec pidfd of the process, or null when there is none (ESRCH).
@@ -966,6 +1056,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("join", Napi::Function::New(env, Join));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("setWindowSize", Napi::Function::New(env, SetWindowSize));
   exports.Set("wait", Napi::Function::New(env, Wait));
   exports.Set("kill", Napi::Function::New(env, Kill));
   exports.Set("spawnMonitor", Napi::Function::New(env, SpawnMonitor));

@@ -51,7 +51,7 @@ static const char *const step_names[STEP_COUNT] = {
     "mount-shm",    "mount-mqueue", "mount-sys",     "bind-mount",   "mask-paths",
     "readonly-paths", "hostname",   "loopback",      "workdir",      "seccomp",     "capabilities",
     "setgroups",    "setgid",       "setuid",        "signals",      "stdio",
-    "chdir",        "exec",
+    "chdir",        "exec",         "terminal",
 };
 
 const char *child_step_name(int step) {
@@ -145,6 +145,7 @@ struct child_ctx {
   int error_fd;
   int sync_fd; /* read end; POLLHUP once the parent is gone */
   int pid_fd;  /* join mode: where the joiner writes the command's pid, else -1 */
+  int tty_fd;  /* -t: the pty's slave, for 0-2, else -1 */
   int bind_fds[MAX_BINDS];
 };
 
@@ -509,7 +510,7 @@ static void setup_stdio(struct child_ctx *ctx) {
   int fds[3];
   /* A source below 3 could be overwritten by an earlier dup2: move it up first. */
   for (int i = 0; i < 3; i++) {
-    fds[i] = ctx->spec->stdio[i] < 0 ? ctx->null_fd : ctx->spec->stdio[i];
+    fds[i] = ctx->tty_fd >= 0 ? ctx->tty_fd : ctx->spec->stdio[i] < 0 ? ctx->null_fd : ctx->spec->stdio[i];
     if (fds[i] < 3 && fds[i] != i) {
       fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
       CHECK(ctx, fds[i], STEP_STDIO, "fcntl", i);
@@ -522,6 +523,72 @@ static void setup_stdio(struct child_ctx *ctx) {
   }
   /* Every other fd closes at exec (the error pipe must live until then). */
   CHECK(ctx, syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC), STEP_STDIO, "close_range", -1);
+}
+
+/* -t: the container's terminal, made as runc makes it, in the container's own
+ * devpts: a host pty node would let the container reach the host's ptys, and
+ * ttyname would fail inside. The ptmx opened must be that devpts's (no
+ * symlink on the way, checked by its filesystem and device); the slave comes
+ * from the master (TIOCGPTPEER), never by a path a process inside could swap.
+ * It belongs to the user and the tty group (5), as in Docker, becomes the
+ * controlling terminal of this session, /dev/console of a new container and,
+ * in setup_stdio, 0-2; the master goes to the parent over console_fd. Runs as
+ * root, after setsid. */
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+static void setup_terminal(struct child_ctx *ctx) {
+  const struct child_spec *s = ctx->spec;
+  int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  CHECK(ctx, rootfd, STEP_TERMINAL, "open", -1);
+  struct open_how how = {.flags = O_RDWR | O_NOCTTY | O_CLOEXEC,
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  int master = (int)syscall(SYS_openat2, rootfd, "/dev/pts/ptmx", &how, sizeof how);
+  CHECK(ctx, master, STEP_TERMINAL, "openat2", -1);
+  close(rootfd);
+  struct statfs fs;
+  struct stat st;
+  CHECK(ctx, fstatfs(master, &fs), STEP_TERMINAL, "fstatfs", -1);
+  CHECK(ctx, fstat(master, &st), STEP_TERMINAL, "fstat", -1);
+  if (fs.f_type != DEVPTS_SUPER_MAGIC || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(5, 2))
+    fail(ctx, STEP_TERMINAL, "fstatfs", EPERM, -1);
+  int unlock = 0;
+  CHECK(ctx, ioctl(master, TIOCSPTLCK, &unlock), STEP_TERMINAL, "ioctl", -1);
+  struct winsize size = {.ws_row = s->console_rows, .ws_col = s->console_cols};
+  CHECK(ctx, ioctl(master, TIOCSWINSZ, &size), STEP_TERMINAL, "ioctl", -1);
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  CHECK(ctx, slave, STEP_TERMINAL, "ioctl", -1);
+  CHECK(ctx, fchown(slave, s->uid, 5), STEP_TERMINAL, "fchown", -1);
+  if (s->join_pidfd < 0) {
+    /* The init's /dev/console is its terminal, as runc binds it: the slave's
+     * own mount cloned from the fd over a new file of the container's /dev. */
+    int console = open("/dev/console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    CHECK(ctx, console, STEP_TERMINAL, "open", -1);
+    int tree = (int)syscall(SYS_open_tree, slave, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    CHECK(ctx, tree, STEP_TERMINAL, "open_tree", -1);
+    CHECK(ctx, syscall(SYS_move_mount, tree, "", console, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH), STEP_TERMINAL,
+          "move_mount", -1);
+    close(tree);
+    close(console);
+  }
+  char byte = 0;
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cmsg), &master, sizeof master);
+  CHECK(ctx, sendmsg(s->console_fd, &msg, MSG_NOSIGNAL), STEP_TERMINAL, "sendmsg", -1);
+  close(master);
+  close(s->console_fd);
+  CHECK(ctx, ioctl(slave, TIOCSCTTY, 0), STEP_TERMINAL, "ioctl", -1);
+  ctx->tty_fd = slave;
 }
 
 /* The last exec goes through the sealed nbox-exec memfd, which finds and runs
@@ -555,12 +622,12 @@ __attribute__((noreturn)) static void become_command(struct child_ctx *ctx) {
  * could otherwise reach host directories through /proc/self/fd after
  * pivot_root (CVE-2024-21626). */
 static void close_other_fds(struct child_ctx *ctx) {
-  unsigned keep[8 + MAX_BINDS];
+  unsigned keep[9 + MAX_BINDS];
   size_t n = 0;
-  int fixed[8] = {ctx->error_fd, ctx->sync_fd, ctx->spec->stdio[0], ctx->spec->stdio[1], ctx->spec->stdio[2], ctx->spec->exec_fd,
-                  ctx->pid_fd, ctx->spec->join_pidfd};
-  /* Negative entries (stdio -1: the container's own /dev/null; no join) are skipped. */
-  for (size_t i = 0; i < 8; i++)
+  int fixed[9] = {ctx->error_fd, ctx->sync_fd, ctx->spec->stdio[0], ctx->spec->stdio[1], ctx->spec->stdio[2], ctx->spec->exec_fd,
+                  ctx->pid_fd, ctx->spec->join_pidfd, ctx->spec->console_fd};
+  /* Negative entries (stdio -1: the container's own /dev/null; no join; no terminal) are skipped. */
+  for (size_t i = 0; i < 9; i++)
     if (fixed[i] >= 0) keep[n++] = (unsigned)fixed[i];
   for (size_t i = 0; i < ctx->spec->nbinds && ctx->spec->join_pidfd < 0; i++)
     if (ctx->bind_fds[i] >= 0) keep[n++] = (unsigned)ctx->bind_fds[i];
@@ -608,6 +675,7 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   pivot_into_rootfs(ctx);
   mount_at(ctx, STEP_MOUNT_PROC, "proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL);
   mount_dev(ctx);
+  if (s->console_fd >= 0) setup_terminal(ctx);
   mount_at(ctx, STEP_MOUNT_SYS, "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL);
   attach_binds(ctx);
   mask_paths(ctx);
@@ -651,6 +719,7 @@ static void __attribute__((noreturn)) exec_main(struct child_ctx *ctx) {
   close(ctx->pid_fd);
   CHECK(ctx, setsid(), STEP_SETSID, "setsid", -1);
   CHECK(ctx, chdir("/"), STEP_SETNS, "chdir", -1);
+  if (s->console_fd >= 0) setup_terminal(ctx);
   ctx->null_fd = -1;
   if (s->stdio[0] < 0 || s->stdio[1] < 0 || s->stdio[2] < 0) {
     ctx->null_fd = open_container_null();
@@ -814,7 +883,7 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   pthread_sigmask(SIG_SETMASK, &all, &saved);
   long pid = syscall(SYS_clone3, &args, sizeof args);
   if (pid == 0) {
-    struct child_ctx ctx = {.spec = spec, .filter = spec->seccomp ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0], .pid_fd = pid_pipe[1]};
+    struct child_ctx ctx = {.spec = spec, .filter = spec->seccomp ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0], .pid_fd = pid_pipe[1], .tty_fd = -1};
     close(error_pipe[0]);
     close(sync_pipe[1]);
     if (join) {

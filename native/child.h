@@ -47,6 +47,7 @@ enum child_step {
   STEP_STDIO,
   STEP_CHDIR,
   STEP_EXEC,
+  STEP_TERMINAL,
   STEP_COUNT
 };
 
@@ -96,6 +97,12 @@ struct child_spec {
   /* Join mode: the command is no child of nbox and does not die with it
    * (`exec -d`); it still dies with the container. */
   int detach;
+  /* -t: a socket the child sends the master of its pty over (SCM_RIGHTS),
+   * made in the container's own devpts; the slave replaces stdio and is the
+   * controlling terminal. -1: no terminal. console_rows and console_cols are
+   * the terminal's size from the start. */
+  int console_fd;
+  unsigned short console_rows, console_cols;
 };
 
 /* What the child sends on the error pipe when a step fails. */

@@ -319,6 +319,7 @@ static void build_spec(const struct wire_section *s, int n, struct child_spec *s
   spec->exec_argv = exec_argv;
   spec->exec_fd_arg = exec_fd_arg;
   spec->join_pidfd = -1;
+  spec->console_fd = -1; /* no terminal: -d -t is refused before the spec is sent */
   spec->stdio[0] = -1;
   spec->stdio[1] = -1;
   spec->stdio[2] = -1;

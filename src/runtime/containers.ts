@@ -35,6 +35,8 @@ export interface ContainerConfig {
   workingDir: string;
   hostname: string;
   network: NetworkMode;
+  /** -t: its 0-2 are a terminal (Docker's Config.Tty). */
+  tty?: boolean;
   autoRemove: boolean;
   labels: Record<string, string>;
   /** false when it runs without the default syscall filter: what `exec` then does too. */

@@ -16,8 +16,10 @@ import { processStartTime } from '../sys/proc';
 import type { ContainerRecord, ContainerRegistry } from './containers';
 import { mergeEnv } from './env';
 import { ContainerStartError, startFailure } from './launch';
-import { openStdio, readEnvFile, type Exit, type OpenedStdio, type StdioOption } from './run';
+import { openStdio, readEnvFile, terminalIo, type Exit, type OpenedStdio, type StdioOption } from './run';
 import { guardStdio, type GuardedStdio } from './stdio';
+import { parseDetachKeys } from './detach-keys';
+import { TerminalStdio, type TerminalSize } from './terminal';
 import { resolveUser } from './user';
 
 /** ExecOptions are `docker exec`'s flags, as data. */
@@ -34,6 +36,13 @@ export interface ExecOptions {
   stdio?: StdioOption;
   /** -d: the command does not die with this process; it still dies with the container. */
   detach?: boolean;
+  /** -t: the command's 0, 1 and 2 are a terminal made in the container's devpts, and TERM=xterm unless set;
+   * stdio then means what RunOptions.tty says (default 'pipe': the output as `stdout`). Not with detach. */
+  tty?: boolean;
+  /** The terminal's size from the start (default 0 by 0); ExecProcess.resize changes it. */
+  ttySize?: TerminalSize;
+  /** --detach-keys, as RunOptions.detachKeys. */
+  detachKeys?: string;
 }
 
 /** ExecProcess is a command started in a running container. */
@@ -45,7 +54,18 @@ export class ExecProcess implements AsyncDisposable {
     readonly stdout: Readable | null,
     readonly stderr: Readable | null,
     private readonly signal: (signal: number) => boolean,
+    private readonly terminal?: TerminalStdio,
   ) {}
+
+  /** resize sets the size of the command's terminal (tty); without one it does nothing. */
+  resize(size: TerminalSize): void {
+    this.terminal?.resize(size);
+  }
+
+  /** detached resolves when the terminal's input held the detach keys; it never does otherwise. */
+  get detached(): Promise<void> {
+    return this.terminal?.detached ?? new Promise(() => {});
+  }
 
   /** kill signals the command; false once it has exited. */
   kill(signal: NodeJS.Signals | number = 'SIGKILL'): boolean {
@@ -69,6 +89,8 @@ export interface ExecContext {
 /** startExec runs cmd in the running container ref; a command that cannot start throws ContainerStartError (126, 127). */
 export async function startExec(ctx: ExecContext, ref: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecProcess> {
   if (cmd.length === 0) throw new NboxError('ERR_NBOX_USAGE', 'exec needs a command to run');
+  const detachKeys = parseDetachKeys(opts.detachKeys ?? '');
+  const tty = (opts.tty ?? false) && !opts.detach;
   const record = await ctx.containers.resolve(ref);
   const { config, state } = record;
   const workdir = opts.workdir || config.workingDir || '/';
@@ -86,9 +108,13 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
     init.rootFd = -1;
     const user = resolveUser(opts.user ?? config.user, users.passwd, users.group);
     const containerEnv = withoutDefaultHome(config.env, users, config.user);
-    const env = mergeEnv({ imageEnv: containerEnv, hostname: config.hostname, user, cliEnv: opts.env ?? [], envFiles, hostEnv: process.env });
-    opened = openStdio(opts.detach ? 'ignore' : (opts.stdio ?? 'pipe'));
-    guarded = guardStdio(opened.childFds);
+    const env = mergeEnv({ imageEnv: containerEnv, hostname: config.hostname, user, cliEnv: opts.env ?? [], envFiles, hostEnv: process.env, tty });
+    if (tty) {
+      guarded = new TerminalStdio(terminalIo(opts.stdio ?? 'pipe', detachKeys));
+    } else {
+      opened = openStdio(opts.detach ? 'ignore' : (opts.stdio ?? 'pipe'));
+      guarded = guardStdio(opened.childFds);
+    }
     spawned = addon().join({
       pidfd: init.pidfd,
       argv: cmd,
@@ -101,6 +127,7 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
       stdio: guarded.childFds,
       cgroupProcs: (state.cgroup ?? []).map((dir) => join(dir, 'cgroup.procs')),
       detach: opts.detach ?? false,
+      ...(tty ? { terminal: opts.ttySize ?? { rows: 0, cols: 0 } } : {}),
     });
   } catch (err) {
     guarded?.close();
@@ -111,7 +138,9 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
     closeSync(init.pidfd);
   }
   const { pid, pidfd } = spawned;
+  const terminal = guarded instanceof TerminalStdio ? guarded : undefined;
   try {
+    if (terminal && spawned.terminal !== undefined) terminal.attach(spawned.terminal);
     guarded.started();
   } catch (err) {
     // The command runs already: it goes with the failure, not on without its stdio.
@@ -121,10 +150,10 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
       closeSync(pidfd);
     }
     guarded.close();
-    opened.closeAll();
+    opened?.closeAll();
     throw new ContainerStartError(`unable to attach the command's stdio: ${(err as Error).message}`, 126, err);
   }
-  const streams = opened.started();
+  const streams = opened ? opened.started() : { stdout: terminal?.stdout ?? null, stderr: null };
   if (opts.detach) {
     // Not this process's child: nothing to wait for, and its pid is no handle to signal it by.
     guarded.close();
@@ -138,7 +167,7 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
     guarded.close();
     return { exitCode: status.exitCode, signal: status.signal === null ? null : signalName(status.signal) };
   });
-  return new ExecProcess(pid, exited, streams.stdout, streams.stderr, (signal) => !done && addon().kill(pidfd, signal));
+  return new ExecProcess(pid, exited, streams.stdout, streams.stderr, (signal) => !done && addon().kill(pidfd, signal), terminal);
 }
 
 // The container's init, opened as a pidfd and checked to be the recorded

@@ -10,6 +10,7 @@ import { addon, type Addon, type BindMount, type ExitStatus, type SpawnSpec } fr
 export type { BindMount } from '../sys/addon';
 import { cgroupDirs, createCgroup, removeCgroup } from './cgroup';
 import { guardStdio, type GuardedStdio } from './stdio';
+import type { TerminalSize, TerminalStdio } from './terminal';
 import type { ResolvedUser } from './user';
 
 /** LaunchSpec is everything a container's init needs, resolved. */
@@ -33,8 +34,10 @@ export interface LaunchSpec {
   /** The default syscall filter; on unless false. */
   seccomp?: boolean;
   mounts: BindMount[];
-  /** The caller's fds for the container's 0, 1 and 2. */
+  /** The caller's fds for the container's 0, 1 and 2 (unused with a terminal). */
   stdio: [number, number, number];
+  /** -t: the container's 0-2 are a pty of this size, copied by stdio. */
+  terminal?: { size: TerminalSize; stdio: TerminalStdio };
   /** The cgroup to make (cgroupDirs), when the caller recorded it beforehand. */
   cgroup?: string[];
 }
@@ -50,6 +53,8 @@ export interface Launched extends AsyncDisposable {
   exited: Promise<ExitStatus>;
   /** Signals the init; false once it has exited. */
   kill(signal: number): boolean;
+  /** The container's terminal, with LaunchSpec.terminal. */
+  terminal?: TerminalStdio;
 }
 
 /** LaunchSystem is what launch asks of the host: the addon and cgroups. Unit
@@ -74,7 +79,7 @@ export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Pro
   let stdio: GuardedStdio | undefined;
   let spawned;
   try {
-    stdio = guardStdio(spec.stdio, addon());
+    stdio = spec.terminal?.stdio ?? guardStdio(spec.stdio, addon());
     spawned = addon().spawn(spawnSpec(spec, mounts, stdio.childFds, cgroupProcs));
   } catch (err) {
     stdio?.close();
@@ -84,6 +89,7 @@ export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Pro
   const guarded = stdio;
   const { pid, pidfd } = spawned;
   try {
+    if (spawned.terminal !== undefined) spec.terminal?.stdio.attach(spawned.terminal);
     guarded.started();
   } catch (err) {
     // The command runs already: it goes with the failure, not on without its stdio.
@@ -111,6 +117,7 @@ export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Pro
     mounts,
     exited,
     kill,
+    ...(spec.terminal ? { terminal: spec.terminal.stdio } : {}),
     async [Symbol.asyncDispose]() {
       kill(9);
       await exited;
@@ -139,6 +146,7 @@ export function spawnSpec(spec: LaunchSpec, mounts: BindMount[], stdio: [number,
     mounts,
     stdio,
     cgroupProcs,
+    ...(spec.terminal ? { terminal: spec.terminal.size } : {}),
   };
 }
 

@@ -24,6 +24,8 @@ import { etcFiles, type EtcFiles } from './etc-files';
 import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig, type HealthcheckOptions } from './health-config';
 import { runNetwork } from './network';
 import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART, type RestartPolicy } from './restart-policy';
+import { parseDetachKeys } from './detach-keys';
+import { TerminalStdio, type TerminalIo, type TerminalSize } from './terminal';
 import type { ResolvedUser } from './user';
 
 /** StdioOption says where the container's 0, 1 and 2 go: this process's own
@@ -65,6 +67,15 @@ export interface RunOptions {
   restart?: string | RestartPolicy;
   /** --health-* and --no-healthcheck, merged with the image's HEALTHCHECK. */
   healthcheck?: HealthcheckOptions;
+  /** -t: the container's 0, 1 and 2 are a terminal (a pty of its own devpts), and TERM=xterm unless set.
+   * stdio then says where its one output stream goes and what feeds its input: 'inherit' is this process's
+   * 0 and 1, [in, out, err] those fds (err unused), 'pipe' the `stdout` stream (no input), 'ignore' nothing.
+   * An input that is a terminal is put in raw mode while the container runs. */
+  tty?: boolean;
+  /** The terminal's size from the start (default 0 by 0: unknown); resize() changes it. */
+  ttySize?: TerminalSize;
+  /** --detach-keys: the sequence on a terminal's input that detaches (Docker's format; default ctrl-p,ctrl-q). */
+  detachKeys?: string;
 }
 
 /** INIT_BINARY is Debian's static tini (package tini): the image may have no libc. */
@@ -115,6 +126,17 @@ export class RunningContainer implements AsyncDisposable {
     return this.record.config.name;
   }
 
+  /** resize sets the size of the container's terminal (tty); without one it does nothing. */
+  resize(size: TerminalSize): void {
+    this.launched.terminal?.resize(size);
+  }
+
+  /** detached resolves when the terminal's input held the detach keys; it never does otherwise. The
+   * container stays attached to this process until then and dies with it (`run -d` has no such tie). */
+  get detached(): Promise<void> {
+    return this.launched.terminal?.detached ?? new Promise(() => {});
+  }
+
   /** kill sends a signal to the container's init; false once it has exited. */
   kill(signal: NodeJS.Signals | number = 'SIGKILL'): boolean {
     const number = typeof signal === 'number' ? signal : osConstants.signals[signal];
@@ -137,15 +159,18 @@ export interface RunContext {
 
 /** runContainer creates a container from an image and starts it. */
 export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<RunningContainer> {
+  const detachKeys = parseDetachKeys(opts.detachKeys ?? '');
   const prepared = await prepareRun(ctx, image, imageRef, opts, newContainerId());
   const { config } = prepared;
   // The owner and cgroup are on record before the container runs: should this
   // process die, the next store open ends the container through them.
   const record = await createRecord(ctx, imageRef, prepared, { owner: processOwner(), cgroup: cgroupDirs(config.id) });
-  const stdio = openStdio(opts.stdio ?? 'inherit');
+  const terminal = opts.tty ? new TerminalStdio(terminalIo(opts.stdio ?? 'inherit', detachKeys)) : undefined;
+  const stdio = terminal ? fixedStdio([-1, -1, -1]) : openStdio(opts.stdio ?? 'inherit');
   let launched: Launched;
   try {
-    launched = await launch(await launchSpec(prepared, record, stdio.childFds));
+    const spec = await launchSpec(prepared, record, stdio.childFds);
+    launched = await launch(terminal ? { ...spec, terminal: { size: opts.ttySize ?? { rows: 0, cols: 0 }, stdio: terminal } } : spec);
   } catch (err) {
     stdio.closeAll();
     const failure = err instanceof ContainerStartError ? err : new ContainerStartError((err as Error).message, 125, err);
@@ -155,7 +180,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
     if (config.autoRemove) await ctx.containers.remove(record);
     throw failure;
   }
-  const streams = stdio.started();
+  const streams = terminal ? { stdout: terminal.stdout, stderr: null } : stdio.started();
   await ctx.containers.setState(record, {
     ...record.state,
     status: 'running',
@@ -169,6 +194,8 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
 /** runDetached creates a container and starts it under an nbox-monitor (`run -d`):
  * it resolves once the command runs, and the container outlives this process. */
 export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<DetachedContainer> {
+  // The monitor does not hold a terminal yet (issue 12's attach step).
+  if (opts.tty) throw new NboxError('ERR_NBOX_USAGE', '-t with -d is not supported yet: run -it in the foreground, or -d without -t');
   const id = newContainerId();
   // Spawned first: its start overlaps with reading the image.
   const hello = startMonitor(id);
@@ -261,6 +288,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     cliEnv: opts.env ?? [],
     envFiles: (opts.envFiles ?? []).map((path) => ({ path, text: readEnvFile(path) })),
     hostEnv: process.env,
+    tty: opts.tty,
   });
   const workingDir = opts.workdir || body.WorkingDir || '/';
   if (!workingDir.startsWith('/')) {
@@ -278,6 +306,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     workingDir,
     hostname,
     network,
+    ...(opts.tty ? { tty: true } : {}),
     autoRemove: opts.autoRemove ?? false,
     labels: opts.labels ?? {},
     ...(opts.seccomp === false ? { seccomp: false } : {}),
@@ -396,6 +425,15 @@ export function openStdio(option: StdioOption): OpenedStdio {
     },
     closeAll: () => [devNull, outWrite, errWrite, outRead, errRead].forEach((fd) => closeSync(fd)),
   };
+}
+
+/** terminalIo is what a StdioOption means for a container with a terminal: one output stream, and input
+ * from the caller's stdin fd when it gives one. */
+export function terminalIo(option: StdioOption, detachKeys: number[]): TerminalIo {
+  if (option === 'inherit') return { input: 0, output: 1, detachKeys };
+  if (option === 'pipe') return { input: null, output: 'pipe', detachKeys };
+  if (option === 'ignore') return { input: null, output: null, detachKeys };
+  return { input: option[0], output: option[1], detachKeys };
 }
 
 function fixedStdio(fds: [number, number, number]): OpenedStdio {

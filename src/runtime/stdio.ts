@@ -72,8 +72,8 @@ function passesThrough(fd: number): boolean {
   }
 }
 
-// The host's /dev/null (char 1:3) is swapped for the container's own.
-function isDevNull(fd: number): boolean {
+/** isDevNull is true for the host's /dev/null (char 1:3): the container gets its own instead. */
+export function isDevNull(fd: number): boolean {
   const st = fstatSync(fd);
   return st.isCharacterDevice() && st.rdev === 0x103;
 }
@@ -130,7 +130,8 @@ function socketOn(fd: number, writable = false): Readable & NodeJS.WritableStrea
   return new Socket({ fd, readable: !writable, writable });
 }
 
-function writeAll(fd: number, chunk: Buffer): void {
+/** writeAll writes all of chunk to the caller's fd, synchronously (output stays in order); a failed write drops the rest. */
+export function writeAll(fd: number, chunk: Buffer): void {
   for (let at = 0; at < chunk.length;) {
     try {
       at += writeSync(fd, chunk, at);

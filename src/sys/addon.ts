@@ -19,6 +19,12 @@ export interface BindMount {
   isFile: boolean;
 }
 
+/** TerminalSize is a terminal's size in characters (0 by 0: unknown). */
+export interface TerminalSize {
+  rows: number;
+  cols: number;
+}
+
 /** SpawnSpec is everything the container child needs, resolved in TypeScript. */
 export interface SpawnSpec {
   argv: string[];
@@ -46,6 +52,9 @@ export interface SpawnSpec {
   stdio: [number, number, number];
   /** cgroup.procs files the child joins before it does anything else. */
   cgroupProcs: string[];
+  /** -t: a pty made in the container's own devpts, of this size, is its 0-2 and controlling terminal (stdio is then
+   * unused); the result carries its master. */
+  terminal?: TerminalSize;
 }
 
 /** JoinSpec is a command to run in a running container, joined through its init's pidfd. */
@@ -68,12 +77,16 @@ export interface JoinSpec {
   cgroupProcs: string[];
   /** The command is no child of this process and does not die with it; the result's pidfd is then -1. */
   detach?: boolean;
+  /** -t, as spawn's (ignored with detach: nobody would hold the master). */
+  terminal?: TerminalSize;
 }
 
 /** Spawned is a started container init: its host pid and a pidfd owned by the caller. */
 export interface Spawned {
   pid: number;
   pidfd: number;
+  /** With a terminal: its master (close-on-exec), owned by the caller. */
+  terminal?: number;
 }
 
 /** ExitStatus is how a process ended: an exit code, or the signal that killed it. */
@@ -118,6 +131,8 @@ export interface Addon {
   /** Sends the monitor its spec (closing hello's fd either way): resolves once the container's command runs,
    * rejects with the SysError spawn would throw for a failed start. */
   startInMonitor(fd: number, spec: SpawnSpec, monitor: MonitorSpec): Promise<{ pid: number; pidStartTime: number }>;
+  /** TIOCSWINSZ: sets a terminal's size (a container's pty master); the kernel tells its foreground processes (SIGWINCH). */
+  setWindowSize(fd: number, rows: number, cols: number): void;
   /** pidfd_open: a close-on-exec pidfd of pid, or null when no such process exists. */
   pidfdOpen(pid: number): number | null;
   /** Resolves when the process behind the pidfd exits and is reaped; the pidfd stays open for the caller to close. */

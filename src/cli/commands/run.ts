@@ -6,6 +6,7 @@ import { constants as osConstants } from 'node:os';
 import type { RunOptions, RunningContainer, VolumeBind } from '../../api';
 import { EXIT_USAGE, collect, keyValues, withExitCode, type CliContext } from '../context';
 import { NboxError } from '../../errors';
+import { checkDetachKeys, checkStdinTerminal, followResizes, terminalSize } from '../tty';
 
 /** Signals a user sends to nbox that the container should get instead. */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -23,6 +24,7 @@ interface RunFlags {
   network: string;
   interactive?: boolean;
   tty?: boolean;
+  detachKeys?: string;
   securityOpt: string[];
   volume: string[];
   tmpfs: string[];
@@ -62,7 +64,6 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--security-opt <option>', 'security options: seccomp=unconfined (repeatable)', collect, [])
     .option('--init', 'run an init (tini) inside the container that forwards signals and reaps processes')
     .option('-i, --interactive', 'keep STDIN open: without it the container reads /dev/null, as in Docker')
-    .option('-t, --tty', 'allocate a pseudo-TTY (not supported yet)')
     .option('--restart <policy>', 'restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped', 'no')
     .option('--health-cmd <command>', 'command to run to check health')
     .option('--health-interval <duration>', 'time between running the check (ms|s|m|h) (default 0s)')
@@ -71,9 +72,14 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--health-start-period <duration>', 'start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)')
     .option('--health-start-interval <duration>', 'time between running the check during the start period (ms|s|m|h) (default 0s)')
     .option('--no-healthcheck', 'disable any container-specified HEALTHCHECK')
+    .option('-t, --tty', 'allocate a pseudo-TTY')
+    .option('--detach-keys <keys>', 'override the key sequence for detaching a container (default ctrl-p,ctrl-q)')
     .passThroughOptions()
     .action(async (image: string, command: string[], flags: RunFlags) => {
-      if (flags.tty) throw new NboxError('ERR_NBOX_USAGE', '--tty is not supported yet');
+      // Docker's order: the terminal, then the keys; both before anything is created.
+      // -d attaches nothing: its -t needs no terminal here.
+      if (!flags.detach) checkStdinTerminal(flags);
+      checkDetachKeys(flags.detachKeys);
       const unsupported = flags.securityOpt.find((opt) => opt !== 'seccomp=unconfined' && opt !== 'seccomp:unconfined');
       if (unsupported) throw new NboxError('ERR_NBOX_USAGE', `--security-opt ${unsupported}: only seccomp=unconfined is supported`);
       // Handlers go in before the container starts: a signal that arrives
@@ -81,7 +87,10 @@ export function registerRun(program: Command, ctx: CliContext): void {
       let container: RunningContainer | undefined;
       const pending: NodeJS.Signals[] = [];
       const forward = (signal: NodeJS.Signals) => (container ? container.kill(signal) : pending.push(signal));
-      for (const signal of FORWARDED) process.on(signal, forward);
+      // A terminal's size changes reach the container as a resize of its own terminal, not as a signal.
+      const forwarded = flags.tty ? FORWARDED.filter((signal) => signal !== 'SIGWINCH') : FORWARDED;
+      for (const signal of forwarded) process.on(signal, forward);
+      let stopResizing = () => {};
       try {
         const nbox = await ctx.open();
         const options: Omit<RunOptions, 'detach'> = {
@@ -119,9 +128,24 @@ export function registerRun(program: Command, ctx: CliContext): void {
           process.stdout.write(`${detached.id}\n`);
           return;
         }
-        container = await nbox.run(image, { ...options, stdio: [flags.interactive ? 0 : openSync('/dev/null', 'r'), 1, 2] });
+        container = await nbox.run(image, {
+          ...options,
+          stdio: [flags.interactive ? 0 : openSync('/dev/null', 'r'), 1, 2],
+          tty: flags.tty ?? false,
+          ttySize: terminalSize(),
+          detachKeys: flags.detachKeys,
+        });
         for (const signal of pending) container.kill(signal);
-        const exit = await container.exited;
+        if (flags.tty) stopResizing = followResizes(container);
+        const exit = await Promise.race([container.exited, container.detached.then(() => null)]);
+        if (exit === null) {
+          // Detached: Docker's CLI leaves with 0. Without a monitor (`run -d`) the container cannot
+          // outlive this process, so it ends here, recorded, rather than by its parent-death signal.
+          process.stderr.write('read escape sequence\n');
+          container.kill('SIGKILL');
+          await container.exited;
+          return;
+        }
         process.exitCode = exit.exitCode ?? 128 + (exit.signal ? osConstants.signals[exit.signal] : 0);
       } catch (err) {
         // As `docker run`: its own failures are 125, a command that cannot run
@@ -129,7 +153,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
         const startCode = (err as { exitCode?: unknown }).exitCode;
         throw withExitCode(err, err instanceof NboxError && typeof startCode === 'number' ? startCode : EXIT_USAGE);
       } finally {
-        for (const signal of FORWARDED) process.off(signal, forward);
+        stopResizing();
+        for (const signal of forwarded) process.off(signal, forward);
       }
     });
 }
