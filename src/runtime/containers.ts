@@ -85,6 +85,16 @@ export interface ContainerState {
   health?: HealthState;
 }
 
+/** failedStartState is a container's state after a start that never ran its command. As Docker keeps it:
+ * `created` with the exit code and error when it never ran, else `exited`. No process owns it any more. */
+export function failedStartState(state: ContainerState, exitCode: number, error: string): ContainerState {
+  const neverRan = state.startedAt === ZERO_TIME;
+  return {
+    ...state, status: neverRan ? 'created' : 'exited', pid: 0, pidStartTime: 0, exitCode, error,
+    finishedAt: neverRan ? state.finishedAt : new Date().toISOString(), owner: undefined, cgroup: undefined,
+  };
+}
+
 /** ProcessIdentity names one process: a pid and its start time, as pids are
  * reused, in one PID namespace (its inode). */
 export interface ProcessIdentity {

@@ -10,7 +10,7 @@ import { SysError } from '../errors';
 import { addon, type MonitorHello } from '../sys/addon';
 import { pidNamespace } from '../sys/proc';
 import { cgroupDirs, createCgroup, removeCgroup } from './cgroup';
-import { containerPaths, type ContainerRecord, type ContainerRegistry, type ProcessIdentity } from './containers';
+import { containerPaths, failedStartState, type ContainerRecord, type ContainerRegistry, type ProcessIdentity } from './containers';
 import { ContainerStartError, resolveMountTargets, spawnSpec, startFailure, type LaunchSpec } from './launch';
 import type { Store } from '../image/store';
 
@@ -92,9 +92,7 @@ export async function startMonitored(
         : new ContainerStartError((err as Error).message, 125, err);
     // The monitor exits after a failed start and writes nothing: the record is ours to finish.
     await removeCgroup(cgroup);
-    await ctx.containers.setState(record, {
-      ...record.state, status: 'exited', exitCode: failure.exitCode, error: failure.message, finishedAt: new Date().toISOString(),
-    });
+    await ctx.containers.setState(record, failedStartState(record.state, failure.exitCode, failure.message));
     if (record.config.autoRemove) await ctx.containers.remove(record);
     throw failure;
   }

@@ -15,7 +15,7 @@ import { abandonMonitor, startMonitor, startMonitored, type DetachedContainer } 
 import { processStartTime } from '../sys/proc';
 import { containerCommand } from './argv';
 import {
-  ContainerRegistry, containerPaths, newContainerId, processOwner, randomName,
+  ContainerRegistry, containerPaths, failedStartState, newContainerId, processOwner, randomName,
   type ContainerConfig, type ContainerRecord, type ContainerState,
 } from './containers';
 import { mergeEnv } from './env';
@@ -174,9 +174,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
   } catch (err) {
     stdio.closeAll();
     const failure = err instanceof ContainerStartError ? err : new ContainerStartError((err as Error).message, 125, err);
-    await ctx.containers.setState(record, {
-      ...record.state, status: 'exited', exitCode: failure.exitCode, error: failure.message, finishedAt: new Date().toISOString(),
-    });
+    await ctx.containers.setState(record, failedStartState(record.state, failure.exitCode, failure.message));
     if (config.autoRemove) await ctx.containers.remove(record);
     throw failure;
   }

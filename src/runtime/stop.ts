@@ -55,7 +55,8 @@ export async function waitContainer(containers: ContainerRegistry, record: Conta
     const current = await containers.readRecorded(record.config.id);
     if (!current) throw new NboxError('ERR_NBOX_NO_SUCH_CONTAINER', `No such container: ${ref}`);
     const { state } = current;
-    if (state.status === 'exited') return state.exitCode;
+    // Docker's "not-running": an exited container, or one created and not started (a failed start's code).
+    if (state.status === 'exited' || (state.status === 'created' && state.owner === undefined)) return state.exitCode;
     const { owner } = state;
     const ownerDied = owner !== undefined && (owner.pidNamespace === undefined || owner.pidNamespace === pidNamespace()) &&
       processStartTime(owner.pid) !== owner.startTime;

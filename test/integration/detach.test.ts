@@ -76,7 +76,10 @@ test('run -d of a command that does not exist: the foreground line and 127, no m
   t.is(detached.stderr, 'nbox: exec: "nosuch": executable file not found in $PATH\n');
   const id = (await store.nbox.container('nosuch')).id;
   t.teardown(async () => void (await cli(store.root, ['rm', '-f', id])));
-  t.like(stateOf(store.root, id), { status: 'exited', exitCode: 127 });
+  // As Docker: a container whose command never ran stays Created, with the exit code and error.
+  t.like(stateOf(store.root, id), { status: 'created', exitCode: 127 });
+  t.is((await cli(store.root, ['ps', '-a', '--filter', 'name=^nosuch$', '--format', '{{.Status}}'])).stdout, 'Created\n');
+  t.is((await cli(store.root, ['wait', 'nosuch'])).stdout, '127\n');
   await until('the monitor to exit', () => (monitors(id).length === 0 ? true : undefined));
   t.deepEqual(cgroupsOf(id), []);
   const removed = await cli(store.root, ['run', '-d', '--rm', '--name', 'nosuch-rm', 'bb', '/no/such']);

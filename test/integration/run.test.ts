@@ -253,3 +253,13 @@ test('the library refuses an unknown network as the CLI does, before a container
   const build = await t.throwsAsync(store.nbox.build({ context: '/nonexistent-context', network: 'bridge' }));
   t.is(build?.message, 'network mode "bridge" not supported by buildkit (use default, host or none)');
 });
+
+test('a container whose command never ran stays Created, with the exit code and error, as in Docker', async (t) => {
+  const r = await cli(store.root, ['run', '--name', 'never-ran', 'bb', 'nosuch']);
+  t.teardown(async () => void (await cli(store.root, ['rm', '-f', 'never-ran'])));
+  t.is(r.code, 127);
+  t.is((await cli(store.root, ['ps', '-a', '--filter', 'name=never-ran', '--format', '{{.Status}}'])).stdout, 'Created\n');
+  const state = JSON.parse((await cli(store.root, ['inspect', '-f', '{{json .State}}', 'never-ran'])).stdout);
+  t.like(state, { Status: 'created', Running: false, ExitCode: 127, Error: 'exec: "nosuch": executable file not found in $PATH' });
+  t.is((await cli(store.root, ['wait', 'never-ran'])).stdout, '127\n');
+});

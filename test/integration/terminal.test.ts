@@ -203,8 +203,12 @@ test('attack: the container\'s terminal is no pty of the host: its fd 0 is in th
   // A pty of the host exists while this runs: the session's own.
   const session = inTerminal(t, `${NBOX} run --rm --name tty-attack -t bb sh -c 'ls /dev/pts; echo ready; sleep 300'`);
   await session.waitFor(/ready/);
-  const record = await store.nbox.containerRecord('tty-attack');
-  const pid = record.state.pid;
+  // The container may print before nbox has recorded its pid.
+  let pid = 0;
+  for (let tries = 0; pid === 0 && tries < 200; tries++) {
+    pid = (await store.nbox.containerRecord('tty-attack')).state.pid;
+    if (pid === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   t.is(readlinkSync(`/proc/${pid}/fd/0`), '/dev/pts/0');
   // The slave is no node of the host's devpts (another instance: another st_dev), and the container lists only its own.
   t.not(statSync(`/proc/${pid}/fd/0`).dev, statSync('/dev/pts/ptmx').dev);
