@@ -150,13 +150,13 @@ export class ContainerApi {
   /** pauseContainer freezes every process of a running container (`docker pause`); unpauseContainer thaws them. */
   async pauseContainer(ref: string): Promise<void> {
     const { pauseContainer } = await import('../runtime/stop');
-    await pauseContainer(this.containers, await this.containers.resolve(ref), true);
+    await pauseContainer(await this.containers.resolve(ref), true);
   }
 
   /** unpauseContainer thaws a paused container (`docker unpause`). */
   async unpauseContainer(ref: string): Promise<void> {
     const { pauseContainer } = await import('../runtime/stop');
-    await pauseContainer(this.containers, await this.containers.resolve(ref), false);
+    await pauseContainer(await this.containers.resolve(ref), false);
   }
 
   /** waitContainer resolves with a container's exit code once it has ended (`docker wait`). */

@@ -97,6 +97,17 @@ export async function freezeCgroup(dirs: string[], frozen: boolean): Promise<voi
   for (let waited = 0; frozen && waited < 1000 && readFileSync(state, 'utf8').trim() !== 'FROZEN'; waited += 5) await sleep(5);
 }
 
+/** isFrozen reads whether the group is frozen (`docker pause`) from the kernel, so no record has to keep it. */
+export function isFrozen(dirs: string[]): boolean {
+  try {
+    if (isUnified()) return readFileSync(join(dirs[0], 'cgroup.freeze'), 'utf8').trim() === '1';
+    const freezer = dirs.find((dir) => dir.includes('/freezer/'));
+    return freezer !== undefined && readFileSync(join(freezer, 'freezer.state'), 'utf8').trim() !== 'THAWED';
+  } catch {
+    return false;
+  }
+}
+
 /** removeCgroup kills what is left in the group and removes it; a missing group is fine. */
 export async function removeCgroup(dirs: string[]): Promise<void> {
   for (let attempt = 0; ; attempt++) {

@@ -16,7 +16,7 @@ import type { NetworkMode } from './network';
 import type { HealthConfig } from './health-config';
 import type { RestartPolicy } from './restart-policy';
 import { pidNamespace, processStartTime } from '../sys/proc';
-import { killCgroup, removeCgroup } from './cgroup';
+import { isFrozen, killCgroup, removeCgroup } from './cgroup';
 
 /** ContainerConfig is what a container was created with; it never changes. */
 export interface ContainerConfig {
@@ -77,7 +77,7 @@ export interface ContainerState {
   owner?: ProcessIdentity;
   /** The container's cgroup directories, while it runs. */
   cgroup?: string[];
-  /** Frozen by `pause` (its cgroup's freezer), while it runs. */
+  /** Frozen by `pause`: read from its cgroup's freezer whenever the record is read, never written. */
   paused?: boolean;
   /** Restarts its restart policy made, and whether the last run ended in an OOM kill. */
   restartCount?: number;
@@ -367,7 +367,8 @@ export class ContainerRegistry {
  * nbox was killed): the container is reported as exited, as Docker does after
  * a crash. (The next store open kills what is left of it and records that.) */
 function liveState(state: ContainerState): ContainerState {
-  if (!orphaned(state)) return state;
+  // Paused is the freezer's word, read now: `pause` writes no record the container's owner writes too.
+  if (!orphaned(state)) return state.status === 'running' && state.cgroup ? { ...state, paused: isFrozen(state.cgroup) } : state;
   return {
     ...state,
     status: 'exited',

@@ -66,11 +66,10 @@ export async function waitContainer(containers: ContainerRegistry, record: Conta
 }
 
 /** pauseContainer freezes (paused) or thaws a running container's processes through its cgroup (`docker pause`/`unpause`). */
-export async function pauseContainer(containers: ContainerRegistry, record: ContainerRecord, paused: boolean): Promise<void> {
+export async function pauseContainer(record: ContainerRecord, paused: boolean): Promise<void> {
   const { id } = record.config;
   if (!isRunning(record) || !record.state.cgroup) throw new NboxError('ERR_NBOX_CONFLICT', `container ${id} is not running`);
   if (paused && record.state.paused) throw new NboxError('ERR_NBOX_CONFLICT', `container ${id} is already paused`);
   if (!paused && !record.state.paused) throw new NboxError('ERR_NBOX_CONFLICT', `container ${id} is not paused`);
   await freezeCgroup(record.state.cgroup, paused);
-  await containers.setState(record, { ...record.state, paused });
 }
