@@ -2,6 +2,17 @@
 import type { Platform } from './platform';
 
 /** ImageConfigBody is the `config` object of an OCI image config: how to run the image. */
+/** HealthConfig is Docker's Config.Healthcheck: durations in nanoseconds, a missing or 0 field inherits (or takes the default). */
+export interface HealthConfig {
+  /** [] inherits; ["NONE"] disables; ["CMD", arg...] execs; ["CMD-SHELL", command] runs the container's shell. */
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
 export interface ImageConfigBody {
   User?: string;
   ExposedPorts?: Record<string, Record<string, never>>;
@@ -13,14 +24,7 @@ export interface ImageConfigBody {
   Labels?: Record<string, string>;
   StopSignal?: string;
   Shell?: string[];
-  Healthcheck?: {
-    Test?: string[];
-    Interval?: number;
-    Timeout?: number;
-    StartPeriod?: number;
-    StartInterval?: number;
-    Retries?: number;
-  };
+  Healthcheck?: HealthConfig;
   OnBuild?: string[];
 }
 

@@ -3,18 +3,9 @@
 // and the probe settings with Docker's defaults filled in for the monitor.
 import { parseDuration } from '../dockerfile/duration';
 import { NboxError } from '../errors';
-import type { ImageConfigBody } from '../image/oci';
+import type { HealthConfig, ImageConfigBody } from '../image/oci';
 
-/** HealthConfig is Docker's Config.Healthcheck: durations in nanoseconds, a missing or 0 field inherits (or takes the default). */
-export interface HealthConfig {
-  /** [] inherits; ["NONE"] disables; ["CMD", arg...] execs; ["CMD-SHELL", command] runs the container's shell. */
-  Test?: string[];
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  StartInterval?: number;
-  Retries?: number;
-}
+export type { HealthConfig } from '../image/oci';
 
 /** A duration: a Go duration string (`30s`, `1m30s`) or nanoseconds. */
 export type DurationValue = string | number;
