@@ -1,7 +1,6 @@
 // OCI image-spec types (config, history) as nbox stores them. Types only.
 import type { Platform } from './platform';
 
-/** ImageConfigBody is the `config` object of an OCI image config: how to run the image. */
 /** HealthConfig is Docker's Config.Healthcheck: durations in nanoseconds, a missing or 0 field inherits (or takes the default). */
 export interface HealthConfig {
   /** [] inherits; ["NONE"] disables; ["CMD", arg...] execs; ["CMD-SHELL", command] runs the container's shell. */
@@ -13,6 +12,7 @@ export interface HealthConfig {
   Retries?: number;
 }
 
+/** ImageConfigBody is the `config` object of an OCI image config: how to run the image. */
 export interface ImageConfigBody {
   User?: string;
   ExposedPorts?: Record<string, Record<string, never>>;
