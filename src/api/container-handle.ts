@@ -42,6 +42,15 @@ export class Container implements AsyncDisposable {
     return this.api.execStream(this.id, cmd, options);
   }
 
+  /** start runs a created or stopped container in the background under a monitor; a running one is left as it is. */
+  start(): Promise<void> {
+    return this.api.startContainer(this.id);
+  }
+
+  restart(options: { timeout?: number; signal?: string } = {}): Promise<void> {
+    return this.api.restartContainer(this.id, options);
+  }
+
   stop(options: { timeout?: number; signal?: string } = {}): Promise<void> {
     return this.api.stopContainer(this.id, options);
   }

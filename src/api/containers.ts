@@ -12,7 +12,7 @@ import type { CommitOptions } from '../runtime/container-commit';
 import type { CopyInOptions, PathStat } from '../runtime/container-copy';
 import { Container } from './container-handle';
 import type { LogEntry, LogOptions, LogSource } from '../runtime/logs';
-import { runContainer, runDetached, type RunOptions, type RunningContainer } from '../runtime/run';
+import { createContainer, runContainer, runDetached, type RunOptions, type RunningContainer } from '../runtime/run';
 
 /** ListContainersOptions are `docker ps`'s -a, --filter and -n (-l is last: 1). */
 export interface ListContainersOptions {
@@ -38,6 +38,12 @@ export class ContainerApi {
     const record = await this.store.images.resolve(image);
     const ctx = { store: this.store, containers: this.containers };
     return options.detach ? new Container(this, (await runDetached(ctx, record, image, options)).id) : runContainer(ctx, record, image, options);
+  }
+
+  /** create puts a container on record without starting it (`docker create`); `startContainer` runs it under a monitor. */
+  async create(image: string, options: Omit<RunOptions, 'detach' | 'stdio'> = {}): Promise<Container> {
+    const record = await this.store.images.resolve(image);
+    return new Container(this, (await createContainer({ store: this.store, containers: this.containers }, record, image, options)).config.id);
   }
 
   /** listContainers lists containers; running ones only unless `all`. */

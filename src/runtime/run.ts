@@ -211,6 +211,12 @@ export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef:
   }, hello);
 }
 
+/** createContainer puts a container on record without starting it (`docker create`): `start` runs it. */
+export async function createContainer(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<ContainerRecord> {
+  if (opts.tty) throw new NboxError('ERR_NBOX_USAGE', '-t with create is not supported yet: start runs it without a terminal');
+  return createRecord(ctx, imageRef, await prepareRun(ctx, image, imageRef, opts, newContainerId()), {});
+}
+
 /** PreparedRun is a container resolved from its image, not yet on record. */
 interface PreparedRun {
   image: ImageRecord;

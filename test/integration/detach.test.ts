@@ -162,3 +162,15 @@ test('two concurrent starts (in one process, interleaved) make one monitor; rest
   t.deepEqual(monitors(id), [again.owner!.pid]);
   t.regex((await cli(store.root, ['ps', '--filter', 'name=twice'])).stdout, /Up /);
 });
+
+test('the library: create puts a container on record as Created; start runs it under a monitor', async (t) => {
+  const created = await store.nbox.create('bb', { name: 'made', cmd: ['sh', '-c', 'echo from-created; exit 5'] });
+  t.teardown(async () => void (await cli(store.root, ['rm', '-f', created.id])));
+  t.is((await cli(store.root, ['ps', '-a', '--filter', 'name=^made$', '--format', '{{.Status}}'])).stdout, 'Created\n');
+  t.is((await created.record()).state.owner, undefined);
+  await created.start();
+  t.is(await created.wait(), 5);
+  const logged: string[] = [];
+  for await (const entry of created.logs()) logged.push(`${entry.stream}:${entry.line}`);
+  t.deepEqual(logged, ['stdout:from-created']);
+});
