@@ -174,3 +174,16 @@ test('the library: create puts a container on record as Created; start runs it u
   for await (const entry of created.logs()) logged.push(`${entry.stream}:${entry.line}`);
   t.deepEqual(logged, ['stdout:from-created']);
 });
+
+test('create prints the ID of a Created container that start runs; its output is in logs', async (t) => {
+  const created = await cli(store.root, ['create', '--name', 'cli-made', '-e', 'WHO=made', 'bb', 'sh', '-c', 'echo $WHO']);
+  t.teardown(async () => void (await cli(store.root, ['rm', '-f', 'cli-made'])));
+  t.is(created.code, 0, created.stderr);
+  t.regex(created.stdout, /^[0-9a-f]{64}\n$/);
+  t.is((await cli(store.root, ['container', 'ls', '-a', '--filter', 'name=cli-made', '--format', '{{.Status}}'])).stdout, 'Created\n');
+  t.is((await cli(store.root, ['start', 'cli-made'])).code, 0);
+  t.is((await cli(store.root, ['wait', 'cli-made'])).stdout, '0\n');
+  t.is((await cli(store.root, ['logs', 'cli-made'])).stdout, 'made\n');
+  const refused = await cli(store.root, ['create', '--restart', 'bogus', 'bb']);
+  t.is(refused.code, 125);
+});

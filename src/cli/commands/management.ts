@@ -38,7 +38,7 @@ const CONTAINER_VERBS: [Register, Renames][] = [
   [registerExec, { exec: {} }], [registerExport, { export: {} }], [registerInspect, { inspect: {} }],
   [registerKill, { kill: {} }], [registerLogs, { logs: {} }], [registerPs, { ps: { name: 'ls', aliases: ['ps', 'list'] } }],
   [registerPause, { pause: {}, unpause: {} }], [registerRename, { rename: {} }],
-  [registerRm, { rm: { aliases: ['remove'] } }], [registerRun, { run: {} }], [registerStop, { stop: {} }],
+  [registerRm, { rm: { aliases: ['remove'] } }], [registerRun, { run: {}, create: {} }], [registerStop, { stop: {} }],
   [registerTop, { top: {} }], [registerWait, { wait: {} }],
 ];
 

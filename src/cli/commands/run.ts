@@ -41,11 +41,15 @@ interface RunFlags {
   healthcheck: boolean;
 }
 
-/** registerRun adds `run`. */
+/** registerRun adds `run` and `create`, which takes run's options and starts nothing. */
 export function registerRun(program: Command, ctx: CliContext): void {
-  program
-    .command('run')
-    .description('Create and run a new container from an image')
+  runCommand(program.command('run'), ctx, 'run');
+  runCommand(program.command('create'), ctx, 'create');
+}
+
+function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): void {
+  command
+    .description(verb === 'run' ? 'Create and run a new container from an image' : 'Create a new container (start runs it)')
     .argument('<image>', 'image name or ID')
     .argument('[command...]', 'command and arguments (replace the image CMD)')
     .option('-d, --detach', 'run the container in the background and print its ID')
@@ -77,8 +81,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .passThroughOptions()
     .action(async (image: string, command: string[], flags: RunFlags) => {
       // Docker's order: the terminal, then the keys; both before anything is created.
-      // -d attaches nothing: its -t needs no terminal here.
-      if (!flags.detach) checkStdinTerminal(flags);
+      // -d and create attach nothing: their -t needs no terminal here.
+      if (!flags.detach && verb === 'run') checkStdinTerminal(flags);
       checkDetachKeys(flags.detachKeys);
       const unsupported = flags.securityOpt.find((opt) => opt !== 'seccomp=unconfined' && opt !== 'seccomp:unconfined');
       if (unsupported) throw new NboxError('ERR_NBOX_USAGE', `--security-opt ${unsupported}: only seccomp=unconfined is supported`);
@@ -123,6 +127,10 @@ export function registerRun(program: Command, ctx: CliContext): void {
             return colon < 0 ? [spec, ''] : [spec.slice(0, colon), spec.slice(colon + 1)];
           })),
         };
+        if (verb === 'create') {
+          process.stdout.write(`${(await nbox.create(image, { ...options, tty: flags.tty })).id}\n`);
+          return;
+        }
         if (flags.detach) {
           const detached = await nbox.run(image, { ...options, detach: true });
           process.stdout.write(`${detached.id}\n`);
