@@ -32,7 +32,8 @@ export function registerExec(program: Command, ctx: CliContext): void {
     .passThroughOptions()
     .action(async (container: string, command: string[], flags: ExecFlags) => {
       if (flags.tty) throw new NboxError('ERR_NBOX_USAGE', '--tty is not supported yet');
-      const nbox = await ctx.open();
+      // exec only resolves its container: the sweep of other orphans is left to the next verb.
+      const nbox = await ctx.open({ deferSweep: true });
       try {
         const result = await nbox.exec(container, command, {
           user: flags.user,
