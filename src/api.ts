@@ -19,7 +19,6 @@ import type { ImageRecord } from './image/images';
 import type { ListOptions } from './image/reference-filter';
 import type { RemoveImageResult } from './image/rmi';
 import { Store } from './image/store';
-import { sweepOrphanCgroups } from './runtime/cgroup';
 import { ContainerRegistry } from './runtime/containers';
 import { ContainerApi } from './api/containers';
 
@@ -78,6 +77,11 @@ export const DEFAULT_ROOT = '/var/lib/nbox';
 /** OpenOptions choose the store. */
 export interface OpenOptions {
   root?: string;
+  /** Skips the open's sweep of containers (and cgroups) whose nbox died, for a
+   * caller that only resolves a container, as `exec`: that one is still swept
+   * first if it is orphaned, so it reads as after a full open. Others stay
+   * until the next full open; listings meanwhile show them exited. */
+  deferSweep?: boolean;
 }
 
 /** BuildOptions are `docker build`'s options, as data. */
@@ -98,8 +102,8 @@ export class Nbox extends ContainerApi {
     const containers = new ContainerRegistry(store.root);
     // Containers whose nbox was killed are ended now: a container can clear its
     // parent-death signal, but it cannot leave its cgroup.
-    await containers.sweepOrphans();
-    await sweepOrphanCgroups();
+    if (options.deferSweep) containers.deferSweep();
+    else await containers.sweep();
     return new Nbox(store, containers);
   }
 

@@ -31,10 +31,12 @@ $PODMAN run -d --name bench-exec --network none --ulimit nofile=1024:1024 --ulim
 until $NBOX exec bench-exec true 2>/dev/null; do sleep 0.1; done
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs each"
-node scripts/bench/interleave.js "$RUNS" 3 nbox="$NBOX exec bench-exec true" podman="$PODMAN exec bench-exec true" > "$work/exec.json"
+# node: Node's own start (`node -e 0`), the floor under any nbox verb, in the same rounds.
+node scripts/bench/interleave.js "$RUNS" 3 nbox="$NBOX exec bench-exec true" podman="$PODMAN exec bench-exec true" node="node -e 0" > "$work/exec.json"
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 node -e '
 const r = require(process.argv[1]);
 for (const [name, x] of Object.entries(r)) console.log(`${name.padEnd(8)} median ${x.median.toFixed(1).padStart(7)} ms  min ${x.min.toFixed(1).padStart(7)}  cpu ${x.cpu.toFixed(0)} ms`);
 console.log(`nbox exec / podman exec  ${(r.nbox.median / r.podman.median).toFixed(2)}  (goal <= 0.5)`);
+console.log(`node -e 0 / podman exec  ${(r.node.median / r.podman.median).toFixed(2)}  (the floor of that ratio)`);
 ' "$work/exec.json"

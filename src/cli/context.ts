@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 
 import type { Readable } from 'node:stream';
 
-import type { Nbox } from '../api';
+import type { Nbox, OpenOptions } from '../api';
 import { NboxError, isErrno } from '../errors';
 
 /** EXIT_USAGE is Docker's code for bad usage and for `run`'s own failures (and nbox's for a store it cannot open). */
@@ -29,8 +29,8 @@ export function exitCodeFor(err: unknown): number {
 
 /** CliContext is handed to each verb's register function. */
 export interface CliContext {
-  /** open opens the store named by --root / NBOX_ROOT. */
-  open(): Promise<Nbox>;
+  /** open opens the store named by --root / NBOX_ROOT (deferSweep: see OpenOptions). */
+  open(options?: Pick<OpenOptions, 'deferSweep'>): Promise<Nbox>;
 }
 
 /** globalOptions reads the options every verb inherits. */

@@ -44,10 +44,10 @@ export function buildProgram(context?: CliContext): Command {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text.startsWith('error: ') ? `nbox: ${text.slice(7)}` : text) });
   const ctx: CliContext = context ?? {
-    open: async () => {
+    open: async (options) => {
       const { Nbox } = await import('../api');
       // A store nbox cannot open (no root, not a store, corrupt) fails every verb as bad usage would.
-      return Nbox.open({ root: globalOptions(program).root }).catch((err: unknown) => {
+      return Nbox.open({ ...options, root: globalOptions(program).root }).catch((err: unknown) => {
         throw withExitCode(err, EXIT_USAGE);
       });
     },

@@ -3,7 +3,7 @@
 // files bind-mounted over /etc. A record appears by rename and disappears by
 // rename, so a concurrent reader sees a whole container or none.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
@@ -16,7 +16,7 @@ import type { NetworkMode } from './network';
 import type { HealthConfig } from './health-config';
 import type { RestartPolicy } from './restart-policy';
 import { pidNamespace, processStartTime } from '../sys/proc';
-import { isFrozen, killCgroup, removeCgroup } from './cgroup';
+import { isFrozen, killCgroup, removeCgroup, sweepOrphanCgroups } from './cgroup';
 
 /** ContainerConfig is what a container was created with; it never changes. */
 export interface ContainerConfig {
@@ -157,7 +157,26 @@ const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** ContainerRegistry reads and writes container records in a store. */
 export class ContainerRegistry {
+  // Set by deferSweep: resolve sweeps once, when the container it finds is orphaned.
+  private sweepDeferred = false;
+
   constructor(private readonly store: StoreRoot) {}
+
+  /** deferSweep is for an open that skips the sweeps (sweep below and the
+   * orphan cgroups') because its caller only resolves a container (exec): that
+   * container still reads as a swept store would show it, as resolve sweeps
+   * first when it finds it orphaned (a `--rm` one is then gone). */
+  deferSweep(): void {
+    this.sweepDeferred = true;
+  }
+
+  /** sweep ends the containers whose nbox died (sweepOrphans) and the cgroups
+   * such an nbox left without a record. */
+  async sweep(): Promise<void> {
+    this.sweepDeferred = false;
+    await this.sweepOrphans();
+    await sweepOrphanCgroups();
+  }
 
   /** create builds the container directory aside and renames it into place,
    * then claims its name; a taken name undoes the container. */
@@ -251,14 +270,28 @@ export class ContainerRegistry {
 
   /** resolve finds a container by full id, name, or unique id prefix, in Docker's order. */
   async resolve(ref: string): Promise<ContainerRecord> {
+    const record = await this.find(ref);
+    // An orphan reads as exited (liveState); its record on disk says so only once swept.
+    if (this.sweepDeferred && record.state.status === 'exited') {
+      const raw = await this.readRaw(record.config.id);
+      if (raw && orphaned(raw.state)) {
+        await this.sweep();
+        return this.find(ref);
+      }
+    }
+    return record;
+  }
+
+  private async find(ref: string): Promise<ContainerRecord> {
     const exact = /^[0-9a-f]{64}$/.test(ref) ? await this.read(ref) : null;
     if (exact) return exact;
     const name = ref.replace(/^\//, '');
     // Only a valid name is looked up, and only an ID-shaped link is followed: a ref is never a path.
-    const linked = NAME_PATTERN.test(name) ? await readlink(join(this.namesDir, name)).catch(() => '') : '';
+    // Synchronous, as the reads in readRaw: one local call each, not a trip through the thread pool.
+    const linked = NAME_PATTERN.test(name) ? readLinkOrEmpty(join(this.namesDir, name)) : '';
     const named = /^[0-9a-f]{64}$/.test(linked) ? await this.read(linked) : null;
     if (named) return named;
-    const ids = /^[0-9a-f]+$/.test(ref) ? (await readdir(this.store.containersDir)).filter((id) => id.startsWith(ref)) : [];
+    const ids = /^[0-9a-f]+$/.test(ref) ? readdirSync(this.store.containersDir).filter((id) => id.startsWith(ref)) : [];
     if (ids.length > 1) throw new NboxError('ERR_NBOX_USAGE', `multiple containers found with provided prefix: ${ref}`);
     const byPrefix = ids.length === 1 ? await this.read(ids[0]) : null;
     if (byPrefix) return byPrefix;
@@ -342,11 +375,12 @@ export class ContainerRegistry {
     const dir = this.dirOf(id);
     let configText: string;
     let stateText: string;
+    // Two small local files, read synchronously: an async readFile is four
+    // trips through the thread pool (open, stat, read, close), which on a busy
+    // machine cost an `exec` more than the reads themselves.
     try {
-      [configText, stateText] = await Promise.all([
-        readFile(join(dir, 'config.json'), 'utf8'),
-        readFile(join(dir, 'state.json'), 'utf8'),
-      ]);
+      configText = readFileSync(join(dir, 'config.json'), 'utf8');
+      stateText = readFileSync(join(dir, 'state.json'), 'utf8');
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return null;
       throw err;
@@ -360,6 +394,14 @@ export class ContainerRegistry {
       throw new NboxError('ERR_NBOX_STORE', `corrupt store file ${join(dir, 'state.json')}: ${(err as Error).message}`);
     }
     return { config, state, dir };
+  }
+}
+
+function readLinkOrEmpty(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
   }
 }
 

@@ -247,6 +247,22 @@ test('a --rm container whose nbox was killed is removed at the next store open',
   t.true(await waitGone(pid, startTime));
 });
 
+test('exec, whose open skips the sweep, still sweeps the orphan it names first: a --rm one is gone, another is not running', async (t) => {
+  const pid = await startOrphan(t, ['--rm', '--name', 'orphan-exec-rm']);
+  const startTime = processStartTime(pid);
+  const r = await cli(store.root, ['exec', 'orphan-exec-rm', 'true']);
+  t.is(r.code, 1);
+  t.is(r.stderr, 'nbox: No such container: orphan-exec-rm\n');
+  t.true(await waitGone(pid, startTime));
+  const kept = await startOrphan(t, ['--name', 'orphan-exec']);
+  const keptStartTime = processStartTime(kept);
+  const k = await cli(store.root, ['exec', 'orphan-exec', 'true']);
+  t.is(k.code, 1);
+  t.regex(k.stderr, /^nbox: container [0-9a-f]{64} is not running\n$/);
+  t.true(await waitGone(kept, keptStartTime));
+  await cli(store.root, ['rm', 'orphan-exec']);
+});
+
 test('a RUN step that clears its parent-death signal dies at the next store open', async (t) => {
   const context = await writeContext(t, { Dockerfile: 'FROM bb\nRUN --mount=type=bind,source=attacks,target=/attacks ["/attacks", "nopdeath", "300"]\n' });
   await copyFile(attacks, join(context, 'attacks'));

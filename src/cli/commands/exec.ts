@@ -40,7 +40,8 @@ export function registerExec(program: Command, ctx: CliContext): void {
     .action(async (container: string, command: string[], flags: ExecFlags) => {
       // Docker's order: the keys, the container (so "No such container" comes first), then the terminal.
       checkDetachKeys(flags.detachKeys);
-      const nbox = await ctx.open();
+      // exec only resolves its container: the sweep of other orphans is left to the next verb.
+      const nbox = await ctx.open({ deferSweep: true });
       if (flags.tty && !flags.detach) {
         await nbox.container(container);
         checkStdinTerminal(flags);
