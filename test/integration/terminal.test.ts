@@ -73,7 +73,8 @@ test('run -t: the pty starts at the caller\'s terminal size and follows it (SIGW
   const dir = await mkdtemp(join(tmpdir(), 'nbox-tty-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   // The outer pty is resized from outside, as a terminal window is: the kernel signals nbox, the foreground.
-  const resized = inTerminal(t, `tty > ${dir}/tty; stty rows 10 cols 20; ${NBOX} run --rm -t bb sh -c 'trap "stty size; exit 0" WINCH; echo ready; sleep 300 & wait'`);
+  // stty sets rows and cols one after the other: the container may see a size between the two first.
+  const resized = inTerminal(t, `tty > ${dir}/tty; stty rows 10 cols 20; ${NBOX} run --rm -t bb sh -c 'trap "[ \\"\\$(stty size)\\" = \\"44 99\\" ] && stty size && exit 0" WINCH; echo ready; while :; do sleep 300 & wait; done'`);
   await resized.waitFor(/ready/);
   const outer = readFileSync(join(dir, 'tty'), 'utf8').trim();
   await new Promise<void>((resolve) => spawn('stty', ['-F', outer, 'rows', '44', 'cols', '99']).on('close', () => resolve()));
