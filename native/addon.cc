@@ -724,6 +724,8 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"store", {text(m, "store")}},
       {"log", {text(m, "log")}},
       {"autoRemove", {flag(m.Get("autoRemove").ToBoolean().Value())}},
+      {"restart", {text(m.Get("restart").As<Napi::Object>(), "name")}},
+      {"restartMax", {text(m.Get("restart").As<Napi::Object>(), "maximumRetryCount")}},
   };
   wire_buf payload = {};
   for (auto &section : sections) {

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -63,6 +64,17 @@ static struct {
   const char *error;
   char started[JSONW_TIME_MAX], finished[JSONW_TIME_MAX];
 } M;
+
+/* The restart policy and where it stands (src/runtime/restart-policy.ts is the
+ * statement of these rules that this follows). */
+enum restart_name { RESTART_NO, RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_UNLESS_STOPPED };
+static struct {
+  enum restart_name name;
+  long max;      /* on-failure's retry count; 0 sets no limit */
+  int count;     /* restarts made so far */
+  long delay_ms; /* the last wait before a restart; 0 before the first */
+  struct timespec run_start;
+} R;
 
 /* Field 22 of /proc/<pid>/stat, or 0. */
 static unsigned long long start_time(pid_t pid) {
@@ -123,8 +135,8 @@ static int write_state(int running) {
   o += sprintf(o, "{\"status\":\"%s\",\"pid\":%d,\"pidStartTime\":%llu,\"exitCode\":%d,\"error\":", M.status, (int)M.pid,
                M.pid_start, M.exit_code);
   o = put_string(o, M.error);
-  o += sprintf(o, ",\"startedAt\":\"%s\",\"finishedAt\":\"%s\",\"restartCount\":0,\"oomKilled\":false", M.started,
-               M.finished);
+  o += sprintf(o, ",\"startedAt\":\"%s\",\"finishedAt\":\"%s\",\"restartCount\":%d,\"oomKilled\":false", M.started,
+               M.finished, R.count);
   if (running) {
     o += sprintf(o, ",\"owner\":{\"pid\":%d,\"startTime\":%llu,\"pidNamespace\":%llu},\"cgroup\":[", (int)M.self,
                  M.self_start, M.pid_namespace);
@@ -248,11 +260,11 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 /* The spec's sections every container has, each checked for its count. */
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
                                         "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs",
-                                        "id", "name", "store", "autoRemove", "log"};
+                                        "id", "name", "store", "autoRemove", "log", "restart", "restartMax"};
 
 static int spec_valid(const struct wire_section *s, int n) {
   static const char *const singles[] = {"cwd", "uid", "gid", "hostname", "rootfs", "upper", "work", "net",
-                                        "seccomp", "id", "name", "store", "autoRemove", "log"};
+                                        "seccomp", "id", "name", "store", "autoRemove", "log", "restart", "restartMax"};
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     if (!section(s, n, required[i])) return 0;
   for (int i = 0; i < n; i++) {
@@ -325,6 +337,199 @@ static void build_spec(const struct wire_section *s, int n, struct child_spec *s
   spec->stdio[2] = -1;
 }
 
+static long ms_since(const struct timespec *from) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - from->tv_sec) * 1000 + (now.tv_nsec - from->tv_nsec) / 1000000;
+}
+
+/* Reads the policy from the spec; nbox validated it (restart-policy.ts). */
+static void restart_config(const struct wire_section *s, int n) {
+  const char *name = single(s, n, "restart");
+  R.name = strcmp(name, "always") == 0           ? RESTART_ALWAYS
+           : strcmp(name, "on-failure") == 0     ? RESTART_ON_FAILURE
+           : strcmp(name, "unless-stopped") == 0 ? RESTART_UNLESS_STOPPED
+                                                 : RESTART_NO;
+  R.max = strtol(single(s, n, "restartMax"), NULL, 10);
+}
+
+/* The stop marker `stop`, `kill` and `rm` write before they signal
+ * (stop-marker.ts): `cancel` is moby's ExitOnNext, `manual` its
+ * HasBeenManuallyStopped. No marker: neither. */
+static void read_marker(int *cancel, int *manual) {
+  char path[PATH_MAX + 16], text[64];
+  snprintf(path, sizeof path, "%s/stopped", M.container_dir);
+  *cancel = *manual = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return;
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  text[n > 0 ? n : 0] = '\0';
+  *cancel = strstr(text, "cancel") != NULL;
+  *manual = strstr(text, "manual") != NULL;
+}
+
+/* moby's RestartManager.ShouldRestart (restart-policy.ts shouldRestart). */
+static int restart_wanted(int exit_code) {
+  int cancel, manual;
+  read_marker(&cancel, &manual);
+  if (R.name == RESTART_NO || cancel) return 0;
+  switch (R.name) {
+  case RESTART_ALWAYS: return 1;
+  case RESTART_UNLESS_STOPPED: return !manual;
+  case RESTART_ON_FAILURE: return exit_code != 0 && (R.max == 0 || R.count < R.max);
+  default: return 0;
+  }
+}
+
+/* restart-policy.ts restartDelay: 100 ms doubling up to a minute, back to
+ * 100 ms after a run of 10 s or more. */
+static long restart_delay(long previous_ms, long ran_ms) {
+  long previous = ran_ms >= 10000 ? 0 : previous_ms;
+  if (previous == 0) return 100;
+  return previous < 60000 ? (previous * 2 < 60000 ? previous * 2 : 60000) : 60000;
+}
+
+/* The wait before a restart. It looks at the marker and the container's
+ * directory every 100 ms, so a `stop` or `rm` in the meantime ends the
+ * monitor at once. 0: restart now; -1: finish instead. */
+static int restart_wait(int sigfd, long delay_ms) {
+  struct timespec from;
+  clock_gettime(CLOCK_MONOTONIC, &from);
+  for (;;) {
+    int cancel, manual;
+    read_marker(&cancel, &manual);
+    if (cancel || (R.name == RESTART_UNLESS_STOPPED && manual) || access(M.container_dir, F_OK) < 0) return -1;
+    long left = delay_ms - ms_since(&from);
+    if (left <= 0) return 0;
+    struct pollfd p = {.fd = sigfd, .events = POLLIN};
+    if (poll(&p, 1, (int)(left < 100 ? left : 100)) > 0) {
+      struct signalfd_siginfo si;
+      while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
+        if (si.ssi_signo != SIGCHLD) return -1;
+    }
+  }
+}
+
+/* Clones the init with fresh log pipes; fds[] gets the read ends. */
+static int spawn_init(struct child_spec *spec, struct spawn_result *res, struct child_error *cerr, int fds[2]) {
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) < 0) goto pipe_failed;
+  if (pipe2(err_pipe, O_CLOEXEC) < 0) {
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    goto pipe_failed;
+  }
+  spec->stdio[1] = out_pipe[1];
+  spec->stdio[2] = err_pipe[1];
+  int rc = child_spawn(spec, res, cerr);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (rc < 0) {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    return -1;
+  }
+  fds[0] = out_pipe[0];
+  fds[1] = err_pipe[0];
+  clock_gettime(CLOCK_MONOTONIC, &R.run_start);
+  return 0;
+pipe_failed:
+  memset(cerr, 0, sizeof *cerr);
+  cerr->step = -1;
+  cerr->err = errno;
+  cerr->index = -1;
+  snprintf(cerr->syscall, sizeof cerr->syscall, "pipe2");
+  return -1;
+}
+
+/* A failed restart as Docker records it (launch.ts startFailure's codes). */
+static void record_spawn_failure(const struct child_error *cerr) {
+  int exec = cerr->step == STEP_EXEC;
+  M.exit_code = exec && cerr->err == ENOENT ? 127
+                : exec && (cerr->err == EACCES || cerr->err == ENOEXEC || cerr->err == EISDIR) ? 126
+                                                                                                : 125;
+  static char text[160];
+  snprintf(text, sizeof text, "restart failed: %s: %s: %s", cerr->step >= 0 ? child_step_name(cerr->step) : "monitor",
+           cerr->syscall, strerror(cerr->err));
+  M.error = text;
+}
+
+/* Runs one life of the init: its logs until it exits, then drains them (at
+ * most DRAIN_MS). Sets M.exit_code; 1 when the monitor was told to go. */
+static int supervise(int sigfd, int pidfd, const int fds[2], struct log_file *log) {
+  struct log_stream streams[2];
+  logfile_stream(&streams[0], fds[0], "stdout");
+  logfile_stream(&streams[1], fds[1], "stderr");
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  struct epoll_event ev = {.events = EPOLLIN};
+  ev.data.u32 = 0;
+  epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &ev);
+  ev.data.u32 = 1;
+  epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &ev);
+  for (uint32_t i = 0; i < 2; i++) {
+    fcntl(streams[i].fd, F_SETFL, O_NONBLOCK);
+    ev.data.u32 = 2 + i;
+    epoll_ctl(ep, EPOLL_CTL_ADD, streams[i].fd, &ev);
+  }
+  int terminated = 0, open_streams = 2;
+  long drain_left = -1; /* ms left to drain the logs once the init is reaped */
+  siginfo_t exit_info;
+  for (;;) {
+    if (drain_left >= 0 && open_streams == 0) break;
+    struct timespec before, after;
+    clock_gettime(CLOCK_MONOTONIC, &before);
+    struct epoll_event events[4];
+    int ready = epoll_wait(ep, events, 4, drain_left >= 0 ? (int)drain_left : -1);
+    if (ready < 0 && errno != EINTR) break;
+    if (drain_left >= 0) {
+      clock_gettime(CLOCK_MONOTONIC, &after);
+      drain_left -= (after.tv_sec - before.tv_sec) * 1000 + (after.tv_nsec - before.tv_nsec) / 1000000;
+      if (ready == 0 || drain_left <= 0) break;
+    }
+    for (int e = 0; e < ready; e++) {
+      uint32_t which = events[e].data.u32;
+      if (which == 0) {
+        struct signalfd_siginfo si;
+        while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+          if (si.ssi_signo == SIGCHLD) continue;
+          /* Told to go (a session shutting down): the container goes first. */
+          terminated = 1;
+          syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        }
+      } else if (which == 1) {
+        memset(&exit_info, 0, sizeof exit_info);
+        if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &exit_info, WEXITED | WNOHANG) < 0 || exit_info.si_pid == 0)
+          continue;
+        epoll_ctl(ep, EPOLL_CTL_DEL, pidfd, NULL);
+        close(pidfd);
+        int signaled = exit_info.si_code == CLD_KILLED || exit_info.si_code == CLD_DUMPED;
+        M.exit_code = signaled ? 128 + exit_info.si_status : exit_info.si_status;
+        if (terminated) {
+          M.exit_code = 137;
+          M.error = "nbox-monitor was terminated: the container was killed";
+        }
+        drain_left = DRAIN_MS;
+      } else {
+        struct log_stream *s = &streams[which - 2];
+        if (logfile_read(s, log) == 0) {
+          epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
+          close(s->fd);
+          s->fd = -1;
+          open_streams--;
+        }
+      }
+    }
+  }
+  for (int i = 0; i < 2; i++) {
+    logfile_end(&streams[i], log);
+    if (streams[i].fd >= 0) close(streams[i].fd);
+  }
+  close(ep);
+  return terminated;
+}
+
+
 int main(int argc, char **argv) {
   if (argc != 2 || strlen(argv[1]) != 64 || strspn(argv[1], "0123456789abcdef") != 64) return 2;
   /* A library caller's fds without close-on-exec never reach the monitor. */
@@ -391,17 +596,13 @@ int main(int argc, char **argv) {
 
   struct log_file log;
   if (logfile_open(&log, single(sections, n, "log")) < 0) send_failed(-1, "monitor-log", "open", errno, -1);
-  int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) send_failed(-1, "monitor-log", "pipe2", errno, -1);
-  spec.stdio[1] = out_pipe[1];
-  spec.stdio[2] = err_pipe[1];
+  restart_config(sections, n);
 
   struct spawn_result res;
   struct child_error cerr;
-  if (child_spawn(&spec, &res, &cerr) < 0)
-    send_failed(cerr.step, child_step_name(cerr.step), cerr.syscall, cerr.err, cerr.index);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
+  int fds[2];
+  if (spawn_init(&spec, &res, &cerr, fds) < 0)
+    send_failed(cerr.step, cerr.step >= 0 ? child_step_name(cerr.step) : "monitor-log", cerr.syscall, cerr.err, cerr.index);
   M.pid = res.pid;
   M.pid_start = start_time(res.pid);
   M.status = "running";
@@ -419,70 +620,33 @@ int main(int argc, char **argv) {
   wire_send(MON_SOCKET_FD, MON_STARTED, &started, sizeof started);
   close(MON_SOCKET_FD);
 
-  struct log_stream streams[2];
-  logfile_stream(&streams[0], out_pipe[0], "stdout");
-  logfile_stream(&streams[1], err_pipe[0], "stderr");
-  int ep = epoll_create1(EPOLL_CLOEXEC);
-  struct epoll_event ev = {.events = EPOLLIN};
-  ev.data.u32 = 0;
-  epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &ev);
-  ev.data.u32 = 1;
-  epoll_ctl(ep, EPOLL_CTL_ADD, res.pidfd, &ev);
-  for (uint32_t i = 0; i < 2; i++) {
-    fcntl(streams[i].fd, F_SETFL, O_NONBLOCK);
-    ev.data.u32 = 2 + i;
-    epoll_ctl(ep, EPOLL_CTL_ADD, streams[i].fd, &ev);
-  }
-  int terminated = 0, open_streams = 2;
-  long drain_left = -1; /* ms left to drain the logs once the init is reaped */
-  siginfo_t exit_info;
   for (;;) {
-    if (drain_left >= 0 && open_streams == 0) break;
-    struct timespec before, after;
-    clock_gettime(CLOCK_MONOTONIC, &before);
-    struct epoll_event events[4];
-    int ready = epoll_wait(ep, events, 4, drain_left >= 0 ? (int)drain_left : -1);
-    if (ready < 0 && errno != EINTR) break;
-    if (drain_left >= 0) {
-      clock_gettime(CLOCK_MONOTONIC, &after);
-      drain_left -= (after.tv_sec - before.tv_sec) * 1000 + (after.tv_nsec - before.tv_nsec) / 1000000;
-      if (ready == 0 || drain_left <= 0) break;
+    int terminated = supervise(sigfd, res.pidfd, fds, &log);
+    now_text(M.finished);
+    if (terminated || !restart_wanted(M.exit_code)) break;
+    R.delay_ms = restart_delay(R.delay_ms, ms_since(&R.run_start));
+    M.status = "restarting";
+    M.pid = 0;
+    M.pid_start = 0;
+    /* A failed write: `rm` took the directory; nothing is left to restart. */
+    if (write_state(1) < 0 || restart_wait(sigfd, R.delay_ms) < 0) break;
+    if (spawn_init(&spec, &res, &cerr, fds) < 0) {
+      record_spawn_failure(&cerr);
+      break;
     }
-    for (int e = 0; e < ready; e++) {
-      uint32_t which = events[e].data.u32;
-      if (which == 0) {
-        struct signalfd_siginfo si;
-        while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
-          if (si.ssi_signo == SIGCHLD) continue;
-          /* Told to go (a session shutting down): the container goes first. */
-          terminated = 1;
-          syscall(SYS_pidfd_send_signal, res.pidfd, SIGKILL, NULL, 0);
-        }
-      } else if (which == 1) {
-        memset(&exit_info, 0, sizeof exit_info);
-        if (waitid((idtype_t)P_PIDFD, (id_t)res.pidfd, &exit_info, WEXITED | WNOHANG) < 0 || exit_info.si_pid == 0)
-          continue;
-        epoll_ctl(ep, EPOLL_CTL_DEL, res.pidfd, NULL);
-        close(res.pidfd);
-        int signaled = exit_info.si_code == CLD_KILLED || exit_info.si_code == CLD_DUMPED;
-        M.exit_code = signaled ? 128 + exit_info.si_status : exit_info.si_status;
-        if (terminated) {
-          M.exit_code = 137;
-          M.error = "nbox-monitor was terminated: the container was killed";
-        }
-        drain_left = DRAIN_MS;
-      } else {
-        struct log_stream *s = &streams[which - 2];
-        if (logfile_read(s, &log) == 0) {
-          epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
-          close(s->fd);
-          s->fd = -1;
-          open_streams--;
-        }
-      }
+    R.count++;
+    M.pid = res.pid;
+    M.pid_start = start_time(res.pid);
+    M.status = "running";
+    M.error = "";
+    M.exit_code = 0;
+    now_text(M.started);
+    if (write_state(1) < 0) {
+      syscall(SYS_pidfd_send_signal, res.pidfd, SIGKILL, NULL, 0);
+      siginfo_t si;
+      waitid((idtype_t)P_PIDFD, (id_t)res.pidfd, &si, WEXITED);
+      break;
     }
   }
-  for (int i = 0; i < 2; i++) logfile_end(&streams[i], &log);
-  now_text(M.finished);
   finish();
 }
