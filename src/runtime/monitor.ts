@@ -12,6 +12,7 @@ import { pidNamespace } from '../sys/proc';
 import { cgroupDirs, createCgroup, removeCgroup } from './cgroup';
 import { containerPaths, failedStartState, type ContainerRecord, type ContainerRegistry, type ProcessIdentity } from './containers';
 import { ContainerStartError, resolveMountTargets, spawnSpec, startFailure, type LaunchSpec } from './launch';
+import { probeSpec } from './health-probe';
 import { NO_RESTART } from './restart-policy';
 import type { Store } from '../image/store';
 
@@ -85,6 +86,7 @@ export async function startMonitored(
       autoRemove: config.autoRemove,
       cgroupDirs: cgroup,
       restart: config.restartPolicy ?? NO_RESTART,
+      health: probeSpec(config.healthcheck),
     });
     return { id: config.id, name: config.name, pid: started.pid };
   } catch (err) {
