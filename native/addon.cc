@@ -702,6 +702,7 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
   for (uint32_t i = 0; i < groups_js.Length(); i++) groups.push_back(std::to_string(groups_js.Get(i).As<Napi::Number>().Uint32Value()));
   auto text = [](Napi::Object obj, const char *key) { return obj.Get(key).ToString().Utf8Value(); };
   auto flag = [](bool value) { return std::string(value ? "1" : "0"); };
+  Napi::Object health = m.Get("health").As<Napi::Object>();
   std::vector<std::pair<std::string, std::vector<std::string>>> sections = {
       {"argv", r->argv},
       {"env", StringArray(o, "env")},
@@ -724,6 +725,11 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"store", {text(m, "store")}},
       {"log", {text(m, "log")}},
       {"autoRemove", {flag(m.Get("autoRemove").ToBoolean().Value())}},
+      {"restart", {text(m.Get("restart").As<Napi::Object>(), "name")}},
+      {"restartMax", {text(m.Get("restart").As<Napi::Object>(), "maximumRetryCount")}},
+      {"health", StringArray(m.Get("health").As<Napi::Object>(), "argv")},
+      {"healthTimes", {text(health, "intervalMs"), text(health, "timeoutMs"), text(health, "startPeriodMs"),
+                       text(health, "startIntervalMs"), text(health, "retries"), text(health, "timeoutText")}},
   };
   wire_buf payload = {};
   for (auto &section : sections) {

@@ -20,12 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +65,17 @@ static struct {
   const char *error;
   char started[JSONW_TIME_MAX], finished[JSONW_TIME_MAX];
 } M;
+
+/* The restart policy and where it stands (src/runtime/restart-policy.ts is the
+ * statement of these rules that this follows). */
+enum restart_name { RESTART_NO, RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_UNLESS_STOPPED };
+static struct {
+  enum restart_name name;
+  long max;      /* on-failure's retry count; 0 sets no limit */
+  int count;     /* restarts made so far */
+  long delay_ms; /* the last wait before a restart; 0 before the first */
+  struct timespec run_start;
+} R;
 
 /* Field 22 of /proc/<pid>/stat, or 0. */
 static unsigned long long start_time(pid_t pid) {
@@ -111,20 +124,25 @@ static void temp_name(char *out, size_t size, const char *label) {
            random[3], random[4], random[5], label);
 }
 
+/* The health part of the state (health_json appends at most health_json_max bytes). */
+static size_t health_json_max(void);
+static char *health_json(char *o);
+
 /* Writes state.json atomically: a temp file in tmp/, then a rename onto the
  * path. 0, or -1 once the container directory is gone (`rm` renamed it). */
 static int write_state(int running) {
   size_t cap = 4096;
   for (size_t i = 0; i < M.ncgroups; i++) cap += JSONW_ESCAPED_MAX(strlen(M.cgroup_dirs[i])) + 4;
-  cap += JSONW_ESCAPED_MAX(strlen(M.error));
+  cap += JSONW_ESCAPED_MAX(strlen(M.error)) + health_json_max();
   char *buf = malloc(cap);
   if (!buf) return -1;
   char *o = buf;
   o += sprintf(o, "{\"status\":\"%s\",\"pid\":%d,\"pidStartTime\":%llu,\"exitCode\":%d,\"error\":", M.status, (int)M.pid,
                M.pid_start, M.exit_code);
   o = put_string(o, M.error);
-  o += sprintf(o, ",\"startedAt\":\"%s\",\"finishedAt\":\"%s\",\"restartCount\":0,\"oomKilled\":false", M.started,
-               M.finished);
+  o += sprintf(o, ",\"startedAt\":\"%s\",\"finishedAt\":\"%s\",\"restartCount\":%d,\"oomKilled\":false", M.started,
+               M.finished, R.count);
+  o = health_json(o);
   if (running) {
     o += sprintf(o, ",\"owner\":{\"pid\":%d,\"startTime\":%llu,\"pidNamespace\":%llu},\"cgroup\":[", (int)M.self,
                  M.self_start, M.pid_namespace);
@@ -248,11 +266,11 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 /* The spec's sections every container has, each checked for its count. */
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
                                         "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs",
-                                        "id", "name", "store", "autoRemove", "log"};
+                                        "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes"};
 
 static int spec_valid(const struct wire_section *s, int n) {
   static const char *const singles[] = {"cwd", "uid", "gid", "hostname", "rootfs", "upper", "work", "net",
-                                        "seccomp", "id", "name", "store", "autoRemove", "log"};
+                                        "seccomp", "id", "name", "store", "autoRemove", "log", "restart", "restartMax"};
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     if (!section(s, n, required[i])) return 0;
   for (int i = 0; i < n; i++) {
@@ -325,6 +343,477 @@ static void build_spec(const struct wire_section *s, int n, struct child_spec *s
   spec->stdio[2] = -1;
 }
 
+static long ms_since(const struct timespec *from) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - from->tv_sec) * 1000 + (now.tv_nsec - from->tv_nsec) / 1000000;
+}
+
+/* Reads the policy from the spec; nbox validated it (restart-policy.ts). */
+static void restart_config(const struct wire_section *s, int n) {
+  const char *name = single(s, n, "restart");
+  R.name = strcmp(name, "always") == 0           ? RESTART_ALWAYS
+           : strcmp(name, "on-failure") == 0     ? RESTART_ON_FAILURE
+           : strcmp(name, "unless-stopped") == 0 ? RESTART_UNLESS_STOPPED
+                                                 : RESTART_NO;
+  R.max = strtol(single(s, n, "restartMax"), NULL, 10);
+}
+
+/* The stop marker `stop`, `kill` and `rm` write before they signal
+ * (stop-marker.ts): `cancel` is moby's ExitOnNext, `manual` its
+ * HasBeenManuallyStopped. No marker: neither. */
+static void read_marker(int *cancel, int *manual) {
+  char path[PATH_MAX + 16], text[64];
+  snprintf(path, sizeof path, "%s/stopped", M.container_dir);
+  *cancel = *manual = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return;
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  text[n > 0 ? n : 0] = '\0';
+  *cancel = strstr(text, "cancel") != NULL;
+  *manual = strstr(text, "manual") != NULL;
+}
+
+/* moby's RestartManager.ShouldRestart (restart-policy.ts shouldRestart). */
+static int restart_wanted(int exit_code) {
+  int cancel, manual;
+  read_marker(&cancel, &manual);
+  if (R.name == RESTART_NO || cancel) return 0;
+  switch (R.name) {
+  case RESTART_ALWAYS: return 1;
+  case RESTART_UNLESS_STOPPED: return !manual;
+  case RESTART_ON_FAILURE: return exit_code != 0 && (R.max == 0 || R.count < R.max);
+  default: return 0;
+  }
+}
+
+/* restart-policy.ts restartDelay: 100 ms doubling up to a minute, back to
+ * 100 ms after a run of 10 s or more. */
+static long restart_delay(long previous_ms, long ran_ms) {
+  long previous = ran_ms >= 10000 ? 0 : previous_ms;
+  if (previous == 0) return 100;
+  return previous < 60000 ? (previous * 2 < 60000 ? previous * 2 : 60000) : 60000;
+}
+
+/* The wait before a restart. It looks at the marker and the container's
+ * directory every 100 ms, so a `stop` or `rm` in the meantime ends the
+ * monitor at once. 0: restart now; -1: finish instead. */
+static int restart_wait(int sigfd, long delay_ms) {
+  struct timespec from;
+  clock_gettime(CLOCK_MONOTONIC, &from);
+  for (;;) {
+    int cancel, manual;
+    read_marker(&cancel, &manual);
+    if (cancel || (R.name == RESTART_UNLESS_STOPPED && manual) || access(M.container_dir, F_OK) < 0) return -1;
+    long left = delay_ms - ms_since(&from);
+    if (left <= 0) return 0;
+    struct pollfd p = {.fd = sigfd, .events = POLLIN};
+    if (poll(&p, 1, (int)(left < 100 ? left : 100)) > 0) {
+      struct signalfd_siginfo si;
+      while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
+        if (si.ssi_signo != SIGCHLD) return -1;
+    }
+  }
+}
+
+/* Clones the init with fresh log pipes; fds[] gets the read ends. */
+static int spawn_init(struct child_spec *spec, struct spawn_result *res, struct child_error *cerr, int fds[2]) {
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) < 0) goto pipe_failed;
+  if (pipe2(err_pipe, O_CLOEXEC) < 0) {
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    goto pipe_failed;
+  }
+  spec->stdio[1] = out_pipe[1];
+  spec->stdio[2] = err_pipe[1];
+  int rc = child_spawn(spec, res, cerr);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (rc < 0) {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    return -1;
+  }
+  fds[0] = out_pipe[0];
+  fds[1] = err_pipe[0];
+  clock_gettime(CLOCK_MONOTONIC, &R.run_start);
+  return 0;
+pipe_failed:
+  memset(cerr, 0, sizeof *cerr);
+  cerr->step = -1;
+  cerr->err = errno;
+  cerr->index = -1;
+  snprintf(cerr->syscall, sizeof cerr->syscall, "pipe2");
+  return -1;
+}
+
+/* A failed restart as Docker records it (launch.ts startFailure's codes). */
+static void record_spawn_failure(const struct child_error *cerr) {
+  int exec = cerr->step == STEP_EXEC;
+  M.exit_code = exec && cerr->err == ENOENT ? 127
+                : exec && (cerr->err == EACCES || cerr->err == ENOEXEC || cerr->err == EISDIR) ? 126
+                                                                                                : 125;
+  static char text[160];
+  snprintf(text, sizeof text, "restart failed: %s: %s: %s", cerr->step >= 0 ? child_step_name(cerr->step) : "monitor",
+           cerr->syscall, strerror(cerr->err));
+  M.error = text;
+}
+
+/* HEALTHCHECK: the probe runs through child_spawn's join mode (CLONE_PARENT
+ * makes it this monitor's child) with the container's env, user and cwd, and
+ * its result is judged as moby's handleProbeResult does (daemon/health.go). */
+#define HEALTH_LOG_MAX 5
+#define HEALTH_OUTPUT_MAX 4096
+enum { HEALTH_TIMER = 8, HEALTH_PROBE, HEALTH_OUTPUT };
+
+struct health_result {
+  char start[JSONW_TIME_MAX], end[JSONW_TIME_MAX];
+  int exit_code;
+  size_t len;
+  char output[HEALTH_OUTPUT_MAX + 1];
+};
+
+static struct {
+  int enabled;
+  long interval_ms, timeout_ms, start_period_ms, start_interval_ms;
+  long retries;
+  const char *timeout_text;
+  const char *status;
+  long streak;
+  struct health_result log[HEALTH_LOG_MAX], current;
+  int nlog;
+  struct child_spec spec;
+  char exec_fd_arg[16];
+  int timer_fd, init_pidfd, probe_pidfd, probe_out, timed_out;
+  struct timespec run_start;
+} H = {.timer_fd = -1, .probe_pidfd = -1, .probe_out = -1};
+
+/* Reads the probe from the spec: a copy of the container's spec in join
+ * mode, with the probe's argv. */
+static int health_config(const struct wire_section *s, int n, const struct child_spec *container) {
+  const struct wire_section *argv = section(s, n, "health"), *times = section(s, n, "healthTimes");
+  if (argv->count == 0) return 0;
+  if (times->count != 6) return -1;
+  H.interval_ms = strtol(times->strings[0], NULL, 10);
+  H.timeout_ms = strtol(times->strings[1], NULL, 10);
+  H.start_period_ms = strtol(times->strings[2], NULL, 10);
+  H.start_interval_ms = strtol(times->strings[3], NULL, 10);
+  H.retries = strtol(times->strings[4], NULL, 10);
+  H.timeout_text = times->strings[5];
+  if (H.interval_ms <= 0 || H.timeout_ms <= 0 || H.start_interval_ms <= 0 || H.retries <= 0) return -1;
+  H.spec = *container;
+  H.spec.argv = (char *const *)argv->strings;
+  char **exec_argv = calloc(argv->count + 3, sizeof *exec_argv);
+  if (!exec_argv) return -1;
+  exec_argv[0] = (char *)"nbox-exec";
+  exec_argv[1] = H.exec_fd_arg;
+  for (size_t i = 0; i < argv->count; i++) exec_argv[i + 2] = (char *)argv->strings[i];
+  H.spec.exec_argv = exec_argv;
+  H.spec.exec_fd_arg = H.exec_fd_arg;
+  H.spec.console_fd = -1;
+  H.spec.detach = 0;
+  H.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  if (H.timer_fd < 0) return -1;
+  H.enabled = 1;
+  return 0;
+}
+
+static void health_arm(long ms) {
+  struct itimerspec at = {.it_value = {ms / 1000, (ms % 1000) * 1000000L}};
+  timerfd_settime(H.timer_fd, 0, &at, NULL);
+}
+
+/* moby's probe interval: the start interval while starting inside the start period. */
+static long health_next_interval(void) {
+  int early = strcmp(H.status, "starting") == 0 && ms_since(&H.run_start) < H.start_period_ms;
+  return early ? H.start_interval_ms : H.interval_ms;
+}
+
+/* The health JSON of state.json, appended at o (health_json_max bytes at most). */
+static size_t health_json_max(void) {
+  return H.enabled ? 128 + HEALTH_LOG_MAX * (JSONW_ESCAPED_MAX(HEALTH_OUTPUT_MAX) + 2 * JSONW_TIME_MAX + 96) : 0;
+}
+
+static char *health_json(char *o) {
+  if (!H.enabled) return o;
+  o += sprintf(o, ",\"health\":{\"status\":\"%s\",\"failingStreak\":%ld,\"log\":[", H.status, H.streak);
+  for (int i = 0; i < H.nlog; i++) {
+    const struct health_result *r = &H.log[i];
+    o += sprintf(o, "%s{\"start\":\"%s\",\"end\":\"%s\",\"exitCode\":%d,\"output\":\"", i ? "," : "", r->start, r->end,
+                 r->exit_code);
+    o += jsonw_escape(o, (const unsigned char *)r->output, r->len);
+    o += sprintf(o, "\"}");
+  }
+  return o + sprintf(o, "]}");
+}
+
+/* Whether the container's cgroup is frozen (`pause`): no probe runs then. */
+static int health_paused(void) {
+  for (size_t i = 0; i < M.ncgroups; i++) {
+    char path[PATH_MAX], text[16] = "";
+    snprintf(path, sizeof path, "%s/cgroup.freeze", M.cgroup_dirs[i]);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      snprintf(path, sizeof path, "%s/freezer.state", M.cgroup_dirs[i]);
+      fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    if (fd < 0) continue;
+    ssize_t got = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (got > 0 && (text[0] == '1' || strncmp(text, "FR", 2) == 0)) return 1;
+  }
+  return 0;
+}
+
+/* handleProbeResult: 0 is healthy; a failure counts toward unhealthy unless
+ * the container is starting inside its start period. The last 5 are kept. */
+static void health_result(void) {
+  struct health_result *r = &H.current;
+  now_text(r->end);
+  if (r->exit_code == 0) {
+    H.streak = 0;
+    H.status = "healthy";
+  } else if (!(strcmp(H.status, "starting") == 0 && ms_since(&H.run_start) < H.start_period_ms)) {
+    if (++H.streak >= H.retries) H.status = "unhealthy";
+  }
+  if (H.nlog == HEALTH_LOG_MAX) {
+    memmove(&H.log[0], &H.log[1], sizeof H.log[0] * (HEALTH_LOG_MAX - 1));
+    H.nlog--;
+  }
+  H.log[H.nlog++] = *r;
+  write_state(1);
+  health_arm(health_next_interval());
+}
+
+static void health_output(int ep, int to_eof) {
+  char scrap[4096];
+  for (;;) {
+    struct health_result *r = &H.current;
+    size_t room = HEALTH_OUTPUT_MAX - r->len;
+    /* Past the cap the rest is read and dropped, so the probe never blocks on a full pipe. */
+    ssize_t got = room > 0 ? read(H.probe_out, r->output + r->len, room) : read(H.probe_out, scrap, sizeof scrap);
+    if (got > 0) {
+      if (room > 0) r->len += (size_t)got;
+      continue;
+    }
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0 && errno == EAGAIN && !to_eof) return;
+    break;
+  }
+  epoll_ctl(ep, EPOLL_CTL_DEL, H.probe_out, NULL);
+  close(H.probe_out);
+  H.probe_out = -1;
+}
+
+static void health_spawn(int ep) {
+  struct health_result *r = &H.current;
+  memset(r, 0, sizeof *r);
+  now_text(r->start);
+  int out[2];
+  struct spawn_result res;
+  struct child_error cerr;
+  if (pipe2(out, O_CLOEXEC) < 0) {
+    r->exit_code = -1;
+    r->len = (size_t)snprintf(r->output, sizeof r->output, "pipe2: %s", strerror(errno));
+    health_result();
+    return;
+  }
+  H.spec.join_pidfd = H.init_pidfd;
+  H.spec.stdio[0] = -1;
+  H.spec.stdio[1] = out[1];
+  H.spec.stdio[2] = out[1];
+  int rc = child_spawn(&H.spec, &res, &cerr);
+  close(out[1]);
+  if (rc < 0) {
+    close(out[0]);
+    r->exit_code = -1;
+    const char *command = H.spec.argv[0];
+    if (cerr.step == STEP_EXEC && cerr.err == ENOENT && !strchr(command, '/'))
+      r->len = (size_t)snprintf(r->output, sizeof r->output, "exec: \"%s\": executable file not found in $PATH", command);
+    else
+      r->len = (size_t)snprintf(r->output, sizeof r->output, "exec: \"%s\": %s: %s: %s", command,
+                                cerr.step >= 0 ? child_step_name(cerr.step) : "monitor", cerr.syscall, strerror(cerr.err));
+    if (r->len > HEALTH_OUTPUT_MAX) r->len = HEALTH_OUTPUT_MAX;
+    health_result();
+    return;
+  }
+  H.probe_pidfd = res.pidfd;
+  H.probe_out = out[0];
+  H.timed_out = 0;
+  fcntl(H.probe_out, F_SETFL, O_NONBLOCK);
+  struct epoll_event ev = {.events = EPOLLIN};
+  ev.data.u32 = HEALTH_PROBE;
+  epoll_ctl(ep, EPOLL_CTL_ADD, H.probe_pidfd, &ev);
+  ev.data.u32 = HEALTH_OUTPUT;
+  epoll_ctl(ep, EPOLL_CTL_ADD, H.probe_out, &ev);
+  health_arm(H.timeout_ms);
+}
+
+static void health_reaped(int ep) {
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  if (waitid((idtype_t)P_PIDFD, (id_t)H.probe_pidfd, &info, WEXITED | WNOHANG) < 0 || info.si_pid == 0) return;
+  epoll_ctl(ep, EPOLL_CTL_DEL, H.probe_pidfd, NULL);
+  close(H.probe_pidfd);
+  H.probe_pidfd = -1;
+  /* What it wrote is in the pipe; a writer it left behind is not waited for. */
+  if (H.probe_out >= 0) health_output(ep, 0);
+  if (H.probe_out >= 0) {
+    epoll_ctl(ep, EPOLL_CTL_DEL, H.probe_out, NULL);
+    close(H.probe_out);
+    H.probe_out = -1;
+  }
+  struct health_result *r = &H.current;
+  if (H.timed_out) {
+    r->exit_code = -1;
+    r->len = (size_t)snprintf(r->output, sizeof r->output, "Health check exceeded timeout (%s)", H.timeout_text);
+  } else {
+    int signaled = info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED;
+    r->exit_code = signaled ? 128 + info.si_status : info.si_status;
+  }
+  health_result();
+}
+
+/* The timer: the next probe is due, or the running one has timed out. */
+static void health_timer(int ep) {
+  uint64_t expirations;
+  if (read(H.timer_fd, &expirations, sizeof expirations) < 0) return;
+  if (H.probe_pidfd >= 0) {
+    H.timed_out = 1;
+    syscall(SYS_pidfd_send_signal, H.probe_pidfd, SIGKILL, NULL, 0);
+    return;
+  }
+  if (health_paused()) health_arm(health_next_interval());
+  else health_spawn(ep);
+}
+
+/* Called by the epoll loop for the health events. */
+static void health_event(int ep, uint32_t which) {
+  if (which == HEALTH_TIMER) health_timer(ep);
+  else if (which == HEALTH_PROBE) health_reaped(ep);
+  else if (H.probe_out >= 0) health_output(ep, 0);
+}
+
+/* Each (re)start: starting again, before its running state is written. */
+static void health_reset(void) {
+  H.status = "starting";
+  H.streak = 0;
+}
+
+/* The first probe of a run is an interval away. */
+static void health_start(int ep, int init_pidfd) {
+  if (!H.enabled) return;
+  H.init_pidfd = init_pidfd;
+  clock_gettime(CLOCK_MONOTONIC, &H.run_start);
+  struct epoll_event ev = {.events = EPOLLIN};
+  ev.data.u32 = HEALTH_TIMER;
+  epoll_ctl(ep, EPOLL_CTL_ADD, H.timer_fd, &ev);
+  health_arm(health_next_interval());
+}
+
+/* The init exited: a running probe goes with it, and no more are due. */
+static void health_stop(int ep) {
+  if (!H.enabled) return;
+  health_arm(0);
+  epoll_ctl(ep, EPOLL_CTL_DEL, H.timer_fd, NULL);
+  if (H.probe_pidfd >= 0) {
+    syscall(SYS_pidfd_send_signal, H.probe_pidfd, SIGKILL, NULL, 0);
+    siginfo_t info;
+    waitid((idtype_t)P_PIDFD, (id_t)H.probe_pidfd, &info, WEXITED);
+    epoll_ctl(ep, EPOLL_CTL_DEL, H.probe_pidfd, NULL);
+    close(H.probe_pidfd);
+    H.probe_pidfd = -1;
+  }
+  if (H.probe_out >= 0) {
+    epoll_ctl(ep, EPOLL_CTL_DEL, H.probe_out, NULL);
+    close(H.probe_out);
+    H.probe_out = -1;
+  }
+  /* As Docker's: a container that is not running is not healthy. */
+  H.status = "unhealthy";
+}
+
+/* Runs one life of the init: its logs until it exits, then drains them (at
+ * most DRAIN_MS). Sets M.exit_code; 1 when the monitor was told to go. */
+static int supervise(int sigfd, int pidfd, const int fds[2], struct log_file *log) {
+  struct log_stream streams[2];
+  logfile_stream(&streams[0], fds[0], "stdout");
+  logfile_stream(&streams[1], fds[1], "stderr");
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  struct epoll_event ev = {.events = EPOLLIN};
+  ev.data.u32 = 0;
+  epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &ev);
+  ev.data.u32 = 1;
+  epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &ev);
+  for (uint32_t i = 0; i < 2; i++) {
+    fcntl(streams[i].fd, F_SETFL, O_NONBLOCK);
+    ev.data.u32 = 2 + i;
+    epoll_ctl(ep, EPOLL_CTL_ADD, streams[i].fd, &ev);
+  }
+  health_start(ep, pidfd);
+  int terminated = 0, open_streams = 2;
+  long drain_left = -1; /* ms left to drain the logs once the init is reaped */
+  siginfo_t exit_info;
+  for (;;) {
+    if (drain_left >= 0 && open_streams == 0) break;
+    struct timespec before, after;
+    clock_gettime(CLOCK_MONOTONIC, &before);
+    struct epoll_event events[8];
+    int ready = epoll_wait(ep, events, 8, drain_left >= 0 ? (int)drain_left : -1);
+    if (ready < 0 && errno != EINTR) break;
+    if (drain_left >= 0) {
+      clock_gettime(CLOCK_MONOTONIC, &after);
+      drain_left -= (after.tv_sec - before.tv_sec) * 1000 + (after.tv_nsec - before.tv_nsec) / 1000000;
+      if (ready == 0 || drain_left <= 0) break;
+    }
+    for (int e = 0; e < ready; e++) {
+      uint32_t which = events[e].data.u32;
+      if (which == 0) {
+        struct signalfd_siginfo si;
+        while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+          if (si.ssi_signo == SIGCHLD) continue;
+          /* Told to go (a session shutting down): the container goes first. */
+          terminated = 1;
+          syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        }
+      } else if (which == 1) {
+        memset(&exit_info, 0, sizeof exit_info);
+        if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &exit_info, WEXITED | WNOHANG) < 0 || exit_info.si_pid == 0)
+          continue;
+        health_stop(ep);
+        epoll_ctl(ep, EPOLL_CTL_DEL, pidfd, NULL);
+        close(pidfd);
+        int signaled = exit_info.si_code == CLD_KILLED || exit_info.si_code == CLD_DUMPED;
+        M.exit_code = signaled ? 128 + exit_info.si_status : exit_info.si_status;
+        if (terminated) {
+          M.exit_code = 137;
+          M.error = "nbox-monitor was terminated: the container was killed";
+        }
+        drain_left = DRAIN_MS;
+      } else if (which >= HEALTH_TIMER) {
+        health_event(ep, which);
+      } else {
+        struct log_stream *s = &streams[which - 2];
+        if (logfile_read(s, log) == 0) {
+          epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
+          close(s->fd);
+          s->fd = -1;
+          open_streams--;
+        }
+      }
+    }
+  }
+  for (int i = 0; i < 2; i++) {
+    logfile_end(&streams[i], log);
+    if (streams[i].fd >= 0) close(streams[i].fd);
+  }
+  close(ep);
+  return terminated;
+}
+
+
 int main(int argc, char **argv) {
   if (argc != 2 || strlen(argv[1]) != 64 || strspn(argv[1], "0123456789abcdef") != 64) return 2;
   /* A library caller's fds without close-on-exec never reach the monitor. */
@@ -388,24 +877,22 @@ int main(int argc, char **argv) {
   char exec_fd_arg[16] = "";
   build_spec(sections, n, &spec, exec_fd_arg);
   if (!spec.groups || !spec.binds || !spec.exec_argv) send_failed(-1, "monitor-spec", "calloc", ENOMEM, -1);
+  if (health_config(sections, n, &spec) < 0) send_failed(-1, "monitor-spec", "health", EINVAL, -1);
 
   struct log_file log;
   if (logfile_open(&log, single(sections, n, "log")) < 0) send_failed(-1, "monitor-log", "open", errno, -1);
-  int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) send_failed(-1, "monitor-log", "pipe2", errno, -1);
-  spec.stdio[1] = out_pipe[1];
-  spec.stdio[2] = err_pipe[1];
+  restart_config(sections, n);
 
   struct spawn_result res;
   struct child_error cerr;
-  if (child_spawn(&spec, &res, &cerr) < 0)
-    send_failed(cerr.step, child_step_name(cerr.step), cerr.syscall, cerr.err, cerr.index);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
+  int fds[2];
+  if (spawn_init(&spec, &res, &cerr, fds) < 0)
+    send_failed(cerr.step, cerr.step >= 0 ? child_step_name(cerr.step) : "monitor-log", cerr.syscall, cerr.err, cerr.index);
   M.pid = res.pid;
   M.pid_start = start_time(res.pid);
   M.status = "running";
   now_text(M.started);
+  health_reset();
   if (write_state(1) < 0) {
     int err = errno;
     syscall(SYS_pidfd_send_signal, res.pidfd, SIGKILL, NULL, 0);
@@ -419,70 +906,34 @@ int main(int argc, char **argv) {
   wire_send(MON_SOCKET_FD, MON_STARTED, &started, sizeof started);
   close(MON_SOCKET_FD);
 
-  struct log_stream streams[2];
-  logfile_stream(&streams[0], out_pipe[0], "stdout");
-  logfile_stream(&streams[1], err_pipe[0], "stderr");
-  int ep = epoll_create1(EPOLL_CLOEXEC);
-  struct epoll_event ev = {.events = EPOLLIN};
-  ev.data.u32 = 0;
-  epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &ev);
-  ev.data.u32 = 1;
-  epoll_ctl(ep, EPOLL_CTL_ADD, res.pidfd, &ev);
-  for (uint32_t i = 0; i < 2; i++) {
-    fcntl(streams[i].fd, F_SETFL, O_NONBLOCK);
-    ev.data.u32 = 2 + i;
-    epoll_ctl(ep, EPOLL_CTL_ADD, streams[i].fd, &ev);
-  }
-  int terminated = 0, open_streams = 2;
-  long drain_left = -1; /* ms left to drain the logs once the init is reaped */
-  siginfo_t exit_info;
   for (;;) {
-    if (drain_left >= 0 && open_streams == 0) break;
-    struct timespec before, after;
-    clock_gettime(CLOCK_MONOTONIC, &before);
-    struct epoll_event events[4];
-    int ready = epoll_wait(ep, events, 4, drain_left >= 0 ? (int)drain_left : -1);
-    if (ready < 0 && errno != EINTR) break;
-    if (drain_left >= 0) {
-      clock_gettime(CLOCK_MONOTONIC, &after);
-      drain_left -= (after.tv_sec - before.tv_sec) * 1000 + (after.tv_nsec - before.tv_nsec) / 1000000;
-      if (ready == 0 || drain_left <= 0) break;
+    int terminated = supervise(sigfd, res.pidfd, fds, &log);
+    now_text(M.finished);
+    if (terminated || !restart_wanted(M.exit_code)) break;
+    R.delay_ms = restart_delay(R.delay_ms, ms_since(&R.run_start));
+    M.status = "restarting";
+    M.pid = 0;
+    M.pid_start = 0;
+    /* A failed write: `rm` took the directory; nothing is left to restart. */
+    if (write_state(1) < 0 || restart_wait(sigfd, R.delay_ms) < 0) break;
+    if (spawn_init(&spec, &res, &cerr, fds) < 0) {
+      record_spawn_failure(&cerr);
+      break;
     }
-    for (int e = 0; e < ready; e++) {
-      uint32_t which = events[e].data.u32;
-      if (which == 0) {
-        struct signalfd_siginfo si;
-        while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
-          if (si.ssi_signo == SIGCHLD) continue;
-          /* Told to go (a session shutting down): the container goes first. */
-          terminated = 1;
-          syscall(SYS_pidfd_send_signal, res.pidfd, SIGKILL, NULL, 0);
-        }
-      } else if (which == 1) {
-        memset(&exit_info, 0, sizeof exit_info);
-        if (waitid((idtype_t)P_PIDFD, (id_t)res.pidfd, &exit_info, WEXITED | WNOHANG) < 0 || exit_info.si_pid == 0)
-          continue;
-        epoll_ctl(ep, EPOLL_CTL_DEL, res.pidfd, NULL);
-        close(res.pidfd);
-        int signaled = exit_info.si_code == CLD_KILLED || exit_info.si_code == CLD_DUMPED;
-        M.exit_code = signaled ? 128 + exit_info.si_status : exit_info.si_status;
-        if (terminated) {
-          M.exit_code = 137;
-          M.error = "nbox-monitor was terminated: the container was killed";
-        }
-        drain_left = DRAIN_MS;
-      } else {
-        struct log_stream *s = &streams[which - 2];
-        if (logfile_read(s, &log) == 0) {
-          epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
-          close(s->fd);
-          s->fd = -1;
-          open_streams--;
-        }
-      }
+    R.count++;
+    M.pid = res.pid;
+    M.pid_start = start_time(res.pid);
+    M.status = "running";
+    M.error = "";
+    M.exit_code = 0;
+    now_text(M.started);
+    health_reset();
+    if (write_state(1) < 0) {
+      syscall(SYS_pidfd_send_signal, res.pidfd, SIGKILL, NULL, 0);
+      siginfo_t si;
+      waitid((idtype_t)P_PIDFD, (id_t)res.pidfd, &si, WEXITED);
+      break;
     }
   }
-  for (int i = 0; i < 2; i++) logfile_end(&streams[i], &log);
-  now_text(M.finished);
   finish();
 }

@@ -126,7 +126,9 @@ export class ContainerApi {
   async killContainer(ref: string, signal: string | number = 'KILL'): Promise<void> {
     const { parseSignal, signalContainer } = await import('../runtime/stop');
     const number = parseSignal(String(signal));
-    signalContainer(await this.containers.resolve(ref), ref, number);
+    const record = await this.containers.resolve(ref);
+    const stopSignal = (await this.store.images.config(record.config.image))?.config?.StopSignal;
+    signalContainer(record, ref, number, stopSignal === undefined ? undefined : parseSignal(stopSignal));
   }
 
   /** stopContainer sends the container's stop signal (the image's STOPSIGNAL, else SIGTERM), and after
@@ -215,11 +217,14 @@ export class ContainerApi {
       const record = await this.containers.resolve(found.config.id).catch(() => {
         throw new NboxError('ERR_NBOX_NO_SUCH_CONTAINER', `No such container: ${ref}`);
       });
-      if (record.state.status === 'running') {
+      if (record.state.status === 'running' || record.state.status === 'restarting') {
         if (!options.force) {
-          throw new NboxError('ERR_NBOX_CONFLICT', `cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
+          throw new NboxError('ERR_NBOX_CONFLICT', `cannot remove container "${ref}": container is ${record.state.status}: stop the container before removing or force remove`);
         }
-        await (await import('../runtime/kill')).killAndWait(record.state);
+        // The marker first: the monitor must not run it again while it goes.
+        (await import('../runtime/stop-marker')).markStopped(record, { cancel: true });
+        if (record.state.status === 'restarting') await (await import('../runtime/stop')).monitorGone(record.state);
+        else await (await import('../runtime/kill')).killAndWait(record.state);
       }
       await this.containers.remove(record);
       return record.config.id;

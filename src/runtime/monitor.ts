@@ -12,6 +12,8 @@ import { pidNamespace } from '../sys/proc';
 import { cgroupDirs, createCgroup, removeCgroup } from './cgroup';
 import { containerPaths, failedStartState, type ContainerRecord, type ContainerRegistry, type ProcessIdentity } from './containers';
 import { ContainerStartError, resolveMountTargets, spawnSpec, startFailure, type LaunchSpec } from './launch';
+import { probeSpec } from './health-probe';
+import { NO_RESTART } from './restart-policy';
 import type { Store } from '../image/store';
 
 /** DetachedContainer is a container started with `detach`: it runs on without the caller. */
@@ -83,6 +85,8 @@ export async function startMonitored(
       log: containerPaths(record.dir).log,
       autoRemove: config.autoRemove,
       cgroupDirs: cgroup,
+      restart: config.restartPolicy ?? NO_RESTART,
+      health: probeSpec(config.healthcheck),
     });
     return { id: config.id, name: config.name, pid: started.pid };
   } catch (err) {

@@ -162,6 +162,10 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
   const detachKeys = parseDetachKeys(opts.detachKeys ?? '');
   const prepared = await prepareRun(ctx, image, imageRef, opts, newContainerId());
   const { config } = prepared;
+  // Only a monitor restarts a container; a foreground run has none yet (it would need the monitor's attach).
+  if (config.restartPolicy && config.restartPolicy.name !== 'no') {
+    throw new NboxError('ERR_NBOX_USAGE', `--restart ${config.restartPolicy.name} needs -d: a container run in the foreground is not restarted; run it with -d and follow it with logs -f`);
+  }
   // The owner and cgroup are on record before the container runs: should this
   // process die, the next store open ends the container through them.
   const record = await createRecord(ctx, imageRef, prepared, { owner: processOwner(), cgroup: cgroupDirs(config.id) });

@@ -9,6 +9,7 @@ import type { ContainerState } from './containers';
 import { abandonMonitor, startMonitor, startMonitored, type DetachedContainer } from './monitor';
 import { containerLaunchSpec, type RunContext } from './run';
 import { stopContainer, waitContainer } from './stop';
+import { clearStopped } from './stop-marker';
 
 /** startContainer runs a stopped container again; a running one is left as it is (null). */
 export async function startContainer(ctx: RunContext, ref: string): Promise<DetachedContainer | null> {
@@ -38,6 +39,8 @@ export async function startContainer(ctx: RunContext, ref: string): Promise<Deta
       throw err;
     }
     const resolvedUser = user;
+    // A new run: the last stop or kill no longer speaks for it.
+    clearStopped(record);
     return await startMonitored(ctx, {
       id: config.id,
       create: async (running) => {

@@ -6,9 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { NboxError } from '../errors';
 import { pidNamespace, processStartTime } from '../sys/proc';
-import type { ContainerRecord, ContainerRegistry } from './containers';
+import type { ContainerRecord, ContainerRegistry, ContainerState } from './containers';
 import { freezeCgroup } from './cgroup';
 import { killAndWait, signalInit } from './kill';
+import { killCancelsRestart } from './restart-policy';
+import { markStopped } from './stop-marker';
 
 const POLL_MS = 20;
 
@@ -26,11 +28,14 @@ export function isRunning(record: ContainerRecord): boolean {
   return state.status === 'running' && state.pid > 0 && processStartTime(state.pid) === state.pidStartTime;
 }
 
-/** signalContainer sends signal to the container's init (`docker kill -s`). */
-export function signalContainer(record: ContainerRecord, ref: string, signal: number): void {
+/** signalContainer sends signal to the container's init (`docker kill -s`); stopSignal is the
+ * image's STOPSIGNAL, which decides with the signal whether the kill ends the restart policy. */
+export function signalContainer(record: ContainerRecord, ref: string, signal: number, stopSignal?: number): void {
   if (!isRunning(record)) {
     throw new NboxError('ERR_NBOX_CONFLICT', `cannot kill container: ${ref}: container ${record.config.id} is not running`);
   }
+  // Before the signal: the monitor reads it as soon as the init exits.
+  markStopped(record, { cancel: killCancelsRestart(signal, stopSignal) });
   // Gone between the check and the signal: it ended on its own.
   signalInit(record.state, signal);
 }
@@ -38,13 +43,29 @@ export function signalContainer(record: ContainerRecord, ref: string, signal: nu
 /** stopContainer sends the stop signal, waits up to timeoutSeconds for the
  * container to end, then kills it (`docker stop -t`); a stopped one is left as it is. */
 export async function stopContainer(record: ContainerRecord, signal: number, timeoutSeconds: number): Promise<void> {
-  if (!isRunning(record) || !signalInit(record.state, signal)) return;
+  if (record.state.status === 'restarting') {
+    // Between two runs: the monitor sees the marker and ends instead of running it again.
+    markStopped(record, { cancel: true });
+    await monitorGone(record.state);
+    return;
+  }
+  if (!isRunning(record)) return;
+  markStopped(record, { cancel: true });
+  if (!signalInit(record.state, signal)) return;
   const deadline = Date.now() + Math.max(0, timeoutSeconds) * 1000;
   while (Date.now() < deadline) {
     if (processStartTime(record.state.pid) !== record.state.pidStartTime) return;
     await sleep(POLL_MS);
   }
   await killAndWait(record.state);
+}
+
+/** monitorGone waits (up to a minute, its longest restart delay) for the owner of a restarting
+ * container to see the stop marker and end. */
+export async function monitorGone(state: ContainerState): Promise<void> {
+  const { owner } = state;
+  if (!owner || (owner.pidNamespace !== undefined && owner.pidNamespace !== pidNamespace())) return;
+  for (let waited = 0; waited < 60_000 && processStartTime(owner.pid) === owner.startTime; waited += POLL_MS) await sleep(POLL_MS);
 }
 
 /** waitContainer resolves with the container's exit code once its end is on

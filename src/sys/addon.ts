@@ -113,6 +113,10 @@ export interface MonitorSpec {
   autoRemove: boolean;
   /** The container's cgroup dirs, removed when it ends. */
   cgroupDirs: string[];
+  /** The restart policy the monitor applies when the init exits (runtime/restart-policy.ts states its rules). */
+  restart: { name: string; maximumRetryCount: number };
+  /** The health probe (runtime/health-probe.ts): an empty argv runs none. */
+  health: { argv: string[]; intervalMs: number; timeoutMs: number; startPeriodMs: number; startIntervalMs: number; retries: number; timeoutText: string };
 }
 
 /** InRoot is the root a path is resolved in: a directory's path, or an fd of it (O_PATH is enough) that the caller keeps. */

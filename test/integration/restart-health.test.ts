@@ -19,19 +19,20 @@ async function inspect(name: string): Promise<Record<string, any>> {
 }
 
 test('run --restart on-failure:3 --health-cmd records the policy and the health check; inspect and ps show them', async (t) => {
-  const r = await cli(store.root, ['run', '--name', 'svc', '--restart', 'on-failure:3', '--health-cmd', 'true', '--health-interval', '1m30s', '--health-retries', '0x5', 'bb', 'true']);
-  t.deepEqual([r.code, r.stderr], [0, '']);
+  const r = await cli(store.root, ['run', '-d', '--name', 'svc', '--restart', 'on-failure:3', '--health-cmd', 'true', '--health-interval', '1m30s', '--health-retries', '0x5', 'bb', 'true']);
+  t.deepEqual([r.code, r.stderr.trim()], [0, '']);
+  t.is((await cli(store.root, ['wait', 'svc'])).stdout, '0\n');
   const svc = await inspect('svc');
   t.deepEqual(svc.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });
   t.false(svc.HostConfig.AutoRemove);
   t.deepEqual(svc.Config.Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: 90e9, Retries: 5 });
-  // The foreground run ran no probe: no health state, as Docker before the first start.
+  // It ended before its first probe was due: as Docker's, a health monitor that stopped leaves it unhealthy.
   t.like(svc.State, { Status: 'exited', Running: false, Restarting: false, OOMKilled: false, ExitCode: 0 });
-  t.false('Health' in svc.State);
+  t.deepEqual(svc.State.Health, { Status: 'unhealthy', FailingStreak: 0, Log: [] });
   t.is(svc.RestartCount, 0);
   t.is(svc.LogPath, join(store.root, 'containers', svc.Id, `${svc.Id}-json.log`));
-  const ps = await cli(store.root, ['ps', '-a', '-f', 'name=svc', '-f', 'health=none', '--format', '{{.State}} {{.HealthStatus}} {{.Status}}']);
-  t.regex(ps.stdout, /^exited none Exited \(0\) (Less than a second|\d+ seconds?) ago\n$/);
+  const ps = await cli(store.root, ['ps', '-a', '-f', 'name=svc', '-f', 'health=unhealthy', '--format', '{{.State}} {{.HealthStatus}} {{.Status}}']);
+  t.regex(ps.stdout, /^exited unhealthy Exited \(0\) (Less than a second|\d+ seconds?) ago\n$/);
   t.is((await cli(store.root, ['ps', '-a', '-q', '-f', 'health=healthy'])).stdout, '');
 });
 
@@ -88,7 +89,7 @@ test('states a monitor writes (restarting, up and healthy, exited unhealthy) sho
   });
   const pid = sleeper.pid!;
   const monitor = { pid, startTime: processStartTime(pid), pidNamespace: pidNamespace() };
-  for (const name of ['looping', 'serving', 'failed']) t.is((await cli(store.root, ['run', '--name', name, '--restart', 'always', 'bb', 'true'])).code, 0);
+  for (const name of ['looping', 'serving', 'failed']) t.is((await cli(store.root, ['create', '--name', name, '--restart', 'always', 'bb', 'true'])).code, 0);
   const now = Date.now();
   const at = (msAgo: number) => new Date(now - msAgo).toISOString();
   const probe = { start: at(1500), end: at(1400), exitCode: 0, output: 'ok\n' };
@@ -99,7 +100,9 @@ test('states a monitor writes (restarting, up and healthy, exited unhealthy) sho
   const ps = await cli(store.root, ['ps', '--format', '{{.Names}}|{{.State}}|{{.HealthStatus}}|{{.Status}}']);
   const rows = ps.stdout.trim().split('\n').map((line) => line.replace(/\d+ seconds?|Less than a second|About a minute|\d+ minutes/, 'N seconds'));
   t.deepEqual(rows.sort(), ['looping|restarting|none|Restarting (1) N seconds ago', 'serving|running|healthy|Up N seconds (healthy)']);
-  const filtered = async (filter: string) => (await cli(store.root, ['ps', '-a', '-f', filter, '--format', '{{.Names}}'])).stdout.trim().split('\n').sort();
+  // Among this test's containers: the others of this file run meanwhile.
+  const own = ['looping', 'serving', 'failed'];
+  const filtered = async (filter: string) => (await cli(store.root, ['ps', '-a', '-f', filter, '--format', '{{.Names}}'])).stdout.trim().split('\n').filter((name) => own.includes(name)).sort();
   t.deepEqual(await filtered('status=restarting'), ['looping']);
   t.deepEqual(await filtered('health=healthy'), ['serving']);
   t.deepEqual(await filtered('health=unhealthy'), ['failed']);
