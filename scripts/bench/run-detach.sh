@@ -7,6 +7,8 @@
 # Needs root, podman and runc (installed if missing). Containers run `sleep 2`
 # with --rm, so they end on their own; what is left is removed at the end.
 # Where podman cannot run containers (some sandboxes), nbox is timed alone.
+# BEFORE=DIR adds DIR/dist/src/cli/main.js (another build of nbox) to the
+# rounds as "before", for a before/after ratio from the same run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/bench/lib.sh
@@ -26,6 +28,9 @@ stop_all() {
 trap stop_all EXIT
 
 tools=(nbox="$NBOX run -d --rm bb sleep 2")
+[ -z "${BEFORE:-}" ] || tools+=(before="node -- $BEFORE/dist/src/cli/main.js run -d --rm bb sleep 2")
+# node: Node's own start (`node -e 0`), the floor under any nbox verb, in the same rounds.
+tools+=(node="node -e 0")
 $PODMAN import "$work/bb.tar" localhost/bb:latest >/dev/null 2>&1 || true
 if podman_error=$($PODMAN run -d --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bb true 2>&1); then
   tools+=(podman="$PODMAN run -d --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bb sleep 2")
@@ -40,6 +45,8 @@ node -e '
 const r = require(process.argv[1]);
 for (const [name, x] of Object.entries(r)) console.log(`${name.padEnd(8)} median ${x.median.toFixed(1).padStart(7)} ms  min ${x.min.toFixed(1).padStart(7)}  cpu ${x.cpu.toFixed(0)} ms`);
 if (r.podman) console.log(`nbox run -d / podman run -d  ${(r.nbox.median / r.podman.median).toFixed(2)}  (goal <= 0.5)`);
+if (r.podman && r.before) console.log(`before / podman run -d       ${(r.before.median / r.podman.median).toFixed(2)}`);
+if (r.podman) console.log(`node -e 0 / podman run -d    ${(r.node.median / r.podman.median).toFixed(2)}  (the floor of that ratio)`);
 ' "$work/run-detach.json"
 
 # One running container: its monitor's memory.

@@ -1,7 +1,7 @@
 // Images in the store: configs addressed by their digest (the image ID), the
 // names and tags that point at them (repositories.json), and the repository
 // digests they were pulled or pushed as. Names change under the store lock.
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { NboxError } from '../errors';
@@ -10,6 +10,11 @@ import type { StoreRoot } from '../store/root';
 import type { Layers, SealedLayer } from './layers';
 import type { ImageConfig } from './oci';
 import { normalizeReference, normalizeTag, splitReference } from './reference';
+
+// node:crypto loads on first use, not with the module: milliseconds of every nbox start.
+function crypto(): typeof Crypto {
+  return require('node:crypto') as typeof Crypto;
+}
 
 /** ImageRecord is a stored image: its ID (config digest), config, tags, total layer size and creation time. */
 export interface ImageRecord {
@@ -53,7 +58,7 @@ export class Images {
       throw new NboxError('ERR_NBOX_STORE', `invalid image config: ${(err as Error).message}`);
     }
     const names = tags.map(normalizeTag);
-    const hex = createHash('sha256').update(configBytes).digest('hex');
+    const hex = crypto().createHash('sha256').update(configBytes).digest('hex');
     const id = `sha256:${hex}`;
     return this.root.withLock(async () => {
       await this.layers.dirs(config);

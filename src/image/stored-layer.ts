@@ -1,14 +1,25 @@
 // A layer in the store as the ones who send it out see it (save, push): its
 // diffID and size, its exact tar, its gzip blob (made once, kept for reuse) and
 // the registry blobs it is known to exist as.
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
+import type * as Stream from 'node:stream';
+import type { Readable } from 'node:stream';
 import { NboxError } from '../errors';
 import { exists, readIfExists } from '../store/files';
 import type { StoreRoot } from '../store/root';
 import type { LayerDigest } from './tar/unpack';
+
+// node:crypto loads on first use, not with the module: milliseconds of every nbox start.
+function crypto(): typeof Crypto {
+  return require('node:crypto') as typeof Crypto;
+}
+
+// node:stream loads on first use, not with the module: milliseconds of every nbox start.
+function stream(): typeof Stream {
+  return require('node:stream') as typeof Stream;
+}
 
 /** BlobDigest identifies a blob: its sha256 digest and size in bytes. */
 export interface BlobDigest {
@@ -70,7 +81,7 @@ export class StoredLayer implements LayerDigest {
     const split = await readIfExists(path.join(this.dir, LAYER_FILES.tarSplit));
     if (split) {
       const { replayTar } = await import('./tar/split-replay');
-      return Readable.from(replayTar(split, path.join(this.dir, 'diff'), this.diffId), { objectMode: false });
+      return stream().Readable.from(replayTar(split, path.join(this.dir, 'diff'), this.diffId), { objectMode: false });
     }
     if (!(await exists(this.dir))) throw new NboxError('ERR_NBOX_STORE', `layer ${this.diffId} is missing from the store`);
     if (await exists(path.join(this.dir, LAYER_FILES.noTarSplit))) {
@@ -111,7 +122,7 @@ export class StoredLayer implements LayerDigest {
       const blobPath = path.join(layer.dir, LAYER_FILES.gzipBlob);
       const { parallelGzip } = await import('./tar/gzip');
       const temp = layer.root.tempPath('gzip');
-      const hash = createHash('sha256');
+      const hash = crypto().createHash('sha256');
       let size = 0;
       const handle = await fs.open(temp, 'wx', 0o644);
       // Kept after the stream has ended, so a reader (an upload) does not wait for the fsync.
@@ -146,7 +157,7 @@ export class StoredLayer implements LayerDigest {
         else await drop(new NboxError('ERR_NBOX_STORE', `compressing layer ${layer.diffId} did not finish`));
       }
     }
-    return { blob: Readable.from(chunks(), { objectMode: false }), digest, stored };
+    return { blob: stream().Readable.from(chunks(), { objectMode: false }), digest, stored };
   }
 
   /** sources lists the compressed blobs this layer is known to exist as in registries (it was pulled or pushed as them). */

@@ -2,7 +2,6 @@
 // writable layer (upper/, work/), the overlay mountpoint (rootfs/) and the
 // files bind-mounted over /etc. A record appears by rename and disappears by
 // rename, so a concurrent reader sees a whole container or none.
-import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -16,6 +15,7 @@ import type { NetworkMode } from './network';
 import type { HealthConfig } from './health-config';
 import type { RestartPolicy } from './restart-policy';
 import { pidNamespace, processStartTime } from '../sys/proc';
+import { randomBytes } from '../sys/random';
 import { isFrozen, killCgroup, removeCgroup, sweepOrphanCgroups } from './cgroup';
 
 /** ContainerConfig is what a container was created with; it never changes. */

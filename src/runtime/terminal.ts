@@ -5,7 +5,8 @@
 // terminal is that input it is in raw mode, so keys such as ctrl-c reach the
 // container's line discipline rather than nbox, and it is restored however
 // the session ends.
-import { PassThrough, type Readable } from 'node:stream';
+import type * as Stream from 'node:stream';
+import type { PassThrough, Readable } from 'node:stream';
 import type { ReadStream } from 'node:tty';
 
 import { addon, type Addon, type TerminalSize } from '../sys/addon';
@@ -44,7 +45,7 @@ export class TerminalStdio implements GuardedStdio {
   private onDetach: () => void = () => {};
 
   constructor(private readonly io: TerminalIo, private readonly sys: Pick<Addon, 'setWindowSize'> = addon()) {
-    this.stdout = io.output === 'pipe' ? new PassThrough() : null;
+    this.stdout = io.output === 'pipe' ? new (require('node:stream') as typeof Stream).PassThrough() : null;
     this.detached = new Promise((resolve) => (this.onDetach = resolve));
   }
 

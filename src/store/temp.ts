@@ -1,10 +1,10 @@
 // Temp entries in the store's tmp/: every file and directory is made there and
 // renamed into place. A name says which process made it, so a store open can
 // sweep what killed processes left behind.
-import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { processStartTime } from '../sys/proc';
+import { randomBytes } from '../sys/random';
 
 // `<pid>-<starttime>-<random>[-label]`: only names of this shape are ever swept.
 const tempNamePattern = /^(\d+)-(\d+)-[0-9a-f]{12}(?:-[a-z][a-z-]*)?$/;

@@ -6,13 +6,18 @@
 import { spawn } from 'node:child_process';
 import { lstat, mkdtemp, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type * as Stream from 'node:stream';
+import type { Readable } from 'node:stream';
+import type * as StreamPromises from 'node:stream/promises';
 import type { Command } from 'commander';
 
 import type { Nbox } from '../../api';
 import { NboxError, isErrno } from '../../errors';
 import type { CliContext } from '../context';
+
+// Streams load when a copy starts, not with the CLI: milliseconds of every nbox start.
+const stream = () => require('node:stream') as typeof Stream;
+const pipeline = (source: Readable, dest: NodeJS.WritableStream): Promise<void> => (require('node:stream/promises') as typeof StreamPromises).pipeline(source, dest);
 
 interface CpFlags {
   archive?: boolean;
@@ -123,7 +128,7 @@ function localTar(dir: string, entry: string, name: string): Readable {
   if (entry !== name) args.push(`--transform=s,^${escapeRegex(entry)}\\(/\\|$\\),${escapeReplacement(name)}\\1,`);
   const child = spawn('tar', [...args, '--', entry], { stdio: ['ignore', 'pipe', 'inherit'] });
   // Piped on at once: output nobody reads yet is lost when the child exits.
-  const out = new PassThrough();
+  const out = new (stream().PassThrough)();
   child.stdout!.pipe(out);
   child.once('error', (err) => out.destroy(err));
   child.once('exit', (code) => code !== 0 && out.destroy(copyError(`tar exited with status ${code} reading ${join(dir, entry)}`)));

@@ -3,10 +3,11 @@
 // `.wh.` entries, opaque dirs into `.wh..wh..opq`, hardlinks kept, xattrs as
 // binary PAX records. tar libraries for Node write PAX values as UTF-8
 // strings, which corrupts binary xattrs (security.capability), hence this writer.
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import { closeSync, constants, lstatSync, openSync, read, readFileSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type * as Stream from 'node:stream';
+import type { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 import { NboxError } from '../../errors';
@@ -16,6 +17,16 @@ import { PinnedDir } from '../pinned-dir';
 import { deviceNumbers } from './devices';
 import { BLOCK } from './header';
 import type { LayerDigest } from './unpack';
+
+// node:crypto loads on first use, not with the module: milliseconds of every nbox start.
+function crypto(): typeof Crypto {
+  return require('node:crypto') as typeof Crypto;
+}
+
+// node:stream loads on first use, not with the module: milliseconds of every nbox start.
+function stream(): typeof Stream {
+  return require('node:stream') as typeof Stream;
+}
 
 const READ_CHUNK = 1 << 20;
 // Metadata calls and small reads are made synchronously: on a layer of many
@@ -69,11 +80,11 @@ interface PinnedSource {
  * at its end unless the tar hashes to it (the layer changed on disk since it was sealed). */
 export function layerTar(dir: string, expectedDiffId?: string): Readable {
   const chunks = tarChunks(walk(dirByPath(dir), '', new Map()));
-  return Readable.from(expectedDiffId ? checkedDigest(chunks, expectedDiffId) : chunks, { objectMode: false });
+  return stream().Readable.from(expectedDiffId ? checkedDigest(chunks, expectedDiffId) : chunks, { objectMode: false });
 }
 
 async function* checkedDigest(chunks: AsyncIterable<Buffer>, expectedDiffId: string): AsyncGenerator<Buffer> {
-  const hash = createHash('sha256');
+  const hash = crypto().createHash('sha256');
   for await (const chunk of chunks) {
     hash.update(chunk);
     yield chunk;
@@ -95,20 +106,20 @@ export function liveLayerTar(dir: string): Readable {
       root.close();
     }
   }
-  return Readable.from(tarChunks(entries()), { objectMode: false });
+  return stream().Readable.from(tarChunks(entries()), { objectMode: false });
 }
 
 /** flattenedTar streams a merged view whole, names relative to its root: `docker export` of a
  * container's rootfs. Read as pathTar reads, so a running container cannot lead it to host files. */
 export function flattenedTar(tree: MergedTree): Readable {
-  return Readable.from(tarChunks(mergedEntries(tree, tree.lstat('/')!, (path) => path.slice(1), false)), { objectMode: false });
+  return stream().Readable.from(tarChunks(mergedEntries(tree, tree.lstat('/')!, (path) => path.slice(1), false)), { objectMode: false });
 }
 
 /** pathTar streams the merged view's entry top, and below it, as a tar whose entries start with
  * name (`docker cp` out of a container). */
 export function pathTar(tree: MergedTree, top: TreeEntry, name: string): Readable {
   const rename = (path: string) => (top.path === '/' ? `${name}${path === '/' ? '' : path}` : `${name}${path.slice(top.path.length)}`);
-  return Readable.from(tarChunks(mergedEntries(tree, top, rename, true)), { objectMode: false });
+  return stream().Readable.from(tarChunks(mergedEntries(tree, top, rename, true)), { objectMode: false });
 }
 
 // mergedEntries lists top (when withTop) and what is below it in a merged view. Metadata is read
@@ -136,7 +147,7 @@ function* mergedEntries(tree: MergedTree, top: TreeEntry, rename: (path: string)
 
 /** digestLayerDir computes a layer directory's diffID and tar size without keeping the tar. */
 export async function digestLayerDir(dir: string): Promise<LayerDigest> {
-  const hash = createHash('sha256');
+  const hash = crypto().createHash('sha256');
   let size = 0;
   for await (const chunk of tarChunks(walk(dirByPath(dir), '', new Map()))) {
     hash.update(chunk);

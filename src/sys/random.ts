@@ -1,0 +1,17 @@
+// Random bytes from the kernel's generator, read from /dev/urandom: the source
+// node:crypto's randomBytes draws on too, without loading node:crypto (and the
+// streams it pulls in), which costs every nbox start milliseconds.
+import { closeSync, openSync, readSync } from 'node:fs';
+
+/** randomBytes reads size bytes from /dev/urandom. */
+export function randomBytes(size: number): Buffer {
+  const bytes = Buffer.alloc(size);
+  const fd = openSync('/dev/urandom', 'r');
+  try {
+    let filled = 0;
+    while (filled < size) filled += readSync(fd, bytes, filled, size - filled, null);
+  } finally {
+    closeSync(fd);
+  }
+  return bytes;
+}
