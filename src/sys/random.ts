@@ -9,7 +9,12 @@ export function randomBytes(size: number): Buffer {
   const fd = openSync('/dev/urandom', 'r');
   try {
     let filled = 0;
-    while (filled < size) filled += readSync(fd, bytes, filled, size - filled, null);
+    while (filled < size) {
+      const read = readSync(fd, bytes, filled, size - filled, null);
+      // A /dev/urandom that ends (not the kernel's device) must not loop forever.
+      if (read === 0) throw new Error('/dev/urandom returned no bytes');
+      filled += read;
+    }
   } finally {
     closeSync(fd);
   }
