@@ -724,6 +724,7 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"store", {text(m, "store")}},
       {"log", {text(m, "log")}},
       {"autoRemove", {flag(m.Get("autoRemove").ToBoolean().Value())}},
+      {"tty", {flag(m.Get("tty").ToBoolean().Value())}},
   };
   wire_buf payload = {};
   for (auto &section : sections) {

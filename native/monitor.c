@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -248,11 +249,11 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 /* The spec's sections every container has, each checked for its count. */
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
                                         "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs",
-                                        "id", "name", "store", "autoRemove", "log"};
+                                        "id", "name", "store", "autoRemove", "log", "tty"};
 
 static int spec_valid(const struct wire_section *s, int n) {
   static const char *const singles[] = {"cwd", "uid", "gid", "hostname", "rootfs", "upper", "work", "net",
-                                        "seccomp", "id", "name", "store", "autoRemove", "log"};
+                                        "seccomp", "id", "name", "store", "autoRemove", "log", "tty"};
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     if (!section(s, n, required[i])) return 0;
   for (int i = 0; i < n; i++) {
@@ -319,10 +320,55 @@ static void build_spec(const struct wire_section *s, int n, struct child_spec *s
   spec->exec_argv = exec_argv;
   spec->exec_fd_arg = exec_fd_arg;
   spec->join_pidfd = -1;
-  spec->console_fd = -1; /* no terminal: -d -t is refused before the spec is sent */
+  spec->console_fd = -1; /* console_open gives a -t container one */
   spec->stdio[0] = -1;
   spec->stdio[1] = -1;
   spec->stdio[2] = -1;
+}
+
+/* -t: the pair the init sends its pty's master over (child.c makes the pty
+ * in the container's own devpts). The monitor owns the master for the
+ * container's life: it is the one `stdout` stream of the log, with the
+ * terminal's \r\n endings, as in Docker. */
+static int console_pair[2] = {-1, -1};
+
+static void console_open(struct child_spec *spec) {
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, console_pair) < 0)
+    send_failed(-1, "monitor-console", "socketpair", errno, -1);
+  spec->console_fd = console_pair[1];
+  /* Its size is unknown until an attached client resizes it, as `docker run -dt`'s. */
+  spec->console_rows = 0;
+  spec->console_cols = 0;
+}
+
+/* The master the init sent before it exec'd, or -1 with errno. */
+static int console_receive(void) {
+  close(console_pair[1]);
+  char byte;
+  struct iovec iov = {&byte, 1};
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } control;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  ssize_t got;
+  do got = recvmsg(console_pair[0], &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  while (got < 0 && errno == EINTR);
+  int err = errno;
+  close(console_pair[0]);
+  if (got < 0) return errno = err, -1;
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+  if (got != 1 || !cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
+      cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
+    return errno = EPROTO, -1;
+  int master;
+  memcpy(&master, CMSG_DATA(cmsg), sizeof master);
+  return master;
 }
 
 int main(int argc, char **argv) {
@@ -391,8 +437,11 @@ int main(int argc, char **argv) {
 
   struct log_file log;
   if (logfile_open(&log, single(sections, n, "log")) < 0) send_failed(-1, "monitor-log", "open", errno, -1);
-  int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) send_failed(-1, "monitor-log", "pipe2", errno, -1);
+  int tty = strcmp(single(sections, n, "tty"), "1") == 0;
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  if (tty) console_open(&spec);
+  else if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0)
+    send_failed(-1, "monitor-log", "pipe2", errno, -1);
   spec.stdio[1] = out_pipe[1];
   spec.stdio[2] = err_pipe[1];
 
@@ -400,8 +449,20 @@ int main(int argc, char **argv) {
   struct child_error cerr;
   if (child_spawn(&spec, &res, &cerr) < 0)
     send_failed(cerr.step, child_step_name(cerr.step), cerr.syscall, cerr.err, cerr.index);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
+  if (tty) {
+    out_pipe[0] = console_receive();
+    if (out_pipe[0] < 0) {
+      int err = errno;
+      syscall(SYS_pidfd_send_signal, res.pidfd, SIGKILL, NULL, 0);
+      siginfo_t si;
+      waitid((idtype_t)P_PIDFD, (id_t)res.pidfd, &si, WEXITED);
+      remove_cgroup();
+      send_failed(STEP_TERMINAL, child_step_name(STEP_TERMINAL), "recvmsg", err, -1);
+    }
+  } else {
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+  }
   M.pid = res.pid;
   M.pid_start = start_time(res.pid);
   M.status = "running";
@@ -419,6 +480,8 @@ int main(int argc, char **argv) {
   wire_send(MON_SOCKET_FD, MON_STARTED, &started, sizeof started);
   close(MON_SOCKET_FD);
 
+  /* A terminal is one stream: its master. */
+  int nstreams = tty ? 1 : 2;
   struct log_stream streams[2];
   logfile_stream(&streams[0], out_pipe[0], "stdout");
   logfile_stream(&streams[1], err_pipe[0], "stderr");
@@ -428,12 +491,12 @@ int main(int argc, char **argv) {
   epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &ev);
   ev.data.u32 = 1;
   epoll_ctl(ep, EPOLL_CTL_ADD, res.pidfd, &ev);
-  for (uint32_t i = 0; i < 2; i++) {
+  for (uint32_t i = 0; i < (uint32_t)nstreams; i++) {
     fcntl(streams[i].fd, F_SETFL, O_NONBLOCK);
     ev.data.u32 = 2 + i;
     epoll_ctl(ep, EPOLL_CTL_ADD, streams[i].fd, &ev);
   }
-  int terminated = 0, open_streams = 2;
+  int terminated = 0, open_streams = nstreams;
   long drain_left = -1; /* ms left to drain the logs once the init is reaped */
   siginfo_t exit_info;
   for (;;) {
@@ -482,7 +545,7 @@ int main(int argc, char **argv) {
       }
     }
   }
-  for (int i = 0; i < 2; i++) logfile_end(&streams[i], &log);
+  for (int i = 0; i < nstreams; i++) logfile_end(&streams[i], &log);
   now_text(M.finished);
   finish();
 }

@@ -82,6 +82,7 @@ export async function startMonitored(
       store: ctx.store.root.dir,
       log: containerPaths(record.dir).log,
       autoRemove: config.autoRemove,
+      tty: config.tty ?? false,
       cgroupDirs: cgroup,
     });
     return { id: config.id, name: config.name, pid: started.pid };

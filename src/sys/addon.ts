@@ -111,6 +111,8 @@ export interface MonitorSpec {
   /** The json-file log the monitor appends the container's output to. */
   log: string;
   autoRemove: boolean;
+  /** -t: the monitor asks the init for a pty and keeps its master; the log then has one `stdout` stream. */
+  tty: boolean;
   /** The container's cgroup dirs, removed when it ends. */
   cgroupDirs: string[];
 }

@@ -132,7 +132,7 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
           return;
         }
         if (flags.detach) {
-          const detached = await nbox.run(image, { ...options, detach: true });
+          const detached = await nbox.run(image, { ...options, detach: true, tty: flags.tty });
           process.stdout.write(`${detached.id}\n`);
           return;
         }
