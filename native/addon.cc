@@ -725,6 +725,7 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"log", {text(m, "log")}},
       {"autoRemove", {flag(m.Get("autoRemove").ToBoolean().Value())}},
       {"tty", {flag(m.Get("tty").ToBoolean().Value())}},
+      {"stdin", {flag(m.Get("stdin").ToBoolean().Value())}},
   };
   wire_buf payload = {};
   for (auto &section : sections) {

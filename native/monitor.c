@@ -24,8 +24,10 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -212,7 +214,10 @@ static void remove_container(void) {
 }
 
 /* The end: the exit is on record (or the container removed), the cgroup gone. */
+static void control_end(void);
+
 static void __attribute__((noreturn)) finish(void) {
+  control_end();
   remove_cgroup();
   if (M.auto_remove) remove_container();
   else {
@@ -249,11 +254,11 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 /* The spec's sections every container has, each checked for its count. */
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
                                         "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs",
-                                        "id", "name", "store", "autoRemove", "log", "tty"};
+                                        "id", "name", "store", "autoRemove", "log", "tty", "stdin"};
 
 static int spec_valid(const struct wire_section *s, int n) {
   static const char *const singles[] = {"cwd", "uid", "gid", "hostname", "rootfs", "upper", "work", "net",
-                                        "seccomp", "id", "name", "store", "autoRemove", "log", "tty"};
+                                        "seccomp", "id", "name", "store", "autoRemove", "log", "tty", "stdin"};
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     if (!section(s, n, required[i])) return 0;
   for (int i = 0; i < n; i++) {
@@ -371,6 +376,162 @@ static int console_receive(void) {
   return master;
 }
 
+/* The control socket, containers/<id>/monitor.sock (monitor-proto.h): attach
+ * clients get the output and may send input and resizes. It is bound through
+ * /proc/self/fd/<dirfd> because sun_path holds 108 bytes and the store's path
+ * may be longer, lives only inside the store (root's alone, never mounted into
+ * a container), and is never abstract: a --network host container shares
+ * that namespace. Every peer must be root. */
+#define CTL_CLIENTS 16
+#define CTL_LISTEN_ID 16 /* epoll ids: the listener, then CTL_CLIENT_ID + slot */
+#define CTL_CLIENT_ID 32
+static struct ctl_client {
+  int fd; /* -1: a free slot */
+  int attached;
+  uint32_t flags;
+  size_t len;
+  unsigned char buf[sizeof(struct mon_hdr) + MON_CONTROL_MAX];
+} ctl_clients[CTL_CLIENTS];
+static int ctl_listen = -1, ctl_dir = -1, ctl_epoll = -1;
+static int ctl_input = -1;   /* the terminal's master, or with -i the stdin pipe's write end */
+static int ctl_console = -1; /* the terminal's master, which RESIZE sets the size of */
+
+/* Binds the socket before STARTED, so an attach right after `run -d` finds it.
+ * Without it the container runs on, and attach says so. */
+static void control_open(void) {
+  for (int i = 0; i < CTL_CLIENTS; i++) ctl_clients[i].fd = -1;
+  ctl_dir = open(M.container_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (ctl_dir < 0) return;
+  /* A socket left by the last run's monitor. */
+  unlinkat(ctl_dir, "monitor.sock", 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/monitor.sock", ctl_dir);
+  ctl_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  mode_t mask = umask(077);
+  int rc = ctl_listen < 0 ? -1 : bind(ctl_listen, (struct sockaddr *)&addr, sizeof addr);
+  umask(mask);
+  if (rc == 0) rc = listen(ctl_listen, CTL_CLIENTS);
+  if (rc < 0 && ctl_listen >= 0) {
+    close(ctl_listen);
+    ctl_listen = -1;
+  }
+}
+
+static void control_watch(int ep) {
+  ctl_epoll = ep;
+  if (ctl_listen < 0) return;
+  struct epoll_event ev = {.events = EPOLLIN};
+  ev.data.u32 = CTL_LISTEN_ID;
+  epoll_ctl(ep, EPOLL_CTL_ADD, ctl_listen, &ev);
+}
+
+/* At the end: no new client. The connected ones see EOF when the monitor
+ * exits, after the end is on record. */
+static void control_end(void) {
+  if (ctl_listen < 0) return;
+  unlinkat(ctl_dir, "monitor.sock", 0);
+  close(ctl_listen);
+  ctl_listen = -1;
+}
+
+static void control_drop(int slot) {
+  epoll_ctl(ctl_epoll, EPOLL_CTL_DEL, ctl_clients[slot].fd, NULL);
+  close(ctl_clients[slot].fd);
+  ctl_clients[slot].fd = -1;
+}
+
+static void control_accept(void) {
+  for (;;) {
+    int fd = accept4(ctl_listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) return;
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    int slot = -1;
+    for (int i = 0; i < CTL_CLIENTS && slot < 0; i++)
+      if (ctl_clients[i].fd < 0) slot = i;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0 || slot < 0) {
+      close(fd);
+      continue;
+    }
+    /* Room for a burst of output: a client that cannot take a frame whole is dropped, never waited for. */
+    int size = 1 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    ctl_clients[slot] = (struct ctl_client){.fd = fd};
+    struct epoll_event ev = {.events = EPOLLIN};
+    ev.data.u32 = CTL_CLIENT_ID + (uint32_t)slot;
+    epoll_ctl(ctl_epoll, EPOLL_CTL_ADD, fd, &ev);
+  }
+}
+
+/* Input for the container; what its terminal or pipe cannot take now is lost, as the monitor never blocks. */
+static void control_input(const unsigned char *data, size_t len) {
+  while (len > 0) {
+    ssize_t put = write(ctl_input, data, len);
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) return;
+    data += put;
+    len -= (size_t)put;
+  }
+}
+
+static void control_frame(struct ctl_client *c, uint32_t type, const unsigned char *data, uint32_t len) {
+  if (type == MON_ATTACH && len == sizeof c->flags && !c->attached) {
+    memcpy(&c->flags, data, sizeof c->flags);
+    c->attached = 1;
+  } else if (type == MON_STDIN && c->attached && (c->flags & MON_ATTACH_STDIN) && ctl_input >= 0) {
+    control_input(data, len);
+  } else if (type == MON_RESIZE && len == sizeof(struct mon_resize) && ctl_console >= 0) {
+    struct mon_resize size;
+    memcpy(&size, data, sizeof size);
+    struct winsize ws = {.ws_row = size.rows, .ws_col = size.cols};
+    ioctl(ctl_console, TIOCSWINSZ, &ws);
+  }
+}
+
+static void control_read(int slot) {
+  struct ctl_client *c = &ctl_clients[slot];
+  for (;;) {
+    ssize_t got = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0 && errno == EAGAIN) return;
+    if (got <= 0) return control_drop(slot);
+    c->len += (size_t)got;
+    size_t at = 0;
+    while (c->len - at >= sizeof(struct mon_hdr)) {
+      struct mon_hdr hdr;
+      memcpy(&hdr, c->buf + at, sizeof hdr);
+      if (hdr.len > MON_CONTROL_MAX) return control_drop(slot);
+      if (c->len - at < sizeof hdr + hdr.len) break;
+      control_frame(c, hdr.type, c->buf + at + sizeof hdr, hdr.len);
+      at += sizeof hdr + hdr.len;
+    }
+    memmove(c->buf, c->buf + at, c->len - at);
+    c->len -= at;
+  }
+}
+
+static void control_event(uint32_t which) {
+  if (which == CTL_LISTEN_ID) control_accept();
+  else control_read((int)(which - CTL_CLIENT_ID));
+}
+
+/* The log streams' tap: each chunk of output goes to the clients attached to its stream. */
+static void control_output(const struct log_stream *s, const unsigned char *data, size_t len) {
+  int out = strcmp(s->name, "stdout") == 0;
+  struct mon_hdr hdr = {out ? MON_STDOUT : MON_STDERR, (uint32_t)len};
+  uint32_t want = out ? MON_ATTACH_STDOUT : MON_ATTACH_STDERR;
+  for (int i = 0; i < CTL_CLIENTS; i++) {
+    struct ctl_client *c = &ctl_clients[i];
+    if (c->fd < 0 || !c->attached || !(c->flags & want)) continue;
+    struct iovec iov[2] = {{&hdr, sizeof hdr}, {(void *)data, len}};
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+    ssize_t put;
+    do put = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (put < 0 && errno == EINTR);
+    if (put != (ssize_t)(sizeof hdr + len)) control_drop(i);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc != 2 || strlen(argv[1]) != 64 || strspn(argv[1], "0123456789abcdef") != 64) return 2;
   /* A library caller's fds without close-on-exec never reach the monitor. */
@@ -438,10 +599,14 @@ int main(int argc, char **argv) {
   struct log_file log;
   if (logfile_open(&log, single(sections, n, "log")) < 0) send_failed(-1, "monitor-log", "open", errno, -1);
   int tty = strcmp(single(sections, n, "tty"), "1") == 0;
-  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  int open_stdin = strcmp(single(sections, n, "stdin"), "1") == 0;
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
   if (tty) console_open(&spec);
   else if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0)
     send_failed(-1, "monitor-log", "pipe2", errno, -1);
+  /* -i without -t: a pipe attach clients write into; with -t the input is the terminal's. */
+  if (open_stdin && !tty && pipe2(in_pipe, O_CLOEXEC) < 0) send_failed(-1, "monitor-stdin", "pipe2", errno, -1);
+  spec.stdio[0] = in_pipe[0];
   spec.stdio[1] = out_pipe[1];
   spec.stdio[2] = err_pipe[1];
 
@@ -459,9 +624,17 @@ int main(int argc, char **argv) {
       remove_cgroup();
       send_failed(STEP_TERMINAL, child_step_name(STEP_TERMINAL), "recvmsg", err, -1);
     }
+    /* Its own fd: the log stream closes the master at EOF, and no later fd may take its number. */
+    ctl_console = fcntl(out_pipe[0], F_DUPFD_CLOEXEC, 0);
+    if (open_stdin) ctl_input = ctl_console;
   } else {
     close(out_pipe[1]);
     close(err_pipe[1]);
+    if (in_pipe[0] >= 0) {
+      close(in_pipe[0]);
+      fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
+      ctl_input = in_pipe[1];
+    }
   }
   M.pid = res.pid;
   M.pid_start = start_time(res.pid);
@@ -475,6 +648,7 @@ int main(int argc, char **argv) {
     remove_cgroup();
     send_failed(-1, "monitor-state", "rename", err, -1);
   }
+  control_open();
   struct mon_process started = {.pid = res.pid, .start = M.pid_start};
   /* nbox may be gone by now: the container runs on regardless. */
   wire_send(MON_SOCKET_FD, MON_STARTED, &started, sizeof started);
@@ -485,12 +659,15 @@ int main(int argc, char **argv) {
   struct log_stream streams[2];
   logfile_stream(&streams[0], out_pipe[0], "stdout");
   logfile_stream(&streams[1], err_pipe[0], "stderr");
+  streams[0].tap = control_output;
+  streams[1].tap = control_output;
   int ep = epoll_create1(EPOLL_CLOEXEC);
   struct epoll_event ev = {.events = EPOLLIN};
   ev.data.u32 = 0;
   epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &ev);
   ev.data.u32 = 1;
   epoll_ctl(ep, EPOLL_CTL_ADD, res.pidfd, &ev);
+  control_watch(ep);
   for (uint32_t i = 0; i < (uint32_t)nstreams; i++) {
     fcntl(streams[i].fd, F_SETFL, O_NONBLOCK);
     ev.data.u32 = 2 + i;
@@ -534,6 +711,8 @@ int main(int argc, char **argv) {
           M.error = "nbox-monitor was terminated: the container was killed";
         }
         drain_left = DRAIN_MS;
+      } else if (which >= CTL_LISTEN_ID) {
+        control_event(which);
       } else {
         struct log_stream *s = &streams[which - 2];
         if (logfile_read(s, &log) == 0) {

@@ -83,6 +83,7 @@ export async function startMonitored(
       log: containerPaths(record.dir).log,
       autoRemove: config.autoRemove,
       tty: config.tty ?? false,
+      stdin: config.openStdin ?? false,
       cgroupDirs: cgroup,
     });
     return { id: config.id, name: config.name, pid: started.pid };

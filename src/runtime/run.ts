@@ -74,6 +74,8 @@ export interface RunOptions {
   tty?: boolean;
   /** The terminal's size from the start (default 0 by 0: unknown); resize() changes it. */
   ttySize?: TerminalSize;
+  /** -i with detach (or create): the monitor keeps the container's stdin open, and `attach` feeds it. */
+  interactive?: boolean;
   /** --detach-keys: the sequence on a terminal's input that detaches (Docker's format; default ctrl-p,ctrl-q). */
   detachKeys?: string;
 }
@@ -308,6 +310,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     hostname,
     network,
     ...(opts.tty ? { tty: true } : {}),
+    ...(opts.interactive ? { openStdin: true } : {}),
     autoRemove: opts.autoRemove ?? false,
     labels: opts.labels ?? {},
     ...(opts.seccomp === false ? { seccomp: false } : {}),

@@ -113,6 +113,8 @@ export interface MonitorSpec {
   autoRemove: boolean;
   /** -t: the monitor asks the init for a pty and keeps its master; the log then has one `stdout` stream. */
   tty: boolean;
+  /** -i: attach clients' input reaches the container (its terminal, or a pipe that is its stdin). */
+  stdin: boolean;
   /** The container's cgroup dirs, removed when it ends. */
   cgroupDirs: string[];
 }
