@@ -730,6 +730,8 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"health", StringArray(m.Get("health").As<Napi::Object>(), "argv")},
       {"healthTimes", {text(health, "intervalMs"), text(health, "timeoutMs"), text(health, "startPeriodMs"),
                        text(health, "startIntervalMs"), text(health, "retries"), text(health, "timeoutText")}},
+      {"tty", {flag(m.Get("tty").ToBoolean().Value())}},
+      {"stdin", {flag(m.Get("stdin").ToBoolean().Value())}},
   };
   wire_buf payload = {};
   for (auto &section : sections) {

@@ -24,6 +24,7 @@ void logfile_stream(struct log_stream *s, int fd, const char *name) {
   s->name = name;
   s->len = 0;
   s->partial = 0;
+  s->tap = NULL;
 }
 
 /* Appends one record with one write, so that no reader ever sees part of one
@@ -83,6 +84,7 @@ int logfile_read(struct log_stream *s, struct log_file *f) {
     if (got <= 0) return 0;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
+    if (s->tap) s->tap(s, s->buf + s->len, (size_t)got);
     s->len += (size_t)got;
     emit(s, f, &now);
   }

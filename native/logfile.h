@@ -21,6 +21,8 @@ struct log_stream {
   int partial;              /* a part of the current line is written already */
   struct timespec first;    /* that part's time, which the rest of the line keeps */
   unsigned char buf[LOG_LINE_MAX];
+  /* Called with every chunk read, before it is logged (attached clients); NULL for none. */
+  void (*tap)(const struct log_stream *s, const unsigned char *data, size_t len);
 };
 
 /* Opens (creating, mode 0640) the log for appending; 0, or -1 with errno. */

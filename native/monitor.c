@@ -25,7 +25,10 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -229,7 +232,10 @@ static void remove_container(void) {
 }
 
 /* The end: the exit is on record (or the container removed), the cgroup gone. */
+static void control_end(void);
+
 static void __attribute__((noreturn)) finish(void) {
+  control_end();
   remove_cgroup();
   if (M.auto_remove) remove_container();
   else {
@@ -266,11 +272,11 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 /* The spec's sections every container has, each checked for its count. */
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
                                         "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs",
-                                        "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes"};
+                                        "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin"};
 
 static int spec_valid(const struct wire_section *s, int n) {
   static const char *const singles[] = {"cwd", "uid", "gid", "hostname", "rootfs", "upper", "work", "net",
-                                        "seccomp", "id", "name", "store", "autoRemove", "log", "restart", "restartMax"};
+                                        "seccomp", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "tty", "stdin"};
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     if (!section(s, n, required[i])) return 0;
   for (int i = 0; i < n; i++) {
@@ -337,10 +343,218 @@ static void build_spec(const struct wire_section *s, int n, struct child_spec *s
   spec->exec_argv = exec_argv;
   spec->exec_fd_arg = exec_fd_arg;
   spec->join_pidfd = -1;
-  spec->console_fd = -1; /* no terminal: -d -t is refused before the spec is sent */
+  spec->console_fd = -1; /* console_open gives a -t container one */
   spec->stdio[0] = -1;
   spec->stdio[1] = -1;
   spec->stdio[2] = -1;
+}
+
+/* -t: the pair the init sends its pty's master over (child.c makes the pty
+ * in the container's own devpts). The monitor owns the master for the
+ * container's life: it is the one `stdout` stream of the log, with the
+ * terminal's \r\n endings, as in Docker. */
+static int console_pair[2] = {-1, -1};
+
+static int console_open(struct child_spec *spec) {
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, console_pair) < 0) return -1;
+  spec->console_fd = console_pair[1];
+  /* Its size is unknown until an attached client resizes it, as `docker run -dt`'s. */
+  spec->console_rows = 0;
+  spec->console_cols = 0;
+  return 0;
+}
+
+/* The master the init sent before it exec'd, or -1 with errno. */
+static int console_receive(void) {
+  close(console_pair[1]);
+  char byte;
+  struct iovec iov = {&byte, 1};
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } control;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  ssize_t got;
+  do got = recvmsg(console_pair[0], &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  while (got < 0 && errno == EINTR);
+  int err = errno;
+  close(console_pair[0]);
+  if (got < 0) return errno = err, -1;
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+  if (got != 1 || !cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
+      cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
+    return errno = EPROTO, -1;
+  int master;
+  memcpy(&master, CMSG_DATA(cmsg), sizeof master);
+  return master;
+}
+
+/* The control socket, containers/<id>/monitor.sock (monitor-proto.h): attach
+ * clients get the output and may send input and resizes. It is bound through
+ * /proc/self/fd/<dirfd> because sun_path holds 108 bytes and the store's path
+ * may be longer, lives only inside the store (root's alone, never mounted into
+ * a container), and is never abstract: a --network host container shares
+ * that namespace. Every peer must be root. */
+#define CTL_CLIENTS 16
+#define CTL_LISTEN_ID 16 /* epoll ids: the listener, then CTL_CLIENT_ID + slot */
+#define CTL_CLIENT_ID 32
+static struct ctl_client {
+  int fd; /* -1: a free slot */
+  int attached;
+  uint32_t flags;
+  size_t len;
+  unsigned char buf[sizeof(struct mon_hdr) + MON_CONTROL_MAX];
+} ctl_clients[CTL_CLIENTS];
+static int ctl_listen = -1, ctl_dir = -1, ctl_epoll = -1;
+static int ctl_input = -1;   /* the terminal's master, or with -i the stdin pipe's write end */
+static int ctl_console = -1; /* the terminal's master, which RESIZE sets the size of */
+
+/* Binds the socket before STARTED, so an attach right after `run -d` finds it.
+ * Without it the container runs on, and attach says so. */
+static void control_open(void) {
+  for (int i = 0; i < CTL_CLIENTS; i++) ctl_clients[i].fd = -1;
+  ctl_dir = open(M.container_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (ctl_dir < 0) return;
+  /* A socket left by the last run's monitor. */
+  unlinkat(ctl_dir, "monitor.sock", 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/monitor.sock", ctl_dir);
+  ctl_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  mode_t mask = umask(077);
+  int rc = ctl_listen < 0 ? -1 : bind(ctl_listen, (struct sockaddr *)&addr, sizeof addr);
+  umask(mask);
+  if (rc == 0) rc = listen(ctl_listen, CTL_CLIENTS);
+  if (rc < 0 && ctl_listen >= 0) {
+    close(ctl_listen);
+    ctl_listen = -1;
+  }
+}
+
+/* Watches the socket and its clients in ep: each life of the init (a restart) has an epoll of its own,
+ * and attached clients stay attached across it. */
+static void control_watch(int ep) {
+  ctl_epoll = ep;
+  if (ctl_listen < 0) return;
+  struct epoll_event ev = {.events = EPOLLIN};
+  ev.data.u32 = CTL_LISTEN_ID;
+  epoll_ctl(ep, EPOLL_CTL_ADD, ctl_listen, &ev);
+  for (int i = 0; i < CTL_CLIENTS; i++) {
+    if (ctl_clients[i].fd < 0) continue;
+    ev.data.u32 = CTL_CLIENT_ID + (uint32_t)i;
+    epoll_ctl(ep, EPOLL_CTL_ADD, ctl_clients[i].fd, &ev);
+  }
+}
+
+/* At the end: no new client. The connected ones see EOF when the monitor
+ * exits, after the end is on record. */
+static void control_end(void) {
+  if (ctl_listen < 0) return;
+  unlinkat(ctl_dir, "monitor.sock", 0);
+  close(ctl_listen);
+  ctl_listen = -1;
+}
+
+static void control_drop(int slot) {
+  epoll_ctl(ctl_epoll, EPOLL_CTL_DEL, ctl_clients[slot].fd, NULL);
+  close(ctl_clients[slot].fd);
+  ctl_clients[slot].fd = -1;
+}
+
+static void control_accept(void) {
+  for (;;) {
+    int fd = accept4(ctl_listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) return;
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    int slot = -1;
+    for (int i = 0; i < CTL_CLIENTS && slot < 0; i++)
+      if (ctl_clients[i].fd < 0) slot = i;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0 || slot < 0) {
+      close(fd);
+      continue;
+    }
+    /* Room for a burst of output: a client that cannot take a frame whole is dropped, never waited for. */
+    int size = 1 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    ctl_clients[slot] = (struct ctl_client){.fd = fd};
+    struct epoll_event ev = {.events = EPOLLIN};
+    ev.data.u32 = CTL_CLIENT_ID + (uint32_t)slot;
+    epoll_ctl(ctl_epoll, EPOLL_CTL_ADD, fd, &ev);
+  }
+}
+
+/* Input for the container; what its terminal or pipe cannot take now is lost, as the monitor never blocks. */
+static void control_input(const unsigned char *data, size_t len) {
+  while (len > 0) {
+    ssize_t put = write(ctl_input, data, len);
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) return;
+    data += put;
+    len -= (size_t)put;
+  }
+}
+
+static void control_frame(struct ctl_client *c, uint32_t type, const unsigned char *data, uint32_t len) {
+  if (type == MON_ATTACH && len == sizeof c->flags && !c->attached) {
+    memcpy(&c->flags, data, sizeof c->flags);
+    c->attached = 1;
+  } else if (type == MON_STDIN && c->attached && (c->flags & MON_ATTACH_STDIN) && ctl_input >= 0) {
+    control_input(data, len);
+  } else if (type == MON_RESIZE && len == sizeof(struct mon_resize) && ctl_console >= 0) {
+    struct mon_resize size;
+    memcpy(&size, data, sizeof size);
+    struct winsize ws = {.ws_row = size.rows, .ws_col = size.cols};
+    ioctl(ctl_console, TIOCSWINSZ, &ws);
+  }
+}
+
+static void control_read(int slot) {
+  struct ctl_client *c = &ctl_clients[slot];
+  for (;;) {
+    ssize_t got = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0 && errno == EAGAIN) return;
+    if (got <= 0) return control_drop(slot);
+    c->len += (size_t)got;
+    size_t at = 0;
+    while (c->len - at >= sizeof(struct mon_hdr)) {
+      struct mon_hdr hdr;
+      memcpy(&hdr, c->buf + at, sizeof hdr);
+      if (hdr.len > MON_CONTROL_MAX) return control_drop(slot);
+      if (c->len - at < sizeof hdr + hdr.len) break;
+      control_frame(c, hdr.type, c->buf + at + sizeof hdr, hdr.len);
+      at += sizeof hdr + hdr.len;
+    }
+    memmove(c->buf, c->buf + at, c->len - at);
+    c->len -= at;
+  }
+}
+
+static void control_event(uint32_t which) {
+  if (which == CTL_LISTEN_ID) control_accept();
+  else control_read((int)(which - CTL_CLIENT_ID));
+}
+
+/* The log streams' tap: each chunk of output goes to the clients attached to its stream. */
+static void control_output(const struct log_stream *s, const unsigned char *data, size_t len) {
+  int out = strcmp(s->name, "stdout") == 0;
+  struct mon_hdr hdr = {out ? MON_STDOUT : MON_STDERR, (uint32_t)len};
+  uint32_t want = out ? MON_ATTACH_STDOUT : MON_ATTACH_STDERR;
+  for (int i = 0; i < CTL_CLIENTS; i++) {
+    struct ctl_client *c = &ctl_clients[i];
+    if (c->fd < 0 || !c->attached || !(c->flags & want)) continue;
+    struct iovec iov[2] = {{&hdr, sizeof hdr}, {(void *)data, len}};
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+    ssize_t put;
+    do put = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (put < 0 && errno == EINTR);
+    if (put != (ssize_t)(sizeof hdr + len)) control_drop(i);
+  }
 }
 
 static long ms_since(const struct timespec *from) {
@@ -417,36 +631,83 @@ static int restart_wait(int sigfd, long delay_ms) {
   }
 }
 
-/* Clones the init with fresh log pipes; fds[] gets the read ends. */
+/* -t and -i, from the spec: how each life of the init gets its stdio. */
+static struct {
+  int tty, open_stdin;
+} IO;
+
+static void io_failed(struct child_error *cerr, int step, const char *syscall_name, int err) {
+  memset(cerr, 0, sizeof *cerr);
+  cerr->step = step;
+  cerr->err = err;
+  cerr->index = -1;
+  snprintf(cerr->syscall, sizeof cerr->syscall, "%s", syscall_name);
+}
+
+/* Clones the init with fresh stdio: log pipes, or with -t a pty whose master
+ * comes back from the init (fds[1] is then -1: a terminal is one stream); with
+ * -i a stdin pipe (or the master) attach clients write into. fds[] gets what
+ * the log reads. */
+static void close_pair(int pair[2]) {
+  for (int i = 0; i < 2; i++)
+    if (pair[i] >= 0) close(pair[i]);
+}
+
 static int spawn_init(struct child_spec *spec, struct spawn_result *res, struct child_error *cerr, int fds[2]) {
-  int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) < 0) goto pipe_failed;
-  if (pipe2(err_pipe, O_CLOEXEC) < 0) {
-    close(out_pipe[0]);
-    close(out_pipe[1]);
-    goto pipe_failed;
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
+  int opened = IO.tty ? console_open(spec) : pipe2(out_pipe, O_CLOEXEC) < 0 ? -1 : pipe2(err_pipe, O_CLOEXEC);
+  if (opened == 0 && IO.open_stdin && !IO.tty) opened = pipe2(in_pipe, O_CLOEXEC);
+  if (opened < 0) {
+    io_failed(cerr, -1, IO.tty ? "socketpair" : "pipe2", errno);
+    close_pair(out_pipe);
+    close_pair(err_pipe);
+    return -1;
   }
+  spec->stdio[0] = in_pipe[0];
   spec->stdio[1] = out_pipe[1];
   spec->stdio[2] = err_pipe[1];
   int rc = child_spawn(spec, res, cerr);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
+  /* The init's ends. */
+  int theirs[3] = {in_pipe[0], out_pipe[1], err_pipe[1]};
+  for (int i = 0; i < 3; i++)
+    if (theirs[i] >= 0) close(theirs[i]);
   if (rc < 0) {
-    close(out_pipe[0]);
-    close(err_pipe[0]);
+    if (IO.tty) close_pair(console_pair);
+    int ours[3] = {in_pipe[1], out_pipe[0], err_pipe[0]};
+    for (int i = 0; i < 3; i++)
+      if (ours[i] >= 0) close(ours[i]);
     return -1;
   }
-  fds[0] = out_pipe[0];
-  fds[1] = err_pipe[0];
+  /* The last life's input, if any. */
+  if (ctl_input >= 0 && ctl_input != ctl_console) close(ctl_input);
+  if (ctl_console >= 0) close(ctl_console);
+  ctl_input = ctl_console = -1;
+  if (IO.tty) {
+    int master = console_receive();
+    if (master < 0) {
+      int err = errno;
+      syscall(SYS_pidfd_send_signal, res->pidfd, SIGKILL, NULL, 0);
+      siginfo_t si;
+      waitid((idtype_t)P_PIDFD, (id_t)res->pidfd, &si, WEXITED);
+      close(res->pidfd);
+      io_failed(cerr, STEP_TERMINAL, "recvmsg", err);
+      return -1;
+    }
+    /* Its own fd: the log stream closes the master at EOF, and no later fd may take its number. */
+    ctl_console = fcntl(master, F_DUPFD_CLOEXEC, 0);
+    if (IO.open_stdin) ctl_input = ctl_console;
+    fds[0] = master;
+    fds[1] = -1;
+  } else {
+    if (in_pipe[1] >= 0) {
+      fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
+      ctl_input = in_pipe[1];
+    }
+    fds[0] = out_pipe[0];
+    fds[1] = err_pipe[0];
+  }
   clock_gettime(CLOCK_MONOTONIC, &R.run_start);
   return 0;
-pipe_failed:
-  memset(cerr, 0, sizeof *cerr);
-  cerr->step = -1;
-  cerr->err = errno;
-  cerr->index = -1;
-  snprintf(cerr->syscall, sizeof cerr->syscall, "pipe2");
-  return -1;
 }
 
 /* A failed restart as Docker records it (launch.ts startFailure's codes). */
@@ -738,22 +999,27 @@ static void health_stop(int ep) {
 /* Runs one life of the init: its logs until it exits, then drains them (at
  * most DRAIN_MS). Sets M.exit_code; 1 when the monitor was told to go. */
 static int supervise(int sigfd, int pidfd, const int fds[2], struct log_file *log) {
+  /* A terminal is one stream: its master. */
+  int nstreams = fds[1] < 0 ? 1 : 2;
   struct log_stream streams[2];
   logfile_stream(&streams[0], fds[0], "stdout");
   logfile_stream(&streams[1], fds[1], "stderr");
+  streams[0].tap = control_output;
+  streams[1].tap = control_output;
   int ep = epoll_create1(EPOLL_CLOEXEC);
   struct epoll_event ev = {.events = EPOLLIN};
   ev.data.u32 = 0;
   epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &ev);
   ev.data.u32 = 1;
   epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &ev);
-  for (uint32_t i = 0; i < 2; i++) {
+  control_watch(ep);
+  for (uint32_t i = 0; i < (uint32_t)nstreams; i++) {
     fcntl(streams[i].fd, F_SETFL, O_NONBLOCK);
     ev.data.u32 = 2 + i;
     epoll_ctl(ep, EPOLL_CTL_ADD, streams[i].fd, &ev);
   }
   health_start(ep, pidfd);
-  int terminated = 0, open_streams = 2;
+  int terminated = 0, open_streams = nstreams;
   long drain_left = -1; /* ms left to drain the logs once the init is reaped */
   siginfo_t exit_info;
   for (;;) {
@@ -792,6 +1058,8 @@ static int supervise(int sigfd, int pidfd, const int fds[2], struct log_file *lo
           M.error = "nbox-monitor was terminated: the container was killed";
         }
         drain_left = DRAIN_MS;
+      } else if (which >= CTL_LISTEN_ID) {
+        control_event(which);
       } else if (which >= HEALTH_TIMER) {
         health_event(ep, which);
       } else {
@@ -805,7 +1073,7 @@ static int supervise(int sigfd, int pidfd, const int fds[2], struct log_file *lo
       }
     }
   }
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < nstreams; i++) {
     logfile_end(&streams[i], log);
     if (streams[i].fd >= 0) close(streams[i].fd);
   }
@@ -882,6 +1150,8 @@ int main(int argc, char **argv) {
   struct log_file log;
   if (logfile_open(&log, single(sections, n, "log")) < 0) send_failed(-1, "monitor-log", "open", errno, -1);
   restart_config(sections, n);
+  IO.tty = strcmp(single(sections, n, "tty"), "1") == 0;
+  IO.open_stdin = strcmp(single(sections, n, "stdin"), "1") == 0;
 
   struct spawn_result res;
   struct child_error cerr;
@@ -901,6 +1171,7 @@ int main(int argc, char **argv) {
     remove_cgroup();
     send_failed(-1, "monitor-state", "rename", err, -1);
   }
+  control_open();
   struct mon_process started = {.pid = res.pid, .start = M.pid_start};
   /* nbox may be gone by now: the container runs on regardless. */
   wire_send(MON_SOCKET_FD, MON_STARTED, &started, sizeof started);

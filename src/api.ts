@@ -47,6 +47,7 @@ export type { CopyInOptions, PathStat } from './runtime/container-copy';
 export type { DetachedContainer, Exit, RunOptions, RunningContainer, StdioOption, VolumeBind } from './runtime/run';
 export type { NetworkMode } from './runtime/network';
 export type { TerminalSize } from './runtime/terminal';
+export type { AttachSession, AttachStreams } from './runtime/attach';
 export type { ExecOptions, ExecProcess, ExecResult } from './runtime/exec';
 
 export { ContainerStartError } from './runtime/run';
@@ -65,6 +66,7 @@ export const openSpecial = onFirstCall(() => require('./image/output-target') as
 export const resolveOutput = onFirstCall(() => require('./image/output-target') as typeof import('./image/output-target'), 'resolveOutput');
 export const parseLogTime = onFirstCall(() => require('./runtime/log-time') as typeof import('./runtime/log-time'), 'parseLogTime');
 export const parseDetachKeys = onFirstCall(() => require('./runtime/detach-keys') as typeof import('./runtime/detach-keys'), 'parseDetachKeys');
+export const detachFilter = onFirstCall(() => require('./runtime/detach-keys') as typeof import('./runtime/detach-keys'), 'detachFilter');
 
 // onFirstCall is module[name], a function whose module load() requires when it is first called.
 function onFirstCall<M, K extends keyof M>(load: () => M, name: K): M[K] {

@@ -6,6 +6,7 @@ import { NboxError } from '../errors';
 import type { Store } from '../image/store';
 import type { ContainerRegistry, ContainerRecord } from '../runtime/containers';
 import type { ContainerInspect } from '../runtime/inspect';
+import type { AttachSession, AttachStreams } from '../runtime/attach';
 import type { ExecOptions, ExecProcess, ExecResult } from '../runtime/exec';
 import type { Change } from '../runtime/container-diff';
 import type { CommitOptions } from '../runtime/container-commit';
@@ -69,6 +70,13 @@ export class ContainerApi {
   /** containerRecord reads a container's config and current state. */
   containerRecord(ref: string): Promise<ContainerRecord> {
     return this.containers.resolve(ref);
+  }
+
+  /** attachContainer connects to a running -d container's monitor (`docker attach`): its output, and input
+   * and resizes of its terminal. A stopped container is Docker's "You cannot attach to a stopped container". */
+  async attachContainer(ref: string, streams: AttachStreams): Promise<AttachSession> {
+    const { attachMonitor } = await import('../runtime/attach');
+    return attachMonitor(await this.containers.resolve(ref), streams);
   }
 
   /** inspectContainer is `docker container inspect`'s JSON for one container. */

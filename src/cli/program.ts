@@ -26,6 +26,7 @@ import { registerRmi } from './commands/rmi';
 import { registerRegistry } from './commands/registry';
 import { registerRun } from './commands/run';
 import { registerSave } from './commands/save';
+import { registerAttach } from './commands/attach';
 import { registerStart } from './commands/start';
 import { registerStop } from './commands/stop';
 import { registerSystem } from './commands/system';
@@ -52,7 +53,7 @@ export function buildProgram(context?: CliContext): Command {
       });
     },
   };
-  for (const register of [registerBuild, registerRun, registerExec, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerLogs, registerPs, registerRm, registerRename, registerKill, registerStop, registerStart, registerWait, registerTop, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerCp, registerDiff, registerCommit, registerSave, registerRegistry, registerSystem, registerVersion, registerManagement]) {
+  for (const register of [registerBuild, registerRun, registerExec, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerLogs, registerPs, registerRm, registerRename, registerKill, registerStop, registerStart, registerAttach, registerWait, registerTop, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerCp, registerDiff, registerCommit, registerSave, registerRegistry, registerSystem, registerVersion, registerManagement]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

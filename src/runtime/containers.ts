@@ -37,6 +37,8 @@ export interface ContainerConfig {
   network: NetworkMode;
   /** -t: its 0-2 are a terminal (Docker's Config.Tty). */
   tty?: boolean;
+  /** -i: a monitor keeps its stdin open for attach clients (Docker's Config.OpenStdin). */
+  openStdin?: boolean;
   autoRemove: boolean;
   labels: Record<string, string>;
   /** false when it runs without the default syscall filter: what `exec` then does too. */

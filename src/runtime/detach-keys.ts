@@ -61,3 +61,8 @@ export class DetachFilter {
     return Buffer.from(out);
   }
 }
+
+/** detachFilter is a DetachFilter of a --detach-keys value (parseDetachKeys). */
+export function detachFilter(keys: string): DetachFilter {
+  return new DetachFilter(parseDetachKeys(keys));
+}

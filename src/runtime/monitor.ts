@@ -84,6 +84,8 @@ export async function startMonitored(
       store: ctx.store.root.dir,
       log: containerPaths(record.dir).log,
       autoRemove: config.autoRemove,
+      tty: config.tty ?? false,
+      stdin: config.openStdin ?? false,
       cgroupDirs: cgroup,
       restart: config.restartPolicy ?? NO_RESTART,
       health: probeSpec(config.healthcheck),

@@ -74,6 +74,8 @@ export interface RunOptions {
   tty?: boolean;
   /** The terminal's size from the start (default 0 by 0: unknown); resize() changes it. */
   ttySize?: TerminalSize;
+  /** -i with detach (or create): the monitor keeps the container's stdin open, and `attach` feeds it. */
+  interactive?: boolean;
   /** --detach-keys: the sequence on a terminal's input that detaches (Docker's format; default ctrl-p,ctrl-q). */
   detachKeys?: string;
 }
@@ -196,8 +198,6 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
 /** runDetached creates a container and starts it under an nbox-monitor (`run -d`):
  * it resolves once the command runs, and the container outlives this process. */
 export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<DetachedContainer> {
-  // The monitor does not hold a terminal yet (issue 12's attach step).
-  if (opts.tty) throw new NboxError('ERR_NBOX_USAGE', '-t with -d is not supported yet: run -it in the foreground, or -d without -t');
   const id = newContainerId();
   // Spawned first: its start overlaps with reading the image.
   const hello = startMonitor(id);
@@ -217,7 +217,6 @@ export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef:
 
 /** createContainer puts a container on record without starting it (`docker create`): `start` runs it. */
 export async function createContainer(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<ContainerRecord> {
-  if (opts.tty) throw new NboxError('ERR_NBOX_USAGE', '-t with create is not supported yet: start runs it without a terminal');
   return createRecord(ctx, imageRef, await prepareRun(ctx, image, imageRef, opts, newContainerId()), {});
 }
 
@@ -315,6 +314,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     hostname,
     network,
     ...(opts.tty ? { tty: true } : {}),
+    ...(opts.interactive ? { openStdin: true } : {}),
     autoRemove: opts.autoRemove ?? false,
     labels: opts.labels ?? {},
     ...(opts.seccomp === false ? { seccomp: false } : {}),

@@ -111,6 +111,10 @@ export interface MonitorSpec {
   /** The json-file log the monitor appends the container's output to. */
   log: string;
   autoRemove: boolean;
+  /** -t: the monitor asks the init for a pty and keeps its master; the log then has one `stdout` stream. */
+  tty: boolean;
+  /** -i: attach clients' input reaches the container (its terminal, or a pipe that is its stdin). */
+  stdin: boolean;
   /** The container's cgroup dirs, removed when it ends. */
   cgroupDirs: string[];
   /** The restart policy the monitor applies when the init exits (runtime/restart-policy.ts states its rules). */

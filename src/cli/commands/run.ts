@@ -128,11 +128,11 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
           })),
         };
         if (verb === 'create') {
-          process.stdout.write(`${(await nbox.create(image, { ...options, tty: flags.tty })).id}\n`);
+          process.stdout.write(`${(await nbox.create(image, { ...options, tty: flags.tty, interactive: flags.interactive })).id}\n`);
           return;
         }
         if (flags.detach) {
-          const detached = await nbox.run(image, { ...options, detach: true });
+          const detached = await nbox.run(image, { ...options, detach: true, tty: flags.tty, interactive: flags.interactive });
           process.stdout.write(`${detached.id}\n`);
           return;
         }
