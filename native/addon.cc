@@ -265,29 +265,7 @@ struct Console {
   int Receive() {
     close(fds[1]);
     fds[1] = -1;
-    char byte;
-    struct iovec iov = {&byte, 1};
-    union {
-      struct cmsghdr align;
-      char buf[CMSG_SPACE(sizeof(int))];
-    } control;
-    struct msghdr msg;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof control.buf;
-    ssize_t got;
-    do got = recvmsg(fds[0], &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    while (got < 0 && errno == EINTR);
-    if (got < 0) return -1;
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    if (got != 1 || !cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
-        cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
-      return errno = EPROTO, -1;
-    int master;
-    memcpy(&master, CMSG_DATA(cmsg), sizeof master);
-    return master;
+    return child_console_receive(fds[0]);
   }
 };
 

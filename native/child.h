@@ -125,6 +125,10 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
 
 const char *child_step_name(int step);
 
+/* The parent's end of console_fd: the pty master the child sent (close-on-exec)
+ * before it exec'd, or -1 with errno (EPROTO for anything but one fd). */
+int child_console_receive(int sock);
+
 #ifdef __cplusplus
 }
 #endif

@@ -367,30 +367,10 @@ static int console_open(struct child_spec *spec) {
 /* The master the init sent before it exec'd, or -1 with errno. */
 static int console_receive(void) {
   close(console_pair[1]);
-  char byte;
-  struct iovec iov = {&byte, 1};
-  union {
-    struct cmsghdr align;
-    char buf[CMSG_SPACE(sizeof(int))];
-  } control;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
-  ssize_t got;
-  do got = recvmsg(console_pair[0], &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  while (got < 0 && errno == EINTR);
+  int master = child_console_receive(console_pair[0]);
   int err = errno;
   close(console_pair[0]);
-  if (got < 0) return errno = err, -1;
-  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-  if (got != 1 || !cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
-      cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
-    return errno = EPROTO, -1;
-  int master;
-  memcpy(&master, CMSG_DATA(cmsg), sizeof master);
+  errno = err;
   return master;
 }
 

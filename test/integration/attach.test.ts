@@ -6,41 +6,14 @@ import { closeSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { CLI, cli, rootTest, sharedTestStore } from '../helpers/env';
+import { NBOX, inTerminal as inTerminalAt, type Session } from '../helpers/terminal';
 import { runDetached, runningState } from '../helpers/detached';
 
 const test = rootTest();
 const store = sharedTestStore(test);
 
-// NBOX is the CLI as a shell inside `script` starts it.
-const NBOX = `${process.execPath} -- ${CLI}`;
-
-interface Session {
-  waitFor(pattern: RegExp): Promise<string>;
-  type(text: string): void;
-  ended: Promise<{ code: number | null; output: string }>;
-}
-
 function inTerminal(t: ExecutionContext, command: string): Session {
-  const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, NBOX_ROOT: store.root }, stdio: ['pipe', 'pipe', 'inherit'] });
-  t.teardown(() => void child.kill('SIGKILL'));
-  let output = '';
-  const waiters: Array<() => void> = [];
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString('latin1');
-    for (const waiter of waiters.splice(0)) waiter();
-  });
-  const ended = new Promise<{ code: number | null; output: string }>((resolve) => child.on('close', (code) => resolve({ code, output })));
-  const waitFor = (pattern: RegExp): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (pattern.test(output)) resolve(output);
-        else if (child.exitCode !== null) reject(new Error(`script ended before ${pattern}: ${JSON.stringify(output)}`));
-        else waiters.push(check);
-      };
-      child.once('close', check);
-      check();
-    });
-  return { waitFor, type: (text) => void child.stdin.write(text), ended };
+  return inTerminalAt(t, store.root, command);
 }
 
 test('run -dit, attach: typed input runs, the detach keys leave it Up, a second attach gets the resize and the exit code', async (t) => {
