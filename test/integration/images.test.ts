@@ -65,7 +65,7 @@ test('import --change sets the config; inspect shows it in Docker shape', async 
 
 test('rmi refuses an image a container uses, unless forced', async (t) => {
   t.is((await cli(store.root, ['tag', 'bb', 'inuse:latest'])).code, 0);
-  const imageId = JSON.parse((await cli(store.root, ['inspect', 'bb'])).stdout)[0].Id as string;
+  const imageId = JSON.parse((await cli(store.root, ['inspect', 'bb:latest'])).stdout)[0].Id as string;
   // Give the image one name only, so removing that name would delete it.
   const { Nbox } = await import('../../src/api');
   const nbox = await Nbox.open({ root: store.root });

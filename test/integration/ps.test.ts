@@ -79,7 +79,8 @@ test('rename: the container answers to its new name only; a taken or invalid nam
 test('inspect -f prints each object through the template; a missing one is an error line, exit 1', async (t) => {
   const r = await cli(store.root, ['inspect', '-f', '{{.Name}} {{.State.Status}} {{.State.ExitCode}} {{json .State.Running}}', 'second', 'third']);
   t.deepEqual([r.code, r.stdout], [0, '/second exited 3 false\n/third exited 0 false\n']);
-  const image = await cli(store.root, ['inspect', '--format', '{{json .Config.Cmd}}', 'bb']);
+  // bb:latest, not bb: a container's random ID may start with bb, and inspect looks at containers first, as Docker's.
+  const image = await cli(store.root, ['inspect', '--format', '{{json .Config.Cmd}}', 'bb:latest']);
   t.deepEqual([image.code, image.stdout], [0, '["sh"]\n']);
   const missing = await cli(store.root, ['inspect', '-f', '{{.Name}}', 'third', 'ghost']);
   t.deepEqual([missing.code, missing.stdout, missing.stderr], [1, '/third\n', 'nbox: No such object: ghost\n']);
