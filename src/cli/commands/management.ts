@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 
 import type { CliContext } from '../context';
 import { NboxCommand } from '../short-options';
+import { registerAttach } from './attach';
 import { registerBuild } from './build';
 import { registerCommit } from './commit';
 import { registerCp } from './cp';
@@ -23,6 +24,7 @@ import { registerRm } from './rm';
 import { registerRmi } from './rmi';
 import { registerRun } from './run';
 import { registerSave } from './save';
+import { registerStart } from './start';
 import { registerStop } from './stop';
 import { registerTag } from './tag';
 import { registerTop } from './top';
@@ -39,7 +41,7 @@ const CONTAINER_VERBS: [Register, Renames][] = [
   [registerKill, { kill: {} }], [registerLogs, { logs: {} }], [registerPs, { ps: { name: 'ls', aliases: ['ps', 'list'] } }],
   [registerPause, { pause: {}, unpause: {} }], [registerRename, { rename: {} }],
   [registerRm, { rm: { aliases: ['remove'] } }], [registerRun, { run: {}, create: {} }], [registerStop, { stop: {} }],
-  [registerTop, { top: {} }], [registerWait, { wait: {} }],
+  [registerTop, { top: {} }], [registerWait, { wait: {} }], [registerStart, { start: {}, restart: {} }], [registerAttach, { attach: {} }],
 ];
 
 const IMAGE_VERBS: [Register, Renames][] = [

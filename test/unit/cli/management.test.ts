@@ -26,6 +26,7 @@ test('container and image groups take the verbs under Docker\'s names and aliase
   t.is((await verbOf(['image', 'rm', 'img'])).path, 'image rm');
   t.is((await verbOf(['image', 'rmi', 'img'])).path, 'image rm');
   t.is((await verbOf(['image', 'tag', 'a', 'b'])).path, 'image tag');
+  for (const verb of ['create', 'start', 'restart', 'attach', 'logs']) t.is((await verbOf(['container', verb, 'c'])).path, `container ${verb}`);
 });
 
 test('container run passes the command\'s own options through, as the top-level run does', async (t) => {
