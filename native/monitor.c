@@ -271,7 +271,7 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 
 /* The spec's sections every container has, each checked for its count. */
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
-                                        "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs",
+                                        "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs", "rlimits",
                                         "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin"};
 
 static int spec_valid(const struct wire_section *s, int n) {
@@ -287,7 +287,7 @@ static int spec_valid(const struct wire_section *s, int n) {
   for (size_t i = 0; i < sizeof singles / sizeof singles[0]; i++)
     if (section(s, n, singles[i])->count != 1) return 0;
   return section(s, n, "argv")->count > 0 && section(s, n, "lower")->count > 0 &&
-         section(s, n, "mounts")->count % 5 == 0 && section(s, n, "mounts")->count / 5 <= 64 &&
+         section(s, n, "mounts")->count % 5 == 0 && section(s, n, "rlimits")->count % 3 == 0 && section(s, n, "mounts")->count / 5 <= 64 &&
          section(s, n, "groups")->count <= 65536 && strcmp(single(s, n, "id"), M.id) == 0 &&
          single(s, n, "name")[0] != '\0' && single(s, n, "name")[0] != '.' && !strchr(single(s, n, "name"), '/');
 }
@@ -331,6 +331,17 @@ static void build_spec(const struct wire_section *s, int n, struct child_spec *s
   spec->nbinds = binds ? nbinds : 0;
   spec->cgroup_procs = section(s, n, "cgroupProcs")->strings;
   spec->ncgroups = section(s, n, "cgroupProcs")->count;
+  /* rlimits: resource, soft, hard (-1 is unlimited). */
+  const struct wire_section *rlimits = section(s, n, "rlimits");
+  size_t nrlimits = rlimits->count / 3;
+  struct child_rlimit *limits = calloc(nrlimits + 1, sizeof *limits);
+  for (size_t i = 0; limits && i < nrlimits; i++) {
+    limits[i].resource = atoi(rlimits->strings[i * 3]);
+    limits[i].soft = (unsigned long long)strtoll(rlimits->strings[i * 3 + 1], NULL, 10);
+    limits[i].hard = (unsigned long long)strtoll(rlimits->strings[i * 3 + 2], NULL, 10);
+  }
+  spec->rlimits = limits;
+  spec->nrlimits = limits ? nrlimits : 0;
   spec->exec_fd = MON_EXEC_FD;
   /* nbox-exec ERROR_FD COMMAND...: child_spawn writes the fd number in. */
   size_t argc = section(s, n, "argv")->count;
@@ -1124,7 +1135,7 @@ int main(int argc, char **argv) {
   struct child_spec spec;
   char exec_fd_arg[16] = "";
   build_spec(sections, n, &spec, exec_fd_arg);
-  if (!spec.groups || !spec.binds || !spec.exec_argv) send_failed(-1, "monitor-spec", "calloc", ENOMEM, -1);
+  if (!spec.groups || !spec.binds || !spec.rlimits || !spec.exec_argv) send_failed(-1, "monitor-spec", "calloc", ENOMEM, -1);
   if (health_config(sections, n, &spec) < 0) send_failed(-1, "monitor-spec", "health", EINVAL, -1);
 
   struct log_file log;

@@ -51,6 +51,8 @@ export type { AttachSession, AttachStreams } from './runtime/attach';
 export type { ExecOptions, ExecProcess, ExecResult } from './runtime/exec';
 
 export { ContainerStartError } from './runtime/run';
+export type { Resources, ResourceFlags, Ulimit } from './runtime/resources';
+export { limitWarnings, resourcesFromFlags } from './runtime/resources';
 export type { Container } from './api/container-handle';
 export type { ContainerLogs, ListContainersOptions } from './api/containers';
 export type { LogEntry, LogOptions, LogStream } from './runtime/logs';

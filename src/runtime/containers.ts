@@ -14,6 +14,7 @@ import { writeEtcFiles, type EtcFiles } from './etc-files';
 import type { NetworkMode } from './network';
 import type { HealthConfig } from './health-config';
 import type { RestartPolicy } from './restart-policy';
+import type { Resources } from './resources';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import { randomBytes } from '../sys/random';
 import { isFrozen, killCgroup, removeCgroup, sweepOrphanCgroups } from './cgroup';
@@ -52,6 +53,8 @@ export interface ContainerConfig {
   restartPolicy?: RestartPolicy;
   /** The image's HEALTHCHECK merged with --health-*, as Docker's Config.Healthcheck; absent when neither sets one. */
   healthcheck?: HealthConfig;
+  /** Limits (-m, --cpus, --ulimit…), as the daemon keeps them; `update` changes them. */
+  resources?: Resources;
 }
 
 /** ContainerStatus follows Docker's state names; `restarting` is a monitor's wait between two runs. */

@@ -12,6 +12,7 @@ import { cgroupDirs, createCgroup, removeCgroup } from './cgroup';
 import { guardStdio, type GuardedStdio } from './stdio';
 import type { TerminalSize, TerminalStdio } from './terminal';
 import type { ResolvedUser } from './user';
+import { rlimitNumber, type Resources } from './resources';
 
 /** LaunchSpec is everything a container's init needs, resolved. */
 export interface LaunchSpec {
@@ -40,6 +41,8 @@ export interface LaunchSpec {
   terminal?: { size: TerminalSize; stdio: TerminalStdio };
   /** The cgroup to make (cgroupDirs), when the caller recorded it beforehand. */
   cgroup?: string[];
+  /** Limits: written into the cgroup before the init joins it, and its rlimits. */
+  resources?: Resources;
 }
 
 /** Launched is a started container init; disposing of it kills it and waits for its end. */
@@ -62,7 +65,7 @@ export interface Launched extends AsyncDisposable {
 export interface LaunchSystem {
   addon(): Addon;
   cgroupDirs(id: string): string[];
-  createCgroup(dirs: string[]): Promise<string[]>;
+  createCgroup(dirs: string[], resources?: Resources): Promise<string[]>;
   removeCgroup(dirs: string[]): Promise<void>;
 }
 
@@ -73,7 +76,7 @@ export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Pro
   const { addon, createCgroup, removeCgroup } = system;
   const mounts = resolveMountTargets(spec.layers, spec.mounts);
   const cgroup = spec.cgroup ?? system.cgroupDirs(spec.id);
-  const cgroupProcs = await createCgroup(cgroup).catch((err: Error) => {
+  const cgroupProcs = await createCgroup(cgroup, spec.resources).catch((err: Error) => {
     throw new ContainerStartError(`unable to create the container's cgroup: ${err.message}`, 125, err);
   });
   let stdio: GuardedStdio | undefined;
@@ -146,8 +149,16 @@ export function spawnSpec(spec: LaunchSpec, mounts: BindMount[], stdio: [number,
     mounts,
     stdio,
     cgroupProcs,
+    ...(spec.resources?.ulimits?.length ? { rlimits: rlimitTriples(spec.resources) } : {}),
     ...(spec.terminal ? { terminal: spec.terminal.size } : {}),
   };
+}
+
+// rlimitTriples are the --ulimit values as the child applies them before execve (so the
+// command never runs unlimited, and a hard limit above the inherited one is raised while
+// the child still holds CAP_SYS_RESOURCE).
+function rlimitTriples(resources: Resources): string[] {
+  return (resources.ulimits ?? []).flatMap((u) => [String(rlimitNumber(u.Name)), String(u.Soft), String(u.Hard)]);
 }
 
 /** resolveMountTargets follows the image's symlinks in each mount target, inside
