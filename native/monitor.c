@@ -67,6 +67,9 @@ static struct {
   int exit_code;
   const char *error;
   char started[JSONW_TIME_MAX], finished[JSONW_TIME_MAX];
+  /* OOM kills in the memory group before this run, and whether this run had one (Docker's OOMKilled). */
+  long long oom_base;
+  int oom_killed;
 } M;
 
 /* The restart policy and where it stands (src/runtime/restart-policy.ts is the
@@ -143,8 +146,8 @@ static int write_state(int running) {
   o += sprintf(o, "{\"status\":\"%s\",\"pid\":%d,\"pidStartTime\":%llu,\"exitCode\":%d,\"error\":", M.status, (int)M.pid,
                M.pid_start, M.exit_code);
   o = put_string(o, M.error);
-  o += sprintf(o, ",\"startedAt\":\"%s\",\"finishedAt\":\"%s\",\"restartCount\":%d,\"oomKilled\":false", M.started,
-               M.finished, R.count);
+  o += sprintf(o, ",\"startedAt\":\"%s\",\"finishedAt\":\"%s\",\"restartCount\":%d,\"oomKilled\":%s", M.started,
+               M.finished, R.count, M.oom_killed ? "true" : "false");
   o = health_json(o);
   if (running) {
     o += sprintf(o, ",\"owner\":{\"pid\":%d,\"startTime\":%llu,\"pidNamespace\":%llu},\"cgroup\":[", (int)M.self,
@@ -171,6 +174,28 @@ static int write_state(int running) {
   if (rc == 0) rc = renameat(M.tmp_fd, name, AT_FDCWD, M.state_path);
   if (rc < 0 && fd >= 0) unlinkat(M.tmp_fd, name, 0);
   return rc;
+}
+
+/* The kernel's count of OOM kills in the container's memory group: the
+ * oom_kill line of memory.oom_control (v1) or memory.events (v2); 0 when
+ * neither is there. The group outlives a restart, so a run compares it with
+ * the count at its start (cgroup-stats.ts oomKillCount reads the same). */
+static long long oom_kill_count(void) {
+  for (size_t i = 0; i < M.ncgroups; i++) {
+    const char *dir = M.cgroup_dirs[i];
+    const char *file = strstr(dir, "/sys/fs/cgroup/memory/") == dir ? "memory.oom_control" : "memory.events";
+    char path[PATH_MAX], buf[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) continue;
+    buf[n] = '\0';
+    for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+      if (strncmp(line, "oom_kill ", 9) == 0) return strtoll(line + 9, NULL, 10);
+  }
+  return 0;
 }
 
 static void sleep_ms(long ms) {
@@ -1147,6 +1172,7 @@ int main(int argc, char **argv) {
   struct spawn_result res;
   struct child_error cerr;
   int fds[2];
+  M.oom_base = oom_kill_count();
   if (spawn_init(&spec, &res, &cerr, fds) < 0)
     send_failed(cerr.step, cerr.step >= 0 ? child_step_name(cerr.step) : "monitor-log", cerr.syscall, cerr.err, cerr.index);
   M.pid = res.pid;
@@ -1171,6 +1197,7 @@ int main(int argc, char **argv) {
   for (;;) {
     int terminated = supervise(sigfd, res.pidfd, fds, &log);
     now_text(M.finished);
+    M.oom_killed = oom_kill_count() > M.oom_base;
     if (terminated || !restart_wanted(M.exit_code)) break;
     R.delay_ms = restart_delay(R.delay_ms, ms_since(&R.run_start));
     M.status = "restarting";
@@ -1178,6 +1205,7 @@ int main(int argc, char **argv) {
     M.pid_start = 0;
     /* A failed write: `rm` took the directory; nothing is left to restart. */
     if (write_state(1) < 0 || restart_wait(sigfd, R.delay_ms) < 0) break;
+    M.oom_base = oom_kill_count();
     if (spawn_init(&spec, &res, &cerr, fds) < 0) {
       record_spawn_failure(&cerr);
       break;
@@ -1186,6 +1214,7 @@ int main(int argc, char **argv) {
     M.pid = res.pid;
     M.pid_start = start_time(res.pid);
     M.status = "running";
+    M.oom_killed = 0;
     M.error = "";
     M.exit_code = 0;
     now_text(M.started);

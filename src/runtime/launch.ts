@@ -8,7 +8,8 @@ import { MergedTree } from '../image/merged-tree';
 import { addon, type Addon, type BindMount, type ExitStatus, type SpawnSpec } from '../sys/addon';
 
 export type { BindMount } from '../sys/addon';
-import { cgroupDirs, createCgroup, removeCgroup } from './cgroup';
+import { CGROUP_MOUNT, cgroupDirs, createCgroup, isUnifiedHost, removeCgroup } from './cgroup';
+import { oomKillCount } from './cgroup-stats';
 import { guardStdio, type GuardedStdio } from './stdio';
 import type { TerminalSize, TerminalStdio } from './terminal';
 import type { ResolvedUser } from './user';
@@ -52,8 +53,9 @@ export interface Launched extends AsyncDisposable {
   cgroup: string[];
   /** Its mounts, each target as resolved in the image (where the child made any stub). */
   mounts: BindMount[];
-  /** Resolves once the init exited, its output is copied out and its cgroup is gone. */
-  exited: Promise<ExitStatus>;
+  /** Resolves once the init exited, its output is copied out and its cgroup is gone; oomKilled
+   * says whether the kernel's OOM killer struck in the container meanwhile. */
+  exited: Promise<ExitStatus & { oomKilled: boolean }>;
   /** Signals the init; false once it has exited. */
   kill(signal: number): boolean;
   /** The container's terminal, with LaunchSpec.terminal. */
@@ -67,9 +69,11 @@ export interface LaunchSystem {
   cgroupDirs(id: string): string[];
   createCgroup(dirs: string[], resources?: Resources): Promise<string[]>;
   removeCgroup(dirs: string[]): Promise<void>;
+  /** OOM kills counted in the group so far. */
+  oomKills(dirs: string[]): number;
 }
 
-const HOST: LaunchSystem = { addon, cgroupDirs, createCgroup, removeCgroup };
+const HOST: LaunchSystem = { addon, cgroupDirs, createCgroup, removeCgroup, oomKills: (dirs) => oomKillCount({ dirs, root: CGROUP_MOUNT, unified: isUnifiedHost() }) };
 
 /** launch starts a container; a failure before its command runs throws ContainerStartError. */
 export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Promise<Launched> {
@@ -110,8 +114,10 @@ export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Pro
     closeSync(pidfd);
     await guarded.drained();
     guarded.close();
+    // Read before the group goes: a fresh group counts this container's kills only.
+    const oomKilled = system.oomKills(cgroup) > 0;
     await removeCgroup(cgroup);
-    return status;
+    return { ...status, oomKilled };
   });
   const kill = (signal: number) => !done && addon().kill(pidfd, signal);
   return {

@@ -167,6 +167,36 @@ export function cpusetText(cpus: number[]): string {
   return parts.join(',');
 }
 
+/** HostConfigResources are the limit fields of Docker's HostConfig in `inspect`. */
+export interface HostConfigResources {
+  CgroupParent: string;
+  CpuShares: number;
+  Memory: number;
+  NanoCpus: number;
+  CpusetCpus: string;
+  MemoryReservation: number;
+  MemorySwap: number;
+  OomKillDisable: boolean;
+  PidsLimit: number | null;
+  Ulimits: Ulimit[] | null;
+}
+
+/** hostConfigResources renders limits as inspect shows them: 0 for a limit not set, PidsLimit null. */
+export function hostConfigResources(r: Resources = {}): HostConfigResources {
+  return {
+    CgroupParent: r.cgroupParent ?? '',
+    CpuShares: r.cpuShares ?? 0,
+    Memory: r.memory ?? 0,
+    NanoCpus: r.nanoCpus ?? 0,
+    CpusetCpus: r.cpusetCpus ?? '',
+    MemoryReservation: r.memoryReservation ?? 0,
+    MemorySwap: r.memorySwap ?? 0,
+    OomKillDisable: r.oomKillDisable ?? false,
+    PidsLimit: r.pidsLimit ? r.pidsLimit : null,
+    Ulimits: r.ulimits?.length ? r.ulimits : null,
+  };
+}
+
 /** ResourceFlags are the limit flags as the command line gives them (run, create, update). */
 export interface ResourceFlags {
   memory?: string;

@@ -114,7 +114,7 @@ export class RunningContainer implements AsyncDisposable {
     private readonly launched: Launched,
     readonly stdout: Readable | null,
     readonly stderr: Readable | null,
-    finish: (status: ExitStatus) => Promise<Exit>,
+    finish: (status: ExitStatus & { oomKilled: boolean }) => Promise<Exit>,
   ) {
     this.exited = launched.exited.then(finish);
   }
@@ -371,7 +371,7 @@ async function volumeMounts(volumes: VolumeBind[]): Promise<BindMount[]> {
   return mounts;
 }
 
-async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStatus): Promise<Exit> {
+async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStatus & { oomKilled: boolean }): Promise<Exit> {
   const signal = status.signal === null ? null : signalName(status.signal);
   const exitCode = status.exitCode ?? 128 + (status.signal ?? 0);
   if (record.config.autoRemove) {
@@ -379,7 +379,7 @@ async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStat
   } else {
     try {
       await ctx.containers.setState(record, {
-        ...record.state, status: 'exited', exitCode, finishedAt: new Date().toISOString(),
+        ...record.state, status: 'exited', exitCode, finishedAt: new Date().toISOString(), oomKilled: status.oomKilled,
       });
     } catch (err) {
       // `rm -f` from another process removes the record as soon as the process is gone.

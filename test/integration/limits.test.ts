@@ -1,0 +1,87 @@
+// Resource limits (-m, --cpus, --pids-limit, --ulimit…) as cgroup files and
+// rlimits, Docker's refusals of bad values, and an OOM kill reported as Docker
+// reports it (exit 137, State.OOMKilled), for a foreground and a -d container.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { cli, rootTest, sharedTestStore } from '../helpers/env';
+import { cgroupsOf, runDetached, stateOf, until } from '../helpers/detached';
+
+const test = rootTest();
+const store = sharedTestStore(test);
+
+/** A command that touches 64 MiB at once: busybox dd allocates its block. */
+const HOG = ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'];
+
+async function inspectState(ref: string): Promise<{ OOMKilled: boolean; ExitCode: number }> {
+  const r = await cli(store.root, ['inspect', '-f', '{{json .State}}', ref]);
+  return JSON.parse(r.stdout) as { OOMKilled: boolean; ExitCode: number };
+}
+
+test('a foreground container over its -m limit exits 137 with OOMKilled true; one under it false', async (t) => {
+  t.teardown(async () => void (await cli(store.root, ['rm', '-f', 'oom-fg', 'no-oom'])));
+  const r = await cli(store.root, ['run', '--name', 'oom-fg', '-m', '8m', 'bb', ...HOG]);
+  t.is(r.code, 137);
+  t.like(await inspectState('oom-fg'), { OOMKilled: true, ExitCode: 137 });
+  t.is((await cli(store.root, ['run', '--name', 'no-oom', '-m', '128m', 'bb', ...HOG])).code, 0);
+  t.like(await inspectState('no-oom'), { OOMKilled: false, ExitCode: 0 });
+});
+
+test('a -d container over its -m limit is recorded by its monitor as OOMKilled, exit 137', async (t) => {
+  const id = await runDetached(t, store.root, ['-m', '8m', 'bb', ...HOG]);
+  await until('the end on record', () => (stateOf(store.root, id)?.status === 'exited' ? true : undefined));
+  t.like(await inspectState(id), { OOMKilled: true, ExitCode: 137 });
+});
+
+test('the limits are in the container\'s groups as runc writes them, and the groups go with it', async (t) => {
+  const id = await runDetached(t, store.root, [
+    '-m', '64m', '--memory-swap', '96m', '--memory-reservation', '32m', '--cpus', '0.5', '--cpu-shares', '512',
+    '--cpuset-cpus', '0', '--pids-limit', '20', 'bb', 'sleep', '60',
+  ]);
+  const dirs = cgroupsOf(id);
+  const file = (controller: string, name: string) => readFileSync(join(dirs.find((d) => d.includes(`/${controller}/`))!, name), 'utf8').trim();
+  t.is(file('memory', 'memory.limit_in_bytes'), String(64 << 20));
+  t.is(file('memory', 'memory.memsw.limit_in_bytes'), String(96 << 20));
+  t.is(file('memory', 'memory.soft_limit_in_bytes'), String(32 << 20));
+  t.is(file('cpu', 'cpu.cfs_quota_us'), '50000');
+  t.is(file('cpu', 'cpu.cfs_period_us'), '100000');
+  t.is(file('cpu', 'cpu.shares'), '512');
+  t.is(file('cpuset', 'cpuset.cpus'), '0');
+  t.is(file('pids', 'pids.max'), '20');
+  const host = JSON.parse((await cli(store.root, ['inspect', '-f', '{{json .HostConfig}}', id])).stdout) as Record<string, unknown>;
+  t.like(host, { Memory: 64 << 20, MemorySwap: 96 << 20, MemoryReservation: 32 << 20, NanoCpus: 5e8, CpuShares: 512, CpusetCpus: '0', PidsLimit: 20 });
+  t.is((await cli(store.root, ['rm', '-f', id])).code, 0);
+  t.deepEqual(dirs.filter((dir) => existsSync(dir)), []);
+});
+
+test('--pids-limit stops a fork past it', async (t) => {
+  const r = await cli(store.root, ['run', '--rm', '--pids-limit', '3', 'bb', 'sh', '-c', 'sleep 5 & sleep 5 & sleep 5 & echo forked']);
+  t.notRegex(r.stdout, /forked/);
+  t.regex(r.stderr, /can't fork|Resource temporarily unavailable|Try again/i);
+});
+
+test('--ulimit sets the init\'s soft and hard limits before it runs', async (t) => {
+  const r = await cli(store.root, ['run', '--rm', '--ulimit', 'nofile=100:200', '--ulimit', 'nproc=50', 'bb', 'sh', '-c', 'ulimit -n; ulimit -Hn; ulimit -u']);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout, '100\n200\n50\n');
+});
+
+test('bad limit values are Docker\'s one line, exit 125, and create nothing', async (t) => {
+  const before = (await cli(store.root, ['ps', '-aq'])).stdout;
+  const cases: [string[], string][] = [
+    [['-m', '1m'], 'Minimum memory limit allowed is 6MB'],
+    [['-m', '8x'], `invalid argument "8x" for "-m, --memory" flag: invalid size: '8x'`],
+    [['--cpus', 'abc'], 'invalid argument "abc" for "--cpus" flag: failed to parse abc as a rational number'],
+    [['--cpus', '999'], 'Range of CPUs is from 0.01 to'],
+    [['--memory-swap', '64m'], 'You should always set the Memory limit when using Memoryswap limit, see usage'],
+    [['--ulimit', 'nofile=2:1'], 'ulimit soft limit must be less than or equal to hard limit: 2 > 1'],
+    [['--cpuset-cpus', '0-999'], 'Requested CPUs are not available - requested 0-999'],
+  ];
+  for (const [flags, message] of cases) {
+    const r = await cli(store.root, ['run', '--rm', ...flags, 'bb', 'true']);
+    t.is(r.code, 125, flags.join(' '));
+    t.true(r.stderr.includes(message), r.stderr);
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  t.is((await cli(store.root, ['ps', '-aq'])).stdout, before);
+});
