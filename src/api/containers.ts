@@ -6,6 +6,7 @@ import { NboxError } from '../errors';
 import type { Store } from '../image/store';
 import type { ContainerRegistry, ContainerRecord } from '../runtime/containers';
 import type { ContainerInspect } from '../runtime/inspect';
+import type { ContainerStats } from '../runtime/stats';
 import type { AttachSession, AttachStreams } from '../runtime/attach';
 import type { ExecOptions, ExecProcess, ExecResult } from '../runtime/exec';
 import type { Change } from '../runtime/container-diff';
@@ -185,6 +186,15 @@ export class ContainerApi {
   async topContainer(ref: string, psArgs?: string[]): Promise<{ titles: string[]; processes: string[][] }> {
     const { containerTop } = await import('../runtime/top');
     return containerTop(await this.containers.resolve(ref), psArgs);
+  }
+
+  /** containerStats samples containers' resource use twice, intervalMs apart (200 by default), and returns
+   * `docker stats`' figures: the named containers, else every running one (every one with `all`). */
+  async containerStats(refs: string[] = [], options: { all?: boolean; intervalMs?: number } = {}): Promise<ContainerStats[]> {
+    const [{ containerStats }, { isUp }] = await Promise.all([import('../runtime/stats'), import('../runtime/container-status')]);
+    const records = refs.length > 0 ? await Promise.all(refs.map((ref) => this.containers.resolve(ref)))
+      : (await this.containers.list()).filter((c) => options.all || isUp(c.state)).sort((a, b) => b.config.created.localeCompare(a.config.created));
+    return containerStats(records, options.intervalMs ?? 200);
   }
 
   /** logs reads a container's json-file log (`docker logs`), oldest line first; with `follow`,

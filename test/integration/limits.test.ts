@@ -85,3 +85,17 @@ test('bad limit values are Docker\'s one line, exit 125, and create nothing', as
   }
   t.is((await cli(store.root, ['ps', '-aq'])).stdout, before);
 });
+
+test('stats --no-stream: the container\'s memory against its -m limit, its tasks, no network bytes without a network', async (t) => {
+  const id = await runDetached(t, store.root, ['--name', 'stats-me', '-m', '64m', 'bb', 'sh', '-c', 'sleep 60 & sleep 60 & wait']);
+  // sh, then its two sleeps once it has forked them.
+  const line = await until('three tasks', async () => {
+    const r = await cli(store.root, ['stats', '--no-stream', '--format', '{{.Name}}|{{.MemUsage}}|{{.NetIO}}|{{.PIDs}}|{{.CPUPerc}}', 'stats-me']);
+    return r.stdout.includes('|3|') ? r.stdout : undefined;
+  });
+  t.regex(line, /^stats-me\|[\d.]+[KM]iB \/ 64MiB\|0B \/ 0B\|3\|\d+\.\d\d%\n$/);
+  const table = await cli(store.root, ['stats', '--no-stream']);
+  t.regex(table.stdout, /^CONTAINER ID {3}NAME {2,}CPU % {2,}MEM USAGE \/ LIMIT {2,}MEM % {2,}NET I\/O {2,}BLOCK I\/O {2,}PIDS\n/);
+  t.true(table.stdout.includes(id.slice(0, 12)));
+  t.regex((await cli(store.root, ['stats', '--no-stream', 'no-such'])).stderr, /No such container: no-such/);
+});
