@@ -53,6 +53,7 @@ export type { ExecOptions, ExecProcess, ExecResult } from './runtime/exec';
 export { ContainerStartError } from './runtime/run';
 export type { Resources, ResourceFlags, Ulimit } from './runtime/resources';
 export type { ContainerStats } from './runtime/stats';
+export type { UpdateOptions } from './runtime/update';
 export { limitWarnings, resourcesFromFlags } from './runtime/resources';
 export type { Container } from './api/container-handle';
 export type { ContainerLogs, ListContainersOptions } from './api/containers';

@@ -7,6 +7,7 @@ import type { Store } from '../image/store';
 import type { ContainerRegistry, ContainerRecord } from '../runtime/containers';
 import type { ContainerInspect } from '../runtime/inspect';
 import type { ContainerStats } from '../runtime/stats';
+import type { UpdateOptions } from '../runtime/update';
 import type { AttachSession, AttachStreams } from '../runtime/attach';
 import type { ExecOptions, ExecProcess, ExecResult } from '../runtime/exec';
 import type { Change } from '../runtime/container-diff';
@@ -195,6 +196,13 @@ export class ContainerApi {
     const records = refs.length > 0 ? await Promise.all(refs.map((ref) => this.containers.resolve(ref)))
       : (await this.containers.list()).filter((c) => options.all || isUp(c.state)).sort((a, b) => b.config.created.localeCompare(a.config.created));
     return containerStats(records, options.intervalMs ?? 200);
+  }
+
+  /** updateContainer changes a container's limits and restart policy (`docker update`): at once in a running
+   * container's cgroup, and in its record for inspect and the next start. */
+  async updateContainer(ref: string, options: UpdateOptions): Promise<void> {
+    const { updateContainer } = await import('../runtime/update');
+    await updateContainer(this.containers, ref, options);
   }
 
   /** logs reads a container's json-file log (`docker logs`), oldest line first; with `follow`,

@@ -99,3 +99,29 @@ test('stats --no-stream: the container\'s memory against its -m limit, its tasks
   t.true(table.stdout.includes(id.slice(0, 12)));
   t.regex((await cli(store.root, ['stats', '--no-stream', 'no-such'])).stderr, /No such container: no-such/);
 });
+
+test('update changes a running container\'s limits in its groups and its record, and prints its name', async (t) => {
+  const id = await runDetached(t, store.root, ['--name', 'upd', '-m', '64m', 'bb', 'sleep', '60']);
+  const dirs = cgroupsOf(id);
+  const file = (controller: string, name: string) => readFileSync(join(dirs.find((d) => d.includes(`/${controller}/`))!, name), 'utf8').trim();
+  const r = await cli(store.root, ['update', '-m', '32m', '--memory-swap', '48m', '--cpus', '0.5', '--cpu-shares', '256', '--pids-limit', '10', '--restart', 'on-failure:1', 'upd']);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout, 'upd\n');
+  t.is(file('memory', 'memory.limit_in_bytes'), String(32 << 20));
+  t.is(file('memory', 'memory.memsw.limit_in_bytes'), String(48 << 20));
+  t.is(file('cpu', 'cpu.cfs_quota_us'), '50000');
+  t.is(file('cpu', 'cpu.shares'), '256');
+  t.is(file('pids', 'pids.max'), '10');
+  const host = JSON.parse((await cli(store.root, ['inspect', '-f', '{{json .HostConfig}}', 'upd'])).stdout) as Record<string, unknown>;
+  t.like(host, { Memory: 32 << 20, MemorySwap: 48 << 20, NanoCpus: 5e8, CpuShares: 256, PidsLimit: 10, RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 1 } });
+  // Both up past the old swap: the kernel needs swap first, then memory.
+  t.is((await cli(store.root, ['update', '-m', '200m', '--memory-swap', '400m', 'upd'])).code, 0);
+  t.is(file('memory', 'memory.limit_in_bytes'), String(200 << 20));
+  t.is(file('memory', 'memory.memsw.limit_in_bytes'), String(400 << 20));
+  const tooBig = await cli(store.root, ['update', '-m', '500m', 'upd']);
+  t.is(tooBig.code, 1);
+  t.regex(tooBig.stderr, /Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time/);
+  const none = await cli(store.root, ['update', 'upd']);
+  t.is(none.code, 125);
+  t.regex(none.stderr, /You must provide one or more flags when using this command\./);
+});
