@@ -189,13 +189,13 @@ export class ContainerApi {
     return containerTop(await this.containers.resolve(ref), psArgs);
   }
 
-  /** containerStats samples containers' resource use twice, intervalMs apart (200 by default), and returns
+  /** containerStats samples containers' resource use twice, intervalMs apart (100 by default), and returns
    * `docker stats`' figures: the named containers, else every running one (every one with `all`). */
   async containerStats(refs: string[] = [], options: { all?: boolean; intervalMs?: number } = {}): Promise<ContainerStats[]> {
     const [{ containerStats }, { isUp }] = await Promise.all([import('../runtime/stats'), import('../runtime/container-status')]);
     const records = refs.length > 0 ? await Promise.all(refs.map((ref) => this.containers.resolve(ref)))
       : (await this.containers.list()).filter((c) => options.all || isUp(c.state)).sort((a, b) => b.config.created.localeCompare(a.config.created));
-    return containerStats(records, options.intervalMs ?? 200);
+    return containerStats(records, options.intervalMs ?? 100);
   }
 
   /** updateContainer changes a container's limits and restart policy (`docker update`): at once in a running

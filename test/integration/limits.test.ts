@@ -1,7 +1,7 @@
 // Resource limits (-m, --cpus, --pids-limit, --ulimit…) as cgroup files and
 // rlimits, Docker's refusals of bad values, and an OOM kill reported as Docker
 // reports it (exit 137, State.OOMKilled), for a foreground and a -d container.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { cli, rootTest, sharedTestStore } from '../helpers/env';
@@ -125,3 +125,26 @@ test('update changes a running container\'s limits in its groups and its record,
   t.is(none.code, 125);
   t.regex(none.stderr, /You must provide one or more flags when using this command\./);
 });
+
+test('--cgroup-parent makes the container\'s groups under that group from each hierarchy\'s root', async (t) => {
+  const parent = `nbox-test-parent-${process.pid}`;
+  t.teardown(() => {
+    for (const dir of cgroupParents(parent)) rmdirSync(dir);
+  });
+  const id = await runDetached(t, store.root, ['--cgroup-parent', `/${parent}`, '-m', '32m', 'bb', 'sleep', '60']);
+  const dirs = cgroupsOf(id);
+  t.true(dirs.length > 0);
+  for (const dir of dirs) t.true(dir.startsWith('/sys/fs/cgroup/') && dir.includes(`/${parent}/`), dir);
+  const memory = dirs.find((d) => d.startsWith(`/sys/fs/cgroup/memory/${parent}/`))!;
+  t.is(readFileSync(join(memory, 'memory.limit_in_bytes'), 'utf8').trim(), String(32 << 20));
+  t.is((await cli(store.root, ['inspect', '-f', '{{.HostConfig.CgroupParent}}', id])).stdout, `/${parent}\n`);
+  await cli(store.root, ['rm', '-f', id]);
+  t.deepEqual(dirs.filter((dir) => existsSync(dir)), []);
+  const escape = await cli(store.root, ['run', '--rm', '--cgroup-parent', '../../x', 'bb', 'true']);
+  t.is(escape.code, 125);
+  t.regex(escape.stderr, /invalid cgroup parent/);
+});
+
+function cgroupParents(name: string): string[] {
+  return readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h, name)).filter((dir) => existsSync(dir));
+}

@@ -23,8 +23,9 @@ const DEFAULT_FORMAT = 'table {{.ID}}\\t{{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}
 /** The docker CLI's refresh: a sample a second, the screen cleared before each table. */
 const STREAM_INTERVAL_MS = 1000;
 const CLEAR_SCREEN = '\u001b[2J\u001b[H';
-/** --no-stream's two samples are this far apart: enough ticks of /proc/stat for a CPU % to mean something. */
-const ONE_SHOT_INTERVAL_MS = 200;
+/** --no-stream's two samples are this far apart: ten ticks of /proc/stat per CPU (USER_HZ 100), enough for a
+ * CPU % within a few percent, at a tenth of the daemon's one-second wait. */
+const ONE_SHOT_INTERVAL_MS = 100;
 
 /** registerStats adds `stats`. */
 export function registerStats(program: Command, ctx: CliContext): void {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { applyLimits, cgroupWrites, enableControllers, fillCpuset, sharesToWeight } from '../../../src/runtime/cgroup-limits';
+import { oomKillCount } from '../../../src/runtime/cgroup-stats';
 
 const LIMITS = { memory: 64 << 20, memorySwap: 96 << 20, memoryReservation: 32 << 20, nanoCpus: 1.5e9, cpuShares: 512, cpusetCpus: '0-1', pidsLimit: 50, oomKillDisable: true };
 
@@ -80,4 +81,18 @@ test('v1 cpuset: an empty group gets its parent\'s CPUs and memory nodes, level 
   fillCpuset(root, levels[2]);
   t.is(readFileSync(join(levels[1], 'cpuset.cpus'), 'utf8'), '0-3');
   t.is(readFileSync(join(levels[2], 'cpuset.mems'), 'utf8'), '0');
+});
+
+test('oomKillCount reads the oom_kill line of v1 memory.oom_control and of v2 memory.events', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'nbox-cgoom-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const v1 = join(root, 'memory', 'nbox', 'c1');
+  mkdirSync(v1, { recursive: true });
+  writeFileSync(join(v1, 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n');
+  t.is(oomKillCount({ dirs: [join(root, 'devices', 'nbox', 'c1'), v1], root, unified: false }), 2);
+  const v2 = join(root, 'nbox', 'c2');
+  mkdirSync(v2, { recursive: true });
+  writeFileSync(join(v2, 'memory.events'), 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n');
+  t.is(oomKillCount({ dirs: [v2], root, unified: true }), 1);
+  t.is(oomKillCount({ dirs: [join(root, 'gone')], root, unified: true }), 0);
 });
