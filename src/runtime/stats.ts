@@ -43,10 +43,15 @@ interface Sample {
   pids: number;
 }
 
-/** containerStats samples every running container twice, intervalMs apart, and computes its figures. */
-export async function containerStats(records: ContainerRecord[], intervalMs: number): Promise<ContainerStats[]> {
+/** containerStats samples every running container twice, intervalMs apart, and computes its figures.
+ * host says where the cgroup hierarchies are (tests give a recorded tree). */
+export async function containerStats(
+  records: ContainerRecord[],
+  intervalMs: number,
+  host: { root: string; unified: boolean } = { root: CGROUP_MOUNT, unified: isUnifiedHost() },
+): Promise<ContainerStats[]> {
   const view = (record: ContainerRecord): CgroupView | null =>
-    isUp(record.state) && record.state.cgroup ? { dirs: record.state.cgroup, root: CGROUP_MOUNT, unified: isUnifiedHost() } : null;
+    isUp(record.state) && record.state.cgroup ? { dirs: record.state.cgroup, ...host } : null;
   const first = records.map((record) => sampleOf(record, view(record)));
   if (first.some(Boolean)) await new Promise((resolve) => setTimeout(resolve, intervalMs));
   const online = cpus().length;

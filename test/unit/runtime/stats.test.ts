@@ -1,7 +1,10 @@
 import test from 'ava';
-import { totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 
-import { blockV1, blockV2, memoryV1, memoryV2, parseNetDev } from '../../../src/runtime/stats';
+import { blockV1, blockV2, containerStats, memoryV1, memoryV2, parseNetDev } from '../../../src/runtime/stats';
+import { record } from './records';
 import { binarySize } from '../../../src/cli/format';
 
 test('memory usage leaves out the inactive page cache, as the docker CLI does (v1 total_inactive_file, v2 inactive_file)', (t) => {
@@ -32,4 +35,26 @@ test('binarySize is units.BytesSize', (t) => {
   t.is(binarySize(1117184), '1.065MiB');
   t.is(binarySize(64 * 1024 * 1024), '64MiB');
   t.is(binarySize(860 * 1024), '860KiB');
+});
+
+test('containerStats against a recorded v2 group: memory, io, pids, and a stopped container in zeros', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'nbox-statsv2-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const group = join(root, 'nbox', 'c1');
+  mkdirSync(group, { recursive: true });
+  const files: Record<string, string> = {
+    'cpu.stat': 'usage_usec 5000\nuser_usec 3000\nsystem_usec 2000\n',
+    'memory.current': '10485760\n',
+    'memory.stat': 'anon 6291456\ninactive_file 2097152\n',
+    'memory.max': '67108864\n',
+    'io.stat': '8:0 rbytes=1000 wbytes=2000 rios=1 wios=2 dbytes=0 dios=0\n',
+    'pids.current': '3\n',
+  };
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(group, name), text);
+  // pid: this process, so its net namespace is read; no net figure is asserted.
+  const running = record({ status: 'running', pid: process.pid, cgroup: [group] }, 'up');
+  const stopped = record({ status: 'exited' }, 'down');
+  const [up, down] = await containerStats([running, stopped], 10, { root, unified: true });
+  t.like(up, { name: 'up', memoryUsage: 8388608, memoryLimit: 67108864, memoryPercent: 12.5, blockRead: 1000, blockWrite: 2000, pids: 3, cpuPercent: 0 });
+  t.like(down, { name: 'down', memoryUsage: 0, memoryLimit: 0, pids: 0, cpuPercent: 0 });
 });
