@@ -589,6 +589,28 @@ static void restart_config(const struct wire_section *s, int n) {
   R.max = strtol(single(s, n, "restartMax"), NULL, 10);
 }
 
+/* `update --restart` on a running container (update.ts) writes the new policy,
+ * `NAME MAX`, to restart-policy in the container's directory: read at each
+ * exit, before the restart decision. A new monitor's spec has it already. */
+#define RESTART_POLICY_FILE "restart-policy"
+
+static void restart_update(void) {
+  char path[PATH_MAX + 32], text[64], name[32];
+  snprintf(path, sizeof path, "%s/" RESTART_POLICY_FILE, M.container_dir);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return;
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  text[n > 0 ? n : 0] = '\0';
+  long max = 0;
+  if (sscanf(text, "%31s %ld", name, &max) != 2) return;
+  R.name = strcmp(name, "always") == 0           ? RESTART_ALWAYS
+           : strcmp(name, "on-failure") == 0     ? RESTART_ON_FAILURE
+           : strcmp(name, "unless-stopped") == 0 ? RESTART_UNLESS_STOPPED
+                                                 : RESTART_NO;
+  R.max = max;
+}
+
 /* The stop marker `stop`, `kill` and `rm` write before they signal
  * (stop-marker.ts): `cancel` is moby's ExitOnNext, `manual` its
  * HasBeenManuallyStopped. No marker: neither. */
@@ -1166,6 +1188,10 @@ int main(int argc, char **argv) {
   struct log_file log;
   if (logfile_open(&log, single(sections, n, "log")) < 0) send_failed(-1, "monitor-log", "open", errno, -1);
   restart_config(sections, n);
+  /* An update of the last run's monitor: this spec already holds it. */
+  char policy_path[PATH_MAX + 32];
+  snprintf(policy_path, sizeof policy_path, "%s/" RESTART_POLICY_FILE, M.container_dir);
+  unlink(policy_path);
   IO.tty = strcmp(single(sections, n, "tty"), "1") == 0;
   IO.open_stdin = strcmp(single(sections, n, "stdin"), "1") == 0;
 
@@ -1198,6 +1224,7 @@ int main(int argc, char **argv) {
     int terminated = supervise(sigfd, res.pidfd, fds, &log);
     now_text(M.finished);
     M.oom_killed = oom_kill_count() > M.oom_base;
+    restart_update();
     if (terminated || !restart_wanted(M.exit_code)) break;
     R.delay_ms = restart_delay(R.delay_ms, ms_since(&R.run_start));
     M.status = "restarting";

@@ -1,8 +1,11 @@
 // `docker update`: new limits (and a new restart policy) for a container,
 // written into its running cgroup at once and kept in its record, so the next
 // start and `inspect` have them. Checked as the daemon checks them first.
-import { NboxError } from '../errors';
+import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
+
+import { NboxError } from '../errors';
 
 import { CGROUP_MOUNT, availableCpus, isUnifiedHost } from './cgroup';
 import { applyLimits } from './cgroup-limits';
@@ -41,6 +44,10 @@ export async function updateContainer(containers: ContainerRegistry, ref: string
       applyLimits(record.state.cgroup, CGROUP_MOUNT, isUnifiedHost(), { ...changes, ...memoryPair, cgroupParent: undefined, ulimits: undefined });
     }
     await containers.setConfig(record, { ...record.config, resources: merged, ...(restartPolicy ? { restartPolicy } : {}) });
+    // A running container's monitor holds the policy it started with: it reads this file at each exit (monitor.c).
+    if (options.restart !== undefined && restartPolicy && isUp(record.state)) {
+      await writeFile(join(record.dir, 'restart-policy'), `${restartPolicy.name} ${restartPolicy.maximumRetryCount}\n`);
+    }
   } finally {
     await release();
   }

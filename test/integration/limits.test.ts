@@ -148,3 +148,13 @@ test('--cgroup-parent makes the container\'s groups under that group from each h
 function cgroupParents(name: string): string[] {
   return readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h, name)).filter((dir) => existsSync(dir));
 }
+
+test('update --restart reaches the monitor of a running container: its next exit restarts it', async (t) => {
+  const id = await runDetached(t, store.root, ['bb', 'sh', '-c', 'sleep 1; exit 3']);
+  t.is((await cli(store.root, ['update', '--restart', 'on-failure:1', id])).code, 0);
+  await until('one restart, then the end', () => {
+    const state = stateOf(store.root, id) as (ReturnType<typeof stateOf> & { restartCount?: number }) | null;
+    return state?.status === 'exited' && state.restartCount === 1 ? true : undefined;
+  });
+  t.like(JSON.parse((await cli(store.root, ['inspect', '-f', '{{json .HostConfig.RestartPolicy}}', id])).stdout), { Name: 'on-failure', MaximumRetryCount: 1 });
+});
