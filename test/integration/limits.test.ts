@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { cli, rootTest, sharedTestStore } from '../helpers/env';
+import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
 import { cgroupsOf, runDetached, stateOf, until } from '../helpers/detached';
 
 const test = rootTest();
@@ -157,4 +157,20 @@ test('update --restart reaches the monitor of a running container: its next exit
     return state?.status === 'exited' && state.restartCount === 1 ? true : undefined;
   });
   t.like(JSON.parse((await cli(store.root, ['inspect', '-f', '{{json .HostConfig.RestartPolicy}}', id])).stdout), { Name: 'on-failure', MaximumRetryCount: 1 });
+});
+
+test('stats without --no-stream clears the screen and prints the table again each second', async (t) => {
+  await runDetached(t, store.root, ['--name', 'streamed', 'bb', 'sleep', '60']);
+  const child = spawnCli(store.root, ['stats', 'streamed']);
+  t.teardown(async () => {
+    child.kill('SIGKILL');
+    await exitCodeOf(child);
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const tables = await until('two tables', () => {
+    const parts = out.split('\u001b[2J\u001b[H').filter(Boolean);
+    return parts.length >= 2 ? parts : undefined;
+  });
+  for (const table of tables.slice(0, 2)) t.regex(table, /^CONTAINER ID .*\n[0-9a-f]{12} {3}streamed /);
 });
