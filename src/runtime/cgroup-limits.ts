@@ -3,7 +3,7 @@
 // the one unified group (after the controllers are enabled in its parents'
 // cgroup.subtree_control). The files a limit maps to are computed apart from
 // the writing (cgroupWrites), so a unit test checks both layouts without root.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
 import { NboxError, isErrno } from '../errors';
@@ -64,10 +64,22 @@ export function sharesToWeight(shares: number): number {
   return shares === 0 ? 0 : 1 + Math.floor(((shares - 2) * 9999) / 262142);
 }
 
-/** controllerDir is the group of one v1 controller among a container's dirs (mount/controller/...). */
+/** controllerDir is the group of one v1 controller among a container's dirs (mount/controller/...);
+ * a controller mounted with another (cpu,cpuacct) is found through the mount they share. */
 export function controllerDir(dirs: string[], root: string, controller: string): string | undefined {
   const mount = join(root, controller);
-  return dirs.find((dir) => dir.startsWith(`${mount}/`));
+  const own = dirs.find((dir) => dir.startsWith(`${mount}/`));
+  if (own) return own;
+  const shared = realpathOr(mount);
+  return shared ? dirs.find((dir) => realpathOr(join(root, relative(root, dir).split('/')[0])) === shared) : undefined;
+}
+
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return '';
+  }
 }
 
 /** applyLimits writes the limits into a container's groups (v1: one per controller; v2: dirs[0]).

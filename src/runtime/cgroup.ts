@@ -7,6 +7,7 @@
 // Cgroup files are kernel state, answered at once: plain synchronous calls
 // cost a fraction of a trip through the thread pool each.
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 
 import { isErrno } from '../errors';
@@ -14,7 +15,6 @@ import { addon } from '../sys/addon';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import { applyLimits, enableControllers, fillCpuset } from './cgroup-limits';
 import { parseCpuset, type Resources } from './resources';
-import { cpus } from 'node:os';
 
 /** CGROUP_MOUNT is where the host's cgroup hierarchies are mounted. */
 export const CGROUP_MOUNT = '/sys/fs/cgroup';

@@ -1,9 +1,9 @@
 import test from 'ava';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { applyLimits, cgroupWrites, enableControllers, fillCpuset, sharesToWeight } from '../../../src/runtime/cgroup-limits';
+import { applyLimits, cgroupWrites, controllerDir, enableControllers, fillCpuset, sharesToWeight } from '../../../src/runtime/cgroup-limits';
 import { oomKillCount } from '../../../src/runtime/cgroup-stats';
 
 const LIMITS = { memory: 64 << 20, memorySwap: 96 << 20, memoryReservation: 32 << 20, nanoCpus: 1.5e9, cpuShares: 512, cpusetCpus: '0-1', pidsLimit: 50, oomKillDisable: true };
@@ -95,4 +95,17 @@ test('oomKillCount reads the oom_kill line of v1 memory.oom_control and of v2 me
   writeFileSync(join(v2, 'memory.events'), 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n');
   t.is(oomKillCount({ dirs: [v2], root, unified: true }), 1);
   t.is(oomKillCount({ dirs: [join(root, 'gone')], root, unified: true }), 0);
+});
+
+test('controllerDir finds a controller mounted with another (cpu,cpuacct) through their shared mount', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'nbox-cgco-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'cpu,cpuacct', 'nbox', 'c1'), { recursive: true });
+  symlinkSync('cpu,cpuacct', join(root, 'cpu'));
+  symlinkSync('cpu,cpuacct', join(root, 'cpuacct'));
+  mkdirSync(join(root, 'memory', 'nbox', 'c1'), { recursive: true });
+  const dirs = [join(root, 'memory', 'nbox', 'c1'), join(root, 'cpu', 'nbox', 'c1')];
+  t.is(controllerDir(dirs, root, 'cpu'), dirs[1]);
+  t.is(controllerDir(dirs, root, 'cpuacct'), dirs[1]);
+  t.is(controllerDir(dirs, root, 'pids'), undefined);
 });
