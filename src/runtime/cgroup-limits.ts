@@ -88,7 +88,7 @@ export function applyLimits(dirs: string[], root: string, unified: boolean, r: R
   const writes = cgroupWrites(r, unified);
   const target = (write: CgroupWrite) => {
     const dir = unified ? dirs[0] : controllerDir(dirs, root, write.controller);
-    if (!dir) throw new NboxError('ERR_NBOX_SYS', `the ${write.controller} cgroup controller is not mounted: ${write.file} cannot be set`);
+    if (!dir) throw new NboxError('ERR_NBOX_SYS', `the container has no ${write.controller} cgroup (its controller is not mounted, or it started before nbox made one): ${write.file} cannot be set`);
     return join(dir, write.file);
   };
   const memoryPair = writes.filter((w) => /^memory\.(limit_in_bytes|memsw\.limit_in_bytes|max|swap\.max)$/.test(w.file));

@@ -4,7 +4,6 @@
 // as the docker CLI computes them from what the daemon reads.
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
 
 import { CGROUP_MOUNT, isUnifiedHost } from './cgroup';
 import { controllerDir } from './cgroup-limits';
@@ -52,17 +51,22 @@ export async function containerStats(
 ): Promise<ContainerStats[]> {
   const view = (record: ContainerRecord): CgroupView | null =>
     isUp(record.state) && record.state.cgroup ? { dirs: record.state.cgroup, ...host } : null;
-  const first = records.map((record) => sampleOf(record, view(record)));
+  // The first sample needs only CPU times; the second reads everything.
+  const views = records.map(view);
+  const firstSystem = systemCpuNs();
+  const first = views.map((v) => v && { cpu: cpuNs(v), system: firstSystem });
   if (first.some(Boolean)) await new Promise((resolve) => setTimeout(resolve, intervalMs));
   const online = cpus().length;
+  const system = systemCpuNs();
   return records.map((record, i) => {
     const before = first[i];
-    const after = before && sampleOf(record, view(record));
+    const v = views[i];
+    const after = before && v && sampleOf(record, v, system);
     return figures(record, before, after, online);
   });
 }
 
-function figures(record: ContainerRecord, before: Sample | null, after: Sample | null, online: number): ContainerStats {
+function figures(record: ContainerRecord, before: Pick<Sample, 'cpu' | 'system'> | null, after: Sample | null, online: number): ContainerStats {
   const base = { id: record.config.id, name: record.config.name };
   if (!before || !after) {
     return { ...base, cpuPercent: 0, memoryUsage: 0, memoryLimit: 0, memoryPercent: 0, netRx: 0, netTx: 0, blockRead: 0, blockWrite: 0, pids: 0 };
@@ -83,21 +87,27 @@ function figures(record: ContainerRecord, before: Sample | null, after: Sample |
   };
 }
 
-function sampleOf(record: ContainerRecord, view: CgroupView | null): Sample | null {
-  if (!view) return null;
-  const dir = (controller: string) => (view.unified ? view.dirs[0] : controllerDir(view.dirs, view.root, controller));
-  const file = (controller: string, name: string) => {
-    const at = dir(controller);
-    return at ? readOr(join(at, name)) : '';
-  };
+// cgroupFile reads one file of a container's group for a controller ('' when it has none).
+function cgroupFile(view: CgroupView, controller: string, name: string): string {
+  const at = view.unified ? view.dirs[0] : controllerDir(view.dirs, view.root, controller);
+  return at ? readOr(`${at}/${name}`) : '';
+}
+
+// cpuNs is the group's CPU time: v1 cpuacct.usage, v2 cpu.stat's usage_usec.
+function cpuNs(view: CgroupView): number {
+  return view.unified ? (keyedNumbers(cgroupFile(view, 'cpu', 'cpu.stat')).get('usage_usec') ?? 0) * 1000 : Number(cgroupFile(view, 'cpuacct', 'cpuacct.usage') || 0);
+}
+
+function sampleOf(record: ContainerRecord, view: CgroupView, system: number): Sample {
+  const file = (controller: string, name: string) => cgroupFile(view, controller, name);
   const net = record.config.network === 'host' ? { rx: 0, tx: 0 } : netBytes(record.state.pid);
   const memory = view.unified ? memoryV2(file('memory', 'memory.current'), file('memory', 'memory.stat'), file('memory', 'memory.max'))
     : memoryV1(file('memory', 'memory.usage_in_bytes'), file('memory', 'memory.stat'), file('memory', 'memory.limit_in_bytes'));
   const block = view.unified ? blockV2(file('io', 'io.stat'))
     : blockV1(file('blkio', 'blkio.io_service_bytes_recursive') || file('blkio', 'blkio.throttle.io_service_bytes_recursive'));
   return {
-    cpu: view.unified ? (keyedNumbers(file('cpu', 'cpu.stat')).get('usage_usec') ?? 0) * 1000 : Number(file('cpuacct', 'cpuacct.usage') || 0),
-    system: systemCpuNs(),
+    cpu: cpuNs(view),
+    system,
     ...memory,
     netRx: net.rx,
     netTx: net.tx,
