@@ -14,7 +14,7 @@ import { isErrno } from '../errors';
 import { addon } from '../sys/addon';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import { applyLimits, enableControllers, fillCpuset } from './cgroup-limits';
-import { parseCpuset, type Resources } from './resources';
+import { limitWarnings, parseCpuset, type Resources } from './resources';
 
 /** CGROUP_MOUNT is where the host's cgroup hierarchies are mounted. */
 export const CGROUP_MOUNT = '/sys/fs/cgroup';
@@ -178,6 +178,11 @@ export async function sweepOrphanCgroups(): Promise<void> {
 function procs(dir: string): number[] {
   const text = readFileSync(join(dir, 'cgroup.procs'), 'utf8');
   return text.split('\n').filter(Boolean).map(Number);
+}
+
+/** hostLimitWarnings are the daemon's warnings for limits on this host's cgroup version. */
+export function hostLimitWarnings(resources: Resources): string[] {
+  return limitWarnings(resources, isUnified());
 }
 
 /** availableCpus are the CPUs a container's cpuset may name: the root cpuset's. */

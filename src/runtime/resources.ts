@@ -115,9 +115,11 @@ export function parseCpuset(list: string): number[] | null {
   return cpus;
 }
 
-/** LimitHost is what the daemon's checks look at: the CPUs there are. */
+/** LimitHost is what the daemon's checks look at: the CPUs there are, and the cgroup version. */
 export interface LimitHost {
   cpus: number;
+  /** cgroup v2, which has no way to turn the OOM killer off. */
+  unified: boolean;
   /** The CPUs a cpuset may name (the parent group's cpuset.cpus). */
   availableCpus: number[];
 }
@@ -152,6 +154,8 @@ export function validateResources(resources: Resources, host: LimitHost): Resour
     if (r.cgroupParent.split('/').some((part) => part === '..' || part === '.')) throw daemon(`invalid cgroup parent: ${r.cgroupParent}`);
   }
   if (r.memory && r.memory > 0 && !r.memorySwap) r.memorySwap = r.memory * 2;
+  // As the daemon on v2: discarded, with a warning (limitWarnings).
+  if (host.unified) delete r.oomKillDisable;
   return r;
 }
 
@@ -227,8 +231,9 @@ export function resourcesFromFlags(flags: ResourceFlags): Resources | undefined 
   return Object.keys(r).length > 0 ? r : undefined;
 }
 
-/** limitWarnings are the daemon's warnings for limits it accepts: --oom-kill-disable without -m. */
-export function limitWarnings(r: Resources): string[] {
+/** limitWarnings are the daemon's warnings for limits it accepts: --oom-kill-disable on v2 (discarded), or without -m. */
+export function limitWarnings(r: Resources, unified: boolean): string[] {
+  if (r.oomKillDisable && unified) return ['WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.'];
   return r.oomKillDisable && !r.memory ? ["WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous."] : [];
 }
 

@@ -9,7 +9,7 @@ import type { ImageRecord } from '../image/images';
 import type { ImageConfigBody } from '../image/oci';
 import type { Store } from '../image/store';
 import { addon, type BindMount, type ExitStatus } from '../sys/addon';
-import { availableCpus, cgroupDirs } from './cgroup';
+import { availableCpus, cgroupDirs, isUnifiedHost } from './cgroup';
 import { validateResources, type Resources } from './resources';
 import { ContainerStartError, launch, type Launched, type LaunchSpec } from './launch';
 import { abandonMonitor, startMonitor, startMonitored, type DetachedContainer } from './monitor';
@@ -302,7 +302,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     hostEnv: process.env,
     tty: opts.tty,
   });
-  const resources = opts.resources && validateResources(opts.resources, { cpus: hostCpus().length, availableCpus: availableCpus() });
+  const resources = opts.resources && validateResources(opts.resources, { cpus: hostCpus().length, availableCpus: availableCpus(), unified: isUnifiedHost() });
   const workingDir = opts.workdir || body.WorkingDir || '/';
   if (!workingDir.startsWith('/')) {
     throw new NboxError('ERR_NBOX_USAGE', `the working directory '${workingDir}' is invalid, it needs to be an absolute path`);

@@ -32,7 +32,7 @@ export async function updateContainer(containers: ContainerRegistry, ref: string
     // --pids-limit 0 in an update means no limit, as -1 does.
     const pidsLimit = given.pidsLimit === 0 ? -1 : given.pidsLimit;
     const changes = Object.fromEntries(Object.entries({ ...given, pidsLimit }).filter(([, value]) => value !== undefined && value !== 0 && value !== '')) as Resources;
-    const merged = validateResources({ ...old, ...changes }, { cpus: cpus().length, availableCpus: availableCpus() });
+    const merged = validateResources({ ...old, ...changes }, { cpus: cpus().length, availableCpus: availableCpus(), unified: isUnifiedHost() });
     const restartPolicy = options.restart === undefined ? record.config.restartPolicy : parseRestartPolicy(options.restart);
     if (options.restart !== undefined && restartPolicy && record.config.autoRemove && restartPolicy.name !== 'no') {
       throw new NboxError('ERR_NBOX_USAGE', 'Restart policy cannot be updated because AutoRemove is enabled for the container');

@@ -1,10 +1,10 @@
 import test from 'ava';
 
 import {
-  parseBytes, parseCpus, parseCpuset, parseUlimit, resourcesFromFlags, validateResources, cpusetText,
+  limitWarnings, parseBytes, parseCpus, parseCpuset, parseUlimit, resourcesFromFlags, validateResources, cpusetText,
 } from '../../../src/runtime/resources';
 
-const HOST = { cpus: 2, availableCpus: [0, 1] };
+const HOST = { cpus: 2, availableCpus: [0, 1], unified: false };
 const message = (fn: () => unknown): string => {
   try {
     fn();
@@ -67,4 +67,12 @@ test('cpuset lists', (t) => {
   t.deepEqual(parseCpuset('0-2,4'), [0, 1, 2, 4]);
   t.is(parseCpuset('2-1'), null);
   t.is(cpusetText([0, 1, 2, 4, 6, 7]), '0-2,4,6-7');
+});
+
+test("--oom-kill-disable: the daemon's warnings, and discarded on v2", (t) => {
+  t.deepEqual(limitWarnings({ oomKillDisable: true }, false), ["WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous."]);
+  t.deepEqual(limitWarnings({ oomKillDisable: true, memory: 8 << 20 }, false), []);
+  t.deepEqual(limitWarnings({ oomKillDisable: true, memory: 8 << 20 }, true), ['WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.']);
+  t.false('oomKillDisable' in validateResources({ oomKillDisable: true }, { ...HOST, unified: true }));
+  t.true(validateResources({ oomKillDisable: true }, HOST).oomKillDisable);
 });
