@@ -78,6 +78,20 @@ std::vector<std::string> StringArray(Napi::Object obj, const char *key) {
   return out;
 }
 
+// An optional string array: absent reads as empty.
+std::vector<std::string> OptionalStringArray(Napi::Object obj, const char *key) {
+  return obj.Get(key).IsArray() ? StringArray(obj, key) : std::vector<std::string>{};
+}
+
+// --ulimit triples (resource, soft, hard; -1 is unlimited), validated by TypeScript.
+std::vector<child_rlimit> Rlimits(const std::vector<std::string> &triples) {
+  std::vector<child_rlimit> out;
+  for (size_t i = 0; i + 2 < triples.size(); i += 3)
+    out.push_back({atoi(triples[i].c_str()), (unsigned long long)strtoll(triples[i + 1].c_str(), nullptr, 10),
+                   (unsigned long long)strtoll(triples[i + 2].c_str(), nullptr, 10)});
+  return out;
+}
+
 std::vector<char *> CStringVector(std::vector<std::string> &strings) {
   std::vector<char *> out;
   out.reserve(strings.size() + 1);
@@ -185,6 +199,7 @@ struct ProcessSpec {
   std::vector<char *> argv_c, env_c, exec_argv;
   std::vector<const char *> cgroup_procs_c;
   std::vector<gid_t> groups;
+  std::vector<child_rlimit> rlimits;
   std::string cwd;
   std::string exec_name = "nbox-exec";
   // nbox-exec ERROR_FD COMMAND...: the fd number is written in by child_spawn.
@@ -205,6 +220,7 @@ bool ReadProcessSpec(Napi::Env env, Napi::Object o, ProcessSpec &p, child_spec &
   for (uint32_t i = 0; i < groups_js.Length(); i++) p.groups.push_back(groups_js.Get(i).As<Napi::Number>().Uint32Value());
   p.cgroup_procs = StringArray(o, "cgroupProcs");
   for (auto &procs : p.cgroup_procs) p.cgroup_procs_c.push_back(procs.c_str());
+  p.rlimits = Rlimits(OptionalStringArray(o, "rlimits"));
   std::string failed_syscall;
   int exec_fd = SealedExecHelper(failed_syscall);
   if (exec_fd < 0) {
@@ -228,6 +244,8 @@ bool ReadProcessSpec(Napi::Env env, Napi::Object o, ProcessSpec &p, child_spec &
   for (uint32_t i = 0; i < 3; i++) spec.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
   spec.cgroup_procs = p.cgroup_procs_c.data();
   spec.ncgroups = p.cgroup_procs_c.size();
+  spec.rlimits = p.rlimits.data();
+  spec.nrlimits = p.rlimits.size();
   spec.exec_fd = exec_fd;
   spec.exec_argv = p.exec_argv.data();
   spec.exec_fd_arg = p.exec_fd_arg;
@@ -698,6 +716,7 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"mounts", mounts},
       {"cgroupProcs", r->cgroup_procs},
       {"cgroupDirs", StringArray(m, "cgroupDirs")},
+      {"rlimits", OptionalStringArray(o, "rlimits")},
       {"id", {text(m, "id")}},
       {"name", {text(m, "name")}},
       {"store", {text(m, "store")}},

@@ -27,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -51,7 +52,7 @@ static const char *const step_names[STEP_COUNT] = {
     "mount-shm",    "mount-mqueue", "mount-sys",     "bind-mount",   "mask-paths",
     "readonly-paths", "hostname",   "loopback",      "workdir",      "seccomp",     "capabilities",
     "setgroups",    "setgid",       "setuid",        "signals",      "stdio",
-    "chdir",        "exec",         "terminal",
+    "chdir",        "exec",         "terminal",     "rlimits",
 };
 
 const char *child_step_name(int step) {
@@ -659,6 +660,16 @@ static void join_cgroups(struct child_ctx *ctx, int new_namespace) {
   if (new_namespace) CHECK(ctx, syscall(SYS_unshare, CLONE_NEWCGROUP), STEP_CGROUP, "unshare", -1);
 }
 
+/* --ulimit, as runc's init sets its process's rlimits: before the credentials
+ * change (a hard limit above the inherited one needs CAP_SYS_RESOURCE). */
+static void set_rlimits(struct child_ctx *ctx) {
+  const struct child_spec *s = ctx->spec;
+  for (size_t i = 0; i < s->nrlimits; i++) {
+    struct rlimit limit = {.rlim_cur = (rlim_t)s->rlimits[i].soft, .rlim_max = (rlim_t)s->rlimits[i].hard};
+    CHECK(ctx, syscall(SYS_prlimit64, 0, s->rlimits[i].resource, &limit, NULL), STEP_RLIMITS, "prlimit64", (int)i);
+  }
+}
+
 static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   const struct child_spec *s = ctx->spec;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(ctx, STEP_PARENT_GONE, "prctl", errno, -1);
@@ -683,6 +694,7 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   if (s->new_network) loopback_up(ctx);
   ctx->cwd_fd = open_creating(s->cwd, 0, s->chown_cwd ? &s->uid : NULL, s->chown_cwd ? &s->gid : NULL);
   CHECK(ctx, ctx->cwd_fd, STEP_WORKDIR, "mkdir", -1);
+  set_rlimits(ctx);
   /* After the last mount. */
   become_command(ctx);
 }

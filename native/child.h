@@ -48,6 +48,7 @@ enum child_step {
   STEP_CHDIR,
   STEP_EXEC,
   STEP_TERMINAL,
+  STEP_RLIMITS,
   STEP_COUNT
 };
 
@@ -58,6 +59,12 @@ struct child_bind {
   int readonly;
   int is_file;
   const char *tmpfs_options; /* a tmpfs mount's data string, when source is NULL */
+};
+
+/* One --ulimit: RLIM_INFINITY is (unsigned long long)-1. */
+struct child_rlimit {
+  int resource;
+  unsigned long long soft, hard;
 };
 
 struct child_spec {
@@ -84,6 +91,9 @@ struct child_spec {
    * before it mounts anything and a kill through the cgroup reaches it all. */
   const char *const *cgroup_procs;
   size_t ncgroups;
+  /* --ulimit: set by the init before execve, while it may still raise a hard limit. */
+  const struct child_rlimit *rlimits;
+  size_t nrlimits;
   /* The sealed memfd of nbox-exec and its argv (NULL-terminated): argv[1]
    * points at exec_fd_arg, filled with the error pipe's number before the
    * clone, and argv[2...] is the container's command. */

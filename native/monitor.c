@@ -67,6 +67,9 @@ static struct {
   int exit_code;
   const char *error;
   char started[JSONW_TIME_MAX], finished[JSONW_TIME_MAX];
+  /* OOM kills in the memory group before this run, and whether this run had one (Docker's OOMKilled). */
+  long long oom_base;
+  int oom_killed;
 } M;
 
 /* The restart policy and where it stands (src/runtime/restart-policy.ts is the
@@ -143,8 +146,8 @@ static int write_state(int running) {
   o += sprintf(o, "{\"status\":\"%s\",\"pid\":%d,\"pidStartTime\":%llu,\"exitCode\":%d,\"error\":", M.status, (int)M.pid,
                M.pid_start, M.exit_code);
   o = put_string(o, M.error);
-  o += sprintf(o, ",\"startedAt\":\"%s\",\"finishedAt\":\"%s\",\"restartCount\":%d,\"oomKilled\":false", M.started,
-               M.finished, R.count);
+  o += sprintf(o, ",\"startedAt\":\"%s\",\"finishedAt\":\"%s\",\"restartCount\":%d,\"oomKilled\":%s", M.started,
+               M.finished, R.count, M.oom_killed ? "true" : "false");
   o = health_json(o);
   if (running) {
     o += sprintf(o, ",\"owner\":{\"pid\":%d,\"startTime\":%llu,\"pidNamespace\":%llu},\"cgroup\":[", (int)M.self,
@@ -171,6 +174,28 @@ static int write_state(int running) {
   if (rc == 0) rc = renameat(M.tmp_fd, name, AT_FDCWD, M.state_path);
   if (rc < 0 && fd >= 0) unlinkat(M.tmp_fd, name, 0);
   return rc;
+}
+
+/* The kernel's count of OOM kills in the container's memory group: the
+ * oom_kill line of memory.oom_control (v1) or memory.events (v2); 0 when
+ * neither is there. The group outlives a restart, so a run compares it with
+ * the count at its start (cgroup-stats.ts oomKillCount reads the same). */
+static long long oom_kill_count(void) {
+  for (size_t i = 0; i < M.ncgroups; i++) {
+    const char *dir = M.cgroup_dirs[i];
+    const char *file = strstr(dir, "/sys/fs/cgroup/memory/") == dir ? "memory.oom_control" : "memory.events";
+    char path[PATH_MAX], buf[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) continue;
+    buf[n] = '\0';
+    for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+      if (strncmp(line, "oom_kill ", 9) == 0) return strtoll(line + 9, NULL, 10);
+  }
+  return 0;
 }
 
 static void sleep_ms(long ms) {
@@ -271,7 +296,7 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 
 /* The spec's sections every container has, each checked for its count. */
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
-                                        "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs",
+                                        "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs", "rlimits",
                                         "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin"};
 
 static int spec_valid(const struct wire_section *s, int n) {
@@ -287,7 +312,7 @@ static int spec_valid(const struct wire_section *s, int n) {
   for (size_t i = 0; i < sizeof singles / sizeof singles[0]; i++)
     if (section(s, n, singles[i])->count != 1) return 0;
   return section(s, n, "argv")->count > 0 && section(s, n, "lower")->count > 0 &&
-         section(s, n, "mounts")->count % 5 == 0 && section(s, n, "mounts")->count / 5 <= 64 &&
+         section(s, n, "mounts")->count % 5 == 0 && section(s, n, "rlimits")->count % 3 == 0 && section(s, n, "mounts")->count / 5 <= 64 &&
          section(s, n, "groups")->count <= 65536 && strcmp(single(s, n, "id"), M.id) == 0 &&
          single(s, n, "name")[0] != '\0' && single(s, n, "name")[0] != '.' && !strchr(single(s, n, "name"), '/');
 }
@@ -331,6 +356,17 @@ static void build_spec(const struct wire_section *s, int n, struct child_spec *s
   spec->nbinds = binds ? nbinds : 0;
   spec->cgroup_procs = section(s, n, "cgroupProcs")->strings;
   spec->ncgroups = section(s, n, "cgroupProcs")->count;
+  /* rlimits: resource, soft, hard (-1 is unlimited). */
+  const struct wire_section *rlimits = section(s, n, "rlimits");
+  size_t nrlimits = rlimits->count / 3;
+  struct child_rlimit *limits = calloc(nrlimits + 1, sizeof *limits);
+  for (size_t i = 0; limits && i < nrlimits; i++) {
+    limits[i].resource = atoi(rlimits->strings[i * 3]);
+    limits[i].soft = (unsigned long long)strtoll(rlimits->strings[i * 3 + 1], NULL, 10);
+    limits[i].hard = (unsigned long long)strtoll(rlimits->strings[i * 3 + 2], NULL, 10);
+  }
+  spec->rlimits = limits;
+  spec->nrlimits = limits ? nrlimits : 0;
   spec->exec_fd = MON_EXEC_FD;
   /* nbox-exec ERROR_FD COMMAND...: child_spawn writes the fd number in. */
   size_t argc = section(s, n, "argv")->count;
@@ -551,6 +587,28 @@ static void restart_config(const struct wire_section *s, int n) {
            : strcmp(name, "unless-stopped") == 0 ? RESTART_UNLESS_STOPPED
                                                  : RESTART_NO;
   R.max = strtol(single(s, n, "restartMax"), NULL, 10);
+}
+
+/* `update --restart` on a running container (update.ts) writes the new policy,
+ * `NAME MAX`, to restart-policy in the container's directory: read at each
+ * exit, before the restart decision. A new monitor's spec has it already. */
+#define RESTART_POLICY_FILE "restart-policy"
+
+static void restart_update(void) {
+  char path[PATH_MAX + 32], text[64], name[32];
+  snprintf(path, sizeof path, "%s/" RESTART_POLICY_FILE, M.container_dir);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return;
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  text[n > 0 ? n : 0] = '\0';
+  long max = 0;
+  if (sscanf(text, "%31s %ld", name, &max) != 2) return;
+  R.name = strcmp(name, "always") == 0           ? RESTART_ALWAYS
+           : strcmp(name, "on-failure") == 0     ? RESTART_ON_FAILURE
+           : strcmp(name, "unless-stopped") == 0 ? RESTART_UNLESS_STOPPED
+                                                 : RESTART_NO;
+  R.max = max;
 }
 
 /* The stop marker `stop`, `kill` and `rm` write before they signal
@@ -1124,18 +1182,23 @@ int main(int argc, char **argv) {
   struct child_spec spec;
   char exec_fd_arg[16] = "";
   build_spec(sections, n, &spec, exec_fd_arg);
-  if (!spec.groups || !spec.binds || !spec.exec_argv) send_failed(-1, "monitor-spec", "calloc", ENOMEM, -1);
+  if (!spec.groups || !spec.binds || !spec.rlimits || !spec.exec_argv) send_failed(-1, "monitor-spec", "calloc", ENOMEM, -1);
   if (health_config(sections, n, &spec) < 0) send_failed(-1, "monitor-spec", "health", EINVAL, -1);
 
   struct log_file log;
   if (logfile_open(&log, single(sections, n, "log")) < 0) send_failed(-1, "monitor-log", "open", errno, -1);
   restart_config(sections, n);
+  /* An update of the last run's monitor: this spec already holds it. */
+  char policy_path[PATH_MAX + 32];
+  snprintf(policy_path, sizeof policy_path, "%s/" RESTART_POLICY_FILE, M.container_dir);
+  unlink(policy_path);
   IO.tty = strcmp(single(sections, n, "tty"), "1") == 0;
   IO.open_stdin = strcmp(single(sections, n, "stdin"), "1") == 0;
 
   struct spawn_result res;
   struct child_error cerr;
   int fds[2];
+  M.oom_base = oom_kill_count();
   if (spawn_init(&spec, &res, &cerr, fds) < 0)
     send_failed(cerr.step, cerr.step >= 0 ? child_step_name(cerr.step) : "monitor-log", cerr.syscall, cerr.err, cerr.index);
   M.pid = res.pid;
@@ -1160,6 +1223,8 @@ int main(int argc, char **argv) {
   for (;;) {
     int terminated = supervise(sigfd, res.pidfd, fds, &log);
     now_text(M.finished);
+    M.oom_killed = oom_kill_count() > M.oom_base;
+    restart_update();
     if (terminated || !restart_wanted(M.exit_code)) break;
     R.delay_ms = restart_delay(R.delay_ms, ms_since(&R.run_start));
     M.status = "restarting";
@@ -1167,6 +1232,7 @@ int main(int argc, char **argv) {
     M.pid_start = 0;
     /* A failed write: `rm` took the directory; nothing is left to restart. */
     if (write_state(1) < 0 || restart_wait(sigfd, R.delay_ms) < 0) break;
+    M.oom_base = oom_kill_count();
     if (spawn_init(&spec, &res, &cerr, fds) < 0) {
       record_spawn_failure(&cerr);
       break;
@@ -1175,6 +1241,7 @@ int main(int argc, char **argv) {
     M.pid = res.pid;
     M.pid_start = start_time(res.pid);
     M.status = "running";
+    M.oom_killed = 0;
     M.error = "";
     M.exit_code = 0;
     now_text(M.started);

@@ -51,6 +51,11 @@ export type { AttachSession, AttachStreams } from './runtime/attach';
 export type { ExecOptions, ExecProcess, ExecResult } from './runtime/exec';
 
 export { ContainerStartError } from './runtime/run';
+export type { Resources, ResourceFlags, Ulimit } from './runtime/resources';
+export type { ContainerStats } from './runtime/stats';
+export type { UpdateOptions } from './runtime/update';
+export { resourcesFromFlags } from './runtime/resources';
+export { hostLimitWarnings as limitWarnings } from './runtime/cgroup';
 export type { Container } from './api/container-handle';
 export type { ContainerLogs, ListContainersOptions } from './api/containers';
 export type { LogEntry, LogOptions, LogStream } from './runtime/logs';

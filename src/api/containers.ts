@@ -6,6 +6,8 @@ import { NboxError } from '../errors';
 import type { Store } from '../image/store';
 import type { ContainerRegistry, ContainerRecord } from '../runtime/containers';
 import type { ContainerInspect } from '../runtime/inspect';
+import type { ContainerStats } from '../runtime/stats';
+import type { UpdateOptions } from '../runtime/update';
 import type { AttachSession, AttachStreams } from '../runtime/attach';
 import type { ExecOptions, ExecProcess, ExecResult } from '../runtime/exec';
 import type { Change } from '../runtime/container-diff';
@@ -185,6 +187,22 @@ export class ContainerApi {
   async topContainer(ref: string, psArgs?: string[]): Promise<{ titles: string[]; processes: string[][] }> {
     const { containerTop } = await import('../runtime/top');
     return containerTop(await this.containers.resolve(ref), psArgs);
+  }
+
+  /** containerStats samples containers' resource use twice, intervalMs apart (100 by default), and returns
+   * `docker stats`' figures: the named containers, else every running one (every one with `all`). */
+  async containerStats(refs: string[] = [], options: { all?: boolean; intervalMs?: number } = {}): Promise<ContainerStats[]> {
+    const [{ containerStats }, { isUp }] = await Promise.all([import('../runtime/stats'), import('../runtime/container-status')]);
+    const records = refs.length > 0 ? await Promise.all(refs.map((ref) => this.containers.resolve(ref)))
+      : (await this.containers.list()).filter((c) => options.all || isUp(c.state)).sort((a, b) => b.config.created.localeCompare(a.config.created));
+    return containerStats(records, options.intervalMs ?? 100);
+  }
+
+  /** updateContainer changes a container's limits and restart policy (`docker update`): at once in a running
+   * container's cgroup, and in its record for inspect and the next start. */
+  async updateContainer(ref: string, options: UpdateOptions): Promise<void> {
+    const { updateContainer } = await import('../runtime/update');
+    await updateContainer(this.containers, ref, options);
   }
 
   /** logs reads a container's json-file log (`docker logs`), oldest line first; with `follow`,

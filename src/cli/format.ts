@@ -44,6 +44,19 @@ export function humanSize(bytes: number, precision = 3): string {
   return formatG(size, precision) + DECIMAL_UNITS[unit];
 }
 
+const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
+
+/** binarySize formats a byte count like Docker's units.BytesSize: 4 digits, binary units ("1.066MiB", "7.668GiB"). */
+export function binarySize(bytes: number): string {
+  let size = bytes;
+  let unit = 0;
+  while (size >= 1024 && unit < BINARY_UNITS.length - 1) {
+    size /= 1024;
+    unit++;
+  }
+  return formatG(size, 4) + BINARY_UNITS[unit];
+}
+
 // formatG is Go's fmt "%.*g": `precision` significant digits rounded half-to-even on
 // the exact binary value, trailing zeros dropped, and exponent form when the decimal
 // exponent is < -4 or >= precision (so 999999 bytes prints "1e+03kB", as in Docker).

@@ -32,6 +32,8 @@ import { registerStop } from './commands/stop';
 import { registerSystem } from './commands/system';
 import { registerTag } from './commands/tag';
 import { registerTop } from './commands/top';
+import { registerStats } from './commands/stats';
+import { registerUpdate } from './commands/update';
 import { registerVersion } from './commands/version';
 import { registerWait } from './commands/wait';
 
@@ -53,7 +55,7 @@ export function buildProgram(context?: CliContext): Command {
       });
     },
   };
-  for (const register of [registerBuild, registerRun, registerExec, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerLogs, registerPs, registerRm, registerRename, registerKill, registerStop, registerStart, registerAttach, registerWait, registerTop, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerCp, registerDiff, registerCommit, registerSave, registerRegistry, registerSystem, registerVersion, registerManagement]) {
+  for (const register of [registerBuild, registerRun, registerExec, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerLogs, registerPs, registerRm, registerRename, registerKill, registerStop, registerStart, registerAttach, registerWait, registerTop, registerStats, registerUpdate, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerCp, registerDiff, registerCommit, registerSave, registerRegistry, registerSystem, registerVersion, registerManagement]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

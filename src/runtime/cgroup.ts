@@ -1,19 +1,26 @@
 // Every container gets its own cgroup, nested under the caller's: it carries
 // Docker's device allow-list, and a kill through it reaches every process of
 // the container, even one that cleared its parent-death signal. On cgroup v1
-// that is one group in the devices and freezer hierarchies each; on v2 one
-// unified group with an eBPF device program.
+// that is one group in each hierarchy nbox uses (devices and freezer, and the
+// limits' and stats' controllers); on v2 one unified group with an eBPF device
+// program.
 // Cgroup files are kernel state, answered at once: plain synchronous calls
 // cost a fraction of a trip through the thread pool each.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 
 import { isErrno } from '../errors';
 import { addon } from '../sys/addon';
 import { pidNamespace, processStartTime } from '../sys/proc';
+import { applyLimits, enableControllers, fillCpuset } from './cgroup-limits';
+import { limitWarnings, parseCpuset, type Resources } from './resources';
 
-const CGROUP_MOUNT = '/sys/fs/cgroup';
-const V1_CONTROLLERS = ['devices', 'freezer'] as const;
+/** CGROUP_MOUNT is where the host's cgroup hierarchies are mounted. */
+export const CGROUP_MOUNT = '/sys/fs/cgroup';
+/** V1 hierarchies a container gets a group in: the device policy and the
+ * freezer, then the limits' and the stats' (a kill needs only the first two). */
+const V1_CONTROLLERS = ['devices', 'freezer', 'memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'blkio'] as const;
 
 /** DEVICE_ALLOW is Docker's default device cgroup less the console (5:1):
  * any node may be made (mknod), only these may be opened: null, zero, full,
@@ -25,25 +32,40 @@ export const DEVICE_ALLOW = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 
  * named after its owner (whose death orphans the container: its PID
  * namespace, pid and start time; this process unless a monitor owns it) so
  * that a later store open can tell a live container's group from a leftover. */
-export function cgroupDirs(id: string, owner: { pid: number; startTime: number } = { pid: process.pid, startTime: processStartTime(process.pid) }): string[] {
+export function cgroupDirs(
+  id: string,
+  owner: { pid: number; startTime: number } = { pid: process.pid, startTime: processStartTime(process.pid) },
+  cgroupParent?: string,
+): string[] {
   const name = `${pidNamespace()}-${owner.pid}-${owner.startTime}-${id.slice(0, 32)}`;
-  return parents().map((parent) => join(parent, name));
+  // --cgroup-parent names a group from each hierarchy's root, as Docker's cgroupfs driver does.
+  const under = cgroupParent ? hierarchies().map(({ mount }) => join(mount, cgroupParent)) : parents();
+  return under.map((parent) => join(parent, name));
+}
+
+/** isUnifiedHost says whether the host runs cgroup v2 alone. */
+export function isUnifiedHost(): boolean {
+  return isUnified();
 }
 
 const OWNED_NAME = /^(\d+)-(\d+)-(\d+)-[0-9a-f]+$/;
 
 /** createCgroup makes a container's group with the device policy in place;
  * it returns the cgroup.procs files the container's init joins. */
-export async function createCgroup(dirs: string[]): Promise<string[]> {
+export async function createCgroup(dirs: string[], resources: Resources = {}): Promise<string[]> {
   try {
     for (const dir of dirs) mkdirSync(dir, { recursive: true });
     if (isUnified()) {
+      enableControllers(CGROUP_MOUNT, dirs[0]);
       addon().attachDeviceFilter(dirs[0]);
     } else {
-      const devices = dirs[V1_CONTROLLERS.indexOf('devices')];
+      const devices = dirs.find((dir) => dir.startsWith(`${CGROUP_MOUNT}/devices/`))!;
       writeFileSync(join(devices, 'devices.deny'), 'a');
       for (const rule of DEVICE_ALLOW) writeFileSync(join(devices, 'devices.allow'), rule);
+      const cpuset = dirs.find((dir) => dir.startsWith(`${CGROUP_MOUNT}/cpuset/`));
+      if (cpuset) fillCpuset(CGROUP_MOUNT, cpuset);
     }
+    applyLimits(dirs, CGROUP_MOUNT, isUnified(), resources);
   } catch (err) {
     await removeCgroup(dirs).catch(() => {});
     throw err;
@@ -158,6 +180,21 @@ function procs(dir: string): number[] {
   return text.split('\n').filter(Boolean).map(Number);
 }
 
+/** hostLimitWarnings are the daemon's warnings for limits on this host's cgroup version. */
+export function hostLimitWarnings(resources: Resources): string[] {
+  return limitWarnings(resources, isUnified());
+}
+
+/** availableCpus are the CPUs a container's cpuset may name: the root cpuset's. */
+export function availableCpus(): number[] {
+  const file = isUnified() ? join(CGROUP_MOUNT, 'cpuset.cpus.effective') : join(CGROUP_MOUNT, 'cpuset', 'cpuset.cpus');
+  try {
+    return parseCpuset(readFileSync(file, 'utf8').trim()) ?? [];
+  } catch {
+    return Array.from({ length: cpus().length }, (_, cpu) => cpu);
+  }
+}
+
 let unified: boolean | undefined;
 function isUnified(): boolean {
   unified ??= existsSync(join(CGROUP_MOUNT, 'cgroup.controllers'));
@@ -175,10 +212,29 @@ function parents(): string[] {
     if (path === undefined) continue;
     for (const controller of controllers === '' ? [''] : controllers.split(',')) own.set(controller, path);
   }
-  const hierarchies = isUnified() ? [{ mount: CGROUP_MOUNT, path: own.get('') ?? '/' }]
-    : V1_CONTROLLERS.map((controller) => ({ mount: join(CGROUP_MOUNT, controller), path: own.get(controller) ?? '/' }));
-  parentDirs = hierarchies.map(({ mount, path }) => join(mount, rootOwned(mount, path) ? path : '/', 'nbox'));
+  parentDirs = hierarchies().map(({ mount, controller }) => {
+    const path = own.get(controller) ?? '/';
+    return join(mount, rootOwned(mount, path) ? path : '/', 'nbox');
+  });
   return parentDirs;
+}
+
+let mounted: { mount: string; controller: string }[] | undefined;
+// hierarchies are the mounts nbox makes groups in: the unified one, or each v1
+// controller's that is mounted, once (cpu and cpuacct may share one mount).
+function hierarchies(): { mount: string; controller: string }[] {
+  if (mounted) return mounted;
+  if (isUnified()) return (mounted = [{ mount: CGROUP_MOUNT, controller: '' }]);
+  const seen = new Set<string>();
+  mounted = [];
+  for (const controller of V1_CONTROLLERS) {
+    const mount = join(CGROUP_MOUNT, controller);
+    const real = existsSync(mount) ? realpathSync(mount) : '';
+    if (!real || seen.has(real)) continue;
+    seen.add(real);
+    mounted.push({ mount, controller });
+  }
+  return mounted;
 }
 
 // rootOwned: every group from the hierarchy's root down to path belongs to

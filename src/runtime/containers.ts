@@ -14,11 +14,12 @@ import { writeEtcFiles, type EtcFiles } from './etc-files';
 import type { NetworkMode } from './network';
 import type { HealthConfig } from './health-config';
 import type { RestartPolicy } from './restart-policy';
+import type { Resources } from './resources';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import { randomBytes } from '../sys/random';
 import { isFrozen, killCgroup, removeCgroup, sweepOrphanCgroups } from './cgroup';
 
-/** ContainerConfig is what a container was created with; it never changes. */
+/** ContainerConfig is what a container was created with; only rename and update change it. */
 export interface ContainerConfig {
   id: string;
   name: string;
@@ -52,6 +53,8 @@ export interface ContainerConfig {
   restartPolicy?: RestartPolicy;
   /** The image's HEALTHCHECK merged with --health-*, as Docker's Config.Healthcheck; absent when neither sets one. */
   healthcheck?: HealthConfig;
+  /** Limits (-m, --cpus, --ulimit…), as the daemon keeps them; `update` changes them. */
+  resources?: Resources;
 }
 
 /** ContainerStatus follows Docker's state names; `restarting` is a monitor's wait between two runs. */
@@ -261,6 +264,12 @@ export class ContainerRegistry {
   async setState(record: ContainerRecord, state: ContainerState): Promise<void> {
     record.state = state;
     await this.store.writeFileAtomic(join(record.dir, 'state.json'), JSON.stringify(state), { durable: false });
+  }
+
+  /** setConfig replaces a container's config file atomically (`update`'s new limits). */
+  async setConfig(record: ContainerRecord, config: ContainerConfig): Promise<void> {
+    record.config = config;
+    await this.store.writeFileAtomic(join(record.dir, 'config.json'), JSON.stringify(config, null, 2));
   }
 
   /** list reads every container; ones removed meanwhile are skipped. */

@@ -4,6 +4,7 @@ import type { Store } from '../image/store';
 import { containerPaths, type ContainerRecord, type HealthState } from './containers';
 import { isUp, stateName, type StateName } from './container-status';
 import { NO_RESTART, type RestartPolicyName } from './restart-policy';
+import { hostConfigResources, type HostConfigResources } from './resources';
 
 /** ContainerInspect mirrors the Docker Engine API's ContainerInspect (the fields nbox has). */
 export interface ContainerInspect {
@@ -39,7 +40,7 @@ export interface ContainerInspect {
   MountLabel: string;
   ProcessLabel: string;
   AppArmorProfile: string;
-  HostConfig: {
+  HostConfig: HostConfigResources & {
     NetworkMode: string;
     RestartPolicy: { Name: RestartPolicyName; MaximumRetryCount: number };
     AutoRemove: boolean;
@@ -102,6 +103,7 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
       Tmpfs: config.tmpfs && Object.keys(config.tmpfs).length ? config.tmpfs : null,
       // Init is Docker's *bool: left out unless --init set it.
       ...(config.init ? { Init: true } : {}),
+      ...hostConfigResources(config.resources),
     },
     GraphDriver: {
       Name: 'overlay',

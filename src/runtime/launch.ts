@@ -8,10 +8,12 @@ import { MergedTree } from '../image/merged-tree';
 import { addon, type Addon, type BindMount, type ExitStatus, type SpawnSpec } from '../sys/addon';
 
 export type { BindMount } from '../sys/addon';
-import { cgroupDirs, createCgroup, removeCgroup } from './cgroup';
+import { CGROUP_MOUNT, cgroupDirs, createCgroup, isUnifiedHost, removeCgroup } from './cgroup';
+import { oomKillCount } from './cgroup-stats';
 import { guardStdio, type GuardedStdio } from './stdio';
 import type { TerminalSize, TerminalStdio } from './terminal';
 import type { ResolvedUser } from './user';
+import { rlimitNumber, type Resources } from './resources';
 
 /** LaunchSpec is everything a container's init needs, resolved. */
 export interface LaunchSpec {
@@ -40,6 +42,8 @@ export interface LaunchSpec {
   terminal?: { size: TerminalSize; stdio: TerminalStdio };
   /** The cgroup to make (cgroupDirs), when the caller recorded it beforehand. */
   cgroup?: string[];
+  /** Limits: written into the cgroup before the init joins it, and its rlimits. */
+  resources?: Resources;
 }
 
 /** Launched is a started container init; disposing of it kills it and waits for its end. */
@@ -49,8 +53,9 @@ export interface Launched extends AsyncDisposable {
   cgroup: string[];
   /** Its mounts, each target as resolved in the image (where the child made any stub). */
   mounts: BindMount[];
-  /** Resolves once the init exited, its output is copied out and its cgroup is gone. */
-  exited: Promise<ExitStatus>;
+  /** Resolves once the init exited, its output is copied out and its cgroup is gone; oomKilled
+   * says whether the kernel's OOM killer struck in the container meanwhile. */
+  exited: Promise<ExitStatus & { oomKilled: boolean }>;
   /** Signals the init; false once it has exited. */
   kill(signal: number): boolean;
   /** The container's terminal, with LaunchSpec.terminal. */
@@ -62,18 +67,20 @@ export interface Launched extends AsyncDisposable {
 export interface LaunchSystem {
   addon(): Addon;
   cgroupDirs(id: string): string[];
-  createCgroup(dirs: string[]): Promise<string[]>;
+  createCgroup(dirs: string[], resources?: Resources): Promise<string[]>;
   removeCgroup(dirs: string[]): Promise<void>;
+  /** OOM kills counted in the group so far. */
+  oomKills(dirs: string[]): number;
 }
 
-const HOST: LaunchSystem = { addon, cgroupDirs, createCgroup, removeCgroup };
+const HOST: LaunchSystem = { addon, cgroupDirs, createCgroup, removeCgroup, oomKills: (dirs) => oomKillCount({ dirs, root: CGROUP_MOUNT, unified: isUnifiedHost() }) };
 
 /** launch starts a container; a failure before its command runs throws ContainerStartError. */
 export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Promise<Launched> {
   const { addon, createCgroup, removeCgroup } = system;
   const mounts = resolveMountTargets(spec.layers, spec.mounts);
   const cgroup = spec.cgroup ?? system.cgroupDirs(spec.id);
-  const cgroupProcs = await createCgroup(cgroup).catch((err: Error) => {
+  const cgroupProcs = await createCgroup(cgroup, spec.resources).catch((err: Error) => {
     throw new ContainerStartError(`unable to create the container's cgroup: ${err.message}`, 125, err);
   });
   let stdio: GuardedStdio | undefined;
@@ -107,8 +114,10 @@ export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Pro
     closeSync(pidfd);
     await guarded.drained();
     guarded.close();
+    // Read before the group goes: a fresh group counts this container's kills only.
+    const oomKilled = system.oomKills(cgroup) > 0;
     await removeCgroup(cgroup);
-    return status;
+    return { ...status, oomKilled };
   });
   const kill = (signal: number) => !done && addon().kill(pidfd, signal);
   return {
@@ -146,8 +155,16 @@ export function spawnSpec(spec: LaunchSpec, mounts: BindMount[], stdio: [number,
     mounts,
     stdio,
     cgroupProcs,
+    ...(spec.resources?.ulimits?.length ? { rlimits: rlimitTriples(spec.resources) } : {}),
     ...(spec.terminal ? { terminal: spec.terminal.size } : {}),
   };
+}
+
+// rlimitTriples are the --ulimit values as the child applies them before execve (so the
+// command never runs unlimited, and a hard limit above the inherited one is raised while
+// the child still holds CAP_SYS_RESOURCE).
+function rlimitTriples(resources: Resources): string[] {
+  return (resources.ulimits ?? []).flatMap((u) => [String(rlimitNumber(u.Name)), String(u.Soft), String(u.Hard)]);
 }
 
 /** resolveMountTargets follows the image's symlinks in each mount target, inside

@@ -28,6 +28,8 @@ export interface DetachedContainer {
 export interface MonitoredStart {
   /** The container's ID, which the monitor was spawned for. */
   id: string;
+  /** --cgroup-parent, which the container's group is made under. */
+  cgroupParent?: string;
   /** Creates the record, owned by the monitor and naming its cgroup. */
   create(running: { owner: ProcessIdentity; cgroup: string[] }): Promise<ContainerRecord>;
   /** The launch spec, once the record's directories exist. */
@@ -59,7 +61,7 @@ export async function startMonitored(
     throw new ContainerStartError(`unable to start the container's monitor: ${err.message}`, 125, err);
   });
   const owner: ProcessIdentity = { pid: monitor.pid, startTime: monitor.startTime, pidNamespace: pidNamespace() };
-  const cgroup = cgroupDirs(start.id, owner);
+  const cgroup = cgroupDirs(start.id, owner, start.cgroupParent);
   let record: ContainerRecord;
   try {
     record = await start.create({ owner, cgroup });
@@ -72,7 +74,7 @@ export async function startMonitored(
   try {
     spec = await start.spec(record);
     const mounts = resolveMountTargets(spec.layers, spec.mounts);
-    const cgroupProcs = await createCgroup(cgroup).catch((err: Error) => {
+    const cgroupProcs = await createCgroup(cgroup, spec.resources).catch((err: Error) => {
       throw new ContainerStartError(`unable to create the container's cgroup: ${err.message}`, 125, err);
     });
     const { config } = record;

@@ -2,14 +2,15 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { constants as osConstants } from 'node:os';
+import { constants as osConstants, cpus as hostCpus } from 'node:os';
 
 import { NboxError, isErrno } from '../errors';
 import type { ImageRecord } from '../image/images';
 import type { ImageConfigBody } from '../image/oci';
 import type { Store } from '../image/store';
 import { addon, type BindMount, type ExitStatus } from '../sys/addon';
-import { cgroupDirs } from './cgroup';
+import { availableCpus, cgroupDirs, isUnifiedHost } from './cgroup';
+import { validateResources, type Resources } from './resources';
 import { ContainerStartError, launch, type Launched, type LaunchSpec } from './launch';
 import { abandonMonitor, startMonitor, startMonitored, type DetachedContainer } from './monitor';
 import { processStartTime } from '../sys/proc';
@@ -78,6 +79,8 @@ export interface RunOptions {
   interactive?: boolean;
   /** --detach-keys: the sequence on a terminal's input that detaches (Docker's format; default ctrl-p,ctrl-q). */
   detachKeys?: string;
+  /** -m, --cpus, --pids-limit, --ulimit…: checked as Docker's daemon checks them. */
+  resources?: Resources;
 }
 
 /** INIT_BINARY is Debian's static tini (package tini): the image may have no libc. */
@@ -111,7 +114,7 @@ export class RunningContainer implements AsyncDisposable {
     private readonly launched: Launched,
     readonly stdout: Readable | null,
     readonly stderr: Readable | null,
-    finish: (status: ExitStatus) => Promise<Exit>,
+    finish: (status: ExitStatus & { oomKilled: boolean }) => Promise<Exit>,
   ) {
     this.exited = launched.exited.then(finish);
   }
@@ -170,7 +173,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
   }
   // The owner and cgroup are on record before the container runs: should this
   // process die, the next store open ends the container through them.
-  const record = await createRecord(ctx, imageRef, prepared, { owner: processOwner(), cgroup: cgroupDirs(config.id) });
+  const record = await createRecord(ctx, imageRef, prepared, { owner: processOwner(), cgroup: cgroupDirs(config.id, undefined, config.resources?.cgroupParent) });
   const terminal = opts.tty ? new TerminalStdio(terminalIo(opts.stdio ?? 'inherit', detachKeys)) : undefined;
   const stdio = terminal ? fixedStdio([-1, -1, -1]) : openStdio(opts.stdio ?? 'inherit');
   let launched: Launched;
@@ -210,6 +213,7 @@ export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef:
   }
   return startMonitored(ctx, {
     id,
+    cgroupParent: prepared.config.resources?.cgroupParent,
     create: (running) => createRecord(ctx, imageRef, prepared, running),
     spec: (record) => launchSpec(prepared, record, [-1, -1, -1]),
   }, hello);
@@ -273,6 +277,7 @@ export async function containerLaunchSpec(
     ],
     stdio,
     cgroup: record.state.cgroup,
+    ...(config.resources ? { resources: config.resources } : {}),
   });
 }
 
@@ -297,6 +302,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     hostEnv: process.env,
     tty: opts.tty,
   });
+  const resources = opts.resources && validateResources(opts.resources, { cpus: hostCpus().length, availableCpus: availableCpus(), unified: isUnifiedHost() });
   const workingDir = opts.workdir || body.WorkingDir || '/';
   if (!workingDir.startsWith('/')) {
     throw new NboxError('ERR_NBOX_USAGE', `the working directory '${workingDir}' is invalid, it needs to be an absolute path`);
@@ -321,6 +327,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     binds: (opts.volumes ?? []).map(({ source, target, readonly }) => ({ source, target, readonly: readonly ?? false })),
     tmpfs: opts.tmpfs ?? {},
     ...(opts.init ? { init: true } : {}),
+    ...(resources ? { resources } : {}),
     ...service,
   };
 }
@@ -364,7 +371,7 @@ async function volumeMounts(volumes: VolumeBind[]): Promise<BindMount[]> {
   return mounts;
 }
 
-async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStatus): Promise<Exit> {
+async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStatus & { oomKilled: boolean }): Promise<Exit> {
   const signal = status.signal === null ? null : signalName(status.signal);
   const exitCode = status.exitCode ?? 128 + (status.signal ?? 0);
   if (record.config.autoRemove) {
@@ -372,7 +379,7 @@ async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStat
   } else {
     try {
       await ctx.containers.setState(record, {
-        ...record.state, status: 'exited', exitCode, finishedAt: new Date().toISOString(),
+        ...record.state, status: 'exited', exitCode, finishedAt: new Date().toISOString(), oomKilled: status.oomKilled,
       });
     } catch (err) {
       // `rm -f` from another process removes the record as soon as the process is gone.

@@ -43,6 +43,7 @@ export async function startContainer(ctx: RunContext, ref: string): Promise<Deta
     clearStopped(record);
     return await startMonitored(ctx, {
       id: config.id,
+      cgroupParent: config.resources?.cgroupParent,
       create: async (running) => {
         // As Docker: a new run's state, with the last run's times until this one's are known.
         const { paused: _paused, ...last } = record.state;

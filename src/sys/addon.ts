@@ -52,6 +52,8 @@ export interface SpawnSpec {
   stdio: [number, number, number];
   /** cgroup.procs files the child joins before it does anything else. */
   cgroupProcs: string[];
+  /** --ulimit: setrlimit before execve, as [resource, soft, hard] decimal triples (-1 is unlimited). */
+  rlimits?: string[];
   /** -t: a pty made in the container's own devpts, of this size, is its 0-2 and controlling terminal (stdio is then
    * unused); the result carries its master. */
   terminal?: TerminalSize;

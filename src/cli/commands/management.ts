@@ -25,9 +25,11 @@ import { registerRmi } from './rmi';
 import { registerRun } from './run';
 import { registerSave } from './save';
 import { registerStart } from './start';
+import { registerStats } from './stats';
 import { registerStop } from './stop';
 import { registerTag } from './tag';
 import { registerTop } from './top';
+import { registerUpdate } from './update';
 import { registerWait } from './wait';
 
 type Register = (program: Command, ctx: CliContext) => void;
@@ -42,6 +44,7 @@ const CONTAINER_VERBS: [Register, Renames][] = [
   [registerPause, { pause: {}, unpause: {} }], [registerRename, { rename: {} }],
   [registerRm, { rm: { aliases: ['remove'] } }], [registerRun, { run: {}, create: {} }], [registerStop, { stop: {} }],
   [registerTop, { top: {} }], [registerWait, { wait: {} }], [registerStart, { start: {}, restart: {} }], [registerAttach, { attach: {} }],
+  [registerStats, { stats: {} }], [registerUpdate, { update: {} }],
 ];
 
 const IMAGE_VERBS: [Register, Renames][] = [

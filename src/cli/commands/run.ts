@@ -3,15 +3,16 @@ import type { Command } from 'commander';
 import { openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 
-import type { RunOptions, RunningContainer, VolumeBind } from '../../api';
+import { limitWarnings, resourcesFromFlags, type ResourceFlags, type RunOptions, type RunningContainer, type VolumeBind } from '../../api';
 import { EXIT_USAGE, collect, keyValues, withExitCode, type CliContext } from '../context';
 import { NboxError } from '../../errors';
 import { checkDetachKeys, checkStdinTerminal, followResizes, terminalSize } from '../tty';
+import { addResourceFlags } from '../resource-flags';
 
 /** Signals a user sends to nbox that the container should get instead. */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
-interface RunFlags {
+interface RunFlags extends ResourceFlags {
   rm?: boolean;
   name?: string;
   label: string[];
@@ -48,7 +49,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
 }
 
 function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): void {
-  command
+  addResourceFlags(command)
     .description(verb === 'run' ? 'Create and run a new container from an image' : 'Create a new container (start runs it)')
     .argument('<image>', 'image name or ID')
     .argument('[command...]', 'command and arguments (replace the image CMD)')
@@ -84,6 +85,7 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
       // -d and create attach nothing: their -t needs no terminal here.
       if (!flags.detach && verb === 'run') checkStdinTerminal(flags);
       checkDetachKeys(flags.detachKeys);
+      const resources = resourcesFromFlags(flags);
       const unsupported = flags.securityOpt.find((opt) => opt !== 'seccomp=unconfined' && opt !== 'seccomp:unconfined');
       if (unsupported) throw new NboxError('ERR_NBOX_USAGE', `--security-opt ${unsupported}: only seccomp=unconfined is supported`);
       // Handlers go in before the container starts: a signal that arrives
@@ -97,6 +99,7 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
       let stopResizing = () => {};
       try {
         const nbox = await ctx.open();
+        for (const warning of resources ? limitWarnings(resources) : []) process.stderr.write(`${warning}\n`);
         const options: Omit<RunOptions, 'detach'> = {
           cmd: command,
           entrypoint: flags.entrypoint,
@@ -112,6 +115,7 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
           seccomp: flags.securityOpt.length === 0,
           init: flags.init,
           restart: flags.restart,
+          ...(resources ? { resources } : {}),
           healthcheck: {
             cmd: flags.healthCmd,
             interval: flags.healthInterval,

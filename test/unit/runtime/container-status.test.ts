@@ -86,7 +86,10 @@ test('inspect State.Health, RestartCount and OOMKilled come from the record; Hea
 test('inspect: LogPath, HostConfig.RestartPolicy (no for an old record) and Config.Healthcheck', async (t) => {
   const old = await inspectContainer(STATES.exited, NO_IMAGES);
   t.is(old.LogPath, `${STATES.exited.dir}/${'a'.repeat(64)}-json.log`);
-  t.deepEqual(old.HostConfig, { NetworkMode: 'none', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false, SecurityOpt: null, Binds: null, Tmpfs: null });
+  t.deepEqual(old.HostConfig, {
+    NetworkMode: 'none', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false, SecurityOpt: null, Binds: null, Tmpfs: null,
+    CgroupParent: '', CpuShares: 0, Memory: 0, NanoCpus: 0, CpusetCpus: '', MemoryReservation: 0, MemorySwap: 0, OomKillDisable: false, PidsLimit: null, Ulimits: null,
+  });
   t.false('Healthcheck' in old.Config);
   const configured = record({ status: 'exited', startedAt: STATES.exited.state.startedAt, finishedAt: STATES.exited.state.finishedAt });
   configured.config = {

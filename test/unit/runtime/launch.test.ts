@@ -27,6 +27,7 @@ function harness(): Harness {
     cgroupDirs: (id) => [`/cg/devices/nbox/${id}`, `/cg/freezer/nbox/${id}`],
     createCgroup: async (dirs) => (created.push(dirs), dirs.map((dir) => `${dir}/cgroup.procs`)),
     removeCgroup: async (dirs) => void removed.push(dirs),
+    oomKills: () => 0,
   };
   return { system, fake, created, removed };
 }
@@ -76,7 +77,7 @@ test('the spawn gets mount targets resolved in the image, its cgroup, and its ow
   t.is(spawned.seccomp, true);
   t.deepEqual(started.cgroup, ['/cg/devices/nbox/c0ffee', '/cg/freezer/nbox/c0ffee']);
   t.true(started.kill(9));
-  t.deepEqual(await started.exited, { exitCode: null, signal: 9 });
+  t.deepEqual(await started.exited, { exitCode: null, signal: 9, oomKilled: false });
   t.deepEqual(h.removed, [started.cgroup]);
   t.false(started.kill(9));
 });
