@@ -216,8 +216,8 @@ export class ContainerApi {
     return execToEnd(await this.execStream(ref, cmd, options), options);
   }
 
-  /** removeContainer removes a stopped container, or with `force` kills it first. */
-  async removeContainer(ref: string, options: { force?: boolean } = {}): Promise<string> {
+  /** removeContainer removes a stopped container, or with `force` kills it first; with `volumes` its anonymous volumes too (`rm -v`). */
+  async removeContainer(ref: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
     const found = await this.containers.resolve(ref);
     // Under the container's lock: a `start` in progress finishes first, and is then killed too.
     const release = await this.containers.lock(found);
@@ -235,6 +235,7 @@ export class ContainerApi {
         else await (await import('../runtime/kill')).killAndWait(record.state);
       }
       await this.containers.remove(record);
+      if (options.volumes) await (await import('../runtime/volume-ops')).removeAnonymousVolumes({ store: this.store, containers: this.containers }, record);
       return record.config.id;
     } finally {
       await release();

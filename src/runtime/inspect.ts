@@ -2,6 +2,7 @@
 import { HOST_PLATFORM } from '../image/platform';
 import type { Store } from '../image/store';
 import { containerPaths, type ContainerRecord, type HealthState } from './containers';
+import { mountsInspect, recordedMounts, type MountInspect } from './container-mounts';
 import { isUp, stateName, type StateName } from './container-status';
 import { NO_RESTART, type RestartPolicyName } from './restart-policy';
 
@@ -49,7 +50,7 @@ export interface ContainerInspect {
     Init?: boolean;
   };
   GraphDriver: { Name: string; Data: { LowerDir: string; UpperDir: string; WorkDir: string; MergedDir: string } };
-  Mounts: { Type: 'bind'; Source: string; Destination: string; Mode: string; RW: boolean; Propagation: string }[];
+  Mounts: MountInspect[];
   Config: Record<string, unknown>;
 }
 
@@ -98,7 +99,7 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
       RestartPolicy: { Name: policy.name, MaximumRetryCount: policy.maximumRetryCount },
       AutoRemove: config.autoRemove,
       SecurityOpt: config.seccomp === false ? ['seccomp=unconfined'] : null,
-      Binds: config.binds?.length ? config.binds.map((bind) => `${bind.source}:${bind.target}${bind.readonly ? ':ro' : ''}`) : null,
+      Binds: hostBinds(record),
       Tmpfs: config.tmpfs && Object.keys(config.tmpfs).length ? config.tmpfs : null,
       // Init is Docker's *bool: left out unless --init set it.
       ...(config.init ? { Init: true } : {}),
@@ -112,7 +113,7 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
         MergedDir: paths.rootfs,
       },
     },
-    Mounts: (config.binds ?? []).map((bind) => ({ Type: 'bind', Source: bind.source, Destination: bind.target, Mode: bind.readonly ? 'ro' : '', RW: !bind.readonly, Propagation: 'rprivate' })),
+    Mounts: mountsInspect(recordedMounts(config), record.dir),
     Config: {
       Hostname: config.hostname,
       Domainname: '',
@@ -137,6 +138,13 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
       ...(body?.StopSignal ? { StopSignal: body.StopSignal } : {}),
     },
   };
+}
+
+// hostBinds is HostConfig.Binds: the -v host binds, as given.
+function hostBinds(record: ContainerRecord): string[] | null {
+  const binds = recordedMounts(record.config).filter((m) => m.type === 'bind' && m.createHostPath)
+    .map((m) => `${m.source}:${m.target}${m.mode ? `:${m.mode}` : ''}`);
+  return binds.length > 0 ? binds : null;
 }
 
 function healthJson(health: HealthState): NonNullable<ContainerInspect['State']['Health']> {
