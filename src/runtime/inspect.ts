@@ -129,7 +129,7 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
       Cmd: config.cmd,
       ...(config.healthcheck ? { Healthcheck: config.healthcheck } : {}),
       Image: config.imageRef,
-      Volumes: null,
+      Volumes: anonymousTargets(record),
       WorkingDir: config.workingDir,
       Entrypoint: config.entrypoint,
       OnBuild: null,
@@ -138,6 +138,12 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
       ...(body?.StopSignal ? { StopSignal: body.StopSignal } : {}),
     },
   };
+}
+
+// anonymousTargets is Config.Volumes: the paths of the container's anonymous volumes (its image's VOLUMEs, -v /path), as Docker lists them.
+function anonymousTargets(record: ContainerRecord): Record<string, Record<string, never>> | null {
+  const targets = recordedMounts(record.config).filter((m) => m.anonymous).map((m) => m.target);
+  return targets.length > 0 ? Object.fromEntries(targets.map((target) => [target, {}])) : null;
 }
 
 // hostBinds is HostConfig.Binds: the -v host binds, as given.

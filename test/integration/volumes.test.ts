@@ -134,6 +134,7 @@ test('the image\'s VOLUMEs become anonymous volumes; rm -v and --rm remove them,
   t.regex(mount.Name as string, /^[0-9a-f]{64}$/);
   t.like(mount, { Type: 'volume', Destination: '/data', Driver: 'local', Mode: '', RW: true, Propagation: '' });
   t.is(mount.Source, join(store.root, 'volumes', mount.Name as string, '_data'));
+  t.is((await ok(t, ['inspect', '-f', '{{json .Config.Volumes}}', 'anon'])).stdout, '{"/data":{}}\n');
   t.is(await readFile(join(mount.Source as string, 'f'), 'utf8'), 'from image\nmore\n');
   const [inspected] = JSON.parse((await ok(t, ['volume', 'inspect', mount.Name as string])).stdout) as Record<string, unknown>[];
   t.deepEqual(inspected.Labels, { 'com.docker.volume.anonymous': '' });
