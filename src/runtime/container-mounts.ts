@@ -142,6 +142,15 @@ export function mountsInspect(mounts: MountSpec[], containerDir: string): MountI
     : { Type: m.type, Source: m.source, Destination: m.target, Mode: m.mode, RW: !m.readonly, Propagation: m.propagation });
 }
 
+/** hostDirMounts are a container's binds and volumes as host paths bound at targets (what `cp` reads and writes through). */
+export function hostDirMounts(config: ContainerConfig, containerDir: string): { source: string; target: string; readonly: boolean }[] {
+  return recordedMounts(config).filter((m) => m.type !== 'tmpfs').map((m) => ({
+    source: m.type === 'volume' ? join(volumesDirOf(containerDir), m.source, '_data') : m.source,
+    target: m.target,
+    readonly: m.readonly,
+  }));
+}
+
 /** volumeNames are the volumes a container's mounts use; anonymousOnly: the ones it owns (`rm -v`). */
 export function volumeNames(config: ContainerConfig, anonymousOnly = false): string[] {
   return recordedMounts(config).filter((m) => m.type === 'volume' && (!anonymousOnly || m.anonymous)).map((m) => m.source);

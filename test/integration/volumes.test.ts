@@ -260,3 +260,28 @@ test('a volume\'s symlinks never lead a mount or its removal to the host', async
   await ok(t, ['volume', 'rm', 'trap', 'under', 'other']);
   t.is(await readFile(join(HOST_DIR, 'secret'), 'utf8'), SECRET);
 });
+
+test('cp reads and writes a volume through its mount, and its symlinks never lead cp to the host', async (t) => {
+  await mkdir(HOST_DIR, { recursive: true });
+  t.teardown(() => rm(HOST_DIR, { recursive: true, force: true }));
+  await writeFile(join(HOST_DIR, 'secret'), SECRET);
+  await ok(t, ['run', '--name', 'cpvol', '-v', 'cpv:/v', 'bb', 'sh', '-c',
+    `echo inside > /v/plain && ln -s ${HOST_DIR} /v/abs && ln -s ${'../'.repeat(16)}${HOST_DIR.slice(1)} /v/rel`]);
+  t.teardown(async () => void (await cli(store.root, ['rm', '-f', 'cpvol'])));
+  const scratch = await mkdtemp(join(tmpdir(), 'nbox-vol-cp-'));
+  t.teardown(() => rm(scratch, { recursive: true, force: true }));
+  await ok(t, ['cp', 'cpvol:/v/plain', join(scratch, 'plain')]);
+  t.is(await readFile(join(scratch, 'plain'), 'utf8'), 'inside\n');
+  await writeFile(join(scratch, 'in'), 'copied in\n');
+  await ok(t, ['cp', join(scratch, 'in'), 'cpvol:/v/in']);
+  t.is(await readFile(join(store.root, 'volumes/cpv/_data/in'), 'utf8'), 'copied in\n');
+  for (const link of ['abs', 'rel']) {
+    const out = await cli(store.root, ['cp', `cpvol:/v/${link}/secret`, join(scratch, `got-${link}`)]);
+    t.is(out.code, 1, out.stderr);
+    t.false(existsSync(join(scratch, `got-${link}`)));
+    await cli(store.root, ['cp', join(scratch, 'in'), `cpvol:/v/${link}/dropped`]);
+  }
+  t.deepEqual((await readdir(HOST_DIR)).sort(), ['secret']);
+  await ok(t, ['rm', 'cpvol']);
+  await ok(t, ['volume', 'rm', 'cpv']);
+});
