@@ -285,3 +285,26 @@ test('cp reads and writes a volume through its mount, and its symlinks never lea
   await ok(t, ['rm', 'cpvol']);
   await ok(t, ['volume', 'rm', 'cpv']);
 });
+
+test('the library: nbox.volumes and run\'s typed mounts', async (t) => {
+  const { nbox } = store;
+  const created = await nbox.volumes.create({ name: 'apivol', labels: { app: 'x' } });
+  t.like(created, { name: 'apivol', driver: 'local', labels: { app: 'x' }, mountpoint: join(store.root, 'volumes/apivol/_data') });
+  t.deepEqual((await nbox.volumes.list({ filters: ['label=app=x'] })).map((v) => v.name), ['apivol']);
+  const container = await nbox.run('vimg', {
+    cmd: ['sh', '-c', 'cat /data/f > /api/copied'],
+    volumes: [{ source: 'apivol', target: '/api' }],
+    mounts: [{ type: 'tmpfs', source: '', target: '/scratch', readonly: false, mode: '', propagation: '' }],
+    stdio: 'ignore',
+  });
+  t.is((await container.exited).exitCode, 0);
+  t.is(await readFile(join(created.mountpoint, 'copied'), 'utf8'), 'from image\n');
+  const anonymous = (await nbox.containerRecord(container.id)).config.mounts?.find((m) => m.anonymous)?.source;
+  t.regex(anonymous ?? '', /^[0-9a-f]{64}$/);
+  const inUse = await t.throwsAsync(nbox.volumes.remove('apivol'));
+  t.is(inUse?.message, `remove apivol: volume is in use - [${container.id}]`);
+  await nbox.removeContainer(container.id, { volumes: true });
+  t.false(existsSync(join(store.root, 'volumes', anonymous!)));
+  t.deepEqual(await nbox.volumes.prune({ all: true }), { deleted: ['apivol'], spaceReclaimed: 11 });
+  t.is((await t.throwsAsync(nbox.volumes.inspect('apivol')))?.message, 'get apivol: no such volume');
+});
