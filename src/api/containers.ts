@@ -18,7 +18,7 @@ import { createContainer, runContainer, runDetached, type RunOptions, type Runni
 /** ListContainersOptions are `docker ps`'s -a, --filter and -n (-l is last: 1). */
 export interface ListContainersOptions {
   all?: boolean;
-  /** `key=value` filters: id, name, label, status, ancestor, exited, health. */
+  /** `key=value` filters: id, name, label, status, ancestor, exited, health, volume. */
   filters?: string[];
   /** Only the newest N containers, stopped ones included. */
   last?: number;

@@ -138,6 +138,8 @@ test('the image\'s VOLUMEs become anonymous volumes; rm -v and --rm remove them,
   t.is(await readFile(join(mount.Source as string, 'f'), 'utf8'), 'from image\nmore\n');
   const [inspected] = JSON.parse((await ok(t, ['volume', 'inspect', mount.Name as string])).stdout) as Record<string, unknown>[];
   t.deepEqual(inspected.Labels, { 'com.docker.volume.anonymous': '' });
+  t.is((await ok(t, ['ps', '-a', '--format', '{{.Names}}', '--filter', `volume=${mount.Name as string}`])).stdout, 'anon\n');
+  t.is((await ok(t, ['ps', '-a', '--format', '{{.Names}}', '--filter', 'volume=/data'])).stdout, 'anon\n');
   await ok(t, ['rm', '-v', 'anon']);
   t.deepEqual(await volumeNames(), before);
   // rm alone leaves it, for volume prune (anonymous ones only without -a).
