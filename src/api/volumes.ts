@@ -26,7 +26,7 @@ export class VolumeApi {
     return (await this.ops()).createVolume(this.ctx, options);
   }
 
-  /** list lists volumes by name, those passing every `key=value` filter (name, driver, label, dangling). */
+  /** list lists volumes by name, those passing every `key=value` filter (name, driver, label, label!, dangling). */
   async list(options: { filters?: string[] } = {}): Promise<VolumeRecord[]> {
     return (await this.ops()).listVolumes(this.ctx, options.filters ?? []);
   }
@@ -45,9 +45,9 @@ export class VolumeApi {
     await removeVolume(this.ctx, name, options.force ?? false);
   }
 
-  /** prune removes the unused anonymous volumes, or with all every unused volume. */
-  async prune(options: { all?: boolean } = {}): Promise<VolumePruneResult> {
-    return (await this.ops()).pruneVolumes(this.ctx, options.all ?? false);
+  /** prune removes the unused anonymous volumes, or with all every unused volume; filters: label, label!, all. */
+  async prune(options: { all?: boolean; filters?: string[] } = {}): Promise<VolumePruneResult> {
+    return (await this.ops()).pruneVolumes(this.ctx, options.all ?? false, options.filters ?? []);
   }
 
   /** usage is the Local Volumes line of `docker system df`: volumes, those in use, their bytes, and the unused ones' bytes. */

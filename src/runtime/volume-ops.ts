@@ -129,8 +129,11 @@ export async function sweepRemovedWith(ctx: VolumeContext): Promise<void> {
   });
 }
 
-/** pruneVolumes removes the volumes no container uses: anonymous ones only unless all (`docker volume prune [-a]`). */
-export async function pruneVolumes(ctx: VolumeContext, all: boolean): Promise<VolumePruneResult> {
+/** pruneVolumes removes the volumes no container uses: anonymous ones only unless all (`docker volume prune [-a]`),
+ * and of those the ones that pass the filters (label, label!, all=true as -a). */
+export async function pruneVolumes(ctx: VolumeContext, all: boolean, filters: string[] = []): Promise<VolumePruneResult> {
+  const parsed = parseVolumeFilters(filters, ['label', 'label!', 'all']);
+  if (parsed.get('all')?.some((v) => v === 'true' || v === '1')) all = true;
   await sweepRemovedWith(ctx);
   const volumes = volumeStore(ctx);
   return ctx.store.root.withLock(async () => {
@@ -138,6 +141,7 @@ export async function pruneVolumes(ctx: VolumeContext, all: boolean): Promise<Vo
     const result: VolumePruneResult = { deleted: [], spaceReclaimed: 0 };
     for (const volume of await volumes.list()) {
       if (!all && !(ANONYMOUS_LABEL in volume.labels)) continue;
+      if (!matchesVolumeFilters(volume, parsed, containers)) continue;
       if (volumeUsers(containers, volume.name).length > 0) continue;
       result.spaceReclaimed += await treeSize(volume.mountpoint);
       await volumes.remove(volume.name);
@@ -148,30 +152,48 @@ export async function pruneVolumes(ctx: VolumeContext, all: boolean): Promise<Vo
 }
 
 /** listVolumes lists the volumes that pass every `key=value` filter of `volume ls`: name (a substring),
- * driver, label (key or key=value), dangling (true: no container uses it). Values of one key are alternatives. */
+ * driver, label (key or key=value, `label!=` for those without), dangling (true: no container uses it). */
 export async function listVolumes(ctx: VolumeContext, filters: string[]): Promise<VolumeRecord[]> {
   await sweepRemovedWith(ctx);
-  const byKey = new Map<string, string[]>();
+  const parsed = parseVolumeFilters(filters, ['name', 'driver', 'label', 'label!', 'dangling']);
+  const containers = parsed.has('dangling') ? await ctx.containers.list() : [];
+  return (await volumeStore(ctx).list()).filter((volume) => matchesVolumeFilters(volume, parsed, containers));
+}
+
+// VolumeFilters maps a filter key to its values: values of one key are alternatives, keys must all
+// match; labels must all match, as Docker's filters read them.
+type VolumeFilters = Map<string, string[]>;
+
+function parseVolumeFilters(filters: string[], keys: string[]): VolumeFilters {
+  const byKey: VolumeFilters = new Map();
   for (const filter of filters) {
     const eq = filter.indexOf('=');
-    if (eq < 0) throw new NboxError('ERR_NBOX_USAGE', `bad format of filter (expected name=value)`);
+    if (eq <= 0) throw new NboxError('ERR_NBOX_USAGE', `bad format of filter (expected name=value)`);
     const key = filter.slice(0, eq);
-    if (!['name', 'driver', 'label', 'dangling'].includes(key)) throw new NboxError('ERR_NBOX_USAGE', `invalid filter '${key}'`);
+    if (!keys.includes(key)) throw new NboxError('ERR_NBOX_USAGE', `invalid filter '${key.replace(/!$/, '')}'`);
     const value = filter.slice(eq + 1);
-    if (key === 'dangling' && !['true', 'false', '1', '0'].includes(value)) {
-      throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'dangling=${value}'`);
+    if ((key === 'dangling' || key === 'all') && !['true', 'false', '1', '0'].includes(value)) {
+      throw new NboxError('ERR_NBOX_USAGE', `invalid filter '${key}=${value}'`);
     }
     byKey.set(key, [...(byKey.get(key) ?? []), value]);
   }
-  const containers = byKey.has('dangling') ? await ctx.containers.list() : [];
-  const matches = (volume: VolumeRecord, key: string, value: string): boolean => {
-    if (key === 'name') return volume.name.includes(value);
-    if (key === 'driver') return volume.driver === value;
-    if (key === 'dangling') return (volumeUsers(containers, volume.name).length === 0) === (value === 'true' || value === '1');
+  return byKey;
+}
+
+function matchesVolumeFilters(volume: VolumeRecord, filters: VolumeFilters, containers: ContainerRecord[]): boolean {
+  const hasLabel = (value: string) => {
     const eq = value.indexOf('=');
     return eq < 0 ? value in volume.labels : volume.labels[value.slice(0, eq)] === value.slice(eq + 1);
   };
-  // Labels must all match; the values of any other key are alternatives.
-  return (await volumeStore(ctx).list()).filter((volume) => [...byKey].every(([key, values]) =>
-    key === 'label' ? values.every((v) => matches(volume, key, v)) : values.some((v) => matches(volume, key, v))));
+  const tests: Record<string, (value: string) => boolean> = {
+    name: (value) => volume.name.includes(value),
+    driver: (value) => volume.driver === value,
+    dangling: (value) => (volumeUsers(containers, volume.name).length === 0) === (value === 'true' || value === '1'),
+  };
+  return [...filters].every(([key, values]) => {
+    if (key === 'label') return values.every(hasLabel);
+    if (key === 'label!') return !values.some(hasLabel);
+    if (key === 'all') return true;
+    return values.some(tests[key]);
+  });
 }

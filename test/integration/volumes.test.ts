@@ -58,7 +58,10 @@ test('volume create, ls, inspect and rm as Docker prints them', async (t) => {
   t.is(missing.code, 1);
   t.is(missing.stdout, '[]\n');
   t.is(missing.stderr, 'nbox: get nope: no such volume\n');
-  t.is((await ok(t, ['volume', 'rm', 'v1', 'v2', anon])).stdout, `v1\nv2\n${anon}\n`);
+  t.is((await ok(t, ['volume', 'ls', '-q', '--filter', 'label!=team', '--filter', 'name=v'])).stdout, 'v1\n');
+  t.is((await ok(t, ['volume', 'prune', '-f', '--filter', 'label=team=a'])).stdout, 'Total reclaimed space: 0B\n', 'v2 is not anonymous');
+  t.is((await ok(t, ['volume', 'prune', '-f', '--filter', 'all=true', '--filter', 'label=team=a'])).stdout, 'Deleted Volumes:\nv2\n\nTotal reclaimed space: 0B\n');
+  t.is((await ok(t, ['volume', 'rm', 'v1', anon])).stdout, `v1\n${anon}\n`);
   const rmMissing = await cli(store.root, ['volume', 'rm', 'v1']);
   t.is(rmMissing.code, 1);
   t.is(rmMissing.stderr, 'nbox: get v1: no such volume\n');

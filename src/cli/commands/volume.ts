@@ -99,13 +99,14 @@ export function registerVolume(program: Command, ctx: CliContext): void {
     .description('Remove unused local volumes')
     .option('-a, --all', 'remove all unused volumes, not just anonymous ones')
     .option('-f, --force', 'do not prompt for confirmation')
-    .action(async (flags: { all?: boolean; force?: boolean }) => {
+    .option('--filter <filter>', 'provide filter values (e.g. "label=<label>")', collect, [])
+    .action(async (flags: { all?: boolean; force?: boolean; filter: string[] }) => {
       const warning = flags.all
         ? 'WARNING! This will remove all local volumes not used by at least one container.'
         : 'WARNING! This will remove anonymous local volumes not used by at least one container.';
       if (!flags.force && !(await confirm(warning))) return;
       const nbox = await ctx.open();
-      const result = await nbox.volumes.prune({ all: flags.all });
+      const result = await nbox.volumes.prune({ all: flags.all, filters: flags.filter });
       report('Deleted Volumes:', result.deleted, result.spaceReclaimed);
     });
 }
