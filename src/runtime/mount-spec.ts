@@ -18,7 +18,7 @@ export interface MountSpec {
   readonly: boolean;
   /** Docker's Mounts[].Mode: the mode text `-v` was given ('z' for a volume without one), '' for `--mount`. */
   mode: string;
-  /** Docker's Mounts[].Propagation as asked: '' unless given (binds are rprivate). */
+  /** Docker's Mounts[].Propagation of a bind: as asked when private, else rprivate, which is what nbox makes ('' for others). */
   propagation: string;
   /** volume-nocopy / `:nocopy`: a new volume does not get the image's content. */
   noCopy?: boolean;
@@ -83,7 +83,7 @@ export function parseVolumeFlag(spec: string, cwd = process.cwd()): ParsedMount 
       readonly: modes.includes('ro'),
       // The daemon gives a -v volume the label mode z when none was asked.
       mode: type === 'volume' && mode === '' ? 'z' : mode,
-      propagation: type === 'bind' ? propagation || 'rprivate' : '',
+      propagation: type === 'bind' ? appliedPropagation(propagation) : '',
       ...(modes.includes('nocopy') ? { noCopy: true } : {}),
       ...(type === 'bind' ? { createHostPath: true } : {}),
       ...(source === '' ? { anonymous: true } : {}),
@@ -157,7 +157,7 @@ export function parseMountFlag(spec: string, cwd = process.cwd()): ParsedMount {
       target,
       readonly,
       mode: '',
-      propagation: type === 'bind' ? propagation || 'rprivate' : '',
+      propagation: type === 'bind' ? appliedPropagation(propagation ?? '') : '',
       ...(noCopy ? { noCopy: true } : {}),
       ...(type === 'volume' && source === '' ? { anonymous: true } : {}),
       ...(tmpfsSize !== undefined ? { tmpfsSize } : {}),
@@ -181,6 +181,11 @@ export function tmpfsOptions(mount: MountSpec): string {
   const options = [`mode=${(mount.tmpfsMode ?? 0o1777).toString(8)}`];
   if (mount.tmpfsSize !== undefined && mount.tmpfsSize > 0) options.push(`size=${mount.tmpfsSize}`);
   return options.join(',');
+}
+
+// appliedPropagation is the propagation a bind gets: shared and slave are noted and not applied.
+function appliedPropagation(asked: string): string {
+  return asked.endsWith('private') ? asked : 'rprivate';
 }
 
 // validMode: a comma list with at most one of rw/ro, z/Z, nocopy and one propagation, nothing else.
