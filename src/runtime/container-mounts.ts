@@ -95,13 +95,13 @@ export async function createVolumes(volumes: VolumeStore, mounts: MountSpec[], c
   return { mounts: named, created };
 }
 
-/** launchMounts are the binds and tmpfs mounts of a container's mounts, parents before children; a new
- * volume gets the image's content at its target first (unless nocopy), and a -v host path is made if missing. */
-export async function launchMounts(mounts: MountSpec[], layerDirs: string[], containerDir: string): Promise<BindMount[]> {
+/** launchMounts are the binds and tmpfs mounts of a container's mounts and its --tmpfs (target → mount options),
+ * parents before children as Docker sorts them; a new volume gets the image's content at its target first
+ * (unless nocopy), and a -v host path is made if missing. */
+export async function launchMounts(mounts: MountSpec[], layerDirs: string[], containerDir: string, tmpfs: Record<string, string>): Promise<BindMount[]> {
   const volumes = volumesDirOf(containerDir);
-  const sorted = [...mounts].sort((a, b) => depth(a.target) - depth(b.target));
-  const binds: BindMount[] = [];
-  for (const mount of sorted) {
+  const binds: BindMount[] = Object.entries(tmpfs).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false }));
+  for (const mount of mounts) {
     if (mount.type === 'tmpfs') {
       binds.push({ source: '', tmpfs: tmpfsOptions(mount), target: mount.target, readonly: mount.readonly, isFile: false });
     } else if (mount.type === 'volume') {
@@ -120,7 +120,7 @@ export async function launchMounts(mounts: MountSpec[], layerDirs: string[], con
       binds.push({ source: mount.source, target: mount.target, readonly: mount.readonly, isFile: st ? !st.isDirectory() : false });
     }
   }
-  return binds;
+  return binds.sort((a, b) => depth(a.target) - depth(b.target));
 }
 
 /** MountInspect is one of Docker's Mounts[] in a container's inspect. */

@@ -291,8 +291,7 @@ export async function containerLaunchSpec(
     seccomp: config.seccomp,
     mounts: [
       ...(config.init ? [await initMount()] : []),
-      ...(await launchMounts(recordedMounts(config), layerDirs, record.dir)),
-      ...Object.entries(config.tmpfs ?? {}).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false })),
+      ...(await launchMounts(recordedMounts(config), layerDirs, record.dir, config.tmpfs ?? {})),
     ],
     stdio,
     cgroup: record.state.cgroup,

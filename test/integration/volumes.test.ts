@@ -183,8 +183,11 @@ test('--mount, --volumes-from and inspect\'s Mounts', async (t) => {
   const bind = await ok(t, ['run', '--rm', '--mount', `type=bind,source=${host},target=/m,readonly`, '-v', `${host}:/z:Z`, 'bb', 'cat', '/m/h', '/z/h']);
   t.is(bind.stdout, 'host file\nhost file\n');
   t.regex(bind.stderr, /^nbox: note: -v .*:\/z:Z: the SELinux relabel option :z\/:Z is ignored/);
+  // Parents are mounted before children, --tmpfs among them.
+  await ok(t, ['run', '--rm', '-v', 'under-tmpfs:/tm/sub', '--tmpfs', '/tm', 'bb', 'sh', '-c', 'echo kept > /tm/sub/f']);
+  t.is(await readFile(join(store.root, 'volumes/under-tmpfs/_data/f'), 'utf8'), 'kept\n');
   await ok(t, ['rm', 'src']);
-  await ok(t, ['volume', 'rm', 'shared']);
+  await ok(t, ['volume', 'rm', 'shared', 'under-tmpfs']);
 });
 
 test('system df counts volumes', async (t) => {
