@@ -21,6 +21,7 @@ import type { RemoveImageResult } from './image/rmi';
 import { Store } from './image/store';
 import { ContainerRegistry } from './runtime/containers';
 import { ContainerApi } from './api/containers';
+import { VolumeApi } from './api/volumes';
 
 export { NboxError, SysError } from './errors';
 export { VERSION } from './version';
@@ -58,6 +59,10 @@ export { resourcesFromFlags } from './runtime/resources';
 export { hostLimitWarnings as limitWarnings } from './runtime/cgroup';
 export type { Container } from './api/container-handle';
 export type { ContainerLogs, ListContainersOptions } from './api/containers';
+export type { VolumeApi } from './api/volumes';
+export type { VolumeRecord } from './runtime/volumes';
+export type { CreateVolumeOptions, VolumeInspect, VolumePruneResult } from './runtime/volume-ops';
+export type { MountSpec, MountType, ParsedMount } from './runtime/mount-spec';
 export type { LogEntry, LogOptions, LogStream } from './runtime/logs';
 // What the CLI prints and parses as the library does, for programs too; the
 // modules behind all but the reference helpers load on the first call.
@@ -71,6 +76,8 @@ export const openSpecial = onFirstCall(() => require('./image/output-target') as
 export const resolveOutput = onFirstCall(() => require('./image/output-target') as typeof import('./image/output-target'), 'resolveOutput');
 export const parseLogTime = onFirstCall(() => require('./runtime/log-time') as typeof import('./runtime/log-time'), 'parseLogTime');
 export const parseDetachKeys = onFirstCall(() => require('./runtime/detach-keys') as typeof import('./runtime/detach-keys'), 'parseDetachKeys');
+export const parseVolumeFlag = onFirstCall(() => require('./runtime/mount-spec') as typeof import('./runtime/mount-spec'), 'parseVolumeFlag');
+export const parseMountFlag = onFirstCall(() => require('./runtime/mount-spec') as typeof import('./runtime/mount-spec'), 'parseMountFlag');
 export const detachFilter = onFirstCall(() => require('./runtime/detach-keys') as typeof import('./runtime/detach-keys'), 'detachFilter');
 
 // onFirstCall is module[name], a function whose module load() requires when it is first called.
@@ -116,6 +123,11 @@ export class Nbox extends ContainerApi {
 
   get root(): string {
     return this.store.root.dir;
+  }
+
+  /** volumes are the store's volumes (`docker volume …`). */
+  get volumes(): VolumeApi {
+    return new VolumeApi(this.store, this.containers);
   }
 
   /** images lists the store's images; intermediate build images (untagged

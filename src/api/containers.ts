@@ -20,7 +20,7 @@ import { createContainer, runContainer, runDetached, type RunOptions, type Runni
 /** ListContainersOptions are `docker ps`'s -a, --filter and -n (-l is last: 1). */
 export interface ListContainersOptions {
   all?: boolean;
-  /** `key=value` filters: id, name, label, status, ancestor, exited, health. */
+  /** `key=value` filters: id, name, label, status, ancestor, exited, health, volume. */
   filters?: string[];
   /** Only the newest N containers, stopped ones included. */
   last?: number;
@@ -234,8 +234,8 @@ export class ContainerApi {
     return execToEnd(await this.execStream(ref, cmd, options), options);
   }
 
-  /** removeContainer removes a stopped container, or with `force` kills it first. */
-  async removeContainer(ref: string, options: { force?: boolean } = {}): Promise<string> {
+  /** removeContainer removes a stopped container, or with `force` kills it first; with `volumes` its anonymous volumes too (`rm -v`). */
+  async removeContainer(ref: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
     const found = await this.containers.resolve(ref);
     // Under the container's lock: a `start` in progress finishes first, and is then killed too.
     const release = await this.containers.lock(found);
@@ -253,6 +253,7 @@ export class ContainerApi {
         else await (await import('../runtime/kill')).killAndWait(record.state);
       }
       await this.containers.remove(record);
+      if (options.volumes) await (await import('../runtime/volume-ops')).removeAnonymousVolumes({ store: this.store, containers: this.containers }, record);
       return record.config.id;
     } finally {
       await release();

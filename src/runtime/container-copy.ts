@@ -20,6 +20,7 @@ import { pathTar } from '../image/tar/writer';
 import type { Store } from '../image/store';
 import type { StoreRoot } from '../store/root';
 import { containerPaths, type ContainerRecord } from './containers';
+import { hostDirMounts } from './container-mounts';
 
 /** ContainerView is a container's file system: its upper dir over its image layers (topmost first),
  * and the host directories bound over parts of it. */
@@ -31,14 +32,14 @@ export interface ContainerView {
   binds: Bind[];
 }
 
-type Bind = NonNullable<ContainerRecord['config']['binds']>[number];
+type Bind = ReturnType<typeof hostDirMounts>[number];
 
 /** containerView finds the directories of a container's file system. */
 export async function containerView(store: Store, record: ContainerRecord, ref: string): Promise<ContainerView> {
   const image = await store.images.resolve(record.config.image);
-  // The user's host paths, followed as the mount followed them. A file bind stays out: its stub in
-  // the upper dir is what cp sees there.
-  const binds = (record.config.binds ?? []).flatMap((bind) => {
+  // The user's host paths and the volumes, followed as the mount followed them. A file bind stays
+  // out: its stub in the upper dir is what cp sees there.
+  const binds = hostDirMounts(record.config, record.dir).flatMap((bind) => {
     const source = realpathOrNull(bind.source);
     return source && lstatOrNull(source)?.isDirectory() ? [{ ...bind, source }] : [];
   });

@@ -3,8 +3,9 @@
 import { NboxError } from '../errors';
 import type { ContainerRecord } from './containers';
 import { healthStatus, stateName } from './container-status';
+import { recordedMounts } from './container-mounts';
 
-const KEYS = new Set(['id', 'name', 'label', 'status', 'ancestor', 'exited', 'health']);
+const KEYS = new Set(['id', 'name', 'label', 'status', 'ancestor', 'exited', 'health', 'volume']);
 const STATUSES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
 const HEALTHS = ['none', 'starting', 'healthy', 'unhealthy'];
 
@@ -52,6 +53,8 @@ export function matchesContainerFilters(record: ContainerRecord, filters: Contai
     exited: (value) => state.status === 'exited' && state.exitCode === Number(value),
     health: (value) => healthStatus(state) === value,
     ancestor: (value) => ancestor(record, value),
+    // As Docker: a volume's name or any mount's destination.
+    volume: (value) => recordedMounts(config).some((m) => (m.type === 'volume' && m.source === value) || m.target === value),
   };
   return [...filters].every(([key, values]) => values.some(tests[key]));
 }

@@ -11,6 +11,7 @@ import type { Release } from '../store/lock';
 import type { StoreRoot } from '../store/root';
 import type { ContainerDirs } from './container-spec';
 import { writeEtcFiles, type EtcFiles } from './etc-files';
+import type { MountSpec } from './mount-spec';
 import type { NetworkMode } from './network';
 import type { HealthConfig } from './health-config';
 import type { RestartPolicy } from './restart-policy';
@@ -44,8 +45,11 @@ export interface ContainerConfig {
   labels: Record<string, string>;
   /** false when it runs without the default syscall filter: what `exec` then does too. */
   seccomp?: boolean;
-  /** -v host binds and --tmpfs mounts, as run was given them. */
+  /** -v host binds, in records made before `mounts` (which holds them since). */
   binds?: { source: string; target: string; readonly: boolean }[];
+  /** -v, --mount, --volumes-from and the image's VOLUMEs: binds, volumes (by name) and tmpfs mounts. */
+  mounts?: MountSpec[];
+  /** --tmpfs mounts, as run was given them. */
   tmpfs?: Record<string, string>;
   /** Runs under docker-init (tini) as PID 1 (`--init`); argv is still the command it runs. */
   init?: boolean;

@@ -2,6 +2,7 @@
 import { HOST_PLATFORM } from '../image/platform';
 import type { Store } from '../image/store';
 import { containerPaths, type ContainerRecord, type HealthState } from './containers';
+import { mountsInspect, recordedMounts, type MountInspect } from './container-mounts';
 import { isUp, stateName, type StateName } from './container-status';
 import { NO_RESTART, type RestartPolicyName } from './restart-policy';
 import { hostConfigResources, type HostConfigResources } from './resources';
@@ -50,7 +51,7 @@ export interface ContainerInspect {
     Init?: boolean;
   };
   GraphDriver: { Name: string; Data: { LowerDir: string; UpperDir: string; WorkDir: string; MergedDir: string } };
-  Mounts: { Type: 'bind'; Source: string; Destination: string; Mode: string; RW: boolean; Propagation: string }[];
+  Mounts: MountInspect[];
   Config: Record<string, unknown>;
 }
 
@@ -99,7 +100,7 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
       RestartPolicy: { Name: policy.name, MaximumRetryCount: policy.maximumRetryCount },
       AutoRemove: config.autoRemove,
       SecurityOpt: config.seccomp === false ? ['seccomp=unconfined'] : null,
-      Binds: config.binds?.length ? config.binds.map((bind) => `${bind.source}:${bind.target}${bind.readonly ? ':ro' : ''}`) : null,
+      Binds: hostBinds(record),
       Tmpfs: config.tmpfs && Object.keys(config.tmpfs).length ? config.tmpfs : null,
       // Init is Docker's *bool: left out unless --init set it.
       ...(config.init ? { Init: true } : {}),
@@ -114,7 +115,7 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
         MergedDir: paths.rootfs,
       },
     },
-    Mounts: (config.binds ?? []).map((bind) => ({ Type: 'bind', Source: bind.source, Destination: bind.target, Mode: bind.readonly ? 'ro' : '', RW: !bind.readonly, Propagation: 'rprivate' })),
+    Mounts: mountsInspect(recordedMounts(config), record.dir),
     Config: {
       Hostname: config.hostname,
       Domainname: '',
@@ -130,7 +131,7 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
       Cmd: config.cmd,
       ...(config.healthcheck ? { Healthcheck: config.healthcheck } : {}),
       Image: config.imageRef,
-      Volumes: null,
+      Volumes: anonymousTargets(record),
       WorkingDir: config.workingDir,
       Entrypoint: config.entrypoint,
       OnBuild: null,
@@ -139,6 +140,19 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
       ...(body?.StopSignal ? { StopSignal: body.StopSignal } : {}),
     },
   };
+}
+
+// anonymousTargets is Config.Volumes: the paths of the container's anonymous volumes (its image's VOLUMEs, -v /path), as Docker lists them.
+function anonymousTargets(record: ContainerRecord): Record<string, Record<string, never>> | null {
+  const targets = recordedMounts(record.config).filter((m) => m.anonymous).map((m) => m.target);
+  return targets.length > 0 ? Object.fromEntries(targets.map((target) => [target, {}])) : null;
+}
+
+// hostBinds is HostConfig.Binds: the -v host binds, as given.
+function hostBinds(record: ContainerRecord): string[] | null {
+  const binds = recordedMounts(record.config).filter((m) => m.type === 'bind' && m.createHostPath)
+    .map((m) => `${m.source}:${m.target}${m.mode ? `:${m.mode}` : ''}`);
+  return binds.length > 0 ? binds : null;
 }
 
 function healthJson(health: HealthState): NonNullable<ContainerInspect['State']['Health']> {

@@ -1,6 +1,6 @@
 // `run`: image config + options → container record → spawned init → exit.
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { constants as osConstants, cpus as hostCpus } from 'node:os';
 
@@ -21,6 +21,10 @@ import {
 } from './containers';
 import { mergeEnv } from './env';
 import { containerSpec, imageUser } from './container-spec';
+import { createVolumes, launchMounts, planMounts, recordedMounts, volumeBindSpec } from './container-mounts';
+import type { MountSpec } from './mount-spec';
+import { removeAnonymousVolumes } from './volume-ops';
+import { VolumeStore } from './volumes';
 import { etcFiles, type EtcFiles } from './etc-files';
 import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig, type HealthcheckOptions } from './health-config';
 import { runNetwork } from './network';
@@ -55,8 +59,12 @@ export interface RunOptions {
   stdio?: StdioOption;
   /** false runs without the default syscall filter (`--security-opt seccomp=unconfined`). */
   seccomp?: boolean;
-  /** -v HOST:CONTAINER[:ro]: host paths bind-mounted into the container. */
+  /** -v SOURCE:CONTAINER[:ro]: a host path (absolute) bind-mounted, or a volume by name (made if missing; '' an anonymous one). */
   volumes?: VolumeBind[];
+  /** -v and --mount as their parsers read them (parseVolumeFlag, parseMountFlag), after `volumes`. */
+  mounts?: MountSpec[];
+  /** --volumes-from CONTAINER[:ro|:rw]: every mount of those containers. */
+  volumesFrom?: string[];
   /** --tmpfs CONTAINER[:options]: fresh tmpfs mounts. */
   tmpfs?: Record<string, string>;
   /** --init: Docker's docker-init (tini) runs as PID 1 and runs the command: it reaps zombies and forwards signals. */
@@ -88,7 +96,7 @@ const INIT_BINARY = '/usr/bin/tini-static';
 /** INIT_PATH is where Docker mounts its init in the container. */
 const INIT_PATH = '/sbin/docker-init';
 
-/** VolumeBind is one `-v` bind mount. */
+/** VolumeBind is one `-v`: a host path or a volume name, and where it goes. */
 export interface VolumeBind {
   source: string;
   target: string;
@@ -238,21 +246,36 @@ async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: string,
   const userSpec = opts.user ?? image.config.config?.User ?? '';
   const user = await imageUser(layerDirs, userSpec);
   const config = containerConfig(image, imageRef, opts, userSpec, user, id);
+  config.mounts = await planMounts({
+    mounts: [...(opts.volumes ?? []).map(volumeBindSpec), ...(opts.mounts ?? [])],
+    volumesFrom: opts.volumesFrom ?? [],
+    tmpfsTargets: Object.keys(config.tmpfs ?? {}),
+    imageVolumes: Object.keys(image.config.config?.Volumes ?? {}),
+  }, (ref) => ctx.containers.resolve(ref));
   const files = await etcFiles(config.network, config.hostname);
   return { image, layerDirs, user, config, files };
 }
 
 // Under the lock, with the image checked again: from here on the record pins
 // the image, and an rmi that got in first makes this a clear "No such image".
+// Its volumes are made under the same lock: a `volume rm` sees them in use.
 function createRecord(ctx: RunContext, imageRef: string, prepared: PreparedRun, running: Pick<ContainerState, 'owner' | 'cgroup'>): Promise<ContainerRecord> {
   return ctx.store.root.withLock(async () => {
     if (!(await ctx.store.images.has(prepared.image.id))) throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `No such image: ${imageRef}`);
-    return ctx.containers.create(prepared.config, prepared.files, running);
+    const volumes = new VolumeStore(ctx.store.root);
+    const { mounts, created } = await createVolumes(volumes, prepared.config.mounts ?? [], prepared.config);
+    try {
+      return await ctx.containers.create({ ...prepared.config, mounts }, prepared.files, running);
+    } catch (err) {
+      for (const name of created) await volumes.remove(name);
+      throw err;
+    }
   });
 }
 
+// The record's config: creating it named the anonymous volumes.
 async function launchSpec(prepared: PreparedRun, record: ContainerRecord, stdio: [number, number, number]): Promise<LaunchSpec> {
-  return containerLaunchSpec(prepared.config, prepared.layerDirs, prepared.user, record, stdio);
+  return containerLaunchSpec(record.config, prepared.layerDirs, prepared.user, record, stdio);
 }
 
 /** containerLaunchSpec is the launch spec of a container on record: what `run` and `start` launch. */
@@ -272,8 +295,7 @@ export async function containerLaunchSpec(
     seccomp: config.seccomp,
     mounts: [
       ...(config.init ? [await initMount()] : []),
-      ...(await volumeMounts(config.binds ?? [])),
-      ...Object.entries(config.tmpfs ?? {}).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false })),
+      ...(await launchMounts(recordedMounts(config), layerDirs, record.dir, config.tmpfs ?? {})),
     ],
     stdio,
     cgroup: record.state.cgroup,
@@ -324,7 +346,6 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     autoRemove: opts.autoRemove ?? false,
     labels: opts.labels ?? {},
     ...(opts.seccomp === false ? { seccomp: false } : {}),
-    binds: (opts.volumes ?? []).map(({ source, target, readonly }) => ({ source, target, readonly: readonly ?? false })),
     tmpfs: opts.tmpfs ?? {},
     ...(opts.init ? { init: true } : {}),
     ...(resources ? { resources } : {}),
@@ -353,29 +374,12 @@ function restartAndHealth(opts: RunOptions, imageHealthcheck: ImageConfigBody['H
   return healthcheck ? { restartPolicy, healthcheck } : { restartPolicy };
 }
 
-// volumeMounts checks -v binds: absolute paths only (named volumes are not
-// supported yet); a missing host directory is created, as `docker run -v` does.
-async function volumeMounts(volumes: VolumeBind[]): Promise<BindMount[]> {
-  const mounts: BindMount[] = [];
-  for (const volume of volumes) {
-    if (!volume.source.startsWith('/')) {
-      throw new NboxError('ERR_NBOX_USAGE', `volume "${volume.source}": named volumes are not supported yet; use an absolute host path`);
-    }
-    if (!volume.target.startsWith('/')) {
-      throw new NboxError('ERR_NBOX_USAGE', `invalid mount path: '${volume.target}' mount path must be absolute`);
-    }
-    const st = await stat(volume.source).catch(() => null);
-    if (!st) await mkdir(volume.source, { recursive: true });
-    mounts.push({ source: volume.source, target: volume.target, readonly: volume.readonly ?? false, isFile: st ? !st.isDirectory() : false });
-  }
-  return mounts;
-}
-
 async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStatus & { oomKilled: boolean }): Promise<Exit> {
   const signal = status.signal === null ? null : signalName(status.signal);
   const exitCode = status.exitCode ?? 128 + (status.signal ?? 0);
   if (record.config.autoRemove) {
     await ctx.containers.remove(record);
+    await removeAnonymousVolumes(ctx, record);
   } else {
     try {
       await ctx.containers.setState(record, {

@@ -25,6 +25,8 @@ export class StoreRoot {
   readonly buildCacheDir: string;
   /** RUN --mount=type=cache directories, kept across builds (owned by the builder). */
   readonly cacheMountsDir: string;
+  /** Volumes, one directory each: its record and its _data (owned by runtime/volumes). */
+  readonly volumesDir: string;
   /** The lock file layer pins and layer collection share (see image/layers). */
   readonly gcLockPath: string;
   private readonly tmpDir: string;
@@ -42,6 +44,7 @@ export class StoreRoot {
     this.containerNamesDir = path.join(dir, 'names');
     this.buildCacheDir = path.join(dir, 'buildcache');
     this.cacheMountsDir = path.join(dir, 'cache-mounts');
+    this.volumesDir = path.join(dir, 'volumes');
     this.gcLockPath = path.join(dir, 'gc.lock');
     this.tmpDir = path.join(dir, 'tmp');
     this.lockPath = path.join(dir, 'lock');

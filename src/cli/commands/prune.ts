@@ -58,9 +58,9 @@ export function registerBuilder(program: Command, ctx: CliContext): void {
     });
 }
 
-// confirm asks on stdout and reads one line of stdin, terminal or not, as
-// Docker does: only "y" or "Y" goes on; end of input is "no".
-async function confirm(warning: string): Promise<boolean> {
+/** confirm asks on stdout and reads one line of stdin, terminal or not, as
+ * Docker does: only "y" or "Y" goes on; end of input is "no". */
+export async function confirm(warning: string): Promise<boolean> {
   process.stdout.write(`${warning}\nAre you sure you want to continue? [y/N] `);
   const { createInterface } = await import('node:readline');
   const lines = createInterface({ input: process.stdin, terminal: false });
@@ -73,7 +73,8 @@ async function confirm(warning: string): Promise<boolean> {
   return answer.trim() === 'y' || answer.trim() === 'Y';
 }
 
-function report(heading: string, lines: string[], spaceReclaimed: number): void {
+/** report prints a prune's deleted objects under heading, and the space reclaimed. */
+export function report(heading: string, lines: string[], spaceReclaimed: number): void {
   if (lines.length > 0) process.stdout.write(`${heading}\n${lines.join('\n')}\n\n`);
   process.stdout.write(`Total reclaimed space: ${humanSize(spaceReclaimed, 4)}\n`);
 }

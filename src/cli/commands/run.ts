@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 
-import { limitWarnings, resourcesFromFlags, type ResourceFlags, type RunOptions, type RunningContainer, type VolumeBind } from '../../api';
+import { limitWarnings, parseMountFlag, parseVolumeFlag, resourcesFromFlags, type ParsedMount, type ResourceFlags, type RunOptions, type RunningContainer } from '../../api';
 import { EXIT_USAGE, collect, keyValues, withExitCode, type CliContext } from '../context';
 import { NboxError } from '../../errors';
 import { checkDetachKeys, checkStdinTerminal, followResizes, terminalSize } from '../tty';
@@ -28,6 +28,8 @@ interface RunFlags extends ResourceFlags {
   detachKeys?: string;
   securityOpt: string[];
   volume: string[];
+  mount: string[];
+  volumesFrom: string[];
   tmpfs: string[];
   init?: boolean;
   detach?: boolean;
@@ -64,7 +66,9 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
     .option('--entrypoint <command>', 'overwrite the image ENTRYPOINT')
     .option('-h, --hostname <name>', 'container host name')
     .option('--network <mode>', 'network mode: none or host', 'none')
-    .option('-v, --volume <host:container[:ro]>', 'bind-mount a host path (repeatable)', collect, [])
+    .option('-v, --volume <[source:]container[:mode]>', 'bind-mount a host path (absolute or ./…) or mount a volume by name (repeatable)', collect, [])
+    .option('--mount <type=…,src=…,dst=…>', 'attach a bind, volume or tmpfs mount (repeatable)', collect, [])
+    .option('--volumes-from <container[:ro|:rw]>', "mount the volumes of another container (repeatable)", collect, [])
     .option('--tmpfs <container[:options]>', 'mount a tmpfs (repeatable), e.g. /run:size=64m', collect, [])
     .option('--security-opt <option>', 'security options: seccomp=unconfined (repeatable)', collect, [])
     .option('--init', 'run an init (tini) inside the container that forwards signals and reaps processes')
@@ -125,7 +129,8 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
             retries: flags.healthRetries === undefined ? undefined : parseRetries(flags.healthRetries),
             disable: !flags.healthcheck,
           },
-          volumes: flags.volume.map(parseVolume),
+          mounts: mountFlags(flags),
+          volumesFrom: flags.volumesFrom,
           tmpfs: Object.fromEntries(flags.tmpfs.map((spec) => {
             const colon = spec.indexOf(':');
             return colon < 0 ? [spec, ''] : [spec.slice(0, colon), spec.slice(colon + 1)];
@@ -182,12 +187,9 @@ function parseRetries(text: string): number {
   return sign === '-' ? -value : value;
 }
 
-/** parseVolume reads -v HOST:CONTAINER[:ro|rw]. */
-function parseVolume(spec: string): VolumeBind {
-  const parts = spec.split(':');
-  const mode = parts.length === 3 ? parts[2] : undefined;
-  if (parts.length < 2 || parts.length > 3 || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
-    throw new NboxError('ERR_NBOX_USAGE', `invalid volume specification: '${spec}' (expected HOST:CONTAINER[:ro|rw])`);
-  }
-  return { source: parts[0], target: parts[1], readonly: mode === 'ro' };
+/** mountFlags reads -v, then --mount (Docker's order); options nbox takes but does not apply get a note on stderr. */
+function mountFlags(flags: RunFlags): ParsedMount['mount'][] {
+  const parsed = [...flags.volume.map((spec) => parseVolumeFlag(spec)), ...flags.mount.map((spec) => parseMountFlag(spec))];
+  for (const note of parsed.flatMap((p) => p.notes)) process.stderr.write(`nbox: note: ${note}\n`);
+  return parsed.map((p) => p.mount);
 }

@@ -14,9 +14,8 @@ export function registerSystem(program: Command, ctx: CliContext): void {
     .description('Show disk usage')
     .action(async () => {
       const nbox = await ctx.open();
-      const usage = await nbox.diskUsage();
-      const none: UsageLine = { total: 0, active: 0, size: 0, reclaimable: 0 };
-      const rows = ([['Images', usage.images, true], ['Containers', usage.containers, true], ['Local Volumes', none, true], ['Build Cache', usage.buildCache, false]] as const)
+      const [usage, volumes] = await Promise.all([nbox.diskUsage(), nbox.volumes.usage()]);
+      const rows = ([['Images', usage.images, true], ['Containers', usage.containers, true], ['Local Volumes', volumes, true], ['Build Cache', usage.buildCache, false]] as const)
         .map(([type, line, percent]) => [type, String(line.total), String(line.active), humanSize(line.size, 4), reclaimable(line, percent)]);
       process.stdout.write(`${table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], rows)}\n`);
     });

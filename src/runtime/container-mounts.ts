@@ -1,0 +1,170 @@
+// A container's mounts, from its flags to its launch: `-v`, `--mount`,
+// `--volumes-from` and the image's VOLUMEs become one list of MountSpecs,
+// checked before anything is created (planMounts); the volumes they name are
+// made under the store lock with the container record (createVolumes); each
+// start turns them into the binds the child makes (launchMounts), a new
+// volume first getting the image's content at its path (copy-up).
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
+
+import { NboxError } from '../errors';
+import type { BindMount } from '../sys/addon';
+import type { ContainerConfig, ContainerRecord } from './containers';
+import { parseVolumesFrom, tmpfsOptions, type MountSpec } from './mount-spec';
+import { copyUp } from './volume-copyup';
+import { ANONYMOUS_LABEL, VolumeStore, checkVolumeName, newAnonymousName } from './volumes';
+
+/** MountRequest is what run was asked to mount. */
+export interface MountRequest {
+  /** -v and --mount, in their order. */
+  mounts: MountSpec[];
+  /** --volumes-from CONTAINER[:ro|:rw]. */
+  volumesFrom: string[];
+  /** --tmpfs targets: a mount at one of them is a duplicate. */
+  tmpfsTargets: string[];
+  /** The image's VOLUME paths. */
+  imageVolumes: string[];
+}
+
+/** recordedMounts is a container's mounts; records made before `mounts` kept -v binds alone in `binds`. */
+export function recordedMounts(config: ContainerConfig): MountSpec[] {
+  const binds = (config.binds ?? []).map((bind): MountSpec => ({
+    type: 'bind', source: bind.source, target: bind.target, readonly: bind.readonly, mode: bind.readonly ? 'ro' : '', propagation: 'rprivate', createHostPath: true,
+  }));
+  return [...binds, ...(config.mounts ?? [])];
+}
+
+/** volumeBindSpec is a RunOptions `volumes` entry as a mount: an absolute source is a host path, any other a volume name. */
+export function volumeBindSpec(bind: { source: string; target: string; readonly?: boolean }): MountSpec {
+  const readonly = bind.readonly ?? false;
+  return bind.source.startsWith('/')
+    ? { type: 'bind', source: bind.source, target: bind.target, readonly, mode: readonly ? 'ro' : '', propagation: 'rprivate', createHostPath: true }
+    : { type: 'volume', source: bind.source, target: bind.target, readonly, mode: readonly ? 'ro' : 'z', propagation: '', ...(bind.source === '' ? { anonymous: true } : {}) };
+}
+
+/** planMounts checks a run's mounts and composes them as Docker does: --volumes-from first, -v and --mount over
+ * them by target, the image's VOLUMEs where nothing else is mounted. Nothing is created. */
+export async function planMounts(request: MountRequest, resolveContainer: (ref: string) => Promise<ContainerRecord>): Promise<MountSpec[]> {
+  const byTarget = new Map<string, MountSpec>();
+  for (const spec of request.volumesFrom) {
+    const { container, readonly } = parseVolumesFrom(spec);
+    for (const mount of recordedMounts((await resolveContainer(container)).config)) {
+      // Its anonymous volumes are shared, not owned: this container's rm -v leaves them.
+      const { anonymous: _anonymous, ...shared } = mount;
+      byTarget.set(cleanTarget(mount.target), readonly === undefined ? shared : { ...shared, readonly });
+    }
+  }
+  const own = new Set<string>(request.tmpfsTargets.map(cleanTarget));
+  for (const mount of request.mounts) {
+    if (!mount.target.startsWith('/')) {
+      throw new NboxError('ERR_NBOX_USAGE', `invalid mount config for type "${mount.type}": invalid mount path: '${mount.target}' mount path must be absolute`);
+    }
+    const target = cleanTarget(mount.target);
+    if (own.has(target)) throw new NboxError('ERR_NBOX_USAGE', `Duplicate mount point: ${target}`);
+    own.add(target);
+    if (mount.type === 'volume' && mount.source !== '') checkVolumeName(mount.source);
+    if (mount.type === 'bind' && !mount.createHostPath && !(await stat(mount.source).catch(() => null))) {
+      throw new NboxError('ERR_NBOX_USAGE', `invalid mount config for type "bind": bind source path does not exist: ${mount.source}`);
+    }
+    byTarget.set(target, { ...mount, target });
+  }
+  for (const path of request.imageVolumes) {
+    const target = cleanTarget(path);
+    if (target === '/' || own.has(target) || byTarget.has(target)) continue;
+    byTarget.set(target, { type: 'volume', source: '', target, readonly: false, mode: '', propagation: '', anonymous: true });
+  }
+  return [...byTarget.values()];
+}
+
+/** createVolumes names the anonymous volumes and makes every volume that does not exist yet (run under the store
+ * lock, with the record that makes them in use). A `--rm` container's anonymous volumes go when it goes. */
+export async function createVolumes(volumes: VolumeStore, mounts: MountSpec[], config: Pick<ContainerConfig, 'id' | 'autoRemove'>): Promise<{ mounts: MountSpec[]; created: string[] }> {
+  const created: string[] = [];
+  const named: MountSpec[] = [];
+  for (const mount of mounts) {
+    if (mount.type !== 'volume') {
+      named.push(mount);
+      continue;
+    }
+    const anonymous = mount.source === '';
+    const name = anonymous ? newAnonymousName() : mount.source;
+    const result = await volumes.create(name, anonymous ? { [ANONYMOUS_LABEL]: '' } : {}, anonymous && config.autoRemove ? config.id : undefined);
+    if (result.created) created.push(name);
+    named.push({ ...mount, source: name });
+  }
+  return { mounts: named, created };
+}
+
+/** launchMounts are the binds and tmpfs mounts of a container's mounts and its --tmpfs (target → mount options),
+ * parents before children as Docker sorts them; a new volume gets the image's content at its target first
+ * (unless nocopy), and a -v host path is made if missing. */
+export async function launchMounts(mounts: MountSpec[], layerDirs: string[], containerDir: string, tmpfs: Record<string, string>): Promise<BindMount[]> {
+  const volumes = volumesDirOf(containerDir);
+  const binds: BindMount[] = Object.entries(tmpfs).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false }));
+  for (const mount of mounts) {
+    if (mount.type === 'tmpfs') {
+      binds.push({ source: '', tmpfs: tmpfsOptions(mount), target: mount.target, readonly: mount.readonly, isFile: false });
+    } else if (mount.type === 'volume') {
+      const data = join(volumes, mount.source, '_data');
+      if (!(await stat(data).catch(() => null))?.isDirectory()) {
+        throw new NboxError('ERR_NBOX_NO_SUCH_VOLUME', `get ${mount.source}: no such volume`);
+      }
+      if (!mount.noCopy) await copyUp(layerDirs, mount.target, data);
+      binds.push({ source: data, target: mount.target, readonly: mount.readonly, isFile: false });
+    } else {
+      const st = await stat(mount.source).catch(() => null);
+      if (!st && !mount.createHostPath) {
+        throw new NboxError('ERR_NBOX_USAGE', `invalid mount config for type "bind": bind source path does not exist: ${mount.source}`);
+      }
+      if (!st) await mkdir(mount.source, { recursive: true });
+      binds.push({ source: mount.source, target: mount.target, readonly: mount.readonly, isFile: st ? !st.isDirectory() : false });
+    }
+  }
+  return binds.sort((a, b) => depth(a.target) - depth(b.target));
+}
+
+/** MountInspect is one of Docker's Mounts[] in a container's inspect. */
+export interface MountInspect {
+  Type: MountSpec['type'];
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+}
+
+/** mountsInspect is Docker's Mounts[] of a container: a volume by name with its mountpoint as Source. */
+export function mountsInspect(mounts: MountSpec[], containerDir: string): MountInspect[] {
+  return mounts.map((m) => m.type === 'volume'
+    ? { Type: 'volume', Name: m.source, Source: join(volumesDirOf(containerDir), m.source, '_data'), Destination: m.target, Driver: 'local', Mode: m.mode, RW: !m.readonly, Propagation: '' }
+    : { Type: m.type, Source: m.source, Destination: m.target, Mode: m.mode, RW: !m.readonly, Propagation: m.propagation });
+}
+
+/** hostDirMounts are a container's binds and volumes as host paths bound at targets (what `cp` reads and writes through). */
+export function hostDirMounts(config: ContainerConfig, containerDir: string): { source: string; target: string; readonly: boolean }[] {
+  return recordedMounts(config).filter((m) => m.type !== 'tmpfs').map((m) => ({
+    source: m.type === 'volume' ? join(volumesDirOf(containerDir), m.source, '_data') : m.source,
+    target: m.target,
+    readonly: m.readonly,
+  }));
+}
+
+/** volumeNames are the volumes a container's mounts use; anonymousOnly: the ones it owns (`rm -v`). */
+export function volumeNames(config: ContainerConfig, anonymousOnly = false): string[] {
+  return recordedMounts(config).filter((m) => m.type === 'volume' && (!anonymousOnly || m.anonymous)).map((m) => m.source);
+}
+
+// A container's directory is <store>/containers/<id>: its volumes are in <store>/volumes.
+function volumesDirOf(containerDir: string): string {
+  return join(dirname(dirname(containerDir)), 'volumes');
+}
+
+function cleanTarget(target: string): string {
+  return posix.normalize(target).replace(/(.)\/$/, '$1');
+}
+
+function depth(target: string): number {
+  return cleanTarget(target).split('/').length;
+}
