@@ -185,6 +185,9 @@ struct ProcessSpec {
   std::vector<char *> argv_c, env_c, exec_argv;
   std::vector<const char *> cgroup_procs_c;
   std::vector<gid_t> groups;
+  std::vector<std::string> sysctls, device_paths;
+  std::vector<const char *> sysctls_c;
+  std::vector<child_device> devices;
   std::string cwd;
   std::string exec_name = "nbox-exec";
   // nbox-exec ERROR_FD COMMAND...: the fd number is written in by child_spawn.
@@ -193,6 +196,37 @@ struct ProcessSpec {
   ProcessSpec(const ProcessSpec &) = delete;
   ProcessSpec &operator=(const ProcessSpec &) = delete;
 };
+
+// SecurityDevices reads `devices: [{path, mode, major, minor, uid, gid}]`.
+std::vector<child_device> SecurityDevices(Napi::Object o, std::vector<std::string> &paths) {
+  std::vector<child_device> devices;
+  Napi::Value list = o.Get("devices");
+  if (!list.IsArray()) return devices;
+  Napi::Array array = list.As<Napi::Array>();
+  for (uint32_t i = 0; i < array.Length(); i++) paths.push_back(array.Get(i).As<Napi::Object>().Get("path").As<Napi::String>().Utf8Value());
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    Napi::Object d = array.Get(i).As<Napi::Object>();
+    auto number = [&](const char *key) { return d.Get(key).As<Napi::Number>().Uint32Value(); };
+    devices.push_back({paths[i].c_str(), (mode_t)number("mode"), number("major"), number("minor"), (uid_t)number("uid"), (gid_t)number("gid")});
+  }
+  return devices;
+}
+
+// ReadSecurity reads caps, noNewPrivs, privileged, readonlyRootfs, sysctls
+// (flat name, value pairs) and devices; TypeScript always gives caps.
+void ReadSecurity(Napi::Object o, ProcessSpec &p, child_spec &spec) {
+  spec.caps = (uint64_t)o.Get("caps").As<Napi::Number>().Int64Value();
+  spec.no_new_privs = o.Get("noNewPrivs").ToBoolean().Value();
+  spec.privileged = o.Get("privileged").ToBoolean().Value();
+  spec.readonly_rootfs = o.Get("readonlyRootfs").ToBoolean().Value();
+  if (o.Get("sysctls").IsArray()) p.sysctls = StringArray(o, "sysctls");
+  for (auto &text : p.sysctls) p.sysctls_c.push_back(text.c_str());
+  spec.sysctls = p.sysctls_c.data();
+  spec.nsysctls = p.sysctls_c.size() / 2;
+  p.devices = SecurityDevices(o, p.device_paths);
+  spec.devices = p.devices.data();
+  spec.ndevices = p.devices.size();
+}
 
 // ReadProcessSpec fills p from the JS spec and clears spec to point into it; false after throwing.
 bool ReadProcessSpec(Napi::Env env, Napi::Object o, ProcessSpec &p, child_spec &spec) {
@@ -225,6 +259,7 @@ bool ReadProcessSpec(Napi::Env env, Napi::Object o, ProcessSpec &p, child_spec &
   spec.ngroups = p.groups.size();
   // The filter is on unless the caller turns it off explicitly.
   spec.seccomp = !o.Get("seccomp").IsBoolean() || o.Get("seccomp").ToBoolean().Value();
+  ReadSecurity(o, p, spec);
   for (uint32_t i = 0; i < 3; i++) spec.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
   spec.cgroup_procs = p.cgroup_procs_c.data();
   spec.ncgroups = p.cgroup_procs_c.size();
@@ -652,6 +687,15 @@ Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
 // startInMonitor(fd, spawnSpec, monitorSpec): sends the SPEC; resolves on
 // STARTED with {pid, pidStartTime}, rejects on FAILED with the SysError a
 // foreground spawn would throw. The fd is closed either way.
+// MonitorDevices flattens devices for the SPEC: path, mode, major, minor, uid, gid each.
+std::vector<std::string> MonitorDevices(Napi::Object o) {
+  std::vector<std::string> paths, out;
+  for (const child_device &d : SecurityDevices(o, paths))
+    out.insert(out.end(), {d.path, std::to_string(d.mode), std::to_string(d.major), std::to_string(d.minor), std::to_string(d.uid),
+                           std::to_string(d.gid)});
+  return out;
+}
+
 Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -695,6 +739,12 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"work", {text(o, "workDir")}},
       {"net", {flag(o.Get("newNetwork").ToBoolean().Value())}},
       {"seccomp", {flag(!o.Get("seccomp").IsBoolean() || o.Get("seccomp").ToBoolean().Value())}},
+      {"caps", {std::to_string((uint64_t)o.Get("caps").As<Napi::Number>().Int64Value())}},
+      {"nnp", {flag(o.Get("noNewPrivs").ToBoolean().Value())}},
+      {"privileged", {flag(o.Get("privileged").ToBoolean().Value())}},
+      {"readonly", {flag(o.Get("readonlyRootfs").ToBoolean().Value())}},
+      {"sysctls", o.Get("sysctls").IsArray() ? StringArray(o, "sysctls") : std::vector<std::string>{}},
+      {"devices", MonitorDevices(o)},
       {"mounts", mounts},
       {"cgroupProcs", r->cgroup_procs},
       {"cgroupDirs", StringArray(m, "cgroupDirs")},

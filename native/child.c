@@ -47,7 +47,7 @@
 
 static const char *const step_names[STEP_COUNT] = {
     "clone",        "parent-gone",  "cgroup",        "setns",        "setsid",       "mount-private", "bind-prepare", "mount-overlay",
-    "pivot-root",   "mount-proc",   "mount-dev",     "device-nodes", "mount-devpts",
+    "pivot-root",   "mount-proc",   "mount-dev",     "device-nodes", "devices",      "sysctl",       "readonly-root", "no-new-privs", "mount-devpts",
     "mount-shm",    "mount-mqueue", "mount-sys",     "bind-mount",   "mask-paths",
     "readonly-paths", "hostname",   "loopback",      "workdir",      "seccomp",     "capabilities",
     "setgroups",    "setgid",       "setuid",        "signals",      "stdio",
@@ -66,13 +66,6 @@ static const char *const masked_paths[] = {
 };
 static const char *const readonly_paths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
-};
-
-/* Docker's 14 default capabilities for a root process. */
-static const int default_caps[] = {
-    CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FSETID,     CAP_FOWNER,           CAP_MKNOD,
-    CAP_NET_RAW, CAP_SETGID,      CAP_SETUID,     CAP_SETFCAP,          CAP_SETPCAP,
-    CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
 };
 
 /* The default syscall filter, after Docker's for a container without
@@ -367,6 +360,54 @@ static void mount_dev(struct child_ctx *ctx) {
   mount_at(ctx, STEP_MOUNT_MQUEUE, "mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL);
 }
 
+/* --device nodes (privileged: the host's), made as runc makes them: the
+ * parent directory resolved inside the root, the node made in it, never
+ * through a link the image planted. One that exists (a standard node) stays. */
+static void make_devices(struct child_ctx *ctx) {
+  const struct child_spec *s = ctx->spec;
+  for (size_t i = 0; i < s->ndevices; i++) {
+    const struct child_device *d = &s->devices[i];
+    char dir[PATH_BUF];
+    const char *slash = strrchr(d->path, '/');
+    size_t len = slash ? (size_t)(slash - d->path) : 0;
+    if (!slash || len >= sizeof dir || slash[1] == '\0') fail(ctx, STEP_DEVICES, "mknod", EINVAL, (int)i);
+    memcpy(dir, d->path, len);
+    dir[len] = '\0';
+    int dirfd = len == 0 ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC) : open_creating(dir, 0, NULL, NULL);
+    CHECK(ctx, dirfd, STEP_DEVICES, "mkdir", (int)i);
+    if (mknodat(dirfd, slash + 1, d->mode, makedev(d->major, d->minor)) < 0) {
+      if (errno != EEXIST) fail(ctx, STEP_DEVICES, "mknod", errno, (int)i);
+    } else {
+      CHECK(ctx, fchownat(dirfd, slash + 1, d->uid, d->gid, AT_SYMLINK_NOFOLLOW), STEP_DEVICES, "fchownat", (int)i);
+    }
+    close(dirfd);
+  }
+}
+
+/* --sysctl: each value written below the container's own /proc/sys, just
+ * mounted, before /proc/sys turns read-only; the name resolves beneath it
+ * with no link and no other mount on the way (the CVE-2019-16884 and
+ * CVE-2023-27561 class: a write redirected out of procfs). */
+static void write_sysctls(struct child_ctx *ctx) {
+  const struct child_spec *s = ctx->spec;
+  if (s->nsysctls == 0) return;
+  int base = open("/proc/sys", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  CHECK(ctx, base, STEP_SYSCTL, "open", -1);
+  struct statfs fs;
+  CHECK(ctx, fstatfs(base, &fs), STEP_SYSCTL, "fstatfs", -1);
+  if (fs.f_type != PROC_SUPER_MAGIC) fail(ctx, STEP_SYSCTL, "fstatfs", EPERM, -1);
+  for (size_t i = 0; i < s->nsysctls; i++) {
+    struct open_how how = {.flags = O_WRONLY | O_TRUNC | O_CLOEXEC,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV};
+    int fd = (int)syscall(SYS_openat2, base, s->sysctls[2 * i], &how, sizeof how);
+    CHECK(ctx, fd, STEP_SYSCTL, "openat2", (int)i);
+    const char *value = s->sysctls[2 * i + 1];
+    CHECK(ctx, write(fd, value, strlen(value)), STEP_SYSCTL, "write", (int)i);
+    close(fd);
+  }
+  close(base);
+}
+
 /* A detached tmpfs (the new mount API), to be moved onto its target's fd. */
 static int make_tmpfs(struct child_ctx *ctx, const struct child_bind *bind, int index) {
   int fsfd = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
@@ -461,30 +502,33 @@ static void loopback_up(struct child_ctx *ctx) {
 
 static void set_credentials(struct child_ctx *ctx) {
   const struct child_spec *s = ctx->spec;
-  uint64_t keep = 0;
-  for (size_t i = 0; i < sizeof default_caps / sizeof default_caps[0]; i++) keep |= 1ULL << default_caps[i];
+  uint64_t keep = s->caps;
   /* Bounding set first: dropping needs CAP_SETPCAP, which setuid may take away. */
   for (int cap = 0; cap <= 63; cap++) {
     if (keep & (1ULL << cap)) continue;
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
       fail(ctx, STEP_CAPABILITIES, "prctl", errno, cap);
   }
-  /* Before the uid changes, for every user: the 14 caps (setuid and setgid
-   * among them), an empty inheritable set and no ambient caps, whatever nbox
-   * itself was started with (CVE-2022-24769: with a file's inheritable caps,
-   * an inherited set would grant a USER more than Docker's defaults). A
-   * non-root uid then loses the rest at setresuid. */
+  CHECK(ctx, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), STEP_CAPABILITIES, "prctl", -1);
+  /* The ids change while every capability is still held (a --cap-drop ALL
+   * container has no CAP_SETGID of its own); raw calls: glibc's wrappers
+   * would try to signal threads that only exist in the parent. A non-root
+   * uid loses its permitted and effective caps at setresuid, as in Docker. */
+  CHECK(ctx, syscall(SYS_setgroups, s->ngroups, s->groups), STEP_SETGROUPS, "setgroups", -1);
+  CHECK(ctx, syscall(SYS_setresgid, s->gid, s->gid, s->gid), STEP_SETGID, "setresgid", -1);
+  CHECK(ctx, syscall(SYS_setresuid, s->uid, s->uid, s->uid), STEP_SETUID, "setresuid", -1);
+  /* Then the container's caps (Docker's 14 unless --cap-add, --cap-drop or
+   * --privileged said otherwise) for root, none for another uid, and an
+   * empty inheritable set for every user, whatever nbox itself was started
+   * with (CVE-2022-24769: with a file's inheritable caps, an inherited set
+   * would grant a USER more than the container's caps). */
+  if (s->uid != 0) keep = 0;
   struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
   struct __user_cap_data_struct data[2];
   memset(data, 0, sizeof data);
   data[0].effective = data[0].permitted = (uint32_t)keep;
   data[1].effective = data[1].permitted = (uint32_t)(keep >> 32);
   CHECK(ctx, syscall(SYS_capset, &hdr, data), STEP_CAPABILITIES, "capset", -1);
-  CHECK(ctx, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), STEP_CAPABILITIES, "prctl", -1);
-  /* Raw calls: glibc's wrappers would try to signal threads that only exist in the parent. */
-  CHECK(ctx, syscall(SYS_setgroups, s->ngroups, s->groups), STEP_SETGROUPS, "setgroups", -1);
-  CHECK(ctx, syscall(SYS_setresgid, s->gid, s->gid, s->gid), STEP_SETGID, "setresgid", -1);
-  CHECK(ctx, syscall(SYS_setresuid, s->uid, s->uid, s->uid), STEP_SETUID, "setresuid", -1);
   /* A credential change clears the parent-death signal: set it again, then
    * make sure the parent did not die in between. */
   if (s->detach) return;
@@ -605,6 +649,7 @@ static void exec_command(struct child_ctx *ctx) {
  * credentials, signals and stdio, then the working directory (after setuid,
  * so one the user may not enter fails as in Docker), and the exec. */
 __attribute__((noreturn)) static void become_command(struct child_ctx *ctx) {
+  if (ctx->spec->no_new_privs) CHECK(ctx, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), STEP_NO_NEW_PRIVS, "prctl", -1);
   if (ctx->filter) CHECK(ctx, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, ctx->filter), STEP_SECCOMP, "seccomp", -1);
   set_credentials(ctx);
   reset_signals(ctx);
@@ -675,14 +720,22 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   pivot_into_rootfs(ctx);
   mount_at(ctx, STEP_MOUNT_PROC, "proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL);
   mount_dev(ctx);
+  make_devices(ctx);
   if (s->console_fd >= 0) setup_terminal(ctx);
-  mount_at(ctx, STEP_MOUNT_SYS, "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL);
+  mount_at(ctx, STEP_MOUNT_SYS, "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | (s->privileged ? 0 : MS_RDONLY), NULL);
+  write_sysctls(ctx);
   attach_binds(ctx);
-  mask_paths(ctx);
+  if (!s->privileged) mask_paths(ctx);
   CHECK(ctx, sethostname(s->hostname, strlen(s->hostname)), STEP_HOSTNAME, "sethostname", -1);
   if (s->new_network) loopback_up(ctx);
   ctx->cwd_fd = open_creating(s->cwd, 0, s->chown_cwd ? &s->uid : NULL, s->chown_cwd ? &s->gid : NULL);
   CHECK(ctx, ctx->cwd_fd, STEP_WORKDIR, "mkdir", -1);
+  /* --read-only: the root mount alone (not /dev, the binds, the tmpfs
+   * mounts), once the cwd exists in it, as Docker makes WORKDIR first. */
+  if (s->readonly_rootfs) {
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    CHECK(ctx, syscall(SYS_mount_setattr, AT_FDCWD, "/", 0, &attr, sizeof attr), STEP_READONLY_ROOT, "mount_setattr", -1);
+  }
   /* After the last mount. */
   become_command(ctx);
 }

@@ -7,6 +7,7 @@
 #define NBOX_CHILD_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -28,6 +29,10 @@ enum child_step {
   STEP_MOUNT_PROC,
   STEP_MOUNT_DEV,
   STEP_DEVICE_NODES,
+  STEP_DEVICES,
+  STEP_SYSCTL,
+  STEP_READONLY_ROOT,
+  STEP_NO_NEW_PRIVS,
   STEP_MOUNT_DEVPTS,
   STEP_MOUNT_SHM,
   STEP_MOUNT_MQUEUE,
@@ -60,6 +65,15 @@ struct child_bind {
   const char *tmpfs_options; /* a tmpfs mount's data string, when source is NULL */
 };
 
+/* A --device node (or, privileged, a host one) made in the container. */
+struct child_device {
+  const char *path; /* absolute, inside the container */
+  mode_t mode;      /* S_IFCHR or S_IFBLK with the permission bits */
+  unsigned major, minor;
+  uid_t uid;
+  gid_t gid;
+};
+
 struct child_spec {
   char *const *argv; /* NULL-terminated */
   char *const *envp; /* NULL-terminated */
@@ -77,6 +91,17 @@ struct child_spec {
   const char *work_dir;
   int new_network;
   int seccomp; /* install the default syscall filter */
+  /* The bounding, permitted and effective capabilities (bit n: capability n);
+   * a non-root uid loses the last two at setresuid. */
+  uint64_t caps;
+  int no_new_privs;
+  int privileged;      /* no masked or read-only paths, /sys read-write */
+  int readonly_rootfs; /* the root mount read-only once the cwd exists */
+  /* --sysctl: name (a path below /proc/sys) and value, 2 * nsysctls strings. */
+  const char *const *sysctls;
+  size_t nsysctls;
+  const struct child_device *devices;
+  size_t ndevices;
   const struct child_bind *binds;
   size_t nbinds;
   int stdio[3]; /* -1: the container's own /dev/null */

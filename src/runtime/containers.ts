@@ -14,6 +14,7 @@ import { writeEtcFiles, type EtcFiles } from './etc-files';
 import type { NetworkMode } from './network';
 import type { HealthConfig } from './health-config';
 import type { RestartPolicy } from './restart-policy';
+import type { SecurityConfig } from './security';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import { randomBytes } from '../sys/random';
 import { isFrozen, killCgroup, removeCgroup, sweepOrphanCgroups } from './cgroup';
@@ -43,6 +44,8 @@ export interface ContainerConfig {
   labels: Record<string, string>;
   /** false when it runs without the default syscall filter: what `exec` then does too. */
   seccomp?: boolean;
+  /** --cap-*, --privileged, --read-only, --security-opt, --device*, --sysctl, --group-add; absent: Docker's defaults. */
+  security?: SecurityConfig;
   /** -v host binds and --tmpfs mounts, as run was given them. */
   binds?: { source: string; target: string; readonly: boolean }[];
   tmpfs?: Record<string, string>;

@@ -25,8 +25,39 @@ export interface TerminalSize {
   cols: number;
 }
 
+/** ProcessSecurity is what a container's init and every command run in it share. */
+export interface ProcessSecurity {
+  /** The bounding, permitted and effective capabilities: bit n is capability n. */
+  caps: number;
+  /** prctl(PR_SET_NO_NEW_PRIVS) before the exec (`--security-opt no-new-privileges`). */
+  noNewPrivs?: boolean;
+}
+
+/** DeviceNode is a device node made in the container (`--device`, or a host one with --privileged). */
+export interface DeviceNode {
+  /** Absolute path inside the container. */
+  path: string;
+  /** S_IFCHR or S_IFBLK with the permission bits. */
+  mode: number;
+  major: number;
+  minor: number;
+  uid: number;
+  gid: number;
+}
+
+/** ContainerSecurity is the part of ProcessSecurity only a container's init applies. */
+export interface ContainerSecurity extends ProcessSecurity {
+  /** No masked or read-only paths, /sys read-write. */
+  privileged?: boolean;
+  /** The root mount read-only once the working directory exists. */
+  readonlyRootfs?: boolean;
+  /** Names below /proc/sys (slashes) and values, flat: name, value, name, value... */
+  sysctls?: string[];
+  devices?: DeviceNode[];
+}
+
 /** SpawnSpec is everything the container child needs, resolved in TypeScript. */
-export interface SpawnSpec {
+export interface SpawnSpec extends ContainerSecurity {
   argv: string[];
   /** KEY=value strings; PATH in here is used to find argv[0]. */
   env: string[];
@@ -58,7 +89,7 @@ export interface SpawnSpec {
 }
 
 /** JoinSpec is a command to run in a running container, joined through its init's pidfd. */
-export interface JoinSpec {
+export interface JoinSpec extends ProcessSecurity {
   /** A pidfd of the container's init: every namespace of it is joined. */
   pidfd: number;
   argv: string[];
