@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -67,56 +66,6 @@ static const char *const masked_paths[] = {
 static const char *const readonly_paths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
-
-/* The default syscall filter, after Docker's for a container without
- * CAP_SYS_ADMIN: new namespaces (unshare, setns, clone with CLONE_NEW*),
- * keyrings, bpf, perf, userfaultfd, io_uring, module and kexec loading,
- * mounts and swap get EPERM; clone3 gets ENOSYS so libc falls back to clone,
- * whose flags a filter can see. Other ABIs (i386, x32) get ENOSYS. */
-static const unsigned denied_syscalls[] = {
-    __NR_unshare,     __NR_setns,           __NR_keyctl,          __NR_add_key,      __NR_request_key,
-    __NR_bpf,         __NR_perf_event_open, __NR_userfaultfd,     __NR_io_uring_setup, __NR_kexec_load,
-    __NR_kexec_file_load, __NR_init_module, __NR_finit_module,    __NR_delete_module, __NR_reboot,
-    __NR_swapon,      __NR_swapoff,         __NR_acct,            __NR_open_by_handle_at, __NR_mount,
-    __NR_umount2,     __NR_pivot_root,      __NR_fsopen,          __NR_fsmount,      __NR_fspick,
-    __NR_open_tree,   __NR_move_mount,      __NR_mount_setattr,   __NR_quotactl,     __NR_lookup_dcookie,
-    __NR_syslog,      __NR_iopl,            __NR_ioperm,
-};
-/* The filter's syscall numbers and x32 check are x86_64's: the one architecture
- * nbox supports (src/image/platform.ts's ARCHITECTURES, package.json's "cpu"). */
-#if !defined(__x86_64__)
-#error "nbox's seccomp filter is written for x86_64 only"
-#endif
-#define FILTER_AUDIT_ARCH AUDIT_ARCH_X86_64
-/* CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET, as Docker masks clone's flags. */
-#define CLONE_NEW_MASK 0x7E020000u
-#define FILTER_MAX 96
-
-/* Builds the filter (in the parent: it is plain data the child only passes to the kernel). */
-static size_t build_filter(struct sock_filter *f) {
-  size_t n = 0;
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
-  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FILTER_AUDIT_ARCH, 1, 0);
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1); /* x32 */
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
-  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1);
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
-  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 5);
-  /* clone's flags: the low word of args[0] (x86_64 is little-endian). */
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, CLONE_NEW_MASK);
-  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1);
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
-  for (size_t i = 0; i < sizeof denied_syscalls / sizeof denied_syscalls[0]; i++) {
-    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, denied_syscalls[i], 0, 1);
-    f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
-  }
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-  return n;
-}
 
 struct device_node {
   const char *name;
@@ -947,8 +896,7 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   if (spec->new_network) flags |= CLONE_NEWNET;
   if (join) flags = CLONE_PIDFD; /* the joiner makes no namespace: it enters the container's */
-  static struct sock_filter filter[FILTER_MAX];
-  struct sock_fprog program = {.len = (unsigned short)build_filter(filter), .filter = filter};
+  struct sock_fprog program = {.len = spec->filter_len, .filter = (struct sock_filter *)spec->filter};
   int pidfd = -1;
   struct clone_args args;
   memset(&args, 0, sizeof args);
@@ -962,7 +910,7 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   pthread_sigmask(SIG_SETMASK, &all, &saved);
   long pid = syscall(SYS_clone3, &args, sizeof args);
   if (pid == 0) {
-    struct child_ctx ctx = {.spec = spec, .filter = spec->seccomp ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0], .pid_fd = pid_pipe[1], .tty_fd = -1};
+    struct child_ctx ctx = {.spec = spec, .filter = spec->filter ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0], .pid_fd = pid_pipe[1], .tty_fd = -1};
     close(error_pipe[0]);
     close(sync_pipe[1]);
     if (join) {

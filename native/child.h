@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <linux/filter.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -90,7 +91,11 @@ struct child_spec {
   const char *upper_dir;
   const char *work_dir;
   int new_network;
-  int seccomp; /* install the default syscall filter */
+  /* The seccomp program the parent compiled (Docker's default profile, or
+   * the container's): filter_len instructions, installed before the exec;
+   * NULL: unconfined. */
+  const struct sock_filter *filter;
+  unsigned short filter_len;
   /* The bounding, permitted and effective capabilities (bit n: capability n);
    * a non-root uid loses the last two at setresuid. */
   uint64_t caps;

@@ -293,6 +293,31 @@ static int spec_valid(const struct wire_section *s, int n) {
          single(s, n, "name")[0] != '\0' && single(s, n, "name")[0] != '.' && !strchr(single(s, n, "name"), '/');
 }
 
+/* The seccomp program from its hex (the addon's FilterHex): malloc'd, or NULL
+ * for none ("") and for text that is no whole program (spec_valid refuses it). */
+static struct sock_filter *decode_filter(const char *hex, unsigned short *len) {
+  size_t digits = strlen(hex);
+  *len = 0;
+  if (digits == 0 || digits % (2 * sizeof(struct sock_filter)) != 0 || digits / 2 / sizeof(struct sock_filter) > BPF_MAXINSNS) return NULL;
+  unsigned char *program = malloc(digits / 2);
+  if (!program) return NULL;
+  for (size_t i = 0; i < digits / 2; i++) {
+    int value = 0;
+    for (int k = 0; k < 2; k++) {
+      char c = hex[2 * i + (size_t)k];
+      int nibble = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (nibble < 0) {
+        free(program);
+        return NULL;
+      }
+      value = value * 16 + nibble;
+    }
+    program[i] = (unsigned char)value;
+  }
+  *len = (unsigned short)(digits / 2 / sizeof(struct sock_filter));
+  return (struct sock_filter *)program;
+}
+
 /* Points a child_spec into the decoded sections. */
 static void build_spec(const struct wire_section *s, int n, struct child_spec *spec, char *exec_fd_arg) {
   memset(spec, 0, sizeof *spec);
@@ -313,7 +338,7 @@ static void build_spec(const struct wire_section *s, int n, struct child_spec *s
   spec->upper_dir = single(s, n, "upper");
   spec->work_dir = single(s, n, "work");
   spec->new_network = strcmp(single(s, n, "net"), "1") == 0;
-  spec->seccomp = strcmp(single(s, n, "seccomp"), "0") != 0;
+  spec->filter = decode_filter(single(s, n, "seccomp"), &spec->filter_len);
   spec->caps = strtoull(single(s, n, "caps"), NULL, 10);
   spec->no_new_privs = strcmp(single(s, n, "nnp"), "1") == 0;
   spec->privileged = strcmp(single(s, n, "privileged"), "1") == 0;
@@ -1143,6 +1168,8 @@ int main(int argc, char **argv) {
   char exec_fd_arg[16] = "";
   build_spec(sections, n, &spec, exec_fd_arg);
   if (!spec.groups || !spec.binds || !spec.exec_argv || !spec.devices) send_failed(-1, "monitor-spec", "calloc", ENOMEM, -1);
+  /* A filter asked for and not decoded never runs the container unconfined. */
+  if (single(sections, n, "seccomp")[0] != '\0' && !spec.filter) send_failed(-1, "monitor-spec", "seccomp", EPROTO, -1);
   if (health_config(sections, n, &spec) < 0) send_failed(-1, "monitor-spec", "health", EINVAL, -1);
 
   struct log_file log;

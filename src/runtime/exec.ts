@@ -22,6 +22,7 @@ import { parseDetachKeys } from './detach-keys';
 import { TerminalStdio, type TerminalSize } from './terminal';
 import { resolveUser } from './user';
 import { execSecurity } from './security';
+import { seccompCacheDir } from './seccomp';
 
 /** ExecOptions are `docker exec`'s flags, as data. */
 export interface ExecOptions {
@@ -126,7 +127,7 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
       uid: user.uid,
       gid: user.gid,
       groups: user.groups,
-      ...execSecurity(config, opts.privileged ?? false),
+      ...execSecurity(config, opts.privileged ?? false, seccompCacheDir(ctx.store.root.dir)),
       stdio: guarded.childFds,
       cgroupProcs: (state.cgroup ?? []).map((dir) => join(dir, 'cgroup.procs')),
       detach: opts.detach ?? false,

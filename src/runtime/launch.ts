@@ -9,7 +9,7 @@ import { addon, type Addon, type BindMount, type ContainerSecurity, type ExitSta
 
 export type { BindMount } from '../sys/addon';
 import { cgroupDirs, createCgroup, removeCgroup } from './cgroup';
-import { DEFAULT_CAPS } from './security';
+import { processSecurity } from './security';
 import { guardStdio, type GuardedStdio } from './stdio';
 import type { TerminalSize, TerminalStdio } from './terminal';
 import type { ResolvedUser } from './user';
@@ -34,7 +34,8 @@ export interface LaunchSpec {
   network: 'host' | 'none';
   /** The default syscall filter; on unless false. */
   seccomp?: boolean;
-  /** Capabilities, no_new_privs, --privileged, --read-only, sysctls, devices (runtime/security.ts); Docker's defaults when absent. */
+  /** Capabilities, no_new_privs, the syscall filter, --privileged, --read-only, sysctls, devices (runtime/security.ts);
+   * Docker's defaults (with seccomp's filter or none) when absent. */
   security?: ContainerSecurity;
   /** Device cgroup rules added to the default policy (--device, --device-cgroup-rule, --privileged). */
   deviceRules?: string[] | null;
@@ -147,8 +148,7 @@ export function spawnSpec(spec: LaunchSpec, mounts: BindMount[], stdio: [number,
     upperDir: spec.upperDir,
     workDir: spec.workDir,
     newNetwork: spec.network === 'none',
-    seccomp: spec.seccomp ?? true,
-    ...(spec.security ?? { caps: DEFAULT_CAPS }),
+    ...(spec.security ?? processSecurity({ seccomp: spec.seccomp })),
     mounts,
     stdio,
     cgroupProcs,

@@ -1,6 +1,7 @@
 // `run`: image config + options → container record → spawned init → exit.
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 
@@ -28,6 +29,7 @@ import { parseDetachKeys } from './detach-keys';
 import { TerminalStdio, type TerminalIo, type TerminalSize } from './terminal';
 import type { ResolvedUser } from './user';
 import { containerSecurity, deviceRules, securityConfig, seccompProfile, type SecurityOptions } from './security';
+import { seccompCacheDir } from './seccomp';
 
 /** StdioOption says where the container's 0, 1 and 2 go: this process's own
  * fds, pipes the caller reads, /dev/null, or explicit host fds. */
@@ -267,7 +269,7 @@ export async function containerLaunchSpec(
     hostname: config.hostname,
     network: config.network,
     seccomp: config.seccomp,
-    security: containerSecurity(config.security),
+    security: containerSecurity(config, seccompCacheDir(dirname(dirname(record.dir)))),
     deviceRules: deviceRules(config.security),
     mounts: [
       ...(config.init ? [await initMount()] : []),

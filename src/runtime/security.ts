@@ -7,7 +7,8 @@ import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
 import { NboxError } from '../errors';
-import type { ContainerSecurity, DeviceNode } from '../sys/addon';
+import type { ContainerSecurity, DeviceNode, ProcessSecurity } from '../sys/addon';
+import { DOCKER_DEFAULT_PROFILE, parseProfile, reduceProfile, seccompProgram } from './seccomp';
 import type { NetworkMode } from './network';
 
 /** SecurityOptions are the flags as `docker run` takes them. */
@@ -156,7 +157,8 @@ function parseSecurityOpts(options: string[]): ParsedSecurityOpt {
           parsed.seccomp = value;
           break;
         }
-        parsed.seccomp = readProfile(value);
+        // A profile's JSON (what the CLI sends, and what a record holds), else a file to read it from.
+        parsed.seccomp = value.startsWith('{') ? value : readProfile(value);
         recorded = `seccomp=${parsed.seccomp}`;
         break;
       // No AppArmor or SELinux here: their options are recorded and change nothing, as on a host without them.
@@ -263,8 +265,10 @@ export function securityConfig(opts: SecurityOptions, network: NetworkMode): Sec
     sysctls,
     groupAdd: opts.groupAdd ?? [],
   };
-  // The daemon gathers the devices at create: a missing one is refused before the container exists.
+  // The daemon gathers the devices and reads the profile at create: what is wrong is refused before the container exists.
   deviceNodes(config);
+  const profile = seccompProfile(config);
+  if (profile !== 'unconfined') reduceProfile(profile === 'builtin' ? DOCKER_DEFAULT_PROFILE : parseProfile(profile), effectiveCapabilities(config));
   return config;
 }
 
@@ -274,15 +278,30 @@ export function seccompProfile(security: SecurityConfig | undefined): string {
   return parseSecurityOpts(security?.securityOpt ?? []).seccomp ?? 'builtin';
 }
 
-/** processSecurity is what every process of the container gets: its capabilities and no_new_privs. */
-export function processSecurity(security: SecurityConfig | undefined): { caps: number; noNewPrivs: boolean } {
-  if (!security) return { caps: DEFAULT_CAPS, noNewPrivs: false };
-  return { caps: capabilityMask(effectiveCapabilities(security)), noNewPrivs: parseSecurityOpts(security.securityOpt ?? []).noNewPrivileges };
+/** SecuredConfig is what a container's record says of its security: the options and
+ * whether it runs with a filter at all (false: the library's seccomp: false, --privileged, seccomp=unconfined). */
+export interface SecuredConfig {
+  seccomp?: boolean;
+  security?: SecurityConfig;
+}
+
+/** processSecurity is what every process of the container gets: its capabilities, no_new_privs and
+ * syscall filter (compiled for those capabilities; cached under cacheDir). */
+export function processSecurity(config: SecuredConfig, cacheDir?: string): ProcessSecurity {
+  const { security } = config;
+  const caps = security ? effectiveCapabilities(security) : DEFAULT_CAPABILITIES;
+  const profile = seccompProfile(security);
+  return {
+    caps: capabilityMask(caps),
+    noNewPrivs: parseSecurityOpts(security?.securityOpt ?? []).noNewPrivileges,
+    seccompFilter: config.seccomp === false || profile === 'unconfined' ? null : seccompProgram(profile, caps, cacheDir),
+  };
 }
 
 /** containerSecurity is what the child applies to a container's init. */
-export function containerSecurity(security: SecurityConfig | undefined): ContainerSecurity {
-  const base = processSecurity(security);
+export function containerSecurity(config: SecuredConfig, cacheDir?: string): ContainerSecurity {
+  const base = processSecurity(config, cacheDir);
+  const { security } = config;
   if (!security) return base;
   return {
     ...base,
@@ -374,7 +393,7 @@ export function deviceNodes(security: SecurityConfig): DeviceNode[] {
 
 /** execSecurity is what `exec` runs a command with: the container's capabilities
  * and filter; --privileged gives every capability (the filter stays, as runc's exec keeps it). */
-export function execSecurity(config: { seccomp?: boolean; security?: SecurityConfig }, privileged: boolean): { caps: number; noNewPrivs: boolean; seccomp: boolean } {
-  const own = processSecurity(config.security);
-  return { ...own, ...(privileged ? { caps: capabilityMask(hostCapabilities()) } : {}), seccomp: config.seccomp ?? true };
+export function execSecurity(config: SecuredConfig, privileged: boolean, cacheDir?: string): ProcessSecurity {
+  const own = processSecurity(config, cacheDir);
+  return privileged ? { ...own, caps: capabilityMask(hostCapabilities()) } : own;
 }

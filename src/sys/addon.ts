@@ -25,8 +25,19 @@ export interface TerminalSize {
   cols: number;
 }
 
+/** SeccompRule is one rule of a reduced seccomp profile (runtime/seccomp.ts): a syscall name, the action
+ * (a SECCOMP_RET_* value) and conditions ANDed, each {index, op: libseccomp's scmp_compare, value, valueTwo}
+ * with 64-bit values as decimal strings. */
+export interface SeccompRule {
+  name: string;
+  action: number;
+  args: { index: number; op: number; value: string; valueTwo: string }[];
+}
+
 /** ProcessSecurity is what a container's init and every command run in it share. */
 export interface ProcessSecurity {
+  /** The seccomp program (struct sock_filter[]) installed before the exec, or null: unconfined. */
+  seccompFilter: Buffer | null;
   /** The bounding, permitted and effective capabilities: bit n is capability n. */
   caps: number;
   /** prctl(PR_SET_NO_NEW_PRIVS) before the exec (`--security-opt no-new-privileges`). */
@@ -76,8 +87,6 @@ export interface SpawnSpec extends ContainerSecurity {
   workDir: string;
   /** Give the container a network namespace of its own (lo only), else share the host's. */
   newNetwork: boolean;
-  /** The default syscall filter (Docker's policy for a container without CAP_SYS_ADMIN); on unless false. */
-  seccomp?: boolean;
   mounts: BindMount[];
   /** Host fds that become the container's 0, 1 and 2; -1 is the container's own /dev/null. */
   stdio: [number, number, number];
@@ -100,8 +109,6 @@ export interface JoinSpec extends ProcessSecurity {
   uid: number;
   gid: number;
   groups: number[];
-  /** The default syscall filter; on unless false. */
-  seccomp?: boolean;
   /** Host fds that become the command's 0, 1 and 2; -1 is the container's own /dev/null. */
   stdio: [number, number, number];
   /** The container's cgroup.procs files, joined before its namespaces. */
@@ -162,6 +169,8 @@ export interface Addon {
   /** Takes the SysError class, the path of nbox-exec (which spawn runs from a sealed memfd) and of nbox-monitor. */
   init(errorClass: typeof SysError, execHelperPath: string, monitorPath: string): void;
   spawn(spec: SpawnSpec): Spawned;
+  /** Compiles a reduced seccomp profile to BPF with libseccomp: the struct sock_filter array. */
+  compileSeccomp(input: { defaultAction: number; arches: string[]; rules: SeccompRule[] }): Buffer;
   /** Runs a command in a running container (its namespaces, cgroup, credentials and filter), as `runc exec`;
    * the command is this process's child, returned as spawn's is. */
   join(spec: JoinSpec): Spawned;

@@ -1,8 +1,11 @@
 // `run`'s security options for real: capabilities, --privileged, --read-only,
-// no-new-privileges, seccomp=unconfined, --device, --sysctl, --group-add, what
+// no-new-privileges, Docker's default seccomp profile and a user's, --device, --sysctl, --group-add, what
 // exec gets of them, inspect's HostConfig, and bad values refused with nothing created.
 import type { ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { cli, rootTest, sharedTestStore } from '../helpers/env';
 
@@ -138,4 +141,47 @@ test('bad values: Docker\'s message, exit 125, no container created', async (t) 
     t.regex(result.stderr, message);
   }
   t.is((await cli(store.root, ['ps', '-aq'])).stdout, '');
+});
+
+test("Docker's default profile: unshare and mount are refused; with CAP_SYS_ADMIN they are allowed (the profile's includes)", async (t) => {
+  // A user namespace needs no capability: only the filter refuses it.
+  const denied = await run(t, ['bb', 'sh', '-c', 'unshare -U true; echo unshare=$?'], 0);
+  t.regex(denied.stdout, /unshare=1/);
+  t.regex(denied.stderr, /Operation not permitted/);
+  t.regex((await run(t, ['--security-opt', 'seccomp=unconfined', 'bb', 'sh', '-c', 'unshare -U true; echo unshare=$?'])).stdout, /unshare=0/);
+  const allowed = await run(t, ['--cap-add', 'SYS_ADMIN', 'bb', 'sh', '-c', 'unshare -m true && echo unshare=$?']);
+  t.regex(allowed.stdout, /unshare=0/);
+});
+
+test('--security-opt seccomp=FILE loads a user profile, in run, -d (the monitor) and exec; inspect records its JSON', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'nbox-seccomp-'));
+  try {
+    const profile = join(dir, 'deny-mkdir.json');
+    await writeFile(profile, JSON.stringify({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_X32'] }],
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }],
+    }, null, 2));
+    const result = await run(t, ['--security-opt', `seccomp=${profile}`, 'bb', 'sh', '-c', 'mkdir /tmp/x; unshare -U true && echo unshared'], 0);
+    t.regex(result.stderr, /Permission denied/, 'mkdir gets the profile\'s EACCES');
+    t.regex(result.stdout, /unshared/, 'what the profile allows runs');
+    const started = await cli(store.root, ['run', '-d', '--security-opt', `seccomp=${profile}`, 'bb', 'sleep', '60']);
+    t.is(started.code, 0, started.stderr);
+    const id = started.stdout.trim();
+    try {
+      const exec = await cli(store.root, ['exec', id, 'mkdir', '/tmp/y']);
+      t.is(exec.code, 1);
+      t.regex(exec.stderr, /Permission denied/);
+      const host = JSON.parse((await cli(store.root, ['inspect', id])).stdout)[0].HostConfig;
+      t.is(host.SecurityOpt[0], `seccomp=${JSON.stringify(JSON.parse(readFileSync(profile, 'utf8')))}`);
+    } finally {
+      await cli(store.root, ['rm', '-f', id]);
+    }
+    await writeFile(profile, '{"defaultAction": "SCMP_ACT_NOPE"}');
+    const bad = await cli(store.root, ['run', '--rm', '--security-opt', `seccomp=${profile}`, 'bb', 'true']);
+    t.is(bad.code, 125);
+    t.regex(bad.stderr, /unsupported action "SCMP_ACT_NOPE"/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

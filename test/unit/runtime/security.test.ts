@@ -49,9 +49,9 @@ test('--sysctl takes only namespaced names; net.* not with the host network', (t
 });
 
 test('--security-opt: no-new-privileges with or without a value, seccomp special names, Docker messages', (t) => {
-  t.true(processSecurity(securityConfig({ securityOpt: ['no-new-privileges'] }, 'none')).noNewPrivs);
-  t.false(processSecurity(securityConfig({ securityOpt: ['no-new-privileges:false'] }, 'none')).noNewPrivs);
-  t.true(processSecurity(securityConfig({ securityOpt: ['no-new-privileges=true'] }, 'none')).noNewPrivs);
+  t.true(processSecurity({ security: securityConfig({ securityOpt: ['no-new-privileges'] }, 'none') }).noNewPrivs);
+  t.false(processSecurity({ security: securityConfig({ securityOpt: ['no-new-privileges:false'] }, 'none') }).noNewPrivs);
+  t.true(processSecurity({ security: securityConfig({ securityOpt: ['no-new-privileges=true'] }, 'none') }).noNewPrivs);
   t.is(seccompProfile(securityConfig({ securityOpt: ['seccomp=unconfined'] }, 'none')), 'unconfined');
   t.is(seccompProfile(securityConfig({ securityOpt: ['seccomp:unconfined'] }, 'none')), 'unconfined');
   t.is(seccompProfile(securityConfig({ privileged: true }, 'none')), 'unconfined');
