@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { NboxError } from '../errors';
 import { HOST_PLATFORM } from '../image/platform';
@@ -139,20 +139,33 @@ export function parseProfile(text: string): SeccompProfile {
 /** seccompProgram is the BPF program of a profile ('builtin' is Docker's default) for a container with
  * these capabilities, from the cache under cacheDir when it was compiled before. */
 export function seccompProgram(profile: string, caps: string[], cacheDir?: string): Buffer {
-  const compile = () => addon().compileSeccomp(reduceProfile(profile === 'builtin' ? DOCKER_DEFAULT_PROFILE : parseProfile(profile), caps));
-  if (!cacheDir) return compile();
   // Everything the program depends on: the profile, the caps, the kernel (minKernel) and the format of the reduction.
   const text = profile === 'builtin' ? JSON.stringify(DOCKER_DEFAULT_PROFILE) : profile;
   const key = createHash('sha256').update(`nbox-seccomp 1\0${release()}\0${[...caps].sort().join(',')}\0${text}`).digest('hex');
-  const path = join(cacheDir, `${key}.bpf`);
+  // A build's RUN steps (no store path at hand) compile once per process.
+  let program = compiled.get(key);
+  if (!program) {
+    program = cacheDir ? cachedProgram(join(cacheDir, `${key}.bpf`), profile, caps) : compileProgram(profile, caps);
+    compiled.set(key, program);
+  }
+  return program;
+}
+
+const compiled = new Map<string, Buffer>();
+
+function compileProgram(profile: string, caps: string[]): Buffer {
+  return addon().compileSeccomp(reduceProfile(profile === 'builtin' ? DOCKER_DEFAULT_PROFILE : parseProfile(profile), caps));
+}
+
+function cachedProgram(path: string, profile: string, caps: string[]): Buffer {
   try {
     return readFileSync(path);
   } catch {
     // Not compiled yet.
   }
-  const program = compile();
+  const program = compileProgram(profile, caps);
   try {
-    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const temp = `${path}.${process.pid}.tmp`;
     writeFileSync(temp, program, { mode: 0o600 });
     renameSync(temp, path);
