@@ -73,14 +73,14 @@ test('CVE-2019-5736: a container process never gets a host executable behind /pr
   // open and keeps trying to reopen it for writing, while exec and the monitor's probes join the container.
   const started = await cli(store.root, [
     'run', '-d', '-v', `${attacks}:/attacks:ro`, '--health-cmd', 'true', '--health-interval', '100ms', '--health-start-period', '0s',
-    'bb', '/attacks', 'exe', '6',
+    'bb', '/attacks', 'exe', '15',
   ]);
   t.is(started.code, 0, started.stderr);
   const id = started.stdout.trim();
   try {
     await waitForLog(id, 'ready');
     await waitRunning(id);
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 4; i++) {
       const exec = await cli(store.root, ['exec', id, 'true']);
       t.is(exec.code, 0, exec.stderr);
       const detached = await cli(store.root, ['exec', '-d', id, 'sleep', '0.2']);
