@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { NboxError } from '../errors';
 import type { ContainerSecurity, DeviceNode, ProcessSecurity } from '../sys/addon';
-import { DOCKER_DEFAULT_PROFILE, parseProfile, reduceProfile, seccompProgram } from './seccomp';
+import { parseProfile, reduceProfile, seccompProgram } from './seccomp';
 import type { NetworkMode } from './network';
 
 /** SecurityOptions are the flags as `docker run` takes them. */
@@ -267,8 +267,9 @@ export function securityConfig(opts: SecurityOptions, network: NetworkMode): Sec
   };
   // The daemon gathers the devices and reads the profile at create: what is wrong is refused before the container exists.
   deviceNodes(config);
+  // A user's profile is checked here; Docker's own needs no check on every run.
   const profile = seccompProfile(config);
-  if (profile !== 'unconfined') reduceProfile(profile === 'builtin' ? DOCKER_DEFAULT_PROFILE : parseProfile(profile), effectiveCapabilities(config));
+  if (profile !== 'unconfined' && profile !== 'builtin') reduceProfile(parseProfile(profile), effectiveCapabilities(config));
   return config;
 }
 
