@@ -29,6 +29,7 @@
 
 #include "child.h"
 #include "inroot.h"
+#include "seccomp.h"
 #include "wire.h"
 
 #ifndef P_PIDFD
@@ -200,6 +201,10 @@ struct ProcessSpec {
   std::vector<const char *> cgroup_procs_c;
   std::vector<gid_t> groups;
   std::vector<child_rlimit> rlimits;
+  std::vector<std::string> sysctls, device_paths;
+  std::vector<const char *> sysctls_c;
+  std::vector<child_device> devices;
+  std::vector<sock_filter> filter;
   std::string cwd;
   std::string exec_name = "nbox-exec";
   // nbox-exec ERROR_FD COMMAND...: the fd number is written in by child_spawn.
@@ -208,6 +213,45 @@ struct ProcessSpec {
   ProcessSpec(const ProcessSpec &) = delete;
   ProcessSpec &operator=(const ProcessSpec &) = delete;
 };
+
+// SecurityDevices reads `devices: [{path, mode, major, minor, uid, gid}]`.
+std::vector<child_device> SecurityDevices(Napi::Object o, std::vector<std::string> &paths) {
+  std::vector<child_device> devices;
+  Napi::Value list = o.Get("devices");
+  if (!list.IsArray()) return devices;
+  Napi::Array array = list.As<Napi::Array>();
+  for (uint32_t i = 0; i < array.Length(); i++) paths.push_back(array.Get(i).As<Napi::Object>().Get("path").As<Napi::String>().Utf8Value());
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    Napi::Object d = array.Get(i).As<Napi::Object>();
+    auto number = [&](const char *key) { return d.Get(key).As<Napi::Number>().Uint32Value(); };
+    devices.push_back({paths[i].c_str(), (mode_t)number("mode"), number("major"), number("minor"), (uid_t)number("uid"), (gid_t)number("gid")});
+  }
+  return devices;
+}
+
+// ReadSecurity reads seccompFilter (a Buffer of sock_filter, or null: unconfined), caps, noNewPrivs, privileged, readonlyRootfs, sysctls
+// (flat name, value pairs) and devices; TypeScript always gives caps.
+void ReadSecurity(Napi::Object o, ProcessSpec &p, child_spec &spec) {
+  Napi::Value filter = o.Get("seccompFilter");
+  if (filter.IsBuffer()) {
+    Napi::Buffer<char> program = filter.As<Napi::Buffer<char>>();
+    p.filter.resize(program.Length() / sizeof(sock_filter));
+    memcpy(p.filter.data(), program.Data(), p.filter.size() * sizeof(sock_filter));
+    spec.filter = p.filter.data();
+    spec.filter_len = (unsigned short)p.filter.size();
+  }
+  spec.caps = (uint64_t)o.Get("caps").As<Napi::Number>().Int64Value();
+  spec.no_new_privs = o.Get("noNewPrivs").ToBoolean().Value();
+  spec.privileged = o.Get("privileged").ToBoolean().Value();
+  spec.readonly_rootfs = o.Get("readonlyRootfs").ToBoolean().Value();
+  if (o.Get("sysctls").IsArray()) p.sysctls = StringArray(o, "sysctls");
+  for (auto &text : p.sysctls) p.sysctls_c.push_back(text.c_str());
+  spec.sysctls = p.sysctls_c.data();
+  spec.nsysctls = p.sysctls_c.size() / 2;
+  p.devices = SecurityDevices(o, p.device_paths);
+  spec.devices = p.devices.data();
+  spec.ndevices = p.devices.size();
+}
 
 // ReadProcessSpec fills p from the JS spec and clears spec to point into it; false after throwing.
 bool ReadProcessSpec(Napi::Env env, Napi::Object o, ProcessSpec &p, child_spec &spec) {
@@ -239,8 +283,7 @@ bool ReadProcessSpec(Napi::Env env, Napi::Object o, ProcessSpec &p, child_spec &
   spec.gid = o.Get("gid").As<Napi::Number>().Uint32Value();
   spec.groups = p.groups.data();
   spec.ngroups = p.groups.size();
-  // The filter is on unless the caller turns it off explicitly.
-  spec.seccomp = !o.Get("seccomp").IsBoolean() || o.Get("seccomp").ToBoolean().Value();
+  ReadSecurity(o, p, spec);
   for (uint32_t i = 0; i < 3; i++) spec.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
   spec.cgroup_procs = p.cgroup_procs_c.data();
   spec.ncgroups = p.cgroup_procs_c.size();
@@ -670,6 +713,30 @@ Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
 // startInMonitor(fd, spawnSpec, monitorSpec): sends the SPEC; resolves on
 // STARTED with {pid, pidStartTime}, rejects on FAILED with the SysError a
 // foreground spawn would throw. The fd is closed either way.
+// FilterHex is the seccomp program as hex for the SPEC (whose strings end at a NUL); "" for none.
+std::string FilterHex(Napi::Object o) {
+  Napi::Value filter = o.Get("seccompFilter");
+  if (!filter.IsBuffer()) return "";
+  Napi::Buffer<unsigned char> program = filter.As<Napi::Buffer<unsigned char>>();
+  static const char digits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(program.Length() * 2);
+  for (size_t i = 0; i < program.Length(); i++) {
+    hex.push_back(digits[program.Data()[i] >> 4]);
+    hex.push_back(digits[program.Data()[i] & 15]);
+  }
+  return hex;
+}
+
+// MonitorDevices flattens devices for the SPEC: path, mode, major, minor, uid, gid each.
+std::vector<std::string> MonitorDevices(Napi::Object o) {
+  std::vector<std::string> paths, out;
+  for (const child_device &d : SecurityDevices(o, paths))
+    out.insert(out.end(), {d.path, std::to_string(d.mode), std::to_string(d.major), std::to_string(d.minor), std::to_string(d.uid),
+                           std::to_string(d.gid)});
+  return out;
+}
+
 Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -712,7 +779,13 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"upper", {text(o, "upperDir")}},
       {"work", {text(o, "workDir")}},
       {"net", {flag(o.Get("newNetwork").ToBoolean().Value())}},
-      {"seccomp", {flag(!o.Get("seccomp").IsBoolean() || o.Get("seccomp").ToBoolean().Value())}},
+      {"seccomp", {FilterHex(o)}},
+      {"caps", {std::to_string((uint64_t)o.Get("caps").As<Napi::Number>().Int64Value())}},
+      {"nnp", {flag(o.Get("noNewPrivs").ToBoolean().Value())}},
+      {"privileged", {flag(o.Get("privileged").ToBoolean().Value())}},
+      {"readonly", {flag(o.Get("readonlyRootfs").ToBoolean().Value())}},
+      {"sysctls", o.Get("sysctls").IsArray() ? StringArray(o, "sysctls") : std::vector<std::string>{}},
+      {"devices", MonitorDevices(o)},
       {"mounts", mounts},
       {"cgroupProcs", r->cgroup_procs},
       {"cgroupDirs", StringArray(m, "cgroupDirs")},
@@ -1068,6 +1141,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("startInMonitor", Napi::Function::New(env, StartInMonitor));
   exports.Set("tryLock", Napi::Function::New(env, TryLock));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
+  exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp));
   exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
   exports.Set("llistxattr", Napi::Function::New(env, Llistxattr));
   exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));

@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -48,7 +47,7 @@
 
 static const char *const step_names[STEP_COUNT] = {
     "clone",        "parent-gone",  "cgroup",        "setns",        "setsid",       "mount-private", "bind-prepare", "mount-overlay",
-    "pivot-root",   "mount-proc",   "mount-dev",     "device-nodes", "mount-devpts",
+    "pivot-root",   "mount-proc",   "mount-dev",     "device-nodes", "devices",      "sysctl",       "readonly-root", "no-new-privs", "mount-devpts",
     "mount-shm",    "mount-mqueue", "mount-sys",     "bind-mount",   "mask-paths",
     "readonly-paths", "hostname",   "loopback",      "workdir",      "seccomp",     "capabilities",
     "setgroups",    "setgid",       "setuid",        "signals",      "stdio",
@@ -68,63 +67,6 @@ static const char *const masked_paths[] = {
 static const char *const readonly_paths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
-
-/* Docker's 14 default capabilities for a root process. */
-static const int default_caps[] = {
-    CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FSETID,     CAP_FOWNER,           CAP_MKNOD,
-    CAP_NET_RAW, CAP_SETGID,      CAP_SETUID,     CAP_SETFCAP,          CAP_SETPCAP,
-    CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
-};
-
-/* The default syscall filter, after Docker's for a container without
- * CAP_SYS_ADMIN: new namespaces (unshare, setns, clone with CLONE_NEW*),
- * keyrings, bpf, perf, userfaultfd, io_uring, module and kexec loading,
- * mounts and swap get EPERM; clone3 gets ENOSYS so libc falls back to clone,
- * whose flags a filter can see. Other ABIs (i386, x32) get ENOSYS. */
-static const unsigned denied_syscalls[] = {
-    __NR_unshare,     __NR_setns,           __NR_keyctl,          __NR_add_key,      __NR_request_key,
-    __NR_bpf,         __NR_perf_event_open, __NR_userfaultfd,     __NR_io_uring_setup, __NR_kexec_load,
-    __NR_kexec_file_load, __NR_init_module, __NR_finit_module,    __NR_delete_module, __NR_reboot,
-    __NR_swapon,      __NR_swapoff,         __NR_acct,            __NR_open_by_handle_at, __NR_mount,
-    __NR_umount2,     __NR_pivot_root,      __NR_fsopen,          __NR_fsmount,      __NR_fspick,
-    __NR_open_tree,   __NR_move_mount,      __NR_mount_setattr,   __NR_quotactl,     __NR_lookup_dcookie,
-    __NR_syslog,      __NR_iopl,            __NR_ioperm,
-};
-/* The filter's syscall numbers and x32 check are x86_64's: the one architecture
- * nbox supports (src/image/platform.ts's ARCHITECTURES, package.json's "cpu"). */
-#if !defined(__x86_64__)
-#error "nbox's seccomp filter is written for x86_64 only"
-#endif
-#define FILTER_AUDIT_ARCH AUDIT_ARCH_X86_64
-/* CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET, as Docker masks clone's flags. */
-#define CLONE_NEW_MASK 0x7E020000u
-#define FILTER_MAX 96
-
-/* Builds the filter (in the parent: it is plain data the child only passes to the kernel). */
-static size_t build_filter(struct sock_filter *f) {
-  size_t n = 0;
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
-  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FILTER_AUDIT_ARCH, 1, 0);
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1); /* x32 */
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
-  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1);
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
-  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 5);
-  /* clone's flags: the low word of args[0] (x86_64 is little-endian). */
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, CLONE_NEW_MASK);
-  f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1);
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
-  for (size_t i = 0; i < sizeof denied_syscalls / sizeof denied_syscalls[0]; i++) {
-    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, denied_syscalls[i], 0, 1);
-    f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
-  }
-  f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-  return n;
-}
 
 struct device_node {
   const char *name;
@@ -368,6 +310,54 @@ static void mount_dev(struct child_ctx *ctx) {
   mount_at(ctx, STEP_MOUNT_MQUEUE, "mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL);
 }
 
+/* --device nodes (privileged: the host's), made as runc makes them: the
+ * parent directory resolved inside the root, the node made in it, never
+ * through a link the image planted. One that exists (a standard node) stays. */
+static void make_devices(struct child_ctx *ctx) {
+  const struct child_spec *s = ctx->spec;
+  for (size_t i = 0; i < s->ndevices; i++) {
+    const struct child_device *d = &s->devices[i];
+    char dir[PATH_BUF];
+    const char *slash = strrchr(d->path, '/');
+    size_t len = slash ? (size_t)(slash - d->path) : 0;
+    if (!slash || len >= sizeof dir || slash[1] == '\0') fail(ctx, STEP_DEVICES, "mknod", EINVAL, (int)i);
+    memcpy(dir, d->path, len);
+    dir[len] = '\0';
+    int dirfd = len == 0 ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC) : open_creating(dir, 0, NULL, NULL);
+    CHECK(ctx, dirfd, STEP_DEVICES, "mkdir", (int)i);
+    if (mknodat(dirfd, slash + 1, d->mode, makedev(d->major, d->minor)) < 0) {
+      if (errno != EEXIST) fail(ctx, STEP_DEVICES, "mknod", errno, (int)i);
+    } else {
+      CHECK(ctx, fchownat(dirfd, slash + 1, d->uid, d->gid, AT_SYMLINK_NOFOLLOW), STEP_DEVICES, "fchownat", (int)i);
+    }
+    close(dirfd);
+  }
+}
+
+/* --sysctl: each value written below the container's own /proc/sys, just
+ * mounted, before /proc/sys turns read-only; the name resolves beneath it
+ * with no link and no other mount on the way (the CVE-2019-16884 and
+ * CVE-2023-27561 class: a write redirected out of procfs). */
+static void write_sysctls(struct child_ctx *ctx) {
+  const struct child_spec *s = ctx->spec;
+  if (s->nsysctls == 0) return;
+  int base = open("/proc/sys", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  CHECK(ctx, base, STEP_SYSCTL, "open", -1);
+  struct statfs fs;
+  CHECK(ctx, fstatfs(base, &fs), STEP_SYSCTL, "fstatfs", -1);
+  if (fs.f_type != PROC_SUPER_MAGIC) fail(ctx, STEP_SYSCTL, "fstatfs", EPERM, -1);
+  for (size_t i = 0; i < s->nsysctls; i++) {
+    struct open_how how = {.flags = O_WRONLY | O_TRUNC | O_CLOEXEC,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV};
+    int fd = (int)syscall(SYS_openat2, base, s->sysctls[2 * i], &how, sizeof how);
+    CHECK(ctx, fd, STEP_SYSCTL, "openat2", (int)i);
+    const char *value = s->sysctls[2 * i + 1];
+    CHECK(ctx, write(fd, value, strlen(value)), STEP_SYSCTL, "write", (int)i);
+    close(fd);
+  }
+  close(base);
+}
+
 /* A detached tmpfs (the new mount API), to be moved onto its target's fd. */
 static int make_tmpfs(struct child_ctx *ctx, const struct child_bind *bind, int index) {
   int fsfd = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
@@ -462,30 +452,33 @@ static void loopback_up(struct child_ctx *ctx) {
 
 static void set_credentials(struct child_ctx *ctx) {
   const struct child_spec *s = ctx->spec;
-  uint64_t keep = 0;
-  for (size_t i = 0; i < sizeof default_caps / sizeof default_caps[0]; i++) keep |= 1ULL << default_caps[i];
+  uint64_t keep = s->caps;
   /* Bounding set first: dropping needs CAP_SETPCAP, which setuid may take away. */
   for (int cap = 0; cap <= 63; cap++) {
     if (keep & (1ULL << cap)) continue;
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
       fail(ctx, STEP_CAPABILITIES, "prctl", errno, cap);
   }
-  /* Before the uid changes, for every user: the 14 caps (setuid and setgid
-   * among them), an empty inheritable set and no ambient caps, whatever nbox
-   * itself was started with (CVE-2022-24769: with a file's inheritable caps,
-   * an inherited set would grant a USER more than Docker's defaults). A
-   * non-root uid then loses the rest at setresuid. */
+  CHECK(ctx, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), STEP_CAPABILITIES, "prctl", -1);
+  /* The ids change while every capability is still held (a --cap-drop ALL
+   * container has no CAP_SETGID of its own); raw calls: glibc's wrappers
+   * would try to signal threads that only exist in the parent. A non-root
+   * uid loses its permitted and effective caps at setresuid, as in Docker. */
+  CHECK(ctx, syscall(SYS_setgroups, s->ngroups, s->groups), STEP_SETGROUPS, "setgroups", -1);
+  CHECK(ctx, syscall(SYS_setresgid, s->gid, s->gid, s->gid), STEP_SETGID, "setresgid", -1);
+  CHECK(ctx, syscall(SYS_setresuid, s->uid, s->uid, s->uid), STEP_SETUID, "setresuid", -1);
+  /* Then the container's caps (Docker's 14 unless --cap-add, --cap-drop or
+   * --privileged said otherwise) for root, none for another uid, and an
+   * empty inheritable set for every user, whatever nbox itself was started
+   * with (CVE-2022-24769: with a file's inheritable caps, an inherited set
+   * would grant a USER more than the container's caps). */
+  if (s->uid != 0) keep = 0;
   struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
   struct __user_cap_data_struct data[2];
   memset(data, 0, sizeof data);
   data[0].effective = data[0].permitted = (uint32_t)keep;
   data[1].effective = data[1].permitted = (uint32_t)(keep >> 32);
   CHECK(ctx, syscall(SYS_capset, &hdr, data), STEP_CAPABILITIES, "capset", -1);
-  CHECK(ctx, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), STEP_CAPABILITIES, "prctl", -1);
-  /* Raw calls: glibc's wrappers would try to signal threads that only exist in the parent. */
-  CHECK(ctx, syscall(SYS_setgroups, s->ngroups, s->groups), STEP_SETGROUPS, "setgroups", -1);
-  CHECK(ctx, syscall(SYS_setresgid, s->gid, s->gid, s->gid), STEP_SETGID, "setresgid", -1);
-  CHECK(ctx, syscall(SYS_setresuid, s->uid, s->uid, s->uid), STEP_SETUID, "setresuid", -1);
   /* A credential change clears the parent-death signal: set it again, then
    * make sure the parent did not die in between. */
   if (s->detach) return;
@@ -606,6 +599,7 @@ static void exec_command(struct child_ctx *ctx) {
  * credentials, signals and stdio, then the working directory (after setuid,
  * so one the user may not enter fails as in Docker), and the exec. */
 __attribute__((noreturn)) static void become_command(struct child_ctx *ctx) {
+  if (ctx->spec->no_new_privs) CHECK(ctx, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), STEP_NO_NEW_PRIVS, "prctl", -1);
   if (ctx->filter) CHECK(ctx, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, ctx->filter), STEP_SECCOMP, "seccomp", -1);
   set_credentials(ctx);
   reset_signals(ctx);
@@ -686,14 +680,22 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   pivot_into_rootfs(ctx);
   mount_at(ctx, STEP_MOUNT_PROC, "proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL);
   mount_dev(ctx);
+  make_devices(ctx);
   if (s->console_fd >= 0) setup_terminal(ctx);
-  mount_at(ctx, STEP_MOUNT_SYS, "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL);
+  mount_at(ctx, STEP_MOUNT_SYS, "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | (s->privileged ? 0 : MS_RDONLY), NULL);
+  write_sysctls(ctx);
   attach_binds(ctx);
-  mask_paths(ctx);
+  if (!s->privileged) mask_paths(ctx);
   CHECK(ctx, sethostname(s->hostname, strlen(s->hostname)), STEP_HOSTNAME, "sethostname", -1);
   if (s->new_network) loopback_up(ctx);
   ctx->cwd_fd = open_creating(s->cwd, 0, s->chown_cwd ? &s->uid : NULL, s->chown_cwd ? &s->gid : NULL);
   CHECK(ctx, ctx->cwd_fd, STEP_WORKDIR, "mkdir", -1);
+  /* --read-only: the root mount alone (not /dev, the binds, the tmpfs
+   * mounts), once the cwd exists in it, as Docker makes WORKDIR first. */
+  if (s->readonly_rootfs) {
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    CHECK(ctx, syscall(SYS_mount_setattr, AT_FDCWD, "/", 0, &attr, sizeof attr), STEP_READONLY_ROOT, "mount_setattr", -1);
+  }
   set_rlimits(ctx);
   /* After the last mount. */
   become_command(ctx);
@@ -906,8 +908,7 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   if (spec->new_network) flags |= CLONE_NEWNET;
   if (join) flags = CLONE_PIDFD; /* the joiner makes no namespace: it enters the container's */
-  static struct sock_filter filter[FILTER_MAX];
-  struct sock_fprog program = {.len = (unsigned short)build_filter(filter), .filter = filter};
+  struct sock_fprog program = {.len = spec->filter_len, .filter = (struct sock_filter *)spec->filter};
   int pidfd = -1;
   struct clone_args args;
   memset(&args, 0, sizeof args);
@@ -921,7 +922,7 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   pthread_sigmask(SIG_SETMASK, &all, &saved);
   long pid = syscall(SYS_clone3, &args, sizeof args);
   if (pid == 0) {
-    struct child_ctx ctx = {.spec = spec, .filter = spec->seccomp ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0], .pid_fd = pid_pipe[1], .tty_fd = -1};
+    struct child_ctx ctx = {.spec = spec, .filter = spec->filter ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0], .pid_fd = pid_pipe[1], .tty_fd = -1};
     close(error_pipe[0]);
     close(sync_pipe[1]);
     if (join) {

@@ -7,7 +7,9 @@
 #define NBOX_CHILD_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+#include <linux/filter.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,6 +30,10 @@ enum child_step {
   STEP_MOUNT_PROC,
   STEP_MOUNT_DEV,
   STEP_DEVICE_NODES,
+  STEP_DEVICES,
+  STEP_SYSCTL,
+  STEP_READONLY_ROOT,
+  STEP_NO_NEW_PRIVS,
   STEP_MOUNT_DEVPTS,
   STEP_MOUNT_SHM,
   STEP_MOUNT_MQUEUE,
@@ -67,6 +73,15 @@ struct child_rlimit {
   unsigned long long soft, hard;
 };
 
+/* A --device node (or, privileged, a host one) made in the container. */
+struct child_device {
+  const char *path; /* absolute, inside the container */
+  mode_t mode;      /* S_IFCHR or S_IFBLK with the permission bits */
+  unsigned major, minor;
+  uid_t uid;
+  gid_t gid;
+};
+
 struct child_spec {
   char *const *argv; /* NULL-terminated */
   char *const *envp; /* NULL-terminated */
@@ -83,7 +98,22 @@ struct child_spec {
   const char *upper_dir;
   const char *work_dir;
   int new_network;
-  int seccomp; /* install the default syscall filter */
+  /* The seccomp program the parent compiled (Docker's default profile, or
+   * the container's): filter_len instructions, installed before the exec;
+   * NULL: unconfined. */
+  const struct sock_filter *filter;
+  unsigned short filter_len;
+  /* The bounding, permitted and effective capabilities (bit n: capability n);
+   * a non-root uid loses the last two at setresuid. */
+  uint64_t caps;
+  int no_new_privs;
+  int privileged;      /* no masked or read-only paths, /sys read-write */
+  int readonly_rootfs; /* the root mount read-only once the cwd exists */
+  /* --sysctl: name (a path below /proc/sys) and value, 2 * nsysctls strings. */
+  const char *const *sysctls;
+  size_t nsysctls;
+  const struct child_device *devices;
+  size_t ndevices;
   const struct child_bind *binds;
   size_t nbinds;
   int stdio[3]; /* -1: the container's own /dev/null */

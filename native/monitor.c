@@ -45,7 +45,7 @@
 #endif
 
 #define ZERO_TIME "0001-01-01T00:00:00Z"
-#define MAX_SECTIONS 32
+#define MAX_SECTIONS 40
 #define DRAIN_MS 2000
 
 /* What the monitor was told and what it keeps in memory: state.json is always
@@ -297,11 +297,11 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 /* The spec's sections every container has, each checked for its count. */
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
                                         "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs", "rlimits",
-                                        "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin"};
+                                        "caps", "nnp", "privileged", "readonly", "sysctls", "devices", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin"};
 
 static int spec_valid(const struct wire_section *s, int n) {
   static const char *const singles[] = {"cwd", "uid", "gid", "hostname", "rootfs", "upper", "work", "net",
-                                        "seccomp", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "tty", "stdin"};
+                                        "seccomp", "caps", "nnp", "privileged", "readonly", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "tty", "stdin"};
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     if (!section(s, n, required[i])) return 0;
   for (int i = 0; i < n; i++) {
@@ -312,9 +312,35 @@ static int spec_valid(const struct wire_section *s, int n) {
   for (size_t i = 0; i < sizeof singles / sizeof singles[0]; i++)
     if (section(s, n, singles[i])->count != 1) return 0;
   return section(s, n, "argv")->count > 0 && section(s, n, "lower")->count > 0 &&
-         section(s, n, "mounts")->count % 5 == 0 && section(s, n, "rlimits")->count % 3 == 0 && section(s, n, "mounts")->count / 5 <= 64 &&
+         section(s, n, "mounts")->count % 5 == 0 && section(s, n, "rlimits")->count % 3 == 0 && section(s, n, "sysctls")->count % 2 == 0 &&
+         section(s, n, "devices")->count % 6 == 0 && section(s, n, "mounts")->count / 5 <= 64 &&
          section(s, n, "groups")->count <= 65536 && strcmp(single(s, n, "id"), M.id) == 0 &&
          single(s, n, "name")[0] != '\0' && single(s, n, "name")[0] != '.' && !strchr(single(s, n, "name"), '/');
+}
+
+/* The seccomp program from its hex (the addon's FilterHex): malloc'd, or NULL
+ * for none ("") and for text that is no whole program (spec_valid refuses it). */
+static struct sock_filter *decode_filter(const char *hex, unsigned short *len) {
+  size_t digits = strlen(hex);
+  *len = 0;
+  if (digits == 0 || digits % (2 * sizeof(struct sock_filter)) != 0 || digits / 2 / sizeof(struct sock_filter) > BPF_MAXINSNS) return NULL;
+  unsigned char *program = malloc(digits / 2);
+  if (!program) return NULL;
+  for (size_t i = 0; i < digits / 2; i++) {
+    int value = 0;
+    for (int k = 0; k < 2; k++) {
+      char c = hex[2 * i + (size_t)k];
+      int nibble = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (nibble < 0) {
+        free(program);
+        return NULL;
+      }
+      value = value * 16 + nibble;
+    }
+    program[i] = (unsigned char)value;
+  }
+  *len = (unsigned short)(digits / 2 / sizeof(struct sock_filter));
+  return (struct sock_filter *)program;
 }
 
 /* Points a child_spec into the decoded sections. */
@@ -337,7 +363,24 @@ static void build_spec(const struct wire_section *s, int n, struct child_spec *s
   spec->upper_dir = single(s, n, "upper");
   spec->work_dir = single(s, n, "work");
   spec->new_network = strcmp(single(s, n, "net"), "1") == 0;
-  spec->seccomp = strcmp(single(s, n, "seccomp"), "0") != 0;
+  spec->filter = decode_filter(single(s, n, "seccomp"), &spec->filter_len);
+  spec->caps = strtoull(single(s, n, "caps"), NULL, 10);
+  spec->no_new_privs = strcmp(single(s, n, "nnp"), "1") == 0;
+  spec->privileged = strcmp(single(s, n, "privileged"), "1") == 0;
+  spec->readonly_rootfs = strcmp(single(s, n, "readonly"), "1") == 0;
+  spec->sysctls = section(s, n, "sysctls")->strings;
+  spec->nsysctls = section(s, n, "sysctls")->count / 2;
+  /* devices: path, mode, major, minor, uid, gid. */
+  const struct wire_section *devices = section(s, n, "devices");
+  size_t ndevices = devices->count / 6;
+  struct child_device *nodes = calloc(ndevices + 1, sizeof *nodes);
+  for (size_t i = 0; nodes && i < ndevices; i++) {
+    const char *const *d = devices->strings + i * 6;
+    nodes[i] = (struct child_device){d[0], (mode_t)strtoul(d[1], NULL, 10), (unsigned)strtoul(d[2], NULL, 10),
+                                     (unsigned)strtoul(d[3], NULL, 10), (uid_t)strtoul(d[4], NULL, 10), (gid_t)strtoul(d[5], NULL, 10)};
+  }
+  spec->devices = nodes;
+  spec->ndevices = nodes ? ndevices : 0;
   /* mounts: kind (bind|tmpfs), source or tmpfs options, target, readonly, isFile. */
   const struct wire_section *mounts = section(s, n, "mounts");
   size_t nbinds = mounts->count / 5;
@@ -1182,7 +1225,9 @@ int main(int argc, char **argv) {
   struct child_spec spec;
   char exec_fd_arg[16] = "";
   build_spec(sections, n, &spec, exec_fd_arg);
-  if (!spec.groups || !spec.binds || !spec.rlimits || !spec.exec_argv) send_failed(-1, "monitor-spec", "calloc", ENOMEM, -1);
+  if (!spec.groups || !spec.binds || !spec.rlimits || !spec.exec_argv || !spec.devices) send_failed(-1, "monitor-spec", "calloc", ENOMEM, -1);
+  /* A filter asked for and not decoded never runs the container unconfined. */
+  if (single(sections, n, "seccomp")[0] != '\0' && !spec.filter) send_failed(-1, "monitor-spec", "seccomp", EPROTO, -1);
   if (health_config(sections, n, &spec) < 0) send_failed(-1, "monitor-spec", "health", EINVAL, -1);
 
   struct log_file log;

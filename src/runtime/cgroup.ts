@@ -52,16 +52,19 @@ const OWNED_NAME = /^(\d+)-(\d+)-(\d+)-[0-9a-f]+$/;
 
 /** createCgroup makes a container's group with the device policy in place;
  * it returns the cgroup.procs files the container's init joins. */
-export async function createCgroup(dirs: string[], resources: Resources = {}): Promise<string[]> {
+export async function createCgroup(dirs: string[], resources: Resources = {}, extraRules: string[] | null = null): Promise<string[]> {
   try {
     for (const dir of dirs) mkdirSync(dir, { recursive: true });
     if (isUnified()) {
+      // The v2 program (addon's DeviceFilterProgram) holds the default policy only.
+      if (extraRules) throw new Error('--device, --device-cgroup-rule and --privileged need cgroup v1 devices here');
       enableControllers(CGROUP_MOUNT, dirs[0]);
       addon().attachDeviceFilter(dirs[0]);
     } else {
       const devices = dirs.find((dir) => dir.startsWith(`${CGROUP_MOUNT}/devices/`))!;
       writeFileSync(join(devices, 'devices.deny'), 'a');
-      for (const rule of DEVICE_ALLOW) writeFileSync(join(devices, 'devices.allow'), rule);
+      // --device, --device-cgroup-rule and --privileged ('a *:* rwm') add to Docker's default policy.
+      for (const rule of [...DEVICE_ALLOW, ...(extraRules ?? [])]) writeFileSync(join(devices, 'devices.allow'), rule === 'a *:* rwm' ? 'a' : rule);
       const cpuset = dirs.find((dir) => dir.startsWith(`${CGROUP_MOUNT}/cpuset/`));
       if (cpuset) fillCpuset(CGROUP_MOUNT, cpuset);
     }

@@ -30,10 +30,10 @@ export type ContainerSpecInput = Omit<LaunchSpec, 'upperDir' | 'workDir' | 'root
   mounts?: BindMount[];
 };
 
-/** imageUser resolves a USER value in the image's /etc/passwd and /etc/group. */
-export async function imageUser(layers: string[], user: string): Promise<ResolvedUser> {
+/** imageUser resolves a USER value (and --group-add) in the image's /etc/passwd and /etc/group. */
+export async function imageUser(layers: string[], user: string, groupAdd: string[] = []): Promise<ResolvedUser> {
   const { passwd, group } = await readUserDatabase(layers);
-  return resolveUser(user, passwd, group);
+  return resolveUser(user, passwd, group, groupAdd);
 }
 
 /** containerSpec composes the launch spec of a container. */

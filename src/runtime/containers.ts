@@ -16,6 +16,7 @@ import type { NetworkMode } from './network';
 import type { HealthConfig } from './health-config';
 import type { RestartPolicy } from './restart-policy';
 import type { Resources } from './resources';
+import type { SecurityConfig } from './security';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import { randomBytes } from '../sys/random';
 import { isFrozen, killCgroup, removeCgroup, sweepOrphanCgroups } from './cgroup';
@@ -45,6 +46,8 @@ export interface ContainerConfig {
   labels: Record<string, string>;
   /** false when it runs without the default syscall filter: what `exec` then does too. */
   seccomp?: boolean;
+  /** --cap-*, --privileged, --read-only, --security-opt, --device*, --sysctl, --group-add; absent: Docker's defaults. */
+  security?: SecurityConfig;
   /** -v host binds, in records made before `mounts` (which holds them since). */
   binds?: { source: string; target: string; readonly: boolean }[];
   /** -v, --mount, --volumes-from and the image's VOLUMEs: binds, volumes (by name) and tmpfs mounts. */

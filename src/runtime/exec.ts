@@ -21,6 +21,8 @@ import { guardStdio, type GuardedStdio } from './stdio';
 import { parseDetachKeys } from './detach-keys';
 import { TerminalStdio, type TerminalSize } from './terminal';
 import { resolveUser } from './user';
+import { execSecurity } from './security';
+import { seccompCacheDir } from './seccomp';
 
 /** ExecOptions are `docker exec`'s flags, as data. */
 export interface ExecOptions {
@@ -43,6 +45,8 @@ export interface ExecOptions {
   ttySize?: TerminalSize;
   /** --detach-keys, as RunOptions.detachKeys. */
   detachKeys?: string;
+  /** --privileged: every capability for this command. */
+  privileged?: boolean;
 }
 
 /** ExecProcess is a command started in a running container. */
@@ -106,7 +110,7 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
     const users = readUserDatabase(init.rootFd);
     closeSync(init.rootFd);
     init.rootFd = -1;
-    const user = resolveUser(opts.user ?? config.user, users.passwd, users.group);
+    const user = resolveUser(opts.user ?? config.user, users.passwd, users.group, config.security?.groupAdd);
     const containerEnv = withoutDefaultHome(config.env, users, config.user);
     const env = mergeEnv({ imageEnv: containerEnv, hostname: config.hostname, user, cliEnv: opts.env ?? [], envFiles, hostEnv: process.env, tty });
     if (tty) {
@@ -123,7 +127,7 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
       uid: user.uid,
       gid: user.gid,
       groups: user.groups,
-      seccomp: config.seccomp ?? true,
+      ...execSecurity(config, opts.privileged ?? false, seccompCacheDir(ctx.store.root.dir)),
       stdio: guarded.childFds,
       cgroupProcs: (state.cgroup ?? []).map((dir) => join(dir, 'cgroup.procs')),
       detach: opts.detach ?? false,

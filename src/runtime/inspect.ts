@@ -1,7 +1,8 @@
 // `docker container inspect`'s JSON shape for a container record.
 import { HOST_PLATFORM } from '../image/platform';
 import type { Store } from '../image/store';
-import { containerPaths, type ContainerRecord, type HealthState } from './containers';
+import { containerPaths, type ContainerConfig, type ContainerRecord, type HealthState } from './containers';
+import type { DeviceMapping } from './security';
 import { mountsInspect, recordedMounts, type MountInspect } from './container-mounts';
 import { isUp, stateName, type StateName } from './container-status';
 import { NO_RESTART, type RestartPolicyName } from './restart-policy';
@@ -41,11 +42,10 @@ export interface ContainerInspect {
   MountLabel: string;
   ProcessLabel: string;
   AppArmorProfile: string;
-  HostConfig: HostConfigResources & {
+  HostConfig: HostConfigResources & HostSecurityJson & {
     NetworkMode: string;
     RestartPolicy: { Name: RestartPolicyName; MaximumRetryCount: number };
     AutoRemove: boolean;
-    SecurityOpt: string[] | null;
     Binds: string[] | null;
     Tmpfs: Record<string, string> | null;
     Init?: boolean;
@@ -99,7 +99,7 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
       NetworkMode: config.network,
       RestartPolicy: { Name: policy.name, MaximumRetryCount: policy.maximumRetryCount },
       AutoRemove: config.autoRemove,
-      SecurityOpt: config.seccomp === false ? ['seccomp=unconfined'] : null,
+      ...securityJson(config),
       Binds: hostBinds(record),
       Tmpfs: config.tmpfs && Object.keys(config.tmpfs).length ? config.tmpfs : null,
       // Init is Docker's *bool: left out unless --init set it.
@@ -161,5 +161,36 @@ function healthJson(health: HealthState): NonNullable<ContainerInspect['State'][
     Status: health.status || 'unhealthy',
     FailingStreak: health.failingStreak,
     Log: health.log.map((probe) => ({ Start: probe.start, End: probe.end, ExitCode: probe.exitCode, Output: probe.output })),
+  };
+}
+
+/** HostSecurityJson is HostConfig's security fields. */
+export interface HostSecurityJson {
+  CapAdd: string[] | null;
+  CapDrop: string[] | null;
+  GroupAdd: string[] | null;
+  Privileged: boolean;
+  ReadonlyRootfs: boolean;
+  SecurityOpt: string[] | null;
+  Devices: DeviceMapping[];
+  DeviceCgroupRules: string[] | null;
+  Sysctls?: Record<string, string>;
+}
+
+// The HostConfig fields of the security options, as Docker shows them (a
+// record from before they existed, or the library's seccomp: false, says what it ran with).
+function securityJson(config: ContainerConfig): HostSecurityJson {
+  const security = config.security;
+  const securityOpt = security?.securityOpt ?? (config.seccomp === false && !security?.privileged ? ['seccomp=unconfined'] : null);
+  return {
+    CapAdd: security?.capAdd ?? null,
+    CapDrop: security?.capDrop ?? null,
+    GroupAdd: security?.groupAdd.length ? security.groupAdd : null,
+    Privileged: security?.privileged ?? false,
+    ReadonlyRootfs: security?.readonlyRootfs ?? false,
+    SecurityOpt: securityOpt,
+    Devices: security?.devices ?? [],
+    DeviceCgroupRules: security?.deviceCgroupRules.length ? security.deviceCgroupRules : null,
+    ...(security && Object.keys(security.sysctls).length ? { Sysctls: security.sysctls } : {}),
   };
 }

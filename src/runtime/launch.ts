@@ -5,11 +5,12 @@ import { closeSync } from 'node:fs';
 
 import { NboxError, SysError } from '../errors';
 import { MergedTree } from '../image/merged-tree';
-import { addon, type Addon, type BindMount, type ExitStatus, type SpawnSpec } from '../sys/addon';
+import { addon, type Addon, type BindMount, type ContainerSecurity, type ExitStatus, type SpawnSpec } from '../sys/addon';
 
 export type { BindMount } from '../sys/addon';
 import { CGROUP_MOUNT, cgroupDirs, createCgroup, isUnifiedHost, removeCgroup } from './cgroup';
 import { oomKillCount } from './cgroup-stats';
+import { processSecurity } from './security';
 import { guardStdio, type GuardedStdio } from './stdio';
 import type { TerminalSize, TerminalStdio } from './terminal';
 import type { ResolvedUser } from './user';
@@ -35,6 +36,11 @@ export interface LaunchSpec {
   network: 'host' | 'none';
   /** The default syscall filter; on unless false. */
   seccomp?: boolean;
+  /** Capabilities, no_new_privs, the syscall filter, --privileged, --read-only, sysctls, devices (runtime/security.ts);
+   * Docker's defaults (with seccomp's filter or none) when absent. */
+  security?: ContainerSecurity;
+  /** Device cgroup rules added to the default policy (--device, --device-cgroup-rule, --privileged). */
+  deviceRules?: string[] | null;
   mounts: BindMount[];
   /** The caller's fds for the container's 0, 1 and 2 (unused with a terminal). */
   stdio: [number, number, number];
@@ -67,7 +73,7 @@ export interface Launched extends AsyncDisposable {
 export interface LaunchSystem {
   addon(): Addon;
   cgroupDirs(id: string): string[];
-  createCgroup(dirs: string[], resources?: Resources): Promise<string[]>;
+  createCgroup(dirs: string[], resources?: Resources, extraRules?: string[] | null): Promise<string[]>;
   removeCgroup(dirs: string[]): Promise<void>;
   /** OOM kills counted in the group so far. */
   oomKills(dirs: string[]): number;
@@ -80,7 +86,7 @@ export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Pro
   const { addon, createCgroup, removeCgroup } = system;
   const mounts = resolveMountTargets(spec.layers, spec.mounts);
   const cgroup = spec.cgroup ?? system.cgroupDirs(spec.id);
-  const cgroupProcs = await createCgroup(cgroup, spec.resources).catch((err: Error) => {
+  const cgroupProcs = await createCgroup(cgroup, spec.resources, spec.deviceRules ?? null).catch((err: Error) => {
     throw new ContainerStartError(`unable to create the container's cgroup: ${err.message}`, 125, err);
   });
   let stdio: GuardedStdio | undefined;
@@ -151,7 +157,7 @@ export function spawnSpec(spec: LaunchSpec, mounts: BindMount[], stdio: [number,
     upperDir: spec.upperDir,
     workDir: spec.workDir,
     newNetwork: spec.network === 'none',
-    seccomp: spec.seccomp ?? true,
+    ...(spec.security ?? processSecurity({ seccomp: spec.seccomp })),
     mounts,
     stdio,
     cgroupProcs,

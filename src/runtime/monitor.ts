@@ -74,7 +74,7 @@ export async function startMonitored(
   try {
     spec = await start.spec(record);
     const mounts = resolveMountTargets(spec.layers, spec.mounts);
-    const cgroupProcs = await createCgroup(cgroup, spec.resources).catch((err: Error) => {
+    const cgroupProcs = await createCgroup(cgroup, spec.resources, spec.deviceRules ?? null).catch((err: Error) => {
       throw new ContainerStartError(`unable to create the container's cgroup: ${err.message}`, 125, err);
     });
     const { config } = record;

@@ -1,6 +1,7 @@
 // `run`: image config + options → container record → spawned init → exit.
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { constants as osConstants, cpus as hostCpus } from 'node:os';
 
@@ -32,13 +33,15 @@ import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART,
 import { parseDetachKeys } from './detach-keys';
 import { TerminalStdio, type TerminalIo, type TerminalSize } from './terminal';
 import type { ResolvedUser } from './user';
+import { containerSecurity, deviceRules, securityConfig, seccompProfile, type SecurityOptions } from './security';
+import { seccompCacheDir } from './seccomp';
 
 /** StdioOption says where the container's 0, 1 and 2 go: this process's own
  * fds, pipes the caller reads, /dev/null, or explicit host fds. */
 export type StdioOption = 'inherit' | 'pipe' | 'ignore' | [number, number, number];
 
 /** RunOptions are `docker run`'s flags, as data. */
-export interface RunOptions {
+export interface RunOptions extends SecurityOptions {
   /** Arguments after the image: replace CMD. */
   cmd?: string[];
   /** --entrypoint; '' clears the image's. */
@@ -244,7 +247,7 @@ interface PreparedRun {
 async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions, id: string): Promise<PreparedRun> {
   const layerDirs = await ctx.store.layers.dirs(image.config);
   const userSpec = opts.user ?? image.config.config?.User ?? '';
-  const user = await imageUser(layerDirs, userSpec);
+  const user = await imageUser(layerDirs, userSpec, opts.groupAdd);
   const config = containerConfig(image, imageRef, opts, userSpec, user, id);
   config.mounts = await planMounts({
     mounts: [...(opts.volumes ?? []).map(volumeBindSpec), ...(opts.mounts ?? [])],
@@ -293,6 +296,8 @@ export async function containerLaunchSpec(
     hostname: config.hostname,
     network: config.network,
     seccomp: config.seccomp,
+    security: containerSecurity(config, seccompCacheDir(dirname(dirname(record.dir)))),
+    deviceRules: deviceRules(config.security),
     mounts: [
       ...(config.init ? [await initMount()] : []),
       ...(await launchMounts(recordedMounts(config), layerDirs, record.dir, config.tmpfs ?? {})),
@@ -314,6 +319,9 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     cmdArgs: opts.cmd ?? [],
   });
   const network = runNetwork(opts.network);
+  const security = securityConfig(opts, network);
+  // No filter with --privileged or seccomp=unconfined (or the library's seccomp: false).
+  const seccomp = opts.seccomp !== false && seccompProfile(security) !== 'unconfined';
   const hostname = opts.hostname ?? (network === 'host' ? readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : id.slice(0, 12));
   const env = mergeEnv({
     imageEnv: body.Env,
@@ -345,7 +353,8 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     ...(opts.interactive ? { openStdin: true } : {}),
     autoRemove: opts.autoRemove ?? false,
     labels: opts.labels ?? {},
-    ...(opts.seccomp === false ? { seccomp: false } : {}),
+    ...(seccomp ? {} : { seccomp: false }),
+    security,
     tmpfs: opts.tmpfs ?? {},
     ...(opts.init ? { init: true } : {}),
     ...(resources ? { resources } : {}),

@@ -33,7 +33,7 @@ export async function startContainer(ctx: RunContext, ref: string): Promise<Deta
     let user;
     try {
       layerDirs = await ctx.store.layers.dirs(imageConfig);
-      user = await imageUser(layerDirs, config.user);
+      user = await imageUser(layerDirs, config.user, config.security?.groupAdd);
     } catch (err) {
       await abandonMonitor(hello);
       throw err;

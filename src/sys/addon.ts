@@ -25,8 +25,50 @@ export interface TerminalSize {
   cols: number;
 }
 
+/** SeccompRule is one rule of a reduced seccomp profile (runtime/seccomp.ts): a syscall name, the action
+ * (a SECCOMP_RET_* value) and conditions ANDed, each {index, op: libseccomp's scmp_compare, value, valueTwo}
+ * with 64-bit values as decimal strings. */
+export interface SeccompRule {
+  name: string;
+  action: number;
+  args: { index: number; op: number; value: string; valueTwo: string }[];
+}
+
+/** ProcessSecurity is what a container's init and every command run in it share. */
+export interface ProcessSecurity {
+  /** The seccomp program (struct sock_filter[]) installed before the exec, or null: unconfined. */
+  seccompFilter: Buffer | null;
+  /** The bounding, permitted and effective capabilities: bit n is capability n. */
+  caps: number;
+  /** prctl(PR_SET_NO_NEW_PRIVS) before the exec (`--security-opt no-new-privileges`). */
+  noNewPrivs?: boolean;
+}
+
+/** DeviceNode is a device node made in the container (`--device`, or a host one with --privileged). */
+export interface DeviceNode {
+  /** Absolute path inside the container. */
+  path: string;
+  /** S_IFCHR or S_IFBLK with the permission bits. */
+  mode: number;
+  major: number;
+  minor: number;
+  uid: number;
+  gid: number;
+}
+
+/** ContainerSecurity is the part of ProcessSecurity only a container's init applies. */
+export interface ContainerSecurity extends ProcessSecurity {
+  /** No masked or read-only paths, /sys read-write. */
+  privileged?: boolean;
+  /** The root mount read-only once the working directory exists. */
+  readonlyRootfs?: boolean;
+  /** Names below /proc/sys (slashes) and values, flat: name, value, name, value... */
+  sysctls?: string[];
+  devices?: DeviceNode[];
+}
+
 /** SpawnSpec is everything the container child needs, resolved in TypeScript. */
-export interface SpawnSpec {
+export interface SpawnSpec extends ContainerSecurity {
   argv: string[];
   /** KEY=value strings; PATH in here is used to find argv[0]. */
   env: string[];
@@ -45,8 +87,6 @@ export interface SpawnSpec {
   workDir: string;
   /** Give the container a network namespace of its own (lo only), else share the host's. */
   newNetwork: boolean;
-  /** The default syscall filter (Docker's policy for a container without CAP_SYS_ADMIN); on unless false. */
-  seccomp?: boolean;
   mounts: BindMount[];
   /** Host fds that become the container's 0, 1 and 2; -1 is the container's own /dev/null. */
   stdio: [number, number, number];
@@ -60,7 +100,7 @@ export interface SpawnSpec {
 }
 
 /** JoinSpec is a command to run in a running container, joined through its init's pidfd. */
-export interface JoinSpec {
+export interface JoinSpec extends ProcessSecurity {
   /** A pidfd of the container's init: every namespace of it is joined. */
   pidfd: number;
   argv: string[];
@@ -71,8 +111,6 @@ export interface JoinSpec {
   uid: number;
   gid: number;
   groups: number[];
-  /** The default syscall filter; on unless false. */
-  seccomp?: boolean;
   /** Host fds that become the command's 0, 1 and 2; -1 is the container's own /dev/null. */
   stdio: [number, number, number];
   /** The container's cgroup.procs files, joined before its namespaces. */
@@ -133,6 +171,8 @@ export interface Addon {
   /** Takes the SysError class, the path of nbox-exec (which spawn runs from a sealed memfd) and of nbox-monitor. */
   init(errorClass: typeof SysError, execHelperPath: string, monitorPath: string): void;
   spawn(spec: SpawnSpec): Spawned;
+  /** Compiles a reduced seccomp profile to BPF with libseccomp: the struct sock_filter array. */
+  compileSeccomp(input: { defaultAction: number; arches: string[]; rules: SeccompRule[] }): Buffer;
   /** Runs a command in a running container (its namespaces, cgroup, credentials and filter), as `runc exec`;
    * the command is this process's child, returned as spawn's is. */
   join(spec: JoinSpec): Spawned;

@@ -19,6 +19,7 @@ interface ExecFlags {
   workdir?: string;
   env: string[];
   envFile: string[];
+  privileged?: boolean;
 }
 
 /** registerExec adds `exec`. */
@@ -36,6 +37,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-e, --env <KEY=value>', 'set an environment variable (repeatable)', collect, [])
     .option('--env-file <file>', 'read environment variables from a file (repeatable)', collect, [])
+    .option('--privileged', 'give extended privileges to the command')
     .passThroughOptions()
     .action(async (container: string, command: string[], flags: ExecFlags) => {
       // Docker's order: the keys, the container (so "No such container" comes first), then the terminal.
@@ -52,6 +54,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
         env: flags.env,
         envFiles: flags.envFile,
         detach: flags.detach ?? false,
+        privileged: flags.privileged ?? false,
         stdio: [flags.interactive ? 0 : openSync('/dev/null', 'r'), 1, 2] as [number, number, number],
       };
       try {

@@ -27,6 +27,14 @@ interface RunFlags extends ResourceFlags {
   tty?: boolean;
   detachKeys?: string;
   securityOpt: string[];
+  capAdd: string[];
+  capDrop: string[];
+  privileged?: boolean;
+  readOnly?: boolean;
+  device: string[];
+  deviceCgroupRule: string[];
+  sysctl: string[];
+  groupAdd: string[];
   volume: string[];
   mount: string[];
   volumesFrom: string[];
@@ -70,7 +78,15 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
     .option('--mount <type=…,src=…,dst=…>', 'attach a bind, volume or tmpfs mount (repeatable)', collect, [])
     .option('--volumes-from <container[:ro|:rw]>', "mount the volumes of another container (repeatable)", collect, [])
     .option('--tmpfs <container[:options]>', 'mount a tmpfs (repeatable), e.g. /run:size=64m', collect, [])
-    .option('--security-opt <option>', 'security options: seccomp=unconfined (repeatable)', collect, [])
+    .option('--security-opt <option>', 'security options: no-new-privileges[:true|false], seccomp=unconfined|PROFILE.json (repeatable)', collect, [])
+    .option('--cap-add <capability>', 'add a Linux capability, or ALL (repeatable)', collect, [])
+    .option('--cap-drop <capability>', 'drop a Linux capability, or ALL (repeatable)', collect, [])
+    .option('--privileged', 'give extended privileges to this container')
+    .option('--read-only', "mount the container's root filesystem as read only")
+    .option('--device <host[:container][:rwm]>', 'add a host device to the container (repeatable)', collect, [])
+    .option('--device-cgroup-rule <rule>', "add a rule to the cgroup allowed devices list (repeatable)", collect, [])
+    .option('--sysctl <name=value>', 'set a namespaced kernel parameter (repeatable)', collect, [])
+    .option('--group-add <group>', 'add an additional group to join (repeatable)', collect, [])
     .option('--init', 'run an init (tini) inside the container that forwards signals and reaps processes')
     .option('-i, --interactive', 'keep STDIN open: without it the container reads /dev/null, as in Docker')
     .option('--restart <policy>', 'restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped', 'no')
@@ -90,8 +106,6 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
       if (!flags.detach && verb === 'run') checkStdinTerminal(flags);
       checkDetachKeys(flags.detachKeys);
       const resources = resourcesFromFlags(flags);
-      const unsupported = flags.securityOpt.find((opt) => opt !== 'seccomp=unconfined' && opt !== 'seccomp:unconfined');
-      if (unsupported) throw new NboxError('ERR_NBOX_USAGE', `--security-opt ${unsupported}: only seccomp=unconfined is supported`);
       // Handlers go in before the container starts: a signal that arrives
       // while it starts is held and delivered once there is a container.
       let container: RunningContainer | undefined;
@@ -116,7 +130,15 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
           labels: keyValues(flags.label, '--label', false),
           network: flags.network,
           autoRemove: flags.rm ?? false,
-          seccomp: flags.securityOpt.length === 0,
+          capAdd: flags.capAdd,
+          capDrop: flags.capDrop,
+          privileged: flags.privileged ?? false,
+          readOnly: flags.readOnly ?? false,
+          securityOpt: flags.securityOpt,
+          devices: flags.device,
+          deviceCgroupRules: flags.deviceCgroupRule,
+          sysctls: flags.sysctl,
+          groupAdd: flags.groupAdd,
           init: flags.init,
           restart: flags.restart,
           ...(resources ? { resources } : {}),

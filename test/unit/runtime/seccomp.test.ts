@@ -1,0 +1,69 @@
+import test from 'ava';
+
+import { DOCKER_DEFAULT_PROFILE, reduceProfile } from '../../../src/runtime/seccomp';
+import { DEFAULT_CAPABILITIES } from '../../../src/runtime/security';
+import { addon } from '../../../src/sys/addon';
+
+const ALLOW = 0x7fff0000;
+const EPERM = 0x00050001;
+
+function actionsOf(caps: string[], name: string): number[] {
+  return reduceProfile(DOCKER_DEFAULT_PROFILE, caps).rules.filter((rule) => rule.name === name).map((rule) => rule.action);
+}
+
+test("Docker's default profile: errno(EPERM) by default, x86_64 with x86 and x32", (t) => {
+  const input = reduceProfile(DOCKER_DEFAULT_PROFILE, DEFAULT_CAPABILITIES);
+  t.is(input.defaultAction, EPERM);
+  t.deepEqual(input.arches, ['x86_64', 'x86', 'x32']);
+  t.deepEqual(actionsOf(DEFAULT_CAPABILITIES, 'read'), [ALLOW]);
+});
+
+test('capability rules: mount, unshare and bpf only with CAP_SYS_ADMIN; clone3 ENOSYS without it', (t) => {
+  t.deepEqual(actionsOf(DEFAULT_CAPABILITIES, 'mount'), []);
+  t.deepEqual(actionsOf(DEFAULT_CAPABILITIES, 'unshare'), []);
+  t.deepEqual(actionsOf(DEFAULT_CAPABILITIES, 'clone3'), [0x00050000 | 38]);
+  const admin = [...DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN'];
+  t.deepEqual(actionsOf(admin, 'mount'), [ALLOW]);
+  t.deepEqual(actionsOf(admin, 'clone3'), [ALLOW]);
+  t.deepEqual(actionsOf(DEFAULT_CAPABILITIES, 'reboot'), []);
+  t.deepEqual(actionsOf([...DEFAULT_CAPABILITIES, 'CAP_SYS_BOOT'], 'reboot'), [ALLOW]);
+});
+
+test('argument filters: clone only without CLONE_NEW* flags unless CAP_SYS_ADMIN; personality to its listed values', (t) => {
+  const clone = reduceProfile(DOCKER_DEFAULT_PROFILE, DEFAULT_CAPABILITIES).rules.filter((rule) => rule.name === 'clone');
+  t.deepEqual(clone.map((rule) => rule.args), [[{ index: 0, op: 7, value: '2114060288', valueTwo: '0' }]]);
+  const personality = reduceProfile(DOCKER_DEFAULT_PROFILE, DEFAULT_CAPABILITIES).rules.filter((rule) => rule.name === 'personality');
+  t.deepEqual(personality.map((rule) => rule.args[0].value), ['0', '8', '131072', '131080', '4294967295']);
+});
+
+test('arch rules: arch_prctl and modify_ldt are in on amd64; other arches\' calls are not', (t) => {
+  t.deepEqual(actionsOf(DEFAULT_CAPABILITIES, 'arch_prctl'), [ALLOW]);
+  t.deepEqual(actionsOf(DEFAULT_CAPABILITIES, 'modify_ldt'), [ALLOW]);
+  t.deepEqual(actionsOf(DEFAULT_CAPABILITIES, 'riscv_flush_icache'), []);
+});
+
+test('a user profile: name or names, errnoRet, two conditions on one argument become two rules (runc)', (t) => {
+  const input = reduceProfile({
+    defaultAction: 'SCMP_ACT_ALLOW',
+    architectures: ['SCMP_ARCH_X86_64'],
+    syscalls: [
+      { name: 'mkdir', action: 'SCMP_ACT_ERRNO', errnoRet: 13 },
+      { names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 9, op: 'SCMP_CMP_EQ' }, { index: 1, value: 15, op: 'SCMP_CMP_EQ' }] },
+      { names: ['getpid'], action: 'SCMP_ACT_ALLOW' },
+    ],
+  }, DEFAULT_CAPABILITIES);
+  t.is(input.defaultAction, ALLOW);
+  t.deepEqual(input.rules.map((rule) => [rule.name, rule.action, rule.args.length]), [['mkdir', 0x00050000 | 13, 0], ['kill', EPERM, 1], ['kill', EPERM, 1]]);
+  t.throws(() => reduceProfile({ defaultAction: 'SCMP_ACT_NOPE' }, []), { message: 'seccomp profile: unsupported action "SCMP_ACT_NOPE"' });
+  t.throws(() => reduceProfile({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: null }] }, []),
+    { message: /both 'architectures' and 'archMap'/ });
+});
+
+test('the addon compiles the default profile to a BPF program that checks the arch first', (t) => {
+  const program = addon().compileSeccomp(reduceProfile(DOCKER_DEFAULT_PROFILE, DEFAULT_CAPABILITIES));
+  t.is(program.length % 8, 0);
+  t.true(program.length / 8 > 300);
+  // ld [4]: seccomp_data.arch, as libseccomp's programs start.
+  t.is(program.readUInt16LE(0), 0x20);
+  t.is(program.readUInt32LE(4), 4);
+});
