@@ -497,6 +497,7 @@ struct MonitorReply {
   int fd;
   bool hello;  // waiting for HELLO, else for STARTED or FAILED
   bool keep_fd = false;  // HELLO came: the fd is the caller's now
+  bool attach = false;   // STARTED of an attaching SPEC: the fd goes on as the caller's attach connection
   napi_env env;
   Napi::Promise::Deferred deferred;
   Napi::AsyncContext context;
@@ -562,6 +563,7 @@ void OnMonitorReadable(uv_poll_t *handle, int status, int /*events*/) {
     Napi::Object out = Napi::Object::New(env);
     out.Set("pid", msg.process.pid);
     out.Set("pidStartTime", (double)msg.process.start);
+    r->keep_fd = r->attach;
     r->deferred.Resolve(out);
   } else if (!r->hello && got == 1 && hdr.type == MON_FAILED && hdr.len == sizeof msg.failed) {
     r->deferred.Reject(MonitorFailure(env, r, msg.failed));
@@ -651,7 +653,8 @@ Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
 
 // startInMonitor(fd, spawnSpec, monitorSpec): sends the SPEC; resolves on
 // STARTED with {pid, pidStartTime}, rejects on FAILED with the SysError a
-// foreground spawn would throw. The fd is closed either way.
+// foreground spawn would throw. The fd is closed either way, but for a
+// STARTED of a SPEC with attach flags: then it is the caller's attach connection.
 Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -710,7 +713,9 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
                        text(health, "startIntervalMs"), text(health, "retries"), text(health, "timeoutText")}},
       {"tty", {flag(m.Get("tty").ToBoolean().Value())}},
       {"stdin", {flag(m.Get("stdin").ToBoolean().Value())}},
+      {"attach", {text(m, "attach")}},
   };
+  r->attach = m.Get("attach").As<Napi::Number>().Uint32Value() != 0;
   wire_buf payload = {};
   for (auto &section : sections) {
     std::vector<const char *> strings;

@@ -234,6 +234,8 @@ static void remove_container(void) {
 /* The end: the exit is on record (or the container removed), the cgroup gone. */
 static void control_end(void);
 
+static void control_exit(int code);
+
 static void __attribute__((noreturn)) finish(void) {
   control_end();
   remove_cgroup();
@@ -242,6 +244,7 @@ static void __attribute__((noreturn)) finish(void) {
     M.status = "exited";
     write_state(0);
   }
+  control_exit(M.exit_code);
   _exit(0);
 }
 
@@ -272,11 +275,13 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 /* The spec's sections every container has, each checked for its count. */
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
                                         "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs",
-                                        "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin"};
+                                        "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin",
+                                        "attach"};
 
 static int spec_valid(const struct wire_section *s, int n) {
   static const char *const singles[] = {"cwd", "uid", "gid", "hostname", "rootfs", "upper", "work", "net",
-                                        "seccomp", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "tty", "stdin"};
+                                        "seccomp", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "tty", "stdin",
+                                        "attach"};
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     if (!section(s, n, required[i])) return 0;
   for (int i = 0; i < n; i++) {
@@ -386,6 +391,7 @@ static int console_receive(void) {
 static struct ctl_client {
   int fd; /* -1: a free slot */
   int attached;
+  int lossless; /* the start socket of `start -a`: waited for, never dropped for being slow */
   uint32_t flags;
   size_t len;
   unsigned char buf[sizeof(struct mon_hdr) + MON_CONTROL_MAX];
@@ -419,10 +425,9 @@ static void control_open(void) {
  * and attached clients stay attached across it. */
 static void control_watch(int ep) {
   ctl_epoll = ep;
-  if (ctl_listen < 0) return;
   struct epoll_event ev = {.events = EPOLLIN};
   ev.data.u32 = CTL_LISTEN_ID;
-  epoll_ctl(ep, EPOLL_CTL_ADD, ctl_listen, &ev);
+  if (ctl_listen >= 0) epoll_ctl(ep, EPOLL_CTL_ADD, ctl_listen, &ev);
   for (int i = 0; i < CTL_CLIENTS; i++) {
     if (ctl_clients[i].fd < 0) continue;
     ev.data.u32 = CTL_CLIENT_ID + (uint32_t)i;
@@ -468,6 +473,51 @@ static void control_accept(void) {
   }
 }
 
+/* `start -a`: the start socket becomes an attached client before the init's
+ * first output is read. It gets a slot even when the listener failed. */
+static void control_adopt(int fd, uint32_t flags) {
+  for (int i = 0; i < CTL_CLIENTS; i++) {
+    if (ctl_clients[i].fd >= 0) continue;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    ctl_clients[i] = (struct ctl_client){.fd = fd, .attached = 1, .lossless = 1, .flags = flags};
+    return;
+  }
+  close(fd);
+}
+
+/* Sends a frame whole to a client: 0, or -1 once it should be dropped. A
+ * lossless client is waited for while its socket is full (the container's
+ * pipe fills meanwhile and holds it back, as Docker's attach does); any other
+ * one that cannot take the frame at once is dropped. */
+static int control_send(struct ctl_client *c, const struct mon_hdr *hdr, const void *data, size_t len) {
+  struct iovec iov[2] = {{(void *)hdr, sizeof *hdr}, {(void *)data, len}};
+  struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+  size_t left = sizeof *hdr + len;
+  while (left > 0) {
+    ssize_t put = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (put < 0 && errno == EINTR) continue;
+    if (put < 0 && errno == EAGAIN && c->lossless) {
+      struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+      poll(&p, 1, -1);
+      continue;
+    }
+    if (put <= 0) return -1;
+    if (!c->lossless && (size_t)put != left) return -1;
+    left -= (size_t)put;
+    while (put > 0) {
+      size_t step = (size_t)put < msg.msg_iov->iov_len ? (size_t)put : msg.msg_iov->iov_len;
+      msg.msg_iov->iov_base = (char *)msg.msg_iov->iov_base + step;
+      msg.msg_iov->iov_len -= step;
+      put -= (ssize_t)step;
+      if (msg.msg_iov->iov_len == 0 && msg.msg_iovlen > 1) {
+        msg.msg_iov++;
+        msg.msg_iovlen--;
+      }
+    }
+  }
+  return 0;
+}
+
 /* Input for the container; what its terminal or pipe cannot take now is lost, as the monitor never blocks. */
 static void control_input(const unsigned char *data, size_t len) {
   while (len > 0) {
@@ -484,7 +534,12 @@ static void control_frame(struct ctl_client *c, uint32_t type, const unsigned ch
     memcpy(&c->flags, data, sizeof c->flags);
     c->attached = 1;
   } else if (type == MON_STDIN && c->attached && (c->flags & MON_ATTACH_STDIN) && ctl_input >= 0) {
-    control_input(data, len);
+    /* An empty STDIN is the client's EOF: a -i pipe closes (a terminal has no EOF but ^D). */
+    if (len > 0) control_input(data, len);
+    else if (ctl_input != ctl_console) {
+      close(ctl_input);
+      ctl_input = -1;
+    }
   } else if (type == MON_RESIZE && len == sizeof(struct mon_resize) && ctl_console >= 0) {
     struct mon_resize size;
     memcpy(&size, data, sizeof size);
@@ -528,13 +583,17 @@ static void control_output(const struct log_stream *s, const unsigned char *data
   for (int i = 0; i < CTL_CLIENTS; i++) {
     struct ctl_client *c = &ctl_clients[i];
     if (c->fd < 0 || !c->attached || !(c->flags & want)) continue;
-    struct iovec iov[2] = {{&hdr, sizeof hdr}, {(void *)data, len}};
-    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
-    ssize_t put;
-    do put = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    while (put < 0 && errno == EINTR);
-    if (put != (ssize_t)(sizeof hdr + len)) control_drop(i);
+    if (control_send(c, &hdr, data, len) < 0) control_drop(i);
   }
+}
+
+/* The end is on record: attached clients get the exit code (a --rm
+ * container's record is gone by now, so it is theirs only from here). */
+static void control_exit(int code) {
+  struct mon_hdr hdr = {MON_EXIT, sizeof(int32_t)};
+  int32_t value = code;
+  for (int i = 0; i < CTL_CLIENTS; i++)
+    if (ctl_clients[i].fd >= 0 && ctl_clients[i].attached) control_send(&ctl_clients[i], &hdr, &value, sizeof value);
 }
 
 static long ms_since(const struct timespec *from) {
@@ -1154,8 +1213,9 @@ int main(int argc, char **argv) {
   control_open();
   struct mon_process started = {.pid = res.pid, .start = M.pid_start};
   /* nbox may be gone by now: the container runs on regardless. */
-  wire_send(MON_SOCKET_FD, MON_STARTED, &started, sizeof started);
-  close(MON_SOCKET_FD);
+  uint32_t attach = (uint32_t)strtoul(single(sections, n, "attach"), NULL, 10);
+  if (wire_send(MON_SOCKET_FD, MON_STARTED, &started, sizeof started) == 0 && attach != 0) control_adopt(MON_SOCKET_FD, attach);
+  else close(MON_SOCKET_FD);
 
   for (;;) {
     int terminated = supervise(sigfd, res.pidfd, fds, &log);

@@ -149,10 +149,14 @@ export class ContainerApi {
   }
 
   /** startContainer runs a stopped container again in the background under a new monitor, keeping its
-   * writable layer and log (`docker start`); a running container is left as it is. */
-  async startContainer(ref: string): Promise<void> {
+   * writable layer and log (`docker start`); a running container is left as it is. With streams (`start -a`,
+   * `-i`) it resolves to a session attached before the container's command ran: none of its output is
+   * missed, and session.exitCode is its exit code. A running container is attached to as `attach` does. */
+  async startContainer(ref: string, streams?: AttachStreams): Promise<AttachSession | undefined> {
     const { startContainer } = await import('../runtime/start');
-    await startContainer({ store: this.store, containers: this.containers }, ref);
+    const started = await startContainer({ store: this.store, containers: this.containers }, ref, streams);
+    if (!streams) return undefined;
+    return started?.session ?? this.attachContainer(ref, streams);
   }
 
   /** restartContainer stops a container as stopContainer does, then starts it (`docker restart`). */

@@ -32,6 +32,14 @@ export interface MonitoredStart {
   create(running: { owner: ProcessIdentity; cgroup: string[] }): Promise<ContainerRecord>;
   /** The launch spec, once the record's directories exist. */
   spec(record: ContainerRecord): Promise<LaunchSpec>;
+  /** monitor-proto.h's attach flags (attach.ts attachFlags): the start socket stays open as an attached client. */
+  attach?: number;
+}
+
+/** MonitoredContainer is a started container; with MonitoredStart.attach, attachFd is the start socket, now the
+ * caller's attach connection (attach.ts attachStarted). */
+export interface MonitoredContainer extends DetachedContainer {
+  attachFd?: number;
 }
 
 /** startMonitor spawns the monitor of container id; its HELLO resolves later, so
@@ -54,7 +62,7 @@ export async function startMonitored(
   ctx: { store: Store; containers: ContainerRegistry },
   start: MonitoredStart,
   hello: Promise<MonitorHello>,
-): Promise<DetachedContainer> {
+): Promise<MonitoredContainer> {
   const monitor = await hello.catch((err: Error) => {
     throw new ContainerStartError(`unable to start the container's monitor: ${err.message}`, 125, err);
   });
@@ -89,8 +97,10 @@ export async function startMonitored(
       cgroupDirs: cgroup,
       restart: config.restartPolicy ?? NO_RESTART,
       health: probeSpec(config.healthcheck),
+      attach: start.attach ?? 0,
     });
-    return { id: config.id, name: config.name, pid: started.pid };
+    const container = { id: config.id, name: config.name, pid: started.pid };
+    return start.attach ? { ...container, attachFd: monitor.fd } : container;
   } catch (err) {
     if (!sent) closeSync(monitor.fd);
     const failure = err instanceof ContainerStartError ? err

@@ -3,6 +3,7 @@
 // container's lock from reading its state until the monitor runs it, so two
 // starts make one monitor and the store open's sweep leaves the record alone.
 import { NboxError } from '../errors';
+import { attachFlags, attachStarted, type AttachSession, type AttachStreams } from './attach';
 import { imageUser } from './container-spec';
 import { killCgroup, removeCgroup } from './cgroup';
 import type { ContainerState } from './containers';
@@ -11,8 +12,14 @@ import { containerLaunchSpec, type RunContext } from './run';
 import { stopContainer, waitContainer } from './stop';
 import { clearStopped } from './stop-marker';
 
-/** startContainer runs a stopped container again; a running one is left as it is (null). */
-export async function startContainer(ctx: RunContext, ref: string): Promise<DetachedContainer | null> {
+/** StartedContainer is a container startContainer ran; session is its attach connection when streams were given. */
+export interface StartedContainer extends DetachedContainer {
+  session?: AttachSession;
+}
+
+/** startContainer runs a stopped container again; a running one is left as it is (null). With streams
+ * (`start -a`), the monitor attaches them before the init runs, so no output is missed. */
+export async function startContainer(ctx: RunContext, ref: string, streams?: AttachStreams): Promise<StartedContainer | null> {
   const found = await ctx.containers.resolve(ref);
   const release = await ctx.containers.lock(found);
   try {
@@ -41,8 +48,9 @@ export async function startContainer(ctx: RunContext, ref: string): Promise<Deta
     const resolvedUser = user;
     // A new run: the last stop or kill no longer speaks for it.
     clearStopped(record);
-    return await startMonitored(ctx, {
+    const { attachFd, ...started } = await startMonitored(ctx, {
       id: config.id,
+      attach: streams ? attachFlags(streams) : 0,
       create: async (running) => {
         // As Docker: a new run's state, with the last run's times until this one's are known.
         const { paused: _paused, ...last } = record.state;
@@ -51,6 +59,7 @@ export async function startContainer(ctx: RunContext, ref: string): Promise<Deta
       },
       spec: (current) => containerLaunchSpec(config, layerDirs, resolvedUser, current, [-1, -1, -1]),
     }, hello);
+    return streams && attachFd !== undefined ? { ...started, session: attachStarted(attachFd, streams) } : started;
   } finally {
     await release();
   }
