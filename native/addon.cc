@@ -714,6 +714,7 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"tty", {flag(m.Get("tty").ToBoolean().Value())}},
       {"stdin", {flag(m.Get("stdin").ToBoolean().Value())}},
       {"attach", {text(m, "attach")}},
+      {"ttySize", {text(m.Get("ttySize").As<Napi::Object>(), "rows"), text(m.Get("ttySize").As<Napi::Object>(), "cols")}},
   };
   r->attach = m.Get("attach").As<Napi::Number>().Uint32Value() != 0;
   wire_buf payload = {};

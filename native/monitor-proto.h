@@ -21,7 +21,9 @@ enum mon_type { MON_HELLO = 1, MON_SPEC = 2, MON_STARTED = 3, MON_FAILED = 4 };
  *
  * A SPEC whose `attach` flags are not 0 makes the start socket such a client
  * from STARTED on (`start -a`): attached before the init runs, it misses no
- * output, and the monitor waits for it rather than drop output it cannot take. */
+ * output, and the monitor waits for it rather than drop output it cannot take.
+ * It is for one life of the init: when a restart policy runs the init again,
+ * it gets EXIT and is closed, as Docker's CLI waits for the next exit only. */
 enum mon_control_type { MON_ATTACH = 16, MON_STDIN = 17, MON_RESIZE = 18, MON_STDOUT = 19, MON_STDERR = 20, MON_EXIT = 21 };
 enum mon_attach_flags { MON_ATTACH_STDIN = 1, MON_ATTACH_STDOUT = 2, MON_ATTACH_STDERR = 4 };
 #define MON_CONTROL_MAX 4096 /* the biggest frame a client may send */

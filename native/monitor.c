@@ -276,7 +276,7 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
                                         "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs",
                                         "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin",
-                                        "attach"};
+                                        "attach", "ttySize"};
 
 static int spec_valid(const struct wire_section *s, int n) {
   static const char *const singles[] = {"cwd", "uid", "gid", "hostname", "rootfs", "upper", "work", "net",
@@ -293,7 +293,7 @@ static int spec_valid(const struct wire_section *s, int n) {
     if (section(s, n, singles[i])->count != 1) return 0;
   return section(s, n, "argv")->count > 0 && section(s, n, "lower")->count > 0 &&
          section(s, n, "mounts")->count % 5 == 0 && section(s, n, "mounts")->count / 5 <= 64 &&
-         section(s, n, "groups")->count <= 65536 && strcmp(single(s, n, "id"), M.id) == 0 &&
+         section(s, n, "groups")->count <= 65536 && section(s, n, "ttySize")->count == 2 && strcmp(single(s, n, "id"), M.id) == 0 &&
          single(s, n, "name")[0] != '\0' && single(s, n, "name")[0] != '.' && !strchr(single(s, n, "name"), '/');
 }
 
@@ -359,13 +359,15 @@ static void build_spec(const struct wire_section *s, int n, struct child_spec *s
  * container's life: it is the one `stdout` stream of the log, with the
  * terminal's \r\n endings, as in Docker. */
 static int console_pair[2] = {-1, -1};
+/* The size the first life's terminal starts at: the attached caller's (`run -it`, `start -ai`), else 0 by 0. */
+static unsigned short console_rows, console_cols;
 
 static int console_open(struct child_spec *spec) {
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, console_pair) < 0) return -1;
   spec->console_fd = console_pair[1];
-  /* Its size is unknown until an attached client resizes it, as `docker run -dt`'s. */
-  spec->console_rows = 0;
-  spec->console_cols = 0;
+  /* Else its size is unknown until an attached client resizes it, as `docker run -dt`'s. */
+  spec->console_rows = console_rows;
+  spec->console_cols = console_cols;
   return 0;
 }
 
@@ -584,6 +586,19 @@ static void control_output(const struct log_stream *s, const unsigned char *data
     struct ctl_client *c = &ctl_clients[i];
     if (c->fd < 0 || !c->attached || !(c->flags & want)) continue;
     if (control_send(c, &hdr, data, len) < 0) control_drop(i);
+  }
+}
+
+/* A life of the init ended and a restart is on record: a start socket's client
+ * (`start -a`, a foreground `run`) was for that life, as Docker's CLI waits
+ * for the next exit only. It gets the exit code and is let go. */
+static void control_release(int code) {
+  struct mon_hdr hdr = {MON_EXIT, sizeof(int32_t)};
+  int32_t value = code;
+  for (int i = 0; i < CTL_CLIENTS; i++) {
+    if (ctl_clients[i].fd < 0 || !ctl_clients[i].lossless) continue;
+    control_send(&ctl_clients[i], &hdr, &value, sizeof value);
+    control_drop(i);
   }
 }
 
@@ -1191,6 +1206,8 @@ int main(int argc, char **argv) {
   restart_config(sections, n);
   IO.tty = strcmp(single(sections, n, "tty"), "1") == 0;
   IO.open_stdin = strcmp(single(sections, n, "stdin"), "1") == 0;
+  console_rows = (unsigned short)strtoul(section(sections, n, "ttySize")->strings[0], NULL, 10);
+  console_cols = (unsigned short)strtoul(section(sections, n, "ttySize")->strings[1], NULL, 10);
 
   struct spawn_result res;
   struct child_error cerr;
@@ -1226,7 +1243,9 @@ int main(int argc, char **argv) {
     M.pid = 0;
     M.pid_start = 0;
     /* A failed write: `rm` took the directory; nothing is left to restart. */
-    if (write_state(1) < 0 || restart_wait(sigfd, R.delay_ms) < 0) break;
+    if (write_state(1) < 0) break;
+    control_release(M.exit_code);
+    if (restart_wait(sigfd, R.delay_ms) < 0) break;
     if (spawn_init(&spec, &res, &cerr, fds) < 0) {
       record_spawn_failure(&cerr);
       break;

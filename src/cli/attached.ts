@@ -16,16 +16,19 @@ export interface FollowOptions {
   /** This process's stdin goes to the container. */
   stdin: boolean;
   detachKeys: string;
+  /** Signals nbox gets go to the container instead (each verb says when, as Docker's CLI does). */
   sigProxy: boolean;
+  /** The end of this process's input closes the container's stdin (`run -i`, Docker's StdinOnce). */
+  closeStdin?: boolean;
 }
 
 /** followSession runs until the container ends (its exit code becomes ours) or the detach keys leave it running. */
 export async function followSession(nbox: Nbox, ref: string, session: AttachSession, options: FollowOptions): Promise<void> {
   const stopResizing = options.tty ? followResizes(session) : () => {};
   const proxy = (signal: NodeJS.Signals) => void nbox.killContainer(ref, signal).catch(() => {});
-  const proxied = !options.tty && options.sigProxy ? PROXIED : [];
+  const proxied = options.sigProxy ? PROXIED : [];
   for (const signal of proxied) process.on(signal, proxy);
-  const detached = options.stdin ? forwardInput(session, options.tty, options.detachKeys) : { promise: new Promise<void>(() => {}), stop: () => {} };
+  const detached = options.stdin ? forwardInput(session, options.tty, options.detachKeys, options.closeStdin ?? false) : { promise: new Promise<void>(() => {}), stop: () => {} };
   try {
     const how = await Promise.race([session.ended.then(() => 'ended' as const), detached.promise.then(() => 'detached' as const)]);
     if (how === 'detached') {
@@ -72,7 +75,7 @@ export function outputTo(stream: NodeJS.WriteStream): (chunk: Buffer) => Promise
 
 // forwardInput copies this process's stdin (raw when it is a terminal and the container has one) into the
 // session until the detach keys; stop() restores the terminal.
-function forwardInput(session: AttachSession, tty: boolean, keys: string): { promise: Promise<void>; stop: () => void } {
+function forwardInput(session: AttachSession, tty: boolean, keys: string, closeStdin: boolean): { promise: Promise<void>; stop: () => void } {
   const { isatty, ReadStream } = require('node:tty') as typeof import('node:tty');
   const input = isatty(0) ? new ReadStream(0) : process.stdin;
   const raw = tty && input instanceof ReadStream;
@@ -89,6 +92,7 @@ function forwardInput(session: AttachSession, tty: boolean, keys: string): { pro
     if (data.length > 0) session.write(data);
     if (filter.detached) onDetach();
   });
+  if (closeStdin) input.on('end', () => session.endInput());
   input.on('error', () => {});
   return {
     promise,

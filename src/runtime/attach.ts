@@ -24,6 +24,8 @@ export interface AttachStreams {
   stdin: boolean;
   stdout: OutputSink | null;
   stderr: OutputSink | null;
+  /** The caller's terminal size: a container with a terminal that starts attached (`start -a`) starts at it. */
+  size?: TerminalSize;
 }
 
 /** AttachSession is a connection to a container's monitor. */

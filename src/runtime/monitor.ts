@@ -15,6 +15,7 @@ import { ContainerStartError, resolveMountTargets, spawnSpec, startFailure, type
 import { probeSpec } from './health-probe';
 import { NO_RESTART } from './restart-policy';
 import type { Store } from '../image/store';
+import type { TerminalSize } from './terminal';
 
 /** DetachedContainer is a container started with `detach`: it runs on without the caller. */
 export interface DetachedContainer {
@@ -34,6 +35,8 @@ export interface MonitoredStart {
   spec(record: ContainerRecord): Promise<LaunchSpec>;
   /** monitor-proto.h's attach flags (attach.ts attachFlags): the start socket stays open as an attached client. */
   attach?: number;
+  /** The size a terminal (-t) starts at: the attached caller's. */
+  ttySize?: TerminalSize;
 }
 
 /** MonitoredContainer is a started container; with MonitoredStart.attach, attachFd is the start socket, now the
@@ -98,6 +101,7 @@ export async function startMonitored(
       restart: config.restartPolicy ?? NO_RESTART,
       health: probeSpec(config.healthcheck),
       attach: start.attach ?? 0,
+      ttySize: start.ttySize ?? { rows: 0, cols: 0 },
     });
     const container = { id: config.id, name: config.name, pid: started.pid };
     return start.attach ? { ...container, attachFd: monitor.fd } : container;

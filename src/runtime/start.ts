@@ -51,6 +51,7 @@ export async function startContainer(ctx: RunContext, ref: string, streams?: Att
     const { attachFd, ...started } = await startMonitored(ctx, {
       id: config.id,
       attach: streams ? attachFlags(streams) : 0,
+      ttySize: streams?.size,
       create: async (running) => {
         // As Docker: a new run's state, with the last run's times until this one's are known.
         const { paused: _paused, ...last } = record.state;

@@ -122,6 +122,8 @@ export interface MonitorSpec {
   /** monitor-proto.h's attach flags (stdin 1, stdout 2, stderr 4), or 0: with flags, the start fd stays open past
    * STARTED as an attach connection that gets all the output (`start -a`). */
   attach: number;
+  /** With tty: the size the terminal starts at (0 by 0: unknown until an attached client resizes it). */
+  ttySize: { rows: number; cols: number };
   /** The health probe (runtime/health-probe.ts): an empty argv runs none. */
   health: { argv: string[]; intervalMs: number; timeoutMs: number; startPeriodMs: number; startIntervalMs: number; retries: number; timeoutText: string };
 }

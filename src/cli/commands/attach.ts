@@ -41,6 +41,6 @@ export function registerAttach(program: Command, ctx: CliContext): void {
       } catch (err) {
         throw withExitCode(err, EXIT_FAILED);
       }
-      await followSession(nbox, ref, session, { tty, stdin, detachKeys: flags.detachKeys ?? '', sigProxy: flags.sigProxy });
+      await followSession(nbox, ref, session, { tty, stdin, detachKeys: flags.detachKeys ?? '', sigProxy: !tty && flags.sigProxy });
     });
 }

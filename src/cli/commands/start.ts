@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { EXIT_FAILED, forEachRef, withExitCode, type CliContext } from '../context';
 import { NboxError } from '../../errors';
 import { followSession, outputTo } from '../attached';
-import { checkDetachKeys } from '../tty';
+import { checkDetachKeys, terminalSize } from '../tty';
 import { parseSeconds } from './stop';
 
 interface StartFlags {
@@ -43,12 +43,13 @@ export function registerStart(program: Command, ctx: CliContext): void {
       const stdin = (flags.interactive ?? false) && (record.config.openStdin ?? false);
       const session = await nbox.startContainer(ref, {
         stdin,
+        size: terminalSize(),
         stdout: outputTo(process.stdout),
         stderr: outputTo(process.stderr),
       }).catch((err: unknown) => {
         throw withExitCode(err, EXIT_FAILED);
       });
-      if (session) await followSession(nbox, ref, session, { tty, stdin, detachKeys: flags.detachKeys ?? '', sigProxy: true });
+      if (session) await followSession(nbox, ref, session, { tty, stdin, detachKeys: flags.detachKeys ?? '', sigProxy: !tty });
     });
   program
     .command('restart')
