@@ -633,7 +633,10 @@ Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     std::string name = "nbox-monitor";
     char *argv[] = {name.data(), id.data(), nullptr};
-    char *envp[] = {nullptr};
+    // No env, but a fault test's step of the monitor (src/runtime/fault.ts): never a secret.
+    const char *stop_at = getenv("NBOX_TEST_STOP_AT");
+    std::string fault = stop_at && strncmp(stop_at, "monitor:", 8) == 0 ? std::string("NBOX_TEST_STOP_AT=") + stop_at : "";
+    char *envp[] = {fault.empty() ? nullptr : fault.data(), nullptr};
     rc = posix_spawn(&p0, monitor_path.c_str(), &actions, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);

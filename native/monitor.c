@@ -100,6 +100,14 @@ static unsigned long long start_time(pid_t pid) {
   return at ? strtoull(at, NULL, 10) : 0;
 }
 
+/* A fault test's step (src/runtime/fault.ts): NBOX_TEST_STOP_AT=monitor:<step>
+ * has the monitor SIGKILL itself there. Unset in every other run. */
+static const char *fault_step;
+
+static void fault_point(const char *step) {
+  if (fault_step && strcmp(fault_step, step) == 0) kill(getpid(), SIGKILL);
+}
+
 static void now_text(char *out) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -220,6 +228,7 @@ static void remove_container(void) {
   char name[128], doomed[PATH_MAX];
   temp_name(name, sizeof name, "rm");
   if (renameat(AT_FDCWD, M.container_dir, M.tmp_fd, name) < 0) return;
+  fault_point("removing");
   char link[PATH_MAX], target[80];
   snprintf(link, sizeof link, "%s/names/%s", M.store, M.name);
   ssize_t n = readlink(link, target, sizeof target - 1);
@@ -238,6 +247,7 @@ static void control_exit(int code);
 
 static void __attribute__((noreturn)) finish(void) {
   control_end();
+  fault_point("exited");
   remove_cgroup();
   if (M.auto_remove) remove_container();
   else {
@@ -1147,6 +1157,8 @@ int main(int argc, char **argv) {
   if (forked > 0) _exit(0);
   setsid();
   prctl(PR_SET_NAME, "nbox-monitor", 0, 0, 0);
+  const char *stop_at = getenv("NBOX_TEST_STOP_AT");
+  if (stop_at && strncmp(stop_at, "monitor:", 8) == 0) fault_step = stop_at + 8;
   /* It may live long: it keeps no caller's directory busy (every path it uses is absolute). */
   if (chdir("/") < 0) _exit(1);
   M.id = argv[1];
@@ -1167,6 +1179,7 @@ int main(int argc, char **argv) {
 
   struct mon_process hello = {.pid = M.self, .start = M.self_start};
   if (sigfd < 0 || wire_send(MON_SOCKET_FD, MON_HELLO, &hello, sizeof hello) < 0) _exit(1);
+  fault_point("hello");
 
   struct mon_hdr hdr;
   char *payload = malloc(MON_SPEC_MAX + 1);
@@ -1179,6 +1192,7 @@ int main(int argc, char **argv) {
   int n = wire_decode(payload, hdr.len, sections, MAX_SECTIONS);
   if (n < 0 || !spec_valid(sections, n)) send_failed(-1, "monitor-spec", "decode", EPROTO, -1);
 
+  fault_point("spec");
   M.name = single(sections, n, "name");
   M.store = single(sections, n, "store");
   M.auto_remove = strcmp(single(sections, n, "autoRemove"), "1") == 0;
@@ -1214,6 +1228,7 @@ int main(int argc, char **argv) {
   int fds[2];
   if (spawn_init(&spec, &res, &cerr, fds) < 0)
     send_failed(cerr.step, cerr.step >= 0 ? child_step_name(cerr.step) : "monitor-log", cerr.syscall, cerr.err, cerr.index);
+  fault_point("spawned");
   M.pid = res.pid;
   M.pid_start = start_time(res.pid);
   M.status = "running";
@@ -1227,6 +1242,7 @@ int main(int argc, char **argv) {
     remove_cgroup();
     send_failed(-1, "monitor-state", "rename", err, -1);
   }
+  fault_point("running");
   control_open();
   struct mon_process started = {.pid = res.pid, .start = M.pid_start};
   /* nbox may be gone by now: the container runs on regardless. */

@@ -3,6 +3,7 @@
 import type { Readable } from 'node:stream';
 
 import { NboxError } from '../errors';
+import { faultPoint } from '../runtime/fault';
 import type { Store } from '../image/store';
 import type { ContainerRegistry, ContainerRecord } from '../runtime/containers';
 import type { ContainerInspect } from '../runtime/inspect';
@@ -226,6 +227,7 @@ export class ContainerApi {
     // Under the container's lock: a `start` in progress finishes first, and is then killed too.
     const release = await this.containers.lock(found);
     try {
+      faultPoint('rm-locked');
       const record = await this.containers.resolve(found.config.id).catch(() => {
         throw new NboxError('ERR_NBOX_NO_SUCH_CONTAINER', `No such container: ${ref}`);
       });
@@ -235,9 +237,11 @@ export class ContainerApi {
         }
         // The marker first: the monitor must not run it again while it goes.
         (await import('../runtime/stop-marker')).markStopped(record, { cancel: true });
+        faultPoint('rm-marked');
         if (record.state.status === 'restarting') await (await import('../runtime/stop')).monitorGone(record.state);
         else await (await import('../runtime/kill')).killAndWait(record.state);
       }
+      faultPoint('rm-stopped');
       await this.containers.remove(record);
       return record.config.id;
     } finally {

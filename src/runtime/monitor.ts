@@ -8,6 +8,7 @@ import { closeSync } from 'node:fs';
 
 import { SysError } from '../errors';
 import { addon, type MonitorHello } from '../sys/addon';
+import { faultPoint } from './fault';
 import { pidNamespace } from '../sys/proc';
 import { cgroupDirs, createCgroup, removeCgroup } from './cgroup';
 import { containerPaths, failedStartState, type ContainerRecord, type ContainerRegistry, type ProcessIdentity } from './containers';
@@ -69,6 +70,7 @@ export async function startMonitored(
   const monitor = await hello.catch((err: Error) => {
     throw new ContainerStartError(`unable to start the container's monitor: ${err.message}`, 125, err);
   });
+  faultPoint('hello');
   const owner: ProcessIdentity = { pid: monitor.pid, startTime: monitor.startTime, pidNamespace: pidNamespace() };
   const cgroup = cgroupDirs(start.id, owner);
   let record: ContainerRecord;
@@ -78,6 +80,7 @@ export async function startMonitored(
     closeSync(monitor.fd);
     throw err;
   }
+  faultPoint('record-created');
   let sent = false;
   let spec: LaunchSpec | undefined;
   try {
@@ -87,9 +90,10 @@ export async function startMonitored(
       throw new ContainerStartError(`unable to create the container's cgroup: ${err.message}`, 125, err);
     });
     const { config } = record;
+    faultPoint('cgroup-created');
     sent = true;
     // stdio -1: the monitor gives the init its log pipes.
-    const started = await addon().startInMonitor(monitor.fd, spawnSpec(spec, mounts, [-1, -1, -1], cgroupProcs), {
+    const starting = addon().startInMonitor(monitor.fd, spawnSpec(spec, mounts, [-1, -1, -1], cgroupProcs), {
       id: config.id,
       name: config.name,
       store: ctx.store.root.dir,
@@ -103,6 +107,9 @@ export async function startMonitored(
       attach: start.attach ?? 0,
       ttySize: start.ttySize ?? { rows: 0, cols: 0 },
     });
+    faultPoint('spec-sent');
+    const started = await starting;
+    faultPoint('started');
     const container = { id: config.id, name: config.name, pid: started.pid };
     return start.attach ? { ...container, attachFd: monitor.fd } : container;
   } catch (err) {

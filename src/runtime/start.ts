@@ -3,6 +3,7 @@
 // container's lock from reading its state until the monitor runs it, so two
 // starts make one monitor and the store open's sweep leaves the record alone.
 import { NboxError } from '../errors';
+import { faultPoint } from './fault';
 import { attachFlags, attachStarted, type AttachSession, type AttachStreams } from './attach';
 import { imageUser } from './container-spec';
 import { killCgroup, removeCgroup } from './cgroup';
@@ -23,6 +24,7 @@ export async function startContainer(ctx: RunContext, ref: string, streams?: Att
   const found = await ctx.containers.resolve(ref);
   const release = await ctx.containers.lock(found);
   try {
+    faultPoint('start-locked');
     // Read again under the lock: another start, or an rm, may have come first.
     const record = await ctx.containers.resolve(found.config.id).catch(() => null);
     if (!record) throw new NboxError('ERR_NBOX_NO_SUCH_CONTAINER', `No such container: ${ref}`);
