@@ -1150,8 +1150,8 @@ int main(int argc, char **argv) {
   if (argc != 2 || strlen(argv[1]) != 64 || strspn(argv[1], "0123456789abcdef") != 64) return 2;
   /* A library caller's fds without close-on-exec never reach the monitor. */
   syscall(SYS_close_range, MON_EXEC_FD + 1, ~0U, 0);
-  /* Fork once: the caller reaps this process at once and never gets a
-   * SIGCHLD or a zombie of the monitor. */
+  /* Fork once: the caller reaps this process (when HELLO comes) and never
+   * gets a SIGCHLD or a zombie of the monitor. */
   pid_t forked = fork();
   if (forked < 0) return 1;
   if (forked > 0) _exit(0);
