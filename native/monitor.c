@@ -400,6 +400,7 @@ static int console_receive(void) {
 #define CTL_CLIENTS 16
 #define CTL_LISTEN_ID 16 /* epoll ids: the listener, then CTL_CLIENT_ID + slot */
 #define CTL_CLIENT_ID 32
+#define CTL_INPUT_ID 17 /* the input fd, watched for room while a lossless client's input waits */
 static struct ctl_client {
   int fd; /* -1: a free slot */
   int attached;
@@ -456,7 +457,29 @@ static void control_end(void) {
   ctl_listen = -1;
 }
 
+/* A lossless client's input the container's stdin could not take yet: that
+ * client is not read (its socket fills, and nbox holds its input back) until
+ * this is written, so piped input reaches the container whole, while the
+ * monitor goes on reading the container's output. */
+static struct {
+  unsigned char *data;
+  size_t at, len;
+  int slot; /* -1: nothing waits */
+} input_wait = {.slot = -1};
+
+/* Forgets waiting input: the client went, or the init it was for is gone. */
+static void input_forget(void) {
+  free(input_wait.data);
+  input_wait.data = NULL;
+  input_wait.at = input_wait.len = 0;
+  input_wait.slot = -1;
+}
+
 static void control_drop(int slot) {
+  if (input_wait.slot == slot) {
+    if (ctl_input >= 0) epoll_ctl(ctl_epoll, EPOLL_CTL_DEL, ctl_input, NULL);
+    input_forget();
+  }
   epoll_ctl(ctl_epoll, EPOLL_CTL_DEL, ctl_clients[slot].fd, NULL);
   close(ctl_clients[slot].fd);
   ctl_clients[slot].fd = -1;
@@ -541,13 +564,38 @@ static void control_input(const unsigned char *data, size_t len) {
   }
 }
 
+/* A lossless client's input: what does not fit now waits (input_wait), and the client with it. */
+static void control_input_lossless(int slot, const unsigned char *data, size_t len) {
+  size_t at = 0;
+  while (at < len) {
+    ssize_t put = write(ctl_input, data + at, len - at);
+    if (put < 0 && errno == EINTR) continue;
+    if (put < 0 && errno == EAGAIN) break;
+    if (put <= 0) return; /* the container closed its stdin: the rest has no reader */
+    at += (size_t)put;
+  }
+  if (at == len) return;
+  input_wait.data = malloc(len - at);
+  if (!input_wait.data) return;
+  memcpy(input_wait.data, data + at, len - at);
+  input_wait.len = len - at;
+  input_wait.slot = slot;
+  struct epoll_event ev = {.events = 0};
+  ev.data.u32 = CTL_CLIENT_ID + (uint32_t)slot;
+  epoll_ctl(ctl_epoll, EPOLL_CTL_MOD, ctl_clients[slot].fd, &ev);
+  ev.events = EPOLLOUT;
+  ev.data.u32 = CTL_INPUT_ID;
+  epoll_ctl(ctl_epoll, EPOLL_CTL_ADD, ctl_input, &ev);
+}
+
 static void control_frame(struct ctl_client *c, uint32_t type, const unsigned char *data, uint32_t len) {
   if (type == MON_ATTACH && len == sizeof c->flags && !c->attached) {
     memcpy(&c->flags, data, sizeof c->flags);
     c->attached = 1;
   } else if (type == MON_STDIN && c->attached && (c->flags & MON_ATTACH_STDIN) && ctl_input >= 0) {
     /* An empty STDIN is the client's EOF: a -i pipe closes (a terminal has no EOF but ^D). */
-    if (len > 0) control_input(data, len);
+    if (len > 0 && c->lossless) control_input_lossless((int)(c - ctl_clients), data, len);
+    else if (len > 0) control_input(data, len);
     else if (ctl_input != ctl_console) {
       close(ctl_input);
       ctl_input = -1;
@@ -560,30 +608,57 @@ static void control_frame(struct ctl_client *c, uint32_t type, const unsigned ch
   }
 }
 
+/* Handles the whole frames a client sent, until its input has to wait. */
+static void control_frames(int slot) {
+  struct ctl_client *c = &ctl_clients[slot];
+  size_t at = 0;
+  while (input_wait.slot != slot && c->len - at >= sizeof(struct mon_hdr)) {
+    struct mon_hdr hdr;
+    memcpy(&hdr, c->buf + at, sizeof hdr);
+    if (hdr.len > MON_CONTROL_MAX) return control_drop(slot);
+    if (c->len - at < sizeof hdr + hdr.len) break;
+    control_frame(c, hdr.type, c->buf + at + sizeof hdr, hdr.len);
+    at += sizeof hdr + hdr.len;
+  }
+  memmove(c->buf, c->buf + at, c->len - at);
+  c->len -= at;
+}
+
 static void control_read(int slot) {
   struct ctl_client *c = &ctl_clients[slot];
-  for (;;) {
+  while (c->fd >= 0 && input_wait.slot != slot) {
     ssize_t got = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0 && errno == EAGAIN) return;
     if (got <= 0) return control_drop(slot);
     c->len += (size_t)got;
-    size_t at = 0;
-    while (c->len - at >= sizeof(struct mon_hdr)) {
-      struct mon_hdr hdr;
-      memcpy(&hdr, c->buf + at, sizeof hdr);
-      if (hdr.len > MON_CONTROL_MAX) return control_drop(slot);
-      if (c->len - at < sizeof hdr + hdr.len) break;
-      control_frame(c, hdr.type, c->buf + at + sizeof hdr, hdr.len);
-      at += sizeof hdr + hdr.len;
-    }
-    memmove(c->buf, c->buf + at, c->len - at);
-    c->len -= at;
+    control_frames(slot);
   }
+}
+
+/* Room in the container's stdin: the waiting input goes on, then its client is read again. */
+static void control_input_ready(void) {
+  while (input_wait.at < input_wait.len) {
+    ssize_t put = write(ctl_input, input_wait.data + input_wait.at, input_wait.len - input_wait.at);
+    if (put < 0 && errno == EINTR) continue;
+    if (put < 0 && errno == EAGAIN) return;
+    if (put <= 0) break;
+    input_wait.at += (size_t)put;
+  }
+  int slot = input_wait.slot;
+  epoll_ctl(ctl_epoll, EPOLL_CTL_DEL, ctl_input, NULL);
+  input_forget();
+  struct epoll_event ev = {.events = EPOLLIN};
+  ev.data.u32 = CTL_CLIENT_ID + (uint32_t)slot;
+  epoll_ctl(ctl_epoll, EPOLL_CTL_MOD, ctl_clients[slot].fd, &ev);
+  /* Frames read before it waited, then whatever came since. */
+  control_frames(slot);
+  if (ctl_clients[slot].fd >= 0) control_read(slot);
 }
 
 static void control_event(uint32_t which) {
   if (which == CTL_LISTEN_ID) control_accept();
+  else if (which == CTL_INPUT_ID) control_input_ready();
   else control_read((int)(which - CTL_CLIENT_ID));
 }
 
@@ -742,7 +817,8 @@ static int spawn_init(struct child_spec *spec, struct spawn_result *res, struct 
       if (ours[i] >= 0) close(ours[i]);
     return -1;
   }
-  /* The last life's input, if any. */
+  /* The last life's input, if any; input that waited for it goes with it. */
+  input_forget();
   if (ctl_input >= 0 && ctl_input != ctl_console) close(ctl_input);
   if (ctl_console >= 0) close(ctl_console);
   ctl_input = ctl_console = -1;

@@ -84,7 +84,8 @@ function forwardInput(session: AttachSession, tty: boolean, keys: string, closeS
     if (raw && input.isRaw) input.setRawMode(false);
   };
   process.once('exit', restore);
-  const filter = detachFilter(keys);
+  // As Docker's: the detach keys are read on a terminal's input only; piped input is data, all of it.
+  const filter = tty ? detachFilter(keys) : { push: (chunk: Buffer) => chunk, detached: false };
   let onDetach = () => {};
   const promise = new Promise<void>((resolve) => (onDetach = resolve));
   input.on('data', (chunk: Buffer) => {

@@ -2,6 +2,7 @@
 // by the monitor before the init runs, so even a command's first bytes reach
 // the caller; the caller exits with the container's exit code.
 import type { ExecutionContext } from 'ava';
+import { createHash, randomBytes } from 'node:crypto';
 
 import { cli, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
 import { NBOX, inTerminal } from '../helpers/terminal';
@@ -76,4 +77,27 @@ test('start -ai of a -it container in a terminal: typed input, the detach keys l
   second.type('exit 6\n');
   t.regex((await second.ended).output, /rc=6/);
   await until('exited', () => (stateOf(store.root, id)?.status === 'exited' ? true : undefined));
+});
+
+// withInput runs nbox with input as its stdin (bytes, not text) and resolves with its code and stdout.
+function withInput(args: string[], input: Buffer): Promise<{ code: number | null; stdout: string }> {
+  const child = spawnCli(store.root, args);
+  let stdout = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stdin!.on('error', () => {});
+  child.stdin!.end(input);
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout })));
+}
+
+test('piped input reaches the container whole, faster than it reads, ctrl-p ctrl-q bytes and all: start -ai, and run -i through the monitor (its end is the container\'s EOF)', async (t) => {
+  // 3 MB, many pipe-fulls: the monitor must hold the client back, not drop what the pipe cannot take.
+  const input = Buffer.concat([randomBytes(3_000_000), Buffer.from('\x10\x11tail')]);
+  const sum = createHash('md5').update(input).digest('hex');
+  const id = await create(t, ['-i', 'bb', 'sh', '-c', `head -c ${input.length} | md5sum`]);
+  const started = await withInput(['start', '-ai', id], input);
+  t.deepEqual([started.code, started.stdout.split(' ')[0]], [0, sum]);
+  // --restart makes a foreground run go through the monitor; stdin's end closes the container's stdin.
+  const run = await withInput(['run', '-i', '--name', 'piped-restart', '--restart', 'on-failure:1', 'bb', 'md5sum'], input);
+  endAtTeardown(t, store.root, (await cli(store.root, ['ps', '-aq', '--no-trunc', '--filter', 'name=piped-restart'])).stdout.trim());
+  t.deepEqual([run.code, run.stdout.split(' ')[0]], [0, sum]);
 });
