@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -125,17 +126,9 @@ int SealedExecHelper(std::string &failed_syscall) {
     close(src);
     return failed_syscall = "memfd_create", errno = err, -1;
   }
-  char buf[65536];
+  // In the kernel: one sendfile per call rather than a read and a write per 64 KiB (every start pays it).
   ssize_t got;
-  while ((got = read(src, buf, sizeof buf)) > 0) {
-    for (ssize_t at = 0; at < got;) {
-      ssize_t put = write(fd, buf + at, got - at);
-      if (put < 0 && errno == EINTR) continue;
-      if (put < 0) got = -1;
-      if (put < 0) break;
-      at += put;
-    }
-    if (got < 0) break;
+  while ((got = sendfile(fd, src, nullptr, 1 << 30)) > 0 || (got < 0 && errno == EINTR)) {
   }
   int err = errno;
   close(src);
@@ -558,6 +551,8 @@ struct MonitorReply {
   int fd;
   bool hello;  // waiting for HELLO, else for STARTED or FAILED
   bool keep_fd = false;  // HELLO came: the fd is the caller's now
+  bool attach = false;   // STARTED of an attaching SPEC: the fd goes on as the caller's attach connection
+  pid_t spawned = -1;    // the monitor's first process, which forks it and exits: reaped once the socket speaks
   napi_env env;
   Napi::Promise::Deferred deferred;
   Napi::AsyncContext context;
@@ -612,6 +607,13 @@ void OnMonitorReadable(uv_poll_t *handle, int status, int /*events*/) {
   if (flags >= 0) fcntl(r->fd, F_SETFL, flags & ~O_NONBLOCK);
   int got = status < 0 ? -1 : wire_recv(r->fd, &hdr, &msg, sizeof msg);
   int err = status < 0 ? -status : errno;
+  // HELLO (or EOF) comes after the fork: the first process has exited, or is about to.
+  if (r->spawned > 0) {
+    int wstatus;
+    while (waitpid(r->spawned, &wstatus, 0) < 0 && errno == EINTR) {
+    }
+    r->spawned = -1;
+  }
   if (r->hello && got == 1 && hdr.type == MON_HELLO && hdr.len == sizeof msg.process) {
     Napi::Object out = Napi::Object::New(env);
     out.Set("fd", r->fd);
@@ -623,6 +625,7 @@ void OnMonitorReadable(uv_poll_t *handle, int status, int /*events*/) {
     Napi::Object out = Napi::Object::New(env);
     out.Set("pid", msg.process.pid);
     out.Set("pidStartTime", (double)msg.process.start);
+    r->keep_fd = r->attach;
     r->deferred.Resolve(out);
   } else if (!r->hello && got == 1 && hdr.type == MON_FAILED && hdr.len == sizeof msg.failed) {
     r->deferred.Reject(MonitorFailure(env, r, msg.failed));
@@ -644,6 +647,7 @@ Napi::Promise PollMonitor(Napi::Env env, MonitorReply *r) {
   Napi::Promise promise = r->deferred.Promise();
   if (rc != 0) {
     close(r->fd);
+    if (r->spawned > 0) waitpid(r->spawned, nullptr, 0);
     r->deferred.Reject(Napi::Error::New(env, std::string("uv_poll: ") + uv_strerror(rc)).Value());
     delete r;
   }
@@ -692,7 +696,10 @@ Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     std::string name = "nbox-monitor";
     char *argv[] = {name.data(), id.data(), nullptr};
-    char *envp[] = {nullptr};
+    // No env, but a fault test's step of the monitor (src/runtime/fault.ts): never a secret.
+    const char *stop_at = getenv("NBOX_TEST_STOP_AT");
+    std::string fault = stop_at && strncmp(stop_at, "monitor:", 8) == 0 ? std::string("NBOX_TEST_STOP_AT=") + stop_at : "";
+    char *envp[] = {fault.empty() ? nullptr : fault.data(), nullptr};
     rc = posix_spawn(&p0, monitor_path.c_str(), &actions, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
@@ -703,16 +710,13 @@ Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
     close(sv[0]);
     return rejected(SysErrorValue(env, "monitor", p0 < 0 && child_socket >= 0 && child_exec >= 0 ? "posix_spawn" : "fcntl", rc, monitor_path));
   }
-  // It forks the monitor and exits at once; a failed fork shows as EOF on the socket.
-  int status;
-  while (waitpid(p0, &status, 0) < 0 && errno == EINTR) {
-  }
-  return PollMonitor(env, new MonitorReply(env, sv[0], true));
+  // It forks the monitor and exits at once (a failed fork shows as EOF on the socket): reaped when the
+  // socket speaks, so this thread reads the image meanwhile rather than wait for the exec and the fork.
+  MonitorReply *r = new MonitorReply(env, sv[0], true);
+  r->spawned = p0;
+  return PollMonitor(env, r);
 }
 
-// startInMonitor(fd, spawnSpec, monitorSpec): sends the SPEC; resolves on
-// STARTED with {pid, pidStartTime}, rejects on FAILED with the SysError a
-// foreground spawn would throw. The fd is closed either way.
 // FilterHex is the seccomp program as hex for the SPEC (whose strings end at a NUL); "" for none.
 std::string FilterHex(Napi::Object o) {
   Napi::Value filter = o.Get("seccompFilter");
@@ -737,6 +741,10 @@ std::vector<std::string> MonitorDevices(Napi::Object o) {
   return out;
 }
 
+// startInMonitor(fd, spawnSpec, monitorSpec): sends the SPEC; resolves on
+// STARTED with {pid, pidStartTime}, rejects on FAILED with the SysError a
+// foreground spawn would throw. The fd is closed either way, but for a
+// STARTED of a SPEC with attach flags: then it is the caller's attach connection.
 Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -802,7 +810,10 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
                        text(health, "startIntervalMs"), text(health, "retries"), text(health, "timeoutText")}},
       {"tty", {flag(m.Get("tty").ToBoolean().Value())}},
       {"stdin", {flag(m.Get("stdin").ToBoolean().Value())}},
+      {"attach", {text(m, "attach")}},
+      {"ttySize", {text(m.Get("ttySize").As<Napi::Object>(), "rows"), text(m.Get("ttySize").As<Napi::Object>(), "cols")}},
   };
+  r->attach = m.Get("attach").As<Napi::Number>().Uint32Value() != 0;
   wire_buf payload = {};
   for (auto &section : sections) {
     std::vector<const char *> strings;

@@ -15,10 +15,16 @@ enum mon_type { MON_HELLO = 1, MON_SPEC = 2, MON_STARTED = 3, MON_FAILED = 4 };
 /* The control socket, containers/<id>/monitor.sock (SOCK_STREAM, the same
  * frames; root peers only). A client sends ATTACH{uint32 flags} first, then
  * STDIN (bytes) and RESIZE (mon_resize) frames; the monitor sends the
- * container's output as STDOUT and STDERR frames (a terminal's is all STDOUT)
- * and closes the connection once the container has ended and its end is on
- * record. */
-enum mon_control_type { MON_ATTACH = 16, MON_STDIN = 17, MON_RESIZE = 18, MON_STDOUT = 19, MON_STDERR = 20 };
+ * container's output as STDOUT and STDERR frames (a terminal's is all STDOUT),
+ * and once the container has ended and its end is on record (or the
+ * container removed) EXIT{int32 code}, and closes the connection.
+ *
+ * A SPEC whose `attach` flags are not 0 makes the start socket such a client
+ * from STARTED on (`start -a`): attached before the init runs, it misses no
+ * output, and the monitor waits for it rather than drop output it cannot take.
+ * It is for one life of the init: when a restart policy runs the init again,
+ * it gets EXIT and is closed, as Docker's CLI waits for the next exit only. */
+enum mon_control_type { MON_ATTACH = 16, MON_STDIN = 17, MON_RESIZE = 18, MON_STDOUT = 19, MON_STDERR = 20, MON_EXIT = 21 };
 enum mon_attach_flags { MON_ATTACH_STDIN = 1, MON_ATTACH_STDOUT = 2, MON_ATTACH_STDERR = 4 };
 #define MON_CONTROL_MAX 4096 /* the biggest frame a client may send */
 

@@ -45,7 +45,7 @@
 #endif
 
 #define ZERO_TIME "0001-01-01T00:00:00Z"
-#define MAX_SECTIONS 40
+#define MAX_SECTIONS 48
 #define DRAIN_MS 2000
 
 /* What the monitor was told and what it keeps in memory: state.json is always
@@ -101,6 +101,14 @@ static unsigned long long start_time(pid_t pid) {
     if (at) at++;
   }
   return at ? strtoull(at, NULL, 10) : 0;
+}
+
+/* A fault test's step (src/runtime/fault.ts): NBOX_TEST_STOP_AT=monitor:<step>
+ * has the monitor SIGKILL itself there. Unset in every other run. */
+static const char *fault_step;
+
+static void fault_point(const char *step) {
+  if (fault_step && strcmp(fault_step, step) == 0) kill(getpid(), SIGKILL);
 }
 
 static void now_text(char *out) {
@@ -245,6 +253,7 @@ static void remove_container(void) {
   char name[128], doomed[PATH_MAX];
   temp_name(name, sizeof name, "rm");
   if (renameat(AT_FDCWD, M.container_dir, M.tmp_fd, name) < 0) return;
+  fault_point("removing");
   char link[PATH_MAX], target[80];
   snprintf(link, sizeof link, "%s/names/%s", M.store, M.name);
   ssize_t n = readlink(link, target, sizeof target - 1);
@@ -259,14 +268,18 @@ static void remove_container(void) {
 /* The end: the exit is on record (or the container removed), the cgroup gone. */
 static void control_end(void);
 
+static void control_exit(int code);
+
 static void __attribute__((noreturn)) finish(void) {
   control_end();
+  fault_point("exited");
   remove_cgroup();
   if (M.auto_remove) remove_container();
   else {
     M.status = "exited";
     write_state(0);
   }
+  control_exit(M.exit_code);
   _exit(0);
 }
 
@@ -297,11 +310,13 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 /* The spec's sections every container has, each checked for its count. */
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
                                         "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs", "rlimits",
-                                        "caps", "nnp", "privileged", "readonly", "sysctls", "devices", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin"};
+                                        "caps", "nnp", "privileged", "readonly", "sysctls", "devices", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin",
+                                        "attach", "ttySize"};
 
 static int spec_valid(const struct wire_section *s, int n) {
   static const char *const singles[] = {"cwd", "uid", "gid", "hostname", "rootfs", "upper", "work", "net",
-                                        "seccomp", "caps", "nnp", "privileged", "readonly", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "tty", "stdin"};
+                                        "seccomp", "caps", "nnp", "privileged", "readonly", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "tty", "stdin",
+                                        "attach"};
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     if (!section(s, n, required[i])) return 0;
   for (int i = 0; i < n; i++) {
@@ -314,7 +329,7 @@ static int spec_valid(const struct wire_section *s, int n) {
   return section(s, n, "argv")->count > 0 && section(s, n, "lower")->count > 0 &&
          section(s, n, "mounts")->count % 5 == 0 && section(s, n, "rlimits")->count % 3 == 0 && section(s, n, "sysctls")->count % 2 == 0 &&
          section(s, n, "devices")->count % 6 == 0 && section(s, n, "mounts")->count / 5 <= 64 &&
-         section(s, n, "groups")->count <= 65536 && strcmp(single(s, n, "id"), M.id) == 0 &&
+         section(s, n, "groups")->count <= 65536 && section(s, n, "ttySize")->count == 2 && strcmp(single(s, n, "id"), M.id) == 0 &&
          single(s, n, "name")[0] != '\0' && single(s, n, "name")[0] != '.' && !strchr(single(s, n, "name"), '/');
 }
 
@@ -433,13 +448,15 @@ static void build_spec(const struct wire_section *s, int n, struct child_spec *s
  * container's life: it is the one `stdout` stream of the log, with the
  * terminal's \r\n endings, as in Docker. */
 static int console_pair[2] = {-1, -1};
+/* The size the first life's terminal starts at: the attached caller's (`run -it`, `start -ai`), else 0 by 0. */
+static unsigned short console_rows, console_cols;
 
 static int console_open(struct child_spec *spec) {
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, console_pair) < 0) return -1;
   spec->console_fd = console_pair[1];
-  /* Its size is unknown until an attached client resizes it, as `docker run -dt`'s. */
-  spec->console_rows = 0;
-  spec->console_cols = 0;
+  /* Else its size is unknown until an attached client resizes it, as `docker run -dt`'s. */
+  spec->console_rows = console_rows;
+  spec->console_cols = console_cols;
   return 0;
 }
 
@@ -462,9 +479,11 @@ static int console_receive(void) {
 #define CTL_CLIENTS 16
 #define CTL_LISTEN_ID 16 /* epoll ids: the listener, then CTL_CLIENT_ID + slot */
 #define CTL_CLIENT_ID 32
+#define CTL_INPUT_ID 17 /* the input fd, watched for room while a lossless client's input waits */
 static struct ctl_client {
   int fd; /* -1: a free slot */
   int attached;
+  int lossless; /* the start socket of `start -a`: waited for, never dropped for being slow */
   uint32_t flags;
   size_t len;
   unsigned char buf[sizeof(struct mon_hdr) + MON_CONTROL_MAX];
@@ -498,10 +517,9 @@ static void control_open(void) {
  * and attached clients stay attached across it. */
 static void control_watch(int ep) {
   ctl_epoll = ep;
-  if (ctl_listen < 0) return;
   struct epoll_event ev = {.events = EPOLLIN};
   ev.data.u32 = CTL_LISTEN_ID;
-  epoll_ctl(ep, EPOLL_CTL_ADD, ctl_listen, &ev);
+  if (ctl_listen >= 0) epoll_ctl(ep, EPOLL_CTL_ADD, ctl_listen, &ev);
   for (int i = 0; i < CTL_CLIENTS; i++) {
     if (ctl_clients[i].fd < 0) continue;
     ev.data.u32 = CTL_CLIENT_ID + (uint32_t)i;
@@ -518,7 +536,29 @@ static void control_end(void) {
   ctl_listen = -1;
 }
 
+/* A lossless client's input the container's stdin could not take yet: that
+ * client is not read (its socket fills, and nbox holds its input back) until
+ * this is written, so piped input reaches the container whole, while the
+ * monitor goes on reading the container's output. */
+static struct {
+  unsigned char *data;
+  size_t at, len;
+  int slot; /* -1: nothing waits */
+} input_wait = {.slot = -1};
+
+/* Forgets waiting input: the client went, or the init it was for is gone. */
+static void input_forget(void) {
+  free(input_wait.data);
+  input_wait.data = NULL;
+  input_wait.at = input_wait.len = 0;
+  input_wait.slot = -1;
+}
+
 static void control_drop(int slot) {
+  if (input_wait.slot == slot) {
+    if (ctl_input >= 0) epoll_ctl(ctl_epoll, EPOLL_CTL_DEL, ctl_input, NULL);
+    input_forget();
+  }
   epoll_ctl(ctl_epoll, EPOLL_CTL_DEL, ctl_clients[slot].fd, NULL);
   close(ctl_clients[slot].fd);
   ctl_clients[slot].fd = -1;
@@ -547,6 +587,51 @@ static void control_accept(void) {
   }
 }
 
+/* `start -a`: the start socket becomes an attached client before the init's
+ * first output is read. It gets a slot even when the listener failed. */
+static void control_adopt(int fd, uint32_t flags) {
+  for (int i = 0; i < CTL_CLIENTS; i++) {
+    if (ctl_clients[i].fd >= 0) continue;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    ctl_clients[i] = (struct ctl_client){.fd = fd, .attached = 1, .lossless = 1, .flags = flags};
+    return;
+  }
+  close(fd);
+}
+
+/* Sends a frame whole to a client: 0, or -1 once it should be dropped. A
+ * lossless client is waited for while its socket is full (the container's
+ * pipe fills meanwhile and holds it back, as Docker's attach does); any other
+ * one that cannot take the frame at once is dropped. */
+static int control_send(struct ctl_client *c, const struct mon_hdr *hdr, const void *data, size_t len) {
+  struct iovec iov[2] = {{(void *)hdr, sizeof *hdr}, {(void *)data, len}};
+  struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+  size_t left = sizeof *hdr + len;
+  while (left > 0) {
+    ssize_t put = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (put < 0 && errno == EINTR) continue;
+    if (put < 0 && errno == EAGAIN && c->lossless) {
+      struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+      poll(&p, 1, -1);
+      continue;
+    }
+    if (put <= 0) return -1;
+    if (!c->lossless && (size_t)put != left) return -1;
+    left -= (size_t)put;
+    while (put > 0) {
+      size_t step = (size_t)put < msg.msg_iov->iov_len ? (size_t)put : msg.msg_iov->iov_len;
+      msg.msg_iov->iov_base = (char *)msg.msg_iov->iov_base + step;
+      msg.msg_iov->iov_len -= step;
+      put -= (ssize_t)step;
+      if (msg.msg_iov->iov_len == 0 && msg.msg_iovlen > 1) {
+        msg.msg_iov++;
+        msg.msg_iovlen--;
+      }
+    }
+  }
+  return 0;
+}
+
 /* Input for the container; what its terminal or pipe cannot take now is lost, as the monitor never blocks. */
 static void control_input(const unsigned char *data, size_t len) {
   while (len > 0) {
@@ -558,12 +643,42 @@ static void control_input(const unsigned char *data, size_t len) {
   }
 }
 
+/* A lossless client's input: what does not fit now waits (input_wait), and the client with it. */
+static void control_input_lossless(int slot, const unsigned char *data, size_t len) {
+  size_t at = 0;
+  while (at < len) {
+    ssize_t put = write(ctl_input, data + at, len - at);
+    if (put < 0 && errno == EINTR) continue;
+    if (put < 0 && errno == EAGAIN) break;
+    if (put <= 0) return; /* the container closed its stdin: the rest has no reader */
+    at += (size_t)put;
+  }
+  if (at == len) return;
+  input_wait.data = malloc(len - at);
+  if (!input_wait.data) return;
+  memcpy(input_wait.data, data + at, len - at);
+  input_wait.len = len - at;
+  input_wait.slot = slot;
+  struct epoll_event ev = {.events = 0};
+  ev.data.u32 = CTL_CLIENT_ID + (uint32_t)slot;
+  epoll_ctl(ctl_epoll, EPOLL_CTL_MOD, ctl_clients[slot].fd, &ev);
+  ev.events = EPOLLOUT;
+  ev.data.u32 = CTL_INPUT_ID;
+  epoll_ctl(ctl_epoll, EPOLL_CTL_ADD, ctl_input, &ev);
+}
+
 static void control_frame(struct ctl_client *c, uint32_t type, const unsigned char *data, uint32_t len) {
   if (type == MON_ATTACH && len == sizeof c->flags && !c->attached) {
     memcpy(&c->flags, data, sizeof c->flags);
     c->attached = 1;
   } else if (type == MON_STDIN && c->attached && (c->flags & MON_ATTACH_STDIN) && ctl_input >= 0) {
-    control_input(data, len);
+    /* An empty STDIN is the client's EOF: a -i pipe closes (a terminal has no EOF but ^D). */
+    if (len > 0 && c->lossless) control_input_lossless((int)(c - ctl_clients), data, len);
+    else if (len > 0) control_input(data, len);
+    else if (ctl_input != ctl_console) {
+      close(ctl_input);
+      ctl_input = -1;
+    }
   } else if (type == MON_RESIZE && len == sizeof(struct mon_resize) && ctl_console >= 0) {
     struct mon_resize size;
     memcpy(&size, data, sizeof size);
@@ -572,30 +687,57 @@ static void control_frame(struct ctl_client *c, uint32_t type, const unsigned ch
   }
 }
 
+/* Handles the whole frames a client sent, until its input has to wait. */
+static void control_frames(int slot) {
+  struct ctl_client *c = &ctl_clients[slot];
+  size_t at = 0;
+  while (input_wait.slot != slot && c->len - at >= sizeof(struct mon_hdr)) {
+    struct mon_hdr hdr;
+    memcpy(&hdr, c->buf + at, sizeof hdr);
+    if (hdr.len > MON_CONTROL_MAX) return control_drop(slot);
+    if (c->len - at < sizeof hdr + hdr.len) break;
+    control_frame(c, hdr.type, c->buf + at + sizeof hdr, hdr.len);
+    at += sizeof hdr + hdr.len;
+  }
+  memmove(c->buf, c->buf + at, c->len - at);
+  c->len -= at;
+}
+
 static void control_read(int slot) {
   struct ctl_client *c = &ctl_clients[slot];
-  for (;;) {
+  while (c->fd >= 0 && input_wait.slot != slot) {
     ssize_t got = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0 && errno == EAGAIN) return;
     if (got <= 0) return control_drop(slot);
     c->len += (size_t)got;
-    size_t at = 0;
-    while (c->len - at >= sizeof(struct mon_hdr)) {
-      struct mon_hdr hdr;
-      memcpy(&hdr, c->buf + at, sizeof hdr);
-      if (hdr.len > MON_CONTROL_MAX) return control_drop(slot);
-      if (c->len - at < sizeof hdr + hdr.len) break;
-      control_frame(c, hdr.type, c->buf + at + sizeof hdr, hdr.len);
-      at += sizeof hdr + hdr.len;
-    }
-    memmove(c->buf, c->buf + at, c->len - at);
-    c->len -= at;
+    control_frames(slot);
   }
+}
+
+/* Room in the container's stdin: the waiting input goes on, then its client is read again. */
+static void control_input_ready(void) {
+  while (input_wait.at < input_wait.len) {
+    ssize_t put = write(ctl_input, input_wait.data + input_wait.at, input_wait.len - input_wait.at);
+    if (put < 0 && errno == EINTR) continue;
+    if (put < 0 && errno == EAGAIN) return;
+    if (put <= 0) break;
+    input_wait.at += (size_t)put;
+  }
+  int slot = input_wait.slot;
+  epoll_ctl(ctl_epoll, EPOLL_CTL_DEL, ctl_input, NULL);
+  input_forget();
+  struct epoll_event ev = {.events = EPOLLIN};
+  ev.data.u32 = CTL_CLIENT_ID + (uint32_t)slot;
+  epoll_ctl(ctl_epoll, EPOLL_CTL_MOD, ctl_clients[slot].fd, &ev);
+  /* Frames read before it waited, then whatever came since. */
+  control_frames(slot);
+  if (ctl_clients[slot].fd >= 0) control_read(slot);
 }
 
 static void control_event(uint32_t which) {
   if (which == CTL_LISTEN_ID) control_accept();
+  else if (which == CTL_INPUT_ID) control_input_ready();
   else control_read((int)(which - CTL_CLIENT_ID));
 }
 
@@ -607,13 +749,30 @@ static void control_output(const struct log_stream *s, const unsigned char *data
   for (int i = 0; i < CTL_CLIENTS; i++) {
     struct ctl_client *c = &ctl_clients[i];
     if (c->fd < 0 || !c->attached || !(c->flags & want)) continue;
-    struct iovec iov[2] = {{&hdr, sizeof hdr}, {(void *)data, len}};
-    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
-    ssize_t put;
-    do put = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    while (put < 0 && errno == EINTR);
-    if (put != (ssize_t)(sizeof hdr + len)) control_drop(i);
+    if (control_send(c, &hdr, data, len) < 0) control_drop(i);
   }
+}
+
+/* A life of the init ended and a restart is on record: a start socket's client
+ * (`start -a`, a foreground `run`) was for that life, as Docker's CLI waits
+ * for the next exit only. It gets the exit code and is let go. */
+static void control_release(int code) {
+  struct mon_hdr hdr = {MON_EXIT, sizeof(int32_t)};
+  int32_t value = code;
+  for (int i = 0; i < CTL_CLIENTS; i++) {
+    if (ctl_clients[i].fd < 0 || !ctl_clients[i].lossless) continue;
+    control_send(&ctl_clients[i], &hdr, &value, sizeof value);
+    control_drop(i);
+  }
+}
+
+/* The end is on record: attached clients get the exit code (a --rm
+ * container's record is gone by now, so it is theirs only from here). */
+static void control_exit(int code) {
+  struct mon_hdr hdr = {MON_EXIT, sizeof(int32_t)};
+  int32_t value = code;
+  for (int i = 0; i < CTL_CLIENTS; i++)
+    if (ctl_clients[i].fd >= 0 && ctl_clients[i].attached) control_send(&ctl_clients[i], &hdr, &value, sizeof value);
 }
 
 static long ms_since(const struct timespec *from) {
@@ -759,7 +918,8 @@ static int spawn_init(struct child_spec *spec, struct spawn_result *res, struct 
       if (ours[i] >= 0) close(ours[i]);
     return -1;
   }
-  /* The last life's input, if any. */
+  /* The last life's input, if any; input that waited for it goes with it. */
+  input_forget();
   if (ctl_input >= 0 && ctl_input != ctl_console) close(ctl_input);
   if (ctl_console >= 0) close(ctl_console);
   ctl_input = ctl_console = -1;
@@ -1167,13 +1327,15 @@ int main(int argc, char **argv) {
   if (argc != 2 || strlen(argv[1]) != 64 || strspn(argv[1], "0123456789abcdef") != 64) return 2;
   /* A library caller's fds without close-on-exec never reach the monitor. */
   syscall(SYS_close_range, MON_EXEC_FD + 1, ~0U, 0);
-  /* Fork once: the caller reaps this process at once and never gets a
-   * SIGCHLD or a zombie of the monitor. */
+  /* Fork once: the caller reaps this process (when HELLO comes) and never
+   * gets a SIGCHLD or a zombie of the monitor. */
   pid_t forked = fork();
   if (forked < 0) return 1;
   if (forked > 0) _exit(0);
   setsid();
   prctl(PR_SET_NAME, "nbox-monitor", 0, 0, 0);
+  const char *stop_at = getenv("NBOX_TEST_STOP_AT");
+  if (stop_at && strncmp(stop_at, "monitor:", 8) == 0) fault_step = stop_at + 8;
   /* It may live long: it keeps no caller's directory busy (every path it uses is absolute). */
   if (chdir("/") < 0) _exit(1);
   M.id = argv[1];
@@ -1194,6 +1356,7 @@ int main(int argc, char **argv) {
 
   struct mon_process hello = {.pid = M.self, .start = M.self_start};
   if (sigfd < 0 || wire_send(MON_SOCKET_FD, MON_HELLO, &hello, sizeof hello) < 0) _exit(1);
+  fault_point("hello");
 
   struct mon_hdr hdr;
   char *payload = malloc(MON_SPEC_MAX + 1);
@@ -1206,6 +1369,7 @@ int main(int argc, char **argv) {
   int n = wire_decode(payload, hdr.len, sections, MAX_SECTIONS);
   if (n < 0 || !spec_valid(sections, n)) send_failed(-1, "monitor-spec", "decode", EPROTO, -1);
 
+  fault_point("spec");
   M.name = single(sections, n, "name");
   M.store = single(sections, n, "store");
   M.auto_remove = strcmp(single(sections, n, "autoRemove"), "1") == 0;
@@ -1239,6 +1403,8 @@ int main(int argc, char **argv) {
   unlink(policy_path);
   IO.tty = strcmp(single(sections, n, "tty"), "1") == 0;
   IO.open_stdin = strcmp(single(sections, n, "stdin"), "1") == 0;
+  console_rows = (unsigned short)strtoul(section(sections, n, "ttySize")->strings[0], NULL, 10);
+  console_cols = (unsigned short)strtoul(section(sections, n, "ttySize")->strings[1], NULL, 10);
 
   struct spawn_result res;
   struct child_error cerr;
@@ -1246,6 +1412,7 @@ int main(int argc, char **argv) {
   M.oom_base = oom_kill_count();
   if (spawn_init(&spec, &res, &cerr, fds) < 0)
     send_failed(cerr.step, cerr.step >= 0 ? child_step_name(cerr.step) : "monitor-log", cerr.syscall, cerr.err, cerr.index);
+  fault_point("spawned");
   M.pid = res.pid;
   M.pid_start = start_time(res.pid);
   M.status = "running";
@@ -1259,11 +1426,13 @@ int main(int argc, char **argv) {
     remove_cgroup();
     send_failed(-1, "monitor-state", "rename", err, -1);
   }
+  fault_point("running");
   control_open();
   struct mon_process started = {.pid = res.pid, .start = M.pid_start};
   /* nbox may be gone by now: the container runs on regardless. */
-  wire_send(MON_SOCKET_FD, MON_STARTED, &started, sizeof started);
-  close(MON_SOCKET_FD);
+  uint32_t attach = (uint32_t)strtoul(single(sections, n, "attach"), NULL, 10);
+  if (wire_send(MON_SOCKET_FD, MON_STARTED, &started, sizeof started) == 0 && attach != 0) control_adopt(MON_SOCKET_FD, attach);
+  else close(MON_SOCKET_FD);
 
   for (;;) {
     int terminated = supervise(sigfd, res.pidfd, fds, &log);
@@ -1276,7 +1445,9 @@ int main(int argc, char **argv) {
     M.pid = 0;
     M.pid_start = 0;
     /* A failed write: `rm` took the directory; nothing is left to restart. */
-    if (write_state(1) < 0 || restart_wait(sigfd, R.delay_ms) < 0) break;
+    if (write_state(1) < 0) break;
+    control_release(M.exit_code);
+    if (restart_wait(sigfd, R.delay_ms) < 0) break;
     M.oom_base = oom_kill_count();
     if (spawn_init(&spec, &res, &cerr, fds) < 0) {
       record_spawn_failure(&cerr);

@@ -43,8 +43,8 @@ export class Container implements AsyncDisposable {
   }
 
   /** start runs a created or stopped container in the background under a monitor; a running one is left as it is. */
-  start(): Promise<void> {
-    return this.api.startContainer(this.id);
+  async start(): Promise<void> {
+    await this.api.startContainer(this.id);
   }
 
   restart(options: { timeout?: number; signal?: string } = {}): Promise<void> {

@@ -3,6 +3,7 @@
 import type { Readable } from 'node:stream';
 
 import { NboxError } from '../errors';
+import { faultPoint } from '../runtime/fault';
 import type { Store } from '../image/store';
 import type { ContainerRegistry, ContainerRecord } from '../runtime/containers';
 import type { ContainerInspect } from '../runtime/inspect';
@@ -151,10 +152,14 @@ export class ContainerApi {
   }
 
   /** startContainer runs a stopped container again in the background under a new monitor, keeping its
-   * writable layer and log (`docker start`); a running container is left as it is. */
-  async startContainer(ref: string): Promise<void> {
+   * writable layer and log (`docker start`); a running container is left as it is. With streams (`start -a`,
+   * `-i`) it resolves to a session attached before the container's command ran: none of its output is
+   * missed, and session.exitCode is its exit code. A running container is attached to as `attach` does. */
+  async startContainer(ref: string, streams?: AttachStreams): Promise<AttachSession | undefined> {
     const { startContainer } = await import('../runtime/start');
-    await startContainer({ store: this.store, containers: this.containers }, ref);
+    const started = await startContainer({ store: this.store, containers: this.containers }, ref, streams);
+    if (!streams) return undefined;
+    return started?.session ?? this.attachContainer(ref, streams);
   }
 
   /** restartContainer stops a container as stopContainer does, then starts it (`docker restart`). */
@@ -240,6 +245,7 @@ export class ContainerApi {
     // Under the container's lock: a `start` in progress finishes first, and is then killed too.
     const release = await this.containers.lock(found);
     try {
+      faultPoint('rm-locked');
       const record = await this.containers.resolve(found.config.id).catch(() => {
         throw new NboxError('ERR_NBOX_NO_SUCH_CONTAINER', `No such container: ${ref}`);
       });
@@ -249,9 +255,11 @@ export class ContainerApi {
         }
         // The marker first: the monitor must not run it again while it goes.
         (await import('../runtime/stop-marker')).markStopped(record, { cancel: true });
+        faultPoint('rm-marked');
         if (record.state.status === 'restarting') await (await import('../runtime/stop')).monitorGone(record.state);
         else await (await import('../runtime/kill')).killAndWait(record.state);
       }
+      faultPoint('rm-stopped');
       await this.containers.remove(record);
       if (options.volumes) await (await import('../runtime/volume-ops')).removeAnonymousVolumes({ store: this.store, containers: this.containers }, record);
       return record.config.id;

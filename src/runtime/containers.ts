@@ -19,6 +19,7 @@ import type { Resources } from './resources';
 import type { SecurityConfig } from './security';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import { randomBytes } from '../sys/random';
+import { faultPoint } from './fault';
 import { isFrozen, killCgroup, removeCgroup, sweepOrphanCgroups } from './cgroup';
 
 /** ContainerConfig is what a container was created with; only rename and update change it. */
@@ -321,6 +322,7 @@ export class ContainerRegistry {
     // Renamed since this record was read (by another process, maybe): its name on disk goes too.
     const names = new Set([record.config.name, (await this.readRaw(record.config.id).catch(() => null))?.config.name ?? record.config.name]);
     await this.store.removeTree(record.dir);
+    faultPoint('rm-tree-removed');
     for (const name of names) {
       const link = join(this.namesDir, name);
       if ((await readlink(link).catch(() => null)) === record.config.id) await rm(link, { force: true });

@@ -8,6 +8,7 @@ import { closeSync } from 'node:fs';
 
 import { SysError } from '../errors';
 import { addon, type MonitorHello } from '../sys/addon';
+import { faultPoint } from './fault';
 import { pidNamespace } from '../sys/proc';
 import { cgroupDirs, createCgroup, removeCgroup } from './cgroup';
 import { containerPaths, failedStartState, type ContainerRecord, type ContainerRegistry, type ProcessIdentity } from './containers';
@@ -15,6 +16,7 @@ import { ContainerStartError, resolveMountTargets, spawnSpec, startFailure, type
 import { probeSpec } from './health-probe';
 import { NO_RESTART } from './restart-policy';
 import type { Store } from '../image/store';
+import type { TerminalSize } from './terminal';
 
 /** DetachedContainer is a container started with `detach`: it runs on without the caller. */
 export interface DetachedContainer {
@@ -34,6 +36,16 @@ export interface MonitoredStart {
   create(running: { owner: ProcessIdentity; cgroup: string[] }): Promise<ContainerRecord>;
   /** The launch spec, once the record's directories exist. */
   spec(record: ContainerRecord): Promise<LaunchSpec>;
+  /** monitor-proto.h's attach flags (attach.ts attachFlags): the start socket stays open as an attached client. */
+  attach?: number;
+  /** The size a terminal (-t) starts at: the attached caller's. */
+  ttySize?: TerminalSize;
+}
+
+/** MonitoredContainer is a started container; with MonitoredStart.attach, attachFd is the start socket, now the
+ * caller's attach connection (attach.ts attachStarted). */
+export interface MonitoredContainer extends DetachedContainer {
+  attachFd?: number;
 }
 
 /** startMonitor spawns the monitor of container id; its HELLO resolves later, so
@@ -56,10 +68,11 @@ export async function startMonitored(
   ctx: { store: Store; containers: ContainerRegistry },
   start: MonitoredStart,
   hello: Promise<MonitorHello>,
-): Promise<DetachedContainer> {
+): Promise<MonitoredContainer> {
   const monitor = await hello.catch((err: Error) => {
     throw new ContainerStartError(`unable to start the container's monitor: ${err.message}`, 125, err);
   });
+  faultPoint('hello');
   const owner: ProcessIdentity = { pid: monitor.pid, startTime: monitor.startTime, pidNamespace: pidNamespace() };
   const cgroup = cgroupDirs(start.id, owner, start.cgroupParent);
   let record: ContainerRecord;
@@ -69,6 +82,7 @@ export async function startMonitored(
     closeSync(monitor.fd);
     throw err;
   }
+  faultPoint('record-created');
   let sent = false;
   let spec: LaunchSpec | undefined;
   try {
@@ -78,9 +92,10 @@ export async function startMonitored(
       throw new ContainerStartError(`unable to create the container's cgroup: ${err.message}`, 125, err);
     });
     const { config } = record;
+    faultPoint('cgroup-created');
     sent = true;
     // stdio -1: the monitor gives the init its log pipes.
-    const started = await addon().startInMonitor(monitor.fd, spawnSpec(spec, mounts, [-1, -1, -1], cgroupProcs), {
+    const starting = addon().startInMonitor(monitor.fd, spawnSpec(spec, mounts, [-1, -1, -1], cgroupProcs), {
       id: config.id,
       name: config.name,
       store: ctx.store.root.dir,
@@ -91,8 +106,14 @@ export async function startMonitored(
       cgroupDirs: cgroup,
       restart: config.restartPolicy ?? NO_RESTART,
       health: probeSpec(config.healthcheck),
+      attach: start.attach ?? 0,
+      ttySize: start.ttySize ?? { rows: 0, cols: 0 },
     });
-    return { id: config.id, name: config.name, pid: started.pid };
+    faultPoint('spec-sent');
+    const started = await starting;
+    faultPoint('started');
+    const container = { id: config.id, name: config.name, pid: started.pid };
+    return start.attach ? { ...container, attachFd: monitor.fd } : container;
   } catch (err) {
     if (!sent) closeSync(monitor.fd);
     const failure = err instanceof ContainerStartError ? err

@@ -3,6 +3,8 @@
 // container's lock from reading its state until the monitor runs it, so two
 // starts make one monitor and the store open's sweep leaves the record alone.
 import { NboxError } from '../errors';
+import { faultPoint } from './fault';
+import { attachFlags, attachStarted, type AttachSession, type AttachStreams } from './attach';
 import { imageUser } from './container-spec';
 import { killCgroup, removeCgroup } from './cgroup';
 import type { ContainerState } from './containers';
@@ -11,11 +13,18 @@ import { containerLaunchSpec, type RunContext } from './run';
 import { stopContainer, waitContainer } from './stop';
 import { clearStopped } from './stop-marker';
 
-/** startContainer runs a stopped container again; a running one is left as it is (null). */
-export async function startContainer(ctx: RunContext, ref: string): Promise<DetachedContainer | null> {
+/** StartedContainer is a container startContainer ran; session is its attach connection when streams were given. */
+export interface StartedContainer extends DetachedContainer {
+  session?: AttachSession;
+}
+
+/** startContainer runs a stopped container again; a running one is left as it is (null). With streams
+ * (`start -a`), the monitor attaches them before the init runs, so no output is missed. */
+export async function startContainer(ctx: RunContext, ref: string, streams?: AttachStreams): Promise<StartedContainer | null> {
   const found = await ctx.containers.resolve(ref);
   const release = await ctx.containers.lock(found);
   try {
+    faultPoint('start-locked');
     // Read again under the lock: another start, or an rm, may have come first.
     const record = await ctx.containers.resolve(found.config.id).catch(() => null);
     if (!record) throw new NboxError('ERR_NBOX_NO_SUCH_CONTAINER', `No such container: ${ref}`);
@@ -41,9 +50,11 @@ export async function startContainer(ctx: RunContext, ref: string): Promise<Deta
     const resolvedUser = user;
     // A new run: the last stop or kill no longer speaks for it.
     clearStopped(record);
-    return await startMonitored(ctx, {
+    const { attachFd, ...started } = await startMonitored(ctx, {
       id: config.id,
       cgroupParent: config.resources?.cgroupParent,
+      attach: streams ? attachFlags(streams) : 0,
+      ttySize: streams?.size,
       create: async (running) => {
         // As Docker: a new run's state, with the last run's times until this one's are known.
         const { paused: _paused, ...last } = record.state;
@@ -52,6 +63,7 @@ export async function startContainer(ctx: RunContext, ref: string): Promise<Deta
       },
       spec: (current) => containerLaunchSpec(config, layerDirs, resolvedUser, current, [-1, -1, -1]),
     }, hello);
+    return streams && attachFd !== undefined ? { ...started, session: attachStarted(attachFd, streams) } : started;
   } finally {
     await release();
   }

@@ -159,6 +159,11 @@ export interface MonitorSpec {
   cgroupDirs: string[];
   /** The restart policy the monitor applies when the init exits (runtime/restart-policy.ts states its rules). */
   restart: { name: string; maximumRetryCount: number };
+  /** monitor-proto.h's attach flags (stdin 1, stdout 2, stderr 4), or 0: with flags, the start fd stays open past
+   * STARTED as an attach connection that gets all the output (`start -a`). */
+  attach: number;
+  /** With tty: the size the terminal starts at (0 by 0: unknown until an attached client resizes it). */
+  ttySize: { rows: number; cols: number };
   /** The health probe (runtime/health-probe.ts): an empty argv runs none. */
   health: { argv: string[]; intervalMs: number; timeoutMs: number; startPeriodMs: number; startIntervalMs: number; retries: number; timeoutText: string };
 }
@@ -178,7 +183,7 @@ export interface Addon {
   join(spec: JoinSpec): Spawned;
   /** Starts an nbox-monitor for container id; resolves once it is ready for its spec. */
   spawnMonitor(id: string): Promise<MonitorHello>;
-  /** Sends the monitor its spec (closing hello's fd either way): resolves once the container's command runs,
+  /** Sends the monitor its spec (closing hello's fd either way, but once started with monitor.attach): resolves once the container's command runs,
    * rejects with the SysError spawn would throw for a failed start. */
   startInMonitor(fd: number, spec: SpawnSpec, monitor: MonitorSpec): Promise<{ pid: number; pidStartTime: number }>;
   /** TIOCSWINSZ: sets a terminal's size (a container's pty master); the kernel tells its foreground processes (SIGWINCH). */

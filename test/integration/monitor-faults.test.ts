@@ -1,12 +1,13 @@
-// What happens to a `run -d` container when its monitor or its caller dies.
+// What happens to a `run -d` container when its monitor or its caller dies, at any step.
+import type { ExecutionContext } from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { cli, rootTest, sharedTestStore } from '../helpers/env';
-import { alive, cgroupsOf, comm, endAtTeardown, parentOf, runDetached, runningState, stateOf, until } from '../helpers/detached';
+import { alive, cgroupsOf, comm, endAtTeardown, monitors, parentOf, runDetached, runningState, stateOf, until } from '../helpers/detached';
 
 const test = rootTest();
 const store = sharedTestStore(test);
@@ -97,4 +98,143 @@ test('kill -9 of a library process after run({detach: true}) resolved: the conta
   t.true(alive(state.pid));
   t.is(comm(parentOf(state.pid)), 'nbox-monitor');
   t.regex((await cli(store.root, ['ps', '--filter', `id=${id}`])).stdout, /Up /);
+});
+
+// The fault walk: NBOX_TEST_STOP_AT=<step> (src/runtime/fault.ts) makes nbox, or with `monitor:<step>` the
+// monitor, SIGKILL itself at that step of run -d, start or rm -f. After each, the store must read (`ps -a`),
+// no mount of the store may be left in this namespace, and every process of the container must be on record
+// (a running container with a live monitor) or gone: no monitor, no cgroup.
+const CLI_START_STEPS = ['hello', 'record-created', 'cgroup-created', 'spec-sent', 'started'];
+const MONITOR_STEPS = ['monitor:hello', 'monitor:spec', 'monitor:spawned', 'monitor:running', 'monitor:exited', 'monitor:removing'];
+const RM_STEPS = ['rm-locked', 'rm-marked', 'rm-stopped', 'rm-tree-removed'];
+
+function nameOf(step: string, variant: string): string {
+  return `fault-${variant}-${step.replace(':', '-')}`;
+}
+
+// allMonitors are the live nbox-monitor processes of the machine with the container ID each was started for.
+function allMonitors(): Map<number, string> {
+  const found = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!alive(Number(entry)) || comm(Number(entry)) !== 'nbox-monitor') continue;
+      found.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[1] ?? '');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+// holdsPaths: the process has an fd on some file path (a monitor past its SPEC holds its store's tmp/ and log).
+function holdsPaths(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('/') && readlinkSync(`/proc/${pid}/fd/${fd}`) !== '/dev/null';
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+async function idsNamed(name: string): Promise<string[]> {
+  return (await cli(store.root, ['ps', '-aq', '--no-trunc', '--filter', `name=^${name}$`])).stdout.split('\n').filter(Boolean);
+}
+
+// settled checks the store after a fault; ids are the containers the scenario made (found by name, or known).
+async function settled(t: ExecutionContext, label: string, ids: string[], monitorsBefore: Set<number>): Promise<void> {
+  const ps = await cli(store.root, ['ps', '-a']);
+  t.is(ps.code, 0, `${label}: ps -a: ${ps.stderr}`);
+  for (const id of ids) {
+    endAtTeardown(t, store.root, id);
+    const outcome = await until(`${label}: ${id.slice(0, 12)} recorded or gone`, async () => {
+      await cli(store.root, ['ps', '-a']);
+      const state = stateOf(store.root, id);
+      const recorded = state?.status === 'running' && state.owner !== undefined && alive(state.owner.pid) && alive(state.pid);
+      if (recorded) return 'running';
+      const leftovers = monitors(id).length + cgroupsOf(id).length;
+      const busy = state?.status === 'running' || state?.status === 'restarting' || (state?.status === 'created' && state.owner !== undefined);
+      return leftovers === 0 && !busy ? 'ended' : undefined;
+    }, 15000);
+    t.log(`${label}: ${outcome}`);
+  }
+  // A monitor the fault left before its SPEC holds no path and reads EOF at once: it must go. (One of another
+  // test file's, made meanwhile, holds its own store's paths a moment later.)
+  await until(`${label}: new monitors with no container to be gone`, () => {
+    const strays = [...allMonitors()].filter(([pid, id]) => !monitorsBefore.has(pid) && !ids.includes(id) && !holdsPaths(pid));
+    return strays.length === 0 ? true : undefined;
+  }, 15000);
+  t.false(readFileSync('/proc/self/mountinfo', 'utf8').includes(store.root), `${label}: a mount of the store is left`);
+}
+
+async function faulted(step: string, args: string[]): Promise<{ code: number | null; signal: string | null }> {
+  const r = await cli(store.root, args, { env: { ...process.env, NBOX_ROOT: store.root, NBOX_TEST_STOP_AT: step } });
+  return { code: r.code, signal: r.signal };
+}
+
+test('fault walk: kill -9 of nbox at each step of run -d', async (t) => {
+  for (const step of CLI_START_STEPS) {
+    const name = nameOf(step, 'run');
+    const before = new Set(allMonitors().keys());
+    const r = await faulted(step, ['run', '-d', '--name', name, 'bb', 'sleep', '60']);
+    t.is(r.signal, 'SIGKILL', step);
+    await settled(t, `run -d at ${step}`, await idsNamed(name), before);
+  }
+});
+
+test('fault walk: kill -9 of the monitor at each of its steps, with --rm and without', async (t) => {
+  for (const step of MONITOR_STEPS) {
+    for (const rm of [false, true]) {
+      const name = nameOf(step, rm ? 'mon-rm' : 'mon');
+      const before = new Set(allMonitors().keys());
+      const r = await faulted(step, ['run', '-d', ...(rm ? ['--rm'] : []), '--name', name, 'bb', 'sh', '-c', 'sleep 0.3']);
+      // Before STARTED the start fails as a start does; after it the ID was printed.
+      const afterStart = step === 'monitor:exited' || step === 'monitor:removing';
+      t.is(r.code, afterStart ? 0 : 125, step);
+      const ids = await idsNamed(name);
+      await settled(t, `monitor at ${step}${rm ? ' (--rm)' : ''}`, ids, before);
+      // Killed before it recorded the end: the sweep records the kill, or removes the --rm container.
+      const ended = ids.map((id) => stateOf(store.root, id)?.exitCode ?? null);
+      if (step === 'monitor:exited') t.deepEqual(ended, rm ? ended.map(() => null) : [137], step);
+      if (step === 'monitor:removing' && rm) t.deepEqual(ended, ended.map(() => null), step);
+    }
+  }
+});
+
+test('fault walk: kill -9 of nbox at each step of start', async (t) => {
+  for (const step of ['start-locked', ...CLI_START_STEPS]) {
+    const name = nameOf(step, 'start');
+    const created = await cli(store.root, ['create', '--name', name, 'bb', 'sleep', '60']);
+    const id = created.stdout.trim();
+    const before = new Set(allMonitors().keys());
+    const r = await faulted(step, ['start', name]);
+    t.is(r.signal, 'SIGKILL', step);
+    await settled(t, `start at ${step}`, [id], before);
+    // The container can be started again, and removed.
+    t.is((await cli(store.root, ['start', name])).code, 0, step);
+    t.is((await cli(store.root, ['rm', '-f', name])).code, 0, step);
+    t.deepEqual([monitors(id), cgroupsOf(id)], [[], []], step);
+  }
+});
+
+test('fault walk: kill -9 of nbox at each step of rm -f', async (t) => {
+  for (const step of RM_STEPS) {
+    const name = nameOf(step, 'rm');
+    const id = await runDetached(t, store.root, ['--name', name, 'bb', 'sleep', '60']);
+    await runningState(store.root, id);
+    const before = new Set(allMonitors().keys());
+    const r = await faulted(step, ['rm', '-f', name]);
+    t.is(r.signal, 'SIGKILL', step);
+    await settled(t, `rm -f at ${step}`, [id], before);
+    // Whatever is left, rm -f finishes it, and the name is free again.
+    await cli(store.root, ['rm', '-f', id]);
+    t.deepEqual([stateOf(store.root, id), monitors(id), cgroupsOf(id)], [null, [], []], step);
+    t.is((await cli(store.root, ['create', '--name', name, 'bb', 'true'])).code, 0, step);
+    t.is((await cli(store.root, ['rm', name])).code, 0, step);
+  }
 });

@@ -90,10 +90,3 @@ test('rm without -f refuses a restarting container', async (t) => {
   t.regex(r.stderr, /container is (restarting|running)/);
 });
 
-test('a foreground run with a restart policy is refused with one line, nothing created', async (t) => {
-  const before = (await cli(store.root, ['ps', '-aq'])).stdout;
-  const r = await cli(store.root, ['run', '--restart', 'always', 'bb', 'true']);
-  t.is(r.code, 125);
-  t.is(r.stderr, 'nbox: --restart always needs -d: a container run in the foreground is not restarted; run it with -d and follow it with logs -f\n');
-  t.is((await cli(store.root, ['ps', '-aq'])).stdout, before);
-});

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { RunningContainer } from '../../src/api';
 import { cli, rootTest, sharedTestStore } from '../helpers/env';
 import { NBOX, inTerminal as inTerminalAt, type Session } from '../helpers/terminal';
+import { endAtTeardown, until } from '../helpers/detached';
 
 const test = rootTest();
 const store = sharedTestStore(test);
@@ -105,9 +106,11 @@ test('run -it from a pipe is Docker\'s refusal and --detach-keys is checked, bef
   t.is((await cli(store.root, ['ps', '-aq'])).stdout, before);
 });
 
-test('run -it: the detach keys end the session with Docker\'s message and 0, the terminal restored', async (t) => {
-  const session = inTerminal(t, `stty -g; ${NBOX} run --rm -it --detach-keys ctrl-x,x bb sh; echo rc=$?; stty -g`);
+test('run -it: the detach keys end the session with Docker\'s message and 0, the terminal restored; the container runs on, Up, and attach joins it again', async (t) => {
+  const session = inTerminal(t, `stty -g; ${NBOX} run --rm -it --name tty-detached --detach-keys ctrl-x,x bb sh; echo rc=$?; stty -g`);
   await session.waitFor(/# /);
+  const id = (await cli(store.root, ['ps', '-q', '--no-trunc', '--filter', 'name=tty-detached'])).stdout.trim();
+  endAtTeardown(t, store.root, id);
   session.type('echo one\n');
   await session.waitFor(/\none\r*\n[^]*# /);
   session.type('\x18x');
@@ -117,6 +120,27 @@ test('run -it: the detach keys end the session with Docker\'s message and 0, the
   t.true(printed.includes('rc=0'), output);
   const modes = printed.filter((line) => /^[0-9a-f]+(:[0-9a-f]+){10,}$/.test(line));
   t.is(modes[0], modes[1]);
+  t.regex((await cli(store.root, ['ps', '--filter', 'name=tty-detached'])).stdout, /Up /);
+  const again = inTerminal(t, `${NBOX} attach tty-detached; echo rc=$?`);
+  again.type('echo two-$((1+1)); exit 8\n');
+  t.regex((await again.ended).output, /two-2[^]*rc=8/);
+  // --rm: the monitor removed it at its end.
+  t.is((await cli(store.root, ['ps', '-aq', '--filter', 'name=tty-detached'])).stdout, '');
+});
+
+test('run --restart in the foreground: the policy applies, run ends with the first exit code, --rm is refused', async (t) => {
+  const run = await cli(store.root, ['run', '--name', 'fg-restart', '--restart', 'on-failure:2', 'bb', 'sh', '-c', 'echo life; exit 4']);
+  const id = (await cli(store.root, ['ps', '-aq', '--no-trunc', '--filter', 'name=fg-restart'])).stdout.trim();
+  endAtTeardown(t, store.root, id);
+  t.deepEqual([run.code, run.stdout], [4, 'life\n']);
+  // Two restarts after the first life, then the end on record.
+  const logs = await until('three lives', async () => {
+    const r = await cli(store.root, ['logs', 'fg-restart']);
+    return r.stdout === 'life\nlife\nlife\n' && /Exited \(4\)/.test((await cli(store.root, ['ps', '-a', '--filter', 'name=fg-restart'])).stdout) ? r.stdout : undefined;
+  });
+  t.is(logs, 'life\nlife\nlife\n');
+  const refused = await cli(store.root, ['run', '--rm', '--restart', 'always', 'bb', 'true']);
+  t.deepEqual([refused.code, refused.stderr], [125, 'nbox: conflicting options: cannot specify both --restart and --rm\n']);
 });
 
 // start runs a busybox container that sleeps, disposed of when the test ends.

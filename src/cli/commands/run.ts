@@ -8,6 +8,7 @@ import { EXIT_USAGE, collect, keyValues, withExitCode, type CliContext } from '.
 import { NboxError } from '../../errors';
 import { checkDetachKeys, checkStdinTerminal, followResizes, terminalSize } from '../tty';
 import { addResourceFlags } from '../resource-flags';
+import { monitoredForeground, runAttached } from '../run-attached';
 
 /** Signals a user sends to nbox that the container should get instead. */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -165,6 +166,12 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
         if (flags.detach) {
           const detached = await nbox.run(image, { ...options, detach: true, tty: flags.tty, interactive: flags.interactive });
           process.stdout.write(`${detached.id}\n`);
+          return;
+        }
+        if (monitoredForeground(flags)) {
+          for (const signal of forwarded) process.off(signal, forward);
+          for (const signal of pending) process.kill(process.pid, signal);
+          await runAttached(nbox, image, options, { tty: flags.tty ?? false, interactive: flags.interactive ?? false, detachKeys: flags.detachKeys });
           return;
         }
         container = await nbox.run(image, {

@@ -1,0 +1,35 @@
+// A foreground `run` as Docker's CLI makes it: a created container started
+// under its monitor with this process attached from before its command runs
+// (`start -a`). What only a monitor gives comes with it: a restart policy
+// applies, and the detach keys of `-it` leave the container running, Up in
+// `ps`, for `attach` to join again. The exit code of its first end is ours.
+import type { Nbox, RunOptions } from '../api';
+import { followSession, outputTo } from './attached';
+import { terminalSize } from './tty';
+
+/** AttachedRunFlags are the run flags that say how the caller is joined to the container. */
+export interface AttachedRunFlags {
+  tty: boolean;
+  interactive: boolean;
+  detachKeys?: string;
+}
+
+/** monitoredForeground says which foreground runs go through a monitor: a terminal's (its detach keys leave it
+ * running) and a restart policy's. The others run as this process's child, the quickest start. */
+export function monitoredForeground(flags: { tty?: boolean; restart: string }): boolean {
+  return (flags.tty ?? false) || flags.restart !== 'no';
+}
+
+/** runAttached creates the container, starts it attached and follows it to its end or the detach keys. */
+export async function runAttached(nbox: Nbox, image: string, options: Omit<RunOptions, 'detach' | 'stdio'>, flags: AttachedRunFlags): Promise<void> {
+  const created = await nbox.create(image, { ...options, tty: flags.tty, interactive: flags.interactive });
+  const session = await nbox.startContainer(created.id, {
+    stdin: flags.interactive,
+    stdout: outputTo(process.stdout),
+    stderr: outputTo(process.stderr),
+    size: terminalSize(),
+  });
+  if (!session) return;
+  // As `docker run`: signals go to the container, and the end of a piped stdin is its stdin's end.
+  await followSession(nbox, created.id, session, { tty: flags.tty, stdin: flags.interactive, detachKeys: flags.detachKeys ?? '', sigProxy: true, closeStdin: true });
+}
