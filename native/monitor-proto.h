@@ -14,7 +14,7 @@ enum mon_type { MON_HELLO = 1, MON_SPEC = 2, MON_STARTED = 3, MON_FAILED = 4 };
 
 /* The control socket, containers/<id>/monitor.sock (SOCK_STREAM, the same
  * frames; root peers only). A client sends ATTACH{uint32 flags} first, then
- * STDIN (bytes) and RESIZE (mon_resize) frames; the monitor sends the
+ * STDIN (bytes; an empty one ends a stdin pipe's input) and RESIZE (mon_resize) frames; the monitor sends the
  * container's output as STDOUT and STDERR frames (a terminal's is all STDOUT)
  * and closes the connection once the container has ended and its end is on
  * record. */

@@ -483,6 +483,11 @@ static void control_frame(struct ctl_client *c, uint32_t type, const unsigned ch
   if (type == MON_ATTACH && len == sizeof c->flags && !c->attached) {
     memcpy(&c->flags, data, sizeof c->flags);
     c->attached = 1;
+  } else if (type == MON_STDIN && len == 0 && c->attached && (c->flags & MON_ATTACH_STDIN) && ctl_input >= 0 &&
+             ctl_input != ctl_console) {
+    /* A client's end of input (the Engine API's stdin half-close): the container reads EOF, as with Docker's StdinOnce. */
+    close(ctl_input);
+    ctl_input = -1;
   } else if (type == MON_STDIN && c->attached && (c->flags & MON_ATTACH_STDIN) && ctl_input >= 0) {
     control_input(data, len);
   } else if (type == MON_RESIZE && len == sizeof(struct mon_resize) && ctl_console >= 0) {

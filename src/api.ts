@@ -58,6 +58,7 @@ export type { LogEntry, LogOptions, LogStream } from './runtime/logs';
 // modules behind all but the reference helpers load on the first call.
 export { canonicalName, splitReference } from './image/reference';
 export { healthStatus, isZeroTime, stateName } from './runtime/container-status';
+export { humanDuration, listedCommand, psStatus, since } from './runtime/status-text';
 export const isRemoteContext = onFirstCall(() => require('./builder/remote-context') as typeof import('./builder/remote-context'), 'isRemoteContext');
 export const consoleOutput = onFirstCall(() => require('./builder/output') as typeof import('./builder/output'), 'consoleOutput');
 export const pullHeader = onFirstCall(() => require('./registry/pull-report') as typeof import('./registry/pull-report'), 'pullHeader');

@@ -25,6 +25,8 @@ export interface AttachStreams {
 export interface AttachSession {
   /** Sends input to the container (its terminal, or with -i its stdin pipe). */
   write(data: Buffer): void;
+  /** Ends the container's input: a stdin pipe reads EOF (a terminal has no end of input). */
+  endInput(): void;
   /** Sets the size of the container's terminal. */
   resize(size: TerminalSize): void;
   /** Leaves the container running. */
@@ -83,6 +85,9 @@ export async function attachMonitor(record: ContainerRecord, streams: AttachStre
   return {
     write(data) {
       for (let at = 0; at < data.length && !socket.destroyed; at += MAX_INPUT) socket.write(frame(Frame.Stdin, data.subarray(at, at + MAX_INPUT)));
+    },
+    endInput() {
+      if (!socket.destroyed) socket.write(frame(Frame.Stdin, Buffer.alloc(0)));
     },
     resize(size) {
       if (socket.destroyed) return;
