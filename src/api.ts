@@ -52,6 +52,7 @@ export type { ExecOptions, ExecProcess, ExecResult } from './runtime/exec';
 
 export { ContainerStartError } from './runtime/run';
 export type { Container } from './api/container-handle';
+export type { WaitStrategy, WaitTarget, WaitTimeoutError } from './api/wait-strategies';
 export type { ContainerLogs, ListContainersOptions } from './api/containers';
 export type { LogEntry, LogOptions, LogStream } from './runtime/logs';
 // What the CLI prints and parses as the library does, for programs too; the
@@ -68,6 +69,15 @@ export const resolveOutput = onFirstCall(() => require('./image/output-target') 
 export const parseLogTime = onFirstCall(() => require('./runtime/log-time') as typeof import('./runtime/log-time'), 'parseLogTime');
 export const parseDetachKeys = onFirstCall(() => require('./runtime/detach-keys') as typeof import('./runtime/detach-keys'), 'parseDetachKeys');
 export const detachFilter = onFirstCall(() => require('./runtime/detach-keys') as typeof import('./runtime/detach-keys'), 'detachFilter');
+const waitStrategies = () => require('./api/wait-strategies') as typeof import('./api/wait-strategies');
+/** Wait holds the readiness strategies `Container.waitFor` takes (loaded on first use: the CLI never needs them). */
+export const Wait = {
+  forLog: onFirstCall(waitStrategies, 'forLog'),
+  forExec: onFirstCall(waitStrategies, 'forExec'),
+  forHealthcheck: onFirstCall(waitStrategies, 'forHealthcheck'),
+  forPort: onFirstCall(waitStrategies, 'forPort'),
+  forHttp: onFirstCall(waitStrategies, 'forHttp'),
+};
 
 // onFirstCall is module[name], a function whose module load() requires when it is first called.
 function onFirstCall<M, K extends keyof M>(load: () => M, name: K): M[K] {
