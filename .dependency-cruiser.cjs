@@ -1,5 +1,5 @@
 // DESIGN.md's import arrows, checked by `npm test` (and so by CI):
-//   cli → api → {builder, runtime, registry, image}; builder → {dockerfile, image, runtime};
+//   cli → engine → api; cli → api → {builder, runtime, registry, image}; builder → {dockerfile, image, runtime};
 //   registry → image; {image, runtime} → store → sys; everything may import errors;
 //   dockerfile imports nothing else. `pool` is a shared helper of builder and registry.
 // The arrows point one way, so no cycle between folders can form.
@@ -9,10 +9,12 @@ module.exports = {
   forbidden: [
     { name: 'cli-only-through-api', severity: 'error', comment: 'The CLI is a thin layer over the library API.',
       from: { path: '^src/cli/' }, to: { path: '^src/(builder|image|runtime|registry|dockerfile|store|sys|api)/' } },
+    { name: 'engine-only-through-api', severity: 'error', comment: 'The Engine API server is a thin layer over the library API, as the CLI.',
+      from: { path: '^src/engine/' }, to: { path: '^src/(builder|image|runtime|registry|dockerfile|store|sys|api|cli)/' } },
     { name: 'api-over-the-four', severity: 'error', comment: 'The API is a facade over builder, runtime, registry and image.',
       from: { path: '^src/api(\\.ts$|/)' }, to: { path: '^src/(sys|store|dockerfile|cli)/' } },
     { name: 'nothing-imports-cli-or-api', severity: 'error',
-      from: { path: '^src/(builder|image|runtime|registry|dockerfile|store|sys)/' }, to: { path: '^src/(cli/|api(\\.ts$|/))' } },
+      from: { path: '^src/(builder|image|runtime|registry|dockerfile|store|sys)/' }, to: { path: '^src/(cli/|engine/|api(\\.ts$|/))' } },
     { name: 'dockerfile-is-pure', severity: 'error', comment: 'dockerfile/ imports nothing but errors.',
       from: { path: '^src/dockerfile/' }, to: { path: '^src/', pathNot: ['^src/dockerfile/', '^src/errors\\.ts$'] } },
     { name: 'sys-imports-errors-only', severity: 'error',

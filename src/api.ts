@@ -58,6 +58,7 @@ export type { UpdateOptions } from './runtime/update';
 export { resourcesFromFlags } from './runtime/resources';
 export { hostLimitWarnings as limitWarnings } from './runtime/cgroup';
 export type { Container } from './api/container-handle';
+export type { WaitStrategy, WaitTarget, WaitTimeoutError } from './api/wait-strategies';
 export type { ContainerLogs, ListContainersOptions } from './api/containers';
 export type { VolumeApi } from './api/volumes';
 export type { VolumeRecord } from './runtime/volumes';
@@ -68,6 +69,7 @@ export type { LogEntry, LogOptions, LogStream } from './runtime/logs';
 // modules behind all but the reference helpers load on the first call.
 export { canonicalName, splitReference } from './image/reference';
 export { healthStatus, isZeroTime, stateName } from './runtime/container-status';
+export { humanDuration, listedCommand, psStatus, since } from './runtime/status-text';
 export const isRemoteContext = onFirstCall(() => require('./builder/remote-context') as typeof import('./builder/remote-context'), 'isRemoteContext');
 export const consoleOutput = onFirstCall(() => require('./builder/output') as typeof import('./builder/output'), 'consoleOutput');
 export const pullHeader = onFirstCall(() => require('./registry/pull-report') as typeof import('./registry/pull-report'), 'pullHeader');
@@ -79,6 +81,15 @@ export const parseDetachKeys = onFirstCall(() => require('./runtime/detach-keys'
 export const parseVolumeFlag = onFirstCall(() => require('./runtime/mount-spec') as typeof import('./runtime/mount-spec'), 'parseVolumeFlag');
 export const parseMountFlag = onFirstCall(() => require('./runtime/mount-spec') as typeof import('./runtime/mount-spec'), 'parseMountFlag');
 export const detachFilter = onFirstCall(() => require('./runtime/detach-keys') as typeof import('./runtime/detach-keys'), 'detachFilter');
+const waitStrategies = () => require('./api/wait-strategies') as typeof import('./api/wait-strategies');
+/** Wait holds the readiness strategies `Container.waitFor` takes (loaded on first use: the CLI never needs them). */
+export const Wait = {
+  forLog: onFirstCall(waitStrategies, 'forLog'),
+  forExec: onFirstCall(waitStrategies, 'forExec'),
+  forHealthcheck: onFirstCall(waitStrategies, 'forHealthcheck'),
+  forPort: onFirstCall(waitStrategies, 'forPort'),
+  forHttp: onFirstCall(waitStrategies, 'forHttp'),
+};
 
 // onFirstCall is module[name], a function whose module load() requires when it is first called.
 function onFirstCall<M, K extends keyof M>(load: () => M, name: K): M[K] {

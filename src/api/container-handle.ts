@@ -10,6 +10,7 @@ import type { ExecOptions, ExecProcess, ExecResult } from '../runtime/exec';
 import type { ContainerInspect } from '../runtime/inspect';
 import type { LogOptions } from '../runtime/logs';
 import type { ContainerApi, ContainerLogs } from './containers';
+import type { WaitStrategy } from './wait-strategies';
 
 /** Container names one container by its full ID, so a rename does not lose it. */
 export class Container implements AsyncDisposable {
@@ -89,6 +90,21 @@ export class Container implements AsyncDisposable {
   /** remove removes the container; `force` kills it first when it runs. */
   async remove(options: { force?: boolean } = {}): Promise<void> {
     await this.api.removeContainer(this.id, options);
+  }
+
+  /** waitFor resolves once every strategy holds (`Wait.forLog(…)`, …), or fails when `timeout` ms (60 s by
+   * default) pass first, naming what was still awaited, with the container's last log lines. */
+  async waitFor(strategies: WaitStrategy[], options: { timeout?: number } = {}): Promise<void> {
+    const { waitUntilReady } = await import('./wait-strategies');
+    await waitUntilReady({ container: this, host: '127.0.0.1', hostPort: (port) => this.hostPort(port) }, strategies, options.timeout ?? 60_000);
+  }
+
+  /** hostPort is the host port a container's TCP port is published on (`docker port`). */
+  async hostPort(containerPort: number): Promise<number> {
+    const ports = ((await this.inspect()) as { NetworkSettings?: { Ports?: Record<string, Array<{ HostPort: string }> | null> } }).NetworkSettings?.Ports ?? {};
+    const bound = ports[`${containerPort}/tcp`]?.[0];
+    if (!bound) throw new NboxError('ERR_NBOX_USAGE', `no public port '${containerPort}/tcp' published for ${this.id.slice(0, 12)}`);
+    return Number(bound.HostPort);
   }
 
   /** Disposal kills the container if it runs and removes it; one already removed is fine. */

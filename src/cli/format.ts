@@ -98,34 +98,6 @@ function formatG(value: number, precision: number): string {
   return sign + (plain.includes('.') ? plain.replace(/\.?0+$/, '') : plain);
 }
 
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-
-/** humanDuration describes a span in milliseconds like Docker's units.HumanDuration: "About a minute", "3 days". */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / SECOND);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(ms / MINUTE);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  // Hours round to nearest, so 1h29m is still "About an hour".
-  const hours = Math.trunc(ms / HOUR + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(Math.trunc(ms / HOUR) / 24 / 365)} years`;
-}
-
-/** since tells how long before `now` a moment was, as Docker's CREATED column does: "3 minutes ago". */
-export function since(date: Date, now: Date = new Date()): string {
-  return `${humanDuration(now.getTime() - date.getTime())} ago`;
-}
-
 /** shortId truncates an ID like Docker's stringid.TruncateID: algorithm prefix dropped, 12 characters kept. */
 export function shortId(id: string): string {
   const colon = id.indexOf(':');

@@ -37,6 +37,7 @@ import { registerUpdate } from './commands/update';
 import { registerVersion } from './commands/version';
 import { registerVolume } from './commands/volume';
 import { registerWait } from './commands/wait';
+import { registerServe } from './commands/serve';
 
 /** buildProgram makes the program; ctx defaults to opening the store --root names. */
 export function buildProgram(context?: CliContext): Command {
@@ -56,7 +57,7 @@ export function buildProgram(context?: CliContext): Command {
       });
     },
   };
-  for (const register of [registerBuild, registerRun, registerExec, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerLogs, registerPs, registerRm, registerRename, registerKill, registerStop, registerStart, registerAttach, registerWait, registerTop, registerStats, registerUpdate, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerCp, registerDiff, registerCommit, registerSave, registerRegistry, registerSystem, registerVersion, registerVolume, registerManagement]) {
+  for (const register of [registerBuild, registerRun, registerExec, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerLogs, registerPs, registerRm, registerRename, registerKill, registerStop, registerStart, registerAttach, registerWait, registerTop, registerStats, registerUpdate, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerCp, registerDiff, registerCommit, registerSave, registerRegistry, registerSystem, registerVersion, registerServe, registerVolume, registerManagement]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

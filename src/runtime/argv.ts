@@ -6,8 +6,8 @@ import { NboxError } from '../errors';
 export interface ArgvSources {
   imageEntrypoint: string[] | null | undefined;
   imageCmd: string[] | null | undefined;
-  /** The --entrypoint value: undefined when not given, '' to clear the image's. */
-  entrypointOverride?: string | undefined;
+  /** The --entrypoint value: undefined when not given, '' to clear the image's; an array as the Engine API gives it. */
+  entrypointOverride?: string | string[] | undefined;
   /** Arguments given after the image name. */
   cmdArgs: string[];
 }
@@ -24,7 +24,7 @@ export function containerCommand(sources: ArgvSources): ContainerCommand {
   const { imageEntrypoint, imageCmd, entrypointOverride, cmdArgs } = sources;
   // An image CMD was written for the image ENTRYPOINT, so Docker never pairs it with another one.
   const entrypoint =
-    entrypointOverride === undefined ? (imageEntrypoint ?? []) : entrypointOverride === '' ? [] : [entrypointOverride];
+    entrypointOverride === undefined ? (imageEntrypoint ?? []) : typeof entrypointOverride === 'string' ? [entrypointOverride].filter((arg) => arg !== '') : entrypointOverride;
   const cmd = cmdArgs.length > 0 ? cmdArgs : entrypointOverride === undefined ? (imageCmd ?? []) : [];
   const argv = [...entrypoint, ...cmd];
   if (argv.length === 0) throw new NboxError('ERR_NBOX_USAGE', 'no command specified');

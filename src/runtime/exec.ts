@@ -5,7 +5,7 @@
 // recorded init is still that process, and words failures as Docker does.
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 
 import { NboxError, SysError } from '../errors';
@@ -36,6 +36,8 @@ export interface ExecOptions {
   workdir?: string;
   /** Where the command's 0, 1 and 2 go (default: pipes the caller reads, stdin /dev/null). */
   stdio?: StdioOption;
+  /** -i with piped stdio: the command's stdin is a pipe, written through ExecProcess.stdin (end it for EOF). */
+  stdin?: boolean;
   /** -d: the command does not die with this process; it still dies with the container. */
   detach?: boolean;
   /** -t: the command's 0, 1 and 2 are a terminal made in the container's devpts, and TERM=xterm unless set;
@@ -59,6 +61,8 @@ export class ExecProcess implements AsyncDisposable {
     readonly stderr: Readable | null,
     private readonly signal: (signal: number) => boolean,
     private readonly terminal?: TerminalStdio,
+    /** The command's input, when started with `stdin` and piped stdio. */
+    readonly stdin: Writable | null = null,
   ) {}
 
   /** resize sets the size of the command's terminal (tty); without one it does nothing. */
@@ -116,7 +120,7 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
     if (tty) {
       guarded = new TerminalStdio(terminalIo(opts.stdio ?? 'pipe', detachKeys));
     } else {
-      opened = openStdio(opts.detach ? 'ignore' : (opts.stdio ?? 'pipe'));
+      opened = openStdio(opts.detach ? 'ignore' : (opts.stdio ?? 'pipe'), { stdin: opts.stdin });
       guarded = guardStdio(opened.childFds);
     }
     spawned = addon().join({
@@ -157,7 +161,7 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
     opened?.closeAll();
     throw new ContainerStartError(`unable to attach the command's stdio: ${(err as Error).message}`, 126, err);
   }
-  const streams = opened ? opened.started() : { stdout: terminal?.stdout ?? null, stderr: null };
+  const streams = opened ? opened.started() : { stdout: terminal?.stdout ?? null, stderr: null, stdin: null };
   if (opts.detach) {
     // Not this process's child: nothing to wait for, and its pid is no handle to signal it by.
     guarded.close();
@@ -171,7 +175,7 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
     guarded.close();
     return { exitCode: status.exitCode, signal: status.signal === null ? null : signalName(status.signal) };
   });
-  return new ExecProcess(pid, exited, streams.stdout, streams.stderr, (signal) => !done && addon().kill(pidfd, signal), terminal);
+  return new ExecProcess(pid, exited, streams.stdout, streams.stderr, (signal) => !done && addon().kill(pidfd, signal), terminal, streams.stdin);
 }
 
 // The container's init, opened as a pidfd and checked to be the recorded

@@ -14,6 +14,8 @@ export type DurationValue = string | number;
 export interface HealthcheckOptions {
   /** --health-cmd: run with the container's shell. */
   cmd?: string;
+  /** The test as the Engine API gives it (`["CMD", …]` or `["CMD-SHELL", …]`); instead of cmd. */
+  test?: string[];
   interval?: DurationValue;
   timeout?: DurationValue;
   startPeriod?: DurationValue;
@@ -59,7 +61,8 @@ export function healthcheckFromOptions(options: HealthcheckOptions = {}): Health
   const retries = options.retries ?? 0;
   if (!Number.isInteger(retries)) usage(`invalid argument "${retries}" for "--health-retries" flag: strconv.ParseInt: parsing "${retries}": invalid syntax`);
   const cmd = options.cmd ?? '';
-  const given = cmd !== '' || retries !== 0 || Object.values(ns).some((value) => value !== 0);
+  const test = options.test?.length ? options.test : cmd === '' ? undefined : ['CMD-SHELL', cmd];
+  const given = test !== undefined || retries !== 0 || Object.values(ns).some((value) => value !== 0);
   if (options.disable) {
     if (given) usage('--no-healthcheck conflicts with --health-* options');
     return { Test: ['NONE'] };
@@ -69,7 +72,7 @@ export function healthcheckFromOptions(options: HealthcheckOptions = {}): Health
   for (const [key, , flag] of DURATIONS.slice(0, 2)) if (ns[key] < 0) usage(`${flag} cannot be negative`);
   if (retries < 0) usage('--health-retries cannot be negative');
   for (const [key, , flag] of DURATIONS.slice(2)) if (ns[key] < 0) usage(`${flag} cannot be negative`);
-  const config: HealthConfig = cmd === '' ? {} : { Test: ['CMD-SHELL', cmd] };
+  const config: HealthConfig = test === undefined ? {} : { Test: test };
   for (const [key, field] of DURATIONS) if (ns[key] !== 0) config[field] = ns[key];
   if (retries !== 0) config.Retries = retries;
   return config;

@@ -2,7 +2,7 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants, cpus as hostCpus } from 'node:os';
 
 import { NboxError, isErrno } from '../errors';
@@ -44,8 +44,8 @@ export type StdioOption = 'inherit' | 'pipe' | 'ignore' | [number, number, numbe
 export interface RunOptions extends SecurityOptions {
   /** Arguments after the image: replace CMD. */
   cmd?: string[];
-  /** --entrypoint; '' clears the image's. */
-  entrypoint?: string;
+  /** --entrypoint; '' clears the image's. An array is an entrypoint with arguments, as the Engine API takes it. */
+  entrypoint?: string | string[];
   /** -e values: NAME=value, or NAME to copy from this process's env. */
   env?: string[];
   /** --env-file paths. */
@@ -420,12 +420,12 @@ export function readEnvFile(path: string): string {
 export interface OpenedStdio {
   childFds: [number, number, number];
   /** Closes the fds only the child needed, and wraps the caller's ends in streams. */
-  started(): { stdout: Readable | null; stderr: Readable | null };
+  started(): { stdout: Readable | null; stderr: Readable | null; stdin: Writable | null };
   closeAll(): void;
 }
 
-/** openStdio opens what a StdioOption names. */
-export function openStdio(option: StdioOption): OpenedStdio {
+/** openStdio opens what a StdioOption names; with `stdin`, 'pipe' also gives the child's input as a stream to write. */
+export function openStdio(option: StdioOption, options: { stdin?: boolean } = {}): OpenedStdio {
   if (Array.isArray(option)) return fixedStdio(option);
   if (option === 'inherit') return fixedStdio([0, 1, 2]);
   const devNull = openSync('/dev/null', 'r+');
@@ -433,25 +433,27 @@ export function openStdio(option: StdioOption): OpenedStdio {
     const close = () => closeSync(devNull);
     return {
       childFds: [devNull, devNull, devNull],
-      started: () => (close(), { stdout: null, stderr: null }),
+      started: () => (close(), { stdout: null, stderr: null, stdin: null }),
       closeAll: close,
     };
   }
   const [outRead, outWrite] = addon().pipe();
   const [errRead, errWrite] = addon().pipe();
-  const closeChildEnds = () => [devNull, outWrite, errWrite].forEach((fd) => closeSync(fd));
+  const [inRead, inWrite] = options.stdin ? addon().pipe() : [devNull, -1];
+  const childEnds = [...new Set([devNull, inRead, outWrite, errWrite])];
   return {
-    childFds: [devNull, outWrite, errWrite],
+    childFds: [inRead, outWrite, errWrite],
     started: () => {
-      closeChildEnds();
+      childEnds.forEach((fd) => closeSync(fd));
       // Loaded on use: the CLI passes its own fds and never needs sockets.
       const { Socket } = require('node:net') as typeof import('node:net');
       return {
         stdout: new Socket({ fd: outRead, readable: true, writable: false }),
         stderr: new Socket({ fd: errRead, readable: true, writable: false }),
+        stdin: inWrite < 0 ? null : new Socket({ fd: inWrite, readable: false, writable: true }),
       };
     },
-    closeAll: () => [devNull, outWrite, errWrite, outRead, errRead].forEach((fd) => closeSync(fd)),
+    closeAll: () => [...childEnds, outRead, errRead, inWrite].filter((fd) => fd >= 0).forEach((fd) => closeSync(fd)),
   };
 }
 
@@ -465,5 +467,5 @@ export function terminalIo(option: StdioOption, detachKeys: number[]): TerminalI
 }
 
 function fixedStdio(fds: [number, number, number]): OpenedStdio {
-  return { childFds: fds, started: () => ({ stdout: null, stderr: null }), closeAll: () => {} };
+  return { childFds: fds, started: () => ({ stdout: null, stderr: null, stdin: null }), closeAll: () => {} };
 }

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 
 import type { HistoryItem } from '../../api';
 import type { CliContext } from '../context';
-import { ellipsis, humanSize, shortId, since, table } from '../format';
+import { since } from '../../api';
+import { ellipsis, humanSize, shortId, table } from '../format';
 
 interface HistoryFlags {
   trunc: boolean;

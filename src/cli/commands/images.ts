@@ -3,7 +3,8 @@
 import type { Command } from 'commander';
 
 import type { CliContext } from '../context';
-import { humanSize, shortId, since, table } from '../format';
+import { since } from '../../api';
+import { humanSize, shortId, table } from '../format';
 import { addImagePrune } from './prune';
 
 interface ListFlags {

@@ -2,9 +2,9 @@
 // its filters, -n/-l, and --format.
 import { InvalidArgumentError, type Command } from 'commander';
 
-import { healthStatus, isZeroTime, stateName, type ContainerRecord, type ContainerState } from '../../api';
+import { healthStatus, listedCommand, psStatus, since, stateName, type ContainerRecord } from '../../api';
 import { collect, type CliContext } from '../context';
-import { ellipsis, humanDuration, since } from '../format';
+import { ellipsis } from '../format';
 import { renderFormat, type Row } from '../template';
 
 interface PsFlags {
@@ -52,8 +52,7 @@ export function registerPs(program: Command, ctx: CliContext): void {
 /** psRow is a container's --format fields, as the docker CLI fills them. */
 function psRow(c: ContainerRecord, now: Date, trunc: boolean): Row {
   const { config, state } = c;
-  // As the daemon lists it: an argument with a space in single quotes; the CLI then Go-quotes the whole.
-  const command = config.argv.map((arg, i) => (i > 0 && arg.includes(' ') ? `'${arg}'` : arg)).join(' ');
+  const command = listedCommand(config.argv);
   return {
     Command: JSON.stringify(trunc ? ellipsis(command, 20) : command),
     CreatedAt: createdAt(new Date(config.created)),
@@ -73,27 +72,6 @@ function psRow(c: ContainerRecord, now: Date, trunc: boolean): Row {
     State: stateName(state),
     Status: psStatus(state, now),
   };
-}
-
-/** psStatus is the STATUS column, as moby's State.String() words it. */
-export function psStatus(state: ContainerState, now: Date): string {
-  const up = `Up ${humanDuration(now.getTime() - Date.parse(state.startedAt))}`;
-  switch (stateName(state)) {
-    case 'paused':
-      return `${up} (Paused)`;
-    case 'restarting':
-      return `Restarting (${state.exitCode}) ${since(new Date(state.finishedAt), now)}`;
-    case 'running': {
-      const health = healthStatus(state);
-      if (health === 'none') return up;
-      return `${up} (${health === 'starting' ? 'health: starting' : health})`;
-    }
-    case 'created':
-      return 'Created';
-    case 'exited':
-      // A stop time the record never got prints as Docker prints a zero one: nothing.
-      return isZeroTime(state.finishedAt) ? '' : `Exited (${state.exitCode}) ${since(new Date(state.finishedAt), now)}`;
-  }
 }
 
 // Go's time.Time String() in UTC, as `docker ps --format {{.CreatedAt}}` prints it.

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { ellipsis, humanDuration, humanSize, shortId, since, table } from '../../../src/cli/format';
+import { ellipsis, humanSize, shortId, table } from '../../../src/cli/format';
+import { humanDuration, since } from '../../../src/runtime/status-text';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { psStatus } from '../../../src/cli/commands/ps';
-import { NOW, STATES, ago, health, record } from '../runtime/records';
+import { psStatus } from '../../../src/runtime/status-text';
+import { NOW, STATES, ago, health, record } from './records';
 
 test("STATUS words each state as moby's State.String()", (t) => {
   t.deepEqual(Object.fromEntries(Object.entries(STATES).map(([key, r]) => [key, psStatus(r.state, NOW)])), {

@@ -1,0 +1,182 @@
+// Readiness of a started container, as test harnesses wait for it: a log
+// line, a command that succeeds, a healthy health check, a port that accepts
+// connections, an HTTP answer. Several run together under one deadline; a
+// timeout names the strategy that was still waiting and shows the last log lines.
+import { connect } from 'node:net';
+import { request } from 'node:http';
+
+import { NboxError } from '../errors';
+import type { Container } from './container-handle';
+
+/** WaitTarget is what a strategy may ask of the container. */
+export interface WaitTarget {
+  container: Container;
+  /** The host port a container port is published on (TCP). */
+  hostPort(containerPort: number): Promise<number>;
+  /** The address the published ports answer on from this host. */
+  host: string;
+  /** Aborted when the deadline passes or another strategy failed. */
+  signal: AbortSignal;
+}
+
+/** WaitStrategy waits until one readiness condition holds; `describe` says what it waits for. */
+export interface WaitStrategy {
+  describe(): string;
+  wait(target: WaitTarget): Promise<void>;
+}
+
+const POLL_MS = 50;
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
+    const onAbort = () => (clearTimeout(timer), reject(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+
+/** poll calls check until it says yes, every POLL_MS, until aborted; a check that throws a NboxError ends the wait. */
+async function poll(signal: AbortSignal, check: () => Promise<boolean>): Promise<void> {
+  for (;;) {
+    const ready = await check().catch((err: unknown) => {
+      if (err instanceof NboxError) throw err;
+      return false;
+    });
+    if (ready) return;
+    await sleep(POLL_MS, signal);
+  }
+}
+
+/** forLog waits until a log line (either stream) matches, `times` times in all (1 by default). The log is
+ * read again each poll from where the last read ended, so the wait stops the moment it is aborted. */
+export function forLog(pattern: string | RegExp, options: { times?: number } = {}): WaitStrategy {
+  const times = options.times ?? 1;
+  const matches = (line: string) => (typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line));
+  const what = `log line ${String(pattern)}${times > 1 ? ` ${times} times` : ''}`;
+  return {
+    describe: () => what,
+    async wait({ container, signal }) {
+      let read = 0;
+      let seen = 0;
+      await poll(signal, async () => {
+        // Whether it ran before the read: a line written just before its exit is still read.
+        const running = (await container.record()).state.status === 'running';
+        let index = 0;
+        for await (const entry of container.logs()) {
+          if (index++ < read) continue;
+          read++;
+          if (matches(entry.line) && ++seen >= times) return true;
+        }
+        if (!running) throw new NboxError('ERR_NBOX_CONFLICT', `container exited before its log showed ${what} (${seen} seen)`);
+        return false;
+      });
+    },
+  };
+}
+
+/** forExec waits until cmd, run in the container, exits 0. */
+export function forExec(cmd: string[]): WaitStrategy {
+  return {
+    describe: () => `exec ${JSON.stringify(cmd)} to exit 0`,
+    wait: ({ container, signal }) => poll(signal, async () => (await container.exec(cmd, { stdio: 'ignore' })).exitCode === 0),
+  };
+}
+
+/** forHealthcheck waits until the container's HEALTHCHECK reports healthy; unhealthy fails at once. */
+export function forHealthcheck(): WaitStrategy {
+  return {
+    describe: () => 'health status healthy',
+    wait: ({ container, signal }) =>
+      poll(signal, async () => {
+        const { state } = await container.record();
+        if (state.health?.status === 'unhealthy') throw new NboxError('ERR_NBOX_CONFLICT', 'container is unhealthy');
+        return state.health?.status === 'healthy';
+      }),
+  };
+}
+
+/** forPort waits until a TCP connect from this host to the published port of each container port given succeeds. */
+export function forPort(...containerPorts: number[]): WaitStrategy {
+  return {
+    describe: () => `TCP connect to port ${containerPorts.join(', ')}`,
+    async wait({ hostPort, host, signal }) {
+      for (const port of containerPorts) {
+        const published = await hostPort(port);
+        await poll(signal, () => tcpConnects(host, published));
+      }
+    },
+  };
+}
+
+/** forHttp waits until GET path on the published port answers (status 200 unless given). */
+export function forHttp(path: string, options: { port: number; status?: number }): WaitStrategy {
+  const status = options.status ?? 200;
+  return {
+    describe: () => `HTTP ${status} from GET ${path} on port ${options.port}`,
+    async wait({ hostPort, host, signal }) {
+      const published = await hostPort(options.port);
+      await poll(signal, () => httpStatus(host, published, path).then((got) => got === status));
+    },
+  };
+}
+
+function tcpConnects(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function httpStatus(host: string, port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path, method: 'GET', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.once('timeout', () => req.destroy(new Error('timeout')));
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+/** WaitTimeoutError names what was still awaited and carries the container's last log lines. */
+export class WaitTimeoutError extends NboxError {
+  constructor(
+    readonly waitingFor: string[],
+    readonly lastLogLines: string[],
+    timeoutMs: number,
+  ) {
+    super('ERR_NBOX_CONFLICT', `container not ready after ${timeoutMs} ms: still waiting for ${waitingFor.join('; ')}${lastLogLines.length ? `\nlast log lines:\n${lastLogLines.join('\n')}` : ''}`);
+    this.name = 'WaitTimeoutError';
+  }
+}
+
+/** waitUntilReady runs the strategies together; all must hold before the deadline. */
+export async function waitUntilReady(target: Omit<WaitTarget, 'signal'>, strategies: WaitStrategy[], timeoutMs: number): Promise<void> {
+  const controller = new AbortController();
+  const pending = new Set(strategies);
+  const timer = setTimeout(() => controller.abort(new Error('deadline')), timeoutMs);
+  try {
+    await Promise.all(
+      strategies.map(async (strategy) => {
+        try {
+          await strategy.wait({ ...target, signal: controller.signal });
+          pending.delete(strategy);
+        } catch (err) {
+          if (!controller.signal.aborted) controller.abort(err);
+          throw err;
+        }
+      }),
+    );
+  } catch (err) {
+    if (controller.signal.reason instanceof Error && controller.signal.reason.message === 'deadline') {
+      const tail: string[] = [];
+      for await (const entry of target.container.logs({ tail: 10 })) tail.push(`${entry.stream}: ${entry.line}`);
+      throw new WaitTimeoutError([...pending].map((s) => s.describe()), tail, timeoutMs);
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}

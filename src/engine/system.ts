@@ -1,0 +1,138 @@
+// System endpoints: ping, version, info, disk usage and the event stream.
+import { cpus, hostname, release, totalmem } from 'node:os';
+import type { ServerResponse } from 'node:http';
+
+import { VERSION, stateName } from '../api';
+import { API_VERSION, MIN_API_VERSION, type RequestContext, type Routes, type Handler } from './router';
+import { filterList, sendJson } from './http';
+import type { EngineEvent } from './state';
+
+/** PING_HEADERS tell a client what it talks to; Builder-Version 1 asks for the classic builder, the one nbox speaks. */
+const PING_HEADERS = {
+  'API-Version': API_VERSION,
+  'Builder-Version': '1',
+  'Docker-Experimental': 'false',
+  OSType: 'linux',
+  'Cache-Control': 'no-cache, no-store, must-revalidate',
+  Pragma: 'no-cache',
+};
+
+async function ping(ctx: RequestContext, res: ServerResponse): Promise<void> {
+  res.writeHead(200, { ...PING_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 2 });
+  res.end(ctx.req.method === 'HEAD' ? undefined : 'OK');
+}
+
+async function version(_ctx: RequestContext, res: ServerResponse): Promise<void> {
+  const details = { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: 'amd64', KernelVersion: release() };
+  sendJson(res, 200, {
+    Platform: { Name: 'nbox' },
+    Components: [{ Name: 'Engine', Version: VERSION, Details: details }],
+    Version: VERSION,
+    ...details,
+    GitCommit: '',
+    GoVersion: `node ${process.version}`,
+    BuildTime: '',
+  });
+}
+
+async function info(ctx: RequestContext, res: ServerResponse): Promise<void> {
+  const containers = await ctx.nbox.listContainers({ all: true });
+  const running = containers.filter((c) => stateName(c.state) === 'running').length;
+  const paused = containers.filter((c) => stateName(c.state) === 'paused').length;
+  sendJson(res, 200, {
+    ID: '',
+    Containers: containers.length,
+    ContainersRunning: running,
+    ContainersPaused: paused,
+    ContainersStopped: containers.length - running - paused,
+    Images: (await ctx.nbox.images({ all: true })).length,
+    Driver: 'overlay2',
+    DriverStatus: [],
+    DockerRootDir: ctx.nbox.root,
+    Plugins: { Volume: ['local'], Network: ['host', 'none'], Log: ['json-file'] },
+    MemoryLimit: true,
+    SwapLimit: true,
+    CpuCfsPeriod: true,
+    CpuCfsQuota: true,
+    OomKillDisable: true,
+    LoggingDriver: 'json-file',
+    CgroupDriver: 'cgroupfs',
+    KernelVersion: release(),
+    OperatingSystem: 'nbox',
+    OSType: 'linux',
+    Architecture: process.arch === 'x64' ? 'x86_64' : process.arch,
+    NCPU: cpus().length,
+    MemTotal: totalmem(),
+    Name: hostname(),
+    Labels: [],
+    ServerVersion: VERSION,
+    DefaultRuntime: 'nbox',
+    Runtimes: { nbox: { path: 'nbox' } },
+    SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'],
+    RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
+    Swarm: { LocalNodeState: 'inactive', ControlAvailable: false, NodeID: '', NodeAddr: '' },
+    ExperimentalBuild: false,
+    Debug: false,
+    HttpProxy: '',
+    HttpsProxy: '',
+    NoProxy: '',
+    Warnings: [],
+  });
+}
+
+async function diskUsage(ctx: RequestContext, res: ServerResponse): Promise<void> {
+  const usage = await ctx.nbox.diskUsage();
+  const images = await ctx.nbox.images();
+  const containers = await ctx.nbox.listContainers({ all: true });
+  sendJson(res, 200, {
+    LayersSize: usage.images.size,
+    Images: images.map((image) => ({
+      Id: image.id,
+      ParentId: image.parent ?? '',
+      RepoTags: image.tags,
+      RepoDigests: image.repoDigests,
+      Created: Math.floor(image.created.getTime() / 1000),
+      Size: image.size,
+      SharedSize: -1,
+      Labels: image.config.config?.Labels ?? {},
+      Containers: containers.filter((c) => c.config.image === image.id).length,
+    })),
+    Containers: containers.map((c) => ({ Id: c.config.id, Names: [`/${c.config.name}`], Image: c.config.imageRef, ImageID: c.config.image, State: c.state.status })),
+    Volumes: [],
+    BuildCache: [],
+  });
+}
+
+/** events streams what this server does from now on, one JSON document per line, until the client leaves
+ * or `until` passes; `filters` narrows by type, event (action) and container. */
+async function events(ctx: RequestContext, res: ServerResponse): Promise<void> {
+  const filters = filterList(ctx.query).map((f) => f.split('=', 2) as [string, string]);
+  const wanted = (event: EngineEvent) =>
+    ['type', 'event', 'container'].every((key) => {
+      const values = filters.filter(([k]) => k === key).map(([, v]) => v);
+      if (values.length === 0) return true;
+      const actual = key === 'type' ? event.Type : key === 'event' ? event.Action : event.Actor.ID;
+      return values.some((v) => v === actual || (key === 'container' && (actual.startsWith(v) || event.Actor.Attributes.name === v)));
+    });
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  res.flushHeaders();
+  const listener = (event: EngineEvent) => {
+    if (wanted(event)) res.write(`${JSON.stringify(event)}\n`);
+  };
+  ctx.state.events.on('event', listener);
+  const until = Number(ctx.query.get('until') ?? NaN);
+  const timer = Number.isFinite(until) ? setTimeout(() => res.end(), Math.max(0, until * 1000 - Date.now())) : undefined;
+  await new Promise<void>((resolve) => res.once('close', resolve));
+  clearTimeout(timer);
+  ctx.state.events.off('event', listener);
+}
+
+/** addSystemRoutes adds the system endpoints. */
+export function addSystemRoutes(routes: Routes<Handler>): void {
+  routes
+    .add('GET', '/_ping', ping)
+    .add('GET', '/version', version)
+    .add('GET', '/info', info)
+    .add('GET', '/system/df', diskUsage)
+    .add('GET', '/events', events);
+}

@@ -1,0 +1,196 @@
+// `nbox serve`: the Docker Engine API on a unix socket, driven as the docker
+// CLI and dockerode drive it (and by the docker CLI itself where installed).
+import { execFile } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+import { serveEngine, type EngineServer } from '../../src/engine/server';
+import { demux, hijack, request } from '../helpers/engine-client';
+import { fileScope, optionalTest, rootTest, sharedTestStore, spawnCli, tarOf, writeContext } from '../helpers/env';
+import { until } from '../helpers/detached';
+
+const test = rootTest();
+const scope = fileScope(test);
+const store = sharedTestStore(test);
+let server: EngineServer;
+let socket: string;
+
+test.before(async () => {
+  socket = join(dirname(store.root), 'engine.sock');
+  server = await serveEngine(store.nbox, { socket });
+  scope.teardown(() => server.close());
+});
+
+const V = '/v1.50';
+const json = <T>(body: string) => JSON.parse(body) as T;
+
+async function created(body: object): Promise<string> {
+  const reply = await request(socket, 'POST', `${V}/containers/create`, { Image: 'bb', ...body });
+  if (reply.status !== 201) throw new Error(`create: ${reply.status} ${reply.body}`);
+  return json<{ Id: string }>(reply.body).Id;
+}
+
+async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+test('the socket is root-only (0660) and answers ping with the API version', async (t) => {
+  t.is(statSync(socket).mode & 0o777, 0o660);
+  const ping = await request(socket, 'HEAD', '/_ping');
+  t.is(ping.status, 200);
+  t.is(ping.headers['api-version'], '1.50');
+  t.is((await request(socket, 'GET', `${V}/_ping`)).body, 'OK');
+  t.is(json<{ ApiVersion: string }>((await request(socket, 'GET', `${V}/version`)).body).ApiVersion, '1.50');
+});
+
+test("bad requests get Docker's status and a one-line message, and the server goes on", async (t) => {
+  const old = await request(socket, 'GET', '/v1.12/version');
+  t.deepEqual([old.status, json<{ message: string }>(old.body).message], [400, 'client version 1.12 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version']);
+  const unknown = await request(socket, 'GET', `${V}/containers/nope/json`);
+  t.deepEqual([unknown.status, json<{ message: string }>(unknown.body).message], [404, 'No such container: nope']);
+  const image = await request(socket, 'POST', `${V}/containers/create`, { Image: 'missing:1' });
+  t.is(image.status, 404);
+  const malformed = await request(socket, 'POST', `${V}/containers/create`, Buffer.from('{"Image": '));
+  t.is(malformed.status, 400);
+  t.regex(json<{ message: string }>(malformed.body).message, /^invalid JSON/);
+  t.is((await request(socket, 'GET', `${V}/nothing/here`)).status, 404);
+  t.is((await request(socket, 'HEAD', '/_ping')).status, 200);
+});
+
+test('run as the docker CLI runs it: attach before start loses no output, streams apart, --rm keeps the exit code', async (t) => {
+  const id = await created({ Cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], HostConfig: { AutoRemove: true } });
+  const attached = hijack(socket, 'POST', `${V}/containers/${id}/attach?stream=1&stdout=1&stderr=1`);
+  t.regex(await attached.upgraded, /^HTTP\/1.1 101 UPGRADED/);
+  const waited = request(socket, 'POST', `${V}/containers/${id}/wait?condition=removed`);
+  t.is((await request(socket, 'POST', `${V}/containers/${id}/start`)).status, 204);
+  const streams = await attached.done;
+  t.deepEqual([streams.stdout, streams.stderr], ['out\n', 'err\n']);
+  t.deepEqual(json(((await waited).body)), { StatusCode: 3, Error: null });
+  t.is((await request(socket, 'GET', `${V}/containers/${id}/json`)).status, 404);
+});
+
+test('stdin through attach reaches the container, and the half-close is its EOF', async (t) => {
+  const id = await created({ Cmd: ['cat'], OpenStdin: true, StdinOnce: true, AttachStdin: true });
+  t.teardown(async () => void (await request(socket, 'DELETE', `${V}/containers/${id}?force=1`)));
+  const attached = hijack(socket, 'POST', `${V}/containers/${id}/attach?stream=1&stdin=1&stdout=1&stderr=1`);
+  await attached.upgraded;
+  await request(socket, 'POST', `${V}/containers/${id}/start`);
+  attached.write('piped\n');
+  attached.end();
+  t.is((await attached.done).stdout, 'piped\n');
+  t.is(json<{ StatusCode: number }>((await request(socket, 'POST', `${V}/containers/${id}/wait`)).body).StatusCode, 0);
+});
+
+test('a detached container: list, logs framed by stream, exec with stdin and its exit code, stop, remove', async (t) => {
+  const id = await created({ Cmd: ['sh', '-c', 'echo out; echo err >&2; exec sleep 60'], Labels: { role: 'svc' } });
+  t.teardown(async () => void (await request(socket, 'DELETE', `${V}/containers/${id}?force=1`)));
+  t.is((await request(socket, 'POST', `${V}/containers/${id}/start`)).status, 204);
+  t.is((await request(socket, 'POST', `${V}/containers/${id}/start`)).status, 304);
+  const listed = json<Array<{ Id: string; State: string; Status: string; Labels: Record<string, string> }>>((await request(socket, 'GET', `${V}/containers/json?filters=${encodeURIComponent('{"label":["role=svc"]}')}`)).body);
+  t.deepEqual(listed.map((c) => [c.Id, c.State, c.Labels.role]), [[id, 'running', 'svc']]);
+  t.regex(listed[0].Status, /^Up /);
+  const logs = await until('both log lines', async () => {
+    const reply = await request(socket, 'GET', `${V}/containers/${id}/logs?stdout=1&stderr=1`);
+    const streams = demux(Buffer.from(reply.body, 'latin1'));
+    return streams.stdout === 'out\n' && streams.stderr === 'err\n' ? streams : undefined;
+  });
+  t.deepEqual(logs, { stdout: 'out\n', stderr: 'err\n' });
+
+  const exec = json<{ Id: string }>((await request(socket, 'POST', `${V}/containers/${id}/exec`, { Cmd: ['sh', '-c', 'cat; echo "$X" >&2; exit 5'], Env: ['X=from-env'], AttachStdin: true, AttachStdout: true, AttachStderr: true })).body).Id;
+  const started = hijack(socket, 'POST', `${V}/exec/${exec}/start`, { Detach: false, Tty: false });
+  await started.upgraded;
+  started.write('input\n');
+  started.end();
+  const output = await started.done;
+  t.deepEqual([output.stdout, output.stderr], ['input\n', 'from-env\n']);
+  t.like(json<object>((await request(socket, 'GET', `${V}/exec/${exec}/json`)).body), { ExitCode: 5, Running: false, ContainerID: id });
+  t.is((await request(socket, 'POST', `${V}/exec/${exec}/start`, { Detach: false })).status, 409);
+
+  t.is((await request(socket, 'POST', `${V}/containers/${id}/stop?t=1`)).status, 204);
+  t.is(json<{ State: { Status: string } }>((await request(socket, 'GET', `${V}/containers/${id}/json`)).body).State.Status, 'exited');
+  t.is((await request(socket, 'POST', `${V}/containers/${id}/exec`, { Cmd: ['true'] })).status, 409);
+  t.is((await request(socket, 'DELETE', `${V}/containers/${id}`)).status, 204);
+});
+
+test('archive: HEAD gives the path stat, PUT writes a tar in, GET reads it back', async (t) => {
+  const id = await created({ Cmd: ['true'] });
+  t.teardown(async () => void (await request(socket, 'DELETE', `${V}/containers/${id}?force=1`)));
+  const dir = await writeContext(t, { 'note.txt': 'hello\n' });
+  t.is((await request(socket, 'PUT', `${V}/containers/${id}/archive?path=/etc`, await collect(tarOf(dir, ['note.txt'])))).status, 200);
+  const head = await request(socket, 'HEAD', `${V}/containers/${id}/archive?path=/etc/note.txt`);
+  const stat = json<{ name: string; size: number; mode: number }>(Buffer.from(String(head.headers['x-docker-container-path-stat']), 'base64').toString('utf8'));
+  t.deepEqual([stat.name, stat.size, stat.mode & 0o777], ['note.txt', 6, 0o644]);
+  const dirStat = json<{ mode: number }>(Buffer.from(String((await request(socket, 'HEAD', `${V}/containers/${id}/archive?path=/etc`)).headers['x-docker-container-path-stat']), 'base64').toString('utf8'));
+  t.true(dirStat.mode >= 2 ** 31, 'a directory carries Go ModeDir');
+  const got = await request(socket, 'GET', `${V}/containers/${id}/archive?path=/etc/note.txt`);
+  t.true(got.body.includes('hello\n'));
+  t.is((await request(socket, 'HEAD', `${V}/containers/${id}/archive?path=/nope`)).status, 404);
+});
+
+test('build from a tar context streams Step lines and the image ID; a failing build ends in errorDetail', async (t) => {
+  const good = await writeContext(t, { Dockerfile: 'FROM bb\nRUN echo built > /built\nCMD ["cat", "/built"]\n' });
+  const reply = await request(socket, 'POST', `${V}/build?t=engine-built`, await collect(tarOf(good)));
+  const messages = reply.body.trim().split('\n').map((line) => json<{ stream?: string; aux?: { ID: string }; error?: string }>(line));
+  t.true(messages.some((m) => m.stream?.startsWith('Step 2/3 : RUN echo built > /built')));
+  const id = messages.find((m) => m.aux)?.aux?.ID ?? '';
+  t.regex(id, /^sha256:[0-9a-f]{64}$/);
+  t.is(json<{ Id: string }>((await request(socket, 'GET', `${V}/images/engine-built/json`)).body).Id, id);
+
+  const bad = await writeContext(t, { Dockerfile: 'FROM bb\nRUN exit 7\n' });
+  const failed = (await request(socket, 'POST', `${V}/build`, await collect(tarOf(bad)))).body.trim().split('\n').map((line) => json<{ errorDetail?: { message: string } }>(line));
+  t.regex(failed.at(-1)?.errorDetail?.message ?? '', /returned a non-zero code: 7/);
+  // The Dockerfile is named inside the context: a host file, even a valid Dockerfile, is refused before it is read.
+  const outside = await writeContext(t, { Dockerfile: 'FROM bb\nLABEL leaked=yes\n' });
+  const escape = await request(socket, 'POST', `${V}/build?t=leaked&dockerfile=${encodeURIComponent(join(outside, 'Dockerfile'))}`, await collect(tarOf(good)));
+  t.is(escape.status, 400);
+  t.is((await request(socket, 'GET', `${V}/images/leaked/json`)).status, 404);
+  t.is((await request(socket, 'POST', `${V}/build?dockerfile=../../etc/shadow`, await collect(tarOf(good)))).status, 400);
+});
+
+test('images: list, tag, inspect, history and remove', async (t) => {
+  t.is((await request(socket, 'POST', `${V}/images/bb/tag?repo=engine/tagged&tag=v1`)).status, 201);
+  const list = json<Array<{ RepoTags: string[] }>>((await request(socket, 'GET', `${V}/images/json`)).body);
+  t.true(list.some((image) => image.RepoTags.includes('engine/tagged:v1')));
+  t.is(json<{ RepoTags: string[] }>((await request(socket, 'GET', `${V}/images/engine/tagged:v1/json`)).body).RepoTags.includes('engine/tagged:v1'), true);
+  t.true(json<unknown[]>((await request(socket, 'GET', `${V}/images/engine/tagged:v1/history`)).body).length > 0);
+  t.deepEqual(json((await request(socket, 'DELETE', `${V}/images/engine/tagged:v1`)).body), [{ Untagged: 'engine/tagged:v1' }]);
+});
+
+test('events streams what the server does', async (t) => {
+  const events = request(socket, 'GET', `${V}/events?until=${Math.floor(Date.now() / 1000) + 3}`);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const id = await created({ Cmd: ['true'] });
+  await request(socket, 'DELETE', `${V}/containers/${id}`);
+  const actions = (await events).body.trim().split('\n').map((line) => json<{ Action: string; Actor: { ID: string } }>(line)).filter((e) => e.Actor.ID === id).map((e) => e.Action);
+  t.deepEqual(actions, ['create', 'destroy']);
+});
+
+const DOCKER = ['/usr/local/bin/docker', '/usr/bin/docker'].find((path) => existsSync(path));
+const dockerTest = optionalTest(test, DOCKER ? null : 'the docker CLI tests: no docker client on this machine');
+
+dockerTest('the docker CLI works unchanged against `nbox serve`', async (t) => {
+  const cliSocket = join(dirname(store.root), 'cli.sock');
+  const served = spawnCli(store.root, ['serve', '--socket', cliSocket], { stdio: 'ignore' });
+  t.teardown(() => void served.kill('SIGTERM'));
+  await until('the socket', () => (existsSync(cliSocket) ? true : undefined));
+  const docker = (args: string[], input?: string) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(DOCKER as string, args, { env: { ...process.env, DOCKER_HOST: `unix://${cliSocket}`, DOCKER_CONFIG: dirname(store.root) } }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+      child.stdin?.end(input ?? '');
+    });
+  t.deepEqual(await docker(['run', '--rm', 'bb', 'sh', '-c', 'echo hi; exit 4']), { code: 4, stdout: 'hi\n', stderr: '' });
+  t.is((await docker(['run', '--rm', '-i', '-e', 'A=b', '-w', '/etc', 'bb', 'sh', '-c', 'cat; echo $A; pwd'], 'in\n')).stdout, 'in\nb\n/etc\n');
+  const id = (await docker(['run', '-d', 'bb', 'sh', '-c', 'trap "echo bye; exit 0" TERM; echo up; while true; do sleep 0.1; done'])).stdout.trim();
+  t.teardown(async () => void (await docker(['rm', '-f', id])));
+  t.regex((await docker(['ps', '--format', '{{.ID}} {{.Status}}'])).stdout, new RegExp(`^${id.slice(0, 12)} Up `, 'm'));
+  t.deepEqual(await docker(['exec', id, 'sh', '-c', 'echo in-exec; exit 6']), { code: 6, stdout: 'in-exec\n', stderr: '' });
+  t.is((await docker(['stop', id])).code, 0);
+  t.is((await docker(['wait', id])).stdout, '0\n');
+  t.is((await docker(['logs', id])).stdout, 'up\nbye\n');
+  t.is((await docker(['rm', id])).code, 0);
+});
+

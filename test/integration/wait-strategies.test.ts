@@ -1,0 +1,26 @@
+// Container.waitFor: readiness strategies under one deadline, as test harnesses use them.
+import { Wait } from '../../src/api';
+import { rootTest, sharedTestStore } from '../helpers/env';
+
+const test = rootTest();
+const store = sharedTestStore(test);
+
+test('waitFor resolves once the log line has shown the given number of times and a command succeeds', async (t) => {
+  await using c = await store.nbox.run('bb', { cmd: ['sh', '-c', 'sleep 0.2; echo ready; sleep 0.2; echo ready; touch /ok; exec sleep 60'], detach: true });
+  await c.waitFor([Wait.forLog('ready', { times: 2 }), Wait.forExec(['test', '-e', '/ok'])], { timeout: 20_000 });
+  t.is((await c.exec(['test', '-e', '/ok'], { stdio: 'ignore' })).exitCode, 0);
+});
+
+test('a timeout names what was still awaited and shows the last log lines', async (t) => {
+  await using c = await store.nbox.run('bb', { cmd: ['sh', '-c', 'echo starting; echo still-busy >&2; exec sleep 60'], detach: true });
+  const err = await t.throwsAsync(c.waitFor([Wait.forLog(/listening/), Wait.forExec(['true'])], { timeout: 1500 }));
+  t.regex(err?.message ?? '', /still waiting for log line \/listening\//);
+  t.notRegex(err?.message ?? '', /exec \["true"\]/, 'a strategy that held is not named');
+  t.regex(err?.message ?? '', /stdout: starting\nstderr: still-busy/);
+});
+
+test('a container that exits before its log line fails the wait with that reason, not a timeout', async (t) => {
+  await using c = await store.nbox.run('bb', { cmd: ['sh', '-c', 'echo bye'], detach: true });
+  const err = await t.throwsAsync(c.waitFor([Wait.forLog('ready')], { timeout: 120_000 }));
+  t.regex(err?.message ?? '', /exited before its log showed log line ready \(0 seen\)/);
+});

@@ -1,0 +1,69 @@
+import test from 'ava';
+
+import { createOptions } from '../../../src/engine/create-config';
+import { goFileMode } from '../../../src/engine/container-files';
+import { frame } from '../../../src/engine/frames';
+import { Routes, splitVersion } from '../../../src/engine/router';
+import { EngineError } from '../../../src/engine/http';
+
+test('a create body becomes run options as Docker reads it', (t) => {
+  const { image, options } = createOptions({
+    Image: 'bb',
+    Cmd: ['echo', 'hi'],
+    Entrypoint: ['sh', '-c'],
+    Env: ['A=b'],
+    Tty: true,
+    OpenStdin: true,
+    Healthcheck: { Test: ['CMD', 'true'], Interval: 2e9, Retries: 2 },
+    HostConfig: { Binds: ['/srv/data:/data:ro', '/srv/logs:/logs'], AutoRemove: true, NetworkMode: 'default', RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 } },
+  });
+  t.is(image, 'bb');
+  t.like(options, { cmd: ['echo', 'hi'], entrypoint: ['sh', '-c'], env: ['A=b'], tty: true, interactive: true, autoRemove: true, network: undefined, restart: 'on-failure:3' });
+  t.deepEqual(options.volumes, [
+    { source: '/srv/data', target: '/data', readonly: true },
+    { source: '/srv/logs', target: '/logs', readonly: false },
+  ]);
+  t.like(options.healthcheck, { test: ['CMD', 'true'], interval: 2e9, retries: 2 });
+});
+
+test("the docker CLI's --entrypoint \"\" clears the image's; no Entrypoint keeps it", (t) => {
+  t.is(createOptions({ Image: 'bb', Entrypoint: [''] }).options.entrypoint, '');
+  t.is(createOptions({ Image: 'bb', Entrypoint: null }).options.entrypoint, undefined);
+  t.is(createOptions({ Image: 'bb', Entrypoint: [] }).options.entrypoint, undefined);
+  t.deepEqual(createOptions({ Image: 'bb', Healthcheck: { Test: ['NONE'] } }).options.healthcheck, { disable: true });
+});
+
+test('a create body nbox cannot honour is refused by name, not dropped', (t) => {
+  const refused = (body: object) => t.throws(() => createOptions(body as never), { instanceOf: EngineError });
+  refused({});
+  refused({ Image: 'bb', HostConfig: { Privileged: true } });
+  refused({ Image: 'bb', HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } } });
+  refused({ Image: 'bb', HostConfig: { Binds: ['relative:/data'] } });
+});
+
+test('versioned paths: the prefix goes, a version outside 1.24–1.50 is refused', (t) => {
+  t.is(splitVersion('/v1.41/containers/json'), '/containers/json');
+  t.is(splitVersion('/_ping'), '/_ping');
+  t.throws(() => splitVersion('/v1.23/info'), { message: /too old. Minimum supported API version is 1.24/ });
+  t.throws(() => splitVersion('/v1.51/info'), { message: /too new. Maximum supported API version is 1.50/ });
+});
+
+test('routes match params, image names with slashes, HEAD as GET, and tell a wrong method from no route', (t) => {
+  const routes = new Routes<string>().add('GET', '/images/{name*}/json', 'inspect').add('POST', '/containers/{id}/start', 'start');
+  t.deepEqual(routes.match('GET', '/images/127.0.0.1:5000/a/b:1/json'), { handler: 'inspect', params: { name: '127.0.0.1:5000/a/b:1' } });
+  t.deepEqual(routes.match('HEAD', '/images/bb/json'), { handler: 'inspect', params: { name: 'bb' } });
+  t.deepEqual(routes.match('POST', '/containers/abc/start'), { handler: 'start', params: { id: 'abc' } });
+  t.is(routes.match('GET', '/containers/abc/start'), 'method');
+  t.is(routes.match('POST', '/containers/a/b/start'), null);
+});
+
+test("modes go out as Go's os.FileMode, which the docker CLI reads", (t) => {
+  t.is(goFileMode(0o100644), 0o644);
+  t.is(goFileMode(0o040755), 2 ** 31 + 0o755);
+  t.is(goFileMode(0o120777), 2 ** 27 + 0o777);
+  t.is(goFileMode(0o104755), 2 ** 23 + 0o755);
+});
+
+test('frames carry the stream and a big-endian size', (t) => {
+  t.deepEqual([...frame(2, Buffer.from('ab'))], [2, 0, 0, 0, 0, 0, 0, 2, 0x61, 0x62]);
+});
