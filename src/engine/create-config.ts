@@ -1,6 +1,6 @@
 // A container create body (Docker's Config plus HostConfig) as run options:
 // what nbox does not do is refused by name rather than silently dropped.
-import type { RunOptions } from '../api';
+import { parseMountFlag, parseVolumeFlag, type MountSpec, type Resources, type RunOptions } from '../api';
 import { EngineError } from './http';
 
 /** CreateBody is the part of Docker's container create body nbox reads. */
@@ -20,8 +20,17 @@ export interface CreateBody {
   HostConfig?: HostConfig | null;
 }
 
-interface HostConfig {
+interface HostConfig extends ResourceFields {
   Binds?: string[] | null;
+  Mounts?: ApiMount[] | null;
+  VolumesFrom?: string[] | null;
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  ReadonlyRootfs?: boolean;
+  Devices?: Array<{ PathOnHost: string; PathInContainer?: string; CgroupPermissions?: string }> | null;
+  DeviceCgroupRules?: string[] | null;
+  Sysctls?: Record<string, string> | null;
+  GroupAdd?: string[] | null;
   AutoRemove?: boolean;
   NetworkMode?: string;
   RestartPolicy?: { Name?: string; MaximumRetryCount?: number } | null;
@@ -32,11 +41,35 @@ interface HostConfig {
   PortBindings?: Record<string, unknown> | null;
 }
 
+/** ResourceFields are HostConfig's limits, under Docker's names. */
+interface ResourceFields {
+  Memory?: number;
+  MemorySwap?: number;
+  MemoryReservation?: number;
+  NanoCpus?: number;
+  CpuShares?: number;
+  CpusetCpus?: string;
+  PidsLimit?: number | null;
+  Ulimits?: Array<{ Name: string; Soft: number; Hard: number }> | null;
+  OomKillDisable?: boolean | null;
+  CgroupParent?: string;
+}
+
+/** ApiMount is one HostConfig.Mounts entry. */
+interface ApiMount {
+  Type?: string;
+  Source?: string;
+  Target?: string;
+  ReadOnly?: boolean;
+  BindOptions?: { Propagation?: string } | null;
+  VolumeOptions?: { NoCopy?: boolean } | null;
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number } | null;
+}
+
 /** createOptions reads a create body: the image and the run options of the container it makes. */
 export function createOptions(body: CreateBody): { image: string; options: RunOptions } {
   if (!body.Image) throw new EngineError(400, 'config: image is required');
   const host = body.HostConfig ?? {};
-  if (host.Privileged) throw new EngineError(400, 'privileged containers are not supported by nbox yet');
   if (host.PortBindings && Object.keys(host.PortBindings).length > 0) throw new EngineError(400, 'published ports are not supported by nbox yet');
   const options: RunOptions = {
     cmd: stringList(body.Cmd),
@@ -50,10 +83,20 @@ export function createOptions(body: CreateBody): { image: string; options: RunOp
     interactive: body.OpenStdin ?? false,
     autoRemove: host.AutoRemove ?? false,
     network: networkMode(host.NetworkMode),
-    volumes: (host.Binds ?? []).map(bind),
+    mounts: [...(host.Binds ?? []).map(bind), ...(host.Mounts ?? []).map(mount)],
+    volumesFrom: host.VolumesFrom ?? undefined,
+    resources: resources(host),
+    capAdd: host.CapAdd ?? undefined,
+    capDrop: host.CapDrop ?? undefined,
+    privileged: host.Privileged ?? false,
+    readOnly: host.ReadonlyRootfs ?? false,
+    securityOpt: host.SecurityOpt ?? undefined,
+    devices: (host.Devices ?? []).map((d) => [d.PathOnHost, d.PathInContainer || d.PathOnHost, d.CgroupPermissions || 'rwm'].join(':')),
+    deviceCgroupRules: host.DeviceCgroupRules ?? undefined,
+    sysctls: Object.entries(host.Sysctls ?? {}).map(([key, value]) => `${key}=${value}`),
+    groupAdd: host.GroupAdd ?? undefined,
     tmpfs: host.Tmpfs ?? undefined,
     init: host.Init ?? undefined,
-    seccomp: (host.SecurityOpt ?? []).some((opt) => /^seccomp[=:]unconfined$/.test(opt)) ? false : undefined,
     restart: restartPolicy(host.RestartPolicy),
     healthcheck: healthcheck(body.Healthcheck),
   };
@@ -79,11 +122,43 @@ function networkMode(mode: string | undefined): string | undefined {
   return mode;
 }
 
-/** bind reads a Binds entry, `SOURCE:TARGET[:OPTIONS]`; the source is a host path, as Docker's. */
-function bind(entry: string): { source: string; target: string; readonly: boolean } {
-  const [source, target, options = ''] = entry.split(':');
-  if (!source?.startsWith('/') || !target?.startsWith('/')) throw new EngineError(400, `invalid volume specification: '${entry}'`);
-  return { source, target, readonly: options.split(',').includes('ro') };
+/** bind reads a Binds entry, `SOURCE:TARGET[:OPTIONS]`, as the daemon does: SOURCE an absolute host path or a
+ * volume name (a relative path is neither). */
+function bind(entry: string): MountSpec {
+  if (entry.startsWith('.')) throw new EngineError(400, `invalid volume specification: '${entry}'`);
+  return parseVolumeFlag(entry, '/').mount;
+}
+
+/** mount reads a Mounts entry through `--mount`'s parser, so both get Docker's checks and messages. */
+function mount(entry: ApiMount): MountSpec {
+  const fields = [`type=${entry.Type ?? 'volume'}`];
+  if (entry.Source) fields.push(`source=${entry.Source}`);
+  if (entry.Target) fields.push(`target=${entry.Target}`);
+  if (entry.ReadOnly) fields.push('readonly');
+  if (entry.BindOptions?.Propagation) fields.push(`bind-propagation=${entry.BindOptions.Propagation}`);
+  if (entry.VolumeOptions?.NoCopy) fields.push('volume-nocopy');
+  if (entry.TmpfsOptions?.SizeBytes) fields.push(`tmpfs-size=${entry.TmpfsOptions.SizeBytes}`);
+  if (entry.TmpfsOptions?.Mode) fields.push(`tmpfs-mode=${entry.TmpfsOptions.Mode.toString(8)}`);
+  if (fields.some((field) => field.includes(','))) throw new EngineError(400, 'invalid mount config: a field holds a comma');
+  return parseMountFlag(fields.join(',')).mount;
+}
+
+/** resources reads HostConfig's limits; run checks them with the daemon's messages. */
+function resources(host: ResourceFields): Resources | undefined {
+  const limits: Resources = {
+    memory: host.Memory || undefined,
+    memorySwap: host.MemorySwap || undefined,
+    memoryReservation: host.MemoryReservation || undefined,
+    nanoCpus: host.NanoCpus || undefined,
+    cpuShares: host.CpuShares || undefined,
+    cpusetCpus: host.CpusetCpus || undefined,
+    pidsLimit: host.PidsLimit || undefined,
+    ulimits: host.Ulimits?.length ? host.Ulimits : undefined,
+    oomKillDisable: host.OomKillDisable || undefined,
+    cgroupParent: host.CgroupParent || undefined,
+  };
+  const given = Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)) as Resources;
+  return Object.keys(given).length ? given : undefined;
 }
 
 function restartPolicy(policy: HostConfig['RestartPolicy']): string | undefined {

@@ -19,11 +19,27 @@ test('a create body becomes run options as Docker reads it', (t) => {
   });
   t.is(image, 'bb');
   t.like(options, { cmd: ['echo', 'hi'], entrypoint: ['sh', '-c'], env: ['A=b'], tty: true, interactive: true, autoRemove: true, network: undefined, restart: 'on-failure:3' });
-  t.deepEqual(options.volumes, [
-    { source: '/srv/data', target: '/data', readonly: true },
-    { source: '/srv/logs', target: '/logs', readonly: false },
+  t.deepEqual(options.mounts?.map((m) => [m.type, m.source, m.target, m.readonly]), [
+    ['bind', '/srv/data', '/data', true],
+    ['bind', '/srv/logs', '/logs', false],
   ]);
   t.like(options.healthcheck, { test: ['CMD', 'true'], interval: 2e9, retries: 2 });
+});
+
+test('HostConfig limits, security options, named volumes and Mounts pass to run under its names', (t) => {
+  const { options } = createOptions({
+    Image: 'bb',
+    HostConfig: {
+      Memory: 64 << 20, NanoCpus: 5e8, PidsLimit: 50, Ulimits: [{ Name: 'nofile', Soft: 100, Hard: 200 }],
+      CapAdd: ['NET_ADMIN'], CapDrop: ['ALL'], ReadonlyRootfs: true, Sysctls: { 'net.ipv4.ip_forward': '1' },
+      Devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/n', CgroupPermissions: 'rw' }],
+      Binds: ['data:/var/lib/data'], Mounts: [{ Type: 'tmpfs', Target: '/scratch', TmpfsOptions: { SizeBytes: 1 << 20 } }],
+    },
+  });
+  t.deepEqual(options.resources, { memory: 64 << 20, nanoCpus: 5e8, pidsLimit: 50, ulimits: [{ Name: 'nofile', Soft: 100, Hard: 200 }] });
+  t.like(options, { capAdd: ['NET_ADMIN'], capDrop: ['ALL'], readOnly: true, sysctls: ['net.ipv4.ip_forward=1'], devices: ['/dev/null:/dev/n:rw'] });
+  t.deepEqual(options.mounts?.map((m) => [m.type, m.source, m.target]), [['volume', 'data', '/var/lib/data'], ['tmpfs', '', '/scratch']]);
+  t.throws(() => createOptions({ Image: 'bb', HostConfig: { Binds: ['./rel:/x'] } }), { instanceOf: EngineError });
 });
 
 test("the docker CLI's --entrypoint \"\" clears the image's; no Entrypoint keeps it", (t) => {
@@ -36,7 +52,6 @@ test("the docker CLI's --entrypoint \"\" clears the image's; no Entrypoint keeps
 test('a create body nbox cannot honour is refused by name, not dropped', (t) => {
   const refused = (body: object) => t.throws(() => createOptions(body as never), { instanceOf: EngineError });
   refused({});
-  refused({ Image: 'bb', HostConfig: { Privileged: true } });
   refused({ Image: 'bb', HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } } });
   refused({ Image: 'bb', HostConfig: { Binds: ['relative:/data'] } });
 });
