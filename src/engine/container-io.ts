@@ -6,7 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import type { AttachSession, ContainerRecord, LogOptions } from '../api';
 import type { RequestContext, Routes, Handler, HijackHandler } from './router';
-import { EngineError, flag } from './http';
+import { EngineError, flag, terminalSize } from './http';
 import { frame, MULTIPLEXED, RAW, type StreamType } from './frames';
 
 /** StreamPeer is the client's end of a stream: output to it, input from it (stdin), and its going away. */
@@ -131,9 +131,7 @@ async function attachPlain(ctx: RequestContext, res: ServerResponse): Promise<vo
 }
 
 async function resize(ctx: RequestContext, res: ServerResponse): Promise<void> {
-  const rows = Number(ctx.query.get('h'));
-  const cols = Number(ctx.query.get('w'));
-  if (!Number.isInteger(rows) || !Number.isInteger(cols)) throw new EngineError(400, 'h and w must be integers');
+  const { rows, cols } = terminalSize(ctx.query);
   const record = await ctx.nbox.containerRecord(ctx.params.id);
   for (const session of ctx.state.sessions(record.config.id)) session.resize({ rows, cols });
   res.writeHead(200);

@@ -6,7 +6,7 @@ import { finished } from 'node:stream/promises';
 
 import { ContainerStartError, type ExecProcess } from '../api';
 import type { RequestContext, Routes, Handler, HijackHandler } from './router';
-import { EngineError, parseJsonBody, readJson, sendJson } from './http';
+import { EngineError, parseJsonBody, readJson, sendJson, terminalSize } from './http';
 import { MULTIPLEXED, RAW } from './frames';
 import { writer, type StreamPeer } from './container-io';
 import type { ExecConfig, ExecInstance } from './state';
@@ -133,9 +133,7 @@ async function inspect(ctx: RequestContext, res: ServerResponse): Promise<void> 
 
 async function resize(ctx: RequestContext, res: ServerResponse): Promise<void> {
   const exec = instance(ctx);
-  const rows = Number(ctx.query.get('h'));
-  const cols = Number(ctx.query.get('w'));
-  if (!Number.isInteger(rows) || !Number.isInteger(cols)) throw new EngineError(400, 'h and w must be integers');
+  const { rows, cols } = terminalSize(ctx.query);
   exec.resize?.(rows, cols);
   res.writeHead(200);
   res.end();

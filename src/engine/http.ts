@@ -115,3 +115,11 @@ export function filterList(query: URLSearchParams): string[] {
   }
   return list;
 }
+
+/** terminalSize reads a resize's `h` and `w`. */
+export function terminalSize(query: URLSearchParams): { rows: number; cols: number } {
+  const rows = Number(query.get('h'));
+  const cols = Number(query.get('w'));
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) throw new EngineError(400, 'h and w must be non-negative integers');
+  return { rows, cols };
+}

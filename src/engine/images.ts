@@ -2,7 +2,7 @@
 // push, load and save (get).
 import type { ServerResponse } from 'node:http';
 
-import { pullHeader, pullStatus, splitReference } from '../api';
+import { pullHeader, pullStatus, splitReference, type ContainerRecord, type ImageRecord } from '../api';
 import type { RequestContext, Routes, Handler } from './router';
 import { EngineError, filterList, flag, sendJson } from './http';
 import { streamed } from './json-stream';
@@ -20,21 +20,22 @@ async function list(ctx: RequestContext, res: ServerResponse): Promise<void> {
       const held = image.config.config?.Labels?.[key];
       return held !== undefined && (value === undefined || held === value);
     }));
-  sendJson(
-    res,
-    200,
-    images.map((image) => ({
-      Id: image.id,
-      ParentId: image.parent ?? '',
-      RepoTags: image.tags,
-      RepoDigests: image.repoDigests,
-      Created: Math.floor(image.created.getTime() / 1000),
-      Size: image.size,
-      SharedSize: -1,
-      Labels: image.config.config?.Labels ?? null,
-      Containers: containers.filter((c) => c.config.image === image.id).length,
-    })),
-  );
+  sendJson(res, 200, images.map((image) => imageSummary(image, containers)));
+}
+
+/** imageSummary is an image as `/images/json` and `/system/df` list it. */
+export function imageSummary(image: ImageRecord, containers: ContainerRecord[]): Record<string, unknown> {
+  return {
+    Id: image.id,
+    ParentId: image.parent ?? '',
+    RepoTags: image.tags,
+    RepoDigests: image.repoDigests,
+    Created: Math.floor(image.created.getTime() / 1000),
+    Size: image.size,
+    SharedSize: -1,
+    Labels: image.config.config?.Labels ?? null,
+    Containers: containers.filter((c) => c.config.image === image.id).length,
+  };
 }
 
 async function inspect(ctx: RequestContext, res: ServerResponse): Promise<void> {

@@ -5,6 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { VERSION, stateName } from '../api';
 import { API_VERSION, MIN_API_VERSION, type RequestContext, type Routes, type Handler } from './router';
 import { filterList, sendJson } from './http';
+import { imageSummary } from './images';
 import type { EngineEvent } from './state';
 
 /** PING_HEADERS tell a client what it talks to; Builder-Version 1 asks for the classic builder, the one nbox speaks. */
@@ -86,17 +87,7 @@ async function diskUsage(ctx: RequestContext, res: ServerResponse): Promise<void
   const containers = await ctx.nbox.listContainers({ all: true });
   sendJson(res, 200, {
     LayersSize: usage.images.size,
-    Images: images.map((image) => ({
-      Id: image.id,
-      ParentId: image.parent ?? '',
-      RepoTags: image.tags,
-      RepoDigests: image.repoDigests,
-      Created: Math.floor(image.created.getTime() / 1000),
-      Size: image.size,
-      SharedSize: -1,
-      Labels: image.config.config?.Labels ?? {},
-      Containers: containers.filter((c) => c.config.image === image.id).length,
-    })),
+    Images: images.map((image) => imageSummary(image, containers)),
     Containers: containers.map((c) => ({ Id: c.config.id, Names: [`/${c.config.name}`], Image: c.config.imageRef, ImageID: c.config.image, State: c.state.status })),
     Volumes: [],
     BuildCache: [],
