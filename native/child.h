@@ -76,6 +76,9 @@ struct child_spec {
   const char *upper_dir;
   const char *work_dir;
   int new_network;
+  /* A network namespace kept on this file (a bridge network set up beforehand) that the child
+   * joins instead of making one; NULL otherwise. */
+  const char *netns_path;
   int seccomp; /* install the default syscall filter */
   const struct child_bind *binds;
   size_t nbinds;

@@ -311,7 +311,9 @@ static void build_spec(const struct wire_section *s, int n, struct child_spec *s
   spec->nlower = section(s, n, "lower")->count;
   spec->upper_dir = single(s, n, "upper");
   spec->work_dir = single(s, n, "work");
-  spec->new_network = strcmp(single(s, n, "net"), "1") == 0;
+  /* "0": the host's network; "1": a namespace of its own; a path: the namespace kept there. */
+  spec->new_network = strcmp(single(s, n, "net"), "0") != 0;
+  spec->netns_path = single(s, n, "net")[0] == '/' ? single(s, n, "net") : NULL;
   spec->seccomp = strcmp(single(s, n, "seccomp"), "0") != 0;
   /* mounts: kind (bind|tmpfs), source or tmpfs options, target, readonly, isFile. */
   const struct wire_section *mounts = section(s, n, "mounts");

@@ -16,6 +16,7 @@ import type { HealthConfig } from './health-config';
 import type { RestartPolicy } from './restart-policy';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import { randomBytes } from '../sys/random';
+import { sweepBridgeLeases } from './bridge-network';
 import { isFrozen, killCgroup, removeCgroup, sweepOrphanCgroups } from './cgroup';
 
 /** ContainerConfig is what a container was created with; it never changes. */
@@ -178,6 +179,7 @@ export class ContainerRegistry {
     this.sweepDeferred = false;
     await this.sweepOrphans();
     await sweepOrphanCgroups();
+    await sweepBridgeLeases();
   }
 
   /** create builds the container directory aside and renames it into place,

@@ -6,8 +6,9 @@ import type { BindMount } from '../sys/addon';
 import type { NetworkMode } from './network';
 
 
-/** hostsFile is the container's /etc/hosts: loopback names plus its own hostname. */
-export async function hostsFile(mode: NetworkMode, hostname: string): Promise<string> {
+/** hostsFile is the container's /etc/hosts: loopback names plus its own hostname, at its
+ * address on a bridge network once it has one (else 127.0.1.1). */
+export async function hostsFile(mode: NetworkMode, hostname: string, address = '127.0.1.1'): Promise<string> {
   if (mode === 'host') return readHost('/etc/hosts', '127.0.0.1\tlocalhost\n');
   return [
     '127.0.0.1\tlocalhost',
@@ -16,17 +17,30 @@ export async function hostsFile(mode: NetworkMode, hostname: string): Promise<st
     'ff00::0\tip6-mcastprefix',
     'ff02::1\tip6-allnodes',
     'ff02::2\tip6-allrouters',
-    `127.0.1.1\t${hostname}`,
+    `${address}\t${hostname}`,
     '',
   ].join('\n');
 }
 
 /** resolvConf is the host's resolver config; loopback nameservers are dropped
- * when the container has its own network, since they would point at itself. */
+ * when the container has its own network, since they would point at itself.
+ * On a bridge, left without any, it gets systemd-resolved's upstream servers,
+ * else Docker's defaults (Google's public DNS), as Docker does. */
 export async function resolvConf(mode: NetworkMode): Promise<string> {
   const host = await readHost('/etc/resolv.conf', '');
   if (mode === 'host') return host;
-  return host
+  const own = withoutLoopback(host);
+  if (mode !== 'bridge' || /^\s*nameserver\s/m.test(own)) return own;
+  const upstream = withoutLoopback(await readHost('/run/systemd/resolve/resolv.conf', ''));
+  const servers = /^\s*nameserver\s/m.test(upstream) ? upstream.split('\n').filter((line) => /^\s*nameserver\s/.test(line)) : DEFAULT_NAMESERVERS;
+  return `${[...own.split('\n').filter(Boolean), ...servers].join('\n')}\n`;
+}
+
+/** DEFAULT_NAMESERVERS are Docker's when the host offers none a container can reach. */
+const DEFAULT_NAMESERVERS = ['nameserver 8.8.8.8', 'nameserver 8.8.4.4'];
+
+function withoutLoopback(text: string): string {
+  return text
     .split('\n')
     .filter((line) => !/^\s*nameserver\s+(127\.|::1\s*$)/.test(line))
     .join('\n');

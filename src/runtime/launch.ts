@@ -30,7 +30,9 @@ export interface LaunchSpec {
   chownCwd?: boolean;
   user: ResolvedUser;
   hostname: string;
-  network: 'host' | 'none';
+  network: 'host' | 'none' | 'bridge';
+  /** The network namespace a bridge container joins, set up beforehand (bridge-network.ts). */
+  netns?: string;
   /** The default syscall filter; on unless false. */
   seccomp?: boolean;
   mounts: BindMount[];
@@ -141,7 +143,8 @@ export function spawnSpec(spec: LaunchSpec, mounts: BindMount[], stdio: [number,
     lowerDirs: spec.layers,
     upperDir: spec.upperDir,
     workDir: spec.workDir,
-    newNetwork: spec.network === 'none',
+    newNetwork: spec.network !== 'host',
+    ...(spec.netns ? { netns: spec.netns } : {}),
     seccomp: spec.seccomp ?? true,
     mounts,
     stdio,

@@ -19,6 +19,7 @@ import {
   type ContainerConfig, type ContainerRecord, type ContainerState,
 } from './containers';
 import { mergeEnv } from './env';
+import { attachContainer, releaseContainer } from './container-network';
 import { containerSpec, imageUser } from './container-spec';
 import { etcFiles, type EtcFiles } from './etc-files';
 import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig, type HealthcheckOptions } from './health-config';
@@ -179,6 +180,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
     launched = await launch(terminal ? { ...spec, terminal: { size: opts.ttySize ?? { rows: 0, cols: 0 }, stdio: terminal } } : spec);
   } catch (err) {
     stdio.closeAll();
+    await releaseContainer(config.id);
     const failure = err instanceof ContainerStartError ? err : new ContainerStartError((err as Error).message, 125, err);
     await ctx.containers.setState(record, failedStartState(record.state, failure.exitCode, failure.message));
     if (config.autoRemove) await ctx.containers.remove(record);
@@ -265,6 +267,7 @@ export async function containerLaunchSpec(
     user,
     hostname: config.hostname,
     network: config.network,
+    ...(config.network === 'bridge' ? { netns: await attachContainer(record) } : {}),
     seccomp: config.seccomp,
     mounts: [
       ...(config.init ? [await initMount()] : []),
@@ -367,6 +370,7 @@ async function volumeMounts(volumes: VolumeBind[]): Promise<BindMount[]> {
 async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStatus): Promise<Exit> {
   const signal = status.signal === null ? null : signalName(status.signal);
   const exitCode = status.exitCode ?? 128 + (status.signal ?? 0);
+  if (record.config.network === 'bridge') await releaseContainer(record.config.id);
   if (record.config.autoRemove) {
     await ctx.containers.remove(record);
   } else {

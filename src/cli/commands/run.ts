@@ -62,7 +62,7 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('--entrypoint <command>', 'overwrite the image ENTRYPOINT')
     .option('-h, --hostname <name>', 'container host name')
-    .option('--network <mode>', 'network mode: none or host', 'none')
+    .option('--network <mode>', 'connect a container to a network: bridge (the default), host or none', 'bridge')
     .option('-v, --volume <host:container[:ro]>', 'bind-mount a host path (repeatable)', collect, [])
     .option('--tmpfs <container[:options]>', 'mount a tmpfs (repeatable), e.g. /run:size=64m', collect, [])
     .option('--security-opt <option>', 'security options: seccomp=unconfined (repeatable)', collect, [])

@@ -1,0 +1,223 @@
+// The default bridge network: each container gets a network namespace of its
+// own, set up before its init starts (so its command finds eth0, its address
+// and a default route), linked to the host's bridge by a veth pair; egress and
+// published ports go through nbox's nftables table.
+//
+// Leases are host-wide, as netavark keeps its state in /run whatever the store:
+// one bridge serves every store on the host, so their containers' addresses
+// must come from one list. A lease names the process that answers for it (the
+// nbox of a foreground container, the monitor of a detached one); a lease
+// whose process died is released by the next store open, and the last lease
+// to go takes the bridge and the table with it.
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { NboxError, isErrno } from '../errors';
+import { lockFile } from '../store/lock';
+import { addon } from '../sys/addon';
+import { pidNamespace, processStartTime } from '../sys/proc';
+import type { ProcessIdentity } from './containers';
+import { contains, formatAddress, formatSubnet, overlaps, parseProcRoutes, parseSubnet, size, type Subnet } from './ipv4';
+import { deleteTableScript, runNft, tableScript, type PortRule } from './nft';
+
+/** BridgeNetwork is the default network's host side. */
+export interface BridgeNetwork {
+  /** Docker's name for it. */
+  name: string;
+  /** The host's bridge link. */
+  bridge: string;
+  /** Neither podman's 10.88.0.0/16 nor Docker's 172.17.0.0/16 (nor the 10.89 and 172.18-31 blocks of their user networks). */
+  subnet: string;
+  gateway: string;
+  /** nbox's nftables table (ip family). */
+  table: string;
+}
+
+export const DEFAULT_BRIDGE: BridgeNetwork = { name: 'bridge', bridge: 'nbox0', subnet: '10.90.0.0/16', gateway: '10.90.0.1', table: 'nbox' };
+
+/** STATE_DIR holds the leases and the network namespaces' files; /run is gone after a reboot, as they are. */
+const STATE_DIR = '/run/nbox/networks';
+
+/** Lease is one container's place on the bridge. */
+export interface Lease {
+  id: string;
+  address: string;
+  mac: string;
+  /** The host's end of the veth pair. */
+  hostIf: string;
+  /** The file its network namespace is kept on. */
+  netns: string;
+  owner: ProcessIdentity;
+  ports: PortRule[];
+}
+
+type Leases = Record<string, Lease>;
+
+/** Attachment is what a container on the bridge is given. */
+export interface Attachment {
+  lease: Lease;
+  network: BridgeNetwork;
+  prefix: number;
+}
+
+/** attachBridge leases an address for container id and sets up its namespace
+ * (veth, address, default route); the container's init joins lease.netns. */
+export async function attachBridge(id: string, owner: ProcessIdentity, ports: PortRule[] = [], network = DEFAULT_BRIDGE): Promise<Attachment> {
+  const subnet = parseSubnet(network.subnet)!;
+  const lease = await withLeases(network, async (leases) => {
+    // A lease left by this container's last run (a monitor killed meanwhile) is replaced.
+    if (leases[id]) dropNamespace(leases[id]);
+    const others = Object.values(leases).filter((other) => other.id !== id);
+    if (others.length === 0) bridgeUp(network, subnet);
+    const address = freeAddress(network, subnet, others);
+    const lease: Lease = {
+      id, address: formatAddress(address), mac: macOf(address), hostIf: `nb${id.slice(0, 12)}`, netns: join(STATE_DIR, `${network.bridge}-${id}`), owner,
+      ports: ports.map((port) => ({ ...port, address: formatAddress(address) })),
+    };
+    const next = { ...Object.fromEntries(others.map((other) => [other.id, other])), [id]: lease };
+    // The table is rewritten only when it changes: on the first lease, or for published ports.
+    if (others.length === 0 || lease.ports.length > 0 || leases[id]?.ports.length) await applyTable(network, next);
+    return { leases: next, result: lease };
+  });
+  try {
+    closeSync(openSync(lease.netns, 'w', 0o600));
+    addon().netnsCreate(lease.netns);
+    addon().netVethAttach({
+      netns: lease.netns, bridge: network.bridge, hostIf: lease.hostIf, mac: Buffer.from(lease.mac.split(':').map((byte) => parseInt(byte, 16))),
+      address: lease.address, prefix: subnet.prefix, gateway: network.gateway,
+    });
+  } catch (err) {
+    await releaseBridge(id, network);
+    throw err;
+  }
+  return { lease, network, prefix: subnet.prefix };
+}
+
+/** releaseBridge gives back container id's lease, if it has one; the last one takes the bridge and table down. */
+export async function releaseBridge(id: string, network = DEFAULT_BRIDGE): Promise<void> {
+  await withLeases(network, async (leases) => {
+    const lease = leases[id];
+    if (!lease) return { leases, result: undefined };
+    const { [id]: _gone, ...rest } = leases;
+    await dropLeases(network, [lease], rest);
+    return { leases: rest, result: undefined };
+  });
+}
+
+/** sweepBridgeLeases releases the leases whose process died (nbox or a monitor killed with SIGKILL).
+ * Owners in another PID namespace cannot be checked from here and are left alone. */
+export async function sweepBridgeLeases(network = DEFAULT_BRIDGE): Promise<void> {
+  // Most opens find no network state at all: nothing to lock then.
+  if (!(await readFile(leasesPath(network), 'utf8').catch(() => ''))) return;
+  await withLeases(network, async (leases) => {
+    const dead = Object.values(leases).filter((lease) => !alive(lease.owner));
+    if (dead.length === 0) return { leases, result: undefined };
+    const rest = Object.fromEntries(Object.values(leases).filter((lease) => alive(lease.owner)).map((lease) => [lease.id, lease]));
+    await dropLeases(network, dead, rest);
+    return { leases: rest, result: undefined };
+  });
+}
+
+/** bridgeLease is container id's lease as it stands, for inspect and ps. */
+export function bridgeLease(id: string, network = DEFAULT_BRIDGE): Lease | undefined {
+  try {
+    return (JSON.parse(readFileSync(leasesPath(network), 'utf8')) as Leases)[id];
+  } catch {
+    return undefined;
+  }
+}
+
+async function dropLeases(network: BridgeNetwork, gone: Lease[], rest: Leases): Promise<void> {
+  for (const lease of gone) dropNamespace(lease);
+  if (Object.keys(rest).length === 0) {
+    addon().netLinkDelete(network.bridge);
+    await runNft(deleteTableScript(network.table));
+  } else if (gone.some((lease) => lease.ports.length > 0)) {
+    await applyTable(network, rest);
+  }
+}
+
+// dropNamespace lets the container's namespace go: with its last process gone
+// the kernel deletes it, and the veth pair with it.
+function dropNamespace(lease: Lease): void {
+  addon().netnsRelease(lease.netns);
+  try {
+    addon().netLinkDelete(lease.hostIf);
+  } finally {
+    unlink(lease.netns).catch(() => {});
+  }
+}
+
+function bridgeUp(network: BridgeNetwork, subnet: Subnet): void {
+  const routes = parseProcRoutes(readFileSync('/proc/net/route', 'utf8'));
+  const clash = routes.find((route) => route.iface !== network.bridge && route.subnet.prefix > 0 && overlaps(route.subnet, subnet));
+  if (clash) {
+    throw new NboxError('ERR_NBOX_USAGE', `network ${network.name}: subnet ${network.subnet} overlaps the host's route to ${formatSubnet(clash.subnet)} (dev ${clash.iface}); choose another subnet`);
+  }
+  addon().netBridgeUp(network.bridge, network.gateway, subnet.prefix);
+  // Egress is routed (NAT); a port published on 127.0.0.1 is routed from loopback to the bridge.
+  writeSysctl('/proc/sys/net/ipv4/ip_forward', '1');
+  writeSysctl(`/proc/sys/net/ipv4/conf/${network.bridge}/route_localnet`, '1');
+}
+
+function applyTable(network: BridgeNetwork, leases: Leases): Promise<void> {
+  return runNft(tableScript({ table: network.table, bridge: network.bridge, subnet: network.subnet }, Object.values(leases).flatMap((lease) => lease.ports)));
+}
+
+function freeAddress(network: BridgeNetwork, subnet: Subnet, leases: Lease[]): number {
+  const taken = new Set([network.gateway, ...leases.map((lease) => lease.address)]);
+  // The block's first address names the network and its last is broadcast.
+  for (let address = subnet.base + 1; address < subnet.base + size(subnet) - 1; address++) {
+    if (contains(subnet, address) && !taken.has(formatAddress(address))) return address;
+  }
+  throw new NboxError('ERR_NBOX_CONFLICT', `could not find an available IP in network ${network.name} (${network.subnet})`);
+}
+
+// macOf is Docker's: 02:42 then the four bytes of the address.
+function macOf(address: number): string {
+  return ['02', '42', ...formatAddress(address).split('.').map((byte) => Number(byte).toString(16).padStart(2, '0'))].join(':');
+}
+
+function alive(owner: ProcessIdentity): boolean {
+  if (owner.pidNamespace !== undefined && owner.pidNamespace !== pidNamespace()) return true;
+  return processStartTime(owner.pid) === owner.startTime;
+}
+
+function leasesPath(network: BridgeNetwork): string {
+  return join(STATE_DIR, `${network.bridge}.json`);
+}
+
+// withLeases runs change holding the network's lock, and writes the leases it returns (atomically: a reader
+// without the lock, inspect, sees the old list or the new one).
+async function withLeases<T>(network: BridgeNetwork, change: (leases: Leases) => Promise<{ leases: Leases; result: T }>): Promise<T> {
+  mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
+  const release = await lockFile(join(STATE_DIR, `${network.bridge}.lock`));
+  try {
+    const path = leasesPath(network);
+    const leases = await readFile(path, 'utf8').then((text) => JSON.parse(text) as Leases, (err: unknown) => {
+      if (isErrno(err, 'ENOENT')) return {};
+      throw err;
+    });
+    const { leases: next, result } = await change(leases);
+    if (next !== leases) {
+      if (Object.keys(next).length === 0) {
+        await unlink(path).catch(() => {});
+      } else {
+        await writeFile(`${path}.tmp`, JSON.stringify(next));
+        await rename(`${path}.tmp`, path);
+      }
+    }
+    return result;
+  } finally {
+    await release();
+  }
+}
+
+function writeSysctl(path: string, value: string): void {
+  try {
+    if (readFileSync(path, 'utf8').trim() !== value) writeFileSync(path, value);
+  } catch (err) {
+    throw new NboxError('ERR_NBOX_SYS', `cannot set ${path} to ${value}: ${(err as Error).message}`);
+  }
+}
