@@ -7,9 +7,14 @@
 // one bridge serves every store on the host, so their containers' addresses
 // must come from one list. A lease names the process that answers for it (the
 // nbox of a foreground container, the monitor of a detached one); a lease
-// whose process died is released by the next store open, and the last lease
-// to go takes the bridge and the table with it.
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+// whose process died is released by the next store open.
+//
+// The bridge and the table go two seconds after the last lease (LINGER_SECONDS),
+// by a detached shell that takes the lock and checks again: a new lease in
+// between keeps them. Setting them up costs an `nft` run (60-130 ms on a
+// loaded host, most of a whole `run`), which a series of short containers
+// then pays once, not every time.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -69,15 +74,17 @@ export async function attachBridge(id: string, owner: ProcessIdentity, ports: Po
     // A lease left by this container's last run (a monitor killed meanwhile) is replaced.
     if (leases[id]) dropNamespace(leases[id]);
     const others = Object.values(leases).filter((other) => other.id !== id);
-    if (others.length === 0) bridgeUp(network, subnet);
+    const up = existsSync(upMarker(network));
+    if (!up) bridgeUp(network, subnet);
     const address = freeAddress(network, subnet, others);
     const lease: Lease = {
       id, address: formatAddress(address), mac: macOf(address), hostIf: `nb${id.slice(0, 12)}`, netns: join(STATE_DIR, `${network.bridge}-${id}`), owner,
       ports: ports.map((port) => ({ ...port, address: formatAddress(address) })),
     };
     const next = { ...Object.fromEntries(others.map((other) => [other.id, other])), [id]: lease };
-    // The table is rewritten only when it changes: on the first lease, or for published ports.
-    if (others.length === 0 || lease.ports.length > 0 || leases[id]?.ports.length) await applyTable(network, next);
+    // The table is rewritten only when it changes: when the bridge comes up, or for published ports.
+    if (!up || lease.ports.length > 0 || leases[id]?.ports.length) await applyTable(network, next);
+    if (!up) writeFileSync(upMarker(network), '');
     return { leases: next, result: lease };
   });
   try {
@@ -105,11 +112,19 @@ export async function releaseBridge(id: string, network = DEFAULT_BRIDGE): Promi
   });
 }
 
-/** sweepBridgeLeases releases the leases whose process died (nbox or a monitor killed with SIGKILL).
+/** sweepBridgeLeases releases the leases whose process died (nbox or a monitor killed with SIGKILL),
+ * and takes down a bridge left up without leases past its linger (its teardown was killed).
  * Owners in another PID namespace cannot be checked from here and are left alone. */
 export async function sweepBridgeLeases(network = DEFAULT_BRIDGE): Promise<void> {
   // Most opens find no network state at all: nothing to lock then.
-  if (!(await readFile(leasesPath(network), 'utf8').catch(() => ''))) return;
+  if (!(await readFile(leasesPath(network), 'utf8').catch(() => ''))) {
+    const upSince = statSync(upMarker(network), { throwIfNoEntry: false })?.mtimeMs;
+    if (upSince !== undefined && Date.now() - upSince > STALE_UP_MS) await withLeases(network, async (leases) => {
+      if (Object.keys(leases).length === 0) await bridgeDown(network);
+      return { leases, result: undefined };
+    });
+    return;
+  }
   await withLeases(network, async (leases) => {
     const dead = Object.values(leases).filter((lease) => !alive(lease.owner));
     if (dead.length === 0) return { leases, result: undefined };
@@ -131,22 +146,39 @@ export function bridgeLease(id: string, network = DEFAULT_BRIDGE): Lease | undef
 async function dropLeases(network: BridgeNetwork, gone: Lease[], rest: Leases): Promise<void> {
   for (const lease of gone) dropNamespace(lease);
   if (Object.keys(rest).length === 0) {
-    addon().netLinkDelete(network.bridge);
-    await runNft(deleteTableScript(network.table));
+    await (gone.some((lease) => lease.ports.length > 0) ? applyTable(network, rest) : Promise.resolve());
+    lingerThenDown(network);
   } else if (gone.some((lease) => lease.ports.length > 0)) {
     await applyTable(network, rest);
   }
 }
 
 // dropNamespace lets the container's namespace go: with its last process gone
-// the kernel deletes it, and the veth pair with it.
+// the kernel deletes it, and the veth pair with it (no wait for that here).
 function dropNamespace(lease: Lease): void {
   addon().netnsRelease(lease.netns);
-  try {
-    addon().netLinkDelete(lease.hostIf);
-  } finally {
-    unlink(lease.netns).catch(() => {});
-  }
+  unlink(lease.netns).catch(() => {});
+}
+
+/** LINGER_SECONDS is how long the bridge and table outlive the last lease. */
+const LINGER_SECONDS = 2;
+/** STALE_UP_MS: a bridge up this long with no lease lost its teardown. */
+const STALE_UP_MS = 30_000;
+
+// lingerThenDown leaves the teardown to a detached shell: after the linger it
+// takes the network's lock (flock(1) and lock.ts's flock(2) exclude each
+// other) and, if no lease came meanwhile, deletes the bridge and the table.
+function lingerThenDown(network: BridgeNetwork): void {
+  const lock = lockPath(network);
+  const teardown = `test -e ${leasesPath(network)} || { /usr/sbin/ip link del ${network.bridge} 2>/dev/null; /usr/sbin/nft delete table ip ${network.table} 2>/dev/null; rm -f ${upMarker(network)}; }`;
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
+  spawn('/bin/sh', ['-c', `sleep ${LINGER_SECONDS}; exec flock ${lock} /bin/sh -c '${teardown}'`], { detached: true, stdio: 'ignore' }).unref();
+}
+
+async function bridgeDown(network: BridgeNetwork): Promise<void> {
+  addon().netLinkDelete(network.bridge);
+  await runNft(deleteTableScript(network.table));
+  await unlink(upMarker(network)).catch(() => {});
 }
 
 function bridgeUp(network: BridgeNetwork, subnet: Subnet): void {
@@ -188,11 +220,20 @@ function leasesPath(network: BridgeNetwork): string {
   return join(STATE_DIR, `${network.bridge}.json`);
 }
 
+function lockPath(network: BridgeNetwork): string {
+  return join(STATE_DIR, `${network.bridge}.lock`);
+}
+
+// upMarker exists while the bridge and the table are up.
+function upMarker(network: BridgeNetwork): string {
+  return join(STATE_DIR, `${network.bridge}.up`);
+}
+
 // withLeases runs change holding the network's lock, and writes the leases it returns (atomically: a reader
 // without the lock, inspect, sees the old list or the new one).
 async function withLeases<T>(network: BridgeNetwork, change: (leases: Leases) => Promise<{ leases: Leases; result: T }>): Promise<T> {
   mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
-  const release = await lockFile(join(STATE_DIR, `${network.bridge}.lock`));
+  const release = await lockFile(lockPath(network));
   try {
     const path = leasesPath(network);
     const leases = await readFile(path, 'utf8').then((text) => JSON.parse(text) as Leases, (err: unknown) => {
