@@ -25,6 +25,7 @@ import { pidNamespace, processStartTime } from '../sys/proc';
 import type { ProcessIdentity } from './containers';
 import { contains, formatAddress, formatSubnet, overlaps, parseProcRoutes, parseSubnet, size, type Subnet } from './ipv4';
 import { deleteTableScript, runNft, tableScript, type PortRule } from './nft';
+import { portAllocated, type PortBinding } from './ports';
 
 /** BridgeNetwork is the default network's host side. */
 export interface BridgeNetwork {
@@ -68,12 +69,15 @@ export interface Attachment {
 
 /** attachBridge leases an address for container id and sets up its namespace
  * (veth, address, default route); the container's init joins lease.netns. */
-export async function attachBridge(id: string, owner: ProcessIdentity, ports: PortRule[] = [], network = DEFAULT_BRIDGE): Promise<Attachment> {
+export async function attachBridge(id: string, owner: ProcessIdentity, ports: PortBinding[] = [], network = DEFAULT_BRIDGE): Promise<Attachment> {
   const subnet = parseSubnet(network.subnet)!;
   const lease = await withLeases(network, async (leases) => {
     // A lease left by this container's last run (a monitor killed meanwhile) is replaced.
     if (leases[id]) dropNamespace(leases[id]);
     const others = Object.values(leases).filter((other) => other.id !== id);
+    // Checked when run read -p; a container that took one of these meanwhile wins it.
+    const clash = ports.find((port) => heldElsewhere(port, others));
+    if (clash) throw portAllocated(clash);
     const up = existsSync(upMarker(network));
     if (!up) bridgeUp(network, subnet);
     const address = freeAddress(network, subnet, others);
@@ -132,6 +136,20 @@ export async function sweepBridgeLeases(network = DEFAULT_BRIDGE): Promise<void>
     await dropLeases(network, dead, rest);
     return { leases: rest, result: undefined };
   });
+}
+
+/** publishedOnBridge are the host ports the bridge's containers hold now. */
+export function publishedOnBridge(network = DEFAULT_BRIDGE): PortBinding[] {
+  try {
+    return Object.values(JSON.parse(readFileSync(leasesPath(network), 'utf8')) as Leases).flatMap((lease) => lease.ports);
+  } catch {
+    return [];
+  }
+}
+
+function heldElsewhere(port: PortBinding, others: Lease[]): boolean {
+  return others.flatMap((lease) => lease.ports).some((other) => other.protocol === port.protocol && other.hostPort === port.hostPort
+    && (other.hostIp === '' || port.hostIp === '' || other.hostIp === port.hostIp));
 }
 
 /** bridgeLease is container id's lease as it stands, for inspect and ps. */

@@ -10,7 +10,7 @@ import { hostsFile } from './etc-files';
 /** attachContainer sets up a bridge container's network namespace; it returns its path. */
 export async function attachContainer(record: ContainerRecord): Promise<string> {
   const { config } = record;
-  const { lease } = await attachBridge(config.id, record.state.owner ?? processOwner());
+  const { lease } = await attachBridge(config.id, record.state.owner ?? processOwner(), config.ports ?? []);
   await writeFile(containerPaths(record.dir).hosts, await hostsFile('bridge', config.hostname, lease.address));
   return lease.netns;
 }

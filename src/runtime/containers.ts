@@ -17,6 +17,7 @@ import type { RestartPolicy } from './restart-policy';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import { randomBytes } from '../sys/random';
 import { sweepBridgeLeases } from './bridge-network';
+import type { PortBinding } from './ports';
 import { isFrozen, killCgroup, removeCgroup, sweepOrphanCgroups } from './cgroup';
 
 /** ContainerConfig is what a container was created with; it never changes. */
@@ -36,6 +37,8 @@ export interface ContainerConfig {
   workingDir: string;
   hostname: string;
   network: NetworkMode;
+  /** -p and -P, their host ports chosen (bridge network only). */
+  ports?: PortBinding[];
   /** -t: its 0-2 are a terminal (Docker's Config.Tty). */
   tty?: boolean;
   /** -i: a monitor keeps its stdin open for attach clients (Docker's Config.OpenStdin). */

@@ -24,6 +24,8 @@ import { containerSpec, imageUser } from './container-spec';
 import { etcFiles, type EtcFiles } from './etc-files';
 import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig, type HealthcheckOptions } from './health-config';
 import { runNetwork } from './network';
+import { claimHostPorts, exposedPorts, parsePublish } from './ports';
+import { publishedOnBridge } from './bridge-network';
 import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART, type RestartPolicy } from './restart-policy';
 import { parseDetachKeys } from './detach-keys';
 import { TerminalStdio, type TerminalIo, type TerminalSize } from './terminal';
@@ -47,8 +49,12 @@ export interface RunOptions {
   workdir?: string;
   hostname?: string;
   name?: string;
-  /** --network: none (the default) or host; another name is refused. */
+  /** --network: bridge (the default; `default` names it too), none or host; another name is refused. */
   network?: string;
+  /** -p `[HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]`: published on the bridge network. */
+  publish?: string[];
+  /** -P: every port the image EXPOSEs, each on a free host port. */
+  publishAll?: boolean;
   /** --rm: remove the container when it exits. */
   autoRemove?: boolean;
   labels?: Record<string, string>;
@@ -235,7 +241,7 @@ async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: string,
   const layerDirs = await ctx.store.layers.dirs(image.config);
   const userSpec = opts.user ?? image.config.config?.User ?? '';
   const user = await imageUser(layerDirs, userSpec);
-  const config = containerConfig(image, imageRef, opts, userSpec, user, id);
+  const config = { ...containerConfig(image, imageRef, opts, userSpec, user, id), ...(await publishedPorts(image, opts)) };
   const files = await etcFiles(config.network, config.hostname);
   return { image, layerDirs, user, config, files };
 }
@@ -277,6 +283,14 @@ export async function containerLaunchSpec(
     stdio,
     cgroup: record.state.cgroup,
   });
+}
+
+// publishedPorts reads -p and -P and claims their host ports now, so a bad or taken one is refused before
+// anything is made; on a network other than the bridge they mean nothing (Docker discards them too).
+async function publishedPorts(image: ImageRecord, opts: RunOptions): Promise<Pick<ContainerConfig, 'ports'>> {
+  const requests = [...(opts.publish ?? []).map(parsePublish), ...(opts.publishAll ? exposedPorts(image.config.config?.ExposedPorts) : [])];
+  if (requests.length === 0 || runNetwork(opts.network) !== 'bridge') return {};
+  return { ports: await claimHostPorts(requests, publishedOnBridge()) };
 }
 
 /** containerConfig applies Docker's rules to an image config and run options. */

@@ -2,7 +2,7 @@
 // its filters, -n/-l, and --format.
 import { InvalidArgumentError, type Command } from 'commander';
 
-import { healthStatus, isZeroTime, stateName, type ContainerRecord, type ContainerState } from '../../api';
+import { healthStatus, isZeroTime, psPorts, stateName, type ContainerRecord, type ContainerState } from '../../api';
 import { collect, type CliContext } from '../context';
 import { ellipsis, humanDuration, since } from '../format';
 import { renderFormat, type Row } from '../template';
@@ -66,7 +66,7 @@ function psRow(c: ContainerRecord, now: Date, trunc: boolean): Row {
     Mounts: '',
     Names: config.name,
     Networks: config.network,
-    Ports: '',
+    Ports: psPorts(c),
     // The API gives the creation time in whole seconds.
     RunningFor: since(new Date(Math.trunc(Date.parse(config.created) / 1000) * 1000), now),
     Size: '0B',

@@ -22,6 +22,8 @@ interface RunFlags {
   entrypoint?: string;
   hostname?: string;
   network: string;
+  publish: string[];
+  publishAll?: boolean;
   interactive?: boolean;
   tty?: boolean;
   detachKeys?: string;
@@ -63,6 +65,8 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
     .option('--entrypoint <command>', 'overwrite the image ENTRYPOINT')
     .option('-h, --hostname <name>', 'container host name')
     .option('--network <mode>', 'connect a container to a network: bridge (the default), host or none', 'bridge')
+    .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', "publish a container's port to the host (repeatable)", collect, [])
+    .option('-P, --publish-all', 'publish every exposed port to a free host port')
     .option('-v, --volume <host:container[:ro]>', 'bind-mount a host path (repeatable)', collect, [])
     .option('--tmpfs <container[:options]>', 'mount a tmpfs (repeatable), e.g. /run:size=64m', collect, [])
     .option('--security-opt <option>', 'security options: seccomp=unconfined (repeatable)', collect, [])
@@ -108,6 +112,8 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
           name: flags.name,
           labels: keyValues(flags.label, '--label', false),
           network: flags.network,
+          publish: flags.publish,
+          publishAll: flags.publishAll,
           autoRemove: flags.rm ?? false,
           seccomp: flags.securityOpt.length === 0,
           init: flags.init,
