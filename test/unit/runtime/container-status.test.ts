@@ -86,7 +86,7 @@ test('inspect State.Health, RestartCount and OOMKilled come from the record; Hea
 test('inspect: LogPath, HostConfig.RestartPolicy (no for an old record) and Config.Healthcheck', async (t) => {
   const old = await inspectContainer(STATES.exited, NO_IMAGES);
   t.is(old.LogPath, `${STATES.exited.dir}/${'a'.repeat(64)}-json.log`);
-  t.deepEqual(old.HostConfig, { NetworkMode: 'none', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false, SecurityOpt: null, Binds: null, Tmpfs: null });
+  t.deepEqual(old.HostConfig, { NetworkMode: 'none', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false, SecurityOpt: null, Binds: null, Tmpfs: null, PortBindings: {} });
   t.false('Healthcheck' in old.Config);
   const configured = record({ status: 'exited', startedAt: STATES.exited.state.startedAt, finishedAt: STATES.exited.state.finishedAt });
   configured.config = {
