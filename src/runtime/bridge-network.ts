@@ -40,7 +40,17 @@ export interface BridgeNetwork {
   table: string;
 }
 
-export const DEFAULT_BRIDGE: BridgeNetwork = { name: 'bridge', bridge: 'nbox0', subnet: '10.90.0.0/16', gateway: '10.90.0.1', table: 'nbox' };
+export const DEFAULT_BRIDGE: BridgeNetwork = bridgeFromEnv(process.env) ?? { name: 'bridge', bridge: 'nbox0', subnet: '10.90.0.0/16', gateway: '10.90.0.1', table: 'nbox' };
+
+/** bridgeFromEnv reads NBOX_BRIDGE (a link name) and NBOX_BRIDGE_SUBNET (CIDR): another bridge, subnet
+ * and table for the default network, so that tests running side by side each get their own. */
+export function bridgeFromEnv(env: NodeJS.ProcessEnv): BridgeNetwork | undefined {
+  const bridge = env.NBOX_BRIDGE;
+  const subnet = parseSubnet(env.NBOX_BRIDGE_SUBNET ?? '');
+  if (!bridge || !subnet) return undefined;
+  if (!/^[a-z][a-z0-9]{0,14}$/.test(bridge)) throw new NboxError('ERR_NBOX_USAGE', `NBOX_BRIDGE ${bridge}: a link name of lowercase letters and digits (at most 15)`);
+  return { name: 'bridge', bridge, subnet: formatSubnet(subnet), gateway: formatAddress(subnet.base + 1), table: `nbox_${bridge}` };
+}
 
 /** STATE_DIR holds the leases and the network namespaces' files; /run is gone after a reboot, as they are. */
 const STATE_DIR = '/run/nbox/networks';
