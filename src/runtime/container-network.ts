@@ -11,7 +11,7 @@ import { hostsFile } from './etc-files';
 export async function attachContainer(record: ContainerRecord): Promise<string> {
   const { config } = record;
   const { lease } = await attachBridge(config.id, record.state.owner ?? processOwner(), config.ports ?? []);
-  await writeFile(containerPaths(record.dir).hosts, await hostsFile('bridge', config.hostname, lease.address));
+  await writeFile(containerPaths(record.dir).hosts, await hostsFile('bridge', config.hostname, lease.address, config.extraHosts));
   return lease.netns;
 }
 

@@ -18,6 +18,7 @@ import { pidNamespace, processStartTime } from '../sys/proc';
 import { randomBytes } from '../sys/random';
 import { sweepBridgeLeases } from './bridge-network';
 import type { PortBinding } from './ports';
+import type { ExtraHost } from './etc-files';
 import { isFrozen, killCgroup, removeCgroup, sweepOrphanCgroups } from './cgroup';
 
 /** ContainerConfig is what a container was created with; it never changes. */
@@ -37,6 +38,10 @@ export interface ContainerConfig {
   workingDir: string;
   hostname: string;
   network: NetworkMode;
+  /** --add-host, --dns and --dns-search. */
+  extraHosts?: ExtraHost[];
+  dns?: string[];
+  dnsSearch?: string[];
   /** -p and -P, their host ports chosen (bridge network only). */
   ports?: PortBinding[];
   /** -t: its 0-2 are a terminal (Docker's Config.Tty). */

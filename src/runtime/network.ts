@@ -1,6 +1,9 @@
 // The networks a container can join, checked here so that a program using
 // the library gets the CLI's refusal, not a container on an unknown network.
+import { isIP } from 'node:net';
+
 import { NboxError } from '../errors';
+import type { ExtraHost } from './etc-files';
 
 /** NetworkMode is how a container reaches the network: `bridge` is Docker's default network. */
 export type NetworkMode = 'none' | 'host' | 'bridge';
@@ -19,4 +22,22 @@ export function buildNetwork(name: string | undefined): Exclude<NetworkMode, 'br
   if (mode === 'default' || mode === 'host') return 'host';
   if (mode === 'none') return 'none';
   throw new NboxError('ERR_NBOX_USAGE', `network mode "${mode}" not supported by buildkit (use default, host or none)`);
+}
+
+/** parseAddHost reads `--add-host NAME:IP` (`NAME=IP` too); host-gateway is the bridge's gateway, as in Docker. */
+export function parseAddHost(value: string, gateway: string): ExtraHost {
+  const at = value.search(/[:=]/);
+  if (at <= 0) throw new NboxError('ERR_NBOX_USAGE', `invalid argument "${value}" for "--add-host" flag: bad format for add-host: "${value}"`);
+  const name = value.slice(0, at);
+  const address = value.slice(at + 1).replace(/^\[(.*)\]$/, '$1');
+  if (address === 'host-gateway') return { name, address: gateway };
+  if (!isIP(address)) throw new NboxError('ERR_NBOX_USAGE', `invalid argument "${value}" for "--add-host" flag: invalid IP address in add-host: "${address}"`);
+  return { name, address };
+}
+
+/** checkDns checks `--dns` values: addresses only, as Docker asks. */
+export function checkDns(servers: string[]): string[] {
+  const bad = servers.find((server) => !isIP(server));
+  if (bad !== undefined) throw new NboxError('ERR_NBOX_USAGE', `invalid argument "${bad}" for "--dns" flag: ${bad} is not an ip address`);
+  return servers;
 }

@@ -23,9 +23,9 @@ import { attachContainer, releaseContainer } from './container-network';
 import { containerSpec, imageUser } from './container-spec';
 import { etcFiles, type EtcFiles } from './etc-files';
 import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig, type HealthcheckOptions } from './health-config';
-import { runNetwork } from './network';
+import { checkDns, parseAddHost, runNetwork } from './network';
 import { claimHostPorts, exposedPorts, parsePublish } from './ports';
-import { publishedOnBridge } from './bridge-network';
+import { DEFAULT_BRIDGE, publishedOnBridge } from './bridge-network';
 import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART, type RestartPolicy } from './restart-policy';
 import { parseDetachKeys } from './detach-keys';
 import { TerminalStdio, type TerminalIo, type TerminalSize } from './terminal';
@@ -51,6 +51,11 @@ export interface RunOptions {
   name?: string;
   /** --network: bridge (the default; `default` names it too), none or host; another name is refused. */
   network?: string;
+  /** --add-host NAME:IP entries for /etc/hosts. */
+  addHosts?: string[];
+  /** --dns servers and --dns-search domains for /etc/resolv.conf. */
+  dns?: string[];
+  dnsSearch?: string[];
   /** -p `[HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]`: published on the bridge network. */
   publish?: string[];
   /** -P: every port the image EXPOSEs, each on a free host port. */
@@ -242,7 +247,7 @@ async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: string,
   const userSpec = opts.user ?? image.config.config?.User ?? '';
   const user = await imageUser(layerDirs, userSpec);
   const config = { ...containerConfig(image, imageRef, opts, userSpec, user, id), ...(await publishedPorts(image, opts)) };
-  const files = await etcFiles(config.network, config.hostname);
+  const files = await etcFiles(config.network, config.hostname, config.extraHosts, { servers: config.dns, search: config.dnsSearch });
   return { image, layerDirs, user, config, files };
 }
 
@@ -330,6 +335,9 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     workingDir,
     hostname,
     network,
+    ...(opts.addHosts?.length ? { extraHosts: opts.addHosts.map((entry) => parseAddHost(entry, DEFAULT_BRIDGE.gateway)) } : {}),
+    ...(opts.dns?.length ? { dns: checkDns(opts.dns) } : {}),
+    ...(opts.dnsSearch?.length ? { dnsSearch: opts.dnsSearch } : {}),
     ...(opts.tty ? { tty: true } : {}),
     ...(opts.interactive ? { openStdin: true } : {}),
     autoRemove: opts.autoRemove ?? false,

@@ -23,6 +23,9 @@ interface RunFlags {
   hostname?: string;
   network: string;
   publish: string[];
+  addHost: string[];
+  dns: string[];
+  dnsSearch: string[];
   publishAll?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -67,6 +70,9 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
     .option('--network <mode>', 'connect a container to a network: bridge (the default), host or none', 'bridge')
     .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', "publish a container's port to the host (repeatable)", collect, [])
     .option('-P, --publish-all', 'publish every exposed port to a free host port')
+    .option('--add-host <host:ip>', 'add a custom host-to-IP mapping (repeatable; ip host-gateway is the bridge gateway)', collect, [])
+    .option('--dns <ip>', 'set custom DNS servers (repeatable)', collect, [])
+    .option('--dns-search <domain>', 'set custom DNS search domains (repeatable)', collect, [])
     .option('-v, --volume <host:container[:ro]>', 'bind-mount a host path (repeatable)', collect, [])
     .option('--tmpfs <container[:options]>', 'mount a tmpfs (repeatable), e.g. /run:size=64m', collect, [])
     .option('--security-opt <option>', 'security options: seccomp=unconfined (repeatable)', collect, [])
@@ -114,6 +120,9 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
           network: flags.network,
           publish: flags.publish,
           publishAll: flags.publishAll,
+          addHosts: flags.addHost,
+          dns: flags.dns,
+          dnsSearch: flags.dnsSearch,
           autoRemove: flags.rm ?? false,
           seccomp: flags.securityOpt.length === 0,
           init: flags.init,
