@@ -13,7 +13,8 @@ const { get } = require('node:http');
 const [runsArg, ...specs] = process.argv.slice(2);
 const HTTPD = ['sh', '-c', 'echo hello > /tmp/index.html && exec httpd -f -p 80 -h /tmp'];
 const tools = specs.map((spec) => {
-  const [name, port, command] = spec.split('=');
+  const [name, port, ...rest] = spec.split('=');
+  const command = rest.join('=');
   const [program, ...words] = command.split(' ').filter(Boolean);
   const image = words.pop();
   return { name, port: Number(port), program, prefix: words, image, times: [] };

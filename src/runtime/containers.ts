@@ -16,7 +16,7 @@ import type { HealthConfig } from './health-config';
 import type { RestartPolicy } from './restart-policy';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import { randomBytes } from '../sys/random';
-import { sweepBridgeLeases } from './bridge-network';
+import { releaseBridge, sweepBridgeLeases } from './bridge-network';
 import type { PortBinding } from './ports';
 import type { ExtraHost } from './etc-files';
 import { isFrozen, killCgroup, removeCgroup, sweepOrphanCgroups } from './cgroup';
@@ -314,6 +314,8 @@ export class ContainerRegistry {
   async remove(record: ContainerRecord): Promise<void> {
     // Renamed since this record was read (by another process, maybe): its name on disk goes too.
     const names = new Set([record.config.name, (await this.readRaw(record.config.id).catch(() => null))?.config.name ?? record.config.name]);
+    // A detached container's lease is its monitor's, which may not have been swept yet: it goes with the container.
+    if (record.config.network === 'bridge') await releaseBridge(record.config.id);
     await this.store.removeTree(record.dir);
     for (const name of names) {
       const link = join(this.namesDir, name);
