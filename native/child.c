@@ -447,9 +447,10 @@ static void mask_paths(struct child_ctx *ctx) {
   }
 }
 
-/* Joins the network namespace nbox set up (veth, address, route) before the clone. */
+/* Joins the network namespace nbox set up (veth, address, route) before the clone, or
+ * another container's (/proc/PID/ns/net, a magic link: followed). */
 static void join_netns(struct child_ctx *ctx) {
-  int fd = open(ctx->spec->netns_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fd = open(ctx->spec->netns_path, O_RDONLY | O_CLOEXEC);
   CHECK(ctx, fd, STEP_SETNS, "open", -1);
   CHECK(ctx, syscall(SYS_setns, fd, CLONE_NEWNET), STEP_SETNS, "setns", -1);
   close(fd);

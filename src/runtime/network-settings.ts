@@ -56,7 +56,8 @@ export function networkSettings(record: ContainerRecord): NetworkSettings {
     IPAddress: lease?.address ?? '',
     IPPrefixLen: prefix,
     MacAddress: lease?.mac ?? '',
-    Networks: { [config.network]: endpoint },
+    // A container sharing another's network has none of its own, as Docker shows it.
+    Networks: config.network.startsWith('container:') ? {} : { [config.network]: endpoint },
   };
 }
 

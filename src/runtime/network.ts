@@ -5,19 +5,30 @@ import { isIP } from 'node:net';
 import { NboxError } from '../errors';
 import type { ExtraHost } from './etc-files';
 
-/** NetworkMode is how a container reaches the network: `bridge` is Docker's default network. */
-export type NetworkMode = 'none' | 'host' | 'bridge';
+/** NetworkMode is how a container reaches the network: `bridge` is Docker's default network;
+ * `container:ID` shares another container's network namespace. */
+export type NetworkMode = 'none' | 'host' | 'bridge' | `container:${string}`;
 
-/** runNetwork checks `run --network`: an unknown name is refused before anything is made. */
+/** runNetwork checks `run --network`: an unknown name is refused before anything is made.
+ * `container:NAME` is returned as given; the caller resolves NAME. */
 export function runNetwork(name: string | undefined): NetworkMode {
   const mode = name ?? 'bridge';
   if (mode === 'default') return 'bridge';
+  if (mode.startsWith('container:')) {
+    if (mode === 'container:') throw new NboxError('ERR_NBOX_USAGE', 'invalid container format container:<name|id>');
+    return mode as NetworkMode;
+  }
   if (mode !== 'none' && mode !== 'host' && mode !== 'bridge') throw new NboxError('ERR_NBOX_USAGE', `network ${mode} not found`);
   return mode;
 }
 
+/** sharedNetworkOf is the container a `container:ID` mode names, else undefined. */
+export function sharedNetworkOf(mode: NetworkMode): string | undefined {
+  return mode.startsWith('container:') ? mode.slice('container:'.length) : undefined;
+}
+
 /** buildNetwork checks `build --network` (RUN's network): BuildKit's `default` is the host's. */
-export function buildNetwork(name: string | undefined): Exclude<NetworkMode, 'bridge'> {
+export function buildNetwork(name: string | undefined): 'none' | 'host' {
   const mode = name ?? 'default';
   if (mode === 'default' || mode === 'host') return 'host';
   if (mode === 'none') return 'none';

@@ -1,6 +1,7 @@
 // `run`: image config + options → container record → spawned init → exit.
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 
@@ -23,7 +24,7 @@ import { attachContainer, releaseContainer } from './container-network';
 import { containerSpec, imageUser } from './container-spec';
 import { etcFiles, type EtcFiles } from './etc-files';
 import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig, type HealthcheckOptions } from './health-config';
-import { checkDns, parseAddHost, runNetwork } from './network';
+import { checkDns, parseAddHost, runNetwork, sharedNetworkOf } from './network';
 import { claimHostPorts, exposedPorts, parsePublish } from './ports';
 import { DEFAULT_BRIDGE, publishedOnBridge } from './bridge-network';
 import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART, type RestartPolicy } from './restart-policy';
@@ -247,8 +248,33 @@ async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: string,
   const userSpec = opts.user ?? image.config.config?.User ?? '';
   const user = await imageUser(layerDirs, userSpec);
   const config = { ...containerConfig(image, imageRef, opts, userSpec, user, id), ...(await publishedPorts(image, opts)) };
+  const shared = sharedNetworkOf(config.network);
+  if (shared !== undefined) {
+    const target = await sharedNetworkTarget(ctx, shared);
+    config.network = `container:${target.config.id}`;
+    // As Docker: the container sees the /etc/hosts and /etc/resolv.conf of the one whose network it joins.
+    const paths = containerPaths(target.dir);
+    const [hosts, resolvConf] = await Promise.all([readFile(paths.hosts, 'utf8'), readFile(paths.resolvConf, 'utf8')]);
+    return { image, layerDirs, user, config, files: { hosts, resolvConf, hostname: `${config.hostname}\n` } };
+  }
   const files = await etcFiles(config.network, config.hostname, config.extraHosts, { servers: config.dns, search: config.dnsSearch });
   return { image, layerDirs, user, config, files };
+}
+
+// sharedNetworkTarget is the running container whose network `--network container:REF` joins.
+async function sharedNetworkTarget(ctx: RunContext, ref: string): Promise<ContainerRecord> {
+  const target = await ctx.containers.resolve(ref);
+  if (target.state.status !== 'running') throw new NboxError('ERR_NBOX_USAGE', `cannot join network of a non running container: ${target.config.id}`);
+  return target;
+}
+
+// sharedNetns is the network namespace of the running container a `container:ID` mode names, by its init's pid.
+function sharedNetns(record: ContainerRecord, id: string): string {
+  const state = JSON.parse(readFileSync(join(dirname(record.dir), id, 'state.json'), 'utf8')) as ContainerState;
+  if (state.status !== 'running' || processStartTime(state.pid) !== state.pidStartTime) {
+    throw new NboxError('ERR_NBOX_USAGE', `cannot join network of a non running container: ${id}`);
+  }
+  return `/proc/${state.pid}/ns/net`;
 }
 
 // Under the lock, with the image checked again: from here on the record pins
@@ -277,8 +303,7 @@ export async function containerLaunchSpec(
     cwd: config.workingDir,
     user,
     hostname: config.hostname,
-    network: config.network,
-    ...(config.network === 'bridge' ? { netns: await attachContainer(record) } : {}),
+    ...(await containerNetwork(config, record)),
     seccomp: config.seccomp,
     mounts: [
       ...(config.init ? [await initMount()] : []),
@@ -296,6 +321,15 @@ async function publishedPorts(image: ImageRecord, opts: RunOptions): Promise<Pic
   const requests = [...(opts.publish ?? []).map(parsePublish), ...(opts.publishAll ? exposedPorts(image.config.config?.ExposedPorts) : [])];
   if (requests.length === 0 || runNetwork(opts.network) !== 'bridge') return {};
   return { ports: await claimHostPorts(requests, publishedOnBridge()) };
+}
+
+// containerNetwork is the launch spec's network: the host's, a namespace of its own (none), the bridge's
+// namespace set up now, or another container's.
+async function containerNetwork(config: ContainerConfig, record: ContainerRecord): Promise<Pick<LaunchSpec, 'network' | 'netns'>> {
+  const shared = sharedNetworkOf(config.network);
+  if (shared !== undefined) return { network: 'none', netns: sharedNetns(record, shared) };
+  if (config.network === 'bridge') return { network: 'bridge', netns: await attachContainer(record) };
+  return { network: config.network === 'host' ? 'host' : 'none' };
 }
 
 /** containerConfig applies Docker's rules to an image config and run options. */

@@ -172,3 +172,26 @@ test("a subnet that overlaps a host route is refused before anything is made", a
   t.regex(r.stderr, new RegExp(`subnet ${subnet.replace(/\./g, '\\.')} overlaps the host's route to .* \\(dev ${route[0]}\\); choose another subnet`));
   t.is(quiet('ip', ['-o', 'link', 'show', `${BRIDGE}x`]), '');
 });
+
+test('--network container:NAME shares a running container\'s network (its eth0 and 127.0.0.1); a stopped or unknown one is refused', async (t) => {
+  await runDetached(t, store.root, ['--name', 'base', 'bb', ...HTTPD]);
+  await until('httpd in base', async () => ((await cli(store.root, ['exec', 'base', 'wget', '-q', '-O', '-', 'http://127.0.0.1/'])).code === 0 ? true : undefined));
+  const shared = await cli(store.root, ['run', '--rm', '--network', 'container:base', 'bb', 'sh', '-c', 'ip -4 -o addr show eth0 | wc -l; wget -q -O - http://127.0.0.1/']);
+  t.is(shared.code, 0, shared.stderr);
+  t.regex(shared.stdout, /^1\nhello from /);
+  const unknown = await cli(store.root, ['run', '--rm', '--network', 'container:nosuch', 'bb', 'true']);
+  t.is(unknown.code, 125);
+  t.is(unknown.stderr, 'nbox: No such container: nosuch\n');
+  t.is((await cli(store.root, ['rm', '-f', 'base'])).code, 0);
+});
+
+test('-P publishes every EXPOSEd port on a free host port; `port` lists it', async (t) => {
+  const id = (await cli(store.root, ['commit', '--change', 'EXPOSE 80', (await cli(store.root, ['create', 'bb', 'true'])).stdout.trim(), 'bbweb'])).stdout.trim();
+  t.regex(id, /^sha256:/);
+  await runDetached(t, store.root, ['--name', 'pub', '-P', 'bbweb', ...HTTPD]);
+  const line = (await cli(store.root, ['port', 'pub'])).stdout;
+  const port = Number(/^80\/tcp -> 0\.0\.0\.0:(\d+)\n$/.exec(line)?.[1]);
+  t.true(port > 0, line);
+  t.regex(await until('the -P port to answer', () => httpGet(port).catch(() => undefined)), /^hello from /);
+  t.is((await cli(store.root, ['rm', '-f', 'pub'])).code, 0);
+});
