@@ -715,6 +715,7 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
                        text(health, "startIntervalMs"), text(health, "retries"), text(health, "timeoutText")}},
       {"tty", {flag(m.Get("tty").ToBoolean().Value())}},
       {"stdin", {flag(m.Get("stdin").ToBoolean().Value())}},
+      {"exitCommand", m.Get("exitCommand").IsArray() ? StringArray(m, "exitCommand") : std::vector<std::string>{}},
   };
   wire_buf payload = {};
   for (auto &section : sections) {

@@ -16,6 +16,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +232,17 @@ static void remove_container(void) {
   nftw(doomed, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The spec's exitCommand (argv; none when empty), started and not waited for: it
+ * releases the container's network lease once this monitor is gone. */
+static char *const *exit_command;
+
+static void run_exit_command(void) {
+  if (!exit_command || !exit_command[0]) return;
+  extern char **environ;
+  pid_t pid;
+  posix_spawn(&pid, exit_command[0], NULL, NULL, exit_command, environ);
+}
+
 /* The end: the exit is on record (or the container removed), the cgroup gone. */
 static void control_end(void);
 
@@ -242,6 +254,7 @@ static void __attribute__((noreturn)) finish(void) {
     M.status = "exited";
     write_state(0);
   }
+  run_exit_command();
   _exit(0);
 }
 
@@ -272,7 +285,8 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 /* The spec's sections every container has, each checked for its count. */
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
                                         "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs",
-                                        "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin"};
+                                        "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin",
+                                        "exitCommand"};
 
 static int spec_valid(const struct wire_section *s, int n) {
   static const char *const singles[] = {"cwd", "uid", "gid", "hostname", "rootfs", "upper", "work", "net",
@@ -1110,6 +1124,7 @@ int main(int argc, char **argv) {
   M.name = single(sections, n, "name");
   M.store = single(sections, n, "store");
   M.auto_remove = strcmp(single(sections, n, "autoRemove"), "1") == 0;
+  exit_command = (char *const *)section(sections, n, "exitCommand")->strings;
   M.cgroup_dirs = section(sections, n, "cgroupDirs")->strings;
   M.ncgroups = section(sections, n, "cgroupDirs")->count;
   M.error = "";

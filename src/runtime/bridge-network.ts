@@ -162,6 +162,13 @@ function heldElsewhere(port: PortBinding, others: Lease[]): boolean {
     && (other.hostIp === '' || port.hostIp === '' || other.hostIp === port.hostIp));
 }
 
+/** bridgeSweepCommand is what a monitor runs as it exits (bridge-sweep.ts): its lease is released when its
+ * container ends, not at the next store open. */
+export function bridgeSweepCommand(network = DEFAULT_BRIDGE): string[] {
+  // From the CLI bundle (dist/src/cli) and from the compiled tree (dist/src/runtime) alike.
+  return [process.execPath, join(__dirname, '..', 'runtime', 'bridge-sweep.js'), JSON.stringify(network)];
+}
+
 /** bridgeLease is container id's lease as it stands, for inspect and ps. */
 export function bridgeLease(id: string, network = DEFAULT_BRIDGE): Lease | undefined {
   try {

@@ -14,6 +14,7 @@ import { containerPaths, failedStartState, type ContainerRecord, type ContainerR
 import { ContainerStartError, resolveMountTargets, spawnSpec, startFailure, type LaunchSpec } from './launch';
 import { probeSpec } from './health-probe';
 import { NO_RESTART } from './restart-policy';
+import { bridgeSweepCommand } from './bridge-network';
 import type { Store } from '../image/store';
 
 /** DetachedContainer is a container started with `detach`: it runs on without the caller. */
@@ -89,6 +90,7 @@ export async function startMonitored(
       cgroupDirs: cgroup,
       restart: config.restartPolicy ?? NO_RESTART,
       health: probeSpec(config.healthcheck),
+      exitCommand: config.network === 'bridge' ? bridgeSweepCommand() : [],
     });
     return { id: config.id, name: config.name, pid: started.pid };
   } catch (err) {

@@ -123,6 +123,8 @@ export interface MonitorSpec {
   restart: { name: string; maximumRetryCount: number };
   /** The health probe (runtime/health-probe.ts): an empty argv runs none. */
   health: { argv: string[]; intervalMs: number; timeoutMs: number; startPeriodMs: number; startIntervalMs: number; retries: number; timeoutText: string };
+  /** A command the monitor starts (and does not wait for) as it exits, after the container's end; [] for none. */
+  exitCommand: string[];
 }
 
 /** InRoot is the root a path is resolved in: a directory's path, or an fd of it (O_PATH is enough) that the caller keeps. */

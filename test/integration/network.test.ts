@@ -183,6 +183,7 @@ test('--network container:NAME shares a running container\'s network (its eth0 a
   t.is(unknown.code, 125);
   t.is(unknown.stderr, 'nbox: No such container: nosuch\n');
   t.is((await cli(store.root, ['rm', '-f', 'base'])).code, 0);
+  await allGone();
 });
 
 test('-P publishes every EXPOSEd port on a free host port; `port` lists it', async (t) => {
@@ -194,4 +195,13 @@ test('-P publishes every EXPOSEd port on a free host port; `port` lists it', asy
   t.true(port > 0, line);
   t.regex(await until('the -P port to answer', () => httpGet(port).catch(() => undefined)), /^hello from /);
   t.is((await cli(store.root, ['rm', '-f', 'pub'])).code, 0);
+  await allGone();
+});
+
+test('a detached container that ends on its own gives its lease back through its monitor, with no nbox command run', async (t) => {
+  const id = await runDetached(t, store.root, ['bb', 'sleep', '1']);
+  t.truthy(leases()[id]);
+  // No CLI runs from here: the monitor's exit command releases the lease, and the bridge goes after its linger.
+  await allGone();
+  t.pass();
 });
