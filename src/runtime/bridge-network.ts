@@ -75,13 +75,15 @@ export interface Attachment {
   lease: Lease;
   network: BridgeNetwork;
   prefix: number;
+  /** Resolves once its published ports are in the table: the `nft` run overlaps the container's start. */
+  portsReady: Promise<void>;
 }
 
 /** attachBridge leases an address for container id and sets up its namespace
  * (veth, address, default route); the container's init joins lease.netns. */
 export async function attachBridge(id: string, owner: ProcessIdentity, ports: PortBinding[] = [], network = DEFAULT_BRIDGE): Promise<Attachment> {
   const subnet = parseSubnet(network.subnet)!;
-  const lease = await withLeases(network, async (leases) => {
+  const attached = await withLeases(network, async (leases) => {
     // A lease left by this container's last run (a monitor killed meanwhile) is replaced.
     if (leases[id]) dropNamespace(leases[id]);
     const others = Object.values(leases).filter((other) => other.id !== id);
@@ -96,11 +98,13 @@ export async function attachBridge(id: string, owner: ProcessIdentity, ports: Po
       ports: ports.map((port) => ({ ...port, address: formatAddress(address) })),
     };
     const next = { ...Object.fromEntries(others.map((other) => [other.id, other])), [id]: lease };
-    // The table is rewritten only when it changes: when the bridge comes up, or for published ports.
-    if (!up || lease.ports.length > 0 || leases[id]?.ports.length) await applyTable(network, next);
+    // The table comes up with the bridge (egress must work from the container's first packet);
+    // published ports are added by portsReady below.
+    if (!up) await applyTable(network, next);
     if (!up) writeFileSync(upMarker(network), '');
-    return { leases: next, result: lease };
-  });
+    return { leases: next, result: { lease, portsChanged: up && (lease.ports.length > 0 || (leases[id]?.ports.length ?? 0) > 0) } };
+  }).then(({ lease, portsChanged }) => ({ lease, portsReady: portsChanged ? applyLatestTable(network) : Promise.resolve() }));
+  const { lease, portsReady } = attached;
   try {
     closeSync(openSync(lease.netns, 'w', 0o600));
     addon().netnsCreate(lease.netns);
@@ -109,10 +113,21 @@ export async function attachBridge(id: string, owner: ProcessIdentity, ports: Po
       address: lease.address, prefix: subnet.prefix, gateway: network.gateway,
     });
   } catch (err) {
+    await portsReady.catch(() => {});
     await releaseBridge(id, network);
     throw err;
   }
-  return { lease, network, prefix: subnet.prefix };
+  portsReady.catch(() => {});
+  return { lease, network, prefix: subnet.prefix, portsReady };
+}
+
+// applyLatestTable writes the table from the leases as they are when it gets the lock, so table
+// writes started in any order leave the last state; with no lease left there is no table to write.
+function applyLatestTable(network: BridgeNetwork): Promise<void> {
+  return withLeases(network, async (leases) => {
+    if (Object.keys(leases).length > 0 && existsSync(upMarker(network))) await applyTable(network, leases);
+    return { leases, result: undefined };
+  });
 }
 
 /** releaseBridge gives back container id's lease, if it has one; the last one takes the bridge and table down. */

@@ -20,7 +20,7 @@ import {
   type ContainerConfig, type ContainerRecord, type ContainerState,
 } from './containers';
 import { mergeEnv } from './env';
-import { attachContainer, releaseContainer } from './container-network';
+import { attachContainer, networkReady, releaseContainer } from './container-network';
 import { containerSpec, imageUser } from './container-spec';
 import { etcFiles, type EtcFiles } from './etc-files';
 import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig, type HealthcheckOptions } from './health-config';
@@ -206,6 +206,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
     pidStartTime: processStartTime(launched.pid),
     startedAt: new Date().toISOString(),
   });
+  await networkReady(config.id);
   return new RunningContainer(record, launched, streams.stdout, streams.stderr, (status) => finish(ctx, record, status));
 }
 
@@ -222,11 +223,13 @@ export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef:
     await abandonMonitor(hello);
     throw err;
   }
-  return startMonitored(ctx, {
+  const detached = await startMonitored(ctx, {
     id,
     create: (running) => createRecord(ctx, imageRef, prepared, running),
     spec: (record) => launchSpec(prepared, record, [-1, -1, -1]),
   }, hello);
+  await networkReady(id);
+  return detached;
 }
 
 /** createContainer puts a container on record without starting it (`docker create`): `start` runs it. */

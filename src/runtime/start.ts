@@ -8,6 +8,7 @@ import { killCgroup, removeCgroup } from './cgroup';
 import type { ContainerState } from './containers';
 import { abandonMonitor, startMonitor, startMonitored, type DetachedContainer } from './monitor';
 import { containerLaunchSpec, type RunContext } from './run';
+import { networkReady } from './container-network';
 import { stopContainer, waitContainer } from './stop';
 import { clearStopped } from './stop-marker';
 
@@ -41,7 +42,7 @@ export async function startContainer(ctx: RunContext, ref: string): Promise<Deta
     const resolvedUser = user;
     // A new run: the last stop or kill no longer speaks for it.
     clearStopped(record);
-    return await startMonitored(ctx, {
+    const started = await startMonitored(ctx, {
       id: config.id,
       create: async (running) => {
         // As Docker: a new run's state, with the last run's times until this one's are known.
@@ -51,6 +52,8 @@ export async function startContainer(ctx: RunContext, ref: string): Promise<Deta
       },
       spec: (current) => containerLaunchSpec(config, layerDirs, resolvedUser, current, [-1, -1, -1]),
     }, hello);
+    await networkReady(config.id);
+    return started;
   } finally {
     await release();
   }
