@@ -31,6 +31,8 @@
 #include "child.h"
 #include "inroot.h"
 #include "seccomp.h"
+#include "netlink.h"
+#include <arpa/inet.h>
 #include "wire.h"
 
 #ifndef P_PIDFD
@@ -360,6 +362,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   std::vector<const char *> lower_c;
   for (auto &l : lowers) lower_c.push_back(l.c_str());
   std::string hostname = o.Get("hostname").As<Napi::String>().Utf8Value();
+  std::string netns = o.Get("netns").IsString() ? o.Get("netns").As<Napi::String>().Utf8Value() : "";
   std::string rootfs = o.Get("rootfs").As<Napi::String>().Utf8Value();
   std::string upper = o.Get("upperDir").As<Napi::String>().Utf8Value();
   std::string work = o.Get("workDir").As<Napi::String>().Utf8Value();
@@ -420,6 +423,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   spec.upper_dir = upper.c_str();
   spec.work_dir = work.c_str();
   spec.new_network = o.Get("newNetwork").ToBoolean().Value();
+  spec.netns_path = netns.empty() ? NULL : netns.c_str();
   spec.binds = binds.data();
   spec.nbinds = binds.size();
 
@@ -786,7 +790,8 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"lower", r->lowers},
       {"upper", {text(o, "upperDir")}},
       {"work", {text(o, "workDir")}},
-      {"net", {flag(o.Get("newNetwork").ToBoolean().Value())}},
+      // "0": the host's network; "1": a namespace of its own; a path: the namespace kept there.
+      {"net", {o.Get("netns").IsString() ? text(o, "netns") : flag(o.Get("newNetwork").ToBoolean().Value())}},
       {"seccomp", {FilterHex(o)}},
       {"caps", {std::to_string((uint64_t)o.Get("caps").As<Napi::Number>().Int64Value())}},
       {"nnp", {flag(o.Get("noNewPrivs").ToBoolean().Value())}},
@@ -812,6 +817,7 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"stdin", {flag(m.Get("stdin").ToBoolean().Value())}},
       {"attach", {text(m, "attach")}},
       {"ttySize", {text(m.Get("ttySize").As<Napi::Object>(), "rows"), text(m.Get("ttySize").As<Napi::Object>(), "cols")}},
+      {"exitCommand", m.Get("exitCommand").IsArray() ? StringArray(m, "exitCommand") : std::vector<std::string>{}},
   };
   r->attach = m.Get("attach").As<Napi::Number>().Uint32Value() != 0;
   wire_buf payload = {};
@@ -1139,6 +1145,64 @@ Napi::Value RemoveEmptyBeneath(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(env, removed == 1);
 }
 
+// The bridge network's plumbing (netlink.c): plain values in, SysError out.
+uint32_t Ipv4(Napi::Value value) {
+  in_addr addr{};
+  inet_pton(AF_INET, value.As<Napi::String>().Utf8Value().c_str(), &addr);
+  return addr.s_addr;
+}
+
+Napi::Value NetBridgeUp(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  const char *failed = "";
+  if (net_bridge_up(name.c_str(), Ipv4(info[1]), info[2].As<Napi::Number>().Int32Value(), &failed) < 0)
+    ThrowSysError(env, "network-bridge", failed, errno, name);
+  return env.Undefined();
+}
+
+Napi::Value NetLinkDelete(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  const char *failed = "";
+  if (net_link_delete(name.c_str(), &failed) < 0) ThrowSysError(env, "network-link", failed, errno, name);
+  return env.Undefined();
+}
+
+Napi::Value NetnsCreate(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  const char *failed = "";
+  if (net_netns_create(path.c_str(), &failed) < 0) ThrowSysError(env, "network-namespace", failed, errno, path);
+  return env.Undefined();
+}
+
+Napi::Value NetnsRelease(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  const char *failed = "";
+  if (net_netns_release(path.c_str(), &failed) < 0) ThrowSysError(env, "network-namespace", failed, errno, path);
+  return env.Undefined();
+}
+
+Napi::Value NetVethAttach(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  std::string netns = o.Get("netns").As<Napi::String>().Utf8Value();
+  std::string bridge = o.Get("bridge").As<Napi::String>().Utf8Value();
+  std::string host_if = o.Get("hostIf").As<Napi::String>().Utf8Value();
+  Napi::Buffer<uint8_t> mac = o.Get("mac").As<Napi::Buffer<uint8_t>>();
+  if (mac.Length() != 6) {
+    ThrowSysError(env, "network-veth", "mac", EINVAL, host_if);
+    return env.Undefined();
+  }
+  const char *failed = "";
+  if (net_veth_attach(netns.c_str(), bridge.c_str(), host_if.c_str(), mac.Data(), Ipv4(o.Get("address")),
+                      o.Get("prefix").As<Napi::Number>().Int32Value(), Ipv4(o.Get("gateway")), &failed) < 0)
+    ThrowSysError(env, "network-veth", failed, errno, host_if);
+  return env.Undefined();
+}
+
 Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("init", Napi::Function::New(env, Init));
@@ -1157,6 +1221,11 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("llistxattr", Napi::Function::New(env, Llistxattr));
   exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
   exports.Set("mknod", Napi::Function::New(env, Mknod));
+  exports.Set("netBridgeUp", Napi::Function::New(env, NetBridgeUp));
+  exports.Set("netLinkDelete", Napi::Function::New(env, NetLinkDelete));
+  exports.Set("netnsCreate", Napi::Function::New(env, NetnsCreate));
+  exports.Set("netnsRelease", Napi::Function::New(env, NetnsRelease));
+  exports.Set("netVethAttach", Napi::Function::New(env, NetVethAttach));
   exports.Set("openInRoot", Napi::Function::New(env, OpenInRoot));
   exports.Set("openFileInRoot", Napi::Function::New(env, OpenFileInRoot));
   exports.Set("copyFileInRoot", Napi::Function::New(env, CopyFileInRoot));

@@ -438,6 +438,15 @@ static void mask_paths(struct child_ctx *ctx) {
   }
 }
 
+/* Joins the network namespace nbox set up (veth, address, route) before the clone, or
+ * another container's (/proc/PID/ns/net, a magic link: followed). */
+static void join_netns(struct child_ctx *ctx) {
+  int fd = open(ctx->spec->netns_path, O_RDONLY | O_CLOEXEC);
+  CHECK(ctx, fd, STEP_SETNS, "open", -1);
+  CHECK(ctx, syscall(SYS_setns, fd, CLONE_NEWNET), STEP_SETNS, "setns", -1);
+  close(fd);
+}
+
 static void loopback_up(struct child_ctx *ctx) {
   int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   CHECK(ctx, sock, STEP_LOOPBACK, "socket", -1);
@@ -669,6 +678,7 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(ctx, STEP_PARENT_GONE, "prctl", errno, -1);
   check_parent_alive(ctx);
   join_cgroups(ctx, 1);
+  if (s->netns_path) join_netns(ctx);
   /* No controlling terminal: TIOCSTI and job control cannot reach the caller's. */
   CHECK(ctx, setsid(), STEP_SETSID, "setsid", -1);
   umask(0);
@@ -906,7 +916,7 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   }
   /* The cgroup namespace comes after joining the container's cgroups, so it is rooted there. */
   uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
-  if (spec->new_network) flags |= CLONE_NEWNET;
+  if (spec->new_network && !spec->netns_path) flags |= CLONE_NEWNET;
   if (join) flags = CLONE_PIDFD; /* the joiner makes no namespace: it enters the container's */
   struct sock_fprog program = {.len = spec->filter_len, .filter = (struct sock_filter *)spec->filter};
   int pidfd = -1;

@@ -114,6 +114,9 @@ struct child_spec {
   size_t nsysctls;
   const struct child_device *devices;
   size_t ndevices;
+  /* A network namespace kept on this file (a bridge network set up beforehand) that the child
+   * joins instead of making one; NULL otherwise. */
+  const char *netns_path;
   const struct child_bind *binds;
   size_t nbinds;
   int stdio[3]; /* -1: the container's own /dev/null */

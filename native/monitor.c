@@ -16,6 +16,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,6 +266,17 @@ static void remove_container(void) {
   nftw(doomed, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The spec's exitCommand (argv; none when empty), started and not waited for: it
+ * releases the container's network lease once this monitor is gone. */
+static char *const *exit_command;
+
+static void run_exit_command(void) {
+  if (!exit_command || !exit_command[0]) return;
+  extern char **environ;
+  pid_t pid;
+  posix_spawn(&pid, exit_command[0], NULL, NULL, exit_command, environ);
+}
+
 /* The end: the exit is on record (or the container removed), the cgroup gone. */
 static void control_end(void);
 
@@ -280,6 +292,7 @@ static void __attribute__((noreturn)) finish(void) {
     write_state(0);
   }
   control_exit(M.exit_code);
+  run_exit_command();
   _exit(0);
 }
 
@@ -311,7 +324,7 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
                                         "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs", "rlimits",
                                         "caps", "nnp", "privileged", "readonly", "sysctls", "devices", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin",
-                                        "attach", "ttySize"};
+                                        "attach", "ttySize", "exitCommand"};
 
 static int spec_valid(const struct wire_section *s, int n) {
   static const char *const singles[] = {"cwd", "uid", "gid", "hostname", "rootfs", "upper", "work", "net",
@@ -377,7 +390,9 @@ static void build_spec(const struct wire_section *s, int n, struct child_spec *s
   spec->nlower = section(s, n, "lower")->count;
   spec->upper_dir = single(s, n, "upper");
   spec->work_dir = single(s, n, "work");
-  spec->new_network = strcmp(single(s, n, "net"), "1") == 0;
+  /* "0": the host's network; "1": a namespace of its own; a path: the namespace kept there. */
+  spec->new_network = strcmp(single(s, n, "net"), "0") != 0;
+  spec->netns_path = single(s, n, "net")[0] == '/' ? single(s, n, "net") : NULL;
   spec->filter = decode_filter(single(s, n, "seccomp"), &spec->filter_len);
   spec->caps = strtoull(single(s, n, "caps"), NULL, 10);
   spec->no_new_privs = strcmp(single(s, n, "nnp"), "1") == 0;
@@ -1373,6 +1388,7 @@ int main(int argc, char **argv) {
   M.name = single(sections, n, "name");
   M.store = single(sections, n, "store");
   M.auto_remove = strcmp(single(sections, n, "autoRemove"), "1") == 0;
+  exit_command = (char *const *)section(sections, n, "exitCommand")->strings;
   M.cgroup_dirs = section(sections, n, "cgroupDirs")->strings;
   M.ncgroups = section(sections, n, "cgroupDirs")->count;
   M.error = "";

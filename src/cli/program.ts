@@ -16,6 +16,7 @@ import { registerImport } from './commands/import';
 import { registerInspect } from './commands/inspect';
 import { registerLogs } from './commands/logs';
 import { registerPause } from './commands/pause';
+import { registerPort } from './commands/port';
 import { registerPs } from './commands/ps';
 import { registerBuilder, registerContainer } from './commands/prune';
 import { registerKill } from './commands/kill';
@@ -57,7 +58,7 @@ export function buildProgram(context?: CliContext): Command {
       });
     },
   };
-  for (const register of [registerBuild, registerRun, registerExec, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerLogs, registerPs, registerRm, registerRename, registerKill, registerStop, registerStart, registerAttach, registerWait, registerTop, registerStats, registerUpdate, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerCp, registerDiff, registerCommit, registerSave, registerRegistry, registerSystem, registerVersion, registerServe, registerVolume, registerManagement]) {
+  for (const register of [registerBuild, registerRun, registerExec, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerLogs, registerPort, registerPs, registerRm, registerRename, registerKill, registerStop, registerStart, registerAttach, registerWait, registerTop, registerStats, registerUpdate, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerCp, registerDiff, registerCommit, registerSave, registerRegistry, registerSystem, registerVersion, registerServe, registerVolume, registerManagement]) {
     register(program, ctx);
   }
   program.commands.forEach((cmd) => cmd.exitOverride());

@@ -20,6 +20,9 @@ import type { SecurityConfig } from './security';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import { randomBytes } from '../sys/random';
 import { faultPoint } from './fault';
+import { releaseBridge, sweepBridgeLeases } from './bridge-network';
+import type { PortBinding } from './ports';
+import type { ExtraHost } from './etc-files';
 import { isFrozen, killCgroup, removeCgroup, sweepOrphanCgroups } from './cgroup';
 
 /** ContainerConfig is what a container was created with; only rename and update change it. */
@@ -39,6 +42,12 @@ export interface ContainerConfig {
   workingDir: string;
   hostname: string;
   network: NetworkMode;
+  /** --add-host, --dns and --dns-search. */
+  extraHosts?: ExtraHost[];
+  dns?: string[];
+  dnsSearch?: string[];
+  /** -p and -P, their host ports chosen (bridge network only). */
+  ports?: PortBinding[];
   /** -t: its 0-2 are a terminal (Docker's Config.Tty). */
   tty?: boolean;
   /** -i: a monitor keeps its stdin open for attach clients (Docker's Config.OpenStdin). */
@@ -189,6 +198,7 @@ export class ContainerRegistry {
     this.sweepDeferred = false;
     await this.sweepOrphans();
     await sweepOrphanCgroups();
+    await sweepBridgeLeases();
   }
 
   /** create builds the container directory aside and renames it into place,
@@ -321,6 +331,8 @@ export class ContainerRegistry {
   async remove(record: ContainerRecord): Promise<void> {
     // Renamed since this record was read (by another process, maybe): its name on disk goes too.
     const names = new Set([record.config.name, (await this.readRaw(record.config.id).catch(() => null))?.config.name ?? record.config.name]);
+    // A detached container's lease is its monitor's, which may not have been swept yet: it goes with the container.
+    if (record.config.network === 'bridge') await releaseBridge(record.config.id);
     await this.store.removeTree(record.dir);
     faultPoint('rm-tree-removed');
     for (const name of names) {

@@ -6,9 +6,11 @@ import type { BindMount } from '../sys/addon';
 import type { NetworkMode } from './network';
 
 
-/** hostsFile is the container's /etc/hosts: loopback names plus its own hostname. */
-export async function hostsFile(mode: NetworkMode, hostname: string): Promise<string> {
-  if (mode === 'host') return readHost('/etc/hosts', '127.0.0.1\tlocalhost\n');
+/** hostsFile is the container's /etc/hosts: loopback names plus its own hostname, at its
+ * address on a bridge network once it has one (else 127.0.1.1). */
+export async function hostsFile(mode: NetworkMode, hostname: string, address = '127.0.1.1', extraHosts: ExtraHost[] = []): Promise<string> {
+  const extra = extraHosts.map((entry) => `${entry.address}\t${entry.name}\n`).join('');
+  if (mode === 'host') return (await readHost('/etc/hosts', '127.0.0.1\tlocalhost\n')) + extra;
   return [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -16,17 +18,55 @@ export async function hostsFile(mode: NetworkMode, hostname: string): Promise<st
     'ff00::0\tip6-mcastprefix',
     'ff02::1\tip6-allnodes',
     'ff02::2\tip6-allrouters',
-    `127.0.1.1\t${hostname}`,
+    ...extraHosts.map((entry) => `${entry.address}\t${entry.name}`),
+    `${address}\t${hostname}`,
     '',
   ].join('\n');
 }
 
 /** resolvConf is the host's resolver config; loopback nameservers are dropped
- * when the container has its own network, since they would point at itself. */
-export async function resolvConf(mode: NetworkMode): Promise<string> {
+ * when the container has its own network, since they would point at itself.
+ * On a bridge, left without any, it gets systemd-resolved's upstream servers,
+ * else Docker's defaults (Google's public DNS), as Docker does. */
+export async function resolvConf(mode: NetworkMode, dns: DnsOptions = {}): Promise<string> {
   const host = await readHost('/etc/resolv.conf', '');
+  if (dns.servers?.length || dns.search?.length) return ownResolvConf(host, dns);
   if (mode === 'host') return host;
-  return host
+  const own = withoutLoopback(host);
+  if (mode !== 'bridge' || /^\s*nameserver\s/m.test(own)) return own;
+  const upstream = withoutLoopback(await readHost('/run/systemd/resolve/resolv.conf', ''));
+  const servers = /^\s*nameserver\s/m.test(upstream) ? upstream.split('\n').filter((line) => /^\s*nameserver\s/.test(line)) : DEFAULT_NAMESERVERS;
+  return `${[...own.split('\n').filter(Boolean), ...servers].join('\n')}\n`;
+}
+
+/** ExtraHost is one --add-host entry. */
+export interface ExtraHost {
+  name: string;
+  address: string;
+}
+
+/** DnsOptions are --dns and --dns-search. */
+export interface DnsOptions {
+  servers?: string[];
+  search?: string[];
+}
+
+// ownResolvConf is the host's file with --dns in place of its nameservers and --dns-search in place of
+// its search domains (`.` alone clears them), its options kept, as Docker writes it.
+function ownResolvConf(host: string, dns: DnsOptions): string {
+  const lines = host.split('\n');
+  const nameservers = dns.servers?.length ? dns.servers.map((server) => `nameserver ${server}`) : lines.filter((line) => /^\s*nameserver\s/.test(line));
+  const hostSearch = lines.filter((line) => /^\s*(search|domain)\s/.test(line));
+  const search = dns.search?.length ? (dns.search.join('') === '.' ? [] : [`search ${dns.search.join(' ')}`]) : hostSearch;
+  const options = lines.filter((line) => /^\s*options\s/.test(line));
+  return `${[...nameservers, ...search, ...options].join('\n')}\n`;
+}
+
+/** DEFAULT_NAMESERVERS are Docker's when the host offers none a container can reach. */
+const DEFAULT_NAMESERVERS = ['nameserver 8.8.8.8', 'nameserver 8.8.4.4'];
+
+function withoutLoopback(text: string): string {
+  return text
     .split('\n')
     .filter((line) => !/^\s*nameserver\s+(127\.|::1\s*$)/.test(line))
     .join('\n');
@@ -43,8 +83,8 @@ export interface EtcFilePaths {
 export type EtcFiles = EtcFilePaths;
 
 /** etcFiles is what a container's /etc/hosts, /etc/hostname and /etc/resolv.conf hold. */
-export async function etcFiles(mode: NetworkMode, hostname: string): Promise<EtcFiles> {
-  const [hosts, resolv] = await Promise.all([hostsFile(mode, hostname), resolvConf(mode)]);
+export async function etcFiles(mode: NetworkMode, hostname: string, extraHosts: ExtraHost[] = [], dns: DnsOptions = {}): Promise<EtcFiles> {
+  const [hosts, resolv] = await Promise.all([hostsFile(mode, hostname, undefined, extraHosts), resolvConf(mode, dns)]);
   return { hosts, hostname: `${hostname}\n`, resolvConf: resolv };
 }
 

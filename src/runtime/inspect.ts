@@ -1,4 +1,5 @@
 // `docker container inspect`'s JSON shape for a container record.
+import { networkSettings, type NetworkSettings } from './network-settings';
 import { HOST_PLATFORM } from '../image/platform';
 import type { Store } from '../image/store';
 import { containerPaths, type ContainerConfig, type ContainerRecord, type HealthState } from './containers';
@@ -49,10 +50,12 @@ export interface ContainerInspect {
     Binds: string[] | null;
     Tmpfs: Record<string, string> | null;
     Init?: boolean;
+    PortBindings: Record<string, { HostIp: string; HostPort: string }[]>;
   };
   GraphDriver: { Name: string; Data: { LowerDir: string; UpperDir: string; WorkDir: string; MergedDir: string } };
   Mounts: MountInspect[];
   Config: Record<string, unknown>;
+  NetworkSettings: NetworkSettings;
 }
 
 /** inspectContainer renders a container record as Docker does. */
@@ -105,7 +108,10 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
       // Init is Docker's *bool: left out unless --init set it.
       ...(config.init ? { Init: true } : {}),
       ...hostConfigResources(config.resources),
+      // As asked (-p), host ports chosen: Docker keeps "" for a port left to it, nbox the one it chose.
+      PortBindings: Object.fromEntries((config.ports ?? []).map((port) => [`${port.containerPort}/${port.protocol}`, [{ HostIp: port.hostIp, HostPort: String(port.hostPort) }]])),
     },
+    NetworkSettings: networkSettings(record),
     GraphDriver: {
       Name: 'overlay',
       Data: {

@@ -33,7 +33,9 @@ export interface LaunchSpec {
   chownCwd?: boolean;
   user: ResolvedUser;
   hostname: string;
-  network: 'host' | 'none';
+  network: 'host' | 'none' | 'bridge';
+  /** The network namespace a bridge container joins, set up beforehand (bridge-network.ts). */
+  netns?: string;
   /** The default syscall filter; on unless false. */
   seccomp?: boolean;
   /** Capabilities, no_new_privs, the syscall filter, --privileged, --read-only, sysctls, devices (runtime/security.ts);
@@ -156,7 +158,8 @@ export function spawnSpec(spec: LaunchSpec, mounts: BindMount[], stdio: [number,
     lowerDirs: spec.layers,
     upperDir: spec.upperDir,
     workDir: spec.workDir,
-    newNetwork: spec.network === 'none',
+    newNetwork: spec.network !== 'host',
+    ...(spec.netns ? { netns: spec.netns } : {}),
     ...(spec.security ?? processSecurity({ seccomp: spec.seccomp })),
     mounts,
     stdio,

@@ -15,6 +15,7 @@ import { containerPaths, failedStartState, type ContainerRecord, type ContainerR
 import { ContainerStartError, resolveMountTargets, spawnSpec, startFailure, type LaunchSpec } from './launch';
 import { probeSpec } from './health-probe';
 import { NO_RESTART } from './restart-policy';
+import { bridgeSweepCommand } from './bridge-network';
 import type { Store } from '../image/store';
 import type { TerminalSize } from './terminal';
 
@@ -108,6 +109,7 @@ export async function startMonitored(
       health: probeSpec(config.healthcheck),
       attach: start.attach ?? 0,
       ttySize: start.ttySize ?? { rows: 0, cols: 0 },
+      exitCommand: config.network === 'bridge' ? bridgeSweepCommand() : [],
     });
     faultPoint('spec-sent');
     const started = await starting;

@@ -1,7 +1,7 @@
 // `run`: image config + options → container record → spawned init → exit.
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants, cpus as hostCpus } from 'node:os';
 
@@ -21,6 +21,7 @@ import {
   type ContainerConfig, type ContainerRecord, type ContainerState,
 } from './containers';
 import { mergeEnv } from './env';
+import { attachContainer, networkReady, releaseContainer } from './container-network';
 import { containerSpec, imageUser } from './container-spec';
 import { createVolumes, launchMounts, planMounts, recordedMounts, volumeBindSpec } from './container-mounts';
 import type { MountSpec } from './mount-spec';
@@ -28,7 +29,9 @@ import { removeAnonymousVolumes } from './volume-ops';
 import { VolumeStore } from './volumes';
 import { etcFiles, type EtcFiles } from './etc-files';
 import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig, type HealthcheckOptions } from './health-config';
-import { runNetwork } from './network';
+import { checkDns, parseAddHost, runNetwork, sharedNetworkOf } from './network';
+import { claimHostPorts, exposedPorts, parsePublish } from './ports';
+import { DEFAULT_BRIDGE, publishedOnBridge } from './bridge-network';
 import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART, type RestartPolicy } from './restart-policy';
 import { parseDetachKeys } from './detach-keys';
 import { TerminalStdio, type TerminalIo, type TerminalSize } from './terminal';
@@ -54,8 +57,17 @@ export interface RunOptions extends SecurityOptions {
   workdir?: string;
   hostname?: string;
   name?: string;
-  /** --network: none (the default) or host; another name is refused. */
+  /** --network: bridge (the default; `default` names it too), none or host; another name is refused. */
   network?: string;
+  /** --add-host NAME:IP entries for /etc/hosts. */
+  addHosts?: string[];
+  /** --dns servers and --dns-search domains for /etc/resolv.conf. */
+  dns?: string[];
+  dnsSearch?: string[];
+  /** -p `[HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]`: published on the bridge network. */
+  publish?: string[];
+  /** -P: every port the image EXPOSEs, each on a free host port. */
+  publishAll?: boolean;
   /** --rm: remove the container when it exits. */
   autoRemove?: boolean;
   labels?: Record<string, string>;
@@ -193,6 +205,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
     launched = await launch(terminal ? { ...spec, terminal: { size: opts.ttySize ?? { rows: 0, cols: 0 }, stdio: terminal } } : spec);
   } catch (err) {
     stdio.closeAll();
+    await releaseContainer(config.id);
     const failure = err instanceof ContainerStartError ? err : new ContainerStartError((err as Error).message, 125, err);
     await ctx.containers.setState(record, failedStartState(record.state, failure.exitCode, failure.message));
     if (config.autoRemove) await ctx.containers.remove(record);
@@ -206,6 +219,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
     pidStartTime: processStartTime(launched.pid),
     startedAt: new Date().toISOString(),
   });
+  await networkReady(config.id);
   return new RunningContainer(record, launched, streams.stdout, streams.stderr, (status) => finish(ctx, record, status));
 }
 
@@ -222,12 +236,14 @@ export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef:
     await abandonMonitor(hello);
     throw err;
   }
-  return startMonitored(ctx, {
+  const detached = await startMonitored(ctx, {
     id,
     cgroupParent: prepared.config.resources?.cgroupParent,
     create: (running) => createRecord(ctx, imageRef, prepared, running),
     spec: (record) => launchSpec(prepared, record, [-1, -1, -1]),
   }, hello);
+  await networkReady(id);
+  return detached;
 }
 
 /** createContainer puts a container on record without starting it (`docker create`): `start` runs it. */
@@ -248,15 +264,40 @@ async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: string,
   const layerDirs = await ctx.store.layers.dirs(image.config);
   const userSpec = opts.user ?? image.config.config?.User ?? '';
   const user = await imageUser(layerDirs, userSpec, opts.groupAdd);
-  const config = containerConfig(image, imageRef, opts, userSpec, user, id);
+  const config = { ...containerConfig(image, imageRef, opts, userSpec, user, id), ...(await publishedPorts(image, opts)) };
   config.mounts = await planMounts({
     mounts: [...(opts.volumes ?? []).map(volumeBindSpec), ...(opts.mounts ?? [])],
     volumesFrom: opts.volumesFrom ?? [],
     tmpfsTargets: Object.keys(config.tmpfs ?? {}),
     imageVolumes: Object.keys(image.config.config?.Volumes ?? {}),
   }, (ref) => ctx.containers.resolve(ref));
-  const files = await etcFiles(config.network, config.hostname);
+  const shared = sharedNetworkOf(config.network);
+  if (shared !== undefined) {
+    const target = await sharedNetworkTarget(ctx, shared);
+    config.network = `container:${target.config.id}`;
+    // As Docker: the container sees the /etc/hosts and /etc/resolv.conf of the one whose network it joins.
+    const paths = containerPaths(target.dir);
+    const [hosts, resolvConf] = await Promise.all([readFile(paths.hosts, 'utf8'), readFile(paths.resolvConf, 'utf8')]);
+    return { image, layerDirs, user, config, files: { hosts, resolvConf, hostname: `${config.hostname}\n` } };
+  }
+  const files = await etcFiles(config.network, config.hostname, config.extraHosts, { servers: config.dns, search: config.dnsSearch });
   return { image, layerDirs, user, config, files };
+}
+
+// sharedNetworkTarget is the running container whose network `--network container:REF` joins.
+async function sharedNetworkTarget(ctx: RunContext, ref: string): Promise<ContainerRecord> {
+  const target = await ctx.containers.resolve(ref);
+  if (target.state.status !== 'running') throw new NboxError('ERR_NBOX_USAGE', `cannot join network of a non running container: ${target.config.id}`);
+  return target;
+}
+
+// sharedNetns is the network namespace of the running container a `container:ID` mode names, by its init's pid.
+function sharedNetns(record: ContainerRecord, id: string): string {
+  const state = JSON.parse(readFileSync(join(dirname(record.dir), id, 'state.json'), 'utf8')) as ContainerState;
+  if (state.status !== 'running' || processStartTime(state.pid) !== state.pidStartTime) {
+    throw new NboxError('ERR_NBOX_USAGE', `cannot join network of a non running container: ${id}`);
+  }
+  return `/proc/${state.pid}/ns/net`;
 }
 
 // Under the lock, with the image checked again: from here on the record pins
@@ -294,7 +335,7 @@ export async function containerLaunchSpec(
     cwd: config.workingDir,
     user,
     hostname: config.hostname,
-    network: config.network,
+    ...(await containerNetwork(config, record)),
     seccomp: config.seccomp,
     security: containerSecurity(config, seccompCacheDir(dirname(dirname(record.dir)))),
     deviceRules: deviceRules(config.security),
@@ -306,6 +347,23 @@ export async function containerLaunchSpec(
     cgroup: record.state.cgroup,
     ...(config.resources ? { resources: config.resources } : {}),
   });
+}
+
+// publishedPorts reads -p and -P and claims their host ports now, so a bad or taken one is refused before
+// anything is made; on a network other than the bridge they mean nothing (Docker discards them too).
+async function publishedPorts(image: ImageRecord, opts: RunOptions): Promise<Pick<ContainerConfig, 'ports'>> {
+  const requests = [...(opts.publish ?? []).map(parsePublish), ...(opts.publishAll ? exposedPorts(image.config.config?.ExposedPorts) : [])];
+  if (requests.length === 0 || runNetwork(opts.network) !== 'bridge') return {};
+  return { ports: await claimHostPorts(requests, publishedOnBridge()) };
+}
+
+// containerNetwork is the launch spec's network: the host's, a namespace of its own (none), the bridge's
+// namespace set up now, or another container's.
+async function containerNetwork(config: ContainerConfig, record: ContainerRecord): Promise<Pick<LaunchSpec, 'network' | 'netns'>> {
+  const shared = sharedNetworkOf(config.network);
+  if (shared !== undefined) return { network: 'none', netns: sharedNetns(record, shared) };
+  if (config.network === 'bridge') return { network: 'bridge', netns: await attachContainer(record) };
+  return { network: config.network === 'host' ? 'host' : 'none' };
 }
 
 /** containerConfig applies Docker's rules to an image config and run options. */
@@ -349,6 +407,9 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     workingDir,
     hostname,
     network,
+    ...(opts.addHosts?.length ? { extraHosts: opts.addHosts.map((entry) => parseAddHost(entry, DEFAULT_BRIDGE.gateway)) } : {}),
+    ...(opts.dns?.length ? { dns: checkDns(opts.dns) } : {}),
+    ...(opts.dnsSearch?.length ? { dnsSearch: opts.dnsSearch } : {}),
     ...(opts.tty ? { tty: true } : {}),
     ...(opts.interactive ? { openStdin: true } : {}),
     autoRemove: opts.autoRemove ?? false,
@@ -386,6 +447,7 @@ function restartAndHealth(opts: RunOptions, imageHealthcheck: ImageConfigBody['H
 async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStatus & { oomKilled: boolean }): Promise<Exit> {
   const signal = status.signal === null ? null : signalName(status.signal);
   const exitCode = status.exitCode ?? 128 + (status.signal ?? 0);
+  if (record.config.network === 'bridge') await releaseContainer(record.config.id);
   if (record.config.autoRemove) {
     await ctx.containers.remove(record);
     await removeAnonymousVolumes(ctx, record);

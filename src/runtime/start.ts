@@ -10,6 +10,7 @@ import { killCgroup, removeCgroup } from './cgroup';
 import type { ContainerState } from './containers';
 import { abandonMonitor, startMonitor, startMonitored, type DetachedContainer } from './monitor';
 import { containerLaunchSpec, type RunContext } from './run';
+import { networkReady } from './container-network';
 import { stopContainer, waitContainer } from './stop';
 import { clearStopped } from './stop-marker';
 
@@ -63,6 +64,7 @@ export async function startContainer(ctx: RunContext, ref: string, streams?: Att
       },
       spec: (current) => containerLaunchSpec(config, layerDirs, resolvedUser, current, [-1, -1, -1]),
     }, hello);
+    await networkReady(config.id);
     return streams && attachFd !== undefined ? { ...started, session: attachStarted(attachFd, streams) } : started;
   } finally {
     await release();

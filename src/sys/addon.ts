@@ -87,6 +87,8 @@ export interface SpawnSpec extends ContainerSecurity {
   workDir: string;
   /** Give the container a network namespace of its own (lo only), else share the host's. */
   newNetwork: boolean;
+  /** A network namespace set up beforehand (netnsCreate, netVethAttach) that the container joins instead. */
+  netns?: string;
   mounts: BindMount[];
   /** Host fds that become the container's 0, 1 and 2; -1 is the container's own /dev/null. */
   stdio: [number, number, number];
@@ -166,12 +168,25 @@ export interface MonitorSpec {
   ttySize: { rows: number; cols: number };
   /** The health probe (runtime/health-probe.ts): an empty argv runs none. */
   health: { argv: string[]; intervalMs: number; timeoutMs: number; startPeriodMs: number; startIntervalMs: number; retries: number; timeoutText: string };
+  /** A command the monitor starts (and does not wait for) as it exits, after the container's end; [] for none. */
+  exitCommand: string[];
 }
 
 /** InRoot is the root a path is resolved in: a directory's path, or an fd of it (O_PATH is enough) that the caller keeps. */
 export type InRoot = string | number;
 
 /** Addon is the native surface. */
+/** VethLink is one container's link to a bridge. */
+export interface VethLink {
+  netns: string;
+  bridge: string;
+  hostIf: string;
+  mac: Buffer;
+  address: string;
+  prefix: number;
+  gateway: string;
+}
+
 export interface Addon {
   /** Takes the SysError class, the path of nbox-exec (which spawn runs from a sealed memfd) and of nbox-monitor. */
   init(errorClass: typeof SysError, execHelperPath: string, monitorPath: string): void;
@@ -208,6 +223,17 @@ export interface Addon {
   attachDeviceFilter(cgroupDir: string): void;
   /** mknod: a device node, or an overlay whiteout (S_IFCHR, 0, 0). */
   mknod(path: string, mode: number, major: number, minor: number): void;
+  /** Makes bridge name (if missing) with address/prefix, and sets it up. */
+  netBridgeUp(name: string, address: string, prefix: number): void;
+  /** Deletes a network link; a missing one is fine. */
+  netLinkDelete(name: string): void;
+  /** Makes a network namespace (loopback up), kept by a bind mount on path, an existing file. */
+  netnsCreate(path: string): void;
+  /** Unmounts (lazily) the namespace kept on path; one not mounted is fine. */
+  netnsRelease(path: string): void;
+  /** Makes veth pair hostIf/eth0, eth0 in the namespace kept on netns with mac, address/prefix and a
+   * default route via gateway, hostIf enslaved to bridge and up. */
+  netVethAttach(link: VethLink): void;
   /** openInRoot: an O_PATH, close-on-exec fd of path resolved as if root were `/` (openat2
    * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); with mkdir, missing directories are made one by one
    * (mode, less the umask) and the result is a directory. The caller closes the fd. */

@@ -2,7 +2,7 @@
 // its filters, -n/-l, and --format.
 import { InvalidArgumentError, type Command } from 'commander';
 
-import { healthStatus, listedCommand, psStatus, since, stateName, type ContainerRecord } from '../../api';
+import { healthStatus, listedCommand, psPorts, psStatus, since, stateName, type ContainerRecord } from '../../api';
 import { collect, type CliContext } from '../context';
 import { ellipsis } from '../format';
 import { renderFormat, type Row } from '../template';
@@ -65,7 +65,7 @@ function psRow(c: ContainerRecord, now: Date, trunc: boolean): Row {
     Mounts: '',
     Names: config.name,
     Networks: config.network,
-    Ports: '',
+    Ports: psPorts(c),
     // The API gives the creation time in whole seconds.
     RunningFor: since(new Date(Math.trunc(Date.parse(config.created) / 1000) * 1000), now),
     Size: '0B',

@@ -24,6 +24,11 @@ interface RunFlags extends ResourceFlags {
   entrypoint?: string;
   hostname?: string;
   network: string;
+  publish: string[];
+  addHost: string[];
+  dns: string[];
+  dnsSearch: string[];
+  publishAll?: boolean;
   interactive?: boolean;
   tty?: boolean;
   detachKeys?: string;
@@ -74,7 +79,12 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('--entrypoint <command>', 'overwrite the image ENTRYPOINT')
     .option('-h, --hostname <name>', 'container host name')
-    .option('--network <mode>', 'network mode: none or host', 'none')
+    .option('--network <mode>', 'connect a container to a network: bridge (the default), host or none', 'bridge')
+    .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', "publish a container's port to the host (repeatable)", collect, [])
+    .option('-P, --publish-all', 'publish every exposed port to a free host port')
+    .option('--add-host <host:ip>', 'add a custom host-to-IP mapping (repeatable; ip host-gateway is the bridge gateway)', collect, [])
+    .option('--dns <ip>', 'set custom DNS servers (repeatable)', collect, [])
+    .option('--dns-search <domain>', 'set custom DNS search domains (repeatable)', collect, [])
     .option('-v, --volume <[source:]container[:mode]>', 'bind-mount a host path (absolute or ./…) or mount a volume by name (repeatable)', collect, [])
     .option('--mount <type=…,src=…,dst=…>', 'attach a bind, volume or tmpfs mount (repeatable)', collect, [])
     .option('--volumes-from <container[:ro|:rw]>', "mount the volumes of another container (repeatable)", collect, [])
@@ -130,6 +140,11 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
           name: flags.name,
           labels: keyValues(flags.label, '--label', false),
           network: flags.network,
+          publish: flags.publish,
+          publishAll: flags.publishAll,
+          addHosts: flags.addHost,
+          dns: flags.dns,
+          dnsSearch: flags.dnsSearch,
           autoRemove: flags.rm ?? false,
           capAdd: flags.capAdd,
           capDrop: flags.capDrop,

@@ -1,14 +1,17 @@
 import test from 'ava';
 
 import { NboxError } from '../../../src/errors';
-import { buildNetwork, runNetwork } from '../../../src/runtime/network';
+import { buildNetwork, checkDns, parseAddHost, runNetwork } from '../../../src/runtime/network';
+import { hostsFile, resolvConf } from '../../../src/runtime/etc-files';
 
-test('run: none by default, host on request, any other name refused as Docker words it', (t) => {
-  t.is(runNetwork(undefined), 'none');
+test('run: the bridge by default (also as `default`), none and host on request, any other name refused as Docker words it', (t) => {
+  t.is(runNetwork(undefined), 'bridge');
+  t.is(runNetwork('default'), 'bridge');
+  t.is(runNetwork('none'), 'none');
   t.is(runNetwork('host'), 'host');
   const err = t.throws(() => runNetwork('bridge0'), { instanceOf: NboxError });
   t.is(err?.code, 'ERR_NBOX_USAGE');
-  t.is(err?.message, 'network bridge0 not found (supported: none, host)');
+  t.is(err?.message, 'network bridge0 not found');
 });
 
 test("build: BuildKit's default is the host's network; none; any other name refused", (t) => {
@@ -16,4 +19,21 @@ test("build: BuildKit's default is the host's network; none; any other name refu
   t.is(buildNetwork('default'), 'host');
   t.is(buildNetwork('none'), 'none');
   t.throws(() => buildNetwork('bridge'), { message: 'network mode "bridge" not supported by buildkit (use default, host or none)' });
+});
+
+test('--add-host NAME:IP (or NAME=IP, host-gateway the bridge gateway), refused as Docker words it', (t) => {
+  t.deepEqual(parseAddHost('db:10.1.2.3', '10.90.0.1'), { name: 'db', address: '10.1.2.3' });
+  t.deepEqual(parseAddHost('db=::1', '10.90.0.1'), { name: 'db', address: '::1' });
+  t.deepEqual(parseAddHost('gw:host-gateway', '10.90.0.1'), { name: 'gw', address: '10.90.0.1' });
+  t.throws(() => parseAddHost('foo', '10.90.0.1'), { message: 'invalid argument "foo" for "--add-host" flag: bad format for add-host: "foo"' });
+  t.throws(() => parseAddHost('h:1.2.3', '10.90.0.1'), { message: 'invalid argument "h:1.2.3" for "--add-host" flag: invalid IP address in add-host: "1.2.3"' });
+  t.throws(() => checkDns(['9.9.9.9', 'x']), { message: 'invalid argument "x" for "--dns" flag: x is not an ip address' });
+});
+
+test('/etc/hosts on the bridge names the container at its address after --add-host entries; --dns replaces the nameservers', async (t) => {
+  const hosts = await hostsFile('bridge', 'web', '10.90.0.2', [{ name: 'db', address: '10.1.2.3' }]);
+  t.true(hosts.endsWith('ff02::2\tip6-allrouters\n10.1.2.3\tdb\n10.90.0.2\tweb\n'));
+  const resolv = await resolvConf('bridge', { servers: ['9.9.9.9'], search: ['example.org'] });
+  t.regex(resolv, /^nameserver 9\.9\.9\.9\nsearch example\.org\n/);
+  t.false(/nameserver (?!9\.9\.9\.9)/.test(resolv));
 });

@@ -1,0 +1,27 @@
+// `nbox port CONTAINER [PRIVATE_PORT[/PROTO]]`: a container's published ports, as Docker lists them.
+import type { Command } from 'commander';
+
+import { NboxError, formatPortLines, portKey, publishedPorts } from '../../api';
+import type { CliContext } from '../context';
+
+/** registerPort adds `port`. */
+export function registerPort(program: Command, ctx: CliContext): void {
+  program
+    .command('port')
+    .description('List port mappings or a specific mapping for the container')
+    .argument('<container>', 'container name or ID')
+    .argument('[private-port]', 'PRIVATE_PORT[/PROTO]')
+    .action(async (ref: string, privatePort: string | undefined) => {
+      const container = await (await ctx.open()).container(ref);
+      const ports = publishedPorts(await container.record());
+      if (privatePort === undefined) {
+        const lines = formatPortLines(ports);
+        if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
+        return;
+      }
+      const key = privatePort.includes('/') ? privatePort : `${privatePort}/tcp`;
+      const matching = ports.filter((port) => portKey(port) === key);
+      if (matching.length === 0) throw new NboxError('ERR_NBOX_USAGE', `No public port '${key}' published for ${ref}`);
+      process.stdout.write(matching.map((port) => `${port.hostIp || '0.0.0.0'}:${port.hostPort}\n`).join(''));
+    });
+}

@@ -1,0 +1,314 @@
+// The default bridge network: each container gets a network namespace of its
+// own, set up before its init starts (so its command finds eth0, its address
+// and a default route), linked to the host's bridge by a veth pair; egress and
+// published ports go through nbox's nftables table.
+//
+// Leases are host-wide, as netavark keeps its state in /run whatever the store:
+// one bridge serves every store on the host, so their containers' addresses
+// must come from one list. A lease names the process that answers for it (the
+// nbox of a foreground container, the monitor of a detached one); a lease
+// whose process died is released by the next store open.
+//
+// The bridge and the table go two seconds after the last lease (LINGER_SECONDS),
+// by a detached shell that takes the lock and checks again: a new lease in
+// between keeps them. Setting them up costs an `nft` run (60-130 ms on a
+// loaded host, most of a whole `run`), which a series of short containers
+// then pays once, not every time.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { NboxError, isErrno } from '../errors';
+import { lockFile } from '../store/lock';
+import { addon } from '../sys/addon';
+import { pidNamespace, processStartTime } from '../sys/proc';
+import type { ProcessIdentity } from './containers';
+import { contains, formatAddress, formatSubnet, overlaps, parseProcRoutes, parseSubnet, size, type Subnet } from './ipv4';
+import { deleteTableScript, runNft, tableScript, type PortRule } from './nft';
+import { portAllocated, type PortBinding } from './ports';
+
+/** BridgeNetwork is the default network's host side. */
+export interface BridgeNetwork {
+  /** Docker's name for it. */
+  name: string;
+  /** The host's bridge link. */
+  bridge: string;
+  /** Neither podman's 10.88.0.0/16 nor Docker's 172.17.0.0/16 (nor the 10.89 and 172.18-31 blocks of their user networks). */
+  subnet: string;
+  gateway: string;
+  /** nbox's nftables table (ip family). */
+  table: string;
+}
+
+export const DEFAULT_BRIDGE: BridgeNetwork = bridgeFromEnv(process.env) ?? { name: 'bridge', bridge: 'nbox0', subnet: '10.90.0.0/16', gateway: '10.90.0.1', table: 'nbox' };
+
+/** bridgeFromEnv reads NBOX_BRIDGE (a link name) and NBOX_BRIDGE_SUBNET (CIDR): another bridge, subnet
+ * and table for the default network, so that tests running side by side each get their own. */
+export function bridgeFromEnv(env: NodeJS.ProcessEnv): BridgeNetwork | undefined {
+  const bridge = env.NBOX_BRIDGE;
+  const subnet = parseSubnet(env.NBOX_BRIDGE_SUBNET ?? '');
+  if (!bridge || !subnet) return undefined;
+  if (!/^[a-z][a-z0-9]{0,14}$/.test(bridge)) throw new NboxError('ERR_NBOX_USAGE', `NBOX_BRIDGE ${bridge}: a link name of lowercase letters and digits (at most 15)`);
+  return { name: 'bridge', bridge, subnet: formatSubnet(subnet), gateway: formatAddress(subnet.base + 1), table: `nbox_${bridge}` };
+}
+
+/** STATE_DIR holds the leases and the network namespaces' files; /run is gone after a reboot, as they are. */
+const STATE_DIR = '/run/nbox/networks';
+
+/** Lease is one container's place on the bridge. */
+export interface Lease {
+  id: string;
+  address: string;
+  mac: string;
+  /** The host's end of the veth pair. */
+  hostIf: string;
+  /** The file its network namespace is kept on. */
+  netns: string;
+  owner: ProcessIdentity;
+  ports: PortRule[];
+}
+
+type Leases = Record<string, Lease>;
+
+/** Attachment is what a container on the bridge is given. */
+export interface Attachment {
+  lease: Lease;
+  network: BridgeNetwork;
+  prefix: number;
+  /** Resolves once its published ports are in the table: the `nft` run overlaps the container's start. */
+  portsReady: Promise<void>;
+}
+
+/** attachBridge leases an address for container id and sets up its namespace
+ * (veth, address, default route); the container's init joins lease.netns. */
+export async function attachBridge(id: string, owner: ProcessIdentity, ports: PortBinding[] = [], network = DEFAULT_BRIDGE): Promise<Attachment> {
+  const subnet = parseSubnet(network.subnet)!;
+  const attached = await withLeases(network, async (leases) => {
+    // A lease left by this container's last run (a monitor killed meanwhile) is replaced.
+    if (leases[id]) dropNamespace(leases[id]);
+    const others = Object.values(leases).filter((other) => other.id !== id);
+    // Checked when run read -p; a container that took one of these meanwhile wins it.
+    const clash = ports.find((port) => heldElsewhere(port, others));
+    if (clash) throw portAllocated(clash);
+    const up = existsSync(upMarker(network));
+    if (!up) bridgeUp(network, subnet);
+    const address = freeAddress(network, subnet, others);
+    const lease: Lease = {
+      id, address: formatAddress(address), mac: macOf(address), hostIf: `nb${id.slice(0, 12)}`, netns: join(STATE_DIR, `${network.bridge}-${id}`), owner,
+      ports: ports.map((port) => ({ ...port, address: formatAddress(address) })),
+    };
+    const next = { ...Object.fromEntries(others.map((other) => [other.id, other])), [id]: lease };
+    // The table comes up with the bridge (egress must work from the container's first packet);
+    // published ports are added by portsReady below.
+    if (!up) await applyTable(network, next);
+    if (!up) writeFileSync(upMarker(network), '');
+    return { leases: next, result: { lease, portsChanged: up && (lease.ports.length > 0 || (leases[id]?.ports.length ?? 0) > 0) } };
+  }).then(({ lease, portsChanged }) => ({ lease, portsReady: portsChanged ? applyLatestTable(network) : Promise.resolve() }));
+  const { lease, portsReady } = attached;
+  try {
+    closeSync(openSync(lease.netns, 'w', 0o600));
+    addon().netnsCreate(lease.netns);
+    addon().netVethAttach({
+      netns: lease.netns, bridge: network.bridge, hostIf: lease.hostIf, mac: Buffer.from(lease.mac.split(':').map((byte) => parseInt(byte, 16))),
+      address: lease.address, prefix: subnet.prefix, gateway: network.gateway,
+    });
+  } catch (err) {
+    await portsReady.catch(() => {});
+    await releaseBridge(id, network);
+    throw err;
+  }
+  portsReady.catch(() => {});
+  return { lease, network, prefix: subnet.prefix, portsReady };
+}
+
+// applyLatestTable writes the table from the leases as they are when it gets the lock, so table
+// writes started in any order leave the last state; with no lease left there is no table to write.
+function applyLatestTable(network: BridgeNetwork): Promise<void> {
+  return withLeases(network, async (leases) => {
+    if (Object.keys(leases).length > 0 && existsSync(upMarker(network))) await applyTable(network, leases);
+    return { leases, result: undefined };
+  });
+}
+
+/** releaseBridge gives back container id's lease, if it has one; the last one takes the bridge and table down. */
+export async function releaseBridge(id: string, network = DEFAULT_BRIDGE): Promise<void> {
+  await withLeases(network, async (leases) => {
+    const lease = leases[id];
+    if (!lease) return { leases, result: undefined };
+    const { [id]: _gone, ...rest } = leases;
+    await dropLeases(network, [lease], rest);
+    return { leases: rest, result: undefined };
+  });
+}
+
+/** sweepBridgeLeases releases the leases whose process died (nbox or a monitor killed with SIGKILL),
+ * and takes down a bridge left up without leases past its linger (its teardown was killed).
+ * Owners in another PID namespace cannot be checked from here and are left alone. */
+export async function sweepBridgeLeases(network = DEFAULT_BRIDGE): Promise<void> {
+  // Most opens find no network state at all: nothing to lock then.
+  if (!(await readFile(leasesPath(network), 'utf8').catch(() => ''))) {
+    const upSince = statSync(upMarker(network), { throwIfNoEntry: false })?.mtimeMs;
+    if (upSince !== undefined && Date.now() - upSince > STALE_UP_MS) await withLeases(network, async (leases) => {
+      if (Object.keys(leases).length === 0) await bridgeDown(network);
+      return { leases, result: undefined };
+    });
+    return;
+  }
+  await withLeases(network, async (leases) => {
+    const dead = Object.values(leases).filter((lease) => !alive(lease.owner));
+    if (dead.length === 0) return { leases, result: undefined };
+    const rest = Object.fromEntries(Object.values(leases).filter((lease) => alive(lease.owner)).map((lease) => [lease.id, lease]));
+    await dropLeases(network, dead, rest);
+    return { leases: rest, result: undefined };
+  });
+}
+
+/** publishedOnBridge are the host ports the bridge's containers hold now. */
+export function publishedOnBridge(network = DEFAULT_BRIDGE): PortBinding[] {
+  try {
+    return Object.values(JSON.parse(readFileSync(leasesPath(network), 'utf8')) as Leases).flatMap((lease) => lease.ports);
+  } catch {
+    return [];
+  }
+}
+
+function heldElsewhere(port: PortBinding, others: Lease[]): boolean {
+  return others.flatMap((lease) => lease.ports).some((other) => other.protocol === port.protocol && other.hostPort === port.hostPort
+    && (other.hostIp === '' || port.hostIp === '' || other.hostIp === port.hostIp));
+}
+
+/** bridgeSweepCommand is what a monitor runs as it exits (bridge-sweep.ts): its lease is released when its
+ * container ends, not at the next store open. */
+export function bridgeSweepCommand(network = DEFAULT_BRIDGE): string[] {
+  // From the CLI bundle (dist/src/cli) and from the compiled tree (dist/src/runtime) alike.
+  return [process.execPath, join(__dirname, '..', 'runtime', 'bridge-sweep.js'), JSON.stringify(network)];
+}
+
+/** bridgeLease is container id's lease as it stands, for inspect and ps. */
+export function bridgeLease(id: string, network = DEFAULT_BRIDGE): Lease | undefined {
+  try {
+    return (JSON.parse(readFileSync(leasesPath(network), 'utf8')) as Leases)[id];
+  } catch {
+    return undefined;
+  }
+}
+
+async function dropLeases(network: BridgeNetwork, gone: Lease[], rest: Leases): Promise<void> {
+  for (const lease of gone) dropNamespace(lease);
+  if (Object.keys(rest).length === 0) {
+    await (gone.some((lease) => lease.ports.length > 0) ? applyTable(network, rest) : Promise.resolve());
+    lingerThenDown(network);
+  } else if (gone.some((lease) => lease.ports.length > 0)) {
+    await applyTable(network, rest);
+  }
+}
+
+// dropNamespace lets the container's namespace go: with its last process gone
+// the kernel deletes it, and the veth pair with it (no wait for that here).
+function dropNamespace(lease: Lease): void {
+  addon().netnsRelease(lease.netns);
+  unlink(lease.netns).catch(() => {});
+}
+
+/** LINGER_SECONDS is how long the bridge and table outlive the last lease. */
+const LINGER_SECONDS = 2;
+/** STALE_UP_MS: a bridge up this long with no lease lost its teardown. */
+const STALE_UP_MS = 30_000;
+
+// lingerThenDown leaves the teardown to a detached shell: after the linger it
+// takes the network's lock (flock(1) and lock.ts's flock(2) exclude each
+// other) and, if no lease came meanwhile, deletes the bridge and the table.
+function lingerThenDown(network: BridgeNetwork): void {
+  const lock = lockPath(network);
+  const teardown = `test -e ${leasesPath(network)} || { /usr/sbin/ip link del ${network.bridge} 2>/dev/null; /usr/sbin/nft delete table ip ${network.table} 2>/dev/null; rm -f ${upMarker(network)}; }`;
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
+  spawn('/bin/sh', ['-c', `sleep ${LINGER_SECONDS}; exec flock ${lock} /bin/sh -c '${teardown}'`], { detached: true, stdio: 'ignore' }).unref();
+}
+
+async function bridgeDown(network: BridgeNetwork): Promise<void> {
+  addon().netLinkDelete(network.bridge);
+  await runNft(deleteTableScript(network.table));
+  await unlink(upMarker(network)).catch(() => {});
+}
+
+function bridgeUp(network: BridgeNetwork, subnet: Subnet): void {
+  const routes = parseProcRoutes(readFileSync('/proc/net/route', 'utf8'));
+  const clash = routes.find((route) => route.iface !== network.bridge && route.subnet.prefix > 0 && overlaps(route.subnet, subnet));
+  if (clash) {
+    throw new NboxError('ERR_NBOX_USAGE', `network ${network.name}: subnet ${network.subnet} overlaps the host's route to ${formatSubnet(clash.subnet)} (dev ${clash.iface}); choose another subnet`);
+  }
+  addon().netBridgeUp(network.bridge, network.gateway, subnet.prefix);
+  // Egress is routed (NAT); a port published on 127.0.0.1 is routed from loopback to the bridge.
+  writeSysctl('/proc/sys/net/ipv4/ip_forward', '1');
+  writeSysctl(`/proc/sys/net/ipv4/conf/${network.bridge}/route_localnet`, '1');
+}
+
+function applyTable(network: BridgeNetwork, leases: Leases): Promise<void> {
+  return runNft(tableScript({ table: network.table, bridge: network.bridge, subnet: network.subnet }, Object.values(leases).flatMap((lease) => lease.ports)));
+}
+
+function freeAddress(network: BridgeNetwork, subnet: Subnet, leases: Lease[]): number {
+  const taken = new Set([network.gateway, ...leases.map((lease) => lease.address)]);
+  // The block's first address names the network and its last is broadcast.
+  for (let address = subnet.base + 1; address < subnet.base + size(subnet) - 1; address++) {
+    if (contains(subnet, address) && !taken.has(formatAddress(address))) return address;
+  }
+  throw new NboxError('ERR_NBOX_CONFLICT', `could not find an available IP in network ${network.name} (${network.subnet})`);
+}
+
+// macOf is Docker's: 02:42 then the four bytes of the address.
+function macOf(address: number): string {
+  return ['02', '42', ...formatAddress(address).split('.').map((byte) => Number(byte).toString(16).padStart(2, '0'))].join(':');
+}
+
+function alive(owner: ProcessIdentity): boolean {
+  if (owner.pidNamespace !== undefined && owner.pidNamespace !== pidNamespace()) return true;
+  return processStartTime(owner.pid) === owner.startTime;
+}
+
+function leasesPath(network: BridgeNetwork): string {
+  return join(STATE_DIR, `${network.bridge}.json`);
+}
+
+function lockPath(network: BridgeNetwork): string {
+  return join(STATE_DIR, `${network.bridge}.lock`);
+}
+
+// upMarker exists while the bridge and the table are up.
+function upMarker(network: BridgeNetwork): string {
+  return join(STATE_DIR, `${network.bridge}.up`);
+}
+
+// withLeases runs change holding the network's lock, and writes the leases it returns (atomically: a reader
+// without the lock, inspect, sees the old list or the new one).
+async function withLeases<T>(network: BridgeNetwork, change: (leases: Leases) => Promise<{ leases: Leases; result: T }>): Promise<T> {
+  mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
+  const release = await lockFile(lockPath(network));
+  try {
+    const path = leasesPath(network);
+    const leases = await readFile(path, 'utf8').then((text) => JSON.parse(text) as Leases, (err: unknown) => {
+      if (isErrno(err, 'ENOENT')) return {};
+      throw err;
+    });
+    const { leases: next, result } = await change(leases);
+    if (next !== leases) {
+      if (Object.keys(next).length === 0) {
+        await unlink(path).catch(() => {});
+      } else {
+        await writeFile(`${path}.tmp`, JSON.stringify(next));
+        await rename(`${path}.tmp`, path);
+      }
+    }
+    return result;
+  } finally {
+    await release();
+  }
+}
+
+function writeSysctl(path: string, value: string): void {
+  try {
+    if (readFileSync(path, 'utf8').trim() !== value) writeFileSync(path, value);
+  } catch (err) {
+    throw new NboxError('ERR_NBOX_SYS', `cannot set ${path} to ${value}: ${(err as Error).message}`);
+  }
+}

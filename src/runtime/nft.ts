@@ -1,0 +1,84 @@
+// The bridge network's firewall: one nftables table of nbox's own, as
+// netavark keeps one, so nothing of it mixes with the host's rules and
+// removing the table removes all of it. Rules are fed to `nft -f -`, which
+// applies each script as one transaction.
+import { spawn } from 'node:child_process';
+
+import { NboxError } from '../errors';
+
+const NFT = '/usr/sbin/nft';
+
+/** runNft applies script in one transaction. */
+export function runNft(script: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(NFT, ['-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', (err) => reject(new NboxError('ERR_NBOX_SYS', `nft: ${err.message} (install Debian's nftables package)`)));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new NboxError('ERR_NBOX_SYS', `nft: ${stderr.trim() || `exit ${code}`}`))));
+    child.stdin.end(script);
+  });
+}
+
+/** NatTable names the table and what it serves. */
+export interface NatTable {
+  table: string;
+  bridge: string;
+  subnet: string;
+}
+
+/** PortRule is one published port: traffic to hostPort (on hostIp, or any address) goes to address:containerPort. */
+export interface PortRule {
+  protocol: 'tcp' | 'udp';
+  hostIp: string;
+  hostPort: number;
+  address: string;
+  containerPort: number;
+}
+
+/** tableScript (re)creates the table whole: masquerade for the subnet's egress,
+ * forwarding to and from the bridge, and DNAT for every published port, both
+ * for traffic arriving from outside (prerouting) and from the host itself
+ * (output: 127.0.0.1 and the host's own addresses). */
+export function tableScript(nat: NatTable, ports: PortRule[]): string {
+  const dnat = ports.map((port) => {
+    const daddr = port.hostIp === '' || port.hostIp === '0.0.0.0' ? 'fib daddr type local' : `ip daddr ${port.hostIp}`;
+    return `    ${daddr} ${port.protocol} dport ${port.hostPort} dnat to ${port.address}:${port.containerPort}`;
+  });
+  return [
+    `add table ip ${nat.table}`,
+    `delete table ip ${nat.table}`,
+    `table ip ${nat.table} {`,
+    '  chain ports {',
+    ...dnat,
+    '  }',
+    '  chain prerouting {',
+    '    type nat hook prerouting priority dstnat; policy accept;',
+    '    jump ports',
+    '  }',
+    '  chain output {',
+    '    type nat hook output priority -100; policy accept;',
+    '    jump ports',
+    '  }',
+    '  chain postrouting {',
+    '    type nat hook postrouting priority srcnat; policy accept;',
+    // Traffic from the host's loopback to a container (a port on 127.0.0.1) needs a source it can answer.
+    `    oifname "${nat.bridge}" ip saddr 127.0.0.0/8 masquerade`,
+    `    ip saddr ${nat.subnet} ip daddr != ${nat.subnet} masquerade`,
+    // A container reaching another's port through a host address: the answer must come back the same way.
+    `    oifname "${nat.bridge}" ct status dnat ip saddr ${nat.subnet} masquerade`,
+    '  }',
+    '  chain forward {',
+    '    type filter hook forward priority filter; policy accept;',
+    `    oifname "${nat.bridge}" accept`,
+    `    iifname "${nat.bridge}" accept`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** deleteTableScript removes the table, present or not. */
+export function deleteTableScript(table: string): string {
+  return `add table ip ${table}\ndelete table ip ${table}\n`;
+}

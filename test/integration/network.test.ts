@@ -1,0 +1,207 @@
+// The default bridge network and published ports. This file's containers use a
+// bridge, subnet and nftables table of its own (NBOX_BRIDGE*), so test files
+// running side by side never share one, and the file's end removes whatever a
+// failed test left: namespaces, links, the table, the lease files.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+
+import { cli, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
+import { runDetached, until } from '../helpers/detached';
+
+const test = rootTest();
+const BRIDGE = `nbt${process.pid % 100000}`;
+const OCTET = 100 + (process.pid % 150);
+const SUBNET = `10.91.${OCTET}.0/24`;
+const GATEWAY = `10.91.${OCTET}.1`;
+const TABLE = `nbox_${BRIDGE}`;
+const STATE = '/run/nbox/networks';
+process.env.NBOX_BRIDGE = BRIDGE;
+process.env.NBOX_BRIDGE_SUBNET = SUBNET;
+
+const store = sharedTestStore(test);
+
+test.after.always(() => {
+  for (const name of existsSync(STATE) ? readdirSync(STATE) : []) {
+    if (!name.startsWith(BRIDGE)) continue;
+    try {
+      execFileSync('umount', ['-l', `${STATE}/${name}`], { stdio: 'ignore' });
+    } catch {
+      // Not a mount (a lease file, or already gone).
+    }
+    rmSync(`${STATE}/${name}`, { force: true });
+  }
+  quiet('ip', ['link', 'del', BRIDGE]);
+  quiet('nft', ['delete', 'table', 'ip', TABLE]);
+});
+
+function quiet(command: string, args: string[]): string {
+  try {
+    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return '';
+  }
+}
+
+const bridgeExists = () => quiet('ip', ['-o', 'link', 'show', BRIDGE]) !== '';
+const tableExists = () => quiet('nft', ['list', 'tables']).includes(TABLE);
+const leases = (): Record<string, { address: string; netns: string; hostIf: string }> => {
+  try {
+    return JSON.parse(readFileSync(`${STATE}/${BRIDGE}.json`, 'utf8'));
+  } catch {
+    return {};
+  }
+};
+
+/** gone waits until the file's network left nothing on the host: no lease, bridge, table or namespace. */
+async function allGone(): Promise<void> {
+  await until('the bridge network to go', () => (!bridgeExists() && !tableExists() && Object.keys(leases()).length === 0
+    && !readdirSync(STATE).some((name) => name.startsWith(`${BRIDGE}-`)) ? true : undefined), 15000);
+}
+
+/** httpGet fetches http://127.0.0.1:port/ (the only address tests send to from the host). */
+function httpGet(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/', timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve(body));
+    }).on('error', reject).on('timeout', function (this: { destroy(): void }) {
+      this.destroy();
+    });
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const HTTPD = ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -h /www -p 80'];
+
+test('run: eth0 on the default bridge with its address, the default route via the gateway, /etc/hosts naming it; all gone after', async (t) => {
+  const r = await cli(store.root, ['run', '--rm', '--hostname', 'netbox', 'bb', 'sh', '-c',
+    'ip -4 -o addr show eth0; ip route; cat /etc/hosts; ping -c 1 -W 2 $(ip route | awk "/default/ {print \\$3}") >/dev/null && echo gateway answers']);
+  t.is(r.code, 0, r.stderr);
+  const address = new RegExp(`inet (10\\.91\\.${OCTET}\\.\\d+)/24`).exec(r.stdout)?.[1];
+  t.truthy(address, r.stdout);
+  t.regex(r.stdout, new RegExp(`default via ${GATEWAY.replace(/\./g, '\\.')} dev eth0`));
+  t.true(r.stdout.includes(`${address}\tnetbox`), r.stdout);
+  t.regex(r.stdout, /gateway answers/);
+  await allGone();
+});
+
+test('run --network none and host stay as they were: no eth0, no lease', async (t) => {
+  const none = await cli(store.root, ['run', '--rm', '--network', 'none', 'bb', 'ip', '-o', 'link']);
+  t.is(none.code, 0, none.stderr);
+  t.false(none.stdout.includes('eth0'));
+  t.deepEqual(leases(), {});
+});
+
+test('-p HOSTPORT:80 answers on 127.0.0.1 after the CLI that ran -d exited, and from another container; port, ps and inspect show it', async (t) => {
+  const port = await freePort();
+  const id = await runDetached(t, store.root, ['--name', 'web', '-p', `${port}:80`, 'bb', ...HTTPD]);
+  const body = await until('the published port to answer', () => httpGet(port).catch(() => undefined));
+  t.is(body, `hello from ${id.slice(0, 12)}\n`);
+  // From another container, through the host's address on the bridge.
+  const other = await cli(store.root, ['run', '--rm', 'bb', 'wget', '-q', '-O', '-', `http://${GATEWAY}:${port}/`]);
+  t.is(other.code, 0, other.stderr);
+  t.is(other.stdout, `hello from ${id.slice(0, 12)}\n`);
+  t.is((await cli(store.root, ['port', 'web'])).stdout, `80/tcp -> 0.0.0.0:${port}\n`);
+  t.is((await cli(store.root, ['port', 'web', '80'])).stdout, `0.0.0.0:${port}\n`);
+  t.is((await cli(store.root, ['ps', '--format', '{{.Ports}}'])).stdout, `0.0.0.0:${port}->80/tcp\n`);
+  const inspect = JSON.parse((await cli(store.root, ['inspect', 'web'])).stdout)[0];
+  t.deepEqual(inspect.NetworkSettings.Ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: String(port) }] });
+  t.is(inspect.NetworkSettings.Gateway, GATEWAY);
+  t.is(inspect.NetworkSettings.Networks.bridge.IPAddress, inspect.NetworkSettings.IPAddress);
+  t.regex(inspect.NetworkSettings.IPAddress, new RegExp(`^10\\.91\\.${OCTET}\\.`));
+
+  // A second container cannot have the port: Docker's message, exit 125, nothing made, nothing leased.
+  const taken = await cli(store.root, ['run', '--name', 'web2', '-p', `${port}:80`, 'bb', 'true']);
+  t.is(taken.code, 125);
+  t.is(taken.stderr, `nbox: Bind for 0.0.0.0:${port} failed: port is already allocated\n`);
+  t.is((await cli(store.root, ['ps', '-a', '--format', '{{.Names}}'])).stdout, 'web\n');
+  t.deepEqual(Object.keys(leases()), [id]);
+
+  t.is((await cli(store.root, ['rm', '-f', 'web'])).code, 0);
+  await cli(store.root, ['ps']);
+  await allGone();
+});
+
+test('-p on a port a host process listens on, and bad -p values: exit 125, no container, no lease', async (t) => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+  t.teardown(() => void server.close());
+  const { port } = server.address() as AddressInfo;
+  const busy = await cli(store.root, ['run', '-p', `${port}:80`, 'bb', 'true']);
+  t.is(busy.code, 125);
+  t.regex(busy.stderr, new RegExp(`listen tcp4 0\\.0\\.0\\.0:${port}: bind: address already in use`));
+  for (const [spec, message] of [['abc', 'invalid containerPort: abc'], ['70000:80', 'invalid hostPort: 70000'], ['80/sctpx', 'invalid proto: sctpx']]) {
+    const bad = await cli(store.root, ['run', '-p', spec, 'bb', 'true']);
+    t.is(bad.code, 125, spec);
+    t.is(bad.stderr, `nbox: ${message}\n`);
+  }
+  t.is((await cli(store.root, ['ps', '-a', '-q'])).stdout, '');
+  t.deepEqual(leases(), {});
+});
+
+test('kill -9 of the nbox running a container: the next store open releases its lease and namespace', async (t) => {
+  const child = spawnCli(store.root, ['run', '--rm', 'bb', 'sleep', '60']);
+  const lease = await until('the lease and its namespace', () => Object.values(leases()).find((one) => existsSync(one.netns)));
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('close', resolve));
+  t.is((await cli(store.root, ['ps', '-a'])).code, 0);
+  t.deepEqual(leases(), {});
+  t.false(existsSync(lease.netns));
+  await allGone();
+});
+
+test("a subnet that overlaps a host route is refused before anything is made", async (t) => {
+  const route = readFileSync('/proc/net/route', 'utf8').split('\n').slice(1).map((line) => line.trim().split(/\s+/))
+    .find((fields) => fields.length > 7 && fields[7] !== '00000000' && !fields[0].startsWith('nb'));
+  if (!route) return t.pass('this host has no route but the default one');
+  const hex = (value: string) => [6, 4, 2, 0].map((at) => parseInt(value.slice(at, at + 2), 16)).join('.');
+  const prefix = parseInt(route[7], 16).toString(2).replace(/0/g, '').length;
+  const subnet = `${hex(route[1])}/${prefix}`;
+  const r = await cli(store.root, ['run', '--rm', 'bb', 'true'], { env: { ...process.env, NBOX_ROOT: store.root, NBOX_BRIDGE: `${BRIDGE}x`, NBOX_BRIDGE_SUBNET: subnet } });
+  t.is(r.code, 125);
+  t.regex(r.stderr, new RegExp(`subnet ${subnet.replace(/\./g, '\\.')} overlaps the host's route to .* \\(dev ${route[0]}\\); choose another subnet`));
+  t.is(quiet('ip', ['-o', 'link', 'show', `${BRIDGE}x`]), '');
+});
+
+test('--network container:NAME shares a running container\'s network (its eth0 and 127.0.0.1); a stopped or unknown one is refused', async (t) => {
+  await runDetached(t, store.root, ['--name', 'base', 'bb', ...HTTPD]);
+  await until('httpd in base', async () => ((await cli(store.root, ['exec', 'base', 'wget', '-q', '-O', '-', 'http://127.0.0.1/'])).code === 0 ? true : undefined));
+  const shared = await cli(store.root, ['run', '--rm', '--network', 'container:base', 'bb', 'sh', '-c', 'ip -4 -o addr show eth0 | wc -l; wget -q -O - http://127.0.0.1/']);
+  t.is(shared.code, 0, shared.stderr);
+  t.regex(shared.stdout, /^1\nhello from /);
+  const unknown = await cli(store.root, ['run', '--rm', '--network', 'container:nosuch', 'bb', 'true']);
+  t.is(unknown.code, 125);
+  t.is(unknown.stderr, 'nbox: No such container: nosuch\n');
+  t.is((await cli(store.root, ['rm', '-f', 'base'])).code, 0);
+  await allGone();
+});
+
+test('-P publishes every EXPOSEd port on a free host port; `port` lists it', async (t) => {
+  const id = (await cli(store.root, ['commit', '--change', 'EXPOSE 80', (await cli(store.root, ['create', 'bb', 'true'])).stdout.trim(), 'bbweb'])).stdout.trim();
+  t.regex(id, /^sha256:/);
+  await runDetached(t, store.root, ['--name', 'pub', '-P', 'bbweb', ...HTTPD]);
+  const line = (await cli(store.root, ['port', 'pub'])).stdout;
+  const port = Number(/^80\/tcp -> 0\.0\.0\.0:(\d+)\n$/.exec(line)?.[1]);
+  t.true(port > 0, line);
+  t.regex(await until('the -P port to answer', () => httpGet(port).catch(() => undefined)), /^hello from /);
+  t.is((await cli(store.root, ['rm', '-f', 'pub'])).code, 0);
+  await allGone();
+});
+
+test('a detached container that ends on its own gives its lease back through its monitor, with no nbox command run', async (t) => {
+  const id = await runDetached(t, store.root, ['bb', 'sleep', '1']);
+  t.truthy(leases()[id]);
+  // No CLI runs from here: the monitor's exit command releases the lease, and the bridge goes after its linger.
+  await allGone();
+  t.pass();
+});
