@@ -50,6 +50,9 @@ export type { NetworkMode } from './runtime/network';
 export type { PortBinding } from './runtime/ports';
 export { formatPortLines, portKey } from './runtime/ports';
 export { psPorts, publishedPorts } from './runtime/network-settings';
+export type { BridgeNetwork } from './runtime/bridge-network';
+/** defaultBridge is the default bridge network's name, bridge, subnet and gateway. */
+export const defaultBridge = () => (require('./runtime/bridge-network') as typeof import('./runtime/bridge-network')).DEFAULT_BRIDGE;
 export type { TerminalSize } from './runtime/terminal';
 export type { AttachSession, AttachStreams } from './runtime/attach';
 export type { ExecOptions, ExecProcess, ExecResult } from './runtime/exec';

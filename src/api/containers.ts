@@ -112,19 +112,37 @@ export class ContainerApi {
   /** statContainerPath describes a path in a container, as `docker cp` asks before copying. */
   async statContainerPath(ref: string, path: string, options: { followLink?: boolean } = {}): Promise<PathStat> {
     const { containerView, statPath } = await import('../runtime/container-copy');
-    return statPath(await containerView(this.store, await this.containers.resolve(ref), ref), path, options.followLink);
+    const view = await containerView(this.store, await this.containers.resolve(ref), ref, { live: true });
+    try {
+      return statPath(view, path, options.followLink);
+    } finally {
+      view.release();
+    }
   }
 
   /** copyFromContainer streams a path in a container as a tar named by its base name (`docker cp CONTAINER:PATH -`). */
   async copyFromContainer(ref: string, path: string, options: { followLink?: boolean } = {}): Promise<Readable> {
     const { archivePath, containerView } = await import('../runtime/container-copy');
-    return archivePath(await containerView(this.store, await this.containers.resolve(ref), ref), path, options.followLink);
+    const view = await containerView(this.store, await this.containers.resolve(ref), ref, { live: true });
+    try {
+      const tar = archivePath(view, path, options.followLink);
+      tar.once('close', () => view.release());
+      return tar;
+    } catch (err) {
+      view.release();
+      throw err;
+    }
   }
 
   /** copyToContainer unpacks a tar into a directory of a container (`docker cp - CONTAINER:PATH`). */
   async copyToContainer(ref: string, path: string, tar: Readable, options: CopyInOptions = {}): Promise<void> {
     const { containerView, extractInto } = await import('../runtime/container-copy');
-    await extractInto(this.store.root, await containerView(this.store, await this.containers.resolve(ref), ref), path, tar, options);
+    const view = await containerView(this.store, await this.containers.resolve(ref), ref, { live: true });
+    try {
+      await extractInto(this.store.root, view, path, tar, options);
+    } finally {
+      view.release();
+    }
   }
 
   /** pruneContainers removes every stopped container (`docker container prune`):

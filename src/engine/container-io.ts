@@ -42,7 +42,7 @@ async function logs(ctx: RequestContext, res: ServerResponse): Promise<void> {
     timestamps: flag(ctx.query, 'timestamps'),
     since: logTime(ctx.query, 'since'),
     until: logTime(ctx.query, 'until'),
-    tail: tail === null || tail === '' || tail === 'all' ? 'all' : Number(tail),
+    tail: tail === null || tail === '' || tail === 'all' || Number(tail) < 0 ? 'all' : Number(tail),
   };
   const tty = record.config.tty ?? false;
   res.writeHead(200, { 'Content-Type': tty ? RAW : MULTIPLEXED });

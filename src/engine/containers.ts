@@ -28,7 +28,7 @@ function listed(c: ContainerRecord, now: Date): Record<string, unknown> {
     ImageID: config.image,
     Command: listedCommand(config.argv),
     Created: Math.floor(Date.parse(config.created) / 1000),
-    Ports: [],
+    Ports: (config.ports ?? []).map((port) => ({ IP: port.hostIp || '0.0.0.0', PrivatePort: port.containerPort, PublicPort: port.hostPort, Type: port.protocol })),
     Labels: config.labels,
     State: stateName(state),
     Status: psStatus(state, now),

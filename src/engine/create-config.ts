@@ -38,7 +38,11 @@ interface HostConfig extends ResourceFields {
   Tmpfs?: Record<string, string> | null;
   SecurityOpt?: string[] | null;
   Privileged?: boolean;
-  PortBindings?: Record<string, unknown> | null;
+  PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | null;
+  PublishAllPorts?: boolean;
+  ExtraHosts?: string[] | null;
+  Dns?: string[] | null;
+  DnsSearch?: string[] | null;
 }
 
 /** ResourceFields are HostConfig's limits, under Docker's names. */
@@ -70,7 +74,6 @@ interface ApiMount {
 export function createOptions(body: CreateBody): { image: string; options: RunOptions } {
   if (!body.Image) throw new EngineError(400, 'config: image is required');
   const host = body.HostConfig ?? {};
-  if (host.PortBindings && Object.keys(host.PortBindings).length > 0) throw new EngineError(400, 'published ports are not supported by nbox yet');
   const options: RunOptions = {
     cmd: stringList(body.Cmd),
     entrypoint: entrypoint(body.Entrypoint),
@@ -83,6 +86,11 @@ export function createOptions(body: CreateBody): { image: string; options: RunOp
     interactive: body.OpenStdin ?? false,
     autoRemove: host.AutoRemove ?? false,
     network: networkMode(host.NetworkMode),
+    publish: publish(host.PortBindings),
+    publishAll: host.PublishAllPorts ?? false,
+    addHosts: host.ExtraHosts ?? undefined,
+    dns: host.Dns ?? undefined,
+    dnsSearch: host.DnsSearch ?? undefined,
     mounts: [...(host.Binds ?? []).map(bind), ...(host.Mounts ?? []).map(mount)],
     volumesFrom: host.VolumesFrom ?? undefined,
     resources: resources(host),
@@ -116,9 +124,21 @@ function entrypoint(value: string[] | string | null | undefined): string | strin
   return list;
 }
 
-/** networkMode maps Docker's `default` and `bridge` onto nbox's default; other names pass for run to check. */
+/** publish turns PortBindings into `-p` values: `[IP:][HOSTPORT:]PORT/PROTO` (an empty host port asks for a free one). */
+function publish(bindings: HostConfig['PortBindings']): string[] {
+  const specs: string[] = [];
+  for (const [port, hosts] of Object.entries(bindings ?? {})) {
+    for (const host of hosts?.length ? hosts : [{}]) {
+      const ip = host.HostIp && host.HostIp !== '0.0.0.0' ? `${host.HostIp}:` : '';
+      specs.push(ip ? `${ip}${host.HostPort ?? ''}:${port}` : host.HostPort ? `${host.HostPort}:${port}` : port);
+    }
+  }
+  return specs;
+}
+
+/** networkMode maps Docker's `default` onto the bridge; other names pass for run to check. */
 function networkMode(mode: string | undefined): string | undefined {
-  if (mode === undefined || mode === '' || mode === 'default' || mode === 'bridge') return undefined;
+  if (mode === undefined || mode === '' || mode === 'default') return 'bridge';
   return mode;
 }
 

@@ -17,6 +17,7 @@ import { addContainerIoRoutes } from './container-io';
 import { addContainerFileRoutes } from './container-files';
 import { addExecRoutes } from './exec';
 import { addBuildRoutes } from './build';
+import { addNetworkRoutes } from './networks';
 
 /** DEFAULT_SOCKET is where Docker's own socket would be, beside it. */
 export const DEFAULT_SOCKET = '/run/nbox.sock';
@@ -47,6 +48,7 @@ function routeTables(): { routes: Routes<Handler>; hijacks: Routes<HijackHandler
   addContainerFileRoutes(routes);
   addExecRoutes(routes, hijacks);
   addBuildRoutes(routes);
+  addNetworkRoutes(routes);
   return { routes, hijacks };
 }
 

@@ -50,7 +50,7 @@ async function info(ctx: RequestContext, res: ServerResponse): Promise<void> {
     Driver: 'overlay2',
     DriverStatus: [],
     DockerRootDir: ctx.nbox.root,
-    Plugins: { Volume: ['local'], Network: ['host', 'none'], Log: ['json-file'] },
+    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Log: ['json-file'] },
     MemoryLimit: true,
     SwapLimit: true,
     CpuCfsPeriod: true,

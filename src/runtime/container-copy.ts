@@ -21,6 +21,7 @@ import type { Store } from '../image/store';
 import type { StoreRoot } from '../store/root';
 import { containerPaths, type ContainerRecord } from './containers';
 import { hostDirMounts } from './container-mounts';
+import { processStartTime } from '../sys/proc';
 
 /** ContainerView is a container's file system: its upper dir over its image layers (topmost first),
  * and the host directories bound over parts of it. */
@@ -30,12 +31,28 @@ export interface ContainerView {
   upper: string;
   lowers: string[];
   binds: Bind[];
+  /** Closes what the view holds open (a running container's root); idempotent. */
+  release(): void;
 }
 
 type Bind = ReturnType<typeof hostDirMounts>[number];
 
-/** containerView finds the directories of a container's file system. */
-export async function containerView(store: Store, record: ContainerRecord, ref: string): Promise<ContainerView> {
+/** containerView finds the directories of a container's file system. With `live`, a running container is
+ * read and written through its own mounts (its root as its init sees it), so a copy in shows in the running
+ * container at once, volumes and binds included; its layers are what `diff` reads. */
+export async function containerView(store: Store, record: ContainerRecord, ref: string, options: { live?: boolean } = {}): Promise<ContainerView> {
+  if (options.live && record.state.status === 'running') {
+    const root = openLiveRoot(record);
+    if (root !== null) {
+      let open = true;
+      const release = () => {
+        if (open) closeSync(root);
+        open = false;
+      };
+      // The trailing `.`: a walk opens its root with O_NOFOLLOW, which the fd link itself would fail.
+      return { ref, upper: `/proc/self/fd/${root}/.`, lowers: [], binds: [], release };
+    }
+  }
   const image = await store.images.resolve(record.config.image);
   // The user's host paths and the volumes, followed as the mount followed them. A file bind stays
   // out: its stub in the upper dir is what cp sees there.
@@ -43,7 +60,25 @@ export async function containerView(store: Store, record: ContainerRecord, ref: 
     const source = realpathOrNull(bind.source);
     return source && lstatOrNull(source)?.isDirectory() ? [{ ...bind, source }] : [];
   });
-  return { ref, upper: containerPaths(record.dir).upper, lowers: await store.layers.dirs(image.config), binds };
+  return { ref, upper: containerPaths(record.dir).upper, lowers: await store.layers.dirs(image.config), binds, release: () => {} };
+}
+
+// openLiveRoot opens the root of a running container's init, or null when the recorded process is gone.
+// The start time is checked after the open: a pid that another process took since would otherwise give
+// its root (the host's, say) to write into.
+function openLiveRoot(record: ContainerRecord): number | null {
+  const { pid, pidStartTime } = record.state;
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${pid}/root`, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch {
+    return null;
+  }
+  if (processStartTime(pid) !== pidStartTime) {
+    closeSync(fd);
+    return null;
+  }
+  return fd;
 }
 
 // place finds the view a container path lies in: a directory bound at it or above it (the deepest
@@ -60,7 +95,7 @@ function place(view: ContainerView, path: string): { view: ContainerView; path: 
     .sort((a, b) => b.target.length - a.target.length)[0];
   if (!bind) return { view, path, readonly: false };
   const rest = absolute.slice(bind.target === '/' ? 0 : bind.target.length) || '/';
-  return { view: { ref: view.ref, upper: bind.source, lowers: [], binds: [] }, path: `${rest}${rest === '/' ? '' : suffix}`, readonly: bind.readonly };
+  return { view: { ref: view.ref, upper: bind.source, lowers: [], binds: [], release: () => {} }, path: `${rest}${rest === '/' ? '' : suffix}`, readonly: bind.readonly };
 }
 
 /** PathStat is what `docker cp` learns of a path in a container before copying. */

@@ -181,6 +181,10 @@ test('cp into and out of a running container', async (t) => {
   await writeFile(join(src, 'in'), 'in');
   t.is((await cli(store.root, ['cp', join(src, 'in'), 'busy:/tmp/in'])).code, 0);
   t.is(execFileSync('tar', ['-xO'], { input: (await cpToStdout(['busy:/tmp/in', '-'])).tar, encoding: 'utf8' }), 'in');
+  // The running container sees the copy at once, also in a directory only its image held (/etc):
+  // cp writes through the container's own mounts, not into its upper dir beneath the overlay.
+  t.is((await cli(store.root, ['cp', join(src, 'in'), 'busy:/etc/in'])).code, 0);
+  t.is((await cli(store.root, ['exec', 'busy', 'cat', '/etc/in'])).stdout, 'in');
 });
 
 // The swaps below happen at fixed points of a copy made through the library:

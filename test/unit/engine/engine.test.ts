@@ -18,7 +18,7 @@ test('a create body becomes run options as Docker reads it', (t) => {
     HostConfig: { Binds: ['/srv/data:/data:ro', '/srv/logs:/logs'], AutoRemove: true, NetworkMode: 'default', RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 } },
   });
   t.is(image, 'bb');
-  t.like(options, { cmd: ['echo', 'hi'], entrypoint: ['sh', '-c'], env: ['A=b'], tty: true, interactive: true, autoRemove: true, network: undefined, restart: 'on-failure:3' });
+  t.like(options, { cmd: ['echo', 'hi'], entrypoint: ['sh', '-c'], env: ['A=b'], tty: true, interactive: true, autoRemove: true, network: 'bridge', restart: 'on-failure:3' });
   t.deepEqual(options.mounts?.map((m) => [m.type, m.source, m.target, m.readonly]), [
     ['bind', '/srv/data', '/data', true],
     ['bind', '/srv/logs', '/logs', false],
@@ -42,6 +42,15 @@ test('HostConfig limits, security options, named volumes and Mounts pass to run 
   t.throws(() => createOptions({ Image: 'bb', HostConfig: { Binds: ['./rel:/x'] } }), { instanceOf: EngineError });
 });
 
+test('PortBindings become -p values as the docker CLI would have written them', (t) => {
+  const { options } = createOptions({
+    Image: 'bb',
+    HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }], '53/udp': [{ HostIp: '127.0.0.1', HostPort: '' }], '443/tcp': null }, PublishAllPorts: true },
+  });
+  t.deepEqual(options.publish, ['8080:80/tcp', '127.0.0.1::53/udp', '443/tcp']);
+  t.true(options.publishAll);
+});
+
 test("the docker CLI's --entrypoint \"\" clears the image's; no Entrypoint keeps it", (t) => {
   t.is(createOptions({ Image: 'bb', Entrypoint: [''] }).options.entrypoint, '');
   t.is(createOptions({ Image: 'bb', Entrypoint: null }).options.entrypoint, undefined);
@@ -49,10 +58,9 @@ test("the docker CLI's --entrypoint \"\" clears the image's; no Entrypoint keeps
   t.deepEqual(createOptions({ Image: 'bb', Healthcheck: { Test: ['NONE'] } }).options.healthcheck, { disable: true });
 });
 
-test('a create body nbox cannot honour is refused by name, not dropped', (t) => {
+test('a create body without an image is refused', (t) => {
   const refused = (body: object) => t.throws(() => createOptions(body as never), { instanceOf: EngineError });
   refused({});
-  refused({ Image: 'bb', HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } } });
 });
 
 test('versioned paths: the prefix goes, a version outside 1.24–1.50 is refused', (t) => {
