@@ -8,7 +8,7 @@ import { detachFilter } from '../api';
 import { followResizes } from './tty';
 
 /** Signals the user sends to nbox that a container without a terminal gets instead (--sig-proxy). */
-const PROXIED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+export const PROXIED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 /** FollowOptions say how the caller is joined to the container. */
 export interface FollowOptions {

@@ -4,7 +4,7 @@
 // applies, and the detach keys of `-it` leave the container running, Up in
 // `ps`, for `attach` to join again. The exit code of its first end is ours.
 import type { Nbox, RunOptions } from '../api';
-import { followSession, outputTo } from './attached';
+import { PROXIED, followSession, outputTo } from './attached';
 import { terminalSize } from './tty';
 
 /** AttachedRunFlags are the run flags that say how the caller is joined to the container. */
@@ -23,12 +23,21 @@ export function monitoredForeground(flags: { tty?: boolean; restart: string }): 
 /** runAttached creates the container, starts it attached and follows it to its end or the detach keys. */
 export async function runAttached(nbox: Nbox, image: string, options: Omit<RunOptions, 'detach' | 'stdio'>, flags: AttachedRunFlags): Promise<void> {
   const created = await nbox.create(image, { ...options, tty: flags.tty, interactive: flags.interactive });
-  const session = await nbox.startContainer(created.id, {
-    stdin: flags.interactive,
-    stdout: outputTo(process.stdout),
-    stderr: outputTo(process.stderr),
-    size: terminalSize(),
-  });
+  // Signals go to the container from its start on: its output may reach the user before the session is followed.
+  const proxy = (signal: NodeJS.Signals) => void nbox.killContainer(created.id, signal).catch(() => {});
+  for (const signal of PROXIED) process.on(signal, proxy);
+  let session;
+  try {
+    session = await nbox.startContainer(created.id, {
+      stdin: flags.interactive,
+      stdout: outputTo(process.stdout),
+      stderr: outputTo(process.stderr),
+      size: terminalSize(),
+    });
+  } finally {
+    // followSession takes over at once (it proxies as it starts).
+    for (const signal of PROXIED) process.off(signal, proxy);
+  }
   if (!session) return;
   // As `docker run`: signals go to the container, and the end of a piped stdin is its stdin's end.
   await followSession(nbox, created.id, session, { tty: flags.tty, stdin: flags.interactive, detachKeys: flags.detachKeys ?? '', sigProxy: true, closeStdin: true });

@@ -10,12 +10,13 @@ import { CLI, cli, rootTest, sharedTestStore, type CliResult } from '../helpers/
 const test = rootTest();
 const store = sharedTestStore(test);
 
-/** snapshot lists every path in the store with its size, temp entries aside. */
+/** snapshot lists every path in the store with its size, temp entries and the cache aside (derived,
+ * content-addressed data, such as a compiled seccomp program, which any run may add). */
 async function snapshot(dir: string, prefix = ''): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const rel = join(prefix, entry.name);
-    if (rel === 'tmp') continue;
+    if (rel === 'tmp' || rel === 'cache') continue;
     const full = join(dir, entry.name);
     if (entry.isDirectory()) out.push(`${rel}/`, ...(await snapshot(full, rel)));
     else out.push(`${rel} ${(await stat(full)).size}`);

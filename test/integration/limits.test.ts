@@ -87,7 +87,7 @@ test('bad limit values are Docker\'s one line, exit 125, and create nothing', as
 });
 
 test('stats --no-stream: the container\'s memory against its -m limit, its tasks, no network bytes without a network', async (t) => {
-  const id = await runDetached(t, store.root, ['--name', 'stats-me', '-m', '64m', 'bb', 'sh', '-c', 'sleep 60 & sleep 60 & wait']);
+  const id = await runDetached(t, store.root, ['--name', 'stats-me', '--network', 'none', '-m', '64m', 'bb', 'sh', '-c', 'sleep 60 & sleep 60 & wait']);
   // sh, then its two sleeps once it has forked them.
   const line = await until('three tasks', async () => {
     const r = await cli(store.root, ['stats', '--no-stream', '--format', '{{.Name}}|{{.MemUsage}}|{{.NetIO}}|{{.PIDs}}|{{.CPUPerc}}', 'stats-me']);

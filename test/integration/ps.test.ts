@@ -45,7 +45,7 @@ test('--format: table with Docker headers, json lines, {{json .Labels}}', async 
   const lines = await ps(['-a', '--format', 'table {{.Names}}\\t{{.State}}']);
   t.deepEqual(lines.map((l) => l.split(/\s{3,}/)), [['NAMES', 'STATE'], ['third', 'exited'], ['second', 'exited'], ['first', 'exited']]);
   const json = (await ps(['-l', '--format', 'json'])).map((l) => JSON.parse(l) as Record<string, string>);
-  t.like(json[0], { Names: 'third', State: 'exited', Image: 'bb', Command: '"sh -c \'exit 0\'"', Networks: 'none' });
+  t.like(json[0], { Names: 'third', State: 'exited', Image: 'bb', Command: '"sh -c \'exit 0\'"', Networks: 'bridge' });
   t.deepEqual(await ps(['-a', '-f', 'name=first', '--format', '{{json .Labels}}']), ['"tier=db"']);
 });
 
