@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 
 import { NboxError } from './errors';
 import type { BuilderOptions } from './builder/build';
+import type { BuildEvent } from './builder/output';
 import type { ImportOptions } from './image/import';
 import type { HistoryItem } from './image/history';
 import type { LoadedImage } from './image/load';
@@ -35,7 +36,7 @@ export type { TransferOptions, TransferProgress } from './registry/transfer';
 export type { ImageInspect } from './image/inspect';
 export type { ImagePruneResult, PrunedImage } from './image/prune';
 export type { UsageLine } from './image/disk-usage';
-export type { BuildOutput } from './builder/output';
+export type { BuildEvent, BuildOutput } from './builder/output';
 export type { HistoryItem } from './image/history';
 export type { ContainerRecord, ContainerState, HealthState } from './runtime/containers';
 export type { HealthStatus, StateName } from './runtime/container-status';
@@ -58,6 +59,7 @@ export type { AttachSession, AttachStreams } from './runtime/attach';
 export type { ExecOptions, ExecProcess, ExecResult } from './runtime/exec';
 
 export { ContainerStartError } from './runtime/run';
+export { ExecError } from './runtime/exec';
 export type { Resources, ResourceFlags, Ulimit } from './runtime/resources';
 export type { ContainerStats } from './runtime/stats';
 export type { UpdateOptions } from './runtime/update';
@@ -117,6 +119,8 @@ export interface OpenOptions {
 
 /** BuildOptions are `docker build`'s options, as data. */
 export interface BuildOptions extends BuilderOptions {
+  /** Progress as one stream of events (instead of `output`'s calls). */
+  onProgress?: (event: BuildEvent) => void;
   /** How to reach registries for base images. */
   registry?: Pick<TransferOptions, 'tlsVerify' | 'authFile'>;
 }
@@ -175,8 +179,9 @@ export class Nbox extends ContainerApi {
 
   /** build builds a Dockerfile into an image and tags it; returns the image ID. */
   async build(options: BuildOptions): Promise<string> {
-    const { buildImage } = await import('./builder/build');
-    return buildImage(this.store, options, async (ref, output) => {
+    const [{ buildImage }, { eventOutput }] = await Promise.all([import('./builder/build'), import('./builder/output')]);
+    const output = options.output ?? (options.onProgress ? eventOutput(options.onProgress) : undefined);
+    return buildImage(this.store, { ...options, output }, async (ref, output) => {
       const report = (await import('./registry/pull-report')).plainPullLines(ref, output.note);
       report.done(await this.pull(ref, { ...options.registry, progress: report.progress }));
     });

@@ -48,3 +48,30 @@ export const silentOutput: BuildOutput = {
   note: () => {},
   warning: () => {},
 };
+
+/** BuildEvent is one piece of build progress, as one value: what `onProgress` receives. */
+export type BuildEvent =
+  | { type: 'step'; index: number; total: number; text: string }
+  | { type: 'cache' }
+  | { type: 'running'; containerId: string }
+  | { type: 'removing'; containerId: string }
+  | { type: 'result'; imageId: string }
+  | { type: 'built'; imageId: string }
+  | { type: 'tagged'; name: string }
+  | { type: 'note'; text: string }
+  | { type: 'warning'; text: string };
+
+/** eventOutput turns the builder's progress calls into one stream of events. */
+export function eventOutput(onProgress: (event: BuildEvent) => void): BuildOutput {
+  return {
+    step: (index, total, text) => onProgress({ type: 'step', index, total, text }),
+    usingCache: () => onProgress({ type: 'cache' }),
+    runningIn: (containerId) => onProgress({ type: 'running', containerId }),
+    removingIntermediate: (containerId) => onProgress({ type: 'removing', containerId }),
+    stepResult: (imageId) => onProgress({ type: 'result', imageId }),
+    built: (imageId) => onProgress({ type: 'built', imageId }),
+    tagged: (name) => onProgress({ type: 'tagged', name }),
+    note: (text) => onProgress({ type: 'note', text }),
+    warning: (text) => onProgress({ type: 'warning', text }),
+  };
+}

@@ -36,6 +36,8 @@ export interface ExecOptions {
   workdir?: string;
   /** Where the command's 0, 1 and 2 go (default: pipes the caller reads, stdin /dev/null). */
   stdio?: StdioOption;
+  /** exec (buffered) rejects with an ExecError, its output in it, when the command exits non-zero, as execa does. */
+  reject?: boolean;
   /** -i with piped stdio: the command's stdin is a pipe, written through ExecProcess.stdin (end it for EOF). */
   stdin?: boolean;
   /** -d: the command does not die with this process; it still dies with the container. */
@@ -304,5 +306,22 @@ export async function execToEnd(proc: ExecProcess, options: ExecOptions): Promis
   };
   const [stdout, stderr, exit] = await Promise.all([collect(proc.stdout), collect(proc.stderr), proc.exited]);
   const exitCode = options.detach ? null : (exit.exitCode ?? 128 + (exit.signal ? osConstants.signals[exit.signal] : 0));
-  return { exitCode, ...(stdout === undefined ? {} : { stdout }), ...(stderr === undefined ? {} : { stderr }) };
+  const result = { exitCode, ...(stdout === undefined ? {} : { stdout }), ...(stderr === undefined ? {} : { stderr }) };
+  if (options.reject && exitCode !== null && exitCode !== 0) throw new ExecError(result as ExecResult & { exitCode: number });
+  return result;
+}
+
+/** ExecError is a command that exited non-zero, with what it wrote (exec's `reject`). */
+export class ExecError extends NboxError {
+  readonly exitCode: number;
+  readonly stdout: string | undefined;
+  readonly stderr: string | undefined;
+  constructor(result: ExecResult & { exitCode: number }) {
+    const tail = (result.stderr ?? '').trim().split('\n').slice(-5).join('\n');
+    super('ERR_NBOX_CONFLICT', `command exited with code ${result.exitCode}${tail ? `: ${tail}` : ''}`);
+    this.name = 'ExecError';
+    this.exitCode = result.exitCode;
+    this.stdout = result.stdout;
+    this.stderr = result.stderr;
+  }
 }

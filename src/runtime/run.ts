@@ -138,6 +138,7 @@ export class RunningContainer implements AsyncDisposable {
     readonly stdout: Readable | null,
     readonly stderr: Readable | null,
     finish: (status: ExitStatus & { oomKilled: boolean }) => Promise<Exit>,
+    private readonly removeRecord: () => Promise<void>,
   ) {
     this.exited = launched.exited.then(finish);
   }
@@ -172,10 +173,12 @@ export class RunningContainer implements AsyncDisposable {
     return this.launched.kill(number);
   }
 
-  /** Disposal kills the container and waits for it: its PID namespace and mounts go with it. */
+  /** Disposal kills the container, waits for it (its PID namespace and mounts go with it) and removes it,
+   * so a harness's disposed containers are not left listed as exited. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.kill('SIGKILL');
     await this.exited;
+    if (!this.record.config.autoRemove) await this.removeRecord();
   }
 }
 
@@ -220,7 +223,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
     startedAt: new Date().toISOString(),
   });
   await networkReady(config.id);
-  return new RunningContainer(record, launched, streams.stdout, streams.stderr, (status) => finish(ctx, record, status));
+  return new RunningContainer(record, launched, streams.stdout, streams.stderr, (status) => finish(ctx, record, status), () => removeStopped(ctx, record));
 }
 
 /** runDetached creates a container and starts it under an nbox-monitor (`run -d`):
@@ -462,6 +465,13 @@ async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStat
     }
   }
   return { exitCode: status.exitCode, signal };
+}
+
+// removeStopped removes a container that has ended, and its anonymous volumes; one already gone is fine.
+async function removeStopped(ctx: RunContext, record: ContainerRecord): Promise<void> {
+  if (!(await ctx.containers.readRecorded(record.config.id))) return;
+  await ctx.containers.remove(record);
+  await removeAnonymousVolumes(ctx, record);
 }
 
 function signalName(signal: number): NodeJS.Signals | null {
