@@ -60,3 +60,18 @@ bench_five() {
   printf 'FROM localhost/bb\n%b' "$body" > "$work/five/Dockerfile"
   printf 'FROM bb\n%b' "$body" > "$work/five/Dockerfile.nbox"
 }
+
+# bench_nbox sets $NBOX over a store of its own in $work with $work/bb.tar imported as bb, and an
+# EXIT trap that removes every container of both tools before bench_cleanup.
+bench_nbox() {
+  NBOX="node -- $PWD/dist/src/cli/main.js"
+  export NBOX_ROOT="$work/nbox"
+  $NBOX import "$work/bb.tar" bb:latest >/dev/null
+  trap bench_remove_all EXIT
+}
+
+bench_remove_all() {
+  $PODMAN rm -af -t 0 >/dev/null 2>&1 || true
+  $NBOX ps -aq 2>/dev/null | xargs -r $NBOX rm -f >/dev/null 2>&1 || true
+  bench_cleanup
+}

@@ -13,17 +13,9 @@ bench_tools podman runc
 bench_workdir network
 bench_busybox_tar
 
-NBOX="node -- $PWD/dist/src/cli/main.js"
-export NBOX_ROOT="$work/nbox"
-$NBOX import "$work/bb.tar" bb:latest >/dev/null
+bench_nbox
 $PODMAN import "$work/bb.tar" localhost/bb:latest >/dev/null 2>&1
 PODMAN_LIMITS="--ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
-stop_all() {
-  $PODMAN rm -af -t 0 >/dev/null 2>&1 || true
-  $NBOX ps -aq 2>/dev/null | xargs -r $NBOX rm -f >/dev/null 2>&1 || true
-  bench_cleanup
-}
-trap stop_all EXIT
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs each"
 node scripts/bench/interleave.js "$RUNS" 3 \

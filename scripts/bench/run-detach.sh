@@ -17,15 +17,7 @@ bench_tools podman runc
 bench_workdir run-detach
 bench_busybox_tar
 
-NBOX="node -- $PWD/dist/src/cli/main.js"
-export NBOX_ROOT="$work/nbox"
-$NBOX import "$work/bb.tar" bb:latest >/dev/null
-stop_all() {
-  $PODMAN rm -af -t 0 >/dev/null 2>&1 || true
-  $NBOX ps -aq 2>/dev/null | xargs -r $NBOX rm -f >/dev/null 2>&1 || true
-  bench_cleanup
-}
-trap stop_all EXIT
+bench_nbox
 
 tools=(nbox="$NBOX run -d --rm bb sleep 2")
 [ -z "${BEFORE:-}" ] || tools+=(before="node -- $BEFORE/dist/src/cli/main.js run -d --rm bb sleep 2")

@@ -15,15 +15,7 @@ bench_tools podman runc
 bench_workdir stats
 bench_busybox_tar
 
-NBOX="node -- $PWD/dist/src/cli/main.js"
-export NBOX_ROOT="$work/nbox"
-$NBOX import "$work/bb.tar" bb:latest >/dev/null
-stop_all() {
-  $PODMAN rm -af -t 0 >/dev/null 2>&1 || true
-  $NBOX ps -aq 2>/dev/null | xargs -r $NBOX rm -f >/dev/null 2>&1 || true
-  bench_cleanup
-}
-trap stop_all EXIT
+bench_nbox
 
 for _ in $(seq "$COUNT"); do $NBOX run -d bb sleep 600 >/dev/null; done
 tools=(nbox="$NBOX stats --no-stream")
