@@ -73,7 +73,7 @@ test('CVE-2019-5736: a container process never gets a host executable behind /pr
   // open and keeps trying to reopen it for writing, while exec and the monitor's probes join the container.
   const started = await cli(store.root, [
     'run', '-d', '-v', `${attacks}:/attacks:ro`, '--health-cmd', 'true', '--health-interval', '100ms', '--health-start-period', '0s',
-    'bb', '/attacks', 'exe', '15',
+    'bb', '/attacks', 'exe', '300',
   ]);
   t.is(started.code, 0, started.stderr);
   const id = started.stdout.trim();
@@ -86,6 +86,7 @@ test('CVE-2019-5736: a container process never gets a host executable behind /pr
       const detached = await cli(store.root, ['exec', '-d', id, 'sleep', '0.2']);
       t.is(detached.code, 0, detached.stderr);
     }
+    t.is((await cli(store.root, ['exec', id, 'touch', '/tmp/stop'])).code, 0);
     const logs = await waitForLog(id, 'done');
     t.regex(logs, /^ready$/m);
     t.regex(logs, /^done$/m, 'the attack ran to its end');
@@ -178,7 +179,8 @@ test('CVE-2025-31133: an image (or a container before its restart) whose /dev/nu
 
 test('CVE-2025-31133 in exec: a /dev/null the container replaced by a link is never what an exec\'s stdio opens', async (t) => {
   const started = await cli(store.root, ['run', '-d', 'bb', 'sh', '-c',
-    'echo original > /tmp/target; rm /dev/null; ln -s /tmp/target /dev/null; echo replaced; sleep 5; cat /tmp/target']);
+    // It shows the target on SIGUSR1, not after a sleep: a loaded host may take longer than any sleep for the two execs.
+    'trap "cat /tmp/target; exit 0" USR1; echo original > /tmp/target; rm /dev/null; ln -s /tmp/target /dev/null; echo replaced; while true; do sleep 0.1; done']);
   t.is(started.code, 0, started.stderr);
   const id = started.stdout.trim();
   try {
@@ -190,6 +192,7 @@ test('CVE-2025-31133 in exec: a /dev/null the container replaced by a link is ne
       t.is(exec.code, 126, exec.stderr);
       t.regex(exec.stderr, /device-nodes: open \/dev/);
     }
+    t.is((await cli(store.root, ['kill', '-s', 'USR1', id])).code, 0);
     t.is(await waitForLog(id, 'original'), 'replaced\noriginal\n');
   } finally {
     await cli(store.root, ['rm', '-f', id]);

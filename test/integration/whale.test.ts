@@ -11,7 +11,6 @@ const store = sharedTestStore(test);
 const SCRIPTS = resolve(__dirname, '../../../scripts');
 
 test('docker-whale builds from debian:bookworm and a cow says a fortune', async (t) => {
-  t.timeout(15 * 60_000, 'debootstrap (once per machine) and apt-get');
   await promisify(execFile)(`${SCRIPTS}/seed-images.sh`, ['debian'], { env: { ...process.env, NBOX_ROOT: store.root } });
   const built = await cli(store.root, ['build', '-q', '-t', 'docker-whale', `${SCRIPTS}/docker-whale`]);
   t.is(built.code, 0, built.stderr);
