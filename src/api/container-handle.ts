@@ -96,14 +96,22 @@ export class Container implements AsyncDisposable {
   }
 
   /** writeFile puts data at an absolute path in the container, replacing a file there (mode 0644 unless given,
-   * owned by the container's root), through the copy path of `copyTo`: its directory is resolved in the container. */
+   * owned by the container's root), through the copy path of `copyTo`: its directory is resolved in the
+   * container, and made (0755) if missing. */
   async writeFile(path: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
     const name = posix.basename(path);
     if (!posix.isAbsolute(path) || name === '' || name === '.' || name === '..' || path.endsWith('/')) {
       throw new NboxError('ERR_NBOX_USAGE', `writeFile needs the absolute path of a file in the container, not ${JSON.stringify(path)}`);
     }
-    const { singleFileTar } = await import('./file-archive');
-    await this.copyTo(posix.dirname(path), singleFileTar(name, Buffer.from(data), options.mode ?? 0o644));
+    // The nearest directory there is (a symlink counts: copyTo follows it inside the container); those below it are made.
+    let dir = posix.dirname(posix.normalize(path));
+    const missing: string[] = [];
+    while (dir !== '/' && !(await this.api.statContainerPath(this.id, dir).then(() => true, () => false))) {
+      missing.unshift(posix.basename(dir));
+      dir = posix.dirname(dir);
+    }
+    const { fileTar } = await import('./file-archive');
+    await this.copyTo(dir, fileTar(missing, name, Buffer.from(data), options.mode ?? 0o644));
   }
 
   /** remove removes the container; `force` kills it first when it runs. */

@@ -6,10 +6,13 @@ import { extract, pack } from 'tar-stream';
 
 import { NboxError } from '../errors';
 
-/** singleFileTar is a tar holding one regular file, name (no slash) with data and mode. */
-export function singleFileTar(name: string, data: Buffer, mode: number): Readable {
+/** fileTar is a tar holding one regular file, name with data and mode, below the directories
+ * dirs (each in the one before, made with mode 0755), as `mkdir -p` would make them. */
+export function fileTar(dirs: string[], name: string, data: Buffer, mode: number): Readable {
   const tar = pack();
-  tar.entry({ name, type: 'file', mode, size: data.length, mtime: new Date() }, data);
+  const mtime = new Date();
+  for (const [index] of dirs.entries()) tar.entry({ name: `${dirs.slice(0, index + 1).join('/')}/`, type: 'directory', mode: 0o755, mtime });
+  tar.entry({ name: [...dirs, name].join('/'), type: 'file', mode, size: data.length, mtime }, data);
   tar.finalize();
   // tar-stream's streams are streamx ones: the copy path takes a Node stream.
   return Readable.from(tar);
