@@ -26,6 +26,8 @@ export interface WaitStrategy {
   wait(target: WaitTarget): Promise<void>;
 }
 
+// Polls start quick (a busybox is ready in milliseconds) and back off to POLL_MS.
+const FIRST_POLL_MS = 2;
 const POLL_MS = 50;
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -36,15 +38,15 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', onAbort, { once: true });
   });
 
-/** poll calls check until it says yes, every POLL_MS, until aborted; a check that throws a NboxError ends the wait. */
+/** poll calls check until it says yes, every POLL_MS once backed off, until aborted; a check that throws a NboxError ends the wait. */
 async function poll(signal: AbortSignal, check: () => Promise<boolean>): Promise<void> {
-  for (;;) {
+  for (let interval = FIRST_POLL_MS; ; interval = Math.min(interval * 2, POLL_MS)) {
     const ready = await check().catch((err: unknown) => {
       if (err instanceof NboxError) throw err;
       return false;
     });
     if (ready) return;
-    await sleep(POLL_MS, signal);
+    await sleep(interval, signal);
   }
 }
 
