@@ -66,8 +66,10 @@ export type { UpdateOptions } from './runtime/update';
 export { resourcesFromFlags } from './runtime/resources';
 export { hostLimitWarnings as limitWarnings } from './runtime/cgroup';
 export type { Container } from './api/container-handle';
-export type { WaitStrategy, WaitTarget, WaitTimeoutError } from './api/wait-strategies';
-export type { ContainerLogs, ListContainersOptions } from './api/containers';
+export type { WaitStrategy, WaitTarget } from './api/wait-strategies';
+export { WaitError, WaitTimeoutError } from './api/wait-errors';
+export type { ContainerRunOptions, FileCopy, PortsOption } from './api/harness-run';
+export type { ContainerLogs, ForegroundRunOptions, ListContainersOptions } from './api/containers';
 export type { VolumeApi } from './api/volumes';
 export type { VolumeRecord } from './runtime/volumes';
 export type { CreateVolumeOptions, VolumeInspect, VolumePruneResult } from './runtime/volume-ops';
@@ -117,8 +119,14 @@ export interface OpenOptions {
   deferSweep?: boolean;
 }
 
-/** BuildOptions are `docker build`'s options, as data. */
-export interface BuildOptions extends BuilderOptions {
+/** BuildOptions are `docker build`'s options, as data: a `context` (directory, tarball, git or http URL, or a
+ * tar stream) with its Dockerfile or the one `file` names, or a `dockerfile` given as text, with or without a
+ * context (none: an empty one). */
+export interface BuildOptions extends Omit<BuilderOptions, 'dockerfile' | 'dockerfileText'> {
+  /** The Dockerfile itself, as text. */
+  dockerfile?: string;
+  /** -f: the Dockerfile's path, relative to the context or absolute; '-' reads stdin. Default <context>/Dockerfile. */
+  file?: string;
   /** Progress as one stream of events (instead of `output`'s calls). */
   onProgress?: (event: BuildEvent) => void;
   /** How to reach registries for base images. */
@@ -180,8 +188,9 @@ export class Nbox extends ContainerApi {
   /** build builds a Dockerfile into an image and tags it; returns the image ID. */
   async build(options: BuildOptions): Promise<string> {
     const [{ buildImage }, { eventOutput }] = await Promise.all([import('./builder/build'), import('./builder/output')]);
+    const { dockerfile, file, ...rest } = options;
     const output = options.output ?? (options.onProgress ? eventOutput(options.onProgress) : undefined);
-    return buildImage(this.store, { ...options, output }, async (ref, output) => {
+    return buildImage(this.store, { ...rest, dockerfile: file, dockerfileText: dockerfile, output }, async (ref, output) => {
       const report = (await import('./registry/pull-report')).plainPullLines(ref, output.note);
       report.done(await this.pull(ref, { ...options.registry, progress: report.progress }));
     });

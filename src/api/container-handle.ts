@@ -1,5 +1,6 @@
 // A handle on one container of the store, found by name or ID: what a program
 // keeps to work with a container it started, also from another process.
+import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 
 import { NboxError } from '../errors';
@@ -87,6 +88,32 @@ export class Container implements AsyncDisposable {
     return this.api.commitContainer(this.id, options);
   }
 
+  /** readFile is the content of a regular file in the container (a symlink is followed inside the container's
+   * root, never to the host's): the copy path of `copyFrom`, so a running container's live view. */
+  async readFile(path: string): Promise<Buffer> {
+    const { fileFromTar } = await import('./file-archive');
+    return fileFromTar(await this.copyFrom(path, { followLink: true }), path);
+  }
+
+  /** writeFile puts data at an absolute path in the container, replacing a file there (mode 0644 unless given,
+   * owned by the container's root), through the copy path of `copyTo`: its directory is resolved in the
+   * container, and made (0755) if missing. */
+  async writeFile(path: string, data: string | Buffer, options: { mode?: number } = {}): Promise<void> {
+    const name = posix.basename(path);
+    if (!posix.isAbsolute(path) || name === '' || name === '.' || name === '..' || path.endsWith('/')) {
+      throw new NboxError('ERR_NBOX_USAGE', `writeFile needs the absolute path of a file in the container, not ${JSON.stringify(path)}`);
+    }
+    // The nearest directory there is (a symlink counts: copyTo follows it inside the container); those below it are made.
+    let dir = posix.dirname(posix.normalize(path));
+    const missing: string[] = [];
+    while (dir !== '/' && !(await this.api.statContainerPath(this.id, dir).then(() => true, () => false))) {
+      missing.unshift(posix.basename(dir));
+      dir = posix.dirname(dir);
+    }
+    const { fileTar } = await import('./file-archive');
+    await this.copyTo(dir, fileTar(missing, name, Buffer.from(data), options.mode ?? 0o644));
+  }
+
   /** remove removes the container; `force` kills it first when it runs. */
   async remove(options: { force?: boolean } = {}): Promise<void> {
     await this.api.removeContainer(this.id, options);
@@ -96,15 +123,26 @@ export class Container implements AsyncDisposable {
    * default) pass first, naming what was still awaited, with the container's last log lines. */
   async waitFor(strategies: WaitStrategy[], options: { timeout?: number } = {}): Promise<void> {
     const { waitUntilReady } = await import('./wait-strategies');
-    await waitUntilReady({ container: this, host: '127.0.0.1', hostPort: (port) => this.hostPort(port) }, strategies, options.timeout ?? 60_000);
+    await waitUntilReady({ container: this, host: this.host, hostPort: (port) => this.port(port) }, strategies, options.timeout ?? 60_000);
   }
 
-  /** hostPort is the host port a container's TCP port is published on (`docker port`). */
-  async hostPort(containerPort: number): Promise<number> {
-    const ports = ((await this.inspect()) as { NetworkSettings?: { Ports?: Record<string, Array<{ HostPort: string }> | null> } }).NetworkSettings?.Ports ?? {};
-    const bound = ports[`${containerPort}/tcp`]?.[0];
-    if (!bound) throw new NboxError('ERR_NBOX_USAGE', `no public port '${containerPort}/tcp' published for ${this.id.slice(0, 12)}`);
+  /** host is the address this host reaches the container's published ports on. */
+  get host(): string {
+    return '127.0.0.1';
+  }
+
+  /** port is the host port a container port (80, or `53/udp`; TCP unless said) is published on (`docker port`). */
+  async port(containerPort: number | string): Promise<number> {
+    const key = typeof containerPort === 'string' && containerPort.includes('/') ? containerPort : `${containerPort}/tcp`;
+    const bound = (await this.inspect()).NetworkSettings.Ports?.[key]?.[0];
+    if (!bound) throw new NboxError('ERR_NBOX_USAGE', `no public port '${key}' published for ${this.id.slice(0, 12)}`);
     return Number(bound.HostPort);
+  }
+
+  /** ip is the container's address on its network (its first one), as inspect shows it; '' with none (`--network none`, host). */
+  async ip(): Promise<string> {
+    const settings = (await this.inspect()).NetworkSettings;
+    return settings.IPAddress || Object.values(settings.Networks ?? {}).find((endpoint) => endpoint?.IPAddress)?.IPAddress || '';
   }
 
   /** Disposal kills the container if it runs and removes it; one already removed is fine. */

@@ -16,7 +16,8 @@ import type { CommitOptions } from '../runtime/container-commit';
 import type { CopyInOptions, PathStat } from '../runtime/container-copy';
 import { Container } from './container-handle';
 import type { LogEntry, LogOptions, LogSource } from '../runtime/logs';
-import { createContainer, runContainer, runDetached, type RunOptions, type RunningContainer } from '../runtime/run';
+import { createContainer, runContainer, type RunOptions, type RunningContainer, type StdioOption } from '../runtime/run';
+import type { ContainerRunOptions } from './harness-run';
 
 /** ListContainersOptions are `docker ps`'s -a, --filter and -n (-l is last: 1). */
 export interface ListContainersOptions {
@@ -27,6 +28,13 @@ export interface ListContainersOptions {
   last?: number;
 }
 
+/** ForegroundRunOptions run a container in the foreground, its output on `stdio` ('inherit' with `detach: false`). */
+export type ForegroundRunOptions = RunOptions & ({ stdio: StdioOption } | { detach: false });
+
+function isForeground(options: ForegroundRunOptions | ContainerRunOptions): options is ForegroundRunOptions {
+  return (options as RunOptions).stdio !== undefined || options.detach === false;
+}
+
 /** ContainerApi is every operation on containers of one open store. */
 export class ContainerApi {
   protected constructor(
@@ -34,14 +42,22 @@ export class ContainerApi {
     protected readonly containers: ContainerRegistry,
   ) {}
 
-  /** run creates and starts a container; await `.exited` for its end. With `detach`, an nbox-monitor runs
-   * it: run resolves once its command runs, and the container outlives this process. */
-  run(image: string, options: RunOptions & { detach: true }): Promise<Container>;
-  run(image: string, options?: RunOptions & { detach?: false }): Promise<RunningContainer>;
-  async run(image: string, options: RunOptions = {}): Promise<RunningContainer | Container> {
+  /** run creates and starts a container. Where its output goes decides who runs it:
+   * - without `stdio` (a test harness's form), its nbox-monitor runs it in the background: its output goes
+   *   to the monitor's log file, read on demand (`logs()`), so a container whose output nobody reads never
+   *   blocks; it outlives this process unless disposed. `ports` are published, `files` copied in before it
+   *   starts, and run resolves to a `Container` once every `wait` strategy holds within `deadline` ms (on
+   *   failure the container is removed and the error names the strategy, with the last log lines).
+   * - with `stdio` (or `detach: false`: stdio 'inherit'), it runs in the foreground as this process's child,
+   *   its output on those streams (`docker run` without -d): a `RunningContainer`; await `.exited` for its end. */
+  run(image: string, options: ForegroundRunOptions): Promise<RunningContainer>;
+  run(image: string, options?: ContainerRunOptions): Promise<Container>;
+  async run(image: string, options: ForegroundRunOptions | ContainerRunOptions = {}): Promise<RunningContainer | Container> {
     const record = await this.store.images.resolve(image);
     const ctx = { store: this.store, containers: this.containers };
-    return options.detach ? new Container(this, (await runDetached(ctx, record, image, options)).id) : runContainer(ctx, record, image, options);
+    if (isForeground(options)) return runContainer(ctx, record, image, options);
+    const { runInBackground } = await import('./harness-run');
+    return runInBackground(this, ctx, record, image, options);
   }
 
   /** create puts a container on record without starting it (`docker create`); `startContainer` runs it under a monitor. */

@@ -7,6 +7,7 @@ import { request } from 'node:http';
 
 import { NboxError } from '../errors';
 import type { Container } from './container-handle';
+import { WaitError, WaitTimeoutError } from './wait-errors';
 
 /** WaitTarget is what a strategy may ask of the container. */
 export interface WaitTarget {
@@ -25,6 +26,8 @@ export interface WaitStrategy {
   wait(target: WaitTarget): Promise<void>;
 }
 
+// Polls start quick (a busybox is ready in milliseconds) and back off to POLL_MS.
+const FIRST_POLL_MS = 2;
 const POLL_MS = 50;
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -35,15 +38,15 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', onAbort, { once: true });
   });
 
-/** poll calls check until it says yes, every POLL_MS, until aborted; a check that throws a NboxError ends the wait. */
+/** poll calls check until it says yes, every POLL_MS once backed off, until aborted; a check that throws a NboxError ends the wait. */
 async function poll(signal: AbortSignal, check: () => Promise<boolean>): Promise<void> {
-  for (;;) {
+  for (let interval = FIRST_POLL_MS; ; interval = Math.min(interval * 2, POLL_MS)) {
     const ready = await check().catch((err: unknown) => {
       if (err instanceof NboxError) throw err;
       return false;
     });
     if (ready) return;
-    await sleep(POLL_MS, signal);
+    await sleep(interval, signal);
   }
 }
 
@@ -140,23 +143,13 @@ function httpStatus(host: string, port: number, path: string): Promise<number> {
   });
 }
 
-/** WaitTimeoutError names what was still awaited and carries the container's last log lines. */
-export class WaitTimeoutError extends NboxError {
-  constructor(
-    readonly waitingFor: string[],
-    readonly lastLogLines: string[],
-    timeoutMs: number,
-  ) {
-    super('ERR_NBOX_CONFLICT', `container not ready after ${timeoutMs} ms: still waiting for ${waitingFor.join('; ')}${lastLogLines.length ? `\nlast log lines:\n${lastLogLines.join('\n')}` : ''}`);
-    this.name = 'WaitTimeoutError';
-  }
-}
-
-/** waitUntilReady runs the strategies together; all must hold before the deadline. */
+/** waitUntilReady runs the strategies together; all must hold before the deadline. A strategy that
+ * fails (the container exited, turned unhealthy) ends the wait at once with a WaitError naming it. */
 export async function waitUntilReady(target: Omit<WaitTarget, 'signal'>, strategies: WaitStrategy[], timeoutMs: number): Promise<void> {
   const controller = new AbortController();
   const pending = new Set(strategies);
   const timer = setTimeout(() => controller.abort(new Error('deadline')), timeoutMs);
+  let failed: { strategy: WaitStrategy; err: unknown } | undefined;
   try {
     await Promise.all(
       strategies.map(async (strategy) => {
@@ -164,18 +157,22 @@ export async function waitUntilReady(target: Omit<WaitTarget, 'signal'>, strateg
           await strategy.wait({ ...target, signal: controller.signal });
           pending.delete(strategy);
         } catch (err) {
-          if (!controller.signal.aborted) controller.abort(err);
+          if (!controller.signal.aborted) {
+            failed = { strategy, err };
+            controller.abort(err);
+          }
           throw err;
         }
       }),
     );
   } catch (err) {
-    if (controller.signal.reason instanceof Error && controller.signal.reason.message === 'deadline') {
-      const tail: string[] = [];
-      for await (const entry of target.container.logs({ tail: 10 })) tail.push(`${entry.stream}: ${entry.line}`);
-      throw new WaitTimeoutError([...pending].map((s) => s.describe()), tail, timeoutMs);
-    }
-    throw err;
+    const deadline = controller.signal.reason instanceof Error && controller.signal.reason.message === 'deadline';
+    if (!deadline && !(failed && failed.err instanceof NboxError)) throw err;
+    const tail: string[] = [];
+    for await (const entry of target.container.logs({ tail: 10 })) tail.push(`${entry.stream}: ${entry.line}`);
+    if (deadline) throw new WaitTimeoutError([...pending].map((s) => s.describe()), tail, timeoutMs);
+    const why = (failed!.err as Error).message;
+    throw new WaitError([failed!.strategy.describe()], tail, `container not ready: waiting for ${failed!.strategy.describe()} failed: ${why}`);
   } finally {
     clearTimeout(timer);
   }

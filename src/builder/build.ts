@@ -16,10 +16,13 @@ import { checkSecretFiles } from './run-mounts';
 
 /** BuilderOptions are `docker build`'s options, as data (less how registries are reached). */
 export interface BuilderOptions {
-  /** A context directory, a tarball path, '-' for stdin, or a tar (or Dockerfile) stream. */
-  context: string | Readable;
+  /** A context directory, a tarball path, '-' for stdin, or a tar (or Dockerfile) stream; none with
+   * dockerfileText is an empty context. */
+  context?: string | Readable;
   /** -f: the Dockerfile, relative to the context or absolute; default <context>/Dockerfile. */
   dockerfile?: string;
+  /** The Dockerfile itself, as text (instead of a file of the context). */
+  dockerfileText?: string;
   tags?: string[];
   buildArgs?: Record<string, string>;
   target?: string;
@@ -57,6 +60,7 @@ export async function buildImage(store: Store, options: BuilderOptions, pullBase
     const context = await openContext({
       ...(typeof options.context === 'string' ? { path: options.context } : { tarStream: options.context }),
       dockerfile: options.dockerfile,
+      dockerfileText: options.dockerfileText,
       tmpDir: scratch,
     });
     try {

@@ -22,6 +22,8 @@ export interface OpenContextOptions {
   stdin?: Readable;
   /** dockerfile: -f; relative to the context root, or absolute (may lie outside it); '-' reads stdin. */
   dockerfile?: string;
+  /** dockerfileText: the Dockerfile as text; with neither path nor tarStream, the context is empty. */
+  dockerfileText?: string;
   /** tmpDir: where an extracted context is put (in a directory of its own, removed by close). */
   tmpDir: string;
 }
@@ -76,11 +78,17 @@ export async function openContext(options: OpenContextOptions): Promise<BuildCon
         dir = extractedDir;
         await extractTarball(path, dir, options.path);
       }
+    } else if (options.dockerfileText !== undefined) {
+      extractedDir = await mkdtemp(join(options.tmpDir, 'context-'));
+      dir = extractedDir;
     } else throw new NboxError('ERR_NBOX_USAGE', 'a build context (a path or a stream) is required');
 
     let dockerfilePath: string;
     let dockerfileText: string;
-    if (streamedDockerfile !== undefined) {
+    if (options.dockerfileText !== undefined) {
+      if (options.dockerfile !== undefined || streamedDockerfile !== undefined) throw contextError('a Dockerfile given as text cannot be combined with another Dockerfile');
+      [dockerfilePath, dockerfileText] = ['-', options.dockerfileText];
+    } else if (streamedDockerfile !== undefined) {
       if (options.dockerfile !== undefined && options.dockerfile !== '-') throw contextError('a context that is a lone Dockerfile cannot be combined with -f');
       [dockerfilePath, dockerfileText] = ['-', streamedDockerfile];
     } else if (options.dockerfile === '-') {

@@ -37,7 +37,7 @@ async function build(ctx: RequestContext, res: ServerResponse): Promise<void> {
   await streamed(res, async (messages) => {
     const id = await ctx.nbox.build({
       context: ctx.req,
-      dockerfile,
+      file: dockerfile,
       tags,
       buildArgs: Object.fromEntries(Object.entries(buildArgs).filter((entry): entry is [string, string] => entry[1] !== null)),
       target: ctx.query.get('target') || undefined,

@@ -53,7 +53,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
         await nbox.build({
           context,
           // As the docker CLI: -f is relative to the current directory, not the context, unless the context is remote.
-          dockerfile: flags.file && flags.file !== '-' && !isRemoteContext(context) ? resolve(flags.file) : flags.file,
+          file: flags.file && flags.file !== '-' && !isRemoteContext(context) ? resolve(flags.file) : flags.file,
           tags: flags.tag,
           buildArgs: keyValues(flags.buildArg, '--build-arg', true),
           target: flags.target,
