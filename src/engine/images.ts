@@ -122,6 +122,18 @@ async function push(ctx: RequestContext, res: ServerResponse): Promise<void> {
   });
 }
 
+/** prune is `docker image prune`: the dangling images, or with the filter dangling=false every unused one. */
+async function prune(ctx: RequestContext, res: ServerResponse): Promise<void> {
+  const filters = filterList(ctx.query);
+  const unsupported = filters.find((f) => !f.startsWith('dangling='));
+  if (unsupported) throw new EngineError(400, `invalid filter '${unsupported.split('=')[0]}'`);
+  const all = filters.some((f) => f === 'dangling=false' || f === 'dangling=0');
+  const result = await ctx.nbox.pruneImages({ all });
+  const deleted = result.deleted.map((item) => ('untagged' in item ? { Untagged: item.untagged } : { Deleted: item.deleted }));
+  for (const item of result.deleted) if ('deleted' in item) ctx.state.emit('image', 'delete', item.deleted);
+  sendJson(res, 200, { ImagesDeleted: deleted, SpaceReclaimed: result.spaceReclaimed });
+}
+
 async function load(ctx: RequestContext, res: ServerResponse): Promise<void> {
   await streamed(res, async (messages) => {
     for (const image of await ctx.nbox.loadImages(ctx.req)) {
@@ -151,6 +163,7 @@ export function addImageRoutes(routes: Routes<Handler>): void {
     .add('GET', '/images/json', list)
     .add('POST', '/images/create', create)
     .add('POST', '/images/load', load)
+    .add('POST', '/images/prune', prune)
     .add('GET', '/images/get', save)
     .add('GET', '/images/{name*}/get', save)
     .add('GET', '/images/{name*}/json', inspect)
