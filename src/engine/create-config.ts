@@ -13,6 +13,8 @@ export interface CreateBody {
   WorkingDir?: string;
   Hostname?: string;
   Labels?: Record<string, string> | null;
+  /** Anonymous volumes (`docker run -v /path`): their container paths as keys. */
+  Volumes?: Record<string, object> | null;
   Tty?: boolean;
   OpenStdin?: boolean;
   StopSignal?: string;
@@ -91,7 +93,7 @@ export function createOptions(body: CreateBody): { image: string; options: RunOp
     addHosts: host.ExtraHosts ?? undefined,
     dns: host.Dns ?? undefined,
     dnsSearch: host.DnsSearch ?? undefined,
-    mounts: [...(host.Binds ?? []).map(bind), ...(host.Mounts ?? []).map(mount)],
+    mounts: [...Object.keys(body.Volumes ?? {}).map(bind), ...(host.Binds ?? []).map(bind), ...(host.Mounts ?? []).map(mount)],
     volumesFrom: host.VolumesFrom ?? undefined,
     resources: resourcesOf(host),
     capAdd: host.CapAdd ?? undefined,

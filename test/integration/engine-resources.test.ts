@@ -34,8 +34,7 @@ test('volumes: create, list with filters, inspect, in-use refusal, remove, prune
   const made = await request(socket, 'POST', `${V}/volumes/create`, { Name: 'api-vol', Labels: { team: 'a' } });
   t.is(made.status, 201);
   t.like(json<object>(made.body), { Name: 'api-vol', Driver: 'local', Labels: { team: 'a' }, Scope: 'local' });
-  const anonymous = json<{ Name: string }>((await request(socket, 'POST', `${V}/volumes/create`, {})).body).Name;
-  t.regex(anonymous, /^[0-9a-f]{64}$/);
+  t.regex(json<{ Name: string }>((await request(socket, 'POST', `${V}/volumes/create`, {})).body).Name, /^[0-9a-f]{64}$/);
 
   const byLabel = json<{ Volumes: Array<{ Name: string }> }>((await request(socket, 'GET', `${V}/volumes?filters=${encodeURIComponent('{"label":["team=a"]}')}`)).body);
   t.deepEqual(byLabel.Volumes.map((v) => v.Name), ['api-vol']);
@@ -54,8 +53,12 @@ test('volumes: create, list with filters, inspect, in-use refusal, remove, prune
   t.is((await request(socket, 'DELETE', `${V}/volumes/api-vol`)).status, 204);
   t.is((await request(socket, 'GET', `${V}/volumes/api-vol`)).status, 404);
 
-  // Prune takes the unused anonymous volume; a named one only with all=true.
+  // Prune takes an unused anonymous volume (a container's `-v /path`, kept by its rm without v); a named one only with all=true.
   await request(socket, 'POST', `${V}/volumes/create`, { Name: 'api-vol' });
+  const holder = await created({ Cmd: ['true'], Volumes: { '/anon': {} } });
+  const anonymous = json<{ Mounts: Array<{ Name: string; Destination: string }> }>((await request(socket, 'GET', `${V}/containers/${holder}/json`)).body).Mounts.find((m) => m.Destination === '/anon')?.Name ?? '';
+  t.regex(anonymous, /^[0-9a-f]{64}$/);
+  await request(socket, 'DELETE', `${V}/containers/${holder}`);
   const pruned = json<{ VolumesDeleted: string[] }>((await request(socket, 'POST', `${V}/volumes/prune`)).body);
   t.true(pruned.VolumesDeleted.includes(anonymous));
   t.false(pruned.VolumesDeleted.includes('api-vol'));
