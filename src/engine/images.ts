@@ -6,6 +6,7 @@ import { pullHeader, pullStatus, splitReference, type ContainerRecord, type Imag
 import type { RequestContext, Routes, Handler } from './router';
 import { EngineError, filterList, flag, sendJson } from './http';
 import { streamed } from './json-stream';
+import { registryAuth } from './registry-auth';
 
 async function list(ctx: RequestContext, res: ServerResponse): Promise<void> {
   const filters = filterList(ctx.query);
@@ -94,12 +95,14 @@ async function create(ctx: RequestContext, res: ServerResponse): Promise<void> {
     return;
   }
   if (!fromImage) throw new EngineError(400, 'fromImage or fromSrc is required');
+  const credentials = registryAuth(ctx.req);
   const tagName = ctx.query.get('tag');
   // Docker sends the tag apart; a digest comes as the tag too.
   const ref = tagName ? (tagName.startsWith('sha256:') ? `${fromImage}@${tagName}` : `${fromImage}:${tagName}`) : fromImage;
   await streamed(res, async (messages) => {
     let header = false;
     const result = await ctx.nbox.pull(ref, {
+      credentials,
       progress: (event) => {
         if (!header) messages.status(pullHeader(ref).replace(/^(\S+): /, ''), splitReference(ref).tag ?? 'latest');
         header = true;
@@ -114,8 +117,9 @@ async function create(ctx: RequestContext, res: ServerResponse): Promise<void> {
 async function push(ctx: RequestContext, res: ServerResponse): Promise<void> {
   const tagName = ctx.query.get('tag');
   const ref = tagName ? `${ctx.params.name}:${tagName}` : ctx.params.name;
+  const credentials = registryAuth(ctx.req);
   await streamed(res, async (messages) => {
-    const result = await ctx.nbox.push(ref, { progress: (event) => messages.status(event.status, event.id, { current: event.current, total: event.total }) });
+    const result = await ctx.nbox.push(ref, { credentials, progress: (event) => messages.status(event.status, event.id, { current: event.current, total: event.total }) });
     messages.status(`${result.tag}: digest: ${result.digest} size: ${result.size}`);
     messages.write({ progressDetail: {}, aux: { Tag: result.tag, Digest: result.digest, Size: result.size } });
     ctx.state.emit('image', 'push', ref);
