@@ -10,7 +10,7 @@ const { GenericContainer, Wait } = require('testcontainers');
 async function once(image) {
   const started = process.hrtime.bigint();
   const container = await new GenericContainer(image)
-    .withCommand(['sh', '-c', 'echo ready; exec nc -lk -p 8080 -e cat'])
+    .withCommand(['sh', '-c', 'echo ready; exec httpd -f -p 8080'])
     .withExposedPorts(8080)
     // podman's default (raised) nofile/nproc limits are refused in this sandbox: runc's example 1024.
     .withUlimits({ nofile: { soft: 1024, hard: 1024 }, nproc: { soft: 1024, hard: 1024 } })
