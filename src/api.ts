@@ -62,6 +62,7 @@ export { ContainerStartError } from './runtime/run';
 export { ExecError } from './runtime/exec';
 export type { Resources, ResourceFlags, Ulimit } from './runtime/resources';
 export type { ContainerStats } from './runtime/stats';
+export type { ContainerEvent, ContainerEventAction, ContainerEventWatch } from './runtime/container-events';
 export type { UpdateOptions } from './runtime/update';
 export { resourcesFromFlags } from './runtime/resources';
 export { hostLimitWarnings as limitWarnings } from './runtime/cgroup';

@@ -14,6 +14,7 @@ import type { ExecOptions, ExecProcess, ExecResult } from '../runtime/exec';
 import type { Change } from '../runtime/container-diff';
 import type { CommitOptions } from '../runtime/container-commit';
 import type { CopyInOptions, PathStat } from '../runtime/container-copy';
+import type { ContainerEvent, ContainerEventWatch } from '../runtime/container-events';
 import { Container } from './container-handle';
 import type { LogEntry, LogOptions, LogSource } from '../runtime/logs';
 import { createContainer, runContainer, type RunOptions, type RunningContainer, type StdioOption } from '../runtime/run';
@@ -235,6 +236,13 @@ export class ContainerApi {
     const records = refs.length > 0 ? await Promise.all(refs.map((ref) => this.containers.resolve(ref)))
       : (await this.containers.list()).filter((c) => options.all || isUp(c.state)).sort((a, b) => b.config.created.localeCompare(a.config.created));
     return containerStats(records, options.intervalMs ?? 100);
+  }
+
+  /** watchContainerEvents reports each container's create, start, die and destroy from now on, whichever
+   * process does it (the CLI, a monitor, this one), until close(). */
+  async watchContainerEvents(listener: (event: ContainerEvent) => void): Promise<ContainerEventWatch> {
+    const { watchContainerEvents } = await import('../runtime/container-events');
+    return watchContainerEvents(this.store.root.containersDir, listener);
   }
 
   /** updateContainer changes a container's limits and restart policy (`docker update`): at once in a running

@@ -78,6 +78,8 @@ export async function buildImage(store: Store, options: BuilderOptions, pullBase
         network,
         output,
         stdio: options.stdio ?? [devNull!, devNull!, devNull!],
+        // Without fds of the caller's, RUN's output goes to the progress, if that takes it.
+        runOutput: options.stdio ? undefined : output.runOutput,
         signal: options.signal,
         alwaysPull: options.pull,
         pullImage: (ref) => pullBase(ref, output),

@@ -46,6 +46,8 @@ export interface BuildRequest {
   output: BuildOutput;
   /** Where RUN output goes: the caller's stdout/stderr, or /dev/null for -q. */
   stdio: [number, number, number];
+  /** RUN's stdout and stderr as chunks instead of stdio's (the Engine API's build stream). */
+  runOutput?: (chunk: Buffer) => void;
   signal?: AbortSignal;
   /** Fetches an image that FROM, COPY --from or a mount names and the store lacks
    * (the caller's registry pull); without it such a name is an error. */
@@ -257,6 +259,7 @@ class Builder {
             network,
             containerId,
             stdio: this.request.stdio,
+            runOutput: this.request.runOutput,
             signal: this.request.signal,
             mounts: mounts.mounts,
           });

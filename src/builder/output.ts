@@ -1,6 +1,7 @@
 // Build progress in the classic Docker builder's words, which Docker users
 // know: Step N/M, ---> Running in, ---> Using cache, Successfully built.
 import type { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 
 /** BuildOutput receives build progress; a quiet build prints only the image ID at the end. */
 export interface BuildOutput {
@@ -14,6 +15,8 @@ export interface BuildOutput {
   /** A line of its own, such as `# Executing 1 build trigger`. */
   note(text: string): void;
   warning(text: string): void;
+  /** RUN's output (stdout and stderr as one), when the build is given no fds for it. */
+  runOutput?(chunk: Buffer): void;
 }
 
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
@@ -59,10 +62,14 @@ export type BuildEvent =
   | { type: 'built'; imageId: string }
   | { type: 'tagged'; name: string }
   | { type: 'note'; text: string }
-  | { type: 'warning'; text: string };
+  | { type: 'warning'; text: string }
+  /** A piece of a RUN's output (stdout and stderr as one), as it comes. */
+  | { type: 'output'; text: string };
 
 /** eventOutput turns the builder's progress calls into one stream of events. */
 export function eventOutput(onProgress: (event: BuildEvent) => void): BuildOutput {
+  // A character split between two reads is held until its end comes.
+  const decoder = new StringDecoder('utf8');
   return {
     step: (index, total, text) => onProgress({ type: 'step', index, total, text }),
     usingCache: () => onProgress({ type: 'cache' }),
@@ -73,5 +80,9 @@ export function eventOutput(onProgress: (event: BuildEvent) => void): BuildOutpu
     tagged: (name) => onProgress({ type: 'tagged', name }),
     note: (text) => onProgress({ type: 'note', text }),
     warning: (text) => onProgress({ type: 'warning', text }),
+    runOutput: (chunk) => {
+      const text = decoder.write(chunk);
+      if (text !== '') onProgress({ type: 'output', text });
+    },
   };
 }

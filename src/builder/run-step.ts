@@ -9,10 +9,11 @@ import type { SealedLayer } from '../image/layers';
 import type { Store } from '../image/store';
 import { MergedTree } from '../image/merged-tree';
 import type { BindMount } from '../runtime/launch';
-import { containerSpec, imageUser } from '../runtime/container-spec';
+import { containerSpec, imageUser, type ContainerDirs } from '../runtime/container-spec';
 import { etcFiles, writeEtcFiles } from '../runtime/etc-files';
 import { launch, type Launched } from '../runtime/launch';
 import { removeMountStubs } from '../runtime/mount-stubs';
+import { outputPipe, type OutputPipe } from '../runtime/output-pipe';
 import { checkInterrupted } from './interrupt';
 
 /** RunStepInput is what a RUN instruction needs, resolved by the executor. */
@@ -28,6 +29,8 @@ export interface RunStepInput {
   /** Also the container's hostname (first 12 characters). */
   containerId: string;
   stdio: [number, number, number];
+  /** Where the command's stdout and stderr go instead of stdio's, chunk by chunk, all of it before the step ends. */
+  runOutput?: (chunk: Buffer) => void;
   /** Aborting kills the step's container (Ctrl-C on the build). */
   signal?: AbortSignal;
   /** RUN --mount mounts, after /etc/hosts and friends; their stubs never reach the layer. */
@@ -56,31 +59,46 @@ export async function runStep(store: Store, input: RunStepInput): Promise<Sealed
     await Promise.all([mkdir(dirs.work), mkdir(dirs.rootfs)]);
     const hostname = input.containerId.slice(0, 12);
     await writeEtcFiles(dirs, await etcFiles(input.network, hostname));
-    const container = await launch(await containerSpec({
-      id: input.containerId,
-      layers: input.layers,
-      dirs,
-      argv: input.argv,
-      env: input.env,
-      cwd: input.workdir || '/',
-      chownCwd: true,
-      user: await imageUser(input.layers, input.user),
-      hostname,
-      network: input.network,
-      mounts: input.mounts,
-      stdio: input.stdio,
-    }));
-    const status = await waitAbortable(container, input.signal);
-    checkInterrupted(input.signal);
-    if (status.exitCode !== 0) throw new StepCommandError(input.argv, status.exitCode ?? 128 + (status.signal ?? 0));
+    const output = input.runOutput ? outputPipe(input.runOutput) : undefined;
+    let mountTargets: string[];
+    try {
+      mountTargets = await runCommand(input, dirs, hostname, output);
+    } finally {
+      output?.close();
+    }
     // Stubs are where the child made them: at each target as launch resolved it
     // in the image (a dangling /etc/resolv.conf link gets its file at the link's target).
-    removeMountStubs(diff, missingInImage(input.layers, container.mounts.map((m) => m.target)));
+    removeMountStubs(diff, missingInImage(input.layers, mountTargets));
     return await layer.seal();
   } catch (err) {
     await layer.abort();
     throw err;
   }
+}
+
+// runCommand runs the step's container to its end (with its output all handed over) and returns the targets of
+// its mounts, as launch resolved them; a non-zero exit is Docker's error.
+async function runCommand(input: RunStepInput, dirs: ContainerDirs, hostname: string, output: OutputPipe | undefined): Promise<string[]> {
+  const container = await launch(await containerSpec({
+    id: input.containerId,
+    layers: input.layers,
+    dirs,
+    argv: input.argv,
+    env: input.env,
+    cwd: input.workdir || '/',
+    chownCwd: true,
+    user: await imageUser(input.layers, input.user),
+    hostname,
+    network: input.network,
+    mounts: input.mounts,
+    stdio: output ? [input.stdio[0], output.fd, output.fd] : input.stdio,
+  }));
+  output?.started();
+  const status = await waitAbortable(container, input.signal);
+  await output?.drained();
+  checkInterrupted(input.signal);
+  if (status.exitCode !== 0) throw new StepCommandError(input.argv, status.exitCode ?? 128 + (status.signal ?? 0));
+  return container.mounts.map((m) => m.target);
 }
 
 async function waitAbortable(container: Launched, signal: AbortSignal | undefined) {

@@ -3,6 +3,7 @@
 // `errorDetail`).
 import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 
 import { consoleOutput } from '../api';
 import type { RequestContext, Routes, Handler } from './router';
@@ -17,6 +18,15 @@ function lines(messages: JsonMessages, prefix = ''): Writable {
       done();
     },
   });
+}
+
+/** runLines sends a RUN's output as `stream` messages between the step's lines, as the classic builder does. */
+function runLines(messages: JsonMessages): (chunk: Buffer) => void {
+  const decoder = new StringDecoder('utf8');
+  return (chunk) => {
+    const text = decoder.write(chunk);
+    if (text !== '') messages.stream(text);
+  };
 }
 
 /** dockerfilePath is the `dockerfile` parameter, which names a file in the context and nothing outside it. */
@@ -44,7 +54,7 @@ async function build(ctx: RequestContext, res: ServerResponse): Promise<void> {
       labels,
       noCache: flag(ctx.query, 'nocache'),
       pull: flag(ctx.query, 'pull'),
-      output: consoleOutput(lines(messages), lines(messages), quiet),
+      output: quiet ? consoleOutput(lines(messages), lines(messages), true) : { ...consoleOutput(lines(messages), lines(messages)), runOutput: runLines(messages) },
     });
     messages.write({ aux: { ID: id } });
     for (const tag of tags) ctx.state.emit('image', 'tag', id, { name: tag });

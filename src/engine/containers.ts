@@ -14,7 +14,6 @@ async function create(ctx: RequestContext, res: ServerResponse): Promise<void> {
   const autoRemove = options.autoRemove ?? false;
   const container = await ctx.nbox.create(image, { ...options, autoRemove: false });
   if (autoRemove) ctx.state.autoRemove.add(container.id);
-  ctx.state.emit('container', 'create', container.id, { image, name: options.name ?? '' });
   sendJson(res, 201, { Id: container.id, Warnings: [] });
 }
 
@@ -58,21 +57,19 @@ async function start(ctx: RequestContext, res: ServerResponse): Promise<void> {
   if (record.state.status === 'running') return sendEmpty(res, 304);
   await ctx.nbox.startContainer(record.config.id);
   ctx.state.started(record.config.id);
-  ctx.state.emit('container', 'start', record.config.id, { name: record.config.name });
-  watchEnd(ctx, record.config.id, record.config.name);
+  if (ctx.state.autoRemove.has(record.config.id)) removeAtEnd(ctx, record.config.id);
   sendEmpty(res, 204);
 }
 
-/** watchEnd reports the container's end (whoever stops it) and removes an AutoRemove one, keeping its code. */
-function watchEnd(ctx: RequestContext, id: string, name: string): void {
+/** removeAtEnd removes an AutoRemove container once it ends (whoever stops it), keeping its code.
+ * Its die and destroy reach /events from the store, as every container's. */
+function removeAtEnd(ctx: RequestContext, id: string): void {
   ctx.nbox.waitContainer(id).then(
     async (code) => {
-      ctx.state.emit('container', 'die', id, { name, exitCode: String(code) });
       if (!ctx.state.autoRemove.has(id)) return;
       ctx.state.exitCodes.set(id, code);
       ctx.state.autoRemove.delete(id);
       await ctx.nbox.removeContainer(id, { force: true });
-      ctx.state.emit('container', 'destroy', id, { name });
       // Long enough for any wait on it to read the code.
       setTimeout(() => ctx.state.exitCodes.delete(id), 60_000).unref();
     },
@@ -122,8 +119,7 @@ async function unpause(ctx: RequestContext, res: ServerResponse): Promise<void> 
 }
 
 async function remove(ctx: RequestContext, res: ServerResponse): Promise<void> {
-  const id = await ctx.nbox.removeContainer(ctx.params.id, { force: flag(ctx.query, 'force') });
-  ctx.state.emit('container', 'destroy', id);
+  await ctx.nbox.removeContainer(ctx.params.id, { force: flag(ctx.query, 'force') });
   sendEmpty(res, 204);
 }
 
@@ -147,7 +143,6 @@ async function changes(ctx: RequestContext, res: ServerResponse): Promise<void> 
 
 async function prune(ctx: RequestContext, res: ServerResponse): Promise<void> {
   const { deleted, spaceReclaimed } = await ctx.nbox.pruneContainers();
-  for (const id of deleted) ctx.state.emit('container', 'destroy', id);
   sendJson(res, 200, { ContainersDeleted: deleted, SpaceReclaimed: spaceReclaimed });
 }
 

@@ -13,6 +13,8 @@ export interface CreateBody {
   WorkingDir?: string;
   Hostname?: string;
   Labels?: Record<string, string> | null;
+  /** Anonymous volumes (`docker run -v /path`): their container paths as keys. */
+  Volumes?: Record<string, object> | null;
   Tty?: boolean;
   OpenStdin?: boolean;
   StopSignal?: string;
@@ -91,9 +93,9 @@ export function createOptions(body: CreateBody): { image: string; options: RunOp
     addHosts: host.ExtraHosts ?? undefined,
     dns: host.Dns ?? undefined,
     dnsSearch: host.DnsSearch ?? undefined,
-    mounts: [...(host.Binds ?? []).map(bind), ...(host.Mounts ?? []).map(mount)],
+    mounts: [...Object.keys(body.Volumes ?? {}).map(bind), ...(host.Binds ?? []).map(bind), ...(host.Mounts ?? []).map(mount)],
     volumesFrom: host.VolumesFrom ?? undefined,
-    resources: resources(host),
+    resources: resourcesOf(host),
     capAdd: host.CapAdd ?? undefined,
     capDrop: host.CapDrop ?? undefined,
     privileged: host.Privileged ?? false,
@@ -105,7 +107,7 @@ export function createOptions(body: CreateBody): { image: string; options: RunOp
     groupAdd: host.GroupAdd ?? undefined,
     tmpfs: host.Tmpfs ?? undefined,
     init: host.Init ?? undefined,
-    restart: restartPolicy(host.RestartPolicy),
+    restart: restartPolicyOf(host.RestartPolicy),
     healthcheck: healthcheck(body.Healthcheck),
   };
   return { image: body.Image, options };
@@ -163,8 +165,11 @@ function mount(entry: ApiMount): MountSpec {
   return parseMountFlag(fields.join(',')).mount;
 }
 
-/** resources reads HostConfig's limits; run checks them with the daemon's messages. */
-function resources(host: ResourceFields): Resources | undefined {
+/** UpdateBody is POST /containers/{id}/update's body: the limits and the restart policy. */
+export type UpdateBody = ResourceFields & { RestartPolicy?: HostConfig['RestartPolicy'] };
+
+/** resourcesOf reads HostConfig's limits; run and update check them with the daemon's messages. */
+export function resourcesOf(host: ResourceFields): Resources | undefined {
   const limits: Resources = {
     memory: host.Memory || undefined,
     memorySwap: host.MemorySwap || undefined,
@@ -181,7 +186,8 @@ function resources(host: ResourceFields): Resources | undefined {
   return Object.keys(given).length ? given : undefined;
 }
 
-function restartPolicy(policy: HostConfig['RestartPolicy']): string | undefined {
+/** restartPolicyOf is a RestartPolicy as `--restart` writes it. */
+export function restartPolicyOf(policy: HostConfig['RestartPolicy']): string | undefined {
   if (!policy?.Name) return undefined;
   return policy.MaximumRetryCount ? `${policy.Name}:${policy.MaximumRetryCount}` : policy.Name;
 }

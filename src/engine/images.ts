@@ -6,6 +6,7 @@ import { pullHeader, pullStatus, splitReference, type ContainerRecord, type Imag
 import type { RequestContext, Routes, Handler } from './router';
 import { EngineError, filterList, flag, sendJson } from './http';
 import { streamed } from './json-stream';
+import { registryAuth } from './registry-auth';
 
 async function list(ctx: RequestContext, res: ServerResponse): Promise<void> {
   const filters = filterList(ctx.query);
@@ -94,12 +95,14 @@ async function create(ctx: RequestContext, res: ServerResponse): Promise<void> {
     return;
   }
   if (!fromImage) throw new EngineError(400, 'fromImage or fromSrc is required');
+  const credentials = registryAuth(ctx.req);
   const tagName = ctx.query.get('tag');
   // Docker sends the tag apart; a digest comes as the tag too.
   const ref = tagName ? (tagName.startsWith('sha256:') ? `${fromImage}@${tagName}` : `${fromImage}:${tagName}`) : fromImage;
   await streamed(res, async (messages) => {
     let header = false;
     const result = await ctx.nbox.pull(ref, {
+      credentials,
       progress: (event) => {
         if (!header) messages.status(pullHeader(ref).replace(/^(\S+): /, ''), splitReference(ref).tag ?? 'latest');
         header = true;
@@ -114,12 +117,25 @@ async function create(ctx: RequestContext, res: ServerResponse): Promise<void> {
 async function push(ctx: RequestContext, res: ServerResponse): Promise<void> {
   const tagName = ctx.query.get('tag');
   const ref = tagName ? `${ctx.params.name}:${tagName}` : ctx.params.name;
+  const credentials = registryAuth(ctx.req);
   await streamed(res, async (messages) => {
-    const result = await ctx.nbox.push(ref, { progress: (event) => messages.status(event.status, event.id, { current: event.current, total: event.total }) });
+    const result = await ctx.nbox.push(ref, { credentials, progress: (event) => messages.status(event.status, event.id, { current: event.current, total: event.total }) });
     messages.status(`${result.tag}: digest: ${result.digest} size: ${result.size}`);
     messages.write({ progressDetail: {}, aux: { Tag: result.tag, Digest: result.digest, Size: result.size } });
     ctx.state.emit('image', 'push', ref);
   });
+}
+
+/** prune is `docker image prune`: the dangling images, or with the filter dangling=false every unused one. */
+async function prune(ctx: RequestContext, res: ServerResponse): Promise<void> {
+  const filters = filterList(ctx.query);
+  const unsupported = filters.find((f) => !f.startsWith('dangling='));
+  if (unsupported) throw new EngineError(400, `invalid filter '${unsupported.split('=')[0]}'`);
+  const all = filters.some((f) => f === 'dangling=false' || f === 'dangling=0');
+  const result = await ctx.nbox.pruneImages({ all });
+  const deleted = result.deleted.map((item) => ('untagged' in item ? { Untagged: item.untagged } : { Deleted: item.deleted }));
+  for (const item of result.deleted) if ('deleted' in item) ctx.state.emit('image', 'delete', item.deleted);
+  sendJson(res, 200, { ImagesDeleted: deleted, SpaceReclaimed: result.spaceReclaimed });
 }
 
 async function load(ctx: RequestContext, res: ServerResponse): Promise<void> {
@@ -151,6 +167,7 @@ export function addImageRoutes(routes: Routes<Handler>): void {
     .add('GET', '/images/json', list)
     .add('POST', '/images/create', create)
     .add('POST', '/images/load', load)
+    .add('POST', '/images/prune', prune)
     .add('GET', '/images/get', save)
     .add('GET', '/images/{name*}/get', save)
     .add('GET', '/images/{name*}/json', inspect)

@@ -18,6 +18,8 @@ import { addContainerFileRoutes } from './container-files';
 import { addExecRoutes } from './exec';
 import { addBuildRoutes } from './build';
 import { addNetworkRoutes } from './networks';
+import { addVolumeRoutes } from './volumes';
+import { addContainerStatsRoutes } from './container-stats';
 
 /** DEFAULT_SOCKET is where Docker's own socket would be, beside it. */
 export const DEFAULT_SOCKET = '/run/nbox.sock';
@@ -49,6 +51,8 @@ function routeTables(): { routes: Routes<Handler>; hijacks: Routes<HijackHandler
   addExecRoutes(routes, hijacks);
   addBuildRoutes(routes);
   addNetworkRoutes(routes);
+  addVolumeRoutes(routes);
+  addContainerStatsRoutes(routes);
   return { routes, hijacks };
 }
 
@@ -56,6 +60,12 @@ function routeTables(): { routes: Routes<Handler>; hijacks: Routes<HijackHandler
 export async function serveEngine(nbox: Nbox, options: ServeOptions = {}): Promise<EngineServer> {
   const socket = options.socket ?? DEFAULT_SOCKET;
   const state = new EngineState();
+  // Containers' lifecycle comes from the store, so /events shows what the CLI and monitors do too.
+  const containerEvents = await nbox.watchContainerEvents((event) => {
+    const attributes: Record<string, string> = { image: event.image, name: event.name };
+    if (event.exitCode !== undefined) attributes.exitCode = String(event.exitCode);
+    state.emit('container', event.action, event.id, attributes);
+  });
   const { routes, hijacks } = routeTables();
   const context = (req: IncomingMessage, params: Record<string, string>, query: URLSearchParams): RequestContext => ({ req, params, query, nbox, state });
   const parse = (req: IncomingMessage) => {
@@ -100,17 +110,29 @@ export async function serveEngine(nbox: Nbox, options: ServeOptions = {}): Promi
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
 
-  await claimSocket(socket);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socket, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await claimSocket(socket);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socket, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
-  chmodSync(socket, 0o660);
-  chownSync(socket, 0, groupId(options.group));
-  return { socket, state, close: () => closeServer(server, socket) };
+    chmodSync(socket, 0o660);
+    chownSync(socket, 0, groupId(options.group));
+  } catch (err) {
+    containerEvents.close();
+    throw err;
+  }
+  return {
+    socket,
+    state,
+    close: async () => {
+      containerEvents.close();
+      await closeServer(server, socket);
+    },
+  };
 }
 
 /** hijackBody reads the body sent before a connection is taken over (exec start's JSON), by its Content-Length;

@@ -30,7 +30,7 @@ const TAR_TYPES = new Set([...GZIP_LAYER_TYPES, MediaType.ociLayer, 'application
 export async function pullImage(store: Store, ref: string, options: TransferOptions = {}): Promise<PullResult> {
   const remote = parseRemoteReference(ref);
   const progress = options.progress ?? (() => undefined);
-  const credentials = await lookupCredentials(remote.registry, { path: options.authFile });
+  const credentials = options.credentials !== undefined ? options.credentials : await lookupCredentials(remote.registry, { path: options.authFile });
   const client = new RegistryClient({ registry: remote.registry, credentials, tlsVerify: options.tlsVerify });
   const release = await store.layers.pin();
   try {

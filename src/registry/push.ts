@@ -111,7 +111,7 @@ async function pushLayer(store: Store, client: RegistryClient, remote: RemoteRef
 }
 
 async function pushClient(remote: RemoteReference, options: TransferOptions): Promise<RegistryClient> {
-  const credentials = await lookupCredentials(remote.registry, { path: options.authFile });
+  const credentials = options.credentials !== undefined ? options.credentials : await lookupCredentials(remote.registry, { path: options.authFile });
   return new RegistryClient({ registry: remote.registry, credentials, tlsVerify: options.tlsVerify });
 }
 

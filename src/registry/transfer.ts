@@ -1,6 +1,8 @@
 // What pull and push share: their options and the progress they report.
 import { Transform, type Readable } from 'node:stream';
 
+import type { Credentials } from './credentials';
+
 
 /** TransferProgress is one step of one layer (or the config) as Docker prints it: `ID: STATUS`. */
 export interface TransferProgress {
@@ -18,6 +20,8 @@ export interface TransferOptions {
   tlsVerify?: boolean;
   /** The credentials file, instead of Docker's config.json. */
   authFile?: string;
+  /** Credentials given with the request (the Engine API's X-Registry-Auth), instead of any file's; null is none. */
+  credentials?: Credentials | null;
   /** Called on each step of each layer. */
   progress?: (event: TransferProgress) => void;
 }

@@ -26,6 +26,9 @@ export interface ContainerStats {
   blockRead: number;
   blockWrite: number;
   pids: number;
+  /** The raw CPU times behind cpuPercent, in ns: the group's and the host's at each sample, and the CPUs
+   * online (the Engine API's cpu_stats and precpu_stats, from which clients compute the percent). */
+  cpu: { before: number; after: number; systemBefore: number; systemAfter: number; online: number };
 }
 
 /** Sample is what one reading of a container's group gives. */
@@ -69,7 +72,8 @@ export async function containerStats(
 function figures(record: ContainerRecord, before: Pick<Sample, 'cpu' | 'system'> | null, after: Sample | null, online: number): ContainerStats {
   const base = { id: record.config.id, name: record.config.name };
   if (!before || !after) {
-    return { ...base, cpuPercent: 0, memoryUsage: 0, memoryLimit: 0, memoryPercent: 0, netRx: 0, netTx: 0, blockRead: 0, blockWrite: 0, pids: 0 };
+    const cpu = { before: 0, after: 0, systemBefore: 0, systemAfter: 0, online };
+    return { ...base, cpuPercent: 0, memoryUsage: 0, memoryLimit: 0, memoryPercent: 0, netRx: 0, netTx: 0, blockRead: 0, blockWrite: 0, pids: 0, cpu };
   }
   const cpuDelta = after.cpu - before.cpu;
   const systemDelta = after.system - before.system;
@@ -84,6 +88,7 @@ function figures(record: ContainerRecord, before: Pick<Sample, 'cpu' | 'system'>
     blockRead: after.blockRead,
     blockWrite: after.blockWrite,
     pids: after.pids,
+    cpu: { before: before.cpu, after: after.cpu, systemBefore: before.system, systemAfter: after.system, online },
   };
 }
 

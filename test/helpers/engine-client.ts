@@ -11,10 +11,10 @@ export interface Reply {
 }
 
 /** request sends one request; a body object goes as JSON, a Buffer as it is. */
-export function request(socket: string, method: string, path: string, body?: object | Buffer): Promise<Reply> {
+export function request(socket: string, method: string, path: string, body?: object | Buffer, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const raw = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-    const req = httpRequest({ socketPath: socket, method, path, headers: { 'Content-Type': Buffer.isBuffer(body) ? 'application/x-tar' : 'application/json' } }, (res) => {
+    const req = httpRequest({ socketPath: socket, method, path, headers: { 'Content-Type': Buffer.isBuffer(body) ? 'application/x-tar' : 'application/json', ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
@@ -77,4 +77,26 @@ export function hijack(socket: string, method: string, path: string, body?: obje
     });
   });
   return { write: (data) => conn.write(data), end: () => conn.end(), upgraded, done };
+}
+
+/** firstLines reads the first `count` lines of a streaming reply (stats, events), then hangs up. */
+export function firstLines(socket: string, path: string, count: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ socketPath: socket, method: 'GET', path }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      const done = () => {
+        req.destroy();
+        resolve(text.split('\n').filter(Boolean).slice(0, count));
+      };
+      res.on('data', (chunk: string) => {
+        text += chunk;
+        if (text.split('\n').length > count) done();
+      });
+      res.on('end', done);
+      res.on('error', () => {});
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

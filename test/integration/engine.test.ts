@@ -130,10 +130,16 @@ test('archive: HEAD gives the path stat, PUT writes a tar in, GET reads it back'
 });
 
 test('build from a tar context streams Step lines and the image ID; a failing build ends in errorDetail', async (t) => {
-  const good = await writeContext(t, { Dockerfile: 'FROM bb\nRUN echo built > /built\nCMD ["cat", "/built"]\n' });
-  const reply = await request(socket, 'POST', `${V}/build?t=engine-built`, await collect(tarOf(good)));
+  const good = await writeContext(t, { Dockerfile: 'FROM bb\nRUN echo built > /built; echo run-out; echo run-err >&2\nCMD ["cat", "/built"]\n' });
+  const reply = await request(socket, 'POST', `${V}/build?t=engine-built&nocache=1`, await collect(tarOf(good)));
   const messages = reply.body.trim().split('\n').map((line) => json<{ stream?: string; aux?: { ID: string }; error?: string }>(line));
-  t.true(messages.some((m) => m.stream?.startsWith('Step 2/3 : RUN echo built > /built')));
+  // RUN's output comes between its Step line and the next, as the classic builder streams it.
+  const texts = messages.map((m) => m.stream ?? '');
+  const step = (prefix: string) => texts.findIndex((text) => text.startsWith(prefix));
+  const output = texts.join('');
+  t.true(output.includes('run-out\n') && output.includes('run-err\n'), output);
+  const runOut = texts.findIndex((text) => text.startsWith('run-out'));
+  t.true(step('Step 2/3 : RUN echo built > /built') < runOut && runOut < step('Step 3/3 :'), output);
   const id = messages.find((m) => m.aux)?.aux?.ID ?? '';
   t.regex(id, /^sha256:[0-9a-f]{64}$/);
   t.is(json<{ Id: string }>((await request(socket, 'GET', `${V}/images/engine-built/json`)).body).Id, id);
