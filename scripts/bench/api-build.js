@@ -10,7 +10,7 @@ async function main() {
   const [root, context, dockerfile, countArg] = process.argv.slice(2);
   const count = Number(countArg ?? 50);
   const nbox = await Nbox.open({ root });
-  const once = () => nbox.build({ context, dockerfile });
+  const once = () => nbox.build({ context, file: dockerfile });
   const first = await once(); // fills the cache if it was empty
   const times = [];
   for (let i = 0; i < count; i++) {
