@@ -93,15 +93,17 @@ export class ContainerApi {
   async exportContainer(ref: string): Promise<Readable> {
     const record = await this.containers.resolve(ref);
     const image = await this.store.images.resolve(record.config.image);
-    const [{ flattenedTar }, { MergedTree }, { containerPaths }] = await Promise.all([import('../image/tar/writer'), import('../image/merged-tree'), import('../runtime/containers')]);
-    return flattenedTar(new MergedTree([containerPaths(record.dir).upper, ...(await this.store.layers.dirs(image.config))], { live: true }));
+    const [{ flattenedTar }, { MergedTree }, { writableLayerDirs }] = await Promise.all([import('../image/tar/writer'), import('../image/merged-tree'), import('../runtime/snapshot-layers')]);
+    return flattenedTar(new MergedTree([...writableLayerDirs(record.dir), ...(await this.store.layers.dirs(image.config))], { live: true }));
   }
 
-  /** diffContainer lists what a container changed in its image (`docker diff`). */
+  /** diffContainer lists what a container changed in its image (`docker diff`), snapshots included. */
   async diffContainer(ref: string): Promise<Change[]> {
-    const [{ containerChanges }, { containerView }] = await Promise.all([import('../runtime/container-diff'), import('../runtime/container-copy')]);
-    const view = await containerView(this.store, await this.containers.resolve(ref), ref);
-    return containerChanges(view.upper, view.lowers);
+    const [{ containerChanges }, { writableLayerDirs }] = await Promise.all([import('../runtime/container-diff'), import('../runtime/snapshot-layers')]);
+    const record = await this.containers.resolve(ref);
+    const image = await this.store.images.resolve(record.config.image);
+    // Against the image: the upper dir and the container's snapshots are all its changes.
+    return containerChanges(writableLayerDirs(record.dir), await this.store.layers.dirs(image.config));
   }
 
   /** commitContainer makes an image of a container's image plus its writable layer (`docker commit`); returns its ID. */

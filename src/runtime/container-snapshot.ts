@@ -49,7 +49,7 @@ export async function snapshotContainer(ctx: RunContext, ref: string, signal: nu
     signalInit(record.state, signal);
     const deadline = Date.now() + Math.max(0, timeoutSeconds) * 1000;
     while (Date.now() < deadline && processStartTime(record.state.pid) === record.state.pidStartTime) await sleep(POLL_MS * 5);
-    await killCgroup(record.state.cgroup!);
+    await killInit(record.state);
   });
   if (monitored) return info();
   const wasUp = isUp(record.state);
@@ -77,7 +77,7 @@ export async function restoreContainer(ctx: RunContext, ref: string, to?: number
   // The discarded upper goes to the store's tmp/ under a name of this process, which the store's sweep
   // removes should this process die before it does.
   const trash = ctx.store.root.tempPath('restore');
-  const monitored = await inMonitor(ctx, record, ref, `restore ${basename(trash)} ${dropped().length}\n`, () => killCgroup(record.state.cgroup!));
+  const monitored = await inMonitor(ctx, record, ref, `restore ${basename(trash)} ${dropped().length}\n`, () => killInit(record.state));
   if (monitored) {
     await discard([trash, ...dropped()], ctx);
     return;
@@ -153,6 +153,12 @@ function underMonitor(state: ContainerState): boolean {
   } catch {
     return false;
   }
+}
+
+// killInit kills the init, PID 1 of the container's PID namespace, which takes every other process of it
+// along (exec'd ones included): a v1 cgroup's kill would freeze the group first.
+async function killInit(state: ContainerState): Promise<void> {
+  if (!signalInit(state, 9)) await killCgroup(state.cgroup!);
 }
 
 function isUp(state: ContainerState): boolean {
