@@ -49,7 +49,7 @@ export async function snapshotContainer(ctx: RunContext, ref: string, signal: nu
     signalInit(record.state, signal);
     const deadline = Date.now() + Math.max(0, timeoutSeconds) * 1000;
     while (Date.now() < deadline && processStartTime(record.state.pid) === record.state.pidStartTime) await sleep(POLL_MS * 5);
-    await killInit(record.state);
+    killInit(record.state);
   });
   if (monitored) return info();
   const wasUp = isUp(record.state);
@@ -111,7 +111,7 @@ async function discard(dirs: string[], ctx: RunContext): Promise<void> {
 // end ends, and waits until the init runs again; false, with nothing changed, when the container does not run
 // under a live monitor (or stopped meanwhile), for the caller to do it the slow way. Under the container's
 // lock: a start or rm from elsewhere waits.
-async function inMonitor(ctx: RunContext, found: ContainerRecord, ref: string, op: string, end: () => Promise<void>): Promise<boolean> {
+async function inMonitor(ctx: RunContext, found: ContainerRecord, ref: string, op: string, end: () => void | Promise<void>): Promise<boolean> {
   if (!underMonitor(found.state)) return false;
   const release = await ctx.containers.lock(found);
   const opFile = join(found.dir, LAYER_OP_FILE);
@@ -156,9 +156,9 @@ function underMonitor(state: ContainerState): boolean {
 }
 
 // killInit kills the init, PID 1 of the container's PID namespace, which takes every other process of it
-// along (exec'd ones included): a v1 cgroup's kill would freeze the group first.
-async function killInit(state: ContainerState): Promise<void> {
-  if (!signalInit(state, 9)) await killCgroup(state.cgroup!);
+// along (exec'd ones included); never the cgroup, which the monitor's next init may be in already.
+function killInit(state: ContainerState): void {
+  signalInit(state, 9);
 }
 
 function isUp(state: ContainerState): boolean {
