@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/bench/lib.sh
 rounds=${1:-20}
+# As lib.sh's PODMAN_RUN: this sandbox refuses podman's raised default limits.
+LIMITS="--ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
 bench_workdir snapshot
 bench_busybox_tar
 bench_seed_peers
@@ -16,15 +18,15 @@ nbox_json=$(node scripts/bench/snapshot-restore.js "$NBOX_ROOT" bb "$rounds")
 nbox_ms=$(node -e 'console.log(JSON.parse(process.argv[1]).medianMs)' "$nbox_json")
 
 # podman: the seeded state as an image (what a reset must return to), then rm -f + run -d per reset.
-seed=$($PODMAN run -d --network none localhost/bb sh -c 'dd if=/dev/urandom of=/data bs=1M count=100 2>/dev/null; sleep 100000')
+seed=$($PODMAN run -d $LIMITS --network none localhost/bb sh -c 'dd if=/dev/urandom of=/data bs=1M count=100 2>/dev/null; sleep 100000')
 until $PODMAN exec "$seed" sh -c 'test "$(stat -c %s /data)" = 104857600' 2>/dev/null; do sleep 0.2; done
 $PODMAN commit -q "$seed" localhost/seeded >/dev/null
 $PODMAN rm -f -t 0 "$seed" >/dev/null
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int(NR / 2) + 1] }'; }
 ms() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null; t1=$(date +%s%N); echo $(( (t1 - t0) / 1000000 )); }
-$PODMAN run -d --name db -p 80 localhost/seeded sleep 100000 >/dev/null
+$PODMAN run -d $LIMITS --name db -p 80 localhost/seeded sleep 100000 >/dev/null
 recreate=$(for _ in $(seq "$rounds"); do
-  ms sh -c "$PODMAN rm -f -t 0 db && $PODMAN run -d --name db -p 80 localhost/seeded sleep 100000"
+  ms sh -c "$PODMAN rm -f -t 0 db && $PODMAN run -d $LIMITS --name db -p 80 localhost/seeded sleep 100000"
 done | median)
 restart=$(for _ in $(seq "$rounds"); do ms $PODMAN restart -t 0 db; done | median)
 $PODMAN rm -f -t 0 db >/dev/null
