@@ -886,6 +886,110 @@ static int restart_wait(int sigfd, long delay_ms) {
   }
 }
 
+/* `snapshot` and `restore` of a running container (container-snapshot.ts)
+ * write LAYER_OP_FILE in its directory, then end the init; the monitor acts on
+ * it between two lives, so the container keeps its monitor, cgroup, network
+ * namespace, address and ports, and runs again at once:
+ *   "snapshot N": upper/ becomes snapshots/N, the topmost lower;
+ *   "restore NAME DROP": upper/ goes to the store's tmp/NAME (nbox deletes it),
+ *   and the DROP topmost lowers, which must be this container's snapshots, go.
+ * Either way a fresh upper/ gets the mode and owner of the snapshot root it
+ * covers (snapshot-layers.ts freshUpperDir).
+ * Returns 1 when done, 0 without an op, -1 on failure (M.error says it). */
+#define LAYER_OP_FILE "snapshot-op"
+#define SNAPSHOTS_DIR "snapshots"
+
+static int layer_failed(const char *what, int err) {
+  static char text[160];
+  snprintf(text, sizeof text, "%s: %s", what, strerror(err));
+  M.error = text;
+  return -1;
+}
+
+/* The upper dir's root stands for the top of the merged root: it copies the root below it. */
+static int fresh_upper(int cdir, const char *below) {
+  struct stat st;
+  int have = below && fstatat(cdir, below, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+  if (mkdirat(cdir, "upper", 0755) < 0) return -1;
+  if (have && (fchmodat(cdir, "upper", st.st_mode & 07777, 0) < 0 || fchownat(cdir, "upper", st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)) return -1;
+  return 0;
+}
+
+static int temp_name_valid(const char *name) {
+  size_t len = strlen(name);
+  if (len == 0 || len > 100) return 0;
+  for (size_t i = 0; i < len; i++)
+    if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'z') || name[i] == '-')) return 0;
+  return 1;
+}
+
+static int layer_change(struct child_spec *spec) {
+  char path[PATH_MAX + 32], text[160];
+  snprintf(path, sizeof path, "%s/" LAYER_OP_FILE, M.container_dir);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  unlink(path);
+  text[n > 0 ? n : 0] = '\0';
+  int cancel, manual;
+  read_marker(&cancel, &manual);
+  /* A stop or rm since: that end stands. */
+  if (cancel) return 0;
+  int cdir = open(M.container_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cdir < 0) return layer_failed("snapshot", errno);
+  char name[128], prefix[PATH_MAX + 16];
+  unsigned long number, drop;
+  int rc = -1;
+  snprintf(prefix, sizeof prefix, "%s/" SNAPSHOTS_DIR "/", M.container_dir);
+  if (sscanf(text, "snapshot %lu", &number) == 1 && number >= 1 && number < 1000000000UL) {
+    char rel[64];
+    snprintf(rel, sizeof rel, SNAPSHOTS_DIR "/%lu", number);
+    const char **lowers = calloc(spec->nlower + 1, sizeof *lowers);
+    char *lower = malloc(strlen(prefix) + 16);
+    if (!lowers || !lower) {
+      free(lowers);
+      free(lower);
+      close(cdir);
+      return layer_failed("snapshot", ENOMEM);
+    }
+    sprintf(lower, "%s%lu", prefix, number);
+    if ((mkdirat(cdir, SNAPSHOTS_DIR, 0700) < 0 && errno != EEXIST) || renameat(cdir, "upper", cdir, rel) < 0 || fresh_upper(cdir, rel) < 0) {
+      rc = layer_failed("snapshot", errno);
+      free(lowers);
+      free(lower);
+    } else {
+      lowers[0] = lower;
+      memcpy(lowers + 1, spec->lower_dirs, spec->nlower * sizeof *lowers);
+      spec->lower_dirs = lowers;
+      spec->nlower++;
+      rc = 1;
+    }
+  } else if (sscanf(text, "restore %127s %lu", name, &drop) == 2 && temp_name_valid(name) && drop < spec->nlower) {
+    int ours = 1;
+    for (unsigned long i = 0; i < drop; i++) ours = ours && strncmp(spec->lower_dirs[i], prefix, strlen(prefix)) == 0;
+    if (!ours) {
+      rc = layer_failed("restore", EINVAL);
+    } else {
+      /* The root below the new upper: the topmost snapshot kept, if any. */
+      const char *kept = spec->lower_dirs[drop];
+      char rel[64] = "";
+      if (strncmp(kept, prefix, strlen(prefix)) == 0) snprintf(rel, sizeof rel, SNAPSHOTS_DIR "/%s", kept + strlen(prefix));
+      if (renameat(cdir, "upper", M.tmp_fd, name) < 0 || fresh_upper(cdir, rel[0] ? rel : NULL) < 0) {
+        rc = layer_failed("restore", errno);
+      } else {
+        spec->lower_dirs += drop;
+        spec->nlower -= drop;
+        rc = 1;
+      }
+    }
+  } else {
+    rc = layer_failed("snapshot", EINVAL);
+  }
+  close(cdir);
+  return rc;
+}
+
 /* -t and -i, from the spec: how each life of the init gets its stdio. */
 static struct {
   int tty, open_stdin;
@@ -1455,21 +1559,28 @@ int main(int argc, char **argv) {
     now_text(M.finished);
     M.oom_killed = oom_kill_count() > M.oom_base;
     restart_update();
-    if (terminated || !restart_wanted(M.exit_code)) break;
-    R.delay_ms = restart_delay(R.delay_ms, ms_since(&R.run_start));
-    M.status = "restarting";
+    int layered = terminated ? 0 : layer_change(&spec);
+    if (layered < 0) break;
+    if (!layered && (terminated || !restart_wanted(M.exit_code))) break;
     M.pid = 0;
     M.pid_start = 0;
-    /* A failed write: `rm` took the directory; nothing is left to restart. */
-    if (write_state(1) < 0) break;
-    control_release(M.exit_code);
-    if (restart_wait(sigfd, R.delay_ms) < 0) break;
+    if (layered) {
+      /* A snapshot or restore runs the container again at once, and is no restart. */
+      control_release(M.exit_code);
+    } else {
+      R.delay_ms = restart_delay(R.delay_ms, ms_since(&R.run_start));
+      M.status = "restarting";
+      /* A failed write: `rm` took the directory; nothing is left to restart. */
+      if (write_state(1) < 0) break;
+      control_release(M.exit_code);
+      if (restart_wait(sigfd, R.delay_ms) < 0) break;
+    }
     M.oom_base = oom_kill_count();
     if (spawn_init(&spec, &res, &cerr, fds) < 0) {
       record_spawn_failure(&cerr);
       break;
     }
-    R.count++;
+    if (!layered) R.count++;
     M.pid = res.pid;
     M.pid_start = start_time(res.pid);
     M.status = "running";

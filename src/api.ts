@@ -46,6 +46,7 @@ export type { ContainerInspect } from './runtime/inspect';
 export type { Change } from './runtime/container-diff';
 export type { CommitOptions } from './runtime/container-commit';
 export type { CopyInOptions, PathStat } from './runtime/container-copy';
+export type { SnapshotInfo } from './runtime/snapshot-layers';
 export type { DetachedContainer, Exit, RunOptions, RunningContainer, StdioOption, VolumeBind } from './runtime/run';
 export type { NetworkMode } from './runtime/network';
 export type { PortBinding } from './runtime/ports';

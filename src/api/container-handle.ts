@@ -10,6 +10,7 @@ import type { ContainerRecord } from '../runtime/containers';
 import type { ExecOptions, ExecProcess, ExecResult } from '../runtime/exec';
 import type { ContainerInspect } from '../runtime/inspect';
 import type { LogOptions } from '../runtime/logs';
+import type { SnapshotInfo } from '../runtime/snapshot-layers';
 import type { ContainerApi, ContainerLogs } from './containers';
 import type { WaitStrategy } from './wait-strategies';
 
@@ -72,6 +73,25 @@ export class Container implements AsyncDisposable {
 
   unpause(): Promise<void> {
     return this.api.unpauseContainer(this.id);
+  }
+
+  /** snapshot keeps the container's files as they are now, for restore to go back to: a running container is
+   * stopped with its stop signal (a database flushes), its writable layer becomes a read-only layer (renamed,
+   * not copied), and it starts again on an empty one. Snapshots stack; each has a number, from 1. */
+  snapshot(options: { timeout?: number; signal?: string } = {}): Promise<SnapshotInfo> {
+    return this.api.snapshotContainer(this.id, options);
+  }
+
+  /** restore brings the container's files back to its newest snapshot (or snapshot `to`, dropping later ones;
+   * 0: the image's files): a running container is killed and started again, keeping its ID, name, address and
+   * published ports. Process memory is not restored: the container starts afresh on the restored files. */
+  restore(to?: number): Promise<void> {
+    return this.api.restoreContainer(this.id, to);
+  }
+
+  /** snapshots lists the container's snapshots, oldest first. */
+  snapshots(): Promise<SnapshotInfo[]> {
+    return this.api.listSnapshots(this.id);
   }
 
   /** copyTo unpacks a tar into the directory at path in the container. */

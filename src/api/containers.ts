@@ -15,6 +15,7 @@ import type { Change } from '../runtime/container-diff';
 import type { CommitOptions } from '../runtime/container-commit';
 import type { CopyInOptions, PathStat } from '../runtime/container-copy';
 import type { ContainerEvent, ContainerEventWatch } from '../runtime/container-events';
+import type { SnapshotInfo } from '../runtime/snapshot-layers';
 import { Container } from './container-handle';
 import type { LogEntry, LogOptions, LogSource } from '../runtime/logs';
 import { createContainer, runContainer, type RunOptions, type RunningContainer, type StdioOption } from '../runtime/run';
@@ -109,15 +110,17 @@ export class ContainerApi {
   async exportContainer(ref: string): Promise<Readable> {
     const record = await this.containers.resolve(ref);
     const image = await this.store.images.resolve(record.config.image);
-    const [{ flattenedTar }, { MergedTree }, { containerPaths }] = await Promise.all([import('../image/tar/writer'), import('../image/merged-tree'), import('../runtime/containers')]);
-    return flattenedTar(new MergedTree([containerPaths(record.dir).upper, ...(await this.store.layers.dirs(image.config))], { live: true }));
+    const [{ flattenedTar }, { MergedTree }, { writableLayerDirs }] = await Promise.all([import('../image/tar/writer'), import('../image/merged-tree'), import('../runtime/snapshot-layers')]);
+    return flattenedTar(new MergedTree([...writableLayerDirs(record.dir), ...(await this.store.layers.dirs(image.config))], { live: true }));
   }
 
-  /** diffContainer lists what a container changed in its image (`docker diff`). */
+  /** diffContainer lists what a container changed in its image (`docker diff`), snapshots included. */
   async diffContainer(ref: string): Promise<Change[]> {
-    const [{ containerChanges }, { containerView }] = await Promise.all([import('../runtime/container-diff'), import('../runtime/container-copy')]);
-    const view = await containerView(this.store, await this.containers.resolve(ref), ref);
-    return containerChanges(view.upper, view.lowers);
+    const [{ containerChanges }, { writableLayerDirs }] = await Promise.all([import('../runtime/container-diff'), import('../runtime/snapshot-layers')]);
+    const record = await this.containers.resolve(ref);
+    const image = await this.store.images.resolve(record.config.image);
+    // Against the image: the upper dir and the container's snapshots are all its changes.
+    return containerChanges(writableLayerDirs(record.dir), await this.store.layers.dirs(image.config));
   }
 
   /** commitContainer makes an image of a container's image plus its writable layer (`docker commit`); returns its ID. */
@@ -203,6 +206,31 @@ export class ContainerApi {
     const record = await this.containers.resolve(ref);
     const imageSignal = (await this.store.images.config(record.config.image))?.config?.StopSignal;
     await restartContainer({ store: this.store, containers: this.containers }, ref, parseSignal(options.signal ?? imageSignal ?? 'TERM'), options.timeout ?? 10);
+  }
+
+  /** snapshotContainer makes the container's writable layer a snapshot that restoreContainer goes back to: a
+   * running container is stopped as stopContainer stops it (so a database flushes), and started again on a
+   * fresh writable layer over the snapshot. Snapshots stack: each is a read-only layer over the last. No copy
+   * is made, whatever the layer's size. */
+  async snapshotContainer(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<SnapshotInfo> {
+    const [{ parseSignal }, { snapshotContainer }] = await Promise.all([import('../runtime/stop'), import('../runtime/container-snapshot')]);
+    const record = await this.containers.resolve(ref);
+    const imageSignal = (await this.store.images.config(record.config.image))?.config?.StopSignal;
+    return snapshotContainer({ store: this.store, containers: this.containers }, ref, parseSignal(options.signal ?? imageSignal ?? 'TERM'), options.timeout ?? 10);
+  }
+
+  /** restoreContainer brings a container's files back to a snapshot (the newest unless `to` names one; 0 is the
+   * image's own files), dropping the snapshots taken after it. A running container is killed and started again
+   * with its ID, name, address and ports; a stopped one stays stopped. The cost is what changed since. */
+  async restoreContainer(ref: string, to?: number): Promise<void> {
+    const { restoreContainer } = await import('../runtime/container-snapshot');
+    await restoreContainer({ store: this.store, containers: this.containers }, ref, to);
+  }
+
+  /** listSnapshots lists a container's snapshots, oldest first. */
+  async listSnapshots(ref: string): Promise<SnapshotInfo[]> {
+    const { listSnapshots } = await import('../runtime/snapshot-layers');
+    return listSnapshots((await this.containers.resolve(ref)).dir);
   }
 
   /** pauseContainer freezes every process of a running container (`docker pause`); unpauseContainer thaws them. */

@@ -1,14 +1,20 @@
 // `docker commit`: a new image made of the container's image plus one layer,
 // the container's writable layer, with the container's config (its command,
-// env, user, workdir, labels) and `--change` instructions on top.
+// env, user, workdir, labels) and `--change` instructions on top. A container
+// with snapshots (container-snapshot.ts) adds a layer per snapshot below that
+// one, as they lie in its overlay: each keeps its whiteouts, nothing is merged.
+import { basename } from 'node:path';
+
 import { NboxError } from '../errors';
 import { applyChanges } from '../image/changes';
 import type { HistoryEntry, ImageConfig, ImageConfigBody } from '../image/oci';
 import { normalizeTag } from '../image/reference';
+import type { SealedLayer } from '../image/layers';
 import type { Store } from '../image/store';
 import { liveLayerTar } from '../image/tar/writer';
 import { unpackLayer } from '../image/tar/unpack';
-import { containerPaths, type ContainerRecord } from './containers';
+import type { ContainerRecord } from './containers';
+import { writableLayerDirs } from './snapshot-layers';
 import { freezeCgroup } from './cgroup';
 import { removeMountStubs } from './mount-stubs';
 import { isRunning } from './stop';
@@ -41,24 +47,31 @@ export async function commitContainer(store: Store, record: ContainerRecord, opt
   } catch (err) {
     throw err instanceof NboxError ? changeError(err.message) : err;
   }
-  const layer = await frozenWhile(record, options.pause ?? true, () => writableLayer(store, record));
+  // Oldest first, as an image lists its layers; the upper dir last.
+  const dirs = writableLayerDirs(record.dir).reverse();
+  const layers: SealedLayer[] = [];
   try {
+    await frozenWhile(record, options.pause ?? true, async () => {
+      for (const dir of dirs) layers.push(await writableLayer(store, dir));
+    });
     const created = new Date().toISOString();
-    const history: HistoryEntry = { created, created_by: record.config.argv.join(' ') };
+    const createdBy = record.config.argv.join(' ');
+    const history: HistoryEntry = { created, created_by: createdBy };
     if (options.author) history.author = options.author;
     if (options.message) history.comment = options.message;
+    const snapshots: HistoryEntry[] = dirs.slice(0, -1).map((dir) => ({ created, created_by: createdBy, comment: `nbox snapshot ${basename(dir)}` }));
     const config: ImageConfig = {
       ...image.config,
       created,
       config: body,
-      rootfs: { type: 'layers', diff_ids: [...image.config.rootfs.diff_ids, layer.diffId] },
-      history: [...(image.config.history ?? []), history],
+      rootfs: { type: 'layers', diff_ids: [...image.config.rootfs.diff_ids, ...layers.map((layer) => layer.diffId)] },
+      history: [...(image.config.history ?? []), ...snapshots, history],
     };
     if (options.author) config.author = options.author;
     else delete config.author;
-    return await store.images.commit([layer], Buffer.from(JSON.stringify(config)), tags, image.id);
+    return await store.images.commit(layers, Buffer.from(JSON.stringify(config)), tags, image.id);
   } finally {
-    await layer.discard();
+    for (const layer of layers) await layer.discard();
   }
 }
 
@@ -93,13 +106,13 @@ async function frozenWhile<T>(record: ContainerRecord, pause: boolean, copy: () 
   }
 }
 
-// writableLayer copies the container's upper dir into a new layer, through its
+// writableLayer copies a layer the container wrote (its upper dir, a snapshot) into a new layer, through its
 // OCI tar (whiteouts and opaque dirs as `.wh.` entries, turned back into
 // overlay's on unpack), without the runtime's mount stubs.
-async function writableLayer(store: Store, record: ContainerRecord) {
+async function writableLayer(store: Store, layerDir: string): Promise<SealedLayer> {
   const staged = await store.layers.begin();
   try {
-    await unpackLayer(liveLayerTar(containerPaths(record.dir).upper), staged.dir);
+    await unpackLayer(liveLayerTar(layerDir), staged.dir);
     removeMountStubs(staged.dir);
     return await staged.seal();
   } catch (err) {

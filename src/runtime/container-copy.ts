@@ -21,6 +21,7 @@ import type { Store } from '../image/store';
 import type { StoreRoot } from '../store/root';
 import { containerPaths, type ContainerRecord } from './containers';
 import { hostDirMounts } from './container-mounts';
+import { snapshotDirs } from './snapshot-layers';
 import { processStartTime } from '../sys/proc';
 
 /** ContainerView is a container's file system: its upper dir over its image layers (topmost first),
@@ -60,7 +61,8 @@ export async function containerView(store: Store, record: ContainerRecord, ref: 
     const source = realpathOrNull(bind.source);
     return source && lstatOrNull(source)?.isDirectory() ? [{ ...bind, source }] : [];
   });
-  return { ref, upper: containerPaths(record.dir).upper, lowers: await store.layers.dirs(image.config), binds, release: () => {} };
+  // The container's snapshots are lowers above its image's (container-snapshot.ts).
+  return { ref, upper: containerPaths(record.dir).upper, lowers: [...snapshotDirs(record.dir), ...(await store.layers.dirs(image.config))], binds, release: () => {} };
 }
 
 // openLiveRoot opens the root of a running container's init, or null when the recorded process is gone.

@@ -3,10 +3,13 @@
 // of the upper dir, parents before children and names in byte order; a
 // whiteout is D, a name the image lacks is A, one it has is C; a directory
 // the image has with the same mode and mtime is left out unless something
-// below it was added or deleted.
+// below it was added or deleted. A container with snapshots wrote several
+// layers (its upper dir over its snapshots): they are walked merged as overlay
+// merges them, so the changes are the container's against its image.
 import type { Stats } from 'node:fs';
 
-import { MergedTree, isWhiteout } from '../image/merged-tree';
+import { MergedTree, OVERLAY_OPAQUE, isWhiteout } from '../image/merged-tree';
+import { addon } from '../sys/addon';
 import { PinnedDir } from '../image/pinned-dir';
 import { STUB_DIRS, STUB_FILES } from './mount-stubs';
 
@@ -26,10 +29,18 @@ export interface UpperEntry {
 /** LowerLookup finds a path in the image below the writable layer. */
 export type LowerLookup = (path: string) => Pick<Stats, 'mode' | 'mtimeMs'> & { isDirectory(): boolean } | null;
 
-/** containerChanges lists the changes of the upper dir over the image layers (topmost first). */
-export function containerChanges(upperDir: string, lowerDirs: string[]): Change[] {
+/** containerChanges lists the changes of the layers a container wrote (its upper dir, then its snapshots)
+ * over its image's layers (both topmost first). */
+export function containerChanges(writableDirs: string[], lowerDirs: string[]): Change[] {
   const lower = new MergedTree(lowerDirs);
-  return changesOf(walkUpper(upperDir), (path) => lower.lstat(path)?.stats ?? null);
+  const lowerOf: LowerLookup = (path) => lower.lstat(path)?.stats ?? null;
+  // Below the top, a whiteout may hide what only a snapshot had: no change to the image then.
+  const entries = writableDirs.length === 1 ? walkUpper(writableDirs) : keepImageWhiteouts(walkUpper(writableDirs), lowerOf);
+  return changesOf(entries, lowerOf);
+}
+
+function* keepImageWhiteouts(entries: Iterable<UpperEntry>, lowerOf: LowerLookup): Generator<UpperEntry> {
+  for (const entry of entries) if (!entry.whiteout || lowerOf(entry.path)) yield entry;
 }
 
 /** changesOf turns the upper dir's entries, in walk order, into Docker's change list. */
@@ -57,44 +68,74 @@ function sameDir(a: Pick<Stats, 'mode' | 'mtimeMs'>, b: Pick<Stats, 'mode' | 'mt
   return a.mode === b.mode && a.mtimeMs === b.mtimeMs;
 }
 
-// walkUpper lists the upper dir parents first, names in byte order, through
-// fds: a running container may swap a directory for a symlink meanwhile.
-function* walkUpper(upperDir: string): Generator<UpperEntry> {
-  const root = PinnedDir.open(upperDir);
+// walkUpper lists the writable layers merged, parents first, names in byte order, through fds: a running
+// container may swap a directory for a symlink meanwhile.
+function* walkUpper(layerDirs: string[]): Generator<UpperEntry> {
+  const roots = layerDirs.map((dir) => PinnedDir.open(dir));
   try {
-    yield* walkDir(root, '');
+    yield* walkDir(roots, '');
   } finally {
-    root.close();
+    roots.forEach((root) => root.close());
   }
 }
 
-function* walkDir(dir: PinnedDir, prefix: string): Generator<UpperEntry> {
-  for (const name of dir.names()) {
+// walkDir walks one directory of the merged layers: dirs holds it in each layer that shows it, topmost first.
+function* walkDir(dirs: PinnedDir[], prefix: string): Generator<UpperEntry> {
+  const names = dirs.length === 1 ? dirs[0].names() : [...new Set(dirs.flatMap((dir) => dir.names()))].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  for (const name of names) {
     const path = `${prefix}/${name}`;
-    let stats: Stats;
-    try {
-      stats = dir.lstat(name);
-    } catch {
-      continue; // removed meanwhile
-    }
+    const found = topmost(dirs, name);
+    if (!found) continue; // removed meanwhile
+    const { stats, layer } = found;
     if (!stats.isDirectory()) {
       if (!(stats.isFile() && stats.size === 0 && STUB_FILES.includes(path.slice(1)))) yield { path, stats, whiteout: isWhiteout(stats) };
       continue;
     }
-    let child: PinnedDir;
-    try {
-      child = dir.child(name);
-    } catch {
-      continue; // swapped for something else meanwhile: not a directory of this layer any more
-    }
+    const children = mergedChildren(dirs.slice(layer), name);
+    if (children.length === 0) continue; // swapped for something else meanwhile: not a directory of this layer any more
     try {
       // A mount stub the runtime made (an empty /proc) is no change of the container's.
-      if (STUB_DIRS.includes(path.slice(1)) && child.names().length === 0) continue;
+      if (STUB_DIRS.includes(path.slice(1)) && children.every((child) => child.names().length === 0)) continue;
       yield { path, stats, whiteout: false };
-      yield* walkDir(child, path);
+      yield* walkDir(children, path);
     } finally {
-      child.close();
+      children.forEach((child) => child.close());
     }
   }
 }
 
+// topmost is the entry name in the highest layer that has it.
+function topmost(dirs: PinnedDir[], name: string): { stats: Stats; layer: number } | null {
+  for (const [layer, dir] of dirs.entries()) {
+    try {
+      return { stats: dir.lstat(name), layer };
+    } catch {
+      // Not in this layer.
+    }
+  }
+  return null;
+}
+
+// mergedChildren opens directory name in the layers that show it, from the first (where it is a directory)
+// down to a layer where it is opaque, a whiteout or no directory, as overlayfs merges them.
+function mergedChildren(dirs: PinnedDir[], name: string): PinnedDir[] {
+  const children: PinnedDir[] = [];
+  for (const dir of dirs) {
+    let stats: Stats;
+    try {
+      stats = dir.lstat(name);
+    } catch {
+      continue;
+    }
+    if (!stats.isDirectory()) break;
+    let child: PinnedDir;
+    try {
+      child = dir.child(name);
+    } catch {
+      break;
+    }
+    children.push(child);
+    if (addon().lgetxattr(`${child.pathOf()}/.`, OVERLAY_OPAQUE)?.toString() === 'y') break;
+  }
+  return children;
+}

@@ -1,9 +1,10 @@
 // Stopped containers and the space containers hold: `docker container prune`
 // and the Containers line of `docker system df`. A container's size is its
-// writable layer's, as Docker's SizeRw.
+// writable layer's, as Docker's SizeRw, with its snapshots' (container-snapshot.ts).
 import type { UsageLine } from '../image/disk-usage';
 import { treeSize } from '../image/tree-size';
-import { containerPaths, type ContainerRecord, type ContainerRegistry } from './containers';
+import type { ContainerRecord, ContainerRegistry } from './containers';
+import { writableLayerDirs } from './snapshot-layers';
 
 // A container being started is "created" with its owner set: it is not stopped.
 function stopped(record: ContainerRecord): boolean {
@@ -15,7 +16,7 @@ export async function pruneStoppedContainers(registry: ContainerRegistry): Promi
   const deleted: string[] = [];
   let spaceReclaimed = 0;
   for (const record of (await registry.list()).filter(stopped)) {
-    spaceReclaimed += await treeSize(containerPaths(record.dir).upper);
+    spaceReclaimed += await writtenSize(record);
     await registry.remove(record);
     deleted.push(record.config.id);
   }
@@ -26,10 +27,17 @@ export async function pruneStoppedContainers(registry: ContainerRegistry): Promi
 export async function containerUsage(records: ContainerRecord[]): Promise<UsageLine> {
   const line: UsageLine = { total: records.length, active: 0, size: 0, reclaimable: 0 };
   for (const record of records) {
-    const size = await treeSize(containerPaths(record.dir).upper);
+    const size = await writtenSize(record);
     line.size += size;
     if (record.state.status === 'running') line.active++;
     else line.reclaimable += size;
   }
   return line;
+}
+
+// writtenSize is the bytes of the layers a container wrote: its upper dir and its snapshots.
+async function writtenSize(record: ContainerRecord): Promise<number> {
+  let size = 0;
+  for (const dir of writableLayerDirs(record.dir)) size += await treeSize(dir);
+  return size;
 }

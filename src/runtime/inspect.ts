@@ -8,6 +8,7 @@ import { mountsInspect, recordedMounts, type MountInspect } from './container-mo
 import { isUp, stateName, type StateName } from './container-status';
 import { NO_RESTART, type RestartPolicyName } from './restart-policy';
 import { hostConfigResources, type HostConfigResources } from './resources';
+import { snapshotDirs } from './snapshot-layers';
 
 /** ContainerInspect mirrors the Docker Engine API's ContainerInspect (the fields nbox has). */
 export interface ContainerInspect {
@@ -115,7 +116,7 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
     GraphDriver: {
       Name: 'overlay',
       Data: {
-        LowerDir: image ? (await store.layers.dirs(image.config)).join(':') : '',
+        LowerDir: image ? [...snapshotDirs(record.dir), ...(await store.layers.dirs(image.config))].join(':') : '',
         UpperDir: paths.upper,
         WorkDir: paths.work,
         MergedDir: paths.rootfs,

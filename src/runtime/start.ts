@@ -13,6 +13,7 @@ import { containerLaunchSpec, type RunContext } from './run';
 import { networkReady } from './container-network';
 import { stopContainer, waitContainer } from './stop';
 import { clearStopped } from './stop-marker';
+import { ensureUpperDir, snapshotDirs } from './snapshot-layers';
 
 /** StartedContainer is a container startContainer ran; session is its attach connection when streams were given. */
 export interface StartedContainer extends DetachedContainer {
@@ -42,7 +43,9 @@ export async function startContainer(ctx: RunContext, ref: string, streams?: Att
     let layerDirs: string[];
     let user;
     try {
-      layerDirs = await ctx.store.layers.dirs(imageConfig);
+      // The container's snapshots are lowers above its image's (container-snapshot.ts).
+      layerDirs = [...snapshotDirs(record.dir), ...(await ctx.store.layers.dirs(imageConfig))];
+      ensureUpperDir(record.dir);
       user = await imageUser(layerDirs, config.user, config.security?.groupAdd);
     } catch (err) {
       await abandonMonitor(hello);

@@ -24,6 +24,7 @@ import { registerRm } from './rm';
 import { registerRmi } from './rmi';
 import { registerRun } from './run';
 import { registerSave } from './save';
+import { registerSnapshot } from './snapshot';
 import { registerStart } from './start';
 import { registerStats } from './stats';
 import { registerStop } from './stop';
@@ -44,7 +45,7 @@ const CONTAINER_VERBS: [Register, Renames][] = [
   [registerPause, { pause: {}, unpause: {} }], [registerRename, { rename: {} }],
   [registerRm, { rm: { aliases: ['remove'] } }], [registerRun, { run: {}, create: {} }], [registerStop, { stop: {} }],
   [registerTop, { top: {} }], [registerWait, { wait: {} }], [registerStart, { start: {}, restart: {} }], [registerAttach, { attach: {} }],
-  [registerStats, { stats: {} }], [registerUpdate, { update: {} }],
+  [registerStats, { stats: {} }], [registerUpdate, { update: {} }], [registerSnapshot, { snapshot: {}, restore: {} }],
 ];
 
 const IMAGE_VERBS: [Register, Renames][] = [
