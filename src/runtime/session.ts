@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { NboxError } from '../errors';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import type { Store } from '../image/store';
 import { removeCgroup } from './cgroup';
@@ -43,6 +44,11 @@ export function watchSession(storeRoot: string, owner: ProcessIdentity): void {
   const child = spawn(reaper, [String(owner.pid), String(owner.startTime), process.execPath, sweep, storeRoot], {
     detached: true, stdio: 'ignore',
   });
+  // A failed spawn is reported below, and again as an 'error' event that must not crash the caller.
+  child.on('error', () => {});
+  if (child.pid === undefined) {
+    throw new NboxError('ERR_NBOX_SYS', `unable to start the session's reaper (${reaper}): a session container would outlive this process`);
+  }
   // It outlives this process by design: nothing here waits for it.
   child.unref();
   reaped.add(storeRoot);

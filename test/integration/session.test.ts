@@ -119,6 +119,15 @@ const recorded = () => readdirSync(join(store.root, 'containers'));
 const storeMounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line.includes(store.root));
 const namespaces = (id: string) => (existsSync(STATE) ? readdirSync(STATE) : []).filter((name) => name === `${BRIDGE}-${id}`);
 
+// cgroups are a container's cgroup dirs; a find that raced with their removal reads as not settled yet.
+function cgroups(id: string): string[] {
+  try {
+    return cgroupsOf(id);
+  } catch {
+    return ['(being removed)'];
+  }
+}
+
 /** leftovers lists what the containers still hold on the host and in the store; empty once all is gone. */
 function leftovers(started: Started): string[] {
   return [
@@ -127,7 +136,7 @@ function leftovers(started: Started): string[] {
     ...started.ids.flatMap((id) => [
       ...(leases()[id] ? [`lease ${id}`] : []),
       ...namespaces(id).map((name) => `netns ${name}`),
-      ...cgroupsOf(id).map((dir) => `cgroup ${dir}`),
+      ...cgroups(id).map((dir) => `cgroup ${dir}`),
       ...monitors(id).map((pid) => `monitor ${pid}`),
     ]),
     ...started.pids.filter(alive).map((pid) => `process ${pid}`),
@@ -158,7 +167,7 @@ function assertRunning(t: ExecutionContext, started: Started): void {
   t.truthy(leases()[detached], 'the detached container has a lease');
   t.truthy(leases()[foreground], 'the foreground container has a lease');
   t.true(started.pids.every(alive));
-  t.true(cgroupsOf(detached).length > 0 && cgroupsOf(foreground).length > 0);
+  t.true(cgroups(detached).length > 0 && cgroups(foreground).length > 0);
 }
 
 /** reaperOf is the owner's nbox-reaper (its first argument is the owner's pid). */
@@ -176,7 +185,10 @@ test('SIGKILL of the owner: its session containers leave no record, mount, lease
   const { child, started } = await startOwner(t, 'live');
   assertRunning(t, started);
   child.kill('SIGKILL');
-  await assertAllGone(t, started);
+  const killed = Date.now();
+  await untilNothingLeft(t, started);
+  t.log(`all gone ${Date.now() - killed} ms after the kill`);
+  await assertNoneListed(t);
 });
 
 test('an owner that exits without cleaning up leaves nothing either', async (t) => {
