@@ -9,7 +9,8 @@
 // first one exists, the owner starts an nbox-reaper (native/reaper.c), which
 // holds a pidfd of the owner and runs that sweep (session-sweep.ts) the moment
 // the owner dies: no daemon, no sidecar container, and no wait for the next
-// nbox command.
+// nbox command. A detached one's monitor watches the owner too (monitor.c,
+// sessionOwner) and kills the container itself, should the reaper be gone.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
