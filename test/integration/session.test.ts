@@ -25,7 +25,9 @@ const API = resolve(__dirname, '../../src/api.js');
 
 const store = sharedTestStore(test);
 
-test.after.always(() => {
+test.after.always(async () => {
+  // The owners' reapers and their sweeps end first: a late sweep would make the network's files again.
+  await until('the reapers to end', () => (sweepers().length === 0 ? true : undefined)).catch(() => {});
   for (const name of existsSync(STATE) ? readdirSync(STATE) : []) {
     if (!name.startsWith(BRIDGE)) continue;
     quiet('umount', ['-l', `${STATE}/${name}`]);
@@ -34,6 +36,17 @@ test.after.always(() => {
   quiet('ip', ['link', 'del', BRIDGE]);
   quiet('nft', ['delete', 'table', 'ip', TABLE]);
 });
+
+// sweepers are this file's reapers and the sweeps they run (the store's path is among their arguments).
+function sweepers(): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
+    try {
+      return alive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(store.root);
+    } catch {
+      return false;
+    }
+  });
+}
 
 function quiet(command: string, args: string[]): string {
   try {
