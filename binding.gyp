@@ -27,6 +27,15 @@
       "cflags": ["-Wall", "-Wextra", "-Os", "-fstack-protector-strong"],
       "cflags_c": ["-std=gnu11"],
       "ldflags": ["-static", "-s"]
+    },
+    {
+      "target_name": "nbox-reaper",
+      "type": "executable",
+      "sources": ["native/reaper.c"],
+      "defines": ["_GNU_SOURCE"],
+      "cflags": ["-Wall", "-Wextra", "-Os", "-fstack-protector-strong"],
+      "cflags_c": ["-std=gnu11"],
+      "ldflags": ["-static", "-s"]
     }
   ]
 }

@@ -818,6 +818,7 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"attach", {text(m, "attach")}},
       {"ttySize", {text(m.Get("ttySize").As<Napi::Object>(), "rows"), text(m.Get("ttySize").As<Napi::Object>(), "cols")}},
       {"exitCommand", m.Get("exitCommand").IsArray() ? StringArray(m, "exitCommand") : std::vector<std::string>{}},
+      {"sessionOwner", OptionalStringArray(m, "sessionOwner")},
   };
   r->attach = m.Get("attach").As<Napi::Number>().Uint32Value() != 0;
   wire_buf payload = {};

@@ -324,7 +324,7 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
                                         "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs", "rlimits",
                                         "caps", "nnp", "privileged", "readonly", "sysctls", "devices", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin",
-                                        "attach", "ttySize", "exitCommand"};
+                                        "attach", "ttySize", "exitCommand", "sessionOwner"};
 
 static int spec_valid(const struct wire_section *s, int n) {
   static const char *const singles[] = {"cwd", "uid", "gid", "hostname", "rootfs", "upper", "work", "net",
@@ -865,16 +865,47 @@ static long restart_delay(long previous_ms, long ran_ms) {
   return previous < 60000 ? (previous * 2 < 60000 ? previous * 2 : 60000) : 60000;
 }
 
+/* A session container's owner (RunOptions.session, src/runtime/session.ts): a
+ * pidfd opened before the owner's start time is checked, so a reused pid is
+ * never taken for it; -1 for a container without one. When it polls readable
+ * the owner has died (SIGKILL included), and the container is killed with no
+ * restart, as when the monitor is told to go. Its record is the session
+ * sweep's to remove (nbox-reaper), with its volumes and lease. */
+#define OWNER_ID 4
+static int owner_pidfd = -1;
+static int owner_gone;
+
+/* Opens the owner's pidfd from the spec's sessionOwner (pid, start time; none when empty): 0, or -1 when that
+ * process is gone already. */
+static int owner_open(const struct wire_section *s, int n) {
+  const struct wire_section *owner = section(s, n, "sessionOwner");
+  if (owner->count != 2) return 0;
+  pid_t pid = (pid_t)strtol(owner->strings[0], NULL, 10);
+  owner_pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+  if (owner_pidfd >= 0) fcntl(owner_pidfd, F_SETFD, FD_CLOEXEC);
+  if (owner_pidfd >= 0 && start_time(pid) == strtoull(owner->strings[1], NULL, 10)) return 0;
+  if (owner_pidfd >= 0) close(owner_pidfd);
+  owner_pidfd = -1;
+  return -1;
+}
+
+/* Whether the owner has died, without waiting. */
+static int owner_dead(void) {
+  struct pollfd p = {.fd = owner_pidfd, .events = POLLIN};
+  return owner_pidfd >= 0 && poll(&p, 1, 0) > 0;
+}
+
 /* The wait before a restart. It looks at the marker and the container's
  * directory every 100 ms, so a `stop` or `rm` in the meantime ends the
- * monitor at once. 0: restart now; -1: finish instead. */
+ * monitor at once, as does the death of a session's owner. 0: restart now;
+ * -1: finish instead. */
 static int restart_wait(int sigfd, long delay_ms) {
   struct timespec from;
   clock_gettime(CLOCK_MONOTONIC, &from);
   for (;;) {
     int cancel, manual;
     read_marker(&cancel, &manual);
-    if (cancel || (R.name == RESTART_UNLESS_STOPPED && manual) || access(M.container_dir, F_OK) < 0) return -1;
+    if (cancel || (R.name == RESTART_UNLESS_STOPPED && manual) || access(M.container_dir, F_OK) < 0 || owner_dead()) return -1;
     long left = delay_ms - ms_since(&from);
     if (left <= 0) return 0;
     struct pollfd p = {.fd = sigfd, .events = POLLIN};
@@ -1357,7 +1388,8 @@ static void health_stop(int ep) {
 }
 
 /* Runs one life of the init: its logs until it exits, then drains them (at
- * most DRAIN_MS). Sets M.exit_code; 1 when the monitor was told to go. */
+ * most DRAIN_MS). Sets M.exit_code; 1 when the monitor was told to go or the
+ * session's owner died. */
 static int supervise(int sigfd, int pidfd, const int fds[2], struct log_file *log) {
   /* A terminal is one stream: its master. */
   int nstreams = fds[1] < 0 ? 1 : 2;
@@ -1372,6 +1404,8 @@ static int supervise(int sigfd, int pidfd, const int fds[2], struct log_file *lo
   epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &ev);
   ev.data.u32 = 1;
   epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &ev);
+  ev.data.u32 = OWNER_ID;
+  if (owner_pidfd >= 0 && !owner_gone) epoll_ctl(ep, EPOLL_CTL_ADD, owner_pidfd, &ev);
   control_watch(ep);
   for (uint32_t i = 0; i < (uint32_t)nstreams; i++) {
     fcntl(streams[i].fd, F_SETFL, O_NONBLOCK);
@@ -1415,9 +1449,15 @@ static int supervise(int sigfd, int pidfd, const int fds[2], struct log_file *lo
         M.exit_code = signaled ? 128 + exit_info.si_status : exit_info.si_status;
         if (terminated) {
           M.exit_code = 137;
-          M.error = "nbox-monitor was terminated: the container was killed";
+          M.error = owner_gone ? "the session's owner exited: the container was killed" : "nbox-monitor was terminated: the container was killed";
         }
         drain_left = DRAIN_MS;
+      } else if (which == OWNER_ID) {
+        /* Level-triggered and readable from now on: watched no more. */
+        epoll_ctl(ep, EPOLL_CTL_DEL, owner_pidfd, NULL);
+        owner_gone = 1;
+        terminated = 1;
+        syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
       } else if (which >= CTL_LISTEN_ID) {
         control_event(which);
       } else if (which >= HEALTH_TIMER) {
@@ -1513,6 +1553,7 @@ int main(int argc, char **argv) {
   /* A filter asked for and not decoded never runs the container unconfined. */
   if (single(sections, n, "seccomp")[0] != '\0' && !spec.filter) send_failed(-1, "monitor-spec", "seccomp", EPROTO, -1);
   if (health_config(sections, n, &spec) < 0) send_failed(-1, "monitor-spec", "health", EINVAL, -1);
+  if (owner_open(sections, n) < 0) send_failed(-1, "monitor-session", "pidfd_open", ESRCH, -1);
 
   struct log_file log;
   if (logfile_open(&log, single(sections, n, "log")) < 0) send_failed(-1, "monitor-log", "open", errno, -1);

@@ -148,7 +148,11 @@ export class Nbox extends ContainerApi {
     // Containers whose nbox was killed are ended now: a container can clear its
     // parent-death signal, but it cannot leave its cgroup.
     if (options.deferSweep) containers.deferSweep();
-    else await containers.sweep();
+    else {
+      await containers.sweep();
+      // Session containers whose owner died with its reaper (session.ts) go now.
+      await (await import('./runtime/session')).sweepSessions({ store, containers });
+    }
     return new Nbox(store, containers);
   }
 

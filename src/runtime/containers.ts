@@ -72,6 +72,8 @@ export interface ContainerConfig {
   healthcheck?: HealthConfig;
   /** Limits (-m, --cpus, --ulimit…), as the daemon keeps them; `update` changes them. */
   resources?: Resources;
+  /** The process whose session it belongs to (RunOptions.session): it is killed and removed once that process dies. */
+  session?: ProcessIdentity;
 }
 
 /** ContainerStatus follows Docker's state names; `restarting` is a monitor's wait between two runs. */

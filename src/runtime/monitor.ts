@@ -110,6 +110,7 @@ export async function startMonitored(
       attach: start.attach ?? 0,
       ttySize: start.ttySize ?? { rows: 0, cols: 0 },
       exitCommand: config.network === 'bridge' ? bridgeSweepCommand() : [],
+      ...(config.session ? { sessionOwner: [String(config.session.pid), String(config.session.startTime)] as [string, string] } : {}),
     });
     faultPoint('spec-sent');
     const started = await starting;

@@ -38,6 +38,7 @@ import { TerminalStdio, type TerminalIo, type TerminalSize } from './terminal';
 import type { ResolvedUser } from './user';
 import { containerSecurity, deviceRules, securityConfig, seccompProfile, type SecurityOptions } from './security';
 import { seccompCacheDir } from './seccomp';
+import { watchSession } from './session';
 
 /** StdioOption says where the container's 0, 1 and 2 go: this process's own
  * fds, pipes the caller reads, /dev/null, or explicit host fds. */
@@ -104,6 +105,11 @@ export interface RunOptions extends SecurityOptions {
   detachKeys?: string;
   /** -m, --cpus, --pids-limit, --ulimit…: checked as Docker's daemon checks them. */
   resources?: Resources;
+  /** Ties the container to this process, as a test harness wants it: when the process ends, however it ends
+   * (SIGKILL included), the container is killed and removed with its mounts, cgroup, address and anonymous
+   * volumes, foreground or detached, running or not (session.ts). Off by default: the CLI's and the Engine
+   * API's containers outlive their caller, as Docker's do. */
+  session?: boolean;
 }
 
 /** INIT_BINARY is Debian's static tini (package tini): the image may have no libc. */
@@ -193,6 +199,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
   const detachKeys = parseDetachKeys(opts.detachKeys ?? '');
   const prepared = await prepareRun(ctx, image, imageRef, opts, newContainerId());
   const { config } = prepared;
+  if (config.session) watchSession(ctx.store.root.dir, config.session);
   // Only a monitor restarts a container; a foreground run has none yet (it would need the monitor's attach).
   if (config.restartPolicy && config.restartPolicy.name !== 'no') {
     throw new NboxError('ERR_NBOX_USAGE', `--restart ${config.restartPolicy.name} needs -d: a container run in the foreground is not restarted; run it with -d and follow it with logs -f`);
@@ -239,6 +246,7 @@ export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef:
     await abandonMonitor(hello);
     throw err;
   }
+  if (prepared.config.session) watchSession(ctx.store.root.dir, prepared.config.session);
   const detached = await startMonitored(ctx, {
     id,
     cgroupParent: prepared.config.resources?.cgroupParent,
@@ -251,7 +259,9 @@ export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef:
 
 /** createContainer puts a container on record without starting it (`docker create`): `start` runs it. */
 export async function createContainer(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<ContainerRecord> {
-  return createRecord(ctx, imageRef, await prepareRun(ctx, image, imageRef, opts, newContainerId()), {});
+  const prepared = await prepareRun(ctx, image, imageRef, opts, newContainerId());
+  if (prepared.config.session) watchSession(ctx.store.root.dir, prepared.config.session);
+  return createRecord(ctx, imageRef, prepared, {});
 }
 
 /** PreparedRun is a container resolved from its image, not yet on record. */
@@ -423,6 +433,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     ...(opts.init ? { init: true } : {}),
     ...(resources ? { resources } : {}),
     ...service,
+    ...(opts.session ? { session: processOwner() } : {}),
   };
 }
 

@@ -170,6 +170,9 @@ export interface MonitorSpec {
   health: { argv: string[]; intervalMs: number; timeoutMs: number; startPeriodMs: number; startIntervalMs: number; retries: number; timeoutText: string };
   /** A command the monitor starts (and does not wait for) as it exits, after the container's end; [] for none. */
   exitCommand: string[];
+  /** A session container's owner (RunOptions.session), its pid and start time: the monitor kills the container
+   * when that process dies, and refuses to start it once the process is gone. */
+  sessionOwner?: [string, string];
 }
 
 /** InRoot is the root a path is resolved in: a directory's path, or an fd of it (O_PATH is enough) that the caller keeps. */
