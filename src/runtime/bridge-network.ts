@@ -215,6 +215,15 @@ export function bridgeSweepCommand(networks = [DEFAULT_BRIDGE]): string[] {
   return [process.execPath, join(__dirname, '..', 'runtime', 'bridge-sweep.js'), ...networks.map((network) => JSON.stringify(network))];
 }
 
+/** bridgeLeases are the network's leases as they stand: its active endpoints. */
+export function bridgeLeases(network = DEFAULT_BRIDGE): Lease[] {
+  try {
+    return Object.values(JSON.parse(readFileSync(leasesPath(network), 'utf8')) as Leases);
+  } catch {
+    return [];
+  }
+}
+
 /** bridgeLease is container id's lease as it stands, for inspect and ps. */
 export function bridgeLease(id: string, network = DEFAULT_BRIDGE): Lease | undefined {
   try {

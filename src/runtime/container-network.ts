@@ -5,6 +5,8 @@ import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import { attachBridge, bridgeLease, refreshPeers, releaseBridge, type BridgeNetwork } from './bridge-network';
+import { NboxError } from '../errors';
+import { addon } from '../sys/addon';
 import { containerPaths, processOwner, type ContainerConfig, type ContainerRecord } from './containers';
 import { hostsFile } from './etc-files';
 import { containerBridges, userEndpoints, type UserEndpoint } from './user-networks';
@@ -42,18 +44,31 @@ export async function connectRunning(record: ContainerRecord, name: string): Pro
   const { config } = record;
   const endpoints = userEndpoints(config, storeDirOf(record));
   const endpoint = endpoints.find((candidate) => candidate.network.name === name)!;
-  const taken = new Set(containerBridges(config, storeDirOf(record)).map((bridge) => bridgeLease(config.id, bridge)?.ifName ?? 'eth0'));
+  const leases = containerBridges(config, storeDirOf(record)).map((bridge) => bridgeLease(config.id, bridge)).filter((lease) => lease !== undefined);
+  // The namespace is kept on its first network's file (the addon opens no magic link such as /proc/PID/ns/net).
+  const kept = leases.find((lease) => !lease.joined);
+  if (!kept) throw new NboxError('ERR_NBOX_CONFLICT', `container ${config.id} has no network namespace of its own to connect (restart it)`);
+  const taken = new Set(leases.map((lease) => lease.ifName ?? 'eth0'));
   let index = 1;
   while (taken.has(`eth${index}`)) index++;
   await attachBridge(config.id, record.state.owner ?? processOwner(), [], endpoint.bridge, {
-    ...endpointOptions(config, endpoint, containerPaths(record.dir).hosts), join: { netns: `/proc/${record.state.pid}/ns/net`, ifName: `eth${index}` },
+    ...endpointOptions(config, endpoint, containerPaths(record.dir).hosts), join: { netns: kept.netns, ifName: `eth${index}` },
   });
   await refreshPeers(endpoint.bridge);
 }
 
 /** disconnectRunning takes a running container off one of its networks (its link, lease and names). */
-export function disconnectRunning(id: string, bridge: BridgeNetwork): Promise<void> {
-  return releaseBridge(id, bridge);
+export async function disconnectRunning(id: string, bridge: BridgeNetwork): Promise<void> {
+  const lease = bridgeLease(id, bridge);
+  // The namespace outlives the lease (the container runs on): its link to this bridge goes by hand.
+  if (lease) {
+    try {
+      addon().netLinkDelete(lease.hostIf);
+    } catch {
+      // Gone already.
+    }
+  }
+  await releaseBridge(id, bridge);
 }
 
 /** networkReady resolves once the container's published ports answer (at once without any). */

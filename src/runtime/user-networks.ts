@@ -49,9 +49,9 @@ const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 /** USER_BRIDGE_PREFIX starts every user network's bridge link: the isolation rules match it. */
 export const USER_BRIDGE_PREFIX = 'nbox-';
 
-/** The blocks new networks get: 10.91.0.0/24 up to 10.99.255.0/24, clear of podman's 10.88/10.89,
+/** The blocks new networks get: 10.92.0.0/24 up to 10.99.255.0/24 (10.91 is left to tests' own default bridges), clear of podman's 10.88/10.89,
  * Docker's 172.17-31 and the default bridge's 10.90. */
-const POOL_FIRST = (10 << 24) | (91 << 16);
+const POOL_FIRST = (10 << 24) | (92 << 16);
 const POOL_LAST = (10 << 24) | (99 << 16) | (255 << 8);
 const POOL_PREFIX = 24;
 
