@@ -193,11 +193,9 @@ async function readRecord(path: string): Promise<NetworkRecord | null> {
 }
 
 // usedSubnets are the blocks a new network must not overlap: the default bridge's, the ones claimed by a
-// network that still exists, and the host's routes (other than to nbox's own user bridges, which are claimed).
+// network that still exists, and the host's routes (a removed network's bridge lingering a moment among them).
 function usedSubnets(claims: Claims): Subnet[] {
-  const routes = parseProcRoutes(readFileSync('/proc/net/route', 'utf8'))
-    .filter((route) => route.subnet.prefix > 0 && !route.iface.startsWith(USER_BRIDGE_PREFIX))
-    .map((route) => route.subnet);
+  const routes = parseProcRoutes(readFileSync('/proc/net/route', 'utf8')).filter((route) => route.subnet.prefix > 0).map((route) => route.subnet);
   const claimed = Object.entries(claims).filter(([, holder]) => existsSync(holder)).map(([subnet]) => parseSubnet(subnet)!);
   return [parseSubnet(DEFAULT_BRIDGE.subnet)!, ...claimed, ...routes];
 }
