@@ -83,6 +83,7 @@ test('containers on a user network reach each other by name, short ID and alias;
   t.is(inspect.Containers[id].Name, 'un-web');
   const ls = await nbox('network', 'ls', '--filter', 'label=team=a', '--format', '{{.Name}} {{.Driver}} {{.Scope}}');
   t.is(ls.stdout, 'un-a bridge local\n');
+  t.is((await nbox('ps', '--filter', 'network=un-a', '--format', '{{.Names}}')).stdout, 'un-web\n');
 });
 
 test('connect puts a running container on another network under an alias, disconnect takes it off', async (t) => {
