@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 
-import { cli, rootTest, sharedTestStore } from '../helpers/env';
+import { cli, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
+import { until } from '../helpers/detached';
 
 const test = rootTest();
 const BRIDGE = `nbu${process.pid % 100000}`;
@@ -146,4 +147,21 @@ test('the library: nbox.network() for a test, run on it with aliases, an --ip, d
     await store.nbox.removeContainer(server.id, { force: true });
   }
   await t.throwsAsync(store.nbox.networks.inspect(name), { message: `network ${name} not found` });
+});
+
+test('a foreground nbox killed with SIGKILL leaves no lease, link or table of its user network after the next nbox', async (t) => {
+  const id = await createNetwork(t, 'un-k', '--subnet', subnet(7));
+  const bridge = `nbox-${id.slice(0, 10)}`;
+  const child = spawnCli(store.root, ['run', '--name', 'un-killed', '--network', 'un-k', 'bb', 'sleep', '600']);
+  t.teardown(async () => void (await nbox('rm', '-f', 'un-killed')));
+  await until('the container on the network', async () => {
+    const inspect = JSON.parse((await nbox('network', 'inspect', 'un-k')).stdout)[0];
+    return Object.keys(inspect.Containers).length === 1 ? true : undefined;
+  });
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  // The next open sweeps what the dead nbox held.
+  t.is(JSON.stringify(JSON.parse((await nbox('network', 'inspect', 'un-k')).stdout)[0].Containers), '{}');
+  await until('the bridge and table to go', () => (quiet('ip', ['-o', 'link', 'show', bridge]) === '' && !quiet('nft', ['list', 'tables']).includes(`nbox_${id.slice(0, 10)}`) ? true : undefined), 15000);
+  t.is((await nbox('network', 'rm', 'un-k')).code, 0);
 });
