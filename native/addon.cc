@@ -1192,13 +1192,14 @@ Napi::Value NetVethAttach(const Napi::CallbackInfo &info) {
   std::string netns = o.Get("netns").As<Napi::String>().Utf8Value();
   std::string bridge = o.Get("bridge").As<Napi::String>().Utf8Value();
   std::string host_if = o.Get("hostIf").As<Napi::String>().Utf8Value();
+  std::string ns_if = o.Get("ifName").As<Napi::String>().Utf8Value();
   Napi::Buffer<uint8_t> mac = o.Get("mac").As<Napi::Buffer<uint8_t>>();
   if (mac.Length() != 6) {
     ThrowSysError(env, "network-veth", "mac", EINVAL, host_if);
     return env.Undefined();
   }
   const char *failed = "";
-  if (net_veth_attach(netns.c_str(), bridge.c_str(), host_if.c_str(), mac.Data(), Ipv4(o.Get("address")),
+  if (net_veth_attach(netns.c_str(), bridge.c_str(), host_if.c_str(), ns_if.c_str(), mac.Data(), Ipv4(o.Get("address")),
                       o.Get("prefix").As<Napi::Number>().Int32Value(), Ipv4(o.Get("gateway")), &failed) < 0)
     ThrowSysError(env, "network-veth", failed, errno, host_if);
   return env.Undefined();

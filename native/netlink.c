@@ -202,7 +202,7 @@ int net_netns_release(const char *path, const char **failed) {
   return 0;
 }
 
-static int veth_create(int host_fd, int ns_fd, const char *host_if, int bridge_index, const uint8_t mac[6]) {
+static int veth_create(int host_fd, int ns_fd, const char *host_if, const char *ns_if, int bridge_index, const uint8_t mac[6]) {
   struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
   struct nl_msg m;
   msg_init(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof ifi);
@@ -213,7 +213,7 @@ static int veth_create(int host_fd, int ns_fd, const char *host_if, int bridge_i
   struct rtattr *data = attr_put(&m, IFLA_INFO_DATA, NULL, 0);
   struct ifinfomsg peer_ifi = {.ifi_family = AF_UNSPEC};
   struct rtattr *peer = attr_put(&m, VETH_INFO_PEER, &peer_ifi, sizeof peer_ifi);
-  attr_put(&m, IFLA_IFNAME, "eth0", 5);
+  attr_put(&m, IFLA_IFNAME, ns_if, strlen(ns_if) + 1);
   attr_put(&m, IFLA_ADDRESS, mac, 6);
   attr_put(&m, IFLA_NET_NS_FD, &ns_fd, sizeof ns_fd);
   attr_end(&m, peer);
@@ -232,7 +232,7 @@ static int default_route(int fd, int index, uint32_t gateway) {
   return talk(fd, &m, NULL);
 }
 
-int net_veth_attach(const char *netns_path, const char *bridge, const char *host_if, const uint8_t mac[6],
+int net_veth_attach(const char *netns_path, const char *bridge, const char *host_if, const char *ns_if, const uint8_t mac[6],
                     uint32_t address, int prefix, uint32_t gateway, const char **failed) {
   int ns_fd = open(netns_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (ns_fd < 0) FAIL("open");
@@ -245,19 +245,20 @@ int net_veth_attach(const char *netns_path, const char *bridge, const char *host
   int rc = -1;
   if ((bridge_index = link_index(host_fd, bridge)) < 0) {
     *failed = "RTM_GETLINK";
-  } else if (veth_create(host_fd, ns_fd, host_if, bridge_index, mac) < 0) {
+  } else if (veth_create(host_fd, ns_fd, host_if, ns_if, bridge_index, mac) < 0) {
     *failed = "RTM_NEWLINK";
   } else if ((host_index = link_index(host_fd, host_if)) < 0 || link_up(host_fd, host_index) < 0) {
     *failed = "RTM_NEWLINK";
   } else if ((ns_sock = socket_in(ns_fd, failed)) < 0) {
     /* failed is set */
-  } else if ((eth0 = link_index(ns_sock, "eth0")) < 0) {
+  } else if ((eth0 = link_index(ns_sock, ns_if)) < 0) {
     *failed = "RTM_GETLINK";
   } else if (address_add(ns_sock, eth0, address, prefix) < 0) {
     *failed = "RTM_NEWADDR";
   } else if (link_up(ns_sock, eth0) < 0) {
     *failed = "RTM_NEWLINK";
-  } else if (default_route(ns_sock, eth0, gateway) < 0) {
+  } else if (gateway != 0 && default_route(ns_sock, eth0, gateway) < 0) {
+    /* A second network's link (network connect) adds no default route: gateway 0. */
     *failed = "RTM_NEWROUTE";
   } else {
     rc = 0;

@@ -26,10 +26,10 @@ int net_netns_create(const char *path, const char **failed);
 /* Lazily unmounts the namespace kept on `path`; one not mounted is no error. */
 int net_netns_release(const char *path, const char **failed);
 
-/* Makes veth pair host_if/eth0 with eth0 in the namespace kept on netns_path
- * and host_if enslaved to `bridge`; gives eth0 mac, address/prefix and a
- * default route via gateway (addresses in network byte order). */
-int net_veth_attach(const char *netns_path, const char *bridge, const char *host_if, const uint8_t mac[6],
+/* Makes veth pair host_if/ns_if with ns_if in the namespace kept on netns_path
+ * and host_if enslaved to `bridge`; gives ns_if mac, address/prefix and a
+ * default route via gateway unless it is 0 (addresses in network byte order). */
+int net_veth_attach(const char *netns_path, const char *bridge, const char *host_if, const char *ns_if, const uint8_t mac[6],
                     uint32_t address, int prefix, uint32_t gateway, const char **failed);
 
 #ifdef __cplusplus

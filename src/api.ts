@@ -23,6 +23,8 @@ import { Store } from './image/store';
 import { ContainerRegistry } from './runtime/containers';
 import { ContainerApi } from './api/containers';
 import { VolumeApi } from './api/volumes';
+import { NetworkApi, testNetwork, type TestNetwork } from './api/networks';
+import type { CreateNetworkOptions } from './runtime/user-networks';
 
 export { NboxError, SysError } from './errors';
 export { VERSION } from './version';
@@ -73,6 +75,9 @@ export { WaitError, WaitTimeoutError } from './api/wait-errors';
 export type { ContainerRunOptions, FileCopy, PortsOption } from './api/harness-run';
 export type { ContainerLogs, ForegroundRunOptions, ListContainersOptions } from './api/containers';
 export type { VolumeApi } from './api/volumes';
+export type { NetworkApi, TestNetwork } from './api/networks';
+export type { NetworkRecord, CreateNetworkOptions } from './runtime/user-networks';
+export type { ConnectOptions, NetworkInspect, NetworkPruneResult } from './runtime/network-ops';
 export type { VolumeRecord } from './runtime/volumes';
 export type { CreateVolumeOptions, VolumeInspect, VolumePruneResult } from './runtime/volume-ops';
 export type { MountSpec, MountType, ParsedMount } from './runtime/mount-spec';
@@ -163,6 +168,17 @@ export class Nbox extends ContainerApi {
   /** volumes are the store's volumes (`docker volume …`). */
   get volumes(): VolumeApi {
     return new VolumeApi(this.store, this.containers);
+  }
+
+  /** networks are the store's user networks and Docker's predefined ones (`docker network …`). */
+  get networks(): NetworkApi {
+    return new NetworkApi(this.store, this.containers);
+  }
+
+  /** network makes a user network for a test (name: a random one when absent); `await using` removes it at
+   * the end of the scope, after the containers on it (declared later) are disposed. */
+  network(name?: string, options: Omit<CreateNetworkOptions, 'name'> = {}): Promise<TestNetwork> {
+    return testNetwork(this.networks, name, options);
   }
 
   /** images lists the store's images; intermediate build images (untagged

@@ -20,6 +20,13 @@ export interface CreateBody {
   StopSignal?: string;
   Healthcheck?: { Test?: string[] | null; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number } | null;
   HostConfig?: HostConfig | null;
+  NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointConfig | null> | null } | null;
+}
+
+/** EndpointConfig is a container's place on one network: its aliases and address there. */
+export interface EndpointConfig {
+  Aliases?: string[] | null;
+  IPAMConfig?: { IPv4Address?: string } | null;
 }
 
 interface HostConfig extends ResourceFields {
@@ -87,7 +94,7 @@ export function createOptions(body: CreateBody): { image: string; options: RunOp
     tty: body.Tty ?? false,
     interactive: body.OpenStdin ?? false,
     autoRemove: host.AutoRemove ?? false,
-    network: networkMode(host.NetworkMode),
+    ...endpoint(networkMode(host.NetworkMode, body.NetworkingConfig?.EndpointsConfig), body.NetworkingConfig?.EndpointsConfig),
     publish: publish(host.PortBindings),
     publishAll: host.PublishAllPorts ?? false,
     addHosts: host.ExtraHosts ?? undefined,
@@ -138,10 +145,24 @@ function publish(bindings: HostConfig['PortBindings']): string[] {
   return specs;
 }
 
-/** networkMode maps Docker's `default` onto the bridge; other names pass for run to check. */
-function networkMode(mode: string | undefined): string | undefined {
-  if (mode === undefined || mode === '' || mode === 'default') return 'bridge';
+/** networkMode maps Docker's `default` onto the bridge, or the one network EndpointsConfig names; other names
+ * pass for run to check. */
+function networkMode(mode: string | undefined, endpoints: Record<string, EndpointConfig | null> | null | undefined): string {
+  if (mode === undefined || mode === '' || mode === 'default') return Object.keys(endpoints ?? {})[0] ?? 'bridge';
   return mode;
+}
+
+// endpoint is the run options of the container's network: its EndpointsConfig entry's aliases and address.
+// A create names one network, as the docker CLI does; more are for `network connect`.
+function endpoint(network: string, endpoints: Record<string, EndpointConfig | null> | null | undefined): Pick<RunOptions, 'network' | 'networkAliases' | 'ip'> {
+  const names = Object.keys(endpoints ?? {});
+  if (names.some((name) => name !== network)) throw new EngineError(400, `Container cannot be connected to network endpoints: ${names.join(', ')}: create it on one, connect it to the others`);
+  const config = endpoints?.[network];
+  return {
+    network,
+    ...(config?.Aliases?.length ? { networkAliases: config.Aliases } : {}),
+    ...(config?.IPAMConfig?.IPv4Address ? { ip: config.IPAMConfig.IPv4Address } : {}),
+  };
 }
 
 /** bind reads a Binds entry, `SOURCE:TARGET[:OPTIONS]`, as the daemon does: SOURCE an absolute host path or a

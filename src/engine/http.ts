@@ -64,6 +64,7 @@ export function errorStatus(err: unknown): number {
       case 'ERR_NBOX_NO_SUCH_IMAGE':
       case 'ERR_NBOX_NO_SUCH_CONTAINER':
       case 'ERR_NBOX_NO_SUCH_VOLUME':
+      case 'ERR_NBOX_NO_SUCH_NETWORK':
         return 404;
       case 'ERR_NBOX_CONFLICT':
         return 409;

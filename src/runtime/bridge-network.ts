@@ -23,8 +23,9 @@ import { lockFile } from '../store/lock';
 import { addon } from '../sys/addon';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import type { ProcessIdentity } from './containers';
-import { contains, formatAddress, formatSubnet, overlaps, parseProcRoutes, parseSubnet, size, type Subnet } from './ipv4';
-import { deleteTableScript, runNft, tableScript, type PortRule } from './nft';
+import { contains, formatAddress, formatSubnet, overlaps, parseAddress, parseProcRoutes, parseSubnet, size, type Subnet } from './ipv4';
+import { deleteTableScript, runNft, tableScript, type Isolation, type PortRule } from './nft';
+import { writePeerHosts, type PeerEntry } from './peer-hosts';
 import { portAllocated, type PortBinding } from './ports';
 
 /** BridgeNetwork is the default network's host side. */
@@ -38,6 +39,8 @@ export interface BridgeNetwork {
   gateway: string;
   /** nbox's nftables table (ip family). */
   table: string;
+  /** A user network's: kept apart from the other networks, its members named in each other's /etc/hosts. */
+  isolation?: Isolation;
 }
 
 export const DEFAULT_BRIDGE: BridgeNetwork = bridgeFromEnv(process.env) ?? { name: 'bridge', bridge: 'nbox0', subnet: '10.90.0.0/16', gateway: '10.90.0.1', table: 'nbox' };
@@ -66,6 +69,13 @@ export interface Lease {
   netns: string;
   owner: ProcessIdentity;
   ports: PortRule[];
+  /** The link's name in the container; eth0 when absent. */
+  ifName?: string;
+  /** Set when the namespace is another lease's (a network connected to a running container): it is not this lease's to release. */
+  joined?: boolean;
+  /** On a user network: the names the container answers to there, and its hosts file (peer-hosts.ts). */
+  names?: string[];
+  hosts?: string;
 }
 
 type Leases = Record<string, Lease>;
@@ -79,23 +89,34 @@ export interface Attachment {
   portsReady: Promise<void>;
 }
 
+/** AttachOptions are a user network's endpoint: --ip, the names, and for a network connected later the namespace it joins. */
+export interface AttachOptions {
+  address?: string;
+  names?: string[];
+  hosts?: string;
+  /** The namespace of the container's first network, and the link's name in it (eth1…); no default route then. */
+  join?: { netns: string; ifName: string };
+}
+
 /** attachBridge leases an address for container id and sets up its namespace
  * (veth, address, default route); the container's init joins lease.netns. */
-export async function attachBridge(id: string, owner: ProcessIdentity, ports: PortBinding[] = [], network = DEFAULT_BRIDGE): Promise<Attachment> {
+export async function attachBridge(id: string, owner: ProcessIdentity, ports: PortBinding[] = [], network = DEFAULT_BRIDGE, options: AttachOptions = {}): Promise<Attachment> {
   const subnet = parseSubnet(network.subnet)!;
   const attached = await withLeases(network, async (leases) => {
     // A lease left by this container's last run (a monitor killed meanwhile) is replaced.
-    if (leases[id]) dropNamespace(leases[id]);
+    if (leases[id] && !leases[id].joined) dropNamespace(leases[id]);
     const others = Object.values(leases).filter((other) => other.id !== id);
     // Checked when run read -p; a container that took one of these meanwhile wins it.
     const clash = ports.find((port) => heldElsewhere(port, others));
     if (clash) throw portAllocated(clash);
     const up = existsSync(upMarker(network));
     if (!up) bridgeUp(network, subnet);
-    const address = freeAddress(network, subnet, others);
+    const address = options.address === undefined ? freeAddress(network, subnet, others) : requestedAddress(network, subnet, others, options.address);
     const lease: Lease = {
-      id, address: formatAddress(address), mac: macOf(address), hostIf: `nb${id.slice(0, 12)}`, netns: join(STATE_DIR, `${network.bridge}-${id}`), owner,
+      id, address: formatAddress(address), mac: macOf(address), hostIf: hostLinkName(id, network), netns: options.join?.netns ?? join(STATE_DIR, `${network.bridge}-${id}`), owner,
       ports: ports.map((port) => ({ ...port, address: formatAddress(address) })),
+      ...(options.join ? { ifName: options.join.ifName, joined: true } : {}),
+      ...(options.names ? { names: options.names, hosts: options.hosts } : {}),
     };
     const next = { ...Object.fromEntries(others.map((other) => [other.id, other])), [id]: lease };
     // The table comes up with the bridge (egress must work from the container's first packet);
@@ -106,11 +127,13 @@ export async function attachBridge(id: string, owner: ProcessIdentity, ports: Po
   }).then(({ lease, portsChanged }) => ({ lease, portsReady: portsChanged ? applyLatestTable(network) : Promise.resolve() }));
   const { lease, portsReady } = attached;
   try {
-    closeSync(openSync(lease.netns, 'w', 0o600));
-    addon().netnsCreate(lease.netns);
+    if (!lease.joined) {
+      closeSync(openSync(lease.netns, 'w', 0o600));
+      addon().netnsCreate(lease.netns);
+    }
     addon().netVethAttach({
-      netns: lease.netns, bridge: network.bridge, hostIf: lease.hostIf, mac: Buffer.from(lease.mac.split(':').map((byte) => parseInt(byte, 16))),
-      address: lease.address, prefix: subnet.prefix, gateway: network.gateway,
+      netns: lease.netns, bridge: network.bridge, hostIf: lease.hostIf, ifName: lease.ifName ?? 'eth0', mac: Buffer.from(lease.mac.split(':').map((byte) => parseInt(byte, 16))),
+      address: lease.address, prefix: subnet.prefix, gateway: lease.joined ? '0.0.0.0' : network.gateway,
     });
   } catch (err) {
     await portsReady.catch(() => {});
@@ -126,6 +149,14 @@ export async function attachBridge(id: string, owner: ProcessIdentity, ports: Po
 function applyLatestTable(network: BridgeNetwork): Promise<void> {
   return withLeases(network, async (leases) => {
     if (Object.keys(leases).length > 0 && existsSync(upMarker(network))) await applyTable(network, leases);
+    return { leases, result: undefined };
+  });
+}
+
+/** refreshPeers writes the network's member list into every member's /etc/hosts (a user network's). */
+export function refreshPeers(network: BridgeNetwork): Promise<void> {
+  return withLeases(network, async (leases) => {
+    writePeerHosts(network.name, peers(leases), []);
     return { leases, result: undefined };
   });
 }
@@ -179,9 +210,18 @@ function heldElsewhere(port: PortBinding, others: Lease[]): boolean {
 
 /** bridgeSweepCommand is what a monitor runs as it exits (bridge-sweep.ts): its lease is released when its
  * container ends, not at the next store open. */
-export function bridgeSweepCommand(network = DEFAULT_BRIDGE): string[] {
+export function bridgeSweepCommand(networks = [DEFAULT_BRIDGE]): string[] {
   // From the CLI bundle (dist/src/cli) and from the compiled tree (dist/src/runtime) alike.
-  return [process.execPath, join(__dirname, '..', 'runtime', 'bridge-sweep.js'), JSON.stringify(network)];
+  return [process.execPath, join(__dirname, '..', 'runtime', 'bridge-sweep.js'), ...networks.map((network) => JSON.stringify(network))];
+}
+
+/** bridgeLeases are the network's leases as they stand: its active endpoints. */
+export function bridgeLeases(network = DEFAULT_BRIDGE): Lease[] {
+  try {
+    return Object.values(JSON.parse(readFileSync(leasesPath(network), 'utf8')) as Leases);
+  } catch {
+    return [];
+  }
 }
 
 /** bridgeLease is container id's lease as it stands, for inspect and ps. */
@@ -195,6 +235,7 @@ export function bridgeLease(id: string, network = DEFAULT_BRIDGE): Lease | undef
 
 async function dropLeases(network: BridgeNetwork, gone: Lease[], rest: Leases): Promise<void> {
   for (const lease of gone) dropNamespace(lease);
+  if (network.isolation) writePeerHosts(network.name, peers(rest), peers(Object.fromEntries(gone.map((lease) => [lease.id, lease]))));
   if (Object.keys(rest).length === 0) {
     await (gone.some((lease) => lease.ports.length > 0) ? applyTable(network, rest) : Promise.resolve());
     lingerThenDown(network);
@@ -204,8 +245,17 @@ async function dropLeases(network: BridgeNetwork, gone: Lease[], rest: Leases): 
 }
 
 // dropNamespace lets the container's namespace go: with its last process gone
-// the kernel deletes it, and the veth pair with it (no wait for that here).
+// the kernel deletes it, and the veth pair with it (no wait for that here). A lease
+// in another's namespace (a disconnect from a running container) deletes its link instead.
 function dropNamespace(lease: Lease): void {
+  if (lease.joined) {
+    try {
+      addon().netLinkDelete(lease.hostIf);
+    } catch {
+      // Gone with the namespace already.
+    }
+    return;
+  }
   addon().netnsRelease(lease.netns);
   unlink(lease.netns).catch(() => {});
 }
@@ -244,7 +294,7 @@ function bridgeUp(network: BridgeNetwork, subnet: Subnet): void {
 }
 
 function applyTable(network: BridgeNetwork, leases: Leases): Promise<void> {
-  return runNft(tableScript({ table: network.table, bridge: network.bridge, subnet: network.subnet }, Object.values(leases).flatMap((lease) => lease.ports)));
+  return runNft(tableScript({ table: network.table, bridge: network.bridge, subnet: network.subnet, isolation: network.isolation }, Object.values(leases).flatMap((lease) => lease.ports)));
 }
 
 function freeAddress(network: BridgeNetwork, subnet: Subnet, leases: Lease[]): number {
@@ -254,6 +304,25 @@ function freeAddress(network: BridgeNetwork, subnet: Subnet, leases: Lease[]): n
     if (contains(subnet, address) && !taken.has(formatAddress(address))) return address;
   }
   throw new NboxError('ERR_NBOX_CONFLICT', `could not find an available IP in network ${network.name} (${network.subnet})`);
+}
+
+function requestedAddress(network: BridgeNetwork, subnet: Subnet, leases: Lease[], text: string): number {
+  const address = parseAddress(text);
+  if (address === undefined || !contains(subnet, address) || address === subnet.base || address === subnet.base + size(subnet) - 1) {
+    throw new NboxError('ERR_NBOX_USAGE', `no configured subnet or ip-range contain the IP address ${text}`);
+  }
+  if (text === network.gateway || leases.some((lease) => lease.address === text)) throw new NboxError('ERR_NBOX_CONFLICT', `Address already in use`);
+  return address;
+}
+
+// hostLinkName is the host's end of the veth pair: one per container on the default bridge, one per container
+// and network on a user network (a container may be on several).
+function hostLinkName(id: string, network: BridgeNetwork): string {
+  return network.isolation ? `v${id.slice(0, 8)}${network.bridge.slice(-6)}` : `nb${id.slice(0, 12)}`;
+}
+
+function peers(leases: Leases): PeerEntry[] {
+  return Object.values(leases).filter((lease) => lease.names && lease.hosts).map((lease) => ({ address: lease.address, names: lease.names!, hosts: lease.hosts! }));
 }
 
 // macOf is Docker's: 02:42 then the four bytes of the address.

@@ -5,7 +5,7 @@ import type { ContainerRecord } from './containers';
 import { healthStatus, stateName } from './container-status';
 import { recordedMounts } from './container-mounts';
 
-const KEYS = new Set(['id', 'name', 'label', 'status', 'ancestor', 'exited', 'health', 'volume']);
+const KEYS = new Set(['id', 'name', 'label', 'status', 'ancestor', 'exited', 'health', 'volume', 'network']);
 const STATUSES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
 const HEALTHS = ['none', 'starting', 'healthy', 'unhealthy'];
 
@@ -55,6 +55,8 @@ export function matchesContainerFilters(record: ContainerRecord, filters: Contai
     ancestor: (value) => ancestor(record, value),
     // As Docker: a volume's name or any mount's destination.
     volume: (value) => recordedMounts(config).some((m) => (m.type === 'volume' && m.source === value) || m.target === value),
+    // A network's name or ID (a user network's as recorded when the container joined it).
+    network: (value) => config.network === value || Object.entries(config.networks ?? {}).some(([name, endpoint]) => name === value || endpoint.id === value),
   };
   return [...filters].every(([key, values]) => values.some(tests[key]));
 }

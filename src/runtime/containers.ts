@@ -12,7 +12,7 @@ import type { StoreRoot } from '../store/root';
 import type { ContainerDirs } from './container-spec';
 import { writeEtcFiles, type EtcFiles } from './etc-files';
 import type { MountSpec } from './mount-spec';
-import type { NetworkMode } from './network';
+import type { NetworkEndpoint, NetworkMode } from './network';
 import type { HealthConfig } from './health-config';
 import type { RestartPolicy } from './restart-policy';
 import type { Resources } from './resources';
@@ -21,6 +21,7 @@ import { pidNamespace, processStartTime } from '../sys/proc';
 import { randomBytes } from '../sys/random';
 import { faultPoint } from './fault';
 import { releaseBridge, sweepBridgeLeases } from './bridge-network';
+import { containerBridges, sweepUserNetworks } from './user-networks';
 import type { PortBinding } from './ports';
 import type { ExtraHost } from './etc-files';
 import { isFrozen, killCgroup, removeCgroup, sweepOrphanCgroups } from './cgroup';
@@ -42,6 +43,8 @@ export interface ContainerConfig {
   workingDir: string;
   hostname: string;
   network: NetworkMode;
+  /** The user networks it is on (`network` first, if it is one; more by `network connect`), by name. */
+  networks?: Record<string, NetworkEndpoint>;
   /** --add-host, --dns and --dns-search. */
   extraHosts?: ExtraHost[];
   dns?: string[];
@@ -201,6 +204,7 @@ export class ContainerRegistry {
     await this.sweepOrphans();
     await sweepOrphanCgroups();
     await sweepBridgeLeases();
+    await sweepUserNetworks(this.store);
   }
 
   /** create builds the container directory aside and renames it into place,
@@ -334,7 +338,7 @@ export class ContainerRegistry {
     // Renamed since this record was read (by another process, maybe): its name on disk goes too.
     const names = new Set([record.config.name, (await this.readRaw(record.config.id).catch(() => null))?.config.name ?? record.config.name]);
     // A detached container's lease is its monitor's, which may not have been swept yet: it goes with the container.
-    if (record.config.network === 'bridge') await releaseBridge(record.config.id);
+    for (const bridge of containerBridges(record.config, this.store.dir)) await releaseBridge(record.config.id, bridge);
     await this.store.removeTree(record.dir);
     faultPoint('rm-tree-removed');
     for (const name of names) {

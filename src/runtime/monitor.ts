@@ -16,6 +16,7 @@ import { ContainerStartError, resolveMountTargets, spawnSpec, startFailure, type
 import { probeSpec } from './health-probe';
 import { NO_RESTART } from './restart-policy';
 import { bridgeSweepCommand } from './bridge-network';
+import { containerBridges } from './user-networks';
 import type { Store } from '../image/store';
 import type { TerminalSize } from './terminal';
 
@@ -109,7 +110,7 @@ export async function startMonitored(
       health: probeSpec(config.healthcheck),
       attach: start.attach ?? 0,
       ttySize: start.ttySize ?? { rows: 0, cols: 0 },
-      exitCommand: config.network === 'bridge' ? bridgeSweepCommand() : [],
+      exitCommand: containerBridges(config, ctx.store.root.dir).length > 0 ? bridgeSweepCommand(containerBridges(config, ctx.store.root.dir)) : [],
       ...(config.session ? { sessionOwner: [String(config.session.pid), String(config.session.startTime)] as [string, string] } : {}),
     });
     faultPoint('spec-sent');

@@ -1,15 +1,18 @@
 // inspect's NetworkSettings and ps's PORTS: what a container holds on its
 // network now, read from its lease (none once it ended, as Docker clears them).
-import { bridgeLease, DEFAULT_BRIDGE } from './bridge-network';
+import { dirname } from 'node:path';
+
+import { bridgeLease, DEFAULT_BRIDGE, type BridgeNetwork, type Lease } from './bridge-network';
 import type { ContainerRecord } from './containers';
 import { parseSubnet } from './ipv4';
 import { formatPorts, portKey, type PortBinding } from './ports';
+import { containerBridges, userEndpoints, type UserEndpoint } from './user-networks';
 
 /** EndpointSettings is one entry of NetworkSettings.Networks. */
 export interface EndpointSettings {
   IPAMConfig: null;
   Links: null;
-  Aliases: null;
+  Aliases: string[] | null;
   MacAddress: string;
   NetworkID: string;
   EndpointID: string;
@@ -20,7 +23,7 @@ export interface EndpointSettings {
   GlobalIPv6Address: string;
   GlobalIPv6PrefixLen: number;
   DriverOpts: null;
-  DNSNames: null;
+  DNSNames: string[] | null;
 }
 
 /** NetworkSettings is Docker's, IPv4 only. */
@@ -40,30 +43,55 @@ export interface NetworkSettings {
 export function networkSettings(record: ContainerRecord): NetworkSettings {
   const { config } = record;
   const lease = config.network === 'bridge' ? bridgeLease(config.id) : undefined;
-  const prefix = lease ? parseSubnet(DEFAULT_BRIDGE.subnet)!.prefix : 0;
-  const gateway = lease ? DEFAULT_BRIDGE.gateway : '';
-  const endpoint: EndpointSettings = {
-    IPAMConfig: null, Links: null, Aliases: null, MacAddress: lease?.mac ?? '', NetworkID: config.network, EndpointID: lease ? config.id : '',
-    Gateway: gateway, IPAddress: lease?.address ?? '', IPPrefixLen: prefix, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
-    DriverOpts: null, DNSNames: null,
-  };
+  const users = userNetworks(record);
+  const first = lease ? { lease, bridge: DEFAULT_BRIDGE } : users[0] && users[0].lease ? { lease: users[0].lease, bridge: users[0].bridge } : undefined;
+  const prefix = first ? parseSubnet(first.bridge.subnet)!.prefix : 0;
+  const gateway = first ? first.bridge.gateway : '';
+  const networks: Record<string, EndpointSettings> = {};
+  // A container sharing another's network has none of its own, as Docker shows it.
+  if (config.network === 'bridge' || config.network === 'host' || config.network === 'none') networks[config.network] = endpointSettings(record, config.network, DEFAULT_BRIDGE, lease, undefined);
+  for (const user of users) networks[user.network.name] = endpointSettings(record, user.network.id, user.bridge, user.lease, user);
   return {
     Bridge: '',
-    SandboxID: lease ? config.id : '',
-    SandboxKey: lease?.netns ?? '',
-    Ports: lease ? portMap(lease.ports) : {},
+    SandboxID: first ? config.id : '',
+    SandboxKey: first?.lease.netns ?? '',
+    Ports: first ? portMap(first.lease.ports) : {},
     Gateway: gateway,
-    IPAddress: lease?.address ?? '',
+    IPAddress: first?.lease.address ?? '',
     IPPrefixLen: prefix,
-    MacAddress: lease?.mac ?? '',
-    // A container sharing another's network has none of its own, as Docker shows it.
-    Networks: config.network.startsWith('container:') ? {} : { [config.network]: endpoint },
+    MacAddress: first?.lease.mac ?? '',
+    Networks: networks,
   };
 }
 
-/** publishedPorts are the ports a container publishes now (while it holds its lease). */
+function endpointSettings(record: ContainerRecord, networkId: string, bridge: BridgeNetwork, lease: Lease | undefined, user: UserEndpoint | undefined): EndpointSettings {
+  const aliases = user?.endpoint.aliases ?? [];
+  return {
+    IPAMConfig: null, Links: null, Aliases: user ? aliases : null, MacAddress: lease?.mac ?? '', NetworkID: networkId, EndpointID: lease ? record.config.id : '',
+    Gateway: lease ? bridge.gateway : '', IPAddress: lease?.address ?? '', IPPrefixLen: lease ? parseSubnet(bridge.subnet)!.prefix : 0,
+    IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null,
+    DNSNames: user ? [record.config.name, record.config.id.slice(0, 12), ...aliases] : null,
+  };
+}
+
+// userNetworks are the container's user networks with its lease on each (none while it is stopped).
+function userNetworks(record: ContainerRecord): (UserEndpoint & { lease?: Lease })[] {
+  try {
+    return userEndpoints(record.config, storeDirOf(record)).map((user) => ({ ...user, lease: bridgeLease(record.config.id, user.bridge) }));
+  } catch {
+    // A network removed since: inspect still shows the container.
+    return [];
+  }
+}
+
+/** publishedPorts are the ports a container publishes now (while it holds its lease on its first network). */
 export function publishedPorts(record: ContainerRecord): PortBinding[] {
-  return record.config.network === 'bridge' ? bridgeLease(record.config.id)?.ports ?? [] : [];
+  const [bridge] = containerBridges(record.config, storeDirOf(record));
+  return bridge ? bridgeLease(record.config.id, bridge)?.ports ?? [] : [];
+}
+
+function storeDirOf(record: ContainerRecord): string {
+  return dirname(dirname(record.dir));
 }
 
 /** psPorts is ps's PORTS column. */

@@ -6,11 +6,29 @@ import { NboxError } from '../errors';
 import type { ExtraHost } from './etc-files';
 
 /** NetworkMode is how a container reaches the network: `bridge` is Docker's default network;
- * `container:ID` shares another container's network namespace. */
-export type NetworkMode = 'none' | 'host' | 'bridge' | `container:${string}`;
+ * `container:ID` shares another container's network namespace; any other name is a user network's. */
+export type NetworkMode = 'none' | 'host' | 'bridge' | `container:${string}` | UserNetworkName;
 
-/** runNetwork checks `run --network`: an unknown name is refused before anything is made.
- * `container:NAME` is returned as given; the caller resolves NAME. */
+/** UserNetworkName is the name of a network made by `network create`. */
+export type UserNetworkName = string & { readonly userNetwork?: never };
+
+/** NetworkEndpoint is a container's place on one user network, as it asked for it. */
+export interface NetworkEndpoint {
+  /** The network's ID: one removed and made again under its name is another network. */
+  id: string;
+  /** --network-alias: more names it answers to there. */
+  aliases?: string[];
+  /** --ip: its address there. */
+  ipAddress?: string;
+}
+
+/** isUserNetwork says whether a mode names a user network. */
+export function isUserNetwork(mode: NetworkMode): boolean {
+  return mode !== 'none' && mode !== 'host' && mode !== 'bridge' && !mode.startsWith('container:');
+}
+
+/** runNetwork checks `run --network`: a name no network could have is refused before anything is made.
+ * `container:NAME` and a user network's name are returned as given; the caller resolves them. */
 export function runNetwork(name: string | undefined): NetworkMode {
   const mode = name ?? 'bridge';
   if (mode === 'default') return 'bridge';
@@ -18,7 +36,9 @@ export function runNetwork(name: string | undefined): NetworkMode {
     if (mode === 'container:') throw new NboxError('ERR_NBOX_USAGE', 'invalid container format container:<name|id>');
     return mode as NetworkMode;
   }
-  if (mode !== 'none' && mode !== 'host' && mode !== 'bridge') throw new NboxError('ERR_NBOX_USAGE', `network ${mode} not found`);
+  if (mode !== 'none' && mode !== 'host' && mode !== 'bridge' && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(mode)) {
+    throw new NboxError('ERR_NBOX_USAGE', `network ${mode} not found`);
+  }
   return mode;
 }
 

@@ -25,6 +25,14 @@ export interface NatTable {
   table: string;
   bridge: string;
   subnet: string;
+  isolation?: Isolation;
+}
+
+/** Isolation is a user network's: no traffic between its bridge and the `others` (link names, `*` a wildcard), as
+ * Docker's DOCKER-ISOLATION chains keep networks apart; internal, no traffic between its bridge and any other link. */
+export interface Isolation {
+  others: string[];
+  internal: boolean;
 }
 
 /** PortRule is one published port: traffic to hostPort (on hostIp, or any address) goes to address:containerPort. */
@@ -64,18 +72,30 @@ export function tableScript(nat: NatTable, ports: PortRule[]): string {
     '    type nat hook postrouting priority srcnat; policy accept;',
     // Traffic from the host's loopback to a container (a port on 127.0.0.1) needs a source it can answer.
     `    oifname "${nat.bridge}" ip saddr 127.0.0.0/8 masquerade`,
-    `    ip saddr ${nat.subnet} ip daddr != ${nat.subnet} masquerade`,
+    ...(nat.isolation?.internal ? [] : [`    ip saddr ${nat.subnet} ip daddr != ${nat.subnet} masquerade`]),
     // A container reaching another's port through a host address: the answer must come back the same way.
     `    oifname "${nat.bridge}" ct status dnat ip saddr ${nat.subnet} masquerade`,
     '  }',
     '  chain forward {',
     '    type filter hook forward priority filter; policy accept;',
+    ...isolationRules(nat.bridge, nat.isolation),
     `    oifname "${nat.bridge}" accept`,
     `    iifname "${nat.bridge}" accept`,
     '  }',
     '}',
     '',
   ].join('\n');
+}
+
+// isolationRules drop what crosses between the bridge and the links it is kept from, both ways: the drop
+// holds whatever the other tables accept, as every base chain on the hook sees the packet.
+function isolationRules(bridge: string, isolation: Isolation | undefined): string[] {
+  if (!isolation) return [];
+  if (isolation.internal) return [`    iifname "${bridge}" oifname != "${bridge}" drop`, `    oifname "${bridge}" iifname != "${bridge}" drop`];
+  return isolation.others.flatMap((other) => [
+    `    iifname "${bridge}" oifname != "${bridge}" oifname "${other}" drop`,
+    `    oifname "${bridge}" iifname != "${bridge}" iifname "${other}" drop`,
+  ]);
 }
 
 /** deleteTableScript removes the table, present or not. */

@@ -29,7 +29,8 @@ import { removeAnonymousVolumes } from './volume-ops';
 import { VolumeStore } from './volumes';
 import { etcFiles, type EtcFiles } from './etc-files';
 import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig, type HealthcheckOptions } from './health-config';
-import { checkDns, parseAddHost, runNetwork, sharedNetworkOf } from './network';
+import { checkDns, isUserNetwork, parseAddHost, runNetwork, sharedNetworkOf } from './network';
+import { NetworkStore } from './user-networks';
 import { claimHostPorts, exposedPorts, parsePublish } from './ports';
 import { DEFAULT_BRIDGE, publishedOnBridge } from './bridge-network';
 import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART, type RestartPolicy } from './restart-policy';
@@ -58,8 +59,12 @@ export interface RunOptions extends SecurityOptions {
   workdir?: string;
   hostname?: string;
   name?: string;
-  /** --network: bridge (the default; `default` names it too), none or host; another name is refused. */
+  /** --network: bridge (the default; `default` names it too), none, host, container:NAME or a user network's name. */
   network?: string;
+  /** --network-alias: more names the container answers to on its user network. */
+  networkAliases?: string[];
+  /** --ip: its address on its user network. */
+  ip?: string;
   /** --add-host NAME:IP entries for /etc/hosts. */
   addHosts?: string[];
   /** --dns servers and --dns-search domains for /etc/resolv.conf. */
@@ -215,7 +220,7 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
     launched = await launch(terminal ? { ...spec, terminal: { size: opts.ttySize ?? { rows: 0, cols: 0 }, stdio: terminal } } : spec);
   } catch (err) {
     stdio.closeAll();
-    await releaseContainer(config.id);
+    await releaseContainer(record);
     const failure = err instanceof ContainerStartError ? err : new ContainerStartError((err as Error).message, 125, err);
     await ctx.containers.setState(record, failedStartState(record.state, failure.exitCode, failure.message));
     if (config.autoRemove) await ctx.containers.remove(record);
@@ -277,7 +282,7 @@ async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: string,
   const layerDirs = await ctx.store.layers.dirs(image.config);
   const userSpec = opts.user ?? image.config.config?.User ?? '';
   const user = await imageUser(layerDirs, userSpec, opts.groupAdd);
-  const config = { ...containerConfig(image, imageRef, opts, userSpec, user, id), ...(await publishedPorts(image, opts)) };
+  const config = { ...containerConfig(image, imageRef, opts, userSpec, user, id), ...(await publishedPorts(image, opts)), ...(await userNetwork(ctx, opts)) };
   config.mounts = await planMounts({
     mounts: [...(opts.volumes ?? []).map(volumeBindSpec), ...(opts.mounts ?? [])],
     volumesFrom: opts.volumesFrom ?? [],
@@ -295,6 +300,19 @@ async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: string,
   }
   const files = await etcFiles(config.network, config.hostname, config.extraHosts, { servers: config.dns, search: config.dnsSearch });
   return { image, layerDirs, user, config, files };
+}
+
+// userNetwork is a user network's endpoint: the network (which must exist) by ID, --network-alias and --ip,
+// which Docker takes on user networks only.
+async function userNetwork(ctx: RunContext, opts: RunOptions): Promise<Partial<Pick<ContainerConfig, 'network' | 'networks'>>> {
+  const mode = runNetwork(opts.network);
+  if (!isUserNetwork(mode)) {
+    if (opts.networkAliases?.length) throw new NboxError('ERR_NBOX_USAGE', 'network-scoped aliases are only supported for user-defined networks');
+    if (opts.ip !== undefined) throw new NboxError('ERR_NBOX_USAGE', 'user specified IP address is supported on user defined networks only');
+    return {};
+  }
+  const network = await new NetworkStore(ctx.store.root).get(mode);
+  return { network: network.name, networks: { [network.name]: { id: network.id, ...(opts.networkAliases?.length ? { aliases: opts.networkAliases } : {}), ...(opts.ip ? { ipAddress: opts.ip } : {}) } } };
 }
 
 // sharedNetworkTarget is the running container whose network `--network container:REF` joins.
@@ -366,7 +384,8 @@ export async function containerLaunchSpec(
 // anything is made; on a network other than the bridge they mean nothing (Docker discards them too).
 async function publishedPorts(image: ImageRecord, opts: RunOptions): Promise<Pick<ContainerConfig, 'ports'>> {
   const requests = [...(opts.publish ?? []).map(parsePublish), ...(opts.publishAll ? exposedPorts(image.config.config?.ExposedPorts) : [])];
-  if (requests.length === 0 || runNetwork(opts.network) !== 'bridge') return {};
+  const mode = runNetwork(opts.network);
+  if (requests.length === 0 || (mode !== 'bridge' && !isUserNetwork(mode))) return {};
   return { ports: await claimHostPorts(requests, publishedOnBridge()) };
 }
 
@@ -375,7 +394,7 @@ async function publishedPorts(image: ImageRecord, opts: RunOptions): Promise<Pic
 async function containerNetwork(config: ContainerConfig, record: ContainerRecord): Promise<Pick<LaunchSpec, 'network' | 'netns'>> {
   const shared = sharedNetworkOf(config.network);
   if (shared !== undefined) return { network: 'none', netns: sharedNetns(record, shared) };
-  if (config.network === 'bridge') return { network: 'bridge', netns: await attachContainer(record) };
+  if (config.network === 'bridge' || isUserNetwork(config.network)) return { network: 'bridge', netns: await attachContainer(record) };
   return { network: config.network === 'host' ? 'host' : 'none' };
 }
 
@@ -461,7 +480,7 @@ function restartAndHealth(opts: RunOptions, imageHealthcheck: ImageConfigBody['H
 async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStatus & { oomKilled: boolean }): Promise<Exit> {
   const signal = status.signal === null ? null : signalName(status.signal);
   const exitCode = status.exitCode ?? 128 + (status.signal ?? 0);
-  if (record.config.network === 'bridge') await releaseContainer(record.config.id);
+  await releaseContainer(record);
   if (record.config.autoRemove) {
     await ctx.containers.remove(record);
     await removeAnonymousVolumes(ctx, record);

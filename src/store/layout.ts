@@ -13,8 +13,8 @@ import { NboxError, isErrno } from '../errors';
 /** STORE_MODE is the mode of the store root and of every directory of its layout. */
 export const STORE_MODE = 0o700;
 
-/** STORE_DIRS are the directories of a store's layout (cache-mounts: the builder's RUN cache mounts; volumes: named and anonymous volumes; cache: derived data, such as compiled seccomp programs). */
-export const STORE_DIRS = ['tmp', 'layers', 'images', 'containers', 'names', 'buildcache', 'cache-mounts', 'volumes', 'cache'] as const;
+/** STORE_DIRS are the directories of a store's layout (cache-mounts: the builder's RUN cache mounts; volumes: named and anonymous volumes; cache: derived data, such as compiled seccomp programs; networks: user networks). */
+export const STORE_DIRS = ['tmp', 'layers', 'images', 'containers', 'names', 'buildcache', 'cache-mounts', 'volumes', 'cache', 'networks'] as const;
 
 /** STORE_LOCKS are the lock files of a store's layout. */
 export const STORE_LOCKS = ['lock', 'gc.lock'] as const;

@@ -27,6 +27,8 @@ export class StoreRoot {
   readonly cacheMountsDir: string;
   /** Volumes, one directory each: its record and its _data (owned by runtime/volumes). */
   readonly volumesDir: string;
+  /** User networks, one record each (owned by runtime/user-networks). */
+  readonly networksDir: string;
   /** The lock file layer pins and layer collection share (see image/layers). */
   readonly gcLockPath: string;
   private readonly tmpDir: string;
@@ -45,6 +47,7 @@ export class StoreRoot {
     this.buildCacheDir = path.join(dir, 'buildcache');
     this.cacheMountsDir = path.join(dir, 'cache-mounts');
     this.volumesDir = path.join(dir, 'volumes');
+    this.networksDir = path.join(dir, 'networks');
     this.gcLockPath = path.join(dir, 'gc.lock');
     this.tmpDir = path.join(dir, 'tmp');
     this.lockPath = path.join(dir, 'lock');

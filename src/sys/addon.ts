@@ -184,9 +184,12 @@ export interface VethLink {
   netns: string;
   bridge: string;
   hostIf: string;
+  /** The link's name in the container: eth0, then eth1… for networks connected later. */
+  ifName: string;
   mac: Buffer;
   address: string;
   prefix: number;
+  /** The default route's gateway; 0.0.0.0 adds none (a second network's link). */
   gateway: string;
 }
 

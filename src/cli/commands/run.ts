@@ -24,6 +24,8 @@ interface RunFlags extends ResourceFlags {
   entrypoint?: string;
   hostname?: string;
   network: string;
+  networkAlias: string[];
+  ip?: string;
   publish: string[];
   addHost: string[];
   dns: string[];
@@ -79,7 +81,9 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('--entrypoint <command>', 'overwrite the image ENTRYPOINT')
     .option('-h, --hostname <name>', 'container host name')
-    .option('--network <mode>', 'connect a container to a network: bridge (the default), host or none', 'bridge')
+    .option('--network <mode>', 'connect a container to a network: bridge (the default), host, none, container:NAME or a user network', 'bridge')
+    .option('--network-alias <alias>', 'add a network-scoped alias for the container (repeatable)', collect, [])
+    .option('--ip <address>', 'IPv4 address on its user network (e.g., 10.91.0.10)')
     .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', "publish a container's port to the host (repeatable)", collect, [])
     .option('-P, --publish-all', 'publish every exposed port to a free host port')
     .option('--add-host <host:ip>', 'add a custom host-to-IP mapping (repeatable; ip host-gateway is the bridge gateway)', collect, [])
@@ -140,6 +144,8 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
           name: flags.name,
           labels: keyValues(flags.label, '--label', false),
           network: flags.network,
+          networkAliases: flags.networkAlias,
+          ip: flags.ip,
           publish: flags.publish,
           publishAll: flags.publishAll,
           addHosts: flags.addHost,

@@ -4,14 +4,15 @@ import { NboxError } from '../../../src/errors';
 import { buildNetwork, checkDns, parseAddHost, runNetwork } from '../../../src/runtime/network';
 import { hostsFile, resolvConf } from '../../../src/runtime/etc-files';
 
-test('run: the bridge by default (also as `default`), none and host on request, any other name refused as Docker words it', (t) => {
+test('run: the bridge by default (also as `default`), none and host on request, a user network by name, a name no network has refused as Docker words it', (t) => {
   t.is(runNetwork(undefined), 'bridge');
   t.is(runNetwork('default'), 'bridge');
   t.is(runNetwork('none'), 'none');
   t.is(runNetwork('host'), 'host');
-  const err = t.throws(() => runNetwork('bridge0'), { instanceOf: NboxError });
+  t.is(runNetwork('backend'), 'backend');
+  const err = t.throws(() => runNetwork('no/such'), { instanceOf: NboxError });
   t.is(err?.code, 'ERR_NBOX_USAGE');
-  t.is(err?.message, 'network bridge0 not found');
+  t.is(err?.message, 'network no/such not found');
 });
 
 test("build: BuildKit's default is the host's network; none; any other name refused", (t) => {

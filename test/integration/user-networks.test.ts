@@ -1,0 +1,167 @@
+// User networks (`network create …`, `run --network NAME`): names between the
+// containers of one network, isolation between networks, connect and
+// disconnect, and Docker's refusals. This file's default bridge and subnets are
+// its own (NBOX_BRIDGE*, 10.93.x), and its end removes whatever a failed test
+// left: namespaces, links, tables, lease files.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+
+import { cli, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
+import { until } from '../helpers/detached';
+
+const test = rootTest();
+const BRIDGE = `nbu${process.pid % 100000}`;
+const OCTET = 100 + (process.pid % 150);
+process.env.NBOX_BRIDGE = BRIDGE;
+process.env.NBOX_BRIDGE_SUBNET = `10.91.${OCTET}.0/24`;
+const STATE = '/run/nbox/networks';
+// Each test's own subnet: test files and tests run side by side.
+const subnet = (n: number) => `10.93.${(OCTET + n * 50) % 256}.0/24`;
+
+const store = sharedTestStore(test);
+// The bridges of every network this file made (their IDs' first ten digits name them).
+const made = new Set<string>([BRIDGE]);
+
+test.after.always(() => {
+  for (const bridge of made) {
+    for (const name of existsSync(STATE) ? readdirSync(STATE) : []) {
+      if (!name.startsWith(bridge)) continue;
+      quiet('umount', ['-l', `${STATE}/${name}`]);
+      rmSync(`${STATE}/${name}`, { force: true });
+    }
+    quiet('ip', ['link', 'del', bridge]);
+    quiet('nft', ['delete', 'table', 'ip', bridge === BRIDGE ? `nbox_${BRIDGE}` : `nbox_${bridge.slice('nbox-'.length)}`]);
+  }
+});
+
+function quiet(command: string, args: string[]): string {
+  try {
+    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return '';
+  }
+}
+
+async function nbox(...args: string[]) {
+  return cli(store.root, args);
+}
+
+async function createNetwork(t: { teardown(fn: () => Promise<void>): void }, name: string, ...flags: string[]): Promise<string> {
+  const created = await nbox('network', 'create', ...flags, name);
+  if (created.code !== 0) throw new Error(created.stderr);
+  const id = created.stdout.trim();
+  made.add(`nbox-${id.slice(0, 10)}`);
+  t.teardown(async () => void (await nbox('network', 'rm', '-f', name)));
+  return id;
+}
+
+async function detached(t: { teardown(fn: () => Promise<void>): void }, name: string, ...args: string[]): Promise<void> {
+  t.teardown(async () => void (await nbox('rm', '-f', name)));
+  const run = await nbox('run', '-d', '--name', name, ...args, 'bb', 'sleep', '600');
+  if (run.code !== 0) throw new Error(run.stderr);
+}
+
+test('containers on a user network reach each other by name, short ID and alias; other networks cannot reach them', async (t) => {
+  await createNetwork(t, 'un-a', '--subnet', subnet(1), '--label', 'team=a');
+  await createNetwork(t, 'un-b', '--subnet', subnet(2));
+  await detached(t, 'un-web', '--network', 'un-a', '--network-alias', 'web');
+  const id = (await nbox('inspect', '-f', '{{.Id}}', 'un-web')).stdout.trim();
+  const address = JSON.parse((await nbox('inspect', '-f', '{{json .NetworkSettings.Networks}}', 'un-web')).stdout)['un-a'].IPAddress as string;
+  t.true(address.startsWith(subnet(1).replace(/0\/24$/, '')), address);
+  for (const name of ['un-web', id.slice(0, 12), 'web']) {
+    const ping = await nbox('run', '--rm', '--network', 'un-a', 'bb', 'ping', '-c1', '-W2', name);
+    t.is(ping.code, 0, `${name}: ${ping.stdout}${ping.stderr}`);
+    t.true(ping.stdout.includes(`(${address})`), ping.stdout);
+  }
+  const across = await nbox('run', '--rm', '--network', 'un-b', 'bb', 'ping', '-c1', '-W2', address);
+  t.is(across.code, 1, 'another user network is kept apart');
+  const fromBridge = await nbox('run', '--rm', 'bb', 'ping', '-c1', '-W2', address);
+  t.is(fromBridge.code, 1, 'the default bridge is kept apart');
+  const inspect = JSON.parse((await nbox('network', 'inspect', 'un-a')).stdout)[0];
+  t.is(inspect.Driver, 'bridge');
+  t.deepEqual(inspect.IPAM.Config, [{ Subnet: subnet(1), Gateway: subnet(1).replace(/0\/24$/, '1') }]);
+  t.deepEqual(inspect.Labels, { team: 'a' });
+  t.is(inspect.Containers[id].Name, 'un-web');
+  const ls = await nbox('network', 'ls', '--filter', 'label=team=a', '--format', '{{.Name}} {{.Driver}} {{.Scope}}');
+  t.is(ls.stdout, 'un-a bridge local\n');
+  t.is((await nbox('ps', '--filter', 'network=un-a', '--format', '{{.Names}}')).stdout, 'un-web\n');
+});
+
+test('connect puts a running container on another network under an alias, disconnect takes it off', async (t) => {
+  await createNetwork(t, 'un-c', '--subnet', subnet(3));
+  await createNetwork(t, 'un-d', '--subnet', subnet(4));
+  await detached(t, 'un-app', '--network', 'un-c');
+  await detached(t, 'un-db', '--network', 'un-d');
+  t.is((await nbox('exec', 'un-db', 'ping', '-c1', '-W2', 'un-app')).code, 1);
+  const connected = await nbox('network', 'connect', '--alias', 'api', 'un-d', 'un-app');
+  t.is(connected.code, 0, connected.stderr);
+  const ping = await nbox('exec', 'un-db', 'ping', '-c1', '-W2', 'api');
+  t.is(ping.code, 0, ping.stdout + ping.stderr);
+  t.regex((await nbox('exec', 'un-app', 'cat', '/etc/hosts')).stdout, /\tun-db /);
+  const again = await nbox('network', 'connect', 'un-d', 'un-app');
+  t.is(again.code, 1);
+  t.is(again.stderr, 'nbox: endpoint with name un-app already exists in network un-d\n');
+  t.is((await nbox('network', 'disconnect', 'un-d', 'un-app')).code, 0);
+  t.is((await nbox('exec', 'un-db', 'ping', '-c1', '-W2', 'api')).code, 1, 'the name is gone');
+  t.notRegex((await nbox('exec', 'un-app', 'ip', '-o', 'addr')).stdout, /eth1/);
+});
+
+test('Docker\'s refusals: a network in use, a name taken, an unknown network, aliases on the default bridge', async (t) => {
+  await createNetwork(t, 'un-e', '--subnet', subnet(5));
+  await detached(t, 'un-busy', '--network', 'un-e');
+  const rm = await nbox('network', 'rm', 'un-e');
+  t.is(rm.code, 1);
+  t.regex(rm.stderr, /^nbox: error while removing network: network un-e has active endpoints \(name:"un-busy" id:"[0-9a-f]{12}"\)\n$/);
+  const taken = await nbox('network', 'create', 'un-e');
+  t.deepEqual([taken.code, taken.stderr], [1, 'nbox: network with name un-e already exists\n']);
+  const overlap = await nbox('network', 'create', '--subnet', subnet(5), 'un-f');
+  t.deepEqual([overlap.code, overlap.stderr], [1, 'nbox: invalid pool request: Pool overlaps with other one on this address space\n']);
+  const predefined = await nbox('network', 'rm', 'bridge');
+  t.deepEqual([predefined.code, predefined.stderr], [1, 'nbox: bridge is a pre-defined network and cannot be removed\n']);
+  const unknown = await nbox('run', '--rm', '--network', 'un-nowhere', 'bb', 'true');
+  t.deepEqual([unknown.code, unknown.stderr], [125, 'nbox: network un-nowhere not found\n']);
+  const alias = await nbox('run', '--rm', '--network-alias', 'x', 'bb', 'true');
+  t.deepEqual([alias.code, alias.stderr], [125, 'nbox: network-scoped aliases are only supported for user-defined networks\n']);
+  t.is((await nbox('ps', '-a', '-q')).stdout.trim().split('\n').length, 1, 'no container made by a refused run');
+  await nbox('rm', '-f', 'un-busy');
+  const pruned = await nbox('network', 'prune', '-f');
+  t.is(pruned.stdout, 'Deleted Networks:\nun-e\n\n');
+  t.is((await nbox('network', 'ls', '-q')).stdout.trim().split('\n').length, 3, 'bridge, host and none stay');
+});
+
+test('the library: nbox.network() for a test, run on it with aliases, an --ip, disposed at the end', async (t) => {
+  let name = '';
+  {
+    await using network = await store.nbox.network(undefined, { subnet: subnet(6) });
+    name = network.name;
+    made.add(`nbox-${network.id.slice(0, 10)}`);
+    const ip = subnet(6).replace(/0\/24$/, '77');
+    const server = await store.nbox.run('bb', { detach: true, cmd: ['sleep', '600'], network: network.name, networkAliases: ['db'], ip });
+    t.teardown(() => store.nbox.removeContainer(server.id, { force: true }).catch(() => {}));
+    const client = await store.nbox.run('bb', { cmd: ['sh', '-c', 'ping -c1 -W2 db'], network: network.name, stdio: 'pipe', autoRemove: true });
+    let output = '';
+    client.stdout!.on('data', (chunk: Buffer) => (output += chunk));
+    t.is((await client.exited).exitCode, 0, output);
+    t.true(output.includes(`(${ip})`), output);
+    t.is((await store.nbox.networks.inspect(network.name)).Containers[server.id].IPv4Address, `${ip}/24`);
+    await store.nbox.removeContainer(server.id, { force: true });
+  }
+  await t.throwsAsync(store.nbox.networks.inspect(name), { message: `network ${name} not found` });
+});
+
+test('a foreground nbox killed with SIGKILL leaves no lease, link or table of its user network after the next nbox', async (t) => {
+  const id = await createNetwork(t, 'un-k', '--subnet', subnet(7));
+  const bridge = `nbox-${id.slice(0, 10)}`;
+  const child = spawnCli(store.root, ['run', '--name', 'un-killed', '--network', 'un-k', 'bb', 'sleep', '600']);
+  t.teardown(async () => void (await nbox('rm', '-f', 'un-killed')));
+  await until('the container on the network', async () => {
+    const inspect = JSON.parse((await nbox('network', 'inspect', 'un-k')).stdout)[0];
+    return Object.keys(inspect.Containers).length === 1 ? true : undefined;
+  });
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  // The next open sweeps what the dead nbox held.
+  t.is(JSON.stringify(JSON.parse((await nbox('network', 'inspect', 'un-k')).stdout)[0].Containers), '{}');
+  await until('the bridge and table to go', () => (quiet('ip', ['-o', 'link', 'show', bridge]) === '' && !quiet('nft', ['list', 'tables']).includes(`nbox_${id.slice(0, 10)}`) ? true : undefined), 15000);
+  t.is((await nbox('network', 'rm', 'un-k')).code, 0);
+});
