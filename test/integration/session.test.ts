@@ -15,7 +15,7 @@ import { alive, cgroupsOf, comm, monitors, until } from '../helpers/detached';
 
 const test = rootTest();
 const BRIDGE = `nbs${process.pid % 100000}`;
-const SUBNET = `10.93.${100 + (process.pid % 150)}.0/24`;
+const SUBNET = `10.89.${100 + (process.pid % 150)}.0/24`;
 const TABLE = `nbox_${BRIDGE}`;
 const STATE = '/run/nbox/networks';
 process.env.NBOX_BRIDGE = BRIDGE;

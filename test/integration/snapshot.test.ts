@@ -25,7 +25,7 @@ test('restore brings a running container back to its snapshot, with its ID, name
   await using c = await store.nbox.run('bb', { cmd: SERVICE, detach: true, publish: ['80'], name: 'snapdb' });
   await sh(c, 'echo before > /before; rm /etc/group; mkdir -p /var/db; echo seeded > /var/db/rows');
   const before = await c.inspect();
-  const port = await c.hostPort(80);
+  const port = await c.port(80);
   const taken = await c.snapshot();
   t.is(taken.id, 1);
   t.true(await exists(c, '/flushed'), 'the stop signal ran the trap before the layer was kept');
@@ -45,7 +45,7 @@ test('restore brings a running container back to its snapshot, with its ID, name
   t.is(after.Id, before.Id);
   t.is(after.Name, '/snapdb');
   t.is(after.NetworkSettings.IPAddress, before.NetworkSettings.IPAddress);
-  t.is(await c.hostPort(80), port);
+  t.is(await c.port(80), port);
 
   // Again: a test suite restores after every test.
   await sh(c, 'echo again > /after');

@@ -1,7 +1,7 @@
 // User networks (`network create …`, `run --network NAME`): names between the
 // containers of one network, isolation between networks, connect and
 // disconnect, and Docker's refusals. This file's default bridge and subnets are
-// its own (NBOX_BRIDGE*, 10.93.x), and its end removes whatever a failed test
+// its own (NBOX_BRIDGE*, 10.91.x; its networks 10.93.x), and its end removes whatever a failed test
 // left: namespaces, links, tables, lease files.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
