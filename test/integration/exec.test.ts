@@ -45,9 +45,9 @@ test('exec joins the container: its hostname, its PID namespace (init is PID 1),
 });
 
 test('exec sees the files the init wrote and writes where the init sees them', async (t) => {
-  const container = await start(t, 'echo from-init > /tmp/init.txt;');
+  const container = await start(t, 'echo from-init > /tmp/init.new; mv /tmp/init.new /tmp/init.txt;');
   let seen = await store.nbox.exec(container.id, ['cat', '/tmp/init.txt']);
-  // The init writes before it sleeps: wait for its file, not for a time.
+  // The init writes before it sleeps: wait for its file, not for a time (renamed into place: `>` makes it empty first).
   while (seen.exitCode !== 0) seen = await store.nbox.exec(container.id, ['cat', '/tmp/init.txt']);
   t.is(seen.stdout, 'from-init\n');
   t.is((await store.nbox.exec(container.id, ['sh', '-c', 'echo from-exec > /tmp/exec.txt'])).exitCode, 0);
@@ -115,7 +115,7 @@ test('exec -i passes stdin; -d returns at once and the command runs on after nbo
   const container = await start(t);
   const echoed = await cli(store.root, ['exec', '-i', container.id, 'cat'], { input: 'to the container\n' });
   t.is(echoed.stdout, 'to the container\n');
-  const detached = await cli(store.root, ['exec', '-d', container.id, 'sh', '-c', 'sleep 0.5; echo done > /tmp/detached']);
+  const detached = await cli(store.root, ['exec', '-d', container.id, 'sh', '-c', 'sleep 0.5; echo done > /tmp/detached.new; mv /tmp/detached.new /tmp/detached']);
   t.is(detached.code, 0, detached.stderr);
   t.is(detached.stdout, '');
   let seen = await store.nbox.exec(container.id, ['cat', '/tmp/detached']);
