@@ -406,7 +406,10 @@ export class ContainerRegistry {
 
   private async read(id: string): Promise<ContainerRecord | null> {
     const record = await this.readRaw(id);
-    return record && { ...record, state: liveState(record.state) };
+    if (!record || !orphaned(record.state)) return record && { ...record, state: liveState(record.state) };
+    // The owner writes the exit before it ends: read again, as it may have done so after the read above.
+    const final = await this.readRaw(id);
+    return final && { ...final, state: liveState(final.state) };
   }
 
   private async readRaw(id: string): Promise<ContainerRecord | null> {

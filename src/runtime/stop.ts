@@ -81,7 +81,12 @@ export async function waitContainer(containers: ContainerRegistry, record: Conta
     const { owner } = state;
     const ownerDied = owner !== undefined && (owner.pidNamespace === undefined || owner.pidNamespace === pidNamespace()) &&
       processStartTime(owner.pid) !== owner.startTime;
-    if (ownerDied && (state.status === 'created' || processStartTime(state.pid) !== state.pidStartTime)) return 137;
+    if (ownerDied && (state.status === 'created' || processStartTime(state.pid) !== state.pidStartTime)) {
+      // The monitor writes the exit before it ends: read again, as it may have done so after the read above.
+      const final = await containers.readRecorded(record.config.id);
+      if (!final) throw new NboxError('ERR_NBOX_NO_SUCH_CONTAINER', `No such container: ${ref}`);
+      return final.state.status === 'exited' ? final.state.exitCode : 137;
+    }
     await sleep(POLL_MS);
   }
 }
