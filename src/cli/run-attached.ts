@@ -26,19 +26,20 @@ export async function runAttached(nbox: Nbox, image: string, options: Omit<RunOp
   // Signals go to the container from its start on: its output may reach the user before the session is followed.
   const proxy = (signal: NodeJS.Signals) => void nbox.killContainer(created.id, signal).catch(() => {});
   for (const signal of PROXIED) process.on(signal, proxy);
-  let session;
+  let following: Promise<void> | undefined;
   try {
-    session = await nbox.startContainer(created.id, {
+    const session = await nbox.startContainer(created.id, {
       stdin: flags.interactive,
       stdout: outputTo(process.stdout),
       stderr: outputTo(process.stderr),
       size: terminalSize(),
     });
+    // As `docker run`: signals go to the container, and the end of a piped stdin is its stdin's end.
+    // followSession proxies from its first (synchronous) step: ours is removed only after, as removing a
+    // signal's last listener gives it back its default action, which would end this process meanwhile.
+    if (session) following = followSession(nbox, created.id, session, { tty: flags.tty, stdin: flags.interactive, detachKeys: flags.detachKeys ?? '', sigProxy: true, closeStdin: true });
   } finally {
-    // followSession takes over at once (it proxies as it starts).
     for (const signal of PROXIED) process.off(signal, proxy);
   }
-  if (!session) return;
-  // As `docker run`: signals go to the container, and the end of a piped stdin is its stdin's end.
-  await followSession(nbox, created.id, session, { tty: flags.tty, stdin: flags.interactive, detachKeys: flags.detachKeys ?? '', sigProxy: true, closeStdin: true });
+  await following;
 }
