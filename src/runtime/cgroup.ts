@@ -111,15 +111,21 @@ export async function killCgroup(dirs: string[]): Promise<void> {
 /** freezeCgroup freezes (or thaws) every process in the group: `docker pause`.
  * It returns once the kernel reports the group frozen, or after a second. */
 export async function freezeCgroup(dirs: string[], frozen: boolean): Promise<void> {
-  if (isUnified()) {
-    writeFileSync(join(dirs[0], 'cgroup.freeze'), frozen ? '1' : '0');
-    return;
-  }
+  if (isUnified()) return freezeUnified(dirs[0], frozen);
   const freezer = dirs.find((dir) => dir.includes('/freezer/'));
   if (!freezer) throw new Error('the container has no freezer cgroup');
   const state = join(freezer, 'freezer.state');
   writeFileSync(state, frozen ? 'FROZEN' : 'THAWED');
   for (let waited = 0; frozen && waited < 1000 && readFileSync(state, 'utf8').trim() !== 'FROZEN'; waited += 5) await sleep(5);
+}
+
+/** freezeUnified writes a v2 group's cgroup.freeze and waits, as for v1, until its cgroup.events says
+ * `frozen 1` (a task in uninterruptible sleep holds it up), or a second: a caller such as `commit --pause`
+ * must not read the files while a process still writes them. */
+export async function freezeUnified(dir: string, frozen: boolean): Promise<void> {
+  writeFileSync(join(dir, 'cgroup.freeze'), frozen ? '1' : '0');
+  const isFrozenNow = () => /^frozen 1$/m.test(readFileSync(join(dir, 'cgroup.events'), 'utf8'));
+  for (let waited = 0; frozen && waited < 1000 && !isFrozenNow(); waited += 5) await sleep(5);
 }
 
 /** isFrozen reads whether the group is frozen (`docker pause`) from the kernel, so no record has to keep it. */

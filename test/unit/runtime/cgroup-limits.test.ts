@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { applyLimits, cgroupWrites, controllerDir, enableControllers, fillCpuset, sharesToWeight } from '../../../src/runtime/cgroup-limits';
+import { freezeUnified } from '../../../src/runtime/cgroup';
 import { oomKillCount } from '../../../src/runtime/cgroup-stats';
 
 const LIMITS = { memory: 64 << 20, memorySwap: 96 << 20, memoryReservation: 32 << 20, nanoCpus: 1.5e9, cpuShares: 512, cpusetCpus: '0-1', pidsLimit: 50, oomKillDisable: true };
@@ -108,4 +109,17 @@ test('controllerDir finds a controller mounted with another (cpu,cpuacct) throug
   t.is(controllerDir(dirs, root, 'cpu'), dirs[1]);
   t.is(controllerDir(dirs, root, 'cpuacct'), dirs[1]);
   t.is(controllerDir(dirs, root, 'pids'), undefined);
+});
+
+test('v2 pause against a recorded group: freeze returns once cgroup.events says frozen, not as soon as cgroup.freeze is written', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nbox-cgv2-freeze-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'cgroup.events'), 'populated 1\nfrozen 0\n');
+  // The kernel reports the freeze a moment after the write, once every task stopped.
+  setTimeout(() => writeFileSync(join(dir, 'cgroup.events'), 'populated 1\nfrozen 1\n'), 50);
+  await freezeUnified(dir, true);
+  t.is(readFileSync(join(dir, 'cgroup.freeze'), 'utf8'), '1');
+  t.regex(readFileSync(join(dir, 'cgroup.events'), 'utf8'), /frozen 1/);
+  await freezeUnified(dir, false);
+  t.is(readFileSync(join(dir, 'cgroup.freeze'), 'utf8'), '0');
 });
