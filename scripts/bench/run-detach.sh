@@ -2,7 +2,8 @@
 # `run -d busybox sleep` until the ID is printed (issue 12: <= 0.5x podman),
 # nbox beside `podman run -d --network none` in interleaved rounds
 # (interleave.js: medians and CPU time), then what one nbox-monitor keeps per
-# running container: its VmRSS (smaps_rollup) and the sealed nbox-exec memfd.
+# running container: its VmRSS (smaps_rollup) and the sealed nbox-exec memfd,
+# beside the RSS of the conmon podman keeps per container.
 #   sudo scripts/bench/run-detach.sh
 # Needs root, podman and runc (installed if missing). Containers run `sleep 2`
 # with --rm, so they end on their own; what is left is removed at the end.
@@ -48,3 +49,12 @@ rss=$(awk '/^Rss:/ { print $2 }' "/proc/$monitor/smaps_rollup")
 anon=$(awk '/^Anonymous:/ { print $2 }' "/proc/$monitor/smaps_rollup")
 memfd=$(( $(stat -L -c %s "/proc/$monitor/fd/4") / 1024 ))
 echo "nbox-monitor VmRSS ${rss} kB (anonymous ${anon} kB); sealed nbox-exec memfd ${memfd} kB; per container ${rss} + ${memfd} = $((rss + memfd)) kB"
+$NBOX rm -f "$id" >/dev/null
+
+# The peer: conmon, what podman keeps alive per running container.
+if pid=$($PODMAN run -d --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bb sleep 600 2>/dev/null); then
+  conmon=$($PODMAN inspect --format '{{.State.ConmonPid}}' "$pid")
+  conmon_rss=$(awk '/^Rss:/ { print $2 }' "/proc/$conmon/smaps_rollup")
+  $PODMAN rm -f -t 0 "$pid" >/dev/null
+  echo "conmon VmRSS ${conmon_rss} kB; nbox per container / conmon  $(node -e "console.log(($((rss + memfd)) / $conmon_rss).toFixed(2))")  (goal <= 1)"
+fi
