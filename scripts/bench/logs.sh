@@ -2,9 +2,8 @@
 # `logs` of a container that wrote 100 MB (issue 12: <= 0.5x podman logs), in
 # interleaved rounds (interleave.js: medians and CPU time), output to /dev/null.
 #   sudo scripts/bench/logs.sh
-# podman's container writes its lines for real (conmon, k8s-file: podman's
-# "json-file"). nbox has no -d monitor writing logs yet: the bench writes the
-# same lines into a container record's json-file log, as moby's driver does.
+# Both containers write the same lines for real: nbox's monitor in Docker's
+# json-file format, podman's conmon in k8s-file (podman's "json-file").
 # Needs root, podman and runc; LINES sets the number of lines (100 MB: 1.1 M).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,24 +18,11 @@ bench_seed_peers
 NBOX="node -- $PWD/dist/src/cli/main.js"
 export NBOX_ROOT="$work/nbox"
 $NBOX import "$work/bb.tar" bb:latest >/dev/null
-$NBOX run --name bench-logs bb true
-dir="$NBOX_ROOT/containers/$($NBOX inspect -f '{{.Id}}' bench-logs)"
 LINE='the quick brown fox jumps over the lazy dog, one log line of the benchmark container'
-node -e '
-const { openSync, writeSync, closeSync } = require("node:fs");
-const [path, count, text] = [process.argv[1], Number(process.argv[2]), process.argv[3]];
-const fd = openSync(path, "w");
-const start = Date.parse("2026-01-01T00:00:00Z");
-let chunk = "";
-for (let i = 0; i < count; i++) {
-  const ns = String(i % 1000000).padStart(6, "0") + "123";
-  const time = new Date(start + Math.floor(i / 1000000) * 1000).toISOString().slice(0, 19) + "." + ns + "Z";
-  chunk += JSON.stringify({ log: `${i} ${text}\n`, stream: "stdout", time }) + "\n";
-  if (chunk.length > 1 << 20) { writeSync(fd, chunk); chunk = ""; }
-}
-writeSync(fd, chunk);
-closeSync(fd);
-' "$dir/$(basename "$dir")-json.log" "$LINES" "$LINE"
+# Each container writes its lines for real, through its monitor (nbox's json-file, podman's conmon k8s-file).
+$NBOX run -d --name bench-logs bb awk -v n="$LINES" -v text="$LINE" 'BEGIN { for (i = 0; i < n; i++) print i " " text }' >/dev/null
+$NBOX wait bench-logs >/dev/null
+dir="$NBOX_ROOT/containers/$($NBOX inspect -f '{{.Id}}' bench-logs)"
 
 $PODMAN run -d --name bench-logs --log-driver k8s-file --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bb \
   awk -v n="$LINES" -v text="$LINE" 'BEGIN { for (i = 0; i < n; i++) print i " " text }' >/dev/null
