@@ -47,7 +47,8 @@ export class ContainerApi {
   /** run creates and starts a container. Where its output goes decides who runs it:
    * - without `stdio` (a test harness's form), its nbox-monitor runs it in the background: its output goes
    *   to the monitor's log file, read on demand (`logs()`), so a container whose output nobody reads never
-   *   blocks; it outlives this process unless disposed. `ports` are published, `files` copied in before it
+   *   blocks. It is this process's (`session`, by default): when the process ends, SIGKILL included, it is
+   *   removed; `detach: true` makes it outlive the process, as `docker run -d`'s does. `ports` are published, `files` copied in before it
    *   starts, and run resolves to a `Container` once every `wait` strategy holds within `deadline` ms (on
    *   failure the container is removed and the error names the strategy, with the last log lines).
    * - with `stdio` (or `detach: false`: stdio 'inherit'), it runs in the foreground as this process's child,

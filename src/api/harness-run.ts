@@ -30,7 +30,8 @@ export interface ContainerRunOptions extends Omit<RunOptions, 'stdio' | 'detach'
   wait?: WaitStrategy | WaitStrategy[];
   /** ms for all `wait` strategies together (60 s by default); on failure the container is removed. */
   deadline?: number;
-  /** The background is the default; `true` is accepted as `docker run -d` reads. */
+  /** The background is the default. `true` asks for `docker run -d`'s kind: the container outlives this
+   * process (it is not a `session` one unless `session: true` says so). */
   detach?: true;
 }
 
@@ -46,7 +47,9 @@ export function publishSpecs(ports: PortsOption | undefined): string[] {
 /** runInBackground starts a container under its monitor as ContainerRunOptions say; nothing is left behind when it fails. */
 export async function runInBackground(api: ContainerApi, ctx: RunContext, image: ImageRecord, imageRef: string, options: ContainerRunOptions): Promise<Container> {
   const { ports, files = [], wait, deadline, ...rest } = options;
-  const runOptions: RunOptions = { ...rest, publish: [...(rest.publish ?? []), ...publishSpecs(ports)], detach: true };
+  // A harness's container is its process's (session) unless it asked for `docker run -d`'s kind with `detach: true`.
+  const session = rest.session ?? options.detach !== true;
+  const runOptions: RunOptions = { ...rest, session, publish: [...(rest.publish ?? []), ...publishSpecs(ports)], detach: true };
   const contents = await Promise.all(files.map(fileContent));
   let container: Container;
   if (files.length === 0) {

@@ -112,8 +112,8 @@ export interface RunOptions extends SecurityOptions {
   resources?: Resources;
   /** Ties the container to this process, as a test harness wants it: when the process ends, however it ends
    * (SIGKILL included), the container is killed and removed with its mounts, cgroup, address and anonymous
-   * volumes, foreground or detached, running or not (session.ts). Off by default: the CLI's and the Engine
-   * API's containers outlive their caller, as Docker's do. */
+   * volumes, foreground or detached, running or not (session.ts). Off by default, as the CLI's and the Engine
+   * API's containers outlive their caller as Docker's do; the library's harness form of run() turns it on. */
   session?: boolean;
 }
 

@@ -59,7 +59,8 @@ function quiet(command: string, args: string[]): string {
 /** Started is what the owner script reports once its containers run. */
 interface Started {
   owner: number;
-  /** Every container it made: a detached one with a published port, a foreground one, one that exited, one created. */
+  /** Every container it made: a detached one with a published port, a foreground one, one that exited, one created,
+   * and one of run()'s harness form. */
   ids: string[];
   /** The inits of the running ones. */
   pids: number[];
@@ -76,9 +77,11 @@ const { Nbox } = require(${JSON.stringify(API)});
   const exited = await nbox.run('bb', { detach: true, session: true, network: 'none', cmd: ['true'] });
   await exited.wait();
   const created = await nbox.create('bb', { session: true, cmd: ['true'] });
+  // The harness form, without detach: true, is a session one with no flag.
+  const harness = await nbox.run('bb', { network: 'none', cmd: ['sleep', '1000'] });
   const pid = (await detached.record()).state.pid;
-  const ids = [detached.id, foreground.id, exited.id, created.id];
-  process.stdout.write(JSON.stringify({ owner: process.pid, ids, pids: [pid, foreground.pid] }) + '\\n');
+  const ids = [detached.id, foreground.id, exited.id, created.id, harness.id];
+  process.stdout.write(JSON.stringify({ owner: process.pid, ids, pids: [pid, foreground.pid, (await harness.record()).state.pid] }) + '\\n');
   if (process.argv[3] === 'exit') process.exit(0);
   setInterval(() => {}, 1 << 30);
 })().catch((err) => { console.error(err); process.exit(3); });
