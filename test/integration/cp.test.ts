@@ -296,3 +296,11 @@ test('attack: a symlink inside a bound directory resolves inside it, never on th
   await cli(store.root, ['cp', join(src, 'dropped'), 'bind-evil:/data/abs/']);
   t.false(existsSync(join(HOST_DIR, 'dropped')));
 });
+
+test('cp of a host file named with a trailing slash: Docker\'s lstat line', async (t) => {
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'plain'), 'x');
+  const r = await cli(store.root, ['cp', `${join(src, 'plain')}/`, 'evil:/tmp/']);
+  t.is(r.code, 1);
+  t.is(r.stderr, `nbox: lstat ${join(src, 'plain')}/: not a directory\n`);
+});
