@@ -67,3 +67,10 @@ export class DockerfileError extends NboxError {
 export function isErrno(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
 }
+
+/** fsErrorText is a Node fs error's reason as Go prints it (`not a directory`), else the error's message. */
+export function fsErrorText(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  // Node writes `ENOTDIR: not a directory, lstat '/x/'`: the words between the code and the call.
+  return /^E[A-Z0-9]+: ([^,]+),/.exec(message)?.[1] ?? message;
+}

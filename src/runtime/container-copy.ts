@@ -5,12 +5,15 @@
 // (never through a joined host path), file content is read from the file
 // resolved inside its layer and checked to be the inode the walk saw, and
 // writes go into the upper dir through fds of directories opened one name at
-// a time with O_NOFOLLOW, parents copied up as overlayfs would.
-import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, symlinkSync, unlinkSync, writeSync, type Stats } from 'node:fs';
-import { join, posix } from 'node:path';
+// a time with O_NOFOLLOW, parents copied up as overlayfs would. A file bound
+// at a path (the user's `-v FILE:PATH`, the container's own /etc/hosts,
+// hostname and resolv.conf) is read from its host file and written in place,
+// so its mount stays.
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, ftruncateSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, symlinkSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { basename, dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 
-import { NboxError } from '../errors';
+import { NboxError, fsErrorText } from '../errors';
 import { makeNode, setXattr } from '../image/fs-calls';
 import { MergedTree, OVERLAY_OPAQUE, isOpaqueDir, type TreeEntry } from '../image/merged-tree';
 import { PinnedDir } from '../image/pinned-dir';
@@ -21,11 +24,12 @@ import type { Store } from '../image/store';
 import type { StoreRoot } from '../store/root';
 import { containerPaths, type ContainerRecord } from './containers';
 import { hostDirMounts } from './container-mounts';
+import { etcBinds } from './etc-files';
 import { snapshotDirs } from './snapshot-layers';
 import { processStartTime } from '../sys/proc';
 
 /** ContainerView is a container's file system: its upper dir over its image layers (topmost first),
- * and the host directories bound over parts of it. */
+ * and the host directories and files bound over parts of it. */
 export interface ContainerView {
   /** The container as the user named it, for messages. */
   ref: string;
@@ -36,12 +40,23 @@ export interface ContainerView {
   release(): void;
 }
 
-type Bind = ReturnType<typeof hostDirMounts>[number];
+/** Bind is a host directory or file bound at a container path. A file's source is its host path with the
+ * directories resolved and its last name as recorded: it is looked up and opened without following it. */
+interface Bind {
+  source: string;
+  target: string;
+  readonly: boolean;
+  isFile: boolean;
+}
 
 /** containerView finds the directories of a container's file system. With `live`, a running container is
  * read and written through its own mounts (its root as its init sees it), so a copy in shows in the running
  * container at once, volumes and binds included; its layers are what `diff` reads. */
 export async function containerView(store: Store, record: ContainerRecord, ref: string, options: { live?: boolean } = {}): Promise<ContainerView> {
+  const mounts = hostMounts(record);
+  // A file bound at a path is written in place in its host file, running or not: replaced in the
+  // container's view, the mount would go.
+  const files = fileBinds(record, mounts);
   if (options.live && record.state.status === 'running') {
     const root = openLiveRoot(record);
     if (root !== null) {
@@ -51,18 +66,31 @@ export async function containerView(store: Store, record: ContainerRecord, ref: 
         open = false;
       };
       // The trailing `.`: a walk opens its root with O_NOFOLLOW, which the fd link itself would fail.
-      return { ref, upper: `/proc/self/fd/${root}/.`, lowers: [], binds: [], release };
+      return { ref, upper: `/proc/self/fd/${root}/.`, lowers: [], binds: files, release };
     }
   }
   const image = await store.images.resolve(record.config.image);
-  // The user's host paths and the volumes, followed as the mount followed them. A file bind stays
-  // out: its stub in the upper dir is what cp sees there.
-  const binds = hostDirMounts(record.config, record.dir).flatMap((bind) => {
-    const source = realpathOrNull(bind.source);
-    return source && lstatOrNull(source)?.isDirectory() ? [{ ...bind, source }] : [];
-  });
   // The container's snapshots are lowers above its image's (container-snapshot.ts).
-  return { ref, upper: containerPaths(record.dir).upper, lowers: [...snapshotDirs(record.dir), ...(await store.layers.dirs(image.config))], binds, release: () => {} };
+  const lowers = [...snapshotDirs(record.dir), ...(await store.layers.dirs(image.config))];
+  return { ref, upper: containerPaths(record.dir).upper, lowers, binds: [...mounts.filter((bind) => !bind.isFile), ...files], release: () => {} };
+}
+
+// hostMounts are the container's binds and volumes, followed as the mount followed them: a directory by its
+// real path, a file by its real directory and its own name (see Bind). A source gone from the host is left out.
+function hostMounts(record: ContainerRecord): Bind[] {
+  return hostDirMounts(record.config, record.dir).flatMap((bind): Bind[] => {
+    const source = realpathOrNull(bind.source);
+    if (!source) return [];
+    if (lstatOrNull(source)?.isDirectory()) return [{ ...bind, source, isFile: false }];
+    return [{ ...bind, source: join(realpathOrNull(dirname(bind.source)) ?? dirname(bind.source), basename(bind.source)), isFile: true }];
+  });
+}
+
+// fileBinds are the files bound at container paths: the container's own /etc files (in its directory, which
+// the container cannot reach), unless a mount of the user's is at or above them, then the user's.
+function fileBinds(record: ContainerRecord, mounts: Bind[]): Bind[] {
+  const own = etcBinds(containerPaths(record.dir)).filter((etc) => !mounts.some((mount) => isAtOrBelow(etc.target, cleanPath(mount.target))));
+  return [...own.map(({ source, target, readonly }) => ({ source, target, readonly, isFile: true })), ...mounts.filter((bind) => bind.isFile)];
 }
 
 // openLiveRoot opens the root of a running container's init, or null when the recorded process is gone.
@@ -84,20 +112,42 @@ function openLiveRoot(record: ContainerRecord): number | null {
 }
 
 // place finds the view a container path lies in: a directory bound at it or above it (the deepest
-// one), read as a root of its own, or else the container's layers. The path is matched as written,
-// `..` folded: a symlink in the layers that leads into a bound directory shows what is below the
-// mount. Inside a bind, a symlink resolves inside that bind, never above its source.
-function place(view: ContainerView, path: string): { view: ContainerView; path: string; readonly: boolean } {
+// one), read as a root of its own, a file bound at it, read in its host directory by its own name,
+// or else the container's layers. The path is matched as written, `..` folded: a symlink in the
+// layers that leads into a bound directory shows what is below the mount. Inside a bind, a symlink
+// resolves inside that bind, never above its source; a bound file's own name is never followed.
+function place(view: ContainerView, path: string): Placed {
   const absolute = posix.normalize(`/${path}`);
   const suffix = /\/\.$/.test(path) ? '/.' : path.endsWith('/') ? '/' : '';
-  const under = (target: string) => absolute === target || absolute.startsWith(target === '/' ? '/' : `${target}/`);
   const bind = view.binds
-    .map((b) => ({ ...b, target: posix.normalize(`/${b.target}`).replace(/(.)\/$/, '$1') }))
-    .filter((b) => under(b.target))
+    .map((b) => ({ ...b, target: cleanPath(b.target) }))
+    .filter((b) => isAtOrBelow(absolute, b.target))
     .sort((a, b) => b.target.length - a.target.length)[0];
-  if (!bind) return { view, path, readonly: false };
+  if (!bind) return { view, path, at: '/', readonly: false, file: false };
   const rest = absolute.slice(bind.target === '/' ? 0 : bind.target.length) || '/';
-  return { view: { ref: view.ref, upper: bind.source, lowers: [], binds: [], release: () => {} }, path: `${rest}${rest === '/' ? '' : suffix}`, readonly: bind.readonly };
+  const hostView = (root: string): ContainerView => ({ ref: view.ref, upper: root, lowers: [], binds: [], release: () => {} });
+  if (bind.isFile) {
+    return { view: hostView(dirname(bind.source)), path: `/${basename(bind.source)}${rest === '/' ? '' : rest}`, at: null, readonly: bind.readonly, file: true };
+  }
+  return { view: hostView(bind.source), path: `${rest}${rest === '/' ? '' : suffix}`, at: bind.target, readonly: bind.readonly, file: false };
+}
+
+// Placed is a container path placed in a view: the path there; at, the container path of that view's root
+// (null for a bound file's directory, which the container does not see); file, a bound file.
+interface Placed {
+  view: ContainerView;
+  path: string;
+  at: string | null;
+  readonly: boolean;
+  file: boolean;
+}
+
+function cleanPath(path: string): string {
+  return posix.normalize(`/${path}`).replace(/(.)\/$/, '$1');
+}
+
+function isAtOrBelow(path: string, target: string): boolean {
+  return path === target || path.startsWith(target === '/' ? '/' : `${target}/`);
 }
 
 /** PathStat is what `docker cp` learns of a path in a container before copying. */
@@ -113,9 +163,9 @@ export interface PathStat {
 
 /** statPath looks up path in the container, following a symlink at its end when followLink. */
 export function statPath(container: ContainerView, path: string, followLink = false): PathStat {
-  const { view, path: placed } = place(container, path);
-  const tree = mergedView(view);
-  const entry = find(view, tree, placed, followLink, path);
+  const placed = place(container, path);
+  const tree = mergedView(placed.view);
+  const entry = find(tree, placed, followLink, path);
   return {
     name: baseName(path),
     size: entry.stats.size,
@@ -129,9 +179,9 @@ export function statPath(container: ContainerView, path: string, followLink = fa
 /** archivePath streams path and what is below it as a tar whose entries start with path's base name
  * (`.` for a path ending in `/.`: the directory's contents); followLink follows a symlink at its end (-L). */
 export function archivePath(container: ContainerView, path: string, followLink = false): Readable {
-  const { view, path: placed } = place(container, path);
-  const tree = mergedView(view);
-  const entry = find(view, tree, placed, followLink, path);
+  const placed = place(container, path);
+  const tree = mergedView(placed.view);
+  const entry = find(tree, placed, followLink, path);
   if (/\/\.?$/.test(path) && path !== '/' && !entry.stats.isDirectory()) throw new NboxError('ERR_NBOX_COPY', `not a directory: ${path}`);
   return pathTar(tree, entry, /(^|\/)\.$/.test(path) || baseName(path) === '.' ? '.' : baseName(path));
 }
@@ -145,19 +195,22 @@ export interface CopyInOptions {
 /** extractInto unpacks a tar into the directory at path in the container. The tar is first unpacked
  * into a private directory of the store (GNU tar, as every outside tar), then copied into the upper dir. */
 export async function extractInto(store: StoreRoot, container: ContainerView, path: string, tar: Readable, options: CopyInOptions = {}): Promise<void> {
-  const { view, path: placed, readonly } = place(container, path);
-  if (readonly) throw new NboxError('ERR_NBOX_COPY', 'mounted volume is marked read-only');
+  const placed = place(container, path);
+  if (placed.readonly) throw readonlyTarget();
+  const { view } = placed;
   const tree = mergedView(view);
-  const dest = find(view, tree, placed, true, path);
-  if (!dest.stats.isDirectory()) throw new NboxError('ERR_NBOX_COPY', 'extraction point is not a directory');
+  const dest = find(tree, placed, true, path);
+  if (!dest.stats.isDirectory() || placed.at === null) throw new NboxError('ERR_NBOX_COPY', 'extraction point is not a directory');
+  const destPath = posix.join(placed.at, dest.path);
   const staging = await store.makeTempDir('cp');
   try {
     await extractTar(tar, 'none', staging).catch((err: unknown) => {
       throw new NboxError('ERR_NBOX_COPY', (err as Error).message.replace('failed to extract archive', 'Error processing tar file'));
     });
+    const files = boundFilesReached(container.binds, staging, destPath);
     const upperDir = copyUp(view, tree, dest);
     try {
-      new Writer(view, upperDir, options.keepOwners ?? false).copyDir(staging, dest);
+      new Writer(view, upperDir, files, options.keepOwners ?? false).copyDir(staging, dest, destPath);
     } finally {
       upperDir.close();
     }
@@ -166,17 +219,54 @@ export async function extractInto(store: StoreRoot, container: ContainerView, pa
   }
 }
 
+function readonlyTarget(): NboxError {
+  return new NboxError('ERR_NBOX_COPY', 'mounted volume is marked read-only');
+}
+
+// boundFilesReached are the bound files (by container path) that the staged tree, unpacked at destPath,
+// has an entry for. Checked before anything is written, so a refused copy changes nothing: only a regular
+// file can be written into a bound one, in place; a directory or a link there would replace the mount.
+function boundFilesReached(binds: Bind[], staging: string, destPath: string): Map<string, Bind> {
+  const reached = new Map<string, Bind>();
+  for (const bind of binds) {
+    const target = cleanPath(bind.target);
+    if (!bind.isFile || target === destPath || !isAtOrBelow(target, destPath)) continue;
+    const staged = stagedEntry(staging, posix.relative(destPath, target));
+    if (!staged) continue;
+    if (bind.readonly) throw readonlyTarget();
+    if (staged.isDirectory()) throw new NboxError('ERR_NBOX_COPY', `cannot overwrite non-directory "${target}" with directory "${destPath}"`);
+    if (!staged.isFile()) throw new NboxError('ERR_NBOX_COPY', `unlinkat ${target}: device or resource busy`);
+    reached.set(target, bind);
+  }
+  return reached;
+}
+
+// stagedEntry is the staged tree's entry at a relative path, reached through real directories only (a
+// staged symlink on the way replaces the container's directory rather than leading into it); null if none.
+function stagedEntry(staging: string, relative: string): Stats | null {
+  let path = staging;
+  let stats: Stats | null = null;
+  for (const name of relative.split('/')) {
+    if (stats && !stats.isDirectory()) return null;
+    path = join(path, name);
+    stats = lstatOrNull(path);
+    if (!stats) return null;
+  }
+  return stats;
+}
+
 function mergedView(view: ContainerView): MergedTree {
   return new MergedTree([view.upper, ...view.lowers], { live: true });
 }
 
-// find resolves a container path in the merged view, inside the container's root.
-function find(view: ContainerView, tree: MergedTree, path: string, followLink: boolean, shown: string): TreeEntry {
-  const absolute = path.startsWith('/') ? path : `/${path}`;
+// find resolves a placed container path in its merged view, inside that view's root.
+function find(tree: MergedTree, placed: Placed, followLink: boolean, shown: string): TreeEntry {
+  const absolute = placed.path.startsWith('/') ? placed.path : `/${placed.path}`;
   // A trailing slash or `/.` asks for a directory: the last name is followed, as the kernel does.
-  const follow = followLink || /\/\.?$/.test(absolute);
+  // A bound file's host name is not: the host file is opened as the user named it.
+  const follow = !placed.file && (followLink || /\/\.?$/.test(absolute));
   const entry = follow ? tree.stat(absolute) : tree.lstat(absolute);
-  if (!entry) throw new NboxError('ERR_NBOX_COPY', `Could not find the file ${shown} in container ${view.ref}`);
+  if (!entry) throw new NboxError('ERR_NBOX_COPY', `Could not find the file ${shown} in container ${placed.view.ref}`);
   return entry;
 }
 
@@ -236,21 +326,28 @@ const COPY_CHUNK = 1 << 20;
 // untar, an entry replaces what the container has at its name (a directory
 // merges with a directory): nothing at or below the destination is followed.
 class Writer {
-  constructor(private readonly view: ContainerView, private readonly top: PinnedDir, private readonly keepOwners: boolean) {}
+  constructor(private readonly view: ContainerView, private readonly top: PinnedDir, private readonly boundFiles: Map<string, Bind>, private readonly keepOwners: boolean) {}
 
-  copyDir(stagedDir: string, dest: TreeEntry): void {
-    this.copyChildren(stagedDir, this.top, dest.layerDirs.filter((layerDir) => !this.inUpper(layerDir)));
+  /** copyDir copies stagedDir into the destination, the directory dest of the view, at destPath in the container. */
+  copyDir(stagedDir: string, dest: TreeEntry, destPath: string): void {
+    this.copyChildren(stagedDir, this.top, dest.layerDirs.filter((layerDir) => !this.inUpper(layerDir)), destPath);
   }
 
-  // copyChildren copies what stagedDir holds into dir; lowerDirs are the
-  // image's directories that overlay merges into it (topmost first).
-  private copyChildren(stagedDir: string, dir: PinnedDir, lowerDirs: string[]): void {
+  // copyChildren copies what stagedDir holds into dir, at dirPath in the
+  // container; lowerDirs are the image's directories that overlay merges into
+  // it (topmost first).
+  private copyChildren(stagedDir: string, dir: PinnedDir, lowerDirs: string[], dirPath: string): void {
     for (const name of readdirSync(stagedDir).sort()) {
       const staged = join(stagedDir, name);
       const stats = lstatSync(staged);
-      const existing = lstatOrNull(dir.pathOf(name));
       const uid = this.keepOwners ? stats.uid : 0;
       const gid = this.keepOwners ? stats.gid : 0;
+      const boundFile = this.boundFiles.get(posix.join(dirPath, name));
+      if (boundFile) {
+        writeInPlace(boundFile.source, staged, stats, uid, gid);
+        continue;
+      }
+      const existing = lstatOrNull(dir.pathOf(name));
       if (!stats.isDirectory()) {
         if (existing?.isDirectory()) throw new NboxError('ERR_NBOX_COPY', `cannot overwrite directory "${name}" with non-directory "${name}"`);
         if (existing) unlinkSync(dir.pathOf(name));
@@ -269,7 +366,7 @@ class Writer {
       }
       const child = dir.child(name);
       try {
-        this.copyChildren(staged, child, below);
+        this.copyChildren(staged, child, below, posix.join(dirPath, name));
         setOwnerModeTimes(child.fd, uid, gid, stats.mode, stats);
       } finally {
         child.close();
@@ -298,6 +395,27 @@ class Writer {
 
   private inUpper(layerDir: string): boolean {
     return layerDir === this.view.upper || layerDir.startsWith(`${this.view.upper}/`);
+  }
+}
+
+const WRITE_IN_PLACE = constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+// writeInPlace writes a staged file into a bound host file: truncated and rewritten, never unlinked or
+// renamed, so the mount keeps the inode. Non-blocking, as a FIFO there must not hang the copy.
+function writeInPlace(hostPath: string, staged: string, stats: Stats, uid: number, gid: number): void {
+  let out: number;
+  try {
+    out = openSync(hostPath, WRITE_IN_PLACE);
+  } catch (err) {
+    throw new NboxError('ERR_NBOX_COPY', `open ${hostPath}: ${fsErrorText(err)}`);
+  }
+  try {
+    if (!fstatSync(out).isFile()) throw new NboxError('ERR_NBOX_COPY', `open ${hostPath}: not a regular file`);
+    ftruncateSync(out, 0);
+    copyContent(staged, out);
+    setOwnerModeTimes(out, uid, gid, stats.mode, stats);
+  } finally {
+    closeSync(out);
   }
 }
 

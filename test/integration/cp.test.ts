@@ -3,7 +3,7 @@
 // must never make cp read or write outside the container.
 import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync, symlinkSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
@@ -295,4 +295,136 @@ test('attack: a symlink inside a bound directory resolves inside it, never on th
   await writeFile(join(src, 'dropped'), 'dropped');
   await cli(store.root, ['cp', join(src, 'dropped'), 'bind-evil:/data/abs/']);
   t.false(existsSync(join(HOST_DIR, 'dropped')));
+});
+
+// A bound file is a mount point in the container: cp reads its host file and writes it in place, so the
+// mount stays and the container reads the new content through it.
+async function boundFile(t: { teardown(fn: () => Promise<void>): void }, content: string): Promise<string> {
+  const file = join(await scratchDir(t), 'bound');
+  await writeFile(file, content);
+  return file;
+}
+
+async function emptyStub(ref: string, name: string): Promise<boolean> {
+  const stats = await lstat(join(await upperOf(ref), name));
+  return stats.isFile() && stats.size === 0;
+}
+
+async function catOut(ref: string, path: string): Promise<string> {
+  const out = await cpToStdout([`${ref}:${path}`, '-']);
+  return out.code === 0 ? execFileSync('tar', ['-xO'], { input: out.tar, encoding: 'utf8' }) : `exit ${out.code}: ${out.stderr}`;
+}
+
+test('cp into and out of a file bound with -v on a running container writes the host file; the mount stays', async (t) => {
+  const file = await boundFile(t, 'old');
+  const running = spawnCli(store.root, ['run', '--name', 'filebind-live', '-v', `${file}:/f`, 'bb', 'sh', '-c', 'touch /tmp/up; sleep 300'], { stdio: 'ignore' });
+  t.teardown(async () => {
+    if (running.exitCode === null) running.kill('SIGKILL');
+    await exitCodeOf(running);
+    await cli(store.root, ['rm', '-f', 'filebind-live']);
+  });
+  for (let i = 0; i < 200 && (await cpToStdout(['filebind-live:/tmp/up', '-'])).code !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.is(await catOut('filebind-live', '/f'), 'old');
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'new'), 'new content');
+  const r = await cli(store.root, ['cp', join(src, 'new'), 'filebind-live:/f']);
+  t.is(r.code, 0, r.stderr);
+  t.is(await readFile(file, 'utf8'), 'new content');
+  t.regex((await cli(store.root, ['exec', 'filebind-live', 'cat', '/proc/mounts'])).stdout, / \/f /);
+  t.is((await cli(store.root, ['exec', 'filebind-live', 'cat', '/f'])).stdout, 'new content');
+  t.is(await catOut('filebind-live', '/f'), 'new content');
+  // The container's own /etc/hosts alike: written in its file in the container directory, still mounted.
+  await writeFile(join(src, 'hosts'), '10.9.9.9\tcopied\n');
+  t.is((await cli(store.root, ['cp', join(src, 'hosts'), 'filebind-live:/etc/hosts'])).code, 0);
+  t.is(await readFile(join((await store.nbox.containerRecord('filebind-live')).dir, 'hosts'), 'utf8'), '10.9.9.9\tcopied\n');
+  t.regex((await cli(store.root, ['exec', 'filebind-live', 'cat', '/proc/mounts'])).stdout, / \/etc\/hosts /);
+  t.is((await cli(store.root, ['exec', 'filebind-live', 'cat', '/etc/hosts'])).stdout, '10.9.9.9\tcopied\n');
+});
+
+test('cp into and out of a file bound with -v on a stopped container writes the host file; start still mounts it', async (t) => {
+  const file = await boundFile(t, 'old');
+  t.is((await cli(store.root, ['run', '--name', 'filebind-stopped', '-v', `${file}:/f`, 'bb', 'cat', '/f'])).code, 0);
+  t.teardown(async () => void (await cli(store.root, ['rm', '-f', 'filebind-stopped'])));
+  t.is(await catOut('filebind-stopped', '/f'), 'old');
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'new'), 'new content');
+  const r = await cli(store.root, ['cp', join(src, 'new'), 'filebind-stopped:/f']);
+  t.is(r.code, 0, r.stderr);
+  t.is(await readFile(file, 'utf8'), 'new content');
+  t.is(await catOut('filebind-stopped', '/f'), 'new content');
+  // Nothing landed in the container's own layer beneath the mount: its mount point stays an empty stub.
+  t.is(await emptyStub('filebind-stopped', 'f'), true);
+  // Read through the mount: the stub beneath it is empty.
+  t.is((await cli(store.root, ['start', '-a', 'filebind-stopped'])).stdout, 'new content');
+});
+
+test('cp of /etc/hosts and /etc/resolv.conf out of and into a stopped container uses its own files, which start mounts', async (t) => {
+  // No bridge: a bridge's start writes /etc/hosts anew with the container's address, as Docker's does.
+  t.is((await cli(store.root, ['run', '--name', 'etcfiles', '--network', 'none', '--add-host', 'known:10.1.2.3', 'bb', 'cat', '/etc/hosts'])).code, 0);
+  t.teardown(async () => void (await cli(store.root, ['rm', '-f', 'etcfiles'])));
+  const dir = (await store.nbox.containerRecord('etcfiles')).dir;
+  t.regex(await catOut('etcfiles', '/etc/hosts'), /^10\.1\.2\.3\tknown$/m);
+  t.is(await catOut('etcfiles', '/etc/resolv.conf'), await readFile(join(dir, 'resolv.conf'), 'utf8'));
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'hosts'), '10.9.9.9\tcopied\n');
+  const r = await cli(store.root, ['cp', join(src, 'hosts'), 'etcfiles:/etc/hosts']);
+  t.is(r.code, 0, r.stderr);
+  t.is(await readFile(join(dir, 'hosts'), 'utf8'), '10.9.9.9\tcopied\n');
+  t.is((await cli(store.root, ['start', '-a', 'etcfiles'])).stdout, '10.9.9.9\tcopied\n');
+  t.is(await emptyStub('etcfiles', 'etc/hosts'), true);
+});
+
+test('cp into a file bound read-only is refused, nothing changed', async (t) => {
+  const file = await boundFile(t, 'kept');
+  t.is((await cli(store.root, ['run', '--name', 'filebind-ro', '-v', `${file}:/f:ro`, 'bb', 'true'])).code, 0);
+  t.teardown(async () => void (await cli(store.root, ['rm', '-f', 'filebind-ro'])));
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'f'), 'replaced');
+  for (const dest of ['filebind-ro:/f', 'filebind-ro:/']) {
+    const r = await cli(store.root, ['cp', join(src, 'f'), dest]);
+    t.is(r.code, 1, dest);
+    t.is(r.stderr, 'nbox: mounted volume is marked read-only\n');
+  }
+  t.is(await readFile(file, 'utf8'), 'kept');
+  t.is(await emptyStub('filebind-ro', 'f'), true);
+});
+
+test('cp of a directory onto a bound file: Docker\'s error, nothing changed', async (t) => {
+  const file = await boundFile(t, 'kept');
+  t.is((await cli(store.root, ['run', '--name', 'filebind-dir', '-v', `${file}:/f`, 'bb', 'true'])).code, 0);
+  t.teardown(async () => void (await cli(store.root, ['rm', '-f', 'filebind-dir'])));
+  const src = await scratchDir(t);
+  await mkdir(join(src, 'f'));
+  await writeFile(join(src, 'f/inside'), 'x');
+  const tar = execFileSync('tar', ['-c', '-C', src, 'f']);
+  const child = spawnCli(store.root, ['cp', '-', 'filebind-dir:/']);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin!.end(tar);
+  t.is(await exitCodeOf(child), 1);
+  t.is(stderr, 'nbox: cannot overwrite non-directory "/f" with directory "/"\n');
+  t.is(await readFile(file, 'utf8'), 'kept');
+  t.is(await emptyStub('filebind-dir', 'f'), true);
+});
+
+test('attack: a bound file\'s host name swapped for a symlink is not followed, neither read nor written', async (t) => {
+  const file = await boundFile(t, 'old');
+  t.is((await cli(store.root, ['run', '--name', 'filebind-link', '-v', `${file}:/f`, 'bb', 'true'])).code, 0);
+  t.teardown(async () => void (await cli(store.root, ['rm', '-f', 'filebind-link'])));
+  await rm(file);
+  symlinkSync(join(HOST_DIR, 'secret'), file);
+  t.false((await cpToStdout(['-L', 'filebind-link:/f', '-'])).tar.includes(SECRET));
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'new'), 'new');
+  const r = await cli(store.root, ['cp', join(src, 'new'), 'filebind-link:/f']);
+  t.is(r.code, 1);
+  t.is(await readFile(join(HOST_DIR, 'secret'), 'utf8'), SECRET);
+});
+
+test('cp of a host file named with a trailing slash: Docker\'s lstat line', async (t) => {
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'plain'), 'x');
+  const r = await cli(store.root, ['cp', `${join(src, 'plain')}/`, 'evil:/tmp/']);
+  t.is(r.code, 1);
+  t.is(r.stderr, `nbox: lstat ${join(src, 'plain')}/: not a directory\n`);
 });

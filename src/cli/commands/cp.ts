@@ -12,7 +12,7 @@ import type * as StreamPromises from 'node:stream/promises';
 import type { Command } from 'commander';
 
 import type { Nbox } from '../../api';
-import { NboxError, isErrno } from '../../errors';
+import { NboxError, fsErrorText, isErrno } from '../../errors';
 import type { CliContext } from '../context';
 
 // Streams load when a copy starts, not with the CLI: milliseconds of every nbox start.
@@ -110,7 +110,8 @@ async function copyIn(nbox: Nbox, container: string, path: string, src: string, 
   }
   const local = flags.followLink ? await realpath(src).catch(() => src) : src;
   const srcStats = await (flags.followLink ? stat(local) : lstat(local)).catch((err: unknown) => {
-    throw isErrno(err, 'ENOENT') ? copyError(`lstat ${src}: no such file or directory`) : err;
+    // Go's words for the lstat, as Docker's client prints them: `lstat /file/: not a directory`.
+    throw typeof (err as NodeJS.ErrnoException).code === 'string' ? copyError(`lstat ${src}: ${fsErrorText(err)}`) : err;
   });
   const contents = /\/\.$/.test(src) && srcStats.isDirectory();
   const dest = await nbox.statContainerPath(container, path, { followLink: true }).catch((err: unknown) => {
