@@ -8,6 +8,7 @@ import type { Instruction } from '../dockerfile/instruction-types';
 import type { ImageConfig, ImageConfigBody } from '../image/oci';
 import { HOST_PLATFORM } from '../image/platform';
 import { DEFAULT_PATH } from '../runtime/env';
+import { parseSignal } from '../runtime/stop';
 
 /** DEFAULT_SHELL wraps shell-form commands until SHELL says otherwise. */
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -143,7 +144,12 @@ export function applyMetadata(state: StageState, instruction: MetadataInstructio
       return { body, createdBy: nop(`SHELL ${jsonArgs(instruction.shell)}`) };
     case 'STOPSIGNAL': {
       const signal = word(instruction.signal);
-      if (!/^(SIG[A-Z0-9+-]+|\d+)$/.test(signal)) throw new DockerfileError({ line: instruction.startLine, message: `Invalid signal: ${signal}` });
+      // As Docker's signal.ParseSignal: a name with or without SIG, any case, or a number; kept as written.
+      try {
+        parseSignal(signal);
+      } catch {
+        throw new DockerfileError({ line: instruction.startLine, message: `Invalid signal: ${signal}` });
+      }
       body.StopSignal = signal;
       return { body, createdBy: nop(`STOPSIGNAL ${signal}`) };
     }

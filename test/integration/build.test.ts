@@ -5,6 +5,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { cli, exitCodeOf, rootTest, sharedTestStore, spawnCli, writeContext } from '../helpers/env';
+import { until } from '../helpers/detached';
 
 const test = rootTest();
 const store = sharedTestStore(test);
@@ -111,7 +112,21 @@ test('bad Dockerfiles fail with file:line and leave no tag', async (t) => {
   t.regex(from.stderr, /^nbox: Dockerfile:2: .*nostage/);
   const noFrom = await build(t, await writeContext(t, { Dockerfile: 'RUN true\n' }), ['-t', 'bad4'], 1);
   t.regex(noFrom.stderr, /^nbox: Dockerfile:1: /);
-  for (const tag of ['bad1', 'bad2', 'bad3', 'bad4']) t.is((await cli(store.root, ['inspect', tag])).code, 1);
+  const signal = await build(t, await writeContext(t, { Dockerfile: 'FROM bb\nSTOPSIGNAL SIGNOPE\n' }), ['-t', 'bad5'], 1);
+  t.regex(signal.stderr, /^nbox: Dockerfile:2: Invalid signal: SIGNOPE/);
+  for (const tag of ['bad1', 'bad2', 'bad3', 'bad4', 'bad5']) t.is((await cli(store.root, ['inspect', tag])).code, 1);
+});
+
+test('STOPSIGNAL takes a name as Docker does, with or without SIG, in any case, kept as written; stop sends it', async (t) => {
+  await build(t, await writeContext(t, { Dockerfile: 'FROM bb\nSTOPSIGNAL usr1\n' }), ['-t', 'bare-signal']);
+  t.is((await inspect('bare-signal')).Config.StopSignal, 'usr1');
+  const run = await cli(store.root, ['run', '-d', 'bare-signal', 'sh', '-c', 'trap "echo got-usr1; exit 0" USR1; echo up; while :; do sleep 0.1; done']);
+  const id = run.stdout.trim();
+  t.teardown(() => cli(store.root, ['rm', '-f', id]));
+  await until('the trap', async () => ((await cli(store.root, ['logs', id])).stdout.includes('up') ? true : undefined));
+  t.is((await cli(store.root, ['stop', id])).code, 0);
+  t.is((await cli(store.root, ['logs', id])).stdout, 'up\ngot-usr1\n');
+  t.is((await cli(store.root, ['wait', id])).stdout, '0\n');
 });
 
 test('multi-stage: COPY --from a named stage, --target, and unneeded stages are skipped', async (t) => {
