@@ -143,7 +143,9 @@ export class Container implements AsyncDisposable {
    * default) pass first, naming what was still awaited, with the container's last log lines. */
   async waitFor(strategies: WaitStrategy[], options: { timeout?: number } = {}): Promise<void> {
     const { waitUntilReady } = await import('./wait-strategies');
-    await waitUntilReady({ container: this, host: this.host, hostPort: (port) => this.port(port) }, strategies, options.timeout ?? 60_000);
+    const publishedTcpPorts = async () => Object.entries((await this.inspect()).NetworkSettings.Ports ?? {})
+      .filter(([key, bindings]) => key.endsWith('/tcp') && (bindings?.length ?? 0) > 0).map(([key]) => parseInt(key, 10)).sort((a, b) => a - b);
+    await waitUntilReady({ container: this, host: this.host, hostPort: (port) => this.port(port), publishedTcpPorts }, strategies, options.timeout ?? 60_000);
   }
 
   /** host is the address this host reaches the container's published ports on. */

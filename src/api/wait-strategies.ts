@@ -14,6 +14,8 @@ export interface WaitTarget {
   container: Container;
   /** The host port a container port is published on (TCP). */
   hostPort(containerPort: number): Promise<number>;
+  /** The container's TCP ports that are published, lowest first. */
+  publishedTcpPorts(): Promise<number[]>;
   /** The address the published ports answer on from this host. */
   host: string;
   /** Aborted when the deadline passes or another strategy failed. */
@@ -98,12 +100,15 @@ export function forHealthcheck(): WaitStrategy {
   };
 }
 
-/** forPort waits until a TCP connect from this host to the published port of each container port given succeeds. */
+/** forPort waits until a TCP connect from this host to the published port of each container port given
+ * succeeds; given none, of every TCP port the container publishes (testcontainers' default wait). */
 export function forPort(...containerPorts: number[]): WaitStrategy {
   return {
-    describe: () => `TCP connect to port ${containerPorts.join(', ')}`,
-    async wait({ hostPort, host, signal }) {
-      for (const port of containerPorts) {
+    describe: () => (containerPorts.length > 0 ? `TCP connect to port ${containerPorts.join(', ')}` : 'TCP connect to every published port'),
+    async wait({ hostPort, host, signal, publishedTcpPorts }) {
+      const ports = containerPorts.length > 0 ? containerPorts : await publishedTcpPorts();
+      if (ports.length === 0) throw new NboxError('ERR_NBOX_USAGE', 'forPort(): the container publishes no TCP port to wait for (give ports, or publish them)');
+      for (const port of ports) {
         const published = await hostPort(port);
         await poll(signal, () => tcpConnects(host, published));
       }
@@ -111,16 +116,25 @@ export function forPort(...containerPorts: number[]): WaitStrategy {
   };
 }
 
-/** forHttp waits until GET path on the published port answers (status 200 unless given). */
-export function forHttp(path: string, options: { port: number; status?: number }): WaitStrategy {
+/** forHttp waits until GET path on the published port answers (status 200 unless given); without `port`,
+ * on the one TCP port the container publishes. */
+export function forHttp(path: string, options: { port?: number; status?: number } = {}): WaitStrategy {
   const status = options.status ?? 200;
   return {
-    describe: () => `HTTP ${status} from GET ${path} on port ${options.port}`,
-    async wait({ hostPort, host, signal }) {
-      const published = await hostPort(options.port);
+    describe: () => `HTTP ${status} from GET ${path} on ${options.port === undefined ? 'its published port' : `port ${options.port}`}`,
+    async wait({ hostPort, host, signal, publishedTcpPorts }) {
+      const published = await hostPort(options.port ?? await onlyPort(await publishedTcpPorts()));
       await poll(signal, () => httpStatus(host, published, path).then((got) => got === status));
     },
   };
+}
+
+// onlyPort is the port forHttp means when it names none: there must be exactly one to mean.
+function onlyPort(ports: number[]): number {
+  if (ports.length !== 1) {
+    throw new NboxError('ERR_NBOX_USAGE', `forHttp(): give { port }: the container publishes ${ports.length === 0 ? 'no TCP port' : `several (${ports.join(', ')})`}`);
+  }
+  return ports[0];
 }
 
 function tcpConnects(host: string, port: number): Promise<boolean> {

@@ -24,3 +24,16 @@ test('a container that exits before its log line fails the wait with that reason
   const err = await t.throwsAsync(c.waitFor([Wait.forLog('ready')], { timeout: 120_000 }));
   t.regex(err?.message ?? '', /exited before its log showed log line ready \(0 seen\)/);
 });
+
+test('forPort() and forHttp(path) with no port wait on what the container publishes; with nothing published they fail at once, saying so', async (t) => {
+  const serve = 'mkdir /www && echo hello > /www/index.html && sleep 0.3 && exec httpd -f -h /www -p 80';
+  await using web = await store.nbox.run('bb', { cmd: ['sh', '-c', serve], ports: [80], wait: [Wait.forPort(), Wait.forHttp('/')], deadline: 20_000 });
+  const answer = await fetch(`http://${web.host}:${await web.port(80)}/`);
+  t.is(await answer.text(), 'hello\n');
+
+  await using quiet = await store.nbox.run('bb', { cmd: ['sleep', '60'], network: 'none' });
+  const noPort = await t.throwsAsync(quiet.waitFor([Wait.forPort()], { timeout: 60_000 }));
+  t.regex(noPort?.message ?? '', /forPort\(\): the container publishes no TCP port/);
+  const noHttp = await t.throwsAsync(quiet.waitFor([Wait.forHttp('/')], { timeout: 60_000 }));
+  t.regex(noHttp?.message ?? '', /forHttp\(\): give \{ port \}: the container publishes no TCP port/);
+});
