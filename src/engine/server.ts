@@ -112,13 +112,20 @@ export async function serveEngine(nbox: Nbox, options: ServeOptions = {}): Promi
 
   try {
     await claimSocket(socket);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socket, () => {
-        server.off('error', reject);
-        resolve();
+    // bind() makes the socket 0777 less the umask: root's alone from the start, so no one connects
+    // before the mode and group below are set.
+    const umask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(socket, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } finally {
+      process.umask(umask);
+    }
     chmodSync(socket, 0o660);
     chownSync(socket, 0, groupId(options.group));
   } catch (err) {
