@@ -177,17 +177,30 @@ export class ContainerApi {
     const { parseSignal, signalContainer } = await import('../runtime/stop');
     const number = parseSignal(String(signal));
     const record = await this.containers.resolve(ref);
-    const stopSignal = (await this.store.images.config(record.config.image))?.config?.StopSignal;
+    const stopSignal = await this.configuredStopSignal(record);
     signalContainer(record, ref, number, stopSignal === undefined ? undefined : parseSignal(stopSignal));
   }
 
-  /** stopContainer sends the container's stop signal (the image's STOPSIGNAL, else SIGTERM), and after
-   * `timeout` seconds (10 by default) kills it (`docker stop`); a stopped container is left as it is. */
+  /** stopContainer sends the container's stop signal (its --stop-signal, else the image's STOPSIGNAL, else
+   * SIGTERM), and after `timeout` seconds (its --stop-timeout, else 10) kills it (`docker stop`); a stopped
+   * container is left as it is. */
   async stopContainer(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
-    const { parseSignal, stopContainer } = await import('../runtime/stop');
+    const { stopContainer } = await import('../runtime/stop');
     const record = await this.containers.resolve(ref);
-    const imageSignal = (await this.store.images.config(record.config.image))?.config?.StopSignal;
-    await stopContainer(record, parseSignal(options.signal ?? imageSignal ?? 'TERM'), options.timeout ?? 10);
+    const { signal, timeout } = await this.stopChoice(record, options);
+    await stopContainer(record, signal, timeout);
+  }
+
+  // configuredStopSignal is the container's own stop signal (--stop-signal), else its image's STOPSIGNAL.
+  private async configuredStopSignal(record: ContainerRecord): Promise<string | undefined> {
+    return record.config.stopSignal ?? (await this.store.images.config(record.config.image))?.config?.StopSignal;
+  }
+
+  // stopChoice is the signal and wait of a stop: as asked, else as the container was configured, else TERM and 10 s.
+  private async stopChoice(record: ContainerRecord, options: { timeout?: number; signal?: string }): Promise<{ signal: number; timeout: number }> {
+    const { parseSignal } = await import('../runtime/stop');
+    const signal = parseSignal(options.signal ?? (await this.configuredStopSignal(record)) ?? 'TERM');
+    return { signal, timeout: options.timeout ?? record.config.stopTimeout ?? 10 };
   }
 
   /** startContainer runs a stopped container again in the background under a new monitor, keeping its
@@ -203,10 +216,9 @@ export class ContainerApi {
 
   /** restartContainer stops a container as stopContainer does, then starts it (`docker restart`). */
   async restartContainer(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
-    const [{ parseSignal }, { restartContainer }] = await Promise.all([import('../runtime/stop'), import('../runtime/start')]);
-    const record = await this.containers.resolve(ref);
-    const imageSignal = (await this.store.images.config(record.config.image))?.config?.StopSignal;
-    await restartContainer({ store: this.store, containers: this.containers }, ref, parseSignal(options.signal ?? imageSignal ?? 'TERM'), options.timeout ?? 10);
+    const { restartContainer } = await import('../runtime/start');
+    const { signal, timeout } = await this.stopChoice(await this.containers.resolve(ref), options);
+    await restartContainer({ store: this.store, containers: this.containers }, ref, signal, timeout);
   }
 
   /** snapshotContainer makes the container's writable layer a snapshot that restoreContainer goes back to: a
@@ -214,10 +226,9 @@ export class ContainerApi {
    * fresh writable layer over the snapshot. Snapshots stack: each is a read-only layer over the last. No copy
    * is made, whatever the layer's size. */
   async snapshotContainer(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<SnapshotInfo> {
-    const [{ parseSignal }, { snapshotContainer }] = await Promise.all([import('../runtime/stop'), import('../runtime/container-snapshot')]);
-    const record = await this.containers.resolve(ref);
-    const imageSignal = (await this.store.images.config(record.config.image))?.config?.StopSignal;
-    return snapshotContainer({ store: this.store, containers: this.containers }, ref, parseSignal(options.signal ?? imageSignal ?? 'TERM'), options.timeout ?? 10);
+    const { snapshotContainer } = await import('../runtime/container-snapshot');
+    const { signal, timeout } = await this.stopChoice(await this.containers.resolve(ref), options);
+    return snapshotContainer({ store: this.store, containers: this.containers }, ref, signal, timeout);
   }
 
   /** restoreContainer brings a container's files back to a snapshot (the newest unless `to` names one; 0 is the

@@ -18,6 +18,8 @@ export interface CreateBody {
   Tty?: boolean;
   OpenStdin?: boolean;
   StopSignal?: string;
+  /** Seconds stop waits before the kill; null is the default (10). */
+  StopTimeout?: number | null;
   Healthcheck?: { Test?: string[] | null; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number } | null;
   HostConfig?: HostConfig | null;
   NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointConfig | null> | null } | null;
@@ -116,6 +118,8 @@ export function createOptions(body: CreateBody): { image: string; options: RunOp
     init: host.Init ?? undefined,
     restart: restartPolicyOf(host.RestartPolicy),
     healthcheck: healthcheck(body.Healthcheck),
+    stopSignal: body.StopSignal || undefined,
+    stopTimeout: body.StopTimeout ?? undefined,
   };
   return { image: body.Image, options };
 }

@@ -73,6 +73,10 @@ export interface ContainerConfig {
   restartPolicy?: RestartPolicy;
   /** The image's HEALTHCHECK merged with --health-*, as Docker's Config.Healthcheck; absent when neither sets one. */
   healthcheck?: HealthConfig;
+  /** --stop-signal (as given: Docker keeps the text) and --stop-timeout (seconds): what stop and restart
+   * use when not told; absent, the image's STOPSIGNAL (else TERM) and 10 s. */
+  stopSignal?: string;
+  stopTimeout?: number;
   /** Limits (-m, --cpus, --ulimit…), as the daemon keeps them; `update` changes them. */
   resources?: Resources;
   /** The process whose session it belongs to (RunOptions.session): it is killed and removed once that process dies. */

@@ -143,8 +143,10 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
       Entrypoint: config.entrypoint,
       OnBuild: null,
       Labels: config.labels,
-      // Docker copies the image's STOPSIGNAL into the container's config; the image is immutable, so it still says it.
-      ...(body?.StopSignal ? { StopSignal: body.StopSignal } : {}),
+      // Docker copies the image's STOPSIGNAL into the container's config unless --stop-signal set one; the
+      // image is immutable, so it still says it.
+      ...(config.stopSignal ?? body?.StopSignal ? { StopSignal: config.stopSignal ?? body?.StopSignal } : {}),
+      ...(config.stopTimeout !== undefined ? { StopTimeout: config.stopTimeout } : {}),
     },
   };
 }

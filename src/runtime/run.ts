@@ -35,6 +35,7 @@ import { claimHostPorts, exposedPorts, parsePublish } from './ports';
 import { DEFAULT_BRIDGE, publishedOnBridge } from './bridge-network';
 import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART, type RestartPolicy } from './restart-policy';
 import { parseDetachKeys } from './detach-keys';
+import { parseSignal } from './stop';
 import { TerminalStdio, type TerminalIo, type TerminalSize } from './terminal';
 import type { ResolvedUser } from './user';
 import { containerSecurity, deviceRules, securityConfig, seccompProfile, type SecurityOptions } from './security';
@@ -97,6 +98,10 @@ export interface RunOptions extends SecurityOptions {
   restart?: string | RestartPolicy;
   /** --health-* and --no-healthcheck, merged with the image's HEALTHCHECK. */
   healthcheck?: HealthcheckOptions;
+  /** --stop-signal: what stop and restart send (a name such as `USR1`, `SIGUSR1`, or a number) when not told; the image's STOPSIGNAL, else TERM, by default. */
+  stopSignal?: string;
+  /** --stop-timeout: the seconds stop and restart wait before the kill when not told (10 by default). */
+  stopTimeout?: number;
   /** -t: the container's 0, 1 and 2 are a terminal (a pty of its own devpts), and TERM=xterm unless set.
    * stdio then says where its one output stream goes and what feeds its input: 'inherit' is this process's
    * 0 and 1, [in, out, err] those fds (err unused), 'pipe' the `stdout` stream (no input), 'ignore' nothing.
@@ -451,6 +456,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     tmpfs: opts.tmpfs ?? {},
     ...(opts.init ? { init: true } : {}),
     ...(resources ? { resources } : {}),
+    ...stopOptions(opts),
     ...service,
     ...(opts.session ? { session: processOwner() } : {}),
   };
@@ -464,6 +470,18 @@ async function initMount(): Promise<BindMount> {
     throw new NboxError('ERR_NBOX_USAGE', `--init: ${INIT_BINARY} not found (install Debian's tini package)`);
   }
   return { source: INIT_BINARY, target: INIT_PATH, readonly: true, isFile: true };
+}
+
+// stopOptions checks --stop-signal as Docker's daemon does (its message) and --stop-timeout; an empty signal is none.
+function stopOptions(opts: RunOptions): Pick<ContainerConfig, 'stopSignal' | 'stopTimeout'> {
+  if (opts.stopSignal) parseSignal(opts.stopSignal);
+  if (opts.stopTimeout !== undefined && !Number.isSafeInteger(opts.stopTimeout)) {
+    throw new NboxError('ERR_NBOX_USAGE', `invalid stop timeout: ${opts.stopTimeout}`);
+  }
+  return {
+    ...(opts.stopSignal ? { stopSignal: opts.stopSignal } : {}),
+    ...(opts.stopTimeout !== undefined ? { stopTimeout: opts.stopTimeout } : {}),
+  };
 }
 
 // restartAndHealth reads --restart, then --health-* (the docker CLI's checks), --rm against the

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { RunningContainer } from '../../src/api';
+import { until, runDetached } from '../helpers/detached';
 import { cli, makeRootfs, rootTest, sharedTestStore, tarOf } from '../helpers/env';
 
 const test = rootTest();
@@ -59,6 +60,45 @@ test("stop sends the image's STOPSIGNAL", async (t) => {
   const container = await serve(t, 'polite', 'trap "exit 7" USR1', 'usr1');
   t.is((await cli(store.root, ['stop', 'polite'])).code, 0);
   t.is((await container.exited).exitCode, 7);
+});
+
+// serveDetached is `run -d FLAGS bb` of a script, once its init printed "ready" (its traps are set).
+async function serveDetached(t: ExecutionContext, flags: string[], script: string): Promise<string> {
+  const id = await runDetached(t, store.root, [...flags, 'bb', 'sh', '-c', `${script}; echo ready; sleep 60 & wait`]);
+  await until('ready', async () => ((await cli(store.root, ['logs', id])).stdout.includes('ready') ? true : undefined));
+  return id;
+}
+
+test('run --stop-signal: stop sends that signal, and inspect shows it', async (t) => {
+  const id = await serveDetached(t, ['--stop-signal', 'USR1'], 'trap "exit 7" USR1');
+  const stopped = await cli(store.root, ['stop', id]);
+  t.deepEqual([stopped.code, stopped.stderr], [0, '']);
+  const inspected = await cli(store.root, ['inspect', '-f', '{{.Config.StopSignal}} {{.State.ExitCode}}', id]);
+  t.is(inspected.stdout, 'USR1 7\n');
+});
+
+test('run --stop-timeout: stop kills a container that ignores TERM once that wait is over; inspect shows it', async (t) => {
+  const id = await serveDetached(t, ['--stop-timeout', '1'], 'trap "" TERM');
+  t.is((await cli(store.root, ['stop', id])).code, 0);
+  const inspected = await cli(store.root, ['inspect', '-f', '{{.Config.StopTimeout}} {{.State.ExitCode}}', id]);
+  t.is(inspected.stdout, '1 137\n');
+});
+
+test('restart uses the container\'s --stop-signal too', async (t) => {
+  const id = await serveDetached(t, ['--stop-signal', 'SIGUSR2'], 'trap "echo got-usr2; exit 0" USR2');
+  t.is((await cli(store.root, ['restart', id])).code, 0);
+  await until('restarted', async () => ((await cli(store.root, ['logs', id])).stdout.split('ready').length === 3 ? true : undefined));
+  t.true((await cli(store.root, ['logs', id])).stdout.includes('got-usr2'));
+});
+
+test('a bad --stop-signal or --stop-timeout: Docker\'s message, exit 125, nothing created', async (t) => {
+  for (const verb of ['run', 'create']) {
+    const badSignal = await cli(store.root, [verb, '--name', 'badstop', '--stop-signal', 'NOPE', 'bb', 'true']);
+    t.deepEqual([badSignal.code, badSignal.stderr], [125, 'nbox: Invalid signal: NOPE\n'], verb);
+    const badTimeout = await cli(store.root, [verb, '--name', 'badstop', '--stop-timeout', 'ten', 'bb', 'true']);
+    t.deepEqual([badTimeout.code, badTimeout.stderr], [125, 'nbox: invalid argument "ten" for "--stop-timeout" flag: strconv.ParseInt: parsing "ten": invalid syntax\n'], verb);
+  }
+  t.is((await cli(store.root, ['ps', '-a', '-q', '-f', 'name=badstop'])).stdout, '');
 });
 
 test('kill of a stopped container, or with a bad signal, fails with one line and exit 1; stop of a stopped one succeeds', async (t) => {

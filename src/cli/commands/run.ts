@@ -58,6 +58,8 @@ interface RunFlags extends ResourceFlags {
   healthRetries?: string;
   /** false with --no-healthcheck. */
   healthcheck: boolean;
+  stopSignal?: string;
+  stopTimeout?: string;
 }
 
 /** registerRun adds `run` and `create`, which takes run's options and starts nothing. */
@@ -112,6 +114,8 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
     .option('--health-start-period <duration>', 'start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)')
     .option('--health-start-interval <duration>', 'time between running the check during the start period (ms|s|m|h) (default 0s)')
     .option('--no-healthcheck', 'disable any container-specified HEALTHCHECK')
+    .option('--stop-signal <signal>', 'signal to stop the container (default: the image\'s STOPSIGNAL, else SIGTERM)')
+    .option('--stop-timeout <seconds>', 'timeout (in seconds) to stop a container (default 10)')
     .option('-t, --tty', 'allocate a pseudo-TTY')
     .option('--detach-keys <keys>', 'override the key sequence for detaching a container (default ctrl-p,ctrl-q)')
     .passThroughOptions()
@@ -173,6 +177,8 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
             retries: flags.healthRetries === undefined ? undefined : parseRetries(flags.healthRetries),
             disable: !flags.healthcheck,
           },
+          stopSignal: flags.stopSignal,
+          stopTimeout: flags.stopTimeout === undefined ? undefined : parseStopTimeout(flags.stopTimeout),
           mounts: mountFlags(flags),
           volumesFrom: flags.volumesFrom,
           tmpfs: Object.fromEntries(flags.tmpfs.map((spec) => {
@@ -226,11 +232,21 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
     });
 }
 
-/** parseRetries reads --health-retries as pflag reads an int: Go's base prefixes (0x, 0o, 0b, a leading 0) allowed. */
+/** parseStopTimeout reads --stop-timeout as pflag reads an int. */
+export function parseStopTimeout(text: string): number {
+  return parseGoInt(text, '--stop-timeout');
+}
+
+/** parseRetries reads --health-retries as pflag reads an int. */
 function parseRetries(text: string): number {
+  return parseGoInt(text, '--health-retries');
+}
+
+// parseGoInt reads an int flag as pflag does: Go's base prefixes (0x, 0o, 0b, a leading 0) allowed.
+function parseGoInt(text: string, flag: string): number {
   const match = /^([+-]?)(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|0[oO]?([0-7]+)|([1-9]\d*|0))$/.exec(text);
   if (!match) {
-    throw new NboxError('ERR_NBOX_USAGE', `invalid argument "${text}" for "--health-retries" flag: strconv.ParseInt: parsing "${text}": invalid syntax`);
+    throw new NboxError('ERR_NBOX_USAGE', `invalid argument "${text}" for "${flag}" flag: strconv.ParseInt: parsing "${text}": invalid syntax`);
   }
   const [, sign, hex, binary, octal, decimal] = match;
   const value = hex !== undefined ? parseInt(hex, 16) : binary !== undefined ? parseInt(binary, 2) : octal !== undefined ? parseInt(octal, 8) : Number(decimal);

@@ -89,3 +89,9 @@ test("modes go out as Go's os.FileMode, which the docker CLI reads", (t) => {
 test('frames carry the stream and a big-endian size', (t) => {
   t.deepEqual([...frame(2, Buffer.from('ab'))], [2, 0, 0, 0, 0, 0, 0, 2, 0x61, 0x62]);
 });
+
+test("a create body's StopSignal and StopTimeout become the container's stop options; null or empty is the default", (t) => {
+  t.like(createOptions({ Image: 'bb', StopSignal: 'SIGUSR1', StopTimeout: 3 }).options, { stopSignal: 'SIGUSR1', stopTimeout: 3 });
+  const plain = createOptions({ Image: 'bb', StopSignal: '', StopTimeout: null }).options;
+  t.deepEqual([plain.stopSignal, plain.stopTimeout], [undefined, undefined]);
+});
