@@ -19,6 +19,7 @@ import type { Resources } from './resources';
 import type { SecurityConfig } from './security';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import { randomBytes } from '../sys/random';
+import { NAME_ATTEMPTS } from './names';
 import { faultPoint } from './fault';
 import { releaseBridge, sweepBridgeLeases } from './bridge-network';
 import { containerBridges, sweepUserNetworks } from './user-networks';
@@ -175,15 +176,6 @@ export function newContainerId(): string {
   return randomBytes(32).toString('hex');
 }
 
-const ADJECTIVES = ['brave', 'calm', 'eager', 'fond', 'happy', 'keen', 'lucid', 'merry', 'quirky', 'sharp', 'tender', 'witty'];
-const SCIENTISTS = ['babbage', 'curie', 'darwin', 'euler', 'gauss', 'hopper', 'lovelace', 'noether', 'pascal', 'ritchie', 'turing', 'wozniak'];
-
-/** randomName is a Docker-style adjective_surname name. */
-export function randomName(): string {
-  const pick = (list: string[]) => list[randomBytes(1)[0] % list.length];
-  return `${pick(ADJECTIVES)}_${pick(SCIENTISTS)}_${randomBytes(2).toString('hex')}`;
-}
-
 const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** ContainerRegistry reads and writes container records in a store. */
@@ -212,8 +204,11 @@ export class ContainerRegistry {
   }
 
   /** create builds the container directory aside and renames it into place,
-   * then claims its name; a taken name undoes the container. */
-  async create(config: ContainerConfig, files: EtcFiles, running?: Pick<ContainerState, 'owner' | 'cgroup'>): Promise<ContainerRecord> {
+   * then claims its name; a taken name undoes the container, unless the name was generated:
+   * then retryName(retry) gives the next to try (claimContainerName). */
+  async create(
+    config: ContainerConfig, files: EtcFiles, running?: Pick<ContainerState, 'owner' | 'cgroup'>, retryName?: (retry: number) => string,
+  ): Promise<ContainerRecord> {
     if (!NAME_PATTERN.test(config.name)) {
       throw new NboxError('ERR_NBOX_USAGE', `Invalid container name (${config.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }
@@ -237,12 +232,26 @@ export class ContainerRegistry {
       throw err;
     }
     try {
-      await this.claimName(config.name, config.id);
+      return { config: await this.claimContainerName(config, dir, retryName), state, dir };
     } catch (err) {
       await this.store.removeTree(dir);
       throw err;
     }
-    return { config, state, dir };
+  }
+
+  // claimContainerName claims config.name. A generated one that is taken gives way, as the daemon's does,
+  // to retryName's (NAME_ATTEMPTS names in all), then to the short ID; the config on disk follows.
+  private async claimContainerName(config: ContainerConfig, dir: string, retryName?: (retry: number) => string): Promise<ContainerConfig> {
+    for (let retry = 1; ; retry++) {
+      try {
+        await this.claimName(config.name, config.id);
+        return config;
+      } catch (err) {
+        if (!retryName || !(err instanceof NboxError && err.code === 'ERR_NBOX_CONFLICT') || retry > NAME_ATTEMPTS) throw err;
+      }
+      config = { ...config, name: retry < NAME_ATTEMPTS ? retryName(retry) : config.id.slice(0, 12) };
+      await this.store.writeFileAtomic(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+    }
   }
 
   /** sweepOrphans ends the containers whose nbox died: what is left of each is

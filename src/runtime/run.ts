@@ -17,7 +17,7 @@ import { abandonMonitor, startMonitor, startMonitored, type DetachedContainer } 
 import { processStartTime } from '../sys/proc';
 import { containerCommand } from './argv';
 import {
-  ContainerRegistry, containerPaths, failedStartState, newContainerId, processOwner, randomName,
+  ContainerRegistry, containerPaths, failedStartState, newContainerId, processOwner,
   type ContainerConfig, type ContainerRecord, type ContainerState,
 } from './containers';
 import { mergeEnv } from './env';
@@ -36,6 +36,7 @@ import { DEFAULT_BRIDGE, publishedOnBridge } from './bridge-network';
 import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART, type RestartPolicy } from './restart-policy';
 import { parseDetachKeys } from './detach-keys';
 import { parseSignal } from './stop';
+import { randomName } from './names';
 import { TerminalStdio, type TerminalIo, type TerminalSize } from './terminal';
 import type { ResolvedUser } from './user';
 import { containerSecurity, deviceRules, securityConfig, seccompProfile, type SecurityOptions } from './security';
@@ -281,6 +282,8 @@ interface PreparedRun {
   user: ResolvedUser;
   config: ContainerConfig;
   files: EtcFiles;
+  /** No --name: a taken generated name gives way to another. */
+  nameGenerated: boolean;
 }
 
 async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions, id: string): Promise<PreparedRun> {
@@ -301,10 +304,10 @@ async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: string,
     // As Docker: the container sees the /etc/hosts and /etc/resolv.conf of the one whose network it joins.
     const paths = containerPaths(target.dir);
     const [hosts, resolvConf] = await Promise.all([readFile(paths.hosts, 'utf8'), readFile(paths.resolvConf, 'utf8')]);
-    return { image, layerDirs, user, config, files: { hosts, resolvConf, hostname: `${config.hostname}\n` } };
+    return { image, layerDirs, user, config, files: { hosts, resolvConf, hostname: `${config.hostname}\n` }, nameGenerated: opts.name === undefined };
   }
   const files = await etcFiles(config.network, config.hostname, config.extraHosts, { servers: config.dns, search: config.dnsSearch });
-  return { image, layerDirs, user, config, files };
+  return { image, layerDirs, user, config, files, nameGenerated: opts.name === undefined };
 }
 
 // userNetwork is a user network's endpoint: the network (which must exist) by ID, --network-alias and --ip,
@@ -345,7 +348,7 @@ function createRecord(ctx: RunContext, imageRef: string, prepared: PreparedRun, 
     const volumes = new VolumeStore(ctx.store.root);
     const { mounts, created } = await createVolumes(volumes, prepared.config.mounts ?? [], prepared.config);
     try {
-      return await ctx.containers.create({ ...prepared.config, mounts }, prepared.files, running);
+      return await ctx.containers.create({ ...prepared.config, mounts }, prepared.files, running, prepared.nameGenerated ? randomName : undefined);
     } catch (err) {
       for (const name of created) await volumes.remove(name);
       throw err;
