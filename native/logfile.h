@@ -25,7 +25,8 @@ struct log_stream {
   void (*tap)(const struct log_stream *s, const unsigned char *data, size_t len);
 };
 
-/* Opens (creating, mode 0640) the log for appending; 0, or -1 with errno. */
+/* Opens (creating, mode 0640) the log for appending; an empty path is no log (records go nowhere).
+ * 0, or -1 with errno. */
 int logfile_open(struct log_file *f, const char *path);
 
 void logfile_stream(struct log_stream *s, int fd, const char *name);

@@ -297,6 +297,7 @@ export class ContainerApi {
   logs(ref: string, options: LogOptions = {}): ContainerLogs {
     return new ContainerLogs(async () => {
       const record = await this.containers.resolve(ref);
+      if (record.config.logConfig?.type === 'none') throw new NboxError('ERR_NBOX_CONFLICT', 'configured logging driver does not support reading');
       const { containerPaths } = await import('../runtime/containers');
       // Running as `ps` sees it: the record's live state, read again each time.
       const running = async () => (await this.containers.resolve(record.config.id).catch(() => null))?.state.status === 'running';

@@ -54,6 +54,7 @@ interface HostConfig extends ResourceFields {
   ExtraHosts?: string[] | null;
   Dns?: string[] | null;
   DnsSearch?: string[] | null;
+  LogConfig?: { Type?: string; Config?: Record<string, string> | null } | null;
 }
 
 /** ResourceFields are HostConfig's limits, under Docker's names. */
@@ -120,6 +121,8 @@ export function createOptions(body: CreateBody): { image: string; options: RunOp
     healthcheck: healthcheck(body.Healthcheck),
     stopSignal: body.StopSignal || undefined,
     stopTimeout: body.StopTimeout ?? undefined,
+    logDriver: host.LogConfig?.Type || undefined,
+    logOpts: host.LogConfig?.Config ?? undefined,
   };
   return { image: body.Image, options };
 }

@@ -14,6 +14,7 @@ import { writeEtcFiles, type EtcFiles } from './etc-files';
 import type { MountSpec } from './mount-spec';
 import type { NetworkEndpoint, NetworkMode } from './network';
 import type { HealthConfig } from './health-config';
+import type { LogConfig } from './log-config';
 import type { RestartPolicy } from './restart-policy';
 import type { Resources } from './resources';
 import type { SecurityConfig } from './security';
@@ -78,6 +79,8 @@ export interface ContainerConfig {
    * use when not told; absent, the image's STOPSIGNAL (else TERM) and 10 s. */
   stopSignal?: string;
   stopTimeout?: number;
+  /** --log-driver and --log-opt; absent in records made before them: json-file. */
+  logConfig?: LogConfig;
   /** Limits (-m, --cpus, --ulimit…), as the daemon keeps them; `update` changes them. */
   resources?: Resources;
   /** The process whose session it belongs to (RunOptions.session): it is killed and removed once that process dies. */

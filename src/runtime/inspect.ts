@@ -7,6 +7,7 @@ import type { DeviceMapping } from './security';
 import { mountsInspect, recordedMounts, type MountInspect } from './container-mounts';
 import { isUp, stateName, type StateName } from './container-status';
 import { NO_RESTART, type RestartPolicyName } from './restart-policy';
+import { DEFAULT_LOG_CONFIG, type LogConfig } from './log-config';
 import { hostConfigResources, type HostConfigResources } from './resources';
 import { snapshotDirs } from './snapshot-layers';
 
@@ -52,6 +53,7 @@ export interface ContainerInspect {
     Tmpfs: Record<string, string> | null;
     Init?: boolean;
     PortBindings: Record<string, { HostIp: string; HostPort: string }[]>;
+    LogConfig: { Type: LogConfig['type']; Config: Record<string, string> };
   };
   GraphDriver: { Name: string; Data: { LowerDir: string; UpperDir: string; WorkDir: string; MergedDir: string } };
   Mounts: MountInspect[];
@@ -110,6 +112,7 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
       ...(config.init ? { Init: true } : {}),
       ...hostConfigResources(config.resources),
       // As asked (-p), host ports chosen: Docker keeps "" for a port left to it, nbox the one it chose.
+      LogConfig: { Type: (config.logConfig ?? DEFAULT_LOG_CONFIG).type, Config: (config.logConfig ?? DEFAULT_LOG_CONFIG).config },
       PortBindings: Object.fromEntries((config.ports ?? []).map((port) => [`${port.containerPort}/${port.protocol}`, [{ HostIp: port.hostIp, HostPort: String(port.hostPort) }]])),
     },
     NetworkSettings: networkSettings(record),

@@ -101,7 +101,8 @@ export async function startMonitored(
       id: config.id,
       name: config.name,
       store: ctx.store.root.dir,
-      log: containerPaths(record.dir).log,
+      // No path: the none driver, no log.
+      log: config.logConfig?.type === 'none' ? '' : containerPaths(record.dir).log,
       autoRemove: config.autoRemove,
       tty: config.tty ?? false,
       stdin: config.openStdin ?? false,

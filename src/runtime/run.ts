@@ -37,6 +37,7 @@ import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART,
 import { parseDetachKeys } from './detach-keys';
 import { parseSignal } from './stop';
 import { randomName } from './names';
+import { logConfig } from './log-config';
 import { TerminalStdio, type TerminalIo, type TerminalSize } from './terminal';
 import type { ResolvedUser } from './user';
 import { containerSecurity, deviceRules, securityConfig, seccompProfile, type SecurityOptions } from './security';
@@ -101,6 +102,10 @@ export interface RunOptions extends SecurityOptions {
   healthcheck?: HealthcheckOptions;
   /** --stop-signal: what stop and restart send (a name such as `USR1`, `SIGUSR1`, or a number) when not told; the image's STOPSIGNAL, else TERM, by default. */
   stopSignal?: string;
+  /** --log-driver: json-file (the default: the monitor's log, which `logs` reads) or none (no log). */
+  logDriver?: string;
+  /** --log-opt KEY=VALUE. */
+  logOpts?: Record<string, string>;
   /** --stop-timeout: the seconds stop and restart wait before the kill when not told (10 by default). */
   stopTimeout?: number;
   /** -t: the container's 0, 1 and 2 are a terminal (a pty of its own devpts), and TERM=xterm unless set.
@@ -460,6 +465,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     ...(opts.init ? { init: true } : {}),
     ...(resources ? { resources } : {}),
     ...stopOptions(opts),
+    logConfig: logConfig(opts.logDriver, opts.logOpts),
     ...service,
     ...(opts.session ? { session: processOwner() } : {}),
   };

@@ -1,7 +1,7 @@
 // The json-file log a `run -d` container's monitor writes: Docker's records,
 // byte for byte, read here from the file itself (the `logs` reader is separate).
 import type { ExecutionContext } from 'ava';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { cli, rootTest, sharedTestStore } from '../helpers/env';
@@ -59,4 +59,28 @@ test('control bytes, <>&, quotes, invalid UTF-8 and U+2028 are escaped as moby e
   t.is(records.length, 1);
   t.is(records[0].raw.slice(0, records[0].raw.indexOf(',"stream"')),
     String.raw`{"log":"\u0001\u0009\"\\\u003c\u003e\u0026\r\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\u2028\u2029é\ufffd\ufffd\n"`);
+});
+
+test('--log-driver none keeps no log: logs says the driver does not support reading; inspect shows the LogConfig', async (t) => {
+  const id = await runDetached(t, store.root, ['--log-driver', 'none', 'bb', 'sh', '-c', 'echo unseen']);
+  t.is((await cli(store.root, ['wait', id])).stdout, '0\n');
+  t.false(existsSync(join(store.root, 'containers', id, `${id}-json.log`)));
+  const logs = await cli(store.root, ['logs', id]);
+  t.deepEqual([logs.code, logs.stdout, logs.stderr], [1, '', 'nbox: configured logging driver does not support reading\n']);
+  t.is((await cli(store.root, ['inspect', '-f', '{{json .HostConfig.LogConfig}}', id])).stdout, '{"Type":"none","Config":{}}\n');
+  const plain = await runDetached(t, store.root, ['bb', 'true']);
+  t.is((await cli(store.root, ['inspect', '-f', '{{json .HostConfig.LogConfig}}', plain])).stdout, '{"Type":"json-file","Config":{}}\n');
+});
+
+test("another --log-driver, or a --log-opt nbox's log cannot honour: one line, exit 125, nothing created", async (t) => {
+  const cases: [string[], string][] = [
+    [['--log-driver', 'syslog'], "logger: no log driver named 'syslog' is registered"],
+    [['--log-opt', 'nope=1'], "unknown log opt 'nope' for json-file log driver"],
+    [['--log-opt', 'max-size=10m'], "log opt 'max-size' is not supported: nbox's json-file log is neither rotated nor tagged"],
+  ];
+  for (const [flags, message] of cases) {
+    const r = await cli(store.root, ['run', '-d', '--name', 'badlog', ...flags, 'bb', 'true']);
+    t.deepEqual([r.code, r.stderr], [125, `nbox: ${message}\n`], flags.join(' '));
+  }
+  t.is((await cli(store.root, ['ps', '-a', '-q', '-f', 'name=badlog'])).stdout, '');
 });

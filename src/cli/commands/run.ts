@@ -60,6 +60,8 @@ interface RunFlags extends ResourceFlags {
   healthcheck: boolean;
   stopSignal?: string;
   stopTimeout?: string;
+  logDriver?: string;
+  logOpt: string[];
 }
 
 /** registerRun adds `run` and `create`, which takes run's options and starts nothing. */
@@ -114,6 +116,8 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
     .option('--health-start-period <duration>', 'start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)')
     .option('--health-start-interval <duration>', 'time between running the check during the start period (ms|s|m|h) (default 0s)')
     .option('--no-healthcheck', 'disable any container-specified HEALTHCHECK')
+    .option('--log-driver <driver>', 'logging driver for the container: json-file (the default) or none')
+    .option('--log-opt <KEY=value>', 'log driver options (repeatable)', collect, [])
     .option('--stop-signal <signal>', 'signal to stop the container (default: the image\'s STOPSIGNAL, else SIGTERM)')
     .option('--stop-timeout <seconds>', 'timeout (in seconds) to stop a container (default 10)')
     .option('-t, --tty', 'allocate a pseudo-TTY')
@@ -177,6 +181,8 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
             retries: flags.healthRetries === undefined ? undefined : parseRetries(flags.healthRetries),
             disable: !flags.healthcheck,
           },
+          logDriver: flags.logDriver,
+          logOpts: keyValues(flags.logOpt, '--log-opt', false),
           stopSignal: flags.stopSignal,
           stopTimeout: flags.stopTimeout === undefined ? undefined : parseStopTimeout(flags.stopTimeout),
           mounts: mountFlags(flags),
