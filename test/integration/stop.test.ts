@@ -179,3 +179,23 @@ test('a paused container is still stopped by stop: the kill through its cgroup t
   t.is((await cli(store.root, ['stop', '-t', '0', 'frozen'])).code, 0);
   t.deepEqual(await container.exited, { exitCode: null, signal: 'SIGKILL' });
 });
+
+test('the lifecycle verbs take several containers, as Docker\'s: each name printed, an unknown one named and the exit code 1', async (t) => {
+  const script = 'trap "exit 0" TERM; while :; do sleep 0.1; done';
+  for (const name of ['multi-a', 'multi-b']) await runDetached(t, store.root, ['--name', name, 'bb', 'sh', '-c', script]);
+  const ps = async () => (await cli(store.root, ['ps', '-a', '--filter', 'name=multi-', '--format', '{{.Names}} {{.State}}'])).stdout.split('\n').filter(Boolean).sort();
+  const both = ['multi-a', 'multi-b'];
+  for (const verb of ['pause', 'unpause', 'restart', 'stop', 'start', 'kill']) {
+    const r = await cli(store.root, [verb, ...both]);
+    t.deepEqual([r.code, r.stdout, r.stderr], [0, 'multi-a\nmulti-b\n', ''], verb);
+    if (verb === 'pause') t.deepEqual(await ps(), ['multi-a paused', 'multi-b paused']);
+    if (verb === 'stop' || verb === 'kill') t.deepEqual(await ps(), ['multi-a exited', 'multi-b exited'], verb);
+    if (verb === 'start' || verb === 'restart') t.deepEqual(await ps(), ['multi-a running', 'multi-b running'], verb);
+  }
+  const waited = await cli(store.root, ['wait', ...both]);
+  t.deepEqual([waited.code, waited.stdout], [0, '137\n137\n']);
+  const partly = await cli(store.root, ['start', 'multi-a', 'ghost', 'multi-b']);
+  t.deepEqual([partly.code, partly.stdout], [1, 'multi-a\nmulti-b\n']);
+  t.regex(partly.stderr, /No such container: ghost/);
+  t.deepEqual(await ps(), ['multi-a running', 'multi-b running']);
+});
