@@ -55,6 +55,9 @@ test('commit keeps the container\'s command and applies -c changes, -m and -a', 
   t.is(image.Comment, 'a message');
   const history = (await cli(store.root, ['history', '--no-trunc', '--format', '{{.Comment}}|{{.CreatedBy}}', 'snap:changes'])).stdout.split('\n');
   t.true(history[0].startsWith('a message|sh -c mkdir -p /a/b'), history[0]);
+  // history --format is a Go template too, with a table's headers.
+  const table = (await cli(store.root, ['history', '--format', 'table {{.Comment | upper}}', 'snap:changes'])).stdout.split('\n');
+  t.deepEqual(table.slice(0, 2), ['COMMENT', 'A MESSAGE']);
 });
 
 test('commit without -c keeps the command the container ran', async (t) => {

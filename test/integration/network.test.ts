@@ -205,3 +205,15 @@ test('a detached container that ends on its own gives its lease back through its
   await allGone();
   t.pass();
 });
+
+test("--format's Go templates on a running container: inspect ranges over its networks, ps calls {{.Label}}", async (t) => {
+  const id = await runDetached(t, store.root, ['--name', 'tmpl', '--label', 'k=v', 'bb', 'sleep', '60']);
+  const address = leases()[id]?.address;
+  t.regex(address ?? '', new RegExp(`^10\\.91\\.${OCTET}\\.\\d+$`));
+  const networks = await cli(store.root, ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', 'tmpl']);
+  t.deepEqual([networks.code, networks.stdout, networks.stderr], [0, `${address}\n`, '']);
+  const ps = await cli(store.root, ['ps', '--format', '{{.Names}} {{.Label "k"}}']);
+  t.deepEqual([ps.code, ps.stdout, ps.stderr], [0, 'tmpl v\n', '']);
+  t.is((await cli(store.root, ['rm', '-f', 'tmpl'])).code, 0);
+  await allGone();
+});

@@ -5,6 +5,7 @@ import type { HistoryItem } from '../../api';
 import type { CliContext } from '../context';
 import { since } from '../../api';
 import { ellipsis, humanSize, shortId, table } from '../format';
+import { renderFormat } from '../template';
 
 interface HistoryFlags {
   trunc: boolean;
@@ -12,6 +13,9 @@ interface HistoryFlags {
   format?: string;
   human: boolean;
 }
+
+// The table header of each --format field, as the docker CLI names them.
+const HEADERS = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' };
 
 /** registerHistory adds `history`. */
 export function registerHistory(program: Command, ctx: CliContext): void {
@@ -22,7 +26,7 @@ export function registerHistory(program: Command, ctx: CliContext): void {
     .option('--no-trunc', "don't truncate output")
     .option('-q, --quiet', 'only show image IDs')
     .option('-H, --human [bool]', 'print sizes and dates in human readable format', (v) => v !== 'false', true)
-    .option('--format <template>', 'format output using a Go-template-like string: {{.ID}} {{.CreatedSince}} {{.CreatedAt}} {{.CreatedBy}} {{.Size}} {{.Comment}}')
+    .option('--format <template>', 'format output using a Go template: {{.ID}} {{.CreatedSince}} {{.CreatedAt}} {{.CreatedBy}} {{.Size}} {{.Comment}}, or table ...')
     .action(async (ref: string, flags: HistoryFlags) => {
       const nbox = await ctx.open();
       const items = await nbox.history(ref);
@@ -39,8 +43,7 @@ export function registerHistory(program: Command, ctx: CliContext): void {
       if (flags.quiet) {
         text = items.map((item) => fields(item).ID).join('\n');
       } else if (flags.format) {
-        const template = flags.format.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-        text = items.map((item) => template.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, key: string) => fields(item)[key] ?? '')).join('\n');
+        text = renderFormat(flags.format, items.map(fields), HEADERS);
       } else {
         const rows = items.map((item) => {
           const f = fields(item);

@@ -6,9 +6,9 @@ import { NboxError } from '../../errors';
 import { EXIT_FAILED, collect, forEachRef, keyValues, withExitCode, type CliContext } from '../context';
 import { confirm } from './prune';
 import { table } from '../format';
-import { renderFormat, renderValue } from '../template';
+import { labelMethod, renderFormat, renderValue, type Row } from '../template';
 
-const LS_HEADERS = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT' };
+const LS_HEADERS = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', Label: 'LABEL', CreatedAt: 'CREATED AT' };
 
 /** registerNetwork adds `network` and its verbs. */
 export function registerNetwork(program: Command, ctx: CliContext): void {
@@ -140,7 +140,7 @@ export function registerNetwork(program: Command, ctx: CliContext): void {
 }
 
 // row is a network's template fields, as Docker's network formatter gives them.
-function row(network: NetworkInspect, id: string): Record<string, string> {
+function row(network: NetworkInspect, id: string): Row {
   return {
     ID: id,
     Name: network.Name,
@@ -149,6 +149,7 @@ function row(network: NetworkInspect, id: string): Record<string, string> {
     IPv6: String(network.EnableIPv6),
     Internal: String(network.Internal),
     Labels: Object.entries(network.Labels).map(([k, v]) => `${k}=${v}`).join(','),
+    Label: labelMethod(network.Labels),
     CreatedAt: network.Created,
   };
 }

@@ -5,7 +5,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { healthStatus, listedCommand, psPorts, psStatus, since, stateName, type ContainerRecord } from '../../api';
 import { collect, type CliContext } from '../context';
 import { ellipsis } from '../format';
-import { renderFormat, type Row } from '../template';
+import { labelMethod, renderFormat, type Row } from '../template';
 
 interface PsFlags {
   all?: boolean;
@@ -21,7 +21,7 @@ interface PsFlags {
 const HEADERS: Record<string, string> = {
   ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS',
   State: 'STATE', Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS',
-  LocalVolumes: 'LOCAL VOLUMES', HealthStatus: 'HEALTH STATUS',
+  LocalVolumes: 'LOCAL VOLUMES', HealthStatus: 'HEALTH STATUS', Label: 'LABEL',
 };
 const DEFAULT_FORMAT = 'table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}';
 
@@ -60,6 +60,7 @@ function psRow(c: ContainerRecord, now: Date, trunc: boolean): Row {
     HealthStatus: healthStatus(state),
     ID: trunc ? config.id.slice(0, 12) : config.id,
     Image: config.imageRef,
+    Label: labelMethod(config.labels),
     Labels: Object.entries(config.labels).map(([key, value]) => `${key}=${value}`).join(','),
     LocalVolumes: '0',
     Mounts: '',

@@ -5,10 +5,10 @@ import type { VolumeRecord } from '../../api';
 import { NboxError } from '../../errors';
 import { EXIT_FAILED, collect, forEachRef, keyValues, withExitCode, type CliContext } from '../context';
 import { table } from '../format';
-import { renderFormat, renderValue } from '../template';
+import { labelMethod, renderFormat, renderValue, type Row } from '../template';
 import { confirm, report } from './prune';
 
-const LS_HEADERS = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE' };
+const LS_HEADERS = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Label: 'LABEL', Links: 'LINKS', Size: 'SIZE' };
 
 /** registerVolume adds `volume` and its verbs. */
 export function registerVolume(program: Command, ctx: CliContext): void {
@@ -112,13 +112,14 @@ export function registerVolume(program: Command, ctx: CliContext): void {
 }
 
 // row is a volume's template fields, as Docker's volume formatter gives them.
-function row(volume: VolumeRecord): Record<string, string> {
+function row(volume: VolumeRecord): Row {
   return {
     Name: volume.name,
     Driver: volume.driver,
     Scope: 'local',
     Mountpoint: volume.mountpoint,
     Labels: Object.entries(volume.labels).map(([k, v]) => `${k}=${v}`).join(','),
+    Label: labelMethod(volume.labels),
     Links: 'N/A',
     Size: 'N/A',
   };

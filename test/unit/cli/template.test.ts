@@ -18,9 +18,10 @@ test('json prints one object per row; {{json .}} and {{json .Field}} quote', (t)
   t.is(renderFormat('{{json .Names}} {{json .}}', rows.slice(0, 1), headers), '"web" {"ID":"abc","Names":"web"}');
 });
 
-test('an unknown field or an unsupported action is a usage error', (t) => {
+test('an unknown field or a template Go would not parse is a usage error', (t) => {
   t.throws(() => renderFormat('{{.Nope}}', rows, headers), { message: /can't evaluate field Nope/ });
-  t.throws(() => renderFormat('{{range .}}x{{end}}', rows, headers), { message: /unsupported action/ });
+  t.throws(() => renderFormat('{{.Nope}}', [], headers), { message: /can't evaluate field Nope/ });
+  t.throws(() => renderFormat('{{range .}}x', rows, headers), { message: 'template parsing error: template: :1: unexpected EOF' });
 });
 
 test('renderValue walks dotted fields and prints values as Go does', (t) => {
