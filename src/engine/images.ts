@@ -9,18 +9,8 @@ import { streamed } from './json-stream';
 import { registryAuth } from './registry-auth';
 
 async function list(ctx: RequestContext, res: ServerResponse): Promise<void> {
-  const filters = filterList(ctx.query);
-  const reference = filters.find((f) => f.startsWith('reference='))?.slice('reference='.length);
-  const dangling = filters.find((f) => f.startsWith('dangling='))?.slice('dangling='.length);
-  const labels = filters.filter((f) => f.startsWith('label=')).map((f) => f.slice('label='.length));
   const containers = await ctx.nbox.listContainers({ all: true });
-  const images = (await ctx.nbox.images({ all: flag(ctx.query, 'all'), reference }))
-    .filter((image) => dangling === undefined || (dangling === 'true') === (image.tags.length === 0))
-    .filter((image) => labels.every((label) => {
-      const [key, value] = label.split('=', 2);
-      const held = image.config.config?.Labels?.[key];
-      return held !== undefined && (value === undefined || held === value);
-    }));
+  const images = await ctx.nbox.images({ all: flag(ctx.query, 'all'), filters: filterList(ctx.query) });
   sendJson(res, 200, images.map((image) => imageSummary(image, containers)));
 }
 

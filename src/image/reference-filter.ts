@@ -1,13 +1,16 @@
 // `docker images REPOSITORY[:TAG]`: which of an image's names a pattern
 // matches, as Docker's reference filter does (distribution's FamiliarMatch):
 // a shell pattern over the familiar `name:tag`, else over the name alone.
+import { NboxError } from '../errors';
 import type { ImageRecord } from './images';
 import { familiarName, normalizeReference, parseReference, splitReference } from './reference';
 
-/** ListOptions are `docker images`' choices: `-a`, and a REPOSITORY[:TAG] pattern. */
+/** ListOptions are `docker images`' choices: `-a`, a REPOSITORY[:TAG] pattern, and `--filter`s. */
 export interface ListOptions {
   all?: boolean;
   reference?: string;
+  /** `key=value`: dangling=true|false, label=KEY or KEY=VALUE, reference=PATTERN, before=IMAGE, since=IMAGE. */
+  filters?: string[];
 }
 
 /** listedImages is what `docker images` lists of images: intermediate build images
@@ -16,9 +19,64 @@ export interface ListOptions {
 export function listedImages(images: ImageRecord[], options: ListOptions): ImageRecord[] {
   const parents = new Set(images.map((image) => image.parent));
   const listed = options.all ? images : images.filter((image) => image.tags.length > 0 || !parents.has(image.id));
-  const pattern = options.reference;
-  if (pattern === undefined) return listed;
-  return listed.map((image) => ({ ...image, tags: matchingTags(pattern, image.tags) })).filter((image) => image.tags.length > 0);
+  const filters = (options.filters ?? []).map(parseFilter);
+  const patterns = [...(options.reference === undefined ? [] : [options.reference]), ...filters.filter((f) => f.key === 'reference').map((f) => f.value)];
+  const kept = listed.filter((image) => filters.every((filter) => filter.key === 'reference' || holds(filter, image, images)));
+  if (patterns.length === 0) return kept;
+  // As the daemon: an image stays with the names any of the patterns match.
+  return kept.map((image) => ({ ...image, tags: image.tags.filter((tag) => patterns.some((pattern) => matchingTags(pattern, [tag]).length > 0)) }))
+    .filter((image) => image.tags.length > 0);
+}
+
+type FilterKey = 'dangling' | 'label' | 'reference' | 'before' | 'since';
+const FILTER_KEYS: FilterKey[] = ['dangling', 'label', 'reference', 'before', 'since'];
+
+function parseFilter(text: string): { key: FilterKey; value: string } {
+  const equals = text.indexOf('=');
+  const key = (equals < 0 ? text : text.slice(0, equals)) as FilterKey;
+  const value = equals < 0 ? '' : text.slice(equals + 1);
+  if (equals < 0) throw new NboxError('ERR_NBOX_USAGE', `bad format of filter (expected name=value)`);
+  if (!FILTER_KEYS.includes(key)) throw new NboxError('ERR_NBOX_USAGE', `invalid filter '${key}'`);
+  if (key === 'dangling' && !['true', 'false', '1', '0'].includes(value.toLowerCase())) {
+    throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'dangling=${value}'`);
+  }
+  return { key, value };
+}
+
+// holds says whether an image passes one filter (reference is applied to its names, above).
+function holds(filter: { key: FilterKey; value: string }, image: ImageRecord, images: ImageRecord[]): boolean {
+  switch (filter.key) {
+    case 'dangling':
+      return (image.tags.length === 0) === ['true', '1'].includes(filter.value.toLowerCase());
+    case 'label': {
+      const equals = filter.value.indexOf('=');
+      const key = equals < 0 ? filter.value : filter.value.slice(0, equals);
+      const held = image.config.config?.Labels?.[key];
+      return held !== undefined && (equals < 0 || held === filter.value.slice(equals + 1));
+    }
+    case 'before':
+      return image.created < namedImage(filter.value, images).created;
+    case 'since':
+      return image.created > namedImage(filter.value, images).created;
+    default:
+      return true;
+  }
+}
+
+// namedImage finds before= and since='s image among the listed ones, by name or ID prefix, as the daemon's GetImage.
+function namedImage(ref: string, images: ImageRecord[]): ImageRecord {
+  const normalized = (() => {
+    try {
+      return normalizeReference(ref);
+    } catch {
+      return ref;
+    }
+  })();
+  const id = ref.replace(/^sha256:/, '');
+  const found = images.find((image) => image.tags.some((tag) => tag === ref || normalizeReference(tag) === normalized))
+    ?? (/^[0-9a-f]+$/.test(id) ? images.find((image) => image.id.replace(/^sha256:/, '').startsWith(id)) : undefined);
+  if (!found) throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `No such image: ${ref}`);
+  return found;
 }
 
 /** matchingTags returns the tags (familiar `name:tag`) the pattern matches. */

@@ -41,6 +41,20 @@ test('images REPOSITORY[:TAG] lists only the names that match, so rmi $(images -
   t.is((await cli(store.root, ['inspect', 'bb'])).code, 0);
 });
 
+test('images --format and --filter, as the docker CLI: fields, table headers, json, a label filter', async (t) => {
+  await store.nbox.importImage(tarOf('/etc', ['hostname']), { tags: ['formatted/one:1'], changes: ['LABEL tier=db'] });
+  t.teardown(() => cli(store.root, ['rmi', 'formatted/one:1']));
+  const plain = await cli(store.root, ['images', '--filter', 'label=tier=db', '--format', '{{.Repository}}:{{.Tag}} {{.Size}}']);
+  t.deepEqual([plain.code, plain.stderr], [0, '']);
+  t.regex(plain.stdout, /^formatted\/one:1 \d+(\.\d+)?[kM]?B\n$/);
+  const table = await cli(store.root, ['images', '-f', 'reference=formatted/*', '--format', 'table {{.Repository}}\t{{.ID}}']);
+  t.regex(table.stdout, /^REPOSITORY\s+IMAGE ID\nformatted\/one\s+[0-9a-f]{12}\n$/);
+  const json = await cli(store.root, ['images', '-f', 'label=tier', '--format', 'json']);
+  t.like(JSON.parse(json.stdout), { Repository: 'formatted/one', Tag: '1', Digest: '<none>' });
+  const bad = await cli(store.root, ['images', '-f', 'nope=1']);
+  t.deepEqual([bad.code, bad.stdout, bad.stderr], [125, '', "nbox: invalid filter 'nope'\n"]);
+});
+
 test('import --change sets the config; inspect shows it in Docker shape', async (t) => {
   const viaPipe = await new Promise<string>((resolveOut) => {
     const child = spawnCli(store.root, ['import', '-c', 'ENV A=1', '-c', 'EXPOSE 8080', '-c', 'ENTRYPOINT ["/bin/app"]', '-', 'tiny:v1'], {
