@@ -177,3 +177,27 @@ test('--dns, --dns-search and --add-host reach /etc/resolv.conf and /etc/hosts o
     t.regex(hosts, /^10\.9\.8\.7\ta\.test$/m, network);
   }
 });
+
+test('a port published by a container on one network answers a container on another through its own gateway; direct traffic between them stays blocked', async (t) => {
+  await createNetwork(t, 'un-pa', '--subnet', subnet(10));
+  await createNetwork(t, 'un-pb', '--subnet', subnet(11));
+  t.teardown(async () => void (await nbox('rm', '-f', 'un-pweb')));
+  const web = await nbox('run', '-d', '--name', 'un-pweb', '--network', 'un-pa', '-p', '80', 'bb', 'sh', '-c',
+    'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -h /www -p 80');
+  t.is(web.code, 0, web.stderr);
+  const port = Number(/^0\.0\.0\.0:(\d+)\n$/.exec((await nbox('port', 'un-pweb', '80')).stdout)?.[1]);
+  t.true(port > 0);
+  await until('httpd in un-pweb', async () => ((await nbox('exec', 'un-pweb', 'wget', '-q', '-O', '-', 'http://127.0.0.1/')).code === 0 ? true : undefined));
+  const address = JSON.parse((await nbox('inspect', '-f', '{{json .NetworkSettings.Networks}}', 'un-pweb')).stdout)['un-pa'].IPAddress as string;
+  const gatewayB = subnet(11).replace(/0\/24$/, '1');
+  // Busybox's wget -T crashes (Debian's 1.35); timeout bounds a connection the firewall drops. The `exit` keeps sh
+  // from exec'ing it: busybox's timeout execs the program, which as the container's PID 1 would ignore its SIGTERM.
+  const wget = (url: string, seconds: number) => nbox('run', '--rm', '--network', 'un-pb', 'bb', 'sh', '-c', `timeout ${seconds} wget -q -O - ${url}; exit $?`);
+  const published = await wget(`http://${gatewayB}:${port}/`, 10);
+  t.is(published.code, 0, published.stderr);
+  t.is(published.stdout, `hello from ${web.stdout.trim().slice(0, 12)}\n`);
+  const direct = await wget(`http://${address}/`, 3);
+  t.not(direct.code, 0, 'the container itself stays out of reach');
+  t.is(direct.stdout, '');
+  t.notRegex(direct.stderr, /refused/, 'dropped, never answered');
+});
