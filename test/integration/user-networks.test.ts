@@ -201,3 +201,27 @@ test('a port published by a container on one network answers a container on anot
   t.is(direct.stdout, '');
   t.notRegex(direct.stderr, /refused/, 'dropped, never answered');
 });
+
+test('--internal: its containers reach each other but have no default route, so no way past the network; inspect says Internal', async (t) => {
+  await createNetwork(t, 'un-in', '--internal', '--subnet', subnet(12));
+  await createNetwork(t, 'un-out', '--subnet', subnet(13));
+  await detached(t, 'un-in-db', '--network', 'un-in');
+  await detached(t, 'un-out-web', '--network', 'un-out');
+  const run = await nbox('run', '--rm', '--network', 'un-in', 'bb', 'sh', '-c', 'ip route; ping -c1 -W2 un-in-db >/dev/null && echo peer answers');
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stdout, new RegExp(`^${subnet(12).replace(/\./g, '\\.')} dev eth0 scope link  src \\S+ \npeer answers\n$`));
+  const out = await nbox('run', '--rm', '--network', 'un-in', 'bb', 'ping', '-c1', '-W2', subnet(13).replace(/0\/24$/, '1'));
+  t.is(out.code, 1, "another network's gateway is out of reach");
+  const inspect = JSON.parse((await nbox('network', 'inspect', 'un-in')).stdout)[0];
+  t.is(inspect.Internal, true);
+  t.is(JSON.parse((await nbox('inspect', '-f', '{{json .NetworkSettings.Networks}}', 'un-in-db')).stdout)['un-in'].Gateway, '', 'no gateway, as Docker shows it');
+});
+
+test('--gateway: network inspect shows it and the containers\' default route goes through it', async (t) => {
+  const gateway = subnet(14).replace(/0\/24$/, '254');
+  await createNetwork(t, 'un-gw', '--subnet', subnet(14), '--gateway', gateway);
+  t.deepEqual(JSON.parse((await nbox('network', 'inspect', 'un-gw')).stdout)[0].IPAM.Config, [{ Subnet: subnet(14), Gateway: gateway }]);
+  const run = await nbox('run', '--rm', '--network', 'un-gw', 'bb', 'sh', '-c', 'ip route | grep default; ping -c1 -W2 $(ip route | awk "/default/ {print \\$3}") >/dev/null && echo gateway answers');
+  t.is(run.code, 0, run.stderr);
+  t.is(run.stdout, `default via ${gateway} dev eth0 \ngateway answers\n`);
+});
