@@ -55,6 +55,12 @@ export function bridgeFromEnv(env: NodeJS.ProcessEnv): BridgeNetwork | undefined
   return { name: 'bridge', bridge, subnet: formatSubnet(subnet), gateway: formatAddress(subnet.base + 1), table: `nbox_${bridge}` };
 }
 
+/** routeGateway is the gateway a network's containers route through: none (undefined) on an internal
+ * network, which Docker gives no default route, so that nothing leaves it. */
+export function routeGateway(network: BridgeNetwork): string | undefined {
+  return network.isolation?.internal ? undefined : network.gateway;
+}
+
 /** STATE_DIR holds the leases and the network namespaces' files; /run is gone after a reboot, as they are. */
 const STATE_DIR = '/run/nbox/networks';
 
@@ -131,9 +137,11 @@ export async function attachBridge(id: string, owner: ProcessIdentity, ports: Po
       closeSync(openSync(lease.netns, 'w', 0o600));
       addon().netnsCreate(lease.netns);
     }
+    // A second network of the container (it joins its namespace) or an internal one adds no default route: gateway 0.
+    const gateway = lease.joined ? undefined : routeGateway(network);
     addon().netVethAttach({
       netns: lease.netns, bridge: network.bridge, hostIf: lease.hostIf, ifName: lease.ifName ?? 'eth0', mac: Buffer.from(lease.mac.split(':').map((byte) => parseInt(byte, 16))),
-      address: lease.address, prefix: subnet.prefix, gateway: lease.joined ? '0.0.0.0' : network.gateway,
+      address: lease.address, prefix: subnet.prefix, gateway: gateway ?? '0.0.0.0',
     });
   } catch (err) {
     await portsReady.catch(() => {});

@@ -3,7 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 
 import type { BindMount } from '../sys/addon';
-import type { NetworkMode } from './network';
+import { isUserNetwork, type NetworkMode } from './network';
 
 
 /** hostsFile is the container's /etc/hosts: loopback names plus its own hostname, at its
@@ -24,19 +24,41 @@ export async function hostsFile(mode: NetworkMode, hostname: string, address = '
   ].join('\n');
 }
 
-/** resolvConf is the host's resolver config; loopback nameservers are dropped
- * when the container has its own network, since they would point at itself.
- * On a bridge, left without any, it gets systemd-resolved's upstream servers,
- * else Docker's defaults (Google's public DNS), as Docker does. */
+/** resolvConf is the container's /etc/resolv.conf, from the host's resolver config (containerResolvConf). */
 export async function resolvConf(mode: NetworkMode, dns: DnsOptions = {}): Promise<string> {
-  const host = await readHost('/etc/resolv.conf', '');
-  if (dns.servers?.length || dns.search?.length) return ownResolvConf(host, dns);
+  const [host, upstream] = await Promise.all([readHost('/etc/resolv.conf', ''), readHost('/run/systemd/resolve/resolv.conf', '')]);
+  return containerResolvConf(mode, dns, { host, upstream });
+}
+
+/** HostResolvConf is the host's /etc/resolv.conf and systemd-resolved's list of its upstream servers ('' when absent). */
+export interface HostResolvConf {
+  host: string;
+  upstream: string;
+}
+
+/** containerResolvConf is the host's resolver config as a container sees it. Loopback nameservers are
+ * dropped when the container has its own network (the bridge or a user network), since they would point
+ * at itself; left without any, it gets systemd-resolved's upstream servers, else Docker's defaults (Google's
+ * public DNS), as Docker does. A user network gets the bridge's servers, not Docker's embedded 127.0.0.11:
+ * nbox names a network's containers in /etc/hosts. --dns and --dns-search then replace its servers and domains. */
+export function containerResolvConf(mode: NetworkMode, dns: DnsOptions, resolvers: HostResolvConf): string {
+  const base = baseResolvConf(mode, resolvers);
+  return dns.servers?.length || dns.search?.length ? ownResolvConf(base, dns) : base;
+}
+
+function baseResolvConf(mode: NetworkMode, { host, upstream }: HostResolvConf): string {
   if (mode === 'host') return host;
   const own = withoutLoopback(host);
-  if (mode !== 'bridge' || /^\s*nameserver\s/m.test(own)) return own;
-  const upstream = withoutLoopback(await readHost('/run/systemd/resolve/resolv.conf', ''));
-  const servers = /^\s*nameserver\s/m.test(upstream) ? upstream.split('\n').filter((line) => /^\s*nameserver\s/.test(line)) : DEFAULT_NAMESERVERS;
+  if ((mode !== 'bridge' && !isUserNetwork(mode)) || hasNameserver(own)) return own;
+  const upstreamServers = withoutLoopback(upstream).split('\n').filter((line) => NAMESERVER.test(line));
+  const servers = upstreamServers.length ? upstreamServers : DEFAULT_NAMESERVERS;
   return `${[...own.split('\n').filter(Boolean), ...servers].join('\n')}\n`;
+}
+
+const NAMESERVER = /^\s*nameserver\s/;
+
+function hasNameserver(text: string): boolean {
+  return text.split('\n').some((line) => NAMESERVER.test(line));
 }
 
 /** ExtraHost is one --add-host entry. */
@@ -51,11 +73,11 @@ export interface DnsOptions {
   search?: string[];
 }
 
-// ownResolvConf is the host's file with --dns in place of its nameservers and --dns-search in place of
+// ownResolvConf is the container's file with --dns in place of its nameservers and --dns-search in place of
 // its search domains (`.` alone clears them), its options kept, as Docker writes it.
-function ownResolvConf(host: string, dns: DnsOptions): string {
-  const lines = host.split('\n');
-  const nameservers = dns.servers?.length ? dns.servers.map((server) => `nameserver ${server}`) : lines.filter((line) => /^\s*nameserver\s/.test(line));
+function ownResolvConf(base: string, dns: DnsOptions): string {
+  const lines = base.split('\n');
+  const nameservers = dns.servers?.length ? dns.servers.map((server) => `nameserver ${server}`) : lines.filter((line) => NAMESERVER.test(line));
   const hostSearch = lines.filter((line) => /^\s*(search|domain)\s/.test(line));
   const search = dns.search?.length ? (dns.search.join('') === '.' ? [] : [`search ${dns.search.join(' ')}`]) : hostSearch;
   const options = lines.filter((line) => /^\s*options\s/.test(line));

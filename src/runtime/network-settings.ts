@@ -2,7 +2,7 @@
 // network now, read from its lease (none once it ended, as Docker clears them).
 import { dirname } from 'node:path';
 
-import { bridgeLease, DEFAULT_BRIDGE, type BridgeNetwork, type Lease } from './bridge-network';
+import { bridgeLease, DEFAULT_BRIDGE, routeGateway, type BridgeNetwork, type Lease } from './bridge-network';
 import type { ContainerRecord } from './containers';
 import { parseSubnet } from './ipv4';
 import { formatPorts, portKey, type PortBinding } from './ports';
@@ -46,7 +46,7 @@ export function networkSettings(record: ContainerRecord): NetworkSettings {
   const users = userNetworks(record);
   const first = lease ? { lease, bridge: DEFAULT_BRIDGE } : users[0] && users[0].lease ? { lease: users[0].lease, bridge: users[0].bridge } : undefined;
   const prefix = first ? parseSubnet(first.bridge.subnet)!.prefix : 0;
-  const gateway = first ? first.bridge.gateway : '';
+  const gateway = first ? routeGateway(first.bridge) ?? '' : '';
   const networks: Record<string, EndpointSettings> = {};
   // A container sharing another's network has none of its own, as Docker shows it.
   if (config.network === 'bridge' || config.network === 'host' || config.network === 'none') networks[config.network] = endpointSettings(record, config.network, DEFAULT_BRIDGE, lease, undefined);
@@ -68,7 +68,7 @@ function endpointSettings(record: ContainerRecord, networkId: string, bridge: Br
   const aliases = user?.endpoint.aliases ?? [];
   return {
     IPAMConfig: null, Links: null, Aliases: user ? aliases : null, MacAddress: lease?.mac ?? '', NetworkID: networkId, EndpointID: lease ? record.config.id : '',
-    Gateway: lease ? bridge.gateway : '', IPAddress: lease?.address ?? '', IPPrefixLen: lease ? parseSubnet(bridge.subnet)!.prefix : 0,
+    Gateway: lease ? routeGateway(bridge) ?? '' : '', IPAddress: lease?.address ?? '', IPPrefixLen: lease ? parseSubnet(bridge.subnet)!.prefix : 0,
     IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null,
     DNSNames: user ? [record.config.name, record.config.id.slice(0, 12), ...aliases] : null,
   };

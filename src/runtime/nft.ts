@@ -88,14 +88,18 @@ export function tableScript(nat: NatTable, ports: PortRule[]): string {
 }
 
 // isolationRules drop what crosses between the bridge and the links it is kept from, both ways: the drop
-// holds whatever the other tables accept, as every base chain on the hook sees the packet.
+// holds whatever the other tables accept, as every base chain on the hook sees the packet. A published
+// port is the exception, as in Docker: a connection DNATed to it passes, from any network but an internal one.
 function isolationRules(bridge: string, isolation: Isolation | undefined): string[] {
   if (!isolation) return [];
   if (isolation.internal) return [`    iifname "${bridge}" oifname != "${bridge}" drop`, `    oifname "${bridge}" iifname != "${bridge}" drop`];
-  return isolation.others.flatMap((other) => [
-    `    iifname "${bridge}" oifname != "${bridge}" oifname "${other}" drop`,
-    `    oifname "${bridge}" iifname != "${bridge}" iifname "${other}" drop`,
-  ]);
+  return [
+    '    ct status dnat accept',
+    ...isolation.others.flatMap((other) => [
+      `    iifname "${bridge}" oifname != "${bridge}" oifname "${other}" drop`,
+      `    oifname "${bridge}" iifname != "${bridge}" iifname "${other}" drop`,
+    ]),
+  ];
 }
 
 /** deleteTableScript removes the table, present or not. */

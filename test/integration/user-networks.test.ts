@@ -165,3 +165,63 @@ test('a foreground nbox killed with SIGKILL leaves no lease, link or table of it
   await until('the bridge and table to go', () => (quiet('ip', ['-o', 'link', 'show', bridge]) === '' && !quiet('nft', ['list', 'tables']).includes(`nbox_${id.slice(0, 10)}`) ? true : undefined), 15000);
   t.is((await nbox('network', 'rm', 'un-k')).code, 0);
 });
+
+test('--dns, --dns-search and --add-host reach /etc/resolv.conf and /etc/hosts on a user network and on the default bridge', async (t) => {
+  await createNetwork(t, 'un-dns', '--subnet', subnet(8));
+  for (const network of ['un-dns', 'bridge']) {
+    const run = await nbox('run', '--rm', '--network', network, '--dns', '10.1.2.3', '--dns-search', 'example.test', '--add-host', 'a.test:10.9.8.7',
+      'bb', 'sh', '-c', 'cat /etc/resolv.conf; echo ---; cat /etc/hosts');
+    t.is(run.code, 0, run.stderr);
+    const [resolv, hosts] = run.stdout.split('---\n');
+    t.deepEqual(resolv.split('\n').filter((line) => /^(nameserver|search)\s/.test(line)), ['nameserver 10.1.2.3', 'search example.test'], network);
+    t.regex(hosts, /^10\.9\.8\.7\ta\.test$/m, network);
+  }
+});
+
+test('a port published by a container on one network answers a container on another through its own gateway; direct traffic between them stays blocked', async (t) => {
+  await createNetwork(t, 'un-pa', '--subnet', subnet(10));
+  await createNetwork(t, 'un-pb', '--subnet', subnet(11));
+  t.teardown(async () => void (await nbox('rm', '-f', 'un-pweb')));
+  const web = await nbox('run', '-d', '--name', 'un-pweb', '--network', 'un-pa', '-p', '80', 'bb', 'sh', '-c',
+    'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -h /www -p 80');
+  t.is(web.code, 0, web.stderr);
+  const port = Number(/^0\.0\.0\.0:(\d+)\n$/.exec((await nbox('port', 'un-pweb', '80')).stdout)?.[1]);
+  t.true(port > 0);
+  await until('httpd in un-pweb', async () => ((await nbox('exec', 'un-pweb', 'wget', '-q', '-O', '-', 'http://127.0.0.1/')).code === 0 ? true : undefined));
+  const address = JSON.parse((await nbox('inspect', '-f', '{{json .NetworkSettings.Networks}}', 'un-pweb')).stdout)['un-pa'].IPAddress as string;
+  const gatewayB = subnet(11).replace(/0\/24$/, '1');
+  // Busybox's wget -T crashes (Debian's 1.35); timeout bounds a connection the firewall drops. The `exit` keeps sh
+  // from exec'ing it: busybox's timeout execs the program, which as the container's PID 1 would ignore its SIGTERM.
+  const wget = (url: string, seconds: number) => nbox('run', '--rm', '--network', 'un-pb', 'bb', 'sh', '-c', `timeout ${seconds} wget -q -O - ${url}; exit $?`);
+  const published = await wget(`http://${gatewayB}:${port}/`, 10);
+  t.is(published.code, 0, published.stderr);
+  t.is(published.stdout, `hello from ${web.stdout.trim().slice(0, 12)}\n`);
+  const direct = await wget(`http://${address}/`, 3);
+  t.not(direct.code, 0, 'the container itself stays out of reach');
+  t.is(direct.stdout, '');
+  t.notRegex(direct.stderr, /refused/, 'dropped, never answered');
+});
+
+test('--internal: its containers reach each other but have no default route, so no way past the network; inspect says Internal', async (t) => {
+  await createNetwork(t, 'un-in', '--internal', '--subnet', subnet(12));
+  await createNetwork(t, 'un-out', '--subnet', subnet(13));
+  await detached(t, 'un-in-db', '--network', 'un-in');
+  await detached(t, 'un-out-web', '--network', 'un-out');
+  const run = await nbox('run', '--rm', '--network', 'un-in', 'bb', 'sh', '-c', 'ip route; ping -c1 -W2 un-in-db >/dev/null && echo peer answers');
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stdout, new RegExp(`^${subnet(12).replace(/\./g, '\\.')} dev eth0 scope link  src \\S+ \npeer answers\n$`));
+  const out = await nbox('run', '--rm', '--network', 'un-in', 'bb', 'ping', '-c1', '-W2', subnet(13).replace(/0\/24$/, '1'));
+  t.is(out.code, 1, "another network's gateway is out of reach");
+  const inspect = JSON.parse((await nbox('network', 'inspect', 'un-in')).stdout)[0];
+  t.is(inspect.Internal, true);
+  t.is(JSON.parse((await nbox('inspect', '-f', '{{json .NetworkSettings.Networks}}', 'un-in-db')).stdout)['un-in'].Gateway, '', 'no gateway, as Docker shows it');
+});
+
+test('--gateway: network inspect shows it and the containers\' default route goes through it', async (t) => {
+  const gateway = subnet(14).replace(/0\/24$/, '254');
+  await createNetwork(t, 'un-gw', '--subnet', subnet(14), '--gateway', gateway);
+  t.deepEqual(JSON.parse((await nbox('network', 'inspect', 'un-gw')).stdout)[0].IPAM.Config, [{ Subnet: subnet(14), Gateway: gateway }]);
+  const run = await nbox('run', '--rm', '--network', 'un-gw', 'bb', 'sh', '-c', 'ip route | grep default; ping -c1 -W2 $(ip route | awk "/default/ {print \\$3}") >/dev/null && echo gateway answers');
+  t.is(run.code, 0, run.stderr);
+  t.is(run.stdout, `default via ${gateway} dev eth0 \ngateway answers\n`);
+});

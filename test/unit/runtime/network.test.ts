@@ -2,7 +2,7 @@ import test from 'ava';
 
 import { NboxError } from '../../../src/errors';
 import { buildNetwork, checkDns, parseAddHost, runNetwork } from '../../../src/runtime/network';
-import { hostsFile, resolvConf } from '../../../src/runtime/etc-files';
+import { containerResolvConf, hostsFile, resolvConf } from '../../../src/runtime/etc-files';
 
 test('run: the bridge by default (also as `default`), none and host on request, a user network by name, a name no network has refused as Docker words it', (t) => {
   t.is(runNetwork(undefined), 'bridge');
@@ -37,4 +37,17 @@ test('/etc/hosts on the bridge names the container at its address after --add-ho
   const resolv = await resolvConf('bridge', { servers: ['9.9.9.9'], search: ['example.org'] });
   t.regex(resolv, /^nameserver 9\.9\.9\.9\nsearch example\.org\n/);
   t.false(/nameserver (?!9\.9\.9\.9)/.test(resolv));
+});
+
+test("a host naming only systemd-resolved's 127.0.0.53: the bridge and a user network get its upstream servers, else Docker's defaults; none gets no server", (t) => {
+  const host = 'nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch lan\n';
+  const defaults = 'options edns0 trust-ad\nsearch lan\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n';
+  t.is(containerResolvConf('bridge', {}, { host, upstream: '' }), defaults);
+  t.is(containerResolvConf('backend', {}, { host, upstream: '' }), defaults);
+  t.is(containerResolvConf('backend', {}, { host, upstream: 'nameserver 192.0.2.53\nsearch lan\n' }), 'options edns0 trust-ad\nsearch lan\nnameserver 192.0.2.53\n');
+  t.is(containerResolvConf('none', {}, { host, upstream: '' }), 'options edns0 trust-ad\nsearch lan\n');
+  t.is(containerResolvConf('host', {}, { host, upstream: '' }), host);
+  // --dns-search alone keeps the servers the container would have had, not the host's loopback one.
+  t.is(containerResolvConf('backend', { search: ['example.test'] }, { host, upstream: '' }), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\nsearch example.test\noptions edns0 trust-ad\n');
+  t.is(containerResolvConf('backend', { servers: ['10.1.2.3'] }, { host, upstream: '' }), 'nameserver 10.1.2.3\nsearch lan\noptions edns0 trust-ad\n');
 });

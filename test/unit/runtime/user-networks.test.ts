@@ -14,16 +14,18 @@ test('a network\'s block of names is added, replaced and removed without touchin
   t.is(withPeerBlock(withPeerBlock(replaced, 'a', ''), 'b', ''), BASE);
 });
 
-test('a user network\'s table drops traffic to and from the other nbox bridges; an internal one has no way out and no masquerade', (t) => {
+test('a user network\'s table drops traffic to and from the other nbox bridges; a published port is reached across them; an internal one has no way out and no masquerade', (t) => {
   const nat = { table: 'nbox_abc', bridge: 'nbox-abc', subnet: '10.93.1.0/24' };
   const isolated = tableScript({ ...nat, isolation: { others: ['nbox-*', 'nbox0'], internal: false } }, []);
   t.true(isolated.includes('iifname "nbox-abc" oifname != "nbox-abc" oifname "nbox-*" drop'));
   t.true(isolated.includes('oifname "nbox-abc" iifname != "nbox-abc" iifname "nbox0" drop'));
   t.true(isolated.includes('ip saddr 10.93.1.0/24 ip daddr != 10.93.1.0/24 masquerade'));
-  // Drops come before the chain's accepts.
+  // Drops come before the chain's accepts; a connection to a published port (DNATed) passes them, as in Docker.
   t.true(isolated.indexOf('drop') < isolated.indexOf('oifname "nbox-abc" accept'));
+  t.true(isolated.indexOf('ct status dnat accept') < isolated.indexOf('drop'));
   const internal = tableScript({ ...nat, isolation: { others: ['nbox-*'], internal: true } }, []);
   t.true(internal.includes('iifname "nbox-abc" oifname != "nbox-abc" drop'));
+  t.false(internal.includes('ct status dnat accept'), 'nothing reaches an internal network from outside it');
   t.false(internal.includes('ip daddr != 10.93.1.0/24 masquerade'));
   t.false(tableScript(nat, []).includes('drop'), 'the default bridge keeps its rules');
 });
