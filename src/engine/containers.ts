@@ -119,7 +119,7 @@ async function unpause(ctx: RequestContext, res: ServerResponse): Promise<void> 
 }
 
 async function remove(ctx: RequestContext, res: ServerResponse): Promise<void> {
-  await ctx.nbox.removeContainer(ctx.params.id, { force: flag(ctx.query, 'force') });
+  ctx.state.removed(await ctx.nbox.removeContainer(ctx.params.id, { force: flag(ctx.query, 'force') }));
   sendEmpty(res, 204);
 }
 

@@ -5,6 +5,7 @@ import { goFileMode } from '../../../src/engine/container-files';
 import { frame } from '../../../src/engine/frames';
 import { Routes, splitVersion } from '../../../src/engine/router';
 import { EngineError } from '../../../src/engine/http';
+import { EngineState } from '../../../src/engine/state';
 
 test('a create body becomes run options as Docker reads it', (t) => {
   const { image, options } = createOptions({
@@ -88,4 +89,27 @@ test("modes go out as Go's os.FileMode, which the docker CLI reads", (t) => {
 
 test('frames carry the stream and a big-endian size', (t) => {
   t.deepEqual([...frame(2, Buffer.from('ab'))], [2, 0, 0, 0, 0, 0, 0, 2, 0x61, 0x62]);
+});
+
+test('a wait for a start ends when its client goes, or when the container is removed; a removal drops its execs', async (t) => {
+  // A check that never says started: without the endings these waits would poll forever (the guard fails them).
+  t.timeout(20_000);
+  const state = new EngineState();
+  let checks = 0;
+  const never = async () => (checks++, false);
+  const client = new AbortController();
+  const abandoned = state.whenStarted('c1', never, client.signal);
+  client.abort(new Error('client gone'));
+  await t.throwsAsync(abandoned, { message: 'client gone' });
+  const afterAbort = checks;
+
+  const exec = state.newExec('c2', { Cmd: ['true'] });
+  const other = state.newExec('c3', { Cmd: ['true'] });
+  const waiting = state.whenStarted('c2', never, new AbortController().signal);
+  state.removed('c2');
+  await waiting;
+  t.deepEqual([state.execs.has(exec.id), state.execs.has(other.id)], [false, true]);
+  // Both polls are over: a check that ran after them would count here.
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  t.is(checks, afterAbort);
 });
