@@ -174,6 +174,15 @@ test('events streams what the server does', async (t) => {
   t.deepEqual(actions, ['create', 'destroy']);
 });
 
+test("a create body's ExposedPorts are published by PublishAllPorts (docker run --expose 80 -P)", async (t) => {
+  const id = await created({ Cmd: ['sleep', '60'], ExposedPorts: { '80/tcp': {} }, HostConfig: { PublishAllPorts: true } });
+  t.teardown(async () => void (await request(socket, 'DELETE', `${V}/containers/${id}?force=1`)));
+  const listed = json<Array<{ Id: string; Ports: Array<{ PrivatePort: number; PublicPort: number; Type: string }> }>>((await request(socket, 'GET', `${V}/containers/json?all=1`)).body);
+  const ports = listed.find((c) => c.Id === id)?.Ports ?? [];
+  t.deepEqual(ports.map((p) => [p.PrivatePort, p.Type]), [[80, 'tcp']]);
+  t.true(ports[0].PublicPort > 0);
+});
+
 /** streamOpen starts a streamed request and resolves once its body holds `text`; abandon() drops the connection. */
 function streamOpen(path: string, text: string, body?: Buffer): Promise<{ abandon(): void }> {
   return new Promise((resolve, reject) => {

@@ -113,3 +113,7 @@ test('a wait for a start ends when its client goes, or when the container is rem
   await new Promise((resolve) => setTimeout(resolve, 250));
   t.is(checks, afterAbort);
 });
+
+test("ExposedPorts' keys become the ports -P publishes beside the image's", (t) => {
+  t.deepEqual(createOptions({ Image: 'bb', ExposedPorts: { '80/tcp': {}, '53/udp': {} }, HostConfig: { PublishAllPorts: true } }).options.expose, ['80/tcp', '53/udp']);
+});
