@@ -183,6 +183,38 @@ test("a create body's ExposedPorts are published by PublishAllPorts (docker run 
   t.true(ports[0].PublicPort > 0);
 });
 
+test('system/df gives every image, container, volume and build cache entry in Docker\'s API shapes', async (t) => {
+  await request(socket, 'POST', `${V}/volumes/create`, { Name: 'df-vol' });
+  const id = await created({ Cmd: ['sh', '-c', 'echo data > /data/f; echo rw > /rw'], HostConfig: { Binds: ['df-vol:/data'] } });
+  t.teardown(async () => {
+    await request(socket, 'DELETE', `${V}/containers/${id}?force=1`);
+    await request(socket, 'DELETE', `${V}/volumes/df-vol`);
+  });
+  await request(socket, 'POST', `${V}/containers/${id}/start`);
+  await request(socket, 'POST', `${V}/containers/${id}/wait`);
+  const cached = await writeContext(t, { Dockerfile: 'FROM bb\nRUN --mount=type=cache,target=/c echo x > /c/f\n' });
+  await request(socket, 'POST', `${V}/build?t=df-built`, await collect(tarOf(cached)));
+  t.teardown(async () => void (await request(socket, 'DELETE', `${V}/images/df-built`)));
+  type Df = {
+    Images: Array<{ RepoTags: string[]; Size: number; SharedSize: number; Containers: number }>;
+    Containers: Array<{ Id: string; Command: string; Status: string; Created: number; SizeRw: number }>;
+    Volumes: Array<{ Name: string; UsageData: { Size: number; RefCount: number } }>;
+    BuildCache: Array<{ Type: string; Size: number; Shared: boolean }>;
+  };
+  const df = json<Df>((await request(socket, 'GET', `${V}/system/df`)).body);
+  const bb = df.Images.find((image) => image.RepoTags.includes('bb:latest'));
+  const built = df.Images.find((image) => image.RepoTags.includes('df-built:latest'));
+  // The built image holds bb's layer, so each shares it with the other.
+  t.true(bb !== undefined && built !== undefined && bb.SharedSize === bb.Size && built.SharedSize === bb.Size && built.Size > bb.Size);
+  const container = df.Containers.find((c) => c.Id === id);
+  t.like(container, { Command: "sh -c 'echo data > /data/f; echo rw > /rw'", SizeRw: 3 });
+  t.regex(container?.Status ?? '', /^Exited \(0\) /);
+  t.true((container?.Created ?? 0) > 1_600_000_000);
+  t.deepEqual(df.Volumes.find((v) => v.Name === 'df-vol')?.UsageData, { Size: 5, RefCount: 1 });
+  t.true(df.BuildCache.some((entry) => entry.Type === 'exec.cachemount' && entry.Size === 2 && !entry.Shared));
+  t.true(df.BuildCache.some((entry) => entry.Type === 'regular'));
+});
+
 /** streamOpen starts a streamed request and resolves once its body holds `text`; abandon() drops the connection. */
 function streamOpen(path: string, text: string, body?: Buffer): Promise<{ abandon(): void }> {
   return new Promise((resolve, reject) => {
