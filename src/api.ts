@@ -37,7 +37,7 @@ export type { PushResult } from './registry/push';
 export type { TransferOptions, TransferProgress } from './registry/transfer';
 export type { ImageInspect } from './image/inspect';
 export type { ImagePruneResult, PrunedImage } from './image/prune';
-export type { UsageLine } from './image/disk-usage';
+export type { UsageItem, UsageLine } from './image/disk-usage';
 export type { BuildEvent, BuildOutput } from './builder/output';
 export type { HistoryItem } from './image/history';
 export type { ContainerRecord, ContainerState, HealthState } from './runtime/containers';

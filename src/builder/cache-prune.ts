@@ -5,7 +5,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { NboxError } from '../errors';
-import type { UsageLine } from '../image/disk-usage';
+import type { UsageItem, UsageLine } from '../image/disk-usage';
 import type { Store } from '../image/store';
 import { treeSize } from '../image/tree-size';
 
@@ -17,17 +17,18 @@ export interface BuildCachePruneResult {
 
 /** buildCacheUsage is the Build Cache line of `docker system df`: entries and bytes, all reclaimable. */
 export async function buildCacheUsage(store: Store): Promise<UsageLine> {
-  let total = 0;
-  let size = 0;
+  const items: UsageItem[] = [];
   for (const dir of cacheDirs(store)) {
+    const cacheType = dir === store.root.cacheMountsDir ? 'exec.cachemount' : 'regular';
     for (const name of await readdir(dir).catch(() => [])) {
       const st = await lstat(join(dir, name)).catch(() => undefined);
       if (!st || name.endsWith('.lock')) continue;
-      total++;
-      size += st.isDirectory() ? await treeSize(join(dir, name)) : st.size;
+      const size = st.isDirectory() ? await treeSize(join(dir, name)) : st.size;
+      items.push({ id: name, size, cacheType, created: st.birthtime.getTime() > 0 ? st.birthtime : st.ctime, lastUsed: st.mtime });
     }
   }
-  return { total, active: 0, size, reclaimable: size };
+  const size = items.reduce((total, item) => total + item.size, 0);
+  return { total: items.length, active: 0, size, reclaimable: size, items };
 }
 
 function cacheDirs(store: Store): string[] {

@@ -9,6 +9,7 @@ import { consoleOutput } from '../api';
 import type { RequestContext, Routes, Handler } from './router';
 import { EngineError, flag, jsonQuery } from './http';
 import { streamed, type JsonMessages } from './json-stream';
+import { clientGone } from './container-io';
 
 /** lines turns what the builder writes into one `stream` message per write, as the classic builder sends them. */
 function lines(messages: JsonMessages, prefix = ''): Writable {
@@ -44,6 +45,8 @@ async function build(ctx: RequestContext, res: ServerResponse): Promise<void> {
   const buildArgs = jsonQuery<Record<string, string | null>>(ctx.query, 'buildargs') ?? {};
   const labels = jsonQuery<Record<string, string>>(ctx.query, 'labels');
   const quiet = flag(ctx.query, 'q');
+  // A client that goes (docker build's Ctrl-C closes the connection) cancels the build: nothing is tagged.
+  const gone = clientGone(res);
   await streamed(res, async (messages) => {
     const id = await ctx.nbox.build({
       context: ctx.req,
@@ -55,10 +58,11 @@ async function build(ctx: RequestContext, res: ServerResponse): Promise<void> {
       noCache: flag(ctx.query, 'nocache'),
       pull: flag(ctx.query, 'pull'),
       output: quiet ? consoleOutput(lines(messages), lines(messages), true) : { ...consoleOutput(lines(messages), lines(messages)), runOutput: runLines(messages) },
+      signal: gone.signal,
     });
     messages.write({ aux: { ID: id } });
     for (const tag of tags) ctx.state.emit('image', 'tag', id, { name: tag });
-  });
+  }).finally(() => gone.release());
 }
 
 /** addBuildRoutes adds /build. */

@@ -55,16 +55,29 @@ async function logs(ctx: RequestContext, res: ServerResponse): Promise<void> {
 async function copyLogs(ctx: RequestContext, record: ContainerRecord, output: Writable, streams: { stdout: boolean; stderr: boolean; tty: boolean }, options: LogOptions): Promise<void> {
   const out = writer(output, streams.tty, 1);
   const err = writer(output, streams.tty, 2);
-  let gone = false;
-  output.once('close', () => (gone = true));
-  for await (const batch of ctx.nbox.logs(record.config.id, options).batches()) {
-    for (const entry of batch) {
-      if (entry.stream === 'stdout' ? !streams.stdout : !streams.stderr) continue;
-      const text = `${options.timestamps ? `${entry.time} ` : ''}${entry.line}${entry.partial ? '' : '\n'}`;
-      (entry.stream === 'stderr' ? err : out)(Buffer.from(text));
+  // The client's going ends a follow at once, not at the quiet log's next line.
+  const gone = clientGone(output);
+  try {
+    for await (const batch of ctx.nbox.logs(record.config.id, { ...options, signal: gone.signal }).batches()) {
+      if (gone.signal.aborted) return;
+      for (const entry of batch) {
+        if (entry.stream === 'stdout' ? !streams.stdout : !streams.stderr) continue;
+        const text = `${options.timestamps ? `${entry.time} ` : ''}${entry.line}${entry.partial ? '' : '\n'}`;
+        (entry.stream === 'stderr' ? err : out)(Buffer.from(text));
+      }
     }
-    if (gone) return;
+  } finally {
+    gone.release();
   }
+}
+
+/** clientGone is a signal that aborts when the client's stream closes; release() stops watching it. */
+export function clientGone(stream: Writable): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort(new EngineError(499, 'the client went away'));
+  if (stream.destroyed) abort();
+  else stream.once('close', abort);
+  return { signal: controller.signal, release: () => stream.off('close', abort) };
 }
 
 /** attachStreams reads attach's query: which streams, and whether to replay the log first. */
@@ -86,7 +99,12 @@ async function attach(ctx: RequestContext, peer: StreamPeer): Promise<void> {
   if (!running) {
     const since = new Date();
     const startedAt = record.state.startedAt;
-    await ctx.state.whenStarted(record.config.id, async () => (await ctx.nbox.containerRecord(record.config.id)).state.startedAt !== startedAt);
+    const gone = clientGone(peer.output);
+    try {
+      await ctx.state.whenStarted(record.config.id, async () => (await ctx.nbox.containerRecord(record.config.id)).state.startedAt !== startedAt, gone.signal);
+    } finally {
+      gone.release();
+    }
     record = await ctx.nbox.containerRecord(record.config.id);
     const session = wanted.stdin && record.config.openStdin ? await connect(ctx, record, peer, { stdin: true, stdout: false, stderr: false }) : null;
     await copyLogs(ctx, record, peer.output, { ...wanted, tty }, { follow: true, since });
@@ -149,7 +167,12 @@ async function wait(ctx: RequestContext, res: ServerResponse): Promise<void> {
   const id = record.config.id;
   if (condition !== 'not-running' && record.state.status !== 'running' && record.state.status !== 'restarting') {
     const startedAt = record.state.startedAt;
-    await ctx.state.whenStarted(id, async () => (await ctx.nbox.containerRecord(id).catch(() => null))?.state.startedAt !== startedAt);
+    const gone = clientGone(res);
+    try {
+      await ctx.state.whenStarted(id, async () => (await ctx.nbox.containerRecord(id).catch(() => null))?.state.startedAt !== startedAt, gone.signal);
+    } finally {
+      gone.release();
+    }
   }
   let code: number;
   try {

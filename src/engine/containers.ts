@@ -17,8 +17,8 @@ async function create(ctx: RequestContext, res: ServerResponse): Promise<void> {
   sendJson(res, 201, { Id: container.id, Warnings: [] });
 }
 
-/** listed is a container as `/containers/json` gives it. */
-function listed(c: ContainerRecord, now: Date): Record<string, unknown> {
+/** containerSummary is a container as `/containers/json` (and `/system/df`) gives it. */
+export function containerSummary(c: ContainerRecord, now: Date): Record<string, unknown> {
   const { config, state } = c;
   return {
     Id: config.id,
@@ -45,7 +45,7 @@ async function list(ctx: RequestContext, res: ServerResponse): Promise<void> {
     last: Number.isInteger(limit) && limit > 0 ? limit : undefined,
   });
   const now = new Date();
-  sendJson(res, 200, containers.map((c) => listed(c, now)));
+  sendJson(res, 200, containers.map((c) => containerSummary(c, now)));
 }
 
 async function inspect(ctx: RequestContext, res: ServerResponse): Promise<void> {
@@ -119,7 +119,7 @@ async function unpause(ctx: RequestContext, res: ServerResponse): Promise<void> 
 }
 
 async function remove(ctx: RequestContext, res: ServerResponse): Promise<void> {
-  await ctx.nbox.removeContainer(ctx.params.id, { force: flag(ctx.query, 'force') });
+  ctx.state.removed(await ctx.nbox.removeContainer(ctx.params.id, { force: flag(ctx.query, 'force') }));
   sendEmpty(res, 204);
 }
 

@@ -6,6 +6,8 @@ import { EngineError } from './http';
 /** CreateBody is the part of Docker's container create body nbox reads. */
 export interface CreateBody {
   Image?: string;
+  /** EXPOSE'd ports (`80/tcp`): -P publishes them too. */
+  ExposedPorts?: Record<string, object> | null;
   Cmd?: string[] | string | null;
   Entrypoint?: string[] | string | null;
   Env?: string[] | null;
@@ -100,6 +102,7 @@ export function createOptions(body: CreateBody): { image: string; options: RunOp
     ...endpoint(networkMode(host.NetworkMode, body.NetworkingConfig?.EndpointsConfig), body.NetworkingConfig?.EndpointsConfig),
     publish: publish(host.PortBindings),
     publishAll: host.PublishAllPorts ?? false,
+    expose: Object.keys(body.ExposedPorts ?? {}),
     addHosts: host.ExtraHosts ?? undefined,
     dns: host.Dns ?? undefined,
     dnsSearch: host.DnsSearch ?? undefined,

@@ -15,7 +15,7 @@ async function list(ctx: RequestContext, res: ServerResponse): Promise<void> {
 }
 
 /** imageSummary is an image as `/images/json` and `/system/df` list it. */
-export function imageSummary(image: ImageRecord, containers: ContainerRecord[]): Record<string, unknown> {
+export function imageSummary(image: ImageRecord, containers: ContainerRecord[], sharedSize = -1): Record<string, unknown> {
   return {
     Id: image.id,
     ParentId: image.parent ?? '',
@@ -23,7 +23,7 @@ export function imageSummary(image: ImageRecord, containers: ContainerRecord[]):
     RepoDigests: image.repoDigests,
     Created: Math.floor(image.created.getTime() / 1000),
     Size: image.size,
-    SharedSize: -1,
+    SharedSize: sharedSize,
     Labels: image.config.config?.Labels ?? null,
     Containers: containers.filter((c) => c.config.image === image.id).length,
   };

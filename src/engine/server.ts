@@ -65,6 +65,7 @@ export async function serveEngine(nbox: Nbox, options: ServeOptions = {}): Promi
     const attributes: Record<string, string> = { image: event.image, name: event.name };
     if (event.exitCode !== undefined) attributes.exitCode = String(event.exitCode);
     state.emit('container', event.action, event.id, attributes);
+    if (event.action === 'destroy') state.removed(event.id);
   });
   const { routes, hijacks } = routeTables();
   const context = (req: IncomingMessage, params: Record<string, string>, query: URLSearchParams): RequestContext => ({ req, params, query, nbox, state });

@@ -47,6 +47,7 @@ export class EngineState {
   readonly execs = new Map<string, ExecInstance>();
   readonly events = new EventEmitter();
   private readonly starts = new EventEmitter();
+  private readonly removals = new EventEmitter();
   private readonly attachSessions = new Map<string, Set<AttachSession>>();
   /** Containers created with AutoRemove: this server removes them once their exit code is kept here,
    * so `wait` still answers it (Docker keeps a `run --rm`'s code; podman's service loses it). */
@@ -74,23 +75,34 @@ export class EngineState {
   }
 
   /** whenStarted resolves when this server starts the container, or when `check` (run every 100 ms, for a
-   * start by another process) says it has; it rejects when the check does. */
-  whenStarted(containerId: string, check: () => Promise<boolean>): Promise<void> {
+   * start by another process) says it has, or when the container is removed (the caller then finds it gone);
+   * it rejects when the check does or when `signal` aborts (the client went away): a container that never
+   * starts holds no poll. */
+  whenStarted(containerId: string, check: () => Promise<boolean>, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const done = () => {
+      const stop = () => {
         clearInterval(timer);
         this.starts.off(containerId, done);
-        resolve();
+        this.removals.off(containerId, done);
+        signal.removeEventListener('abort', aborted);
       };
+      const done = () => (stop(), resolve());
+      const failed = (err: unknown) => (stop(), reject(err));
+      const aborted = () => failed(signal.reason);
       const timer = setInterval(() => {
-        check().then((yes) => yes && done(), (err) => {
-          clearInterval(timer);
-          this.starts.off(containerId, done);
-          reject(err);
-        });
+        check().then((yes) => yes && done(), failed);
       }, 100);
       this.starts.once(containerId, done);
+      this.removals.once(containerId, done);
+      signal.addEventListener('abort', aborted, { once: true });
+      if (signal.aborted) aborted();
     });
+  }
+
+  /** removed forgets a removed container: its exec instances go with it (as Docker drops them), and starts awaited end. */
+  removed(containerId: string): void {
+    for (const [id, exec] of this.execs) if (exec.containerId === containerId) this.execs.delete(id);
+    this.removals.emit(containerId);
   }
 
   newExec(containerId: string, config: ExecConfig): ExecInstance {

@@ -2,10 +2,12 @@
 import { cpus, hostname, release, totalmem } from 'node:os';
 import type { ServerResponse } from 'node:http';
 
-import { VERSION, stateName } from '../api';
+import { VERSION, stateName, type UsageItem } from '../api';
 import { API_VERSION, MIN_API_VERSION, type RequestContext, type Routes, type Handler } from './router';
 import { filterList, sendJson } from './http';
 import { imageSummary } from './images';
+import { containerSummary } from './containers';
+import { volumeJson } from './volumes';
 import type { EngineEvent } from './state';
 
 /** PING_HEADERS tell a client what it talks to; Builder-Version 1 asks for the classic builder, the one nbox speaks. */
@@ -81,16 +83,37 @@ async function info(ctx: RequestContext, res: ServerResponse): Promise<void> {
   });
 }
 
+/** diskUsage is `docker system df`'s document: the library's usage, item by item, in Docker's API types. */
 async function diskUsage(ctx: RequestContext, res: ServerResponse): Promise<void> {
-  const usage = await ctx.nbox.diskUsage();
-  const images = await ctx.nbox.images();
-  const containers = await ctx.nbox.listContainers({ all: true });
+  const [usage, volumeUsage, images, containers, volumes] = await Promise.all([
+    ctx.nbox.diskUsage(), ctx.nbox.volumes.usage(), ctx.nbox.images(), ctx.nbox.listContainers({ all: true }), ctx.nbox.volumes.list(),
+  ]);
+  const byId = (items: UsageItem[]) => new Map(items.map((item) => [item.id, item]));
+  const imageItems = byId(usage.images.items);
+  const containerItems = byId(usage.containers.items);
+  const volumeItems = byId(volumeUsage.items);
+  const now = new Date();
+  const rfc3339 = (date: Date | undefined) => (date ?? new Date(0)).toISOString();
   sendJson(res, 200, {
     LayersSize: usage.images.size,
-    Images: images.map((image) => imageSummary(image, containers)),
-    Containers: containers.map((c) => ({ Id: c.config.id, Names: [`/${c.config.name}`], Image: c.config.imageRef, ImageID: c.config.image, State: c.state.status })),
-    Volumes: [],
-    BuildCache: [],
+    Images: images.map((image) => imageSummary(image, containers, imageItems.get(image.id)?.sharedSize)),
+    Containers: containers.map((c) => ({ ...containerSummary(c, now), SizeRw: containerItems.get(c.config.id)?.size ?? 0, SizeRootFs: 0 })),
+    Volumes: volumes.map((volume) => {
+      const item = volumeItems.get(volume.name);
+      return { ...volumeJson(volume), UsageData: { Size: item?.size ?? -1, RefCount: item?.refCount ?? -1 } };
+    }),
+    BuildCache: usage.buildCache.items.map((item) => ({
+      ID: item.id,
+      Parents: null,
+      Type: item.cacheType,
+      Description: item.cacheType === 'exec.cachemount' ? `cached mount ${item.id}` : `build step ${item.id}`,
+      InUse: false,
+      Shared: false,
+      Size: item.size,
+      CreatedAt: rfc3339(item.created),
+      LastUsedAt: rfc3339(item.lastUsed),
+      UsageCount: 0,
+    })),
   });
 }
 

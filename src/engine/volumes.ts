@@ -7,7 +7,7 @@ import type { RequestContext, Routes, Handler } from './router';
 import { EngineError, filterList, flag, readJson, sendEmpty, sendJson } from './http';
 
 /** volumeJson is a volume as Docker's API gives it (no labels read as null, as Docker's). */
-function volumeJson(record: VolumeRecord): Record<string, unknown> {
+export function volumeJson(record: VolumeRecord): Record<string, unknown> {
   return {
     CreatedAt: record.created,
     Driver: record.driver,

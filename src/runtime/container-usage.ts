@@ -25,10 +25,11 @@ export async function pruneStoppedContainers(registry: ContainerRegistry): Promi
 
 /** containerUsage counts containers, the running ones, and their writable layers' bytes (all but the running ones' reclaimable). */
 export async function containerUsage(records: ContainerRecord[]): Promise<UsageLine> {
-  const line: UsageLine = { total: records.length, active: 0, size: 0, reclaimable: 0 };
+  const line: UsageLine = { total: records.length, active: 0, size: 0, reclaimable: 0, items: [] };
   for (const record of records) {
     const size = await writtenSize(record);
     line.size += size;
+    line.items.push({ id: record.config.id, size });
     if (record.state.status === 'running') line.active++;
     else line.reclaimable += size;
   }

@@ -34,6 +34,8 @@ export interface LogOptions {
   follow?: boolean;
   /** Prefix each line with its time and a space, as `docker logs -t` (9 fractional digits). */
   timestamps?: boolean;
+  /** Ends a follow at once (its reader gone): a quiet log would otherwise hold its file until the container stops. */
+  signal?: AbortSignal;
 }
 
 /** LogSource is the log file and, for follow, whether its container still runs. */
@@ -68,6 +70,8 @@ export async function* readLogBatches(source: LogSource, options: LogOptions = {
       return;
     }
     const changes = new ChangeSignal(dirname(source.path), source.pollInterval ?? 1000);
+    const abort = () => changes.wakeNow();
+    options.signal?.addEventListener('abort', abort, { once: true });
     try {
       for (;;) {
         file ??= await openLog(source.path);
@@ -77,10 +81,12 @@ export async function* readLogBatches(source: LogSource, options: LogOptions = {
           yield* readFrom(file, offset, reader, chunk);
           offset = reader.consumed;
         }
-        if (!alive || reader.pastUntil) break;
+        if (!alive || reader.pastUntil || options.signal?.aborted) break;
         await changes.next();
+        if (options.signal?.aborted) break;
       }
     } finally {
+      options.signal?.removeEventListener('abort', abort);
       changes.close();
     }
     const last = reader.flush();
@@ -331,6 +337,11 @@ class ChangeSignal {
       };
     });
     this.changed = false;
+  }
+
+  /** wakeNow ends the wait in progress, if any (an abort). */
+  wakeNow(): void {
+    this.signal();
   }
 
   close(): void {

@@ -77,6 +77,8 @@ export interface RunOptions extends SecurityOptions {
   publish?: string[];
   /** -P: every port the image EXPOSEs, each on a free host port. */
   publishAll?: boolean;
+  /** --expose `PORT[/tcp|udp]`: more ports for -P beside the image's EXPOSE. */
+  expose?: string[];
   /** --rm: remove the container when it exits. */
   autoRemove?: boolean;
   labels?: Record<string, string>;
@@ -396,7 +398,7 @@ export async function containerLaunchSpec(
 // publishedPorts reads -p and -P and claims their host ports now, so a bad or taken one is refused before
 // anything is made; on a network other than the bridge they mean nothing (Docker discards them too).
 async function publishedPorts(image: ImageRecord, opts: RunOptions): Promise<Pick<ContainerConfig, 'ports'>> {
-  const requests = [...(opts.publish ?? []).map(parsePublish), ...(opts.publishAll ? exposedPorts(image.config.config?.ExposedPorts) : [])];
+  const requests = [...(opts.publish ?? []).map(parsePublish), ...(opts.publishAll ? exposedPorts({ ...image.config.config?.ExposedPorts, ...Object.fromEntries((opts.expose ?? []).map((key) => [key, {}])) }) : [])];
   const mode = runNetwork(opts.network);
   if (requests.length === 0 || (mode !== 'bridge' && !isUserNetwork(mode))) return {};
   return { ports: await claimHostPorts(requests, publishedOnBridge()) };

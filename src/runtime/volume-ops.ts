@@ -59,12 +59,14 @@ export async function createVolume(ctx: VolumeContext, options: CreateVolumeOpti
 export async function volumeUsage(ctx: VolumeContext): Promise<UsageLine> {
   await sweepRemovedWith(ctx);
   const containers = await ctx.containers.list();
-  const line: UsageLine = { total: 0, active: 0, size: 0, reclaimable: 0 };
+  const line: UsageLine = { total: 0, active: 0, size: 0, reclaimable: 0, items: [] };
   for (const volume of await volumeStore(ctx).list()) {
     const size = await treeSize(volume.mountpoint);
+    const refCount = volumeUsers(containers, volume.name).length;
     line.total++;
     line.size += size;
-    if (volumeUsers(containers, volume.name).length > 0) line.active++;
+    line.items.push({ id: volume.name, size, refCount });
+    if (refCount > 0) line.active++;
     else line.reclaimable += size;
   }
   return line;

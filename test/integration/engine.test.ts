@@ -1,7 +1,8 @@
 // `nbox serve`: the Docker Engine API on a unix socket, driven as the docker
 // CLI and dockerode drive it (and by the docker CLI itself where installed).
 import { execFile } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { dirname, join } from 'node:path';
 
 import { serveEngine, type EngineServer } from '../../src/engine/server';
@@ -171,6 +172,109 @@ test('events streams what the server does', async (t) => {
   await request(socket, 'DELETE', `${V}/containers/${id}`);
   const actions = (await events).body.trim().split('\n').map((line) => json<{ Action: string; Actor: { ID: string } }>(line)).filter((e) => e.Actor.ID === id).map((e) => e.Action);
   t.deepEqual(actions, ['create', 'destroy']);
+});
+
+test("a create body's ExposedPorts are published by PublishAllPorts (docker run --expose 80 -P)", async (t) => {
+  const id = await created({ Cmd: ['sleep', '60'], ExposedPorts: { '80/tcp': {} }, HostConfig: { PublishAllPorts: true } });
+  t.teardown(async () => void (await request(socket, 'DELETE', `${V}/containers/${id}?force=1`)));
+  const listed = json<Array<{ Id: string; Ports: Array<{ PrivatePort: number; PublicPort: number; Type: string }> }>>((await request(socket, 'GET', `${V}/containers/json?all=1`)).body);
+  const ports = listed.find((c) => c.Id === id)?.Ports ?? [];
+  t.deepEqual(ports.map((p) => [p.PrivatePort, p.Type]), [[80, 'tcp']]);
+  t.true(ports[0].PublicPort > 0);
+});
+
+test('system/df gives every image, container, volume and build cache entry in Docker\'s API shapes', async (t) => {
+  await request(socket, 'POST', `${V}/volumes/create`, { Name: 'df-vol' });
+  const id = await created({ Cmd: ['sh', '-c', 'echo data > /data/f; echo rw > /rw'], HostConfig: { Binds: ['df-vol:/data'] } });
+  t.teardown(async () => {
+    await request(socket, 'DELETE', `${V}/containers/${id}?force=1`);
+    await request(socket, 'DELETE', `${V}/volumes/df-vol`);
+  });
+  await request(socket, 'POST', `${V}/containers/${id}/start`);
+  await request(socket, 'POST', `${V}/containers/${id}/wait`);
+  const cached = await writeContext(t, { Dockerfile: 'FROM bb\nRUN --mount=type=cache,target=/c echo x > /c/f\n' });
+  await request(socket, 'POST', `${V}/build?t=df-built`, await collect(tarOf(cached)));
+  t.teardown(async () => void (await request(socket, 'DELETE', `${V}/images/df-built`)));
+  type Df = {
+    Images: Array<{ RepoTags: string[]; Size: number; SharedSize: number; Containers: number }>;
+    Containers: Array<{ Id: string; Command: string; Status: string; Created: number; SizeRw: number }>;
+    Volumes: Array<{ Name: string; UsageData: { Size: number; RefCount: number } }>;
+    BuildCache: Array<{ Type: string; Size: number; Shared: boolean }>;
+  };
+  const df = json<Df>((await request(socket, 'GET', `${V}/system/df`)).body);
+  const bb = df.Images.find((image) => image.RepoTags.includes('bb:latest'));
+  const built = df.Images.find((image) => image.RepoTags.includes('df-built:latest'));
+  // The built image holds bb's layer, so each shares it with the other.
+  t.true(bb !== undefined && built !== undefined && bb.SharedSize === bb.Size && built.SharedSize === bb.Size && built.Size > bb.Size);
+  const container = df.Containers.find((c) => c.Id === id);
+  t.like(container, { Command: "sh -c 'echo data > /data/f; echo rw > /rw'", SizeRw: 3 });
+  t.regex(container?.Status ?? '', /^Exited \(0\) /);
+  t.true((container?.Created ?? 0) > 1_600_000_000);
+  t.deepEqual(df.Volumes.find((v) => v.Name === 'df-vol')?.UsageData, { Size: 5, RefCount: 1 });
+  t.true(df.BuildCache.some((entry) => entry.Type === 'exec.cachemount' && entry.Size === 2 && !entry.Shared));
+  t.true(df.BuildCache.some((entry) => entry.Type === 'regular'));
+});
+
+/** streamOpen starts a streamed request and resolves once its body holds `text`; abandon() drops the connection. */
+function streamOpen(path: string, text: string, body?: Buffer): Promise<{ abandon(): void }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ socketPath: socket, method: body ? 'POST' : 'GET', path, headers: body ? { 'Content-Type': 'application/x-tar' } : {} }, (res) => {
+      let seen = '';
+      res.on('data', (chunk: Buffer) => {
+        seen += chunk.toString('latin1');
+        if (seen.includes(text)) resolve({ abandon: () => req.destroy() });
+      });
+      res.on('error', () => {});
+      res.on('end', () => reject(new Error(`the stream ended without ${text}: ${seen}`)));
+    });
+    req.on('error', () => {});
+    req.end(body);
+  });
+}
+
+/** openFilesOf counts this process's fds open on a file whose path ends with `suffix` (the server runs in it). */
+function openFilesOf(suffix: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).endsWith(suffix);
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+test('abandoned logs -f requests on a quiet running container free their log fds at once', async (t) => {
+  const id = await created({ Cmd: ['sh', '-c', 'echo up; exec sleep 60'] });
+  t.teardown(async () => void (await request(socket, 'DELETE', `${V}/containers/${id}?force=1`)));
+  await request(socket, 'POST', `${V}/containers/${id}/start`);
+  const followers = await Promise.all([1, 2, 3, 4].map(() => streamOpen(`${V}/containers/${id}/logs?follow=1&stdout=1`, 'up\n')));
+  t.true(openFilesOf(`${id}-json.log`) >= 4);
+  for (const follower of followers) follower.abandon();
+  // Still running and quiet: only the client's going can end the follows.
+  t.is(await until('the log fds closed', () => (openFilesOf(`${id}-json.log`) === 0 ? 0 : undefined)), 0);
+  t.is(json<{ State: { Status: string } }>((await request(socket, 'GET', `${V}/containers/${id}/json`)).body).State.Status, 'running');
+});
+
+test("exec instances live as long as their container: removing it drops them, as Docker's daemon does", async (t) => {
+  const id = await created({ Cmd: ['sleep', '60'] });
+  await request(socket, 'POST', `${V}/containers/${id}/start`);
+  const exec = json<{ Id: string }>((await request(socket, 'POST', `${V}/containers/${id}/exec`, { Cmd: ['true'] })).body).Id;
+  t.is((await request(socket, 'POST', `${V}/exec/${exec}/start`, { Detach: false })).status, 200);
+  t.is((await request(socket, 'GET', `${V}/exec/${exec}/json`)).status, 200);
+  t.is((await request(socket, 'DELETE', `${V}/containers/${id}?force=1`)).status, 204);
+  t.is((await request(socket, 'GET', `${V}/exec/${exec}/json`)).status, 404);
+  t.false(server.state.execs.has(exec));
+});
+
+test('a build whose client goes is cancelled: its RUN is killed, nothing is tagged, its scratch space goes', async (t) => {
+  const context = await writeContext(t, { Dockerfile: 'FROM bb\nRUN echo building; sleep 60\n' });
+  const tmp = join(store.root, 'tmp');
+  const before = readdirSync(tmp).length;
+  const build = await streamOpen(`${V}/build?t=engine-abandoned&nocache=1`, 'building', await collect(tarOf(context)));
+  build.abandon();
+  // The build's scratch directory goes when buildImage returns: the build is over once it has.
+  await until('the build to end', () => (readdirSync(tmp).length === before ? true : undefined));
+  t.is((await request(socket, 'GET', `${V}/images/engine-abandoned/json`)).status, 404);
 });
 
 const DOCKER = ['/usr/local/bin/docker', '/usr/bin/docker'].find((path) => existsSync(path));

@@ -5,6 +5,7 @@ import { goFileMode } from '../../../src/engine/container-files';
 import { frame } from '../../../src/engine/frames';
 import { Routes, splitVersion } from '../../../src/engine/router';
 import { EngineError } from '../../../src/engine/http';
+import { EngineState } from '../../../src/engine/state';
 
 test('a create body becomes run options as Docker reads it', (t) => {
   const { image, options } = createOptions({
@@ -94,4 +95,30 @@ test("a create body's StopSignal and StopTimeout become the container's stop opt
   t.like(createOptions({ Image: 'bb', StopSignal: 'SIGUSR1', StopTimeout: 3 }).options, { stopSignal: 'SIGUSR1', stopTimeout: 3 });
   const plain = createOptions({ Image: 'bb', StopSignal: '', StopTimeout: null }).options;
   t.deepEqual([plain.stopSignal, plain.stopTimeout], [undefined, undefined]);
+});
+
+test('a wait for a start ends when its client goes, or when the container is removed; a removal drops its execs', async (t) => {
+  // A check that never says started: without the endings these waits would poll forever.
+  const state = new EngineState();
+  let checks = 0;
+  const never = async () => (checks++, false);
+  const client = new AbortController();
+  const abandoned = state.whenStarted('c1', never, client.signal);
+  client.abort(new Error('client gone'));
+  await t.throwsAsync(abandoned, { message: 'client gone' });
+  const afterAbort = checks;
+
+  const exec = state.newExec('c2', { Cmd: ['true'] });
+  const other = state.newExec('c3', { Cmd: ['true'] });
+  const waiting = state.whenStarted('c2', never, new AbortController().signal);
+  state.removed('c2');
+  await waiting;
+  t.deepEqual([state.execs.has(exec.id), state.execs.has(other.id)], [false, true]);
+  // Both polls are over: a check that ran after them would count here.
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  t.is(checks, afterAbort);
+});
+
+test("ExposedPorts' keys become the ports -P publishes beside the image's", (t) => {
+  t.deepEqual(createOptions({ Image: 'bb', ExposedPorts: { '80/tcp': {}, '53/udp': {} }, HostConfig: { PublishAllPorts: true } }).options.expose, ['80/tcp', '53/udp']);
 });

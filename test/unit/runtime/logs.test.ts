@@ -156,6 +156,18 @@ test('follow of a log not yet written waits for it, and of a stopped container e
   t.deepEqual(lines(await collect(source, { follow: true })), ['stdout:late']);
 });
 
+test('an aborted follow of a quiet log ends at once and closes the file, the container still running', async (t) => {
+  // Without the signal it would sleep out its (hour-long) poll: the suite's timeout turns that hang into a failure.
+  const path = await withLog(t, record('stdout', 'only\n', 1));
+  const abort = new AbortController();
+  const source: LogSource = { path, pollInterval: 3_600_000, running: async () => true };
+  const entries = readLog(source, { follow: true, signal: abort.signal });
+  t.is((await entries.next()).value?.line, 'only');
+  const next = entries.next();
+  abort.abort();
+  t.true((await next).done);
+});
+
 test('UTF-8 text and escapes read the same whatever the chunk (ASCII chunks take a faster decoder)', async (t) => {
   const texts = ['plain ascii', 'ünïcødé ✓', '🐳 whale', 'escaped \u2028 and \ufffd', 'tab\there', 'x'.repeat(70)];
   const path = await withLog(t, texts.map((text, i) => record('stdout', `${text}\n`, i)).join(''));
