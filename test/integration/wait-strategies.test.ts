@@ -37,3 +37,14 @@ test('forPort() and forHttp(path) with no port wait on what the container publis
   const noHttp = await t.throwsAsync(quiet.waitFor([Wait.forHttp('/')], { timeout: 60_000 }));
   t.regex(noHttp?.message ?? '', /forHttp\(\): give \{ port \}: the container publishes no TCP port/);
 });
+
+test('forHealthcheck() resolves once the health check passes; one that turns unhealthy fails the wait at once', async (t) => {
+  // Failures in the start period do not count, as in Docker: the first probes run before /ready exists.
+  const healthy = { cmd: 'test -e /ready', interval: '100ms', retries: 1, startPeriod: '20s' };
+  await using ok = await store.nbox.run('bb', { cmd: ['sh', '-c', 'sleep 0.3; touch /ready; exec sleep 60'], network: 'none', healthcheck: healthy, wait: Wait.forHealthcheck(), deadline: 30_000 });
+  t.is((await ok.record()).state.health?.status, 'healthy');
+
+  await using sick = await store.nbox.run('bb', { cmd: ['sleep', '60'], network: 'none', healthcheck: { cmd: 'false', interval: '100ms', retries: 1 } });
+  const err = await t.throwsAsync(sick.waitFor([Wait.forHealthcheck()], { timeout: 60_000 }));
+  t.regex(err?.message ?? '', /container is unhealthy/);
+});
