@@ -155,3 +155,11 @@ test('build from a Dockerfile given as text: without a context (an empty one), a
   await t.throwsAsync(store.nbox.build({ dockerfile: 'FROM bb\nCOPY missing /m\n' }), { message: /missing/ });
   await t.throwsAsync(store.nbox.build({ context, dockerfile: 'FROM bb\n', file: 'Dockerfile' }), { message: /cannot be combined/ });
 });
+
+test('build with buildArgs and a target stage, as --build-arg and --target', async (t) => {
+  const dockerfile = 'FROM bb AS first\nARG GREETING=unset\nRUN echo $GREETING > /g\nFROM bb AS second\nRUN echo second > /g\n';
+  await store.nbox.build({ dockerfile, buildArgs: { GREETING: 'hello-arg' }, target: 'first', tags: ['staged:first'] });
+  await using c = await store.nbox.run('staged:first', { cmd: ['sleep', '60'], network: 'none' });
+  t.is((await c.readFile('/g')).toString(), 'hello-arg\n');
+  await t.throwsAsync(store.nbox.build({ dockerfile, target: 'third' }), { message: /target stage "?third"? could not be found/ });
+});
