@@ -56,6 +56,7 @@ interface HostConfig extends ResourceFields {
   ExtraHosts?: string[] | null;
   Dns?: string[] | null;
   DnsSearch?: string[] | null;
+  DnsOptions?: string[] | null;
   LogConfig?: { Type?: string; Config?: Record<string, string> | null } | null;
 }
 
@@ -106,6 +107,7 @@ export function createOptions(body: CreateBody): { image: string; options: RunOp
     addHosts: host.ExtraHosts ?? undefined,
     dns: host.Dns ?? undefined,
     dnsSearch: host.DnsSearch ?? undefined,
+    dnsOptions: host.DnsOptions ?? undefined,
     mounts: [...Object.keys(body.Volumes ?? {}).map(bind), ...(host.Binds ?? []).map(bind), ...(host.Mounts ?? []).map(mount)],
     volumesFrom: host.VolumesFrom ?? undefined,
     resources: resourcesOf(host),

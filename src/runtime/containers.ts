@@ -47,10 +47,11 @@ export interface ContainerConfig {
   network: NetworkMode;
   /** The user networks it is on (`network` first, if it is one; more by `network connect`), by name. */
   networks?: Record<string, NetworkEndpoint>;
-  /** --add-host, --dns and --dns-search. */
+  /** --add-host, --dns, --dns-search and --dns-option. */
   extraHosts?: ExtraHost[];
   dns?: string[];
   dnsSearch?: string[];
+  dnsOptions?: string[];
   /** -p and -P, their host ports chosen (bridge network only). */
   ports?: PortBinding[];
   /** -t: its 0-2 are a terminal (Docker's Config.Tty). */

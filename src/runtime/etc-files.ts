@@ -43,7 +43,7 @@ export interface HostResolvConf {
  * nbox names a network's containers in /etc/hosts. --dns and --dns-search then replace its servers and domains. */
 export function containerResolvConf(mode: NetworkMode, dns: DnsOptions, resolvers: HostResolvConf): string {
   const base = baseResolvConf(mode, resolvers);
-  return dns.servers?.length || dns.search?.length ? ownResolvConf(base, dns) : base;
+  return dns.servers?.length || dns.search?.length || dns.options?.length ? ownResolvConf(base, dns) : base;
 }
 
 function baseResolvConf(mode: NetworkMode, { host, upstream }: HostResolvConf): string {
@@ -67,20 +67,21 @@ export interface ExtraHost {
   address: string;
 }
 
-/** DnsOptions are --dns and --dns-search. */
+/** DnsOptions are --dns, --dns-search and --dns-option. */
 export interface DnsOptions {
   servers?: string[];
   search?: string[];
+  options?: string[];
 }
 
 // ownResolvConf is the container's file with --dns in place of its nameservers and --dns-search in place of
-// its search domains (`.` alone clears them), its options kept, as Docker writes it.
+// its search domains (`.` alone clears them), and --dns-option in place of its options, as Docker writes it.
 function ownResolvConf(base: string, dns: DnsOptions): string {
   const lines = base.split('\n');
   const nameservers = dns.servers?.length ? dns.servers.map((server) => `nameserver ${server}`) : lines.filter((line) => NAMESERVER.test(line));
   const hostSearch = lines.filter((line) => /^\s*(search|domain)\s/.test(line));
   const search = dns.search?.length ? (dns.search.join('') === '.' ? [] : [`search ${dns.search.join(' ')}`]) : hostSearch;
-  const options = lines.filter((line) => /^\s*options\s/.test(line));
+  const options = dns.options?.length ? [`options ${dns.options.join(' ')}`] : lines.filter((line) => /^\s*options\s/.test(line));
   return `${[...nameservers, ...search, ...options].join('\n')}\n`;
 }
 

@@ -73,6 +73,8 @@ export interface RunOptions extends SecurityOptions {
   /** --dns servers and --dns-search domains for /etc/resolv.conf. */
   dns?: string[];
   dnsSearch?: string[];
+  /** --dns-option: resolver options (`ndots:2`, `edns0`) for /etc/resolv.conf's options line. */
+  dnsOptions?: string[];
   /** -p `[HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]`: published on the bridge network. */
   publish?: string[];
   /** -P: every port the image EXPOSEs, each on a free host port. */
@@ -313,7 +315,7 @@ async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: string,
     const [hosts, resolvConf] = await Promise.all([readFile(paths.hosts, 'utf8'), readFile(paths.resolvConf, 'utf8')]);
     return { image, layerDirs, user, config, files: { hosts, resolvConf, hostname: `${config.hostname}\n` }, nameGenerated: opts.name === undefined };
   }
-  const files = await etcFiles(config.network, config.hostname, config.extraHosts, { servers: config.dns, search: config.dnsSearch });
+  const files = await etcFiles(config.network, config.hostname, config.extraHosts, { servers: config.dns, search: config.dnsSearch, options: config.dnsOptions });
   return { image, layerDirs, user, config, files, nameGenerated: opts.name === undefined };
 }
 
@@ -457,6 +459,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     ...(opts.addHosts?.length ? { extraHosts: opts.addHosts.map((entry) => parseAddHost(entry, DEFAULT_BRIDGE.gateway)) } : {}),
     ...(opts.dns?.length ? { dns: checkDns(opts.dns) } : {}),
     ...(opts.dnsSearch?.length ? { dnsSearch: opts.dnsSearch } : {}),
+    ...(opts.dnsOptions?.length ? { dnsOptions: opts.dnsOptions } : {}),
     ...(opts.tty ? { tty: true } : {}),
     ...(opts.interactive ? { openStdin: true } : {}),
     autoRemove: opts.autoRemove ?? false,

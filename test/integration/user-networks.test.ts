@@ -166,14 +166,14 @@ test('a foreground nbox killed with SIGKILL leaves no lease, link or table of it
   t.is((await nbox('network', 'rm', 'un-k')).code, 0);
 });
 
-test('--dns, --dns-search and --add-host reach /etc/resolv.conf and /etc/hosts on a user network and on the default bridge', async (t) => {
+test('--dns, --dns-search, --dns-option and --add-host reach /etc/resolv.conf and /etc/hosts on a user network and on the default bridge', async (t) => {
   await createNetwork(t, 'un-dns', '--subnet', subnet(8));
   for (const network of ['un-dns', 'bridge']) {
-    const run = await nbox('run', '--rm', '--network', network, '--dns', '10.1.2.3', '--dns-search', 'example.test', '--add-host', 'a.test:10.9.8.7',
+    const run = await nbox('run', '--rm', '--network', network, '--dns', '10.1.2.3', '--dns-search', 'example.test', '--dns-option', 'ndots:3', '--add-host', 'a.test:10.9.8.7',
       'bb', 'sh', '-c', 'cat /etc/resolv.conf; echo ---; cat /etc/hosts');
     t.is(run.code, 0, run.stderr);
     const [resolv, hosts] = run.stdout.split('---\n');
-    t.deepEqual(resolv.split('\n').filter((line) => /^(nameserver|search)\s/.test(line)), ['nameserver 10.1.2.3', 'search example.test'], network);
+    t.deepEqual(resolv.split('\n').filter((line) => /^(nameserver|search|options)\s/.test(line)), ['nameserver 10.1.2.3', 'search example.test', 'options ndots:3'], network);
     t.regex(hosts, /^10\.9\.8\.7\ta\.test$/m, network);
   }
 });

@@ -30,6 +30,7 @@ interface RunFlags extends ResourceFlags {
   addHost: string[];
   dns: string[];
   dnsSearch: string[];
+  dnsOption: string[];
   publishAll?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -93,6 +94,7 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
     .option('--add-host <host:ip>', 'add a custom host-to-IP mapping (repeatable; ip host-gateway is the bridge gateway)', collect, [])
     .option('--dns <ip>', 'set custom DNS servers (repeatable)', collect, [])
     .option('--dns-search <domain>', 'set custom DNS search domains (repeatable)', collect, [])
+    .option('--dns-option <option>', 'set DNS options (repeatable)', collect, [])
     .option('-v, --volume <[source:]container[:mode]>', 'bind-mount a host path (absolute or ./…) or mount a volume by name (repeatable)', collect, [])
     .option('--mount <type=…,src=…,dst=…>', 'attach a bind, volume or tmpfs mount (repeatable)', collect, [])
     .option('--volumes-from <container[:ro|:rw]>', "mount the volumes of another container (repeatable)", collect, [])
@@ -159,6 +161,7 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
           addHosts: flags.addHost,
           dns: flags.dns,
           dnsSearch: flags.dnsSearch,
+          dnsOptions: flags.dnsOption,
           autoRemove: flags.rm ?? false,
           capAdd: flags.capAdd,
           capDrop: flags.capDrop,

@@ -122,3 +122,7 @@ test('a wait for a start ends when its client goes, or when the container is rem
 test("ExposedPorts' keys become the ports -P publishes beside the image's", (t) => {
   t.deepEqual(createOptions({ Image: 'bb', ExposedPorts: { '80/tcp': {}, '53/udp': {} }, HostConfig: { PublishAllPorts: true } }).options.expose, ['80/tcp', '53/udp']);
 });
+
+test("a create body's HostConfig.Dns, DnsSearch and DnsOptions become the container's resolver settings", (t) => {
+  t.like(createOptions({ Image: 'bb', HostConfig: { Dns: ['10.0.0.53'], DnsSearch: ['lan'], DnsOptions: ['ndots:2'] } }).options, { dns: ['10.0.0.53'], dnsSearch: ['lan'], dnsOptions: ['ndots:2'] });
+});

@@ -50,4 +50,6 @@ test("a host naming only systemd-resolved's 127.0.0.53: the bridge and a user ne
   // --dns-search alone keeps the servers the container would have had, not the host's loopback one.
   t.is(containerResolvConf('backend', { search: ['example.test'] }, { host, upstream: '' }), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\nsearch example.test\noptions edns0 trust-ad\n');
   t.is(containerResolvConf('backend', { servers: ['10.1.2.3'] }, { host, upstream: '' }), 'nameserver 10.1.2.3\nsearch lan\noptions edns0 trust-ad\n');
+  // --dns-option replaces the options line, as Docker's.
+  t.is(containerResolvConf('bridge', { options: ['ndots:2', 'timeout:1'] }, { host, upstream: '' }), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\nsearch lan\noptions ndots:2 timeout:1\n');
 });
