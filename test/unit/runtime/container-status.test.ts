@@ -89,7 +89,7 @@ test('inspect: LogPath, HostConfig.RestartPolicy (no for an old record) and Conf
   t.deepEqual(old.HostConfig, {
     NetworkMode: 'none', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false,
     CapAdd: null, CapDrop: null, GroupAdd: null, Privileged: false, ReadonlyRootfs: false, SecurityOpt: null, Devices: [], DeviceCgroupRules: null,
-    Binds: null, Tmpfs: null, PortBindings: {},
+    Binds: null, Tmpfs: null, PortBindings: {}, LogConfig: { Type: 'json-file', Config: {} },
     CgroupParent: '', CpuShares: 0, Memory: 0, NanoCpus: 0, CpusetCpus: '', MemoryReservation: 0, MemorySwap: 0, OomKillDisable: false, PidsLimit: null, Ulimits: null,
   });
   t.false('Healthcheck' in old.Config);
