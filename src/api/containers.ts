@@ -185,10 +185,15 @@ export class ContainerApi {
    * SIGTERM), and after `timeout` seconds (its --stop-timeout, else 10) kills it (`docker stop`); a stopped
    * container is left as it is. */
   async stopContainer(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
-    const { stopContainer } = await import('../runtime/stop');
+    const { stopContainer, waitContainer } = await import('../runtime/stop');
     const record = await this.containers.resolve(ref);
     const { signal, timeout } = await this.stopChoice(record, options);
     await stopContainer(record, signal, timeout);
+    // As Docker's: stop returns once the end is on record, not only once the init is gone; a restore or
+    // start right after must not find it still running. A --rm one may be removed by then.
+    await waitContainer(this.containers, record, ref).catch((err: unknown) => {
+      if (!(err instanceof NboxError && err.code === 'ERR_NBOX_NO_SUCH_CONTAINER')) throw err;
+    });
   }
 
   // configuredStopSignal is the container's own stop signal (--stop-signal), else its image's STOPSIGNAL.

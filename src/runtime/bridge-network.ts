@@ -252,18 +252,17 @@ async function dropLeases(network: BridgeNetwork, gone: Lease[], rest: Leases): 
   }
 }
 
-// dropNamespace lets the container's namespace go: with its last process gone
-// the kernel deletes it, and the veth pair with it (no wait for that here). A lease
-// in another's namespace (a disconnect from a running container) deletes its link instead.
+// dropNamespace lets the container's namespace go, its link first: the kernel deletes a namespace (and the
+// veth pair in it) in the background once its last process is gone, and a start right after (restart) would
+// find the old pair still holding the host end's name. A lease in another's namespace (a disconnect from a
+// running container) deletes only its link.
 function dropNamespace(lease: Lease): void {
-  if (lease.joined) {
-    try {
-      addon().netLinkDelete(lease.hostIf);
-    } catch {
-      // Gone with the namespace already.
-    }
-    return;
+  try {
+    addon().netLinkDelete(lease.hostIf);
+  } catch {
+    // Gone with the namespace already.
   }
+  if (lease.joined) return;
   addon().netnsRelease(lease.netns);
   unlink(lease.netns).catch(() => {});
 }
