@@ -87,6 +87,12 @@ std::vector<std::string> OptionalStringArray(Napi::Object obj, const char *key) 
   return obj.Get(key).IsArray() ? StringArray(obj, key) : std::vector<std::string>{};
 }
 
+// A mount's propagation mode (Docker's name; absent, and a tmpfs's, read as "": rprivate).
+std::string BindPropagation(Napi::Object mount) {
+  Napi::Value propagation = mount.Get("propagation");
+  return propagation.IsString() ? propagation.As<Napi::String>().Utf8Value() : "";
+}
+
 // --ulimit triples (resource, soft, hard; -1 is unlimited), validated by TypeScript.
 std::vector<child_rlimit> Rlimits(const std::vector<std::string> &triples) {
   std::vector<child_rlimit> out;
@@ -380,6 +386,11 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
     binds[i].is_file = m.Get("isFile").ToBoolean().Value();
     Napi::Value source_fd = m.Get("sourceFd");
     binds[i].source_fd = source_fd.IsNumber() ? source_fd.As<Napi::Number>().Int32Value() : -1;
+    std::string propagation = BindPropagation(m);
+    if (child_propagation(propagation.c_str(), &binds[i].propagation) < 0) {
+      Napi::TypeError::New(env, "invalid propagation mode: " + propagation).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
   }
   for (size_t i = 0; i < binds.size(); i++) {
     bool is_tmpfs = mounts_js.Get(i).As<Napi::Object>().Get("tmpfs").IsString();
@@ -770,7 +781,7 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
     r->bind_targets.push_back(mount.Get("target").As<Napi::String>().Utf8Value());
     mounts.insert(mounts.end(), {tmpfs ? "tmpfs" : "bind", tmpfs ? mount.Get("tmpfs").As<Napi::String>().Utf8Value() : source,
                                  r->bind_targets.back(), mount.Get("readonly").ToBoolean().Value() ? "1" : "0",
-                                 mount.Get("isFile").ToBoolean().Value() ? "1" : "0"});
+                                 mount.Get("isFile").ToBoolean().Value() ? "1" : "0", BindPropagation(mount)});
   }
   std::vector<std::string> groups;
   Napi::Array groups_js = o.Get("groups").As<Napi::Array>();

@@ -247,6 +247,25 @@ static void mount_overlay(struct child_ctx *ctx) {
  * it is attached inside the container after pivot_root. A source the parent
  * resolved (inside a root it does not trust) comes detached already, as an
  * fd: it is never looked up by path again. */
+int child_propagation(const char *name, unsigned long *flags) {
+  static const struct {
+    const char *name;
+    unsigned long flags;
+  } modes[] = {{"", MS_PRIVATE | MS_REC},     {"rprivate", MS_PRIVATE | MS_REC}, {"private", MS_PRIVATE | MS_REC},
+               {"rslave", MS_SLAVE | MS_REC}, {"slave", MS_SLAVE | MS_REC},      {"rshared", MS_SHARED | MS_REC},
+               {"shared", MS_SHARED}};
+  for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+    if (strcmp(name, modes[i].name) == 0) return *flags = modes[i].flags, 0;
+  return -1;
+}
+
+/* The binds' detached trees, cloned while this new namespace's mounts are
+ * still peers of the host's (it is made private right after): a shared or
+ * slave bind's tree then stays a peer, or becomes a slave, of the host's
+ * source mount, as Docker's; every other tree, and every other mount of the
+ * container, is private, so nothing else the container mounts reaches the
+ * host. Propagation is set on the detached tree, before anything is mounted
+ * under it. */
 static void prepare_binds(struct child_ctx *ctx) {
   const struct child_spec *s = ctx->spec;
   for (size_t i = 0; i < s->nbinds; i++) {
@@ -256,6 +275,10 @@ static void prepare_binds(struct child_ctx *ctx) {
                  ? s->binds[i].source_fd
                  : (int)syscall(SYS_open_tree, AT_FDCWD, s->binds[i].source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     CHECK(ctx, fd, STEP_BIND_PREPARE, "open_tree", (int)i);
+    unsigned long propagation = s->binds[i].propagation;
+    struct mount_attr mode = {.propagation = propagation & ~MS_REC};
+    CHECK(ctx, syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (propagation & MS_REC ? AT_RECURSIVE : 0), &mode, sizeof mode),
+          STEP_BIND_PREPARE, "mount_setattr", (int)i);
     /* No device node is needed from a bind: nodev, whatever the device cgroup allows. */
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_NODEV | (s->binds[i].readonly ? MOUNT_ATTR_RDONLY : 0)};
     CHECK(ctx, syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr),
@@ -682,9 +705,9 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   /* No controlling terminal: TIOCSTI and job control cannot reach the caller's. */
   CHECK(ctx, setsid(), STEP_SETSID, "setsid", -1);
   umask(0);
-  /* Nothing mounted from here on may propagate back to the host. */
-  CHECK(ctx, mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL), STEP_MOUNT_PRIVATE, "mount", -1);
   prepare_binds(ctx);
+  /* Nothing mounted from here on may propagate back to the host (but under an rshared bind). */
+  CHECK(ctx, mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL), STEP_MOUNT_PRIVATE, "mount", -1);
   close_other_fds(ctx);
   mount_overlay(ctx);
   pivot_into_rootfs(ctx);

@@ -65,7 +65,15 @@ struct child_bind {
   int readonly;
   int is_file;
   const char *tmpfs_options; /* a tmpfs mount's data string, when source is NULL */
+  /* A bind's propagation as mount(2) flags: MS_PRIVATE, MS_SLAVE or MS_SHARED, with MS_REC when its
+   * submounts get it too (child_propagation reads Docker's names). */
+  unsigned long propagation;
 };
+
+/* Docker's bind propagation modes as child_bind's flags: "" is rprivate, Docker's default. slave and
+ * private are recursive, as under Docker, whose rslave or rprivate container root leaves a bind's
+ * submounts so; shared alone leaves them as on the host. Returns -1 for any other name. */
+int child_propagation(const char *name, unsigned long *flags);
 
 /* One --ulimit: RLIM_INFINITY is (unsigned long long)-1. */
 struct child_rlimit {

@@ -48,6 +48,7 @@
 #define ZERO_TIME "0001-01-01T00:00:00Z"
 #define MAX_SECTIONS 48
 #define DRAIN_MS 2000
+#define MOUNT_FIELDS 6 /* a mount in the spec: kind, source, target, readonly, isFile, propagation */
 
 /* What the monitor was told and what it keeps in memory: state.json is always
  * rewritten whole from here, never read back. */
@@ -326,6 +327,14 @@ static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "grou
                                         "caps", "nnp", "privileged", "readonly", "sysctls", "devices", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin",
                                         "attach", "ttySize", "exitCommand", "sessionOwner"};
 
+/* Every mount's propagation is one the child knows. */
+static int propagations_valid(const struct wire_section *mounts) {
+  unsigned long flags;
+  for (size_t i = 0; i + MOUNT_FIELDS <= mounts->count; i += MOUNT_FIELDS)
+    if (child_propagation(mounts->strings[i + 5], &flags) < 0) return 0;
+  return 1;
+}
+
 static int spec_valid(const struct wire_section *s, int n) {
   static const char *const singles[] = {"cwd", "uid", "gid", "hostname", "rootfs", "upper", "work", "net",
                                         "seccomp", "caps", "nnp", "privileged", "readonly", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "tty", "stdin",
@@ -340,8 +349,8 @@ static int spec_valid(const struct wire_section *s, int n) {
   for (size_t i = 0; i < sizeof singles / sizeof singles[0]; i++)
     if (section(s, n, singles[i])->count != 1) return 0;
   return section(s, n, "argv")->count > 0 && section(s, n, "lower")->count > 0 &&
-         section(s, n, "mounts")->count % 5 == 0 && section(s, n, "rlimits")->count % 3 == 0 && section(s, n, "sysctls")->count % 2 == 0 &&
-         section(s, n, "devices")->count % 6 == 0 && section(s, n, "mounts")->count / 5 <= 64 &&
+         section(s, n, "mounts")->count % MOUNT_FIELDS == 0 && propagations_valid(section(s, n, "mounts")) && section(s, n, "rlimits")->count % 3 == 0 && section(s, n, "sysctls")->count % 2 == 0 &&
+         section(s, n, "devices")->count % 6 == 0 && section(s, n, "mounts")->count / MOUNT_FIELDS <= 64 &&
          section(s, n, "groups")->count <= 65536 && section(s, n, "ttySize")->count == 2 && strcmp(single(s, n, "id"), M.id) == 0 &&
          single(s, n, "name")[0] != '\0' && single(s, n, "name")[0] != '.' && !strchr(single(s, n, "name"), '/');
 }
@@ -411,12 +420,13 @@ static void build_spec(const struct wire_section *s, int n, struct child_spec *s
   }
   spec->devices = nodes;
   spec->ndevices = nodes ? ndevices : 0;
-  /* mounts: kind (bind|tmpfs), source or tmpfs options, target, readonly, isFile. */
+  /* mounts: kind (bind|tmpfs), source or tmpfs options, target, readonly, isFile, propagation (spec_valid checked it). */
   const struct wire_section *mounts = section(s, n, "mounts");
-  size_t nbinds = mounts->count / 5;
+  size_t nbinds = mounts->count / MOUNT_FIELDS;
   struct child_bind *binds = calloc(nbinds + 1, sizeof *binds);
   for (size_t i = 0; binds && i < nbinds; i++) {
-    const char *const *m = mounts->strings + i * 5;
+    const char *const *m = mounts->strings + i * MOUNT_FIELDS;
+    child_propagation(m[5], &binds[i].propagation);
     int tmpfs = strcmp(m[0], "tmpfs") == 0;
     binds[i].source = tmpfs ? NULL : m[1];
     binds[i].tmpfs_options = tmpfs ? m[1] : NULL;

@@ -9,6 +9,7 @@ import { dirname, join, posix } from 'node:path';
 
 import { NboxError } from '../errors';
 import type { BindMount } from '../sys/addon';
+import { checkBindPropagation } from './bind-propagation';
 import type { ContainerConfig, ContainerRecord } from './containers';
 import { parseVolumesFrom, tmpfsOptions, type MountSpec } from './mount-spec';
 import { copyUp } from './volume-copyup';
@@ -73,7 +74,9 @@ export async function planMounts(request: MountRequest, resolveContainer: (ref: 
     if (target === '/' || own.has(target) || byTarget.has(target)) continue;
     byTarget.set(target, { type: 'volume', source: '', target, readonly: false, mode: '', propagation: '', anonymous: true });
   }
-  return [...byTarget.values()];
+  const planned = [...byTarget.values()];
+  await checkBindPropagation(planned);
+  return planned;
 }
 
 /** createVolumes names the anonymous volumes and makes every volume that does not exist yet (run under the store
@@ -97,8 +100,10 @@ export async function createVolumes(volumes: VolumeStore, mounts: MountSpec[], c
 
 /** launchMounts are the binds and tmpfs mounts of a container's mounts and its --tmpfs (target → mount options),
  * parents before children as Docker sorts them; a new volume gets the image's content at its target first
- * (unless nocopy), and a -v host path is made if missing. */
+ * (unless nocopy), and a -v host path is made if missing. A shared or slave bind's source is checked again
+ * first, as Docker checks it at each start: the host's mounts may have changed since. */
 export async function launchMounts(mounts: MountSpec[], layerDirs: string[], containerDir: string, tmpfs: Record<string, string>): Promise<BindMount[]> {
+  await checkBindPropagation(mounts);
   const volumes = volumesDirOf(containerDir);
   const binds: BindMount[] = Object.entries(tmpfs).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false }));
   for (const mount of mounts) {
@@ -117,7 +122,7 @@ export async function launchMounts(mounts: MountSpec[], layerDirs: string[], con
         throw new NboxError('ERR_NBOX_USAGE', `invalid mount config for type "bind": bind source path does not exist: ${mount.source}`);
       }
       if (!st) await mkdir(mount.source, { recursive: true });
-      binds.push({ source: mount.source, target: mount.target, readonly: mount.readonly, isFile: st ? !st.isDirectory() : false });
+      binds.push({ source: mount.source, target: mount.target, readonly: mount.readonly, isFile: st ? !st.isDirectory() : false, propagation: mount.propagation || 'rprivate' });
     }
   }
   return binds.sort((a, b) => depth(a.target) - depth(b.target));

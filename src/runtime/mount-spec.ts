@@ -4,6 +4,7 @@
 import { posix, resolve as resolvePath } from 'node:path';
 
 import { NboxError } from '../errors';
+import type { Propagation } from '../sys/addon';
 
 /** MountType is Docker's Mounts[].Type. */
 export type MountType = 'bind' | 'volume' | 'tmpfs';
@@ -18,8 +19,8 @@ export interface MountSpec {
   readonly: boolean;
   /** Docker's Mounts[].Mode: the mode text `-v` was given ('z' for a volume without one), '' for `--mount`. */
   mode: string;
-  /** Docker's Mounts[].Propagation of a bind: as asked when private, else rprivate, which is what nbox makes ('' for others). */
-  propagation: string;
+  /** Docker's Mounts[].Propagation of a bind: as asked, rprivate when not ('' for others). */
+  propagation: Propagation | '';
   /** volume-nocopy / `:nocopy`: a new volume does not get the image's content. */
   noCopy?: boolean;
   /** A -v bind: a missing host path is made (a `--mount` bind's must exist). */
@@ -31,14 +32,14 @@ export interface MountSpec {
   tmpfsMode?: number;
 }
 
-/** ParsedMount is a flag's mount and the notes to show about options nbox takes but does not apply. */
+/** ParsedMount is a flag's mount and the notes to show about options nbox takes but does not apply (:z, :Z). */
 export interface ParsedMount {
   mount: MountSpec;
   notes: string[];
 }
 
 /** PROPAGATIONS are the propagation modes Docker takes. */
-export const PROPAGATIONS = ['rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave'] as const;
+export const PROPAGATIONS: readonly Propagation[] = ['rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave'];
 
 // The modes -v takes, by category: at most one of each in a spec.
 const RW_MODES = ['rw', 'ro'];
@@ -68,13 +69,12 @@ export function parseVolumeFlag(spec: string, cwd = process.cwd()): ParsedMount 
   if (source.startsWith('.')) source = resolvePath(cwd, source);
   const type: MountType = source.startsWith('/') ? 'bind' : 'volume';
   const modes = mode === '' ? [] : mode.split(',');
-  const propagation = modes.find((m) => (PROPAGATIONS as readonly string[]).includes(m)) ?? '';
+  const propagation = PROPAGATIONS.find((p) => modes.includes(p)) ?? '';
   if (propagation && type !== 'bind') throw usage(`invalid mount config for type "volume": invalid propagation mode: ${propagation}`);
   if (modes.includes('nocopy') && type !== 'volume') throw usage(`invalid mount config for type "bind": invalid mode: ${mode}`);
   checkTarget(type, target);
   const notes: string[] = [];
   if (modes.some((m) => LABEL_MODES.includes(m))) notes.push(`-v ${spec}: the SELinux relabel option :z/:Z is ignored (nbox does not label files)`);
-  if (propagation && !propagation.endsWith('private')) notes.push(`-v ${spec}: ${propagation} propagation is ignored (nbox mounts it rprivate)`);
   return {
     mount: {
       type,
@@ -83,7 +83,7 @@ export function parseVolumeFlag(spec: string, cwd = process.cwd()): ParsedMount 
       readonly: modes.includes('ro'),
       // The daemon gives a -v volume the label mode z when none was asked.
       mode: type === 'volume' && mode === '' ? 'z' : mode,
-      propagation: type === 'bind' ? appliedPropagation(propagation) : '',
+      propagation: type === 'bind' ? propagation || 'rprivate' : '',
       ...(modes.includes('nocopy') ? { noCopy: true } : {}),
       ...(type === 'bind' ? { createHostPath: true } : {}),
       ...(source === '' ? { anonymous: true } : {}),
@@ -99,7 +99,7 @@ export function parseMountFlag(spec: string, cwd = process.cwd()): ParsedMount {
   let source = '';
   let target = '';
   let readonly = false;
-  let propagation: string | undefined;
+  let askedPropagation: string | undefined;
   let noCopy: boolean | undefined;
   let tmpfsSize: number | undefined;
   let tmpfsMode: number | undefined;
@@ -120,7 +120,7 @@ export function parseMountFlag(spec: string, cwd = process.cwd()): ParsedMount {
         break;
       case 'target': case 'dst': case 'destination': target = value; break;
       case 'readonly': case 'ro': readonly = parseGoBool(value, () => bad(`invalid value for ${key}: ${value}`)); break;
-      case 'bind-propagation': propagation = value.toLowerCase(); break;
+      case 'bind-propagation': askedPropagation = value.toLowerCase(); break;
       case 'volume-nocopy': noCopy = parseGoBool(value, () => bad(`invalid value for volume-nocopy: ${value}`)); break;
       case 'tmpfs-size': {
         const size = ramInBytes(value);
@@ -139,17 +139,14 @@ export function parseMountFlag(spec: string, cwd = process.cwd()): ParsedMount {
   if (type === '') throw bad('type is required');
   if (target === '') throw bad('target is required');
   if (noCopy !== undefined && type !== 'volume') throw bad(`cannot mix 'volume-*' options with mount type '${type}'`);
-  if (propagation !== undefined && type !== 'bind') throw bad(`cannot mix 'bind-*' options with mount type '${type}'`);
+  if (askedPropagation !== undefined && type !== 'bind') throw bad(`cannot mix 'bind-*' options with mount type '${type}'`);
   if ((tmpfsSize !== undefined || tmpfsMode !== undefined) && type !== 'tmpfs') throw bad(`cannot mix 'tmpfs-*' options with mount type '${type}'`);
   if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') throw usage(`invalid mount config for type "${type}": mount type unknown`);
   if (type === 'bind' && source === '') throw usage('invalid mount config for type "bind": field Source must not be empty');
   if (type === 'tmpfs' && source !== '') throw usage('invalid mount config for type "tmpfs": field Source must not be specified');
   if (type === 'bind' && !source.startsWith('/')) throw usage(`invalid mount config for type "bind": invalid mount path: '${source}' mount path must be absolute`);
-  if (propagation !== undefined && !(PROPAGATIONS as readonly string[]).includes(propagation)) {
-    throw usage(`invalid mount config for type "bind": invalid propagation mode: ${propagation}`);
-  }
+  const propagation = askedPropagation === undefined ? 'rprivate' : parsePropagation(askedPropagation);
   checkTarget(type, target);
-  const notes = propagation && !propagation.endsWith('private') ? [`--mount ${spec}: ${propagation} propagation is ignored (nbox mounts it rprivate)`] : [];
   return {
     mount: {
       type,
@@ -157,13 +154,13 @@ export function parseMountFlag(spec: string, cwd = process.cwd()): ParsedMount {
       target,
       readonly,
       mode: '',
-      propagation: type === 'bind' ? appliedPropagation(propagation ?? '') : '',
+      propagation: type === 'bind' ? propagation : '',
       ...(noCopy ? { noCopy: true } : {}),
       ...(type === 'volume' && source === '' ? { anonymous: true } : {}),
       ...(tmpfsSize !== undefined ? { tmpfsSize } : {}),
       ...(tmpfsMode !== undefined ? { tmpfsMode } : {}),
     },
-    notes,
+    notes: [],
   };
 }
 
@@ -183,9 +180,10 @@ export function tmpfsOptions(mount: MountSpec): string {
   return options.join(',');
 }
 
-// appliedPropagation is the propagation a bind gets: shared and slave are noted and not applied.
-function appliedPropagation(asked: string): string {
-  return asked.endsWith('private') ? asked : 'rprivate';
+// parsePropagation is a bind's bind-propagation value.
+function parsePropagation(value: string): Propagation {
+  if (!(PROPAGATIONS as readonly string[]).includes(value)) throw usage(`invalid mount config for type "bind": invalid propagation mode: ${value}`);
+  return value as Propagation;
 }
 
 // validMode: a comma list with at most one of rw/ro, z/Z, nocopy and one propagation, nothing else.

@@ -17,7 +17,12 @@ export interface BindMount {
   readonly: boolean;
   /** Create the target as a file (true) or directory (false) when missing. */
   isFile: boolean;
+  /** A bind's propagation, Docker's mode name; absent: rprivate. */
+  propagation?: Propagation;
 }
+
+/** Propagation is a bind propagation mode Docker takes. */
+export type Propagation = 'rprivate' | 'private' | 'rshared' | 'shared' | 'rslave' | 'slave';
 
 /** TerminalSize is a terminal's size in characters (0 by 0: unknown). */
 export interface TerminalSize {

@@ -21,10 +21,11 @@ test('-v: an absolute or ./ source is a bind, any other a volume name, none an a
   t.like(parseVolumeFlag('data:/d:ro,nocopy').mount, { readonly: true, noCopy: true, mode: 'ro,nocopy' });
 });
 
-test('-v: propagation and :z/:Z are taken with a note; private propagation needs none', (t) => {
+test('-v: a bind\'s propagation is taken as asked, with no note; :z/:Z are taken with a note', (t) => {
   const shared = parseVolumeFlag('/h:/c:rshared');
-  t.is(shared.mount.propagation, 'rprivate', 'inspect shows what nbox did');
-  t.deepEqual(shared.notes, ['-v /h:/c:rshared: rshared propagation is ignored (nbox mounts it rprivate)']);
+  t.is(shared.mount.propagation, 'rshared');
+  t.deepEqual(shared.notes, []);
+  t.is(parseVolumeFlag('/h:/c:ro,slave').mount.propagation, 'slave');
   t.deepEqual(parseVolumeFlag('/h:/c:ro,private').notes, []);
   t.is(parseVolumeFlag('/h:/c:ro,private').mount.propagation, 'private');
   const labelled = parseVolumeFlag('vol:/c:Z');
@@ -50,9 +51,11 @@ test('-v: Docker\'s messages for bad specs', (t) => {
 
 test('--mount: keys and their aliases, flags without a value, Docker\'s defaults', (t) => {
   t.deepEqual(parseMountFlag('type=bind,src=/h,dst=/c,readonly,bind-propagation=rslave').mount, {
-    type: 'bind', source: '/h', target: '/c', readonly: true, mode: '', propagation: 'rprivate',
+    type: 'bind', source: '/h', target: '/c', readonly: true, mode: '', propagation: 'rslave',
   });
-  t.deepEqual(parseMountFlag('type=bind,src=/h,dst=/c,bind-propagation=rslave').notes, ['--mount type=bind,src=/h,dst=/c,bind-propagation=rslave: rslave propagation is ignored (nbox mounts it rprivate)']);
+  t.deepEqual(parseMountFlag('type=bind,src=/h,dst=/c,bind-propagation=RShared').notes, []);
+  t.is(parseMountFlag('type=bind,src=/h,dst=/c,bind-propagation=RShared').mount.propagation, 'rshared');
+  t.is(parseMountFlag('type=bind,src=/h,dst=/c').mount.propagation, 'rprivate');
   t.is(parseMountFlag('type=bind,src=/h,dst=/c,bind-propagation=private').mount.propagation, 'private');
   t.deepEqual(parseMountFlag('type=volume,source=v,destination=/d,ro=false,volume-nocopy').mount, {
     type: 'volume', source: 'v', target: '/d', readonly: false, mode: '', propagation: '', noCopy: true,
