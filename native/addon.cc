@@ -818,6 +818,7 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"name", {text(m, "name")}},
       {"store", {text(m, "store")}},
       {"log", {text(m, "log")}},
+      {"logRotate", OptionalStringArray(m, "logRotate")},
       {"autoRemove", {flag(m.Get("autoRemove").ToBoolean().Value())}},
       {"restart", {text(m.Get("restart").As<Napi::Object>(), "name")}},
       {"restartMax", {text(m.Get("restart").As<Napi::Object>(), "maximumRetryCount")}},

@@ -6,7 +6,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "jsonw.h"
@@ -20,8 +23,42 @@ int logfile_open(struct log_file *f, const char *path) {
     f->fd = -1;
     return 0;
   }
+  f->path = path;
+  f->max_size = 0;
+  f->max_file = 1;
   f->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-  return f->fd < 0 ? -1 : 0;
+  if (f->fd < 0) return -1;
+  /* A restarted monitor goes on counting from what the log holds. */
+  struct stat st;
+  f->size = fstat(f->fd, &st) == 0 ? (unsigned long long)st.st_size : 0;
+  return 0;
+}
+
+void logfile_limit(struct log_file *f, unsigned long long max_size, int max_file) {
+  f->max_size = max_size;
+  f->max_file = max_file < 1 ? 1 : max_file;
+}
+
+/* moby's rotate: path.(n-2) → path.(n-1) … path → path.1, then a new path; with one file, the log is emptied.
+ * A failure leaves the log as it is (it grows on rather than losing records). */
+static void rotate(struct log_file *f) {
+  if (f->max_file < 2) {
+    if (ftruncate(f->fd, 0) == 0) f->size = 0;
+    return;
+  }
+  char from[PATH_MAX], to[PATH_MAX];
+  for (int i = f->max_file - 1; i > 1; i--) {
+    snprintf(to, sizeof to, "%s.%d", f->path, i);
+    snprintf(from, sizeof from, "%s.%d", f->path, i - 1);
+    if (rename(from, to) < 0 && errno != ENOENT) return;
+  }
+  snprintf(to, sizeof to, "%s.1", f->path);
+  if (rename(f->path, to) < 0) return;
+  int fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+  if (fd < 0) return;
+  close(f->fd);
+  f->fd = fd;
+  f->size = 0;
 }
 
 void logfile_stream(struct log_stream *s, int fd, const char *name) {
@@ -37,6 +74,7 @@ void logfile_stream(struct log_stream *s, int fd, const char *name) {
 static void write_record(struct log_file *f, const char *stream, const unsigned char *line, size_t len,
                          const struct timespec *ts) {
   if (f->fd < 0) return;
+  if (f->max_size > 0 && f->size >= f->max_size) rotate(f);
   char *o = record;
   memcpy(o, "{\"log\":\"", 8);
   o += 8;
@@ -54,6 +92,7 @@ static void write_record(struct log_file *f, const char *stream, const unsigned 
   ssize_t put;
   do put = write(f->fd, record, (size_t)(o - record));
   while (put < 0 && errno == EINTR);
+  if (put > 0) f->size += (unsigned long long)put;
 }
 
 /* Writes the complete lines in the buffer, and the buffer as a partial

@@ -12,6 +12,11 @@
 
 struct log_file {
   int fd;
+  const char *path;
+  /* --log-opt max-size (0: no limit) and max-file: past max_size the log is rotated to path.1 … path.(max_file-1),
+   * or with max_file 1 emptied, before the next record, as moby's json-file driver does. */
+  unsigned long long max_size, size;
+  int max_file;
 };
 
 struct log_stream {
@@ -28,6 +33,9 @@ struct log_stream {
 /* Opens (creating, mode 0640) the log for appending; an empty path is no log (records go nowhere).
  * 0, or -1 with errno. */
 int logfile_open(struct log_file *f, const char *path);
+
+/* Sets the rotation limits (logfile_open leaves the log unlimited). */
+void logfile_limit(struct log_file *f, unsigned long long max_size, int max_file);
 
 void logfile_stream(struct log_stream *s, int fd, const char *name);
 

@@ -325,7 +325,7 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
                                         "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs", "rlimits",
                                         "caps", "nnp", "privileged", "readonly", "sysctls", "devices", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin",
-                                        "attach", "ttySize", "exitCommand", "sessionOwner"};
+                                        "attach", "ttySize", "exitCommand", "sessionOwner", "logRotate"};
 
 /* Every mount's propagation is one the child knows. */
 static int propagations_valid(const struct wire_section *mounts) {
@@ -351,7 +351,8 @@ static int spec_valid(const struct wire_section *s, int n) {
   return section(s, n, "argv")->count > 0 && section(s, n, "lower")->count > 0 &&
          section(s, n, "mounts")->count % MOUNT_FIELDS == 0 && propagations_valid(section(s, n, "mounts")) && section(s, n, "rlimits")->count % 3 == 0 && section(s, n, "sysctls")->count % 2 == 0 &&
          section(s, n, "devices")->count % 6 == 0 && section(s, n, "mounts")->count / MOUNT_FIELDS <= 64 &&
-         section(s, n, "groups")->count <= 65536 && section(s, n, "ttySize")->count == 2 && strcmp(single(s, n, "id"), M.id) == 0 &&
+         section(s, n, "groups")->count <= 65536 && section(s, n, "ttySize")->count == 2 &&
+         (section(s, n, "logRotate")->count == 0 || section(s, n, "logRotate")->count == 2) && strcmp(single(s, n, "id"), M.id) == 0 &&
          single(s, n, "name")[0] != '\0' && single(s, n, "name")[0] != '.' && !strchr(single(s, n, "name"), '/');
 }
 
@@ -1567,6 +1568,8 @@ int main(int argc, char **argv) {
 
   struct log_file log;
   if (logfile_open(&log, single(sections, n, "log")) < 0) send_failed(-1, "monitor-log", "open", errno, -1);
+  const struct wire_section *rotation = section(sections, n, "logRotate");
+  if (rotation->count == 2) logfile_limit(&log, strtoull(rotation->strings[0], NULL, 10), atoi(rotation->strings[1]));
   restart_config(sections, n);
   /* An update of the last run's monitor: this spec already holds it. */
   char policy_path[PATH_MAX + 32];

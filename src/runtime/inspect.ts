@@ -112,7 +112,8 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
       ...(config.init ? { Init: true } : {}),
       ...hostConfigResources(config.resources),
       // As asked (-p), host ports chosen: Docker keeps "" for a port left to it, nbox the one it chose.
-      LogConfig: { Type: (config.logConfig ?? DEFAULT_LOG_CONFIG).type, Config: (config.logConfig ?? DEFAULT_LOG_CONFIG).config },
+      // Go marshals a map's keys sorted.
+      LogConfig: { Type: (config.logConfig ?? DEFAULT_LOG_CONFIG).type, Config: Object.fromEntries(Object.entries((config.logConfig ?? DEFAULT_LOG_CONFIG).config).sort(([a], [b]) => (a < b ? -1 : 1))) },
       PortBindings: Object.fromEntries((config.ports ?? []).map((port) => [`${port.containerPort}/${port.protocol}`, [{ HostIp: port.hostIp, HostPort: String(port.hostPort) }]])),
     },
     NetworkSettings: networkSettings(record),

@@ -5,7 +5,7 @@
 // record with escapes, or of another shape), so a 100 MB log streams at disk
 // speed; --tail reads backwards from the end and parses only what it shows.
 import { isAscii } from 'node:buffer';
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -62,7 +62,19 @@ export async function* readLogBatches(source: LogSource, options: LogOptions = {
   let file = handle;
   const chunk = source.chunkSize ?? CHUNK;
   try {
-    let offset = file && typeof options.tail === 'number' ? await tailOffset(file, options.tail, chunk) : 0;
+    const start = file ? await startPoints(file, source.path, options.tail, chunk) : { offset: 0, older: [] };
+    let offset = start.offset;
+    // The rotated files first, oldest first (max-size, max-file): they are not written any more.
+    for (const part of start.older) {
+      const older = await openLog(part.path);
+      if (!older) continue;
+      try {
+        yield* readFrom(older, part.offset, reader, chunk);
+      } finally {
+        await older.close();
+      }
+      if (reader.pastUntil) return;
+    }
     if (!options.follow) {
       yield* readFrom(file!, offset, reader, chunk);
       const last = reader.flush();
@@ -80,6 +92,17 @@ export async function* readLogBatches(source: LogSource, options: LogOptions = {
         if (file) {
           yield* readFrom(file, offset, reader, chunk);
           offset = reader.consumed;
+          // Rotated meanwhile: the old file was read to its end just now, and the new one is read from its start.
+          const renewed = await rotatedTo(file, source.path);
+          if (renewed) {
+            await file.close();
+            file = renewed;
+            yield* readFrom(file, 0, reader, chunk);
+            offset = reader.consumed;
+          } else if ((await file.stat()).size < offset) {
+            // Emptied (max-file 1): it is written from its start again.
+            offset = 0;
+          }
         }
         if (!alive || reader.pastUntil || options.signal?.aborted) break;
         await changes.next();
@@ -94,6 +117,43 @@ export async function* readLogBatches(source: LogSource, options: LogOptions = {
   } finally {
     await file?.close();
   }
+}
+
+/** rotatedPaths are a log's rotated files, oldest first: <log>.N … <log>.1. */
+export function rotatedPaths(path: string): string[] {
+  const paths: string[] = [];
+  for (let index = 1; existsSync(`${path}.${index}`); index++) paths.unshift(`${path}.${index}`);
+  return paths;
+}
+
+// startPoints is where reading begins: the log's own offset, and the rotated files to read before it (oldest
+// first) from where; a tail takes its records from the newest files back.
+async function startPoints(file: FileHandle, path: string, tail: LogOptions['tail'], chunk: number): Promise<{ offset: number; older: Array<{ path: string; offset: number }> }> {
+  const rotated = rotatedPaths(path);
+  if (typeof tail !== 'number' || tail < 0) return { offset: 0, older: rotated.map((older) => ({ path: older, offset: 0 })) };
+  const own = await tailOffset(file, tail, chunk);
+  const older: Array<{ path: string; offset: number }> = [];
+  let found = own.found;
+  for (const olderPath of rotated.reverse()) {
+    if (found >= tail) break;
+    const handle = await openLog(olderPath);
+    if (!handle) break;
+    try {
+      const part = await tailOffset(handle, tail - found, chunk);
+      older.unshift({ path: olderPath, offset: part.offset });
+      found += part.found;
+    } finally {
+      await handle.close();
+    }
+  }
+  return { offset: own.offset, older };
+}
+
+// rotatedTo is the log at path, opened, when it is no longer the file being read (a rotation renamed that one).
+async function rotatedTo(file: FileHandle, path: string): Promise<FileHandle | null> {
+  const current = statSync(path, { throwIfNoEntry: false });
+  if (!current || current.ino === (await file.stat()).ino) return null;
+  return openLog(path);
 }
 
 /** readLog is readLogBatches one entry at a time. */
@@ -144,11 +204,11 @@ async function* readFrom(file: FileHandle, offset: number, reader: RecordReader,
   }
 }
 
-/** tailOffset is where the last `count` records of the log begin, read backwards from its end. */
-async function tailOffset(file: FileHandle, count: number, chunk: number): Promise<number> {
-  if (count < 0) return 0;
+/** tailOffset is where the last `count` records of the log begin, read backwards from its end, and how many
+ * records there are from there (fewer than count when the file holds fewer). */
+async function tailOffset(file: FileHandle, count: number, chunk: number): Promise<{ offset: number; found: number }> {
   const { size } = await file.stat();
-  const buffer = Buffer.allocUnsafe(Math.min(chunk, size));
+  const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(chunk, size)));
   // The newline that ends the last whole record counts for none: a line after
   // it is torn (being written) and no record yet; each newline before it
   // starts one record more.
@@ -160,12 +220,12 @@ async function tailOffset(file: FileHandle, count: number, chunk: number): Promi
     for (let at = length - 1; at >= 0;) {
       const nl = buffer.lastIndexOf(NEWLINE, at);
       if (nl < 0) break;
-      if (++seen === count) return chunkStart + nl + 1;
+      if (++seen === count) return { offset: chunkStart + nl + 1, found: count };
       at = nl - 1;
     }
     chunkEnd = chunkStart;
   }
-  return 0;
+  return { offset: 0, found: seen + 1 };
 }
 
 // RecordReader turns whole lines of the log into entries: the filters, and a

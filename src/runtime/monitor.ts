@@ -15,6 +15,7 @@ import { containerPaths, failedStartState, type ContainerRecord, type ContainerR
 import { ContainerStartError, resolveMountTargets, spawnSpec, startFailure, type LaunchSpec } from './launch';
 import { probeSpec } from './health-probe';
 import { NO_RESTART } from './restart-policy';
+import { logRotation, type LogConfig } from './log-config';
 import { bridgeSweepCommand } from './bridge-network';
 import { containerBridges } from './user-networks';
 import type { Store } from '../image/store';
@@ -103,6 +104,7 @@ export async function startMonitored(
       store: ctx.store.root.dir,
       // No path: the none driver, no log.
       log: config.logConfig?.type === 'none' ? '' : containerPaths(record.dir).log,
+      ...rotationSpec(config.logConfig),
       autoRemove: config.autoRemove,
       tty: config.tty ?? false,
       stdin: config.openStdin ?? false,
@@ -130,4 +132,10 @@ export async function startMonitored(
     if (record.config.autoRemove) await ctx.containers.remove(record);
     throw failure;
   }
+}
+
+// rotationSpec is the monitor's logRotate: max-size and max-file, when the log has a size limit.
+function rotationSpec(config: LogConfig | undefined): { logRotate?: [string, string] } {
+  const rotation = config && logRotation(config);
+  return rotation ? { logRotate: [String(rotation.maxSize), String(rotation.maxFile)] } : {};
 }

@@ -157,6 +157,8 @@ export interface MonitorSpec {
   store: string;
   /** The json-file log the monitor appends the container's output to. */
   log: string;
+  /** --log-opt max-size (bytes) and max-file: the monitor rotates the log past the size; absent, it grows unbounded. */
+  logRotate?: [string, string];
   autoRemove: boolean;
   /** -t: the monitor asks the init for a pty and keeps its master; the log then has one `stdout` stream. */
   tty: boolean;

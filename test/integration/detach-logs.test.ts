@@ -1,7 +1,7 @@
 // The json-file log a `run -d` container's monitor writes: Docker's records,
 // byte for byte, read here from the file itself (the `logs` reader is separate).
 import type { ExecutionContext } from 'ava';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { cli, rootTest, sharedTestStore } from '../helpers/env';
@@ -76,11 +76,34 @@ test("another --log-driver, or a --log-opt nbox's log cannot honour: one line, e
   const cases: [string[], string][] = [
     [['--log-driver', 'syslog'], "logger: no log driver named 'syslog' is registered"],
     [['--log-opt', 'nope=1'], "unknown log opt 'nope' for json-file log driver"],
-    [['--log-opt', 'max-size=10m'], "log opt 'max-size' is not supported: nbox's json-file log is neither rotated nor tagged"],
+    [['--log-opt', 'compress=true'], "log opt 'compress' is not supported: nbox's json-file log is not compressed nor tagged"],
+    [['--log-opt', 'max-size=10x'], "invalid size: '10x'"],
+    [['--log-opt', 'max-size=0'], 'max-size must be a positive number'],
+    [['--log-opt', 'max-size=1m', '--log-opt', 'max-file=0'], 'max-file cannot be less than 1'],
   ];
   for (const [flags, message] of cases) {
     const r = await cli(store.root, ['run', '-d', '--name', 'badlog', ...flags, 'bb', 'true']);
     t.deepEqual([r.code, r.stderr], [125, `nbox: ${message}\n`], flags.join(' '));
   }
   t.is((await cli(store.root, ['ps', '-a', '-q', '-f', 'name=badlog'])).stdout, '');
+});
+
+test('--log-opt max-size and max-file: the monitor rotates the log as moby does, and logs reads the files in order', async (t) => {
+  // Records of about 90 bytes: 2000 lines are about 180 kB, rotated past 10 kB into at most 3 files.
+  const id = await runDetached(t, store.root, ['--log-opt', 'max-size=10k', '--log-opt', 'max-file=3', 'bb', 'sh', '-c',
+    'i=1; while [ $i -le 2000 ]; do echo "line $i of the rotated log"; i=$((i+1)); done']);
+  t.is((await cli(store.root, ['wait', id])).stdout, '0\n');
+  const dir = join(store.root, 'containers', id);
+  const files = readdirSync(dir).filter((name) => name.startsWith(`${id}-json.log`)).sort();
+  t.deepEqual(files, [`${id}-json.log`, `${id}-json.log.1`, `${id}-json.log.2`]);
+  // Rotated before the record that finds the file at its limit: a file holds at most one record past it.
+  for (const name of files) t.true(statSync(join(dir, name)).size < 10_000 + 100, name);
+  const logs = await cli(store.root, ['logs', id]);
+  const numbers = logs.stdout.trim().split('\n').map((line) => Number(/^line (\d+) of the rotated log$/.exec(line)?.[1]));
+  t.is(numbers.at(-1), 2000);
+  t.true(numbers.length > 200 && numbers.length < 400, String(numbers.length));
+  t.deepEqual(numbers, numbers.map((_, index) => numbers[0] + index), 'consecutive, oldest first');
+  const tail = await cli(store.root, ['logs', '--tail', '250', id]);
+  t.deepEqual(tail.stdout.trim().split('\n').length, 250);
+  t.is((await cli(store.root, ['inspect', '-f', '{{json .HostConfig.LogConfig}}', id])).stdout, '{"Type":"json-file","Config":{"max-file":"3","max-size":"10k"}}\n');
 });

@@ -175,3 +175,40 @@ test('UTF-8 text and escapes read the same whatever the chunk (ASCII chunks take
     t.deepEqual((await collect({ path, chunkSize, ...stopped })).map((e) => e.line), texts, `chunk ${chunkSize}`);
   }
 });
+
+test('a rotated log (max-size, max-file) reads oldest first, <log>.2, <log>.1, then the log; a tail reaches back across the files', async (t) => {
+  const path = await withLog(t, record('stdout', 'five\n', 5) + record('stdout', 'six\n', 6));
+  await writeFile(`${path}.1`, record('stdout', 'three\n', 3) + record('stderr', 'four\n', 4));
+  await writeFile(`${path}.2`, record('stdout', 'one\n', 1) + record('stdout', 'two\n', 2));
+  const source = { path, ...stopped, chunkSize: 48 };
+  t.deepEqual(lines(await collect(source)), ['stdout:one', 'stdout:two', 'stdout:three', 'stderr:four', 'stdout:five', 'stdout:six']);
+  t.deepEqual(lines(await collect(source, { tail: 3 })), ['stderr:four', 'stdout:five', 'stdout:six']);
+  t.deepEqual(lines(await collect(source, { tail: 5 })), ['stdout:two', 'stdout:three', 'stderr:four', 'stdout:five', 'stdout:six']);
+  t.deepEqual(lines(await collect(source, { tail: 2 })), ['stdout:five', 'stdout:six']);
+  t.deepEqual(lines(await collect(source, { tail: 0 })), []);
+  t.deepEqual(lines(await collect(source, { tail: 99 })).length, 6);
+});
+
+test('follow goes on into the new log when the one it reads is rotated away, and from the start when it is emptied', async (t) => {
+  const path = await withLog(t, record('stdout', 'before\n', 1));
+  let running = true;
+  const source: LogSource = { path, pollInterval: 20, running: async () => running };
+  const seen: string[] = [];
+  const following = (async () => {
+    for await (const entry of readLog(source, { follow: true })) seen.push(entry.line);
+  })();
+  const until = async (count: number) => {
+    while (seen.length < count) await new Promise((resolve) => setTimeout(resolve, 10));
+  };
+  await until(1);
+  // As the monitor rotates: the log becomes <log>.1, a new log takes its name.
+  await appendFile(path, record('stdout', 'last of the old\n', 2));
+  const { rename } = await import('node:fs/promises');
+  await rename(path, `${path}.1`);
+  await writeFile(path, record('stdout', 'first of the new\n', 3));
+  await until(3);
+  running = false;
+  await appendFile(path, record('stdout', 'at the end\n', 4));
+  await following;
+  t.deepEqual(seen, ['before', 'last of the old', 'first of the new', 'at the end']);
+});
