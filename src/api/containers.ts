@@ -77,9 +77,12 @@ export class ContainerApi {
     const all = options.all || options.last !== undefined || filters.has('status') || filters.has('exited');
     const ancestors = new Map<string, string | undefined>();
     for (const value of filters.get('ancestor') ?? []) ancestors.set(value, (await this.store.images.resolve(value).catch(() => undefined))?.id);
+    // before= and since= name a container that must exist, as the daemon's.
+    const created = new Map<string, string>();
+    for (const value of [...(filters.get('before') ?? []), ...(filters.get('since') ?? [])]) created.set(value, (await this.containers.resolve(value)).config.created);
     const shown = (await this.containers.list())
       .filter((c) => all || isUp(c.state))
-      .filter((c) => matchesContainerFilters(c, filters, (record, value) => ancestors.get(value) === record.config.image))
+      .filter((c) => matchesContainerFilters(c, filters, (record, value) => ancestors.get(value) === record.config.image, (value) => created.get(value)!))
       .sort((a, b) => b.config.created.localeCompare(a.config.created));
     return options.last === undefined ? shown : shown.slice(0, Math.max(0, options.last));
   }

@@ -5,7 +5,7 @@ import type { ContainerRecord } from './containers';
 import { healthStatus, stateName } from './container-status';
 import { recordedMounts } from './container-mounts';
 
-const KEYS = new Set(['id', 'name', 'label', 'status', 'ancestor', 'exited', 'health', 'volume', 'network']);
+const KEYS = new Set(['id', 'name', 'label', 'status', 'ancestor', 'exited', 'health', 'volume', 'network', 'before', 'since', 'publish']);
 const STATUSES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
 const HEALTHS = ['none', 'starting', 'healthy', 'unhealthy'];
 
@@ -30,6 +30,7 @@ export function parseContainerFilters(specs: string[]): ContainerFilters {
     if (key === 'exited' && !/^[+-]?\d+$/.test(value)) {
       throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'exited=${value}': strconv.Atoi: parsing ${JSON.stringify(value)}: invalid syntax`);
     }
+    if (key === 'publish') portRange(value);
     filters.set(key, [...(filters.get(key) ?? []), value]);
   }
   return filters;
@@ -38,8 +39,11 @@ export function parseContainerFilters(specs: string[]): ContainerFilters {
 /** ImageMatcher tells whether a container's image is the one an `ancestor` value names. */
 export type ImageMatcher = (record: ContainerRecord, value: string) => boolean;
 
+/** CreatedOf is the creation time (ISO) of the container a `before` or `since` value names. */
+export type CreatedOf = (value: string) => string;
+
 /** matchesContainerFilters applies filters to one container. */
-export function matchesContainerFilters(record: ContainerRecord, filters: ContainerFilters, ancestor: ImageMatcher): boolean {
+export function matchesContainerFilters(record: ContainerRecord, filters: ContainerFilters, ancestor: ImageMatcher, createdOf: CreatedOf = () => ''): boolean {
   const { config, state } = record;
   const tests: Record<string, (value: string) => boolean> = {
     id: (value) => config.id.startsWith(value),
@@ -57,8 +61,22 @@ export function matchesContainerFilters(record: ContainerRecord, filters: Contai
     volume: (value) => recordedMounts(config).some((m) => (m.type === 'volume' && m.source === value) || m.target === value),
     // A network's name or ID (a user network's as recorded when the container joined it).
     network: (value) => config.network === value || Object.entries(config.networks ?? {}).some(([name, endpoint]) => name === value || endpoint.id === value),
+    before: (value) => config.created < createdOf(value),
+    since: (value) => config.created > createdOf(value),
+    // A published container port (or one in a range), as its HostConfig.PortBindings keys.
+    publish: (value) => {
+      const { first, last, protocol } = portRange(value);
+      return (config.ports ?? []).some((p) => p.protocol === protocol && p.containerPort >= first && p.containerPort <= last);
+    },
   };
   return [...filters].every(([key, values]) => values.some(tests[key]));
+}
+
+// portRange reads a publish filter: PORT[/PROTO] or START-END[/PROTO], tcp unless said.
+function portRange(value: string): { first: number; last: number; protocol: string } {
+  const match = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/.exec(value);
+  if (!match) throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'publish=${value}'`);
+  return { first: Number(match[1]), last: Number(match[2] ?? match[1]), protocol: match[3] ?? 'tcp' };
 }
 
 function safeRegExp(pattern: string): RegExp | undefined {

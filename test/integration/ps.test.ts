@@ -34,6 +34,10 @@ test('filters: exited code, name as a pattern, label with and without a value; o
   t.deepEqual(await ps(['-a', '-f', 'label=tier', '-f', 'exited=0', '--format', '{{.Names}}']), ['first']);
   t.deepEqual(await ps(['-a', '-f', 'ancestor=bb', '-q']).then((ids) => ids.length), 3);
   t.deepEqual(await ps(['-a', '-f', 'ancestor=nosuchimage', '-q']), []);
+  t.deepEqual(await ps(['-a', '-f', 'before=second', '--format', '{{.Names}}']), ['first']);
+  t.deepEqual(await ps(['-a', '-f', 'since=second', '--format', '{{.Names}}']), ['third']);
+  const unknown = await cli(store.root, ['ps', '-a', '-f', 'since=ghost']);
+  t.deepEqual([unknown.code, unknown.stderr], [1, 'nbox: No such container: ghost\n']);
 });
 
 test('-n and -l show the newest containers, stopped ones included', async (t) => {

@@ -31,7 +31,7 @@ export function registerPs(program: Command, ctx: CliContext): void {
     .command('ps')
     .description('List containers')
     .option('-a, --all', 'show all containers (default shows just running)')
-    .option('-f, --filter <filter>', 'filter output based on conditions provided (id, name, label, status, ancestor, exited, health)', collect, [])
+    .option('-f, --filter <filter>', 'filter output based on conditions provided (id, name, label, status, ancestor, exited, health, volume, network, before, since, publish)', collect, [])
     .option('--format <format>', "format output using a Go template ('{{.ID}} {{.Names}}', 'table ...', or json)")
     .option('-n, --last <n>', 'show n last created containers (includes all states)', parseCount)
     .option('-l, --latest', 'show the latest created container (includes all states)')

@@ -55,6 +55,25 @@ test("bad status, health and exited values are refused with the daemon's message
   refuse('exited=zero', 'invalid filter \'exited=zero\': strconv.Atoi: parsing "zero": invalid syntax');
 });
 
+test('before and since compare creation times with the named container\'s; publish matches a published container port or range', (t) => {
+  const at = (iso: string, ports: Array<{ containerPort: number; protocol: 'tcp' | 'udp' }> = []) => {
+    const r = record();
+    return { ...r, config: { ...r.config, created: iso, ports: ports.map((p) => ({ ...p, hostIp: '', hostPort: 30000 + p.containerPort })) } };
+  };
+  const early = at('2026-01-01T00:00:00Z', [{ containerPort: 80, protocol: 'tcp' }]);
+  const middle = at('2026-01-02T00:00:00Z', [{ containerPort: 53, protocol: 'udp' }]);
+  const late = at('2026-01-03T00:00:00Z');
+  const createdOf = (value: string) => ({ m: middle.config.created } as Record<string, string>)[value];
+  const names = (spec: string[]) => ([['early', early], ['middle', middle], ['late', late]] as const)
+    .filter(([, r]) => matchesContainerFilters(r, parseContainerFilters(spec), () => false, createdOf)).map(([name]) => name);
+  t.deepEqual(names(['before=m']), ['early']);
+  t.deepEqual(names(['since=m']), ['late']);
+  t.deepEqual(names(['publish=80']), ['early']);
+  t.deepEqual(names(['publish=50-90/udp']), ['middle']);
+  t.deepEqual(names(['publish=8080']), []);
+  t.throws(() => parseContainerFilters(['publish=http']), { message: "invalid filter 'publish=http'" });
+});
+
 // inspect reads only the image's config from the store; these records' image is gone.
 const NO_IMAGES = { images: { resolve: () => Promise.reject(new Error('No such image')) } } as unknown as Store;
 
