@@ -342,7 +342,7 @@ export class ContainerApi {
       });
       if (record.state.status === 'running' || record.state.status === 'restarting') {
         if (!options.force) {
-          throw new NboxError('ERR_NBOX_CONFLICT', `cannot remove container "${ref}": container is ${record.state.status}: stop the container before removing or force remove`);
+          throw new NboxError('ERR_NBOX_CONFLICT', `cannot remove container "/${record.config.name}": container is ${record.state.status}: stop the container before removing or force remove`);
         }
         // The marker first: the monitor must not run it again while it goes.
         (await import('../runtime/stop-marker')).markStopped(record, { cancel: true });
