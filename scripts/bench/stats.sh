@@ -17,7 +17,8 @@ bench_busybox_tar
 
 bench_nbox
 
-for _ in $(seq "$COUNT"); do $NBOX run -d bb sleep 600 >/dev/null; done
+# Both sides alike: no network, so NET I/O reads nothing on either.
+for _ in $(seq "$COUNT"); do $NBOX run -d --network none bb sleep 600 >/dev/null; done
 tools=(nbox="$NBOX stats --no-stream")
 # node: Node's own start (`node -e 0`), the floor under any nbox verb, in the same rounds.
 tools+=(node="node -e 0")
@@ -28,8 +29,8 @@ if podman_error=$($PODMAN run -d --network none --ulimit nofile=1024:1024 --ulim
 else
   echo "podman cannot run containers here, timing nbox alone: $(echo "$podman_error" | tail -1)"
 fi
-echo "nbox stats --no-stream:"; $NBOX stats --no-stream | head -3
-[ "${#tools[@]}" -lt 3 ] || { echo "podman stats --no-stream:"; $PODMAN stats --no-stream | head -3; }
+echo "nbox stats --no-stream:"; $NBOX stats --no-stream | sed -n 1,3p
+[ "${#tools[@]}" -lt 3 ] || { echo "podman stats --no-stream:"; $PODMAN stats --no-stream | sed -n 1,3p; }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs each, $COUNT containers each"
 node scripts/bench/interleave.js "$RUNS" 2 "${tools[@]}" > "$work/stats.json"
