@@ -5,11 +5,12 @@
 // record with escapes, or of another shape), so a 100 MB log streams at disk
 // speed; --tail reads backwards from the end and parses only what it shows.
 import { isAscii } from 'node:buffer';
-import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import { isErrno } from '../errors';
+import { ChangeSignal } from './change-signal';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -366,53 +367,4 @@ export function fixedNanoTime(time: string): string {
   const match = /^([^.]*T\d\d:\d\d:\d\d)(?:\.(\d+))?(.*)$/.exec(time);
   if (!match) return time;
   return `${match[1]}.${(match[2] ?? '').slice(0, 9).padEnd(9, '0')}${match[3]}`;
-}
-
-// ChangeSignal wakes a follower when the log's directory changes (fs.watch),
-// or after a poll interval at the latest.
-class ChangeSignal {
-  private watcher: FSWatcher | null = null;
-  private changed = false;
-  private wake: (() => void) | null = null;
-
-  constructor(dir: string, private readonly interval: number) {
-    try {
-      this.watcher = watch(dir, { persistent: false }, () => this.signal());
-      this.watcher.on('error', () => this.close());
-    } catch {
-      // A directory that cannot be watched: polling alone.
-    }
-  }
-
-  async next(): Promise<void> {
-    if (this.changed) {
-      this.changed = false;
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.signal(), this.interval);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    this.changed = false;
-  }
-
-  /** wakeNow ends the wait in progress, if any (an abort). */
-  wakeNow(): void {
-    this.signal();
-  }
-
-  close(): void {
-    this.watcher?.close();
-    this.watcher = null;
-  }
-
-  private signal(): void {
-    this.changed = true;
-    const wake = this.wake;
-    this.wake = null;
-    wake?.();
-  }
 }

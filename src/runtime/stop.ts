@@ -8,6 +8,7 @@ import { NboxError } from '../errors';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import type { ContainerRecord, ContainerRegistry, ContainerState } from './containers';
 import { freezeCgroup } from './cgroup';
+import { ChangeSignal } from './change-signal';
 import { killAndWait, signalInit } from './kill';
 import { killCancelsRestart } from './restart-policy';
 import { markStopped } from './stop-marker';
@@ -72,6 +73,16 @@ export async function monitorGone(state: ContainerState): Promise<void> {
  * record (`docker wait`). The owner writes the code as the init exits; an
  * owner that died first leaves it killed with its container: 137. */
 export async function waitContainer(containers: ContainerRegistry, record: ContainerRecord, ref: string): Promise<number> {
+  // Woken as the owner renames a new state.json into place; the poll is for an owner that died without one.
+  const changes = new ChangeSignal(record.dir, POLL_MS, (name) => name === 'state.json');
+  try {
+    return await awaitEnd(containers, record, ref, changes);
+  } finally {
+    changes.close();
+  }
+}
+
+async function awaitEnd(containers: ContainerRegistry, record: ContainerRecord, ref: string, changes: ChangeSignal): Promise<number> {
   for (;;) {
     const current = await containers.readRecorded(record.config.id);
     if (!current) throw new NboxError('ERR_NBOX_NO_SUCH_CONTAINER', `No such container: ${ref}`);
@@ -87,7 +98,7 @@ export async function waitContainer(containers: ContainerRegistry, record: Conta
       if (!final) throw new NboxError('ERR_NBOX_NO_SUCH_CONTAINER', `No such container: ${ref}`);
       return final.state.status === 'exited' ? final.state.exitCode : 137;
     }
-    await sleep(POLL_MS);
+    await changes.next();
   }
 }
 
