@@ -1,6 +1,6 @@
 // DESIGN.md's import arrows, checked by `npm test` (and so by CI):
 //   cli → engine → api; cli → api → {builder, runtime, registry, image}; builder → {dockerfile, image, runtime};
-//   registry → image; {image, runtime} → store → sys; everything may import errors;
+//   registry → image; {image, runtime} → store → sys; everything may import errors (and filter-args);
 //   dockerfile imports nothing else. `pool` is a shared helper of builder and registry.
 // The arrows point one way, so no cycle between folders can form.
 

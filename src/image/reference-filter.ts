@@ -2,6 +2,7 @@
 // matches, as Docker's reference filter does (distribution's FamiliarMatch):
 // a shell pattern over the familiar `name:tag`, else over the name alone.
 import { NboxError } from '../errors';
+import { parseFilterArgs } from '../filter-args';
 import type { ImageRecord } from './images';
 import { familiarName, normalizeReference, parseReference, splitReference } from './reference';
 
@@ -19,7 +20,7 @@ export interface ListOptions {
 export function listedImages(images: ImageRecord[], options: ListOptions): ImageRecord[] {
   const parents = new Set(images.map((image) => image.parent));
   const listed = options.all ? images : images.filter((image) => image.tags.length > 0 || !parents.has(image.id));
-  const filters = (options.filters ?? []).map(parseFilter);
+  const filters = parseFilters(options.filters ?? []);
   const patterns = [...(options.reference === undefined ? [] : [options.reference]), ...filters.filter((f) => f.key === 'reference').map((f) => f.value)];
   const kept = listed.filter((image) => filters.every((filter) => filter.key === 'reference' || holds(filter, image, images)));
   if (patterns.length === 0) return kept;
@@ -31,16 +32,11 @@ export function listedImages(images: ImageRecord[], options: ListOptions): Image
 type FilterKey = 'dangling' | 'label' | 'reference' | 'before' | 'since';
 const FILTER_KEYS: FilterKey[] = ['dangling', 'label', 'reference', 'before', 'since'];
 
-function parseFilter(text: string): { key: FilterKey; value: string } {
-  const equals = text.indexOf('=');
-  const key = (equals < 0 ? text : text.slice(0, equals)) as FilterKey;
-  const value = equals < 0 ? '' : text.slice(equals + 1);
-  if (equals < 0) throw new NboxError('ERR_NBOX_USAGE', `bad format of filter (expected name=value)`);
-  if (!FILTER_KEYS.includes(key)) throw new NboxError('ERR_NBOX_USAGE', `invalid filter '${key}'`);
-  if (key === 'dangling' && !['true', 'false', '1', '0'].includes(value.toLowerCase())) {
-    throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'dangling=${value}'`);
-  }
-  return { key, value };
+function parseFilters(specs: string[]): Array<{ key: FilterKey; value: string }> {
+  const byKey = parseFilterArgs(specs, FILTER_KEYS);
+  const badDangling = byKey.get('dangling')?.find((value) => !['true', 'false', '1', '0'].includes(value.toLowerCase()));
+  if (badDangling !== undefined) throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'dangling=${badDangling}'`);
+  return [...byKey].flatMap(([key, values]) => values.map((value) => ({ key: key as FilterKey, value })));
 }
 
 // holds says whether an image passes one filter (reference is applied to its names, above).

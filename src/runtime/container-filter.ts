@@ -1,38 +1,35 @@
 // `ps --filter`, as Docker reads it: values of one key are alternatives,
 // different keys must all match.
 import { NboxError } from '../errors';
+import { parseFilterArgs, type FilterArgs } from '../filter-args';
 import type { ContainerRecord } from './containers';
 import { healthStatus, stateName } from './container-status';
 import { recordedMounts } from './container-mounts';
 
-const KEYS = new Set(['id', 'name', 'label', 'status', 'ancestor', 'exited', 'health', 'volume', 'network', 'before', 'since', 'publish']);
+const KEYS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'health', 'volume', 'network', 'before', 'since', 'publish'];
 const STATUSES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
 const HEALTHS = ['none', 'starting', 'healthy', 'unhealthy'];
 
 /** ContainerFilters maps a filter key to the values given for it. */
-export type ContainerFilters = Map<string, string[]>;
+export type ContainerFilters = FilterArgs;
 
 /** parseContainerFilters reads `key=value` filters; an unknown key or status is refused as Docker refuses it. */
 export function parseContainerFilters(specs: string[]): ContainerFilters {
-  const filters: ContainerFilters = new Map();
-  for (const spec of specs) {
-    const eq = spec.indexOf('=');
-    if (eq <= 0) throw new NboxError('ERR_NBOX_USAGE', `bad format of filter (expected name=value)`);
-    const key = spec.slice(0, eq).toLowerCase();
-    const value = spec.slice(eq + 1);
-    if (!KEYS.has(key)) throw new NboxError('ERR_NBOX_USAGE', `invalid filter '${key}'`);
-    if (key === 'status' && !STATUSES.includes(value)) {
+  const filters = parseFilterArgs(specs, KEYS);
+  for (const value of filters.get('status') ?? []) {
+    if (!STATUSES.includes(value)) {
       throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'status=${value}': invalid value for state (${value}): must be one of ${STATUSES.join(', ')}`);
     }
-    if (key === 'health' && !HEALTHS.includes(value)) {
+  }
+  for (const value of filters.get('health') ?? []) {
+    if (!HEALTHS.includes(value)) {
       throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'health=${value}': invalid value for health (${value}): must be one of ${HEALTHS.join(', ')}`);
     }
-    if (key === 'exited' && !/^[+-]?\d+$/.test(value)) {
-      throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'exited=${value}': strconv.Atoi: parsing ${JSON.stringify(value)}: invalid syntax`);
-    }
-    if (key === 'publish') portRange(value);
-    filters.set(key, [...(filters.get(key) ?? []), value]);
   }
+  for (const value of filters.get('exited') ?? []) {
+    if (!/^[+-]?\d+$/.test(value)) throw new NboxError('ERR_NBOX_USAGE', `invalid filter 'exited=${value}': strconv.Atoi: parsing ${JSON.stringify(value)}: invalid syntax`);
+  }
+  for (const value of filters.get('publish') ?? []) portRange(value);
   return filters;
 }
 

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 
 import { NboxError } from '../errors';
+import { parseFilterArgs, type FilterArgs } from '../filter-args';
 import type { Store } from '../image/store';
 import { bridgeLeases, DEFAULT_BRIDGE, type BridgeNetwork } from './bridge-network';
 import { connectRunning, disconnectRunning } from './container-network';
@@ -211,19 +212,12 @@ function members(bridge: BridgeNetwork, containers: ContainerRecord[]): NetworkI
   }]));
 }
 
-type Filters = Map<string, string[]>;
+type Filters = FilterArgs;
 
 function parseFilters(filters: string[], keys = ['name', 'id', 'driver', 'label', 'label!', 'type', 'scope']): Filters {
-  const byKey: Filters = new Map();
-  for (const filter of filters) {
-    const eq = filter.indexOf('=');
-    if (eq <= 0) throw new NboxError('ERR_NBOX_USAGE', 'bad format of filter (expected name=value)');
-    const key = filter.slice(0, eq);
-    if (!keys.includes(key)) throw new NboxError('ERR_NBOX_USAGE', `invalid filter '${key.replace(/!$/, '')}'`);
-    const value = filter.slice(eq + 1);
-    if (key === 'type' && value !== 'builtin' && value !== 'custom') throw new NboxError('ERR_NBOX_USAGE', `invalid filter: 'type'='${value}'`);
-    byKey.set(key, [...(byKey.get(key) ?? []), value]);
-  }
+  const byKey = parseFilterArgs(filters, keys);
+  const badType = byKey.get('type')?.find((value) => value !== 'builtin' && value !== 'custom');
+  if (badType !== undefined) throw new NboxError('ERR_NBOX_USAGE', `invalid filter: 'type'='${badType}'`);
   return byKey;
 }
 

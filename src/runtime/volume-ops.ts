@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { NboxError } from '../errors';
+import { parseFilterArgs, type FilterArgs } from '../filter-args';
 import { treeSize } from '../image/tree-size';
 import type { Store } from '../image/store';
 import { volumeNames } from './container-mounts';
@@ -164,20 +165,13 @@ export async function listVolumes(ctx: VolumeContext, filters: string[]): Promis
 
 // VolumeFilters maps a filter key to its values: values of one key are alternatives, keys must all
 // match; labels must all match, as Docker's filters read them.
-type VolumeFilters = Map<string, string[]>;
+type VolumeFilters = FilterArgs;
 
 function parseVolumeFilters(filters: string[], keys: string[]): VolumeFilters {
-  const byKey: VolumeFilters = new Map();
-  for (const filter of filters) {
-    const eq = filter.indexOf('=');
-    if (eq <= 0) throw new NboxError('ERR_NBOX_USAGE', `bad format of filter (expected name=value)`);
-    const key = filter.slice(0, eq);
-    if (!keys.includes(key)) throw new NboxError('ERR_NBOX_USAGE', `invalid filter '${key.replace(/!$/, '')}'`);
-    const value = filter.slice(eq + 1);
-    if ((key === 'dangling' || key === 'all') && !['true', 'false', '1', '0'].includes(value)) {
-      throw new NboxError('ERR_NBOX_USAGE', `invalid filter '${key}=${value}'`);
-    }
-    byKey.set(key, [...(byKey.get(key) ?? []), value]);
+  const byKey = parseFilterArgs(filters, keys);
+  for (const key of ['dangling', 'all']) {
+    const bad = byKey.get(key)?.find((value) => !['true', 'false', '1', '0'].includes(value));
+    if (bad !== undefined) throw new NboxError('ERR_NBOX_USAGE', `invalid filter '${key}=${bad}'`);
   }
   return byKey;
 }
