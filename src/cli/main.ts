@@ -1,6 +1,10 @@
-#!/usr/bin/env -S node --
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS NBOX_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node --
 // The shebang ends node's own options with "--": Node 20 otherwise reads
 // --env-file anywhere in argv, loading the container's env file into nbox.
+// It also starts node without NODE_EXTRA_CA_CERTS: Node 20 then loads that file
+// and every root certificate it has at start, 40 ms of each nbox command here.
+// The name is kept in NBOX_EXTRA_CA_CERTS, put back below for the registry
+// client (registry/http.ts) and for what nbox starts.
 // The nbox command. `npm run build` bundles the CLI (cli.ts and all it imports
 // but the addon and tar-stream) into bundle.js, and writes bundle.cache, V8's
 // code for it once it built its program: one file to read and little to compile,
@@ -23,6 +27,12 @@ function runWithCache(): void {
   const script = new Script(wrap(readFileSync(BUNDLE, 'utf8')), { filename: BUNDLE, cachedData: readFileSync(CACHE) });
   const loaded = { exports: {} };
   script.runInThisContext()(loaded.exports, createRequire(BUNDLE), loaded, BUNDLE, __dirname);
+}
+
+const extraCertificates = process.env.NBOX_EXTRA_CA_CERTS;
+if (extraCertificates !== undefined) {
+  delete process.env.NBOX_EXTRA_CA_CERTS;
+  if (extraCertificates !== '') process.env.NODE_EXTRA_CA_CERTS = extraCertificates;
 }
 
 // --debug prints stack traces: with source maps on, they name the TypeScript sources.

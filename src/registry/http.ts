@@ -1,8 +1,10 @@
 // One HTTP exchange over node:http/https. A failure to connect or to agree on
 // TLS becomes one line naming the server; HTTP statuses are the caller's.
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { Readable } from 'node:stream';
+import { rootCertificates } from 'node:tls';
 import { NboxError } from '../errors';
 
 /** HttpExchange is one request: its target, headers, optional body, and the name of the server for errors. */
@@ -26,9 +28,22 @@ export interface Connection {
 export function openConnection(options: { tlsVerify: boolean; timeoutMs: number }): Connection {
   return {
     http: new http.Agent({ keepAlive: true }),
-    https: new https.Agent({ keepAlive: true, rejectUnauthorized: options.tlsVerify }),
+    https: new https.Agent({ keepAlive: true, rejectUnauthorized: options.tlsVerify, ca: extraCertificates() }),
     timeoutMs: options.timeoutMs,
   };
+}
+
+/** extraCertificates trusts, beside Node's roots, the file NODE_EXTRA_CA_CERTS names, as Node does. The nbox
+ * command starts Node without that variable (main.ts), so it is read here, where TLS is used; a file that
+ * cannot be read is passed over, as Node passes it over. Undefined leaves Node's own store. */
+function extraCertificates(): string[] | undefined {
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  if (!file) return undefined;
+  try {
+    return [...rootCertificates, readFileSync(file, 'utf8')];
+  } catch {
+    return undefined;
+  }
 }
 
 /** sendRequest sends exchange and resolves with the response head; the body is the caller's to read or discard.

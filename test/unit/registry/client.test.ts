@@ -280,6 +280,24 @@ test('a registry that is down is one line', async (t) => {
   await t.throwsAsync(client.ping(), { message: `registry 127.0.0.1:${port} is not reachable: connect ECONNREFUSED 127.0.0.1:${port}` });
 });
 
+test('TLS: a certificate in the file NODE_EXTRA_CA_CERTS names is trusted, beside Node\'s roots', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'nbox-tls-'));
+  const { key, cert } = makeSelfSignedCert(dir, 'fake-registry');
+  const { fake } = await setup(t, { tls: { key: await readFile(key), cert: await readFile(cert) } });
+  // The nbox command starts node without the variable and puts it back (main.ts): the client reads the file itself.
+  const before = process.env.NODE_EXTRA_CA_CERTS;
+  process.env.NODE_EXTRA_CA_CERTS = cert;
+  const client = new RegistryClient({ registry: fake.host, tlsVerify: true });
+  if (before === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+  else process.env.NODE_EXTRA_CA_CERTS = before;
+  t.teardown(async () => {
+    client.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  await client.ping();
+  t.true(fake.requests.length > 0);
+});
+
 test('TLS: an untrusted certificate is one line; tlsVerify false accepts it; plain HTTP is the fallback', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'nbox-tls-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
