@@ -17,8 +17,8 @@ bench_busybox_tar
 bench_seed_peers
 bench_five
 
-NEW="node -- $PWD/dist/src/cli/main.js"
-OLD="node -- $BASE/dist/src/cli/main.js"
+NEW="$PWD/dist/src/cli/main.js"
+OLD="$BASE/dist/src/cli/main.js"
 NBOX_ROOT="$work/new" $NEW import "$work/bb.tar" bb:latest >/dev/null
 NBOX_ROOT="$work/old" $OLD import "$work/bb.tar" bb:latest >/dev/null
 

@@ -22,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-NBOX="node -- $PWD/dist/src/cli/main.js"
+NBOX="$PWD/dist/src/cli/main.js"
 export NBOX_ROOT="$work/nbox"
 rootfs="$work/rootfs"; mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp"
 cp /bin/busybox "$rootfs/bin/"

@@ -13,7 +13,7 @@ bench_workdir engine
 bench_busybox_tar
 bench_seed_peers
 
-NBOX="node -- $PWD/dist/src/cli/main.js"
+NBOX="$PWD/dist/src/cli/main.js"
 export NBOX_ROOT="$work/nbox"
 $NBOX import "$work/bb.tar" bb:latest >/dev/null
 $NBOX serve --socket "$work/nbox.sock" 2>/dev/null &

@@ -14,7 +14,7 @@ bench_workdir exec
 bench_busybox_tar
 bench_seed_peers
 
-NBOX="node -- $PWD/dist/src/cli/main.js"
+NBOX="$PWD/dist/src/cli/main.js"
 export NBOX_ROOT="$work/nbox"
 $NBOX import "$work/bb.tar" bb:latest >/dev/null
 $NBOX run --rm --name bench-exec bb sleep 600 &

@@ -61,10 +61,12 @@ bench_five() {
   printf 'FROM bb\n%b' "$body" > "$work/five/Dockerfile.nbox"
 }
 
+# $NBOX is the command as installed, started through main.js's shebang (which drops
+# NODE_EXTRA_CA_CERTS, see main.ts), not `node main.js`.
 # bench_nbox sets $NBOX over a store of its own in $work with $work/bb.tar imported as bb, and an
 # EXIT trap that removes every container of both tools before bench_cleanup.
 bench_nbox() {
-  NBOX="node -- $PWD/dist/src/cli/main.js"
+  NBOX="$PWD/dist/src/cli/main.js"
   export NBOX_ROOT="$work/nbox"
   $NBOX import "$work/bb.tar" bb:latest >/dev/null
   trap bench_remove_all EXIT

@@ -15,7 +15,7 @@ bench_workdir logs
 bench_busybox_tar
 bench_seed_peers
 
-NBOX="node -- $PWD/dist/src/cli/main.js"
+NBOX="$PWD/dist/src/cli/main.js"
 export NBOX_ROOT="$work/nbox"
 $NBOX import "$work/bb.tar" bb:latest >/dev/null
 LINE='the quick brown fox jumps over the lazy dog, one log line of the benchmark container'

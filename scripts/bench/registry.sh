@@ -58,7 +58,7 @@ PULL_REG="$REGISTRY"
 start_registry push-registry
 PUSH_REG="$REGISTRY"
 
-NBOX="node -- $PWD/dist/src/cli/main.js"
+NBOX="$PWD/dist/src/cli/main.js"
 export NBOX_AUTH_FILE="$work/auth.json" # never ~/.docker
 export NBOX_ROOT="$work/nbox"
 

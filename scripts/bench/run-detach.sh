@@ -21,7 +21,7 @@ bench_busybox_tar
 bench_nbox
 
 tools=(nbox="$NBOX run -d --rm bb sleep 2")
-[ -z "${BEFORE:-}" ] || tools+=(before="node -- $BEFORE/dist/src/cli/main.js run -d --rm bb sleep 2")
+[ -z "${BEFORE:-}" ] || tools+=(before="$BEFORE/dist/src/cli/main.js run -d --rm bb sleep 2")
 # node: Node's own start (`node -e 0`), the floor under any nbox verb, in the same rounds.
 tools+=(node="node -e 0")
 $PODMAN import "$work/bb.tar" localhost/bb:latest >/dev/null 2>&1 || true

@@ -25,7 +25,7 @@ cleanup() {
 trap cleanup EXIT
 
 export NBOX_ROOT="$work/nbox"
-NBOX="node -- $PWD/dist/src/cli/main.js"
+NBOX="$PWD/dist/src/cli/main.js"
 
 # One busybox rootfs tarball, imported into both stores.
 NBOX="$NBOX" ./scripts/seed-images.sh busybox >/dev/null

@@ -20,12 +20,12 @@ bench_busybox_tar
 bench_seed_peers
 bench_five
 
-NEW="node -- $PWD/dist/src/cli/main.js"
+NEW="$PWD/dist/src/cli/main.js"
 NBOX_ROOT="$work/new" $NEW import "$work/bb.tar" bb:latest >/dev/null
 run=(node="node -e 0" new="NBOX_ROOT=$work/new $NEW run --rm --network none bb true")
 build=(new="NBOX_ROOT=$work/new $NEW build -q -f $work/five/Dockerfile.nbox $work/five")
 if [ -n "$BASE" ]; then
-  OLD="node -- $BASE/dist/src/cli/main.js"
+  OLD="$BASE/dist/src/cli/main.js"
   NBOX_ROOT="$work/old" $OLD import "$work/bb.tar" bb:latest >/dev/null
   run+=(base="NBOX_ROOT=$work/old $OLD run --rm --network none bb true")
   build+=(base="NBOX_ROOT=$work/old $OLD build -q -f $work/five/Dockerfile.nbox $work/five")

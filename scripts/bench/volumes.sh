@@ -10,7 +10,7 @@ RUNS="${RUNS:-20}"
 bench_tools hyperfine podman runc
 bench_workdir volumes
 export NBOX_ROOT="$work/nbox"
-NBOX="node -- $PWD/dist/src/cli/main.js"
+NBOX="$PWD/dist/src/cli/main.js"
 
 bench_busybox_tar
 mkdir -p "$work/rootfs/data"
