@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     if (err.code !== 'EPIPE') throw err;
     process.exit(EXIT_SIGPIPE);
   });
-  const program = buildProgram();
+  const program = buildProgram(undefined, process.argv);
   try {
     await program.parseAsync(process.argv);
   } catch (err) {

@@ -41,8 +41,38 @@ import { registerNetwork } from './commands/network';
 import { registerWait } from './commands/wait';
 import { registerServe } from './commands/serve';
 
-/** buildProgram makes the program; ctx defaults to opening the store --root names. */
-export function buildProgram(context?: CliContext): Command {
+type Register = (program: Command, ctx: CliContext) => void;
+
+/** Each register function with the top-level commands it makes (registerManagement fills the two groups). */
+const VERBS: [Register, string[]][] = [
+  [registerBuild, ['build']], [registerRun, ['run', 'create']], [registerExec, ['exec']], [registerImport, ['import']],
+  [registerImages, ['images', 'image']], [registerTag, ['tag']], [registerRmi, ['rmi']], [registerInspect, ['inspect']],
+  [registerLogs, ['logs']], [registerPort, ['port']], [registerPs, ['ps']], [registerRm, ['rm']], [registerRename, ['rename']],
+  [registerKill, ['kill']], [registerStop, ['stop']], [registerStart, ['start', 'restart']], [registerAttach, ['attach']],
+  [registerWait, ['wait']], [registerTop, ['top']], [registerStats, ['stats']], [registerUpdate, ['update']],
+  [registerPause, ['pause', 'unpause']], [registerContainer, ['container']], [registerBuilder, ['builder']],
+  [registerHistory, ['history']], [registerExport, ['export']], [registerCp, ['cp']], [registerDiff, ['diff']],
+  [registerCommit, ['commit']], [registerSave, ['save', 'load']], [registerRegistry, ['pull', 'push', 'login', 'logout']],
+  [registerSystem, ['system']], [registerVersion, ['version']], [registerServe, ['serve']], [registerVolume, ['volume']],
+  [registerNetwork, ['network']], [registerManagement, ['container', 'image']],
+];
+
+/** invokedCommand names the command argv runs (`nbox --root R ps` runs ps), or undefined when it runs none
+ * or starts with an option the program itself answers (--help, --version, one it does not know). */
+export function invokedCommand(argv: readonly string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--root') i++;
+    else if (arg !== '--debug' && !arg.startsWith('--root=')) return arg.startsWith('-') ? undefined : arg;
+  }
+  return undefined;
+}
+
+/** buildProgram makes the program; ctx defaults to opening the store --root names. Given the argv
+ * it will parse, it makes only the command that argv runs, when it names one: building every
+ * command's options is milliseconds of each start. Help, an unknown command and its suggestion
+ * need them all. */
+export function buildProgram(context?: CliContext, argv?: readonly string[]): Command {
   const program = new NboxCommand('nbox')
     .description('A daemonless container runtime and image builder')
     .option('--root <dir>', 'store directory (default: $NBOX_ROOT or /var/lib/nbox)')
@@ -59,9 +89,9 @@ export function buildProgram(context?: CliContext): Command {
       });
     },
   };
-  for (const register of [registerBuild, registerRun, registerExec, registerImport, registerImages, registerTag, registerRmi, registerInspect, registerLogs, registerPort, registerPs, registerRm, registerRename, registerKill, registerStop, registerStart, registerAttach, registerWait, registerTop, registerStats, registerUpdate, registerPause, registerContainer, registerBuilder, registerHistory, registerExport, registerCp, registerDiff, registerCommit, registerSave, registerRegistry, registerSystem, registerVersion, registerServe, registerVolume, registerNetwork, registerManagement]) {
-    register(program, ctx);
-  }
+  const verb = argv && invokedCommand(argv);
+  const named = VERBS.filter(([, names]) => verb !== undefined && names.includes(verb));
+  for (const [register] of named.length > 0 ? named : VERBS) register(program, ctx);
   program.commands.forEach((cmd) => cmd.exitOverride());
   return program;
 }

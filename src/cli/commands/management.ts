@@ -54,22 +54,21 @@ const IMAGE_VERBS: [Register, Renames][] = [
   [registerRmi, { rmi: { name: 'rm', aliases: ['rmi', 'remove'] } }], [registerTag, { tag: {} }],
 ];
 
-/** registerManagement fills the `container` and `image` groups the prune and images verbs made,
- * when one of them is the verb: every other start skips building two dozen commands again. */
+/** registerManagement fills the `container` and `image` groups the prune and images verbs made (those
+ * of them this start made), when one of them is the verb: every other start skips building two dozen
+ * commands again. */
 export function registerManagement(program: Command, ctx: CliContext): void {
-  const groups = new Map([[group(program, 'container'), CONTAINER_VERBS], [group(program, 'image'), IMAGE_VERBS]]);
+  const groups = new Map<Command, [Register, Renames][]>();
+  for (const [name, verbs] of [['container', CONTAINER_VERBS], ['image', IMAGE_VERBS]] as const) {
+    const made = program.commands.find((cmd) => cmd.name() === name);
+    if (made) groups.set(made, verbs);
+  }
   program.hook('preSubcommand', (_program, verb) => {
     const verbs = groups.get(verb);
     if (!verbs) return;
     groups.delete(verb);
     fill(verb, verbs, ctx);
   });
-}
-
-function group(program: Command, name: string): Command {
-  const found = program.commands.find((cmd) => cmd.name() === name);
-  if (!found) throw new Error(`no ${name} command to fill`);
-  return found;
 }
 
 function fill(parent: Command, verbs: [Register, Renames][], ctx: CliContext): void {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { Command } from 'commander';
 
-import { buildProgram } from '../../../src/cli/program';
+import { buildProgram, invokedCommand } from '../../../src/cli/program';
 
 const STOP = new Error('stop before the store');
 
@@ -33,4 +33,27 @@ test('container run passes the command\'s own options through, as the top-level 
   const run = await verbOf(['container', 'run', '--rm', 'bb', 'ls', '-la', '--rm']);
   t.is(run.opts.rm, true);
   t.deepEqual(run.args, ['bb', 'ls', '-la', '--rm']);
+});
+
+test('a start builds only the command its argv runs, and every command is found so', (t) => {
+  const ctx = { open: () => Promise.reject(STOP) };
+  const all = buildProgram(ctx).commands.flatMap((cmd) => [cmd.name(), ...cmd.aliases()]);
+  t.true(all.length > 40);
+  for (const name of all) {
+    const built = buildProgram(ctx, ['node', 'nbox', '--root', '/r', name]).commands;
+    t.true(built.some((cmd) => cmd.name() === name || cmd.aliases().includes(name)), name);
+    t.true(built.length < 5, `${name} built ${built.length} commands`);
+  }
+  t.deepEqual(buildProgram(ctx, ['node', 'nbox', '--debug', 'ps', '-a']).commands.map((cmd) => cmd.name()), ['ps']);
+  // Help, a program option and an unknown verb (with its suggestion) need them all.
+  for (const argv of [[], ['--help'], ['-v'], ['help', 'ps'], ['pss']]) t.is(buildProgram(ctx, ['node', 'nbox', ...argv]).commands.length, buildProgram(ctx).commands.length);
+});
+
+test('invokedCommand passes over the program\'s own options to the verb', (t) => {
+  t.is(invokedCommand(['node', 'nbox', 'ps']), 'ps');
+  t.is(invokedCommand(['node', 'nbox', '--root', '/r', '--debug', 'run', '-d']), 'run');
+  t.is(invokedCommand(['node', 'nbox', '--root=/r', 'images']), 'images');
+  t.is(invokedCommand(['node', 'nbox', '--version']), undefined);
+  t.is(invokedCommand(['node', 'nbox', '--root']), undefined);
+  t.is(invokedCommand(['node', 'nbox']), undefined);
 });
