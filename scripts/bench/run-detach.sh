@@ -20,8 +20,9 @@ bench_busybox_tar
 
 bench_nbox
 
-tools=(nbox="$NBOX run -d --rm bb sleep 2")
-[ -z "${BEFORE:-}" ] || tools+=(before="$BEFORE/dist/src/cli/main.js run -d --rm bb sleep 2")
+# Both without a network, as the goal names podman's: NETWORK=bridge times nbox's default network instead.
+tools=(nbox="$NBOX run -d --rm --network ${NETWORK:-none} bb sleep 2")
+[ -z "${BEFORE:-}" ] || tools+=(before="$BEFORE/dist/src/cli/main.js run -d --rm --network ${NETWORK:-none} bb sleep 2")
 # node: Node's own start (`node -e 0`), the floor under any nbox verb, in the same rounds.
 tools+=(node="node -e 0")
 $PODMAN import "$work/bb.tar" localhost/bb:latest >/dev/null 2>&1 || true
