@@ -4,10 +4,9 @@
 // kernel; the archMap's entry for this machine), then compiled to BPF by the
 // addon with libseccomp, as runc compiles them. The program is cached on disk
 // by its inputs: compiling Docker's profile costs more than a run can spare.
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 import { NboxError } from '../errors';
 import { HOST_PLATFORM } from '../image/platform';
@@ -140,37 +139,64 @@ export function parseProfile(text: string): SeccompProfile {
  * these capabilities, from the cache under cacheDir when it was compiled before. */
 export function seccompProgram(profile: string, caps: string[], cacheDir?: string): Buffer {
   // Everything the program depends on: the profile, the caps, the kernel (minKernel) and the format of the reduction.
-  const text = profile === 'builtin' ? JSON.stringify(DOCKER_DEFAULT_PROFILE) : profile;
-  const key = createHash('sha256').update(`nbox-seccomp 1\0${release()}\0${[...caps].sort().join(',')}\0${text}`).digest('hex');
+  const inputs = `nbox-seccomp 2\0${release()}\0${[...caps].sort().join(',')}\0${profile === 'builtin' ? builtinText() : profile}`;
   // A build's RUN steps (no store path at hand) compile once per process.
-  let program = compiled.get(key);
+  let program = compiled.get(inputs);
   if (!program) {
-    program = cacheDir ? cachedProgram(join(cacheDir, `${key}.bpf`), profile, caps) : compileProgram(profile, caps);
-    compiled.set(key, program);
+    program = cacheDir ? cachedProgram(cacheDir, inputs, profile, caps) : compileProgram(profile, caps);
+    compiled.set(inputs, program);
   }
   return program;
 }
 
 const compiled = new Map<string, Buffer>();
 
+let builtin: string | undefined;
+function builtinText(): string {
+  builtin ??= JSON.stringify(DOCKER_DEFAULT_PROFILE);
+  return builtin;
+}
+
 function compileProgram(profile: string, caps: string[]): Buffer {
   return addon().compileSeccomp(reduceProfile(profile === 'builtin' ? DOCKER_DEFAULT_PROFILE : parseProfile(profile), caps));
 }
 
-function cachedProgram(path: string, profile: string, caps: string[]): Buffer {
+/** cachedProgram reads the program of these inputs from cacheDir, or compiles and stores it. A cache file
+ * is its inputs' length (4 bytes), the inputs, then the program. The file is named by a quick hash of the
+ * inputs (node:crypto alone costs a run milliseconds to load); the inputs in it are compared in full, so
+ * two inputs that share a name never share a program: the later one compiles. */
+export function cachedProgram(cacheDir: string, inputs: string, profile: string, caps: string[]): Buffer {
+  const path = join(cacheDir, `${quickHash(inputs)}.bpf`);
+  const key = Buffer.from(inputs);
   try {
-    return readFileSync(path);
+    const file = readFileSync(path);
+    const length = file.readUInt32LE(0);
+    if (length === key.length && key.equals(file.subarray(4, 4 + length))) return file.subarray(4 + length);
   } catch {
     // Not compiled yet.
   }
   const program = compileProgram(profile, caps);
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     const temp = `${path}.${process.pid}.tmp`;
-    writeFileSync(temp, program, { mode: 0o600 });
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(key.length);
+    writeFileSync(temp, Buffer.concat([length, key, program]), { mode: 0o600 });
     renameSync(temp, path);
   } catch {
     // A cache that cannot be written only costs the next run a compile.
   }
   return program;
+}
+
+/** quickHash is two 32-bit FNV-1a hashes of text's UTF-16 units, as 16 hex digits: a file name, not a check. */
+export function quickHash(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    a = Math.imul(a ^ unit, 0x01000193);
+    b = Math.imul(b ^ unit, 0x5bd1e995);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }

@@ -1,6 +1,9 @@
 import test from 'ava';
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-import { DOCKER_DEFAULT_PROFILE, reduceProfile } from '../../../src/runtime/seccomp';
+import { DOCKER_DEFAULT_PROFILE, cachedProgram, quickHash, reduceProfile } from '../../../src/runtime/seccomp';
 import { DEFAULT_CAPABILITIES } from '../../../src/runtime/security';
 import { addon } from '../../../src/sys/addon';
 
@@ -66,4 +69,19 @@ test('the addon compiles the default profile to a BPF program that checks the ar
   // ld [4]: seccomp_data.arch, as libseccomp's programs start.
   t.is(program.readUInt16LE(0), 0x20);
   t.is(program.readUInt32LE(4), 4);
+});
+
+test('the program cache holds each program with its inputs: a file of other inputs under the same name is compiled over', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nbox-seccomp-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const user = JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ name: 'mkdir', action: 'SCMP_ACT_ERRNO' }] });
+  const builtin = cachedProgram(dir, 'inputs A', 'builtin', DEFAULT_CAPABILITIES);
+  t.deepEqual(cachedProgram(dir, 'inputs A', 'builtin', DEFAULT_CAPABILITIES), builtin, 'read back from the file');
+  // As if the two inputs' names collided: the file named for B holds A's inputs and program.
+  renameSync(join(dir, `${quickHash('inputs A')}.bpf`), join(dir, `${quickHash('inputs B')}.bpf`));
+  const compiled = addon().compileSeccomp(reduceProfile(JSON.parse(user), DEFAULT_CAPABILITIES));
+  t.notDeepEqual(compiled, builtin);
+  t.deepEqual(cachedProgram(dir, 'inputs B', user, DEFAULT_CAPABILITIES), compiled);
+  t.deepEqual(cachedProgram(dir, 'inputs B', user, DEFAULT_CAPABILITIES), compiled, 'and B\'s own file replaced it');
+  t.is(readFileSync(join(dir, `${quickHash('inputs B')}.bpf`)).readUInt32LE(0), 'inputs B'.length);
 });
