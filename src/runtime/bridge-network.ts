@@ -100,8 +100,9 @@ export interface AttachOptions {
   address?: string;
   names?: string[];
   hosts?: string;
-  /** The namespace of the container's first network, and the link's name in it (eth1…); no default route then. */
-  join?: { netns: string; ifName: string };
+  /** The namespace of the container's first network, and the link's name in it (eth1…). Its default route
+   * goes through this network only with `route`: when none of the container's other networks gives one. */
+  join?: { netns: string; ifName: string; route?: boolean };
 }
 
 /** attachBridge leases an address for container id and sets up its namespace
@@ -137,8 +138,9 @@ export async function attachBridge(id: string, owner: ProcessIdentity, ports: Po
       closeSync(openSync(lease.netns, 'w', 0o600));
       addon().netnsCreate(lease.netns);
     }
-    // A second network of the container (it joins its namespace) or an internal one adds no default route: gateway 0.
-    const gateway = lease.joined ? undefined : routeGateway(network);
+    // A second network of the container (it joins its namespace), unless the first ones give no route out,
+    // or an internal one adds no default route: gateway 0.
+    const gateway = lease.joined && !options.join?.route ? undefined : routeGateway(network);
     addon().netVethAttach({
       netns: lease.netns, bridge: network.bridge, hostIf: lease.hostIf, ifName: lease.ifName ?? 'eth0', mac: Buffer.from(lease.mac.split(':').map((byte) => parseInt(byte, 16))),
       address: lease.address, prefix: subnet.prefix, gateway: gateway ?? '0.0.0.0',

@@ -4,7 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-import { attachBridge, bridgeLease, refreshPeers, releaseBridge, type BridgeNetwork } from './bridge-network';
+import { attachBridge, bridgeLease, refreshPeers, releaseBridge, routeGateway, type BridgeNetwork } from './bridge-network';
 import { NboxError } from '../errors';
 import { addon } from '../sys/addon';
 import { containerPaths, processOwner, type ContainerConfig, type ContainerRecord } from './containers';
@@ -23,11 +23,15 @@ export async function attachContainer(record: ContainerRecord): Promise<string> 
   // The first network (the default bridge, or a user network) makes the namespace; the others join it.
   const first = config.network === 'bridge' ? undefined : users[0];
   const more = first ? users.slice(1) : users;
-  const { lease, portsReady } = await attachBridge(config.id, owner, config.ports ?? [], first?.bridge, first && endpointOptions(config, first, hosts));
+  const { lease, network, portsReady } = await attachBridge(config.id, owner, config.ports ?? [], first?.bridge, first && endpointOptions(config, first, hosts));
   pendingPorts.set(config.id, portsReady);
   try {
+    // As Docker: the first network with a way out (not --internal) gives the default route.
+    let routed = routeGateway(network) !== undefined;
     for (const [index, endpoint] of more.entries()) {
-      await attachBridge(config.id, owner, [], endpoint.bridge, { ...endpointOptions(config, endpoint, hosts), join: { netns: lease.netns, ifName: `eth${index + 1}` } });
+      const route = !routed && routeGateway(endpoint.bridge) !== undefined;
+      routed ||= route;
+      await attachBridge(config.id, owner, [], endpoint.bridge, { ...endpointOptions(config, endpoint, hosts), join: { netns: lease.netns, ifName: `eth${index + 1}`, route } });
     }
     await writeFile(hosts, await hostsFile('bridge', config.hostname, lease.address, config.extraHosts));
     for (const endpoint of users) await refreshPeers(endpoint.bridge);
@@ -51,8 +55,10 @@ export async function connectRunning(record: ContainerRecord, name: string): Pro
   const taken = new Set(leases.map((lease) => lease.ifName ?? 'eth0'));
   let index = 1;
   while (taken.has(`eth${index}`)) index++;
+  // A container whose networks so far are all --internal gets its default route through this one, as in Docker.
+  const routed = containerBridges(config, storeDirOf(record)).some((bridge) => bridge.bridge !== endpoint.bridge.bridge && bridgeLease(config.id, bridge) && routeGateway(bridge) !== undefined);
   await attachBridge(config.id, record.state.owner ?? processOwner(), [], endpoint.bridge, {
-    ...endpointOptions(config, endpoint, containerPaths(record.dir).hosts), join: { netns: kept.netns, ifName: `eth${index}` },
+    ...endpointOptions(config, endpoint, containerPaths(record.dir).hosts), join: { netns: kept.netns, ifName: `eth${index}`, route: !routed },
   });
   await refreshPeers(endpoint.bridge);
 }

@@ -217,6 +217,28 @@ test('--internal: its containers reach each other but have no default route, so 
   t.is(JSON.parse((await nbox('inspect', '-f', '{{json .NetworkSettings.Networks}}', 'un-in-db')).stdout)['un-in'].Gateway, '', 'no gateway, as Docker shows it');
 });
 
+test('a container on an --internal network gets its default route from the first network with a way out, at start or connected later', async (t) => {
+  await createNetwork(t, 'un-rin', '--internal', '--subnet', subnet(15));
+  await createNetwork(t, 'un-rout', '--subnet', subnet(16));
+  const gateway = subnet(16).replace(/0\/24$/, '1');
+  await detached(t, 'un-r-late', '--network', 'un-rin');
+  const routes = async (name: string) => (await nbox('exec', name, 'ip', 'route')).stdout;
+  t.notRegex(await routes('un-r-late'), /default/);
+  t.is((await nbox('network', 'connect', 'un-rout', 'un-r-late')).code, 0);
+  t.regex(await routes('un-r-late'), new RegExp(`^default via ${gateway.replace(/\./g, '\\.')} dev eth1 `, 'm'));
+  // Both from the start: the internal one first, still the second gives the route; a third adds none.
+  await createNetwork(t, 'un-rthird', '--subnet', subnet(17));
+  const created = await nbox('create', '--name', 'un-r-both', '--network', 'un-rin', 'bb', 'sleep', '600');
+  t.is(created.code, 0, created.stderr);
+  t.teardown(async () => { await nbox('rm', '-f', 'un-r-both'); });
+  t.is((await nbox('network', 'connect', 'un-rout', 'un-r-both')).code, 0);
+  t.is((await nbox('network', 'connect', 'un-rthird', 'un-r-both')).code, 0);
+  t.is((await nbox('start', 'un-r-both')).code, 0);
+  const both = await routes('un-r-both');
+  t.is(both.match(/^default/gm)?.length, 1, both);
+  t.regex(both, new RegExp(`^default via ${gateway.replace(/\./g, '\\.')} dev eth1 `, 'm'));
+});
+
 test('--gateway: network inspect shows it and the containers\' default route goes through it', async (t) => {
   const gateway = subnet(14).replace(/0\/24$/, '254');
   await createNetwork(t, 'un-gw', '--subnet', subnet(14), '--gateway', gateway);
