@@ -32,7 +32,7 @@ until $NBOX exec bench-exec true 2>/dev/null; do sleep 0.1; done
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs each"
 # node: Node's own start (`node -e 0`), the floor under any nbox verb, in the same rounds.
-node scripts/bench/interleave.js "$RUNS" 3 nbox="$NBOX exec bench-exec true" podman="$PODMAN exec bench-exec true" node="node -e 0" > "$work/exec.json"
+node scripts/bench/interleave.js "$RUNS" 3 nbox="$NBOX exec bench-exec true" podman="$PODMAN exec bench-exec true" node="NODE_EXTRA_CA_CERTS= node -e 0" > "$work/exec.json"
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 node -e '
 const r = require(process.argv[1]);

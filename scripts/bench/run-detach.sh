@@ -23,8 +23,8 @@ bench_nbox
 # Both without a network, as the goal names podman's: NETWORK=bridge times nbox's default network instead.
 tools=(nbox="$NBOX run -d --rm --network ${NETWORK:-none} bb sleep 2")
 [ -z "${BEFORE:-}" ] || tools+=(before="$BEFORE/dist/src/cli/main.js run -d --rm --network ${NETWORK:-none} bb sleep 2")
-# node: Node's own start (`node -e 0`), the floor under any nbox verb, in the same rounds.
-tools+=(node="node -e 0")
+# node: Node's own start (`node -e 0`, without NODE_EXTRA_CA_CERTS as nbox starts it), the floor under any nbox verb, in the same rounds.
+tools+=(node="NODE_EXTRA_CA_CERTS= node -e 0")
 $PODMAN import "$work/bb.tar" localhost/bb:latest >/dev/null 2>&1 || true
 if podman_error=$($PODMAN run -d --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bb true 2>&1); then
   tools+=(podman="$PODMAN run -d --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bb sleep 2")

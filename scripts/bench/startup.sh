@@ -22,7 +22,7 @@ bench_five
 
 NEW="$PWD/dist/src/cli/main.js"
 NBOX_ROOT="$work/new" $NEW import "$work/bb.tar" bb:latest >/dev/null
-run=(node="node -e 0" new="NBOX_ROOT=$work/new $NEW run --rm --network none bb true")
+run=(node="NODE_EXTRA_CA_CERTS= node -e 0" new="NBOX_ROOT=$work/new $NEW run --rm --network none bb true")
 build=(new="NBOX_ROOT=$work/new $NEW build -q -f $work/five/Dockerfile.nbox $work/five")
 if [ -n "$BASE" ]; then
   OLD="$BASE/dist/src/cli/main.js"

@@ -21,7 +21,7 @@ bench_nbox
 for _ in $(seq "$COUNT"); do $NBOX run -d --network none bb sleep 600 >/dev/null; done
 tools=(nbox="$NBOX stats --no-stream")
 # node: Node's own start (`node -e 0`), the floor under any nbox verb, in the same rounds.
-tools+=(node="node -e 0")
+tools+=(node="NODE_EXTRA_CA_CERTS= node -e 0")
 $PODMAN import "$work/bb.tar" localhost/bb:latest >/dev/null 2>&1 || true
 if podman_error=$($PODMAN run -d --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bb sleep 600 2>&1); then
   for _ in $(seq $((COUNT - 1))); do $PODMAN run -d --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/bb sleep 600 >/dev/null; done
