@@ -16,10 +16,9 @@ import { ContainerStartError, launch, type Launched, type LaunchSpec } from './l
 import { abandonMonitor, startMonitor, startMonitored, type DetachedContainer } from './monitor';
 import { processStartTime } from '../sys/proc';
 import { containerCommand } from './argv';
-import {
-  ContainerRegistry, containerPaths, failedStartState, newContainerId, processOwner,
-  type ContainerConfig, type ContainerRecord, type ContainerState,
-} from './containers';
+import { containerPaths, newContainerId, type ContainerConfig, type ContainerRecord } from './container-record';
+import type { ContainerRegistry } from './container-registry';
+import { failedStartState, processOwner, type ContainerState } from './container-state';
 import { mergeEnv } from './env';
 import { attachContainer, networkReady, releaseContainer } from './container-network';
 import { containerSpec, imageUser } from './container-spec';

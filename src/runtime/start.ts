@@ -7,7 +7,7 @@ import { faultPoint } from './fault';
 import { attachFlags, attachStarted, type AttachSession, type AttachStreams } from './attach';
 import { imageUser } from './container-spec';
 import { killCgroup, removeCgroup } from './cgroup';
-import type { ContainerState } from './containers';
+import type { ContainerState } from './container-state';
 import { abandonMonitor, startMonitor, startMonitored, type DetachedContainer } from './monitor';
 import { containerLaunchSpec, type RunContext } from './run';
 import { networkReady } from './container-network';
