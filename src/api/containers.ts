@@ -19,7 +19,10 @@ import type { ContainerEvent, ContainerEventWatch } from '../runtime/container-e
 import type { SnapshotInfo } from '../runtime/snapshot-layers';
 import { Container } from './container-handle';
 import type { LogEntry, LogOptions, LogSource } from '../runtime/logs';
-import { createContainer, runContainer, type RunOptions, type RunningContainer, type StdioOption } from '../runtime/run';
+import { createContainer, runContainer } from '../runtime/run';
+import type { RunOptions } from '../runtime/run-options';
+import type { RunningContainer } from '../runtime/running-container';
+import type { StdioOption } from '../runtime/stdio-option';
 import type { ContainerRunOptions } from './harness-run';
 
 /** ListContainersOptions are `docker ps`'s -a, --filter and -n (-l is last: 1). */

@@ -28,7 +28,7 @@ import { killCgroup } from './cgroup';
 import { containerPaths, type ContainerRecord } from './container-record';
 import type { ContainerState } from './container-state';
 import { signalInit } from './kill';
-import type { RunContext } from './run';
+import type { RunContext } from './run-options';
 import { startContainer } from './start';
 import { isRunning, stopContainer, waitContainer } from './stop';
 import { markStopped } from './stop-marker';
