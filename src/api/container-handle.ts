@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { NboxError } from '../errors';
 import type { CommitOptions } from '../runtime/container-commit';
 import type { CopyInOptions } from '../runtime/container-copy';
-import type { ContainerRecord } from '../runtime/containers';
+import type { ContainerRecord } from '../runtime/container-record';
 import type { ExecOptions, ExecProcess, ExecResult } from '../runtime/exec';
 import type { ContainerInspect } from '../runtime/inspect';
 import type { LogOptions } from '../runtime/logs';

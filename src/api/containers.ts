@@ -5,7 +5,8 @@ import type { Readable } from 'node:stream';
 import { NboxError } from '../errors';
 import { faultPoint } from '../runtime/fault';
 import type { Store } from '../image/store';
-import type { ContainerRegistry, ContainerRecord } from '../runtime/containers';
+import type { ContainerRegistry } from '../runtime/container-registry';
+import type { ContainerRecord } from '../runtime/container-record';
 import type { ContainerInspect } from '../runtime/inspect';
 import type { ContainerStats } from '../runtime/stats';
 import type { UpdateOptions } from '../runtime/update';
@@ -18,7 +19,10 @@ import type { ContainerEvent, ContainerEventWatch } from '../runtime/container-e
 import type { SnapshotInfo } from '../runtime/snapshot-layers';
 import { Container } from './container-handle';
 import type { LogEntry, LogOptions, LogSource } from '../runtime/logs';
-import { createContainer, runContainer, type RunOptions, type RunningContainer, type StdioOption } from '../runtime/run';
+import { createContainer, runContainer } from '../runtime/run';
+import type { RunOptions } from '../runtime/run-options';
+import type { RunningContainer } from '../runtime/running-container';
+import type { StdioOption } from '../runtime/stdio-option';
 import type { ContainerRunOptions } from './harness-run';
 
 /** ListContainersOptions are `docker ps`'s -a, --filter and -n (-l is last: 1). */
@@ -306,7 +310,7 @@ export class ContainerApi {
     return new ContainerLogs(async () => {
       const record = await this.containers.resolve(ref);
       if (record.config.logConfig?.type === 'none') throw new NboxError('ERR_NBOX_CONFLICT', 'configured logging driver does not support reading');
-      const { containerPaths } = await import('../runtime/containers');
+      const { containerPaths } = await import('../runtime/container-record');
       // Running as `ps` sees it: the record's live state, read again each time.
       const running = async () => (await this.containers.resolve(record.config.id).catch(() => null))?.state.status === 'running';
       return { path: containerPaths(record.dir).log, running };

@@ -6,7 +6,8 @@ import { readFile, stat } from 'node:fs/promises';
 
 import { NboxError } from '../errors';
 import type { ImageRecord } from '../image/images';
-import { createContainer, runDetached, type RunContext, type RunOptions } from '../runtime/run';
+import { createContainer, runDetached } from '../runtime/run';
+import type { RunContext, RunOptions } from '../runtime/run-options';
 import { Container } from './container-handle';
 import type { ContainerApi } from './containers';
 import type { WaitStrategy } from './wait-strategies';

@@ -1,7 +1,7 @@
 // Network operations of the library API (`docker network …`): `nbox.networks`,
 // and `nbox.network()`, a user network for one test that goes at its dispose.
 import type { Store } from '../image/store';
-import type { ContainerRegistry } from '../runtime/containers';
+import type { ContainerRegistry } from '../runtime/container-registry';
 import type { ConnectOptions, NetworkInspect, NetworkPruneResult } from '../runtime/network-ops';
 import type { CreateNetworkOptions, NetworkRecord } from '../runtime/user-networks';
 import { randomBytes } from 'node:crypto';

@@ -1,6 +1,6 @@
 // Volume operations of the library API (`docker volume …`): `nbox.volumes`.
 import type { Store } from '../image/store';
-import type { ContainerRegistry } from '../runtime/containers';
+import type { ContainerRegistry } from '../runtime/container-registry';
 import type { UsageLine } from '../image/disk-usage';
 import type { CreateVolumeOptions, VolumeInspect, VolumePruneResult } from '../runtime/volume-ops';
 import type { VolumeRecord } from '../runtime/volumes';

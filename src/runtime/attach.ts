@@ -8,7 +8,7 @@ import { closeSync, constants, openSync } from 'node:fs';
 import type { Socket } from 'node:net';
 
 import { NboxError } from '../errors';
-import type { ContainerRecord } from './containers';
+import type { ContainerRecord } from './container-record';
 import type { TerminalSize } from './terminal';
 
 const HEADER = 8;

@@ -22,7 +22,7 @@ import { NboxError, isErrno } from '../errors';
 import { lockFile } from '../store/lock';
 import { addon } from '../sys/addon';
 import { pidNamespace, processStartTime } from '../sys/proc';
-import type { ProcessIdentity } from './containers';
+import type { ProcessIdentity } from './container-state';
 import { contains, formatAddress, formatSubnet, overlaps, parseAddress, parseProcRoutes, parseSubnet, size, type Subnet } from './ipv4';
 import { deleteTableScript, runNft, tableScript, type Isolation, type PortRule } from './nft';
 import { writePeerHosts, type PeerEntry } from './peer-hosts';

@@ -13,7 +13,7 @@ import type { SealedLayer } from '../image/layers';
 import type { Store } from '../image/store';
 import { liveLayerTar } from '../image/tar/writer';
 import { unpackLayer } from '../image/tar/unpack';
-import type { ContainerRecord } from './containers';
+import type { ContainerRecord } from './container-record';
 import { writableLayerDirs } from './snapshot-layers';
 import { freezeCgroup } from './cgroup';
 import { removeMountStubs } from './mount-stubs';

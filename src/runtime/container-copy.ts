@@ -20,7 +20,7 @@ import { extractTar } from '../image/tar/archive';
 import { pathTar } from '../image/tar/writer';
 import type { Store } from '../image/store';
 import type { StoreRoot } from '../store/root';
-import { containerPaths, type ContainerRecord } from './containers';
+import { containerPaths, type ContainerRecord } from './container-record';
 import { Writer, lstatOrNull, setOwnerModeTimes } from './container-copy-writer';
 import { hostDirMounts } from './container-mounts';
 import { etcBinds } from './etc-files';

@@ -2,7 +2,7 @@
 // different keys must all match.
 import { NboxError } from '../errors';
 import { parseFilterArgs, type FilterArgs } from '../filter-args';
-import type { ContainerRecord } from './containers';
+import type { ContainerRecord } from './container-record';
 import { healthStatus, stateName } from './container-status';
 import { recordedMounts } from './container-mounts';
 

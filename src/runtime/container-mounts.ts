@@ -10,7 +10,7 @@ import { dirname, join, posix } from 'node:path';
 import { NboxError } from '../errors';
 import type { BindMount } from '../sys/addon';
 import { checkBindPropagation } from './bind-propagation';
-import type { ContainerConfig, ContainerRecord } from './containers';
+import type { ContainerConfig, ContainerRecord } from './container-record';
 import { parseVolumesFrom, tmpfsOptions, type MountSpec } from './mount-spec';
 import { copyUp } from './volume-copyup';
 import { ANONYMOUS_LABEL, VolumeStore, checkVolumeName, newAnonymousName } from './volumes';

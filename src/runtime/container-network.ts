@@ -7,7 +7,8 @@ import { dirname } from 'node:path';
 import { attachBridge, bridgeLease, refreshPeers, releaseBridge, routeGateway, type BridgeNetwork } from './bridge-network';
 import { NboxError } from '../errors';
 import { addon } from '../sys/addon';
-import { containerPaths, processOwner, type ContainerConfig, type ContainerRecord } from './containers';
+import { containerPaths, type ContainerConfig, type ContainerRecord } from './container-record';
+import { processOwner } from './container-state';
 import { hostsFile } from './etc-files';
 import { containerBridges, userEndpoints, type UserEndpoint } from './user-networks';
 

@@ -1,6 +1,6 @@
 // Docker's view of a container record's state: the state name that ps, inspect
 // and the filters show (moby's State.State), and the health they report.
-import type { ContainerState } from './containers';
+import type { ContainerState } from './container-state';
 
 /** StateName is Docker's State.Status of a container nbox can hold. */
 export type StateName = 'created' | 'running' | 'paused' | 'restarting' | 'exited';

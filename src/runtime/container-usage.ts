@@ -3,7 +3,8 @@
 // writable layer's, as Docker's SizeRw, with its snapshots' (container-snapshot.ts).
 import type { UsageLine } from '../image/disk-usage';
 import { treeSize } from '../image/tree-size';
-import type { ContainerRecord, ContainerRegistry } from './containers';
+import type { ContainerRecord } from './container-record';
+import type { ContainerRegistry } from './container-registry';
 import { writableLayerDirs } from './snapshot-layers';
 
 // A container being started is "created" with its owner set: it is not stopped.

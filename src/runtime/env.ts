@@ -1,5 +1,7 @@
 // The container's environment, layered as Docker does: defaults, image Env,
 // --env-file, then -e; last value wins and each name keeps its first position.
+import { readFileSync } from 'node:fs';
+
 import { NboxError } from '../errors';
 
 /** EnvFile is an --env-file argument: its path (for error messages) and its text. */
@@ -95,4 +97,13 @@ function checkEntry(entry: string, where: string): { name: string; value?: strin
     throw new NboxError('ERR_NBOX_USAGE', `${where}: variable ${name.replaceAll('\0', '\\0')} contains a NUL byte`);
   }
   return equals >= 0 ? { name, value: entry.slice(equals + 1) } : { name };
+}
+
+/** readEnvFile reads an --env-file; a missing one is Docker's one line. */
+export function readEnvFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new NboxError('ERR_NBOX_USAGE', `open ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  }
 }

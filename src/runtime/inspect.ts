@@ -2,7 +2,8 @@
 import { networkSettings, type NetworkSettings } from './network-settings';
 import { HOST_PLATFORM } from '../image/platform';
 import type { Store } from '../image/store';
-import { containerPaths, type ContainerConfig, type ContainerRecord, type HealthState } from './containers';
+import { containerPaths, type ContainerConfig, type ContainerRecord } from './container-record';
+import type { HealthState } from './container-state';
 import type { DeviceMapping } from './security';
 import { mountsInspect, recordedMounts, type MountInspect } from './container-mounts';
 import { isUp, stateName, type StateName } from './container-status';

@@ -4,7 +4,7 @@ import { closeSync } from 'node:fs';
 import { addon } from '../sys/addon';
 import { processStartTime } from '../sys/proc';
 import { killCgroup } from './cgroup';
-import type { ContainerState } from './containers';
+import type { ContainerState } from './container-state';
 
 /** signalInit signals a container's init through a pidfd opened before its start time is
  * checked, so a pid reused meanwhile is never signalled; false when it is gone. */

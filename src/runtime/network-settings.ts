@@ -3,7 +3,7 @@
 import { dirname } from 'node:path';
 
 import { bridgeLease, DEFAULT_BRIDGE, routeGateway, type BridgeNetwork, type Lease } from './bridge-network';
-import type { ContainerRecord } from './containers';
+import type { ContainerRecord } from './container-record';
 import { parseSubnet } from './ipv4';
 import { formatPorts, portKey, type PortBinding } from './ports';
 import { containerBridges, userEndpoints, type UserEndpoint } from './user-networks';

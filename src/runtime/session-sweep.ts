@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Store } from '../image/store';
 import { sweepBridgeLeases } from './bridge-network';
 import { sweepOrphanCgroups } from './cgroup';
-import { ContainerRegistry } from './containers';
+import { ContainerRegistry } from './container-registry';
 import { sweepSessions } from './session';
 
 async function main(root: string): Promise<void> {

@@ -5,7 +5,7 @@
 import { chownSync, chmodSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { containerPaths } from './containers';
+import { containerPaths } from './container-record';
 
 /** SnapshotInfo is one snapshot of a container's writable layer. */
 export interface SnapshotInfo {

@@ -8,7 +8,7 @@ import { cpus, totalmem } from 'node:os';
 import { CGROUP_MOUNT, isUnifiedHost } from './cgroup';
 import { controllerDir } from './cgroup-limits';
 import { keyedNumbers, readOr, type CgroupView } from './cgroup-stats';
-import type { ContainerRecord } from './containers';
+import type { ContainerRecord } from './container-record';
 import { isUp } from './container-status';
 
 /** ContainerStats are one container's figures (zeros for a container that is not running). */

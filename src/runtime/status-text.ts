@@ -2,7 +2,7 @@
 // them (moby's State.String() and its Command column): the CLI's `ps` and the
 // Engine API's container list both print these.
 import { healthStatus, isZeroTime, stateName } from './container-status';
-import type { ContainerState } from './containers';
+import type { ContainerState } from './container-state';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

@@ -6,7 +6,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { ContainerRecord } from './containers';
+import type { ContainerRecord } from './container-record';
 
 /** StopIntent is what the marker says about the end a user causes. */
 export interface StopIntent {

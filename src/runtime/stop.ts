@@ -6,7 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { NboxError } from '../errors';
 import { pidNamespace, processStartTime } from '../sys/proc';
-import type { ContainerRecord, ContainerRegistry, ContainerState } from './containers';
+import type { ContainerRecord } from './container-record';
+import type { ContainerRegistry } from './container-registry';
+import type { ContainerState } from './container-state';
 import { freezeCgroup } from './cgroup';
 import { ChangeSignal } from './change-signal';
 import { killAndWait, signalInit } from './kill';

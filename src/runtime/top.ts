@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { NboxError } from '../errors';
-import type { ContainerRecord } from './containers';
+import type { ContainerRecord } from './container-record';
 import { isRunning } from './stop';
 
 /** ProcessTable is `ps`'s header fields and one row of fields per process. */

@@ -10,7 +10,7 @@ import { NboxError } from '../errors';
 import { CGROUP_MOUNT, availableCpus, isUnifiedHost } from './cgroup';
 import { applyLimits } from './cgroup-limits';
 import { isUp } from './container-status';
-import type { ContainerRegistry } from './containers';
+import type { ContainerRegistry } from './container-registry';
 import { validateResources, type Resources } from './resources';
 import { checkAutoRemove, parseRestartPolicy } from './restart-policy';
 

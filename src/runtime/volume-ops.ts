@@ -11,7 +11,8 @@ import { parseFilterArgs, type FilterArgs } from '../filter-args';
 import { treeSize } from '../image/tree-size';
 import type { Store } from '../image/store';
 import { volumeNames } from './container-mounts';
-import type { ContainerRecord, ContainerRegistry } from './containers';
+import type { ContainerRecord } from './container-record';
+import type { ContainerRegistry } from './container-registry';
 import { ANONYMOUS_LABEL, VolumeStore, newAnonymousName, noSuchVolume, type VolumeRecord } from './volumes';
 import type { UsageLine } from '../image/disk-usage';
 

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import type { ContainerState } from '../../src/runtime/containers';
+import type { ContainerState } from '../../src/runtime/container-state';
 import { pidNamespace, processStartTime } from '../../src/sys/proc';
 import { cli, exitCodeOf, fileScope, rootTest, sharedTestStore, writeContext } from '../helpers/env';
 

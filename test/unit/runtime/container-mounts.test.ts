@@ -4,7 +4,7 @@
 import test from 'ava';
 
 import { mountsInspect, planMounts, recordedMounts, volumeBindSpec, type MountRequest } from '../../../src/runtime/container-mounts';
-import type { ContainerConfig, ContainerRecord } from '../../../src/runtime/containers';
+import type { ContainerConfig, ContainerRecord } from '../../../src/runtime/container-record';
 import { parseMountFlag, parseVolumeFlag } from '../../../src/runtime/mount-spec';
 
 const request = (over: Partial<MountRequest>): MountRequest => ({ mounts: [], volumesFrom: [], tmpfsTargets: [], imageVolumes: [], ...over });

@@ -2,7 +2,7 @@ import test from 'ava';
 import type { Store } from '../../../src/image/store';
 import { matchesContainerFilters, parseContainerFilters } from '../../../src/runtime/container-filter';
 import { healthStatus, stateName } from '../../../src/runtime/container-status';
-import type { ContainerRecord } from '../../../src/runtime/containers';
+import type { ContainerRecord } from '../../../src/runtime/container-record';
 import { inspectContainer } from '../../../src/runtime/inspect';
 import { NboxError } from '../../../src/errors';
 import { STATES, record } from './records';

@@ -2,7 +2,8 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { ContainerRegistry, type ContainerConfig } from '../../../src/runtime/containers';
+import { ContainerRegistry } from '../../../src/runtime/container-registry';
+import type { ContainerConfig } from '../../../src/runtime/container-record';
 import { LEFT, NAME_ATTEMPTS, RIGHT, randomName } from '../../../src/runtime/names';
 import { StoreRoot } from '../../../src/store/root';
 import { tempDir } from '../image/helpers';

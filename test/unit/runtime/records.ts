@@ -1,6 +1,7 @@
 // Container records made in memory, in the states a monitor writes, for the
 // tests of what ps, inspect and the filters make of them.
-import type { ContainerRecord, ContainerState, HealthState } from '../../../src/runtime/containers';
+import type { ContainerRecord } from '../../../src/runtime/container-record';
+import type { ContainerState, HealthState } from '../../../src/runtime/container-state';
 
 /** NOW is the moment the tests look at the records. */
 export const NOW = new Date('2026-06-01T12:00:00.000Z');

@@ -1,6 +1,7 @@
 import test from 'ava';
 
-import type { ContainerRecord, ContainerRegistry } from '../../../src/runtime/containers';
+import type { ContainerRecord } from '../../../src/runtime/container-record';
+import type { ContainerRegistry } from '../../../src/runtime/container-registry';
 import { parseSignal, waitContainer } from '../../../src/runtime/stop';
 import { record } from './records';
 

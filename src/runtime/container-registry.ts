@@ -4,181 +4,19 @@
 // rename, so a concurrent reader sees a whole container or none.
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 
 import { NboxError, isErrno } from '../errors';
 import type { Release } from '../store/lock';
 import type { StoreRoot } from '../store/root';
-import type { ContainerDirs } from './container-spec';
 import { writeEtcFiles, type EtcFiles } from './etc-files';
-import type { MountSpec } from './mount-spec';
-import type { NetworkEndpoint, NetworkMode } from './network';
-import type { HealthConfig } from './health-config';
-import type { LogConfig } from './log-config';
-import type { RestartPolicy } from './restart-policy';
-import type { Resources } from './resources';
-import type { SecurityConfig } from './security';
-import { pidNamespace, processStartTime } from '../sys/proc';
-import { randomBytes } from '../sys/random';
 import { NAME_ATTEMPTS } from './names';
 import { faultPoint } from './fault';
 import { releaseBridge, sweepBridgeLeases } from './bridge-network';
 import { containerBridges, sweepUserNetworks } from './user-networks';
-import type { PortBinding } from './ports';
-import type { ExtraHost } from './etc-files';
-import { isFrozen, killCgroup, removeCgroup, sweepOrphanCgroups } from './cgroup';
-
-/** ContainerConfig is what a container was created with; only rename and update change it. */
-export interface ContainerConfig {
-  id: string;
-  name: string;
-  created: string;
-  /** Image ID (sha256:...) and the reference the user gave. */
-  image: string;
-  imageRef: string;
-  /** The effective entrypoint and cmd, and the argv they make. */
-  entrypoint: string[] | null;
-  cmd: string[] | null;
-  argv: string[];
-  env: string[];
-  user: string;
-  workingDir: string;
-  hostname: string;
-  network: NetworkMode;
-  /** The user networks it is on (`network` first, if it is one; more by `network connect`), by name. */
-  networks?: Record<string, NetworkEndpoint>;
-  /** --add-host, --dns, --dns-search and --dns-option. */
-  extraHosts?: ExtraHost[];
-  dns?: string[];
-  dnsSearch?: string[];
-  dnsOptions?: string[];
-  /** -p and -P, their host ports chosen (bridge network only). */
-  ports?: PortBinding[];
-  /** -t: its 0-2 are a terminal (Docker's Config.Tty). */
-  tty?: boolean;
-  /** -i: a monitor keeps its stdin open for attach clients (Docker's Config.OpenStdin). */
-  openStdin?: boolean;
-  autoRemove: boolean;
-  labels: Record<string, string>;
-  /** false when it runs without the default syscall filter: what `exec` then does too. */
-  seccomp?: boolean;
-  /** --cap-*, --privileged, --read-only, --security-opt, --device*, --sysctl, --group-add; absent: Docker's defaults. */
-  security?: SecurityConfig;
-  /** -v host binds, in records made before `mounts` (which holds them since). */
-  binds?: { source: string; target: string; readonly: boolean }[];
-  /** -v, --mount, --volumes-from and the image's VOLUMEs: binds, volumes (by name) and tmpfs mounts. */
-  mounts?: MountSpec[];
-  /** --tmpfs mounts, as run was given them. */
-  tmpfs?: Record<string, string>;
-  /** Runs under docker-init (tini) as PID 1 (`--init`); argv is still the command it runs. */
-  init?: boolean;
-  /** --restart, for the monitor; records made before it existed mean `no`. */
-  restartPolicy?: RestartPolicy;
-  /** The image's HEALTHCHECK merged with --health-*, as Docker's Config.Healthcheck; absent when neither sets one. */
-  healthcheck?: HealthConfig;
-  /** --stop-signal (as given: Docker keeps the text) and --stop-timeout (seconds): what stop and restart
-   * use when not told; absent, the image's STOPSIGNAL (else TERM) and 10 s. */
-  stopSignal?: string;
-  stopTimeout?: number;
-  /** --log-driver and --log-opt; absent in records made before them: json-file. */
-  logConfig?: LogConfig;
-  /** Limits (-m, --cpus, --ulimit…), as the daemon keeps them; `update` changes them. */
-  resources?: Resources;
-  /** The process whose session it belongs to (RunOptions.session): it is killed and removed once that process dies. */
-  session?: ProcessIdentity;
-}
-
-/** ContainerStatus follows Docker's state names; `restarting` is a monitor's wait between two runs. */
-export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited';
-
-/** HealthState is Docker's State.Health, kept by the monitor that runs the probes. */
-export interface HealthState {
-  status: 'starting' | 'healthy' | 'unhealthy';
-  failingStreak: number;
-  /** The last five probes, oldest first. */
-  log: { start: string; end: string; exitCode: number; output: string }[];
-}
-
-/** ContainerState is the mutable half of a container record. */
-export interface ContainerState {
-  status: ContainerStatus;
-  pid: number;
-  /** /proc/<pid>/stat start time, so a reused pid is not taken for ours. */
-  pidStartTime: number;
-  exitCode: number;
-  error: string;
-  startedAt: string;
-  finishedAt: string;
-  /** The process the container dies with (the nbox that runs it), while it runs. */
-  owner?: ProcessIdentity;
-  /** The container's cgroup directories, while it runs. */
-  cgroup?: string[];
-  /** Frozen by `pause`: read from its cgroup's freezer whenever the record is read, never written. */
-  paused?: boolean;
-  /** Restarts its restart policy made, and whether the last run ended in an OOM kill. */
-  restartCount?: number;
-  oomKilled?: boolean;
-  health?: HealthState;
-}
-
-/** failedStartState is a container's state after a start that never ran its command. As Docker keeps it:
- * `created` with the exit code and error when it never ran, else `exited`. No process owns it any more. */
-export function failedStartState(state: ContainerState, exitCode: number, error: string): ContainerState {
-  const neverRan = state.startedAt === ZERO_TIME;
-  return {
-    ...state, status: neverRan ? 'created' : 'exited', pid: 0, pidStartTime: 0, exitCode, error,
-    finishedAt: neverRan ? state.finishedAt : new Date().toISOString(), owner: undefined, cgroup: undefined,
-  };
-}
-
-/** ProcessIdentity names one process: a pid and its start time, as pids are
- * reused, in one PID namespace (its inode). */
-export interface ProcessIdentity {
-  pid: number;
-  startTime: number;
-  pidNamespace?: number;
-}
-
-/** processOwner is this process's identity. */
-export function processOwner(): ProcessIdentity {
-  return { pid: process.pid, startTime: processStartTime(process.pid), pidNamespace: pidNamespace() };
-}
-
-/** ContainerRecord is a container as read from the store. */
-export interface ContainerRecord {
-  config: ContainerConfig;
-  state: ContainerState;
-  dir: string;
-}
-
-/** ContainerPaths are the directories and files of one container. */
-export interface ContainerPaths extends ContainerDirs {
-  dir: string;
-  /** Docker's json-file log, `<id>-json.log`, which a `-d` container's monitor appends to. */
-  log: string;
-}
-
-const ZERO_TIME = '0001-01-01T00:00:00Z';
-
-/** containerPaths lays out a container directory. */
-export function containerPaths(dir: string): ContainerPaths {
-  return {
-    dir,
-    log: join(dir, `${basename(dir)}-json.log`),
-    upper: join(dir, 'upper'),
-    work: join(dir, 'work'),
-    rootfs: join(dir, 'rootfs'),
-    emptyLower: join(dir, 'empty'),
-    hosts: join(dir, 'hosts'),
-    hostname: join(dir, 'hostname'),
-    resolvConf: join(dir, 'resolv.conf'),
-  };
-}
-
-/** newContainerId is 64 random hex digits, as Docker's. */
-export function newContainerId(): string {
-  return randomBytes(32).toString('hex');
-}
+import { killCgroup, removeCgroup, sweepOrphanCgroups } from './cgroup';
+import { containerPaths, type ContainerConfig, type ContainerRecord } from './container-record';
+import { createdState, liveState, orphaned, type ContainerState } from './container-state';
 
 const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -218,9 +56,7 @@ export class ContainerRegistry {
     }
     const staging = await this.store.makeTempDir('container');
     const paths = containerPaths(staging);
-    const state: ContainerState = {
-      status: 'created', pid: 0, pidStartTime: 0, exitCode: 0, error: '', startedAt: ZERO_TIME, finishedAt: ZERO_TIME, ...running,
-    };
+    const state = createdState(running);
     const dir = this.dirOf(config.id);
     try {
       // The staging directory is private until renamed: plain writes suffice.
@@ -461,30 +297,4 @@ function readLinkOrEmpty(path: string): string {
   } catch {
     return '';
   }
-}
-
-/** liveState corrects a "running" state whose process or owner is gone (its
- * nbox was killed): the container is reported as exited, as Docker does after
- * a crash. (The next store open kills what is left of it and records that.) */
-function liveState(state: ContainerState): ContainerState {
-  // Paused is the freezer's word, read now: `pause` writes no record the container's owner writes too.
-  if (!orphaned(state)) return state.status === 'running' && state.cgroup ? { ...state, paused: isFrozen(state.cgroup) } : state;
-  return {
-    ...state,
-    status: 'exited',
-    exitCode: 137,
-    error: 'nbox process exited while the container was running',
-    finishedAt: state.finishedAt === ZERO_TIME ? new Date().toISOString() : state.finishedAt,
-  };
-}
-
-// orphaned: a running container whose init or owner is gone, or one being
-// started (its cgroup made) when its owner died.
-function orphaned(state: ContainerState): boolean {
-  if (state.status === 'exited' || state.owner === undefined && state.status === 'created') return false;
-  // Pids from another PID namespace say nothing here: its own nbox judges them.
-  if (state.owner?.pidNamespace !== undefined && state.owner.pidNamespace !== pidNamespace()) return false;
-  // A live owner records the end itself (a monitor drains the logs first): until it dies, its word stands.
-  if (state.owner !== undefined) return processStartTime(state.owner.pid) !== state.owner.startTime;
-  return state.status === 'running' && processStartTime(state.pid) !== state.pidStartTime;
 }

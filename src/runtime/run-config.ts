@@ -1,0 +1,180 @@
+// A container's config from its image and `run`'s options, by Docker's rules,
+// checked before anything is made: its command, env, user, network, ports,
+// mounts, /etc files, limits, restart policy and health check.
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { cpus as hostCpus } from 'node:os';
+
+import { NboxError } from '../errors';
+import type { ImageRecord } from '../image/images';
+import type { ImageConfigBody } from '../image/oci';
+import { availableCpus, isUnifiedHost } from './cgroup';
+import { validateResources } from './resources';
+import { containerCommand } from './argv';
+import { containerPaths, type ContainerConfig, type ContainerRecord } from './container-record';
+import { processOwner } from './container-state';
+import { mergeEnv, readEnvFile } from './env';
+import { imageUser } from './container-spec';
+import { planMounts, volumeBindSpec } from './container-mounts';
+import { etcFiles, type EtcFiles } from './etc-files';
+import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig } from './health-config';
+import { checkDns, isUserNetwork, parseAddHost, runNetwork, sharedNetworkOf } from './network';
+import { NetworkStore } from './user-networks';
+import { claimHostPorts, exposedPorts, parsePublish } from './ports';
+import { DEFAULT_BRIDGE, publishedOnBridge } from './bridge-network';
+import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART } from './restart-policy';
+import { parseSignal } from './stop';
+import { randomName } from './names';
+import { logConfig } from './log-config';
+import type { ResolvedUser } from './user';
+import { securityConfig, seccompProfile } from './security';
+import type { RunContext, RunOptions } from './run-options';
+
+/** PreparedRun is a container resolved from its image, not yet on record. */
+export interface PreparedRun {
+  image: ImageRecord;
+  layerDirs: string[];
+  user: ResolvedUser;
+  config: ContainerConfig;
+  files: EtcFiles;
+  /** No --name: a taken generated name gives way to another. */
+  nameGenerated: boolean;
+}
+
+/** prepareRun resolves a container from its image and options: its config, /etc files and user, not yet on record. */
+export async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions, id: string): Promise<PreparedRun> {
+  const layerDirs = await ctx.store.layers.dirs(image.config);
+  const userSpec = opts.user ?? image.config.config?.User ?? '';
+  const user = await imageUser(layerDirs, userSpec, opts.groupAdd);
+  const config = { ...containerConfig(image, imageRef, opts, userSpec, user, id), ...(await publishedPorts(image, opts)), ...(await userNetwork(ctx, opts)) };
+  config.mounts = await planMounts({
+    mounts: [...(opts.volumes ?? []).map(volumeBindSpec), ...(opts.mounts ?? [])],
+    volumesFrom: opts.volumesFrom ?? [],
+    tmpfsTargets: Object.keys(config.tmpfs ?? {}),
+    imageVolumes: Object.keys(image.config.config?.Volumes ?? {}),
+  }, (ref) => ctx.containers.resolve(ref));
+  const shared = sharedNetworkOf(config.network);
+  if (shared !== undefined) {
+    const target = await sharedNetworkTarget(ctx, shared);
+    config.network = `container:${target.config.id}`;
+    // As Docker: the container sees the /etc/hosts and /etc/resolv.conf of the one whose network it joins.
+    const paths = containerPaths(target.dir);
+    const [hosts, resolvConf] = await Promise.all([readFile(paths.hosts, 'utf8'), readFile(paths.resolvConf, 'utf8')]);
+    return { image, layerDirs, user, config, files: { hosts, resolvConf, hostname: `${config.hostname}\n` }, nameGenerated: opts.name === undefined };
+  }
+  const files = await etcFiles(config.network, config.hostname, config.extraHosts, { servers: config.dns, search: config.dnsSearch, options: config.dnsOptions });
+  return { image, layerDirs, user, config, files, nameGenerated: opts.name === undefined };
+}
+
+// userNetwork is a user network's endpoint: the network (which must exist) by ID, --network-alias and --ip,
+// which Docker takes on user networks only.
+async function userNetwork(ctx: RunContext, opts: RunOptions): Promise<Partial<Pick<ContainerConfig, 'network' | 'networks'>>> {
+  const mode = runNetwork(opts.network);
+  if (!isUserNetwork(mode)) {
+    if (opts.networkAliases?.length) throw new NboxError('ERR_NBOX_USAGE', 'network-scoped aliases are only supported for user-defined networks');
+    if (opts.ip !== undefined) throw new NboxError('ERR_NBOX_USAGE', 'user specified IP address is supported on user defined networks only');
+    return {};
+  }
+  const network = await new NetworkStore(ctx.store.root).get(mode);
+  return { network: network.name, networks: { [network.name]: { id: network.id, ...(opts.networkAliases?.length ? { aliases: opts.networkAliases } : {}), ...(opts.ip ? { ipAddress: opts.ip } : {}) } } };
+}
+
+// sharedNetworkTarget is the running container whose network `--network container:REF` joins.
+async function sharedNetworkTarget(ctx: RunContext, ref: string): Promise<ContainerRecord> {
+  const target = await ctx.containers.resolve(ref);
+  if (target.state.status !== 'running') throw new NboxError('ERR_NBOX_USAGE', `cannot join network of a non running container: ${target.config.id}`);
+  return target;
+}
+
+// publishedPorts reads -p and -P and claims their host ports now, so a bad or taken one is refused before
+// anything is made; on a network other than the bridge they mean nothing (Docker discards them too).
+async function publishedPorts(image: ImageRecord, opts: RunOptions): Promise<Pick<ContainerConfig, 'ports'>> {
+  const requests = [...(opts.publish ?? []).map(parsePublish), ...(opts.publishAll ? exposedPorts({ ...image.config.config?.ExposedPorts, ...Object.fromEntries((opts.expose ?? []).map((key) => [key, {}])) }) : [])];
+  const mode = runNetwork(opts.network);
+  if (requests.length === 0 || (mode !== 'bridge' && !isUserNetwork(mode))) return {};
+  return { ports: await claimHostPorts(requests, publishedOnBridge()) };
+}
+
+/** containerConfig applies Docker's rules to an image config and run options. */
+function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions, userSpec: string, user: ResolvedUser, id: string): ContainerConfig {
+  const body = image.config.config ?? {};
+  const service = restartAndHealth(opts, body.Healthcheck);
+  const command = containerCommand({
+    imageEntrypoint: body.Entrypoint,
+    imageCmd: body.Cmd,
+    entrypointOverride: opts.entrypoint,
+    cmdArgs: opts.cmd ?? [],
+  });
+  const network = runNetwork(opts.network);
+  const security = securityConfig(opts, network);
+  // No filter with --privileged or seccomp=unconfined (or the library's seccomp: false).
+  const seccomp = opts.seccomp !== false && seccompProfile(security) !== 'unconfined';
+  const hostname = opts.hostname ?? (network === 'host' ? readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : id.slice(0, 12));
+  const env = mergeEnv({
+    imageEnv: body.Env,
+    hostname,
+    user,
+    cliEnv: opts.env ?? [],
+    envFiles: (opts.envFiles ?? []).map((path) => ({ path, text: readEnvFile(path) })),
+    hostEnv: process.env,
+    tty: opts.tty,
+  });
+  const resources = opts.resources && validateResources(opts.resources, { cpus: hostCpus().length, availableCpus: availableCpus(), unified: isUnifiedHost() });
+  const workingDir = opts.workdir || body.WorkingDir || '/';
+  if (!workingDir.startsWith('/')) {
+    throw new NboxError('ERR_NBOX_USAGE', `the working directory '${workingDir}' is invalid, it needs to be an absolute path`);
+  }
+  return {
+    id,
+    name: opts.name ?? randomName(),
+    created: new Date().toISOString(),
+    image: image.id,
+    imageRef,
+    ...command,
+    env,
+    user: userSpec,
+    workingDir,
+    hostname,
+    network,
+    ...(opts.addHosts?.length ? { extraHosts: opts.addHosts.map((entry) => parseAddHost(entry, DEFAULT_BRIDGE.gateway)) } : {}),
+    ...(opts.dns?.length ? { dns: checkDns(opts.dns) } : {}),
+    ...(opts.dnsSearch?.length ? { dnsSearch: opts.dnsSearch } : {}),
+    ...(opts.dnsOptions?.length ? { dnsOptions: opts.dnsOptions } : {}),
+    ...(opts.tty ? { tty: true } : {}),
+    ...(opts.interactive ? { openStdin: true } : {}),
+    autoRemove: opts.autoRemove ?? false,
+    labels: opts.labels ?? {},
+    ...(seccomp ? {} : { seccomp: false }),
+    security,
+    tmpfs: opts.tmpfs ?? {},
+    ...(opts.init ? { init: true } : {}),
+    ...(resources ? { resources } : {}),
+    ...stopOptions(opts),
+    logConfig: logConfig(opts.logDriver, opts.logOpts),
+    ...service,
+    ...(opts.session ? { session: processOwner() } : {}),
+  };
+}
+
+// stopOptions checks --stop-signal as Docker's daemon does (its message) and --stop-timeout; an empty signal is none.
+function stopOptions(opts: RunOptions): Pick<ContainerConfig, 'stopSignal' | 'stopTimeout'> {
+  if (opts.stopSignal) parseSignal(opts.stopSignal);
+  if (opts.stopTimeout !== undefined && !Number.isSafeInteger(opts.stopTimeout)) {
+    throw new NboxError('ERR_NBOX_USAGE', `invalid stop timeout: ${opts.stopTimeout}`);
+  }
+  return {
+    ...(opts.stopSignal ? { stopSignal: opts.stopSignal } : {}),
+    ...(opts.stopTimeout !== undefined ? { stopTimeout: opts.stopTimeout } : {}),
+  };
+}
+
+// restartAndHealth reads --restart, then --health-* (the docker CLI's checks), --rm against the
+// policy, then the daemon's bounds on the health durations: the first bad value is the one reported.
+function restartAndHealth(opts: RunOptions, imageHealthcheck: ImageConfigBody['Healthcheck']): Pick<ContainerConfig, 'restartPolicy' | 'healthcheck'> {
+  const restartPolicy = typeof opts.restart === 'string' ? parseRestartPolicy(opts.restart) : validateRestartPolicy(opts.restart ?? NO_RESTART);
+  const own = healthcheckFromOptions(opts.healthcheck);
+  checkAutoRemove(restartPolicy, opts.autoRemove ?? false);
+  validateHealthConfig(own);
+  const healthcheck = mergeHealthcheck(own, imageHealthcheck);
+  return healthcheck ? { restartPolicy, healthcheck } : { restartPolicy };
+}
