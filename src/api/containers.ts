@@ -33,6 +33,12 @@ export interface ListContainersOptions {
 /** ForegroundRunOptions run a container in the foreground, its output on `stdio` ('inherit' with `detach: false`). */
 export type ForegroundRunOptions = RunOptions & ({ stdio: StdioOption } | { detach: false });
 
+// newestFirst orders records as `docker ps` does. The ISO times compare as plain strings: localeCompare's
+// first call loads ICU's collator, some 10 to 30 ms of a listing.
+function newestFirst(a: ContainerRecord, b: ContainerRecord): number {
+  return a.config.created < b.config.created ? 1 : a.config.created > b.config.created ? -1 : 0;
+}
+
 function isForeground(options: ForegroundRunOptions | ContainerRunOptions): options is ForegroundRunOptions {
   return (options as RunOptions).stdio !== undefined || options.detach === false;
 }
@@ -83,7 +89,7 @@ export class ContainerApi {
     const shown = (await this.containers.list())
       .filter((c) => all || isUp(c.state))
       .filter((c) => matchesContainerFilters(c, filters, (record, value) => ancestors.get(value) === record.config.image, (value) => created.get(value)!))
-      .sort((a, b) => b.config.created.localeCompare(a.config.created));
+      .sort(newestFirst);
     return options.last === undefined ? shown : shown.slice(0, Math.max(0, options.last));
   }
 
