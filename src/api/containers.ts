@@ -283,13 +283,14 @@ export class ContainerApi {
     return containerTop(await this.containers.resolve(ref), psArgs);
   }
 
-  /** containerStats samples containers' resource use twice, intervalMs apart (100 by default), and returns
-   * `docker stats`' figures: the named containers, else every running one (every one with `all`). */
+  /** containerStats returns `docker stats`' figures: the named containers, else every running one (every one
+   * with `all`). The CPU % is over intervalMs between two samples, or, without it, over each container's life
+   * so far, read at once (as podman's first reading). */
   async containerStats(refs: string[] = [], options: { all?: boolean; intervalMs?: number } = {}): Promise<ContainerStats[]> {
     const [{ containerStats }, { isUp }] = await Promise.all([import('../runtime/stats'), import('../runtime/container-status')]);
     const records = refs.length > 0 ? await Promise.all(refs.map((ref) => this.containers.resolve(ref)))
-      : (await this.containers.list()).filter((c) => options.all || isUp(c.state)).sort((a, b) => b.config.created.localeCompare(a.config.created));
-    return containerStats(records, options.intervalMs ?? 100);
+      : (await this.containers.list()).filter((c) => options.all || isUp(c.state)).sort(newestFirst);
+    return containerStats(records, options.intervalMs);
   }
 
   /** watchContainerEvents reports each container's create, start, die and destroy from now on, whichever

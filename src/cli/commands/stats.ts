@@ -23,9 +23,6 @@ const DEFAULT_FORMAT = 'table {{.ID}}\\t{{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}
 /** The docker CLI's refresh: a sample a second, the screen cleared before each table. */
 const STREAM_INTERVAL_MS = 1000;
 const CLEAR_SCREEN = '\u001b[2J\u001b[H';
-/** --no-stream's two samples are this far apart: ten ticks of /proc/stat per CPU (USER_HZ 100), enough for a
- * CPU % within a few percent, at a tenth of the daemon's one-second wait. */
-const ONE_SHOT_INTERVAL_MS = 100;
 
 /** registerStats adds `stats`. */
 export function registerStats(program: Command, ctx: CliContext): void {
@@ -45,7 +42,8 @@ export function registerStats(program: Command, ctx: CliContext): void {
         return text !== '' || format.startsWith('table') ? `${text}\n` : '';
       };
       if (!flags.stream) {
-        process.stdout.write(print(await nbox.containerStats(refs, { all: flags.all, intervalMs: ONE_SHOT_INTERVAL_MS }), refs));
+        // One reading, no wait: each CPU % is over the container's life so far.
+        process.stdout.write(print(await nbox.containerStats(refs, { all: flags.all }), refs));
         return;
       }
       for (;;) {
