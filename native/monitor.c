@@ -71,6 +71,8 @@ static struct {
   char started[JSONW_TIME_MAX], finished[JSONW_TIME_MAX];
   /* OOM kills in the memory group before this run, and whether this run had one (Docker's OOMKilled). */
   long long oom_base;
+  /* The group's CPU time as this life began (cpu_time_ns). */
+  unsigned long long cpu_base;
   int oom_killed;
 } M;
 
@@ -156,8 +158,8 @@ static int write_state(int running) {
   o += sprintf(o, "{\"status\":\"%s\",\"pid\":%d,\"pidStartTime\":%llu,\"exitCode\":%d,\"error\":", M.status, (int)M.pid,
                M.pid_start, M.exit_code);
   o = put_string(o, M.error);
-  o += sprintf(o, ",\"startedAt\":\"%s\",\"finishedAt\":\"%s\",\"restartCount\":%d,\"oomKilled\":%s", M.started,
-               M.finished, R.count, M.oom_killed ? "true" : "false");
+  o += sprintf(o, ",\"startedAt\":\"%s\",\"finishedAt\":\"%s\",\"restartCount\":%d,\"oomKilled\":%s,\"cpuAtStart\":%llu",
+               M.started, M.finished, R.count, M.oom_killed ? "true" : "false", M.cpu_base);
   o = health_json(o);
   if (running) {
     o += sprintf(o, ",\"owner\":{\"pid\":%d,\"startTime\":%llu,\"pidNamespace\":%llu},\"cgroup\":[", (int)M.self,
@@ -186,6 +188,26 @@ static int write_state(int running) {
   return rc;
 }
 
+/* Reads dir/file into buf as a string: its length, or <= 0 when there is none. */
+static ssize_t read_group_file(const char *dir, const char *file, char *buf, size_t size) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  if (n > 0) buf[n] = '\0';
+  return n;
+}
+
+/* The value of the "key value" line of text that starts with key (given with its space), or -1. */
+static long long keyed_value(const char *text, const char *key) {
+  size_t len = strlen(key);
+  for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+    if (strncmp(line, key, len) == 0) return strtoll(line + len, NULL, 10);
+  return -1;
+}
+
 /* The kernel's count of OOM kills in the container's memory group: the
  * oom_kill line of memory.oom_control (v1) or memory.events (v2); 0 when
  * neither is there. The group outlives a restart, so a run compares it with
@@ -193,17 +215,24 @@ static int write_state(int running) {
 static long long oom_kill_count(void) {
   for (size_t i = 0; i < M.ncgroups; i++) {
     const char *dir = M.cgroup_dirs[i];
-    const char *file = strstr(dir, "/sys/fs/cgroup/memory/") == dir ? "memory.oom_control" : "memory.events";
-    char path[PATH_MAX], buf[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) continue;
-    buf[n] = '\0';
-    for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-      if (strncmp(line, "oom_kill ", 9) == 0) return strtoll(line + 9, NULL, 10);
+    char buf[1024];
+    if (read_group_file(dir, strstr(dir, "/sys/fs/cgroup/memory/") == dir ? "memory.oom_control" : "memory.events", buf, sizeof buf) <= 0) continue;
+    long long count = keyed_value(buf, "oom_kill ");
+    if (count >= 0) return count;
+  }
+  return 0;
+}
+
+/* The group's CPU time in ns: v1 cpuacct.usage, v2 cpu.stat's usage_usec; 0
+ * when neither is there. The group outlives a restart, so each life records
+ * it as cpuAtStart, from which stats.ts measures that life's CPU %. */
+static unsigned long long cpu_time_ns(void) {
+  for (size_t i = 0; i < M.ncgroups; i++) {
+    char buf[1024];
+    if (read_group_file(M.cgroup_dirs[i], "cpuacct.usage", buf, sizeof buf) > 0) return strtoull(buf, NULL, 10);
+    if (read_group_file(M.cgroup_dirs[i], "cpu.stat", buf, sizeof buf) <= 0) continue;
+    long long usec = keyed_value(buf, "usage_usec ");
+    if (usec >= 0) return (unsigned long long)usec * 1000;
   }
   return 0;
 }
@@ -1584,6 +1613,7 @@ int main(int argc, char **argv) {
   struct child_error cerr;
   int fds[2];
   M.oom_base = oom_kill_count();
+  M.cpu_base = cpu_time_ns();
   if (spawn_init(&spec, &res, &cerr, fds) < 0)
     send_failed(cerr.step, cerr.step >= 0 ? child_step_name(cerr.step) : "monitor-log", cerr.syscall, cerr.err, cerr.index);
   fault_point("spawned");
@@ -1630,6 +1660,7 @@ int main(int argc, char **argv) {
       if (restart_wait(sigfd, R.delay_ms) < 0) break;
     }
     M.oom_base = oom_kill_count();
+    M.cpu_base = cpu_time_ns();
     if (spawn_init(&spec, &res, &cerr, fds) < 0) {
       record_spawn_failure(&cerr);
       break;

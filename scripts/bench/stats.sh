@@ -17,7 +17,8 @@ bench_busybox_tar
 
 bench_nbox
 
-# Both sides alike: no network, so NET I/O reads nothing on either.
+# Both sides alike: no network, so NET I/O reads nothing on either; and neither
+# waits for a second CPU sample: --no-stream's CPU % is over each container's life.
 for _ in $(seq "$COUNT"); do $NBOX run -d --network none bb sleep 600 >/dev/null; done
 tools=(nbox="$NBOX stats --no-stream")
 # node: Node's own start (`node -e 0`), the floor under any nbox verb, in the same rounds.

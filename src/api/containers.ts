@@ -37,6 +37,12 @@ export interface ListContainersOptions {
 /** ForegroundRunOptions run a container in the foreground, its output on `stdio` ('inherit' with `detach: false`). */
 export type ForegroundRunOptions = RunOptions & ({ stdio: StdioOption } | { detach: false });
 
+// newestFirst orders records as `docker ps` does. The ISO times compare as plain strings: localeCompare's
+// first call loads ICU's collator, some 10 to 30 ms of a listing.
+function newestFirst(a: ContainerRecord, b: ContainerRecord): number {
+  return a.config.created < b.config.created ? 1 : a.config.created > b.config.created ? -1 : 0;
+}
+
 function isForeground(options: ForegroundRunOptions | ContainerRunOptions): options is ForegroundRunOptions {
   return (options as RunOptions).stdio !== undefined || options.detach === false;
 }
@@ -87,7 +93,7 @@ export class ContainerApi {
     const shown = (await this.containers.list())
       .filter((c) => all || isUp(c.state))
       .filter((c) => matchesContainerFilters(c, filters, (record, value) => ancestors.get(value) === record.config.image, (value) => created.get(value)!))
-      .sort((a, b) => b.config.created.localeCompare(a.config.created));
+      .sort(newestFirst);
     return options.last === undefined ? shown : shown.slice(0, Math.max(0, options.last));
   }
 
@@ -281,13 +287,14 @@ export class ContainerApi {
     return containerTop(await this.containers.resolve(ref), psArgs);
   }
 
-  /** containerStats samples containers' resource use twice, intervalMs apart (100 by default), and returns
-   * `docker stats`' figures: the named containers, else every running one (every one with `all`). */
+  /** containerStats returns `docker stats`' figures: the named containers, else every running one (every one
+   * with `all`). The CPU % is over intervalMs between two samples, or, without it, over each container's life
+   * so far, read at once (as podman's first reading). */
   async containerStats(refs: string[] = [], options: { all?: boolean; intervalMs?: number } = {}): Promise<ContainerStats[]> {
     const [{ containerStats }, { isUp }] = await Promise.all([import('../runtime/stats'), import('../runtime/container-status')]);
     const records = refs.length > 0 ? await Promise.all(refs.map((ref) => this.containers.resolve(ref)))
-      : (await this.containers.list()).filter((c) => options.all || isUp(c.state)).sort((a, b) => b.config.created.localeCompare(a.config.created));
-    return containerStats(records, options.intervalMs ?? 100);
+      : (await this.containers.list()).filter((c) => options.all || isUp(c.state)).sort(newestFirst);
+    return containerStats(records, options.intervalMs);
   }
 
   /** watchContainerEvents reports each container's create, start, die and destroy from now on, whichever

@@ -9,12 +9,11 @@ import { resourcesOf, restartPolicyOf, type UpdateBody } from './create-config';
 
 /** STREAM_INTERVAL_MS is how often a streaming stats reply gets a line, as Docker's (one a second). */
 const STREAM_INTERVAL_MS = 1000;
-/** ONE_SHOT_INTERVAL_MS spaces the two CPU samples of a single reading. */
-const ONE_SHOT_INTERVAL_MS = 100;
 
 /** statsJson is a reading in Docker's StatsResponse shape, as far as nbox's figures go: clients compute the CPU
- * percent from cpu_stats against precpu_stats, and read memory usage already less the page cache. */
-export function statsJson(stats: ContainerStats, read: Date, interval: number): Record<string, unknown> {
+ * percent from cpu_stats against precpu_stats (for a single reading, the container's start: preread then),
+ * and read memory usage already less the page cache. */
+export function statsJson(stats: ContainerStats): Record<string, unknown> {
   const cpu = (total: number, system: number) => ({
     cpu_usage: { total_usage: total, usage_in_kernelmode: 0, usage_in_usermode: 0 },
     system_cpu_usage: system,
@@ -25,8 +24,8 @@ export function statsJson(stats: ContainerStats, read: Date, interval: number): 
   return {
     name: `/${stats.name}`,
     id: stats.id,
-    read: read.toISOString(),
-    preread: new Date(read.getTime() - interval).toISOString(),
+    read: new Date(stats.cpu.readAt).toISOString(),
+    preread: new Date(stats.cpu.prereadAt).toISOString(),
     pids_stats: { current: stats.pids },
     blkio_stats: { io_service_bytes_recursive: [blkio('read', stats.blockRead), blkio('write', stats.blockWrite)] },
     num_procs: 0,
@@ -40,9 +39,9 @@ export function statsJson(stats: ContainerStats, read: Date, interval: number): 
 
 async function stats(ctx: RequestContext, res: ServerResponse): Promise<void> {
   const id = (await ctx.nbox.containerRecord(ctx.params.id)).config.id;
-  const reading = async (interval: number) => statsJson((await ctx.nbox.containerStats([id], { intervalMs: interval }))[0], new Date(), interval);
+  const reading = async (intervalMs?: number) => statsJson((await ctx.nbox.containerStats([id], { intervalMs }))[0]);
   if (!flag(ctx.query, 'stream', true) || flag(ctx.query, 'one-shot')) {
-    sendJson(res, 200, await reading(ONE_SHOT_INTERVAL_MS));
+    sendJson(res, 200, await reading());
     return;
   }
   res.writeHead(200, { 'Content-Type': 'application/json' });

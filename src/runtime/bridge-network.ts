@@ -186,8 +186,10 @@ export async function releaseBridge(id: string, network = DEFAULT_BRIDGE): Promi
  * and takes down a bridge left up without leases past its linger (its teardown was killed).
  * Owners in another PID namespace cannot be checked from here and are left alone. */
 export async function sweepBridgeLeases(network = DEFAULT_BRIDGE): Promise<void> {
-  // Most opens find no network state at all: nothing to lock then.
-  if (!(await readFile(leasesPath(network), 'utf8').catch(() => ''))) {
+  // Most opens find no network state at all, or only live owners: nothing to lock then
+  // (a dead owner's lease is looked at again under the lock).
+  const recorded = Object.values(recordedLeases(network));
+  if (recorded.length === 0) {
     const upSince = statSync(upMarker(network), { throwIfNoEntry: false })?.mtimeMs;
     if (upSince !== undefined && Date.now() - upSince > STALE_UP_MS) await withLeases(network, async (leases) => {
       if (Object.keys(leases).length === 0) await bridgeDown(network);
@@ -195,6 +197,7 @@ export async function sweepBridgeLeases(network = DEFAULT_BRIDGE): Promise<void>
     });
     return;
   }
+  if (recorded.every((lease) => alive(lease.owner))) return;
   await withLeases(network, async (leases) => {
     const dead = Object.values(leases).filter((lease) => !alive(lease.owner));
     if (dead.length === 0) return { leases, result: undefined };
@@ -206,10 +209,15 @@ export async function sweepBridgeLeases(network = DEFAULT_BRIDGE): Promise<void>
 
 /** publishedOnBridge are the host ports the bridge's containers hold now. */
 export function publishedOnBridge(network = DEFAULT_BRIDGE): PortBinding[] {
+  return Object.values(recordedLeases(network)).flatMap((lease) => lease.ports);
+}
+
+// recordedLeases are the network's leases as last written, read without its lock (none without a file).
+function recordedLeases(network: BridgeNetwork): Leases {
   try {
-    return Object.values(JSON.parse(readFileSync(leasesPath(network), 'utf8')) as Leases).flatMap((lease) => lease.ports);
+    return JSON.parse(readFileSync(leasesPath(network), 'utf8')) as Leases;
   } catch {
-    return [];
+    return {};
   }
 }
 

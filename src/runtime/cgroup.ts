@@ -165,16 +165,15 @@ export async function removeCgroup(dirs: string[]): Promise<void> {
  * in another PID namespace cannot be checked from here and are left alone.
  * Best effort: a group that will not empty now is tried again next time. */
 export async function sweepOrphanCgroups(): Promise<void> {
+  // A container's group has the same name in each hierarchy: its owner is looked at once.
   const groups = new Map<string, string[]>();
   for (const parent of parents()) {
     const names = existsSync(parent) ? readdirSync(parent) : [];
-    for (const name of names) {
-      const owner = OWNED_NAME.exec(name);
-      if (!owner || Number(owner[1]) !== pidNamespace() || String(processStartTime(Number(owner[2]))) === owner[3]) continue;
-      groups.set(name, [...(groups.get(name) ?? []), join(parent, name)]);
-    }
+    for (const name of names) if (OWNED_NAME.test(name)) groups.set(name, [...(groups.get(name) ?? []), join(parent, name)]);
   }
-  for (const dirs of groups.values()) {
+  for (const [name, dirs] of groups) {
+    const owner = OWNED_NAME.exec(name)!;
+    if (Number(owner[1]) !== pidNamespace() || String(processStartTime(Number(owner[2]))) === owner[3]) continue;
     try {
       await killCgroup(dirs);
       await removeCgroup(dirs);

@@ -3,7 +3,7 @@
 // files bind-mounted over /etc. A record appears by rename and disappears by
 // rename, so a concurrent reader sees a whole container or none.
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { NboxError, isErrno } from '../errors';
@@ -98,10 +98,9 @@ export class ContainerRegistry {
    * killed through its cgroup, then a `--rm` container is removed and any
    * other recorded as exited (137), as Docker and podman do. */
   async sweepOrphans(): Promise<void> {
-    const ids = await readdir(this.store.containersDir);
-    const states = await Promise.all(ids.map((id) => readFile(join(this.dirOf(id), 'state.json'), 'utf8').then((text) => JSON.parse(text) as ContainerState, () => null)));
-    for (const [index, id] of ids.entries()) {
-      const state = states[index];
+    for (const id of await readdir(this.store.containersDir)) {
+      // Read synchronously, as readRaw's: one local call each, not four trips through the thread pool.
+      const state = recordedState(join(this.dirOf(id), 'state.json'));
       if (!state || !orphaned(state)) continue;
       // A container being started (or removed) right now is left to that process.
       const release = await this.store.tryLock(this.lockPath(id)).catch(() => undefined);
@@ -288,6 +287,15 @@ export class ContainerRegistry {
       throw new NboxError('ERR_NBOX_STORE', `corrupt store file ${join(dir, 'state.json')}: ${(err as Error).message}`);
     }
     return { config, state, dir };
+  }
+}
+
+// recordedState is the state in a container's state.json, or null once it is removed (or unreadable).
+function recordedState(path: string): ContainerState | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as ContainerState;
+  } catch {
+    return null;
   }
 }
 

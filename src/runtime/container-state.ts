@@ -31,6 +31,9 @@ export interface ContainerState {
   cgroup?: string[];
   /** Frozen by `pause`: read from its cgroup's freezer whenever the record is read, never written. */
   paused?: boolean;
+  /** The group's CPU time (ns) as this life of the init began: its monitor's group outlives a restart
+   * or a restore, and stats measures this life's CPU % from it. Absent: 0, a new group. */
+  cpuAtStart?: number;
   /** Restarts its restart policy made, and whether the last run ended in an OOM kill. */
   restartCount?: number;
   oomKilled?: boolean;

@@ -1,9 +1,9 @@
-// `docker stats`' figures of running containers: two samples of each group's
-// CPU time against the host's, memory less the inactive page cache, network
-// bytes of the container's own net namespace, block I/O and tasks, computed
-// as the docker CLI computes them from what the daemon reads.
+// `docker stats`' figures of running containers: each group's CPU time against
+// the host's, memory less the inactive page cache, network bytes of the
+// container's own net namespace, block I/O and tasks, computed as the docker
+// CLI computes them from what the daemon reads.
 import { readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { totalmem } from 'node:os';
 
 import { CGROUP_MOUNT, isUnifiedHost } from './cgroup';
 import { controllerDir } from './cgroup-limits';
@@ -27,8 +27,10 @@ export interface ContainerStats {
   blockWrite: number;
   pids: number;
   /** The raw CPU times behind cpuPercent, in ns: the group's and the host's at each sample, and the CPUs
-   * online (the Engine API's cpu_stats and precpu_stats, from which clients compute the percent). */
-  cpu: { before: number; after: number; systemBefore: number; systemAfter: number; online: number };
+   * online (the Engine API's cpu_stats and precpu_stats, from which clients compute the percent), with the
+   * times of the samples in ms since the epoch (its preread and read; a single reading's first is the
+   * container's start). */
+  cpu: { before: number; after: number; systemBefore: number; systemAfter: number; online: number; prereadAt: number; readAt: number };
 }
 
 /** Sample is what one reading of a container's group gives. */
@@ -45,34 +47,47 @@ interface Sample {
   pids: number;
 }
 
-/** containerStats samples every running container twice, intervalMs apart, and computes its figures.
+/** CpuMark is the group's and the host's CPU time at one moment (ms since the epoch). */
+type CpuMark = Pick<Sample, 'cpu' | 'system'> & { at: number };
+
+/** containerStats reads every running container's figures. With intervalMs, its CPU % is over two samples
+ * that far apart (a stream's refresh); without, over the container's life so far, from one reading and no
+ * wait, as podman's first reading (and Docker's daemon, whose previous sample comes from before the request).
  * host says where the cgroup hierarchies are (tests give a recorded tree). */
 export async function containerStats(
   records: ContainerRecord[],
-  intervalMs: number,
+  intervalMs?: number,
   host: { root: string; unified: boolean } = { root: CGROUP_MOUNT, unified: isUnifiedHost() },
 ): Promise<ContainerStats[]> {
-  const view = (record: ContainerRecord): CgroupView | null =>
-    isUp(record.state) && record.state.cgroup ? { dirs: record.state.cgroup, ...host } : null;
-  // The first sample needs only CPU times; the second reads everything.
-  const views = records.map(view);
-  const firstSystem = systemCpuNs();
-  const first = views.map((v) => v && { cpu: cpuNs(v), system: firstSystem });
-  if (first.some(Boolean)) await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  const online = cpus().length;
-  const system = systemCpuNs();
+  const views = records.map((record): CgroupView | null => (isUp(record.state) && record.state.cgroup ? { dirs: record.state.cgroup, ...host } : null));
+  let first: (CpuMark | null)[] | undefined;
+  if (intervalMs !== undefined && views.some(Boolean)) {
+    // The first sample needs only CPU times; the second reads everything.
+    const { system, at } = hostCpu();
+    first = views.map((v) => v && { cpu: cpuNs(v), system, at });
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  const { system, online, at } = hostCpu();
   return records.map((record, i) => {
-    const before = first[i];
     const v = views[i];
-    const after = before && v && sampleOf(record, v, system);
-    return figures(record, before, after, online);
+    if (!v) return figures(record, { cpu: 0, system: 0, at }, null, online);
+    const after = sampleOf(record, v, system);
+    return figures(record, first?.[i] ?? startMark(record, system, online, at), { ...after, at }, online);
   });
 }
 
-function figures(record: ContainerRecord, before: Pick<Sample, 'cpu' | 'system'> | null, after: Sample | null, online: number): ContainerStats {
+// startMark is where the container's life began: the group's CPU time then (the monitor records it, as the
+// group outlives a restart; 0 in a new group), and the host's, which has since run all its CPUs for as long.
+function startMark(record: ContainerRecord, system: number, online: number, at: number): CpuMark {
+  const started = Math.min(Date.parse(record.state.startedAt) || at, at);
+  return { cpu: record.state.cpuAtStart ?? 0, system: Math.max(0, system - (at - started) * 1e6 * online), at: started };
+}
+
+// figures are a container's from its two samples; without a second (it is not running), zeros at before's time.
+function figures(record: ContainerRecord, before: CpuMark, after: (Sample & { at: number }) | null, online: number): ContainerStats {
   const base = { id: record.config.id, name: record.config.name };
-  if (!before || !after) {
-    const cpu = { before: 0, after: 0, systemBefore: 0, systemAfter: 0, online };
+  if (!after) {
+    const cpu = { before: 0, after: 0, systemBefore: 0, systemAfter: 0, online, prereadAt: before.at, readAt: before.at };
     return { ...base, cpuPercent: 0, memoryUsage: 0, memoryLimit: 0, memoryPercent: 0, netRx: 0, netTx: 0, blockRead: 0, blockWrite: 0, pids: 0, cpu };
   }
   const cpuDelta = after.cpu - before.cpu;
@@ -88,7 +103,7 @@ function figures(record: ContainerRecord, before: Pick<Sample, 'cpu' | 'system'>
     blockRead: after.blockRead,
     blockWrite: after.blockWrite,
     pids: after.pids,
-    cpu: { before: before.cpu, after: after.cpu, systemBefore: before.system, systemAfter: after.system, online },
+    cpu: { before: before.cpu, after: after.cpu, systemBefore: before.system, systemAfter: after.system, online, prereadAt: before.at, readAt: after.at },
   };
 }
 
@@ -105,7 +120,8 @@ function cpuNs(view: CgroupView): number {
 
 function sampleOf(record: ContainerRecord, view: CgroupView, system: number): Sample {
   const file = (controller: string, name: string) => cgroupFile(view, controller, name);
-  const net = record.config.network === 'host' ? { rx: 0, tx: 0 } : netBytes(record.state.pid);
+  // The host's interfaces are not the container's; none has only lo, which Docker leaves out.
+  const net = record.config.network === 'host' || record.config.network === 'none' ? { rx: 0, tx: 0 } : netBytes(record.state.pid);
   const memory = view.unified ? memoryV2(file('memory', 'memory.current'), file('memory', 'memory.stat'), file('memory', 'memory.max'))
     : memoryV1(file('memory', 'memory.usage_in_bytes'), file('memory', 'memory.stat'), file('memory', 'memory.limit_in_bytes'));
   const block = view.unified ? blockV2(file('io', 'io.stat'))
@@ -184,9 +200,12 @@ export function parseNetDev(text: string): { rx: number; tx: number } {
   return { rx, tx };
 }
 
-// The host's CPU time in ns from /proc/stat's first line, as the daemon's getSystemCPUUsage (USER_HZ 100).
-function systemCpuNs(): number {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
-  const ticks = line.split(/\s+/).slice(1, 8).reduce((sum, value) => sum + Number(value), 0);
-  return ticks * 1e7;
+// hostCpu is the host's CPU time in ns from /proc/stat's first line and the CPUs online (its cpuN lines),
+// as the daemon's getSystemCPUUsage (USER_HZ 100), and when it was read.
+function hostCpu(): { system: number; online: number; at: number } {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  const ticks = lines[0].split(/\s+/).slice(1, 8).reduce((sum, value) => sum + Number(value), 0);
+  let online = 0;
+  while (/^cpu\d/.test(lines[online + 1] ?? '')) online++;
+  return { system: ticks * 1e7, online: Math.max(online, 1), at: Date.now() };
 }

@@ -70,6 +70,8 @@ export interface State {
   error: string;
   owner?: { pid: number; startTime: number };
   cgroup?: string[];
+  restartCount?: number;
+  cpuAtStart?: number;
 }
 
 /** stateOf reads a container's state.json as its owner wrote it, or null once it is removed. */

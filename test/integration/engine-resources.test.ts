@@ -69,6 +69,8 @@ test('volumes: create, list with filters, inspect, in-use refusal, remove, prune
 interface Stats {
   id: string;
   name: string;
+  read: string;
+  preread: string;
   cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage: number; online_cpus: number };
   precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage: number };
   memory_stats: { usage?: number; limit?: number };
@@ -84,8 +86,11 @@ test('stats: one reading with stream=false, a line a second while streaming, in 
   const one = json<Stats>((await request(socket, 'GET', `${V}/containers/${id}/stats?stream=false`)).body);
   t.is(one.id, id);
   t.regex(one.name, /^\//);
-  t.true(one.cpu_stats.cpu_usage.total_usage > one.precpu_stats.cpu_usage.total_usage, 'a busy loop used CPU between the samples');
+  // One reading, no wait: precpu_stats are the container's at its start.
+  t.true(one.cpu_stats.cpu_usage.total_usage > one.precpu_stats.cpu_usage.total_usage, 'a busy loop used CPU since its start');
   t.true(one.cpu_stats.system_cpu_usage > one.precpu_stats.system_cpu_usage);
+  const startedAt = json<{ State: { StartedAt: string } }>((await request(socket, 'GET', `${V}/containers/${id}/json`)).body).State.StartedAt;
+  t.true(Date.parse(one.preread) === Date.parse(startedAt) && Date.parse(one.read) > Date.parse(one.preread), `${one.preread} ${one.read}`);
   t.true(one.cpu_stats.online_cpus >= 1);
   t.is(one.memory_stats.limit, 64 << 20);
   t.true((one.memory_stats.usage ?? 0) > 0);

@@ -100,6 +100,26 @@ test('stats --no-stream: the container\'s memory against its -m limit, its tasks
   t.regex((await cli(store.root, ['stats', '--no-stream', 'no-such'])).stderr, /No such container: no-such/);
 });
 
+test('stats --no-stream reads at once: a busy container\'s CPU % over its life so far, above 0 from the start', async (t) => {
+  await runDetached(t, store.root, ['--name', 'busy', '--network', 'none', 'bb', 'sh', '-c', 'while :; do :; done']);
+  const r = await cli(store.root, ['stats', '--no-stream', '--format', '{{.CPUPerc}}', 'busy']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /^\d+\.\d\d%\n$/);
+  t.true(Number.parseFloat(r.stdout) > 0, r.stdout);
+});
+
+test('a restart keeps the container\'s group: its monitor records the group\'s CPU time as the new life begins', async (t) => {
+  // The first life burns CPU and fails; the second finds /m and sleeps.
+  const script = '[ -e /m ] && exec sleep 60; touch /m; i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; exit 1';
+  const id = await runDetached(t, store.root, ['--restart', 'on-failure:1', '--network', 'none', 'bb', 'sh', '-c', script]);
+  const state = await until('the second life', () => {
+    const s = stateOf(store.root, id);
+    return s?.status === 'running' && s.restartCount === 1 ? s : undefined;
+  });
+  // stats measures the second life from there (stats.test.ts), not from the group's first.
+  t.true((state.cpuAtStart ?? 0) > 0, JSON.stringify(state));
+});
+
 test('update changes a running container\'s limits in its groups and its record, and prints its name', async (t) => {
   const id = await runDetached(t, store.root, ['--name', 'upd', '-m', '64m', 'bb', 'sleep', '60']);
   const dirs = cgroupsOf(id);
@@ -153,7 +173,7 @@ test('update --restart reaches the monitor of a running container: its next exit
   const id = await runDetached(t, store.root, ['bb', 'sh', '-c', 'sleep 1; exit 3']);
   t.is((await cli(store.root, ['update', '--restart', 'on-failure:1', id])).code, 0);
   await until('one restart, then the end', () => {
-    const state = stateOf(store.root, id) as (ReturnType<typeof stateOf> & { restartCount?: number }) | null;
+    const state = stateOf(store.root, id);
     return state?.status === 'exited' && state.restartCount === 1 ? true : undefined;
   });
   t.like(JSON.parse((await cli(store.root, ['inspect', '-f', '{{json .HostConfig.RestartPolicy}}', id])).stdout), { Name: 'on-failure', MaximumRetryCount: 1 });

@@ -4,8 +4,8 @@ import type { Command } from 'commander';
 
 import type { ContainerStats } from '../../api';
 import type { CliContext } from '../context';
-import { binarySize, humanSize, shortId } from '../format';
-import { renderFormat, type Row } from '../template';
+import { binarySize, humanSize, shortId, table } from '../format';
+import { renderFormat } from '../template';
 
 interface StatsFlags {
   all?: boolean;
@@ -19,13 +19,11 @@ const HEADERS: Record<string, string> = {
   Container: 'CONTAINER', ID: 'CONTAINER ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %',
   NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS',
 };
-const DEFAULT_FORMAT = 'table {{.ID}}\\t{{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}\\t{{.MemPerc}}\\t{{.NetIO}}\\t{{.BlockIO}}\\t{{.PIDs}}';
+/** The default table's columns, as `table {{.ID}}\\t{{.Name}}\\t…` prints them: laid out here, no template run. */
+const DEFAULT_COLUMNS = ['ID', 'Name', 'CPUPerc', 'MemUsage', 'MemPerc', 'NetIO', 'BlockIO', 'PIDs'];
 /** The docker CLI's refresh: a sample a second, the screen cleared before each table. */
 const STREAM_INTERVAL_MS = 1000;
 const CLEAR_SCREEN = '\u001b[2J\u001b[H';
-/** --no-stream's two samples are this far apart: ten ticks of /proc/stat per CPU (USER_HZ 100), enough for a
- * CPU % within a few percent, at a tenth of the daemon's one-second wait. */
-const ONE_SHOT_INTERVAL_MS = 100;
 
 /** registerStats adds `stats`. */
 export function registerStats(program: Command, ctx: CliContext): void {
@@ -39,13 +37,16 @@ export function registerStats(program: Command, ctx: CliContext): void {
     .option('--format <format>', "format output using a Go template ('{{.Name}} {{.CPUPerc}}', 'table ...', or json)")
     .action(async (refs: string[], flags: StatsFlags) => {
       const nbox = await ctx.open();
-      const format = flags.format ?? DEFAULT_FORMAT;
+      const { format } = flags;
       const print = (stats: ContainerStats[], refsShown: string[]) => {
-        const text = renderFormat(format, stats.map((s, i) => statsRow(s, refsShown[i] ?? s.id, flags.trunc)), HEADERS);
+        const rows = stats.map((s, i) => statsRow(s, refsShown[i] ?? s.id, flags.trunc));
+        if (format === undefined) return `${table(DEFAULT_COLUMNS.map((name) => HEADERS[name]), rows.map((row) => DEFAULT_COLUMNS.map((name) => row[name])))}\n`;
+        const text = renderFormat(format, rows, HEADERS);
         return text !== '' || format.startsWith('table') ? `${text}\n` : '';
       };
       if (!flags.stream) {
-        process.stdout.write(print(await nbox.containerStats(refs, { all: flags.all, intervalMs: ONE_SHOT_INTERVAL_MS }), refs));
+        // One reading, no wait: each CPU % is over the container's life so far.
+        process.stdout.write(print(await nbox.containerStats(refs, { all: flags.all }), refs));
         return;
       }
       for (;;) {
@@ -56,7 +57,7 @@ export function registerStats(program: Command, ctx: CliContext): void {
 }
 
 /** statsRow is a container's --format fields, as the docker CLI's stats formatter fills them. */
-function statsRow(s: ContainerStats, ref: string, trunc: boolean): Row {
+function statsRow(s: ContainerStats, ref: string, trunc: boolean): Record<string, string> {
   return {
     Container: trunc && ref === s.id ? shortId(ref) : ref,
     ID: trunc ? shortId(s.id) : s.id,
