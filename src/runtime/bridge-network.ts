@@ -204,10 +204,10 @@ export async function sweepBridgeLeases(network = DEFAULT_BRIDGE): Promise<void>
   });
 }
 
-/** publishedOnBridge are the host ports the bridge's containers hold now. */
-export function publishedOnBridge(network = DEFAULT_BRIDGE): PortBinding[] {
+/** publishedOnBridge are the host ports the bridge's containers hold now (but container except's: its last run's). */
+export function publishedOnBridge(network = DEFAULT_BRIDGE, except?: string): PortBinding[] {
   try {
-    return Object.values(JSON.parse(readFileSync(leasesPath(network), 'utf8')) as Leases).flatMap((lease) => lease.ports);
+    return Object.values(JSON.parse(readFileSync(leasesPath(network), 'utf8')) as Leases).filter((lease) => lease.id !== except).flatMap((lease) => lease.ports);
   } catch {
     return [];
   }

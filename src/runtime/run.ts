@@ -31,7 +31,7 @@ import { etcFiles, type EtcFiles } from './etc-files';
 import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig, type HealthcheckOptions } from './health-config';
 import { checkDns, isUserNetwork, parseAddHost, runNetwork, sharedNetworkOf } from './network';
 import { NetworkStore } from './user-networks';
-import { claimHostPorts, exposedPorts, parsePublish } from './ports';
+import { exposedPorts, holdHostPorts, parsePublish, type HeldPorts, type PublishRequest } from './ports';
 import { DEFAULT_BRIDGE, publishedOnBridge } from './bridge-network';
 import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART, type RestartPolicy } from './restart-policy';
 import { parseDetachKeys } from './detach-keys';
@@ -218,6 +218,16 @@ export interface RunContext {
 export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<RunningContainer> {
   const detachKeys = parseDetachKeys(opts.detachKeys ?? '');
   const prepared = await prepareRun(ctx, image, imageRef, opts, newContainerId());
+  try {
+    return await runPrepared(ctx, imageRef, prepared, opts, detachKeys);
+  } catch (err) {
+    prepared.ports.close();
+    throw err;
+  }
+}
+
+// runPrepared starts a prepared container as this process's child: this process holds its ports until it ends.
+async function runPrepared(ctx: RunContext, imageRef: string, prepared: PreparedRun, opts: RunOptions, detachKeys: number[]): Promise<RunningContainer> {
   const { config } = prepared;
   if (config.session) watchSession(ctx.store.root.dir, config.session);
   // Only a monitor restarts a container; a foreground run has none yet (it would need the monitor's attach).
@@ -250,7 +260,11 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
     startedAt: new Date().toISOString(),
   });
   await networkReady(config.id);
-  return new RunningContainer(record, launched, streams.stdout, streams.stderr, (status) => finish(ctx, record, status), () => removeStopped(ctx, record));
+  const ended = (status: ExitStatus & { oomKilled: boolean }) => {
+    prepared.ports.close();
+    return finish(ctx, record, status);
+  };
+  return new RunningContainer(record, launched, streams.stdout, streams.stderr, ended, () => removeStopped(ctx, record));
 }
 
 /** runDetached creates a container and starts it under an nbox-monitor (`run -d`):
@@ -267,12 +281,19 @@ export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef:
     throw err;
   }
   if (prepared.config.session) watchSession(ctx.store.root.dir, prepared.config.session);
-  const detached = await startMonitored(ctx, {
-    id,
-    cgroupParent: prepared.config.resources?.cgroupParent,
-    create: (running) => createRecord(ctx, imageRef, prepared, running),
-    spec: (record) => launchSpec(prepared, record, [-1, -1, -1]),
-  }, hello);
+  let detached: DetachedContainer;
+  try {
+    detached = await startMonitored(ctx, {
+      id,
+      cgroupParent: prepared.config.resources?.cgroupParent,
+      create: (running) => createRecord(ctx, imageRef, prepared, running),
+      spec: (record) => launchSpec(prepared, record, [-1, -1, -1]),
+      portFds: prepared.ports.fds,
+    }, hello);
+  } finally {
+    // The monitor got its own copies with the spec.
+    prepared.ports.close();
+  }
   await networkReady(id);
   return detached;
 }
@@ -280,6 +301,8 @@ export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef:
 /** createContainer puts a container on record without starting it (`docker create`): `start` runs it. */
 export async function createContainer(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<ContainerRecord> {
   const prepared = await prepareRun(ctx, image, imageRef, opts, newContainerId());
+  // As Docker's create, nothing holds them before a start: they were checked free.
+  prepared.ports.close();
   if (prepared.config.session) watchSession(ctx.store.root.dir, prepared.config.session);
   return createRecord(ctx, imageRef, prepared, {});
 }
@@ -293,30 +316,39 @@ interface PreparedRun {
   files: EtcFiles;
   /** No --name: a taken generated name gives way to another. */
   nameGenerated: boolean;
+  /** The published host ports, held: the caller closes them (a monitor keeps its own copies). */
+  ports: HeldPorts;
 }
 
 async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions, id: string): Promise<PreparedRun> {
   const layerDirs = await ctx.store.layers.dirs(image.config);
   const userSpec = opts.user ?? image.config.config?.User ?? '';
   const user = await imageUser(layerDirs, userSpec, opts.groupAdd);
-  const config = { ...containerConfig(image, imageRef, opts, userSpec, user, id), ...(await publishedPorts(image, opts)), ...(await userNetwork(ctx, opts)) };
+  const requests = publishRequests(image, opts);
+  const config: ContainerConfig = { ...containerConfig(image, imageRef, opts, userSpec, user, id), ...(await userNetwork(ctx, opts)) };
   config.mounts = await planMounts({
     mounts: [...(opts.volumes ?? []).map(volumeBindSpec), ...(opts.mounts ?? [])],
     volumesFrom: opts.volumesFrom ?? [],
     tmpfsTargets: Object.keys(config.tmpfs ?? {}),
     imageVolumes: Object.keys(image.config.config?.Volumes ?? {}),
   }, (ref) => ctx.containers.resolve(ref));
+  const files = await containerFiles(ctx, config);
+  // Last, so that nothing here fails with the ports held: whoever runs the container closes them.
+  const ports = holdHostPorts(requests, requests.length > 0 ? publishedOnBridge() : []);
+  if (ports.bindings.length > 0) config.ports = ports.bindings;
+  return { image, layerDirs, user, config, files, nameGenerated: opts.name === undefined, ports };
+}
+
+// containerFiles are the container's /etc files; with `--network container:REF`, as Docker, the /etc/hosts and
+// /etc/resolv.conf of the container whose network it joins (config.network then names it by ID).
+async function containerFiles(ctx: RunContext, config: ContainerConfig): Promise<EtcFiles> {
   const shared = sharedNetworkOf(config.network);
-  if (shared !== undefined) {
-    const target = await sharedNetworkTarget(ctx, shared);
-    config.network = `container:${target.config.id}`;
-    // As Docker: the container sees the /etc/hosts and /etc/resolv.conf of the one whose network it joins.
-    const paths = containerPaths(target.dir);
-    const [hosts, resolvConf] = await Promise.all([readFile(paths.hosts, 'utf8'), readFile(paths.resolvConf, 'utf8')]);
-    return { image, layerDirs, user, config, files: { hosts, resolvConf, hostname: `${config.hostname}\n` }, nameGenerated: opts.name === undefined };
-  }
-  const files = await etcFiles(config.network, config.hostname, config.extraHosts, { servers: config.dns, search: config.dnsSearch, options: config.dnsOptions });
-  return { image, layerDirs, user, config, files, nameGenerated: opts.name === undefined };
+  if (shared === undefined) return etcFiles(config.network, config.hostname, config.extraHosts, { servers: config.dns, search: config.dnsSearch, options: config.dnsOptions });
+  const target = await sharedNetworkTarget(ctx, shared);
+  config.network = `container:${target.config.id}`;
+  const paths = containerPaths(target.dir);
+  const [hosts, resolvConf] = await Promise.all([readFile(paths.hosts, 'utf8'), readFile(paths.resolvConf, 'utf8')]);
+  return { hosts, resolvConf, hostname: `${config.hostname}\n` };
 }
 
 // userNetwork is a user network's endpoint: the network (which must exist) by ID, --network-alias and --ip,
@@ -397,13 +429,12 @@ export async function containerLaunchSpec(
   });
 }
 
-// publishedPorts reads -p and -P and claims their host ports now, so a bad or taken one is refused before
-// anything is made; on a network other than the bridge they mean nothing (Docker discards them too).
-async function publishedPorts(image: ImageRecord, opts: RunOptions): Promise<Pick<ContainerConfig, 'ports'>> {
+// publishRequests reads -p and -P (a bad one is refused before anything is made); on a network other than the
+// bridge they mean nothing (Docker discards them too).
+function publishRequests(image: ImageRecord, opts: RunOptions): PublishRequest[] {
   const requests = [...(opts.publish ?? []).map(parsePublish), ...(opts.publishAll ? exposedPorts({ ...image.config.config?.ExposedPorts, ...Object.fromEntries((opts.expose ?? []).map((key) => [key, {}])) }) : [])];
   const mode = runNetwork(opts.network);
-  if (requests.length === 0 || (mode !== 'bridge' && !isUserNetwork(mode))) return {};
-  return { ports: await claimHostPorts(requests, publishedOnBridge()) };
+  return mode === 'bridge' || isUserNetwork(mode) ? requests : [];
 }
 
 // containerNetwork is the launch spec's network: the host's, a namespace of its own (none), the bridge's
