@@ -756,7 +756,8 @@ std::vector<std::string> MonitorDevices(Napi::Object o) {
   return out;
 }
 
-// startInMonitor(fd, spawnSpec, monitorSpec): sends the SPEC; resolves on
+// startInMonitor(fd, spawnSpec, monitorSpec): sends the SPEC, with monitorSpec.portFds (the caller's copies
+// stay open: its to close); resolves on
 // STARTED with {pid, pidStartTime}, rejects on FAILED with the SysError a
 // foreground spawn would throw. The fd is closed either way, but for a
 // STARTED of a SPEC with attach flags: then it is the caller's attach connection.
@@ -789,6 +790,9 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
   auto text = [](Napi::Object obj, const char *key) { return obj.Get(key).ToString().Utf8Value(); };
   auto flag = [](bool value) { return std::string(value ? "1" : "0"); };
   Napi::Object health = m.Get("health").As<Napi::Object>();
+  std::vector<int> port_fds;
+  Napi::Array ports_js = m.Get("portFds").As<Napi::Array>();
+  for (uint32_t i = 0; i < ports_js.Length(); i++) port_fds.push_back(ports_js.Get(i).As<Napi::Number>().Int32Value());
   std::vector<std::pair<std::string, std::vector<std::string>>> sections = {
       {"argv", r->argv},
       {"env", StringArray(o, "env")},
@@ -831,6 +835,7 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"ttySize", {text(m.Get("ttySize").As<Napi::Object>(), "rows"), text(m.Get("ttySize").As<Napi::Object>(), "cols")}},
       {"exitCommand", m.Get("exitCommand").IsArray() ? StringArray(m, "exitCommand") : std::vector<std::string>{}},
       {"sessionOwner", OptionalStringArray(m, "sessionOwner")},
+      {"ports", {std::to_string(port_fds.size())}},
   };
   r->attach = m.Get("attach").As<Napi::Number>().Uint32Value() != 0;
   wire_buf payload = {};
@@ -843,7 +848,7 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
   // Blocking (HELLO's uv_poll made it non-blocking): the monitor reads the whole spec at once.
   int flags = fcntl(fd, F_GETFL);
   if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-  if (err == 0 && wire_send(fd, MON_SPEC, payload.data, (uint32_t)payload.len) < 0) err = errno;
+  if (err == 0 && wire_send_fds(fd, MON_SPEC, payload.data, (uint32_t)payload.len, port_fds.data(), port_fds.size()) < 0) err = errno;
   wire_buf_free(&payload);
   if (err != 0) {
     Napi::Promise promise = r->deferred.Promise();
@@ -1217,8 +1222,48 @@ Napi::Value NetVethAttach(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// bindPort(protocol, hostIp, port): a close-on-exec IPv4 socket holding a published host port (port 0: the
+// kernel's choice), {fd, port}. No other socket can bind the port while it is open. TCP's listens and is never
+// accepted on, as podman's conmon holds its ports: a listening socket conflicts with every binder, SO_REUSEADDR
+// ones too (so it may set SO_REUSEADDR itself and bind past a TIME_WAIT a stopped host server left, as
+// Docker's proxy does), and `ss -ltnp` names its holder; DNAT takes the port's traffic before it. UDP's is
+// bound without SO_REUSEADDR, which no other bind gets past.
+Napi::Value BindPort(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  bool tcp = info[0].As<Napi::String>().Utf8Value() == "tcp";
+  std::string host_ip = info[1].As<Napi::String>().Utf8Value();
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((uint16_t)info[2].As<Napi::Number>().Uint32Value());
+  addr.sin_addr.s_addr = host_ip.empty() ? htonl(INADDR_ANY) : Ipv4(info[1]);
+  std::string shown = (host_ip.empty() ? std::string("0.0.0.0") : host_ip) + ":" + std::to_string(ntohs(addr.sin_port));
+  int fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    ThrowSysError(env, "publish", "socket", errno, shown);
+    return env.Undefined();
+  }
+  int one = 1;
+  socklen_t len = sizeof addr;
+  const char *failed = tcp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ? "setsockopt"
+                       : bind(fd, (sockaddr *)&addr, sizeof addr) < 0                      ? "bind"
+                       : tcp && listen(fd, 0) < 0                                           ? "listen"
+                       : getsockname(fd, (sockaddr *)&addr, &len) < 0                       ? "getsockname"
+                                                                                            : nullptr;
+  if (failed) {
+    int err = errno;
+    close(fd);
+    ThrowSysError(env, "publish", failed, err, shown);
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("fd", fd);
+  out.Set("port", ntohs(addr.sin_port));
+  return out;
+}
+
 Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
+  exports.Set("bindPort", Napi::Function::New(env, BindPort));
   exports.Set("init", Napi::Function::New(env, Init));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("join", Napi::Function::New(env, Join));

@@ -36,6 +36,11 @@ struct mon_resize {
 /* No SPEC is bigger: argv, env and mounts of any sane container fit. */
 #define MON_SPEC_MAX (1u << 20)
 
+/* A SPEC carries the sockets that hold the container's published host ports
+ * (SCM_RIGHTS, as many as its `ports` section says): the monitor keeps them
+ * until the container ends. At most the kernel's SCM_MAX_FD in one message. */
+#define MON_PORTS_MAX 253
+
 struct mon_hdr {
   uint32_t type;
   uint32_t len;

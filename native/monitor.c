@@ -3,7 +3,8 @@
  * nbox posix_spawns it with the start socket on fd 3 and the sealed nbox-exec
  * memfd on fd 4 (monitor-proto.h). It forks once so that it is no child of
  * the caller, says HELLO, receives the SPEC (never through argv or env:
- * /proc/<pid>/cmdline is world-readable and env holds secrets), and clones
+ * /proc/<pid>/cmdline is world-readable and env holds secrets) with the
+ * sockets that hold the published host ports, and clones
  * the container's init with the same child_spawn a foreground run uses: the
  * init is its child, and its parent-death signal is the monitor's death.
  * Then it waits in an epoll loop, and records the end in state.json, of
@@ -312,7 +313,15 @@ static void control_end(void);
 
 static void control_exit(int code);
 
+/* The sockets that hold the container's published host ports (monitor-proto.h),
+ * open for as long as it is this monitor's, across its restarts; the kernel
+ * closes them should the monitor be killed. */
+static int port_fds[MON_PORTS_MAX];
+static size_t nports;
+
 static void __attribute__((noreturn)) finish(void) {
+  /* First: once the end is on record, a start (of this container or another) may bind them. */
+  while (nports > 0) close(port_fds[--nports]);
   control_end();
   fault_point("exited");
   remove_cgroup();
@@ -354,7 +363,7 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
                                         "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs", "rlimits",
                                         "caps", "nnp", "privileged", "readonly", "sysctls", "devices", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin",
-                                        "attach", "ttySize", "exitCommand", "sessionOwner", "logRotate"};
+                                        "attach", "ttySize", "exitCommand", "sessionOwner", "logRotate", "ports"};
 
 /* Every mount's propagation is one the child knows. */
 static int propagations_valid(const struct wire_section *mounts) {
@@ -367,7 +376,7 @@ static int propagations_valid(const struct wire_section *mounts) {
 static int spec_valid(const struct wire_section *s, int n) {
   static const char *const singles[] = {"cwd", "uid", "gid", "hostname", "rootfs", "upper", "work", "net",
                                         "seccomp", "caps", "nnp", "privileged", "readonly", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "tty", "stdin",
-                                        "attach"};
+                                        "attach", "ports"};
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     if (!section(s, n, required[i])) return 0;
   for (int i = 0; i < n; i++) {
@@ -1560,13 +1569,16 @@ int main(int argc, char **argv) {
   struct mon_hdr hdr;
   char *payload = malloc(MON_SPEC_MAX + 1);
   if (!payload) _exit(1);
-  int got = wire_recv(MON_SOCKET_FD, &hdr, payload, MON_SPEC_MAX);
+  int got = wire_recv_fds(MON_SOCKET_FD, &hdr, payload, MON_SPEC_MAX, port_fds, MON_PORTS_MAX, &nports);
   /* EOF: nbox gave up (or died) before the container existed. */
   if (got <= 0 || hdr.type != MON_SPEC) _exit(0);
   payload[hdr.len] = '\0';
   struct wire_section sections[MAX_SECTIONS];
   int n = wire_decode(payload, hdr.len, sections, MAX_SECTIONS);
   if (n < 0 || !spec_valid(sections, n)) send_failed(-1, "monitor-spec", "decode", EPROTO, -1);
+  char nports_text[16];
+  snprintf(nports_text, sizeof nports_text, "%zu", nports);
+  if (strcmp(single(sections, n, "ports"), nports_text) != 0) send_failed(-1, "monitor-spec", "recvmsg", EPROTO, -1);
 
   fault_point("spec");
   M.name = single(sections, n, "name");

@@ -47,8 +47,13 @@ int wire_send(int fd, uint32_t type, const void *payload, uint32_t len) {
   return write_all(fd, (const char *)payload, len);
 }
 
-int wire_recv(int fd, struct mon_hdr *hdr, void *buf, size_t cap) {
-  ssize_t got = read_full(fd, (char *)hdr, sizeof *hdr);
+/* The frame after its header's first bytes (got of them read). */
+static int recv_rest(int fd, struct mon_hdr *hdr, ssize_t got, void *buf, size_t cap) {
+  if (got > 0 && (size_t)got < sizeof *hdr) {
+    ssize_t more = read_full(fd, (char *)hdr + got, sizeof *hdr - (size_t)got);
+    if (more < 0) return -1;
+    got += more;
+  }
   if (got < 0) return -1;
   if (got == 0) return 0;
   if ((size_t)got != sizeof *hdr || hdr->len > cap) return errno = EPROTO, -1;
@@ -56,6 +61,69 @@ int wire_recv(int fd, struct mon_hdr *hdr, void *buf, size_t cap) {
   if (got < 0) return -1;
   if ((size_t)got != hdr->len) return errno = EPROTO, -1;
   return 1;
+}
+
+int wire_recv(int fd, struct mon_hdr *hdr, void *buf, size_t cap) {
+  return recv_rest(fd, hdr, read_full(fd, (char *)hdr, sizeof *hdr), buf, cap);
+}
+
+/* A control buffer for MON_PORTS_MAX fds, aligned for cmsghdr. */
+union fd_control {
+  char buf[CMSG_SPACE(sizeof(int) * MON_PORTS_MAX)];
+  struct cmsghdr align;
+};
+
+int wire_send_fds(int fd, uint32_t type, const void *payload, uint32_t len, const int *fds, size_t nfds) {
+  if (nfds == 0) return wire_send(fd, type, payload, len);
+  if (nfds > MON_PORTS_MAX) return errno = E2BIG, -1;
+  struct mon_hdr hdr = {type, len};
+  union fd_control control;
+  memset(&control, 0, sizeof control);
+  struct iovec iov = {.iov_base = &hdr, .iov_len = sizeof hdr};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = CMSG_SPACE(sizeof(int) * nfds)};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+  memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+  ssize_t put;
+  do put = sendmsg(fd, &msg, MSG_NOSIGNAL);
+  while (put < 0 && errno == EINTR);
+  if (put < 0) return -1;
+  if (write_all(fd, (const char *)&hdr + put, sizeof hdr - (size_t)put) < 0) return -1;
+  return write_all(fd, (const char *)payload, len);
+}
+
+int wire_recv_fds(int fd, struct mon_hdr *hdr, void *buf, size_t cap, int *fds, size_t max, size_t *nfds) {
+  *nfds = 0;
+  union fd_control control;
+  struct iovec iov = {.iov_base = hdr, .iov_len = sizeof *hdr};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+  ssize_t got;
+  do got = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  while (got < 0 && errno == EINTR);
+  if (got < 0) return -1;
+  int bad = (msg.msg_flags & MSG_CTRUNC) != 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; i++) {
+      int received;
+      memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof received);
+      if (*nfds < max) fds[(*nfds)++] = received;
+      else {
+        close(received);
+        bad = 1;
+      }
+    }
+  }
+  int rc = bad ? (errno = EPROTO, -1) : recv_rest(fd, hdr, got, buf, cap);
+  if (rc <= 0) {
+    int err = errno;
+    while (*nfds > 0) close(fds[--*nfds]);
+    errno = err;
+  }
+  return rc;
 }
 
 static void put(struct wire_buf *b, const char *s, size_t n) {

@@ -20,6 +20,15 @@ int wire_send(int fd, uint32_t type, const void *payload, uint32_t len);
  * -1 with errno (EPROTO for a frame bigger than cap or cut short). */
 int wire_recv(int fd, struct mon_hdr *hdr, void *buf, size_t cap);
 
+/* wire_send with nfds fds (at most MON_PORTS_MAX) passed along (SCM_RIGHTS on
+ * the header's bytes); the sender's copies stay open. */
+int wire_send_fds(int fd, uint32_t type, const void *payload, uint32_t len, const int *fds, size_t nfds);
+
+/* wire_recv that also takes the fds sent with the frame, close-on-exec, into
+ * fds (up to max; *nfds says how many). More than max, or a truncated
+ * control message: -1 with EPROTO and none kept. */
+int wire_recv_fds(int fd, struct mon_hdr *hdr, void *buf, size_t cap, int *fds, size_t max, size_t *nfds);
+
 /* A growing SPEC payload; failed is set once an allocation failed. */
 struct wire_buf {
   char *data;

@@ -341,6 +341,15 @@ export class ContainerApi {
     return execToEnd(await this.execStream(ref, cmd, options), options);
   }
 
+  // killToEnd kills a running container and waits, as stop does, until its end is on record: its owner gives
+  // its published ports back before it writes the end, so that they are free once `rm -f` returns, as Docker's.
+  private async killToEnd(record: ContainerRecord, ref: string): Promise<void> {
+    await (await import('../runtime/kill')).killAndWait(record.state);
+    await (await import('../runtime/stop')).waitContainer(this.containers, record, ref).catch((err: unknown) => {
+      if (!(err instanceof NboxError && err.code === 'ERR_NBOX_NO_SUCH_CONTAINER')) throw err;
+    });
+  }
+
   /** removeContainer removes a stopped container, or with `force` kills it first; with `volumes` its anonymous volumes too (`rm -v`). */
   async removeContainer(ref: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
     const found = await this.containers.resolve(ref);
@@ -359,7 +368,7 @@ export class ContainerApi {
         (await import('../runtime/stop-marker')).markStopped(record, { cancel: true });
         faultPoint('rm-marked');
         if (record.state.status === 'restarting') await (await import('../runtime/stop')).monitorGone(record.state);
-        else await (await import('../runtime/kill')).killAndWait(record.state);
+        else await this.killToEnd(record, ref);
       }
       faultPoint('rm-stopped');
       await this.containers.remove(record);

@@ -207,9 +207,9 @@ export async function sweepBridgeLeases(network = DEFAULT_BRIDGE): Promise<void>
   });
 }
 
-/** publishedOnBridge are the host ports the bridge's containers hold now. */
-export function publishedOnBridge(network = DEFAULT_BRIDGE): PortBinding[] {
-  return Object.values(recordedLeases(network)).flatMap((lease) => lease.ports);
+/** publishedOnBridge are the host ports the bridge's containers hold now (but container except's: its last run's). */
+export function publishedOnBridge(network = DEFAULT_BRIDGE, except?: string): PortBinding[] {
+  return Object.values(recordedLeases(network)).filter((lease) => lease.id !== except).flatMap((lease) => lease.ports);
 }
 
 // recordedLeases are the network's leases as last written, read without its lock (none without a file).

@@ -45,6 +45,9 @@ export interface MonitoredStart {
   attach?: number;
   /** The size a terminal (-t) starts at: the attached caller's. */
   ttySize?: TerminalSize;
+  /** The sockets holding its published host ports (ports.ts HeldPorts): sent with the spec, which the monitor keeps
+   * open until the container ends; the caller closes its own. */
+  portFds?: number[];
 }
 
 /** MonitoredContainer is a started container; with MonitoredStart.attach, attachFd is the start socket, now the
@@ -116,6 +119,7 @@ export async function startMonitored(
       attach: start.attach ?? 0,
       ttySize: start.ttySize ?? { rows: 0, cols: 0 },
       exitCommand: containerBridges(config, ctx.store.root.dir).length > 0 ? bridgeSweepCommand(containerBridges(config, ctx.store.root.dir)) : [],
+      portFds: start.portFds ?? [],
       ...(config.session ? { sessionOwner: [String(config.session.pid), String(config.session.startTime)] as [string, string] } : {}),
     });
     faultPoint('spec-sent');

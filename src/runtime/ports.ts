@@ -1,6 +1,10 @@
-// Published ports (`-p`, `-P`): parsed as Docker parses them, checked free
-// before anything is made, and written back as Docker prints them (`port`, ps's PORTS).
-import { NboxError } from '../errors';
+// Published ports (`-p`, `-P`): parsed as Docker parses them, held by a socket
+// each before anything is made and for as long as the container runs, and
+// written back as Docker prints them (`port`, ps's PORTS).
+import { closeSync } from 'node:fs';
+
+import { NboxError, SysError } from '../errors';
+import { addon } from '../sys/addon';
 import { parseAddress } from './ipv4';
 
 /** PortBinding is one published port of a container. */
@@ -46,30 +50,60 @@ export function portAllocated(binding: PortBinding): NboxError {
   return usage(`Bind for ${binding.hostIp || '0.0.0.0'}:${binding.hostPort} failed: port is already allocated`);
 }
 
-/** claimHostPorts chooses a free host port for each request without one and checks the others are
- * free on the host (no listener) and among taken, the bindings of other containers. */
-export async function claimHostPorts(requests: PublishRequest[], taken: PortBinding[]): Promise<PortBinding[]> {
-  const claimed: PortBinding[] = [];
-  for (const request of requests) {
-    const clash = (hostPort: number) => [...taken, ...claimed].some((other) => other.protocol === request.protocol && other.hostPort === hostPort
-      && (other.hostIp === '' || request.hostIp === '' || other.hostIp === request.hostIp));
-    if (request.hostPort !== 0 && clash(request.hostPort)) throw portAllocated(request);
-    let hostPort = request.hostPort;
-    for (let attempt = 0; ; attempt++) {
-      const bound = await tryBind(request.protocol, request.hostIp, hostPort);
-      if (typeof bound === 'number' && !clash(bound)) {
-        hostPort = bound;
-        break;
-      }
-      if (request.hostPort !== 0) {
-        const code = typeof bound === 'number' ? 'EADDRINUSE' : bound.code;
-        throw usage(`driver failed programming external connectivity: Error starting userland proxy: listen ${request.protocol}4 ${request.hostIp || '0.0.0.0'}:${request.hostPort}: bind: ${code === 'EADDRINUSE' ? 'address already in use' : code === 'EADDRNOTAVAIL' ? 'cannot assign requested address' : code}`);
-      }
-      if (attempt > 20) throw usage('no free host port to publish on');
+/** HeldPorts are published ports with the sockets that hold their host ports, open until close(): Docker's
+ * proxy and podman's conmon hold theirs so, and no host process can take the port meanwhile. */
+export interface HeldPorts {
+  bindings: PortBinding[];
+  /** Close-on-exec, for the process that answers for the container (a monitor gets its own copies). */
+  fds: number[];
+  close(): void;
+}
+
+/** MAX_HELD_PORTS: a monitor takes them all in one message, and the kernel passes at most 253 fds in one. */
+const MAX_HELD_PORTS = 253;
+
+/** holdHostPorts binds a socket on each request's host port, or on a free one for a request without, and keeps
+ * it: a port another container's binding in taken has, or a host socket holds, is refused in Docker's words. */
+export function holdHostPorts(requests: PublishRequest[], taken: PortBinding[]): HeldPorts {
+  if (requests.length > MAX_HELD_PORTS) throw usage(`too many published ports: ${requests.length} (at most ${MAX_HELD_PORTS})`);
+  const bindings: PortBinding[] = [];
+  const fds: number[] = [];
+  const close = () => fds.splice(0).forEach((fd) => closeSync(fd));
+  try {
+    for (const request of requests) {
+      const held = holdPort(request, [...taken, ...bindings]);
+      fds.push(held.fd);
+      bindings.push({ ...request, hostPort: held.port });
     }
-    claimed.push({ ...request, hostPort });
+  } catch (err) {
+    close();
+    throw err;
   }
-  return claimed;
+  return { bindings, fds, close };
+}
+
+// holdPort binds the request's port; one the kernel chose that a container's binding in taken has is given
+// back and another chosen (the binding may be on another address, or its holder in another PID namespace).
+function holdPort(request: PublishRequest, taken: PortBinding[]): { fd: number; port: number } {
+  const clash = (hostPort: number) => taken.some((other) => other.protocol === request.protocol && other.hostPort === hostPort
+    && (other.hostIp === '' || request.hostIp === '' || other.hostIp === request.hostIp));
+  if (request.hostPort !== 0 && clash(request.hostPort)) throw portAllocated(request);
+  for (let attempt = 0; attempt <= 20; attempt++) {
+    const held = bindPort(request);
+    if (!clash(held.port)) return held;
+    closeSync(held.fd);
+  }
+  throw usage('no free host port to publish on');
+}
+
+function bindPort(request: PublishRequest): { fd: number; port: number } {
+  try {
+    return addon().bindPort(request.protocol, request.hostIp, request.hostPort);
+  } catch (err) {
+    if (!(err instanceof SysError)) throw err;
+    const reason = err.errnoName === 'EADDRINUSE' ? 'address already in use' : err.errnoName === 'EADDRNOTAVAIL' ? 'cannot assign requested address' : err.errnoName;
+    throw usage(`driver failed programming external connectivity: Error starting userland proxy: listen ${request.protocol}4 ${request.hostIp || '0.0.0.0'}:${request.hostPort}: bind: ${reason}`);
+  }
 }
 
 /** portKey is Docker's `80/tcp`. */
@@ -96,28 +130,4 @@ function port(text: string): number | undefined {
 
 function usage(message: string): NboxError {
   return new NboxError('ERR_NBOX_USAGE', message);
-}
-
-// tryBind binds (and closes) a socket on the port: its number (the kernel's choice for 0), or the error.
-async function tryBind(protocol: 'tcp' | 'udp', hostIp: string, hostPort: number): Promise<number | NodeJS.ErrnoException> {
-  const address = hostIp || '0.0.0.0';
-  return new Promise((resolve) => {
-    if (protocol === 'udp') {
-      const { createSocket } = require('node:dgram') as typeof import('node:dgram');
-      const socket = createSocket('udp4');
-      socket.once('error', (err) => (socket.close(), resolve(err)));
-      socket.bind(hostPort, address, () => {
-        const bound = socket.address().port;
-        socket.close(() => resolve(bound));
-      });
-      return;
-    }
-    const { createServer } = require('node:net') as typeof import('node:net');
-    const server = createServer();
-    server.once('error', (err) => resolve(err));
-    server.listen({ port: hostPort, host: address, exclusive: true }, () => {
-      const bound = (server.address() as { port: number }).port;
-      server.close(() => resolve(bound));
-    });
-  });
 }

@@ -20,7 +20,7 @@ import { etcFiles, type EtcFiles } from './etc-files';
 import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig } from './health-config';
 import { checkDns, isUserNetwork, parseAddHost, runNetwork, sharedNetworkOf } from './network';
 import { NetworkStore } from './user-networks';
-import { claimHostPorts, exposedPorts, parsePublish } from './ports';
+import { exposedPorts, holdHostPorts, parsePublish, type HeldPorts, type PublishRequest } from './ports';
 import { DEFAULT_BRIDGE, publishedOnBridge } from './bridge-network';
 import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART } from './restart-policy';
 import { parseSignal } from './stop';
@@ -39,6 +39,8 @@ export interface PreparedRun {
   files: EtcFiles;
   /** No --name: a taken generated name gives way to another. */
   nameGenerated: boolean;
+  /** The published host ports, held: the caller closes them (a monitor keeps its own copies). */
+  ports: HeldPorts;
 }
 
 /** prepareRun resolves a container from its image and options: its config, /etc files and user, not yet on record. */
@@ -46,24 +48,31 @@ export async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: 
   const layerDirs = await ctx.store.layers.dirs(image.config);
   const userSpec = opts.user ?? image.config.config?.User ?? '';
   const user = await imageUser(layerDirs, userSpec, opts.groupAdd);
-  const config = { ...containerConfig(image, imageRef, opts, userSpec, user, id), ...(await publishedPorts(image, opts)), ...(await userNetwork(ctx, opts)) };
+  const requests = publishRequests(image, opts);
+  const config: ContainerConfig = { ...containerConfig(image, imageRef, opts, userSpec, user, id), ...(await userNetwork(ctx, opts)) };
   config.mounts = await planMounts({
     mounts: [...(opts.volumes ?? []).map(volumeBindSpec), ...(opts.mounts ?? [])],
     volumesFrom: opts.volumesFrom ?? [],
     tmpfsTargets: Object.keys(config.tmpfs ?? {}),
     imageVolumes: Object.keys(image.config.config?.Volumes ?? {}),
   }, (ref) => ctx.containers.resolve(ref));
+  const files = await containerFiles(ctx, config);
+  // Last, so that nothing here fails with the ports held: whoever runs the container closes them.
+  const ports = holdHostPorts(requests, requests.length > 0 ? publishedOnBridge() : []);
+  if (ports.bindings.length > 0) config.ports = ports.bindings;
+  return { image, layerDirs, user, config, files, nameGenerated: opts.name === undefined, ports };
+}
+
+// containerFiles are the container's /etc files; with `--network container:REF`, as Docker, the /etc/hosts and
+// /etc/resolv.conf of the container whose network it joins (config.network then names it by ID).
+async function containerFiles(ctx: RunContext, config: ContainerConfig): Promise<EtcFiles> {
   const shared = sharedNetworkOf(config.network);
-  if (shared !== undefined) {
-    const target = await sharedNetworkTarget(ctx, shared);
-    config.network = `container:${target.config.id}`;
-    // As Docker: the container sees the /etc/hosts and /etc/resolv.conf of the one whose network it joins.
-    const paths = containerPaths(target.dir);
-    const [hosts, resolvConf] = await Promise.all([readFile(paths.hosts, 'utf8'), readFile(paths.resolvConf, 'utf8')]);
-    return { image, layerDirs, user, config, files: { hosts, resolvConf, hostname: `${config.hostname}\n` }, nameGenerated: opts.name === undefined };
-  }
-  const files = await etcFiles(config.network, config.hostname, config.extraHosts, { servers: config.dns, search: config.dnsSearch, options: config.dnsOptions });
-  return { image, layerDirs, user, config, files, nameGenerated: opts.name === undefined };
+  if (shared === undefined) return etcFiles(config.network, config.hostname, config.extraHosts, { servers: config.dns, search: config.dnsSearch, options: config.dnsOptions });
+  const target = await sharedNetworkTarget(ctx, shared);
+  config.network = `container:${target.config.id}`;
+  const paths = containerPaths(target.dir);
+  const [hosts, resolvConf] = await Promise.all([readFile(paths.hosts, 'utf8'), readFile(paths.resolvConf, 'utf8')]);
+  return { hosts, resolvConf, hostname: `${config.hostname}\n` };
 }
 
 // userNetwork is a user network's endpoint: the network (which must exist) by ID, --network-alias and --ip,
@@ -86,13 +95,12 @@ async function sharedNetworkTarget(ctx: RunContext, ref: string): Promise<Contai
   return target;
 }
 
-// publishedPorts reads -p and -P and claims their host ports now, so a bad or taken one is refused before
-// anything is made; on a network other than the bridge they mean nothing (Docker discards them too).
-async function publishedPorts(image: ImageRecord, opts: RunOptions): Promise<Pick<ContainerConfig, 'ports'>> {
+// publishRequests reads -p and -P (a bad one is refused before anything is made); on a network other than the
+// bridge they mean nothing (Docker discards them too).
+function publishRequests(image: ImageRecord, opts: RunOptions): PublishRequest[] {
   const requests = [...(opts.publish ?? []).map(parsePublish), ...(opts.publishAll ? exposedPorts({ ...image.config.config?.ExposedPorts, ...Object.fromEntries((opts.expose ?? []).map((key) => [key, {}])) }) : [])];
   const mode = runNetwork(opts.network);
-  if (requests.length === 0 || (mode !== 'bridge' && !isUserNetwork(mode))) return {};
-  return { ports: await claimHostPorts(requests, publishedOnBridge()) };
+  return mode === 'bridge' || isUserNetwork(mode) ? requests : [];
 }
 
 /** containerConfig applies Docker's rules to an image config and run options. */

@@ -29,6 +29,16 @@ import { fixedStdio, openStdio, terminalIo } from './stdio-option';
 export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<RunningContainer> {
   const detachKeys = parseDetachKeys(opts.detachKeys ?? '');
   const prepared = await prepareRun(ctx, image, imageRef, opts, newContainerId());
+  try {
+    return await runPrepared(ctx, imageRef, prepared, opts, detachKeys);
+  } catch (err) {
+    prepared.ports.close();
+    throw err;
+  }
+}
+
+// runPrepared starts a prepared container as this process's child: this process holds its ports until it ends.
+async function runPrepared(ctx: RunContext, imageRef: string, prepared: PreparedRun, opts: RunOptions, detachKeys: number[]): Promise<RunningContainer> {
   const { config } = prepared;
   if (config.session) watchSession(ctx.store.root.dir, config.session);
   // Only a monitor restarts a container; a foreground run has none yet (it would need the monitor's attach).
@@ -61,7 +71,11 @@ export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef
     startedAt: new Date().toISOString(),
   });
   await networkReady(config.id);
-  return new RunningContainer(record, launched, streams.stdout, streams.stderr, (status) => finish(ctx, record, status), () => removeStopped(ctx, record));
+  const ended = (status: ExitStatus & { oomKilled: boolean }) => {
+    prepared.ports.close();
+    return finish(ctx, record, status);
+  };
+  return new RunningContainer(record, launched, streams.stdout, streams.stderr, ended, () => removeStopped(ctx, record));
 }
 
 /** runDetached creates a container and starts it under an nbox-monitor (`run -d`):
@@ -78,12 +92,19 @@ export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef:
     throw err;
   }
   if (prepared.config.session) watchSession(ctx.store.root.dir, prepared.config.session);
-  const detached = await startMonitored(ctx, {
-    id,
-    cgroupParent: prepared.config.resources?.cgroupParent,
-    create: (running) => createRecord(ctx, imageRef, prepared, running),
-    spec: (record) => launchSpec(prepared, record, [-1, -1, -1]),
-  }, hello);
+  let detached: DetachedContainer;
+  try {
+    detached = await startMonitored(ctx, {
+      id,
+      cgroupParent: prepared.config.resources?.cgroupParent,
+      create: (running) => createRecord(ctx, imageRef, prepared, running),
+      spec: (record) => launchSpec(prepared, record, [-1, -1, -1]),
+      portFds: prepared.ports.fds,
+    }, hello);
+  } finally {
+    // The monitor got its own copies with the spec.
+    prepared.ports.close();
+  }
   await networkReady(id);
   return detached;
 }
@@ -91,6 +112,8 @@ export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef:
 /** createContainer puts a container on record without starting it (`docker create`): `start` runs it. */
 export async function createContainer(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<ContainerRecord> {
   const prepared = await prepareRun(ctx, image, imageRef, opts, newContainerId());
+  // As Docker's create, nothing holds them before a start: they were checked free.
+  prepared.ports.close();
   if (prepared.config.session) watchSession(ctx.store.root.dir, prepared.config.session);
   return createRecord(ctx, imageRef, prepared, {});
 }

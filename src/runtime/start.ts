@@ -7,14 +7,18 @@ import { faultPoint } from './fault';
 import { attachFlags, attachStarted, type AttachSession, type AttachStreams } from './attach';
 import { imageUser } from './container-spec';
 import { killCgroup, removeCgroup } from './cgroup';
+import type { ContainerRecord } from './container-record';
 import type { ContainerState } from './container-state';
-import { abandonMonitor, startMonitor, startMonitored, type DetachedContainer } from './monitor';
+import { abandonMonitor, startMonitor, startMonitored, type DetachedContainer, type MonitoredContainer } from './monitor';
+import { holdHostPorts } from './ports';
+import { DEFAULT_BRIDGE, publishedOnBridge } from './bridge-network';
 import { containerLaunchSpec } from './container-launch-spec';
 import type { RunContext } from './run-options';
 import { networkReady } from './container-network';
 import { stopContainer, waitContainer } from './stop';
 import { clearStopped } from './stop-marker';
 import { ensureUpperDir, snapshotDirs } from './snapshot-layers';
+import type { ImageConfig } from '../image/oci';
 
 /** StartedContainer is a container startContainer ran; session is its attach connection when streams were given. */
 export interface StartedContainer extends DetachedContainer {
@@ -40,39 +44,55 @@ export async function startContainer(ctx: RunContext, ref: string, streams?: Att
     const { config } = record;
     const imageConfig = await ctx.store.images.config(config.image);
     if (!imageConfig) throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `No such image: ${config.imageRef}`);
-    const hello = startMonitor(config.id);
-    let layerDirs: string[];
-    let user;
+    // Held from before anything changes: a port taken since the create is refused as run refuses it.
+    const ports = holdHostPorts(config.ports ?? [], config.ports?.length ? publishedOnBridge(DEFAULT_BRIDGE, config.id) : []);
+    let started: MonitoredContainer;
     try {
-      // The container's snapshots are lowers above its image's (container-snapshot.ts).
-      layerDirs = [...snapshotDirs(record.dir), ...(await ctx.store.layers.dirs(imageConfig))];
-      ensureUpperDir(record.dir);
-      user = await imageUser(layerDirs, config.user, config.security?.groupAdd);
-    } catch (err) {
-      await abandonMonitor(hello);
-      throw err;
+      started = await startHeld(ctx, record, imageConfig, ports.fds, streams);
+    } finally {
+      // The monitor got its own copies with the spec.
+      ports.close();
     }
-    const resolvedUser = user;
-    // A new run: the last stop or kill no longer speaks for it.
-    clearStopped(record);
-    const { attachFd, ...started } = await startMonitored(ctx, {
-      id: config.id,
-      cgroupParent: config.resources?.cgroupParent,
-      attach: streams ? attachFlags(streams) : 0,
-      ttySize: streams?.size,
-      create: async (running) => {
-        // As Docker: a new run's state, with the last run's times until this one's are known.
-        const { paused: _paused, ...last } = record.state;
-        await ctx.containers.setState(record, { ...last, status: 'created', pid: 0, pidStartTime: 0, exitCode: 0, error: '', ...running });
-        return record;
-      },
-      spec: (current) => containerLaunchSpec(config, layerDirs, resolvedUser, current, [-1, -1, -1]),
-    }, hello);
+    const { attachFd, ...container } = started;
     await networkReady(config.id);
-    return streams && attachFd !== undefined ? { ...started, session: attachStarted(attachFd, streams) } : started;
+    return streams && attachFd !== undefined ? { ...container, session: attachStarted(attachFd, streams) } : container;
   } finally {
     await release();
   }
+}
+
+// startHeld runs a startable container under a new monitor, which gets portFds.
+async function startHeld(ctx: RunContext, record: ContainerRecord, imageConfig: ImageConfig, portFds: number[], streams?: AttachStreams): Promise<MonitoredContainer> {
+  const { config } = record;
+  const hello = startMonitor(config.id);
+  let layerDirs: string[];
+  let user;
+  try {
+    // The container's snapshots are lowers above its image's (container-snapshot.ts).
+    layerDirs = [...snapshotDirs(record.dir), ...(await ctx.store.layers.dirs(imageConfig))];
+    ensureUpperDir(record.dir);
+    user = await imageUser(layerDirs, config.user, config.security?.groupAdd);
+  } catch (err) {
+    await abandonMonitor(hello);
+    throw err;
+  }
+  const resolvedUser = user;
+  // A new run: the last stop or kill no longer speaks for it.
+  clearStopped(record);
+  return startMonitored(ctx, {
+    id: config.id,
+    cgroupParent: config.resources?.cgroupParent,
+    attach: streams ? attachFlags(streams) : 0,
+    ttySize: streams?.size,
+    create: async (running) => {
+      // As Docker: a new run's state, with the last run's times until this one's are known.
+      const { paused: _paused, ...last } = record.state;
+      await ctx.containers.setState(record, { ...last, status: 'created', pid: 0, pidStartTime: 0, exitCode: 0, error: '', ...running });
+      return record;
+    },
+    spec: (current) => containerLaunchSpec(config, layerDirs, resolvedUser, current, [-1, -1, -1]),
+    portFds,
+  }, hello);
 }
 
 /** restartContainer stops a container (as `stop` does, timeoutSeconds then a kill), waits until its

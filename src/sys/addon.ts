@@ -177,6 +177,9 @@ export interface MonitorSpec {
   health: { argv: string[]; intervalMs: number; timeoutMs: number; startPeriodMs: number; startIntervalMs: number; retries: number; timeoutText: string };
   /** A command the monitor starts (and does not wait for) as it exits, after the container's end; [] for none. */
   exitCommand: string[];
+  /** The sockets holding the container's published host ports (bindPort), at most 253: sent with the spec, kept open
+   * by the monitor until the container ends. The caller's copies stay open, for it to close. */
+  portFds: number[];
   /** A session container's owner (RunOptions.session), its pid and start time: the monitor kills the container
    * when that process dies, and refuses to start it once the process is gone. */
   sessionOwner?: [string, string];
@@ -236,6 +239,10 @@ export interface Addon {
   attachDeviceFilter(cgroupDir: string): void;
   /** mknod: a device node, or an overlay whiteout (S_IFCHR, 0, 0). */
   mknod(path: string, mode: number, major: number, minor: number): void;
+  /** A close-on-exec IPv4 socket holding a published host port, hostIp '' for every address, port 0 for one the
+   * kernel chooses: no other socket binds the port while it is open (TCP's listens and is never accepted on: the
+   * port's traffic is DNATed before it). SysError step 'publish' (EADDRINUSE, EADDRNOTAVAIL…). */
+  bindPort(protocol: 'tcp' | 'udp', hostIp: string, port: number): { fd: number; port: number };
   /** Makes bridge name (if missing) with address/prefix, and sets it up. */
   netBridgeUp(name: string, address: string, prefix: number): void;
   /** Deletes a network link; a missing one is fine. */

@@ -1,0 +1,217 @@
+// Published host ports are held by a socket for as long as the container runs
+// (its monitor's for -d, the nbox process's in the foreground), as Docker's
+// proxy and podman's conmon hold them: no host process can take the port
+// meanwhile, it is free again once the container ends, and the socket never
+// reaches the container. This file's containers use a bridge, subnet and
+// nftables table of their own (NBOX_BRIDGE*); only 127.0.0.1 gets traffic.
+import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+
+import { cli, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
+import { monitors, runDetached, runningState, stateOf, until } from '../helpers/detached';
+
+const test = rootTest();
+const BRIDGE = `nbp${process.pid % 100000}`;
+const OCTET = 100 + (process.pid % 150);
+const TABLE = `nbox_${BRIDGE}`;
+const STATE = '/run/nbox/networks';
+process.env.NBOX_BRIDGE = BRIDGE;
+process.env.NBOX_BRIDGE_SUBNET = `10.92.${OCTET}.0/24`;
+
+const store = sharedTestStore(test);
+
+test.after.always(() => {
+  for (const name of existsSync(STATE) ? readdirSync(STATE) : []) {
+    if (!name.startsWith(BRIDGE)) continue;
+    try {
+      execFileSync('umount', ['-l', `${STATE}/${name}`], { stdio: 'ignore' });
+    } catch {
+      // Not a mount (a lease file, or already gone).
+    }
+    rmSync(`${STATE}/${name}`, { force: true });
+  }
+  for (const command of [['ip', 'link', 'del', BRIDGE], ['nft', 'delete', 'table', 'ip', TABLE]]) {
+    try {
+      execFileSync(command[0], command.slice(1), { stdio: 'ignore' });
+    } catch {
+      // Gone already.
+    }
+  }
+});
+
+const HTTPD = ['sh', '-c', 'mkdir -p /www && echo hello > /www/index.html && exec httpd -f -h /www -p 80'];
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** tcpBind is what a host process gets binding host:port as servers do (Node sets SO_REUSEADDR): 'ok' or the error code. */
+function tcpBind(port: number, host: string): Promise<string> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    server.listen({ port, host }, () => server.close(() => resolve('ok')));
+  });
+}
+
+function udpBind(port: number, host: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    socket.once('error', (err: NodeJS.ErrnoException) => (socket.close(), resolve(err.code ?? err.message)));
+    socket.bind(port, host, () => socket.close(() => resolve('ok')));
+  });
+}
+
+/** binds are what host binds of the port get on 127.0.0.1 and on 0.0.0.0. */
+async function binds(port: number, bind = tcpBind): Promise<string[]> {
+  return [await bind(port, '127.0.0.1'), await bind(port, '0.0.0.0')];
+}
+
+function httpGet(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/', timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve(body));
+    }).on('error', reject).on('timeout', function (this: { destroy(): void }) {
+      this.destroy();
+    });
+  });
+}
+
+/** hostSockets are the inodes of the sockets in this (the host's) network namespace, by /proc/net's tables. */
+function hostSockets(): Map<number, string> {
+  const sockets = new Map<number, string>();
+  for (const [table, column] of [['tcp', 9], ['tcp6', 9], ['udp', 9], ['udp6', 9], ['unix', 6]] as const) {
+    for (const line of readFileSync(`/proc/net/${table}`, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length > column) sockets.set(Number(fields[column]), `${table} ${fields[1]}`);
+    }
+  }
+  return sockets;
+}
+
+/** socketsOf are the inodes of the sockets among a host process's fds. */
+function socketsOf(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      return match ? [Number(match[1])] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** localPort is a /proc/net table line's local port (`0100007F:1F90` → 8080). */
+const localPort = (address: string) => parseInt(address.split(':')[1], 16);
+
+test('run -d -p: the monitor holds the host port (a host bind gets EADDRINUSE) after the CLI exited, across a restart of the command; stop, start and rm -f give it back and take it again', async (t) => {
+  const port = await freePort();
+  const id = await runDetached(t, store.root, ['--name', 'held', '--restart', 'always', '-p', `${port}:80`, 'bb', ...HTTPD]);
+  t.deepEqual(await binds(port), ['EADDRINUSE', 'EADDRINUSE']);
+  t.is(await until('the published port to answer', () => httpGet(port).catch(() => undefined)), 'hello\n');
+  // The holder is the monitor: a listening socket on the port in the host's namespace, as `ss -ltnp` shows it.
+  const [monitor] = monitors(id);
+  const host = hostSockets();
+  const held = socketsOf(monitor).filter((inode) => host.get(inode)?.startsWith('tcp ') && localPort(host.get(inode)!.split(' ')[1]) === port);
+  t.is(held.length, 1);
+
+  // The command ends and runs again under the same monitor: the port stays held.
+  const first = (await runningState(store.root, id)).pid;
+  process.kill(first, 'SIGKILL');
+  await until('the restart', () => {
+    const state = stateOf(store.root, id);
+    return state?.status === 'running' && state.pid !== first ? true : undefined;
+  });
+  t.deepEqual(monitors(id), [monitor]);
+  t.deepEqual(await binds(port), ['EADDRINUSE', 'EADDRINUSE']);
+
+  t.is((await cli(store.root, ['stop', '-t', '0', 'held'])).code, 0);
+  t.deepEqual(await binds(port), ['ok', 'ok']);
+  t.is((await cli(store.root, ['start', 'held'])).code, 0);
+  t.deepEqual(await binds(port), ['EADDRINUSE', 'EADDRINUSE']);
+  t.is((await cli(store.root, ['rm', '-f', 'held'])).code, 0);
+  t.deepEqual(await binds(port), ['ok', 'ok']);
+});
+
+test('-p PORT/udp is held the same way; a created container takes its ports at start, which refuses one a host process took meanwhile', async (t) => {
+  const port = await freePort();
+  await runDetached(t, store.root, ['--name', 'udp', '-p', `127.0.0.1:${port}:53/udp`, 'bb', 'sleep', '60']);
+  t.deepEqual(await binds(port, udpBind), ['EADDRINUSE', 'EADDRINUSE']);
+  t.is((await cli(store.root, ['rm', '-f', 'udp'])).code, 0);
+  t.deepEqual(await binds(port, udpBind), ['ok', 'ok']);
+
+  const created = await cli(store.root, ['create', '--name', 'later', '-p', `${port}:80`, 'bb', 'sleep', '60']);
+  t.is(created.code, 0, created.stderr);
+  t.deepEqual(await binds(port), ['ok', 'ok']);
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const refused = await cli(store.root, ['start', 'later']);
+  await new Promise((resolve) => server.close(resolve));
+  t.not(refused.code, 0);
+  t.regex(refused.stderr, new RegExp(`listen tcp4 0\\.0\\.0\\.0:${port}: bind: address already in use`));
+  t.regex((await cli(store.root, ['ps', '-a', '--filter', 'name=later', '--format', '{{.Status}}'])).stdout, /^Created\n$/);
+  t.is((await cli(store.root, ['rm', '-f', 'later'])).code, 0);
+});
+
+test('kill -9 of the monitor: the kernel closes its sockets, the port is free, and ps -a shows Exited (137)', async (t) => {
+  const port = await freePort();
+  const id = await runDetached(t, store.root, ['--name', 'killed', '-p', `${port}:80`, 'bb', 'sleep', '60']);
+  t.deepEqual(await binds(port), ['EADDRINUSE', 'EADDRINUSE']);
+  const [monitor] = monitors(id);
+  process.kill(monitor, 'SIGKILL');
+  await until('the monitor to go', () => (monitors(id).length === 0 ? true : undefined));
+  t.deepEqual(await binds(port), ['ok', 'ok']);
+  t.regex((await cli(store.root, ['ps', '-a', '--filter', 'name=killed', '--format', '{{.Status}}'])).stdout, /^Exited \(137\) /);
+});
+
+test('no fd in the container (its init, an exec) is a socket of the host namespace: the held port stays out', async (t) => {
+  const port = await freePort();
+  const id = await runDetached(t, store.root, ['--name', 'fds', '-p', `${port}:80`, 'bb', ...HTTPD]);
+  await until('the published port to answer', () => httpGet(port).catch(() => undefined));
+  const listing = await cli(store.root, ['exec', 'fds', 'sh', '-c', 'ls -l /proc/1/fd /proc/$$/fd']);
+  t.is(listing.code, 0, listing.stderr);
+  const inside = [...listing.stdout.matchAll(/socket:\[(\d+)\]/g)].map((match) => Number(match[1]));
+  // httpd's own listening socket, in the container's namespace: the check sees sockets.
+  t.true(inside.length > 0, listing.stdout);
+  const host = hostSockets();
+  t.deepEqual(inside.filter((inode) => host.has(inode)), []);
+  const [monitor] = monitors(id);
+  const held = socketsOf(monitor).filter((inode) => host.get(inode)?.startsWith('tcp '));
+  t.is(held.length, 1);
+  t.false(inside.includes(held[0]));
+  t.deepEqual(socketsOf(stateOf(store.root, id)!.pid).filter((inode) => host.has(inode)), []);
+  t.is((await cli(store.root, ['rm', '-f', 'fds'])).code, 0);
+});
+
+test('a foreground run holds its ports in the nbox process, never in the container, and gives them back as it ends', async (t) => {
+  const port = await freePort();
+  // Its output to /dev/null: a pipe of Node's is a socket pair, which the container would rightly get as its stdout.
+  const child = spawnCli(store.root, ['run', '--name', 'fg', '-p', `${port}:80`, 'bb', 'sleep', '60'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const ended = new Promise((resolve) => child.once('close', resolve));
+  t.teardown(async () => {
+    child.kill('SIGKILL');
+    await cli(store.root, ['rm', '-f', 'fg']);
+  });
+  const state = await until('fg running', async () => {
+    const id = (await cli(store.root, ['ps', '-q', '--no-trunc', '--filter', 'name=fg'])).stdout.trim();
+    const current = id ? stateOf(store.root, id) : null;
+    return current?.status === 'running' ? current : undefined;
+  });
+  t.deepEqual(await binds(port), ['EADDRINUSE', 'EADDRINUSE']);
+  const host = hostSockets();
+  const held = socketsOf(child.pid!).filter((inode) => host.get(inode)?.startsWith('tcp ') && localPort(host.get(inode)!.split(' ')[1]) === port);
+  t.is(held.length, 1);
+  t.deepEqual(socketsOf(state.pid), []);
+  t.is((await cli(store.root, ['kill', 'fg'])).code, 0);
+  await ended;
+  t.deepEqual(await binds(port), ['ok', 'ok']);
+});
