@@ -86,7 +86,7 @@ export type { MountSpec, MountType, ParsedMount } from './runtime/mount-spec';
 export type { LogEntry, LogOptions, LogStream } from './runtime/logs';
 // What the CLI prints and parses as the library does, for programs too; the
 // modules behind all but the reference helpers load on the first call.
-export { canonicalName, splitReference } from './image/reference';
+export { canonicalName, familiarReference, splitReference } from './image/reference';
 export { healthStatus, isZeroTime, stateName } from './runtime/container-status';
 export { humanDuration, listedCommand, psStatus, since } from './runtime/status-text';
 export const isRemoteContext = onFirstCall(() => require('./builder/remote-context') as typeof import('./builder/remote-context'), 'isRemoteContext');
