@@ -57,7 +57,8 @@ export type { StdioOption } from './runtime/stdio-option';
 export type { NetworkMode } from './runtime/network';
 export type { PortBinding } from './runtime/ports';
 export { formatPortLines, portKey } from './runtime/ports';
-export { psPorts, publishedPorts } from './runtime/network-settings';
+export { networkNames, networkSettings, psPorts, publishedPorts } from './runtime/network-settings';
+export { containerMounts, type MountInspect } from './runtime/container-mounts';
 export type { BridgeNetwork } from './runtime/bridge-network';
 /** defaultBridge is the default bridge network's name, bridge, subnet and gateway. */
 export const defaultBridge = () => (require('./runtime/bridge-network') as typeof import('./runtime/bridge-network')).DEFAULT_BRIDGE;
@@ -77,7 +78,8 @@ export type { Container } from './api/container-handle';
 export type { WaitStrategy, WaitTarget } from './api/wait-strategies';
 export { WaitError, WaitTimeoutError } from './api/wait-errors';
 export type { ContainerRunOptions, FileCopy, PortsOption } from './api/harness-run';
-export type { ContainerLogs, ForegroundRunOptions, ListContainersOptions } from './api/containers';
+export type { ContainerLogs, ForegroundRunOptions, ListContainersOptions, ListedContainer } from './api/containers';
+export type { ContainerSize } from './runtime/container-usage';
 export type { VolumeApi } from './api/volumes';
 export type { NetworkApi, TestNetwork } from './api/networks';
 export type { NetworkRecord, CreateNetworkOptions } from './runtime/user-networks';
@@ -88,7 +90,7 @@ export type { MountSpec, MountType, ParsedMount } from './runtime/mount-spec';
 export type { LogEntry, LogOptions, LogStream } from './runtime/logs';
 // What the CLI prints and parses as the library does, for programs too; the
 // modules behind all but the reference helpers load on the first call.
-export { canonicalName, splitReference } from './image/reference';
+export { canonicalName, familiarReference, splitReference } from './image/reference';
 export { healthStatus, isZeroTime, stateName } from './runtime/container-status';
 export { humanDuration, listedCommand, psStatus, since } from './runtime/status-text';
 export const isRemoteContext = onFirstCall(() => require('./builder/remote-context') as typeof import('./builder/remote-context'), 'isRemoteContext');
@@ -301,7 +303,7 @@ export class Nbox extends ContainerApi {
     });
   }
 
-  /** diskUsage is `docker system df`: images, containers (their writable layers) and build cache. */
+  /** diskUsage is `docker system df`: images, containers (their writable layers, and with their images') and build cache. */
   async diskUsage(): Promise<{ images: UsageLine; containers: UsageLine; buildCache: UsageLine }> {
     const [{ imageUsage }, { buildCacheUsage }, { containerUsage }] = await Promise.all([
       import('./image/disk-usage'), import('./builder/cache-prune'), import('./runtime/container-usage'),
@@ -310,7 +312,7 @@ export class Nbox extends ContainerApi {
     const inUse = new Set(containers.map((c) => c.config.image));
     return {
       images: await imageUsage(this.store, (await this.images()).length, inUse),
-      containers: await containerUsage(containers),
+      containers: await containerUsage(containers, await this.imageSizes()),
       buildCache: await buildCacheUsage(this.store),
     };
   }

@@ -17,6 +17,7 @@ import type { CommitOptions } from '../runtime/container-commit';
 import type { CopyInOptions, PathStat } from '../runtime/container-copy';
 import type { ContainerEvent, ContainerEventWatch } from '../runtime/container-events';
 import type { SnapshotInfo } from '../runtime/snapshot-layers';
+import type { ContainerSize, ImageSizeOf } from '../runtime/container-usage';
 import { Container } from './container-handle';
 import type { LogEntry, LogOptions, LogSource } from '../runtime/logs';
 import { createContainer, runContainer } from '../runtime/run';
@@ -25,14 +26,19 @@ import type { RunningContainer } from '../runtime/running-container';
 import type { StdioOption } from '../runtime/stdio-option';
 import type { ContainerRunOptions } from './harness-run';
 
-/** ListContainersOptions are `docker ps`'s -a, --filter and -n (-l is last: 1). */
+/** ListContainersOptions are `docker ps`'s -a, --filter, -n (-l is last: 1) and -s. */
 export interface ListContainersOptions {
   all?: boolean;
   /** `key=value` filters: id, name, label, status, ancestor, exited, health, volume. */
   filters?: string[];
   /** Only the newest N containers, stopped ones included. */
   last?: number;
+  /** Each container's sizes: its writable layers are walked for them, so only when asked. */
+  size?: boolean;
 }
+
+/** ListedContainer is a listed container's record, with its sizes when they were asked for. */
+export type ListedContainer = ContainerRecord & { size?: ContainerSize };
 
 /** ForegroundRunOptions run a container in the foreground, its output on `stdio` ('inherit' with `detach: false`). */
 export type ForegroundRunOptions = RunOptions & ({ stdio: StdioOption } | { detach: false });
@@ -79,8 +85,8 @@ export class ContainerApi {
     return new Container(this, (await createContainer({ store: this.store, containers: this.containers }, record, image, options)).config.id);
   }
 
-  /** listContainers lists containers; running ones only unless `all`. */
-  async listContainers(options: ListContainersOptions = {}): Promise<ContainerRecord[]> {
+  /** listContainers lists containers; running ones only unless `all`; with `size`, each with its sizes. */
+  async listContainers(options: ListContainersOptions = {}): Promise<ListedContainer[]> {
     const [{ matchesContainerFilters, parseContainerFilters }, { isUp }] = await Promise.all([import('../runtime/container-filter'), import('../runtime/container-status')]);
     const filters = parseContainerFilters(options.filters ?? []);
     // As Docker: -n/-l and a status filter look at stopped containers too.
@@ -94,7 +100,16 @@ export class ContainerApi {
       .filter((c) => all || isUp(c.state))
       .filter((c) => matchesContainerFilters(c, filters, (record, value) => ancestors.get(value) === record.config.image, (value) => created.get(value)!))
       .sort(newestFirst);
-    return options.last === undefined ? shown : shown.slice(0, Math.max(0, options.last));
+    const listed = options.last === undefined ? shown : shown.slice(0, Math.max(0, options.last));
+    if (!options.size) return listed;
+    const [{ containerSize }, imageSizeOf] = await Promise.all([import('../runtime/container-usage'), this.imageSizes()]);
+    return Promise.all(listed.map(async (record) => ({ ...record, size: await containerSize(record, imageSizeOf) })));
+  }
+
+  /** imageSizes gives the stored images' sizes, as `images` shows them: a container's virtual size adds its image's. */
+  protected async imageSizes(): Promise<ImageSizeOf> {
+    const sizes = new Map((await this.store.images.list()).map((image) => [image.id, image.size]));
+    return (id) => sizes.get(id) ?? 0;
   }
 
   /** container finds a container by name, ID or ID prefix: a handle on it. */

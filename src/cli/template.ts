@@ -39,6 +39,14 @@ export function renderFormat(format: string, rows: Row[], headers: Record<string
   return table(cells[0], cells.slice(1));
 }
 
+/** formatUsesField tells whether a --format names a row's field, as ps asks for sizes only when `.Size` is shown;
+ * `json` names none. */
+export function formatUsesField(format: string, field: string): boolean {
+  if (format.trim() === 'json') return false;
+  const isTable = format.startsWith('table ');
+  return compile((isTable ? format.slice('table '.length) : format).trim()).usesField(field);
+}
+
 /** renderValue prints one object (an inspect result) through format, its values as Go's fmt prints them. */
 export function renderValue(format: string, value: unknown): string {
   const template = compile(format);

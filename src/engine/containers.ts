@@ -1,7 +1,7 @@
 // Container endpoints: create, list, inspect and the lifecycle verbs.
 import type { ServerResponse } from 'node:http';
 
-import { listedCommand, psStatus, stateName, type ContainerRecord } from '../api';
+import { containerMounts, listedCommand, networkSettings, psStatus, stateName, type ContainerSize, type ListedContainer } from '../api';
 import type { RequestContext, Routes, Handler } from './router';
 import { EngineError, filterList, flag, readJson, sendEmpty, sendJson } from './http';
 import { createOptions, type CreateBody } from './create-config';
@@ -17,8 +17,8 @@ async function create(ctx: RequestContext, res: ServerResponse): Promise<void> {
   sendJson(res, 201, { Id: container.id, Warnings: [] });
 }
 
-/** containerSummary is a container as `/containers/json` (and `/system/df`) gives it. */
-export function containerSummary(c: ContainerRecord, now: Date): Record<string, unknown> {
+/** containerSummary is a container as `/containers/json` (and `/system/df`) gives it; its sizes when it has them. */
+export function containerSummary(c: ListedContainer, now: Date): Record<string, unknown> {
   const { config, state } = c;
   return {
     Id: config.id,
@@ -28,13 +28,19 @@ export function containerSummary(c: ContainerRecord, now: Date): Record<string, 
     Command: listedCommand(config.argv),
     Created: Math.floor(Date.parse(config.created) / 1000),
     Ports: (config.ports ?? []).map((port) => ({ IP: port.hostIp || '0.0.0.0', PrivatePort: port.containerPort, PublicPort: port.hostPort, Type: port.protocol })),
+    ...(c.size ? sizeFields(c.size) : {}),
     Labels: config.labels,
     State: stateName(state),
     Status: psStatus(state, now),
     HostConfig: { NetworkMode: config.network },
-    NetworkSettings: { Networks: {} },
-    Mounts: (config.binds ?? []).map((b) => ({ Type: 'bind', Source: b.source, Destination: b.target, Mode: b.readonly ? 'ro' : '', RW: !b.readonly, Propagation: 'rprivate' })),
+    NetworkSettings: { Networks: networkSettings(c).Networks },
+    Mounts: containerMounts(c),
   };
+}
+
+/** sizeFields are a container's SizeRw and SizeRootFs, each left out when 0, as Docker's omitempty leaves them. */
+function sizeFields(size: ContainerSize): { SizeRw?: number; SizeRootFs?: number } {
+  return { ...(size.rw > 0 ? { SizeRw: size.rw } : {}), ...(size.rootFs > 0 ? { SizeRootFs: size.rootFs } : {}) };
 }
 
 async function list(ctx: RequestContext, res: ServerResponse): Promise<void> {
@@ -43,6 +49,7 @@ async function list(ctx: RequestContext, res: ServerResponse): Promise<void> {
     all: flag(ctx.query, 'all'),
     filters: filterList(ctx.query),
     last: Number.isInteger(limit) && limit > 0 ? limit : undefined,
+    size: flag(ctx.query, 'size'),
   });
   const now = new Date();
   sendJson(res, 200, containers.map((c) => containerSummary(c, now)));

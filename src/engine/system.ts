@@ -97,7 +97,10 @@ async function diskUsage(ctx: RequestContext, res: ServerResponse): Promise<void
   sendJson(res, 200, {
     LayersSize: usage.images.size,
     Images: images.map((image) => imageSummary(image, containers, imageItems.get(image.id)?.sharedSize)),
-    Containers: containers.map((c) => ({ ...containerSummary(c, now), SizeRw: containerItems.get(c.config.id)?.size ?? 0, SizeRootFs: 0 })),
+    Containers: containers.map((c) => {
+      const item = containerItems.get(c.config.id);
+      return containerSummary({ ...c, size: { rw: item?.size ?? 0, rootFs: item?.rootFsSize ?? 0 } }, now);
+    }),
     Volumes: volumes.map((volume) => {
       const item = volumeItems.get(volume.name);
       return { ...volumeJson(volume), UsageData: { Size: item?.size ?? -1, RefCount: item?.refCount ?? -1 } };

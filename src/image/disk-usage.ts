@@ -19,6 +19,8 @@ export interface UsageItem {
   size: number;
   /** An image's bytes in layers other images hold too. */
   sharedSize?: number;
+  /** A container's bytes with its image's (Docker's SizeRootFs; `size` is its SizeRw). */
+  rootFsSize?: number;
   /** The containers using a volume. */
   refCount?: number;
   /** A build cache entry's kind, as BuildKit names them: a step's result (regular) or a RUN cache mount (exec.cachemount). */

@@ -70,6 +70,17 @@ export function familiarName(ref: Pick<ImageReference, 'domain' | 'path'>): stri
   return official !== undefined && !official.includes('/') ? official : ref.path;
 }
 
+/** familiarReference is a reference as a listing shows it: its familiar name and the tag it was written with, no
+ * digest (`docker.io/library/busybox:1@sha256:…` → `busybox:1`); one that does not parse is shown as it is. */
+export function familiarReference(ref: string): string {
+  try {
+    const parsed = parseReference(ref);
+    return familiarName(parsed) + (parsed.tag === undefined ? '' : `:${parsed.tag}`);
+  } catch {
+    return ref;
+  }
+}
+
 /** fullName is the name with its domain: `docker.io/library/busybox`. */
 export function fullName(ref: Pick<ImageReference, 'domain' | 'path'>): string {
   return `${ref.domain}/${ref.path}`;

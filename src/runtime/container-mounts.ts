@@ -147,6 +147,11 @@ export function mountsInspect(mounts: MountSpec[], containerDir: string): MountI
     : { Type: m.type, Source: m.source, Destination: m.target, Mode: m.mode, RW: !m.readonly, Propagation: m.propagation });
 }
 
+/** containerMounts is a container's Mounts[], as inspect and the container list give them. */
+export function containerMounts(record: ContainerRecord): MountInspect[] {
+  return mountsInspect(recordedMounts(record.config), record.dir);
+}
+
 /** hostDirMounts are a container's binds and volumes as host paths bound at targets (what `cp` reads and writes through). */
 export function hostDirMounts(config: ContainerConfig, containerDir: string): { source: string; target: string; readonly: boolean }[] {
   return recordedMounts(config).filter((m) => m.type !== 'tmpfs').map((m) => ({

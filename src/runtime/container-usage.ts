@@ -1,6 +1,7 @@
-// Stopped containers and the space containers hold: `docker container prune`
-// and the Containers line of `docker system df`. A container's size is its
-// writable layer's, as Docker's SizeRw, with its snapshots' (container-snapshot.ts).
+// Stopped containers and the space containers hold: `docker container prune`,
+// the Containers line of `docker system df` and `ps -s`. A container's size is
+// its writable layer's, as Docker's SizeRw, with its snapshots'
+// (container-snapshot.ts); its virtual size (SizeRootFs) adds its image's.
 import type { UsageLine } from '../image/disk-usage';
 import { treeSize } from '../image/tree-size';
 import type { ContainerRecord } from './container-record';
@@ -24,13 +25,28 @@ export async function pruneStoppedContainers(registry: ContainerRegistry): Promi
   return { deleted, spaceReclaimed };
 }
 
+/** ContainerSize is Docker's SizeRw and SizeRootFs: the bytes a container wrote, and those with its image's. */
+export interface ContainerSize {
+  rw: number;
+  rootFs: number;
+}
+
+/** ImageSizeOf gives an image's bytes by ID: 0 for one no longer stored. */
+export type ImageSizeOf = (imageId: string) => number;
+
+/** containerSize walks a container's writable layers: what `ps -s` shows of it. */
+export async function containerSize(record: ContainerRecord, imageSizeOf: ImageSizeOf): Promise<ContainerSize> {
+  const rw = await writtenSize(record);
+  return { rw, rootFs: imageSizeOf(record.config.image) + rw };
+}
+
 /** containerUsage counts containers, the running ones, and their writable layers' bytes (all but the running ones' reclaimable). */
-export async function containerUsage(records: ContainerRecord[]): Promise<UsageLine> {
+export async function containerUsage(records: ContainerRecord[], imageSizeOf: ImageSizeOf): Promise<UsageLine> {
   const line: UsageLine = { total: records.length, active: 0, size: 0, reclaimable: 0, items: [] };
   for (const record of records) {
-    const size = await writtenSize(record);
+    const { rw: size, rootFs } = await containerSize(record, imageSizeOf);
     line.size += size;
-    line.items.push({ id: record.config.id, size });
+    line.items.push({ id: record.config.id, size, rootFsSize: rootFs });
     if (record.state.status === 'running') line.active++;
     else line.reclaimable += size;
   }

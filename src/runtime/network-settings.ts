@@ -39,6 +39,14 @@ export interface NetworkSettings {
   Networks: Record<string, EndpointSettings>;
 }
 
+/** networkNames are the networks a container is on, its first one first: NetworkSettings.Networks' names, read
+ * from its config alone (ps's NETWORKS). A container sharing another's network has none of its own. */
+export function networkNames(config: ContainerRecord['config']): string[] {
+  const own = config.network === 'bridge' || config.network === 'host' || config.network === 'none' ? [config.network] : [];
+  const users = Object.keys(config.networks ?? {}).sort((a, b) => Number(b === config.network) - Number(a === config.network));
+  return [...own, ...users];
+}
+
 /** networkSettings is a container's NetworkSettings as inspect shows it. */
 export function networkSettings(record: ContainerRecord): NetworkSettings {
   const { config } = record;

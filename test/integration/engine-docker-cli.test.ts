@@ -171,8 +171,11 @@ test('system df and df -v list what the store holds', async (t) => {
   const verbose = await docker(['system', 'df', '-v']);
   t.is(verbose.code, 0, verbose.stderr);
   t.regex(verbose.stdout, /^bb\s+latest\s+[0-9a-f]{12}\s/m);
-  t.regex(verbose.stdout, new RegExp(`^${id.slice(0, 12)}\\s+bb\\s+"true"\\s+.*Created\\s`, 'm'));
+  t.regex(verbose.stdout, new RegExp(`^${id.slice(0, 12)}\\s+bb\\s+"true"\\s+1\\s+0B\\s+.*Created\\s`, 'm'));
   t.regex(verbose.stdout, /^cli-vol\s+1\s+0B$/m);
+  // ps -s asks the list for sizes: the virtual one is the image's.
+  const sized = await docker(['ps', '-a', '-s', '--filter', `id=${id}`, '--format', '{{.Size}}|{{.LocalVolumes}}|{{.Mounts}}|{{.Networks}}']);
+  t.regex(sized.stdout, /^0B \(virtual [\d.]+MB\)\|1\|cli-vol\|bridge\n$/);
 });
 
 test('wait --condition next-exit through the API answers the exit after the next start', async (t) => {

@@ -183,7 +183,7 @@ test("a create body's ExposedPorts are published by PublishAllPorts (docker run 
   t.true(ports[0].PublicPort > 0);
 });
 
-test('system/df gives every image, container, volume and build cache entry in Docker\'s API shapes', async (t) => {
+test('system/df gives every image, container, volume and build cache entry in Docker\'s API shapes; containers/json its sizes when asked', async (t) => {
   await request(socket, 'POST', `${V}/volumes/create`, { Name: 'df-vol' });
   const id = await created({ Cmd: ['sh', '-c', 'echo data > /data/f; echo rw > /rw'], HostConfig: { Binds: ['df-vol:/data'] } });
   t.teardown(async () => {
@@ -197,7 +197,7 @@ test('system/df gives every image, container, volume and build cache entry in Do
   t.teardown(async () => void (await request(socket, 'DELETE', `${V}/images/df-built`)));
   type Df = {
     Images: Array<{ RepoTags: string[]; Size: number; SharedSize: number; Containers: number }>;
-    Containers: Array<{ Id: string; Command: string; Status: string; Created: number; SizeRw: number }>;
+    Containers: Array<{ Id: string; Command: string; Status: string; Created: number; SizeRw: number; SizeRootFs: number }>;
     Volumes: Array<{ Name: string; UsageData: { Size: number; RefCount: number } }>;
     BuildCache: Array<{ Type: string; Size: number; Shared: boolean }>;
   };
@@ -207,12 +207,22 @@ test('system/df gives every image, container, volume and build cache entry in Do
   // The built image holds bb's layer, so each shares it with the other.
   t.true(bb !== undefined && built !== undefined && bb.SharedSize === bb.Size && built.SharedSize === bb.Size && built.Size > bb.Size);
   const container = df.Containers.find((c) => c.Id === id);
-  t.like(container, { Command: "sh -c 'echo data > /data/f; echo rw > /rw'", SizeRw: 3 });
+  // Its virtual size is its image's and its own, as Docker's daemon counts it.
+  t.like(container, { Command: "sh -c 'echo data > /data/f; echo rw > /rw'", SizeRw: 3, SizeRootFs: (bb?.Size ?? 0) + 3 });
   t.regex(container?.Status ?? '', /^Exited \(0\) /);
   t.true((container?.Created ?? 0) > 1_600_000_000);
   t.deepEqual(df.Volumes.find((v) => v.Name === 'df-vol')?.UsageData, { Size: 5, RefCount: 1 });
   t.true(df.BuildCache.some((entry) => entry.Type === 'exec.cachemount' && entry.Size === 2 && !entry.Shared));
   t.true(df.BuildCache.some((entry) => entry.Type === 'regular'));
+
+  type Listed = { Id: string; SizeRw?: number; SizeRootFs?: number; Mounts: object[]; NetworkSettings: { Networks: Record<string, object> } };
+  const listed = async (query: string) => json<Listed[]>((await request(socket, 'GET', `${V}/containers/json?all=1${query}`)).body).find((c) => c.Id === id);
+  t.like(await listed('&size=true'), { SizeRw: 3, SizeRootFs: (bb?.Size ?? 0) + 3 });
+  // Without size=true the daemon leaves both out (omitempty), as it does a zero one.
+  const unsized = await listed('');
+  t.false(unsized !== undefined && ('SizeRw' in unsized || 'SizeRootFs' in unsized));
+  t.like(unsized?.Mounts[0], { Type: 'volume', Name: 'df-vol', Destination: '/data', Driver: 'local', RW: true });
+  t.deepEqual(Object.keys(unsized?.NetworkSettings.Networks ?? {}), ['bridge']);
 });
 
 /** streamOpen starts a streamed request and resolves once its body holds `text`; abandon() drops the connection. */

@@ -114,4 +114,20 @@ test('system df shows images, containers and build cache as Docker does', async 
   t.not(cache[1], '0');
   t.is(cache[2], '0');
   t.is(cache[3], cache[4]);
+
+  // -v: the docker CLI's sections, each its table; a container's own bytes, not its virtual size.
+  const verbose = await cli(store.root, ['system', 'df', '-v']);
+  t.is(verbose.code, 0, verbose.stderr);
+  const sections = verbose.stdout.split('\n\n');
+  t.deepEqual(sections.filter((_, i) => i % 2 === 0), ['Images space usage:', 'Containers space usage:', 'Local Volumes space usage:', `Build cache usage: ${cache[3]}`]);
+  const rows = (section: number) => sections[section].trimEnd().split('\n').map((line) => line.split(/\s{3,}/));
+  t.deepEqual(rows(1)[0], ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'SHARED SIZE', 'UNIQUE SIZE', 'CONTAINERS']);
+  const bb = rows(1).find((cells) => cells[0] === 'bb');
+  t.deepEqual([bb?.[1], bb?.[7]], ['latest', '1']);
+  t.deepEqual(rows(3)[0], ['CONTAINER ID', 'IMAGE', 'COMMAND', 'LOCAL VOLUMES', 'SIZE', 'CREATED', 'STATUS', 'NAMES']);
+  const [, image, , localVolumes, size, , , name] = rows(3)[1];
+  t.deepEqual([image, localVolumes, size, name], ['bb', '0', '2kB', 'df-user']);
+  t.deepEqual(rows(5), [['VOLUME NAME', 'LINKS', 'SIZE']]);
+  t.deepEqual(rows(7)[0], ['CACHE ID', 'CACHE TYPE', 'SIZE', 'CREATED', 'LAST USED', 'USAGE', 'SHARED']);
+  t.is(rows(7).length, Number(cache[1]) + 1);
 });

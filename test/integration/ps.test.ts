@@ -1,4 +1,5 @@
 // `nbox ps`: filters, -n/-l and --format, on containers that ran here.
+import { humanSize } from '../../src/cli/format';
 import { cli, rootTest, sharedTestStore } from '../helpers/env';
 
 const test = rootTest();
@@ -88,4 +89,19 @@ test('inspect -f prints each object through the template; a missing one is an er
   t.deepEqual([image.code, image.stdout], [0, '["sh"]\n']);
   const missing = await cli(store.root, ['inspect', '-f', '{{.Name}}', 'third', 'ghost']);
   t.deepEqual([missing.code, missing.stdout, missing.stderr], [1, '/third\n', 'nbox: No such object: ghost\n']);
+});
+
+test('-s: SIZE is what the container wrote, virtual adds its image; a format showing .Size asks for sizes', async (t) => {
+  const written = await cli(store.root, ['run', '--name', 'sized', '-v', 'sized-vol:/data', 'bb', 'sh', '-c', 'head -c 4096 /dev/zero > /written']);
+  t.is(written.code, 0, written.stderr);
+  t.teardown(async () => void (await cli(store.root, ['rm', '-f', '-v', 'sized'])));
+  const virtual = humanSize((await store.nbox.image('bb')).size + 4096);
+  const lines = await ps(['-a', '-s', '-f', 'name=sized']);
+  t.deepEqual(lines.map((line) => line.split(/\s{3,}/).slice(-2)), [['NAMES', 'SIZE'], ['sized', `4.1kB (virtual ${virtual})`]]);
+  t.deepEqual(await ps(['-a', '-f', 'name=sized', '--format', '{{.Names}} {{.Size}}']), [`sized 4.1kB (virtual ${virtual})`]);
+  t.deepEqual(await ps(['-a', '-f', 'name=sized', '--size=false', '--format', '{{.Size}}']), ['0B']);
+  const [json] = (await ps(['-a', '-f', 'name=sized', '--format', 'json'])).map((line) => JSON.parse(line) as Record<string, string>);
+  t.like(json, { Size: '0B', LocalVolumes: '1', Mounts: 'sized-vol', Networks: 'bridge' });
+  const table = await ps(['-a', '-f', 'name=sized', '--format', 'table']);
+  t.deepEqual(table[0].split(/\s{3,}/), ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES']);
 });

@@ -1,29 +1,21 @@
 // `nbox ps`: Docker's CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES table,
-// its filters, -n/-l, and --format.
-import { InvalidArgumentError, type Command } from 'commander';
+// its filters, -n/-l, -s and --format.
+import { InvalidArgumentError, Option, type Command } from 'commander';
 
-import { healthStatus, listedCommand, psPorts, psStatus, since, stateName, type ContainerRecord } from '../../api';
 import { collect, type CliContext } from '../context';
-import { ellipsis } from '../format';
-import { labelMethod, renderFormat, type Row } from '../template';
+import { CONTAINER_HEADERS, containerRow, psFormat } from '../container-rows';
+import { formatUsesField, renderFormat } from '../template';
 
 interface PsFlags {
   all?: boolean;
   quiet?: boolean;
+  size?: boolean;
   trunc: boolean;
   latest?: boolean;
   last?: number;
   filter: string[];
   format?: string;
 }
-
-// The table header of each --format field, as the docker CLI names them.
-const HEADERS: Record<string, string> = {
-  ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS',
-  State: 'STATE', Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS',
-  LocalVolumes: 'LOCAL VOLUMES', HealthStatus: 'HEALTH STATUS', Label: 'LABEL',
-};
-const DEFAULT_FORMAT = 'table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}';
 
 /** registerPs adds `ps`. */
 export function registerPs(program: Command, ctx: CliContext): void {
@@ -36,49 +28,23 @@ export function registerPs(program: Command, ctx: CliContext): void {
     .option('-n, --last <n>', 'show n last created containers (includes all states)', parseCount)
     .option('-l, --latest', 'show the latest created container (includes all states)')
     .option('-q, --quiet', 'only display container IDs')
+    .option('-s, --size', 'display total file sizes')
+    // --size=false: no sizes, even for a format that shows .Size.
+    .addOption(new Option('--no-size').hideHelp())
     .option('--no-trunc', "don't truncate output")
     .action(async (flags: PsFlags) => {
+      if (flags.quiet && flags.format) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
+      // Sizes walk each container's writable layer: only for -s, or a format that shows them (as the docker CLI asks).
+      const size = !flags.quiet && (flags.size ?? (!!flags.format && formatUsesField(flags.format, 'Size')));
       const nbox = await ctx.open();
       const last = flags.latest ? 1 : flags.last;
-      const containers = await nbox.listContainers({ all: flags.all, filters: flags.filter, last: last === -1 ? undefined : last });
+      const containers = await nbox.listContainers({ all: flags.all, filters: flags.filter, last: last === -1 ? undefined : last, size });
       const now = new Date();
-      const rows = containers.map((c) => psRow(c, now, flags.trunc));
-      const format = flags.quiet ? '{{.ID}}' : flags.format ?? DEFAULT_FORMAT;
-      const text = renderFormat(format, rows, HEADERS);
+      const rows = containers.map((c) => containerRow(c, now, flags.trunc));
+      const format = psFormat(flags.format, !!flags.quiet, size);
+      const text = renderFormat(format, rows, CONTAINER_HEADERS);
       if (text !== '' || format.startsWith('table')) process.stdout.write(`${text}\n`);
     });
-}
-
-/** psRow is a container's --format fields, as the docker CLI fills them. */
-function psRow(c: ContainerRecord, now: Date, trunc: boolean): Row {
-  const { config, state } = c;
-  const command = listedCommand(config.argv);
-  return {
-    Command: JSON.stringify(trunc ? ellipsis(command, 20) : command),
-    CreatedAt: createdAt(new Date(config.created)),
-    // As the API gives it from v1.52: `none` without a health check.
-    HealthStatus: healthStatus(state),
-    ID: trunc ? config.id.slice(0, 12) : config.id,
-    Image: config.imageRef,
-    Label: labelMethod(config.labels),
-    Labels: Object.entries(config.labels).map(([key, value]) => `${key}=${value}`).join(','),
-    LocalVolumes: '0',
-    Mounts: '',
-    Names: config.name,
-    Networks: config.network,
-    Ports: psPorts(c),
-    // The API gives the creation time in whole seconds.
-    RunningFor: since(new Date(Math.trunc(Date.parse(config.created) / 1000) * 1000), now),
-    Size: '0B',
-    State: stateName(state),
-    Status: psStatus(state, now),
-  };
-}
-
-// Go's time.Time String() in UTC, as `docker ps --format {{.CreatedAt}}` prints it.
-function createdAt(date: Date): string {
-  const iso = date.toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} +0000 UTC`;
 }
 
 function parseCount(value: string): number {

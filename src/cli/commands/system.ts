@@ -1,4 +1,4 @@
-// `nbox system df`: Docker's disk usage table.
+// `nbox system df`: Docker's disk usage table, and with -v its listing item by item.
 import type { Command } from 'commander';
 
 import type { UsageLine } from '../../api';
@@ -12,8 +12,14 @@ export function registerSystem(program: Command, ctx: CliContext): void {
     .description('Manage nbox')
     .command('df')
     .description('Show disk usage')
-    .action(async () => {
+    .option('-v, --verbose', 'show detailed information on space usage')
+    .action(async (flags: { verbose?: boolean }) => {
       const nbox = await ctx.open();
+      if (flags.verbose) {
+        const { verboseDiskUsage } = await import('../disk-usage-verbose');
+        process.stdout.write(`${await verboseDiskUsage(nbox)}\n`);
+        return;
+      }
       const [usage, volumes] = await Promise.all([nbox.diskUsage(), nbox.volumes.usage()]);
       const rows = ([['Images', usage.images, true], ['Containers', usage.containers, true], ['Local Volumes', volumes, true], ['Build Cache', usage.buildCache, false]] as const)
         .map(([type, line, percent]) => [type, String(line.total), String(line.active), humanSize(line.size, 4), reclaimable(line, percent)]);

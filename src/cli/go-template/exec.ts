@@ -2,7 +2,7 @@
 // function a row holds), variables, pipelines, if/with/range/break/continue,
 // with Go's truth, sorted map iteration and its error messages.
 import { ArgTypeError, BUILTINS, CallError, isTrue, type FuncMap } from './funcs';
-import { nodeString, parse, TemplateError, type ArgNode, type ChainNode, type CommandNode, type ControlNode, type ListNode, type Node, type PipeNode, type VariableNode } from './parse';
+import { nodeString, parse, TemplateError, type ArgNode, type FieldNode, type ChainNode, type CommandNode, type ControlNode, type ListNode, type Node, type PipeNode, type VariableNode } from './parse';
 import { NO_VALUE, goPrint, goType, sortedEntries } from './print';
 
 /** RowMethod is a method a row offers, as ps's `{{.Label "key"}}`: string arguments, a string back. */
@@ -29,8 +29,22 @@ export class GoTemplate {
   /** checkFields throws, as execution would, for a field of the data's top level
    * that known lacks: how a listing with no rows still rejects a bad field. */
   checkFields(known: ReadonlySet<string>): void {
+    this.eachTopField((node) => {
+      if (!known.has(node.idents[0])) throw executionError(this.source, node, nodeString(node), `can't evaluate field ${node.idents[0]}`);
+    });
+  }
+
+  /** usesField tells whether the template names a field of the data's top level (as ps asks of `.Size`). */
+  usesField(name: string): boolean {
+    let used = false;
+    this.eachTopField((node) => (used ||= node.idents[0] === name));
+    return used;
+  }
+
+  // eachTopField visits the fields read from the data's top level: outside with and range lists, where the dot moves.
+  private eachTopField(visitField: (node: FieldNode) => void): void {
     const visitArg = (node: ArgNode): void => {
-      if (node.type === 'field' && !known.has(node.idents[0])) throw executionError(this.source, node, nodeString(node), `can't evaluate field ${node.idents[0]}`);
+      if (node.type === 'field') visitField(node);
       if (node.type === 'chain') visitArg(node.node);
       if (node.type === 'pipe') visitPipe(node);
     };

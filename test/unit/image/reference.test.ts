@@ -1,5 +1,5 @@
 import test from 'ava';
-import { familiarName, fullName, normalizeReference, normalizeTag, parseReference, splitReference } from '../../../src/image/reference';
+import { familiarName, familiarReference, fullName, normalizeReference, normalizeTag, parseReference, splitReference } from '../../../src/image/reference';
 
 const digest = `sha256:${'ab'.repeat(32)}`;
 
@@ -105,4 +105,12 @@ test("Docker's reference with both a tag and a digest keeps both", (t) => {
 test('parseReference assumes no tag; splitReference assumes latest', (t) => {
   t.is(parseReference('busybox').tag, undefined);
   t.is(splitReference('busybox').tag, 'latest');
+});
+
+test('familiarReference is the name a listing shows: familiar, the tag as written, no digest', (t) => {
+  t.is(familiarReference('busybox'), 'busybox');
+  t.is(familiarReference('docker.io/library/busybox:1.36'), 'busybox:1.36');
+  t.is(familiarReference(`index.docker.io/user/app@sha256:${'a'.repeat(64)}`), 'user/app');
+  t.is(familiarReference('localhost:5000/app:v2'), 'localhost:5000/app:v2');
+  t.is(familiarReference('Not/Valid'), 'Not/Valid');
 });
