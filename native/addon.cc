@@ -488,6 +488,13 @@ Napi::Value SetWindowSize(const Napi::CallbackInfo &info) {
 }
 
 // pidfdOpen(pid): a close-on-exec pidfd of the process, or null when there is none (ESRCH).
+// ExitNow ends this process at once (_exit): the CLI's last step, once its loop
+// is empty and its 'exit' listeners ran. exit() would first run the C
+// library's and Node's own teardown, for memory the kernel takes back anyway.
+Napi::Value ExitNow(const Napi::CallbackInfo &info) {
+  _exit(info[0].As<Napi::Number>().Int32Value());
+}
+
 Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int pid = info[0].As<Napi::Number>().Int32Value();
@@ -1268,6 +1275,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("join", Napi::Function::New(env, Join));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("exitNow", Napi::Function::New(env, ExitNow));
   exports.Set("setWindowSize", Napi::Function::New(env, SetWindowSize));
   exports.Set("wait", Napi::Function::New(env, Wait));
   exports.Set("kill", Napi::Function::New(env, Kill));

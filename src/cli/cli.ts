@@ -5,6 +5,7 @@ import { CommanderError } from 'commander';
 import { EXIT_USAGE, exitCodeFor, globalOptions } from './context';
 import { refuseNodeEnvFiles } from './node-argv';
 import { buildProgram } from './program';
+import { loadedAddon } from '../sys/addon';
 
 function report(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) {
@@ -24,7 +25,20 @@ function report(err: unknown, debug: boolean): number {
 // Docker's CLI: quietly, with the shell's code for it, instead of a stack trace.
 const EXIT_SIGPIPE = 141;
 
+// endWhenIdle ends nbox as soon as its loop is empty. Node's own end first frees the
+// whole heap and its platform (FreeEnvironment), 10 to 15 ms of every command for
+// memory the kernel takes back anyway. process.exit skips that and still runs
+// the 'exit' listeners; the last of them, added here, ends with _exit when the
+// addon is loaded (run, exec…), skipping the C library's atexit work as well.
+function endWhenIdle(): void {
+  process.once('beforeExit', () => {
+    process.once('exit', (code) => loadedAddon()?.exitNow(code));
+    process.exit();
+  });
+}
+
 async function main(): Promise<void> {
+  endWhenIdle();
   const refusal = refuseNodeEnvFiles(process.argv);
   if (refusal) {
     process.stderr.write(`nbox: ${refusal}\n`);

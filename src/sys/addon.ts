@@ -221,6 +221,8 @@ export interface Addon {
   setWindowSize(fd: number, rows: number, cols: number): void;
   /** pidfd_open: a close-on-exec pidfd of pid, or null when no such process exists. */
   pidfdOpen(pid: number): number | null;
+  /** exitNow ends this process at once with code (_exit): no 'exit' listener, no teardown. */
+  exitNow(code: number): never;
   /** Resolves when the process behind the pidfd exits and is reaped; the pidfd stays open for the caller to close. */
   wait(pidfd: number): Promise<ExitStatus>;
   /** pidfd_send_signal; false when the process is already gone. */
@@ -280,5 +282,10 @@ export function addon(): Addon {
     mod.init(SysError, join(__dirname, '../../../build/Release/nbox-exec'), join(__dirname, '../../../build/Release/nbox-monitor'));
     loaded = mod;
   }
+  return loaded;
+}
+
+/** loadedAddon is the native module if something has loaded it, without loading it. */
+export function loadedAddon(): Addon | undefined {
   return loaded;
 }
