@@ -20,10 +20,12 @@
 #include <linux/sched.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -89,8 +91,41 @@ struct child_ctx {
   int sync_fd; /* read end; POLLHUP once the parent is gone */
   int pid_fd;  /* join mode: where the joiner writes the command's pid, else -1 */
   int tty_fd;  /* -t: the pty's slave, for 0-2, else -1 */
+  char *command_stack; /* join mode: the top of the command's stack (join_stacks) */
   int bind_fds[MAX_BINDS];
 };
+
+/* Join mode runs the joiner and the command in nbox's own memory, suspended
+ * as posix_spawn's child (CLONE_VM | CLONE_VFORK): no copy of Node's page
+ * tables for either, and no copy-on-write fault in Node afterwards, which on
+ * a VM costs more than the rest of the join. nbox waits until the joiner has
+ * exited, and the joiner until the command has exec'd nbox-exec (or failed),
+ * so neither outlives the stacks below, and no other code runs on them. */
+#define JOIN_STACK_SIZE (256 * 1024)
+#define JOIN_GUARD_SIZE 4096
+
+struct join_stacks {
+  char *base;
+  size_t size;
+  char *joiner_top;
+  char *command_top;
+};
+
+/* Two stacks, each above a guard page: [guard][joiner][guard][command]. */
+static int join_stacks_map(struct join_stacks *stacks) {
+  stacks->size = 2 * (JOIN_GUARD_SIZE + JOIN_STACK_SIZE);
+  void *base = mmap(NULL, stacks->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (base == MAP_FAILED) return -1;
+  stacks->base = base;
+  stacks->joiner_top = stacks->base + JOIN_GUARD_SIZE + JOIN_STACK_SIZE;
+  stacks->command_top = stacks->joiner_top + JOIN_GUARD_SIZE + JOIN_STACK_SIZE;
+  if (mprotect(stacks->base, JOIN_GUARD_SIZE, PROT_NONE) < 0 || mprotect(stacks->joiner_top, JOIN_GUARD_SIZE, PROT_NONE) < 0) {
+    int saved = errno;
+    munmap(stacks->base, stacks->size);
+    return errno = saved, -1;
+  }
+  return 0;
+}
 
 static void copy_name(char *dst, size_t size, const char *src) {
   size_t n = strlen(src);
@@ -780,16 +815,29 @@ static void __attribute__((noreturn)) exec_main(struct child_ctx *ctx) {
   become_command(ctx);
 }
 
+static void __attribute__((noreturn)) join_main(struct child_ctx *ctx);
+
+/* The command's start (join_stacks): its own copy of the context, as it sets fields of it. */
+static int command_entry(void *arg) {
+  struct child_ctx ctx = *(const struct child_ctx *)arg;
+  exec_main(&ctx);
+}
+
 /* The joiner (runc exec's nsexec): joins the container's cgroups, then every
  * namespace of its init through the pidfd. A PID namespace applies only to
  * children, so the command is forked after setns, with CLONE_PARENT as runc's
  * stage-2: nbox is its parent (it reaps it, and its parent-death signal is
  * nbox's), and this process exits once it has passed the command's pid on. */
+static int joiner_entry(void *arg) {
+  join_main((struct child_ctx *)arg);
+}
+
 static void __attribute__((noreturn)) join_main(struct child_ctx *ctx) {
   const struct child_spec *s = ctx->spec;
   /* Until the command execs the helper, /proc/<pid>/exe is the host's node
    * and the fds are nbox's: non-dumpable, a process in the container cannot
-   * open them (runc does the same; CVE-2016-9962, CVE-2019-5736). */
+   * open them (runc does the same; CVE-2016-9962, CVE-2019-5736). The mm is
+   * nbox's own (join_stacks): nbox makes it dumpable again once both are done. */
   CHECK(ctx, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), STEP_SETNS, "prctl", -1);
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(ctx, STEP_PARENT_GONE, "prctl", errno, -1);
   check_parent_alive(ctx);
@@ -798,15 +846,11 @@ static void __attribute__((noreturn)) join_main(struct child_ctx *ctx) {
   CHECK(ctx,
         syscall(SYS_setns, s->join_pidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP),
         STEP_SETNS, "setns", -1);
-  struct clone_args args;
-  memset(&args, 0, sizeof args);
-  if (s->detach)
-    args.exit_signal = SIGCHLD; /* orphaned when this process exits: the host's init reaps it */
-  else
-    args.flags = CLONE_PARENT; /* exit_signal must be 0: the child takes this one's (SIGCHLD) */
-  long pid = syscall(SYS_clone3, &args, sizeof args);
-  CHECK(ctx, pid, STEP_CLONE, "clone3", -1);
-  if (pid == 0) exec_main(ctx);
+  /* Detached, it is orphaned when this process exits and the host's init reaps
+   * it; else CLONE_PARENT makes it nbox's child, with this one's exit signal. */
+  int flags = CLONE_VM | CLONE_VFORK | (s->detach ? SIGCHLD : CLONE_PARENT);
+  int pid = clone(command_entry, ctx->command_stack, flags, ctx);
+  CHECK(ctx, pid, STEP_CLONE, "clone", -1);
   pid_t joined = (pid_t)pid;
   if (write(ctx->pid_fd, &joined, sizeof joined) != (ssize_t)sizeof joined) {
     syscall(SYS_kill, joined, SIGKILL);
@@ -940,7 +984,6 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   /* The cgroup namespace comes after joining the container's cgroups, so it is rooted there. */
   uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   if (spec->new_network && !spec->netns_path) flags |= CLONE_NEWNET;
-  if (join) flags = CLONE_PIDFD; /* the joiner makes no namespace: it enters the container's */
   struct sock_fprog program = {.len = spec->filter_len, .filter = (struct sock_filter *)spec->filter};
   int pidfd = -1;
   struct clone_args args;
@@ -949,20 +992,43 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   args.pidfd = (uint64_t)(uintptr_t)&pidfd;
   args.exit_signal = SIGCHLD;
 
+  struct join_stacks stacks = {0};
+  if (join && join_stacks_map(&stacks) < 0) {
+    int saved = errno;
+    close(error_pipe[0]);
+    close(error_pipe[1]);
+    close(sync_pipe[0]);
+    close(sync_pipe[1]);
+    close(pid_pipe[0]);
+    close(pid_pipe[1]);
+    errno = saved;
+    goto clone_failed;
+  }
+
   /* Block every signal so no Node handler runs in the child before it resets them. */
   sigset_t all, saved;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
-  long pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid == 0) {
-    struct child_ctx ctx = {.spec = spec, .filter = spec->filter ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0], .pid_fd = pid_pipe[1], .tty_fd = -1};
-    close(error_pipe[0]);
-    close(sync_pipe[1]);
-    if (join) {
-      close(pid_pipe[0]);
-      join_main(&ctx);
+  long pid;
+  if (join) {
+    /* The joiner makes this mm non-dumpable (join_main): it is ours again once the command has exec'd. */
+    int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    struct child_ctx joiner = {.spec = spec, .filter = spec->filter ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0],
+                               .pid_fd = pid_pipe[1], .tty_fd = -1, .command_stack = stacks.command_top};
+    /* The joiner's own fd table drops this end and the other pipes' (close_other_fds). */
+    pid = clone(joiner_entry, stacks.joiner_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &joiner, &pidfd);
+    int clone_errno = errno;
+    if (dumpable > 0) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+    munmap(stacks.base, stacks.size);
+    errno = clone_errno;
+  } else {
+    pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0) {
+      struct child_ctx ctx = {.spec = spec, .filter = spec->filter ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0], .pid_fd = -1, .tty_fd = -1};
+      close(error_pipe[0]);
+      close(sync_pipe[1]);
+      child_main(&ctx);
     }
-    child_main(&ctx);
   }
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &saved, NULL);
