@@ -25,6 +25,29 @@ function report(err: unknown, debug: boolean): number {
 // Docker's CLI: quietly, with the shell's code for it, instead of a stack trace.
 const EXIT_SIGPIPE = 141;
 
+// whenStdoutMade calls made with process.stdout once something first uses it. Node
+// makes that stream on first use, with node:stream and more, milliseconds that a
+// verb whose output never passes through nbox (exec, run) need not spend.
+function whenStdoutMade(made: (stdout: NodeJS.WriteStream) => void): void {
+  const lazy = Object.getOwnPropertyDescriptor(process, 'stdout');
+  if (!lazy?.get || !lazy.configurable) {
+    made(process.stdout);
+    return;
+  }
+  const nodeGetter = lazy.get;
+  Object.defineProperty(process, 'stdout', {
+    configurable: true,
+    enumerable: lazy.enumerable,
+    get() {
+      // Node's getter keeps the stream it made: later reads go straight to it.
+      Object.defineProperty(process, 'stdout', lazy);
+      const stdout = nodeGetter.call(process) as NodeJS.WriteStream;
+      made(stdout);
+      return stdout;
+    },
+  });
+}
+
 // endWhenIdle ends nbox as soon as its loop is empty. Node's own end first frees the
 // whole heap and its platform (FreeEnvironment), 10 to 15 ms of every command for
 // memory the kernel takes back anyway. process.exit skips that and still runs
@@ -45,10 +68,12 @@ async function main(): Promise<void> {
     process.exitCode = EXIT_USAGE;
     return;
   }
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-    process.exit(EXIT_SIGPIPE);
-  });
+  whenStdoutMade((stdout) =>
+    stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(EXIT_SIGPIPE);
+    }),
+  );
   const program = buildProgram(undefined, process.argv);
   try {
     await program.parseAsync(process.argv);

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -20,4 +21,15 @@ test('nbox ends as soon as its work is done (process.exit, not Node teardown of 
   const failed = await promisify(execFile)(MAIN, ['no-such-verb'], { env }).then(() => undefined, (err: { code: number; stderr: string }) => err);
   t.is(failed?.code, 125);
   t.regex(failed?.stderr ?? '', /^nbox: unknown command 'no-such-verb'\n[^]*Exited the environment with code 125/);
+});
+
+test('a reader that goes away before nbox writes ends it quietly with the shell code of SIGPIPE (141)', async (t) => {
+  const child = spawn(MAIN, ['--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Closed before node has even started: its first write to stdout fails with EPIPE.
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  t.is(code, 141);
+  t.is(stderr, '');
 });
