@@ -739,6 +739,76 @@ Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
   return PollMonitor(env, r);
 }
 
+// spawnProgram(path, argv, stdio): posix_spawns a host program (glibc's
+// CLONE_VFORK: no copy of this process's memory is made, and none of its code
+// runs in the child) in a session of its own, with stdio[i] on fd i (-1:
+// /dev/null) and no other fd, no env and default signals. Returns {pid, pidfd}; the caller
+// waits on pidfd. child_process would fork all of Node for it.
+Napi::Value SpawnProgram(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  Napi::Array args = info[1].As<Napi::Array>();
+  Napi::Array stdio = info[2].As<Napi::Array>();
+  std::vector<std::string> words;
+  for (uint32_t i = 0; i < args.Length(); i++) words.push_back(args.Get(i).As<Napi::String>().Utf8Value());
+  std::vector<char *> argv;
+  for (auto &word : words) argv.push_back(word.data());
+  argv.push_back(nullptr);
+  // Above 2, so that the dup2s onto 0-2 cannot overwrite each other's source.
+  int moved[3] = {-1, -1, -1};
+  int rc = 0;
+  const char *failed = "fcntl";
+  for (int i = 0; i < 3 && rc == 0; i++) {
+    int fd = stdio.Get((uint32_t)i).As<Napi::Number>().Int32Value();
+    if (fd >= 0 && (moved[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0) rc = errno;
+  }
+  pid_t pid = -1;
+  if (rc == 0) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    for (int i = 0; i < 3; i++) {
+      if (moved[i] >= 0)
+        posix_spawn_file_actions_adddup2(&actions, moved[i], i);
+      else
+        posix_spawn_file_actions_addopen(&actions, i, "/dev/null", O_RDWR, 0);
+    }
+    // Not even an fd this process was given without close-on-exec (an IPC channel's).
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+    char *envp[] = {nullptr};
+    failed = "posix_spawn";
+    rc = posix_spawn(&pid, path.c_str(), &actions, &attr, argv.data(), envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  for (int fd : moved)
+    if (fd >= 0) close(fd);
+  if (rc != 0) {
+    ThrowSysError(env, "spawn", failed, rc, path);
+    return env.Undefined();
+  }
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) {
+    int err = errno;
+    kill(pid, SIGKILL);
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    ThrowSysError(env, "spawn", "pidfd_open", err, path);
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", pid);
+  out.Set("pidfd", pidfd);
+  return out;
+}
+
 // FilterHex is the seccomp program as hex for the SPEC (whose strings end at a NUL); "" for none.
 std::string FilterHex(Napi::Object o) {
   Napi::Value filter = o.Get("seccompFilter");
@@ -1280,6 +1350,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("wait", Napi::Function::New(env, Wait));
   exports.Set("kill", Napi::Function::New(env, Kill));
   exports.Set("spawnMonitor", Napi::Function::New(env, SpawnMonitor));
+  exports.Set("spawnProgram", Napi::Function::New(env, SpawnProgram));
   exports.Set("startInMonitor", Napi::Function::New(env, StartInMonitor));
   exports.Set("tryLock", Napi::Function::New(env, TryLock));
   exports.Set("pipe", Napi::Function::New(env, Pipe));

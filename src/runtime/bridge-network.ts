@@ -24,6 +24,7 @@ import { addon } from '../sys/addon';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import type { ProcessIdentity } from './container-state';
 import { contains, formatAddress, formatSubnet, overlaps, parseAddress, parseProcRoutes, parseSubnet, size, type Subnet } from './ipv4';
+import { runProgram } from '../sys/program';
 import { deleteTableScript, runNft, tableScript, type Isolation, type PortRule } from './nft';
 import { writePeerHosts, type PeerEntry } from './peer-hosts';
 import { portAllocated, type PortBinding } from './ports';
@@ -256,7 +257,7 @@ async function dropLeases(network: BridgeNetwork, gone: Lease[], rest: Leases): 
   if (network.isolation) writePeerHosts(network.name, peers(rest), peers(Object.fromEntries(gone.map((lease) => [lease.id, lease]))));
   if (Object.keys(rest).length === 0) {
     await (gone.some((lease) => lease.ports.length > 0) ? applyTable(network, rest) : Promise.resolve());
-    lingerThenDown(network);
+    await lingerThenDown(network);
   } else if (gone.some((lease) => lease.ports.length > 0)) {
     await applyTable(network, rest);
   }
@@ -282,14 +283,14 @@ const LINGER_SECONDS = 2;
 /** STALE_UP_MS: a bridge up this long with no lease lost its teardown. */
 const STALE_UP_MS = 30_000;
 
-// lingerThenDown leaves the teardown to a detached shell: after the linger it
-// takes the network's lock (flock(1) and lock.ts's flock(2) exclude each
-// other) and, if no lease came meanwhile, deletes the bridge and the table.
-function lingerThenDown(network: BridgeNetwork): void {
+// lingerThenDown leaves the teardown to a shell in the background, which the
+// host's init inherits once the shell that started it returns: after the
+// linger it takes the network's lock (flock(1) and lock.ts's flock(2) exclude
+// each other) and, if no lease came meanwhile, deletes the bridge and the table.
+async function lingerThenDown(network: BridgeNetwork): Promise<void> {
   const lock = lockPath(network);
   const teardown = `test -e ${leasesPath(network)} || { /usr/sbin/ip link del ${network.bridge} 2>/dev/null; /usr/sbin/nft delete table ip ${network.table} 2>/dev/null; rm -f ${upMarker(network)}; }`;
-  const { spawn } = require('node:child_process') as typeof import('node:child_process');
-  spawn('/bin/sh', ['-c', `sleep ${LINGER_SECONDS}; exec flock ${lock} /bin/sh -c '${teardown}'`], { detached: true, stdio: 'ignore' }).unref();
+  await runProgram('/bin/sh', ['-c', `(sleep ${LINGER_SECONDS}; exec flock ${lock} /bin/sh -c '${teardown}') </dev/null >/dev/null 2>&1 &`], '');
 }
 
 async function bridgeDown(network: BridgeNetwork): Promise<void> {

@@ -2,22 +2,18 @@
 // netavark keeps one, so nothing of it mixes with the host's rules and
 // removing the table removes all of it. Rules are fed to `nft -f -`, which
 // applies each script as one transaction.
-import { spawn } from 'node:child_process';
-
-import { NboxError } from '../errors';
+import { NboxError, SysError } from '../errors';
+import { runProgram } from '../sys/program';
 
 const NFT = '/usr/sbin/nft';
 
 /** runNft applies script in one transaction. */
-export function runNft(script: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NFT, ['-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', (err) => reject(new NboxError('ERR_NBOX_SYS', `nft: ${err.message} (install Debian's nftables package)`)));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new NboxError('ERR_NBOX_SYS', `nft: ${stderr.trim() || `exit ${code}`}`))));
-    child.stdin.end(script);
+export async function runNft(script: string): Promise<void> {
+  const result = await runProgram(NFT, ['-f', '-'], script).catch((err: unknown) => {
+    if (err instanceof SysError) throw new NboxError('ERR_NBOX_SYS', `nft: ${err.message} (install Debian's nftables package)`);
+    throw err;
   });
+  if (result.exitCode !== 0) throw new NboxError('ERR_NBOX_SYS', `nft: ${result.stderr.trim() || (result.exitCode === null ? `signal ${result.signal}` : `exit ${result.exitCode}`)}`);
 }
 
 /** NatTable names the table and what it serves. */

@@ -214,6 +214,9 @@ export interface Addon {
   join(spec: JoinSpec): Spawned;
   /** Starts an nbox-monitor for container id; resolves once it is ready for its spec. */
   spawnMonitor(id: string): Promise<MonitorHello>;
+  /** spawnProgram starts a host program by absolute path in a session of its own, stdio[i] on fd i (-1: /dev/null),
+   * with no env (posix_spawn: no fork of this process). The caller waits on pidfd (wait) and closes it. */
+  spawnProgram(path: string, argv: string[], stdio: [number, number, number]): { pid: number; pidfd: number };
   /** Sends the monitor its spec (closing hello's fd either way, but once started with monitor.attach): resolves once the container's command runs,
    * rejects with the SysError spawn would throw for a failed start. */
   startInMonitor(fd: number, spec: SpawnSpec, monitor: MonitorSpec): Promise<{ pid: number; pidStartTime: number }>;
