@@ -28,6 +28,7 @@ import type { CreateNetworkOptions } from './runtime/user-networks';
 
 export { NboxError, SysError } from './errors';
 export { VERSION } from './version';
+export { endProcessNow } from './runtime/process-end';
 export type { ImageRecord } from './image/images';
 export type { RemoveImageResult } from './image/rmi';
 export type { LoadedImage } from './image/load';

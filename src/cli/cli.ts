@@ -4,8 +4,7 @@ import { CommanderError } from 'commander';
 
 import { EXIT_USAGE, exitCodeFor, globalOptions } from './context';
 import { refuseNodeEnvFiles } from './node-argv';
-import { buildProgram } from './program';
-import { loadedAddon } from '../sys/addon';
+import { buildProgram, loadedApi } from './program';
 
 function report(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) {
@@ -52,10 +51,11 @@ function whenStdoutMade(made: (stdout: NodeJS.WriteStream) => void): void {
 // whole heap and its platform (FreeEnvironment), 10 to 15 ms of every command for
 // memory the kernel takes back anyway. process.exit skips that and still runs
 // the 'exit' listeners; the last of them, added here, ends with _exit when the
-// addon is loaded (run, exec…), skipping the C library's atexit work as well.
+// addon is loaded (run, exec…: the store was opened), skipping the C library's
+// atexit work as well.
 function endWhenIdle(): void {
   process.once('beforeExit', () => {
-    process.once('exit', (code) => loadedAddon()?.exitNow(code));
+    process.once('exit', (code) => loadedApi()?.endProcessNow(code));
     process.exit();
   });
 }

@@ -43,6 +43,13 @@ import { registerServe } from './commands/serve';
 
 type Register = (program: Command, ctx: CliContext) => void;
 
+let openedApi: typeof import('../api') | undefined;
+
+/** loadedApi is the library API once a command has opened the store, without loading it. */
+export function loadedApi(): typeof import('../api') | undefined {
+  return openedApi;
+}
+
 /** Each register function with the top-level commands it makes (registerManagement fills the two groups). */
 const VERBS: [Register, string[]][] = [
   [registerBuild, ['build']], [registerRun, ['run', 'create']], [registerExec, ['exec']], [registerImport, ['import']],
@@ -82,7 +89,9 @@ export function buildProgram(context?: CliContext, argv?: readonly string[]): Co
     .configureOutput({ writeErr: (text) => process.stderr.write(text.startsWith('error: ') ? `nbox: ${text.slice(7)}` : text) });
   const ctx: CliContext = context ?? {
     open: async (options) => {
-      const { Nbox } = await import('../api');
+      const api = await import('../api');
+      openedApi = api;
+      const { Nbox } = api;
       // A store nbox cannot open (no root, not a store, corrupt) fails every verb as bad usage would.
       return Nbox.open({ ...options, root: globalOptions(program).root }).catch((err: unknown) => {
         throw withExitCode(err, EXIT_USAGE);

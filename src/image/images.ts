@@ -10,6 +10,7 @@ import type { StoreRoot } from '../store/root';
 import type { Layers, SealedLayer } from './layers';
 import type { ImageConfig } from './oci';
 import { normalizeReference, normalizeTag, splitReference } from './reference';
+import { textOrder } from '../order';
 
 // node:crypto loads on first use, not with the module: milliseconds of every nbox start.
 function crypto(): typeof Crypto {
@@ -268,7 +269,7 @@ export class Images {
     const stored = new Map<string, boolean>();
     for (const id of new Set(Object.values(repositories))) stored.set(id, await this.has(id));
     const kept = Object.entries(repositories).filter(([, id]) => stored.get(id));
-    const sorted = Object.fromEntries(kept.sort(([a], [b]) => a.localeCompare(b)));
+    const sorted = Object.fromEntries(kept.sort(([a], [b]) => textOrder(a, b)));
     await this.root.writeFileAtomic(this.repositoriesPath, `${JSON.stringify(sorted, null, 2)}\n`);
   }
 }

@@ -14,6 +14,7 @@ import type { ContainerRegistry } from './container-registry';
 import { parseSubnet } from './ipv4';
 import { isUserNetwork, type NetworkEndpoint } from './network';
 import { bridgeOf, NetworkStore, PREDEFINED_NETWORKS, type CreateNetworkOptions, type NetworkRecord } from './user-networks';
+import { textOrder } from '../order';
 
 /** NetworkContext is what the network verbs need of the library. */
 export interface NetworkContext {
@@ -62,7 +63,7 @@ export function createNetwork(ctx: NetworkContext, options: CreateNetworkOptions
 export async function listNetworks(ctx: NetworkContext, filters: string[] = []): Promise<NetworkInspect[]> {
   const parsed = parseFilters(filters);
   const all = await allNetworks(ctx);
-  return all.filter((network) => matches(network, parsed)).sort((a, b) => a.Name.localeCompare(b.Name));
+  return all.filter((network) => matches(network, parsed)).sort((a, b) => textOrder(a.Name, b.Name));
 }
 
 /** inspectNetwork is Docker's JSON for the network a name, ID or unique ID prefix names. */

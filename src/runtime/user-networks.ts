@@ -15,6 +15,7 @@ import { randomBytes } from '../sys/random';
 import { DEFAULT_BRIDGE, sweepBridgeLeases, type BridgeNetwork } from './bridge-network';
 import type { NetworkEndpoint, NetworkMode } from './network';
 import { contains, formatAddress, formatSubnet, overlaps, parseAddress, parseProcRoutes, parseSubnet, type Subnet } from './ipv4';
+import { textOrder } from '../order';
 
 /** NetworkRecord is one user network as kept in the store. */
 export interface NetworkRecord {
@@ -123,7 +124,7 @@ export class NetworkStore {
   async list(): Promise<NetworkRecord[]> {
     const files = await readdir(this.root.networksDir).catch(() => [] as string[]);
     const records = await Promise.all(files.filter((file) => /^[0-9a-f]{64}\.json$/.test(file)).map((file) => readRecord(join(this.root.networksDir, file))));
-    return records.filter((record): record is NetworkRecord => record !== null).sort((a, b) => a.name.localeCompare(b.name));
+    return records.filter((record): record is NetworkRecord => record !== null).sort((a, b) => textOrder(a.name, b.name));
   }
 
   /** find resolves a network by name, full ID or unique ID prefix, in Docker's order. */
