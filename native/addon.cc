@@ -676,6 +676,18 @@ Napi::Promise PollMonitor(Napi::Env env, MonitorReply *r) {
   return promise;
 }
 
+// DefaultSignalsAttr: a posix_spawn child starts with no signal blocked and
+// every handler at its default, whatever Node set up (plus flags).
+void DefaultSignalsAttr(posix_spawnattr_t *attr, short flags) {
+  posix_spawnattr_init(attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(attr, &none);
+  posix_spawnattr_setsigdefault(attr, &all);
+  posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | flags);
+}
+
 // spawnMonitor(id): posix_spawns nbox-monitor (glibc's CLONE_VFORK: no code of
 // this threaded process runs in the child) with the start socket on fd 3, the
 // sealed nbox-exec on fd 4, /dev/null on 0-2, no env; resolves on its HELLO
@@ -709,13 +721,7 @@ Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
     posix_spawn_file_actions_adddup2(&actions, child_socket, MON_SOCKET_FD);
     posix_spawn_file_actions_adddup2(&actions, child_exec, MON_EXEC_FD);
     posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    DefaultSignalsAttr(&attr, 0);
     std::string name = "nbox-monitor";
     char *argv[] = {name.data(), id.data(), nullptr};
     // No env, but a fault test's step of the monitor (src/runtime/fault.ts): never a secret.
@@ -775,13 +781,7 @@ Napi::Value SpawnProgram(const Napi::CallbackInfo &info) {
     // Not even an fd this process was given without close-on-exec (an IPC channel's).
     posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+    DefaultSignalsAttr(&attr, POSIX_SPAWN_SETSID);
     char *envp[] = {nullptr};
     failed = "posix_spawn";
     rc = posix_spawn(&pid, path.c_str(), &actions, &attr, argv.data(), envp);

@@ -3,24 +3,16 @@
 // deadline; the Container's port/host/ip, readFile/writeFile, and build from a
 // Dockerfile given as text.
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { NboxError, Wait, WaitError, WaitTimeoutError } from '../../src/api';
+import { freePort } from '../helpers/host-network';
 import { fileScope, rootTest, sharedTestStore, writeContext } from '../helpers/env';
 
 const test = rootTest();
 const scope = fileScope(test);
 const store = sharedTestStore(test);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function names(): Promise<string[]> {
   return (await store.nbox.listContainers({ all: true })).map((c) => c.config.name);

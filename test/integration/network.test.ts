@@ -3,11 +3,11 @@
 // running side by side never share one, and the file's end removes whatever a
 // failed test left: namespaces, links, the table, the lease files.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { get } from 'node:http';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 
 import { cli, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
+import { freePort, httpGet, removeTestBridge } from '../helpers/host-network';
 import { runDetached, until } from '../helpers/detached';
 
 const test = rootTest();
@@ -22,19 +22,7 @@ process.env.NBOX_BRIDGE_SUBNET = SUBNET;
 
 const store = sharedTestStore(test);
 
-test.after.always(() => {
-  for (const name of existsSync(STATE) ? readdirSync(STATE) : []) {
-    if (!name.startsWith(BRIDGE)) continue;
-    try {
-      execFileSync('umount', ['-l', `${STATE}/${name}`], { stdio: 'ignore' });
-    } catch {
-      // Not a mount (a lease file, or already gone).
-    }
-    rmSync(`${STATE}/${name}`, { force: true });
-  }
-  quiet('ip', ['link', 'del', BRIDGE]);
-  quiet('nft', ['delete', 'table', 'ip', TABLE]);
-});
+test.after.always(() => removeTestBridge(BRIDGE));
 
 function quiet(command: string, args: string[]): string {
   try {
@@ -58,27 +46,6 @@ const leases = (): Record<string, { address: string; netns: string; hostIf: stri
 async function allGone(): Promise<void> {
   await until('the bridge network to go', () => (!bridgeExists() && !tableExists() && Object.keys(leases()).length === 0
     && !readdirSync(STATE).some((name) => name.startsWith(`${BRIDGE}-`)) ? true : undefined), 15000);
-}
-
-/** httpGet fetches http://127.0.0.1:port/ (the only address tests send to from the host). */
-function httpGet(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path: '/', timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve(body));
-    }).on('error', reject).on('timeout', function (this: { destroy(): void }) {
-      this.destroy();
-    });
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const HTTPD = ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -h /www -p 80'];

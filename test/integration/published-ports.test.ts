@@ -4,53 +4,25 @@
 // meanwhile, it is free again once the container ends, and the socket never
 // reaches the container. This file's containers use a bridge, subnet and
 // nftables table of their own (NBOX_BRIDGE*); only 127.0.0.1 gets traffic.
-import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { get } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
 
 import { cli, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
+import { freePort, httpGet, removeTestBridge } from '../helpers/host-network';
 import { monitors, runDetached, runningState, stateOf, until } from '../helpers/detached';
 
 const test = rootTest();
 const BRIDGE = `nbp${process.pid % 100000}`;
 const OCTET = 100 + (process.pid % 150);
-const TABLE = `nbox_${BRIDGE}`;
-const STATE = '/run/nbox/networks';
 process.env.NBOX_BRIDGE = BRIDGE;
 process.env.NBOX_BRIDGE_SUBNET = `10.92.${OCTET}.0/24`;
 
 const store = sharedTestStore(test);
 
-test.after.always(() => {
-  for (const name of existsSync(STATE) ? readdirSync(STATE) : []) {
-    if (!name.startsWith(BRIDGE)) continue;
-    try {
-      execFileSync('umount', ['-l', `${STATE}/${name}`], { stdio: 'ignore' });
-    } catch {
-      // Not a mount (a lease file, or already gone).
-    }
-    rmSync(`${STATE}/${name}`, { force: true });
-  }
-  for (const command of [['ip', 'link', 'del', BRIDGE], ['nft', 'delete', 'table', 'ip', TABLE]]) {
-    try {
-      execFileSync(command[0], command.slice(1), { stdio: 'ignore' });
-    } catch {
-      // Gone already.
-    }
-  }
-});
+test.after.always(() => removeTestBridge(BRIDGE));
 
 const HTTPD = ['sh', '-c', 'mkdir -p /www && echo hello > /www/index.html && exec httpd -f -h /www -p 80'];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** tcpBind is what a host process gets binding host:port as servers do (Node sets SO_REUSEADDR): 'ok' or the error code. */
 function tcpBind(port: number, host: string): Promise<string> {
@@ -72,18 +44,6 @@ function udpBind(port: number, host: string): Promise<string> {
 /** binds are what host binds of the port get on 127.0.0.1 and on 0.0.0.0. */
 async function binds(port: number, bind = tcpBind): Promise<string[]> {
   return [await bind(port, '127.0.0.1'), await bind(port, '0.0.0.0')];
-}
-
-function httpGet(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path: '/', timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve(body));
-    }).on('error', reject).on('timeout', function (this: { destroy(): void }) {
-      this.destroy();
-    });
-  });
 }
 
 /** hostSockets are the inodes of the sockets in this (the host's) network namespace, by /proc/net's tables. */
