@@ -197,6 +197,8 @@ test('fault walk: kill -9 of the monitor at each of its steps, with --rm and wit
       const afterStart = step === 'monitor:exited' || step === 'monitor:removing';
       t.is(r.code, afterStart ? 0 : 125, step);
       const ids = await idsNamed(name);
+      // Past STARTED the monitor reaches its step only once `sleep 0.3` ends: until then the container runs.
+      if (afterStart) await until(`${step}: the monitor killed at its step`, () => (ids.every((id) => monitors(id).length === 0) ? true : undefined), 15000);
       await settled(t, `monitor at ${step}${rm ? ' (--rm)' : ''}`, ids, before);
       // Killed before it recorded the end: the sweep records the kill, or removes the --rm container.
       const ended = ids.map((id) => stateOf(store.root, id)?.exitCode ?? null);

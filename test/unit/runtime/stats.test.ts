@@ -64,21 +64,22 @@ test('containerStats without an interval: the CPU % over the container\'s life s
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const group = join(root, 'nbox', 'c1');
   mkdirSync(group, { recursive: true });
-  // 100 s of CPU in a group whose container started 1000 s ago: a tenth of one CPU.
-  writeFileSync(join(group, 'cpu.stat'), 'usage_usec 100000000\nuser_usec 60000000\nsystem_usec 40000000\n');
-  const startedAt = new Date(Date.now() - 1000_000).toISOString();
+  // 2 s of CPU in a group whose container started 20 s ago: a tenth of one CPU. (The host's CPU time since
+  // boot bounds the start's system reading, so the start must lie well after boot: a fresh CI machine is minutes old.)
+  writeFileSync(join(group, 'cpu.stat'), 'usage_usec 2000000\nuser_usec 1200000\nsystem_usec 800000\n');
+  const startedAt = new Date(Date.now() - 20_000).toISOString();
   const fresh = record({ status: 'running', pid: process.pid, cgroup: [group], startedAt }, 'fresh');
-  // Restarted in the same group, which had used 50 s by then: only this life's 50 s count.
-  const restarted = record({ status: 'running', pid: process.pid, cgroup: [group], startedAt, restartCount: 1, cpuAtStart: 50e9 }, 'restarted');
+  // Restarted in the same group, which had used 1 s by then: only this life's 1 s counts.
+  const restarted = record({ status: 'running', pid: process.pid, cgroup: [group], startedAt, restartCount: 1, cpuAtStart: 1e9 }, 'restarted');
   const [one, two] = await containerStats([fresh, restarted], undefined, { root, unified: true });
-  // Even seconds this test might take past startedAt's 1000 s move the figures by hundredths at most.
-  t.true(one.cpuPercent > 9.9 && one.cpuPercent <= 10, String(one.cpuPercent));
-  t.true(two.cpuPercent > 4.95 && two.cpuPercent <= 5, String(two.cpuPercent));
+  // A second this test might take past startedAt's 20 s moves the figures by a twentieth at most.
+  t.true(one.cpuPercent > 9.5 && one.cpuPercent <= 10, String(one.cpuPercent));
+  t.true(two.cpuPercent > 4.75 && two.cpuPercent <= 5, String(two.cpuPercent));
   // The Engine API's cpu_stats and precpu_stats give clients the same figure: precpu is the container's start.
   const { before, after, systemBefore, systemAfter, online, prereadAt, readAt } = two.cpu;
-  t.is(before, 50e9);
-  t.is(after, 100e9);
+  t.is(before, 1e9);
+  t.is(after, 2e9);
   t.is(((after - before) / (systemAfter - systemBefore)) * online * 100, two.cpuPercent);
   t.is(prereadAt, Date.parse(startedAt));
-  t.true(readAt - prereadAt >= 1000_000);
+  t.true(readAt - prereadAt >= 20_000);
 });
