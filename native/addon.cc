@@ -186,7 +186,7 @@ std::string StepPath(const child_error &err, const child_spec &spec, const std::
     case STEP_EXEC:
       return spec.argv[0];
     case STEP_CGROUP:
-      if (err.index >= 0 && (size_t)err.index < spec.ncgroups) return spec.cgroup_procs[err.index];
+      if (err.index >= 0 && (size_t)err.index < spec.ncgroups) return spec.cgroup_join_files[err.index];
       return "";
     default:
       return "";
@@ -197,9 +197,9 @@ std::string StepPath(const child_error &err, const child_spec &spec, const std::
 // identity, stdio, cgroups and the sealed exec helper. ReadProcessSpec points a
 // child_spec into it, so it stays in place (no copies) until child_spawn returns.
 struct ProcessSpec {
-  std::vector<std::string> argv, envs, cgroup_procs;
+  std::vector<std::string> argv, envs, cgroup_join_files;
   std::vector<char *> argv_c, env_c, exec_argv;
-  std::vector<const char *> cgroup_procs_c;
+  std::vector<const char *> cgroup_join_files_c;
   std::vector<gid_t> groups;
   std::vector<child_rlimit> rlimits;
   std::vector<std::string> sysctls, device_paths;
@@ -263,8 +263,8 @@ bool ReadProcessSpec(Napi::Env env, Napi::Object o, ProcessSpec &p, child_spec &
   p.cwd = o.Get("cwd").As<Napi::String>().Utf8Value();
   Napi::Array groups_js = o.Get("groups").As<Napi::Array>();
   for (uint32_t i = 0; i < groups_js.Length(); i++) p.groups.push_back(groups_js.Get(i).As<Napi::Number>().Uint32Value());
-  p.cgroup_procs = StringArray(o, "cgroupProcs");
-  for (auto &procs : p.cgroup_procs) p.cgroup_procs_c.push_back(procs.c_str());
+  p.cgroup_join_files = StringArray(o, "cgroupJoinFiles");
+  for (auto &procs : p.cgroup_join_files) p.cgroup_join_files_c.push_back(procs.c_str());
   p.rlimits = Rlimits(OptionalStringArray(o, "rlimits"));
   std::string failed_syscall;
   int exec_fd = SealedExecHelper(failed_syscall);
@@ -286,8 +286,8 @@ bool ReadProcessSpec(Napi::Env env, Napi::Object o, ProcessSpec &p, child_spec &
   spec.ngroups = p.groups.size();
   ReadSecurity(o, p, spec);
   for (uint32_t i = 0; i < 3; i++) spec.stdio[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
-  spec.cgroup_procs = p.cgroup_procs_c.data();
-  spec.ncgroups = p.cgroup_procs_c.size();
+  spec.cgroup_join_files = p.cgroup_join_files_c.data();
+  spec.ncgroups = p.cgroup_join_files_c.size();
   spec.rlimits = p.rlimits.data();
   spec.nrlimits = p.rlimits.size();
   spec.exec_fd = exec_fd;
@@ -578,7 +578,7 @@ struct MonitorReply {
   napi_env env;
   Napi::Promise::Deferred deferred;
   Napi::AsyncContext context;
-  std::vector<std::string> argv, lowers, cgroup_procs, bind_sources, bind_targets;
+  std::vector<std::string> argv, lowers, cgroup_join_files, bind_sources, bind_targets;
   std::string rootfs, cwd;
   MonitorReply(napi_env e, int socket, bool h)
       : fd(socket), hello(h), env(e), deferred(Napi::Promise::Deferred::New(e)), context(Napi::Env(e), "nbox:monitor") {}
@@ -603,13 +603,13 @@ Napi::Value MonitorFailure(Napi::Env env, MonitorReply *r, const mon_failed &fai
   err.syscall[sizeof err.syscall - 1] = '\0';
   std::vector<char *> argv_c = CStringVector(r->argv);
   std::vector<const char *> procs_c;
-  for (auto &p : r->cgroup_procs) procs_c.push_back(p.c_str());
+  for (auto &p : r->cgroup_join_files) procs_c.push_back(p.c_str());
   child_spec spec;
   memset(&spec, 0, sizeof spec);
   spec.argv = argv_c.data();
   spec.rootfs = r->rootfs.c_str();
   spec.cwd = r->cwd.c_str();
-  spec.cgroup_procs = procs_c.data();
+  spec.cgroup_join_files = procs_c.data();
   spec.ncgroups = procs_c.size();
   return SysErrorValue(env, child_step_name(err.step), err.syscall, err.err, StepPath(err, spec, r->lowers, r->bind_sources, r->bind_targets));
 }
@@ -846,7 +846,7 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
   MonitorReply *r = new MonitorReply(env, fd, false);
   r->argv = StringArray(o, "argv");
   r->lowers = StringArray(o, "lowerDirs");
-  r->cgroup_procs = StringArray(o, "cgroupProcs");
+  r->cgroup_join_files = StringArray(o, "cgroupJoinFiles");
   r->rootfs = o.Get("rootfs").As<Napi::String>().Utf8Value();
   r->cwd = o.Get("cwd").As<Napi::String>().Utf8Value();
   std::vector<std::string> mounts;
@@ -892,7 +892,7 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"sysctls", o.Get("sysctls").IsArray() ? StringArray(o, "sysctls") : std::vector<std::string>{}},
       {"devices", MonitorDevices(o)},
       {"mounts", mounts},
-      {"cgroupProcs", r->cgroup_procs},
+      {"cgroupJoinFiles", r->cgroup_join_files},
       {"cgroupDirs", StringArray(m, "cgroupDirs")},
       {"rlimits", OptionalStringArray(o, "rlimits")},
       {"id", {text(m, "id")}},

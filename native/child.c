@@ -713,7 +713,7 @@ static void close_other_fds(struct child_ctx *ctx) {
 static void join_cgroups(struct child_ctx *ctx, int new_namespace) {
   const struct child_spec *s = ctx->spec;
   for (size_t i = 0; i < s->ncgroups; i++) {
-    int fd = open(s->cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+    int fd = open(s->cgroup_join_files[i], O_WRONLY | O_CLOEXEC);
     CHECK(ctx, fd, STEP_CGROUP, "open", (int)i);
     CHECK(ctx, write(fd, "0", 1), STEP_CGROUP, "write", (int)i);
     close(fd);

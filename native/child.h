@@ -128,9 +128,10 @@ struct child_spec {
   const struct child_bind *binds;
   size_t nbinds;
   int stdio[3]; /* -1: the container's own /dev/null */
-  /* cgroup.procs files the child joins first, so the device policy holds
+  /* cgroup files (v1 tasks, v2 cgroup.procs) the child joins first by writing "0"
+   * while it is one thread, so the device policy holds
    * before it mounts anything and a kill through the cgroup reaches it all. */
-  const char *const *cgroup_procs;
+  const char *const *cgroup_join_files;
   size_t ncgroups;
   /* --ulimit: set by the init before execve, while it may still raise a hard limit. */
   const struct child_rlimit *rlimits;

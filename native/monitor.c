@@ -361,7 +361,7 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 
 /* The spec's sections every container has, each checked for its count. */
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
-                                        "upper", "work", "net", "seccomp", "mounts", "cgroupProcs", "cgroupDirs", "rlimits",
+                                        "upper", "work", "net", "seccomp", "mounts", "cgroupJoinFiles", "cgroupDirs", "rlimits",
                                         "caps", "nnp", "privileged", "readonly", "sysctls", "devices", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin",
                                         "attach", "ttySize", "exitCommand", "sessionOwner", "logRotate", "ports"};
 
@@ -476,8 +476,8 @@ static void build_spec(const struct wire_section *s, int n, struct child_spec *s
   }
   spec->binds = binds;
   spec->nbinds = binds ? nbinds : 0;
-  spec->cgroup_procs = section(s, n, "cgroupProcs")->strings;
-  spec->ncgroups = section(s, n, "cgroupProcs")->count;
+  spec->cgroup_join_files = section(s, n, "cgroupJoinFiles")->strings;
+  spec->ncgroups = section(s, n, "cgroupJoinFiles")->count;
   /* rlimits: resource, soft, hard (-1 is unlimited). */
   const struct wire_section *rlimits = section(s, n, "rlimits");
   size_t nrlimits = rlimits->count / 3;

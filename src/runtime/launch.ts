@@ -88,14 +88,14 @@ export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Pro
   const { addon, createCgroup, removeCgroup } = system;
   const mounts = resolveMountTargets(spec.layers, spec.mounts);
   const cgroup = spec.cgroup ?? system.cgroupDirs(spec.id);
-  const cgroupProcs = await createCgroup(cgroup, spec.resources, spec.deviceRules ?? null).catch((err: Error) => {
+  const cgroupJoinFiles = await createCgroup(cgroup, spec.resources, spec.deviceRules ?? null).catch((err: Error) => {
     throw new ContainerStartError(`unable to create the container's cgroup: ${err.message}`, 125, err);
   });
   let stdio: GuardedStdio | undefined;
   let spawned;
   try {
     stdio = spec.terminal?.stdio ?? guardStdio(spec.stdio, addon());
-    spawned = addon().spawn(spawnSpec(spec, mounts, stdio.childFds, cgroupProcs));
+    spawned = addon().spawn(spawnSpec(spec, mounts, stdio.childFds, cgroupJoinFiles));
   } catch (err) {
     stdio?.close();
     await removeCgroup(cgroup);
@@ -143,8 +143,8 @@ export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Pro
 }
 
 /** spawnSpec is the addon's spec of a container's init: the launch spec with
- * its mounts resolved, the fds for its stdio and the cgroup.procs it joins. */
-export function spawnSpec(spec: LaunchSpec, mounts: BindMount[], stdio: [number, number, number], cgroupProcs: string[]): SpawnSpec {
+ * its mounts resolved, the fds for its stdio and the cgroup files it joins through. */
+export function spawnSpec(spec: LaunchSpec, mounts: BindMount[], stdio: [number, number, number], cgroupJoinFiles: string[]): SpawnSpec {
   return {
     argv: spec.argv,
     env: spec.env,
@@ -163,7 +163,7 @@ export function spawnSpec(spec: LaunchSpec, mounts: BindMount[], stdio: [number,
     ...(spec.security ?? processSecurity({ seccomp: spec.seccomp })),
     mounts,
     stdio,
-    cgroupProcs,
+    cgroupJoinFiles,
     ...(spec.resources?.ulimits?.length ? { rlimits: rlimitTriples(spec.resources) } : {}),
     ...(spec.terminal ? { terminal: spec.terminal.size } : {}),
   };

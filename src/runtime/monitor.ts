@@ -96,14 +96,14 @@ export async function startMonitored(
   try {
     spec = await start.spec(record);
     const mounts = resolveMountTargets(spec.layers, spec.mounts);
-    const cgroupProcs = await createCgroup(cgroup, spec.resources, spec.deviceRules ?? null).catch((err: Error) => {
+    const cgroupJoinFiles = await createCgroup(cgroup, spec.resources, spec.deviceRules ?? null).catch((err: Error) => {
       throw new ContainerStartError(`unable to create the container's cgroup: ${err.message}`, 125, err);
     });
     const { config } = record;
     faultPoint('cgroup-created');
     sent = true;
     // stdio -1: the monitor gives the init its log pipes.
-    const starting = addon().startInMonitor(monitor.fd, spawnSpec(spec, mounts, [-1, -1, -1], cgroupProcs), {
+    const starting = addon().startInMonitor(monitor.fd, spawnSpec(spec, mounts, [-1, -1, -1], cgroupJoinFiles), {
       id: config.id,
       name: config.name,
       store: ctx.store.root.dir,

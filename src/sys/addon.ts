@@ -97,8 +97,8 @@ export interface SpawnSpec extends ContainerSecurity {
   mounts: BindMount[];
   /** Host fds that become the container's 0, 1 and 2; -1 is the container's own /dev/null. */
   stdio: [number, number, number];
-  /** cgroup.procs files the child joins before it does anything else. */
-  cgroupProcs: string[];
+  /** Files of its cgroups the child (single-threaded) writes "0" to before it does anything else (cgroup.ts joinFiles). */
+  cgroupJoinFiles: string[];
   /** --ulimit: setrlimit before execve, as [resource, soft, hard] decimal triples (-1 is unlimited). */
   rlimits?: string[];
   /** -t: a pty made in the container's own devpts, of this size, is its 0-2 and controlling terminal (stdio is then
@@ -120,8 +120,8 @@ export interface JoinSpec extends ProcessSecurity {
   groups: number[];
   /** Host fds that become the command's 0, 1 and 2; -1 is the container's own /dev/null. */
   stdio: [number, number, number];
-  /** The container's cgroup.procs files, joined before its namespaces. */
-  cgroupProcs: string[];
+  /** The container's cgroup files the joiner writes "0" to (cgroup.ts joinFiles), before its namespaces. */
+  cgroupJoinFiles: string[];
   /** The command is no child of this process and does not die with it; the result's pidfd is then -1. */
   detach?: boolean;
   /** -t, as spawn's (ignored with detach: nobody would hold the master). */

@@ -71,7 +71,7 @@ test('the spawn gets mount targets resolved in the image, its cgroup, and its ow
   closeSync(s.stdio[0]);
   const [spawned] = h.fake.spawned;
   t.deepEqual(spawned.mounts.map((m) => m.target), ['/run/systemd/resolve/stub-resolv.conf']);
-  t.deepEqual(spawned.cgroupProcs, ['/cg/devices/nbox/c0ffee/cgroup.procs', '/cg/freezer/nbox/c0ffee/cgroup.procs']);
+  t.deepEqual(spawned.cgroupJoinFiles, ['/cg/devices/nbox/c0ffee/cgroup.procs', '/cg/freezer/nbox/c0ffee/cgroup.procs']);
   t.deepEqual(spawned.stdio, [-1, -1, -1]);
   t.is(spawned.newNetwork, true);
   t.true(Buffer.isBuffer(spawned.seccompFilter), "Docker's default filter");
