@@ -4,7 +4,7 @@
 // exec helper an init gets; this module finds the container, checks that its
 // recorded init is still that process, and words failures as Docker does.
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 
@@ -12,7 +12,7 @@ import { NboxError, SysError } from '../errors';
 import { openInRoot } from '../image/fs-calls';
 import type { Store } from '../image/store';
 import { addon, type ExitStatus } from '../sys/addon';
-import { processStartTime } from '../sys/proc';
+import { inCgroup, processStartTime } from '../sys/proc';
 import type { ContainerRecord } from './container-record';
 import type { ContainerRegistry } from './container-registry';
 import { mergeEnv, readEnvFile } from './env';
@@ -20,6 +20,7 @@ import { ContainerStartError, startFailure } from './launch';
 import { openStdio, terminalIo, type OpenedStdio, type StdioOption } from './stdio-option';
 import type { Exit } from './running-container';
 import { guardStdio, type GuardedStdio } from './stdio';
+import { joinFiles } from './cgroup';
 import { parseDetachKeys } from './detach-keys';
 import { TerminalStdio, type TerminalSize } from './terminal';
 import { resolveUser } from './user';
@@ -137,7 +138,7 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
       groups: user.groups,
       ...execSecurity(config, opts.privileged ?? false, seccompCacheDir(ctx.store.root.dir)),
       stdio: guarded.childFds,
-      cgroupProcs: (state.cgroup ?? []).map((dir) => join(dir, 'cgroup.procs')),
+      cgroupJoinFiles: joinFiles(state.cgroup ?? []),
       detach: opts.detach ?? false,
       ...(tty ? { terminal: opts.ttySize ?? { rows: 0, cols: 0 } } : {}),
     });
@@ -183,9 +184,10 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
 }
 
 // The container's init, opened as a pidfd and checked to be the recorded
-// process: a pid whose process ended may belong to another by now. The check
-// comes after the pidfd and the root are opened, and the process must still
-// be alive after it: then the pid named the same process throughout.
+// process: a pid whose process ended may belong to another by now. Its start
+// time and its place in the container's group identify it. The check comes
+// after the pidfd and the root are opened, and the process must still be alive
+// after it: then the pid named the same process throughout.
 interface OpenedInit {
   pidfd: number;
   /** The init's root directory: the container's filesystem as it is now. */
@@ -206,7 +208,8 @@ function openInit(record: ContainerRecord): OpenedInit {
   } catch {
     // Gone meanwhile (or a zombie): not running.
   }
-  if (rootFd < 0 || processStartTime(state.pid) !== state.pidStartTime || !addon().kill(pidfd, 0)) {
+  const sameProcess = processStartTime(state.pid) === state.pidStartTime && (!state.cgroup?.length || inCgroup(state.pid, basename(state.cgroup[0])));
+  if (rootFd < 0 || !sameProcess || !addon().kill(pidfd, 0)) {
     if (rootFd >= 0) closeSync(rootFd);
     closeSync(pidfd);
     throw notRunning();

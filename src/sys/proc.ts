@@ -26,3 +26,16 @@ export function pidNamespace(): number {
   ownPidNamespace ??= statSync('/proc/self/ns/pid').ino;
   return ownPidNamespace;
 }
+
+/** inCgroup says whether a live process is in the group named `name` (a directory's last component) or
+ * below it, in some hierarchy. Start times count clock ticks (10 ms here), so a pid another process took
+ * within the same tick passes that check; a host process is never in a container's group. */
+export function inCgroup(pid: number, name: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  } catch {
+    return false;
+  }
+  return text.split('\n').some((line) => line.endsWith(`/${name}`) || line.includes(`/${name}/`));
+}

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 import type { RunningContainer } from '../../src/api';
+import { processStartTime } from '../../src/sys/proc';
 import { cli, makeRootfs, rootTest, sharedTestStore, tarOf } from '../helpers/env';
 
 const test = rootTest();
@@ -143,20 +144,24 @@ test('exec into an exited container or an unknown one: Docker\'s message, exit 1
   t.is(unknown.stderr, 'nbox: No such container: nosuch\n');
 });
 
-test('exec refuses a container whose recorded init pid now names another process', async (t) => {
-  const container = await start(t);
-  // A host process takes the place of the container's init in its record, as a reused pid would.
-  const host = spawn('sleep', ['300'], { stdio: 'ignore' });
-  t.teardown(() => void host.kill('SIGKILL'));
-  const statePath = join(store.root, 'containers', container.id, 'state.json');
-  const state = JSON.parse(await readFile(statePath, 'utf8')) as { pid: number };
-  await writeFile(statePath, JSON.stringify({ ...state, pid: host.pid }));
-  t.teardown(() => writeFile(statePath, JSON.stringify(state)));
-  const r = await cli(store.root, ['exec', container.id, 'hostname']);
-  t.is(r.code, 1);
-  t.is(r.stderr, `nbox: container ${container.id} is not running\n`);
-  t.is(r.stdout, '');
-});
+for (const sameTick of [false, true]) {
+  test(`exec refuses a container whose recorded init pid now names another process${sameTick ? ', even one started in the same clock tick' : ''}`, async (t) => {
+    const container = await start(t);
+    // A host process takes the place of the container's init in its record, as a reused pid would.
+    const host = spawn('sleep', ['300'], { stdio: 'ignore' });
+    t.teardown(() => void host.kill('SIGKILL'));
+    const statePath = join(store.root, 'containers', container.id, 'state.json');
+    const state = JSON.parse(await readFile(statePath, 'utf8')) as { pid: number; pidStartTime: number };
+    // Start times count 10 ms ticks: only the container's group tells such a process from its init.
+    const pidStartTime = processStartTime(host.pid!) + (sameTick ? 0 : 1);
+    await writeFile(statePath, JSON.stringify({ ...state, pid: host.pid, pidStartTime }));
+    t.teardown(() => writeFile(statePath, JSON.stringify(state)));
+    const r = await cli(store.root, ['exec', container.id, 'hostname']);
+    t.is(r.code, 1);
+    t.is(r.stderr, `nbox: container ${container.id} is not running\n`);
+    t.is(r.stdout, '');
+  });
+}
 
 // An image holding the host node's shared libraries, so that the host's node
 // binary, were it ever reachable as /proc/self/exe, would run inside.
