@@ -5,6 +5,7 @@ import { CommanderError } from 'commander';
 import { EXIT_USAGE, exitCodeFor, globalOptions } from './context';
 import { refuseNodeEnvFiles } from './node-argv';
 import { buildProgram, loadedApi } from './program';
+import { EXIT_SIGPIPE, whenStdoutMade } from './stdout';
 
 function report(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) {
@@ -18,33 +19,6 @@ function report(err: unknown, debug: boolean): number {
     process.stderr.write(`nbox: ${message.split('\n')[0]}\n`);
   }
   return exitCodeFor(err);
-}
-
-// A reader that goes away (`nbox images | head -1`) ends nbox as SIGPIPE ends
-// Docker's CLI: quietly, with the shell's code for it, instead of a stack trace.
-const EXIT_SIGPIPE = 141;
-
-// whenStdoutMade calls made with process.stdout once something first uses it. Node
-// makes that stream on first use, with node:stream and more, milliseconds that a
-// verb whose output never passes through nbox (exec, run) need not spend.
-function whenStdoutMade(made: (stdout: NodeJS.WriteStream) => void): void {
-  const lazy = Object.getOwnPropertyDescriptor(process, 'stdout');
-  if (!lazy?.get || !lazy.configurable) {
-    made(process.stdout);
-    return;
-  }
-  const nodeGetter = lazy.get;
-  Object.defineProperty(process, 'stdout', {
-    configurable: true,
-    enumerable: lazy.enumerable,
-    get() {
-      // Node's getter keeps the stream it made: later reads go straight to it.
-      Object.defineProperty(process, 'stdout', lazy);
-      const stdout = nodeGetter.call(process) as NodeJS.WriteStream;
-      made(stdout);
-      return stdout;
-    },
-  });
 }
 
 // endWhenIdle ends nbox as soon as its loop is empty. Node's own end first frees the
@@ -68,6 +42,8 @@ async function main(): Promise<void> {
     process.exitCode = EXIT_USAGE;
     return;
   }
+  // A reader that goes away (`nbox images | head -1`) ends nbox as SIGPIPE ends
+  // Docker's CLI: quietly, with the shell's code for it, instead of a stack trace.
   whenStdoutMade((stdout) =>
     stdout.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EPIPE') throw err;

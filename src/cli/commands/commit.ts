@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 
 import { collect, type CliContext } from '../context';
+import { writeOut } from '../stdout';
 
 /** registerCommit adds `commit`. */
 export function registerCommit(program: Command, ctx: CliContext): void {
@@ -18,6 +19,6 @@ export function registerCommit(program: Command, ctx: CliContext): void {
     .action(async (ref: string, reference: string | undefined, flags: { author?: string; change: string[]; message?: string; pause: boolean }) => {
       const nbox = await ctx.open();
       const id = await nbox.commitContainer(ref, { changes: flags.change, message: flags.message, author: flags.author, reference, pause: flags.pause });
-      process.stdout.write(`${id}\n`);
+      writeOut(`${id}\n`);
     });
 }

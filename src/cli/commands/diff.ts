@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 
 import type { CliContext } from '../context';
+import { writeOut } from '../stdout';
 
 /** registerDiff adds `diff`. */
 export function registerDiff(program: Command, ctx: CliContext): void {
@@ -12,6 +13,6 @@ export function registerDiff(program: Command, ctx: CliContext): void {
     .action(async (ref: string) => {
       const nbox = await ctx.open();
       const changes = await nbox.diffContainer(ref);
-      process.stdout.write(changes.map((change) => `${change.kind} ${change.path}\n`).join(''));
+      writeOut(changes.map((change) => `${change.kind} ${change.path}\n`).join(''));
     });
 }

@@ -6,6 +6,7 @@ import type { CliContext } from '../context';
 import { since } from '../../api';
 import { ellipsis, humanSize, shortId, table } from '../format';
 import { renderFormat } from '../template';
+import { writeOut } from '../stdout';
 
 interface HistoryFlags {
   trunc: boolean;
@@ -51,6 +52,6 @@ export function registerHistory(program: Command, ctx: CliContext): void {
         });
         text = table(['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], rows);
       }
-      if (text) process.stdout.write(`${text}\n`);
+      if (text) writeOut(`${text}\n`);
     });
 }

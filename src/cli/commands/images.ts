@@ -7,6 +7,7 @@ import { since, type ImageRecord } from '../../api';
 import { humanSize, shortId } from '../format';
 import { renderFormat, type Row } from '../template';
 import { addImagePrune } from './prune';
+import { writeOut } from '../stdout';
 
 interface ListFlags {
   all?: boolean;
@@ -49,7 +50,7 @@ function listImages(command: Command, ctx: CliContext): void {
       const id = (full: string) => (flags.trunc ? shortId(full) : full);
       if (flags.quiet) {
         const ids = [...new Set(images.map((image) => id(image.id)))];
-        if (ids.length) process.stdout.write(`${ids.join('\n')}\n`);
+        if (ids.length) writeOut(`${ids.join('\n')}\n`);
         return;
       }
       const { splitReference } = await import('../../api');
@@ -60,7 +61,7 @@ function listImages(command: Command, ctx: CliContext): void {
       });
       const format = flags.format ?? (flags.digests ? DIGESTS_FORMAT : DEFAULT_FORMAT);
       const text = renderFormat(format, rows, HEADERS);
-      if (text !== '' || format.startsWith('table')) process.stdout.write(`${text}\n`);
+      if (text !== '' || format.startsWith('table')) writeOut(`${text}\n`);
     });
 }
 

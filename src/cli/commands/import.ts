@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 
 import { collect, openInput, type CliContext } from '../context';
+import { writeOut } from '../stdout';
 
 /** registerImport adds `import`. */
 export function registerImport(program: Command, ctx: CliContext): void {
@@ -20,6 +21,6 @@ export function registerImport(program: Command, ctx: CliContext): void {
         changes: flags.change,
         message: flags.message ?? (file === '-' ? undefined : `Imported from ${file}`),
       });
-      process.stdout.write(`${id}\n`);
+      writeOut(`${id}\n`);
     });
 }

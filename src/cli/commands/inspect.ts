@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { NboxError } from '../../errors';
 import type { CliContext } from '../context';
 import { renderValue } from '../template';
+import { writeOut } from '../stdout';
 
 /** registerInspect adds `inspect`. */
 export function registerInspect(program: Command, ctx: CliContext): void {
@@ -26,8 +27,8 @@ export function registerInspect(program: Command, ctx: CliContext): void {
         if (container ?? image) found.push(container ?? image);
         else missing.push(name);
       }
-      if (flags.format === undefined) process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-      else for (const object of found) process.stdout.write(`${renderValue(flags.format, object)}\n`);
+      if (flags.format === undefined) writeOut(`${JSON.stringify(found, null, 4)}\n`);
+      else for (const object of found) writeOut(`${renderValue(flags.format, object)}\n`);
       if (missing.length) {
         throw new NboxError('ERR_NBOX_NO_SUCH_IMAGE', `No such object: ${missing.join(', ')}`);
       }

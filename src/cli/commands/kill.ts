@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 
 import { forEachRef, type CliContext } from '../context';
+import { writeOut } from '../stdout';
 
 /** registerKill adds `kill`. */
 export function registerKill(program: Command, ctx: CliContext): void {
@@ -14,7 +15,7 @@ export function registerKill(program: Command, ctx: CliContext): void {
       const nbox = await ctx.open();
       await forEachRef(refs, async (ref) => {
         await nbox.killContainer(ref, flags.signal);
-        process.stdout.write(`${ref}\n`);
+        writeOut(`${ref}\n`);
       });
     });
 }

@@ -7,6 +7,7 @@ import { EXIT_FAILED, collect, forEachRef, keyValues, withExitCode, type CliCont
 import { confirm } from './prune';
 import { table } from '../format';
 import { labelMethod, renderFormat, renderValue, type Row } from '../template';
+import { writeOut } from '../stdout';
 
 const LS_HEADERS = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', Label: 'LABEL', CreatedAt: 'CREATED AT' };
 
@@ -31,7 +32,7 @@ export function registerNetwork(program: Command, ctx: CliContext): void {
         .catch((err: unknown) => {
           throw withExitCode(err, EXIT_FAILED);
         });
-      process.stdout.write(`${created.id}\n`);
+      writeOut(`${created.id}\n`);
     });
 
   network
@@ -47,15 +48,15 @@ export function registerNetwork(program: Command, ctx: CliContext): void {
       const networks = await nbox.networks.list({ filters: flags.filter });
       const id = (n: NetworkInspect) => (flags.trunc ? n.Id.slice(0, 12) : n.Id);
       if (flags.quiet) {
-        process.stdout.write(networks.map((n) => `${id(n)}\n`).join(''));
+        writeOut(networks.map((n) => `${id(n)}\n`).join(''));
         return;
       }
       if (flags.format !== undefined && flags.format !== 'table') {
         const text = renderFormat(flags.format, networks.map((n) => row(n, id(n))), LS_HEADERS);
-        process.stdout.write(text ? `${text}\n` : '');
+        writeOut(text ? `${text}\n` : '');
         return;
       }
-      process.stdout.write(`${table(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], networks.map((n) => [id(n), n.Name, n.Driver, n.Scope]))}\n`);
+      writeOut(`${table(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], networks.map((n) => [id(n), n.Name, n.Driver, n.Scope]))}\n`);
     });
 
   network
@@ -75,8 +76,8 @@ export function registerNetwork(program: Command, ctx: CliContext): void {
           missing ??= new NboxError('ERR_NBOX_NO_SUCH_NETWORK', `No such network: ${ref}`);
         }
       }
-      if (flags.format === undefined) process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-      else for (const object of found) process.stdout.write(`${renderValue(flags.format, object)}\n`);
+      if (flags.format === undefined) writeOut(`${JSON.stringify(found, null, 4)}\n`);
+      else for (const object of found) writeOut(`${renderValue(flags.format, object)}\n`);
       if (missing) throw missing;
     });
 
@@ -95,7 +96,7 @@ export function registerNetwork(program: Command, ctx: CliContext): void {
           if (flags.force && (err as NboxError).code === 'ERR_NBOX_NO_SUCH_NETWORK') return;
           throw err;
         }
-        process.stdout.write(`${ref}\n`);
+        writeOut(`${ref}\n`);
       });
     });
 
@@ -108,7 +109,7 @@ export function registerNetwork(program: Command, ctx: CliContext): void {
       if (!flags.force && !(await confirm('WARNING! This will remove all custom networks not used by at least one container.'))) return;
       const nbox = await ctx.open();
       const { deleted } = await nbox.networks.prune({ filters: flags.filter });
-      if (deleted.length > 0) process.stdout.write(`Deleted Networks:\n${deleted.join('\n')}\n\n`);
+      if (deleted.length > 0) writeOut(`Deleted Networks:\n${deleted.join('\n')}\n\n`);
     });
 
   network

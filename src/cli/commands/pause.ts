@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 
 import { forEachRef, type CliContext } from '../context';
+import { writeOut } from '../stdout';
 
 /** registerPause adds `pause` and `unpause`. */
 export function registerPause(program: Command, ctx: CliContext): void {
@@ -14,7 +15,7 @@ export function registerPause(program: Command, ctx: CliContext): void {
         const nbox = await ctx.open();
         await forEachRef(refs, async (ref) => {
           await (paused ? nbox.pauseContainer(ref) : nbox.unpauseContainer(ref));
-          process.stdout.write(`${ref}\n`);
+          writeOut(`${ref}\n`);
         });
       });
   }

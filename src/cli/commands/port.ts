@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 
 import { NboxError, formatPortLines, portKey, publishedPorts } from '../../api';
 import type { CliContext } from '../context';
+import { writeOut } from '../stdout';
 
 /** registerPort adds `port`. */
 export function registerPort(program: Command, ctx: CliContext): void {
@@ -16,12 +17,12 @@ export function registerPort(program: Command, ctx: CliContext): void {
       const ports = publishedPorts(await container.record());
       if (privatePort === undefined) {
         const lines = formatPortLines(ports);
-        if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
+        if (lines.length) writeOut(`${lines.join('\n')}\n`);
         return;
       }
       const key = privatePort.includes('/') ? privatePort : `${privatePort}/tcp`;
       const matching = ports.filter((port) => portKey(port) === key);
       if (matching.length === 0) throw new NboxError('ERR_NBOX_USAGE', `No public port '${key}' published for ${ref}`);
-      process.stdout.write(matching.map((port) => `${port.hostIp || '0.0.0.0'}:${port.hostPort}\n`).join(''));
+      writeOut(matching.map((port) => `${port.hostIp || '0.0.0.0'}:${port.hostPort}\n`).join(''));
     });
 }

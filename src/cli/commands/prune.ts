@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 
 import type { CliContext } from '../context';
 import { humanSize } from '../format';
+import { writeOut } from '../stdout';
 
 /** addImagePrune adds `prune` to the `image` command. */
 export function addImagePrune(image: Command, ctx: CliContext): void {
@@ -61,7 +62,7 @@ export function registerBuilder(program: Command, ctx: CliContext): void {
 /** confirm asks on stdout and reads one line of stdin, terminal or not, as
  * Docker does: only "y" or "Y" goes on; end of input is "no". */
 export async function confirm(warning: string): Promise<boolean> {
-  process.stdout.write(`${warning}\nAre you sure you want to continue? [y/N] `);
+  writeOut(`${warning}\nAre you sure you want to continue? [y/N] `);
   const { createInterface } = await import('node:readline');
   const lines = createInterface({ input: process.stdin, terminal: false });
   const answer = await new Promise<string>((resolveAnswer) => {
@@ -75,6 +76,6 @@ export async function confirm(warning: string): Promise<boolean> {
 
 /** report prints a prune's deleted objects under heading, and the space reclaimed. */
 export function report(heading: string, lines: string[], spaceReclaimed: number): void {
-  if (lines.length > 0) process.stdout.write(`${heading}\n${lines.join('\n')}\n\n`);
-  process.stdout.write(`Total reclaimed space: ${humanSize(spaceReclaimed, 4)}\n`);
+  if (lines.length > 0) writeOut(`${heading}\n${lines.join('\n')}\n\n`);
+  writeOut(`Total reclaimed space: ${humanSize(spaceReclaimed, 4)}\n`);
 }

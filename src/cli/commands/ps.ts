@@ -5,6 +5,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { collect, type CliContext } from '../context';
 import { CONTAINER_HEADERS, containerRow, psFormat } from '../container-rows';
 import { formatUsesField, renderFormat } from '../template';
+import { writeOut } from '../stdout';
 
 interface PsFlags {
   all?: boolean;
@@ -43,7 +44,7 @@ export function registerPs(program: Command, ctx: CliContext): void {
       const rows = containers.map((c) => containerRow(c, now, flags.trunc));
       const format = psFormat(flags.format, !!flags.quiet, size);
       const text = renderFormat(format, rows, CONTAINER_HEADERS);
-      if (text !== '' || format.startsWith('table')) process.stdout.write(`${text}\n`);
+      if (text !== '' || format.startsWith('table')) writeOut(`${text}\n`);
     });
 }
 

@@ -5,6 +5,7 @@ import type { TransferProgress } from '../../api';
 import { NboxError } from '../../errors';
 import { parseBool, type CliContext } from '../context';
 import { progressPrinter } from '../progress';
+import { writeOut } from '../stdout';
 
 interface TransferFlags {
   tlsVerify?: boolean;
@@ -68,7 +69,7 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
       if (!password) throw new NboxError('ERR_NBOX_USAGE', 'login needs a password: -p PASSWORD or --password-stdin');
       const nbox = await ctx.open();
       await nbox.login(server, { username: flags.username, password }, { tlsVerify: flags.tlsVerify, authFile: flags.authfile });
-      process.stdout.write('Login Succeeded\n');
+      writeOut('Login Succeeded\n');
     });
 
   program
@@ -80,7 +81,7 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
       const nbox = await ctx.open();
       // As Docker: not being logged in is said, not an error.
       const { registry, loggedIn } = await nbox.logout(server, { authFile: flags.authfile });
-      process.stdout.write(loggedIn ? `Removing login credentials for ${registry}\n` : `Not logged in to ${registry}\n`);
+      writeOut(loggedIn ? `Removing login credentials for ${registry}\n` : `Not logged in to ${registry}\n`);
     });
 }
 
@@ -89,7 +90,7 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
 function afterHeader(header: string | undefined, print: (event: TransferProgress) => void): { print: (event: TransferProgress) => void; flush: () => void } {
   let pending = header;
   const flush = () => {
-    if (pending) process.stdout.write(pending);
+    if (pending) writeOut(pending);
     pending = undefined;
   };
   return {

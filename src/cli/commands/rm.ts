@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 
 import { forEachRef, type CliContext } from '../context';
+import { writeOut } from '../stdout';
 
 /** registerRm adds `rm`. */
 export function registerRm(program: Command, ctx: CliContext): void {
@@ -15,7 +16,7 @@ export function registerRm(program: Command, ctx: CliContext): void {
       const nbox = await ctx.open();
       await forEachRef(refs, async (ref) => {
         await nbox.removeContainer(ref, { force: flags.force, volumes: flags.volumes });
-        process.stdout.write(`${ref}\n`);
+        writeOut(`${ref}\n`);
       });
     });
 }

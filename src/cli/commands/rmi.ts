@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 
 import { forEachRef, type CliContext } from '../context';
+import { writeOut } from '../stdout';
 
 /** registerRmi adds `rmi`. */
 export function registerRmi(program: Command, ctx: CliContext): void {
@@ -14,8 +15,8 @@ export function registerRmi(program: Command, ctx: CliContext): void {
       const nbox = await ctx.open();
       await forEachRef(refs, async (ref) => {
         const result = await nbox.removeImage(ref, { force: flags.force });
-        for (const name of result.untagged) process.stdout.write(`Untagged: ${name}\n`);
-        for (const id of result.deleted) process.stdout.write(`Deleted: ${id}\n`);
+        for (const name of result.untagged) writeOut(`Untagged: ${name}\n`);
+        for (const id of result.deleted) writeOut(`Deleted: ${id}\n`);
       });
     });
 }

@@ -9,6 +9,7 @@ import { NboxError } from '../../errors';
 import { checkDetachKeys, checkStdinTerminal, followResizes, terminalSize } from '../tty';
 import { addResourceFlags } from '../resource-flags';
 import { monitoredForeground, runAttached } from '../run-attached';
+import { writeOut } from '../stdout';
 
 /** Signals a user sends to nbox that the container should get instead. */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -196,12 +197,12 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
           })),
         };
         if (verb === 'create') {
-          process.stdout.write(`${(await nbox.create(image, { ...options, tty: flags.tty, interactive: flags.interactive })).id}\n`);
+          writeOut(`${(await nbox.create(image, { ...options, tty: flags.tty, interactive: flags.interactive })).id}\n`);
           return;
         }
         if (flags.detach) {
           const detached = await nbox.run(image, { ...options, detach: true, tty: flags.tty, interactive: flags.interactive });
-          process.stdout.write(`${detached.id}\n`);
+          writeOut(`${detached.id}\n`);
           return;
         }
         if (monitoredForeground(flags)) {

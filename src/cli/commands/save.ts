@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 
 import { NboxError } from '../../errors';
 import { openInput, type CliContext } from '../context';
+import { writeOut } from '../stdout';
 
 const FORMATS = ['docker', 'oci'] as const;
 
@@ -33,8 +34,8 @@ export function registerSave(program: Command, ctx: CliContext): void {
       const loaded = await nbox.loadImages(await openInput(flags.input ?? '-'));
       if (flags.quiet) return;
       for (const image of loaded) {
-        if (image.tags.length === 0) process.stdout.write(`Loaded image ID: ${image.id}\n`);
-        for (const tag of image.tags) process.stdout.write(`Loaded image: ${tag}\n`);
+        if (image.tags.length === 0) writeOut(`Loaded image ID: ${image.id}\n`);
+        for (const tag of image.tags) writeOut(`Loaded image: ${tag}\n`);
       }
     });
 }

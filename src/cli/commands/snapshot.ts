@@ -4,6 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 
 import type { CliContext } from '../context';
 import { parseSeconds } from './stop';
+import { writeOut } from '../stdout';
 
 /** registerSnapshot adds `snapshot` and `restore`, for the `container` group. */
 export function registerSnapshot(program: Command, ctx: CliContext): void {
@@ -16,7 +17,7 @@ export function registerSnapshot(program: Command, ctx: CliContext): void {
     .action(async (ref: string, flags: { signal?: string; time?: number }) => {
       const nbox = await ctx.open();
       const taken = await nbox.snapshotContainer(ref, { signal: flags.signal, timeout: flags.time });
-      process.stdout.write(`${taken.id}\n`);
+      writeOut(`${taken.id}\n`);
     });
   program
     .command('restore')
@@ -26,7 +27,7 @@ export function registerSnapshot(program: Command, ctx: CliContext): void {
     .action(async (ref: string, flags: { to?: number }) => {
       const nbox = await ctx.open();
       await nbox.restoreContainer(ref, flags.to);
-      process.stdout.write(`${ref}\n`);
+      writeOut(`${ref}\n`);
     });
 }
 

@@ -9,6 +9,7 @@ import { NboxError } from '../../errors';
 import { followSession, outputTo } from '../attached';
 import { checkDetachKeys, terminalSize } from '../tty';
 import { parseSeconds } from './stop';
+import { writeOut } from '../stdout';
 
 interface StartFlags {
   attach?: boolean;
@@ -30,7 +31,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
         const nbox = await ctx.open();
         await forEachRef(refs, async (ref) => {
           await nbox.startContainer(ref);
-          process.stdout.write(`${ref}\n`);
+          writeOut(`${ref}\n`);
         });
         return;
       }
@@ -61,7 +62,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
       const nbox = await ctx.open();
       await forEachRef(refs, async (ref) => {
         await nbox.restartContainer(ref, { signal: flags.signal, timeout: flags.time });
-        process.stdout.write(`${ref}\n`);
+        writeOut(`${ref}\n`);
       });
     });
 }

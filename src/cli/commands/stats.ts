@@ -6,6 +6,7 @@ import type { ContainerStats } from '../../api';
 import type { CliContext } from '../context';
 import { binarySize, humanSize, shortId, table } from '../format';
 import { renderFormat } from '../template';
+import { writeOut } from '../stdout';
 
 interface StatsFlags {
   all?: boolean;
@@ -46,12 +47,12 @@ export function registerStats(program: Command, ctx: CliContext): void {
       };
       if (!flags.stream) {
         // One reading, no wait: each CPU % is over the container's life so far.
-        process.stdout.write(print(await nbox.containerStats(refs, { all: flags.all }), refs));
+        writeOut(print(await nbox.containerStats(refs, { all: flags.all }), refs));
         return;
       }
       for (;;) {
         const stats = await nbox.containerStats(refs, { all: flags.all, intervalMs: STREAM_INTERVAL_MS });
-        process.stdout.write(CLEAR_SCREEN + print(stats, refs));
+        writeOut(CLEAR_SCREEN + print(stats, refs));
       }
     });
 }

@@ -2,6 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 
 import { forEachRef, type CliContext } from '../context';
+import { writeOut } from '../stdout';
 
 /** registerStop adds `stop`. */
 export function registerStop(program: Command, ctx: CliContext): void {
@@ -15,7 +16,7 @@ export function registerStop(program: Command, ctx: CliContext): void {
       const nbox = await ctx.open();
       await forEachRef(refs, async (ref) => {
         await nbox.stopContainer(ref, { signal: flags.signal, timeout: flags.time });
-        process.stdout.write(`${ref}\n`);
+        writeOut(`${ref}\n`);
       });
     });
 }

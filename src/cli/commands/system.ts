@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { UsageLine } from '../../api';
 import type { CliContext } from '../context';
 import { humanSize, table } from '../format';
+import { writeOut } from '../stdout';
 
 /** registerSystem adds `system df`. */
 export function registerSystem(program: Command, ctx: CliContext): void {
@@ -17,13 +18,13 @@ export function registerSystem(program: Command, ctx: CliContext): void {
       const nbox = await ctx.open();
       if (flags.verbose) {
         const { verboseDiskUsage } = await import('../disk-usage-verbose');
-        process.stdout.write(`${await verboseDiskUsage(nbox)}\n`);
+        writeOut(`${await verboseDiskUsage(nbox)}\n`);
         return;
       }
       const [usage, volumes] = await Promise.all([nbox.diskUsage(), nbox.volumes.usage()]);
       const rows = ([['Images', usage.images, true], ['Containers', usage.containers, true], ['Local Volumes', volumes, true], ['Build Cache', usage.buildCache, false]] as const)
         .map(([type, line, percent]) => [type, String(line.total), String(line.active), humanSize(line.size, 4), reclaimable(line, percent)]);
-      process.stdout.write(`${table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], rows)}\n`);
+      writeOut(`${table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], rows)}\n`);
     });
 }
 

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 
 import type { CliContext } from '../context';
 import { table } from '../format';
+import { writeOut } from '../stdout';
 
 /** registerTop adds `top`. */
 export function registerTop(program: Command, ctx: CliContext): void {
@@ -15,6 +16,6 @@ export function registerTop(program: Command, ctx: CliContext): void {
     .passThroughOptions()
     .action(async (ref: string, psArgs: string[]) => {
       const { titles, processes } = await (await ctx.open()).topContainer(ref, psArgs.length ? psArgs : undefined);
-      process.stdout.write(`${table(titles, processes)}\n`);
+      writeOut(`${table(titles, processes)}\n`);
     });
 }

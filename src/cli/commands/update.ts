@@ -5,6 +5,7 @@ import { resourcesFromFlags, type ResourceFlags } from '../../api';
 import { forEachRef, type CliContext } from '../context';
 import { NboxError } from '../../errors';
 import { addResourceFlags } from '../resource-flags';
+import { writeOut } from '../stdout';
 
 interface UpdateFlags extends ResourceFlags {
   restart?: string;
@@ -22,7 +23,7 @@ export function registerUpdate(program: Command, ctx: CliContext): void {
       const nbox = await ctx.open();
       await forEachRef(refs, async (ref) => {
         await nbox.updateContainer(ref, { resources, restart: flags.restart });
-        process.stdout.write(`${ref}\n`);
+        writeOut(`${ref}\n`);
       });
     });
 }

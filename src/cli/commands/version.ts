@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 
 import { VERSION } from '../../version';
 import type { CliContext } from '../context';
-
+import { writeOut } from '../stdout';
 
 /** registerVersion adds `--version` and `version`. */
 export function registerVersion(program: Command, _ctx: CliContext): void {
@@ -20,6 +20,6 @@ export function registerVersion(program: Command, _ctx: CliContext): void {
         ` OS/Arch:           ${platform()}/${arch() === 'x64' ? 'amd64' : arch()}`,
         ' Daemon:            none (nbox runs containers from this process and a monitor per container)',
       ];
-      process.stdout.write(`${lines.join('\n')}\n`);
+      writeOut(`${lines.join('\n')}\n`);
     });
 }

@@ -7,6 +7,7 @@ import { EXIT_FAILED, collect, forEachRef, keyValues, withExitCode, type CliCont
 import { table } from '../format';
 import { labelMethod, renderFormat, renderValue, type Row } from '../template';
 import { confirm, report } from './prune';
+import { writeOut } from '../stdout';
 
 const LS_HEADERS = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Label: 'LABEL', Links: 'LINKS', Size: 'SIZE' };
 
@@ -33,7 +34,7 @@ export function registerVolume(program: Command, ctx: CliContext): void {
       const created = await nbox.volumes.create({ name: name ?? flags.name, labels, driver: flags.driver }).catch((err: unknown) => {
         throw withExitCode(err, EXIT_FAILED);
       });
-      process.stdout.write(`${created.name}\n`);
+      writeOut(`${created.name}\n`);
     });
 
   volume
@@ -47,15 +48,15 @@ export function registerVolume(program: Command, ctx: CliContext): void {
       const nbox = await ctx.open();
       const volumes = await nbox.volumes.list({ filters: flags.filter });
       if (flags.quiet) {
-        process.stdout.write(volumes.map((v) => `${v.name}\n`).join(''));
+        writeOut(volumes.map((v) => `${v.name}\n`).join(''));
         return;
       }
       if (flags.format !== undefined && flags.format !== 'table') {
         const text = renderFormat(flags.format, volumes.map(row), LS_HEADERS);
-        process.stdout.write(text ? `${text}\n` : '');
+        writeOut(text ? `${text}\n` : '');
         return;
       }
-      process.stdout.write(`${table(['DRIVER', 'VOLUME NAME'], volumes.map((v) => [v.driver, v.name]))}\n`);
+      writeOut(`${table(['DRIVER', 'VOLUME NAME'], volumes.map((v) => [v.driver, v.name]))}\n`);
     });
 
   volume
@@ -75,8 +76,8 @@ export function registerVolume(program: Command, ctx: CliContext): void {
           missing ??= err as Error;
         }
       }
-      if (flags.format === undefined) process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
-      else for (const object of found) process.stdout.write(`${renderValue(flags.format, object)}\n`);
+      if (flags.format === undefined) writeOut(`${JSON.stringify(found, null, 4)}\n`);
+      else for (const object of found) writeOut(`${renderValue(flags.format, object)}\n`);
       if (missing) throw missing;
     });
 
@@ -90,7 +91,7 @@ export function registerVolume(program: Command, ctx: CliContext): void {
       const nbox = await ctx.open();
       await forEachRef(names, async (name) => {
         await nbox.volumes.remove(name, { force: flags.force });
-        process.stdout.write(`${name}\n`);
+        writeOut(`${name}\n`);
       });
     });
 

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 
 import { forEachRef, type CliContext } from '../context';
+import { writeOut } from '../stdout';
 
 /** registerWait adds `wait`. */
 export function registerWait(program: Command, ctx: CliContext): void {
@@ -12,7 +13,7 @@ export function registerWait(program: Command, ctx: CliContext): void {
     .action(async (refs: string[]) => {
       const nbox = await ctx.open();
       await forEachRef(refs, async (ref) => {
-        process.stdout.write(`${await nbox.waitContainer(ref)}\n`);
+        writeOut(`${await nbox.waitContainer(ref)}\n`);
       });
     });
 }

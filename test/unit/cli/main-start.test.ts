@@ -33,3 +33,18 @@ test('a reader that goes away before nbox writes ends it quietly with the shell 
   t.is(code, 141);
   t.is(stderr, '');
 });
+
+test('a verb that prints straight to fd 1 (no stream made) also ends with 141 when its reader has gone', async (t) => {
+  const child = spawn(MAIN, ['version'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  t.is(code, 141);
+  t.is(stderr, '');
+});
+
+test('printed lines arrive whole and in order through a pipe', async (t) => {
+  const { stdout } = await promisify(execFile)(MAIN, ['version']);
+  t.regex(stdout, /^Client:\n Version: .*\n[^]* Daemon: .*\n$/);
+});
