@@ -129,10 +129,13 @@ export class ContainerApi {
     return attachMonitor(await this.containers.resolve(ref), streams);
   }
 
-  /** inspectContainer is `docker container inspect`'s JSON for one container. */
-  async inspectContainer(ref: string): Promise<ContainerInspect> {
+  /** inspectContainer is a container as Docker's inspect shows it; with `size`, its SizeRw and SizeRootFs too (`inspect --size`). */
+  async inspectContainer(ref: string, options: { size?: boolean } = {}): Promise<ContainerInspect> {
     const { inspectContainer } = await import('../runtime/inspect');
-    return inspectContainer(await this.containers.resolve(ref), this.store);
+    const record = await this.containers.resolve(ref);
+    if (!options.size) return inspectContainer(record, this.store);
+    const [{ containerSize }, imageSizeOf] = await Promise.all([import('../runtime/container-usage'), this.imageSizes()]);
+    return inspectContainer(record, this.store, await containerSize(record, imageSizeOf));
   }
 
   /** exportContainer streams a container's filesystem (its writable layer over its image) as one tar (`docker export`). */

@@ -56,7 +56,7 @@ async function list(ctx: RequestContext, res: ServerResponse): Promise<void> {
 }
 
 async function inspect(ctx: RequestContext, res: ServerResponse): Promise<void> {
-  sendJson(res, 200, await ctx.nbox.inspectContainer(ctx.params.id));
+  sendJson(res, 200, await ctx.nbox.inspectContainer(ctx.params.id, { size: flag(ctx.query, 'size') }));
 }
 
 async function start(ctx: RequestContext, res: ServerResponse): Promise<void> {

@@ -11,6 +11,7 @@ import { NO_RESTART, type RestartPolicyName } from './restart-policy';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './log-config';
 import { hostConfigResources, type HostConfigResources } from './resources';
 import { snapshotDirs } from './snapshot-layers';
+import type { ContainerSize } from './container-usage';
 
 /** ContainerInspect mirrors the Docker Engine API's ContainerInspect (the fields nbox has). */
 export interface ContainerInspect {
@@ -57,13 +58,17 @@ export interface ContainerInspect {
     LogConfig: { Type: LogConfig['type']; Config: Record<string, string> };
   };
   GraphDriver: { Name: string; Data: { LowerDir: string; UpperDir: string; WorkDir: string; MergedDir: string } };
+  /** With `size` only (`inspect --size`): the bytes the container wrote, and those with its image's, 0 included. */
+  SizeRw?: number;
+  SizeRootFs?: number;
   Mounts: MountInspect[];
   Config: Record<string, unknown>;
   NetworkSettings: NetworkSettings;
 }
 
-/** inspectContainer renders a container record as Docker does. */
-export async function inspectContainer(record: ContainerRecord, store: Store): Promise<ContainerInspect> {
+/** inspectContainer renders a container record as Docker does; with size, its sizes as well (Docker's pointers:
+ * present, even when 0, only when asked). */
+export async function inspectContainer(record: ContainerRecord, store: Store, size?: ContainerSize): Promise<ContainerInspect> {
   const { config, state } = record;
   const paths = containerPaths(record.dir);
   const image = await store.images.resolve(config.image).catch(() => null);
@@ -127,6 +132,7 @@ export async function inspectContainer(record: ContainerRecord, store: Store): P
         MergedDir: paths.rootfs,
       },
     },
+    ...(size ? { SizeRw: size.rw, SizeRootFs: size.rootFs } : {}),
     Mounts: mountsInspect(recordedMounts(config), record.dir),
     Config: {
       Hostname: config.hostname,

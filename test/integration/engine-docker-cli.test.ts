@@ -176,6 +176,9 @@ test('system df and df -v list what the store holds', async (t) => {
   // ps -s asks the list for sizes: the virtual one is the image's.
   const sized = await docker(['ps', '-a', '-s', '--filter', `id=${id}`, '--format', '{{.Size}}|{{.LocalVolumes}}|{{.Mounts}}|{{.Networks}}']);
   t.regex(sized.stdout, /^0B \(virtual [\d.]+MB\)\|1\|cli-vol\|bridge\n$/);
+  // inspect --size asks with size=1: both sizes come, a 0 one too, as the daemon's pointers do.
+  const inspected = await docker(['inspect', '--size', '-f', '{{.SizeRw}} {{.SizeRootFs}}', id]);
+  t.regex(inspected.stdout, /^0 [1-9]\d*\n$/, inspected.stderr);
 });
 
 test('wait --condition next-exit through the API answers the exit after the next start', async (t) => {

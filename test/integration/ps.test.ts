@@ -104,4 +104,9 @@ test('-s: SIZE is what the container wrote, virtual adds its image; a format sho
   t.like(json, { Size: '0B', LocalVolumes: '1', Mounts: 'sized-vol', Networks: 'bridge' });
   const table = await ps(['-a', '-f', 'name=sized', '--format', 'table']);
   t.deepEqual(table[0].split(/\s{3,}/), ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES']);
+  // inspect --size adds both sizes, in bytes; a plain inspect leaves them out.
+  const inspected = await cli(store.root, ['inspect', '--size', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'sized']);
+  t.is(inspected.stdout, `4096 ${(await store.nbox.image('bb')).size + 4096}\n`, inspected.stderr);
+  const plain = JSON.parse((await cli(store.root, ['inspect', 'sized'])).stdout) as Array<Record<string, unknown>>;
+  t.false('SizeRw' in plain[0] || 'SizeRootFs' in plain[0]);
 });

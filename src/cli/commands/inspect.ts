@@ -13,8 +13,9 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .description('Return low-level information on containers and images')
     .argument('<names...>', 'container or image names or IDs')
     .option('-f, --format <format>', "format the output using a Go template ('{{.State.Status}}', '{{json .Config}}')")
+    .option('-s, --size', 'display total file sizes if the type is container')
     .option('--type <type>', 'only look for this type: container or image')
-    .action(async (names: string[], flags: { type?: string; format?: string }) => {
+    .action(async (names: string[], flags: { type?: string; format?: string; size?: boolean }) => {
       if (flags.type && flags.type !== 'container' && flags.type !== 'image') {
         throw new NboxError('ERR_NBOX_USAGE', `"${flags.type}" is not a valid value for --type`);
       }
@@ -22,7 +23,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
       const found: unknown[] = [];
       const missing: string[] = [];
       for (const name of names) {
-        const container = flags.type === 'image' ? null : await nbox.inspectContainer(name).catch(notFound);
+        const container = flags.type === 'image' ? null : await nbox.inspectContainer(name, { size: flags.size }).catch(notFound);
         const image = container || flags.type === 'container' ? null : await nbox.inspectImage(name).catch(notFound);
         if (container ?? image) found.push(container ?? image);
         else missing.push(name);
