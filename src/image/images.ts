@@ -2,7 +2,7 @@
 // names and tags that point at them (repositories.json), and the repository
 // digests they were pulled or pushed as. Names change under the store lock.
 import type * as Crypto from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { NboxError } from '../errors';
 import { corrupt, exists, parseJson, readIfExists, writeDurably } from '../store/files';

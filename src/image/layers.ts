@@ -2,7 +2,7 @@
 // an unpacked tar), sealed with their diffID, committed into layers/ by rename,
 // pinned while a build or transfer runs on them, and collected when no image
 // references them.
-import { promises as fs } from 'node:fs';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { NboxError } from '../errors';

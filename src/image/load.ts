@@ -3,7 +3,8 @@
 // may come in any order), every layer is unpacked and checked against its
 // digests, and only then are the images committed: a bad archive leaves the
 // store as it was.
-import { createWriteStream, promises as fs } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';

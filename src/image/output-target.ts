@@ -5,7 +5,8 @@
 // replaced (`save -o /dev/null` once made /dev/null a regular file). The kernel
 // resolves the path (an O_PATH open, with its protected_symlinks checks), not a
 // readlink walk here.
-import { constants, fstatSync, promises as fs } from 'node:fs';
+import { constants, fstatSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import * as path from 'node:path';

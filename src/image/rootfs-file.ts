@@ -2,8 +2,7 @@
 // mounting them, so the engine can read /etc/passwd and /etc/group before the
 // container exists. The merged view (merged-tree.ts) resolves symlinks
 // inside the image root, so a hostile image cannot point the engine at host files.
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, constants, openSync, readFileSync } from 'node:fs';
 import { MergedTree, isOpaqueDir, type IsOpaque } from './merged-tree';
 
 export type { IsOpaque } from './merged-tree';
@@ -20,18 +19,19 @@ export async function readUserDatabase(layerDirs: string[]): Promise<{ passwd: s
   const tree = new MergedTree(layerDirs, { isOpaque: isOpaqueDir });
   const read = async (path: string) => {
     const entry = tree.stat(path);
-    return entry?.stats.isFile() ? (await readRegularFile(entry.hostPath)).toString('utf8') : null;
+    return entry?.stats.isFile() ? readRegularFile(entry.hostPath).toString('utf8') : null;
   };
   const [passwd, group] = await Promise.all([read('/etc/passwd'), read('/etc/group')]);
   return { passwd, group };
 }
 
-// O_NOFOLLOW keeps a file swapped for a symlink after lstat from leading to the host.
-async function readRegularFile(path: string): Promise<Buffer> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+// O_NOFOLLOW keeps a file swapped for a symlink after lstat from leading to the host. The files
+// read here are an image's small /etc ones: read at once, not through the thread pool.
+function readRegularFile(path: string): Buffer {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
-    return await handle.readFile();
+    return readFileSync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }

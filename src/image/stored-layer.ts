@@ -2,7 +2,7 @@
 // diffID and size, its exact tar, its gzip blob (made once, kept for reuse) and
 // the registry blobs it is known to exist as.
 import type * as Crypto from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type * as Stream from 'node:stream';
 import type { Readable } from 'node:stream';

@@ -2,7 +2,7 @@
 // `$DOCKER_CONFIG/config.json` (default `~/.docker/config.json`), each entry
 // `{"auth": base64("user:password")}`. Other keys of the file are left as found.
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import * as fs from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { NboxError, isErrno } from '../errors';

@@ -1,6 +1,6 @@
 // The per-container /etc/hosts, /etc/hostname and /etc/resolv.conf, as Docker
 // writes them: the container gets its own copies, bind-mounted over the image's.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 import type { BindMount } from '../sys/addon';
 import { isUserNetwork, type NetworkMode } from './network';
@@ -10,7 +10,7 @@ import { isUserNetwork, type NetworkMode } from './network';
  * address on a bridge network once it has one (else 127.0.1.1). */
 export async function hostsFile(mode: NetworkMode, hostname: string, address = '127.0.1.1', extraHosts: ExtraHost[] = []): Promise<string> {
   const extra = extraHosts.map((entry) => `${entry.address}\t${entry.name}\n`).join('');
-  if (mode === 'host') return (await readHost('/etc/hosts', '127.0.0.1\tlocalhost\n')) + extra;
+  if (mode === 'host') return readHost('/etc/hosts', '127.0.0.1\tlocalhost\n') + extra;
   return [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -26,7 +26,7 @@ export async function hostsFile(mode: NetworkMode, hostname: string, address = '
 
 /** resolvConf is the container's /etc/resolv.conf, from the host's resolver config (containerResolvConf). */
 export async function resolvConf(mode: NetworkMode, dns: DnsOptions = {}): Promise<string> {
-  const [host, upstream] = await Promise.all([readHost('/etc/resolv.conf', ''), readHost('/run/systemd/resolve/resolv.conf', '')]);
+  const [host, upstream] = [readHost('/etc/resolv.conf', ''), readHost('/run/systemd/resolve/resolv.conf', '')];
   return containerResolvConf(mode, dns, { host, upstream });
 }
 
@@ -112,8 +112,10 @@ export async function etcFiles(mode: NetworkMode, hostname: string, extraHosts: 
 }
 
 /** writeEtcFiles writes a container's /etc files at paths. */
-export async function writeEtcFiles(paths: EtcFilePaths, files: EtcFiles): Promise<void> {
-  await Promise.all([writeFile(paths.hosts, files.hosts), writeFile(paths.hostname, files.hostname), writeFile(paths.resolvConf, files.resolvConf)]);
+export function writeEtcFiles(paths: EtcFilePaths, files: EtcFiles): void {
+  writeFileSync(paths.hosts, files.hosts);
+  writeFileSync(paths.hostname, files.hostname);
+  writeFileSync(paths.resolvConf, files.resolvConf);
 }
 
 /** etcBinds are the binds of a container's /etc files, before any other mount. */
@@ -125,9 +127,10 @@ export function etcBinds(paths: EtcFilePaths): BindMount[] {
   ];
 }
 
-async function readHost(path: string, fallback: string): Promise<string> {
+// Small host files: read at once, not through the thread pool.
+function readHost(path: string, fallback: string): string {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch {
     return fallback;
   }

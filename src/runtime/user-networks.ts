@@ -4,8 +4,8 @@
 // as well: two stores never pick the same one, and none is podman's, Docker's
 // or the default bridge's. A network's bridge link and nftables table exist
 // only while a container is on it (bridge-network.ts brings them up and down).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { NboxError, isErrno } from '../errors';
@@ -122,8 +122,9 @@ export class NetworkStore {
 
   /** list reads every network record, by name. */
   async list(): Promise<NetworkRecord[]> {
-    const files = await readdir(this.root.networksDir).catch(() => [] as string[]);
-    const records = await Promise.all(files.filter((file) => /^[0-9a-f]{64}\.json$/.test(file)).map((file) => readRecord(join(this.root.networksDir, file))));
+    // A few small records, read at once: each store open's sweep lists them.
+    const files = existsSync(this.root.networksDir) ? readdirSync(this.root.networksDir) : [];
+    const records = files.filter((file) => /^[0-9a-f]{64}\.json$/.test(file)).map((file) => readRecord(join(this.root.networksDir, file)));
     return records.filter((record): record is NetworkRecord => record !== null).sort((a, b) => textOrder(a.name, b.name));
   }
 
@@ -185,9 +186,9 @@ export class NetworkStore {
   }
 }
 
-async function readRecord(path: string): Promise<NetworkRecord | null> {
+function readRecord(path: string): NetworkRecord | null {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as NetworkRecord;
+    return JSON.parse(readFileSync(path, 'utf8')) as NetworkRecord;
   } catch {
     return null;
   }

@@ -1,5 +1,5 @@
 // Small file helpers the store's parts share.
-import { promises as fs } from 'node:fs';
+import * as fs from 'node:fs/promises';
 import { NboxError, isErrno } from '../errors';
 
 /** writeDurably creates file (it must not exist) with data and fsyncs it. */

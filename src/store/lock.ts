@@ -1,7 +1,7 @@
 // The one flock helper. flock(2) has no async form, so a wait is a poll with a
 // growing pause; a dead holder's lock is dropped by the kernel, so no lock
 // outlives its process and none needs breaking.
-import { promises as fs } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addon } from '../sys/addon';
 
@@ -25,23 +25,24 @@ export function tryLockFile(file: string, mode: LockMode = 'exclusive'): Promise
 }
 
 async function acquire(file: string, mode: LockMode, wait: boolean): Promise<Release | undefined> {
-  const handle = await fs.open(file, 'a', 0o600);
+  // A lock file is local and opened at once: no trip through the thread pool.
+  const fd = openSync(file, 'a', 0o600);
   try {
-    for (let pause = FIRST_PAUSE_MS; !addon().tryLock(handle.fd, mode === 'exclusive'); pause = Math.min(pause * 2, LONGEST_PAUSE_MS)) {
+    for (let pause = FIRST_PAUSE_MS; !addon().tryLock(fd, mode === 'exclusive'); pause = Math.min(pause * 2, LONGEST_PAUSE_MS)) {
       if (!wait) {
-        await handle.close();
+        closeSync(fd);
         return undefined;
       }
       await sleep(pause);
     }
   } catch (err) {
-    await handle.close();
+    closeSync(fd);
     throw err;
   }
   let released = false;
   return async () => {
     if (released) return;
     released = true;
-    await handle.close();
+    closeSync(fd);
   };
 }

@@ -3,7 +3,8 @@
 // file and directory appears by an atomic rename, so readers need no lock and
 // `kill -9` at any moment leaves a consistent store.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { closeSync, openSync, promises as fs } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { NboxError, isErrno } from '../errors';
 import { writeDurably } from './files';
