@@ -10,21 +10,59 @@
 // code for it once it built its program: one file to read and little to compile,
 // instead of some fifty files to find, read and compile. A bundle older than
 // this file predates the last tsc run, so then the modules tsc wrote load.
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
 import { Script } from 'node:vm';
 
 const BUNDLE = `${__dirname}/bundle.js`;
 const CACHE = `${__dirname}/bundle.cache`;
+// Each verb's own code cache, written once by its first successful run: V8's code for what that verb
+// ran (a run -d compiles some 80 kB of functions that `--help`, which bundle.cache is made from, never
+// calls). 5 ms of every later run -d here; Node 22's compile cache does the same for modules.
+const VERB_CACHES = `${__dirname}/verb-cache`;
 
 function modified(file: string): number {
   return statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1;
 }
 
-// runWithCache runs the bundle as require would, compiled with the code cache. A
+// verbCache is the cache file of the verb argv names first (no option before it), if any.
+function verbCache(argv: string[]): string | undefined {
+  const verb = argv[2];
+  return verb !== undefined && /^[a-z][a-z-]{0,31}$/.test(verb) ? `${VERB_CACHES}/${verb}.cache` : undefined;
+}
+
+// trustedCache reads a verb's cache made after the bundle by this user or root, writable by no other: a code
+// cache is code this process runs.
+function trustedCache(file: string, bundled: number): Buffer | undefined {
+  const stats = statSync(file, { throwIfNoEntry: false });
+  const ownerOk = stats !== undefined && (stats.uid === 0 || stats.uid === process.geteuid?.());
+  if (!stats || !ownerOk || (stats.mode & 0o022) !== 0 || stats.mtimeMs < bundled) return undefined;
+  return readFileSync(file);
+}
+
+// writeVerbCache keeps the code V8 compiled in this run for the verb's later runs: written whole or not at all.
+function writeVerbCache(script: Script, file: string): void {
+  try {
+    mkdirSync(VERB_CACHES, { recursive: true, mode: 0o755 });
+    const temp = `${file}.${process.pid}`;
+    writeFileSync(temp, script.createCachedData(), { mode: 0o644 });
+    renameSync(temp, file);
+  } catch {
+    // A read-only install keeps bundle.cache alone.
+  }
+}
+
+// runWithCache runs the bundle as require would, compiled with the verb's code cache, else bundle.cache;
+// a verb without a cache of its own (or one V8 refused) writes one as it ends, when it succeeded. A
 // vm.Script has no loader for import(): esbuild turns the bundle's into require.
-function runWithCache(): void {
-  const script = new Script(wrap(readFileSync(BUNDLE, 'utf8')), { filename: BUNDLE, cachedData: readFileSync(CACHE) });
+function runWithCache(bundled: number): void {
+  const own = verbCache(process.argv);
+  const ownCache = own === undefined ? undefined : trustedCache(own, bundled);
+  const script = new Script(wrap(readFileSync(BUNDLE, 'utf8')), { filename: BUNDLE, cachedData: ownCache ?? readFileSync(CACHE) });
+  // Before the bundle's own exit listeners, the last of which ends the process.
+  if (own !== undefined && (ownCache === undefined || script.cachedDataRejected)) {
+    process.once('exit', (code) => code === 0 && writeVerbCache(script, own));
+  }
   const loaded = { exports: {} };
   script.runInThisContext()(loaded.exports, createRequire(BUNDLE), loaded, BUNDLE, __dirname);
 }
@@ -42,4 +80,4 @@ const bundled = modified(BUNDLE);
 if (bundled < modified(__filename)) require('./cli');
 // Source maps apply to what require loads, not to a vm.Script.
 else if (debug || modified(CACHE) < bundled) require('./bundle.js');
-else runWithCache();
+else runWithCache(bundled);

@@ -1,7 +1,9 @@
 import test from 'ava';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const MAIN = join(__dirname, '../../../src/cli/main.js');
@@ -47,4 +49,40 @@ test('a verb that prints straight to fd 1 (no stream made) also ends with 141 wh
 test('printed lines arrive whole and in order through a pipe', async (t) => {
   const { stdout } = await promisify(execFile)(MAIN, ['version']);
   t.regex(stdout, /^Client:\n Version: .*\n[^]* Daemon: .*\n$/);
+});
+
+// A copy of the command, whose verb caches are its own (help needs nothing but the bundle).
+function commandCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nbox-verbcache-'));
+  for (const file of ['main.js', 'bundle.js', 'bundle.cache']) copyFileSync(join(dirname(MAIN), file), join(dir, file));
+  return dir;
+}
+
+test('a verb\'s first successful run writes its own code cache, root\'s or this user\'s, writable by no one else', async (t) => {
+  const dir = commandCopy();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const first = await promisify(execFile)(process.execPath, [join(dir, 'main.js'), 'help']);
+  t.regex(first.stdout, /^Usage: nbox/);
+  const cache = statSync(join(dir, 'verb-cache', 'help.cache'));
+  t.is(cache.mode & 0o777, 0o644);
+  t.true(cache.size > 100_000);
+  // A failed run writes none.
+  await promisify(execFile)(process.execPath, [join(dir, 'main.js'), 'inspect']).catch(() => undefined);
+  t.false(existsSync(join(dir, 'verb-cache', 'inspect.cache')));
+});
+
+test('a verb cache others may write is not run but replaced; one V8 refuses is replaced too', async (t) => {
+  const dir = commandCopy();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await promisify(execFile)(process.execPath, [join(dir, 'main.js'), 'help']);
+  const cache = join(dir, 'verb-cache', 'help.cache');
+  // A valid cache, but group- and world-writable: V8 would take it, so only the check keeps it out.
+  chmodSync(cache, 0o666);
+  const again = await promisify(execFile)(process.execPath, [join(dir, 'main.js'), 'help']);
+  t.regex(again.stdout, /^Usage: nbox/);
+  t.is(statSync(cache).mode & 0o777, 0o644);
+  writeFileSync(cache, 'not a code cache');
+  const refused = await promisify(execFile)(process.execPath, [join(dir, 'main.js'), 'help']);
+  t.regex(refused.stdout, /^Usage: nbox/);
+  t.true(statSync(cache).size > 100_000);
 });
