@@ -25,7 +25,7 @@ export async function killAndWait(state: ContainerState): Promise<void> {
   if (state.cgroup) await killCgroup(state.cgroup);
   else if (!signalInit(state, 9)) return;
   // A killed init is gone within a millisecond or so: look again soon, then less often, for 5 s at most.
-  for (let waited = 0, pause = 0.5; waited < 5000 && processStartTime(state.pid) === state.pidStartTime; waited += pause, pause = Math.min(pause * 2, 10)) {
+  for (let waited = 0, pause = 1; waited < 5000 && processStartTime(state.pid) === state.pidStartTime; waited += pause, pause = Math.min(pause * 2, 10)) {
     await new Promise((resolveSleep) => setTimeout(resolveSleep, pause));
   }
 }
