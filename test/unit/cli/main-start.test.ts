@@ -25,26 +25,19 @@ test('nbox ends as soon as its work is done (process.exit, not Node teardown of 
   t.regex(failed?.stderr ?? '', /^nbox: unknown command 'no-such-verb'\n[^]*Exited the environment with code 125/);
 });
 
-test('a reader that goes away before nbox writes ends it quietly with the shell code of SIGPIPE (141)', async (t) => {
-  const child = spawn(MAIN, ['--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  // Closed before node has even started: its first write to stdout fails with EPIPE.
-  child.stdout.destroy();
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  t.is(code, 141);
-  t.is(stderr, '');
-});
-
-test('a verb that prints straight to fd 1 (no stream made) also ends with 141 when its reader has gone', async (t) => {
-  const child = spawn(MAIN, ['version'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.destroy();
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  t.is(code, 141);
-  t.is(stderr, '');
-});
+// Both ways to stdout: commander's help through process.stdout, and a verb's lines (writeOut) straight to fd 1.
+for (const args of [['--help'], ['version']]) {
+  test(`a reader that goes away before nbox writes ends it quietly with the shell code of SIGPIPE (141): ${args.join(' ')}`, async (t) => {
+    const child = spawn(MAIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Closed before node has even started: its first write to stdout fails with EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    t.is(code, 141);
+    t.is(stderr, '');
+  });
+}
 
 test('printed lines arrive whole and in order through a pipe', async (t) => {
   const { stdout } = await promisify(execFile)(MAIN, ['version']);
