@@ -81,6 +81,8 @@ esbuild
     supported: { 'dynamic-import': false },
     external: ['*.node', 'tar-stream'],
     plugins: [lazyBuiltins],
+    // ASCII (esbuild's default, kept explicit): main.js reads the bundle as latin1, with no UTF-8 decoding.
+    charset: 'ascii',
     minifyWhitespace: true,
     minifySyntax: true,
     minifyIdentifiers: true,

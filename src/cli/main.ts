@@ -58,7 +58,8 @@ function writeVerbCache(script: Script, file: string): void {
 function runWithCache(bundled: number): void {
   const own = verbCache(process.argv);
   const ownCache = own === undefined ? undefined : trustedCache(own, bundled);
-  const script = new Script(wrap(readFileSync(BUNDLE, 'utf8')), { filename: BUNDLE, cachedData: ownCache ?? readFileSync(CACHE) });
+  // esbuild writes ASCII alone: read as latin1, the text needs no UTF-8 decoding.
+  const script = new Script(wrap(readFileSync(BUNDLE, 'latin1')), { filename: BUNDLE, cachedData: ownCache ?? readFileSync(CACHE) });
   // Before the bundle's own exit listeners, the last of which ends the process.
   if (own !== undefined && (ownCache === undefined || script.cachedDataRejected)) {
     process.once('exit', (code) => code === 0 && writeVerbCache(script, own));
