@@ -45,7 +45,8 @@ function writeVerbCache(script: Script, file: string): void {
   try {
     mkdirSync(VERB_CACHES, { recursive: true, mode: 0o755 });
     const temp = `${file}.${process.pid}`;
-    writeFileSync(temp, script.createCachedData(), { mode: 0o644 });
+    // wx: never through a name someone placed there first.
+    writeFileSync(temp, script.createCachedData(), { mode: 0o644, flag: 'wx' });
     renameSync(temp, file);
   } catch {
     // A read-only install keeps bundle.cache alone.
