@@ -10,7 +10,7 @@
 // code for it once it built its program: one file to read and little to compile,
 // instead of some fifty files to find, read and compile. A bundle older than
 // this file predates the last tsc run, so then the modules tsc wrote load.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
 import { Script } from 'node:vm';
 
@@ -25,22 +25,26 @@ function modified(file: string): number {
   return statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1;
 }
 
-// verbCache is the cache file of the verb argv names first (no option before it), if any.
-function verbCache(argv: string[]): string | undefined {
+// verbCache is the cache file of the verb argv names first (no option before it), if any, for this very
+// bundle file. V8 checks a cache against its source's length alone, so a cache must never meet another
+// bundle: the name holds the bundle's inode, size and time, which a rebuild or a new install changes.
+function verbCache(argv: string[], bundle: Stats): string | undefined {
   const verb = argv[2];
-  return verb !== undefined && /^[a-z][a-z-]{0,31}$/.test(verb) ? `${VERB_CACHES}/${verb}.cache` : undefined;
+  if (verb === undefined || !/^[a-z][a-z-]{0,31}$/.test(verb)) return undefined;
+  return `${VERB_CACHES}/${verb}.${bundle.ino}-${bundle.size}-${Math.trunc(bundle.mtimeMs)}.cache`;
 }
 
-// trustedCache reads a verb's cache made after the bundle by this user or root, writable by no other: a code
-// cache is code this process runs.
-function trustedCache(file: string, bundled: number): Buffer | undefined {
+// trustedCache reads a verb's cache if this user or root made it and no other may write it: a code cache is
+// code this process runs.
+function trustedCache(file: string): Buffer | undefined {
   const stats = statSync(file, { throwIfNoEntry: false });
   const ownerOk = stats !== undefined && (stats.uid === 0 || stats.uid === process.geteuid?.());
-  if (!stats || !ownerOk || (stats.mode & 0o022) !== 0 || stats.mtimeMs < bundled) return undefined;
+  if (!stats || !ownerOk || (stats.mode & 0o022) !== 0) return undefined;
   return readFileSync(file);
 }
 
-// writeVerbCache keeps the code V8 compiled in this run for the verb's later runs: written whole or not at all.
+// writeVerbCache keeps the code V8 compiled in this run for the verb's later runs: written whole or not at
+// all. The verb's caches of earlier bundles go.
 function writeVerbCache(script: Script, file: string): void {
   try {
     mkdirSync(VERB_CACHES, { recursive: true, mode: 0o755 });
@@ -48,6 +52,10 @@ function writeVerbCache(script: Script, file: string): void {
     // wx: never through a name someone placed there first.
     writeFileSync(temp, script.createCachedData(), { mode: 0o644, flag: 'wx' });
     renameSync(temp, file);
+    const verb = file.slice(VERB_CACHES.length + 1).split('.')[0];
+    for (const name of readdirSync(VERB_CACHES)) {
+      if (name.startsWith(`${verb}.`) && name.endsWith('.cache') && `${VERB_CACHES}/${name}` !== file) rmSync(`${VERB_CACHES}/${name}`, { force: true });
+    }
   } catch {
     // A read-only install keeps bundle.cache alone.
   }
@@ -56,9 +64,9 @@ function writeVerbCache(script: Script, file: string): void {
 // runWithCache runs the bundle as require would, compiled with the verb's code cache, else bundle.cache;
 // a verb without a cache of its own (or one V8 refused) writes one as it ends, when it succeeded. A
 // vm.Script has no loader for import(): esbuild turns the bundle's into require.
-function runWithCache(bundled: number): void {
-  const own = verbCache(process.argv);
-  const ownCache = own === undefined ? undefined : trustedCache(own, bundled);
+function runWithCache(bundle: Stats): void {
+  const own = verbCache(process.argv, bundle);
+  const ownCache = own === undefined ? undefined : trustedCache(own);
   // esbuild writes ASCII alone: read as latin1, the text needs no UTF-8 decoding.
   const script = new Script(wrap(readFileSync(BUNDLE, 'latin1')), { filename: BUNDLE, cachedData: ownCache ?? readFileSync(CACHE) });
   // Before the bundle's own exit listeners, the last of which ends the process.
@@ -78,8 +86,9 @@ if (extraCertificates !== undefined) {
 // --debug prints stack traces: with source maps on, they name the TypeScript sources.
 const debug = process.argv.includes('--debug');
 if (debug) process.setSourceMapsEnabled(true);
-const bundled = modified(BUNDLE);
-if (bundled < modified(__filename)) require('./cli');
+const bundle = statSync(BUNDLE, { throwIfNoEntry: false });
+const bundled = bundle?.mtimeMs ?? -1;
+if (!bundle || bundled < modified(__filename)) require('./cli');
 // Source maps apply to what require loads, not to a vm.Script.
 else if (debug || modified(CACHE) < bundled) require('./bundle.js');
-else runWithCache(bundled);
+else runWithCache(bundle);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -51,24 +51,50 @@ function commandCopy(): string {
   return dir;
 }
 
+// verbCaches are the cache files of verb in a command copy.
+function verbCaches(dir: string, verb: string): string[] {
+  const caches = join(dir, 'verb-cache');
+  return existsSync(caches) ? readdirSync(caches).filter((name) => name.startsWith(`${verb}.`)).map((name) => join(caches, name)) : [];
+}
+
 test('a verb\'s first successful run writes its own code cache, root\'s or this user\'s, writable by no one else', async (t) => {
   const dir = commandCopy();
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const first = await promisify(execFile)(process.execPath, [join(dir, 'main.js'), 'help']);
   t.regex(first.stdout, /^Usage: nbox/);
-  const cache = statSync(join(dir, 'verb-cache', 'help.cache'));
+  const [file, ...more] = verbCaches(dir, 'help');
+  t.deepEqual(more, []);
+  const cache = statSync(file);
   t.is(cache.mode & 0o777, 0o644);
   t.true(cache.size > 100_000);
   // A failed run writes none.
   await promisify(execFile)(process.execPath, [join(dir, 'main.js'), 'inspect']).catch(() => undefined);
-  t.false(existsSync(join(dir, 'verb-cache', 'inspect.cache')));
+  t.deepEqual(verbCaches(dir, 'inspect'), []);
+});
+
+test('a new bundle never meets an earlier bundle\'s verb cache: another file is written, the old one goes', async (t) => {
+  const dir = commandCopy();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await promisify(execFile)(process.execPath, [join(dir, 'main.js'), 'help']);
+  const [old] = verbCaches(dir, 'help');
+  // The same text as a new file, as an install writes it (V8 would take the old cache: it checks the length),
+  // and older than that cache, as a package's fixed file times make it.
+  const bundle = join(dir, 'bundle.js');
+  writeFileSync(`${bundle}.new`, readFileSync(bundle));
+  renameSync(`${bundle}.new`, bundle);
+  const before = Math.floor(statSync(old).mtimeMs / 1000) - 60;
+  for (const file of ['main.js', 'bundle.js', 'bundle.cache']) utimesSync(join(dir, file), before, before);
+  t.regex((await promisify(execFile)(process.execPath, [join(dir, 'main.js'), 'help'])).stdout, /^Usage: nbox/);
+  const [now, ...more] = verbCaches(dir, 'help');
+  t.deepEqual(more, []);
+  t.not(now, old);
 });
 
 test('a verb cache others may write is not run but replaced; one V8 refuses is replaced too', async (t) => {
   const dir = commandCopy();
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   await promisify(execFile)(process.execPath, [join(dir, 'main.js'), 'help']);
-  const cache = join(dir, 'verb-cache', 'help.cache');
+  const [cache] = verbCaches(dir, 'help');
   // A valid cache, but group- and world-writable: V8 would take it, so only the check keeps it out.
   chmodSync(cache, 0o666);
   const again = await promisify(execFile)(process.execPath, [join(dir, 'main.js'), 'help']);
