@@ -10,7 +10,7 @@
 // code for it once it built its program: one file to read and little to compile,
 // instead of some fifty files to find, read and compile. A bundle older than
 // this file predates the last tsc run, so then the modules tsc wrote load.
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
 import { Script } from 'node:vm';
 
@@ -37,10 +37,14 @@ function verbCache(argv: string[], bundle: Stats): string | undefined {
 // trustedCache reads a verb's cache if this user or root made it and no other may write it: a code cache is
 // code this process runs.
 function trustedCache(file: string): Buffer | undefined {
-  const stats = statSync(file, { throwIfNoEntry: false });
-  const ownerOk = stats !== undefined && (stats.uid === 0 || stats.uid === process.geteuid?.());
-  if (!stats || !ownerOk || (stats.mode & 0o022) !== 0) return undefined;
-  return readFileSync(file);
+  try {
+    const stats = statSync(file);
+    if ((stats.uid !== 0 && stats.uid !== process.geteuid?.()) || (stats.mode & 0o022) !== 0) return undefined;
+    return readFileSync(file);
+  } catch {
+    // None yet, or no directory for them: bundle.cache serves.
+    return undefined;
+  }
 }
 
 // writeVerbCache keeps the code V8 compiled in this run for the verb's later runs: written whole or not at
@@ -49,8 +53,14 @@ function writeVerbCache(script: Script, file: string): void {
   try {
     mkdirSync(VERB_CACHES, { recursive: true, mode: 0o755 });
     const temp = `${file}.${process.pid}`;
+    // Opened before the cache is made (tens of ms), so that a place nbox cannot write costs nothing more;
     // wx: never through a name someone placed there first.
-    writeFileSync(temp, script.createCachedData(), { mode: 0o644, flag: 'wx' });
+    const fd = openSync(temp, 'wx', 0o644);
+    try {
+      writeSync(fd, script.createCachedData());
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, file);
     const verb = file.slice(VERB_CACHES.length + 1).split('.')[0];
     for (const name of readdirSync(VERB_CACHES)) {

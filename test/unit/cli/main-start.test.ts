@@ -105,3 +105,15 @@ test('a verb cache others may write is not run but replaced; one V8 refuses is r
   t.regex(refused.stdout, /^Usage: nbox/);
   t.true(statSync(cache).size > 100_000);
 });
+
+test('where no verb cache can be kept (no directory for it), a verb runs on bundle.cache and writes nothing', async (t) => {
+  const dir = commandCopy();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'verb-cache'), '');
+  for (let run = 0; run < 2; run++) {
+    const r = await promisify(execFile)(process.execPath, [join(dir, 'main.js'), 'help']);
+    t.regex(r.stdout, /^Usage: nbox/);
+    t.is(r.stderr, '');
+  }
+  t.deepEqual(readdirSync(dir).sort(), ['bundle.cache', 'bundle.js', 'main.js', 'verb-cache']);
+});
