@@ -50,14 +50,17 @@ function trustedCache(file: string): Buffer | undefined {
 // writeVerbCache keeps the code V8 compiled in this run for the verb's later runs: written whole or not at
 // all. The verb's caches of earlier bundles go.
 function writeVerbCache(script: Script, file: string): void {
+  const temp = `${file}.${process.pid}`;
   try {
     mkdirSync(VERB_CACHES, { recursive: true, mode: 0o755 });
-    const temp = `${file}.${process.pid}`;
     // Opened before the cache is made (tens of ms), so that a place nbox cannot write costs nothing more;
     // wx: never through a name someone placed there first.
     const fd = openSync(temp, 'wx', 0o644);
     try {
       writeSync(fd, script.createCachedData());
+    } catch (err) {
+      rmSync(temp, { force: true });
+      throw err;
     } finally {
       closeSync(fd);
     }
