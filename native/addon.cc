@@ -31,6 +31,7 @@
 #include "child.h"
 #include "inroot.h"
 #include "seccomp.h"
+#include "tree.h"
 #include "netlink.h"
 #include <arpa/inet.h>
 #include "wire.h"
@@ -1240,6 +1241,45 @@ Napi::Value RemoveEmptyBeneath(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(env, removed == 1);
 }
 
+// removeTree(path): a promise of the tree's removal (tree.c), walked on the
+// thread pool: one trip for the whole tree where fs.rm makes one per entry.
+class TreeRemoval : public Napi::AsyncWorker {
+ public:
+  TreeRemoval(Napi::Env env, std::string path)
+      : Napi::AsyncWorker(env, "nbox:remove-tree"), path_(std::move(path)), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    char where[256];
+    rc_ = remove_tree(path_.c_str(), &failed_, where, sizeof where);
+    err_ = errno;
+    where_ = where;
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (rc_ == 0) deferred_.Resolve(env.Undefined());
+    else deferred_.Reject(SysErrorValue(env, "remove-tree", failed_, err_, where_.empty() ? path_ : path_ + "/…/" + where_));
+  }
+
+ private:
+  std::string path_;
+  Napi::Promise::Deferred deferred_;
+  int rc_ = 0;
+  int err_ = 0;
+  const char *failed_ = "";
+  std::string where_;
+};
+
+Napi::Value RemoveTree(const Napi::CallbackInfo &info) {
+  TreeRemoval *removal = new TreeRemoval(info.Env(), info[0].As<Napi::String>().Utf8Value());
+  Napi::Promise promise = removal->Promise();
+  removal->Queue();
+  return promise;
+}
+
 // The bridge network's plumbing (netlink.c): plain values in, SysError out.
 uint32_t Ipv4(Napi::Value value) {
   in_addr addr{};
@@ -1368,6 +1408,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("openFileInRoot", Napi::Function::New(env, OpenFileInRoot));
   exports.Set("copyFileInRoot", Napi::Function::New(env, CopyFileInRoot));
   exports.Set("removeEmptyBeneath", Napi::Function::New(env, RemoveEmptyBeneath));
+  exports.Set("removeTree", Napi::Function::New(env, RemoveTree));
   return exports;
 }
 

@@ -14,7 +14,6 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
@@ -40,6 +39,7 @@
 #include "child.h"
 #include "jsonw.h"
 #include "logfile.h"
+#include "tree.h"
 #include "wire.h"
 
 #ifndef P_PIDFD
@@ -270,14 +270,6 @@ static void remove_cgroup(void) {
   }
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-  (void)st;
-  (void)ftw;
-  if (type == FTW_DP) rmdir(path);
-  else unlink(path);
-  return 0;
-}
-
 /* `--rm`: the directory is renamed into tmp/ (gone for every reader at once;
  * a kill midway leaves it to the stale-temp sweep), the name is freed if it
  * is still this container's, then the tree is deleted. */
@@ -294,7 +286,9 @@ static void remove_container(void) {
     if (strcmp(target, M.id) == 0) unlink(link);
   }
   snprintf(doomed, sizeof doomed, "%s/tmp/%s", M.store, name);
-  nftw(doomed, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  /* What fails to go stays in tmp/ for the stale-temp sweep. */
+  const char *failed;
+  remove_tree(doomed, &failed, NULL, 0);
 }
 
 /* The spec's exitCommand (argv; none when empty), started and not waited for: it

@@ -191,7 +191,8 @@ export class ContainerRegistry {
     const names = new Set([record.config.name, (await this.readRaw(record.config.id).catch(() => null))?.config.name ?? record.config.name]);
     // A detached container's lease is its monitor's, which may not have been swept yet: it goes with the container.
     for (const bridge of containerBridges(record.config, this.store.dir)) await releaseBridge(record.config.id, bridge);
-    await this.store.removeTree(record.dir);
+    // Its files are out of every reader's sight once renamed: a harness's next container need not wait for the disk.
+    this.store.discardTree(record.dir);
     faultPoint('rm-tree-removed');
     for (const name of names) {
       const link = join(this.namesDir, name);

@@ -273,6 +273,10 @@ export interface Addon {
   /** removeEmptyBeneath removes the empty regular file or empty directory at path (relative) below root,
    * following no symlink on the way; false when nothing of that kind is there. */
   removeEmptyBeneath(root: InRoot, path: string): boolean;
+  /** removeTree removes path and everything beneath it, following no symlink and crossing no mount (a mount
+   * point inside is SysError EXDEV, step 'remove-tree'); a missing path is no error, a non-directory is unlinked.
+   * One walk on the thread pool. */
+  removeTree(path: string): Promise<void>;
 }
 
 let loaded: Addon | undefined;

@@ -3,11 +3,13 @@
 // stores (empty, someone's project, procfs) that must be refused, not swept.
 import type { ExecutionContext } from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Nbox } from '../../src/api';
+import { StoreRoot } from '../../src/store/root';
 import { BUSYBOX, cli, fileScope, makeRootfs, rootTest, sharedTestStore, tarOf, type Teardown } from '../helpers/env';
 
 const test = rootTest();
@@ -166,4 +168,25 @@ test('rmi of a tagged image works on a full disk', async (t) => {
   t.is(r.stdout, `Untagged: full:v1\nDeleted: ${id}\n`);
   t.deepEqual(JSON.parse(await readFile(join(root, 'images', 'repositories.json'), 'utf8')), {});
   t.deepEqual(await readdir(join(root, 'layers')), []);
+});
+
+test('removeTree never empties a mount inside the tree: EXDEV, and the mounted files are kept', async (t) => {
+  const dir = await tempDir(t);
+  const root = await StoreRoot.open(join(dir, 'root'));
+  const host = join(dir, 'host');
+  await mkdir(host);
+  await writeFile(join(host, 'precious'), 'kept');
+  const mountPoint = join(root.containersDir, 'doomed', 'upper', 'mnt');
+  await mkdir(mountPoint, { recursive: true });
+  execFileSync('mount', ['--bind', host, mountPoint]);
+  // Before the directory's removal (teardowns run last first); the rename into tmp/ moved the mount.
+  t.teardown(() => {
+    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+      const target = line.split(' ')[1];
+      if (target?.startsWith(`${dir}/`)) spawnSync('umount', ['-l', target]);
+    }
+  });
+  const err = await t.throwsAsync(root.removeTree(join(root.containersDir, 'doomed')));
+  t.like(err, { step: 'remove-tree', errnoName: 'EXDEV' });
+  t.is(await readFile(join(host, 'precious'), 'utf8'), 'kept');
 });

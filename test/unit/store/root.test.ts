@@ -80,3 +80,51 @@ test('removeTree and writeFileAtomic refuse a path outside the store', async (t)
   t.is(await fs.readFile(outside, 'utf8'), 'kept');
   t.deepEqual(await fs.readdir(path.join(root.dir, 'tmp')), []);
 });
+
+test('removeTree removes a tree without following its symlinks, and a file or a missing path', async (t) => {
+  const root = await openRoot(t);
+  const outside = path.join(path.dirname(root.dir), 'outside');
+  await fs.mkdir(path.join(outside, 'sub'), { recursive: true });
+  await fs.writeFile(path.join(outside, 'sub', 'kept'), 'kept');
+  const doomed = path.join(root.containersDir, 'doomed');
+  await fs.mkdir(path.join(doomed, 'a', 'b', 'c'), { recursive: true });
+  await fs.writeFile(path.join(doomed, 'a', 'b', 'c', 'file'), 'x');
+  await fs.writeFile(path.join(doomed, 'a', 'file'), 'x');
+  await fs.symlink(outside, path.join(doomed, 'a', 'to-dir'));
+  await fs.symlink(path.join(outside, 'sub', 'kept'), path.join(doomed, 'to-file'));
+  t.is(spawnSync('mkfifo', [path.join(doomed, 'a', 'fifo')]).status, 0);
+  await root.removeTree(doomed);
+  await t.throwsAsync(fs.lstat(doomed), { code: 'ENOENT' });
+  t.is(await fs.readFile(path.join(outside, 'sub', 'kept'), 'utf8'), 'kept');
+  const file = path.join(root.containersDir, 'file');
+  await fs.writeFile(file, 'x');
+  await root.removeTree(file);
+  await t.throwsAsync(fs.lstat(file), { code: 'ENOENT' });
+  await root.removeTree(path.join(root.containersDir, 'missing'));
+  t.deepEqual(await fs.readdir(path.join(root.dir, 'tmp')), []);
+});
+
+test('removeTree removes a tree nested deeper than a path can name, with one fd at any depth', async (t) => {
+  const root = await openRoot(t);
+  const doomed = path.join(root.containersDir, 'deep');
+  await fs.mkdir(doomed);
+  // 3000 levels of 2 bytes: a path of 6 kB, past PATH_MAX, so only a walk by fds reaches the bottom.
+  const made = spawnSync('perl', ['-e', 'for (1..3000) { mkdir "d" or die $!; chdir "d" or die $! } open(F, ">leaf") or die $!'], { cwd: doomed });
+  t.is(made.status, 0, made.stderr.toString());
+  await root.removeTree(doomed);
+  await t.throwsAsync(fs.lstat(doomed), { code: 'ENOENT' });
+  t.deepEqual(await fs.readdir(path.join(root.dir, 'tmp')), []);
+});
+
+test('discardTree takes the tree out of its place at once and deletes it in the background', async (t) => {
+  const root = await openRoot(t);
+  const doomed = path.join(root.containersDir, 'doomed');
+  await fs.mkdir(path.join(doomed, 'sub'), { recursive: true });
+  await fs.writeFile(path.join(doomed, 'sub', 'file'), 'x');
+  root.discardTree(doomed);
+  await t.throwsAsync(fs.lstat(doomed), { code: 'ENOENT' });
+  for (let i = 0; i < 100 && (await fs.readdir(path.join(root.dir, 'tmp'))).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  t.deepEqual(await fs.readdir(path.join(root.dir, 'tmp')), []);
+  t.notThrows(() => root.discardTree(path.join(root.containersDir, 'missing')));
+  t.throws(() => root.discardTree(path.join(path.dirname(root.dir), 'outside')), { code: 'ERR_NBOX_STORE' } as object);
+});
