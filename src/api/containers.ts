@@ -361,8 +361,10 @@ export class ContainerApi {
 
   // killToEnd kills a running container and waits, as stop does, until its end is on record: its owner gives
   // its published ports back before it writes the end, so that they are free once `rm -f` returns, as Docker's.
+  // The owner writes the end once it has reaped the init: the wait wakes on that write, where a poll for the
+  // init's pid would oversleep its end by milliseconds.
   private async killToEnd(record: ContainerRecord, ref: string): Promise<void> {
-    await (await import('../runtime/kill')).killAndWait(record.state);
+    await (await import('../runtime/kill')).killContainer(record.state);
     await (await import('../runtime/stop')).waitContainer(this.containers, record, ref).catch((err: unknown) => {
       if (!(err instanceof NboxError && err.code === 'ERR_NBOX_NO_SUCH_CONTAINER')) throw err;
     });

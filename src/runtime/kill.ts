@@ -18,12 +18,20 @@ export function signalInit(state: ContainerState, signal: number): boolean {
   }
 }
 
-/** killAndWait kills a container (through its cgroup, else its init if the pid
- * is still that process) and waits for it to be gone, so its writable layer is
- * not removed under it. */
+/** killContainer kills a container; false when there was no init to kill. The init's SIGKILL is
+ * enough: every container has its own PID namespace, and the kernel kills all of a namespace's
+ * processes when its init ends. A paused one goes through its cgroup, whose freezer would hold
+ * the kill until a thaw. */
+export async function killContainer(state: ContainerState): Promise<boolean> {
+  if (state.cgroup && state.paused) await killCgroup(state.cgroup);
+  else return signalInit(state, 9);
+  return true;
+}
+
+/** killAndWait kills a container and waits for its init to be gone, so its
+ * writable layer is not removed under it. */
 export async function killAndWait(state: ContainerState): Promise<void> {
-  if (state.cgroup) await killCgroup(state.cgroup);
-  else if (!signalInit(state, 9)) return;
+  if (!(await killContainer(state))) return;
   // A killed init is gone within a millisecond or so: look again soon, then less often, for 5 s at most.
   for (let waited = 0, pause = 1; waited < 5000 && processStartTime(state.pid) === state.pidStartTime; waited += pause, pause = Math.min(pause * 2, 10)) {
     await new Promise((resolveSleep) => setTimeout(resolveSleep, pause));

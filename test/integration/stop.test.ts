@@ -1,12 +1,13 @@
 // `kill`, `stop` and `wait` from another nbox process, on a container this
 // test process runs through the library (its owner, which records its end).
 import type { ExecutionContext } from 'ava';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { RunningContainer } from '../../src/api';
-import { until, runDetached } from '../helpers/detached';
+import { alive, cgroupsOf, runDetached, runningState, until } from '../helpers/detached';
 import { cli, makeRootfs, rootTest, sharedTestStore, tarOf } from '../helpers/env';
 
 const test = rootTest();
@@ -178,6 +179,25 @@ test('a paused container is still stopped by stop: the kill through its cgroup t
   t.is((await cli(store.root, ['pause', 'frozen'])).code, 0);
   t.is((await cli(store.root, ['stop', '-t', '0', 'frozen'])).code, 0);
   t.deepEqual(await container.exited, { exitCode: null, signal: 'SIGKILL' });
+});
+
+test('rm -f ends every process of the container, an exec\'d one too, and a paused container as well', async (t) => {
+  for (const paused of [false, true]) {
+    const id = await runDetached(t, store.root, ['bb', 'sleep', '600']);
+    await runningState(store.root, id);
+    t.is((await cli(store.root, ['exec', '-d', id, 'sleep', '601'])).code, 0);
+    // The exec'd sleep, found through the container's cgroup (its pid as the host sees it).
+    const procs = cgroupsOf(id).find((dir) => dir.includes('/pids/'))!;
+    const pids = await until('the exec\'d sleep', () => {
+      const listed = readFileSync(join(procs, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+      return listed.length >= 2 ? listed : undefined;
+    });
+    if (paused) t.is((await cli(store.root, ['pause', id])).code, 0);
+    const removed = await cli(store.root, ['rm', '-f', id]);
+    t.deepEqual([removed.code, removed.stdout, removed.stderr], [0, `${id}\n`, ''], paused ? 'paused' : 'running');
+    await until('every process gone', () => (pids.some(alive) ? undefined : true), 5000);
+    t.deepEqual(cgroupsOf(id), []);
+  }
 });
 
 test('the lifecycle verbs take several containers, as Docker\'s: each name printed, an unknown one named and the exit code 1', async (t) => {
