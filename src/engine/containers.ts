@@ -76,12 +76,14 @@ function removeAtEnd(ctx: RequestContext, id: string): void {
       if (!ctx.state.autoRemove.has(id)) return;
       ctx.state.exitCodes.set(id, code);
       ctx.state.autoRemove.delete(id);
-      await ctx.nbox.removeContainer(id, { force: true });
       // Long enough for any wait on it to read the code.
       setTimeout(() => ctx.state.exitCodes.delete(id), 60_000).unref();
+      await ctx.nbox.removeContainer(id, { force: true });
     },
     () => {},
-  );
+  ).catch(() => {
+    // Removed meanwhile by someone else (a DELETE, a reaper): nothing is left to do, and the server serves on.
+  });
 }
 
 /** timeout reads `t`, a stop timeout in seconds (-1: wait forever, as Docker). */

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 
 import { serveEngine, type EngineServer } from '../../src/engine/server';
 import { demux, hijack, request } from '../helpers/engine-client';
-import { fileScope, optionalTest, rootTest, sharedTestStore, spawnCli, tarOf, writeContext } from '../helpers/env';
+import { fileScope, makeRootfs, optionalTest, rootTest, sharedTestStore, spawnCli, tarOf, writeContext } from '../helpers/env';
 import { until } from '../helpers/detached';
 
 const test = rootTest();
@@ -70,6 +70,26 @@ test('run as the docker CLI runs it: attach before start loses no output, stream
   t.deepEqual([streams.stdout, streams.stderr], ['out\n', 'err\n']);
   t.deepEqual(json(((await waited).body)), { StatusCode: 3, Error: null });
   t.is((await request(socket, 'GET', `${V}/containers/${id}/json`)).status, 404);
+});
+
+test('an AutoRemove container removed by a DELETE while it runs: the server keeps serving', async (t) => {
+  const id = await created({ Cmd: ['sleep', '60'], HostConfig: { AutoRemove: true } });
+  t.is((await request(socket, 'POST', `${V}/containers/${id}/start`)).status, 204);
+  // The server's own removal at the container's end then finds it gone: an unhandled rejection ended the server.
+  t.is((await request(socket, 'DELETE', `${V}/containers/${id}?force=1`)).status, 204);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.is((await request(socket, 'GET', `${V}/_ping`)).body, 'OK');
+  t.is((await request(socket, 'GET', `${V}/containers/${id}/json`)).status, 404);
+});
+
+test("a container has its image's labels, its own over them, as Docker merges them", async (t) => {
+  await store.nbox.importImage(tarOf(await makeRootfs(join(dirname(store.root), 'labelled'))), { tags: ['labelled:1'], changes: ['LABEL from.image=yes shared=image'] });
+  const id = await created({ Image: 'labelled:1', Cmd: ['true'], Labels: { shared: 'container', own: '1' } });
+  t.teardown(async () => void (await request(socket, 'DELETE', `${V}/containers/${id}?force=1`)));
+  const labels = json<{ Config: { Labels: Record<string, string> } }>((await request(socket, 'GET', `${V}/containers/${id}/json`)).body).Config.Labels;
+  t.deepEqual(labels, { 'from.image': 'yes', shared: 'container', own: '1' });
+  const listed = json<{ Id: string }[]>((await request(socket, 'GET', `${V}/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: ['from.image=yes'] }))}`)).body);
+  t.deepEqual(listed.map((c) => c.Id), [id]);
 });
 
 test('stdin through attach reaches the container, and the half-close is its EOF', async (t) => {
