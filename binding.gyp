@@ -29,6 +29,15 @@
       "ldflags": ["-static", "-s"]
     },
     {
+      "target_name": "nbox-ryuk",
+      "type": "executable",
+      "sources": ["native/ryuk.c"],
+      "defines": ["_GNU_SOURCE"],
+      "cflags": ["-Wall", "-Wextra", "-Os", "-fstack-protector-strong"],
+      "cflags_c": ["-std=gnu11"],
+      "ldflags": ["-static", "-s"]
+    },
+    {
       "target_name": "nbox-reaper",
       "type": "executable",
       "sources": ["native/reaper.c"],

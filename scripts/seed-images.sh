@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Seed the nbox store with base images built on this machine, without a registry:
-#   seed-images.sh [busybox] [debian]     (default: both; run as root)
+#   seed-images.sh [busybox] [debian] [ryuk]     (default: busybox and debian; run as root)
 # busybox:latest comes from Debian's busybox-static; debian:bookworm from
-# debootstrap against the mirror apt already uses (cached as a tarball).
+# debootstrap against the mirror apt already uses (cached as a tarball);
+# testcontainers/ryuk, the reaper testcontainers starts, from nbox-ryuk (native/ryuk.c).
 # Honours NBOX_ROOT; NBOX overrides the nbox command.
 set -euo pipefail
 
@@ -78,6 +79,24 @@ seed_debian() {
   nbox import --change 'CMD ["bash"]' - debian:bookworm <"$DEBIAN_CACHE"
 }
 
+# The tag testcontainers-node 12.0 asks for (RYUK_CONTAINER_IMAGE names another).
+RYUK_IMAGE="${RYUK_IMAGE:-testcontainers/ryuk:0.14.0}"
+
+seed_ryuk() {
+  if have_image "$RYUK_IMAGE"; then
+    echo "$RYUK_IMAGE already present"
+    return
+  fi
+  local rootfs
+  rootfs="$(mktemp -d)"
+  SCRATCH+=("$rootfs")
+  chmod 755 "$rootfs"
+  cp "$(dirname "$0")/../build/Release/nbox-ryuk" "$rootfs/ryuk"
+  # The label spares it from its own reaping, and lets testcontainers find a running one to share.
+  tar --numeric-owner -C "$rootfs" -c . | nbox import --change 'ENTRYPOINT ["/ryuk"]' --change 'EXPOSE 8080' \
+    --change 'LABEL org.testcontainers.ryuk=true' - "$RYUK_IMAGE"
+}
+
 main() {
   local images=("$@")
   [[ ${#images[@]} -gt 0 ]] || images=(busybox debian)
@@ -86,8 +105,9 @@ main() {
     case "$image" in
       busybox) seed_busybox ;;
       debian) seed_debian ;;
+      ryuk) seed_ryuk ;;
       *)
-        echo "usage: $0 [busybox] [debian]" >&2
+        echo "usage: $0 [busybox] [debian] [ryuk]" >&2
         exit 2
         ;;
     esac

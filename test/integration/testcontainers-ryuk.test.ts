@@ -1,0 +1,55 @@
+// testcontainers-node's own cleanup against `nbox serve`: its Ryuk reaper, from
+// the image scripts/seed-images.sh makes (native/ryuk.c), removes a killed test
+// process's containers and networks, then itself. This file's default bridge
+// and subnet are its own; its end removes what a failed test left.
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+import { serveEngine } from '../../src/engine/server';
+import { until } from '../helpers/detached';
+import { fileScope, rootTest, sharedTestStore } from '../helpers/env';
+import { removeTestBridge } from '../helpers/host-network';
+
+const test = rootTest();
+const scope = fileScope(test);
+const store = sharedTestStore(test);
+const BRIDGE = `nbr${process.pid % 100000}`;
+process.env.NBOX_BRIDGE = BRIDGE;
+process.env.NBOX_BRIDGE_SUBNET = `10.92.${100 + ((process.pid + 75) % 150)}.0/24`;
+const REPO = join(__dirname, '../../..');
+let socket: string;
+
+test.before(async () => {
+  socket = join(dirname(store.root), 'engine.sock');
+  const server = await serveEngine(store.nbox, { socket });
+  scope.teardown(async () => {
+    for (const c of await store.nbox.listContainers({ all: true })) await store.nbox.removeContainer(c.config.id, { force: true }).catch(() => {});
+    for (const n of await store.nbox.networks.list()) if (n.Labels?.['org.testcontainers'] === 'true') await store.nbox.networks.remove(n.Id).catch(() => {});
+    await server.close();
+  });
+  execFileSync(join(REPO, 'scripts/seed-images.sh'), ['ryuk'], { env: { ...process.env, NBOX_ROOT: store.root }, stdio: 'ignore' });
+});
+
+test.after.always(() => removeTestBridge(BRIDGE));
+
+test("a killed test process's containers and network are removed by testcontainers' Ryuk, which then goes too", async (t) => {
+  const session = spawn(process.execPath, [join(REPO, 'test/helpers/testcontainers-session.mjs')], {
+    cwd: REPO,
+    env: { ...process.env, DOCKER_HOST: `unix://${socket}`, TESTCONTAINERS_RYUK_DISABLED: 'false', TESTCONTAINERS_RYUK_RECONNECTION_TIMEOUT: '1s' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.teardown(() => void session.kill('SIGKILL'));
+  const [line] = (await once(createInterface({ input: session.stdout! }), 'line')) as [string];
+  const started = JSON.parse(line) as { container: string; network: string };
+  const names = async () => (await store.nbox.listContainers({ all: true })).map((c) => c.config.imageRef).sort();
+  t.deepEqual(await names(), ['bb:latest', 'testcontainers/ryuk:0.14.0']);
+  // Alive, the session keeps its container past the reconnection timeout.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  t.deepEqual(await names(), ['bb:latest', 'testcontainers/ryuk:0.14.0']);
+  session.kill('SIGKILL');
+  await until('the session reaped', async () => ((await names()).length === 0 ? true : undefined), 20000);
+  t.false((await store.nbox.networks.list()).some((n) => n.Id === started.network), 'its network is gone');
+  await t.throwsAsync(store.nbox.containerRecord(started.container), { code: 'ERR_NBOX_NO_SUCH_CONTAINER' } as object);
+});
