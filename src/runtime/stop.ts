@@ -54,11 +54,17 @@ export async function stopContainer(record: ContainerRecord, signal: number, tim
   }
   if (!isRunning(record)) return;
   markStopped(record, { cancel: true });
-  if (!signalInit(record.state, signal)) return;
-  const deadline = Date.now() + Math.max(0, timeoutSeconds) * 1000;
-  while (Date.now() < deadline) {
-    if (processStartTime(record.state.pid) !== record.state.pidStartTime) return;
-    await sleep(POLL_MS);
+  // Watched before the signal, so that the owner's record of the end is not missed: it wakes the wait at once.
+  const changes = new ChangeSignal(record.dir, POLL_MS, (name) => name === 'state.json');
+  try {
+    if (!signalInit(record.state, signal)) return;
+    const deadline = Date.now() + Math.max(0, timeoutSeconds) * 1000;
+    while (Date.now() < deadline) {
+      if (processStartTime(record.state.pid) !== record.state.pidStartTime) return;
+      await changes.next();
+    }
+  } finally {
+    changes.close();
   }
   await killAndWait(record.state);
 }
