@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # makes their htpasswd files; nftables' nft writes the bridge network's NAT and port rules (iproute2's ip deletes its idle bridge); tini (its static binary) is what `run --init` mounts as
 # /sbin/docker-init, as Docker ships it; gcc's static libc builds nbox-exec and the attack fixtures;
 # libseccomp-dev is what the addon compiles seccomp profiles (Docker's default among them) to BPF with, as runc does.
-packages=(busybox-static debootstrap tar util-linux procps g++ make python3 git podman runc buildah skopeo docker-registry apache2-utils tini libseccomp-dev nftables iproute2)
+packages=(busybox-static debootstrap tar util-linux procps g++ make python3 git podman runc buildah skopeo docker-registry apache2-utils tini libseccomp-dev nftables iproute2 tzdata)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

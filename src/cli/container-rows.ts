@@ -6,6 +6,7 @@ import {
   type ContainerSize, type ListedContainer, type MountInspect,
 } from '../api';
 import { ellipsis, humanSize, shortId } from './format';
+import { goTimeString } from './local-time';
 import { labelMethod, type Row } from './template';
 
 /** CONTAINER_HEADERS name each field's table column, as the docker CLI does. */
@@ -32,7 +33,7 @@ export function containerRow(c: ListedContainer, now: Date, trunc: boolean): Row
   const mounts = containerMounts(c);
   return {
     Command: JSON.stringify(trunc ? ellipsis(command, 20) : command),
-    CreatedAt: createdAt(new Date(config.created)),
+    CreatedAt: goTimeString(new Date(config.created)),
     // As the API gives it from v1.52: `none` without a health check.
     HealthStatus: healthStatus(state),
     ID: trunc ? shortId(config.id) : config.id,
@@ -72,8 +73,3 @@ function mountName(mount: MountInspect, trunc: boolean): string {
   return trunc ? ellipsis(name, 15) : name;
 }
 
-// Go's time.Time String() in UTC, as `docker ps --format {{.CreatedAt}}` prints it.
-function createdAt(date: Date): string {
-  const iso = date.toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} +0000 UTC`;
-}

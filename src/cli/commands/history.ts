@@ -5,6 +5,7 @@ import type { HistoryItem } from '../../api';
 import type { CliContext } from '../context';
 import { since } from '../../api';
 import { ellipsis, humanSize, shortId, table } from '../format';
+import { rfc3339Local } from '../local-time';
 import { renderFormat } from '../template';
 import { writeOut } from '../stdout';
 
@@ -35,7 +36,7 @@ export function registerHistory(program: Command, ctx: CliContext): void {
       const fields = (item: HistoryItem): Record<string, string> => ({
         ID: item.id === '<missing>' || !flags.trunc ? item.id : shortId(item.id),
         CreatedSince: item.created ? since(item.created, now) : 'N/A',
-        CreatedAt: item.created ? item.created.toISOString() : 'N/A',
+        CreatedAt: item.created ? rfc3339Local(item.created) : 'N/A',
         CreatedBy: flags.trunc ? ellipsis(item.createdBy.replace(/\s+/g, ' '), 45) : item.createdBy,
         Size: flags.human ? humanSize(item.size) : String(item.size),
         Comment: item.comment,

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { collect, type CliContext } from '../context';
 import { since, type ImageRecord } from '../../api';
 import { humanSize, shortId } from '../format';
+import { goTimeString } from '../local-time';
 import { renderFormat, type Row } from '../template';
 import { addImagePrune } from './prune';
 import { writeOut } from '../stdout';
@@ -71,7 +72,7 @@ function imageRow(image: ImageRecord, repository: string, tag: string, id: strin
   const size = humanSize(image.size);
   return {
     ID: id, Repository: repository, Tag: tag, Digest: digest, CreatedSince: since(image.created, now),
-    CreatedAt: `${image.created.toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`,
+    CreatedAt: goTimeString(image.created),
     Size: size, VirtualSize: size, SharedSize: 'N/A', UniqueSize: 'N/A', Containers: 'N/A',
   };
 }
