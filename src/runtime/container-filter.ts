@@ -66,7 +66,8 @@ export function matchesContainerFilters(record: ContainerRecord, filters: Contai
       return (config.ports ?? []).some((p) => p.protocol === protocol && p.containerPort >= first && p.containerPort <= last);
     },
   };
-  return [...filters].every(([key, values]) => values.some(tests[key]));
+  // Values of one key are alternatives, but labels must all be there (Docker's MatchKVList).
+  return [...filters].every(([key, values]) => (key === 'label' ? values.every(tests[key]) : values.some(tests[key])));
 }
 
 // portRange reads a publish filter: PORT[/PROTO] or START-END[/PROTO], tcp unless said.

@@ -26,11 +26,14 @@ test('without -a only running containers are listed; a status filter looks at al
   t.deepEqual(await ps(['--filter', 'status=running', '--format', '{{.Names}}']), []);
 });
 
-test('filters: exited code, name as a pattern, label with and without a value; one key ORs, two keys AND', async (t) => {
+test('filters: exited code, name as a pattern, label with and without a value; one key ORs but labels, two keys AND', async (t) => {
   t.deepEqual(await ps(['-a', '-f', 'exited=3', '--format', '{{.Names}}']), ['second']);
   t.deepEqual(await ps(['-a', '-f', 'name=^th', '--format', '{{.Names}}']), ['third']);
   t.deepEqual(await ps(['-a', '-f', 'label=tier', '--format', '{{.Names}}']), ['second', 'first']);
   t.deepEqual(await ps(['-a', '-f', 'label=tier=db', '--format', '{{.Names}}']), ['first']);
+  // As Docker's: every label named must be there.
+  t.deepEqual(await ps(['-a', '-f', 'label=tier', '-f', 'label=tier=db', '--format', '{{.Names}}']), ['first']);
+  t.deepEqual(await ps(['-a', '-f', 'label=tier=db', '-f', 'label=tier=web', '--format', '{{.Names}}']), []);
   t.deepEqual(await ps(['-a', '-f', 'name=first', '-f', 'name=third', '--format', '{{.Names}}']), ['third', 'first']);
   t.deepEqual(await ps(['-a', '-f', 'label=tier', '-f', 'exited=0', '--format', '{{.Names}}']), ['first']);
   t.deepEqual(await ps(['-a', '-f', 'ancestor=bb', '-q']).then((ids) => ids.length), 3);

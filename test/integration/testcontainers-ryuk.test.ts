@@ -4,9 +4,11 @@
 // and subnet are its own; its end removes what a failed test left.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
+import { Wait } from '../../src/api';
 import { serveEngine } from '../../src/engine/server';
 import { until } from '../helpers/detached';
 import { fileScope, rootTest, sharedTestStore } from '../helpers/env';
@@ -52,4 +54,36 @@ test("a killed test process's containers and network are removed by testcontaine
   await until('the session reaped', async () => ((await names()).length === 0 ? true : undefined), 20000);
   t.false((await store.nbox.networks.list()).some((n) => n.Id === started.network), 'its network is gone');
   await t.throwsAsync(store.nbox.containerRecord(started.container), { code: 'ERR_NBOX_NO_SUCH_CONTAINER' } as object);
+});
+
+// Sends lines to the reaper on 127.0.0.1:port and reads an ACK for each; end: the one-off style, no newline, no ACK.
+async function tell(port: number, lines: string[], end?: string): Promise<string> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  let acks = '';
+  socket.on('data', (chunk: Buffer) => (acks += chunk.toString()));
+  for (const line of lines) socket.write(`${line}\r\n`);
+  await until('the ACKs', () => (acks.length >= lines.length * 4 ? true : undefined), 5000);
+  if (end === undefined) socket.end();
+  else socket.end(end);
+  await once(socket, 'close');
+  return acks;
+}
+
+test("Ryuk's protocol: an ACK per filter line, the labels of one line all required, a one-off client's last line taken", async (t) => {
+  const labelled = async (labels: Record<string, string>) => (await store.nbox.create('bb', { cmd: ['true'], labels })).id;
+  const both = await labelled({ 'ryuk.a': '1', 'ryuk.b': '2' });
+  const onlyA = await labelled({ 'ryuk.a': '1' });
+  const oneOff = await labelled({ 'ryuk.c': 'x y' });
+  const reaper = await store.nbox.run('testcontainers/ryuk:0.14.0', {
+    ports: [8080], volumes: [{ source: socket, target: '/var/run/docker.sock' }], env: ['RYUK_RECONNECTION_TIMEOUT=300ms'], autoRemove: true,
+    wait: Wait.forLog('Started'),
+  });
+  const port = await reaper.port(8080);
+  t.is(await tell(port, ['label=ryuk.a=1&label=ryuk.b=2', 'label=ryuk.a=1&label=ryuk.b=2']), 'ACK\nACK\n');
+  await tell(port, [], 'label=ryuk.c%3Dx+y');
+  await until('the reaper done', async () => ((await store.nbox.listContainers({ all: true })).some((c) => c.config.id === reaper.id) ? undefined : true), 10000);
+  const left = (await store.nbox.listContainers({ all: true })).map((c) => c.config.id);
+  t.deepEqual([left.includes(both), left.includes(onlyA), left.includes(oneOff)], [false, true, false]);
+  await store.nbox.removeContainer(onlyA);
 });
