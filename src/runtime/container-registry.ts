@@ -2,7 +2,7 @@
 // writable layer (upper/, work/), the overlay mountpoint (rootfs/) and the
 // files bind-mounted over /etc. A record appears by rename and disappears by
 // rename, so a concurrent reader sees a whole container or none.
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -194,9 +194,10 @@ export class ContainerRegistry {
     // Its files are out of every reader's sight once renamed: a harness's next container need not wait for the disk.
     this.store.discardTree(record.dir);
     faultPoint('rm-tree-removed');
+    // Synchronous, as the reads in readRaw: a name is one small local link.
     for (const name of names) {
       const link = join(this.namesDir, name);
-      if ((await readlink(link).catch(() => null)) === record.config.id) await rm(link, { force: true });
+      if (readLinkOrEmpty(link) === record.config.id) rmSync(link, { force: true });
     }
   }
 
