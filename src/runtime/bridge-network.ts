@@ -14,7 +14,7 @@
 // between keeps them. Setting them up costs an `nft` run (60-130 ms on a
 // loaded host, most of a whole `run`), which a series of short containers
 // then pays once, not every time.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -280,16 +280,28 @@ function dropNamespace(lease: Lease): void {
 
 /** LINGER_SECONDS is how long the bridge and table outlive the last lease. */
 const LINGER_SECONDS = 2;
-/** STALE_UP_MS: a bridge up this long with no lease lost its teardown. */
+/** STALE_UP_MS: a bridge this long past its last release (its up marker's time), with no lease, lost its teardown. */
 const STALE_UP_MS = 30_000;
 
 // lingerThenDown leaves the teardown to a shell in the background, which the
 // host's init inherits once the shell that started it returns: after the
 // linger it takes the network's lock (flock(1) and lock.ts's flock(2) exclude
-// each other) and, if no lease came meanwhile, deletes the bridge and the table.
+// each other) and, if no lease came meanwhile and no container has ended since
+// (the up marker's time is the last release's), deletes the bridge and the
+// table. So containers run one after another keep one bridge up, where a
+// teardown timed from an earlier release fell between two of them and the next
+// paid for the bridge and its table again.
 async function lingerThenDown(network: BridgeNetwork): Promise<void> {
   const lock = lockPath(network);
-  const teardown = `test -e ${leasesPath(network)} || { /usr/sbin/ip link del ${network.bridge} 2>/dev/null; /usr/sbin/nft delete table ip ${network.table} 2>/dev/null; rm -f ${upMarker(network)}; }`;
+  const marker = upMarker(network);
+  const now = new Date();
+  try {
+    utimesSync(marker, now, now);
+  } catch {
+    // No marker: the bridge is down already.
+  }
+  const quiet = `test $(( $(date +%s) - $(stat -c %Y ${marker} 2>/dev/null || echo 0) )) -lt ${LINGER_SECONDS}`;
+  const teardown = `test -e ${leasesPath(network)} || ${quiet} || { /usr/sbin/ip link del ${network.bridge} 2>/dev/null; /usr/sbin/nft delete table ip ${network.table} 2>/dev/null; rm -f ${marker}; }`;
   await runProgram('/bin/sh', ['-c', `(sleep ${LINGER_SECONDS}; exec flock ${lock} /bin/sh -c '${teardown}') </dev/null >/dev/null 2>&1 &`], '');
 }
 

@@ -50,6 +50,18 @@ async function allGone(): Promise<void> {
 
 const HTTPD = ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -h /www -p 80'];
 
+// The file's tests run one at a time: no other container holds the bridge meanwhile.
+test('the bridge goes its linger after the last container ends, not after an earlier one', async (t) => {
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  t.is((await cli(store.root, ['run', '--rm', 'bb', 'true'])).code, 0);
+  await pause(1200);
+  t.is((await cli(store.root, ['run', '--rm', 'bb', 'true'])).code, 0);
+  // The first one's linger (2 s) is over; the second one's is not.
+  await pause(1200);
+  t.true(bridgeExists(), 'the bridge is still up');
+  await allGone();
+});
+
 test('run: eth0 on the default bridge with its address, the default route via the gateway, /etc/hosts naming it; all gone after', async (t) => {
   const r = await cli(store.root, ['run', '--rm', '--hostname', 'netbox', 'bb', 'sh', '-c',
     'ip -4 -o addr show eth0; ip route; cat /etc/hosts; ping -c 1 -W 2 $(ip route | awk "/default/ {print \\$3}") >/dev/null && echo gateway answers']);
