@@ -23,8 +23,8 @@ export function signalInit(state: ContainerState, signal: number): boolean {
  * processes when its init ends. A paused one goes through its cgroup, whose freezer would hold
  * the kill until a thaw. */
 export async function killContainer(state: ContainerState): Promise<boolean> {
-  if (state.cgroup && state.paused) await killCgroup(state.cgroup);
-  else return signalInit(state, 9);
+  if (!state.cgroup || !state.paused) return signalInit(state, 9);
+  await killCgroup(state.cgroup);
   return true;
 }
 
