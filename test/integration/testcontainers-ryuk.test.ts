@@ -80,7 +80,11 @@ test("Ryuk's protocol: an ACK per filter line, the labels of one line all requir
     wait: Wait.forLog('Started'),
   });
   const port = await reaper.port(8080);
-  t.is(await tell(port, ['label=ryuk.a=1&label=ryuk.b=2', 'label=ryuk.a=1&label=ryuk.b=2']), 'ACK\nACK\n');
+  // A hostile line first: 800 distinct keys of quotes, each growing fivefold as filters JSON (its
+  // buffer once overflowed). The reaper answers it and goes on.
+  const char = (code: number) => String.fromCharCode(code).replace(/[%&+=]/, '"');
+  const hostile = Array.from({ length: 800 }, (_, i) => `"${char(33 + (i % 90))}${char(33 + Math.trunc(i / 90))}=`).join('&');
+  t.is(await tell(port, [hostile, 'label=ryuk.a=1&label=ryuk.b=2', 'label=ryuk.a=1&label=ryuk.b=2']), 'ACK\nACK\nACK\n');
   await tell(port, [], 'label=ryuk.c%3Dx+y');
   await until('the reaper done', async () => ((await store.nbox.listContainers({ all: true })).some((c) => c.config.id === reaper.id) ? undefined : true), 10000);
   const left = (await store.nbox.listContainers({ all: true })).map((c) => c.config.id);
