@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "nbox",
-      "sources": ["native/addon.cc", "native/child.c", "native/inroot.c", "native/netlink.c", "native/tree.c", "native/wire.c", "native/seccomp.cc"],
+      "sources": ["native/addon.cc", "native/child.c", "native/inroot.c", "native/netlink.c", "native/spawnfds.c", "native/tree.c", "native/wire.c", "native/seccomp.cc"],
       "libraries": ["-lseccomp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
@@ -22,7 +22,7 @@
     {
       "target_name": "nbox-monitor",
       "type": "executable",
-      "sources": ["native/monitor.c", "native/child.c", "native/wire.c", "native/jsonw.c", "native/logfile.c", "native/tree.c"],
+      "sources": ["native/monitor.c", "native/child.c", "native/wire.c", "native/jsonw.c", "native/logfile.c", "native/spawnfds.c", "native/tree.c"],
       "defines": ["_GNU_SOURCE"],
       "cflags": ["-Wall", "-Wextra", "-Os", "-fstack-protector-strong"],
       "cflags_c": ["-std=gnu11"],
@@ -32,6 +32,15 @@
       "target_name": "nbox-ryuk",
       "type": "executable",
       "sources": ["native/ryuk.c"],
+      "defines": ["_GNU_SOURCE"],
+      "cflags": ["-Wall", "-Wextra", "-Os", "-fstack-protector-strong"],
+      "cflags_c": ["-std=gnu11"],
+      "ldflags": ["-static", "-s"]
+    },
+    {
+      "target_name": "nbox-proxy",
+      "type": "executable",
+      "sources": ["native/proxy.c"],
       "defines": ["_GNU_SOURCE"],
       "cflags": ["-Wall", "-Wextra", "-Os", "-fstack-protector-strong"],
       "cflags_c": ["-std=gnu11"],

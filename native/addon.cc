@@ -33,6 +33,7 @@
 #include "seccomp.h"
 #include "tree.h"
 #include "netlink.h"
+#include "spawnfds.h"
 #include <arpa/inet.h>
 #include "wire.h"
 
@@ -677,18 +678,6 @@ Napi::Promise PollMonitor(Napi::Env env, MonitorReply *r) {
   return promise;
 }
 
-// DefaultSignalsAttr: a posix_spawn child starts with no signal blocked and
-// every handler at its default, whatever Node set up (plus flags).
-void DefaultSignalsAttr(posix_spawnattr_t *attr, short flags) {
-  posix_spawnattr_init(attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(attr, &none);
-  posix_spawnattr_setsigdefault(attr, &all);
-  posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | flags);
-}
-
 // spawnMonitor(id): posix_spawns nbox-monitor (glibc's CLONE_VFORK: no code of
 // this threaded process runs in the child) with the start socket on fd 3, the
 // sealed nbox-exec on fd 4, /dev/null on 0-2, no env; resolves on its HELLO
@@ -722,7 +711,7 @@ Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
     posix_spawn_file_actions_adddup2(&actions, child_socket, MON_SOCKET_FD);
     posix_spawn_file_actions_adddup2(&actions, child_exec, MON_EXEC_FD);
     posix_spawnattr_t attr;
-    DefaultSignalsAttr(&attr, 0);
+    spawn_attr_default_signals(&attr, 0);
     std::string name = "nbox-monitor";
     char *argv[] = {name.data(), id.data(), nullptr};
     // No env, but a fault test's step of the monitor (src/runtime/fault.ts): never a secret.
@@ -746,51 +735,27 @@ Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
   return PollMonitor(env, r);
 }
 
-// spawnProgram(path, argv, stdio): posix_spawns a host program (glibc's
-// CLONE_VFORK: no copy of this process's memory is made, and none of its code
-// runs in the child) in a session of its own, with stdio[i] on fd i (-1:
-// /dev/null) and no other fd, no env and default signals. Returns {pid, pidfd}; the caller
+// spawnProgram(path, argv, fds): posix_spawns a host program (spawn_fds: no
+// copy of this process's memory is made, and none of its code runs in the
+// child) in a session of its own, with fds[i] on fd i (-1: /dev/null, for 0-2)
+// and no other fd, no env and default signals. Returns {pid, pidfd}; the caller
 // waits on pidfd. child_process would fork all of Node for it.
 Napi::Value SpawnProgram(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
   Napi::Array args = info[1].As<Napi::Array>();
-  Napi::Array stdio = info[2].As<Napi::Array>();
+  Napi::Array fds_js = info[2].As<Napi::Array>();
   std::vector<std::string> words;
   for (uint32_t i = 0; i < args.Length(); i++) words.push_back(args.Get(i).As<Napi::String>().Utf8Value());
   std::vector<char *> argv;
   for (auto &word : words) argv.push_back(word.data());
   argv.push_back(nullptr);
-  // Above 2, so that the dup2s onto 0-2 cannot overwrite each other's source.
-  int moved[3] = {-1, -1, -1};
-  int rc = 0;
-  const char *failed = "fcntl";
-  for (int i = 0; i < 3 && rc == 0; i++) {
-    int fd = stdio.Get((uint32_t)i).As<Napi::Number>().Int32Value();
-    if (fd >= 0 && (moved[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0) rc = errno;
-  }
+  std::vector<int> fds;
+  for (uint32_t i = 0; i < fds_js.Length(); i++) fds.push_back(fds_js.Get(i).As<Napi::Number>().Int32Value());
+  char *envp[] = {nullptr};
+  const char *failed = "";
   pid_t pid = -1;
-  if (rc == 0) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    for (int i = 0; i < 3; i++) {
-      if (moved[i] >= 0)
-        posix_spawn_file_actions_adddup2(&actions, moved[i], i);
-      else
-        posix_spawn_file_actions_addopen(&actions, i, "/dev/null", O_RDWR, 0);
-    }
-    // Not even an fd this process was given without close-on-exec (an IPC channel's).
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-    posix_spawnattr_t attr;
-    DefaultSignalsAttr(&attr, POSIX_SPAWN_SETSID);
-    char *envp[] = {nullptr};
-    failed = "posix_spawn";
-    rc = posix_spawn(&pid, path.c_str(), &actions, &attr, argv.data(), envp);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  for (int fd : moved)
-    if (fd >= 0) close(fd);
+  int rc = spawn_fds(&pid, path.c_str(), argv.data(), envp, fds.data(), (int)fds.size(), &failed);
   if (rc != 0) {
     ThrowSysError(env, "spawn", failed, rc, path);
     return env.Undefined();
@@ -914,6 +879,8 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"exitCommand", m.Get("exitCommand").IsArray() ? StringArray(m, "exitCommand") : std::vector<std::string>{}},
       {"sessionOwner", OptionalStringArray(m, "sessionOwner")},
       {"ports", {std::to_string(port_fds.size())}},
+      {"proxy", OptionalStringArray(m, "proxy")},
+      {"proxyPorts", OptionalStringArray(m, "proxyPorts")},
   };
   r->attach = m.Get("attach").As<Napi::Number>().Uint32Value() != 0;
   wire_buf payload = {};
@@ -1345,27 +1312,46 @@ Napi::Value NetVethAttach(const Napi::CallbackInfo &info) {
 // ones too (so it may set SO_REUSEADDR itself and bind past a TIME_WAIT a stopped host server left, as
 // Docker's proxy does), and `ss -ltnp` names its holder; DNAT takes the port's traffic before it. UDP's is
 // bound without SO_REUSEADDR, which no other bind gets past.
+// bindPort(protocol, hostIp, port): a close-on-exec socket bound to hostIp:port ("" for every IPv4
+// address, an IPv6 address alone on IPv6: nbox-proxy answers there), listening for TCP.
 Napi::Value BindPort(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   bool tcp = info[0].As<Napi::String>().Utf8Value() == "tcp";
   std::string host_ip = info[1].As<Napi::String>().Utf8Value();
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons((uint16_t)info[2].As<Napi::Number>().Uint32Value());
-  addr.sin_addr.s_addr = host_ip.empty() ? htonl(INADDR_ANY) : Ipv4(info[1]);
-  std::string shown = (host_ip.empty() ? std::string("0.0.0.0") : host_ip) + ":" + std::to_string(ntohs(addr.sin_port));
-  int fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+  uint16_t port = (uint16_t)info[2].As<Napi::Number>().Uint32Value();
+  bool v6 = host_ip.find(':') != std::string::npos;
+  sockaddr_storage addr{};
+  socklen_t len;
+  if (v6) {
+    auto *a = (sockaddr_in6 *)&addr;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    len = sizeof *a;
+    if (inet_pton(AF_INET6, host_ip.c_str(), &a->sin6_addr) != 1) {
+      ThrowSysError(env, "publish", "inet_pton", EINVAL, host_ip);
+      return env.Undefined();
+    }
+  } else {
+    auto *a = (sockaddr_in *)&addr;
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    a->sin_addr.s_addr = host_ip.empty() ? htonl(INADDR_ANY) : Ipv4(info[1]);
+    len = sizeof *a;
+  }
+  std::string shown = v6 ? "[" + host_ip + "]:" + std::to_string(port) : (host_ip.empty() ? std::string("0.0.0.0") : host_ip) + ":" + std::to_string(port);
+  int fd = socket(addr.ss_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     ThrowSysError(env, "publish", "socket", errno, shown);
     return env.Undefined();
   }
   int one = 1;
-  socklen_t len = sizeof addr;
-  const char *failed = tcp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ? "setsockopt"
-                       : bind(fd, (sockaddr *)&addr, sizeof addr) < 0                      ? "bind"
-                       : tcp && listen(fd, 0) < 0                                           ? "listen"
-                       : getsockname(fd, (sockaddr *)&addr, &len) < 0                       ? "getsockname"
-                                                                                            : nullptr;
+  // IPv4 traffic is DNATed before it reaches the IPv4 socket, which only holds the port; the proxy accepts on IPv6.
+  const char *failed = tcp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0   ? "setsockopt"
+                       : v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0 ? "setsockopt"
+                       : bind(fd, (sockaddr *)&addr, len) < 0                                   ? "bind"
+                       : tcp && listen(fd, v6 ? SOMAXCONN : 0) < 0                              ? "listen"
+                       : getsockname(fd, (sockaddr *)&addr, &len) < 0                           ? "getsockname"
+                                                                                                : nullptr;
   if (failed) {
     int err = errno;
     close(fd);
@@ -1374,7 +1360,7 @@ Napi::Value BindPort(const Napi::CallbackInfo &info) {
   }
   Napi::Object out = Napi::Object::New(env);
   out.Set("fd", fd);
-  out.Set("port", ntohs(addr.sin_port));
+  out.Set("port", ntohs(v6 ? ((sockaddr_in6 *)&addr)->sin6_port : ((sockaddr_in *)&addr)->sin_port));
   return out;
 }
 

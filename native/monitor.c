@@ -39,6 +39,7 @@
 #include "child.h"
 #include "jsonw.h"
 #include "logfile.h"
+#include "spawnfds.h"
 #include "tree.h"
 #include "wire.h"
 
@@ -313,8 +314,48 @@ static void control_exit(int code);
 static int port_fds[MON_PORTS_MAX];
 static size_t nports;
 
+/* nbox-proxy, which answers on the IPv6 ones (native/proxy.c), and the write
+ * end of its lifeline: it ends when the last copy is closed, even when the
+ * monitor is killed. */
+static pid_t proxy_pid = -1;
+static int proxy_lifeline = -1;
+
+/* start_proxy runs the spec's proxy argv (none when empty) with its k-th port
+ * socket (proxyPorts: an index into port_fds) on fd 3+k. A proxy that cannot
+ * start leaves those ports unanswered, not the container unstarted. */
+static void start_proxy(const struct wire_section *argv, const struct wire_section *ports) {
+  if (argv->count < 2 || ports->count != argv->count - 1 || ports->count > MON_PORTS_MAX) return;
+  int lifeline[2];
+  if (pipe2(lifeline, O_CLOEXEC) < 0) return;
+  int fds[3 + MON_PORTS_MAX] = {lifeline[0], -1, -1};
+  for (size_t k = 0; k < ports->count; k++) {
+    unsigned long index = strtoul(ports->strings[k], NULL, 10);
+    fds[3 + k] = index < nports ? port_fds[index] : -1;
+  }
+  const char *failed;
+  char *envp[] = {NULL};
+  if (spawn_fds(&proxy_pid, argv->strings[0], (char *const *)argv->strings, envp, fds, 3 + (int)ports->count, &failed) != 0) {
+    proxy_pid = -1;
+    close(lifeline[1]);
+  } else {
+    proxy_lifeline = lifeline[1];
+  }
+  close(lifeline[0]);
+}
+
+/* stop_proxy ends the proxy and waits for it: its copies of the sockets go with it. */
+static void stop_proxy(void) {
+  if (proxy_pid <= 0) return;
+  kill(proxy_pid, SIGKILL);
+  while (waitpid(proxy_pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+  close(proxy_lifeline);
+  proxy_pid = -1;
+}
+
 static void __attribute__((noreturn)) finish(void) {
   /* First: once the end is on record, a start (of this container or another) may bind them. */
+  stop_proxy();
   while (nports > 0) close(port_fds[--nports]);
   control_end();
   fault_point("exited");
@@ -357,7 +398,7 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
                                         "upper", "work", "net", "seccomp", "mounts", "cgroupJoinFiles", "cgroupDirs", "rlimits",
                                         "caps", "nnp", "privileged", "readonly", "sysctls", "devices", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin",
-                                        "attach", "ttySize", "exitCommand", "sessionOwner", "logRotate", "ports"};
+                                        "attach", "ttySize", "exitCommand", "sessionOwner", "logRotate", "ports", "proxy", "proxyPorts"};
 
 /* Every mount's propagation is one the child knows. */
 static int propagations_valid(const struct wire_section *mounts) {
@@ -384,7 +425,8 @@ static int spec_valid(const struct wire_section *s, int n) {
          section(s, n, "mounts")->count % MOUNT_FIELDS == 0 && propagations_valid(section(s, n, "mounts")) && section(s, n, "rlimits")->count % 3 == 0 && section(s, n, "sysctls")->count % 2 == 0 &&
          section(s, n, "devices")->count % 6 == 0 && section(s, n, "mounts")->count / MOUNT_FIELDS <= 64 &&
          section(s, n, "groups")->count <= 65536 && section(s, n, "ttySize")->count == 2 &&
-         (section(s, n, "logRotate")->count == 0 || section(s, n, "logRotate")->count == 2) && strcmp(single(s, n, "id"), M.id) == 0 &&
+         (section(s, n, "logRotate")->count == 0 || section(s, n, "logRotate")->count == 2) &&
+         section(s, n, "proxyPorts")->count + (section(s, n, "proxy")->count > 0) == section(s, n, "proxy")->count && strcmp(single(s, n, "id"), M.id) == 0 &&
          single(s, n, "name")[0] != '\0' && single(s, n, "name")[0] != '.' && !strchr(single(s, n, "name"), '/');
 }
 
@@ -1643,6 +1685,8 @@ int main(int argc, char **argv) {
   uint32_t attach = (uint32_t)strtoul(single(sections, n, "attach"), NULL, 10);
   if (wire_send(MON_SOCKET_FD, MON_STARTED, &started, sizeof started) == 0 && attach != 0) control_adopt(MON_SOCKET_FD, attach);
   else close(MON_SOCKET_FD);
+  /* After the start is told: its IPv6 sockets queue connections until it takes them. */
+  start_proxy(section(sections, n, "proxy"), section(sections, n, "proxyPorts"));
 
   for (;;) {
     int terminated = supervise(sigfd, res.pidfd, fds, &log);

@@ -57,7 +57,7 @@ export type { RunOptions, VolumeBind } from './runtime/run-options';
 export type { StdioOption } from './runtime/stdio-option';
 export type { NetworkMode } from './runtime/network';
 export type { PortBinding } from './runtime/ports';
-export { formatPortLines, portKey } from './runtime/ports';
+export { formatPortLines, hostAddress, portKey } from './runtime/ports';
 export { networkNames, networkSettings, psPorts, publishedPorts } from './runtime/network-settings';
 export { containerMounts, type MountInspect } from './runtime/container-mounts';
 export type { BridgeNetwork } from './runtime/bridge-network';

@@ -145,12 +145,13 @@ function entrypoint(value: string[] | string | null | undefined): string | strin
   return list;
 }
 
-/** publish turns PortBindings into `-p` values: `[IP:][HOSTPORT:]PORT/PROTO` (an empty host port asks for a free one). */
+/** publish turns PortBindings into `-p` values: `[IP:][HOSTPORT:]PORT/PROTO` (an empty host port asks for a free one;
+ * no HostIp, both families' addresses; 0.0.0.0, IPv4's alone, as the daemon reads them). */
 function publish(bindings: HostConfig['PortBindings']): string[] {
   const specs: string[] = [];
   for (const [port, hosts] of Object.entries(bindings ?? {})) {
     for (const host of hosts?.length ? hosts : [{}]) {
-      const ip = host.HostIp && host.HostIp !== '0.0.0.0' ? `${host.HostIp}:` : '';
+      const ip = !host.HostIp ? '' : host.HostIp.includes(':') ? `[${host.HostIp}]:` : `${host.HostIp}:`;
       specs.push(ip ? `${ip}${host.HostPort ?? ''}:${port}` : host.HostPort ? `${host.HostPort}:${port}` : port);
     }
   }

@@ -27,7 +27,7 @@ import { contains, formatAddress, formatSubnet, overlaps, parseAddress, parsePro
 import { runProgram } from '../sys/program';
 import { deleteTableScript, runNft, tableScript, type Isolation, type PortRule } from './nft';
 import { writePeerHosts, type PeerEntry } from './peer-hosts';
-import { portAllocated, type PortBinding } from './ports';
+import { bindingsClash, portAllocated, type PortBinding } from './ports';
 
 /** BridgeNetwork is the default network's host side. */
 export interface BridgeNetwork {
@@ -223,8 +223,7 @@ function recordedLeases(network: BridgeNetwork): Leases {
 }
 
 function heldElsewhere(port: PortBinding, others: Lease[]): boolean {
-  return others.flatMap((lease) => lease.ports).some((other) => other.protocol === port.protocol && other.hostPort === port.hostPort
-    && (other.hostIp === '' || port.hostIp === '' || other.hostIp === port.hostIp));
+  return others.flatMap((lease) => lease.ports).some((other) => bindingsClash(other, port));
 }
 
 /** bridgeSweepCommand is what a monitor runs as it exits (bridge-sweep.ts): its lease is released when its

@@ -52,10 +52,13 @@ export async function containerLaunchSpec(
 
 // containerNetwork is the launch spec's network: the host's, a namespace of its own (none), the bridge's
 // namespace set up now, or another container's.
-async function containerNetwork(config: ContainerConfig, record: ContainerRecord): Promise<Pick<LaunchSpec, 'network' | 'netns'>> {
+async function containerNetwork(config: ContainerConfig, record: ContainerRecord): Promise<Pick<LaunchSpec, 'network' | 'netns' | 'portAddress'>> {
   const shared = sharedNetworkOf(config.network);
   if (shared !== undefined) return { network: 'none', netns: sharedNetns(record, shared) };
-  if (config.network === 'bridge' || isUserNetwork(config.network)) return { network: 'bridge', netns: await attachContainer(record) };
+  if (config.network === 'bridge' || isUserNetwork(config.network)) {
+    const { netns, address } = await attachContainer(record);
+    return { network: 'bridge', netns, portAddress: address };
+  }
   return { network: config.network === 'host' ? 'host' : 'none' };
 }
 

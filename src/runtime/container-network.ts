@@ -15,8 +15,9 @@ import { containerBridges, userEndpoints, type UserEndpoint } from './user-netwo
 // The published ports still being written, by container: the start they overlap awaits them (networkReady).
 const pendingPorts = new Map<string, Promise<void>>();
 
-/** attachContainer sets up a bridge or user-network container's network namespace; it returns its path. */
-export async function attachContainer(record: ContainerRecord): Promise<string> {
+/** attachContainer sets up a bridge or user-network container's network namespace; it returns its path and the
+ * address on its first network. */
+export async function attachContainer(record: ContainerRecord): Promise<{ netns: string; address: string }> {
   const { config } = record;
   const owner = record.state.owner ?? processOwner();
   const hosts = containerPaths(record.dir).hosts;
@@ -41,7 +42,7 @@ export async function attachContainer(record: ContainerRecord): Promise<string> 
     await releaseContainer(record);
     throw err;
   }
-  return lease.netns;
+  return { netns: lease.netns, address: lease.address };
 }
 
 /** connectRunning puts a running container on one more user network: a link named ethN in its namespace. */

@@ -12,6 +12,7 @@ import { DEFAULT_LOG_CONFIG, type LogConfig } from './log-config';
 import { hostConfigResources, type HostConfigResources } from './resources';
 import { snapshotDirs } from './snapshot-layers';
 import type { ContainerSize } from './container-usage';
+import { portKey, portRequests, type PortBinding } from './ports';
 
 /** ContainerInspect mirrors the Docker Engine API's ContainerInspect (the fields nbox has). */
 export interface ContainerInspect {
@@ -120,7 +121,7 @@ export async function inspectContainer(record: ContainerRecord, store: Store, si
       // As asked (-p), host ports chosen: Docker keeps "" for a port left to it, nbox the one it chose.
       // Go marshals a map's keys sorted.
       LogConfig: { Type: (config.logConfig ?? DEFAULT_LOG_CONFIG).type, Config: Object.fromEntries(Object.entries((config.logConfig ?? DEFAULT_LOG_CONFIG).config).sort(([a], [b]) => (a < b ? -1 : 1))) },
-      PortBindings: Object.fromEntries((config.ports ?? []).map((port) => [`${port.containerPort}/${port.protocol}`, [{ HostIp: port.hostIp, HostPort: String(port.hostPort) }]])),
+      PortBindings: portBindings(config.ports ?? []),
     },
     NetworkSettings: networkSettings(record),
     GraphDriver: {
@@ -213,4 +214,11 @@ function securityJson(config: ContainerConfig): HostSecurityJson {
     DeviceCgroupRules: security?.deviceCgroupRules.length ? security.deviceCgroupRules : null,
     ...(security && Object.keys(security.sysctls).length ? { Sysctls: security.sysctls } : {}),
   };
+}
+
+// portBindings is HostConfig.PortBindings: the requests, by container port.
+function portBindings(ports: PortBinding[]): Record<string, { HostIp: string; HostPort: string }[]> {
+  const map: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const port of portRequests(ports)) (map[portKey(port)] ??= []).push({ HostIp: port.hostIp, HostPort: String(port.hostPort) });
+  return map;
 }

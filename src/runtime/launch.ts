@@ -36,6 +36,8 @@ export interface LaunchSpec {
   network: 'host' | 'none' | 'bridge';
   /** The network namespace a bridge container joins, set up beforehand (bridge-network.ts). */
   netns?: string;
+  /** The container's address its published ports go to (its first network's), when it has one. */
+  portAddress?: string;
   /** The default syscall filter; on unless false. */
   seccomp?: boolean;
   /** Capabilities, no_new_privs, the syscall filter, --privileged, --read-only, sysctls, devices (runtime/security.ts);

@@ -22,6 +22,8 @@ import { bridgeSweepCommand } from './bridge-network';
 import { containerBridges } from './user-networks';
 import type { Store } from '../image/store';
 import type { TerminalSize } from './terminal';
+import type { HeldPorts } from './ports';
+import { proxySections } from './port-proxy';
 
 /** DetachedContainer is a container started with `detach`: it runs on without the caller. */
 export interface DetachedContainer {
@@ -45,9 +47,9 @@ export interface MonitoredStart {
   attach?: number;
   /** The size a terminal (-t) starts at: the attached caller's. */
   ttySize?: TerminalSize;
-  /** The sockets holding its published host ports (ports.ts HeldPorts): sent with the spec, which the monitor keeps
-   * open until the container ends; the caller closes its own. */
-  portFds?: number[];
+  /** Its published host ports and the sockets holding them: sent with the spec, which the monitor keeps open
+   * until the container ends (its nbox-proxy answering on the IPv6 ones); the caller closes its own. */
+  ports?: HeldPorts;
 }
 
 /** MonitoredContainer is a started container; with MonitoredStart.attach, attachFd is the start socket, now the
@@ -119,7 +121,8 @@ export async function startMonitored(
       attach: start.attach ?? 0,
       ttySize: start.ttySize ?? { rows: 0, cols: 0 },
       exitCommand: containerBridges(config, ctx.store.root.dir).length > 0 ? bridgeSweepCommand(containerBridges(config, ctx.store.root.dir)) : [],
-      portFds: start.portFds ?? [],
+      portFds: start.ports?.fds ?? [],
+      ...proxySections(start.ports, spec.portAddress),
       ...(config.session ? { sessionOwner: [String(config.session.pid), String(config.session.startTime)] as [string, string] } : {}),
     });
     faultPoint('spec-sent');

@@ -4,6 +4,7 @@
 // applies each script as one transaction.
 import { NboxError, SysError } from '../errors';
 import { runProgram } from '../sys/program';
+import { isIpv6Binding } from './ports';
 
 const NFT = '/usr/sbin/nft';
 
@@ -41,11 +42,11 @@ export interface PortRule {
 }
 
 /** tableScript (re)creates the table whole: masquerade for the subnet's egress,
- * forwarding to and from the bridge, and DNAT for every published port, both
+ * forwarding to and from the bridge, and DNAT for every published IPv4 port, both
  * for traffic arriving from outside (prerouting) and from the host itself
- * (output: 127.0.0.1 and the host's own addresses). */
+ * (output: 127.0.0.1 and the host's own addresses). The IPv6 ones are nbox-proxy's. */
 export function tableScript(nat: NatTable, ports: PortRule[]): string {
-  const dnat = ports.map((port) => {
+  const dnat = ports.filter((port) => !isIpv6Binding(port)).map((port) => {
     const daddr = port.hostIp === '' || port.hostIp === '0.0.0.0' ? 'fib daddr type local' : `ip daddr ${port.hostIp}`;
     return `    ${daddr} ${port.protocol} dport ${port.hostPort} dnat to ${port.address}:${port.containerPort}`;
   });

@@ -1,7 +1,10 @@
 // Published ports (`-p`, `-P`): parsed as Docker parses them, held by a socket
 // each before anything is made and for as long as the container runs, and
-// written back as Docker prints them (`port`, ps's PORTS).
+// written back as Docker prints them (`port`, ps's PORTS). A port published
+// without a host address is Docker's two: on every IPv4 address (0.0.0.0,
+// DNATed by nftables) and on every IPv6 one ([::], relayed by nbox-proxy).
 import { closeSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 
 import { NboxError, SysError } from '../errors';
 import { addon } from '../sys/addon';
@@ -10,29 +13,36 @@ import { parseAddress } from './ipv4';
 /** PortBinding is one published port of a container. */
 export interface PortBinding {
   protocol: 'tcp' | 'udp';
-  /** '' binds every host address (Docker's 0.0.0.0). */
+  /** An IPv4 or IPv6 address, 0.0.0.0 or :: for all of a family's; in a request, '' for both families'. */
   hostIp: string;
   hostPort: number;
   containerPort: number;
+  /** One of the two bindings (0.0.0.0 and ::) that a request without a host address made. */
+  unspecified?: boolean;
 }
 
 /** PublishRequest is a `-p` before its host port is chosen: hostPort 0 asks for a free one. */
 export type PublishRequest = PortBinding;
+
+const ANY_IPV4 = '0.0.0.0';
+const ANY_IPV6 = '::';
 
 /** parsePublish reads `-p [HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]` with Docker's messages. */
 export function parsePublish(spec: string): PublishRequest {
   const slash = spec.lastIndexOf('/');
   const [rest, proto] = slash < 0 ? [spec, 'tcp'] : [spec.slice(0, slash), spec.slice(slash + 1).toLowerCase()];
   if (proto !== 'tcp' && proto !== 'udp') throw usage(`invalid proto: ${proto}`);
-  const parts = rest.split(':');
-  if (parts.length > 3) throw usage(`invalid port format: ${spec}`);
+  // An IPv6 host address is written in brackets: `[::1]:8080:80`.
+  const bracketed = /^\[([^\]]*)\]:(.*)$/.exec(rest);
+  const parts = bracketed ? [bracketed[1], ...bracketed[2].split(':')] : rest.split(':');
+  if (parts.length > 3 || (bracketed && parts.length !== 3)) throw usage(`invalid port format: ${spec}`);
   const [hostIp, hostPortText, containerPortText] = parts.length === 3 ? parts : parts.length === 2 ? ['', ...parts] : ['', '', parts[0]];
-  if (hostIp !== '' && parseAddress(hostIp) === undefined) throw usage(`invalid IP address: ${hostIp}`);
+  if (hostIp !== '' && (bracketed ? !isIPv6(hostIp) : parseAddress(hostIp) === undefined)) throw usage(`invalid IP address: ${hostIp}`);
   const containerPort = port(containerPortText);
   if (containerPort === undefined || containerPort === 0) throw usage(`invalid containerPort: ${containerPortText}`);
   const hostPort = hostPortText === '' ? 0 : port(hostPortText);
   if (hostPort === undefined) throw usage(`invalid hostPort: ${hostPortText}`);
-  return { protocol: proto, hostIp: hostIp === '0.0.0.0' ? '' : hostIp, hostPort, containerPort };
+  return { protocol: proto, hostIp, hostPort, containerPort };
 }
 
 /** exposedPorts turns an image's ExposedPorts (`80/tcp`) into `-P` requests: each on a free host port. */
@@ -45,9 +55,40 @@ export function exposedPorts(exposed: Record<string, unknown> | undefined): Publ
   });
 }
 
+/** isIpv6Binding: the binding is on an IPv6 address, which nbox-proxy answers. */
+export function isIpv6Binding(binding: Pick<PortBinding, 'hostIp'>): boolean {
+  return binding.hostIp.includes(':');
+}
+
+/** hostAddress is where a binding answers, as Docker writes it: `0.0.0.0:8080`, `[::]:8080`. */
+export function hostAddress(binding: Pick<PortBinding, 'hostIp' | 'hostPort'>): string {
+  const ip = binding.hostIp || ANY_IPV4;
+  return isIpv6Binding(binding) ? `[${ip}]:${binding.hostPort}` : `${ip}:${binding.hostPort}`;
+}
+
+/** bindingsClash: two bindings of one protocol and port that cannot both be had (an address and all of its
+ * family's, or the same address; '' is all of both families'). */
+export function bindingsClash(a: PortBinding, b: PortBinding): boolean {
+  if (a.protocol !== b.protocol || a.hostPort !== b.hostPort) return false;
+  if (a.hostIp === '' || b.hostIp === '') return true;
+  if (isIpv6Binding(a) !== isIpv6Binding(b)) return false;
+  const any = isIpv6Binding(a) ? ANY_IPV6 : ANY_IPV4;
+  return a.hostIp === any || b.hostIp === any || a.hostIp === b.hostIp;
+}
+
+/** portRequests are the `-p` requests bindings came from: a pair made for a request without an address is one
+ * again (HostConfig.PortBindings). */
+export function portRequests(bindings: PortBinding[]): PortBinding[] {
+  return bindings.flatMap(({ unspecified, ...binding }) => {
+    if (!unspecified) return [binding];
+    // The IPv4 one stands for the pair; the IPv6 one alone (IPv4's port taken meanwhile?) cannot be: it goes.
+    return isIpv6Binding(binding) ? [] : [{ ...binding, hostIp: '' }];
+  });
+}
+
 /** PortInUse says which binding cannot be had, in Docker's words. */
 export function portAllocated(binding: PortBinding): NboxError {
-  return usage(`Bind for ${binding.hostIp || '0.0.0.0'}:${binding.hostPort} failed: port is already allocated`);
+  return usage(`Bind for ${hostAddress(binding)} failed: port is already allocated`);
 }
 
 /** HeldPorts are published ports with the sockets that hold their host ports, open until close(): Docker's
@@ -71,9 +112,10 @@ export function holdHostPorts(requests: PublishRequest[], taken: PortBinding[]):
   const close = () => fds.splice(0).forEach((fd) => closeSync(fd));
   try {
     for (const request of requests) {
-      const held = holdPort(request, [...taken, ...bindings]);
-      fds.push(held.fd);
-      bindings.push({ ...request, hostPort: held.port });
+      for (const held of request.hostIp === '' ? holdBothFamilies(request, [...taken, ...bindings]) : [holdPort(request, [...taken, ...bindings])]) {
+        fds.push(held.fd);
+        bindings.push(held.binding);
+      }
     }
   } catch (err) {
     close();
@@ -82,16 +124,46 @@ export function holdHostPorts(requests: PublishRequest[], taken: PortBinding[]):
   return { bindings, fds, close };
 }
 
+interface HeldPort {
+  fd: number;
+  binding: PortBinding;
+}
+
+const ATTEMPTS = 20;
+
 // holdPort binds the request's port; one the kernel chose that a container's binding in taken has is given
 // back and another chosen (the binding may be on another address, or its holder in another PID namespace).
-function holdPort(request: PublishRequest, taken: PortBinding[]): { fd: number; port: number } {
-  const clash = (hostPort: number) => taken.some((other) => other.protocol === request.protocol && other.hostPort === hostPort
-    && (other.hostIp === '' || request.hostIp === '' || other.hostIp === request.hostIp));
+function holdPort(request: PublishRequest, taken: PortBinding[]): HeldPort {
+  const clash = (hostPort: number) => taken.some((other) => bindingsClash(other, { ...request, hostPort }));
   if (request.hostPort !== 0 && clash(request.hostPort)) throw portAllocated(request);
-  for (let attempt = 0; attempt <= 20; attempt++) {
+  for (let attempt = 0; attempt <= ATTEMPTS; attempt++) {
     const held = bindPort(request);
-    if (!clash(held.port)) return held;
+    if (!clash(held.port)) return { fd: held.fd, binding: { ...request, hostPort: held.port } };
     closeSync(held.fd);
+  }
+  throw usage('no free host port to publish on');
+}
+
+// holdBothFamilies holds a request without a host address on 0.0.0.0 and on :: at one port, as Docker does: a
+// port the kernel chose for IPv4 that IPv6 has taken is given back and another chosen. A host without IPv6
+// gets the IPv4 one alone.
+function holdBothFamilies(request: PublishRequest, taken: PortBinding[]): HeldPort[] {
+  for (let attempt = 0; attempt <= ATTEMPTS; attempt++) {
+    const v4 = holdPort({ ...request, hostIp: ANY_IPV4, unspecified: true }, taken);
+    const v6Request = { ...v4.binding, hostIp: ANY_IPV6 };
+    if (taken.some((other) => bindingsClash(other, v6Request))) {
+      closeSync(v4.fd);
+      if (request.hostPort !== 0) throw portAllocated(v6Request);
+      continue;
+    }
+    try {
+      return [v4, { fd: bindPort(v6Request).fd, binding: v6Request }];
+    } catch (err) {
+      const cause = err instanceof NboxError ? err.cause : undefined;
+      if (cause instanceof SysError && cause.errnoName === 'EAFNOSUPPORT') return [v4];
+      closeSync(v4.fd);
+      if (request.hostPort !== 0 || !(cause instanceof SysError && cause.errnoName === 'EADDRINUSE')) throw err;
+    }
   }
   throw usage('no free host port to publish on');
 }
@@ -102,7 +174,8 @@ function bindPort(request: PublishRequest): { fd: number; port: number } {
   } catch (err) {
     if (!(err instanceof SysError)) throw err;
     const reason = err.errnoName === 'EADDRINUSE' ? 'address already in use' : err.errnoName === 'EADDRNOTAVAIL' ? 'cannot assign requested address' : err.errnoName;
-    throw usage(`driver failed programming external connectivity: Error starting userland proxy: listen ${request.protocol}4 ${request.hostIp || '0.0.0.0'}:${request.hostPort}: bind: ${reason}`);
+    const family = isIpv6Binding(request) ? 6 : 4;
+    throw usage(`driver failed programming external connectivity: Error starting userland proxy: listen ${request.protocol}${family} ${hostAddress(request)}: bind: ${reason}`, err);
   }
 }
 
@@ -113,14 +186,14 @@ export function portKey(binding: Pick<PortBinding, 'containerPort' | 'protocol'>
 
 /** formatPorts is ps's PORTS column: `0.0.0.0:8080->80/tcp, 443/tcp`. */
 export function formatPorts(bindings: PortBinding[], exposed: string[] = []): string {
-  const published = bindings.map((binding) => `${binding.hostIp || '0.0.0.0'}:${binding.hostPort}->${portKey(binding)}`);
+  const published = bindings.map((binding) => `${hostAddress(binding)}->${portKey(binding)}`);
   const bare = exposed.filter((key) => !bindings.some((binding) => portKey(binding) === key));
   return [...published, ...bare].join(', ');
 }
 
 /** formatPortLines is `port CONTAINER [PORT]`'s output: `80/tcp -> 0.0.0.0:8080`. */
 export function formatPortLines(bindings: PortBinding[]): string[] {
-  return bindings.map((binding) => `${portKey(binding)} -> ${binding.hostIp || '0.0.0.0'}:${binding.hostPort}`);
+  return bindings.map((binding) => `${portKey(binding)} -> ${hostAddress(binding)}`);
 }
 
 function port(text: string): number | undefined {
@@ -128,6 +201,6 @@ function port(text: string): number | undefined {
   return Number(text);
 }
 
-function usage(message: string): NboxError {
-  return new NboxError('ERR_NBOX_USAGE', message);
+function usage(message: string, cause?: unknown): NboxError {
+  return new NboxError('ERR_NBOX_USAGE', message, cause === undefined ? undefined : { cause });
 }

@@ -21,6 +21,7 @@ import { randomName } from './names';
 import { TerminalStdio } from './terminal';
 import { watchSession } from './session';
 import { prepareRun, type PreparedRun } from './run-config';
+import { startPortProxy, type PortProxy } from './port-proxy';
 import type { RunContext, RunOptions } from './run-options';
 import { RunningContainer, type Exit } from './running-container';
 import { fixedStdio, openStdio, terminalIo } from './stdio-option';
@@ -51,10 +52,13 @@ async function runPrepared(ctx: RunContext, imageRef: string, prepared: Prepared
   const terminal = opts.tty ? new TerminalStdio(terminalIo(opts.stdio ?? 'inherit', detachKeys)) : undefined;
   const stdio = terminal ? fixedStdio([-1, -1, -1]) : openStdio(opts.stdio ?? 'inherit');
   let launched: Launched;
+  let proxy: PortProxy | undefined;
   try {
     const spec = await launchSpec(prepared, record, stdio.childFds);
+    proxy = startPortProxy(prepared.ports, spec.portAddress);
     launched = await launch(terminal ? { ...spec, terminal: { size: opts.ttySize ?? { rows: 0, cols: 0 }, stdio: terminal } } : spec);
   } catch (err) {
+    await proxy?.stop();
     stdio.closeAll();
     await releaseContainer(record);
     const failure = err instanceof ContainerStartError ? err : new ContainerStartError((err as Error).message, 125, err);
@@ -71,7 +75,8 @@ async function runPrepared(ctx: RunContext, imageRef: string, prepared: Prepared
     startedAt: new Date().toISOString(),
   });
   await networkReady(config.id);
-  const ended = (status: ExitStatus & { oomKilled: boolean }) => {
+  const ended = async (status: ExitStatus & { oomKilled: boolean }) => {
+    await proxy?.stop();
     prepared.ports.close();
     return finish(ctx, record, status);
   };
@@ -99,7 +104,7 @@ export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef:
       cgroupParent: prepared.config.resources?.cgroupParent,
       create: (running) => createRecord(ctx, imageRef, prepared, running),
       spec: (record) => launchSpec(prepared, record, [-1, -1, -1]),
-      portFds: prepared.ports.fds,
+      ports: prepared.ports,
     }, hello);
   } finally {
     // The monitor got its own copies with the spec.

@@ -10,7 +10,7 @@ import { killCgroup, removeCgroup } from './cgroup';
 import type { ContainerRecord } from './container-record';
 import type { ContainerState } from './container-state';
 import { abandonMonitor, startMonitor, startMonitored, type DetachedContainer, type MonitoredContainer } from './monitor';
-import { holdHostPorts } from './ports';
+import { holdHostPorts, type HeldPorts } from './ports';
 import { DEFAULT_BRIDGE, publishedOnBridge } from './bridge-network';
 import { containerLaunchSpec } from './container-launch-spec';
 import type { RunContext } from './run-options';
@@ -48,7 +48,7 @@ export async function startContainer(ctx: RunContext, ref: string, streams?: Att
     const ports = holdHostPorts(config.ports ?? [], config.ports?.length ? publishedOnBridge(DEFAULT_BRIDGE, config.id) : []);
     let started: MonitoredContainer;
     try {
-      started = await startHeld(ctx, record, imageConfig, ports.fds, streams);
+      started = await startHeld(ctx, record, imageConfig, ports, streams);
     } finally {
       // The monitor got its own copies with the spec.
       ports.close();
@@ -61,8 +61,8 @@ export async function startContainer(ctx: RunContext, ref: string, streams?: Att
   }
 }
 
-// startHeld runs a startable container under a new monitor, which gets portFds.
-async function startHeld(ctx: RunContext, record: ContainerRecord, imageConfig: ImageConfig, portFds: number[], streams?: AttachStreams): Promise<MonitoredContainer> {
+// startHeld runs a startable container under a new monitor, which gets the held ports.
+async function startHeld(ctx: RunContext, record: ContainerRecord, imageConfig: ImageConfig, ports: HeldPorts, streams?: AttachStreams): Promise<MonitoredContainer> {
   const { config } = record;
   const hello = startMonitor(config.id);
   let layerDirs: string[];
@@ -91,7 +91,7 @@ async function startHeld(ctx: RunContext, record: ContainerRecord, imageConfig: 
       return record;
     },
     spec: (current) => containerLaunchSpec(config, layerDirs, resolvedUser, current, [-1, -1, -1]),
-    portFds,
+    ports,
   }, hello);
 }
 

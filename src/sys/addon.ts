@@ -180,6 +180,10 @@ export interface MonitorSpec {
   /** The sockets holding the container's published host ports (bindPort), at most 253: sent with the spec, kept open
    * by the monitor until the container ends. The caller's copies stay open, for it to close. */
   portFds: number[];
+  /** nbox-proxy's argv (port-proxy.ts), run once the container started, with the k-th of proxyPorts (indices into
+   * portFds) on its fd 3+k: it answers on the IPv6 ones until the container ends. Absent: none. */
+  proxy?: string[];
+  proxyPorts?: string[];
   /** A session container's owner (RunOptions.session), its pid and start time: the monitor kills the container
    * when that process dies, and refuses to start it once the process is gone. */
   sessionOwner?: [string, string];
@@ -214,9 +218,10 @@ export interface Addon {
   join(spec: JoinSpec): Spawned;
   /** Starts an nbox-monitor for container id; resolves once it is ready for its spec. */
   spawnMonitor(id: string): Promise<MonitorHello>;
-  /** spawnProgram starts a host program by absolute path in a session of its own, stdio[i] on fd i (-1: /dev/null),
-   * with no env (posix_spawn: no fork of this process). The caller waits on pidfd (wait) and closes it. */
-  spawnProgram(path: string, argv: string[], stdio: [number, number, number]): { pid: number; pidfd: number };
+  /** spawnProgram starts a host program by absolute path in a session of its own, fds[i] on fd i (-1: /dev/null, for
+   * 0-2) and no other fd, with no env (posix_spawn: no fork of this process). The caller waits on pidfd (wait) and
+   * closes it. */
+  spawnProgram(path: string, argv: string[], fds: number[]): { pid: number; pidfd: number };
   /** Sends the monitor its spec (closing hello's fd either way, but once started with monitor.attach): resolves once the container's command runs,
    * rejects with the SysError spawn would throw for a failed start. */
   startInMonitor(fd: number, spec: SpawnSpec, monitor: MonitorSpec): Promise<{ pid: number; pidStartTime: number }>;
@@ -244,9 +249,10 @@ export interface Addon {
   attachDeviceFilter(cgroupDir: string): void;
   /** mknod: a device node, or an overlay whiteout (S_IFCHR, 0, 0). */
   mknod(path: string, mode: number, major: number, minor: number): void;
-  /** A close-on-exec IPv4 socket holding a published host port, hostIp '' for every address, port 0 for one the
-   * kernel chooses: no other socket binds the port while it is open (TCP's listens and is never accepted on: the
-   * port's traffic is DNATed before it). SysError step 'publish' (EADDRINUSE, EADDRNOTAVAIL…). */
+  /** A close-on-exec socket holding a published host port, hostIp '' (or 0.0.0.0) for every IPv4 address, an IPv6
+   * address alone on IPv6, port 0 for one the kernel chooses: no other socket binds the port while it is open.
+   * An IPv4 one's traffic is DNATed before it reaches it; an IPv6 one listens for nbox-proxy to accept on.
+   * SysError step 'publish' (EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT without IPv6…). */
   bindPort(protocol: 'tcp' | 'udp', hostIp: string, port: number): { fd: number; port: number };
   /** Makes bridge name (if missing) with address/prefix, and sets it up. */
   netBridgeUp(name: string, address: string, prefix: number): void;

@@ -1,7 +1,7 @@
 // What integration tests of published ports share: a free host port, a GET, and the
 // removal of a test file's own bridge (NBOX_BRIDGE) with all a failed test left.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 
@@ -36,10 +36,19 @@ export function removeTestBridge(bridge: string): void {
   }
 }
 
-/** httpGet fetches http://127.0.0.1:port/ (the only address tests send to from the host). */
-export function httpGet(port: number): Promise<string> {
+/** hostHasIpv6 says whether this host has IPv6's loopback (::1): else nbox publishes on IPv4 alone. */
+export function hostHasIpv6(): boolean {
+  try {
+    return readFileSync('/proc/net/if_inet6', 'utf8').split('\n').some((line) => line.startsWith('00000000000000000000000000000001 '));
+  } catch {
+    return false;
+  }
+}
+
+/** httpGet fetches http://127.0.0.1:port/, or http://[::1]:port/ (the loopback addresses, the only ones tests send to from the host). */
+export function httpGet(port: number, host: '127.0.0.1' | '::1' = '127.0.0.1'): Promise<string> {
   return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path: '/', timeout: 3000 }, (res) => {
+    get({ host, port, path: '/', timeout: 3000 }, (res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
       res.on('end', () => resolve(body));

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 
 import { serveEngine, type EngineServer } from '../../src/engine/server';
 import { demux, hijack, request } from '../helpers/engine-client';
+import { hostHasIpv6 } from '../helpers/host-network';
 import { fileScope, makeRootfs, optionalTest, rootTest, sharedTestStore, spawnCli, tarOf, writeContext } from '../helpers/env';
 import { until } from '../helpers/detached';
 
@@ -197,10 +198,12 @@ test('events streams what the server does', async (t) => {
 test("a create body's ExposedPorts are published by PublishAllPorts (docker run --expose 80 -P)", async (t) => {
   const id = await created({ Cmd: ['sleep', '60'], ExposedPorts: { '80/tcp': {} }, HostConfig: { PublishAllPorts: true } });
   t.teardown(async () => void (await request(socket, 'DELETE', `${V}/containers/${id}?force=1`)));
-  const listed = json<Array<{ Id: string; Ports: Array<{ PrivatePort: number; PublicPort: number; Type: string }> }>>((await request(socket, 'GET', `${V}/containers/json?all=1`)).body);
+  const listed = json<Array<{ Id: string; Ports: Array<{ IP: string; PrivatePort: number; PublicPort: number; Type: string }> }>>((await request(socket, 'GET', `${V}/containers/json?all=1`)).body);
   const ports = listed.find((c) => c.Id === id)?.Ports ?? [];
-  t.deepEqual(ports.map((p) => [p.PrivatePort, p.Type]), [[80, 'tcp']]);
+  // On every IPv4 address and, where the host has IPv6, on every IPv6 one: one host port for both.
+  t.deepEqual(ports.map((p) => [p.IP, p.PrivatePort, p.Type]), [['0.0.0.0', 80, 'tcp'], ...(hostHasIpv6() ? [['::', 80, 'tcp']] : [])]);
   t.true(ports[0].PublicPort > 0);
+  t.true(ports.every((p) => p.PublicPort === ports[0].PublicPort));
 });
 
 test('system/df gives every image, container, volume and build cache entry in Docker\'s API shapes; containers/json its sizes when asked', async (t) => {

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 
 import { cli, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
-import { freePort, httpGet, removeTestBridge } from '../helpers/host-network';
+import { freePort, hostHasIpv6, httpGet, removeTestBridge } from '../helpers/host-network';
 import { runDetached, until } from '../helpers/detached';
 
 const test = rootTest();
@@ -90,11 +90,14 @@ test('-p HOSTPORT:80 answers on 127.0.0.1 after the CLI that ran -d exited, and 
   const other = await cli(store.root, ['run', '--rm', 'bb', 'wget', '-q', '-O', '-', `http://${GATEWAY}:${port}/`]);
   t.is(other.code, 0, other.stderr);
   t.is(other.stdout, `hello from ${id.slice(0, 12)}\n`);
-  t.is((await cli(store.root, ['port', 'web'])).stdout, `80/tcp -> 0.0.0.0:${port}\n`);
-  t.is((await cli(store.root, ['port', 'web', '80'])).stdout, `0.0.0.0:${port}\n`);
-  t.is((await cli(store.root, ['ps', '--format', '{{.Ports}}'])).stdout, `0.0.0.0:${port}->80/tcp\n`);
+  // As Docker: a port published without an address is on 0.0.0.0 and, where the host has IPv6, on [::].
+  const v6 = hostHasIpv6();
+  t.is((await cli(store.root, ['port', 'web'])).stdout, `80/tcp -> 0.0.0.0:${port}\n${v6 ? `80/tcp -> [::]:${port}\n` : ''}`);
+  t.is((await cli(store.root, ['port', 'web', '80'])).stdout, `0.0.0.0:${port}\n${v6 ? `[::]:${port}\n` : ''}`);
+  t.is((await cli(store.root, ['ps', '--format', '{{.Ports}}'])).stdout, `0.0.0.0:${port}->80/tcp${v6 ? `, [::]:${port}->80/tcp` : ''}\n`);
   const inspect = JSON.parse((await cli(store.root, ['inspect', 'web'])).stdout)[0];
-  t.deepEqual(inspect.NetworkSettings.Ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: String(port) }] });
+  t.deepEqual(inspect.NetworkSettings.Ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: String(port) }, ...(v6 ? [{ HostIp: '::', HostPort: String(port) }] : [])] });
+  t.deepEqual(inspect.HostConfig.PortBindings, { '80/tcp': [{ HostIp: '', HostPort: String(port) }] });
   t.is(inspect.NetworkSettings.Gateway, GATEWAY);
   t.is(inspect.NetworkSettings.Networks.bridge.IPAddress, inspect.NetworkSettings.IPAddress);
   t.regex(inspect.NetworkSettings.IPAddress, new RegExp(`^10\\.91\\.${OCTET}\\.`));
@@ -170,8 +173,10 @@ test('-P publishes every EXPOSEd port on a free host port; `port` lists it', asy
   t.regex(id, /^sha256:/);
   await runDetached(t, store.root, ['--name', 'pub', '-P', 'bbweb', ...HTTPD]);
   const line = (await cli(store.root, ['port', 'pub'])).stdout;
-  const port = Number(/^80\/tcp -> 0\.0\.0\.0:(\d+)\n$/.exec(line)?.[1]);
+  const port = Number(/^80\/tcp -> 0\.0\.0\.0:(\d+)\n/.exec(line)?.[1]);
   t.true(port > 0, line);
+  // One free port for both families, as Docker 27 on.
+  t.is(line, `80/tcp -> 0.0.0.0:${port}\n${hostHasIpv6() ? `80/tcp -> [::]:${port}\n` : ''}`);
   t.regex(await until('the -P port to answer', () => httpGet(port).catch(() => undefined)), /^hello from /);
   t.is((await cli(store.root, ['rm', '-f', 'pub'])).code, 0);
   await allGone();

@@ -4,13 +4,14 @@
 // meanwhile, it is free again once the container ends, and the socket never
 // reaches the container. This file's containers use a bridge, subnet and
 // nftables table of their own (NBOX_BRIDGE*); only 127.0.0.1 gets traffic.
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 import { cli, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
-import { freePort, httpGet, removeTestBridge } from '../helpers/host-network';
-import { monitors, runDetached, runningState, stateOf, until } from '../helpers/detached';
+import { freePort, hostHasIpv6, httpGet, removeTestBridge } from '../helpers/host-network';
+import { alive, monitors, parentOf, runDetached, runningState, stateOf, until } from '../helpers/detached';
 
 const test = rootTest();
 const BRIDGE = `nbp${process.pid % 100000}`;
@@ -35,7 +36,7 @@ function tcpBind(port: number, host: string): Promise<string> {
 
 function udpBind(port: number, host: string): Promise<string> {
   return new Promise((resolve) => {
-    const socket = createSocket('udp4');
+    const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     socket.once('error', (err: NodeJS.ErrnoException) => (socket.close(), resolve(err.code ?? err.message)));
     socket.bind(port, host, () => socket.close(() => resolve('ok')));
   });
@@ -174,4 +175,93 @@ test('a foreground run holds its ports in the nbox process, never in the contain
   t.is((await cli(store.root, ['kill', 'fg'])).code, 0);
   await ended;
   t.deepEqual(await binds(port), ['ok', 'ok']);
+});
+
+/** proxiesOf are the live nbox-proxy processes whose parent is pid. */
+function proxiesOf(pid: number): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((child) => {
+    try {
+      return alive(child) && readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'nbox-proxy' && parentOf(child) === pid;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** statusField is a line of /proc/PID/status (Uid, CapEff…). */
+function statusField(pid: number, name: string): string {
+  return new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1];
+}
+
+/** udpAsk sends one datagram to [::1]:port and resolves with the answer. */
+function udpAsk(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp6');
+    const timer = setTimeout(() => (socket.close(), reject(new Error('no answer'))), 3000);
+    socket.once('message', (message) => (clearTimeout(timer), socket.close(), resolve(message.toString())));
+    socket.send(text, port, '::1');
+  });
+}
+
+test('-p without an address answers on [::1] as well, through an nbox-proxy of the monitor: as nobody with no capability, for TCP and UDP; it goes with the container and with a killed monitor', async (t) => {
+  if (!hostHasIpv6()) {
+    // A host without IPv6 publishes on 0.0.0.0 alone.
+    const port = await freePort();
+    await runDetached(t, store.root, ['--name', 'v4only', '-p', `${port}:80`, 'bb', 'sleep', '60']);
+    t.is((await cli(store.root, ['port', 'v4only'])).stdout, `80/tcp -> 0.0.0.0:${port}\n`);
+    t.is((await cli(store.root, ['rm', '-f', 'v4only'])).code, 0);
+    return;
+  }
+  const port = await freePort();
+  const udpPort = await freePort();
+  const id = await runDetached(t, store.root, ['--name', 'six', '-p', `${port}:80`, '-p', `${udpPort}:53/udp`, 'bb', ...HTTPD]);
+  t.is((await cli(store.root, ['port', 'six', '80'])).stdout, `0.0.0.0:${port}\n[::]:${port}\n`);
+  t.is(await until('the published port to answer on ::1', () => httpGet(port, '::1').catch(() => undefined)), 'hello\n');
+  t.is(await httpGet(port, '127.0.0.1'), 'hello\n');
+  t.deepEqual([await tcpBind(port, '::'), await udpBind(udpPort, '::')], ['EADDRINUSE', 'EADDRINUSE']);
+
+  const [monitor] = monitors(id);
+  const [proxy] = proxiesOf(monitor);
+  t.truthy(proxy);
+  t.regex(statusField(proxy, 'Uid'), /^65534\s+65534\s+65534\s+65534$/);
+  t.is(statusField(proxy, 'CapEff'), '0000000000000000');
+
+  // A UDP server in the container's network namespace (busybox has none): each datagram to [::]:udpPort reaches it
+  // from the bridge's gateway, and its answer comes back.
+  const pid = (await runningState(store.root, id)).pid;
+  const echo = spawn('nsenter', ['-t', String(pid), '-n', process.execPath, '-e',
+    "const s = require('dgram').createSocket('udp4'); s.on('message', (m, r) => s.send('echo ' + m, r.port, r.address)); s.bind(53, () => console.log('up'));"]);
+  t.teardown(() => void echo.kill('SIGKILL'));
+  await new Promise((resolve) => echo.stdout.once('data', resolve));
+  t.is(await udpAsk(udpPort, 'one'), 'echo one');
+  t.is(await udpAsk(udpPort, 'two'), 'echo two');
+
+  // stop: the proxy goes before the end is on record, and the port is free at once.
+  t.is((await cli(store.root, ['stop', '-t', '0', 'six'])).code, 0);
+  t.false(alive(proxy));
+  t.is(await tcpBind(port, '::'), 'ok');
+  t.is((await cli(store.root, ['start', 'six'])).code, 0);
+  const [again] = monitors(id);
+  t.is(await until('the port to answer again on ::1', () => httpGet(port, '::1').catch(() => undefined)), 'hello\n');
+  const [next] = proxiesOf(again);
+  process.kill(again, 'SIGKILL');
+  await until('the proxy of a killed monitor to end', () => (alive(next) ? undefined : true));
+  t.is(await tcpBind(port, '::'), 'ok');
+  t.is((await cli(store.root, ['rm', '-f', 'six'])).code, 0);
+});
+
+test('a foreground run relays its IPv6 ports with an nbox-proxy of its own, which ends when that nbox is killed', async (t) => {
+  if (!hostHasIpv6()) return t.pass('no IPv6 on this host');
+  const port = await freePort();
+  const child = spawnCli(store.root, ['run', '--rm', '--name', 'fg6', '-p', `${port}:80`, 'bb', ...HTTPD], { stdio: ['pipe', 'ignore', 'ignore'] });
+  t.teardown(async () => {
+    child.kill('SIGKILL');
+    await cli(store.root, ['rm', '-f', 'fg6']);
+  });
+  t.is(await until('the published port to answer on ::1', () => httpGet(port, '::1').catch(() => undefined)), 'hello\n');
+  const [proxy] = proxiesOf(child.pid!);
+  t.truthy(proxy);
+  child.kill('SIGKILL');
+  await until('the proxy to end with its nbox', () => (alive(proxy) ? undefined : true));
+  t.is(await tcpBind(port, '::'), 'ok');
 });

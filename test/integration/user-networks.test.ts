@@ -185,7 +185,7 @@ test('a port published by a container on one network answers a container on anot
   const web = await nbox('run', '-d', '--name', 'un-pweb', '--network', 'un-pa', '-p', '80', 'bb', 'sh', '-c',
     'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -h /www -p 80');
   t.is(web.code, 0, web.stderr);
-  const port = Number(/^0\.0\.0\.0:(\d+)\n$/.exec((await nbox('port', 'un-pweb', '80')).stdout)?.[1]);
+  const port = Number(/^0\.0\.0\.0:(\d+)\n/.exec((await nbox('port', 'un-pweb', '80')).stdout)?.[1]);
   t.true(port > 0);
   await until('httpd in un-pweb', async () => ((await nbox('exec', 'un-pweb', 'wget', '-q', '-O', '-', 'http://127.0.0.1/')).code === 0 ? true : undefined));
   const address = JSON.parse((await nbox('inspect', '-f', '{{json .NetworkSettings.Networks}}', 'un-pweb')).stdout)['un-pa'].IPAddress as string;

@@ -1,7 +1,7 @@
 // `nbox port CONTAINER [PRIVATE_PORT[/PROTO]]`: a container's published ports, as Docker lists them.
 import type { Command } from 'commander';
 
-import { NboxError, formatPortLines, portKey, publishedPorts } from '../../api';
+import { NboxError, formatPortLines, hostAddress, portKey, publishedPorts } from '../../api';
 import type { CliContext } from '../context';
 import { writeOut } from '../stdout';
 
@@ -23,6 +23,6 @@ export function registerPort(program: Command, ctx: CliContext): void {
       const key = privatePort.includes('/') ? privatePort : `${privatePort}/tcp`;
       const matching = ports.filter((port) => portKey(port) === key);
       if (matching.length === 0) throw new NboxError('ERR_NBOX_USAGE', `No public port '${key}' published for ${ref}`);
-      writeOut(matching.map((port) => `${port.hostIp || '0.0.0.0'}:${port.hostPort}\n`).join(''));
+      writeOut(matching.map((port) => `${hostAddress(port)}\n`).join(''));
     });
 }

@@ -46,9 +46,15 @@ test('HostConfig limits, security options, named volumes and Mounts pass to run 
 test('PortBindings become -p values as the docker CLI would have written them', (t) => {
   const { options } = createOptions({
     Image: 'bb',
-    HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }], '53/udp': [{ HostIp: '127.0.0.1', HostPort: '' }], '443/tcp': null }, PublishAllPorts: true },
+    HostConfig: {
+      PortBindings: {
+        '80/tcp': [{ HostIp: '', HostPort: '8080' }], '53/udp': [{ HostIp: '127.0.0.1', HostPort: '' }], '443/tcp': null,
+        '81/tcp': [{ HostIp: '0.0.0.0', HostPort: '81' }, { HostIp: '::1', HostPort: '81' }],
+      },
+      PublishAllPorts: true,
+    },
   });
-  t.deepEqual(options.publish, ['8080:80/tcp', '127.0.0.1::53/udp', '443/tcp']);
+  t.deepEqual(options.publish, ['8080:80/tcp', '127.0.0.1::53/udp', '443/tcp', '0.0.0.0:81:81/tcp', '[::1]:81:81/tcp']);
   t.true(options.publishAll);
 });
 

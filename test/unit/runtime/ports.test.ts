@@ -1,7 +1,8 @@
 import test from 'ava';
 
 import { NboxError } from '../../../src/errors';
-import { formatPortLines, formatPorts, parsePublish, exposedPorts } from '../../../src/runtime/ports';
+import { bindingsClash, formatPortLines, formatPorts, parsePublish, portRequests, exposedPorts } from '../../../src/runtime/ports';
+import { proxyPlan } from '../../../src/runtime/port-proxy';
 import { tableScript } from '../../../src/runtime/nft';
 
 test('-p forms read as Docker reads them', (t) => {
@@ -9,14 +10,42 @@ test('-p forms read as Docker reads them', (t) => {
   t.deepEqual(parsePublish('127.0.0.1:8080:80/udp'), { protocol: 'udp', hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80 });
   t.deepEqual(parsePublish('80'), { protocol: 'tcp', hostIp: '', hostPort: 0, containerPort: 80 });
   t.deepEqual(parsePublish('127.0.0.1::80'), { protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 0, containerPort: 80 });
-  t.deepEqual(parsePublish('0.0.0.0:53:53/UDP'), { protocol: 'udp', hostIp: '', hostPort: 53, containerPort: 53 });
+  // As Docker 20.10.2 on: 0.0.0.0 named is IPv4's alone; no address is both families'.
+  t.deepEqual(parsePublish('0.0.0.0:53:53/UDP'), { protocol: 'udp', hostIp: '0.0.0.0', hostPort: 53, containerPort: 53 });
+  t.deepEqual(parsePublish('[::1]:8080:80'), { protocol: 'tcp', hostIp: '::1', hostPort: 8080, containerPort: 80 });
+  t.deepEqual(parsePublish('[::]::80/udp'), { protocol: 'udp', hostIp: '::', hostPort: 0, containerPort: 80 });
+});
+
+test('bindings clash within a family, and a request without an address with both', (t) => {
+  const at = (hostIp: string, protocol: 'tcp' | 'udp' = 'tcp') => ({ protocol, hostIp, hostPort: 8080, containerPort: 80 });
+  t.true(bindingsClash(at('0.0.0.0'), at('127.0.0.1')));
+  t.true(bindingsClash(at('::'), at('::1')));
+  t.true(bindingsClash(at(''), at('::1')));
+  t.false(bindingsClash(at('0.0.0.0'), at('::')));
+  t.false(bindingsClash(at('127.0.0.1'), at('::1')));
+  t.false(bindingsClash(at('127.0.0.1'), at('127.0.0.2')));
+  t.false(bindingsClash(at('0.0.0.0'), at('0.0.0.0', 'udp')));
+  t.false(bindingsClash(at('0.0.0.0'), { ...at('0.0.0.0'), hostPort: 8081 }));
+});
+
+test('the pair a request without an address made is one request again (HostConfig.PortBindings)', (t) => {
+  const pair = [
+    { protocol: 'tcp' as const, hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80, unspecified: true },
+    { protocol: 'tcp' as const, hostIp: '::', hostPort: 8080, containerPort: 80, unspecified: true },
+    { protocol: 'udp' as const, hostIp: '::1', hostPort: 53, containerPort: 53 },
+  ];
+  t.deepEqual(portRequests(pair), [
+    { protocol: 'tcp', hostIp: '', hostPort: 8080, containerPort: 80 },
+    { protocol: 'udp', hostIp: '::1', hostPort: 53, containerPort: 53 },
+  ]);
 });
 
 test('bad -p values are refused with the daemon words, as usage errors', (t) => {
   for (const [spec, message] of [
     ['abc', 'invalid containerPort: abc'], ['8080:0', 'invalid containerPort: 0'], ['x:80', 'invalid hostPort: x'],
     ['99999:80', 'invalid hostPort: 99999'], ['80/sctpx', 'invalid proto: sctpx'], ['1.2.3:80:80', 'invalid IP address: 1.2.3'],
-    ['1:2:3:4', 'invalid port format: 1:2:3:4'],
+    ['1:2:3:4', 'invalid port format: 1:2:3:4'], ['[::1]:80', 'invalid port format: [::1]:80'], ['[fe80::zz]:1:80', 'invalid IP address: fe80::zz'],
+    ['::1:8080:80', 'invalid port format: ::1:8080:80'],
   ]) {
     const err = t.throws(() => parsePublish(spec), { instanceOf: NboxError }, spec);
     t.is(err?.message, message);
@@ -26,16 +55,22 @@ test('bad -p values are refused with the daemon words, as usage errors', (t) => 
 
 test('-P takes the image ExposedPorts; port and ps write bindings as Docker does', (t) => {
   t.deepEqual(exposedPorts({ '80/tcp': {}, '53/udp': {} }).map((port) => `${port.containerPort}/${port.protocol}:${port.hostPort}`), ['80/tcp:0', '53/udp:0']);
-  const bindings = [{ protocol: 'tcp' as const, hostIp: '', hostPort: 8080, containerPort: 80 }, { protocol: 'udp' as const, hostIp: '127.0.0.1', hostPort: 5353, containerPort: 53 }];
-  t.is(formatPorts(bindings), '0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp');
-  t.deepEqual(formatPortLines(bindings), ['80/tcp -> 0.0.0.0:8080', '53/udp -> 127.0.0.1:5353']);
+  const bindings = [
+    { protocol: 'tcp' as const, hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80 }, { protocol: 'tcp' as const, hostIp: '::', hostPort: 8080, containerPort: 80 },
+    { protocol: 'udp' as const, hostIp: '127.0.0.1', hostPort: 5353, containerPort: 53 },
+  ];
+  t.is(formatPorts(bindings), '0.0.0.0:8080->80/tcp, [::]:8080->80/tcp, 127.0.0.1:5353->53/udp');
+  t.deepEqual(formatPortLines(bindings), ['80/tcp -> 0.0.0.0:8080', '80/tcp -> [::]:8080', '53/udp -> 127.0.0.1:5353']);
 });
 
 test("nft: one table of nbox's own, rebuilt whole; a port DNATs from outside and from the host, loopback sources masqueraded", (t) => {
   const script = tableScript({ table: 'nbox', bridge: 'nbox0', subnet: '10.90.0.0/16' }, [
     { protocol: 'tcp', hostIp: '', hostPort: 8080, address: '10.90.0.2', containerPort: 80 },
     { protocol: 'udp', hostIp: '127.0.0.1', hostPort: 5353, address: '10.90.0.3', containerPort: 53 },
+    { protocol: 'tcp', hostIp: '::', hostPort: 8080, address: '10.90.0.2', containerPort: 80 },
   ]);
+  // IPv6 is nbox-proxy's: an ip table has no rule for it.
+  t.is(script.match(/dport 8080/g)?.length, 1);
   t.true(script.startsWith('add table ip nbox\ndelete table ip nbox\ntable ip nbox {'));
   t.regex(script, /fib daddr type local tcp dport 8080 dnat to 10\.90\.0\.2:80/);
   t.regex(script, /ip daddr 127\.0\.0\.1 udp dport 5353 dnat to 10\.90\.0\.3:53/);
@@ -43,4 +78,18 @@ test("nft: one table of nbox's own, rebuilt whole; a port DNATs from outside and
   t.regex(script, /type nat hook prerouting[^\n]*\n\s*jump ports/);
   t.regex(script, /oifname "nbox0" ip saddr 127\.0\.0\.0\/8 masquerade/);
   t.regex(script, /ip saddr 10\.90\.0\.0\/16 ip daddr != 10\.90\.0\.0\/16 masquerade/);
+});
+
+test("nbox-proxy relays a container's IPv6 bindings alone, each to its address, its socket named by index", (t) => {
+  const bindings = [
+    { protocol: 'tcp' as const, hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80 }, { protocol: 'tcp' as const, hostIp: '::', hostPort: 8080, containerPort: 80 },
+    { protocol: 'udp' as const, hostIp: '::1', hostPort: 5353, containerPort: 53 },
+  ];
+  const plan = proxyPlan(bindings, '10.90.0.2');
+  t.deepEqual(plan?.argv.slice(1), ['tcp:10.90.0.2:80', 'udp:10.90.0.2:53']);
+  t.regex(plan?.argv[0] ?? '', /\/build\/Release\/nbox-proxy$/);
+  t.deepEqual(plan?.socketIndices, [1, 2]);
+  t.is(proxyPlan(bindings.slice(0, 1), '10.90.0.2'), undefined);
+  // No address (the host's network): nothing to relay to.
+  t.is(proxyPlan(bindings, undefined), undefined);
 });
