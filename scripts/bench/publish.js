@@ -5,12 +5,14 @@
 //   node scripts/bench/publish.js RUNS NAME=PORT=COMMAND...
 // COMMAND is the tool's `run` prefix up to the image (split on spaces); the
 // bench adds `-d -p PORT:80 IMAGE sh -c '...httpd...'` and removes it with
-// the same tool's `rm -f`. Prints JSON: { NAME: { median, min, runs } } in ms.
+// the same tool's `rm -f`, then lets the machine settle (SETTLE_MS). Prints JSON:
+// { NAME: { median, min, runs } } in ms.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { get } = require('node:http');
 
 const [runsArg, ...specs] = process.argv.slice(2);
+const SETTLE_MS = 300;
 const HTTPD = ['sh', '-c', 'echo hello > /tmp/index.html && exec httpd -f -p 80 -h /tmp'];
 const tools = specs.map((spec) => {
   const [name, port, ...rest] = spec.split('=');
@@ -37,6 +39,9 @@ async function round(tool) {
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   const rmWords = tool.prefix.slice(0, tool.prefix.indexOf('run'));
   spawnSync(tool.program, [...rmWords, 'rm', '-f', run.stdout.trim()], { stdio: 'ignore' });
+  // What a removal leaves running (podman's conmon starts `podman container cleanup`; nftables frees a
+  // removed rule after an RCU grace period) must not fall in the next tool's timed round.
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   return ms;
 }
 

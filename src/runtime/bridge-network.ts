@@ -25,7 +25,7 @@ import { pidNamespace, processStartTime } from '../sys/proc';
 import type { ProcessIdentity } from './container-state';
 import { contains, formatAddress, formatSubnet, overlaps, parseAddress, parseProcRoutes, parseSubnet, size, type Subnet } from './ipv4';
 import { runProgram } from '../sys/program';
-import { deleteTableScript, runNft, tableScript, type Isolation, type PortRule } from './nft';
+import { addPortsScript, deleteTableScript, runNft, tableScript, type Isolation, type PortRule } from './nft';
 import { writePeerHosts, type PeerEntry } from './peer-hosts';
 import { bindingsClash, portAllocated, type PortBinding } from './ports';
 
@@ -131,8 +131,10 @@ export async function attachBridge(id: string, owner: ProcessIdentity, ports: Po
     // published ports are added by portsReady below.
     if (!up) await applyTable(network, next);
     if (!up) writeFileSync(upMarker(network), '');
-    return { leases: next, result: { lease, portsChanged: up && (lease.ports.length > 0 || (leases[id]?.ports.length ?? 0) > 0) } };
-  }).then(({ lease, portsChanged }) => ({ lease, portsReady: portsChanged ? applyLatestTable(network) : Promise.resolve() }));
+    // A first run's ports are appended to the table; a new run of a container that had ports rewrites it.
+    const table = !up || (lease.ports.length === 0 && !leases[id]?.ports.length) ? 'as is' : leases[id]?.ports.length ? 'rewrite' : 'append';
+    return { leases: next, result: { lease, table } };
+  }).then(({ lease, table }) => ({ lease, portsReady: table === 'as is' ? Promise.resolve() : table === 'append' ? addLeasePorts(network, id) : applyLatestTable(network) }));
   const { lease, portsReady } = attached;
   try {
     if (!lease.joined) {
@@ -153,6 +155,17 @@ export async function attachBridge(id: string, owner: ProcessIdentity, ports: Po
   }
   portsReady.catch(() => {});
   return { lease, network, prefix: subnet.prefix, portsReady };
+}
+
+// addLeasePorts appends container id's published ports to the table, if its lease still holds them when it
+// gets the lock (a rewrite meanwhile may have put them there already: a rule twice is the same rule). A table
+// that is not as nbox left it is written whole.
+function addLeasePorts(network: BridgeNetwork, id: string): Promise<void> {
+  return withLeases(network, async (leases) => {
+    const lease = leases[id];
+    if (lease && existsSync(upMarker(network))) await runNft(addPortsScript(network.table, lease.ports)).catch(() => applyTable(network, leases));
+    return { leases, result: undefined };
+  });
 }
 
 // applyLatestTable writes the table from the leases as they are when it gets the lock, so table

@@ -46,10 +46,7 @@ export interface PortRule {
  * for traffic arriving from outside (prerouting) and from the host itself
  * (output: 127.0.0.1 and the host's own addresses). The IPv6 ones are nbox-proxy's. */
 export function tableScript(nat: NatTable, ports: PortRule[]): string {
-  const dnat = ports.filter((port) => !isIpv6Binding(port)).map((port) => {
-    const daddr = port.hostIp === '' || port.hostIp === '0.0.0.0' ? 'fib daddr type local' : `ip daddr ${port.hostIp}`;
-    return `    ${daddr} ${port.protocol} dport ${port.hostPort} dnat to ${port.address}:${port.containerPort}`;
-  });
+  const dnat = dnatRules(ports).map((rule) => `    ${rule}`);
   return [
     `add table ip ${nat.table}`,
     `delete table ip ${nat.table}`,
@@ -97,6 +94,21 @@ function isolationRules(bridge: string, isolation: Isolation | undefined): strin
       `    oifname "${bridge}" iifname != "${bridge}" iifname "${other}" drop`,
     ]),
   ];
+}
+
+/** addPortsScript appends the DNAT rules of more published ports to a table tableScript made. It removes
+ * nothing: the kernel frees what a transaction removed only after an RCU grace period, which closing the
+ * netlink socket waits for (10 to 20 ms here, where an append takes 4 or 5). */
+export function addPortsScript(table: string, ports: PortRule[]): string {
+  return dnatRules(ports).map((rule) => `add rule ip ${table} ports ${rule}\n`).join('');
+}
+
+// dnatRules are the ports chain's rules: the IPv4 bindings' (the IPv6 ones are nbox-proxy's).
+function dnatRules(ports: PortRule[]): string[] {
+  return ports.filter((port) => !isIpv6Binding(port)).map((port) => {
+    const daddr = port.hostIp === '' || port.hostIp === '0.0.0.0' ? 'fib daddr type local' : `ip daddr ${port.hostIp}`;
+    return `${daddr} ${port.protocol} dport ${port.hostPort} dnat to ${port.address}:${port.containerPort}`;
+  });
 }
 
 /** deleteTableScript removes the table, present or not. */

@@ -4,7 +4,7 @@
 // meanwhile, it is free again once the container ends, and the socket never
 // reaches the container. This file's containers use a bridge, subnet and
 // nftables table of their own (NBOX_BRIDGE*); only 127.0.0.1 gets traffic.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -264,4 +264,29 @@ test('a foreground run relays its IPv6 ports with an nbox-proxy of its own, whic
   child.kill('SIGKILL');
   await until('the proxy to end with its nbox', () => (alive(proxy) ? undefined : true));
   t.is(await tcpBind(port, '::'), 'ok');
+});
+
+/** dnatPorts are the host ports the test bridge's table DNATs, as `nft list chain` shows its rules. */
+function dnatPorts(): number[] {
+  const chain = execFileSync('/usr/sbin/nft', ['list', 'chain', 'ip', `nbox_${BRIDGE}`, 'ports'], { encoding: 'utf8' });
+  return [...chain.matchAll(/dport (\d+) dnat/g)].map((match) => Number(match[1])).sort((a, b) => a - b);
+}
+
+/** tableHandle is the kernel's handle of the test bridge's table: a table made again gets a new one. */
+function tableHandle(): string {
+  return /# handle (\d+)/.exec(execFileSync('/usr/sbin/nft', ['-a', 'list', 'table', 'ip', `nbox_${BRIDGE}`], { encoding: 'utf8' }))![1];
+}
+
+test("a second container's ports are appended to a table that is up, and a removal rewrites it without the first's", async (t) => {
+  const [first, second] = [await freePort(), await freePort()].sort((a, b) => a - b);
+  await runDetached(t, store.root, ['--name', 'first', '-p', `${first}:80`, 'bb', ...HTTPD]);
+  const table = tableHandle();
+  await runDetached(t, store.root, ['--name', 'second', '-p', `${second}:80`, 'bb', ...HTTPD]);
+  t.deepEqual(dnatPorts().filter((port) => port === first || port === second), [first, second]);
+  t.is(tableHandle(), table, 'appended to, not made again');
+  t.is(await until('the second port to answer', () => httpGet(second).catch(() => undefined)), 'hello\n');
+  t.is((await cli(store.root, ['rm', '-f', 'first'])).code, 0);
+  t.deepEqual(dnatPorts().filter((port) => port === first || port === second), [second]);
+  t.is(await httpGet(second), 'hello\n');
+  t.is((await cli(store.root, ['rm', '-f', 'second'])).code, 0);
 });

@@ -3,7 +3,7 @@ import test from 'ava';
 import { NboxError } from '../../../src/errors';
 import { bindingsClash, formatPortLines, formatPorts, parsePublish, portRequests, exposedPorts } from '../../../src/runtime/ports';
 import { proxyPlan } from '../../../src/runtime/port-proxy';
-import { tableScript } from '../../../src/runtime/nft';
+import { addPortsScript, tableScript } from '../../../src/runtime/nft';
 
 test('-p forms read as Docker reads them', (t) => {
   t.deepEqual(parsePublish('8080:80'), { protocol: 'tcp', hostIp: '', hostPort: 8080, containerPort: 80 });
@@ -92,4 +92,12 @@ test("nbox-proxy relays a container's IPv6 bindings alone, each to its address, 
   t.is(proxyPlan(bindings.slice(0, 1), '10.90.0.2'), undefined);
   // No address (the host's network): nothing to relay to.
   t.is(proxyPlan(bindings, undefined), undefined);
+});
+
+test("nft: a container's ports are appended to the table, removing nothing (a removal waits out an RCU grace period)", (t) => {
+  t.is(addPortsScript('nbox', [
+    { protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, address: '10.90.0.2', containerPort: 80 },
+    { protocol: 'tcp', hostIp: '::', hostPort: 8080, address: '10.90.0.2', containerPort: 80 },
+    { protocol: 'udp', hostIp: '127.0.0.1', hostPort: 5353, address: '10.90.0.2', containerPort: 53 },
+  ]), 'add rule ip nbox ports fib daddr type local tcp dport 8080 dnat to 10.90.0.2:80\nadd rule ip nbox ports ip daddr 127.0.0.1 udp dport 5353 dnat to 10.90.0.2:53\n');
 });
