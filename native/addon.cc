@@ -1306,14 +1306,13 @@ Napi::Value NetVethAttach(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// bindPort(protocol, hostIp, port): a close-on-exec IPv4 socket holding a published host port (port 0: the
-// kernel's choice), {fd, port}. No other socket can bind the port while it is open. TCP's listens and is never
-// accepted on, as podman's conmon holds its ports: a listening socket conflicts with every binder, SO_REUSEADDR
-// ones too (so it may set SO_REUSEADDR itself and bind past a TIME_WAIT a stopped host server left, as
-// Docker's proxy does), and `ss -ltnp` names its holder; DNAT takes the port's traffic before it. UDP's is
-// bound without SO_REUSEADDR, which no other bind gets past.
-// bindPort(protocol, hostIp, port): a close-on-exec socket bound to hostIp:port ("" for every IPv4
-// address, an IPv6 address alone on IPv6: nbox-proxy answers there), listening for TCP.
+// bindPort(protocol, hostIp, port): a close-on-exec socket holding a published host port on hostIp ("" for
+// every IPv4 address; an IPv6 address on IPv6 alone) and port (0: the kernel's choice), {fd, port}. No other
+// socket can bind the port while it is open. TCP's listens, as podman's conmon holds its ports: a listening
+// socket conflicts with every binder, SO_REUSEADDR ones too (so it may set SO_REUSEADDR itself and bind past a
+// TIME_WAIT a stopped host server left, as Docker's proxy does), and `ss -ltnp` names its holder. An IPv4
+// one is never accepted on (DNAT takes the port's traffic before it); nbox-proxy accepts on an IPv6 one. UDP's
+// is bound without SO_REUSEADDR, which no other bind gets past.
 Napi::Value BindPort(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   bool tcp = info[0].As<Napi::String>().Utf8Value() == "tcp";
@@ -1345,7 +1344,6 @@ Napi::Value BindPort(const Napi::CallbackInfo &info) {
     return env.Undefined();
   }
   int one = 1;
-  // IPv4 traffic is DNATed before it reaches the IPv4 socket, which only holds the port; the proxy accepts on IPv6.
   const char *failed = tcp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0   ? "setsockopt"
                        : v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0 ? "setsockopt"
                        : bind(fd, (sockaddr *)&addr, len) < 0                                   ? "bind"
