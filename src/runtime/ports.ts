@@ -21,28 +21,49 @@ export interface PortBinding {
   unspecified?: boolean;
 }
 
-/** PublishRequest is a `-p` before its host port is chosen: hostPort 0 asks for a free one. */
-export type PublishRequest = PortBinding;
+/** PublishRequest is a `-p` before its host port is chosen: hostPort 0 asks for a free one, and with
+ * hostPortEnd, the first free one from hostPort to hostPortEnd (`-p 8000-8010:80`). */
+export interface PublishRequest extends PortBinding {
+  hostPortEnd?: number;
+}
 
 const ANY_IPV4 = '0.0.0.0';
 const ANY_IPV6 = '::';
 
-/** parsePublish reads `-p [HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]` with Docker's messages. */
-export function parsePublish(spec: string): PublishRequest {
-  const slash = spec.lastIndexOf('/');
+/** parsePublish reads `-p [HOSTIP:][HOSTPORT[-END]:]CONTAINERPORT[-END][/tcp|udp]` as Docker does
+ * (go-connections' ParsePortSpec, with its messages): ranges of one length map port to port; a host range
+ * for one container port is where a free host port is looked for. An IPv6 host address may be in brackets. */
+export function parsePublish(spec: string): PublishRequest[] {
+  const slash = spec.indexOf('/');
   const [rest, proto] = slash < 0 ? [spec, 'tcp'] : [spec.slice(0, slash), spec.slice(slash + 1).toLowerCase()];
+  const parts = rest.split(':');
+  // More than three parts: the address is all but the last two (`::1:8080:80`).
+  const [ip, hostPortText, containerPortText] = parts.length >= 3 ? [parts.slice(0, -2).join(':'), ...parts.slice(-2)]
+    : parts.length === 2 ? ['', ...parts] : ['', '', parts[0]];
+  if (containerPortText === '') throw usage(`no port specified: ${spec}<empty>`);
   if (proto !== 'tcp' && proto !== 'udp') throw usage(`invalid proto: ${proto}`);
-  // An IPv6 host address is written in brackets: `[::1]:8080:80`.
-  const bracketed = /^\[([^\]]*)\]:(.*)$/.exec(rest);
-  const parts = bracketed ? [bracketed[1], ...bracketed[2].split(':')] : rest.split(':');
-  if (parts.length > 3 || (bracketed && parts.length !== 3)) throw usage(`invalid port format: ${spec}`);
-  const [hostIp, hostPortText, containerPortText] = parts.length === 3 ? parts : parts.length === 2 ? ['', ...parts] : ['', '', parts[0]];
-  if (hostIp !== '' && (bracketed ? !isIPv6(hostIp) : parseAddress(hostIp) === undefined)) throw usage(`invalid IP address: ${hostIp}`);
-  const containerPort = port(containerPortText);
-  if (containerPort === undefined || containerPort === 0) throw usage(`invalid containerPort: ${containerPortText}`);
-  const hostPort = hostPortText === '' ? 0 : port(hostPortText);
-  if (hostPort === undefined) throw usage(`invalid hostPort: ${hostPortText}`);
-  return { protocol: proto, hostIp, hostPort, containerPort };
+  const hostIp = /^\[.*\]$/.test(ip) ? ip.slice(1, -1) : ip;
+  if (hostIp !== '' && (hostIp.includes(':') ? !isIPv6(hostIp) : parseAddress(hostIp) === undefined)) throw usage(`invalid IP address: ${ip}`);
+  const container = portRange(containerPortText);
+  if (container === undefined || container[0] === 0) throw usage(`invalid containerPort: ${containerPortText}`);
+  const host = hostPortText === '' ? [0, 0] : portRange(hostPortText);
+  if (host === undefined) throw usage(`invalid hostPort: ${hostPortText}`);
+  const count = container[1] - container[0] + 1;
+  if (hostPortText !== '' && host[1] - host[0] + 1 !== count && count !== 1) {
+    throw usage(`invalid ranges specified for container and host Ports: ${containerPortText} and ${hostPortText}`);
+  }
+  return Array.from({ length: count }, (_, i) => ({
+    protocol: proto, hostIp, hostPort: host[0] === 0 ? 0 : host[0] + i, containerPort: container[0] + i,
+    ...(count === 1 && host[1] > host[0] ? { hostPortEnd: host[1] } : {}),
+  }));
+}
+
+/** exposeKeys reads `--expose PORT[-END][/tcp|udp]` into ExposedPorts' keys (`80/tcp`), one per port. */
+export function exposeKeys(spec: string): string[] {
+  const [numbers, proto = 'tcp'] = spec.split('/');
+  const range = portRange(numbers);
+  if (range === undefined || (proto.toLowerCase() !== 'tcp' && proto.toLowerCase() !== 'udp')) throw usage(`invalid range format for --expose: ${spec}`);
+  return Array.from({ length: range[1] - range[0] + 1 }, (_, i) => `${range[0] + i}/${proto.toLowerCase()}`);
 }
 
 /** exposedPorts turns an image's ExposedPorts (`80/tcp`) into `-P` requests: each on a free host port. */
@@ -133,39 +154,64 @@ const ATTEMPTS = 20;
 
 // holdPort binds the request's port; one the kernel chose that a container's binding in taken has is given
 // back and another chosen (the binding may be on another address, or its holder in another PID namespace).
+// A request with a range takes the first port of it that is free.
 function holdPort(request: PublishRequest, taken: PortBinding[]): HeldPort {
-  const clash = (hostPort: number) => taken.some((other) => bindingsClash(other, { ...request, hostPort }));
-  if (request.hostPort !== 0 && clash(request.hostPort)) throw portAllocated(request);
+  const { hostPortEnd, ...binding } = request;
+  if (hostPortEnd !== undefined) return holdInRange(binding, hostPortEnd, taken);
+  const clash = (hostPort: number) => taken.some((other) => bindingsClash(other, { ...binding, hostPort }));
+  if (binding.hostPort !== 0 && clash(binding.hostPort)) throw portAllocated(binding);
   for (let attempt = 0; attempt <= ATTEMPTS; attempt++) {
-    const held = bindPort(request);
-    if (!clash(held.port)) return { fd: held.fd, binding: { ...request, hostPort: held.port } };
+    const held = bindPort(binding);
+    if (!clash(held.port)) return { fd: held.fd, binding: { ...binding, hostPort: held.port } };
     closeSync(held.fd);
   }
   throw usage('no free host port to publish on');
+}
+
+function holdInRange(binding: PortBinding, end: number, taken: PortBinding[]): HeldPort {
+  for (let hostPort = binding.hostPort; hostPort <= end; hostPort++) {
+    const candidate = { ...binding, hostPort };
+    if (taken.some((other) => bindingsClash(other, candidate))) continue;
+    try {
+      return { fd: bindPort(candidate).fd, binding: candidate };
+    } catch (err) {
+      if (errnoOf(err) !== 'EADDRINUSE') throw err;
+    }
+  }
+  throw usage(`Bind for ${hostAddress(binding)}-${end} failed: port is already allocated`);
 }
 
 // holdBothFamilies holds a request without a host address on 0.0.0.0 and on :: at one port, as Docker does: a
 // port the kernel chose for IPv4 that IPv6 has taken is given back and another chosen. A host without IPv6
 // gets the IPv4 one alone.
 function holdBothFamilies(request: PublishRequest, taken: PortBinding[]): HeldPort[] {
+  // Ports IPv6 could not have: the next attempt passes them over.
+  const refused: PortBinding[] = [];
   for (let attempt = 0; attempt <= ATTEMPTS; attempt++) {
-    const v4 = holdPort({ ...request, hostIp: ANY_IPV4, unspecified: true }, taken);
-    const v6Request = { ...v4.binding, hostIp: ANY_IPV6 };
-    if (taken.some((other) => bindingsClash(other, v6Request))) {
-      closeSync(v4.fd);
-      if (request.hostPort !== 0) throw portAllocated(v6Request);
-      continue;
+    const v4 = holdPort({ ...request, hostIp: ANY_IPV4, unspecified: true }, [...taken, ...refused]);
+    const v6 = { ...v4.binding, hostIp: ANY_IPV6 };
+    let failure: unknown = portAllocated(v6);
+    let portTaken = true;
+    if (!taken.some((other) => bindingsClash(other, v6))) {
+      try {
+        return [v4, { fd: bindPort(v6).fd, binding: v6 }];
+      } catch (err) {
+        if (errnoOf(err) === 'EAFNOSUPPORT') return [v4];
+        failure = err;
+        portTaken = errnoOf(err) === 'EADDRINUSE';
+      }
     }
-    try {
-      return [v4, { fd: bindPort(v6Request).fd, binding: v6Request }];
-    } catch (err) {
-      const cause = err instanceof NboxError ? err.cause : undefined;
-      if (cause instanceof SysError && cause.errnoName === 'EAFNOSUPPORT') return [v4];
-      closeSync(v4.fd);
-      if (request.hostPort !== 0 || !(cause instanceof SysError && cause.errnoName === 'EADDRINUSE')) throw err;
-    }
+    closeSync(v4.fd);
+    const chosen = request.hostPort === 0 || request.hostPortEnd !== undefined;
+    if (!chosen || !portTaken) throw failure;
+    refused.push({ ...v4.binding, hostIp: '' });
   }
   throw usage('no free host port to publish on');
+}
+
+// errnoOf is the errno name of bindPort's error.
+function errnoOf(err: unknown): string | undefined {
+  return err instanceof NboxError && err.cause instanceof SysError ? err.cause.errnoName : undefined;
 }
 
 function bindPort(request: PublishRequest): { fd: number; port: number } {
@@ -199,6 +245,15 @@ export function formatPortLines(bindings: PortBinding[]): string[] {
 function port(text: string): number | undefined {
   if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) return undefined;
   return Number(text);
+}
+
+// portRange reads `N` or `N-M` (M not below N).
+function portRange(text: string): [number, number] | undefined {
+  const [startText, endText = startText, extra] = text.split('-');
+  const start = port(startText);
+  const end = port(endText);
+  if (start === undefined || end === undefined || extra !== undefined || end < start) return undefined;
+  return [start, end];
 }
 
 function usage(message: string, cause?: unknown): NboxError {

@@ -20,7 +20,7 @@ import { etcFiles, type EtcFiles } from './etc-files';
 import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig } from './health-config';
 import { checkDns, isUserNetwork, parseAddHost, runNetwork, sharedNetworkOf } from './network';
 import { NetworkStore } from './user-networks';
-import { exposedPorts, holdHostPorts, parsePublish, type HeldPorts, type PublishRequest } from './ports';
+import { exposeKeys, exposedPorts, holdHostPorts, parsePublish, type HeldPorts, type PublishRequest } from './ports';
 import { DEFAULT_BRIDGE, publishedOnBridge } from './bridge-network';
 import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART } from './restart-policy';
 import { parseSignal } from './stop';
@@ -98,7 +98,8 @@ async function sharedNetworkTarget(ctx: RunContext, ref: string): Promise<Contai
 // publishRequests reads -p and -P (a bad one is refused before anything is made); on a network other than the
 // bridge they mean nothing (Docker discards them too).
 function publishRequests(image: ImageRecord, opts: RunOptions): PublishRequest[] {
-  const requests = [...(opts.publish ?? []).map(parsePublish), ...(opts.publishAll ? exposedPorts({ ...image.config.config?.ExposedPorts, ...Object.fromEntries((opts.expose ?? []).map((key) => [key, {}])) }) : [])];
+  const exposed = (opts.expose ?? []).flatMap(exposeKeys);
+  const requests = [...(opts.publish ?? []).flatMap(parsePublish), ...(opts.publishAll ? exposedPorts({ ...image.config.config?.ExposedPorts, ...Object.fromEntries(exposed.map((key) => [key, {}])) }) : [])];
   const mode = runNetwork(opts.network);
   return mode === 'bridge' || isUserNetwork(mode) ? requests : [];
 }

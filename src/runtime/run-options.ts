@@ -46,7 +46,7 @@ export interface RunOptions extends SecurityOptions {
   publish?: string[];
   /** -P: every port the image EXPOSEs, each on a free host port. */
   publishAll?: boolean;
-  /** --expose `PORT[/tcp|udp]`: more ports for -P beside the image's EXPOSE. */
+  /** --expose `PORT[-END][/tcp|udp]`: more ports for -P beside the image's EXPOSE. */
   expose?: string[];
   /** --rm: remove the container when it exits. */
   autoRemove?: boolean;

@@ -290,3 +290,42 @@ test("a second container's ports are appended to a table that is up, and a remov
   t.is(await httpGet(second), 'hello\n');
   t.is((await cli(store.root, ['rm', '-f', 'second'])).code, 0);
 });
+
+/** freeRange is the first of count consecutive TCP ports that host binds get on every address of both families. */
+async function freeRange(count: number): Promise<number> {
+  for (;;) {
+    const base = 20000 + Math.floor(Math.random() * 30000);
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    const free = await Promise.all(ports.map(async (port) => (await tcpBind(port, '0.0.0.0')) === 'ok' && (!hostHasIpv6() || (await tcpBind(port, '::')) === 'ok')));
+    if (free.every(Boolean)) return base;
+  }
+}
+
+test('-p ranges and --expose as Docker reads them: ranges of one length map port to port, a host range for one port gives the first free one; port lists them sorted', async (t) => {
+  const both = (key: string, port: number) => [`${key} -> 0.0.0.0:${port}`, ...(hostHasIpv6() ? [`${key} -> [::]:${port}`] : [])];
+  const base = await freeRange(2);
+  await runDetached(t, store.root, ['--name', 'ranges', '-p', `${base}-${base + 1}:80-81`, 'bb', 'sleep', '60']);
+  t.deepEqual((await cli(store.root, ['port', 'ranges'])).stdout.trim().split('\n'), [...both('80/tcp', base), ...both('81/tcp', base + 1)]);
+
+  const pool = await freeRange(3);
+  await runDetached(t, store.root, ['--name', 'pool1', '-p', `${pool}-${pool + 2}:80`, 'bb', 'sleep', '60']);
+  await runDetached(t, store.root, ['--name', 'pool2', '-p', `${pool}-${pool + 2}:80`, 'bb', 'sleep', '60']);
+  t.deepEqual((await cli(store.root, ['port', 'pool1', '80'])).stdout.trim().split('\n')[0], `0.0.0.0:${pool}`);
+  t.deepEqual((await cli(store.root, ['port', 'pool2', '80'])).stdout.trim().split('\n')[0], `0.0.0.0:${pool + 1}`);
+
+  // --expose's ports (a range too) are -P's, beside the image's; ps's order is Docker's natural one.
+  await runDetached(t, store.root, ['--name', 'exposed', '--expose', '9-10', '--expose', '53/udp', '-P', 'bb', 'sleep', '60']);
+  const lines = (await cli(store.root, ['port', 'exposed'])).stdout.trim().split('\n');
+  t.deepEqual(lines.map((line) => line.split(' ')[0]), hostHasIpv6() ? ['9/tcp', '9/tcp', '10/tcp', '10/tcp', '53/udp', '53/udp'] : ['9/tcp', '10/tcp', '53/udp']);
+
+  for (const [args, message] of [
+    [['--expose', '7000-x'], 'invalid range format for --expose: 7000-x'],
+    [['-p', '8000-8001:80-82'], 'invalid ranges specified for container and host Ports: 80-82 and 8000-8001'],
+  ]) {
+    const bad = await cli(store.root, ['run', '--name', 'bad', ...args, 'bb', 'true']);
+    t.is(bad.code, 125);
+    t.is(bad.stderr, `nbox: ${message}\n`);
+  }
+  t.is((await cli(store.root, ['ps', '-a', '-q', '--filter', 'name=bad'])).stdout, '');
+  t.is((await cli(store.root, ['rm', '-f', 'ranges', 'pool1', 'pool2', 'exposed'])).code, 0);
+});

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 
 import { NboxError, formatPortLines, hostAddress, portKey, publishedPorts } from '../../api';
 import type { CliContext } from '../context';
+import { naturalCompare } from '../natural-order';
 import { writeOut } from '../stdout';
 
 /** registerPort adds `port`. */
@@ -15,14 +16,15 @@ export function registerPort(program: Command, ctx: CliContext): void {
     .action(async (ref: string, privatePort: string | undefined) => {
       const container = await (await ctx.open()).container(ref);
       const ports = publishedPorts(await container.record());
+      // Sorted as the docker CLI sorts them.
       if (privatePort === undefined) {
-        const lines = formatPortLines(ports);
+        const lines = formatPortLines(ports).sort(naturalCompare);
         if (lines.length) writeOut(`${lines.join('\n')}\n`);
         return;
       }
       const key = privatePort.includes('/') ? privatePort : `${privatePort}/tcp`;
       const matching = ports.filter((port) => portKey(port) === key);
       if (matching.length === 0) throw new NboxError('ERR_NBOX_USAGE', `No public port '${key}' published for ${ref}`);
-      writeOut(matching.map((port) => `${hostAddress(port)}\n`).join(''));
+      writeOut(matching.map(hostAddress).sort(naturalCompare).map((line) => `${line}\n`).join(''));
     });
 }

@@ -33,6 +33,7 @@ interface RunFlags extends ResourceFlags {
   dnsSearch: string[];
   dnsOption: string[];
   publishAll?: boolean;
+  expose: string[];
   interactive?: boolean;
   tty?: boolean;
   detachKeys?: string;
@@ -90,8 +91,9 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
     .option('--network <mode>', 'connect a container to a network: bridge (the default), host, none, container:NAME or a user network', 'bridge')
     .option('--network-alias <alias>', 'add a network-scoped alias for the container (repeatable)', collect, [])
     .option('--ip <address>', 'IPv4 address on its user network (e.g., 10.91.0.10)')
-    .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', "publish a container's port to the host (repeatable)", collect, [])
+    .option('-p, --publish <[ip:][hostPort[-end]:]containerPort[-end][/proto]>', "publish a container's port to the host (repeatable)", collect, [])
     .option('-P, --publish-all', 'publish every exposed port to a free host port')
+    .option('--expose <port[-end][/proto]>', 'expose a port or a range of ports, for -P (repeatable)', collect, [])
     .option('--add-host <host:ip>', 'add a custom host-to-IP mapping (repeatable; ip host-gateway is the bridge gateway)', collect, [])
     .option('--dns <ip>', 'set custom DNS servers (repeatable)', collect, [])
     .option('--dns-search <domain>', 'set custom DNS search domains (repeatable)', collect, [])
@@ -159,6 +161,7 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
           ip: flags.ip,
           publish: flags.publish,
           publishAll: flags.publishAll,
+          expose: flags.expose,
           addHosts: flags.addHost,
           dns: flags.dns,
           dnsSearch: flags.dnsSearch,

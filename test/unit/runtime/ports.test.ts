@@ -1,19 +1,34 @@
 import test from 'ava';
 
 import { NboxError } from '../../../src/errors';
-import { bindingsClash, formatPortLines, formatPorts, parsePublish, portRequests, exposedPorts } from '../../../src/runtime/ports';
+import { bindingsClash, exposeKeys, formatPortLines, formatPorts, parsePublish, portRequests, exposedPorts } from '../../../src/runtime/ports';
 import { proxyPlan } from '../../../src/runtime/port-proxy';
 import { addPortsScript, tableScript } from '../../../src/runtime/nft';
 
 test('-p forms read as Docker reads them', (t) => {
-  t.deepEqual(parsePublish('8080:80'), { protocol: 'tcp', hostIp: '', hostPort: 8080, containerPort: 80 });
-  t.deepEqual(parsePublish('127.0.0.1:8080:80/udp'), { protocol: 'udp', hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80 });
-  t.deepEqual(parsePublish('80'), { protocol: 'tcp', hostIp: '', hostPort: 0, containerPort: 80 });
-  t.deepEqual(parsePublish('127.0.0.1::80'), { protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 0, containerPort: 80 });
+  t.deepEqual(parsePublish('8080:80'), [{ protocol: 'tcp', hostIp: '', hostPort: 8080, containerPort: 80 }]);
+  t.deepEqual(parsePublish('127.0.0.1:8080:80/udp'), [{ protocol: 'udp', hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80 }]);
+  t.deepEqual(parsePublish('80'), [{ protocol: 'tcp', hostIp: '', hostPort: 0, containerPort: 80 }]);
+  t.deepEqual(parsePublish('127.0.0.1::80'), [{ protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 0, containerPort: 80 }]);
   // As Docker 20.10.2 on: 0.0.0.0 named is IPv4's alone; no address is both families'.
-  t.deepEqual(parsePublish('0.0.0.0:53:53/UDP'), { protocol: 'udp', hostIp: '0.0.0.0', hostPort: 53, containerPort: 53 });
-  t.deepEqual(parsePublish('[::1]:8080:80'), { protocol: 'tcp', hostIp: '::1', hostPort: 8080, containerPort: 80 });
-  t.deepEqual(parsePublish('[::]::80/udp'), { protocol: 'udp', hostIp: '::', hostPort: 0, containerPort: 80 });
+  t.deepEqual(parsePublish('0.0.0.0:53:53/UDP'), [{ protocol: 'udp', hostIp: '0.0.0.0', hostPort: 53, containerPort: 53 }]);
+  t.deepEqual(parsePublish('[::1]:8080:80'), [{ protocol: 'tcp', hostIp: '::1', hostPort: 8080, containerPort: 80 }]);
+  t.deepEqual(parsePublish('[::]::80/udp'), [{ protocol: 'udp', hostIp: '::', hostPort: 0, containerPort: 80 }]);
+  // Without brackets, the address is all but the last two parts.
+  t.deepEqual(parsePublish('::1:8080:80'), [{ protocol: 'tcp', hostIp: '::1', hostPort: 8080, containerPort: 80 }]);
+});
+
+test('-p ranges: one length maps port to port, a host range for one container port is where a free one is taken', (t) => {
+  t.deepEqual(parsePublish('8000-8001:80-81'), [
+    { protocol: 'tcp', hostIp: '', hostPort: 8000, containerPort: 80 }, { protocol: 'tcp', hostIp: '', hostPort: 8001, containerPort: 81 },
+  ]);
+  t.deepEqual(parsePublish('127.0.0.1:8000-8010:80/udp'), [{ protocol: 'udp', hostIp: '127.0.0.1', hostPort: 8000, containerPort: 80, hostPortEnd: 8010 }]);
+  t.deepEqual(parsePublish('80-81').map((request) => [request.hostPort, request.containerPort]), [[0, 80], [0, 81]]);
+  t.deepEqual(exposeKeys('7000-7002'), ['7000/tcp', '7001/tcp', '7002/tcp']);
+  t.deepEqual(exposeKeys('53/UDP'), ['53/udp']);
+  for (const [spec, message] of [['7000-x', 'invalid range format for --expose: 7000-x'], ['80/sctpx', 'invalid range format for --expose: 80/sctpx']]) {
+    t.is(t.throws(() => exposeKeys(spec), { instanceOf: NboxError })?.message, message);
+  }
 });
 
 test('bindings clash within a family, and a request without an address with both', (t) => {
@@ -44,8 +59,9 @@ test('bad -p values are refused with the daemon words, as usage errors', (t) => 
   for (const [spec, message] of [
     ['abc', 'invalid containerPort: abc'], ['8080:0', 'invalid containerPort: 0'], ['x:80', 'invalid hostPort: x'],
     ['99999:80', 'invalid hostPort: 99999'], ['80/sctpx', 'invalid proto: sctpx'], ['1.2.3:80:80', 'invalid IP address: 1.2.3'],
-    ['1:2:3:4', 'invalid port format: 1:2:3:4'], ['[::1]:80', 'invalid port format: [::1]:80'], ['[fe80::zz]:1:80', 'invalid IP address: fe80::zz'],
-    ['::1:8080:80', 'invalid port format: ::1:8080:80'],
+    ['1:2:3:4', 'invalid IP address: 1:2'], ['[fe80::zz]:1:80', 'invalid IP address: [fe80::zz]'],
+    ['8000-8001:80-82', 'invalid ranges specified for container and host Ports: 80-82 and 8000-8001'], ['81-80', 'invalid containerPort: 81-80'],
+    ['8080:', 'no port specified: 8080:<empty>'], ['1-2-3:80', 'invalid hostPort: 1-2-3'],
   ]) {
     const err = t.throws(() => parsePublish(spec), { instanceOf: NboxError }, spec);
     t.is(err?.message, message);
