@@ -83,8 +83,12 @@ export function isIpv6Binding(binding: Pick<PortBinding, 'hostIp'>): boolean {
 
 /** hostAddress is where a binding answers, as Docker writes it: `0.0.0.0:8080`, `[::]:8080`. */
 export function hostAddress(binding: Pick<PortBinding, 'hostIp' | 'hostPort'>): string {
-  const ip = binding.hostIp || ANY_IPV4;
-  return isIpv6Binding(binding) ? `[${ip}]:${binding.hostPort}` : `${ip}:${binding.hostPort}`;
+  return joinHostPort(binding.hostIp || ANY_IPV4, String(binding.hostPort));
+}
+
+// joinHostPort is Go's net.JoinHostPort: an IPv6 address in brackets.
+function joinHostPort(ip: string, port: string): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 /** bindingsClash: two bindings of one protocol and port that cannot both be had (an address and all of its
@@ -230,11 +234,61 @@ export function portKey(binding: Pick<PortBinding, 'containerPort' | 'protocol'>
   return `${binding.containerPort}/${binding.protocol}`;
 }
 
-/** formatPorts is ps's PORTS column: `0.0.0.0:8080->80/tcp, 443/tcp`. */
+/** formatPorts is ps's PORTS column as the docker CLI writes it (DisplayablePorts): sorted by container port,
+ * then address (IPv4 first) and host port; a run of consecutive ports each published on its own number (or
+ * only exposed) is one range, `0.0.0.0:8000-8001->8000-8001/tcp`; then the other mappings, `[::]:8080->80/tcp`. */
 export function formatPorts(bindings: PortBinding[], exposed: string[] = []): string {
-  const published = bindings.map((binding) => `${hostAddress(binding)}->${portKey(binding)}`);
-  const bare = exposed.filter((key) => !bindings.some((binding) => portKey(binding) === key));
-  return [...published, ...bare].join(', ');
+  const bare = exposed.filter((key) => !bindings.some((binding) => portKey(binding) === key)).flatMap((key) => {
+    const [number, protocol] = key.split('/');
+    return protocol === 'tcp' || protocol === 'udp' ? [{ protocol, hostIp: '', hostPort: 0, containerPort: Number(number) } as PortBinding] : [];
+  });
+  const sorted = [...bindings.map((binding) => ({ ...binding, hostIp: binding.hostIp || ANY_IPV4 })), ...bare].sort((a, b) =>
+    a.containerPort - b.containerPort || compareAddresses(a.hostIp, b.hostIp) || a.hostPort - b.hostPort || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0));
+  const groups = new Map<string, { first: number; last: number }>();
+  const result: string[] = [];
+  const mappings: string[] = [];
+  const group = (key: string, { first, last }: { first: number; last: number }) => {
+    const [ip, protocol] = key.includes('/') ? [key.slice(0, key.lastIndexOf('/')), key.slice(key.lastIndexOf('/') + 1)] : ['', key];
+    const ports = first === last ? `${first}` : `${first}-${last}`;
+    return `${ip ? `${joinHostPort(ip, ports)}->${ports}` : ports}/${protocol}`;
+  };
+  for (const binding of sorted) {
+    if (binding.hostIp !== '' && binding.hostPort !== binding.containerPort) {
+      mappings.push(`${hostAddress(binding)}->${portKey(binding)}`);
+      continue;
+    }
+    const key = binding.hostIp ? `${binding.hostIp}/${binding.protocol}` : binding.protocol;
+    const current = groups.get(key);
+    if (current && binding.containerPort === current.last + 1) current.last = binding.containerPort;
+    else {
+      if (current) result.push(group(key, current));
+      groups.set(key, { first: binding.containerPort, last: binding.containerPort });
+    }
+  }
+  // Map keeps the order keys were first made in, as the CLI's groupMapKeys.
+  for (const [key, current] of groups) result.push(group(key, current));
+  return [...result, ...mappings].join(', ');
+}
+
+// compareAddresses orders host addresses as Go's netip.Addr.Less: none first, IPv4 before IPv6, then by value.
+function compareAddresses(a: string, b: string): number {
+  const rank = (ip: string) => (ip === '' ? 0 : ip.includes(':') ? 2 : 1);
+  if (rank(a) !== rank(b)) return rank(a) - rank(b);
+  const bytesA = addressBytes(a);
+  const bytesB = addressBytes(b);
+  for (let i = 0; i < bytesA.length; i++) if (bytesA[i] !== bytesB[i]) return bytesA[i] - bytesB[i];
+  return 0;
+}
+
+// addressBytes are an address's bytes, IPv6's with its :: filled in.
+function addressBytes(ip: string): number[] {
+  if (!ip.includes(':')) return ip === '' ? [] : ip.split('.').map(Number);
+  const [head, tail = ''] = ip.split('::');
+  const words = (text: string) => (text === '' ? [] : text.split(':').map((word) => parseInt(word, 16)));
+  const given = [...words(head), ...words(tail)];
+  const all = ip.includes('::') ? [...words(head), ...Array<number>(8 - given.length).fill(0), ...words(tail)] : given;
+  // An IPv4 tail (::ffff:1.2.3.4) reads as 0: it only orders.
+  return all.flatMap((word) => (Number.isNaN(word) ? [0, 0] : [word >> 8, word & 0xff]));
 }
 
 /** formatPortLines is `port CONTAINER [PORT]`'s output: `80/tcp -> 0.0.0.0:8080`. */

@@ -75,7 +75,7 @@ test('-P takes the image ExposedPorts; port and ps write bindings as Docker does
     { protocol: 'tcp' as const, hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80 }, { protocol: 'tcp' as const, hostIp: '::', hostPort: 8080, containerPort: 80 },
     { protocol: 'udp' as const, hostIp: '127.0.0.1', hostPort: 5353, containerPort: 53 },
   ];
-  t.is(formatPorts(bindings), '0.0.0.0:8080->80/tcp, [::]:8080->80/tcp, 127.0.0.1:5353->53/udp');
+  t.is(formatPorts(bindings), '127.0.0.1:5353->53/udp, 0.0.0.0:8080->80/tcp, [::]:8080->80/tcp');
   t.deepEqual(formatPortLines(bindings), ['80/tcp -> 0.0.0.0:8080', '80/tcp -> [::]:8080', '53/udp -> 127.0.0.1:5353']);
 });
 
@@ -116,4 +116,15 @@ test("nft: a container's ports are appended to the table, removing nothing (a re
     { protocol: 'tcp', hostIp: '::', hostPort: 8080, address: '10.90.0.2', containerPort: 80 },
     { protocol: 'udp', hostIp: '127.0.0.1', hostPort: 5353, address: '10.90.0.2', containerPort: 53 },
   ]), 'add rule ip nbox ports fib daddr type local tcp dport 8080 dnat to 10.90.0.2:80\nadd rule ip nbox ports ip daddr 127.0.0.1 udp dport 5353 dnat to 10.90.0.2:53\n');
+});
+
+test("ps's PORTS as the docker CLI writes them: sorted, runs of same-number ports as one range, other mappings last", (t) => {
+  const at = (hostIp: string, hostPort: number, containerPort: number, protocol: 'tcp' | 'udp' = 'tcp') => ({ protocol, hostIp, hostPort, containerPort });
+  t.is(formatPorts([at('::', 8080, 80), at('0.0.0.0', 8080, 80)]), '0.0.0.0:8080->80/tcp, [::]:8080->80/tcp');
+  t.is(formatPorts([at('0.0.0.0', 8001, 8001), at('::', 8000, 8000), at('0.0.0.0', 8000, 8000), at('::', 8001, 8001)]),
+    '0.0.0.0:8000-8001->8000-8001/tcp, [::]:8000-8001->8000-8001/tcp');
+  t.is(formatPorts([at('0.0.0.0', 9090, 81), at('127.0.0.1', 80, 80), at('0.0.0.0', 53, 53, 'udp')], ['443/tcp', '80/tcp']),
+    '0.0.0.0:53->53/udp, 127.0.0.1:80->80/tcp, 443/tcp, 0.0.0.0:9090->81/tcp');
+  // A gap ends a range.
+  t.is(formatPorts([at('0.0.0.0', 1, 1), at('0.0.0.0', 2, 2), at('0.0.0.0', 4, 4)]), '0.0.0.0:1-2->1-2/tcp, 0.0.0.0:4->4/tcp');
 });
