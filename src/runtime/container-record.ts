@@ -41,6 +41,8 @@ export interface ContainerConfig {
   dnsOptions?: string[];
   /** -p and -P, their host ports chosen (bridge network only). */
   ports?: PortBinding[];
+  /** Docker's Config.ExposedPorts (`80/tcp`): the image's EXPOSE, --expose and -p's container ports. */
+  exposedPorts?: string[];
   /** -t: its 0-2 are a terminal (Docker's Config.Tty). */
   tty?: boolean;
   /** -i: a monitor keeps its stdin open for attach clients (Docker's Config.OpenStdin). */

@@ -142,7 +142,7 @@ export async function inspectContainer(record: ContainerRecord, store: Store, si
       AttachStdin: false,
       AttachStdout: true,
       AttachStderr: true,
-      ...(body?.ExposedPorts ? { ExposedPorts: body.ExposedPorts } : {}),
+      ...(config.exposedPorts ? { ExposedPorts: Object.fromEntries([...config.exposedPorts].sort().map((key) => [key, {}])) } : body?.ExposedPorts ? { ExposedPorts: body.ExposedPorts } : {}),
       Tty: false,
       OpenStdin: false,
       StdinOnce: false,

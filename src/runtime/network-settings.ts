@@ -63,7 +63,7 @@ export function networkSettings(record: ContainerRecord): NetworkSettings {
     Bridge: '',
     SandboxID: first ? config.id : '',
     SandboxKey: first?.lease.netns ?? '',
-    Ports: first ? portMap(first.lease.ports) : {},
+    Ports: first ? portMap(first.lease.ports, config.exposedPorts ?? []) : {},
     Gateway: gateway,
     IPAddress: first?.lease.address ?? '',
     IPPrefixLen: prefix,
@@ -94,8 +94,13 @@ function userNetworks(record: ContainerRecord): (UserEndpoint & { lease?: Lease 
 
 /** publishedPorts are the ports a container publishes now (while it holds its lease on its first network). */
 export function publishedPorts(record: ContainerRecord): PortBinding[] {
+  return firstLease(record)?.ports ?? [];
+}
+
+// firstLease is the lease a container holds on its first network while it runs (its published ports are there).
+function firstLease(record: ContainerRecord): ReturnType<typeof bridgeLease> {
   const [bridge] = containerBridges(record.config, storeDirOf(record));
-  return bridge ? bridgeLease(record.config.id, bridge)?.ports ?? [] : [];
+  return bridge ? bridgeLease(record.config.id, bridge) : undefined;
 }
 
 function storeDirOf(record: ContainerRecord): string {
@@ -104,11 +109,15 @@ function storeDirOf(record: ContainerRecord): string {
 
 /** psPorts is ps's PORTS column. */
 export function psPorts(record: ContainerRecord): string {
-  return formatPorts(publishedPorts(record));
+  const lease = firstLease(record);
+  // While it runs on a network of its own, as Docker: its exposed ports too, unpublished (`80/tcp`).
+  return lease ? formatPorts(lease.ports, record.config.exposedPorts) : '';
 }
 
-function portMap(ports: PortBinding[]): NetworkSettings['Ports'] {
-  const map: NetworkSettings['Ports'] = {};
+// portMap is NetworkSettings.Ports: each exposed port's bindings, null for one not published; its keys in
+// the order Go marshals a map's.
+function portMap(ports: PortBinding[], exposed: string[]): NetworkSettings['Ports'] {
+  const map: NetworkSettings['Ports'] = Object.fromEntries(exposed.map((key) => [key, null]));
   for (const port of ports) (map[portKey(port)] ??= [])!.push({ HostIp: port.hostIp || '0.0.0.0', HostPort: String(port.hostPort) });
-  return map;
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

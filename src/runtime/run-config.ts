@@ -20,7 +20,7 @@ import { etcFiles, type EtcFiles } from './etc-files';
 import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig } from './health-config';
 import { checkDns, isUserNetwork, parseAddHost, runNetwork, sharedNetworkOf } from './network';
 import { NetworkStore } from './user-networks';
-import { exposeKeys, exposedPorts, holdHostPorts, parsePublish, type HeldPorts, type PublishRequest } from './ports';
+import { exposeKeys, exposedPorts, holdHostPorts, parsePublish, portKey, type HeldPorts, type PublishRequest } from './ports';
 import { DEFAULT_BRIDGE, publishedOnBridge } from './bridge-network';
 import { checkAutoRemove, parseRestartPolicy, validateRestartPolicy, NO_RESTART } from './restart-policy';
 import { parseSignal } from './stop';
@@ -50,6 +50,8 @@ export async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: 
   const user = await imageUser(layerDirs, userSpec, opts.groupAdd);
   const requests = publishRequests(image, opts);
   const config: ContainerConfig = { ...containerConfig(image, imageRef, opts, userSpec, user, id), ...(await userNetwork(ctx, opts)) };
+  const exposed = [...new Set([...Object.keys(image.config.config?.ExposedPorts ?? {}), ...(opts.expose ?? []).flatMap(exposeKeys), ...requests.map(portKey)])];
+  if (exposed.length > 0) config.exposedPorts = exposed;
   config.mounts = await planMounts({
     mounts: [...(opts.volumes ?? []).map(volumeBindSpec), ...(opts.mounts ?? [])],
     volumesFrom: opts.volumesFrom ?? [],

@@ -318,6 +318,17 @@ test('-p ranges and --expose as Docker reads them: ranges of one length map port
   const lines = (await cli(store.root, ['port', 'exposed'])).stdout.trim().split('\n');
   t.deepEqual(lines.map((line) => line.split(' ')[0]), hostHasIpv6() ? ['9/tcp', '9/tcp', '10/tcp', '10/tcp', '53/udp', '53/udp'] : ['9/tcp', '10/tcp', '53/udp']);
 
+  // Exposed and not published: ps and inspect show it while the container runs, as Docker does.
+  await runDetached(t, store.root, ['--name', 'unpublished', '--expose', '9000', '-p', `${pool + 2}:80`, 'bb', 'sleep', '60']);
+  const ps = async () => (await cli(store.root, ['ps', '-a', '--filter', 'name=unpublished', '--format', '{{.Ports}}'])).stdout;
+  t.is(await ps(), `9000/tcp, 0.0.0.0:${pool + 2}->80/tcp${hostHasIpv6() ? `, [::]:${pool + 2}->80/tcp` : ''}\n`);
+  const settings = JSON.parse((await cli(store.root, ['inspect', '-f', '{{json .NetworkSettings.Ports}}', 'unpublished'])).stdout);
+  t.deepEqual(Object.keys(settings), ['80/tcp', '9000/tcp']);
+  t.is(settings['9000/tcp'], null);
+  t.is((await cli(store.root, ['inspect', '-f', '{{json .Config.ExposedPorts}}', 'unpublished'])).stdout, '{"80/tcp":{},"9000/tcp":{}}\n');
+  t.is((await cli(store.root, ['stop', '-t', '0', 'unpublished'])).code, 0);
+  t.is(await ps(), '\n');
+
   for (const [args, message] of [
     [['--expose', '7000-x'], 'invalid range format for --expose: 7000-x'],
     [['-p', '8000-8001:80-82'], 'invalid ranges specified for container and host Ports: 80-82 and 8000-8001'],
@@ -327,5 +338,5 @@ test('-p ranges and --expose as Docker reads them: ranges of one length map port
     t.is(bad.stderr, `nbox: ${message}\n`);
   }
   t.is((await cli(store.root, ['ps', '-a', '-q', '--filter', 'name=bad'])).stdout, '');
-  t.is((await cli(store.root, ['rm', '-f', 'ranges', 'pool1', 'pool2', 'exposed'])).code, 0);
+  t.is((await cli(store.root, ['rm', '-f', 'ranges', 'pool1', 'pool2', 'exposed', 'unpublished'])).code, 0);
 });

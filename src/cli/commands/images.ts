@@ -62,7 +62,7 @@ function listImages(command: Command, ctx: CliContext): void {
       });
       const format = flags.format ?? (flags.digests ? DIGESTS_FORMAT : DEFAULT_FORMAT);
       const text = renderFormat(format, rows, HEADERS);
-      if (text !== '' || format.startsWith('table')) writeOut(`${text}\n`);
+      if (rows.length > 0 || format.startsWith('table')) writeOut(`${text}\n`);
     });
 }
 

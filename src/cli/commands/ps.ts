@@ -44,7 +44,8 @@ export function registerPs(program: Command, ctx: CliContext): void {
       const rows = containers.map((c) => containerRow(c, now, flags.trunc));
       const format = psFormat(flags.format, !!flags.quiet, size);
       const text = renderFormat(format, rows, CONTAINER_HEADERS);
-      if (text !== '' || format.startsWith('table')) writeOut(`${text}\n`);
+      // A row that renders empty is still a line, as the docker CLI prints it.
+      if (rows.length > 0 || format.startsWith('table')) writeOut(`${text}\n`);
     });
 }
 

@@ -43,7 +43,7 @@ export function registerStats(program: Command, ctx: CliContext): void {
         const rows = stats.map((s, i) => statsRow(s, refsShown[i] ?? s.id, flags.trunc));
         if (format === undefined) return `${table(DEFAULT_COLUMNS.map((name) => HEADERS[name]), rows.map((row) => DEFAULT_COLUMNS.map((name) => row[name])))}\n`;
         const text = renderFormat(format, rows, HEADERS);
-        return text !== '' || format.startsWith('table') ? `${text}\n` : '';
+        return rows.length > 0 || format.startsWith('table') ? `${text}\n` : '';
       };
       if (!flags.stream) {
         // One reading, no wait: each CPU % is over the container's life so far.
