@@ -20,6 +20,7 @@ async function create(ctx: RequestContext, res: ServerResponse): Promise<void> {
 /** containerSummary is a container as `/containers/json` (and `/system/df`) gives it; its sizes when it has them. */
 export function containerSummary(c: ListedContainer, now: Date): Record<string, unknown> {
   const { config, state } = c;
+  const settings = networkSettings(c);
   return {
     Id: config.id,
     Names: [`/${config.name}`],
@@ -27,13 +28,13 @@ export function containerSummary(c: ListedContainer, now: Date): Record<string, 
     ImageID: config.image,
     Command: listedCommand(config.argv),
     Created: Math.floor(Date.parse(config.created) / 1000),
-    Ports: (config.ports ?? []).map((port) => ({ IP: port.hostIp || '0.0.0.0', PrivatePort: port.containerPort, PublicPort: port.hostPort, Type: port.protocol })),
+    Ports: summaryPorts(settings.Ports),
     ...(c.size ? sizeFields(c.size) : {}),
     Labels: config.labels,
     State: stateName(state),
     Status: psStatus(state, now),
     HostConfig: { NetworkMode: config.network },
-    NetworkSettings: { Networks: networkSettings(c).Networks },
+    NetworkSettings: { Networks: settings.Networks },
     Mounts: containerMounts(c),
   };
 }
@@ -172,4 +173,14 @@ export function addContainerRoutes(routes: Routes<Handler>): void {
     .add('GET', '/containers/{id}/top', top)
     .add('GET', '/containers/{id}/changes', changes)
     .add('DELETE', '/containers/{id}', remove);
+}
+
+// summaryPorts are a listed container's Ports, from its NetworkSettings.Ports as the daemon makes them: a port
+// exposed and not published has no address or host port.
+function summaryPorts(ports: Record<string, { HostIp: string; HostPort: string }[] | null>): Record<string, unknown>[] {
+  return Object.entries(ports).flatMap(([key, bindings]) => {
+    const [number, type] = key.split('/');
+    if (!bindings?.length) return [{ PrivatePort: Number(number), Type: type }];
+    return bindings.map((binding) => ({ IP: binding.HostIp, PrivatePort: Number(number), PublicPort: Number(binding.HostPort), Type: type }));
+  });
 }

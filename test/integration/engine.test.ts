@@ -198,6 +198,10 @@ test('events streams what the server does', async (t) => {
 test("a create body's ExposedPorts are published by PublishAllPorts (docker run --expose 80 -P)", async (t) => {
   const id = await created({ Cmd: ['sleep', '60'], ExposedPorts: { '80/tcp': {} }, HostConfig: { PublishAllPorts: true } });
   t.teardown(async () => void (await request(socket, 'DELETE', `${V}/containers/${id}?force=1`)));
+  // As the daemon's: a container's ports are listed while it runs.
+  const before = json<Array<{ Id: string; Ports: unknown[] }>>((await request(socket, 'GET', `${V}/containers/json?all=1`)).body);
+  t.deepEqual(before.find((c) => c.Id === id)?.Ports, []);
+  t.is((await request(socket, 'POST', `${V}/containers/${id}/start`)).status, 204);
   const listed = json<Array<{ Id: string; Ports: Array<{ IP: string; PrivatePort: number; PublicPort: number; Type: string }> }>>((await request(socket, 'GET', `${V}/containers/json?all=1`)).body);
   const ports = listed.find((c) => c.Id === id)?.Ports ?? [];
   // On every IPv4 address and, where the host has IPv6, on every IPv6 one: one host port for both.
