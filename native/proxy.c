@@ -41,6 +41,8 @@
 #define MAX_UDP_FLOWS 1024       /* per port: the oldest goes to make room */
 #define MAX_TCP_CONNECTIONS 4096 /* in all: beyond, a new client is closed at once */
 #define SPARE_FDS 64             /* besides the ports': accept's, epoll's, stdio */
+#define PER_WAKEUP 64            /* clients taken, or datagrams moved, per wakeup of a level-triggered socket */
+#define ACCEPT_PAUSE_MS 100      /* a listener accept fails on for want of memory or files rests this long */
 #define NOBODY 65534
 
 enum kind { LIFELINE, TCP_LISTENER, TCP_SIDE, UDP_LISTENER, UDP_FLOW, DEAD };
@@ -52,6 +54,7 @@ struct port {
   struct sockaddr_in target;
   struct flow *flows; /* UDP: a list, newest first */
   size_t nflows;
+  long long resting_until; /* TCP: 0, or when a listener accept failed on wakes again */
 };
 
 /* One direction of a TCP connection: bytes read from one side, not yet written to the other. */
@@ -83,7 +86,7 @@ struct flow {
   int fd;         /* connected to the container's port */
   struct port *port;
   struct sockaddr_in6 client;
-  time_t last;
+  long long last; /* now_ms() of its last datagram */
   struct flow *next, *next_closed;
 };
 
@@ -144,7 +147,9 @@ static void connection_close(struct connection *c) {
 
 /* progress moves what it can both ways until nothing moves: sockets are
  * edge-triggered, so whatever is left readable or writable is tried here.
- * 1: both ways ended and written through; -1: broken; 0: waiting. */
+ * Each way ends on its own, as docker-proxy's: a reset on one side still lets
+ * what the other side sent before it through (a server's answer to an upload
+ * it refused). 1: both ways ended and written through; 0: waiting. */
 static int progress(struct connection *c) {
   for (int moved = 1; moved;) {
     moved = 0;
@@ -153,7 +158,7 @@ static int progress(struct connection *c) {
       /* The container side reads nothing, and is written nothing, before its connect completed. */
       if (h->len == 0 && !h->eof && (i == 0 || c->connected)) {
         ssize_t n = recv(c->fd[i], h->buf, sizeof h->buf, 0);
-        if (n < 0 && errno != EAGAIN && errno != EINTR) return -1;
+        if (n < 0 && errno != EAGAIN && errno != EINTR) n = 0; /* a reset ends this way as EOF does */
         if (n == 0) h->eof = 1;
         if (n >= 0) {
           h->len = (size_t)n;
@@ -164,8 +169,13 @@ static int progress(struct connection *c) {
       if (i == 0 && !c->connected) continue;
       while (h->off < h->len) {
         ssize_t n = send(c->fd[1 - i], h->buf + h->off, h->len - h->off, MSG_NOSIGNAL);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
         if (n < 0) {
-          if (errno != EAGAIN && errno != EINTR) return -1;
+          /* Nothing more can reach the other side: this way is done, and reads from this side stop. */
+          h->len = h->off = 0;
+          h->eof = h->shut = 1;
+          shutdown(c->fd[i], SHUT_RD);
+          moved = 1;
           break;
         }
         h->off += (size_t)n;
@@ -193,13 +203,30 @@ static void connection_event(struct side *s, uint32_t events) {
     }
     c->connected = 1;
   }
-  if (progress(c) != 0) connection_close(c);
+  if (progress(c) == 1) connection_close(c);
+}
+
+/* now_ms is CLOCK_MONOTONIC's time in ms: a step of the wall clock neither expires nor keeps a flow. */
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A listener's wakeups stop while it rests: level-triggered, one accept cannot empty would wake epoll without end. */
+static void rest(struct port *port) {
+  struct epoll_event ev = {.events = 0, .data.ptr = port};
+  if (epoll_ctl(ep, EPOLL_CTL_MOD, port->fd, &ev) == 0) port->resting_until = now_ms() + ACCEPT_PAUSE_MS;
 }
 
 static void tcp_accept(struct port *port) {
-  for (;;) {
+  for (int taken = 0; taken < PER_WAKEUP; taken++) {
     int client = accept4(port->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (client < 0) return; /* EAGAIN, or a client that left before it was taken */
+    if (client < 0) {
+      /* EAGAIN, or a client that left before it was taken; else the host is short of something. */
+      if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) rest(port);
+      return;
+    }
     struct connection *c = tcp_connections < MAX_TCP_CONNECTIONS && fds_used + 2 <= fd_budget ? calloc(1, sizeof *c) : NULL;
     int container = c ? socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) : -1;
     if (container < 0) {
@@ -217,7 +244,7 @@ static void tcp_accept(struct port *port) {
     uint32_t events = EPOLLIN | EPOLLOUT | EPOLLET;
     if ((rc < 0 && errno != EINPROGRESS) || watch(client, events, &c->side[0]) < 0 || watch(container, events, &c->side[1]) < 0)
       connection_close(c);
-    else if (progress(c) != 0)
+    else if (progress(c) == 1)
       connection_close(c);
   }
 }
@@ -249,10 +276,18 @@ static void free_closed(void) {
   }
 }
 
+/* flow_of is the client's flow, made if need be; the list is kept most recently used first, so that the
+ * one a full list gives up is the one least recently used. */
 static struct flow *flow_of(struct port *port, const struct sockaddr_in6 *client) {
   struct flow *oldest = NULL;
-  for (struct flow *f = port->flows; f; f = f->next) {
-    if (f->client.sin6_port == client->sin6_port && memcmp(&f->client.sin6_addr, &client->sin6_addr, sizeof client->sin6_addr) == 0) return f;
+  for (struct flow **link = &port->flows; *link; link = &(*link)->next) {
+    struct flow *f = *link;
+    if (f->client.sin6_port == client->sin6_port && memcmp(&f->client.sin6_addr, &client->sin6_addr, sizeof client->sin6_addr) == 0) {
+      *link = f->next;
+      f->next = port->flows;
+      port->flows = f;
+      return f;
+    }
     oldest = f;
   }
   if ((port->nflows >= MAX_UDP_FLOWS || fds_used + 1 > fd_budget) && oldest) flow_close(oldest);
@@ -276,7 +311,7 @@ static struct flow *flow_of(struct port *port, const struct sockaddr_in6 *client
 }
 
 static void udp_receive(struct port *port) {
-  for (;;) {
+  for (int moved = 0; moved < PER_WAKEUP; moved++) {
     struct sockaddr_in6 client;
     socklen_t len = sizeof client;
     ssize_t n = recvfrom(port->fd, datagram, sizeof datagram, 0, (struct sockaddr *)&client, &len);
@@ -284,33 +319,42 @@ static void udp_receive(struct port *port) {
     if (client.sin6_family != AF_INET6) continue;
     struct flow *f = flow_of(port, &client);
     if (!f) continue;
-    f->last = time(NULL);
+    f->last = now_ms();
     send(f->fd, datagram, (size_t)n, MSG_NOSIGNAL); /* a lost datagram is UDP's lot */
   }
 }
 
 static void flow_answer(struct flow *f) {
-  for (;;) {
+  for (int moved = 0; moved < PER_WAKEUP; moved++) {
     ssize_t n = recv(f->fd, datagram, sizeof datagram, 0);
     if (n < 0) {
       /* ECONNREFUSED: nothing listens in the container (yet); the flow stays for the next datagram. */
       if (errno != EAGAIN && errno != EINTR && errno != ECONNREFUSED) flow_close(f);
       return;
     }
-    f->last = time(NULL);
+    f->last = now_ms();
     sendto(f->port->fd, datagram, (size_t)n, MSG_NOSIGNAL, (struct sockaddr *)&f->client, sizeof f->client);
   }
 }
 
 static void expire_flows(struct port *ports, int nports) {
-  time_t now = time(NULL);
+  long long now = now_ms();
   for (int i = 0; i < nports; i++) {
     struct flow *f = ports[i].flows;
     while (f) {
       struct flow *next = f->next;
-      if (now - f->last >= UDP_FLOW_IDLE_S) flow_close(f);
+      if (now - f->last >= UDP_FLOW_IDLE_S * 1000LL) flow_close(f);
       f = next;
     }
+  }
+}
+
+static void wake_listeners(struct port *ports, int nports) {
+  long long now = now_ms();
+  for (int i = 0; i < nports; i++) {
+    if (ports[i].resting_until == 0 || now < ports[i].resting_until) continue;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &ports[i]};
+    if (epoll_ctl(ep, EPOLL_CTL_MOD, ports[i].fd, &ev) == 0) ports[i].resting_until = 0;
   }
 }
 
@@ -348,7 +392,9 @@ int main(int argc, char **argv) {
 
   struct epoll_event events[64];
   for (;;) {
-    int n = epoll_wait(ep, events, 64, 1000);
+    int resting = 0;
+    for (int i = 0; i < nports; i++) resting |= ports[i].resting_until != 0;
+    int n = epoll_wait(ep, events, 64, resting ? ACCEPT_PAUSE_MS : 1000);
     if (n < 0 && errno != EINTR) return 1;
     for (int e = 0; e < n; e++) {
       enum kind *kind = events[e].data.ptr;
@@ -372,6 +418,7 @@ int main(int argc, char **argv) {
       }
     }
     expire_flows(ports, nports);
+    wake_listeners(ports, nports);
     free_closed();
   }
 }

@@ -40,8 +40,8 @@ int spawn_fds(pid_t *pid, const char *path, char *const argv[], char *const envp
   if (rc == 0) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    for (int i = 0; i < n; i++) {
-      if (moved[i] >= 0)
+    for (int i = 0; i < (n < 3 ? 3 : n); i++) {
+      if (i < n && moved[i] >= 0)
         posix_spawn_file_actions_adddup2(&actions, moved[i], i);
       else
         posix_spawn_file_actions_addopen(&actions, i, "/dev/null", O_RDWR, 0);

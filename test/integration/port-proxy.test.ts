@@ -80,6 +80,28 @@ ipv6Test('TCP: megabytes both ways, each half-close passed on, thirty clients at
   t.is((await exchange(proxy.ports[1], Buffer.from('anyone?')).catch(() => Buffer.from(''))).length, 0);
 });
 
+ipv6Test("TCP: a target that answers and resets while the client still uploads: the answer gets through, as docker-proxy's does", async (t) => {
+  // An HTTP server refusing a large body: it answers at the first bytes and resets the connection with the rest unread.
+  const server = createServer((socket: Socket) => {
+    socket.once('data', () => socket.write('HTTP/1.1 413 Payload Too Large\r\n\r\n', () => socket.resetAndDestroy()));
+    socket.on('error', () => {});
+  });
+  const proxy = startProxy([{ protocol: 'tcp', port: await listening(server) }]);
+  t.teardown(() => {
+    proxy.child.kill('SIGKILL');
+    server.close();
+  });
+  await new Promise<void>((resolve) => setTimeout(resolve, 50));
+  const answer = await new Promise<string>((resolve) => {
+    let got = '';
+    const socket = connect({ host: '::1', port: proxy.ports[0] }, () => socket.write(Buffer.alloc(32 << 20)));
+    socket.on('data', (chunk: Buffer) => (got += chunk.toString()));
+    socket.on('error', () => {});
+    socket.on('close', () => resolve(got));
+  });
+  t.regex(answer, /^HTTP\/1\.1 413 /);
+});
+
 ipv6Test('UDP: each client is its own flow to the target, answered at its own address; the proxy ends when its lifeline closes', async (t) => {
   const target = createSocket('udp4');
   target.on('message', (message, from) => target.send(`${message} via ${from.address}`, from.port, from.address));
