@@ -48,9 +48,11 @@ export async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: 
   const layerDirs = await ctx.store.layers.dirs(image.config);
   const userSpec = opts.user ?? image.config.config?.User ?? '';
   const user = await imageUser(layerDirs, userSpec, opts.groupAdd);
-  const requests = publishRequests(image, opts);
+  // The image's EXPOSE and --expose: what -P publishes.
+  const expose = [...new Set([...Object.keys(image.config.config?.ExposedPorts ?? {}), ...(opts.expose ?? []).flatMap(exposeKeys)])];
+  const requests = publishRequests(expose, opts);
   const config: ContainerConfig = { ...containerConfig(image, imageRef, opts, userSpec, user, id), ...(await userNetwork(ctx, opts)) };
-  const exposed = [...new Set([...Object.keys(image.config.config?.ExposedPorts ?? {}), ...(opts.expose ?? []).flatMap(exposeKeys), ...requests.map(portKey)])];
+  const exposed = [...new Set([...expose, ...requests.map(portKey)])];
   if (exposed.length > 0) config.exposedPorts = exposed;
   config.mounts = await planMounts({
     mounts: [...(opts.volumes ?? []).map(volumeBindSpec), ...(opts.mounts ?? [])],
@@ -99,9 +101,8 @@ async function sharedNetworkTarget(ctx: RunContext, ref: string): Promise<Contai
 
 // publishRequests reads -p and -P (a bad one is refused before anything is made); on a network other than the
 // bridge they mean nothing (Docker discards them too).
-function publishRequests(image: ImageRecord, opts: RunOptions): PublishRequest[] {
-  const exposed = (opts.expose ?? []).flatMap(exposeKeys);
-  const requests = [...(opts.publish ?? []).flatMap(parsePublish), ...(opts.publishAll ? exposedPorts({ ...image.config.config?.ExposedPorts, ...Object.fromEntries(exposed.map((key) => [key, {}])) }) : [])];
+function publishRequests(expose: string[], opts: RunOptions): PublishRequest[] {
+  const requests = [...(opts.publish ?? []).flatMap(parsePublish), ...(opts.publishAll ? exposedPorts(Object.fromEntries(expose.map((key) => [key, {}]))) : [])];
   const mode = runNetwork(opts.network);
   return mode === 'bridge' || isUserNetwork(mode) ? requests : [];
 }
