@@ -59,6 +59,7 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo &info) {
   }
   // nbox sets no_new_privs itself when asked (runc does the same).
   int rc = seccomp_attr_set(filter.ctx, SCMP_FLTATR_CTL_NNP, 0);
+  if (rc == 0) rc = seccomp_attr_set(filter.ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   Napi::Array arches = o.Get("arches").As<Napi::Array>();
   for (uint32_t i = 0; rc == 0 && i < arches.Length(); i++) {
     std::string name = arches.Get(i).As<Napi::String>().Utf8Value();
