@@ -353,6 +353,26 @@ static void stop_proxy(void) {
   proxy_pid = -1;
 }
 
+/* The init's mount namespace, held open from its start: the init's exit then
+ * leaves the unmounting to release_mount_ns, which runs once the end is on
+ * record. Unmounting the overlay syncs the whole filesystem under the upper
+ * dir (ovl_sync_fs), milliseconds that `rm -f`, `stop` and a waiting caller
+ * would otherwise wait out before the end is recorded. */
+static int held_mnt_ns = -1;
+
+static void hold_mount_ns(pid_t pid) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
+  /* An init already gone has no namespace to hold: it was unmounted on its exit. */
+  held_mnt_ns = open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static void release_mount_ns(void) {
+  if (held_mnt_ns < 0) return;
+  close(held_mnt_ns);
+  held_mnt_ns = -1;
+}
+
 static void __attribute__((noreturn)) finish(void) {
   /* First: once the end is on record, a start (of this container or another) may bind them. */
   stop_proxy();
@@ -366,6 +386,7 @@ static void __attribute__((noreturn)) finish(void) {
     write_state(0);
   }
   control_exit(M.exit_code);
+  release_mount_ns();
   run_exit_command();
   _exit(0);
 }
@@ -1052,6 +1073,8 @@ static int layer_change(struct child_spec *spec) {
   read_marker(&cancel, &manual);
   /* A stop or rm since: that end stands. */
   if (cancel) return 0;
+  /* The layers change under a new mount: the old one goes first. */
+  release_mount_ns();
   int cdir = open(M.container_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (cdir < 0) return layer_failed("snapshot", errno);
   char name[128], prefix[PATH_MAX + 16];
@@ -1182,6 +1205,7 @@ static int spawn_init(struct child_spec *spec, struct spawn_result *res, struct 
     fds[0] = out_pipe[0];
     fds[1] = err_pipe[0];
   }
+  hold_mount_ns(res->pid);
   clock_gettime(CLOCK_MONOTONIC, &R.run_start);
   return 0;
 }
@@ -1711,6 +1735,7 @@ int main(int argc, char **argv) {
     }
     M.oom_base = oom_kill_count();
     M.cpu_base = cpu_time_ns();
+    release_mount_ns();
     if (spawn_init(&spec, &res, &cerr, fds) < 0) {
       record_spawn_failure(&cerr);
       break;
