@@ -1,4 +1,5 @@
 // Small file helpers the store's parts share.
+import { lstatSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { NboxError, isErrno } from '../errors';
 
@@ -13,10 +14,12 @@ export async function writeDurably(file: string, data: string | Buffer): Promise
   }
 }
 
-/** readIfExists reads file, or gives undefined when it is gone (ESRCH: a /proc file of a dead process). */
+/** readIfExists reads file, or gives undefined when it is gone (ESRCH: a /proc file of a dead process).
+ * Store files are small and cached: read at once, they take microseconds, where fs/promises takes four
+ * thread-pool trips, each queued behind whatever tree a removal is deleting (milliseconds of every run). */
 export async function readIfExists(file: string): Promise<Buffer | undefined> {
   try {
-    return await fs.readFile(file);
+    return readFileSync(file);
   } catch (err) {
     if (isErrno(err, 'ENOENT') || isErrno(err, 'ESRCH')) return undefined;
     throw err;
@@ -25,13 +28,8 @@ export async function readIfExists(file: string): Promise<Buffer | undefined> {
 
 /** exists tells whether anything is at file (a symlink is not followed). */
 export async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.lstat(file);
-    return true;
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return false;
-    throw err;
-  }
+  // At once, as readIfExists reads.
+  return lstatSync(file, { throwIfNoEntry: false }) !== undefined;
 }
 
 /** parseJson parses a store file, naming it when it is corrupt. */
