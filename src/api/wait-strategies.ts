@@ -52,8 +52,8 @@ async function poll(signal: AbortSignal, check: () => Promise<boolean>): Promise
   }
 }
 
-/** forLog waits until a log line (either stream) matches, `times` times in all (1 by default). The log is
- * read again each poll from where the last read ended, so the wait stops the moment it is aborted. */
+/** forLog waits until a log line (either stream) matches, `times` times in all (1 by default). It follows
+ * the log, woken by each write to it (no poll interval to wait out), and stops the moment it is aborted. */
 export function forLog(pattern: string | RegExp, options: { times?: number } = {}): WaitStrategy {
   const times = options.times ?? 1;
   const matches = (line: string) => (typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line));
@@ -61,20 +61,13 @@ export function forLog(pattern: string | RegExp, options: { times?: number } = {
   return {
     describe: () => what,
     async wait({ container, signal }) {
-      let read = 0;
       let seen = 0;
-      await poll(signal, async () => {
-        // Whether it ran before the read: a line written just before its exit is still read.
-        const running = (await container.record()).state.status === 'running';
-        let index = 0;
-        for await (const entry of container.logs()) {
-          if (index++ < read) continue;
-          read++;
-          if (matches(entry.line) && ++seen >= times) return true;
-        }
-        if (!running) throw new NboxError('ERR_NBOX_CONFLICT', `container exited before its log showed ${what} (${seen} seen)`);
-        return false;
-      });
+      // A follow ends once the container no longer runs, after what it wrote before.
+      for await (const entry of container.logs({ follow: true, signal })) {
+        if (matches(entry.line) && ++seen >= times) return;
+      }
+      if (signal.aborted) throw signal.reason;
+      throw new NboxError('ERR_NBOX_CONFLICT', `container exited before its log showed ${what} (${seen} seen)`);
     },
   };
 }

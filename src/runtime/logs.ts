@@ -5,8 +5,7 @@
 // record with escapes, or of another shape), so a 100 MB log streams at disk
 // speed; --tail reads backwards from the end and parses only what it shows.
 import { isAscii } from 'node:buffer';
-import { existsSync, statSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, existsSync, fstatSync, openSync, read, readSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 
 import { isErrno } from '../errors';
@@ -129,7 +128,7 @@ export function rotatedPaths(path: string): string[] {
 
 // startPoints is where reading begins: the log's own offset, and the rotated files to read before it (oldest
 // first) from where; a tail takes its records from the newest files back.
-async function startPoints(file: FileHandle, path: string, tail: LogOptions['tail'], chunk: number): Promise<{ offset: number; older: Array<{ path: string; offset: number }> }> {
+async function startPoints(file: LogFile, path: string, tail: LogOptions['tail'], chunk: number): Promise<{ offset: number; older: Array<{ path: string; offset: number }> }> {
   const rotated = rotatedPaths(path);
   if (typeof tail !== 'number' || tail < 0) return { offset: 0, older: rotated.map((older) => ({ path: older, offset: 0 })) };
   const own = await tailOffset(file, tail, chunk);
@@ -151,7 +150,7 @@ async function startPoints(file: FileHandle, path: string, tail: LogOptions['tai
 }
 
 // rotatedTo is the log at path, opened, when it is no longer the file being read (a rotation renamed that one).
-async function rotatedTo(file: FileHandle, path: string): Promise<FileHandle | null> {
+async function rotatedTo(file: LogFile, path: string): Promise<LogFile | null> {
   const current = statSync(path, { throwIfNoEntry: false });
   if (!current || current.ino === (await file.stat()).ino) return null;
   return openLog(path);
@@ -162,9 +161,37 @@ export async function* readLog(source: LogSource, options: LogOptions = {}): Asy
   for await (const batch of readLogBatches(source, options)) yield* batch;
 }
 
-async function openLog(path: string): Promise<FileHandle | null> {
+// Reads of at most this many bytes are made at once: a log's new lines are mostly a few bytes, which a
+// thread-pool trip (four for fs/promises' open, read, read and close) makes milliseconds of when the
+// pool is busy. A larger read, perhaps from disk, goes to the pool and leaves the event loop free.
+const READ_AT_ONCE = 64 << 10;
+
+// LogFile is an open log: opened, stat'ed and closed at once (metadata, in the cache), read as READ_AT_ONCE says.
+class LogFile {
+  constructor(private readonly fd: number) {}
+
+  stat(): Promise<Stats> {
+    return Promise.resolve(fstatSync(this.fd));
+  }
+
+  /** read fills buffer[offset, offset+length) from position: the bytes read, 0 at the end. */
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    const left = fstatSync(this.fd).size - position;
+    if (left <= READ_AT_ONCE) return Promise.resolve({ bytesRead: left <= 0 ? 0 : readSync(this.fd, buffer, offset, Math.min(length, left), position) });
+    return new Promise((resolve, reject) => {
+      read(this.fd, buffer, offset, length, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead })));
+    });
+  }
+
+  close(): Promise<void> {
+    closeSync(this.fd);
+    return Promise.resolve();
+  }
+}
+
+async function openLog(path: string): Promise<LogFile | null> {
   try {
-    return await open(path, 'r');
+    return new LogFile(openSync(path, 'r'));
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return null;
     throw err;
@@ -174,9 +201,10 @@ async function openLog(path: string): Promise<FileHandle | null> {
 // readFrom parses whole lines from offset to the end of the file as it is now;
 // a last line without its newline is a record still being written, left for
 // the next read (reader.consumed stops before it).
-async function* readFrom(file: FileHandle, offset: number, reader: RecordReader, chunk: number): AsyncGenerator<LogEntry[]> {
+async function* readFrom(file: LogFile, offset: number, reader: RecordReader, chunk: number): AsyncGenerator<LogEntry[]> {
   reader.consumed = offset;
-  let buffer = Buffer.allocUnsafe(chunk);
+  // No bigger than what is there to read: a poll of a short log allocates no chunk.
+  let buffer = Buffer.allocUnsafe(Math.max(1, Math.min(chunk, Math.max(4096, (await file.stat()).size - offset))));
   let carried = 0;
   let position = offset;
   for (;;) {
@@ -207,7 +235,7 @@ async function* readFrom(file: FileHandle, offset: number, reader: RecordReader,
 
 /** tailOffset is where the last `count` records of the log begin, read backwards from its end, and how many
  * records there are from there (fewer than count when the file holds fewer). */
-async function tailOffset(file: FileHandle, count: number, chunk: number): Promise<{ offset: number; found: number }> {
+async function tailOffset(file: LogFile, count: number, chunk: number): Promise<{ offset: number; found: number }> {
   const { size } = await file.stat();
   const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(chunk, size)));
   // The newline that ends the last whole record counts for none: a line after
