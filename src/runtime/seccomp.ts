@@ -138,8 +138,9 @@ export function parseProfile(text: string): SeccompProfile {
 /** seccompProgram is the BPF program of a profile ('builtin' is Docker's default) for a container with
  * these capabilities, from the cache under cacheDir when it was compiled before. */
 export function seccompProgram(profile: string, caps: string[], cacheDir?: string): Buffer {
-  // Everything the program depends on: the profile, the caps, the kernel (minKernel) and the format of the reduction.
-  const inputs = `nbox-seccomp 2\0${release()}\0${[...caps].sort().join(',')}\0${profile === 'builtin' ? builtinText() : profile}`;
+  // Everything the program depends on: the profile, the caps, the kernel (minKernel), the format of the reduction
+  // and how it compiles (3: binary tree).
+  const inputs = `nbox-seccomp 3\0${release()}\0${[...caps].sort().join(',')}\0${profile === 'builtin' ? builtinText() : profile}`;
   // A build's RUN steps (no store path at hand) compile once per process.
   let program = compiled.get(inputs);
   if (!program) {
