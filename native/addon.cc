@@ -678,30 +678,34 @@ Napi::Promise PollMonitor(Napi::Env env, MonitorReply *r) {
   return promise;
 }
 
-// spawnMonitor(id): posix_spawns nbox-monitor (glibc's CLONE_VFORK: no code of
-// this threaded process runs in the child) with the start socket on fd 3, the
-// sealed nbox-exec on fd 4, /dev/null on 0-2, no env; resolves on its HELLO
-// with {fd, pid, startTime}. The caller hands fd to startInMonitor, or closes it.
-Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  std::string id = info[0].As<Napi::String>().Utf8Value();
-  auto rejected = [&env](Napi::Value error) {
-    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
-    d.Reject(error);
-    return d.Promise();
-  };
-  std::string failed_syscall;
-  int exec_fd = SealedExecHelper(failed_syscall);
-  if (exec_fd < 0) return rejected(SysErrorValue(env, "exec-helper", failed_syscall, errno, exec_helper_path));
+// A monitor's spawn, made on the thread pool: posix_spawn's vfork holds the
+// calling thread until the monitor's execve, which the main thread would
+// otherwise wait out on every start instead of reading the image.
+struct MonitorSpawn {
+  uv_work_t work;
+  MonitorReply *reply;
+  std::string id, fault;
+  int exec_fd;
+  int socket = -1;
+  pid_t pid = -1;
+  int err = 0;
+  const char *failed = "";
+};
+
+void SpawnMonitorWork(uv_work_t *req) {
+  MonitorSpawn *s = static_cast<MonitorSpawn *>(req->data);
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return rejected(SysErrorValue(env, "monitor", "socketpair", errno, ""));
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+    s->err = errno;
+    s->failed = "socketpair";
+    return;
+  }
   // Above 4, so that the dup2s onto 3 and 4 cannot overwrite each other's source.
   int child_socket = fcntl(sv[1], F_DUPFD_CLOEXEC, 5);
-  int child_exec = fcntl(exec_fd, F_DUPFD_CLOEXEC, 5);
+  int child_exec = fcntl(s->exec_fd, F_DUPFD_CLOEXEC, 5);
   int err = errno;
   close(sv[1]);
   int rc = child_socket < 0 || child_exec < 0 ? err : 0;
-  pid_t p0 = -1;
   if (rc == 0) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -713,26 +717,76 @@ Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
     posix_spawnattr_t attr;
     spawn_attr_default_signals(&attr, 0);
     std::string name = "nbox-monitor";
-    char *argv[] = {name.data(), id.data(), nullptr};
-    // No env, but a fault test's step of the monitor (src/runtime/fault.ts): never a secret.
-    const char *stop_at = getenv("NBOX_TEST_STOP_AT");
-    std::string fault = stop_at && strncmp(stop_at, "monitor:", 8) == 0 ? std::string("NBOX_TEST_STOP_AT=") + stop_at : "";
-    char *envp[] = {fault.empty() ? nullptr : fault.data(), nullptr};
-    rc = posix_spawn(&p0, monitor_path.c_str(), &actions, &attr, argv, envp);
+    char *argv[] = {name.data(), s->id.data(), nullptr};
+    char *envp[] = {s->fault.empty() ? nullptr : s->fault.data(), nullptr};
+    rc = posix_spawn(&s->pid, monitor_path.c_str(), &actions, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
+    s->failed = "posix_spawn";
+  } else {
+    s->failed = "fcntl";
   }
   if (child_socket >= 0) close(child_socket);
   if (child_exec >= 0) close(child_exec);
   if (rc != 0) {
     close(sv[0]);
-    return rejected(SysErrorValue(env, "monitor", p0 < 0 && child_socket >= 0 && child_exec >= 0 ? "posix_spawn" : "fcntl", rc, monitor_path));
+    s->err = rc;
+    return;
   }
-  // It forks the monitor and exits at once (a failed fork shows as EOF on the socket): reaped when the
-  // socket speaks, so this thread reads the image meanwhile rather than wait for the exec and the fork.
-  MonitorReply *r = new MonitorReply(env, sv[0], true);
-  r->spawned = p0;
-  return PollMonitor(env, r);
+  s->socket = sv[0];
+}
+
+void SpawnMonitorDone(uv_work_t *req, int /*status*/) {
+  MonitorSpawn *s = static_cast<MonitorSpawn *>(req->data);
+  MonitorReply *r = s->reply;
+  Napi::Env env(r->env);
+  Napi::HandleScope scope(env);
+  Napi::CallbackScope callback_scope(env, r->context);
+  if (s->err != 0) {
+    r->deferred.Reject(SysErrorValue(env, "monitor", s->failed, s->err, monitor_path));
+    delete r;
+  } else {
+    // It forks the monitor and exits at once (a failed fork shows as EOF on the socket): reaped when the
+    // socket speaks. The promise was the caller's from the start; a failed poll rejects it.
+    r->fd = s->socket;
+    r->spawned = s->pid;
+    PollMonitor(env, r);
+  }
+  delete s;
+}
+
+// spawnMonitor(id): posix_spawns nbox-monitor (glibc's CLONE_VFORK: no code of
+// this threaded process runs in the child) with the start socket on fd 3, the
+// sealed nbox-exec on fd 4, /dev/null on 0-2, no env; resolves on its HELLO
+// with {fd, pid, startTime}. The caller hands fd to startInMonitor, or closes it.
+Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  MonitorReply *r = new MonitorReply(env, -1, true);
+  Napi::Promise promise = r->deferred.Promise();
+  std::string failed_syscall;
+  int exec_fd = SealedExecHelper(failed_syscall);
+  if (exec_fd < 0) {
+    r->deferred.Reject(SysErrorValue(env, "exec-helper", failed_syscall, errno, exec_helper_path));
+    delete r;
+    return promise;
+  }
+  MonitorSpawn *s = new MonitorSpawn();
+  s->work.data = s;
+  s->reply = r;
+  s->id = info[0].As<Napi::String>().Utf8Value();
+  s->exec_fd = exec_fd;
+  // No env, but a fault test's step of the monitor (src/runtime/fault.ts): never a secret.
+  const char *stop_at = getenv("NBOX_TEST_STOP_AT");
+  if (stop_at && strncmp(stop_at, "monitor:", 8) == 0) s->fault = std::string("NBOX_TEST_STOP_AT=") + stop_at;
+  uv_loop_t *loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  int rc = uv_queue_work(loop, &s->work, SpawnMonitorWork, SpawnMonitorDone);
+  if (rc != 0) {
+    r->deferred.Reject(Napi::Error::New(env, std::string("uv_queue_work: ") + uv_strerror(rc)).Value());
+    delete r;
+    delete s;
+  }
+  return promise;
 }
 
 // spawnProgram(path, argv, fds): posix_spawns a host program (spawn_fds: no
