@@ -449,7 +449,18 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
                   StepPath(err, spec, lowers, bind_sources, bind_targets));
     return env.Undefined();
   }
-  return Spawned(env, res, console);
+  // The init's mount namespace, held for the caller (as the monitor holds it): the init's exit then leaves
+  // the overlay's unmount, a sync of the filesystem under the upper dir, to the caller's close of it.
+  char ns_path[64];
+  snprintf(ns_path, sizeof ns_path, "/proc/%d/ns/mnt", (int)res.pid);
+  int mount_ns = open(ns_path, O_RDONLY | O_CLOEXEC);
+  Napi::Value out = Spawned(env, res, console);
+  if (env.IsExceptionPending() || !out.IsObject()) {
+    if (mount_ns >= 0) close(mount_ns);
+    return out;
+  }
+  if (mount_ns >= 0) out.As<Napi::Object>().Set("mountNamespace", mount_ns);
+  return out;
 }
 
 // join(spec): a command in a running container, joined through the pidfd of

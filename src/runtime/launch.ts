@@ -1,7 +1,7 @@
 // The one way a container starts, for `run` and for a build's RUN alike: its
 // own cgroup (device policy, a kill nothing dodges), stdio that never hands
 // over the caller's terminal or files, the native spawn, and its end.
-import { closeSync } from 'node:fs';
+import { close, closeSync } from 'node:fs';
 
 import { NboxError, SysError } from '../errors';
 import { MergedTree } from '../image/merged-tree';
@@ -104,7 +104,10 @@ export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Pro
     throw err instanceof SysError ? startFailure(err, spec.argv[0]) : new ContainerStartError((err as Error).message, 125, err);
   }
   const guarded = stdio;
-  const { pid, pidfd } = spawned;
+  const { pid, pidfd, mountNamespace } = spawned;
+  // Once the init exited, its mount namespace goes on the thread pool: the overlay's unmount syncs the
+  // filesystem under the upper dir, milliseconds the end need not wait for.
+  const releaseMounts = () => mountNamespace !== undefined && close(mountNamespace, () => {});
   try {
     if (spawned.terminal !== undefined) spec.terminal?.stdio.attach(spawned.terminal);
     guarded.started();
@@ -113,6 +116,7 @@ export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Pro
     addon().kill(pidfd, 9);
     await addon().wait(pidfd);
     closeSync(pidfd);
+    releaseMounts();
     guarded.close();
     await removeCgroup(cgroup);
     throw new ContainerStartError(`unable to attach the container's stdio: ${(err as Error).message}`, 125, err);
@@ -122,6 +126,7 @@ export async function launch(spec: LaunchSpec, system: LaunchSystem = HOST): Pro
     // Closed at once, so no later kill() can reach a process that reused the fd number.
     done = true;
     closeSync(pidfd);
+    releaseMounts();
     await guarded.drained();
     guarded.close();
     // Read before the group goes: a fresh group counts this container's kills only.

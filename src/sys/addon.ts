@@ -134,6 +134,9 @@ export interface Spawned {
   pidfd: number;
   /** With a terminal: its master (close-on-exec), owned by the caller. */
   terminal?: number;
+  /** spawn's: an fd of the init's mount namespace (close-on-exec), owned by the caller, who closes it once the
+   * init exited (the overlay is unmounted then, off the exit's path). */
+  mountNamespace?: number;
 }
 
 /** ExitStatus is how a process ended: an exit code, or the signal that killed it. */
