@@ -17,7 +17,8 @@ export interface Exit {
 
 /** RunningContainer is a started container and its init process. */
 export class RunningContainer implements AsyncDisposable {
-  /** exited resolves when the init exits (and, with autoRemove, after removal). */
+  /** exited resolves when the init exits and its piped output that is being read has all been read (and,
+   * with autoRemove, after removal). */
   readonly exited: Promise<Exit>;
 
   constructor(
@@ -28,7 +29,13 @@ export class RunningContainer implements AsyncDisposable {
     finish: (status: ExitStatus & { oomKilled: boolean }) => Promise<Exit>,
     private readonly removeRecord: () => Promise<void>,
   ) {
-    this.exited = launched.exited.then(finish);
+    this.exited = launched.exited.then(async (status) => {
+      // A turn of the loop first: a fast command may end before run() has even returned, and its
+      // caller's listeners, attached as run() returns, decide whether its output is being read.
+      await new Promise((resolve) => setImmediate(resolve));
+      await outputRead([stdout, stderr]);
+      return finish(status);
+    });
   }
 
   get pid(): number {
@@ -68,4 +75,15 @@ export class RunningContainer implements AsyncDisposable {
     await this.exited;
     if (!this.record.config.autoRemove) await this.removeRecord();
   }
+}
+
+// outputRead resolves once each stream that is being read (flowing: a 'data' listener or a pipe) has ended:
+// a caller that awaits exited and then looks at what it collected finds it all, though the end came first.
+// A stream nobody reads is not waited for; the container's end closed its writers, so the others end soon.
+function outputRead(streams: Array<Readable | null>): Promise<unknown> {
+  return Promise.all(streams.map((stream) => stream && stream.readableFlowing && !stream.readableEnded && !stream.destroyed
+    ? new Promise<void>((resolve) => {
+      stream.once('end', resolve).once('close', resolve).once('error', () => resolve());
+    })
+    : undefined));
 }

@@ -88,6 +88,24 @@ test('two processes racing for one container name: exactly one wins', async (t) 
   await cli(store.root, ['rm', 'contested']);
 });
 
+test('library API: a command that ends before run() returns: exited resolves once its piped output, being read, is all in', async (t) => {
+  // No network to set up: the command is done before run() returns, and the caller's listeners come after.
+  for (let i = 0; i < 5; i++) {
+    const container = await store.nbox.run('bb', { cmd: ['sh', '-c', 'echo out; echo err >&2'], network: 'none', stdio: 'pipe', autoRemove: true });
+    let out = '';
+    let err = '';
+    container.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    container.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    t.deepEqual(await container.exited, { exitCode: 0, signal: null });
+    t.deepEqual([out, err], ['out\n', 'err\n']);
+  }
+  // A stream nobody reads is not waited for.
+  const unread = await store.nbox.run('bb', { cmd: ['echo', 'nobody reads this'], network: 'none', stdio: 'pipe', autoRemove: true });
+  t.deepEqual(await unread.exited, { exitCode: 0, signal: null });
+  unread.stdout!.destroy();
+  unread.stderr!.destroy();
+});
+
 test('library API: run with piped stdio, exit status, and cleanup by disposal', async (t) => {
   const container = await store.nbox.run('bb', { cmd: ['sh', '-c', 'echo to-out; echo to-err >&2; exit 4'], stdio: 'pipe', autoRemove: true });
   const collect = (stream: NodeJS.ReadableStream | null) =>
