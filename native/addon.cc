@@ -1336,6 +1336,14 @@ Napi::Value NetLinkDelete(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+Napi::Value NetLinkDown(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  const char *failed = "";
+  if (net_link_down(name.c_str(), &failed) < 0) ThrowSysError(env, "network-link", failed, errno, name);
+  return env.Undefined();
+}
+
 Napi::Value NetnsCreate(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
@@ -1450,6 +1458,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("mknod", Napi::Function::New(env, Mknod));
   exports.Set("netBridgeUp", Napi::Function::New(env, NetBridgeUp));
   exports.Set("netLinkDelete", Napi::Function::New(env, NetLinkDelete));
+  exports.Set("netLinkDown", Napi::Function::New(env, NetLinkDown));
   exports.Set("netnsCreate", Napi::Function::New(env, NetnsCreate));
   exports.Set("netnsRelease", Napi::Function::New(env, NetnsRelease));
   exports.Set("netVethAttach", Napi::Function::New(env, NetVethAttach));

@@ -149,6 +149,20 @@ int net_link_delete(const char *name, const char **failed) {
   return close_keeping_errno(fd, 0);
 }
 
+int net_link_down(const char *name, const char **failed) {
+  int fd = route_socket();
+  if (fd < 0) FAIL("socket");
+  struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_flags = 0, .ifi_change = IFF_UP};
+  struct nl_msg m;
+  msg_init(&m, RTM_NEWLINK, 0, &ifi, sizeof ifi);
+  attr_put(&m, IFLA_IFNAME, name, strlen(name) + 1);
+  if (talk(fd, &m, NULL) < 0 && errno != ENODEV) {
+    *failed = "RTM_NEWLINK";
+    return close_keeping_errno(fd, -1);
+  }
+  return close_keeping_errno(fd, 0);
+}
+
 /* Runs in the namespace on ns_fd only long enough to open a route socket there. */
 static int socket_in(int ns_fd, const char **failed) {
   int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);

@@ -18,6 +18,10 @@ int net_bridge_up(const char *name, uint32_t address, int prefix, const char **f
 
 /* Deletes link `name`; a missing one is no error. */
 int net_link_delete(const char *name, const char **failed);
+/* Sets the link down (ENODEV is no error): a bridge port that is down forwards
+ * nothing and the bridge forgets the addresses it learned on it, at once,
+ * where a delete waits out an RCU barrier (20 ms here). */
+int net_link_down(const char *name, const char **failed);
 
 /* Makes a network namespace (loopback up) and keeps it on `path`, an existing
  * file, by a bind mount; the calling thread's own namespace is left as it was. */

@@ -14,17 +14,17 @@
 // between keeps them. Setting them up costs an `nft` run (60-130 ms on a
 // loaded host, most of a whole `run`), which a series of short containers
 // then pays once, not every time.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { NboxError, isErrno } from '../errors';
+import { NboxError, SysError, isErrno } from '../errors';
 import { lockFile } from '../store/lock';
-import { addon } from '../sys/addon';
+import { addon, type Addon } from '../sys/addon';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import type { ProcessIdentity } from './container-state';
 import { contains, formatAddress, formatSubnet, overlaps, parseAddress, parseProcRoutes, parseSubnet, size, type Subnet } from './ipv4';
-import { runProgram } from '../sys/program';
+import { startProgram } from '../sys/program';
 import { addPortsScript, deleteTableScript, runNft, tableScript, type Isolation, type PortRule } from './nft';
 import { writePeerHosts, type PeerEntry } from './peer-hosts';
 import { bindingsClash, portAllocated, type PortBinding } from './ports';
@@ -144,7 +144,7 @@ export async function attachBridge(id: string, owner: ProcessIdentity, ports: Po
     // A second network of the container (it joins its namespace), unless the first ones give no route out,
     // or an internal one adds no default route: gateway 0.
     const gateway = lease.joined && !options.join?.route ? undefined : routeGateway(network);
-    addon().netVethAttach({
+    vethAttach({
       netns: lease.netns, bridge: network.bridge, hostIf: lease.hostIf, ifName: lease.ifName ?? 'eth0', mac: Buffer.from(lease.mac.split(':').map((byte) => parseInt(byte, 16))),
       address: lease.address, prefix: subnet.prefix, gateway: gateway ?? '0.0.0.0',
     });
@@ -275,19 +275,33 @@ async function dropLeases(network: BridgeNetwork, gone: Lease[], rest: Leases): 
   }
 }
 
-// dropNamespace lets the container's namespace go, its link first: the kernel deletes a namespace (and the
-// veth pair in it) in the background once its last process is gone, and a start right after (restart) would
-// find the old pair still holding the host end's name. A lease in another's namespace (a disconnect from a
-// running container) deletes only its link.
+// dropNamespace lets the container's namespace go. The kernel deletes it, and the veth pair in it, in the
+// background once nothing holds it; a delete here would wait out an RCU barrier (20 ms of every rm). Until
+// then the host end is set down: the bridge forwards nothing to that port and forgets the address it learned
+// there, which the next container, given the same address and MAC, must not lose its traffic to. A lease in
+// another's namespace (a disconnect from a running container) deletes its link, as the namespace stays.
 function dropNamespace(lease: Lease): void {
   try {
-    addon().netLinkDelete(lease.hostIf);
+    if (lease.joined) addon().netLinkDelete(lease.hostIf);
+    else addon().netLinkDown(lease.hostIf);
   } catch {
     // Gone with the namespace already.
   }
   if (lease.joined) return;
   addon().netnsRelease(lease.netns);
   unlink(lease.netns).catch(() => {});
+}
+
+// vethAttach makes the container's veth pair. The pair of its last run (a restart right after its end) may
+// still be going with its namespace and hold the host end's name: that one is deleted, then made again.
+function vethAttach(spec: Parameters<Addon['netVethAttach']>[0]): void {
+  try {
+    addon().netVethAttach(spec);
+  } catch (err) {
+    if (!(err instanceof SysError && err.errnoName === 'EEXIST')) throw err;
+    addon().netLinkDelete(spec.hostIf);
+    addon().netVethAttach(spec);
+  }
 }
 
 /** LINGER_SECONDS is how long the bridge and table outlive the last lease. */
@@ -314,7 +328,8 @@ async function lingerThenDown(network: BridgeNetwork): Promise<void> {
   }
   const quiet = `test $(( $(date +%s) - $(stat -c %Y ${marker} 2>/dev/null || echo 0) )) -lt ${LINGER_SECONDS}`;
   const teardown = `test -e ${leasesPath(network)} || ${quiet} || { /usr/sbin/ip link del ${network.bridge} 2>/dev/null; /usr/sbin/nft delete table ip ${network.table} 2>/dev/null; rm -f ${marker}; }`;
-  await runProgram('/bin/sh', ['-c', `(sleep ${LINGER_SECONDS}; exec flock ${lock} /bin/sh -c '${teardown}') </dev/null >/dev/null 2>&1 &`], '');
+  // Not waited for: the shell only puts the teardown in the background.
+  startProgram('/bin/sh', ['-c', `(sleep ${LINGER_SECONDS}; exec flock ${lock} /bin/sh -c '${teardown}') </dev/null >/dev/null 2>&1 &`]);
 }
 
 async function bridgeDown(network: BridgeNetwork): Promise<void> {
@@ -397,22 +412,30 @@ async function withLeases<T>(network: BridgeNetwork, change: (leases: Leases) =>
   const release = await lockFile(lockPath(network));
   try {
     const path = leasesPath(network);
-    const leases = await readFile(path, 'utf8').then((text) => JSON.parse(text) as Leases, (err: unknown) => {
-      if (isErrno(err, 'ENOENT')) return {};
-      throw err;
-    });
+    // A small file on tmpfs, read and written at once: no thread-pool trips, which a busy pool makes
+    // milliseconds of every start and removal.
+    const leases = readLeasesFile(path);
     const { leases: next, result } = await change(leases);
     if (next !== leases) {
       if (Object.keys(next).length === 0) {
-        await unlink(path).catch(() => {});
+        rmSync(path, { force: true });
       } else {
-        await writeFile(`${path}.tmp`, JSON.stringify(next));
-        await rename(`${path}.tmp`, path);
+        writeFileSync(`${path}.tmp`, JSON.stringify(next));
+        renameSync(`${path}.tmp`, path);
       }
     }
     return result;
   } finally {
     await release();
+  }
+}
+
+function readLeasesFile(path: string): Leases {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Leases;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return {};
+    throw err;
   }
 }
 

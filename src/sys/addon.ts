@@ -261,6 +261,9 @@ export interface Addon {
   netBridgeUp(name: string, address: string, prefix: number): void;
   /** Deletes a network link; a missing one is fine. */
   netLinkDelete(name: string): void;
+  /** Sets a network link down; a missing one is fine. A bridge port that is down forwards nothing and its
+   * learned addresses are forgotten at once, where a delete waits out an RCU barrier. */
+  netLinkDown(name: string): void;
   /** Makes a network namespace (loopback up), kept by a bind mount on path, an existing file. */
   netnsCreate(path: string): void;
   /** Unmounts (lazily) the namespace kept on path; one not mounted is fine. */

@@ -39,6 +39,14 @@ export async function runProgram(path: string, args: string[], input: string): P
   }
 }
 
+/** startProgram runs path (absolute) with args and no stdio, and does not wait for it: its end is reaped in
+ * the background. For a shell that puts its work in the background and exits at once. */
+export function startProgram(path: string, args: string[]): void {
+  const sys = addon();
+  const { pidfd } = sys.spawnProgram(path, [path.slice(path.lastIndexOf('/') + 1), ...args], [-1, -1, -1]);
+  sys.wait(pidfd).catch(() => undefined).finally(() => closeSync(pidfd));
+}
+
 // writeInput writes all of data; a program that exits without reading it all (EPIPE) says why in its status.
 function writeInput(fd: number, data: Buffer): void {
   try {

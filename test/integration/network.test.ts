@@ -3,7 +3,7 @@
 // running side by side never share one, and the file's end removes whatever a
 // failed test left: namespaces, links, the table, the lease files.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 
 import { cli, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
@@ -34,7 +34,7 @@ function quiet(command: string, args: string[]): string {
 
 const bridgeExists = () => quiet('ip', ['-o', 'link', 'show', BRIDGE]) !== '';
 const tableExists = () => quiet('nft', ['list', 'tables']).includes(TABLE);
-const leases = (): Record<string, { address: string; netns: string; hostIf: string }> => {
+const leases = (): Record<string, { address: string; netns: string; hostIf: string; mac: string }> => {
   try {
     return JSON.parse(readFileSync(`${STATE}/${BRIDGE}.json`, 'utf8'));
   } catch {
@@ -188,6 +188,61 @@ test('a detached container that ends on its own gives its lease back through its
   // No CLI runs from here: the monitor's exit command releases the lease, and the bridge goes after its linger.
   await allGone();
   t.pass();
+});
+
+// fetchFrom asks a container address for / (the host routes to the bridge), its answer or the error's text.
+async function fetchFrom(address: string): Promise<string> {
+  try {
+    return await (await fetch(`http://${address}/`, { signal: AbortSignal.timeout(3000) })).text();
+  } catch (err) {
+    return `failed: ${(err as Error).message}`;
+  }
+}
+
+test('rm -f, then a new container given the same address: it gets the traffic at once, though the old namespace lingers', async (t) => {
+  // No IPv6: its link-up chatter would teach the bridge the new port before the check does.
+  const quietLink = ['--sysctl', 'net.ipv6.conf.all.disable_ipv6=1', '--sysctl', 'net.ipv6.conf.default.disable_ipv6=1'];
+  const first = await runDetached(t, store.root, [...quietLink, 'bb', ...HTTPD]);
+  const lease = await until('the first lease', () => leases()[first]);
+  // The kernel deletes a namespace, and its veth pair, in the background: held open here, it lingers.
+  const held = openSync(lease.netns, 'r');
+  try {
+    t.is(await fetchFrom(lease.address), `hello from ${first.slice(0, 12)}\n`);
+    t.is((await cli(store.root, ['rm', '-f', first])).code, 0);
+    // Its host end lingers with the namespace, down: a port that forwards nothing, with nothing learned on it.
+    t.regex(quiet('ip', ['-o', 'link', 'show', lease.hostIf]), /state DOWN/);
+    t.false(quiet('bridge', ['fdb', 'show', 'br', BRIDGE]).includes(`${lease.mac} dev ${lease.hostIf} `), 'the address it learned there is gone');
+    const second = await runDetached(t, store.root, [...quietLink, 'bb', ...HTTPD]);
+    t.is(leases()[second]?.address, lease.address, 'the lowest free address again');
+    // Once it serves (asked from inside), one request from the host: the old port (same MAC) is down, so the
+    // bridge forwards nothing to it and has forgotten what it learned there.
+    await until('the new container to serve', async () => ((await cli(store.root, ['exec', second, 'wget', '-q', '-O-', 'http://127.0.0.1/'])).code === 0 ? true : undefined), 5000);
+    t.is(await fetchFrom(lease.address), `hello from ${second.slice(0, 12)}\n`);
+    t.is((await cli(store.root, ['rm', '-f', second])).code, 0);
+  } finally {
+    closeSync(held);
+  }
+  await allGone();
+});
+
+test('stop, then start at once while the last run\'s namespace lingers: its veth pair is replaced', async (t) => {
+  const id = await runDetached(t, store.root, ['bb', ...HTTPD]);
+  const lease = await until('the lease', () => leases()[id]);
+  const held = openSync(lease.netns, 'r');
+  try {
+    t.is((await cli(store.root, ['stop', '-t', '0', id])).code, 0);
+    const started = await cli(store.root, ['start', id]);
+    t.is(started.code, 0, started.stderr);
+    const address = (await until('the new lease', () => leases()[id])).address;
+    t.is(await until('it to answer', async () => {
+      const text = await fetchFrom(address);
+      return text.startsWith('hello') ? text : undefined;
+    }, 3000), `hello from ${id.slice(0, 12)}\n`);
+    t.is((await cli(store.root, ['rm', '-f', id])).code, 0);
+  } finally {
+    closeSync(held);
+  }
+  await allGone();
 });
 
 test("--format's Go templates on a running container: inspect ranges over its networks, ps calls {{.Label}}", async (t) => {
