@@ -573,6 +573,9 @@ Napi::Value Wait(const Napi::CallbackInfo &info) {
     delete w;
     return promise;
   }
+  // wait(pidfd, true): the wait does not keep the loop alive, so this process may end first (a program
+  // that only has its exit left to do).
+  if (info.Length() > 1 && info[1].ToBoolean().Value()) uv_unref(reinterpret_cast<uv_handle_t *>(&w->poll));
   return w->deferred.Promise();
 }
 

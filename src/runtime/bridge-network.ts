@@ -25,7 +25,7 @@ import { pidNamespace, processStartTime } from '../sys/proc';
 import type { ProcessIdentity } from './container-state';
 import { contains, formatAddress, formatSubnet, overlaps, parseAddress, parseProcRoutes, parseSubnet, size, type Subnet } from './ipv4';
 import { startProgram } from '../sys/program';
-import { addPortsScript, deleteTableScript, runNft, tableScript, type Isolation, type PortRule } from './nft';
+import { addPortsScript, commitNft, deleteTableScript, runNft, tableScript, type Isolation, type PortRule } from './nft';
 import { writePeerHosts, type PeerEntry } from './peer-hosts';
 import { bindingsClash, portAllocated, type PortBinding } from './ports';
 
@@ -351,7 +351,7 @@ function bridgeUp(network: BridgeNetwork, subnet: Subnet): void {
 }
 
 function applyTable(network: BridgeNetwork, leases: Leases): Promise<void> {
-  return runNft(tableScript({ table: network.table, bridge: network.bridge, subnet: network.subnet, isolation: network.isolation }, Object.values(leases).flatMap((lease) => lease.ports)));
+  return commitNft(tableScript({ table: network.table, bridge: network.bridge, subnet: network.subnet, isolation: network.isolation }, Object.values(leases).flatMap((lease) => lease.ports)));
 }
 
 function freeAddress(network: BridgeNetwork, subnet: Subnet, leases: Lease[]): number {

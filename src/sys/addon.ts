@@ -234,8 +234,9 @@ export interface Addon {
   pidfdOpen(pid: number): number | null;
   /** exitNow ends this process at once with code (_exit): no 'exit' listener, no teardown. */
   exitNow(code: number): never;
-  /** Resolves when the process behind the pidfd exits and is reaped; the pidfd stays open for the caller to close. */
-  wait(pidfd: number): Promise<ExitStatus>;
+  /** Resolves when the process behind the pidfd exits and is reaped; the pidfd stays open for the caller to
+   * close. With `unref`, the wait does not keep this process's loop alive. */
+  wait(pidfd: number, unref?: boolean): Promise<ExitStatus>;
   /** pidfd_send_signal; false when the process is already gone. */
   kill(pidfd: number, signal: number): boolean;
   /** flock(2) with LOCK_EX or LOCK_SH, non-blocking: false when held elsewhere. */

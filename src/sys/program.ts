@@ -39,6 +39,52 @@ export async function runProgram(path: string, args: string[], input: string): P
   }
 }
 
+/** runProgramToOutput runs path as runProgram does, with its stdout read: it resolves at the program's first
+ * output with `output: true`, leaving the rest of its run (and its exit) to the background, or at its exit
+ * when it wrote nothing. */
+export async function runProgramToOutput(path: string, args: string[], input: string): Promise<ProgramResult & { output: boolean }> {
+  const sys = addon();
+  const [outRead, outWrite] = sys.pipe();
+  const [inRead, inWrite] = sys.pipe();
+  const [errRead, errWrite] = sys.pipe();
+  let pidfd: number;
+  try {
+    pidfd = sys.spawnProgram(path, [path.slice(path.lastIndexOf('/') + 1), ...args], [inRead, outWrite, errWrite]).pidfd;
+  } catch (err) {
+    [inWrite, outRead, errRead].forEach((fd) => closeSync(fd));
+    throw err;
+  } finally {
+    [inRead, outWrite, errWrite].forEach((fd) => closeSync(fd));
+  }
+  try {
+    writeInput(inWrite, Buffer.from(input));
+  } finally {
+    closeSync(inWrite);
+  }
+  const { Socket } = require('node:net') as typeof import('node:net');
+  const out = new Socket({ fd: outRead, readable: true, writable: false });
+  // Its first output, or the end of it (it exited, or closed its stdout first: its exit follows).
+  const output = await new Promise<boolean>((resolve) => {
+    out.once('data', () => resolve(true)).once('end', () => resolve(false)).once('error', () => resolve(false));
+  });
+  // The rest is not read: closed, a program that writes more ends on EPIPE.
+  out.destroy();
+  if (output) {
+    // Reaped when it ends, without holding this process up.
+    sys.wait(pidfd, true).catch(() => undefined).finally(() => {
+      closeSync(pidfd);
+      closeSync(errRead);
+    });
+    return { exitCode: 0, signal: null, stderr: '', output: true };
+  }
+  try {
+    return { ...(await sys.wait(pidfd)), stderr: readAll(errRead), output: false };
+  } finally {
+    closeSync(pidfd);
+    closeSync(errRead);
+  }
+}
+
 /** startProgram runs path (absolute) with args and no stdio, and does not wait for it: its end is reaped in
  * the background. For a shell that puts its work in the background and exits at once. */
 export function startProgram(path: string, args: string[]): void {
