@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The library's run() to ready of busybox, sequentially (issue 14: <= 10 ms
 // median, >= 100 containers/s): a detached container whose log line
-// `Wait.forLog` sees, then its removal; and a foreground run whose piped
-// stdout shows the line, then its exit. Prints JSON per mode: ready median
+// `Wait.forLog` sees, then its removal (also on the default bridge with a
+// published port); and a foreground run whose piped stdout shows the line,
+// then its exit. Prints JSON per mode: ready median
 // and p90 in ms, and containers per second over whole rounds (teardown included).
 //   node scripts/bench/run-ready.js STORE IMAGE [COUNT]
 'use strict';
@@ -10,9 +11,9 @@ const { Nbox, Wait } = require('../../dist/src/api');
 
 const CMD = ['sh', '-c', 'echo ready; exec sleep 60'];
 
-async function detached(nbox, image) {
+async function detached(nbox, image, options = { network: 'none' }) {
   const t0 = process.hrtime.bigint();
-  const c = await nbox.run(image, { cmd: CMD, detach: true, network: 'none' });
+  const c = await nbox.run(image, { cmd: CMD, detach: true, ...options });
   await c.waitFor([Wait.forLog('ready')]);
   const ready = Number(process.hrtime.bigint() - t0) / 1e6;
   await c.remove({ force: true });
@@ -53,6 +54,8 @@ async function main() {
   const nbox = await Nbox.open({ root });
   console.log(JSON.stringify(await measure('foreground', () => foreground(nbox, image), count)));
   console.log(JSON.stringify(await measure('detached+forLog', () => detached(nbox, image), count)));
+  // A harness's usual container: on the default bridge with a published port, removed at the end of its test.
+  console.log(JSON.stringify(await measure('bridge+port', () => detached(nbox, image, { ports: [80] }), count)));
 }
 
 main().catch((err) => {

@@ -3,7 +3,8 @@
 # median and >= 100 containers/s; runc alone takes about 20 ms on an idle
 # host), side by side in one run: `runc run` of a busybox bundle to its line,
 # then nbox's run() to its log line, foreground (piped stdout) and detached
-# (Wait.forLog), both with --network none (run-ready.js).
+# (Wait.forLog), both with --network none, and detached on the default bridge
+# with a published port, as a harness runs it (run-ready.js).
 #   sudo scripts/bench/run-ready.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."

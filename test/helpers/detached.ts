@@ -2,7 +2,7 @@
 // container's cgroup dirs, and a teardown that ends a detached container
 // (its monitor and init are no children of the test) even when a test fails.
 import type { ExecutionContext } from 'ava';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -58,8 +58,9 @@ export function monitors(id: string): number[] {
 
 /** cgroupsOf lists the cgroup dirs of a container (named `<ns>-<pid>-<start>-<first 32 of its ID>`). */
 export function cgroupsOf(id: string): string[] {
-  const out = execFileSync('find', ['/sys/fs/cgroup', '-maxdepth', '8', '-type', 'd', '-name', `*-${id.slice(0, 32)}`], { encoding: 'utf8' });
-  return out.split('\n').filter(Boolean);
+  // Other tests' groups come and go meanwhile: find then fails on a vanished dir, and its output still stands.
+  const found = spawnSync('find', ['/sys/fs/cgroup', '-maxdepth', '8', '-type', 'd', '-name', `*-${id.slice(0, 32)}`], { encoding: 'utf8' });
+  return found.stdout.split('\n').filter(Boolean);
 }
 
 /** State is the part of a container's state.json the tests read. */

@@ -263,7 +263,8 @@ test('a foreground run relays its IPv6 ports with an nbox-proxy of its own, whic
   t.truthy(proxy);
   child.kill('SIGKILL');
   await until('the proxy to end with its nbox', () => (alive(proxy) ? undefined : true));
-  t.is(await tcpBind(port, '::'), 'ok');
+  // The port is free once this process's keep-alive connection through the proxy saw its end and closed.
+  t.is(await until('the port to be free', async () => ((await tcpBind(port, '::')) === 'ok' ? 'ok' : undefined), 5000), 'ok');
 });
 
 /** dnatPorts are the host ports the test bridge's table DNATs, as `nft list chain` shows its rules. */

@@ -45,7 +45,7 @@ test('runProgramToOutput resolves at the first output while the program runs on,
       return 'gone';
     }
   };
-  t.is(state(), 'S', 'it runs on after its output');
+  t.false(['gone', 'Z'].includes(state()), 'it runs on after its output');
   await new Promise((resolve) => setTimeout(resolve, 900));
   t.is(state(), 'gone', 'reaped, not left a zombie');
 });
