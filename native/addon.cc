@@ -1331,21 +1331,18 @@ Napi::Value NetBridgeUp(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-Napi::Value NetLinkDelete(const Napi::CallbackInfo &info) {
+// A request about one link by name: netlink.c's net_link_delete or net_link_down.
+Napi::Value LinkRequest(const Napi::CallbackInfo &info, int (*request)(const char *, const char **)) {
   Napi::Env env = info.Env();
   std::string name = info[0].As<Napi::String>().Utf8Value();
   const char *failed = "";
-  if (net_link_delete(name.c_str(), &failed) < 0) ThrowSysError(env, "network-link", failed, errno, name);
+  if (request(name.c_str(), &failed) < 0) ThrowSysError(env, "network-link", failed, errno, name);
   return env.Undefined();
 }
 
-Napi::Value NetLinkDown(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  std::string name = info[0].As<Napi::String>().Utf8Value();
-  const char *failed = "";
-  if (net_link_down(name.c_str(), &failed) < 0) ThrowSysError(env, "network-link", failed, errno, name);
-  return env.Undefined();
-}
+Napi::Value NetLinkDelete(const Napi::CallbackInfo &info) { return LinkRequest(info, net_link_delete); }
+
+Napi::Value NetLinkDown(const Napi::CallbackInfo &info) { return LinkRequest(info, net_link_down); }
 
 Napi::Value NetnsCreate(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();

@@ -135,33 +135,24 @@ int net_bridge_up(const char *name, uint32_t address, int prefix, const char **f
   return close_keeping_errno(fd, -1);
 }
 
-int net_link_delete(const char *name, const char **failed) {
+/* One request about the link called name (ENODEV, no such link, is no error). */
+static int link_request(const char *name, int type, unsigned change, const char *step, const char **failed) {
   int fd = route_socket();
   if (fd < 0) FAIL("socket");
-  struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+  struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_change = change};
   struct nl_msg m;
-  msg_init(&m, RTM_DELLINK, 0, &ifi, sizeof ifi);
+  msg_init(&m, type, 0, &ifi, sizeof ifi);
   attr_put(&m, IFLA_IFNAME, name, strlen(name) + 1);
   if (talk(fd, &m, NULL) < 0 && errno != ENODEV) {
-    *failed = "RTM_DELLINK";
+    *failed = step;
     return close_keeping_errno(fd, -1);
   }
   return close_keeping_errno(fd, 0);
 }
 
-int net_link_down(const char *name, const char **failed) {
-  int fd = route_socket();
-  if (fd < 0) FAIL("socket");
-  struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_flags = 0, .ifi_change = IFF_UP};
-  struct nl_msg m;
-  msg_init(&m, RTM_NEWLINK, 0, &ifi, sizeof ifi);
-  attr_put(&m, IFLA_IFNAME, name, strlen(name) + 1);
-  if (talk(fd, &m, NULL) < 0 && errno != ENODEV) {
-    *failed = "RTM_NEWLINK";
-    return close_keeping_errno(fd, -1);
-  }
-  return close_keeping_errno(fd, 0);
-}
+int net_link_delete(const char *name, const char **failed) { return link_request(name, RTM_DELLINK, 0, "RTM_DELLINK", failed); }
+
+int net_link_down(const char *name, const char **failed) { return link_request(name, RTM_NEWLINK, IFF_UP, "RTM_NEWLINK", failed); }
 
 /* Runs in the namespace on ns_fd only long enough to open a route socket there. */
 static int socket_in(int ns_fd, const char **failed) {

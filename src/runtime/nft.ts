@@ -3,18 +3,15 @@
 // removing the table removes all of it. Rules are fed to `nft -f -`, which
 // applies each script as one transaction.
 import { NboxError, SysError } from '../errors';
-import { runProgram, runProgramToOutput } from '../sys/program';
+import { runProgram, runProgramToOutput, type ProgramResult } from '../sys/program';
 import { isIpv6Binding } from './ports';
 
 const NFT = '/usr/sbin/nft';
 
 /** runNft applies script in one transaction. */
 export async function runNft(script: string): Promise<void> {
-  const result = await runProgram(NFT, ['-f', '-'], script).catch((err: unknown) => {
-    if (err instanceof SysError) throw new NboxError('ERR_NBOX_SYS', `nft: ${err.message} (install Debian's nftables package)`);
-    throw err;
-  });
-  if (result.exitCode !== 0) throw new NboxError('ERR_NBOX_SYS', `nft: ${result.stderr.trim() || (result.exitCode === null ? `signal ${result.signal}` : `exit ${result.exitCode}`)}`);
+  const result = await runProgram(NFT, ['-f', '-'], script).catch(notInstalled);
+  if (result.exitCode !== 0) throw failed(result);
 }
 
 /** commitNft applies script in one transaction and resolves once the kernel committed it: nft echoes
@@ -22,11 +19,17 @@ export async function runNft(script: string): Promise<void> {
  * after a transaction that removed anything waits out the kernel's deferred destroy (an RCU grace period,
  * 10-20 ms here), which nothing here needs to wait for. */
 export async function commitNft(script: string): Promise<void> {
-  const result = await runProgramToOutput(NFT, ['--echo', '-f', '-'], script).catch((err: unknown) => {
-    if (err instanceof SysError) throw new NboxError('ERR_NBOX_SYS', `nft: ${err.message} (install Debian's nftables package)`);
-    throw err;
-  });
-  if (!result.output && result.exitCode !== 0) throw new NboxError('ERR_NBOX_SYS', `nft: ${result.stderr.trim() || (result.exitCode === null ? `signal ${result.signal}` : `exit ${result.exitCode}`)}`);
+  const result = await runProgramToOutput(NFT, ['--echo', '-f', '-'], script).catch(notInstalled);
+  if (!result.output && result.exitCode !== 0) throw failed(result);
+}
+
+function notInstalled(err: unknown): never {
+  if (err instanceof SysError) throw new NboxError('ERR_NBOX_SYS', `nft: ${err.message} (install Debian's nftables package)`);
+  throw err;
+}
+
+function failed(result: ProgramResult): NboxError {
+  return new NboxError('ERR_NBOX_SYS', `nft: ${result.stderr.trim() || (result.exitCode === null ? `signal ${result.signal}` : `exit ${result.exitCode}`)}`);
 }
 
 /** NatTable names the table and what it serves. */

@@ -13,12 +13,52 @@ export interface ProgramResult extends ExitStatus {
 /** runProgram runs path (absolute) with args, input on its stdin and stdout discarded, and resolves once it
  * exits. Its stderr is read after that: a program that leaves a child holding it open is not one to run so. */
 export async function runProgram(path: string, args: string[], input: string): Promise<ProgramResult> {
+  const { pidfd, errRead } = spawnWithInput(path, args, input, -1);
+  return reaped(pidfd, errRead);
+}
+
+/** runProgramToOutput runs path as runProgram does, with its stdout read: it resolves at the program's first
+ * output with `output: true`, leaving the rest of its run (and its exit) to the background, or at its exit
+ * when it wrote nothing. */
+export async function runProgramToOutput(path: string, args: string[], input: string): Promise<ProgramResult & { output: boolean }> {
+  const sys = addon();
+  const [outRead, outWrite] = sys.pipe();
+  let spawned: { pidfd: number; errRead: number };
+  try {
+    spawned = spawnWithInput(path, args, input, outWrite);
+  } catch (err) {
+    closeSync(outRead);
+    throw err;
+  } finally {
+    closeSync(outWrite);
+  }
+  const { pidfd, errRead } = spawned;
+  const { Socket } = require('node:net') as typeof import('node:net');
+  const out = new Socket({ fd: outRead, readable: true, writable: false });
+  // Its first output, or the end of it (it exited, or closed its stdout first: its exit follows).
+  const output = await new Promise<boolean>((resolve) => {
+    out.once('data', () => resolve(true)).once('end', () => resolve(false)).once('error', () => resolve(false));
+  });
+  // The rest is not read: closed, a program that writes more ends on EPIPE.
+  out.destroy();
+  if (!output) return { ...(await reaped(pidfd, errRead)), output: false };
+  // Reaped when it ends, without holding this process up.
+  sys.wait(pidfd, true).catch(() => undefined).finally(() => {
+    closeSync(pidfd);
+    closeSync(errRead);
+  });
+  return { exitCode: 0, signal: null, stderr: '', output: true };
+}
+
+// spawnWithInput starts path with input written whole to its stdin, stdout on stdoutFd (-1: /dev/null) and
+// stderr on a pipe: its pidfd and the pipe's read end, both the caller's to close.
+function spawnWithInput(path: string, args: string[], input: string, stdoutFd: number): { pidfd: number; errRead: number } {
   const sys = addon();
   const [inRead, inWrite] = sys.pipe();
   const [errRead, errWrite] = sys.pipe();
   let pidfd: number;
   try {
-    pidfd = sys.spawnProgram(path, [path.slice(path.lastIndexOf('/') + 1), ...args], [inRead, -1, errWrite]).pidfd;
+    pidfd = sys.spawnProgram(path, [path.slice(path.lastIndexOf('/') + 1), ...args], [inRead, stdoutFd, errWrite]).pidfd;
   } catch (err) {
     [inWrite, errRead].forEach((fd) => closeSync(fd));
     throw err;
@@ -30,55 +70,14 @@ export async function runProgram(path: string, args: string[], input: string): P
   } finally {
     closeSync(inWrite);
   }
-  try {
-    const status = await sys.wait(pidfd);
-    return { ...status, stderr: readAll(errRead) };
-  } finally {
-    closeSync(pidfd);
-    closeSync(errRead);
-  }
+  return { pidfd, errRead };
 }
 
-/** runProgramToOutput runs path as runProgram does, with its stdout read: it resolves at the program's first
- * output with `output: true`, leaving the rest of its run (and its exit) to the background, or at its exit
- * when it wrote nothing. */
-export async function runProgramToOutput(path: string, args: string[], input: string): Promise<ProgramResult & { output: boolean }> {
-  const sys = addon();
-  const [outRead, outWrite] = sys.pipe();
-  const [inRead, inWrite] = sys.pipe();
-  const [errRead, errWrite] = sys.pipe();
-  let pidfd: number;
+// reaped waits for the program's exit, then reads its stderr: a program that leaves a child holding it open
+// is not one to run so.
+async function reaped(pidfd: number, errRead: number): Promise<ProgramResult> {
   try {
-    pidfd = sys.spawnProgram(path, [path.slice(path.lastIndexOf('/') + 1), ...args], [inRead, outWrite, errWrite]).pidfd;
-  } catch (err) {
-    [inWrite, outRead, errRead].forEach((fd) => closeSync(fd));
-    throw err;
-  } finally {
-    [inRead, outWrite, errWrite].forEach((fd) => closeSync(fd));
-  }
-  try {
-    writeInput(inWrite, Buffer.from(input));
-  } finally {
-    closeSync(inWrite);
-  }
-  const { Socket } = require('node:net') as typeof import('node:net');
-  const out = new Socket({ fd: outRead, readable: true, writable: false });
-  // Its first output, or the end of it (it exited, or closed its stdout first: its exit follows).
-  const output = await new Promise<boolean>((resolve) => {
-    out.once('data', () => resolve(true)).once('end', () => resolve(false)).once('error', () => resolve(false));
-  });
-  // The rest is not read: closed, a program that writes more ends on EPIPE.
-  out.destroy();
-  if (output) {
-    // Reaped when it ends, without holding this process up.
-    sys.wait(pidfd, true).catch(() => undefined).finally(() => {
-      closeSync(pidfd);
-      closeSync(errRead);
-    });
-    return { exitCode: 0, signal: null, stderr: '', output: true };
-  }
-  try {
-    return { ...(await sys.wait(pidfd)), stderr: readAll(errRead), output: false };
+    return { ...(await addon().wait(pidfd)), stderr: readAll(errRead) };
   } finally {
     closeSync(pidfd);
     closeSync(errRead);
