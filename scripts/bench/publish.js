@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `run -d -p PORT:80 busybox httpd` until http://127.0.0.1:PORT/ answers, for
-// each tool in turn (A B A B …, as interleave.js), the container removed after
+// each tool in turn (A B C, then C B A, …), the container removed after
 // each timed round (untimed).
 //   node scripts/bench/publish.js RUNS NAME=PORT=COMMAND...
 // COMMAND is the tool's `run` prefix up to the image (split on spaces); the
@@ -47,7 +47,8 @@ async function round(tool) {
 
 (async () => {
   for (let i = 0; i < Number(runsArg) + 1; i++) {
-    for (const tool of tools) {
+    // Every other round in reverse: each tool follows each other's removal as often.
+    for (const tool of i % 2 ? [...tools].reverse() : tools) {
       const ms = await round(tool);
       if (i > 0) tool.times.push(ms); // the first round warms up
     }
