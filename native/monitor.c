@@ -1730,12 +1730,13 @@ int main(int argc, char **argv) {
       M.status = "restarting";
       /* A failed write: `rm` took the directory; nothing is left to restart. */
       if (write_state(1) < 0) break;
+      /* Its end is on record: the last run's mounts go before the restart's wait. */
+      release_mount_ns();
       control_release(M.exit_code);
       if (restart_wait(sigfd, R.delay_ms) < 0) break;
     }
     M.oom_base = oom_kill_count();
     M.cpu_base = cpu_time_ns();
-    release_mount_ns();
     if (spawn_init(&spec, &res, &cerr, fds) < 0) {
       record_spawn_failure(&cerr);
       break;
