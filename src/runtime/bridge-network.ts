@@ -289,7 +289,8 @@ function dropNamespace(lease: Lease): void {
   }
   if (lease.joined) return;
   addon().netnsRelease(lease.netns);
-  unlink(lease.netns).catch(() => {});
+  // At once, under the leases lock: the next run of this container makes a file of the same name.
+  rmSync(lease.netns, { force: true });
 }
 
 // vethAttach makes the container's veth pair. The pair of its last run (a restart right after its end) may
