@@ -449,11 +449,8 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
                   StepPath(err, spec, lowers, bind_sources, bind_targets));
     return env.Undefined();
   }
-  // The init's mount namespace, held for the caller (as the monitor holds it): the init's exit then leaves
-  // the overlay's unmount, a sync of the filesystem under the upper dir, to the caller's close of it.
-  char ns_path[64];
-  snprintf(ns_path, sizeof ns_path, "/proc/%d/ns/mnt", (int)res.pid);
-  int mount_ns = open(ns_path, O_RDONLY | O_CLOEXEC);
+  // The init's mount namespace (child_spawn's mount_ns) goes to the caller, who closes it once the init exited.
+  int mount_ns = res.mount_ns;
   Napi::Value out = Spawned(env, res, console);
   if (env.IsExceptionPending() || !out.IsObject()) {
     if (mount_ns >= 0) close(mount_ns);

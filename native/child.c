@@ -883,6 +883,7 @@ static int join_result(const struct child_spec *spec, int joiner_pidfd, int pid_
     close(sync_fd);
     res->pid = joined;
     res->pidfd = -1;
+    res->mount_ns = -1;
     return 0;
   }
   if (got == 0 && joined > 0) {
@@ -914,6 +915,7 @@ static int join_result(const struct child_spec *spec, int joiner_pidfd, int pid_
   }
   res->pid = joined;
   res->pidfd = pidfd;
+  res->mount_ns = -1;
   return 0;
 }
 static void reap_pid(pid_t pid) {
@@ -948,6 +950,17 @@ int child_console_receive(int sock) {
   return fd;
 }
 
+/* Writes v in decimal and a NUL at out (at most 11 bytes): its length. */
+static size_t put_decimal(char *out, unsigned v) {
+  char digits[10];
+  size_t n = 0;
+  do digits[n++] = (char)('0' + v % 10), v /= 10;
+  while (v > 0);
+  for (size_t i = 0; i < n; i++) out[i] = digits[n - 1 - i];
+  out[n] = '\0';
+  return n;
+}
+
 int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct child_error *err) {
   memset(err, 0, sizeof *err);
   err->index = -1;
@@ -973,14 +986,7 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   }
 
   /* nbox-exec's ERROR_FD argument: the number the child's error pipe has. */
-  {
-    char digits[16];
-    int n = 0, v = error_pipe[1];
-    do digits[n++] = (char)('0' + v % 10), v /= 10;
-    while (v > 0);
-    for (int i = 0; i < n; i++) spec->exec_fd_arg[i] = digits[n - 1 - i];
-    spec->exec_fd_arg[n] = '\0';
-  }
+  put_decimal(spec->exec_fd_arg, (unsigned)error_pipe[1]);
   /* The cgroup namespace comes after joining the container's cgroups, so it is rooted there. */
   uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   if (spec->new_network && !spec->netns_path) flags |= CLONE_NEWNET;
@@ -1072,6 +1078,11 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   }
   res->pid = (pid_t)pid;
   res->pidfd = pidfd;
+  char ns_path[32] = "/proc/";
+  char *at = ns_path + 6;
+  at += put_decimal(at, (unsigned)pid);
+  memcpy(at, "/ns/mnt", sizeof "/ns/mnt");
+  res->mount_ns = open(ns_path, O_RDONLY | O_CLOEXEC);
   return 0;
 
 clone_failed:

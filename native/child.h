@@ -168,6 +168,11 @@ struct child_error {
 struct spawn_result {
   pid_t pid;
   int pidfd;
+  /* A new init's mount namespace (close-on-exec), held for the caller: its
+   * exit then unmounts nothing, and the overlay's unmount (a sync of the
+   * filesystem under the upper dir) waits for the caller's close, past the
+   * end's record. -1 in join mode, or when the init is gone already. */
+  int mount_ns;
 };
 
 /* Clones the container init (or, in join mode, a process in a running

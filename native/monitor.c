@@ -353,19 +353,10 @@ static void stop_proxy(void) {
   proxy_pid = -1;
 }
 
-/* The init's mount namespace, held open from its start: the init's exit then
- * leaves the unmounting to release_mount_ns, which runs once the end is on
- * record. Unmounting the overlay syncs the whole filesystem under the upper
- * dir (ovl_sync_fs), milliseconds that `rm -f`, `stop` and a waiting caller
- * would otherwise wait out before the end is recorded. */
+/* The init's mount namespace, which child_spawn holds open (spawn_result's
+ * mount_ns): released once the end is on record, so that `rm -f`, `stop` and
+ * a waiting caller need not wait out the overlay's unmount first. */
 static int held_mnt_ns = -1;
-
-static void hold_mount_ns(pid_t pid) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
-  /* An init already gone has no namespace to hold: it was unmounted on its exit. */
-  held_mnt_ns = open(path, O_RDONLY | O_CLOEXEC);
-}
 
 static void release_mount_ns(void) {
   if (held_mnt_ns < 0) return;
@@ -1189,6 +1180,7 @@ static int spawn_init(struct child_spec *spec, struct spawn_result *res, struct 
       siginfo_t si;
       waitid((idtype_t)P_PIDFD, (id_t)res->pidfd, &si, WEXITED);
       close(res->pidfd);
+      if (res->mount_ns >= 0) close(res->mount_ns);
       io_failed(cerr, STEP_TERMINAL, "recvmsg", err);
       return -1;
     }
@@ -1205,7 +1197,7 @@ static int spawn_init(struct child_spec *spec, struct spawn_result *res, struct 
     fds[0] = out_pipe[0];
     fds[1] = err_pipe[0];
   }
-  hold_mount_ns(res->pid);
+  held_mnt_ns = res->mount_ns;
   clock_gettime(CLOCK_MONOTONIC, &R.run_start);
   return 0;
 }
