@@ -220,6 +220,8 @@ test('fault walk: kill -9 of nbox at each step of start', async (t) => {
     // The container can be started again, and removed.
     t.is((await cli(store.root, ['start', name])).code, 0, step);
     t.is((await cli(store.root, ['rm', '-f', name])).code, 0, step);
+    // The monitor unmounts the container's overlay after the end is on record, then exits.
+    await until('the monitor to exit', () => (monitors(id).length === 0 ? true : undefined));
     t.deepEqual([monitors(id), cgroupsOf(id)], [[], []], step);
   }
 });
@@ -235,6 +237,7 @@ test('fault walk: kill -9 of nbox at each step of rm -f', async (t) => {
     await settled(t, `rm -f at ${step}`, [id], before);
     // Whatever is left, rm -f finishes it, and the name is free again.
     await cli(store.root, ['rm', '-f', id]);
+    await until('the monitor to exit', () => (monitors(id).length === 0 ? true : undefined));
     t.deepEqual([stateOf(store.root, id), monitors(id), cgroupsOf(id)], [null, [], []], step);
     t.is((await cli(store.root, ['create', '--name', name, 'bb', 'true'])).code, 0, step);
     t.is((await cli(store.root, ['rm', name])).code, 0, step);
