@@ -180,15 +180,25 @@ export async function removeCgroup(dirs: string[]): Promise<void> {
  * in another PID namespace cannot be checked from here and are left alone.
  * Best effort: a group that will not empty now is tried again next time. */
 export async function sweepOrphanCgroups(): Promise<void> {
-  // A container's group has the same name in each hierarchy: its owner is looked at once.
-  const groups = new Map<string, string[]>();
+  // A container's group has the same name in each hierarchy: its owner is looked at once, and only the
+  // groups of dead owners are kept. Every store open comes here, with every running container's groups.
+  const ownerLives = new Map<string, boolean>();
+  const orphans = new Map<string, string[]>();
   for (const parent of parents()) {
     const names = existsSync(parent) ? readdirSync(parent) : [];
-    for (const name of names) if (OWNED_NAME.test(name)) groups.set(name, [...(groups.get(name) ?? []), join(parent, name)]);
+    for (const name of names) {
+      const owner = OWNED_NAME.exec(name);
+      if (!owner) continue;
+      let lives = ownerLives.get(name);
+      if (lives === undefined) {
+        lives = Number(owner[1]) !== pidNamespace() || String(processStartTime(Number(owner[2]))) === owner[3];
+        ownerLives.set(name, lives);
+      }
+      // parents() are normalized paths: a plain concatenation, where join costs most of this loop.
+      if (!lives) orphans.set(name, [...(orphans.get(name) ?? []), `${parent}/${name}`]);
+    }
   }
-  for (const [name, dirs] of groups) {
-    const owner = OWNED_NAME.exec(name)!;
-    if (Number(owner[1]) !== pidNamespace() || String(processStartTime(Number(owner[2]))) === owner[3]) continue;
+  for (const dirs of orphans.values()) {
     try {
       await killCgroup(dirs);
       await removeCgroup(dirs);

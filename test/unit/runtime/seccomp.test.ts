@@ -1,9 +1,10 @@
 import test from 'ava';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { DOCKER_DEFAULT_PROFILE, cachedProgram, quickHash, reduceProfile } from '../../../src/runtime/seccomp';
+import { DOCKER_DEFAULT_PROFILE, DOCKER_DEFAULT_SHA256, cachedProgram, quickHash, reduceProfile } from '../../../src/runtime/seccomp';
 import { DEFAULT_CAPABILITIES } from '../../../src/runtime/security';
 import { addon } from '../../../src/sys/addon';
 
@@ -122,6 +123,11 @@ test('the default profile compiles to a binary tree: no syscall runs through mor
   t.is(runFilter(program, 1, X86_64).action, ALLOW);
   t.not(runFilter(program, 246, X86_64).action, ALLOW);
   t.not(runFilter(program, 459, X86_64).action, ALLOW);
+});
+
+test('the builtin profile\'s cache key is the digest of the profile file itself: an edit of the file gives programs a new key', (t) => {
+  const file = readFileSync(join(__dirname, '../../../../src/runtime/seccomp-profiles/docker-default.json'));
+  t.is(createHash('sha256').update(file).digest('hex'), DOCKER_DEFAULT_SHA256, 'update DOCKER_DEFAULT_SHA256 to the file\'s digest');
 });
 
 test('the program cache holds each program with its inputs: a file of other inputs under the same name is compiled over', (t) => {
