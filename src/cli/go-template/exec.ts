@@ -4,6 +4,7 @@
 import { ArgTypeError, BUILTINS, CallError, isTrue, type FuncMap } from './funcs';
 import { nodeString, parse, TemplateError, type ArgNode, type FieldNode, type ChainNode, type CommandNode, type ControlNode, type ListNode, type Node, type PipeNode, type VariableNode } from './parse';
 import { NO_VALUE, goPrint, goType, sortedEntries } from './print';
+import { lazyPattern } from '../../lazy-pattern';
 
 /** RowMethod is a method a row offers, as ps's `{{.Label "key"}}`: string arguments, a string back. */
 export type RowMethod = (...args: string[]) => string;
@@ -12,7 +13,7 @@ export type RowMethod = (...args: string[]) => string;
 const MISSING = Symbol('missing');
 const FUNC_NAMES: ReadonlySet<string> = new Set([...Object.keys(BUILTINS), 'and', 'or']);
 // An exported Go identifier: how a struct's fields are named.
-const EXPORTED = /^\p{Lu}[\p{L}\p{N}_]*$/u;
+const EXPORTED = lazyPattern(String.raw`^\p{Lu}[\p{L}\p{N}_]*$`, 'u');
 
 class BreakSignal {}
 class ContinueSignal {}

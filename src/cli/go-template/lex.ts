@@ -2,6 +2,7 @@
 // inside `{{ }}`, with `{{- ` and ` -}}` trimming the whitespace next to them.
 // A bad token ends the list as an `error` item, as Go's lexer does, so the
 // parser reports whatever it meets first, as Go's does.
+import { lazyPattern } from '../../lazy-pattern';
 
 export type ItemType =
   | 'text' | 'leftDelim' | 'rightDelim' | 'space' | 'field' | 'variable' | 'identifier' | 'keyword'
@@ -18,7 +19,7 @@ export interface Item {
 
 const KEYWORDS = new Set(['if', 'else', 'end', 'range', 'with', 'break', 'continue', 'define', 'template', 'block']);
 const SPACE = /[ \t\r\n]/;
-const ALPHANUMERIC = /[\p{L}\p{N}_]/u;
+const ALPHANUMERIC = lazyPattern(String.raw`[\p{L}\p{N}_]`, 'u');
 // What may follow a word or a number inside an action.
 const TERMINATOR = /[ \t\r\n.,|:()]/;
 
