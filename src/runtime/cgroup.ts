@@ -177,9 +177,11 @@ export async function removeCgroup(dirs: string[]): Promise<void> {
 
 /** sweepOrphanCgroups kills and removes the groups, under this process's
  * parents, of containers whose owner died (nbox killed with SIGKILL). Owners
- * in another PID namespace cannot be checked from here and are left alone.
+ * in another PID namespace cannot be checked from here and are left alone,
+ * and so are liveGroups, the names of groups whose container the caller has
+ * just found alive (ContainerRegistry.sweepOrphans).
  * Best effort: a group that will not empty now is tried again next time. */
-export async function sweepOrphanCgroups(): Promise<void> {
+export async function sweepOrphanCgroups(liveGroups: ReadonlySet<string> = new Set()): Promise<void> {
   // A container's group has the same name in each hierarchy: its owner is looked at once, and only the
   // groups of dead owners are kept. Every store open comes here, with every running container's groups.
   const ownerLives = new Map<string, boolean>();
@@ -187,6 +189,7 @@ export async function sweepOrphanCgroups(): Promise<void> {
   for (const parent of parents()) {
     const names = existsSync(parent) ? readdirSync(parent) : [];
     for (const name of names) {
+      if (liveGroups.has(name)) continue;
       const owner = OWNED_NAME.exec(name);
       if (!owner) continue;
       let lives = ownerLives.get(name);
@@ -198,6 +201,7 @@ export async function sweepOrphanCgroups(): Promise<void> {
       if (!lives) orphans.set(name, [...(orphans.get(name) ?? []), `${parent}/${name}`]);
     }
   }
+
   for (const dirs of orphans.values()) {
     try {
       await killCgroup(dirs);

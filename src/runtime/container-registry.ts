@@ -4,7 +4,7 @@
 // rename, so a concurrent reader sees a whole container or none.
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 import { NboxError, isErrno } from '../errors';
 import type { Release } from '../store/lock';
@@ -39,8 +39,7 @@ export class ContainerRegistry {
    * such an nbox left without a record. */
   async sweep(): Promise<void> {
     this.sweepDeferred = false;
-    await this.sweepOrphans();
-    await sweepOrphanCgroups();
+    await sweepOrphanCgroups(await this.sweepOrphans());
     await sweepBridgeLeases();
     await sweepUserNetworks(this.store);
   }
@@ -96,12 +95,18 @@ export class ContainerRegistry {
 
   /** sweepOrphans ends the containers whose nbox died: what is left of each is
    * killed through its cgroup, then a `--rm` container is removed and any
-   * other recorded as exited (137), as Docker and podman do. */
-  async sweepOrphans(): Promise<void> {
+   * other recorded as exited (137), as Docker and podman do. Returns the
+   * names of the groups of the containers it found alive. */
+  async sweepOrphans(): Promise<Set<string>> {
+    const liveGroups = new Set<string>();
     for (const id of readdirSync(this.store.containersDir)) {
       // Read synchronously, as readRaw's: one local call each, not four trips through the thread pool.
       const state = recordedState(join(this.dirOf(id), 'state.json'));
-      if (!state || !orphaned(state)) continue;
+      if (!state) continue;
+      if (!orphaned(state)) {
+        if (state.cgroup?.[0] !== undefined) liveGroups.add(basename(state.cgroup[0]));
+        continue;
+      }
       // A container being started (or removed) right now is left to that process.
       const release = await this.store.tryLock(this.lockPath(id)).catch(() => undefined);
       if (!release) continue;
@@ -124,6 +129,7 @@ export class ContainerRegistry {
         await release();
       }
     }
+    return liveGroups;
   }
 
   /** lock waits for a container's lock, which `start` holds from reading its state until its
