@@ -15,9 +15,9 @@
       "type": "executable",
       "sources": ["native/exec-helper.c"],
       "defines": ["_GNU_SOURCE"],
-      "cflags": ["-Wall", "-Wextra", "-Os"],
+      "cflags": ["-Wall", "-Wextra", "-Os", "-ffreestanding", "-fno-stack-protector", "-fno-tree-loop-distribute-patterns", "-fno-asynchronous-unwind-tables", "-U_FORTIFY_SOURCE"],
       "cflags_c": ["-std=gnu11"],
-      "ldflags": ["-static", "-s"]
+      "ldflags": ["-static", "-nostdlib", "-no-pie", "-s"]
     },
     {
       "target_name": "nbox-monitor",

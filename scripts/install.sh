@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # reference builder of the compare-buildah test (run as root with --isolation chroot
 # on the kernel's overlay, so it needs no fuse-overlayfs); apache2-utils
 # makes their htpasswd files; nftables' nft writes the bridge network's NAT and port rules (iproute2's ip deletes its idle bridge); tini (its static binary) is what `run --init` mounts as
-# /sbin/docker-init, as Docker ships it; gcc's static libc builds nbox-exec and the attack fixtures;
+# /sbin/docker-init, as Docker ships it; gcc's static libc builds the monitor, the proxy and the attack fixtures;
 # libseccomp-dev is what the addon compiles seccomp profiles (Docker's default among them) to BPF with, as runc does.
 packages=(busybox-static debootstrap tar util-linux procps g++ make python3 git podman runc buildah skopeo docker-registry apache2-utils tini libseccomp-dev nftables iproute2 tzdata)
 missing=()
