@@ -48,7 +48,7 @@ function trustedCache(file: string): Buffer | undefined {
 }
 
 // writeVerbCache keeps the code V8 compiled in this run for the verb's later runs: written whole or not at
-// all. The verb's caches of earlier bundles go.
+// all. Every cache of an earlier bundle goes, whatever its verb: none can serve again (some 500 kB each).
 function writeVerbCache(script: Script, file: string): void {
   const temp = `${file}.${process.pid}`;
   try {
@@ -65,9 +65,10 @@ function writeVerbCache(script: Script, file: string): void {
       closeSync(fd);
     }
     renameSync(temp, file);
-    const verb = file.slice(VERB_CACHES.length + 1).split('.')[0];
+    // VERB.KEY.cache: KEY names the bundle.
+    const bundleKey = file.slice(file.indexOf('.', VERB_CACHES.length + 1));
     for (const name of readdirSync(VERB_CACHES)) {
-      if (name.startsWith(`${verb}.`) && name.endsWith('.cache') && `${VERB_CACHES}/${name}` !== file) rmSync(`${VERB_CACHES}/${name}`, { force: true });
+      if (name.endsWith('.cache') && !name.endsWith(bundleKey)) rmSync(`${VERB_CACHES}/${name}`, { force: true });
     }
   } catch {
     // A read-only install keeps bundle.cache alone.

@@ -72,11 +72,13 @@ test('a verb\'s first successful run writes its own code cache, root\'s or this 
   t.deepEqual(verbCaches(dir, 'inspect'), []);
 });
 
-test('a new bundle never meets an earlier bundle\'s verb cache: another file is written, the old one goes', async (t) => {
+test('a new bundle never meets an earlier bundle\'s verb cache: another file is written, and every verb\'s old one goes', async (t) => {
   const dir = commandCopy();
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   await promisify(execFile)(process.execPath, [join(dir, 'main.js'), 'help']);
+  await promisify(execFile)(process.execPath, [join(dir, 'main.js'), 'version']);
   const [old] = verbCaches(dir, 'help');
+  t.is(verbCaches(dir, 'version').length, 1);
   // The same text as a new file, as an install writes it (V8 would take the old cache: it checks the length),
   // and older than that cache, as a package's fixed file times make it.
   const bundle = join(dir, 'bundle.js');
@@ -88,6 +90,7 @@ test('a new bundle never meets an earlier bundle\'s verb cache: another file is 
   const [now, ...more] = verbCaches(dir, 'help');
   t.deepEqual(more, []);
   t.not(now, old);
+  t.deepEqual(verbCaches(dir, 'version'), [], 'the other verb\'s cache of the old bundle went too');
 });
 
 test('a verb cache others may write is not run but replaced; one V8 refuses is replaced too', async (t) => {
