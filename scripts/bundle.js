@@ -61,8 +61,13 @@ const lazyBuiltins = {
     build.onResolve({ filter }, (args) => {
       // The stand-in's own require of the builtin is the real one.
       if (args.namespace === 'lazy-builtin') return { path: args.path, external: true };
-      return { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' };
+      return { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin-esm' };
     });
+    // Modules import an ES module that re-exports the CommonJS stand-in: esbuild converts a CommonJS
+    // module for each module that imports it (a getter per export: fs/promises, imported by some forty
+    // modules, cost most of a millisecond at every start), but an ES module's once.
+    build.onResolve({ filter: /^lazy-builtin:/ }, (args) => ({ path: args.path.slice('lazy-builtin:'.length), namespace: 'lazy-builtin' }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin-esm' }, (args) => ({ contents: `export * from ${JSON.stringify(`lazy-builtin:${args.path}`)};`, loader: 'js' }));
     build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ contents: standIn(args.path), loader: 'js' }));
   },
 };

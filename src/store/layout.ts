@@ -6,8 +6,9 @@
 // containers see their layers through mounts nbox makes, so 0700 throughout.
 // Its calls are synchronous: every command opens the store first, and a few
 // local stats and mkdirs cost less than as many trips through the thread pool.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+// Named imports: a namespace import of node:fs makes the bundle copy its hundred exports at load.
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { NboxError, isErrno } from '../errors';
 
 /** STORE_MODE is the mode of the store root and of every directory of its layout. */
@@ -52,15 +53,15 @@ export function prepareStoreRoot(root: string): { dir: string; state: StoreRootS
   if (root === '') {
     throw new NboxError('ERR_NBOX_USAGE', 'the store root is empty: set NBOX_ROOT or --root to a directory, or unset it for /var/lib/nbox');
   }
-  const dir = path.resolve(root);
+  const dir = resolve(root);
   refusePseudoFilesystem(dir);
   if (makeDirectory(dir, STORE_MODE)) return { dir, state: 'unmarked' };
-  const stats = fs.statSync(dir);
+  const stats = statSync(dir);
   if (!stats.isDirectory()) throw notAStore(dir, 'it is not a directory');
   const version = readVersion(dir);
   if (version === VERSION) return { dir, state: 'marked' };
   if (version !== undefined) throw notAStore(dir, `its ${VERSION_FILE} file says layout ${version}, and this nbox knows layout ${VERSION}`);
-  const entries = (fs.readdirSync(dir)).sort();
+  const entries = (readdirSync(dir)).sort();
   const foreign = entries.find((name) => !ADOPTABLE.has(name));
   if (foreign !== undefined) throw notAStore(dir, `it holds ${JSON.stringify(foreign)} and no ${VERSION_FILE} file; give an empty or new directory`);
   return { dir, state: 'unmarked' };
@@ -68,8 +69,8 @@ export function prepareStoreRoot(root: string): { dir: string; state: StoreRootS
 
 /** restrictMode makes dir mode 0700 unless it is already: an existing store's directories may be 0755. */
 export function restrictMode(dir: string): void {
-  const stats = fs.statSync(dir);
-  if ((stats.mode & 0o7777) !== STORE_MODE) fs.chmodSync(dir, STORE_MODE);
+  const stats = statSync(dir);
+  if ((stats.mode & 0o7777) !== STORE_MODE) chmodSync(dir, STORE_MODE);
 }
 
 /** makeDirectory makes dir with mode (and its missing parents, 0755); false if it exists.
@@ -77,11 +78,11 @@ export function restrictMode(dir: string): void {
 export function makeDirectory(dir: string, mode: number): boolean {
   for (let attempt = 0; ; attempt++) {
     try {
-      fs.mkdirSync(dir, { mode });
+      mkdirSync(dir, { mode });
       return true;
     } catch (err) {
       if (isErrno(err, 'EEXIST')) return false;
-      const parent = path.dirname(dir);
+      const parent = dirname(dir);
       if (!isErrno(err, 'ENOENT') || parent === dir || attempt > 0) throw cannotCreate(dir, err);
       makeDirectory(parent, 0o755);
     }
@@ -91,7 +92,7 @@ export function makeDirectory(dir: string, mode: number): boolean {
 function readVersion(dir: string): number | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(path.join(dir, VERSION_FILE), 'utf8');
+    text = readFileSync(join(dir, VERSION_FILE), 'utf8');
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
     throw err;
@@ -103,9 +104,9 @@ function readVersion(dir: string): number | undefined {
 
 // refusePseudoFilesystem looks at the filesystem of dir, or of its nearest existing ancestor.
 function refusePseudoFilesystem(dir: string): void {
-  for (let at = dir; ; at = path.dirname(at)) {
+  for (let at = dir; ; at = dirname(at)) {
     try {
-      const { type } = fs.statfsSync(at);
+      const { type } = statfsSync(at);
       const name = PSEUDO_FILESYSTEMS.get(type);
       if (name) throw new NboxError('ERR_NBOX_STORE', `cannot keep a store in ${dir}: it is on ${name}, which cannot hold one`);
       return;
