@@ -201,7 +201,6 @@ export async function sweepOrphanCgroups(liveGroups: ReadonlySet<string> = new S
       if (!lives) orphans.set(name, [...(orphans.get(name) ?? []), `${parent}/${name}`]);
     }
   }
-
   for (const dirs of orphans.values()) {
     try {
       await killCgroup(dirs);

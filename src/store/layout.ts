@@ -61,7 +61,7 @@ export function prepareStoreRoot(root: string): { dir: string; state: StoreRootS
   const version = readVersion(dir);
   if (version === VERSION) return { dir, state: 'marked' };
   if (version !== undefined) throw notAStore(dir, `its ${VERSION_FILE} file says layout ${version}, and this nbox knows layout ${VERSION}`);
-  const entries = (readdirSync(dir)).sort();
+  const entries = readdirSync(dir).sort();
   const foreign = entries.find((name) => !ADOPTABLE.has(name));
   if (foreign !== undefined) throw notAStore(dir, `it holds ${JSON.stringify(foreign)} and no ${VERSION_FILE} file; give an empty or new directory`);
   return { dir, state: 'unmarked' };
