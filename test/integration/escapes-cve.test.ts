@@ -235,6 +235,58 @@ async function hostileTar(path: string, host: string, kind: string): Promise<voi
   await writeFile(path, await done);
 }
 
+/** tarBlock is a ustar header block for name (type, size), checksum set, as a hostile layer would write it. */
+function tarBlock(name: string, size: number, type: string): Buffer {
+  const block = Buffer.alloc(512);
+  block.write(name.slice(0, 100), 0, 'latin1');
+  block.write('0000644\0', 100, 'latin1');
+  block.write('0000000\0', 108, 'latin1');
+  block.write('0000000\0', 116, 'latin1');
+  block.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+  block.write('00000000000\0', 136, 'latin1');
+  block.write(type, 156, 'latin1');
+  block.write('ustar\x0000', 257, 'latin1');
+  block.fill(' ', 148, 156);
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return block;
+}
+
+function tarMember(name: string, data: Buffer, type: string): Buffer {
+  return Buffer.concat([tarBlock(name, data.length, type), data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+}
+
+test('hostile layer whiteouts: an extended header named like a host .wh. file touches nothing outside the layer', async (t) => {
+  const host = await mkdtemp(join(work, 'whiteout-target-'));
+  await writeFile(join(host, '.wh.victim'), 'precious\n');
+  // A PAX header block's own name is no member (GNU tar never writes it); taken for a whiteout, it named a host path.
+  const pax = Buffer.from('11 mtime=0\n');
+  const layer = Buffer.concat([
+    tarMember(`${'../'.repeat(8)}${host.slice(1)}/.wh.victim`.slice(0, 100), pax, 'x'),
+    tarMember('hello', Buffer.from('hi\n'), '0'),
+    Buffer.alloc(1024),
+  ]);
+  t.true(`${'../'.repeat(8)}${host.slice(1)}/.wh.victim`.length <= 100, 'the name fits a ustar header');
+  await writeFile(join(work, 'whiteout.tar'), layer);
+  const imported = await cli(store.root, ['import', join(work, 'whiteout.tar'), 'whiteout:latest']);
+  t.is(imported.code, 0, imported.stderr);
+  t.deepEqual(readdirSync(host), ['.wh.victim']);
+  t.is(await readFile(join(host, '.wh.victim'), 'utf8'), 'precious\n');
+  await cli(store.root, ['rmi', 'whiteout']);
+});
+
+test('a POSIX-format layer with whiteouts imports: its PAX headers are not whiteouts', async (t) => {
+  const dir = await mkdtemp(join(work, 'posix-layer-'));
+  await mkdir(join(dir, 'etc'));
+  await writeFile(join(dir, 'etc', '.wh.motd'), '');
+  await writeFile(join(dir, 'etc', 'kept'), 'kept\n');
+  execFileSync('tar', ['--format=posix', '-C', dir, '-cf', join(work, 'posix.tar'), 'etc']);
+  const imported = await cli(store.root, ['import', join(work, 'posix.tar'), 'posix-wh:latest']);
+  t.is(imported.code, 0, imported.stderr);
+  await cli(store.root, ['rmi', 'posix-wh']);
+});
+
 test('hostile image layers: absolute and ../ symlinks with files written through them, ../ and absolute names, hard links out', async (t) => {
   const kinds = [
     'absolute symlink, then a file through it', 'relative ../ symlink, then a file through it', 'a ../ member name',

@@ -98,7 +98,8 @@ export class TarSplitRecorder {
     const type = headerType(block);
     const size = this.nextSize ?? headerSize(block);
     const path = normalizePath(this.nextPath ?? headerPath(block));
-    const isMeta = type === 'x' || type === 'L' || type === 'K';
+    // Extended headers name no entry of their own: GNU tar never writes them as files.
+    const isMeta = type === 'x' || type === 'L' || type === 'K' || type === 'g';
     const sparse = this.nextSparse;
     if (!isMeta) {
       this.nextPath = undefined;
@@ -107,7 +108,7 @@ export class TarSplitRecorder {
     }
     const name = path.toString('utf8');
     const base = name.slice(name.lastIndexOf('/') + 1);
-    if (base.startsWith('.wh.')) this.whiteouts.push(name);
+    if (!isMeta && base.startsWith('.wh.')) this.whiteouts.push(name);
     const isFileData = (type === '0' || type === '7') && !base.startsWith('.wh.') && !sparse;
     // A path given twice keeps only its last content on disk: the earlier entry's bytes cannot be replayed.
     if (isFileData && size > 0) {
@@ -133,7 +134,8 @@ export class TarSplitRecorder {
     if (!this.metaContent) return;
     const content = Buffer.concat(this.metaContent);
     this.metaContent = undefined;
-    if (this.metaType === 'K') return;
+    // A link name, or a global header's defaults: neither names the next entry.
+    if (this.metaType === 'K' || this.metaType === 'g') return;
     if (this.metaType === 'L') {
       this.nextPath = longName(content);
       return;

@@ -2,8 +2,7 @@
 // hashing the uncompressed bytes and recording its tar-split on the way: the
 // diffID comes out of the same pass.
 import { createHash } from 'node:crypto';
-import { lstatSync, lutimesSync, unlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, lstatSync, lutimesSync, unlinkSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { NboxError, SysError } from '../../errors';
 import { addon } from '../../sys/addon';
@@ -58,23 +57,34 @@ export async function unpackLayer(tarStream: Readable, dir: string): Promise<Unp
 // toOverlayWhiteout replaces an unpacked `.wh.NAME` file by the kernel's
 // whiteout for NAME (a 0:0 char device), and `.wh..wh..opq` by the opaque
 // xattr on its directory; the directory keeps the mtime the tar gave it.
+// The entry's name comes from the tar's headers, not from tar: its parent is
+// resolved inside the layer (openat2 RESOLVE_IN_ROOT) and every call goes
+// through that fd, so no name can reach a path outside dir.
 function toOverlayWhiteout(dir: string, entry: string): void {
-  const marker = join(dir, entry);
-  const parent = dirname(marker);
-  const name = entry.slice(entry.lastIndexOf('/') + 1);
-  const parentStats = lstatSync(parent);
-  unlinkSync(marker);
-  if (name === OPAQUE_MARKER) {
-    addon().lsetxattr(parent, OVERLAY_OPAQUE, Buffer.from('y'));
-  } else {
-    try {
-      addon().mknod(join(parent, name.slice('.wh.'.length)), S_IFCHR, 0, 0);
-    } catch (err) {
-      // The layer also holds the name itself: the entry wins over its own whiteout.
-      if (!(err instanceof SysError && err.errnoName === 'EEXIST')) throw err;
+  const names = entry.split('/');
+  if (names.some((name) => name === '' || name === '.' || name === '..')) throw importError(`invalid whiteout path in layer: ${JSON.stringify(entry)}`);
+  const name = names.pop()!;
+  const parentFd = addon().openInRoot(dir, names.length > 0 ? names.join('/') : '.');
+  try {
+    const parent = `/proc/self/fd/${parentFd}/.`;
+    const marker = `/proc/self/fd/${parentFd}/${name}`;
+    if (!lstatSync(marker, { throwIfNoEntry: false })?.isFile()) throw importError(`whiteout ${entry} in layer is not a regular file`);
+    const parentStats = lstatSync(parent);
+    unlinkSync(marker);
+    if (name === OPAQUE_MARKER) {
+      addon().lsetxattr(parent, OVERLAY_OPAQUE, Buffer.from('y'));
+    } else {
+      try {
+        addon().mknod(`/proc/self/fd/${parentFd}/${name.slice('.wh.'.length)}`, S_IFCHR, 0, 0);
+      } catch (err) {
+        // The layer also holds the name itself: the entry wins over its own whiteout.
+        if (!(err instanceof SysError && err.errnoName === 'EEXIST')) throw err;
+      }
     }
+    lutimesSync(parent, parentStats.atime, parentStats.mtime);
+  } finally {
+    closeSync(parentFd);
   }
-  lutimesSync(parent, parentStats.atime, parentStats.mtime);
 }
 
 function importError(message: string, cause?: unknown): NboxError {
