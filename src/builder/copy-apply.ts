@@ -4,9 +4,9 @@
 // existing symlink), so nothing can be written outside the layer. Every source
 // file is read through an fd of the very file the plan saw: the context may
 // change meanwhile, and a file swapped for a symlink must not copy the host.
-import { constants, chmodSync, createReadStream, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { constants, chmodSync, createReadStream, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { NboxError, SysError, isErrno } from '../errors';
 import { extractTar } from '../image/tar/archive';
@@ -32,7 +32,8 @@ export interface ApplyOptions {
   linkFiles?: boolean;
 }
 
-/** applyCopy writes the plan into layerDir, an empty directory that becomes the layer's diff (or a view). */
+/** applyCopy writes the plan into layerDir, an empty directory that becomes the layer's diff (or a view); its
+ * archives unpack in a scratch directory made beside it. */
 export async function applyCopy(plan: CopyPlan, layerDir: string, options: ApplyOptions = {}): Promise<void> {
   const sources = new SourceRoots();
   try {
@@ -53,14 +54,22 @@ async function writePlan(plan: CopyPlan, layerDir: string, options: ApplyOptions
   for (const dir of dirs) if (dir.path !== '/') mkdirSync(hostPath(dir), 0o700);
   if (plan.archives.length > 0) {
     for (const archive of plan.archives) {
-      const destDir = join(layerDir, archive.destDir);
-      const source = sources.open(archive.hostPath, archive.seen);
+      // Each archive unpacks into an empty directory of its own, then moves into the layer: GNU tar trusts a
+      // symlink it finds already there, so a second archive unpacked where the first left `x -> /tmp` wrote
+      // through it to the host. The scratch directory is beside layerDir, on its filesystem (rename).
+      const scratch = mkdtempSync(join(dirname(layerDir), 'archive-'));
       try {
-        await extractTar(createReadStream(source.path), archive.compression, destDir);
+        const source = sources.open(archive.hostPath, archive.seen);
+        try {
+          await extractTar(createReadStream(source.path), archive.compression, scratch);
+        } finally {
+          source.close();
+        }
+        if (archive.owner && privileged) chownTree(scratch, archive.owner);
+        moveInto(scratch, join(layerDir, archive.destDir));
       } finally {
-        source.close();
+        rmSync(scratch, { recursive: true, force: true });
       }
-      if (archive.owner && privileged) chownTree(destDir, archive.owner);
     }
     // An archive may have replaced a planned directory with a symlink; writing
     // below it would then leave the layer.
@@ -160,6 +169,27 @@ function setAttributes(entry: PlannedEntry, target: string, privileged: boolean,
   if (modeAndTimesSet) return;
   const seconds = entry.mtimeMs / 1000;
   lutimesSync(target, seconds, seconds);
+}
+
+// moveInto moves what from holds into the directory to, as unpacking it there would leave it: a directory
+// met by a directory is merged (and takes its owner, mode and times), anything else replaces what was there.
+// Only what lstat calls a directory is entered: a symlink in to is a name to replace, never a way through.
+function moveInto(from: string, to: string): void {
+  for (const name of readdirSync(from)) {
+    const source = join(from, name);
+    const target = join(to, name);
+    const stats = lstatSync(source);
+    const existing = lstatSync(target, { throwIfNoEntry: false });
+    if (existing?.isDirectory() && stats.isDirectory()) {
+      moveInto(source, target);
+      lchownSync(target, stats.uid, stats.gid);
+      chmodSync(target, stats.mode & 0o7777);
+      lutimesSync(target, stats.atime, stats.mtime);
+      continue;
+    }
+    if (existing) rmSync(target, { recursive: true, force: true });
+    renameSync(source, target);
+  }
 }
 
 // chownTree gives every extracted entry the --chown owner, as BuildKit does for ADD archives.

@@ -10,6 +10,8 @@ import { existsSync, readdirSync, renameSync, statSync, symlinkSync, watch } fro
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import tar from 'tar-stream';
 
 import { cli, rootTest, sharedTestStore, writeContext } from '../helpers/env';
 import { buildSteps } from '../helpers/build';
@@ -117,6 +119,39 @@ test('a tar context whose Dockerfile or .dockerignore is a symlink to a host fil
   execFileSync('tar', ['-C', ctx, '-cf', tarball, '.']);
   await build(t, ['-t', 'tar-links', tarball]);
   t.is(await run(t, 'tar-links', 'cat /ctx/a.txt'), 'a\n');
+});
+
+test('ADD of two archives: a symlink the first leaves is replaced by the second, never written or linked through', async (t) => {
+  const host = await hostDir(t, { secret: 'host secret\n' });
+  const dir = await mkdtemp(join(tmpdir(), 'nbox-archives-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // a.tar: x and y link to the host directory (a ../ chain, and absolute); b.tar: a file beneath each.
+  await mkdir(join(dir, 'a'));
+  symlinkSync(`${'../'.repeat(12)}${host.slice(1)}`, join(dir, 'a', 'x'));
+  symlinkSync(host, join(dir, 'a', 'y'));
+  execFileSync('tar', ['-C', join(dir, 'a'), '-cf', join(dir, 'a.tar'), 'x', 'y']);
+  await mkdir(join(dir, 'b', 'x'), { recursive: true });
+  await mkdir(join(dir, 'b', 'y'));
+  await writeFile(join(dir, 'b', 'x', 'pwned'), 'x\n');
+  await writeFile(join(dir, 'b', 'y', 'pwned'), 'y\n');
+  // Members alone, no directory entries: tar replaces a symlink where a directory entry comes.
+  execFileSync('tar', ['-C', join(dir, 'b'), '-cf', join(dir, 'b.tar'), 'x/pwned', 'y/pwned']);
+  const context = await writeContext(t, { Dockerfile: 'FROM bb\nADD a.tar b.tar /d/\n' });
+  for (const name of ['a.tar', 'b.tar']) renameSync(join(dir, name), join(context, name));
+  await build(t, ['--no-cache', '-t', 'two-archives', context]);
+  t.deepEqual(readdirSync(host), ['secret']);
+  t.is(await run(t, 'two-archives', 'cat /d/x/pwned /d/y/pwned'), 'x\ny\n');
+  // A hard link to a name beneath the first archive's symlink: in an archive of its own, its target is missing
+  // (the build fails); the host file never gains a link.
+  const hard = await writeContext(t, { Dockerfile: 'FROM bb\nADD a.tar l.tar /d/\n' });
+  execFileSync('tar', ['-C', join(dir, 'a'), '-cf', join(hard, 'a.tar'), 'x']);
+  const pack = tar.pack();
+  pack.entry({ name: 'h', type: 'link', linkname: 'x/secret' });
+  pack.finalize();
+  await writeFile(join(hard, 'l.tar'), await buffer(pack));
+  await cli(store.root, ['build', '--no-cache', '-t', 'two-archives-link', hard]);
+  t.is(statSync(join(host, 'secret')).nlink, 1);
+  t.deepEqual(readdirSync(host), ['secret']);
 });
 
 test('nested ARG expansions that would grow without bound fail on one line', async (t) => {
