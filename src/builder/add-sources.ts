@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { NboxError } from '../errors';
 import { archiveCompression } from '../image/tar/archive';
 import type { Compression } from '../image/tar/compression';
-import { fetchGit, isGitUrl, parseGitSource, redactUrl } from './git-source';
+import { fetchGit, isRemoteGitUrl, parseGitSource, redactUrl } from './git-source';
 
 /** RemoteSource is one fetched ADD source: a downloaded file, a downloaded archive to extract, or a checked-out directory. */
 export type RemoteSource =
@@ -24,6 +24,8 @@ export interface RemoteOptions {
   /** unpack: true extracts a downloaded archive (a download is otherwise kept as one file). */
   unpack?: boolean;
   keepGitDir?: boolean;
+  /** sshAgent: the `--ssh default` agent socket, for an ssh git source. */
+  sshAgent?: string;
   /** scratch: a private directory that holds checkouts and downloads until the step is done. */
   scratch: string;
   signal?: AbortSignal;
@@ -34,14 +36,14 @@ const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha5
 
 /** isRemoteSource tells whether an ADD source is fetched rather than read from the context. */
 export function isRemoteSource(src: string): boolean {
-  return isGitUrl(src) || /^https?:\/\//i.test(src);
+  return isRemoteGitUrl(src) || /^https?:\/\//i.test(src);
 }
 
 /** fetchRemoteSource downloads or checks out an ADD source, verifying --checksum. */
 export async function fetchRemoteSource(src: string, options: RemoteOptions): Promise<RemoteSource> {
-  if (isGitUrl(src)) {
+  if (isRemoteGitUrl(src)) {
     const dir = await mkdtemp(join(options.scratch, 'git-'));
-    const checkout = await fetchGit(parseGitSource(src), dir, { keepGitDir: options.keepGitDir, signal: options.signal });
+    const checkout = await fetchGit(parseGitSource(src), dir, { keepGitDir: options.keepGitDir, signal: options.signal, fromDockerfile: true, sshAgent: options.sshAgent });
     if (options.checksum !== undefined) verifyCommit(options.checksum, checkout.commit, src);
     return { kind: 'dir', dir: checkout.dir };
   }

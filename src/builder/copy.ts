@@ -45,6 +45,8 @@ export interface CopyRequest {
   /** unpack: ADD --unpack; true extracts downloaded archives, false keeps local ones as files. */
   unpack?: boolean;
   keepGitDir?: boolean;
+  /** sshAgent: the `--ssh default` agent socket, for ADD of an ssh git URL. */
+  sshAgent?: string;
   /** scratch: a directory that holds ADD's downloads and checkouts until the layer is written; needed for those sources. */
   scratch?: string;
   /** signal interrupts a download or checkout. */
@@ -225,7 +227,7 @@ async function selectItems(req: CopyRequest, source: SourceTree, verb: string, e
 // remoteItem fetches an ADD URL or git source; a checkout is copied as a directory of the context would be.
 async function remoteItem(req: CopyRequest, src: string): Promise<Item> {
   if (!req.scratch) throw new NboxError('ERR_NBOX_BUILD', `ADD ${src}: no scratch directory for fetched sources`);
-  const fetched = await fetchRemoteSource(src, { checksum: req.checksum, unpack: req.unpack, keepGitDir: req.keepGitDir, scratch: req.scratch, signal: req.signal });
+  const fetched = await fetchRemoteSource(src, { checksum: req.checksum, unpack: req.unpack, keepGitDir: req.keepGitDir, sshAgent: req.sshAgent, scratch: req.scratch, signal: req.signal });
   if (fetched.kind === 'file') return { kind: 'content', name: fetched.name, content: fetched.content, mode: 0o600, mtimeMs: fetched.mtimeMs };
   if (fetched.kind === 'archive') return fetched;
   const tree = new MergedTree([fetched.dir], { overlay: false });

@@ -297,7 +297,7 @@ class Builder {
       heredocs: instruction.heredocs.map((h) => ({ name: h.name, content: h.expand ? expandWord(h.content, env, { ...options, plainQuotes: true }) : h.content })),
       parents: instruction.kind === 'COPY' && instruction.parents,
       ...(instruction.kind === 'ADD'
-        ? { checksum: instruction.checksum === undefined ? undefined : word(instruction.checksum), unpack: instruction.unpack, keepGitDir: instruction.keepGitDir, scratch }
+        ? { checksum: instruction.checksum === undefined ? undefined : word(instruction.checksum), unpack: instruction.unpack, keepGitDir: instruction.keepGitDir, sshAgent: this.request.sshAgents.get('default'), scratch }
         : {}),
       signal: this.request.signal,
     };

@@ -36,6 +36,12 @@ export function isGitUrl(text: string): boolean {
   return SCP_LIKE.test(text) || GIT_SCHEMES.test(text) || HTTP_GIT.test(text);
 }
 
+/** isRemoteGitUrl is isGitUrl without `file://`: what a Dockerfile may name (ADD), as BuildKit takes. A
+ * Dockerfile is not the user: it must not read any repository on the host. */
+export function isRemoteGitUrl(text: string): boolean {
+  return isGitUrl(text) && !/^file:/i.test(text);
+}
+
 /** parseGitSource splits `URL#ref:subdir` (both parts optional) into its parts. */
 export function parseGitSource(text: string): GitSource {
   const hash = text.indexOf('#');
@@ -60,13 +66,20 @@ export interface FetchGitOptions {
   keepGitDir?: boolean;
   /** signal kills git when the build is interrupted. */
   signal?: AbortSignal;
+  /** fromDockerfile: the URL comes from a Dockerfile (ADD), not from the user. git then refuses local
+   * repositories (protocol.file.allow=never) and ssh gets only sshAgent, never the caller's SSH_AUTH_SOCK. */
+  fromDockerfile?: boolean;
+  /** sshAgent: the agent socket `--ssh default` gave, for a Dockerfile's ssh remote. */
+  sshAgent?: string;
 }
 
 /** fetchGit checks source out into dir (empty or missing) and returns the directory its subdir names. */
 export async function fetchGit(source: GitSource, dir: string, options: FetchGitOptions = {}): Promise<GitCheckout> {
   const shown = redactUrl(source.remote);
-  const git = (args: string[]) => runGit(['-C', dir, ...args], options.signal);
-  await runGit(['init', '-q', dir], options.signal);
+  const env = options.fromDockerfile ? { SSH_AUTH_SOCK: options.sshAgent } : {};
+  const confined = options.fromDockerfile ? ['-c', 'protocol.file.allow=never'] : [];
+  const git = (args: string[]) => runGit([...confined, '-C', dir, ...args], options.signal, env);
+  await runGit(['init', '-q', dir], options.signal, env);
   const wanted = source.ref ?? 'HEAD';
   let commit: string;
   try {
@@ -116,10 +129,11 @@ const GIT_ENV = {
 };
 
 // runGit runs git and resolves with its trimmed stdout; a failure rejects with git's last "fatal:" line.
-function runGit(args: string[], signal: AbortSignal | undefined): Promise<string> {
+// env's entries replace the caller's (undefined ones are dropped).
+function runGit(args: string[], signal: AbortSignal | undefined, env: Record<string, string | undefined> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('sh', ['-c', 'umask 022 && exec git "$@"', 'git', ...args], {
-      env: { ...process.env, ...GIT_ENV },
+      env: definedOnly({ ...process.env, ...GIT_ENV, ...env }),
       stdio: ['ignore', 'pipe', 'pipe'],
       signal,
     });
@@ -135,4 +149,8 @@ function runGit(args: string[], signal: AbortSignal | undefined): Promise<string
       reject(new NboxError('ERR_NBOX_BUILD', redactUrl(reason.replace(/^fatal: /, ''))));
     });
   });
+}
+
+function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }

@@ -3,13 +3,14 @@
 // sources, and build contexts that are git repositories or URLs. Everything
 // remote is local: git repositories made in a temp dir, http on 127.0.0.1.
 import type { ExecutionContext } from 'ava';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { cli, exitCodeOf, fileScope, rootTest, sharedTestStore, spawnCli, writeContext, type Teardown } from '../helpers/env';
@@ -64,6 +65,29 @@ async function gitRepo(t: Teardown, first: Record<string, string>, second: Recor
   const bare = join(root, 'repo.git');
   execFileSync('git', ['clone', '-q', '--bare', work, bare]);
   return { bare, url: `file://${bare}`, v1, head };
+}
+
+// gitDaemon serves repo over git:// on 127.0.0.1 (a Dockerfile may not name a file:// repository) until teardown.
+async function gitDaemon(t: Teardown, repo: { bare: string }): Promise<string> {
+  const port = await closedPort();
+  const base = join(repo.bare, '..');
+  const daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, base], { stdio: 'ignore' });
+  t.teardown(async () => {
+    if (daemon.exitCode === null && daemon.signalCode === null) {
+      daemon.kill();
+      await once(daemon, 'exit');
+    }
+  });
+  for (let tries = 0; ; tries++) {
+    const connected = await new Promise<boolean>((done) => {
+      const socket = connect(port, '127.0.0.1', () => done(true)).once('error', () => done(false));
+      socket.once('connect', () => socket.destroy());
+    });
+    if (connected) break;
+    if (tries > 200) throw new Error('git daemon did not listen');
+    await sleep(25);
+  }
+  return `git://127.0.0.1:${port}/${basename(repo.bare)}`;
 }
 
 test('RUN --mount=type=bind,from= a stage (read-only, rw, a file) and an image; type=cache,from= seeds a cache', async (t) => {
@@ -234,20 +258,22 @@ test('ADD of a URL that answers 404 or refuses the connection fails at its line,
 });
 
 type GitRepo = Awaited<ReturnType<typeof gitRepo>>;
+type ServedRepo = GitRepo & { served: string };
 
 // The ADD-of-git tests share one repository and one image, made by whichever runs first.
-let gitAddBuilt: Promise<GitRepo> | undefined;
-function buildGitAdd(t: ExecutionContext): Promise<GitRepo> {
+let gitAddBuilt: Promise<ServedRepo> | undefined;
+function buildGitAdd(t: ExecutionContext): Promise<ServedRepo> {
   gitAddBuilt ??= (async () => {
-    const repo = await gitRepo(shared, { 'README': 'v1\n', 'sub/tool.sh': 'echo tool v1\n' }, { 'README': 'v2\n', 'sub/tool.sh': 'echo tool v2\n' });
+    const made = await gitRepo(shared, { 'README': 'v1\n', 'sub/tool.sh': 'echo tool v1\n' }, { 'README': 'v2\n', 'sub/tool.sh': 'echo tool v2\n' });
+    const repo = { ...made, served: await gitDaemon(shared, made) };
     const dir = await writeContext(shared, {
       Dockerfile: [
         'FROM bb',
-        `ADD ${repo.url} /head/`,
-        `ADD ${repo.url}#v1:sub /tag-sub/`,
-        `ADD --checksum=${repo.head.slice(0, 12)} ${repo.url}#main /checked`,
-        `ADD ${repo.url}#${repo.v1.slice(0, 10)} /by-commit/`,
-        `ADD --keep-git-dir=true ${repo.url}#main /with-git/`,
+        `ADD ${repo.served} /head/`,
+        `ADD ${repo.served}#v1:sub /tag-sub/`,
+        `ADD --checksum=${repo.head.slice(0, 12)} ${repo.served}#main /checked`,
+        `ADD ${repo.served}#${repo.v1.slice(0, 10)} /by-commit/`,
+        `ADD --keep-git-dir=true ${repo.served}#main /with-git/`,
         '',
       ].join('\n'),
     });
@@ -279,11 +305,17 @@ test('ADD --keep-git-dir=true keeps .git', async (t) => {
 
 test('ADD of a git repository: an unknown ref, a wrong --checksum or a missing subdir fails at its line, leaving nothing', async (t) => {
   const repo = await buildGitAdd(t);
-  await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD ${repo.url}#nope /x/\n` })],
-    /Dockerfile:2: failed to fetch ref "nope" of git repository file:\/\/.*: couldn't find remote ref nope/);
-  await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD --checksum=${repo.v1} ${repo.url}#main /x/\n` })],
+  await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD ${repo.served}#nope /x/\n` })],
+    /Dockerfile:2: failed to fetch ref "nope" of git repository git:\/\/.*: couldn't find remote ref nope/);
+  await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD --checksum=${repo.v1} ${repo.served}#main /x/\n` })],
     new RegExp(`Dockerfile:2: checksum mismatch for .*: expected commit ${repo.v1}, got ${repo.head}`));
-  await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD ${repo.url}#main:nosuchdir /x/\n` })], /subdirectory "nosuchdir" not found/);
+  await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD ${repo.served}#main:nosuchdir /x/\n` })], /subdirectory "nosuchdir" not found/);
+  t.deepEqual(await leftovers(), []);
+});
+
+test('ADD of a file:// URL never reads a repository on the host: it names no context file', async (t) => {
+  const repo = await buildGitAdd(t);
+  await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD ${repo.url} /x/\n` })], /^nbox: Dockerfile:2: ADD failed: file not found in build context .*: stat file:\/\/.*: file does not exist$/m);
   t.deepEqual(await leftovers(), []);
 });
 
