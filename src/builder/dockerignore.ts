@@ -11,6 +11,8 @@ export interface IgnoreMatcher {
   excludes(relPath: string): boolean;
   /** mayReincludeUnder tells whether an exception could re-include something below an excluded directory, so a walker must descend into it. */
   mayReincludeUnder(relDir: string): boolean;
+  /** excludesNothing: no pattern, so the context directory is the context as it is. */
+  readonly excludesNothing: boolean;
 }
 
 interface Pattern {
@@ -50,6 +52,7 @@ export function ignoreMatcher(patterns: string[]): IgnoreMatcher {
   const compiled = patterns.map((pattern) => pattern.trim()).filter((pattern) => pattern !== '').map(compilePattern);
   const exceptions = compiled.filter((pattern) => pattern.exception);
   return {
+    excludesNothing: compiled.length === 0,
     excludes(relPath) {
       const path = cleanPath(relPath);
       if (path === '.' || compiled.length === 0) return false;

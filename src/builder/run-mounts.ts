@@ -103,7 +103,8 @@ export async function prepareRunMounts(store: Store, runMounts: RunMount[], sour
         }
         case 'bind': {
           const scratch = join(sources.scratch, `bind-${mounts.length}`);
-          if (mount.from === undefined && mount.readOnly) {
+          // The context directory itself, when .dockerignore leaves it whole; else a view of what it leaves.
+          if (mount.from === undefined && mount.readOnly && sources.ignore.excludesNothing) {
             mounts.push(contextPath(() => bindInRoot(sources.contextDir, cleanPath(mount.source ?? '.'), {}, mount.target, true), mount));
             break;
           }

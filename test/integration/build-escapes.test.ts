@@ -80,6 +80,17 @@ test('RUN binds of the context resolve symlinks inside it: a link to /etc shows 
   t.false(existsSync(join(dir, 'etc/new')), 'a rw bind writes to a copy');
 });
 
+test('a read-only RUN bind of the context shows what .dockerignore leaves, never an excluded file', async (t) => {
+  const dir = await writeContext(t, {
+    Dockerfile: 'FROM bb\nRUN --mount=type=bind,target=/ctx ls -A /ctx > /seen; cat /ctx/.env > /leak 2>&1; touch /ctx/new 2>/dev/null || echo read-only > /ro\n',
+    '.dockerignore': '.env\n',
+    '.env': 'SECRET=1\n',
+    'kept.txt': 'kept\n',
+  });
+  await build(t, ['--no-cache', '-t', 'bind-ignored', dir]);
+  t.is(await run(t, 'bind-ignored', 'cat /seen /ro; grep -c SECRET /leak; true'), '.dockerignore\nDockerfile\nkept.txt\nread-only\n0\n');
+});
+
 test('a context file swapped for a symlink to a host file after planning is not copied from the host', async (t) => {
   const host = await hostDir(t, { secret: 'HOST SECRET\n'.repeat(200_000) });
   // Enough small files that the copy yields to the event loop before the large file.
