@@ -124,17 +124,25 @@ async function readDockerArchive(dir: string, manifestBytes: Buffer): Promise<Ar
   return images;
 }
 
+const MAX_INDEX_DEPTH = 8;
+const MAX_DESCRIPTORS = 4096;
+
 async function readOciLayout(dir: string, indexBytes: Buffer): Promise<ArchiveImage[]> {
   const images: ArchiveImage[] = [];
   const byManifest = new Map<string, ArchiveImage>();
-  const visit = async (index: ImageIndex, inherited: string[]) => {
+  // A hostile layout's nested indexes fan out (200 entries a level, three levels: 8 million visits, each a
+  // blob read and hashed); a real one holds a few.
+  let descriptors = 0;
+  const visit = async (index: ImageIndex, inherited: string[], depth: number) => {
     if (!Array.isArray(index?.manifests)) throw loadError('index.json has no manifests list');
+    if (depth > MAX_INDEX_DEPTH) throw loadError(`index.json: image indexes nest more than ${MAX_INDEX_DEPTH} deep`);
     for (const descriptor of index.manifests) {
+      if (++descriptors > MAX_DESCRIPTORS) throw loadError(`index.json: more than ${MAX_DESCRIPTORS} manifests`);
       const tags = [...inherited, ...ociTags(descriptor)];
       if (descriptor.platform && (descriptor.platform.os !== HOST_PLATFORM.os || descriptor.platform.architecture !== HOST_PLATFORM.architecture)) continue;
       const bytes = await readBlob(dir, descriptor);
       if (descriptor.mediaType === MediaType.ociIndex || descriptor.mediaType === MediaType.dockerManifestList) {
-        await visit(parseJson(bytes, descriptor.digest) as ImageIndex, tags);
+        await visit(parseJson(bytes, descriptor.digest) as ImageIndex, tags, depth + 1);
         continue;
       }
       const manifest = parseJson(bytes, descriptor.digest) as ImageManifest;
@@ -154,7 +162,7 @@ async function readOciLayout(dir: string, indexBytes: Buffer): Promise<ArchiveIm
       images.push(image);
     }
   };
-  await visit(parseJson(indexBytes, 'index.json') as ImageIndex, []);
+  await visit(parseJson(indexBytes, 'index.json') as ImageIndex, [], 0);
   return images;
 }
 

@@ -143,6 +143,36 @@ test('an archive whose manifest names a layer it lacks fails on one line and lea
   t.deepEqual(await storeEntries(store.root), before);
 });
 
+test('an OCI layout whose nested indexes fan out or nest without end fails on one line, at once', async (t) => {
+  const dir = await scratch(t);
+  const before = await storeEntries(store.root);
+  const layout = async (name: string, top: unknown, blobs: Buffer[]) => {
+    const root = join(dir, name);
+    await mkdir(join(root, 'blobs/sha256'), { recursive: true });
+    for (const blob of blobs) await writeFile(join(root, 'blobs/sha256', createHash('sha256').update(blob).digest('hex')), blob);
+    await writeFile(join(root, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    await writeFile(join(root, 'index.json'), JSON.stringify(top));
+    execFileSync('tar', ['-C', root, '-cf', join(dir, `${name}.tar`), '.']);
+    return join(dir, `${name}.tar`);
+  };
+  const indexOf = (child: Buffer, times: number) => Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    manifests: Array.from({ length: times }, () => ({ mediaType: 'application/vnd.oci.image.index.v1+json', digest: `sha256:${createHash('sha256').update(child).digest('hex')}`, size: child.length })),
+  }));
+  // 70 indexes of 70 (a hostile one nests deeper: 200 a level, three levels, is 8 million blob reads).
+  const leaf = indexOf(Buffer.from('{}'), 0);
+  const middle = indexOf(leaf, 70);
+  const wide = await layout('wide', JSON.parse(indexOf(middle, 70).toString()), [leaf, middle]);
+  const chain = [indexOf(Buffer.from('{}'), 0)];
+  for (let level = 0; level < 10; level++) chain.push(indexOf(chain[chain.length - 1], 1));
+  const deep = await layout('deep', JSON.parse(chain.pop()!.toString()), chain);
+  const [fanned, nested] = await Promise.all([cli(store.root, ['load', '-i', wide]), cli(store.root, ['load', '-i', deep])]);
+  t.is(fanned.stderr, 'nbox: load: index.json: more than 4096 manifests\n');
+  t.is(nested.stderr, 'nbox: load: index.json: image indexes nest more than 8 deep\n');
+  t.deepEqual([fanned.code, nested.code], [1, 1]);
+  t.deepEqual(await storeEntries(store.root), before);
+});
+
 // A layer that gives member x as a file and again as a symlink to a host file: GNU tar leaves
 // the symlink where the layer's tar-split expects the file, and save replays that split.
 test('save of a loaded layer whose file became a symlink to a host file refuses and sends none of the host file', async (t) => {
