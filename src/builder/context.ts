@@ -1,7 +1,7 @@
 // The build context: a directory used in place, or a tarball / stdin stream /
 // download extracted (a git repository checked out) into a temporary
 // directory; plus the Dockerfile and .dockerignore.
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { closeSync, createReadStream, fstatSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -72,7 +72,8 @@ export async function openContext(options: OpenContextOptions): Promise<BuildCon
         if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) throw contextError(`path "${options.path}" not found`);
         throw err;
       });
-      if (stats.isDirectory()) dir = path;
+      // A context named through a symlink is the directory it leads to: its root is never a link.
+      if (stats.isDirectory()) dir = await realpath(path);
       else {
         extractedDir = await mkdtemp(join(options.tmpDir, 'context-'));
         dir = extractedDir;

@@ -205,7 +205,15 @@ export class MergedTree {
       if (!entry) return { kind: 'missing', parentPath: parent.path, rest: [name, ...pending] };
       if (entry.stats.isSymbolicLink() && (pending.length > 0 || followLast)) {
         if (++hops > MAX_SYMLINK_HOPS) return { kind: 'loop' };
-        const target = this.atEntry(entry, (path) => readlinkSync(path));
+        let target: string;
+        try {
+          target = this.atEntry(entry, (path) => readlinkSync(path));
+        } catch (err) {
+          // A link gone since the lookup, or procfs's /proc/self of a container's view, read from outside its
+          // PID namespace: nothing is there.
+          if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return { kind: 'missing', parentPath: parent.path, rest: [name, ...pending] };
+          throw err;
+        }
         if (target.startsWith('/')) ancestors.splice(1);
         pending.unshift(...splitPath(target));
         continue;

@@ -80,6 +80,15 @@ test('RUN binds of the context resolve symlinks inside it: a link to /etc shows 
   t.false(existsSync(join(dir, 'etc/new')), 'a rw bind writes to a copy');
 });
 
+test('a context directory named through a symlink is the directory it leads to', async (t) => {
+  const dir = await writeContext(t, { Dockerfile: 'FROM bb\nCOPY . /x\n', 'f.txt': 'f\n' });
+  const link = `${dir}-link`;
+  symlinkSync(dir, link);
+  t.teardown(() => rm(link, { force: true }));
+  await build(t, ['--no-cache', '-t', 'context-link', link]);
+  t.is(await run(t, 'context-link', 'cat /x/f.txt; test -L /x || echo directory'), 'f\ndirectory\n');
+});
+
 test('a read-only RUN bind of the context shows what .dockerignore leaves, never an excluded file', async (t) => {
   const dir = await writeContext(t, {
     Dockerfile: 'FROM bb\nRUN --mount=type=bind,target=/ctx ls -A /ctx > /seen; cat /ctx/.env > /leak 2>&1; touch /ctx/new 2>/dev/null || echo read-only > /ro\n',

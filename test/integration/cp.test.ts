@@ -185,6 +185,9 @@ test('cp into and out of a running container', async (t) => {
   // cp writes through the container's own mounts, not into its upper dir beneath the overlay.
   t.is((await cli(store.root, ['cp', join(src, 'in'), 'busy:/etc/in'])).code, 0);
   t.is((await cli(store.root, ['exec', 'busy', 'cat', '/etc/in'])).stdout, 'in');
+  // procfs's /proc/self means nothing from outside the container: Docker's message, not an fd path of nbox's.
+  const self = await cli(store.root, ['cp', 'busy:/proc/self/status', '-']);
+  t.is(self.stderr, 'nbox: Could not find the file /proc/self/status in container busy\n');
 });
 
 // The swaps below happen at fixed points of a copy made through the library:
