@@ -39,7 +39,8 @@ export function planBuild(dockerfile: Dockerfile, buildArgs: Map<string, string>
     if (base) visit(base);
     for (const instruction of stage.instructions) {
       for (const from of fromRefs(instruction)) {
-        const source = stageRef(stages, stage.index, from);
+        // The stage's own name is the stage itself, never an image of that name.
+        const source = stage.name !== undefined && stage.name === from.toLowerCase() ? stage : stageRef(stages, stage.index, from);
         if (source === stage) throw new DockerfileError({ line: instruction.startLine, message: `circular dependency detected on stage: ${stage.name ?? stage.index}` });
         if (source) visit(source);
       }
