@@ -3,7 +3,7 @@
 // and its cgroup, with the same credentials, capabilities, syscall filter and
 // exec helper an init gets; this module finds the container, checks that its
 // recorded init is still that process, and words failures as Docker does.
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
@@ -259,7 +259,26 @@ function readContainerFile(rootFd: number, path: string): string | null {
     const st = fstatSync(fd);
     // Only a regular file: a FIFO or device the container put there could block or feed nbox forever.
     if (!st.isFile() || st.size > MAX_USER_FILE) return null;
-    return readFileSync(`/proc/self/fd/${fd}`, 'utf8');
+    return readBounded(`/proc/self/fd/${fd}`, MAX_USER_FILE);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// readBounded reads a file to its end, or null past limit bytes: the container can grow it after the fstat.
+function readBounded(path: string, limit: number): string | null {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      const read = readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) return Buffer.concat(chunks, total).toString('utf8');
+      total += read;
+      if (total > limit) return null;
+      chunks.push(chunk.subarray(0, read));
+    }
   } finally {
     closeSync(fd);
   }
