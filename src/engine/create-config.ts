@@ -1,6 +1,7 @@
 // A container create body (Docker's Config plus HostConfig) as run options:
 // what nbox does not do is refused by name rather than silently dropped.
 import { parseMountFlag, parseVolumeFlag, type MountSpec, type Resources, type RunOptions } from '../api';
+import { checkCreateBody } from './body-shape';
 import { EngineError } from './http';
 
 /** CreateBody is the part of Docker's container create body nbox reads. */
@@ -35,12 +36,12 @@ export interface EndpointConfig {
 
 interface HostConfig extends ResourceFields {
   Binds?: string[] | null;
-  Mounts?: ApiMount[] | null;
+  Mounts?: Array<ApiMount | null> | null;
   VolumesFrom?: string[] | null;
   CapAdd?: string[] | null;
   CapDrop?: string[] | null;
   ReadonlyRootfs?: boolean;
-  Devices?: Array<{ PathOnHost: string; PathInContainer?: string; CgroupPermissions?: string }> | null;
+  Devices?: Array<{ PathOnHost: string; PathInContainer?: string; CgroupPermissions?: string } | null> | null;
   DeviceCgroupRules?: string[] | null;
   Sysctls?: Record<string, string> | null;
   GroupAdd?: string[] | null;
@@ -51,7 +52,7 @@ interface HostConfig extends ResourceFields {
   Tmpfs?: Record<string, string> | null;
   SecurityOpt?: string[] | null;
   Privileged?: boolean;
-  PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | null;
+  PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string } | null> | null> | null;
   PublishAllPorts?: boolean;
   ExtraHosts?: string[] | null;
   Dns?: string[] | null;
@@ -87,6 +88,7 @@ interface ApiMount {
 
 /** createOptions reads a create body: the image and the run options of the container it makes. */
 export function createOptions(body: CreateBody): { image: string; options: RunOptions } {
+  checkCreateBody(body as Record<string, unknown>);
   if (!body.Image) throw new EngineError(400, 'config: image is required');
   const host = body.HostConfig ?? {};
   const options: RunOptions = {
@@ -108,7 +110,7 @@ export function createOptions(body: CreateBody): { image: string; options: RunOp
     dns: host.Dns ?? undefined,
     dnsSearch: host.DnsSearch ?? undefined,
     dnsOptions: host.DnsOptions ?? undefined,
-    mounts: [...Object.keys(body.Volumes ?? {}).map(bind), ...(host.Binds ?? []).map(bind), ...(host.Mounts ?? []).map(mount)],
+    mounts: [...Object.keys(body.Volumes ?? {}).map(bind), ...(host.Binds ?? []).map(bind), ...(host.Mounts ?? []).map((entry) => mount(entry ?? {}))],
     volumesFrom: host.VolumesFrom ?? undefined,
     resources: resourcesOf(host),
     capAdd: host.CapAdd ?? undefined,
@@ -116,7 +118,7 @@ export function createOptions(body: CreateBody): { image: string; options: RunOp
     privileged: host.Privileged ?? false,
     readOnly: host.ReadonlyRootfs ?? false,
     securityOpt: host.SecurityOpt ?? undefined,
-    devices: (host.Devices ?? []).map((d) => [d.PathOnHost, d.PathInContainer || d.PathOnHost, d.CgroupPermissions || 'rwm'].join(':')),
+    devices: (host.Devices ?? []).map((device) => device ?? { PathOnHost: '' }).map((d) => [d.PathOnHost, d.PathInContainer || d.PathOnHost, d.CgroupPermissions || 'rwm'].join(':')),
     deviceCgroupRules: host.DeviceCgroupRules ?? undefined,
     sysctls: Object.entries(host.Sysctls ?? {}).map(([key, value]) => `${key}=${value}`),
     groupAdd: host.GroupAdd ?? undefined,
@@ -150,7 +152,7 @@ function entrypoint(value: string[] | string | null | undefined): string | strin
 function publish(bindings: HostConfig['PortBindings']): string[] {
   const specs: string[] = [];
   for (const [port, hosts] of Object.entries(bindings ?? {})) {
-    for (const host of hosts?.length ? hosts : [{}]) {
+    for (const host of hosts?.length ? hosts.map((binding) => binding ?? {}) : [{}]) {
       const ip = !host.HostIp ? '' : host.HostIp.includes(':') ? `[${host.HostIp}]:` : `${host.HostIp}:`;
       specs.push(ip ? `${ip}${host.HostPort ?? ''}:${port}` : host.HostPort ? `${host.HostPort}:${port}` : port);
     }

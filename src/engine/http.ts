@@ -16,7 +16,7 @@ export class EngineError extends Error {
 }
 
 /** MAX_JSON_BODY bounds a request's JSON body: a create or exec body is a few KiB. */
-const MAX_JSON_BODY = 4 << 20;
+export const MAX_JSON_BODY = 4 << 20;
 
 /** readJson reads a request's JSON body; an empty body is `{}`, a malformed one Docker's 400. */
 export async function readJson<T>(req: IncomingMessage): Promise<T> {

@@ -58,10 +58,19 @@ export class Routes<H> {
       // HEAD is GET without a body, as net/http serves it.
       if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) continue;
       const params: Record<string, string> = {};
-      route.names.forEach((name, i) => (params[name] = decodeURIComponent(found[i + 1])));
+      route.names.forEach((name, i) => (params[name] = decodePathPart(found[i + 1])));
       return { handler: route.handler, params };
     }
     return pathMatched ? 'method' : null;
+  }
+}
+
+// decodePathPart decodes a path parameter; a malformed %-escape is the client's error (400), as net/http's.
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new EngineError(400, `invalid URL escape in ${JSON.stringify(part)}`);
   }
 }
 

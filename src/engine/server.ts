@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 import type { Nbox } from '../api';
-import { EngineError, errorStatus, sendError } from './http';
+import { EngineError, MAX_JSON_BODY, errorStatus, sendError } from './http';
 import { Routes, splitVersion, type Handler, type HijackHandler, type RequestContext } from './router';
 import { EngineState } from './state';
 import { addSystemRoutes } from './system';
@@ -147,8 +147,11 @@ export async function serveEngine(nbox: Nbox, options: ServeOptions = {}): Promi
  * what follows is the client's input and goes back to the stream. */
 async function hijackBody(req: IncomingMessage, conn: Duplex, head: Buffer): Promise<Buffer> {
   const length = Number(req.headers['content-length'] ?? 0);
-  let body = head;
-  while (body.length < length) {
+  // The same bound as any JSON body: a client's Content-Length is never an allocation nbox makes.
+  if (!(length <= MAX_JSON_BODY)) throw new EngineError(413, 'request body too large');
+  const chunks = [head];
+  let read = head.length;
+  while (read < length) {
     const chunk = await new Promise<Buffer | null>((resolve) => {
       const onData = (data: Buffer) => (cleanup(), resolve(data));
       const onEnd = () => (cleanup(), resolve(null));
@@ -157,8 +160,10 @@ async function hijackBody(req: IncomingMessage, conn: Duplex, head: Buffer): Pro
       conn.once('end', onEnd);
     });
     if (chunk === null) break;
-    body = Buffer.concat([body, chunk]);
+    chunks.push(chunk);
+    read += chunk.length;
   }
+  const body = Buffer.concat(chunks);
   conn.pause();
   if (body.length > length) conn.unshift(body.subarray(length));
   return body.subarray(0, length);

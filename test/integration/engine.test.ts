@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 
 import { serveEngine, type EngineServer } from '../../src/engine/server';
@@ -58,6 +59,24 @@ test("bad requests get Docker's status and a one-line message, and the server go
   t.is(malformed.status, 400);
   t.regex(json<{ message: string }>(malformed.body).message, /^invalid JSON/);
   t.is((await request(socket, 'GET', `${V}/nothing/here`)).status, 404);
+  // Fields of the wrong JSON type: Go's decoder's 400, never a TypeError's 500.
+  for (const [body, message] of [
+    [{ HostConfig: { Binds: 'x' } }, 'json: cannot unmarshal string into Go struct field HostConfig.Binds of type []string'],
+    [{ HostConfig: { Mounts: ['x'] } }, 'json: cannot unmarshal array into Go struct field HostConfig.Mounts of type []struct'],
+    [{ HostConfig: { PortBindings: { '80/tcp': 'x' } } }, 'json: cannot unmarshal object into Go struct field HostConfig.PortBindings of type nat.PortMap'],
+    [{ Env: [1, 2] }, 'json: cannot unmarshal array into Go struct field Config.Env of type []string'],
+  ] as const) {
+    const reply = await request(socket, 'POST', `${V}/containers/create`, { Image: 'bb', ...body });
+    t.deepEqual([reply.status, json<{ message: string }>(reply.body).message], [400, message]);
+  }
+  t.is((await request(socket, 'GET', `${V}/containers/%E0%A4%A/json`)).status, 400);
+  // A hijacked request's body is bounded as any JSON body: a Content-Length is never an allocation.
+  const hijacked = await new Promise<string>((resolve, reject) => {
+    const conn = connect(socket, () => conn.write(`POST ${V}/exec/nope/start HTTP/1.1\r\nHost: x\r\nUpgrade: tcp\r\nConnection: Upgrade\r\nContent-Type: application/json\r\nContent-Length: 100000000000\r\n\r\n{`));
+    let answer = '';
+    conn.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1'))).on('end', () => resolve(answer)).on('error', reject);
+  });
+  t.regex(hijacked, /^HTTP\/1\.1 413 /);
   t.is((await request(socket, 'HEAD', '/_ping')).status, 200);
 });
 
