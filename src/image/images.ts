@@ -11,6 +11,7 @@ import type { Layers, SealedLayer } from './layers';
 import type { ImageConfig } from './oci';
 import { normalizeReference, normalizeTag, splitReference } from './reference';
 import { textOrder } from '../order';
+import { isJsonObject, misfit, type JsonKind } from '../json-shape';
 
 // node:crypto loads on first use, not with the module: milliseconds of every nbox start.
 function crypto(): typeof Crypto {
@@ -54,7 +55,7 @@ export class Images {
   async add(configBytes: Buffer, tags: string[], parent?: string): Promise<string> {
     let config: ImageConfig;
     try {
-      config = parseImageConfig(configBytes);
+      config = parseIncomingImageConfig(configBytes);
     } catch (err) {
       throw new NboxError('ERR_NBOX_STORE', `invalid image config: ${(err as Error).message}`);
     }
@@ -281,6 +282,12 @@ function repositoryKey(ref: string): string {
   return digest ? `${repository}@${digest}` : normalizeReference(ref);
 }
 
+// The image spec's config fields a run or a build reads.
+const IMAGE_CONFIG_FIELDS: Record<string, JsonKind> = {
+  User: 'string', Env: 'strings', Entrypoint: 'strings', Cmd: 'strings', WorkingDir: 'string', Labels: 'string map',
+  ExposedPorts: 'object', Volumes: 'object', StopSignal: 'string', Shell: 'strings', OnBuild: 'strings', Healthcheck: 'object',
+};
+
 /** parseImageConfig parses an image config and checks its rootfs.diff_ids; it throws a plain Error saying what is wrong. */
 export function parseImageConfig(bytes: Buffer): ImageConfig {
   const config = JSON.parse(bytes.toString('utf8')) as ImageConfig;
@@ -288,6 +295,16 @@ export function parseImageConfig(bytes: Buffer): ImageConfig {
   if (!Array.isArray(diffIds) || !diffIds.every((diffId) => typeof diffId === 'string' && digestPattern.test(diffId))) {
     throw new Error('rootfs.diff_ids must be a list of sha256 digests');
   }
+  return config;
+}
+
+/** parseIncomingImageConfig is parseImageConfig for an image coming into the store (load, pull, import, a build),
+ * which also checks the JSON types of the config fields a run or a build reads. */
+export function parseIncomingImageConfig(bytes: Buffer): ImageConfig {
+  const config = parseImageConfig(bytes);
+  const body = (config as unknown as Record<string, unknown>).config;
+  const wrong = body === undefined || body === null ? undefined : isJsonObject(body) ? misfit(body, IMAGE_CONFIG_FIELDS, 'Config') : 'config is not an object';
+  if (wrong) throw new Error(wrong);
   return config;
 }
 

@@ -15,7 +15,7 @@ import { MediaType, type Descriptor, type ImageConfig, type ImageIndex, type Ima
 import { HOST_PLATFORM } from './platform';
 import { normalizeTag } from './reference';
 import { sha256Digest, verifyingStream } from './digest';
-import { parseImageConfig } from './images';
+import { parseIncomingImageConfig } from './images';
 import type { SealedLayer } from './layers';
 import type { Store } from './store';
 import { uncompressed } from './tar/compression';
@@ -88,15 +88,21 @@ async function extractArchive(input: Readable, dir: string): Promise<void> {
         continue;
       }
       const target = path.join(dir, name);
-      await fs.mkdir(path.dirname(target), { recursive: true });
-      await pipeline(entry, createWriteStream(target, { flags: 'wx' }));
+      try {
+        await fs.mkdir(path.dirname(target), { recursive: true });
+        // A member given twice is its last copy, as Docker reads an archive.
+        await fs.rm(target, { force: true });
+        await pipeline(entry, createWriteStream(target, { flags: 'wx' }));
+      } catch (err) {
+        throw loadError(`cannot extract ${name}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
       entries++;
     }
   })();
   try {
     await Promise.all([pipeline([...stages, extractor as unknown as NodeJS.WritableStream]), reading]);
   } catch (err) {
-    throw loadError(`not a valid tar archive: ${(err as Error).message}`);
+    throw err instanceof NboxError ? err : loadError(`not a valid tar archive: ${(err as Error).message}`);
   }
   if (entries === 0) throw loadError('the archive is empty or not a tar archive');
 }
@@ -222,7 +228,7 @@ async function readMember(dir: string, name: string): Promise<Buffer> {
 
 function parseConfig(bytes: Buffer): ImageConfig {
   try {
-    return parseImageConfig(bytes);
+    return parseIncomingImageConfig(bytes);
   } catch (err) {
     throw loadError(`invalid image config: ${(err as Error).message}`);
   }

@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { NboxError } from '../errors';
 import { GZIP_LAYER_TYPES, MediaType, type ImageConfig } from '../image/oci';
-import { parseImageConfig } from '../image/images';
+import { parseIncomingImageConfig } from '../image/images';
 import type { Store } from '../image/store';
 import { forEachLimited } from '../pool';
 import { lookupCredentials } from './credentials';
@@ -88,7 +88,7 @@ export async function pullImage(store: Store, ref: string, options: TransferOpti
 
 function parseConfig(bytes: Buffer, ref: string): ImageConfig {
   try {
-    return parseImageConfig(bytes);
+    return parseIncomingImageConfig(bytes);
   } catch (err) {
     throw new NboxError('ERR_NBOX_REGISTRY', `${ref}: invalid image config: ${(err as Error).message}`);
   }

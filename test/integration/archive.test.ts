@@ -143,6 +143,33 @@ test('an archive whose manifest names a layer it lacks fails on one line and lea
   t.deepEqual(await storeEntries(store.root), before);
 });
 
+test('an image whose config has fields of the wrong JSON type is refused as it is loaded, on one line', async (t) => {
+  const dir = await scratch(t);
+  t.is((await cli(store.root, ['save', '-o', join(dir, 'bb.tar'), 'bb'])).code, 0);
+  const unpacked = join(dir, 'unpacked');
+  await mkdir(unpacked);
+  execFileSync('tar', ['-C', unpacked, '-xf', join(dir, 'bb.tar')]);
+  const manifest = JSON.parse(await readFile(join(unpacked, 'manifest.json'), 'utf8'));
+  const config = JSON.parse(await readFile(join(unpacked, manifest[0].Config), 'utf8'));
+  const before = await storeEntries(store.root);
+  const cases: Array<[string, unknown, string]> = [
+    ['User', 7, 'cannot unmarshal number into Go struct field Config.User of type string'],
+    ['Env', ['A=1', 5], 'cannot unmarshal array into Go struct field Config.Env of type []string'],
+    ['Cmd', 'sh', 'cannot unmarshal string into Go struct field Config.Cmd of type []string'],
+  ];
+  for (const [field, value, message] of cases) {
+    const bytes = Buffer.from(JSON.stringify({ ...config, config: { ...config.config, [field]: value } }));
+    const name = `${createHash('sha256').update(bytes).digest('hex')}.json`;
+    await writeFile(join(unpacked, name), bytes);
+    await writeFile(join(unpacked, 'manifest.json'), JSON.stringify([{ ...manifest[0], Config: name, RepoTags: ['odd:latest'] }]));
+    execFileSync('tar', ['-C', unpacked, '-cf', join(dir, 'odd.tar'), '.']);
+    const loaded = await cli(store.root, ['load', '-i', join(dir, 'odd.tar')]);
+    t.is(loaded.stderr, `nbox: load: invalid image config: json: ${message}\n`, field);
+    t.is(loaded.code, 1, field);
+  }
+  t.deepEqual(await storeEntries(store.root), before);
+});
+
 test('an OCI layout whose nested indexes fan out or nest without end fails on one line, at once', async (t) => {
   const dir = await scratch(t);
   const before = await storeEntries(store.root);
