@@ -168,6 +168,13 @@ test('an image whose config has fields of the wrong JSON type is refused as it i
     t.is(loaded.code, 1, field);
   }
   t.deepEqual(await storeEntries(store.root), before);
+  // A member given twice is its last copy, as Docker reads an archive: here a manifest naming the odd config, then bb's.
+  await writeFile(join(unpacked, 'manifest.json'), JSON.stringify([{ ...manifest[0], RepoTags: ['twice:latest'] }]));
+  execFileSync('tar', ['-C', unpacked, '-rf', join(dir, 'odd.tar'), 'manifest.json']);
+  const twice = await cli(store.root, ['load', '-i', join(dir, 'odd.tar')]);
+  t.is(twice.code, 0, twice.stderr);
+  t.is(await imageId(store.root, 'twice:latest'), await imageId(store.root, 'bb'));
+  await cli(store.root, ['rmi', 'twice:latest']);
 });
 
 test('an OCI layout whose nested indexes fan out or nest without end fails on one line, at once', async (t) => {
