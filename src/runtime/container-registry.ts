@@ -24,15 +24,28 @@ const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 export class ContainerRegistry {
   // Set by deferSweep: resolve sweeps once, when the container it finds is orphaned.
   private sweepDeferred = false;
+  // Set once a deferred open has swept the networks' leases (sweepDeferredLeases).
+  private leasesSwept = false;
 
   constructor(private readonly store: StoreRoot) {}
 
   /** deferSweep is for an open that skips the sweeps (sweep below and the
-   * orphan cgroups') because its caller only resolves a container (exec): that
-   * container still reads as a swept store would show it, as resolve sweeps
-   * first when it finds it orphaned (a `--rm` one is then gone). */
+   * orphan cgroups') because its caller only resolves a container (exec) or
+   * makes one (run, create): a container still reads as a swept store would
+   * show it, as resolve sweeps first when it finds it orphaned (a `--rm` one is
+   * then gone); a name held by a container whose nbox died is swept before it
+   * is refused; and sweepDeferredLeases frees dead containers' leases. */
   deferSweep(): void {
     this.sweepDeferred = true;
+  }
+
+  /** sweepDeferredLeases frees the leases (addresses, ports) of containers whose monitor died, once, for a
+   * deferred open about to use a network: what a full open's sweep would have freed is free. */
+  async sweepDeferredLeases(): Promise<void> {
+    if (!this.sweepDeferred || this.leasesSwept) return;
+    this.leasesSwept = true;
+    await sweepBridgeLeases();
+    await sweepUserNetworks(this.store);
   }
 
   /** sweep ends the containers whose nbox died (sweepOrphans) and the cgroups
@@ -220,7 +233,12 @@ export class ContainerRegistry {
       if (!isErrno(err, 'EEXIST')) throw err;
     }
     await this.store.withLock(async () => {
-      const owner = await readlink(link).catch(() => null);
+      let owner = await readlink(link).catch(() => null);
+      // A deferred open has not swept: the holder may be a `--rm` container whose nbox died, which the sweep removes.
+      if (owner && existsSync(this.dirOf(owner)) && this.sweepDeferred) {
+        await this.sweep();
+        owner = await readlink(link).catch(() => null);
+      }
       if (owner && existsSync(this.dirOf(owner))) {
         throw new NboxError(
           'ERR_NBOX_CONFLICT',

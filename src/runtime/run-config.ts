@@ -50,6 +50,9 @@ export async function prepareRun(ctx: RunContext, image: ImageRecord, imageRef: 
   const user = await imageUser(layerDirs, userSpec, opts.groupAdd);
   // The image's EXPOSE and --expose: what -P publishes.
   const expose = [...new Set([...Object.keys(image.config.config?.ExposedPorts ?? {}), ...(opts.expose ?? []).flatMap(exposeKeys)])];
+  // Ports and addresses that dead containers held are free before they are checked (a deferred open's sweep).
+  const network = runNetwork(opts.network);
+  if (network === 'bridge' || isUserNetwork(network)) await ctx.containers.sweepDeferredLeases();
   const requests = publishRequests(expose, opts);
   const config: ContainerConfig = { ...containerConfig(image, imageRef, opts, userSpec, user, id), ...(await userNetwork(ctx, opts)) };
   const exposed = [...new Set([...expose, ...requests.map(portKey)])];

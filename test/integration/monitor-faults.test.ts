@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { cli, rootTest, sharedTestStore } from '../helpers/env';
+import { freePort } from '../helpers/host-network';
 import { alive, cgroupsOf, comm, endAtTeardown, monitors, parentOf, runDetached, runningState, stateOf, until } from '../helpers/detached';
 
 const test = rootTest();
@@ -42,6 +43,19 @@ test('kill -9 of the monitor takes the container along: Exited (137), its cgroup
   });
   t.like(stateOf(store.root, id), { status: 'exited', exitCode: 137 });
   t.false(readFileSync('/proc/self/mountinfo', 'utf8').includes(id));
+});
+
+test('run sweeps only what it touches: a name and a published port a killed monitor\'s --rm container held are free', async (t) => {
+  const port = await freePort();
+  const first = await runDetached(t, store.root, ['--rm', '--name', 'orphaned-name', '-p', `127.0.0.1:${port}:80`, 'bb', 'sleep', '60']);
+  const state = await runningState(store.root, first);
+  process.kill(state.owner!.pid, 'SIGKILL');
+  await until('the init to die', () => (alive(state.pid) ? undefined : true));
+  // No listing verb ran since: run itself finds the name's holder and the port's lease dead.
+  const second = await cli(store.root, ['run', '-d', '--name', 'orphaned-name', '-p', `127.0.0.1:${port}:80`, 'bb', 'sleep', '60']);
+  t.is(second.code, 0, second.stderr);
+  endAtTeardown(t, store.root, second.stdout.trim());
+  t.is(stateOf(store.root, first), null, 'the --rm container went with the sweep');
 });
 
 test('a container that clears its parent-death signal outlives a killed monitor until the next store open kills it', async (t) => {

@@ -144,7 +144,8 @@ function runCommand(command: Command, ctx: CliContext, verb: 'run' | 'create'): 
       for (const signal of forwarded) process.on(signal, forward);
       let stopResizing = () => {};
       try {
-        const nbox = await ctx.open();
+        // The store's sweeps are for the verbs that list it: run and create sweep only what they touch.
+        const nbox = await ctx.open({ deferSweep: true });
         for (const warning of resources ? limitWarnings(resources) : []) process.stderr.write(`${warning}\n`);
         const options: Omit<RunOptions, 'detach'> = {
           cmd: command,
