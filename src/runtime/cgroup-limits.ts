@@ -121,18 +121,26 @@ function writeLimit(path: string, value: string): void {
 
 /** fillCpuset gives each cpuset group from the hierarchy's root down to dir the
  * CPUs and memory nodes of its parent where it has none: a v1 cpuset group
- * starts empty, and no task may join an empty one. */
-export function fillCpuset(root: string, dir: string): void {
+ * starts empty, and no task may join an empty one. When dir itself was empty
+ * and its parent is ownParent (nbox's own, not a --cgroup-parent), the parent
+ * is set to give its next groups its own at mkdir (cgroup.clone_children): a
+ * write to cpuset.cpus costs the kernel 0.7 ms here, that copy next to nothing. */
+export function fillCpuset(root: string, dir: string, ownParent?: string): void {
   const mount = join(root, 'cpuset');
   const path = relative(mount, dir).split('/').filter(Boolean);
   let parent = mount;
+  let filled = false;
   for (const name of path) {
     const group = join(parent, name);
+    filled = false;
     for (const file of ['cpuset.cpus', 'cpuset.mems']) {
-      if (readFileSync(join(group, file), 'utf8').trim() === '') writeFileSync(join(group, file), readFileSync(join(parent, file), 'utf8').trim());
+      if (readFileSync(join(group, file), 'utf8').trim() !== '') continue;
+      writeFileSync(join(group, file), readFileSync(join(parent, file), 'utf8').trim());
+      filled = true;
     }
     parent = group;
   }
+  if (filled && ownParent !== undefined && dirname(dir) === ownParent) writeFileSync(join(ownParent, 'cgroup.clone_children'), '1');
 }
 
 /** enableControllers turns on, in each group from the v2 root down to dir's

@@ -8,7 +8,7 @@
 // cost a fraction of a trip through the thread pool each.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, rmdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { isErrno } from '../errors';
 import { addon } from '../sys/addon';
@@ -81,7 +81,7 @@ export async function createCgroup(dirs: string[], resources: Resources = {}, ex
         closeSync(allow);
       }
       const cpuset = dirs.find((dir) => dir.startsWith(`${CGROUP_MOUNT}/cpuset/`));
-      if (cpuset) fillCpuset(CGROUP_MOUNT, cpuset);
+      if (cpuset) fillCpuset(CGROUP_MOUNT, cpuset, parents().find((parent) => parent === dirname(cpuset)));
     }
     applyLimits(dirs, CGROUP_MOUNT, isUnified(), resources);
   } catch (err) {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -82,6 +82,27 @@ test('v1 cpuset: an empty group gets its parent\'s CPUs and memory nodes, level 
   fillCpuset(root, levels[2]);
   t.is(readFileSync(join(levels[1], 'cpuset.cpus'), 'utf8'), '0-3');
   t.is(readFileSync(join(levels[2], 'cpuset.mems'), 'utf8'), '0');
+  t.false(existsSync(join(levels[1], 'cgroup.clone_children')), 'a parent that is not nbox\'s own is left as it is');
+});
+
+test('v1 cpuset: nbox\'s own parent is set to give its new groups its CPUs at mkdir, once a group had to be filled', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'nbox-cgv1-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const [parent, first, second] = [join(root, 'cpuset', 'nbox'), join(root, 'cpuset', 'nbox', 'c1'), join(root, 'cpuset', 'nbox', 'c2')];
+  mkdirSync(join(root, 'cpuset'));
+  writeFileSync(join(root, 'cpuset', 'cpuset.cpus'), '0-1\n');
+  writeFileSync(join(root, 'cpuset', 'cpuset.mems'), '0\n');
+  for (const dir of [parent, first, second]) {
+    mkdirSync(dir);
+    // c2 as the kernel makes it once clone_children is set: its parent's already.
+    writeFileSync(join(dir, 'cpuset.cpus'), dir === second ? '0-1\n' : '\n');
+    writeFileSync(join(dir, 'cpuset.mems'), dir === second ? '0\n' : '\n');
+  }
+  fillCpuset(root, first, parent);
+  t.is(readFileSync(join(parent, 'cgroup.clone_children'), 'utf8'), '1');
+  rmSync(join(parent, 'cgroup.clone_children'));
+  fillCpuset(root, second, parent);
+  t.false(existsSync(join(parent, 'cgroup.clone_children')), 'nothing to fill, nothing written');
 });
 
 test('oomKillCount reads the oom_kill line of v1 memory.oom_control and of v2 memory.events', (t) => {
