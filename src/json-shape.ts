@@ -14,10 +14,15 @@ const GO_TYPE: Record<JsonKind, string> = {
 /** misfit says which field of object holds the wrong JSON type for its kind (null fits any), as Go's decoder
  * says it; undefined when all fit. struct names the object in the message. */
 export function misfit(object: Record<string, unknown>, kinds: Record<string, JsonKind>, struct: string): string | undefined {
+  const wrong = fieldMisfit(object, kinds);
+  return wrong && `json: cannot unmarshal ${jsonType(wrong.value)} into Go struct field ${struct}.${wrong.field} of type ${GO_TYPE[wrong.kind]}`;
+}
+
+/** fieldMisfit is the first field of object whose value (not null or undefined) is not of its kind. */
+export function fieldMisfit(object: Record<string, unknown>, kinds: Record<string, JsonKind>): { field: string; kind: JsonKind; value: unknown } | undefined {
   for (const [field, kind] of Object.entries(kinds)) {
     const value = object[field];
-    if (value === null || value === undefined || fits(value, kind)) continue;
-    return `json: cannot unmarshal ${jsonType(value)} into Go struct field ${struct}.${field} of type ${GO_TYPE[kind]}`;
+    if (value !== null && value !== undefined && !fits(value, kind)) return { field, kind, value };
   }
   return undefined;
 }

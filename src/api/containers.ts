@@ -3,6 +3,7 @@
 import type { Readable } from 'node:stream';
 
 import { NboxError } from '../errors';
+import { checkExecArguments, checkRunArguments } from './argument-checks';
 import { faultPoint } from '../runtime/fault';
 import type { Store } from '../image/store';
 import type { ContainerRegistry } from '../runtime/container-registry';
@@ -72,6 +73,7 @@ export class ContainerApi {
   run(image: string, options: ForegroundRunOptions): Promise<RunningContainer>;
   run(image: string, options?: ContainerRunOptions): Promise<Container>;
   async run(image: string, options: ForegroundRunOptions | ContainerRunOptions = {}): Promise<RunningContainer | Container> {
+    checkRunArguments('run', image, options);
     const record = await this.store.images.resolve(image);
     const ctx = { store: this.store, containers: this.containers };
     if (isForeground(options)) return runContainer(ctx, record, image, options);
@@ -81,6 +83,7 @@ export class ContainerApi {
 
   /** create puts a container on record without starting it (`docker create`); `startContainer` runs it under a monitor. */
   async create(image: string, options: Omit<RunOptions, 'detach' | 'stdio'> = {}): Promise<Container> {
+    checkRunArguments('create', image, options);
     const record = await this.store.images.resolve(image);
     return new Container(this, (await createContainer({ store: this.store, containers: this.containers }, record, image, options)).config.id);
   }
@@ -349,6 +352,7 @@ export class ContainerApi {
 
   /** execStream starts cmd in a running container (`docker exec`); its output streams when piped. */
   async execStream(ref: string, cmd: string[], options: ExecOptions = {}): Promise<ExecProcess> {
+    checkExecArguments(cmd, options);
     const { startExec } = await import('../runtime/exec');
     return startExec({ store: this.store, containers: this.containers }, ref, cmd, options);
   }

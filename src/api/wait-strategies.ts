@@ -5,6 +5,7 @@
 import { connect } from 'node:net';
 import { request } from 'node:http';
 
+import { checkExecArguments } from './argument-checks';
 import { NboxError } from '../errors';
 import type { Container } from './container-handle';
 import { WaitError, WaitTimeoutError } from './wait-errors';
@@ -74,6 +75,8 @@ export function forLog(pattern: string | RegExp, options: { times?: number } = {
 
 /** forExec waits until cmd, run in the container, exits 0. */
 export function forExec(cmd: string[]): WaitStrategy {
+  // Refused as written, not at each poll until the deadline.
+  checkExecArguments(cmd, {});
   return {
     describe: () => `exec ${JSON.stringify(cmd)} to exit 0`,
     wait: ({ container, signal }) => poll(signal, async () => (await container.exec(cmd, { stdio: 'ignore' })).exitCode === 0),

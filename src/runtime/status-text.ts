@@ -55,5 +55,6 @@ export function psStatus(state: ContainerState, now: Date): string {
 
 /** listedCommand is a container's command as the daemon lists it: an argument with a space in single quotes. */
 export function listedCommand(argv: string[]): string {
-  return argv.map((arg, i) => (i > 0 && arg.includes(' ') ? `'${arg}'` : arg)).join(' ');
+  // String(): a record an older nbox wrote from a library call with a number in its command still lists.
+  return argv.map(String).map((arg, i) => (i > 0 && arg.includes(' ') ? `'${arg}'` : arg)).join(' ');
 }

@@ -43,3 +43,31 @@ test('build progress comes as one stream of events', async (t) => {
   t.true(events.some((e) => e.type === 'running'));
   t.deepEqual(events.slice(-2), [{ type: 'built', imageId: id }, { type: 'tagged', name: 'events:1' }]);
 });
+
+test('arguments of the wrong type reject with one clear NboxError, before anything is made', async (t) => {
+  const before = (await store.nbox.listContainers({ all: true })).length;
+  // A JavaScript caller, past the .d.ts: a number in an argv aborted the whole process in the addon.
+  const loose = store.nbox as unknown as { run(image: unknown, options?: unknown): Promise<unknown>; create(image: unknown, options?: unknown): Promise<unknown> };
+  const refused: Array<[Promise<unknown>, string]> = [
+    [loose.run('bb', { cmd: ['echo', 5], stdio: 'pipe', network: 'none' }), 'run: option cmd must be an array of strings'],
+    [loose.run('bb', { cmd: ['echo', 5], network: 'none' }), 'run: option cmd must be an array of strings'],
+    [loose.run(42), 'run: the image must be a non-empty string'],
+    [loose.run('bb', { env: { A: '1' } }), 'run: option env must be an array of strings'],
+    [loose.run('bb', { wait: 'ready' }), 'run: option wait must be a wait strategy (Wait.forLog(…), …) or an array of them'],
+    [loose.create('bb', { tmpfs: ['/x'] }), 'create: option tmpfs must be an object of strings'],
+  ];
+  for (const [call, message] of refused) {
+    const err = await t.throwsAsync(call);
+    t.like(err, { code: 'ERR_NBOX_USAGE', message });
+  }
+  await using c = await store.nbox.run('bb', { cmd: ['sleep', '60'], network: 'none' });
+  const exec = c.exec as unknown as (cmd: unknown, options?: unknown) => Promise<unknown>;
+  for (const [cmd, options, message] of [
+    [['echo', 5], {}, 'exec: the command must be a non-empty array of strings'],
+    ['true', {}, 'exec: the command must be a non-empty array of strings'],
+    [['id'], { user: 0 }, 'exec: option user must be a string'],
+  ] as const) {
+    t.like(await t.throwsAsync(exec.call(c, cmd, options)), { code: 'ERR_NBOX_USAGE', message });
+  }
+  t.is((await store.nbox.listContainers({ all: true })).length, before + 1);
+});
