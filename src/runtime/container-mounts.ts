@@ -55,6 +55,11 @@ export async function planMounts(request: MountRequest, resolveContainer: (ref: 
       byTarget.set(cleanTarget(mount.target), readonly === undefined ? shared : { ...shared, readonly });
     }
   }
+  // Checked here, before anything is made, as the daemon's create checks them: at start it is too late.
+  for (const target of request.tmpfsTargets) {
+    if (!target.startsWith('/')) throw new NboxError('ERR_NBOX_USAGE', `invalid mount path: '${target}' mount path must be absolute`);
+    if (cleanTarget(target) === '/') throw new NboxError('ERR_NBOX_USAGE', `invalid mount path: '${target}' mount path must not be "/"`);
+  }
   const own = new Set<string>(request.tmpfsTargets.map(cleanTarget));
   for (const mount of request.mounts) {
     if (!mount.target.startsWith('/')) {

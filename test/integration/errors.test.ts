@@ -67,6 +67,13 @@ test('an unknown network mode', async (t) => {
   await failsCleanly(t, ['run', '--rm', '--network', 'bridge0', 'bb', 'true'], 125, /network bridge0 not found/);
 });
 
+test('a --tmpfs that is relative or / is refused before a container is made, by run and by create', async (t) => {
+  for (const verb of ['run', 'create']) {
+    await failsCleanly(t, [verb, '--tmpfs', 'relative', 'bb', 'true'], 125, /^nbox: invalid mount path: 'relative' mount path must be absolute$/m);
+    await failsCleanly(t, [verb, '--tmpfs', '/', 'bb', 'true'], 125, /^nbox: invalid mount path: '\/' mount path must not be "\/"$/m);
+  }
+});
+
 test('an invalid container name', async (t) => {
   await failsCleanly(t, ['run', '--rm', '--name', '-bad name', 'bb', 'true'], 125, /Invalid container name/);
 });
