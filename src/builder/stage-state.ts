@@ -176,7 +176,9 @@ function exposedPorts(spec: string, line: number): string[] {
   const first = Number(match[1]);
   const last = match[2] === undefined ? first : Number(match[2]);
   if (first > 65535 || last > 65535 || last < first) throw new DockerfileError({ line, message: `Invalid containerPort: ${spec}` });
-  const protocol = match[3] ?? 'tcp';
+  // As BuildKit's nat.ParsePortSpecs: the protocol is matched without case and kept lowercase.
+  const protocol = (match[3] ?? 'tcp').toLowerCase();
+  if (!['tcp', 'udp', 'sctp'].includes(protocol)) throw new DockerfileError({ line, message: `invalid proto: ${match[3]}` });
   return Array.from({ length: last - first + 1 }, (_, i) => `${first + i}/${protocol}`);
 }
 

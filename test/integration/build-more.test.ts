@@ -15,7 +15,7 @@ import { buildSteps } from '../helpers/build';
 
 const test = rootTest();
 const store = sharedTestStore(test);
-const { build, run } = buildSteps(store);
+const { build, buildFails, run } = buildSteps(store);
 const shared = fileScope(test);
 
 
@@ -239,4 +239,12 @@ test('FROM --platform of another platform fails at its line', async (t) => {
   const other = await cli(store.root, ['build', await writeContext(t, { Dockerfile: 'FROM --platform=linux/arm64 bb\n' })]);
   t.is(other.code, 1);
   t.regex(other.stderr, /Dockerfile:1: .*linux\/arm64/);
+});
+
+test('EXPOSE takes tcp, udp and sctp in any case, kept lowercase; another protocol fails at its line', async (t) => {
+  const dir = await writeContext(t, { Dockerfile: 'FROM bb\nEXPOSE 80/UDP 81/Sctp 82\n' });
+  await build(t, ['-q', '-t', 'expose-protocols', dir]);
+  const image = JSON.parse((await cli(store.root, ['inspect', 'expose-protocols'])).stdout)[0];
+  t.deepEqual(Object.keys(image.Config.ExposedPorts).sort(), ['80/udp', '81/sctp', '82/tcp']);
+  await buildFails(t, [await writeContext(t, { Dockerfile: 'FROM bb\nEXPOSE 80/bogus\n' })], /^nbox: Dockerfile:2: invalid proto: bogus$/m);
 });
