@@ -168,6 +168,13 @@ export class Nbox extends ContainerApi {
     return new Nbox(store, containers);
   }
 
+  /** removeTempFiles removes what this process has under way in the store (its tmp/ entries: a pull's or a
+   * load's layers not yet stored): for a process about to exit in the middle of an operation, as the CLI on
+   * SIGINT. What is in flight then fails; stored images and containers are untouched. */
+  async removeTempFiles(): Promise<void> {
+    await this.store.root.removeOwnTempEntries();
+  }
+
   get root(): string {
     return this.store.root.dir;
   }

@@ -11,7 +11,7 @@ import { addon } from '../sys/addon';
 import { writeDurably } from './files';
 import { STORE_DIRS, STORE_LOCKS, STORE_MODE, VERSION_FILE, VERSION_TEXT, makeDirectory, prepareStoreRoot, restrictMode } from './layout';
 import { lockFile, tryLockFile, type LockMode, type Release } from './lock';
-import { staleTempEntries, tempName, tempOwner } from './temp';
+import { ownTempEntries, staleTempEntries, tempName, tempOwner } from './temp';
 
 /** StoreRoot is an opened store root: the directories of its layout and the disk operations on them. */
 export class StoreRoot {
@@ -127,6 +127,12 @@ export class StoreRoot {
     const doomed = this.renameAway(target);
     // One native walk on the thread pool: fs.rm takes a trip through it per entry.
     if (doomed) await addon().removeTree(doomed);
+  }
+
+  /** removeOwnTempEntries removes everything this process has in tmp/: for a process ending in the middle
+   * of an operation (interrupted), which leaves nothing for the next open's sweep. Operations in flight fail. */
+  async removeOwnTempEntries(): Promise<void> {
+    for (const entry of ownTempEntries(this.tmpDir, this.owner)) await addon().removeTree(entry).catch(() => undefined);
   }
 
   /** discardTree takes a file or directory out of the store at once, as removeTree does, and leaves its

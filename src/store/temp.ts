@@ -31,3 +31,8 @@ export function staleTempEntries(tmpDir: string): string[] {
   }
   return stale;
 }
+
+/** ownTempEntries lists the entries of tmpDir that owner (tempOwner's) made. */
+export function ownTempEntries(tmpDir: string, owner: string): string[] {
+  return readdirSync(tmpDir).filter((name) => name.startsWith(`${owner}-`) && tempNamePattern.test(name)).map((name) => path.join(tmpDir, name));
+}

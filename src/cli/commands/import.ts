@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 
 import { collect, openInput, type CliContext } from '../context';
 import { writeOut } from '../stdout';
+import { removeTempOnSignal } from '../interrupt';
 
 /** registerImport adds `import`. */
 export function registerImport(program: Command, ctx: CliContext): void {
@@ -15,6 +16,7 @@ export function registerImport(program: Command, ctx: CliContext): void {
     .option('-m, --message <message>', 'set the commit message for the imported image')
     .action(async (file: string, reference: string | undefined, flags: { change: string[]; message?: string }) => {
       const nbox = await ctx.open();
+      removeTempOnSignal(nbox);
       const input = await openInput(file);
       const id = await nbox.importImage(input, {
         tags: reference ? [reference] : [],

@@ -6,6 +6,7 @@ import { NboxError } from '../../errors';
 import { parseBool, type CliContext } from '../context';
 import { progressPrinter } from '../progress';
 import { writeOut } from '../stdout';
+import { removeTempOnSignal } from '../interrupt';
 
 interface TransferFlags {
   tlsVerify?: boolean;
@@ -26,6 +27,7 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
     .option('-q, --quiet', 'suppress verbose output')
     .action(async (name: string, flags: TransferFlags) => {
       const nbox = await ctx.open();
+      removeTempOnSignal(nbox);
       const { canonicalName, pullHeader, pullStatus, splitReference } = await import('../../api');
       const out = process.stdout;
       const { repository, tag, digest } = splitReference(name);

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { NboxError } from '../../errors';
 import { openInput, type CliContext } from '../context';
 import { writeOut } from '../stdout';
+import { removeTempOnSignal } from '../interrupt';
 
 const FORMATS = ['docker', 'oci'] as const;
 
@@ -31,6 +32,7 @@ export function registerSave(program: Command, ctx: CliContext): void {
     .action(async (flags: { input?: string; quiet?: boolean }) => {
       if (!flags.input && process.stdin.isTTY) throw new NboxError('ERR_NBOX_USAGE', 'requested load from stdin, but stdin is empty');
       const nbox = await ctx.open();
+      removeTempOnSignal(nbox);
       const loaded = await nbox.loadImages(await openInput(flags.input ?? '-'));
       if (flags.quiet) return;
       for (const image of loaded) {
