@@ -118,6 +118,8 @@ export async function attachBridge(id: string, owner: ProcessIdentity, ports: Po
     const clash = ports.find((port) => heldElsewhere(port, others));
     if (clash) throw portAllocated(clash);
     const up = existsSync(upMarker(network));
+    // A table an older nbox wrote (its marker names another layout) is written whole: its rules may lack a fix.
+    const tableCurrent = up && readFileSync(upMarker(network), 'utf8') === TABLE_LAYOUT;
     if (!up) bridgeUp(network, subnet);
     const address = options.address === undefined ? freeAddress(network, subnet, others) : requestedAddress(network, subnet, others, options.address);
     const lease: Lease = {
@@ -129,10 +131,10 @@ export async function attachBridge(id: string, owner: ProcessIdentity, ports: Po
     const next = { ...Object.fromEntries(others.map((other) => [other.id, other])), [id]: lease };
     // The table comes up with the bridge (egress must work from the container's first packet);
     // published ports are added by portsReady below.
-    if (!up) await applyTable(network, next);
-    if (!up) writeFileSync(upMarker(network), '');
+    if (!tableCurrent) await applyTable(network, next);
+    if (!tableCurrent) writeFileSync(upMarker(network), TABLE_LAYOUT);
     // A first run's ports are appended to the table; a new run of a container that had ports rewrites it.
-    const table = !up || (lease.ports.length === 0 && !leases[id]?.ports.length) ? 'as is' : leases[id]?.ports.length ? 'rewrite' : 'append';
+    const table = !tableCurrent || (lease.ports.length === 0 && !leases[id]?.ports.length) ? 'as is' : leases[id]?.ports.length ? 'rewrite' : 'append';
     return { leases: next, result: { lease, table } };
   }).then(({ lease, table }) => ({ lease, portsReady: table === 'as is' ? Promise.resolve() : table === 'append' ? addLeasePorts(network, id) : applyLatestTable(network) }));
   const { lease, portsReady } = attached;
@@ -400,6 +402,9 @@ function leasesPath(network: BridgeNetwork): string {
 function lockPath(network: BridgeNetwork): string {
   return join(STATE_DIR, `${network.bridge}.lock`);
 }
+
+// TABLE_LAYOUT is the up marker's content: which rules tableScript writes (2: loopback from the bridge dropped).
+const TABLE_LAYOUT = '2';
 
 // upMarker exists while the bridge and the table are up.
 function upMarker(network: BridgeNetwork): string {

@@ -66,6 +66,13 @@ export function tableScript(nat: NatTable, ports: PortRule[]): string {
     `add table ip ${nat.table}`,
     `delete table ip ${nat.table}`,
     `table ip ${nat.table} {`,
+    // route_localnet lets the host DNAT 127.0.0.1 to a container; it also lets a container address the host's
+    // loopback (frames to the gateway's MAC for 127.0.0.1: CVE-2020-8558's class). Dropped as they arrive,
+    // before NAT: the host's own replies to 127.0.0.1 were masqueraded and come back to the gateway's address.
+    '  chain raw {',
+    '    type filter hook prerouting priority raw; policy accept;',
+    `    iifname "${nat.bridge}" ip daddr 127.0.0.0/8 drop`,
+    '  }',
     '  chain ports {',
     ...dnat,
     '  }',

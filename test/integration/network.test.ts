@@ -3,7 +3,9 @@
 // running side by side never share one, and the file's end removes whatever a
 // failed test left: namespaces, links, the table, the lease files.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 
 import { cli, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
@@ -254,5 +256,20 @@ test("--format's Go templates on a running container: inspect ranges over its ne
   const ps = await cli(store.root, ['ps', '--format', '{{.Names}} {{.Label "k"}}']);
   t.deepEqual([ps.code, ps.stdout, ps.stderr], [0, 'tmpl v\n', '']);
   t.is((await cli(store.root, ['rm', '-f', 'tmpl'])).code, 0);
+  await allGone();
+});
+
+test("a container cannot reach the host's loopback through the gateway: frames for 127.0.0.1 are dropped on the bridge", async (t) => {
+  // route_localnet (for the host's own 127.0.0.1 ports) must not open the host's loopback-only services to containers.
+  const dir = mkdtempSync(join(tmpdir(), 'nbox-loopback-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync('gcc', ['-static', '-O1', '-o', join(dir, 'attacks'), resolve(__dirname, '../../../test/fixtures/attacks/attacks.c')]);
+  const server = createServer((socket) => socket.end('host secret\n'));
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  t.teardown(() => new Promise<void>((closed) => server.close(() => closed())));
+  const { port } = server.address() as AddressInfo;
+  const script = `ping -c1 -W1 ${GATEWAY} >/dev/null; /attacks loopback $(awk '$1=="${GATEWAY}"{print $4}' /proc/net/arp) ${port}`;
+  const attack = await cli(store.root, ['run', '--rm', '-v', `${join(dir, 'attacks')}:/attacks:ro`, 'bb', 'sh', '-c', script]);
+  t.is(attack.stdout, 'silent\n', attack.stderr);
   await allGone();
 });

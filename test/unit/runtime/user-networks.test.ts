@@ -20,12 +20,15 @@ test('a user network\'s table drops traffic to and from the other nbox bridges; 
   t.true(isolated.includes('iifname "nbox-abc" oifname != "nbox-abc" oifname "nbox-*" drop'));
   t.true(isolated.includes('oifname "nbox-abc" iifname != "nbox-abc" iifname "nbox0" drop'));
   t.true(isolated.includes('ip saddr 10.93.1.0/24 ip daddr != 10.93.1.0/24 masquerade'));
-  // Drops come before the chain's accepts; a connection to a published port (DNATed) passes them, as in Docker.
-  t.true(isolated.indexOf('drop') < isolated.indexOf('oifname "nbox-abc" accept'));
-  t.true(isolated.indexOf('ct status dnat accept') < isolated.indexOf('drop'));
+  // Drops come before the forward chain's accepts; a connection to a published port (DNATed) passes them, as in Docker.
+  const forward = (script: string) => script.slice(script.indexOf('chain forward'));
+  t.true(forward(isolated).indexOf('drop') < forward(isolated).indexOf('oifname "nbox-abc" accept'));
+  t.true(forward(isolated).indexOf('ct status dnat accept') < forward(isolated).indexOf('drop'));
   const internal = tableScript({ ...nat, isolation: { others: ['nbox-*'], internal: true } }, []);
   t.true(internal.includes('iifname "nbox-abc" oifname != "nbox-abc" drop'));
   t.false(internal.includes('ct status dnat accept'), 'nothing reaches an internal network from outside it');
   t.false(internal.includes('ip daddr != 10.93.1.0/24 masquerade'));
-  t.false(tableScript(nat, []).includes('drop'), 'the default bridge keeps its rules');
+  t.false(forward(tableScript(nat, [])).includes('drop'), 'the default bridge keeps its rules');
+  // Every table drops what comes from its bridge for the host's loopback (route_localnet is on for published 127.0.0.1 ports).
+  for (const script of [isolated, internal, tableScript(nat, [])]) t.true(script.includes('iifname "nbox-abc" ip daddr 127.0.0.0/8 drop'));
 });
