@@ -7,7 +7,7 @@
 //
 // A hosts file is bind-mounted into its container, so it is rewritten in place
 // (same inode), never replaced by a rename, or the container would keep the old.
-import { constants, openSync, closeSync, readFileSync, writeSync, ftruncateSync } from 'node:fs';
+import { constants, openSync, closeSync, readSync, writeSync, ftruncateSync } from 'node:fs';
 
 /** PeerEntry is one member's line: its address and the names it answers to. */
 export interface PeerEntry {
@@ -39,7 +39,13 @@ export function writePeerHosts(name: string, members: PeerEntry[], gone: PeerEnt
   for (const member of gone) rewrite(member.hosts, (text) => withPeerBlock(text, name, ''));
 }
 
-// rewrite changes a hosts file in place; one gone (its container removed) is skipped.
+// MAX_HOSTS_FILE bounds the hosts file nbox reads back: its container can write it (as in Docker), and one
+// grown to hundreds of MB (a sparse truncate) must neither exhaust nbox's memory nor fail every store open.
+const MAX_HOSTS_FILE = 1 << 20;
+
+// rewrite changes a hosts file in place; one gone (its container removed), one its container made larger
+// than MAX_HOSTS_FILE, or one that cannot be written is left as it is: that member's names go stale, and
+// nothing else fails with it (the sweep, an rm, another member's run).
 function rewrite(path: string, change: (text: string) => string): void {
   let fd: number;
   try {
@@ -48,10 +54,15 @@ function rewrite(path: string, change: (text: string) => string): void {
     return;
   }
   try {
-    const text = readFileSync(fd, 'utf8');
-    const next = Buffer.from(change(text));
+    // One read of at most a byte past the bound: the container may grow the file after any stat.
+    const text = Buffer.allocUnsafe(MAX_HOSTS_FILE + 1);
+    const length = readSync(fd, text, 0, text.length, 0);
+    if (length > MAX_HOSTS_FILE) return;
+    const next = Buffer.from(change(text.toString('utf8', 0, length)));
     ftruncateSync(fd, 0);
     writeSync(fd, next, 0, next.length, 0);
+  } catch {
+    // As above: the member's own file, which only its container could have made unwritable.
   } finally {
     closeSync(fd);
   }

@@ -247,3 +247,17 @@ test('--gateway: network inspect shows it and the containers\' default route goe
   t.is(run.code, 0, run.stderr);
   t.is(run.stdout, `default via ${gateway} dev eth0 \ngateway answers\n`);
 });
+
+test('a member that grows its /etc/hosts to hundreds of MB stalls nothing: peers run, rm works, ps lists', async (t) => {
+  await createNetwork(t, 'un-hosts', '--subnet', subnet(9));
+  await detached(t, 'un-big', '--network', 'un-hosts');
+  await detached(t, 'un-peer', '--network', 'un-hosts');
+  // Sparse: no disk, but every rewrite of the members' hosts files read it whole.
+  t.is((await nbox('exec', 'un-big', 'truncate', '-s', '700M', '/etc/hosts')).code, 0);
+  const peer = await nbox('run', '--rm', '--network', 'un-hosts', 'bb', 'true');
+  t.is(peer.code, 0, peer.stderr);
+  const removed = await nbox('rm', '-f', 'un-peer');
+  t.is(removed.code, 0, removed.stderr);
+  const ps = await nbox('ps', '-a', '--filter', 'name=un-big', '--format', '{{.Names}}');
+  t.deepEqual([ps.code, ps.stdout], [0, 'un-big\n'], ps.stderr);
+});
