@@ -19,7 +19,8 @@ export interface LogEntry {
   /** RFC 3339 with nanoseconds, as the log records it. */
   time: string;
   line: string;
-  /** The line ended without a newline (the container's last output on that stream). */
+  /** No newline ends this text: the container's last output on that stream, or a piece of a line longer
+   * than 1 MiB, which the stream's next entries continue. */
   partial?: boolean;
 }
 
@@ -257,6 +258,9 @@ async function tailOffset(file: LogFile, count: number, chunk: number): Promise<
   return { offset: 0, found: seen + 1 };
 }
 
+// MAX_JOINED_LINE: the longest line (in UTF-16 units) joined from partial records before a piece of it goes out.
+const MAX_JOINED_LINE = 1 << 20;
+
 // RecordReader turns whole lines of the log into entries: the filters, and a
 // stream's partial records (a line of more than 16 KiB, split by the writer)
 // joined into one entry.
@@ -293,7 +297,14 @@ class RecordReader {
       }
       const pending = this.pending[record.stream];
       if (!record.complete) {
-        this.pending[record.stream] = pending ? { time: pending.time, text: pending.text + record.line } : { time: record.time, text: record.line };
+        const joined = pending ? { time: pending.time, text: pending.text + record.line } : { time: record.time, text: record.line };
+        // A line that never ends (a container writing GBs without a newline) goes out in pieces, as Docker's
+        // reader gives each partial record: joined whole, it outgrew a string and hid the whole log.
+        if (joined.text.length < MAX_JOINED_LINE) this.pending[record.stream] = joined;
+        else {
+          this.pending[record.stream] = null;
+          out.push(this.entry(record.stream, joined.time, joined.text, true));
+        }
         continue;
       }
       this.pending[record.stream] = null;

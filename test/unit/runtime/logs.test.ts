@@ -213,3 +213,15 @@ test('follow goes on into the new log when the one it reads is rotated away', as
   await following;
   t.deepEqual(seen, ['before', 'last of the old', 'first of the new', 'at the end']);
 });
+
+test('a line that never ends goes out in pieces of at most 1 MiB, the lines around it whole', async (t) => {
+  // 16 KiB partial records, 3 MiB in all without a newline, between two whole lines: joined whole, such a
+  // line outgrows a string (the reviewer's 560 MB one hid the whole log).
+  const piece = 'x'.repeat(16 * 1024);
+  const text = [record('stdout', 'before\n', 1), ...Array.from({ length: 192 }, () => record('stdout', piece, 2)), record('stdout', 'end\n', 3), record('stdout', 'after\n', 4)].join('');
+  const path = await withLog(t, text);
+  const entries = await collect({ path, ...stopped });
+  t.deepEqual(entries.map((e) => e.line.length), [6, 1 << 20, 1 << 20, 1 << 20, 3, 5]);
+  t.deepEqual(entries.map((e) => e.partial ?? false), [false, true, true, true, false, false]);
+  t.is(entries.slice(1, 5).map((e) => e.line).join(''), `${piece.repeat(192)}end`);
+});
