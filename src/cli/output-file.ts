@@ -2,7 +2,8 @@
 // and renamed over (a failed write leaves nothing under the name), beside the
 // file a symlink points to; a device, FIFO or socket is written into.
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -28,6 +29,12 @@ async function writeOutputFile(file: string, data: Readable): Promise<void> {
       throw writeError(file, err);
     }
     return;
+  }
+  // As the docker CLI checks -o before it writes: the file's directory must be there (the error would name the partial file).
+  const dir = dirname(target.path);
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) {
+    data.destroy();
+    throw new NboxError('ERR_NBOX_USAGE', `invalid output path: directory "${dir}" does not exist`);
   }
   const partial = `${target.path}.partial-${process.pid}`;
   try {
