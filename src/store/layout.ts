@@ -55,7 +55,8 @@ export function prepareStoreRoot(root: string): { dir: string; state: StoreRootS
   }
   const dir = resolve(root);
   refusePseudoFilesystem(dir);
-  if (makeDirectory(dir, STORE_MODE)) return { dir, state: 'unmarked' };
+  // A stat first, as ensureStoreDirectory: an existing store (every open) costs no mkdir exception.
+  if (statSync(dir, { throwIfNoEntry: false }) === undefined && makeDirectory(dir, STORE_MODE)) return { dir, state: 'unmarked' };
   const stats = statSync(dir);
   if (!stats.isDirectory()) throw notAStore(dir, 'it is not a directory');
   const version = readVersion(dir);
@@ -71,6 +72,14 @@ export function prepareStoreRoot(root: string): { dir: string; state: StoreRootS
 export function restrictMode(dir: string): void {
   const stats = statSync(dir);
   if ((stats.mode & 0o7777) !== STORE_MODE) chmodSync(dir, STORE_MODE);
+}
+
+/** ensureStoreDirectory makes a store directory if it is missing, else gives it the store's mode
+ * (restrictMode). A stat first: a mkdir that fails with EEXIST costs Node an exception, 0.4 ms of every
+ * store open for its dozen directories. */
+export function ensureStoreDirectory(dir: string): void {
+  if (statSync(dir, { throwIfNoEntry: false }) === undefined && makeDirectory(dir, STORE_MODE)) return;
+  restrictMode(dir);
 }
 
 /** makeDirectory makes dir with mode (and its missing parents, 0755); false if it exists.

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { NboxError, isErrno } from '../errors';
 import { addon } from '../sys/addon';
 import { writeDurably } from './files';
-import { STORE_DIRS, STORE_LOCKS, STORE_MODE, VERSION_FILE, VERSION_TEXT, makeDirectory, prepareStoreRoot, restrictMode } from './layout';
+import { STORE_DIRS, STORE_LOCKS, VERSION_FILE, VERSION_TEXT, ensureStoreDirectory, prepareStoreRoot, restrictMode } from './layout';
 import { lockFile, tryLockFile, type LockMode, type Release } from './lock';
 import { ownTempEntries, staleTempEntries, tempName, tempOwner } from './temp';
 
@@ -63,10 +63,7 @@ export class StoreRoot {
     const { dir, state } = prepareStoreRoot(root);
     const store = new StoreRoot(dir, owner);
     restrictMode(dir);
-    for (const name of STORE_DIRS) {
-      const sub = path.join(dir, name);
-      if (!makeDirectory(sub, STORE_MODE)) restrictMode(sub);
-    }
+    for (const name of STORE_DIRS) ensureStoreDirectory(path.join(dir, name));
     for (const name of STORE_LOCKS) closeSync(openSync(path.join(dir, name), 'a', 0o600));
     if (state === 'unmarked') await store.writeFileAtomic(path.join(dir, VERSION_FILE), VERSION_TEXT);
     for (const stale of staleTempEntries(store.tmpDir)) await store.removeTree(stale);
