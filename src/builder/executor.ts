@@ -24,6 +24,7 @@ import { mountKeyInputs, prepareRunMounts, type RootfsSource } from './run-mount
 import { PROXY_ARGS, runArgv, runEnv } from './run-command';
 import { runStep } from './run-step';
 import { applyMetadata, baseConfig, emptyConfig, envMap, expandOptions, type StageState } from './stage-state';
+import { isoTime } from '../iso-time';
 
 
 /** BuildRequest is a Dockerfile with its context, ready to build. */
@@ -371,7 +372,7 @@ class Builder {
       await result.layer?.discard();
       checkInterrupted(this.request.signal);
     }
-    const created = new Date().toISOString();
+    const created = isoTime();
     const history: HistoryEntry = { created, created_by: work.createdBy };
     if (!result.layer) history.empty_layer = true;
     const config: ImageConfig = {

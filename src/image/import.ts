@@ -5,6 +5,7 @@ import { ImageConfig } from './oci';
 import { HOST_PLATFORM } from './platform';
 import { normalizeTag } from './reference';
 import { Store } from './store';
+import { isoTime } from '../iso-time';
 
 /** ImportOptions are docker import's options: tags for the new image, `--change` instructions and `--message`. */
 export interface ImportOptions {
@@ -21,7 +22,7 @@ export async function importImage(store: Store, tarStream: Readable, options: Im
   const tags = (options.tags ?? []).map(normalizeTag);
   const layer = await store.layers.unpack(tarStream);
   try {
-    const created = new Date().toISOString();
+    const created = isoTime();
     const config: ImageConfig = {
       created,
       architecture: HOST_PLATFORM.architecture,

@@ -12,6 +12,7 @@ import type { StoreRoot } from '../store/root';
 import type { LayerDigest } from './tar/unpack';
 import type { ImageConfig } from './oci';
 import { LAYER_FILES, StoredLayer } from './stored-layer';
+import { isoTime } from '../iso-time';
 
 /** LayerRecord is the content of a layer's layer.json. */
 export interface LayerRecord extends LayerDigest {
@@ -208,7 +209,7 @@ class Staging implements StagedLayer {
     try {
       await fs.rm(this.scratch, { recursive: true, force: true });
       const { diffId, size } = await digestOf();
-      const record: LayerRecord = { diffId, size, created: new Date().toISOString() };
+      const record: LayerRecord = { diffId, size, created: isoTime() };
       await writeDurably(path.join(this.temp, LAYER_FILES.record), `${JSON.stringify(record)}\n`);
       this.state = 'sealed';
       return new SealedLayer(this.root, this.temp, diffId, size);

@@ -18,6 +18,7 @@ import { writableLayerDirs } from './snapshot-layers';
 import { freezeCgroup } from './cgroup';
 import { removeMountStubs } from './mount-stubs';
 import { isRunning } from './stop';
+import { isoTime } from '../iso-time';
 
 /** CommitOptions are docker commit's flags and its optional REPO[:TAG]. */
 export interface CommitOptions {
@@ -54,7 +55,7 @@ export async function commitContainer(store: Store, record: ContainerRecord, opt
     await frozenWhile(record, options.pause ?? true, async () => {
       for (const dir of dirs) layers.push(await writableLayer(store, dir));
     });
-    const created = new Date().toISOString();
+    const created = isoTime();
     const createdBy = record.config.argv.join(' ');
     const history: HistoryEntry = { created, created_by: createdBy };
     if (options.author) history.author = options.author;

@@ -33,6 +33,7 @@ import { startContainer } from './start';
 import { isRunning, stopContainer, waitContainer } from './stop';
 import { markStopped } from './stop-marker';
 import { freshUpperDir, snapshotDir, snapshotDirs, snapshotIds, type SnapshotInfo } from './snapshot-layers';
+import { isoTime } from '../iso-time';
 
 export type { SnapshotInfo } from './snapshot-layers';
 
@@ -45,7 +46,7 @@ const POLL_MS = 2;
 export async function snapshotContainer(ctx: RunContext, ref: string, signal: number, timeoutSeconds: number): Promise<SnapshotInfo> {
   const record = await ctx.containers.resolve(ref);
   const id = (snapshotIds(record.dir)[0] ?? 0) + 1;
-  const info = () => ({ id, created: statSync(join(record.dir, 'snapshots', String(id))).ctime.toISOString() });
+  const info = () => ({ id, created: isoTime(statSync(join(record.dir, 'snapshots', String(id))).ctime) });
   const monitored = await inMonitor(ctx, record, ref, `snapshot ${id}\n`, async () => {
     signalInit(record.state, signal);
     const deadline = Date.now() + Math.max(0, timeoutSeconds) * 1000;

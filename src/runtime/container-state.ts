@@ -3,6 +3,7 @@
 // owner died without writing the end.
 import { pidNamespace, processStartTime } from '../sys/proc';
 import { isFrozen } from './cgroup';
+import { isoTime } from '../iso-time';
 
 /** ContainerStatus follows Docker's state names; `restarting` is a monitor's wait between two runs. */
 export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited';
@@ -66,7 +67,7 @@ export function failedStartState(state: ContainerState, exitCode: number, error:
   const neverRan = state.startedAt === ZERO_TIME;
   return {
     ...state, status: neverRan ? 'created' : 'exited', pid: 0, pidStartTime: 0, exitCode, error,
-    finishedAt: neverRan ? state.finishedAt : new Date().toISOString(), owner: undefined, cgroup: undefined,
+    finishedAt: neverRan ? state.finishedAt : isoTime(), owner: undefined, cgroup: undefined,
   };
 }
 
@@ -81,7 +82,7 @@ export function liveState(state: ContainerState): ContainerState {
     status: 'exited',
     exitCode: 137,
     error: 'nbox process exited while the container was running',
-    finishedAt: state.finishedAt === ZERO_TIME ? new Date().toISOString() : state.finishedAt,
+    finishedAt: state.finishedAt === ZERO_TIME ? isoTime() : state.finishedAt,
   };
 }
 

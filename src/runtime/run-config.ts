@@ -29,6 +29,7 @@ import { logConfig } from './log-config';
 import type { ResolvedUser } from './user';
 import { securityConfig, seccompProfile } from './security';
 import type { RunContext, RunOptions } from './run-options';
+import { isoTime } from '../iso-time';
 
 /** PreparedRun is a container resolved from its image, not yet on record. */
 export interface PreparedRun {
@@ -142,7 +143,7 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
   return {
     id,
     name: opts.name ?? randomName(),
-    created: new Date().toISOString(),
+    created: isoTime(),
     image: image.id,
     imageRef,
     ...command,

@@ -25,6 +25,7 @@ import { startPortProxy, type PortProxy } from './port-proxy';
 import type { RunContext, RunOptions } from './run-options';
 import { RunningContainer, type Exit } from './running-container';
 import { fixedStdio, openStdio, terminalIo } from './stdio-option';
+import { isoTime } from '../iso-time';
 
 /** runContainer creates a container from an image and starts it. */
 export async function runContainer(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<RunningContainer> {
@@ -72,7 +73,7 @@ async function runPrepared(ctx: RunContext, imageRef: string, prepared: Prepared
     status: 'running',
     pid: launched.pid,
     pidStartTime: processStartTime(launched.pid),
-    startedAt: new Date().toISOString(),
+    startedAt: isoTime(),
   });
   await networkReady(config.id);
   const ended = async (status: ExitStatus & { oomKilled: boolean }) => {
@@ -155,7 +156,7 @@ async function finish(ctx: RunContext, record: ContainerRecord, status: ExitStat
   } else {
     try {
       await ctx.containers.setState(record, {
-        ...record.state, status: 'exited', exitCode, finishedAt: new Date().toISOString(), oomKilled: status.oomKilled,
+        ...record.state, status: 'exited', exitCode, finishedAt: isoTime(), oomKilled: status.oomKilled,
       });
     } catch (err) {
       // `rm -f` from another process removes the record as soon as the process is gone.

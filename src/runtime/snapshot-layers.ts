@@ -6,6 +6,7 @@ import { chownSync, chmodSync, lstatSync, mkdirSync, readdirSync, statSync } fro
 import { join } from 'node:path';
 
 import { containerPaths } from './container-record';
+import { isoTime } from '../iso-time';
 
 /** SnapshotInfo is one snapshot of a container's writable layer. */
 export interface SnapshotInfo {
@@ -42,7 +43,7 @@ export function snapshotDir(containerDir: string, id: number): string {
 
 /** listSnapshots describes a container's snapshots, oldest first. */
 export function listSnapshots(containerDir: string): SnapshotInfo[] {
-  return snapshotIds(containerDir).reverse().map((id) => ({ id, created: statSync(join(snapshotsDir(containerDir), String(id))).ctime.toISOString() }));
+  return snapshotIds(containerDir).reverse().map((id) => ({ id, created: isoTime(statSync(join(snapshotsDir(containerDir), String(id))).ctime) }));
 }
 
 /** ensureUpperDir makes a container's upper dir again when a snapshot was killed between its rename and the mkdir. */

@@ -16,6 +16,7 @@ import { DEFAULT_BRIDGE, sweepBridgeLeases, type BridgeNetwork } from './bridge-
 import type { NetworkEndpoint, NetworkMode } from './network';
 import { contains, formatAddress, formatSubnet, overlaps, parseAddress, parseProcRoutes, parseSubnet, type Subnet } from './ipv4';
 import { textOrder } from '../order';
+import { isoTime } from '../iso-time';
 
 /** NetworkRecord is one user network as kept in the store. */
 export interface NetworkRecord {
@@ -164,7 +165,7 @@ export class NetworkStore {
         const subnet = requested ? checkedSubnet(requested, claims) : freeSubnet(claims);
         const gateway = gatewayOf(subnet, options.gateway);
         const record: NetworkRecord = {
-          id, name: options.name, created: new Date().toISOString(), driver: 'bridge', subnet: formatSubnet(subnet), gateway,
+          id, name: options.name, created: isoTime(), driver: 'bridge', subnet: formatSubnet(subnet), gateway,
           internal: options.internal ?? false, labels: options.labels ?? {},
         };
         await writeFile(`${this.path(id)}.tmp`, JSON.stringify(record, null, 2));

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { NboxError, isErrno } from '../errors';
 import type { StoreRoot } from '../store/root';
 import { randomBytes } from '../sys/random';
+import { isoTime } from '../iso-time';
 
 /** VOLUME_NAME is Docker's rule for a local volume's name. */
 export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -59,7 +60,7 @@ export class VolumeStore {
     if (existing) return { record: existing, created: false };
     const record: VolumeRecord = {
       name,
-      created: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      created: isoTime().replace(/\.\d+Z$/, 'Z'),
       driver: 'local',
       labels,
       mountpoint: this.dataDir(name),
