@@ -2,15 +2,20 @@
 // line and Docker's exit codes. main.ts loads it, bundled or not.
 import { CommanderError } from 'commander';
 
-import { EXIT_USAGE, exitCodeFor, globalOptions } from './context';
+import { EXIT_FAILED, EXIT_USAGE, exitCodeFor, globalOptions } from './context';
 import { refuseNodeEnvFiles } from './node-argv';
 import { buildProgram, loadedApi } from './program';
 import { EXIT_SIGPIPE, whenStdoutMade } from './stdout';
 
+// The docker CLI's exit codes for what its command line lacks: a flag it cannot parse is 125 (cobra's flag
+// errors), but a missing or extra argument and an unknown command are 1 (the command's own errors).
+const ARGUMENT_ERRORS = new Set(['commander.missingArgument', 'commander.excessArguments', 'commander.unknownCommand']);
+
 function report(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) {
     // commander already printed its message (help and version exit 0).
-    return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (err.exitCode === 0) return 0;
+    return ARGUMENT_ERRORS.has(err.code) ? EXIT_FAILED : EXIT_USAGE;
   }
   if (debug) {
     console.error(err);

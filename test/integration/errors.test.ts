@@ -55,8 +55,8 @@ test('a bad flag', async (t) => {
   await failsCleanly(t, ['run', '--bogus', 'bb'], 125, /^nbox: unknown option '--bogus'/);
 });
 
-test('an unknown verb', async (t) => {
-  await failsCleanly(t, ['frobnicate'], 125, /^nbox: unknown command 'frobnicate'/);
+test('an unknown verb exits 1, as the docker CLI', async (t) => {
+  await failsCleanly(t, ['frobnicate'], 1, /^nbox: unknown command 'frobnicate'/);
 });
 
 test('a missing env file', async (t) => {
@@ -133,10 +133,14 @@ test('inspect of a missing object prints [] and then the error, exit 1', async (
   t.is(r.stdout, '[]\n');
 });
 
-test('bad usage exits 125, as in Docker', async (t) => {
-  await failsCleanly(t, ['tag', 'bb'], 125, /^nbox: missing required argument/);
-  await failsCleanly(t, ['inspect', '--type', 'volume', 'bb'], 125, /not a valid value for --type/);
+test('a flag that cannot be parsed exits 125, a missing or extra argument 1, as the docker CLI', async (t) => {
   await failsCleanly(t, ['images', '--bogus'], 125, /^nbox: unknown option '--bogus'/);
+  await failsCleanly(t, ['images', '--format'], 125, /^nbox: option '--format <format>' argument missing/);
+  await failsCleanly(t, ['inspect', '--type', 'volume', 'bb'], 125, /not a valid value for --type/);
+  for (const args of [['tag', 'bb'], ['run'], ['create'], ['exec', 'c'], ['rm']]) {
+    await failsCleanly(t, args, 1, /^nbox: missing required argument/);
+  }
+  await failsCleanly(t, ['tag', 'a', 'b', 'c'], 1, /^nbox: too many arguments/);
 });
 
 test('--debug shows the cause chain', async (t) => {
