@@ -20,6 +20,18 @@ export function withExitCode(err: unknown, code: number): unknown {
   return err;
 }
 
+/** exitingOne wraps a verb's action whose every error, bad usage included, the docker CLI reports with 1: its
+ * checks (a reference's format) run in the command, not in cobra's flag parsing, which alone gives 125. */
+export function exitingOne<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await action(...args);
+    } catch (err) {
+      throw withExitCode(err, EXIT_FAILED);
+    }
+  };
+}
+
 /** exitCodeFor is the code nbox exits with for err: its mark, else 125 for
  * bad usage and 1 for a failed operation, as Docker's CLI. */
 export function exitCodeFor(err: unknown): number {

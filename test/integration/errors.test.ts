@@ -141,6 +141,10 @@ test('a flag that cannot be parsed exits 125, a missing or extra argument 1, as 
     await failsCleanly(t, args, 1, /^nbox: missing required argument/);
   }
   await failsCleanly(t, ['tag', 'a', 'b', 'c'], 1, /^nbox: too many arguments/);
+  // A reference's format is the command's check, not a flag's: 1 (but 125 for run and create, as everything there).
+  await failsCleanly(t, ['tag', 'bb', 'BAD'], 1, /^nbox: invalid reference format: BAD$/m);
+  await failsCleanly(t, ['pull', 'BAD REF'], 1, /^nbox: invalid reference format: BAD REF$/m);
+  await failsCleanly(t, ['run', 'BAD'], 125, /^nbox: invalid reference format: BAD$/m);
 });
 
 test('--debug shows the cause chain', async (t) => {

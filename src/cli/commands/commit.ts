@@ -1,7 +1,7 @@
 // `nbox commit [-a] [-c]… [-m] [-p] CONTAINER [REPOSITORY[:TAG]]`: an image from a container's changes.
 import { Option, type Command } from 'commander';
 
-import { collect, type CliContext } from '../context';
+import { collect, exitingOne, type CliContext } from '../context';
 import { writeOut } from '../stdout';
 
 /** registerCommit adds `commit`. */
@@ -16,9 +16,9 @@ export function registerCommit(program: Command, ctx: CliContext): void {
     .option('-m, --message <message>', 'commit message')
     .option('-p, --pause', 'pause container during commit (default true; --pause=false to copy it running)', true)
     .addOption(new Option('--no-pause').hideHelp())
-    .action(async (ref: string, reference: string | undefined, flags: { author?: string; change: string[]; message?: string; pause: boolean }) => {
+    .action(exitingOne(async (ref: string, reference: string | undefined, flags: { author?: string; change: string[]; message?: string; pause: boolean }) => {
       const nbox = await ctx.open();
       const id = await nbox.commitContainer(ref, { changes: flags.change, message: flags.message, author: flags.author, reference, pause: flags.pause });
       writeOut(`${id}\n`);
-    });
+    }));
 }

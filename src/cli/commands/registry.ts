@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 
 import type { TransferProgress } from '../../api';
 import { NboxError } from '../../errors';
-import { parseBool, type CliContext } from '../context';
+import { exitingOne, parseBool, type CliContext } from '../context';
 import { progressPrinter } from '../progress';
 import { writeOut } from '../stdout';
 import { removeTempOnSignal } from '../interrupt';
@@ -25,7 +25,7 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
     .description('Download an image from a registry')
     .argument('<name>', 'NAME[:TAG|@DIGEST]')
     .option('-q, --quiet', 'suppress verbose output')
-    .action(async (name: string, flags: TransferFlags) => {
+    .action(exitingOne(async (name: string, flags: TransferFlags) => {
       const nbox = await ctx.open();
       removeTempOnSignal(nbox);
       const { canonicalName, pullHeader, pullStatus, splitReference } = await import('../../api');
@@ -40,13 +40,13 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
       }
       // As Docker, the last line is the full name, for scripts.
       out.write(`${canonicalName(repository)}${digest ? `@${digest}` : `:${tag}`}\n`);
-    });
+    }));
 
   transferOptions(program.command('push'))
     .description('Upload an image to a registry')
     .argument('<name>', 'NAME[:TAG]')
     .option('-q, --quiet', 'suppress verbose output')
-    .action(async (name: string, flags: TransferFlags) => {
+    .action(exitingOne(async (name: string, flags: TransferFlags) => {
       const nbox = await ctx.open();
       const { canonicalName, splitReference } = await import('../../api');
       const out = process.stdout;
@@ -54,7 +54,7 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
       const header = `The push refers to repository [${canonicalName(repository)}]\n`;
       const result = await nbox.push(name, { tlsVerify: flags.tlsVerify, authFile: flags.authfile, progress: flags.quiet ? undefined : afterHeader(header, progressPrinter(out)).print });
       out.write(flags.quiet ? `${canonicalName(repository)}:${result.tag}\n` : `${result.tag}: digest: ${result.digest} size: ${result.size}\n`);
-    });
+    }));
 
   transferOptions(program.command('login'))
     .description('Log in to a registry')

@@ -1,7 +1,7 @@
 // `nbox tag SOURCE TARGET`.
 import type { Command } from 'commander';
 
-import type { CliContext } from '../context';
+import { exitingOne, type CliContext } from '../context';
 
 /** registerTag adds `tag`. */
 export function registerTag(program: Command, ctx: CliContext): void {
@@ -10,8 +10,8 @@ export function registerTag(program: Command, ctx: CliContext): void {
     .description('Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE')
     .argument('<source>', 'SOURCE_IMAGE[:TAG]')
     .argument('<target>', 'TARGET_IMAGE[:TAG]')
-    .action(async (source: string, target: string) => {
+    .action(exitingOne(async (source: string, target: string) => {
       const nbox = await ctx.open();
       await nbox.tag(source, target);
-    });
+    }));
 }
