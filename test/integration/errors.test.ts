@@ -75,7 +75,7 @@ test('a --tmpfs that is relative or / is refused before a container is made, by 
 });
 
 test('save -o into a directory that is not there: the docker CLI\'s message, not a temp name of nbox\'s', async (t) => {
-  await failsCleanly(t, ['save', '-o', '/nonexistent/dir/x.tar', 'bb'], 125, /^nbox: invalid output path: directory "\/nonexistent\/dir" does not exist$/m);
+  await failsCleanly(t, ['save', '-o', '/nonexistent/dir/x.tar', 'bb'], 1, /^nbox: invalid output path: directory "\/nonexistent\/dir" does not exist$/m);
 });
 
 test('an invalid container name', async (t) => {

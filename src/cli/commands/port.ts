@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 
 import { NboxError, formatPortLines, hostAddress, portKey, publishedPorts } from '../../api';
-import type { CliContext } from '../context';
+import { exitingOne, type CliContext } from '../context';
 import { naturalCompare } from '../natural-order';
 import { writeOut } from '../stdout';
 
@@ -13,7 +13,7 @@ export function registerPort(program: Command, ctx: CliContext): void {
     .description('List port mappings or a specific mapping for the container')
     .argument('<container>', 'container name or ID')
     .argument('[private-port]', 'PRIVATE_PORT[/PROTO]')
-    .action(async (ref: string, privatePort: string | undefined) => {
+    .action(exitingOne(async (ref: string, privatePort: string | undefined) => {
       const container = await (await ctx.open()).container(ref);
       const ports = publishedPorts(await container.record());
       // Sorted as the docker CLI sorts them.
@@ -26,5 +26,5 @@ export function registerPort(program: Command, ctx: CliContext): void {
       const matching = ports.filter((port) => portKey(port) === key);
       if (matching.length === 0) throw new NboxError('ERR_NBOX_USAGE', `No public port '${key}' published for ${ref}`);
       writeOut(matching.map(hostAddress).sort(naturalCompare).map((line) => `${line}\n`).join(''));
-    });
+    }));
 }

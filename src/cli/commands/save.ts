@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 
 import { NboxError } from '../../errors';
-import { openInput, type CliContext } from '../context';
+import { exitingOne, openInput, type CliContext } from '../context';
 import { writeOut } from '../stdout';
 import { removeTempOnSignal } from '../interrupt';
 
@@ -16,13 +16,13 @@ export function registerSave(program: Command, ctx: CliContext): void {
     .argument('<image...>', 'image names or IDs; a name without a tag saves all its tags')
     .option('-o, --output <file>', 'write to a file, instead of STDOUT')
     .option('--format <format>', 'docker (docker-archive and OCI layout) or oci (OCI layout, gzip layers)', 'docker')
-    .action(async (refs: string[], flags: { output?: string; format: string }) => {
+    .action(exitingOne(async (refs: string[], flags: { output?: string; format: string }) => {
       if (!(FORMATS as readonly string[]).includes(flags.format)) throw new NboxError('ERR_NBOX_USAGE', `unknown --format ${JSON.stringify(flags.format)}: use docker or oci`);
       if (!flags.output && process.stdout.isTTY) throw new NboxError('ERR_NBOX_USAGE', 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
       const nbox = await ctx.open();
       const archive = await nbox.saveImages(refs, { format: flags.format as (typeof FORMATS)[number] });
       await (await import('../output-file')).writeOutput(flags.output, archive);
-    });
+    }));
 
   program
     .command('load')
