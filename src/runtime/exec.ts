@@ -3,7 +3,7 @@
 // and its cgroup, with the same credentials, capabilities, syscall filter and
 // exec helper an init gets; this module finds the container, checks that its
 // recorded init is still that process, and words failures as Docker does.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
@@ -13,6 +13,7 @@ import { openInRoot } from '../image/fs-calls';
 import type { Store } from '../image/store';
 import { addon, type ExitStatus } from '../sys/addon';
 import { inCgroup, processStartTime } from '../sys/proc';
+import { readBounded } from '../sys/read-bounded';
 import type { ContainerRecord } from './container-record';
 import type { ContainerRegistry } from './container-registry';
 import { mergeEnv, readEnvFile } from './env';
@@ -259,25 +260,12 @@ function readContainerFile(rootFd: number, path: string): string | null {
     const st = fstatSync(fd);
     // Only a regular file: a FIFO or device the container put there could block or feed nbox forever.
     if (!st.isFile() || st.size > MAX_USER_FILE) return null;
-    return readBounded(`/proc/self/fd/${fd}`, MAX_USER_FILE);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-// readBounded reads a file to its end, or null past limit bytes: the container can grow it after the fstat.
-function readBounded(path: string, limit: number): string | null {
-  const fd = openSync(path, 'r');
-  try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(64 * 1024);
-      const read = readSync(fd, chunk, 0, chunk.length, null);
-      if (read === 0) return Buffer.concat(chunks, total).toString('utf8');
-      total += read;
-      if (total > limit) return null;
-      chunks.push(chunk.subarray(0, read));
+    // Bounded: the container can grow the file after the fstat.
+    const file = openSync(`/proc/self/fd/${fd}`, 'r');
+    try {
+      return readBounded(file, MAX_USER_FILE)?.toString('utf8') ?? null;
+    } finally {
+      closeSync(file);
     }
   } finally {
     closeSync(fd);

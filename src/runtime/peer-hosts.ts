@@ -7,7 +7,8 @@
 //
 // A hosts file is bind-mounted into its container, so it is rewritten in place
 // (same inode), never replaced by a rename, or the container would keep the old.
-import { constants, openSync, closeSync, readSync, writeSync, ftruncateSync } from 'node:fs';
+import { constants, openSync, closeSync, writeSync, ftruncateSync } from 'node:fs';
+import { readBounded } from '../sys/read-bounded';
 
 /** PeerEntry is one member's line: its address and the names it answers to. */
 export interface PeerEntry {
@@ -54,11 +55,10 @@ function rewrite(path: string, change: (text: string) => string): void {
     return;
   }
   try {
-    // One read of at most a byte past the bound: the container may grow the file after any stat.
-    const text = Buffer.allocUnsafe(MAX_HOSTS_FILE + 1);
-    const length = readSync(fd, text, 0, text.length, 0);
-    if (length > MAX_HOSTS_FILE) return;
-    const next = Buffer.from(change(text.toString('utf8', 0, length)));
+    // Bounded: the container may grow the file after any stat.
+    const text = readBounded(fd, MAX_HOSTS_FILE);
+    if (text === null) return;
+    const next = Buffer.from(change(text.toString('utf8')));
     ftruncateSync(fd, 0);
     writeSync(fd, next, 0, next.length, 0);
   } catch {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cli, exitCodeOf, makeTestStore, optionalTest, rootTest, sharedTestStore, spawnCli, writeContext, type TestStore } from '../helpers/env';
 import { PODMAN_RUN, hasPodman, makePodman } from '../helpers/podman';
+import { tarBlock } from '../helpers/raw-tar';
 
 const test = rootTest();
 const store = sharedTestStore(test);
@@ -289,17 +290,7 @@ test('load interrupted by SIGINT or SIGTERM leaves nothing in the store: what it
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdin!.on('error', () => {});
     // A tar whose first member is 64 MiB, of which 1 MiB comes: the load holds it in tmp/, waiting for the rest.
-    const header = Buffer.alloc(512);
-    header.write('blob', 0);
-    header.write('0000644\0', 100);
-    header.write('0000000\0', 108);
-    header.write('0000000\0', 116);
-    header.write(`${(64 << 20).toString(8).padStart(11, '0')}\0`, 124);
-    header.write('00000000000\0', 136);
-    header.write('0', 156);
-    header.write('ustar\x0000', 257);
-    header.fill(' ', 148, 156);
-    header.write(`${header.reduce((sum, byte) => sum + byte, 0).toString(8).padStart(6, '0')}\0 `, 148);
+    const header = tarBlock('blob', 64 << 20, '0');
     child.stdin!.write(Buffer.concat([header, Buffer.alloc(1 << 20)]));
     const mine = async () => (await readdir(join(store.root, 'tmp'))).filter((name) => name.startsWith(`${child.pid}-`));
     for (let tries = 0; tries < 400 && (await mine()).length === 0; tries++) await new Promise((done) => setTimeout(done, 25));
