@@ -33,6 +33,7 @@
 #include "seccomp.h"
 #include "tree.h"
 #include "netlink.h"
+#include "nft-ports.h"
 #include "spawnfds.h"
 #include <arpa/inet.h>
 #include "wire.h"
@@ -1376,6 +1377,28 @@ Napi::Value NetVethAttach(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// nftPorts(table, add, ports): adds or deletes the published ports' elements in the table's DNAT maps
+// (nft-ports.h); each port is {protocol, hostIp ("" any), hostPort, address, containerPort}, IPv4.
+Napi::Value NftPorts(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string table = info[0].As<Napi::String>().Utf8Value();
+  bool add = info[1].As<Napi::Boolean>().Value();
+  Napi::Array list = info[2].As<Napi::Array>();
+  std::vector<nft_port> ports(list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Object o = list.Get(i).As<Napi::Object>();
+    std::string host_ip = o.Get("hostIp").As<Napi::String>().Utf8Value();
+    ports[i].host_ip = host_ip.empty() ? 0 : Ipv4(o.Get("hostIp"));
+    ports[i].address = Ipv4(o.Get("address"));
+    ports[i].host_port = (uint16_t)o.Get("hostPort").As<Napi::Number>().Uint32Value();
+    ports[i].container_port = (uint16_t)o.Get("containerPort").As<Napi::Number>().Uint32Value();
+    ports[i].protocol = o.Get("protocol").As<Napi::String>().Utf8Value() == "udp" ? IPPROTO_UDP : IPPROTO_TCP;
+  }
+  const char *failed = "";
+  if (nft_ports_change(table.c_str(), add, ports.data(), (int)ports.size(), &failed) < 0) ThrowSysError(env, "network-ports", failed, errno, table);
+  return env.Undefined();
+}
+
 // bindPort(protocol, hostIp, port): a close-on-exec socket holding a published host port on hostIp ("" for
 // every IPv4 address; an IPv6 address on IPv6 alone) and port (0: the kernel's choice), {fd, port}. No other
 // socket can bind the port while it is open. TCP's listens, as podman's conmon holds its ports: a listening
@@ -1459,6 +1482,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("netnsCreate", Napi::Function::New(env, NetnsCreate));
   exports.Set("netnsRelease", Napi::Function::New(env, NetnsRelease));
   exports.Set("netVethAttach", Napi::Function::New(env, NetVethAttach));
+  exports.Set("nftPorts", Napi::Function::New(env, NftPorts));
   exports.Set("openInRoot", Napi::Function::New(env, OpenInRoot));
   exports.Set("openFileInRoot", Napi::Function::New(env, OpenFileInRoot));
   exports.Set("copyFileInRoot", Napi::Function::New(env, CopyFileInRoot));

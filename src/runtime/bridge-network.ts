@@ -25,7 +25,7 @@ import { pidNamespace, processStartTime } from '../sys/proc';
 import type { ProcessIdentity } from './container-state';
 import { contains, formatAddress, formatSubnet, overlaps, parseAddress, parseProcRoutes, parseSubnet, size, type Subnet } from './ipv4';
 import { startProgram } from '../sys/program';
-import { addPortsScript, commitNft, deleteTableScript, runNft, tableScript, type Isolation, type PortRule } from './nft';
+import { addPorts, commitNft, deleteTableScript, removePorts, runNft, tableScript, type Isolation, type PortRule } from './nft';
 import { writePeerHosts, type PeerEntry } from './peer-hosts';
 import { bindingsClash, portAllocated, type PortBinding } from './ports';
 
@@ -133,10 +133,11 @@ export async function attachBridge(id: string, owner: ProcessIdentity, ports: Po
     // published ports are added by portsReady below.
     if (!tableCurrent) await applyTable(network, next);
     if (!tableCurrent) writeFileSync(upMarker(network), TABLE_LAYOUT);
-    // A first run's ports are appended to the table; a new run of a container that had ports rewrites it.
-    const table = !tableCurrent || (lease.ports.length === 0 && !leases[id]?.ports.length) ? 'as is' : leases[id]?.ports.length ? 'rewrite' : 'append';
-    return { leases: next, result: { lease, table } };
-  }).then(({ lease, table }) => ({ lease, portsReady: table === 'as is' ? Promise.resolve() : table === 'append' ? addLeasePorts(network, id) : applyLatestTable(network) }));
+    // A first run's ports go into the table's maps at once; a new run of a container that had ports, or a table
+    // that is not as nbox left it, has the table rewritten.
+    const rewrite = tableCurrent && (leases[id]?.ports.length ? true : !tryAddPorts(network, lease.ports));
+    return { leases: next, result: { lease, rewrite } };
+  }).then(({ lease, rewrite }) => ({ lease, portsReady: rewrite ? applyLatestTable(network) : Promise.resolve() }));
   const { lease, portsReady } = attached;
   try {
     if (!lease.joined) {
@@ -159,15 +160,14 @@ export async function attachBridge(id: string, owner: ProcessIdentity, ports: Po
   return { lease, network, prefix: subnet.prefix, portsReady };
 }
 
-// addLeasePorts appends container id's published ports to the table, if its lease still holds them when it
-// gets the lock (a rewrite meanwhile may have put them there already: a rule twice is the same rule). A table
-// that is not as nbox left it is written whole.
-function addLeasePorts(network: BridgeNetwork, id: string): Promise<void> {
-  return withLeases(network, async (leases) => {
-    const lease = leases[id];
-    if (lease && existsSync(upMarker(network))) await runNft(addPortsScript(network.table, lease.ports)).catch(() => applyTable(network, leases));
-    return { leases, result: undefined };
-  });
+// tryAddPorts puts ports in the network's table: false if it could not (a table changed by hand).
+function tryAddPorts(network: BridgeNetwork, ports: PortRule[]): boolean {
+  try {
+    addPorts(network.table, ports);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // applyLatestTable writes the table from the leases as they are when it gets the lock, so table
@@ -269,12 +269,16 @@ export function bridgeLease(id: string, network = DEFAULT_BRIDGE): Lease | undef
 async function dropLeases(network: BridgeNetwork, gone: Lease[], rest: Leases): Promise<void> {
   for (const lease of gone) dropNamespace(lease);
   if (network.isolation) writePeerHosts(network.name, peers(rest), peers(Object.fromEntries(gone.map((lease) => [lease.id, lease]))));
-  if (Object.keys(rest).length === 0) {
-    await (gone.some((lease) => lease.ports.length > 0) ? applyTable(network, rest) : Promise.resolve());
-    await lingerThenDown(network);
-  } else if (gone.some((lease) => lease.ports.length > 0)) {
-    await applyTable(network, rest);
+  const ports = gone.flatMap((lease) => lease.ports);
+  if (ports.length > 0) {
+    try {
+      removePorts(network.table, ports);
+    } catch {
+      // One was not there (a table changed by hand, or rewritten without it): the table is written as it should be.
+      await applyTable(network, rest);
+    }
   }
+  if (Object.keys(rest).length === 0) await lingerThenDown(network);
 }
 
 // dropNamespace lets the container's namespace go. The kernel deletes it, and the veth pair in it, in the
@@ -403,8 +407,9 @@ function lockPath(network: BridgeNetwork): string {
   return join(STATE_DIR, `${network.bridge}.lock`);
 }
 
-// TABLE_LAYOUT is the up marker's content: which rules tableScript writes (2: loopback from the bridge dropped).
-const TABLE_LAYOUT = '2';
+// TABLE_LAYOUT is the up marker's content: which rules tableScript writes (2: loopback from the bridge dropped;
+// 3: published ports in maps).
+const TABLE_LAYOUT = '3';
 
 // upMarker exists while the bridge and the table are up.
 function upMarker(network: BridgeNetwork): string {

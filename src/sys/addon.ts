@@ -210,6 +210,16 @@ export interface VethLink {
   gateway: string;
 }
 
+/** NftPort is a published IPv4 port as a network's DNAT maps hold it: hostIp:hostPort ('' any local address)
+ * goes to address:containerPort. */
+export interface NftPort {
+  protocol: 'tcp' | 'udp';
+  hostIp: string;
+  hostPort: number;
+  address: string;
+  containerPort: number;
+}
+
 export interface Addon {
   /** Takes the SysError class, the path of nbox-exec (which spawn runs from a sealed memfd) and of nbox-monitor. */
   init(errorClass: typeof SysError, execHelperPath: string, monitorPath: string): void;
@@ -272,6 +282,9 @@ export interface Addon {
   /** Makes veth pair hostIf/eth0, eth0 in the namespace kept on netns with mac, address/prefix and a
    * default route via gateway, hostIf enslaved to bridge and up. */
   netVethAttach(link: VethLink): void;
+  /** Adds (add) or deletes published IPv4 ports in the DNAT maps of nftables table `table` (family ip), over
+   * netlink; deleting one that is not there fails (ENOENT). */
+  nftPorts(table: string, add: boolean, ports: NftPort[]): void;
   /** openInRoot: an O_PATH, close-on-exec fd of path resolved as if root were `/` (openat2
    * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); with mkdir, missing directories are made one by one
    * (mode, less the umask) and the result is a directory. The caller closes the fd. */

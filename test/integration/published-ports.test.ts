@@ -269,29 +269,42 @@ test('a foreground run relays its IPv6 ports with an nbox-proxy of its own, whic
   t.is(await until('the port to be free', async () => ((await tcpBind(port, '::')) === 'ok' ? 'ok' : undefined), 5000), 'ok');
 });
 
-/** dnatPorts are the host ports the test bridge's table DNATs, as `nft list chain` shows its rules. */
+const TABLE = `nbox_${BRIDGE}`;
+
+/** dnatPorts are the host ports in the test bridge's DNAT maps (any address, and one address), as nft lists them. */
 function dnatPorts(): number[] {
-  const chain = execFileSync('/usr/sbin/nft', ['list', 'chain', 'ip', `nbox_${BRIDGE}`, 'ports'], { encoding: 'utf8' });
-  return [...chain.matchAll(/dport (\d+) dnat/g)].map((match) => Number(match[1])).sort((a, b) => a - b);
+  const maps = ['dnat_any', 'dnat_address'].map((map) => execFileSync('/usr/sbin/nft', ['list', 'map', 'ip', TABLE, map], { encoding: 'utf8' })).join('');
+  return [...maps.matchAll(/(?:tcp|udp) \. (\d+) :/g)].map((match) => Number(match[1])).sort((a, b) => a - b);
 }
 
 /** tableHandle is the kernel's handle of the test bridge's table: a table made again gets a new one. */
 function tableHandle(): string {
-  return /# handle (\d+)/.exec(execFileSync('/usr/sbin/nft', ['-a', 'list', 'table', 'ip', `nbox_${BRIDGE}`], { encoding: 'utf8' }))![1];
+  return /# handle (\d+)/.exec(execFileSync('/usr/sbin/nft', ['-a', 'list', 'table', 'ip', TABLE], { encoding: 'utf8' }))![1];
 }
 
-test("a second container's ports are appended to a table that is up, and a removal rewrites it without the first's", async (t) => {
-  const [first, second] = [await freePort(), await freePort()].sort((a, b) => a - b);
+test("a container's ports go into the maps of a table that is up and leave them at its removal, the table kept; a table changed by hand is written again", async (t) => {
+  const [first, second, third] = [await freePort(), await freePort(), await freePort()].sort((a, b) => a - b);
   await runDetached(t, store.root, ['--name', 'first', '-p', `${first}:80`, 'bb', ...HTTPD]);
   const table = tableHandle();
-  await runDetached(t, store.root, ['--name', 'second', '-p', `${second}:80`, 'bb', ...HTTPD]);
+  await runDetached(t, store.root, ['--name', 'second', '-p', `127.0.0.1:${second}:80`, 'bb', ...HTTPD]);
   t.deepEqual(dnatPorts().filter((port) => port === first || port === second), [first, second]);
-  t.is(tableHandle(), table, 'appended to, not made again');
+  t.is(tableHandle(), table, 'added to, not made again');
   t.is(await until('the second port to answer', () => httpGet(second).catch(() => undefined)), 'hello\n');
   t.is((await cli(store.root, ['rm', '-f', 'first'])).code, 0);
   t.deepEqual(dnatPorts().filter((port) => port === first || port === second), [second]);
+  t.is(tableHandle(), table, 'taken out, not made again');
   t.is(await httpGet(second), 'hello\n');
+
+  // Someone's element on a port nbox then publishes: the table is written as nbox has it, and the port answers.
+  execFileSync('/usr/sbin/nft', ['add', 'element', 'ip', TABLE, 'dnat_any', `{ tcp . ${third} : 10.255.255.1 . 1 }`]);
+  await runDetached(t, store.root, ['--name', 'third', '-p', `${third}:80`, 'bb', ...HTTPD]);
+  t.is(await until('the third port to answer', () => httpGet(third).catch(() => undefined)), 'hello\n');
+  t.not(tableHandle(), table, 'made again');
+  // A port someone took out of the table: the removal writes the table without it all the same.
+  execFileSync('/usr/sbin/nft', ['delete', 'element', 'ip', TABLE, 'dnat_address', `{ 127.0.0.1 . tcp . ${second} }`]);
   t.is((await cli(store.root, ['rm', '-f', 'second'])).code, 0);
+  t.deepEqual(dnatPorts().filter((port) => port === first || port === second || port === third), [third]);
+  t.is((await cli(store.root, ['rm', '-f', 'third'])).code, 0);
 });
 
 /** freeRange is the first of count consecutive TCP ports that host binds get on every address of both families. */
