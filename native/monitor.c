@@ -364,7 +364,11 @@ static void release_mount_ns(void) {
   held_mnt_ns = -1;
 }
 
+static int remover_alive(void);
+
 static void __attribute__((noreturn)) finish(void) {
+  /* Read while the marker is there: an `rm -f` renames the container's directory away as soon as the init is gone. */
+  if (remover_alive()) exit_command = NULL;
   /* First: once the end is on record, a start (of this container or another) may bind them. */
   stop_proxy();
   while (nports > 0) close(port_fds[--nports]);
@@ -925,20 +929,37 @@ static void restart_update(void) {
   R.max = max;
 }
 
+#define MARKER_MAX 128 /* "cancel manual remover PID START\n" fits */
+
 /* The stop marker `stop`, `kill` and `rm` write before they signal
  * (stop-marker.ts): `cancel` is moby's ExitOnNext, `manual` its
  * HasBeenManuallyStopped. No marker: neither. */
-static void read_marker(int *cancel, int *manual) {
-  char path[PATH_MAX + 16], text[64];
+static void read_marker_text(char *text, size_t size) {
+  char path[PATH_MAX + 16];
   snprintf(path, sizeof path, "%s/stopped", M.container_dir);
-  *cancel = *manual = 0;
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return;
-  ssize_t n = read(fd, text, sizeof text - 1);
-  close(fd);
+  ssize_t n = fd < 0 ? 0 : read(fd, text, size - 1);
+  if (fd >= 0) close(fd);
   text[n > 0 ? n : 0] = '\0';
+}
+
+static void read_marker(int *cancel, int *manual) {
+  char text[MARKER_MAX];
+  read_marker_text(text, sizeof text);
   *cancel = strstr(text, "cancel") != NULL;
   *manual = strstr(text, "manual") != NULL;
+}
+
+/* remover_alive: the marker names the `rm -f` that removes the container and
+ * releases its network leases itself, and that process lives: a sweep of them
+ * (a Node process, tens of ms of CPU) would find nothing to do. */
+static int remover_alive(void) {
+  char text[MARKER_MAX];
+  read_marker_text(text, sizeof text);
+  const char *named = strstr(text, "remover ");
+  int pid;
+  unsigned long long start;
+  return named && sscanf(named, "remover %d %llu", &pid, &start) == 2 && pid > 0 && start_time(pid) == start;
 }
 
 /* moby's RestartManager.ShouldRestart (restart-policy.ts shouldRestart). */

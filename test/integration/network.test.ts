@@ -2,13 +2,13 @@
 // bridge, subnet and nftables table of its own (NBOX_BRIDGE*), so test files
 // running side by side never share one, and the file's end removes whatever a
 // failed test left: namespaces, links, the table, the lease files.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 
-import { cli, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
+import { CLI, cli, exitCodeOf, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
 import { freePort, hostHasIpv6, httpGet, removeTestBridge } from '../helpers/host-network';
 import { runDetached, until } from '../helpers/detached';
 
@@ -190,6 +190,39 @@ test('a detached container that ends on its own gives its lease back through its
   // No CLI runs from here: the monitor's exit command releases the lease, and the bridge goes after its linger.
   await allGone();
   t.pass();
+});
+
+// reaperLog builds the fixture that names what a monitor leaves behind as it ends (test/fixtures/reaper-log).
+function reaperLog(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nbox-reaper-log-'));
+  execFileSync('gcc', ['-O1', '-o', join(dir, 'reaper-log'), resolve(__dirname, '../../../test/fixtures/reaper-log/reaper-log.c')]);
+  return join(dir, 'reaper-log');
+}
+
+// monitorLeavings runs `run -d args` under reaperLog, has `end` end the container, and resolves with the names of the
+// processes its monitor left, the monitor's own among them, once none is left.
+async function monitorLeavings(reaper: string, args: string[], end: (id: string) => Promise<void>): Promise<string[]> {
+  const child = spawn(reaper, [process.execPath, '--', CLI, 'run', '-d', ...args], { env: { ...process.env, NBOX_ROOT: store.root }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = exitCodeOf(child);
+  const id = await until('the container ID', () => /^[0-9a-f]{64}$/m.exec(out)?.[0]);
+  await end(id);
+  await exited;
+  return out.split('\n').filter((line) => line !== '' && line !== id);
+}
+
+test("rm -f of a detached container releases its lease itself: its monitor starts no sweep, where one that ends on its own does", async (t) => {
+  const reaper = reaperLog();
+  t.teardown(() => rmSync(dirname(reaper), { recursive: true, force: true }));
+  const onItsOwn = await monitorLeavings(reaper, ['-p', '80', 'bb', 'sleep', '1'], async () => {});
+  // The sweep (node), and the bridge's teardown after its linger (flock).
+  t.true(onItsOwn.includes('nbox-monitor') && onItsOwn.includes('node'), onItsOwn.join(' '));
+  const removed = await monitorLeavings(reaper, ['-p', '80', 'bb', 'sleep', '60'], async (id) => {
+    t.is((await cli(store.root, ['rm', '-f', id])).code, 0);
+  });
+  t.deepEqual(removed, ['nbox-monitor']);
+  await allGone();
 });
 
 // fetchFrom asks a container address for / (the host routes to the bridge), its answer or the error's text.
