@@ -21,6 +21,7 @@ import type { ListOptions } from './image/reference-filter';
 import type { RemoveImageResult } from './image/rmi';
 import { Store } from './image/store';
 import { ContainerRegistry } from './runtime/container-registry';
+import { keepSpareMonitor } from './runtime/monitor-spawn';
 import { ContainerApi } from './api/containers';
 import { VolumeApi } from './api/volumes';
 import { NetworkApi, testNetwork, type TestNetwork } from './api/networks';
@@ -131,6 +132,9 @@ export interface OpenOptions {
    * first if it is orphaned, so it reads as after a full open. Others stay
    * until the next full open; listings meanwhile show them exited. */
   deferSweep?: boolean;
+  /** Keeps one container monitor spawned ahead, so that the next detached run or start need not wait for one
+   * (default true: for a process that starts containers one after another). A CLI verb turns it off. */
+  spareMonitor?: boolean;
 }
 
 /** BuildOptions are `docker build`'s options, as data: a `context` (directory, tarball, git or http URL, or a
@@ -157,6 +161,7 @@ export class Nbox extends ContainerApi {
     }
     const store = await Store.open(options.root ?? process.env.NBOX_ROOT ?? DEFAULT_ROOT);
     const containers = new ContainerRegistry(store.root);
+    keepSpareMonitor(options.spareMonitor ?? true);
     // Containers whose nbox was killed are ended now: a container can clear its
     // parent-death signal, but it cannot leave its cgroup.
     if (options.deferSweep) containers.deferSweep();

@@ -42,7 +42,7 @@ export function exitCodeFor(err: unknown): number {
 /** CliContext is handed to each verb's register function. */
 export interface CliContext {
   /** open opens the store named by --root / NBOX_ROOT (deferSweep: see OpenOptions). */
-  open(options?: Pick<OpenOptions, 'deferSweep'>): Promise<Nbox>;
+  open(options?: Pick<OpenOptions, 'deferSweep' | 'spareMonitor'>): Promise<Nbox>;
 }
 
 /** globalOptions reads the options every verb inherits. */

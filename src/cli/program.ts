@@ -93,7 +93,7 @@ export function buildProgram(context?: CliContext, argv?: readonly string[]): Co
       openedApi = api;
       const { Nbox } = api;
       // A store nbox cannot open (no root, not a store, corrupt) fails every verb as bad usage would.
-      return Nbox.open({ ...options, root: globalOptions(program).root }).catch((err: unknown) => {
+      return Nbox.open({ spareMonitor: false, ...options, root: globalOptions(program).root }).catch((err: unknown) => {
         throw withExitCode(err, EXIT_USAGE);
       });
     },

@@ -9,6 +9,7 @@ import { closeSync } from 'node:fs';
 import { SysError } from '../errors';
 import { addon, type MonitorHello } from '../sys/addon';
 import { faultPoint } from './fault';
+import { refillSpareMonitor } from './monitor-spawn';
 import { pidNamespace } from '../sys/proc';
 import { cgroupDirs, createCgroup, removeCgroup } from './cgroup';
 import { containerPaths, type ContainerRecord } from './container-record';
@@ -56,15 +57,6 @@ export interface MonitoredStart {
  * caller's attach connection (attach.ts attachStarted). */
 export interface MonitoredContainer extends DetachedContainer {
   attachFd?: number;
-}
-
-/** startMonitor spawns the monitor of container id; its HELLO resolves later, so
- * the spawn overlaps with reading the image. Give the promise to startMonitored. */
-export function startMonitor(id: string): Promise<MonitorHello> {
-  const hello = addon().spawnMonitor(id);
-  // Awaited by startMonitored, or dropped (and its fd closed) by abandonMonitor.
-  hello.catch(() => {});
-  return hello;
 }
 
 /** abandonMonitor lets a monitor go before it got a spec: it reads EOF and exits. */
@@ -128,6 +120,7 @@ export async function startMonitored(
     faultPoint('spec-sent');
     const started = await starting;
     faultPoint('started');
+    refillSpareMonitor();
     const container = { id: config.id, name: config.name, pid: started.pid };
     return start.attach ? { ...container, attachFd: monitor.fd } : container;
   } catch (err) {

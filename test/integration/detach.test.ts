@@ -1,10 +1,11 @@
 // `run -d`: the container runs under an nbox-monitor, which outlives the CLI,
 // records the container's end and removes a `--rm` one.
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { cli, rootTest, sharedTestStore } from '../helpers/env';
-import { alive, cgroupsOf, comm, monitors, parentOf, runDetached, runningState, stateOf, until } from '../helpers/detached';
+import { cli, exitCodeOf, rootTest, sharedTestStore } from '../helpers/env';
+import { alive, cgroupsOf, comm, endAtTeardown, monitors, parentOf, runDetached, runningState, stateOf, until } from '../helpers/detached';
 
 const test = rootTest();
 const store = sharedTestStore(test);
@@ -186,4 +187,55 @@ test('create prints the ID of a Created container that start runs; its output is
   t.is((await cli(store.root, ['logs', 'cli-made'])).stdout, 'made\n');
   const refused = await cli(store.root, ['create', '--restart', 'bogus', 'bb']);
   t.is(refused.code, 125);
+});
+
+// sparesMarked are the live monitors spawned ahead (the spare's all-zero ID) whose environment carries marker: a
+// fault step that is never reached, which names the test process's own spares among other files'.
+function sparesMarked(marker: string): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
+    try {
+      return alive(pid) && comm(pid) === 'nbox-monitor' && readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `nbox-monitor\0${'0'.repeat(64)}\0`
+        && readFileSync(`/proc/${pid}/environ`, 'utf8').includes(marker);
+    } catch {
+      return false;
+    }
+  });
+}
+
+test("a library process keeps a monitor spawned ahead: its next detached run takes it, under the container's ID; it ends with the process", async (t) => {
+  const marker = `NBOX_TEST_STOP_AT=monitor:never-${process.pid}-${Date.now()}`;
+  const script = `
+    const { Nbox } = require(${JSON.stringify(join(__dirname, '../../src/api.js'))});
+    const next = () => new Promise((go) => process.stdin.once('data', go));
+    (async () => {
+      const nbox = await Nbox.open({ root: ${JSON.stringify(store.root)} });
+      for (let i = 0; i < 2; i++) {
+        console.log((await nbox.run('bb', { cmd: ['sleep', '60'], detach: true, network: 'none' })).id);
+        await next();
+      }
+      process.stdin.destroy();
+    })();`;
+  const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, NBOX_TEST_STOP_AT: marker.split('=')[1] }, stdio: ['pipe', 'pipe', 'inherit'] });
+  t.teardown(() => void child.kill('SIGKILL'));
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const ids = () => out.split('\n').filter((line) => /^[0-9a-f]{64}$/.test(line));
+  const [first] = await until('the first container', () => (ids().length === 1 ? ids() : undefined));
+  endAtTeardown(t, store.root, first);
+  const [spare] = await until('a spare monitor', () => (sparesMarked(marker).length === 1 ? sparesMarked(marker) : undefined));
+  child.stdin.write('go\n');
+  const second = await until('the second container', () => ids()[1]);
+  endAtTeardown(t, store.root, second);
+  t.deepEqual(monitors(second), [spare], 'the spare became its monitor, named by its ID');
+  const [next] = await until('the next spare', () => (sparesMarked(marker).length === 1 ? sparesMarked(marker) : undefined));
+  t.not(next, spare);
+  child.stdin.write('go\n');
+  await exitCodeOf(child);
+  await until('the spare to end with its process', () => (alive(next) ? undefined : true));
+  // The CLI, one container per process, keeps none.
+  const cliMarker = `monitor:never-cli-${process.pid}`;
+  const id = (await cli(store.root, ['run', '-d', 'bb', 'sleep', '60'], { env: { ...process.env, NBOX_ROOT: store.root, NBOX_TEST_STOP_AT: cliMarker } })).stdout.trim();
+  endAtTeardown(t, store.root, id);
+  t.deepEqual(sparesMarked(cliMarker), []);
+  for (const container of [first, second, id]) t.is((await cli(store.root, ['rm', '-f', container])).code, 0);
 });

@@ -1,0 +1,35 @@
+// Spawning a container's nbox-monitor (native/monitor.c), apart from the start
+// sequence (monitor.ts) so that the store's open can set the spare up without
+// loading the runtime.
+import { addon, type MonitorHello } from '../sys/addon';
+
+// A process that runs containers one after another (a library's test suite, `serve`) keeps one monitor spawned
+// ahead, its HELLO said: a start takes it instead of waiting out a spawn (3-4 ms here). It takes its container's
+// ID with the spec (native/monitor.c adopt_id), and reads EOF and exits should this process end first.
+const SPARE_ID = '0'.repeat(64);
+let keepSpare = false;
+let spare: Promise<MonitorHello> | undefined;
+
+/** keepSpareMonitor turns the spare on (or off) for this process: not for a CLI verb, which starts one container. */
+export function keepSpareMonitor(on: boolean): void {
+  keepSpare = on;
+}
+
+/** startMonitor spawns the monitor of container id, or takes the spare; its HELLO resolves later, so
+ * the spawn overlaps with reading the image. Give the promise to startMonitored. */
+export function startMonitor(id: string): Promise<MonitorHello> {
+  const taken = spare;
+  spare = undefined;
+  const hello = taken ? taken.catch(() => addon().spawnMonitor(id)) : addon().spawnMonitor(id);
+  // Awaited by startMonitored, or dropped (and its fd closed) by abandonMonitor.
+  hello.catch(() => {});
+  return hello;
+}
+
+/** refillSpareMonitor spawns the spare the next start takes, once a start has used it up. */
+export function refillSpareMonitor(): void {
+  if (!keepSpare || spare) return;
+  spare = addon().spawnMonitor(SPARE_ID);
+  spare.catch(() => {});
+}
+
