@@ -1,11 +1,14 @@
-// What ADD fetches beyond the context: an http(s) download (mode 0600, dated by
+// What ADD fetches beyond the context: an http(s) download (to a file of the
+// step's scratch directory, mode 0600, dated by
 // Last-Modified, unpacked only with --unpack=true) or a git checkout; and
 // --checksum, checked against a download, a local file or a git commit.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { NboxError } from '../errors';
 import { archiveCompression } from '../image/tar/archive';
 import type { Compression } from '../image/tar/compression';
@@ -13,7 +16,7 @@ import { fetchGit, isRemoteGitUrl, parseGitSource, redactUrl } from './git-sourc
 
 /** RemoteSource is one fetched ADD source: a downloaded file, a downloaded archive to extract, or a checked-out directory. */
 export type RemoteSource =
-  | { kind: 'file'; name: string; content: Buffer; mtimeMs: number }
+  | { kind: 'file'; name: string; hostPath: string; mtimeMs: number }
   | { kind: 'archive'; hostPath: string; compression: Compression }
   | { kind: 'dir'; dir: string };
 
@@ -49,16 +52,16 @@ export async function fetchRemoteSource(src: string, options: RemoteOptions): Pr
   }
   // A malformed checksum is refused before anything is downloaded.
   const algorithm = options.checksum === undefined ? undefined : digestAlgorithm(options.checksum);
-  const { content, mtimeMs } = await download(src, options.signal);
-  if (algorithm) verifyDigest(options.checksum!, createHash(algorithm).update(content), src);
   const name = posix.basename(new URL(src).pathname);
+  const hostPath = join(await mkdtemp(join(options.scratch, 'url-')), name || 'download');
+  const hash = algorithm ? createHash(algorithm) : undefined;
+  const { mtimeMs } = await download(src, hostPath, hash, options.signal);
+  if (hash) verifyDigest(options.checksum!, hash, src);
   if (options.unpack) {
-    const hostPath = join(await mkdtemp(join(options.scratch, 'url-')), name || 'download');
-    await writeFile(hostPath, content);
     const compression = await archiveCompression(hostPath);
     if (compression) return { kind: 'archive', hostPath, compression };
   }
-  return { kind: 'file', name, content, mtimeMs };
+  return { kind: 'file', name, hostPath, mtimeMs };
 }
 
 /** verifyFileChecksum checks a local ADD source against --checksum. */
@@ -89,17 +92,27 @@ function verifyCommit(checksum: string, commit: string, shown: string): void {
   if (!commit.startsWith(checksum.toLowerCase())) throw new NboxError('ERR_NBOX_BUILD', `checksum mismatch for ${redactUrl(shown)}: expected commit ${checksum}, got ${commit}`);
 }
 
-async function download(url: string, signal: AbortSignal | undefined): Promise<{ content: Buffer; mtimeMs: number }> {
+// download streams url's body into a new file at hostPath (mode 0600), through hash when given: a download of any
+// size costs disk, as Docker's, never memory.
+async function download(url: string, hostPath: string, hash: Hash | undefined, signal: AbortSignal | undefined): Promise<{ mtimeMs: number }> {
   const shown = redactUrl(url);
+  const failed = (err: unknown) => {
+    const cause = (err as Error & { cause?: Error }).cause;
+    return new NboxError('ERR_NBOX_BUILD', `ADD failed: ${shown}: ${cause?.message ?? (err as Error).message}`, { cause: err });
+  };
   let response: Response;
   try {
     response = await fetch(url, { redirect: 'follow', signal });
   } catch (err) {
-    const cause = (err as Error & { cause?: Error }).cause;
-    throw new NboxError('ERR_NBOX_BUILD', `ADD failed: ${shown}: ${cause?.message ?? (err as Error).message}`, { cause: err });
+    throw failed(err);
   }
   if (!response.ok) throw new NboxError('ERR_NBOX_BUILD', `ADD failed: ${shown}: invalid response status ${response.status}`);
-  const content = Buffer.from(await response.arrayBuffer());
+  const body = response.body ? Readable.fromWeb(response.body as WebReadableStream<Uint8Array>) : Readable.from([]);
+  const file = createWriteStream(hostPath, { flags: 'wx', mode: 0o600 });
+  const hashing = new Transform({ transform: (chunk: Buffer, _encoding, done) => (hash?.update(chunk), done(null, chunk)) });
+  await pipeline(body, hashing, file).catch((err: unknown) => {
+    throw failed(err);
+  });
   const lastModified = Date.parse(response.headers.get('last-modified') ?? '');
-  return { content, mtimeMs: Number.isNaN(lastModified) ? Date.now() : lastModified };
+  return { mtimeMs: Number.isNaN(lastModified) ? Date.now() : lastModified };
 }

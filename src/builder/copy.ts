@@ -1,7 +1,7 @@
 // COPY and ADD without a container: sources are resolved into a plan (every
 // entry the new layer will hold, with final owner and mode), the plan is
 // digested for the cache key, and only then written into an empty layer dir.
-import { readlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import { NboxError } from '../errors';
 import { readUserDatabase } from '../image/rootfs-file';
@@ -67,7 +67,7 @@ export interface PlannedEntry {
   hostPath?: string;
   /** seen: the source file as the plan found it; the copy refuses any other file at hostPath. */
   seen?: FileIdentity;
-  /** content: generated file data (heredoc, download). */
+  /** content: generated file data (a heredoc). */
   content?: Buffer;
   /** mode: permission bits (07777). */
   mode: number;
@@ -104,6 +104,7 @@ export interface CopyPlan {
 // Sources as they are after selection, in instruction order.
 type Item =
   | { kind: 'content'; name: string; content: Buffer; mode: number; mtimeMs: number }
+  | { kind: 'download'; name: string; hostPath: string; mtimeMs: number }
   | { kind: 'archive'; hostPath: string; compression: Compression }
   | { kind: 'tree'; selected: Selected; source: SourceTree; fromContext: boolean }
   | { kind: 'parents'; walked: Walked[]; fromContext: boolean };
@@ -139,6 +140,10 @@ export async function planCopy(req: CopyRequest, baseLayers: string[]): Promise<
   for (const item of items) {
     if (item.kind === 'content') {
       plan.putFile(destIsDir ? join(destPath, item.name) : destPath, item);
+      continue;
+    }
+    if (item.kind === 'download') {
+      plan.putDownload(destIsDir ? join(destPath, item.name) : destPath, item);
       continue;
     }
     if (item.kind === 'archive') {
@@ -228,7 +233,7 @@ async function selectItems(req: CopyRequest, source: SourceTree, verb: string, e
 async function remoteItem(req: CopyRequest, src: string): Promise<Item> {
   if (!req.scratch) throw new NboxError('ERR_NBOX_BUILD', `ADD ${src}: no scratch directory for fetched sources`);
   const fetched = await fetchRemoteSource(src, { checksum: req.checksum, unpack: req.unpack, keepGitDir: req.keepGitDir, sshAgent: req.sshAgent, scratch: req.scratch, signal: req.signal });
-  if (fetched.kind === 'file') return { kind: 'content', name: fetched.name, content: fetched.content, mode: 0o600, mtimeMs: fetched.mtimeMs };
+  if (fetched.kind === 'file') return { kind: 'download', name: fetched.name, hostPath: fetched.hostPath, mtimeMs: fetched.mtimeMs };
   if (fetched.kind === 'archive') return fetched;
   const tree = new MergedTree([fetched.dir], { overlay: false });
   const root = tree.stat('/')!;
@@ -302,6 +307,16 @@ class PlanBuilder {
     const { uid, gid } = this.owner ?? { uid: 0, gid: 0 };
     const mode = this.chmod ? this.chmod(item.mode, false) : item.mode;
     this.put({ path, kind: 'file', origin: 'copied', content: item.content, mode, uid, gid, mtimeMs: item.mtimeMs, copyXattrs: false });
+  }
+
+  /** putDownload adds a file ADD downloaded (into its scratch directory) at path: mode 0600, as BuildKit's. */
+  putDownload(path: string, item: { hostPath: string; mtimeMs: number }): void {
+    this.ensureDir(posix.dirname(path));
+    const { uid, gid } = this.owner ?? { uid: 0, gid: 0 };
+    const stats = lstatSync(item.hostPath);
+    const seen = { dev: stats.dev, ino: stats.ino, root: posix.dirname(item.hostPath), path: `/${posix.basename(item.hostPath)}` };
+    const mode = this.chmod ? this.chmod(0o600, false) : 0o600;
+    this.put({ path, kind: 'file', origin: 'copied', hostPath: item.hostPath, seen, size: stats.size, mode, uid, gid, mtimeMs: item.mtimeMs, copyXattrs: false });
   }
 
   /** putSource adds one selected non-directory at path. */

@@ -257,6 +257,43 @@ test('ADD of a URL that answers 404 or refuses the connection fails at its line,
   t.deepEqual(await leftovers(), []);
 });
 
+// bigDownloads serves SIZE bytes at /big, and at /cut the first half, then a reset connection.
+const SIZE = 256 << 20;
+function bigDownloads(t: Teardown): Promise<string> {
+  const chunk = Buffer.alloc(1 << 20, 7);
+  return serve(t, (req, res) => {
+    res.writeHead(200, { 'content-length': SIZE });
+    let sent = 0;
+    const pump = () => {
+      for (; sent < SIZE; sent += chunk.length) {
+        if (req.url === '/cut' && sent >= SIZE / 2) return void res.destroy();
+        if (!res.write(chunk)) return void res.once('drain', () => ((sent += chunk.length), pump()));
+      }
+      res.end();
+    };
+    pump();
+  });
+}
+
+test('ADD of a large download streams it to a file: the builder holds far less than its size; one cut short fails at its line, leaving nothing', async (t) => {
+  const base = await bigDownloads(t);
+  // The library in a process of its own, whose peak memory is the build's.
+  const script = `
+    const { Nbox } = require(${JSON.stringify(join(__dirname, '../../src/api.js'))});
+    Nbox.open({ root: ${JSON.stringify(store.root)} })
+      .then((nbox) => nbox.build({ dockerfile: 'FROM bb\\nADD ${base}/big /big\\n', tags: ['big-download'] }))
+      .then(() => console.log(process.resourceUsage().maxRSS * 1024), (err) => { console.error(err.message); process.exitCode = 1; });`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  t.is(await exitCodeOf(child), 0);
+  t.true(Number(out) < SIZE * 0.6, `peak RSS ${Number(out) >> 20} MiB for a ${SIZE >> 20} MiB download`);
+  t.is(await run(t, 'big-download', 'stat -c "%s %a" /big'), `${SIZE} 600\n`);
+  t.is((await cli(store.root, ['rmi', 'big-download'])).code, 0);
+  await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD ${base}/cut /f\n` })], new RegExp(`Dockerfile:2: ADD failed: ${base}/cut: `));
+  t.deepEqual(await leftovers(), []);
+});
+
 type GitRepo = Awaited<ReturnType<typeof gitRepo>>;
 type ServedRepo = GitRepo & { served: string };
 
