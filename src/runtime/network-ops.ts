@@ -12,7 +12,7 @@ import { connectRunning, disconnectRunning } from './container-network';
 import type { ContainerRecord } from './container-record';
 import type { ContainerRegistry } from './container-registry';
 import { parseSubnet } from './ipv4';
-import { isUserNetwork, type NetworkEndpoint } from './network';
+import { checkLineFields, isUserNetwork, type NetworkEndpoint } from './network';
 import { bridgeOf, NetworkStore, PREDEFINED_NETWORKS, type CreateNetworkOptions, type NetworkRecord } from './user-networks';
 import { textOrder } from '../order';
 
@@ -123,7 +123,7 @@ export async function connectNetwork(ctx: NetworkContext, networkRef: string, co
     }
     const network = await networkStore(ctx).get(networkRef);
     if (config.networks?.[network.name]) throw new NboxError('ERR_NBOX_CONFLICT', `endpoint with name ${config.name} already exists in network ${network.name}`);
-    const endpoint: NetworkEndpoint = { id: network.id, ...(options.aliases?.length ? { aliases: options.aliases } : {}), ...(options.ip ? { ipAddress: options.ip } : {}) };
+    const endpoint: NetworkEndpoint = { id: network.id, ...(options.aliases?.length ? { aliases: checkLineFields('--alias', options.aliases) } : {}), ...(options.ip ? { ipAddress: options.ip } : {}) };
     const before = config;
     await ctx.containers.setConfig(record, { ...config, networks: { ...config.networks, [network.name]: endpoint } });
     if (record.state.status !== 'running') return;

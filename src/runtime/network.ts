@@ -58,12 +58,41 @@ export function buildNetwork(name: string | undefined): 'none' | 'host' {
 /** parseAddHost reads `--add-host NAME:IP` (`NAME=IP` too); host-gateway is the bridge's gateway, as in Docker. */
 export function parseAddHost(value: string, gateway: string): ExtraHost {
   const at = value.search(/[:=]/);
-  if (at <= 0) throw new NboxError('ERR_NBOX_USAGE', `invalid argument "${value}" for "--add-host" flag: bad format for add-host: "${value}"`);
+  if (at <= 0) throw badAddHost(value);
   const name = value.slice(0, at);
+  // A name is one field of an /etc/hosts line: a blank or a newline in it would write other entries.
+  if (/[\s\x00-\x1f\x7f]/.test(name)) throw badAddHost(value);
   const address = value.slice(at + 1).replace(/^\[(.*)\]$/, '$1');
   if (address === 'host-gateway') return { name, address: gateway };
-  if (!isIP(address)) throw new NboxError('ERR_NBOX_USAGE', `invalid argument "${value}" for "--add-host" flag: invalid IP address in add-host: "${address}"`);
+  if (!isIP(address)) throw new NboxError('ERR_NBOX_USAGE', `invalid argument ${JSON.stringify(value)} for "--add-host" flag: invalid IP address in add-host: ${JSON.stringify(address)}`);
   return { name, address };
+}
+
+// badAddHost is Docker's refusal, the value quoted as Go's %q quotes it: one line, whatever it holds.
+function badAddHost(value: string): NboxError {
+  return new NboxError('ERR_NBOX_USAGE', `invalid argument ${JSON.stringify(value)} for "--add-host" flag: bad format for add-host: ${JSON.stringify(value)}`);
+}
+
+// Docker's opts.ValidateDNSSearch: a domain of letters, digits and inner dashes (trailing blanks allowed), or `.`.
+const DOMAIN = /^(:?(?:[a-zA-Z0-9]|(?:[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))(:?\.(?:[a-zA-Z0-9]|(?:[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])))*)\.?\s*$/;
+
+/** checkDnsSearch checks `--dns-search` values as Docker does: each a domain, or `.`. */
+export function checkDnsSearch(domains: string[]): string[] {
+  const bad = domains.find((domain) => domain !== '.' && (domain.length > 255 || !DOMAIN.test(domain)));
+  // Docker prints the second %s raw; quoted here, so that the message stays one line.
+  if (bad !== undefined) throw new NboxError('ERR_NBOX_USAGE', `invalid argument ${JSON.stringify(bad)} for "--dns-search" flag: ${JSON.stringify(bad)} is not a valid domain`);
+  return domains;
+}
+
+/** checkLineFields checks values that nbox writes as fields of a line of /etc/hosts or /etc/resolv.conf (a hostname,
+ * an alias, a resolver option): a newline in one would write lines of its own, into other containers' files too. */
+export function checkLineFields(flag: string, values: string[], blanks: 'allowed' | 'refused' = 'refused'): string[] {
+  const pattern = blanks === 'allowed' ? /[\x00-\x1f\x7f]/ : /[\s\x00-\x1f\x7f]/;
+  const bad = values.find((value) => value === '' || pattern.test(value));
+  if (bad !== undefined) {
+    throw new NboxError('ERR_NBOX_USAGE', `invalid argument ${JSON.stringify(bad)} for "${flag}" flag: ${bad === '' ? 'an empty value' : `no ${blanks === 'allowed' ? '' : 'blank or '}control character may appear in it`}`);
+  }
+  return values;
 }
 
 /** checkDns checks `--dns` values: addresses only, as Docker asks. */

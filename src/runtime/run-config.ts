@@ -18,7 +18,7 @@ import { imageUser } from './container-spec';
 import { planMounts, volumeBindSpec } from './container-mounts';
 import { etcFiles, type EtcFiles } from './etc-files';
 import { healthcheckFromOptions, mergeHealthcheck, validateHealthConfig } from './health-config';
-import { checkDns, isUserNetwork, parseAddHost, runNetwork, sharedNetworkOf } from './network';
+import { checkDns, checkDnsSearch, checkLineFields, isUserNetwork, parseAddHost, runNetwork, sharedNetworkOf } from './network';
 import { NetworkStore } from './user-networks';
 import { exposeKeys, exposedPorts, holdHostPorts, parsePublish, portKey, type HeldPorts, type PublishRequest } from './ports';
 import { DEFAULT_BRIDGE, publishedOnBridge } from './bridge-network';
@@ -93,7 +93,8 @@ async function userNetwork(ctx: RunContext, opts: RunOptions): Promise<Partial<P
     return {};
   }
   const network = await new NetworkStore(ctx.store.root).get(mode);
-  return { network: network.name, networks: { [network.name]: { id: network.id, ...(opts.networkAliases?.length ? { aliases: opts.networkAliases } : {}), ...(opts.ip ? { ipAddress: opts.ip } : {}) } } };
+  const aliases = opts.networkAliases?.length ? { aliases: checkLineFields('--network-alias', opts.networkAliases) } : {};
+  return { network: network.name, networks: { [network.name]: { id: network.id, ...aliases, ...(opts.ip ? { ipAddress: opts.ip } : {}) } } };
 }
 
 // sharedNetworkTarget is the running container whose network `--network container:REF` joins.
@@ -125,7 +126,8 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
   const security = securityConfig(opts, network);
   // No filter with --privileged or seccomp=unconfined (or the library's seccomp: false).
   const seccomp = opts.seccomp !== false && seccompProfile(security) !== 'unconfined';
-  const hostname = opts.hostname ?? (network === 'host' ? readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : id.slice(0, 12));
+  // An empty one is Docker's default, as an absent one.
+  const hostname = opts.hostname ? checkLineFields('--hostname', [opts.hostname])[0] : network === 'host' ? readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() : id.slice(0, 12);
   const env = mergeEnv({
     imageEnv: body.Env,
     hostname,
@@ -154,8 +156,8 @@ function containerConfig(image: ImageRecord, imageRef: string, opts: RunOptions,
     network,
     ...(opts.addHosts?.length ? { extraHosts: opts.addHosts.map((entry) => parseAddHost(entry, DEFAULT_BRIDGE.gateway)) } : {}),
     ...(opts.dns?.length ? { dns: checkDns(opts.dns) } : {}),
-    ...(opts.dnsSearch?.length ? { dnsSearch: opts.dnsSearch } : {}),
-    ...(opts.dnsOptions?.length ? { dnsOptions: opts.dnsOptions } : {}),
+    ...(opts.dnsSearch?.length ? { dnsSearch: checkDnsSearch(opts.dnsSearch) } : {}),
+    ...(opts.dnsOptions?.length ? { dnsOptions: checkLineFields('--dns-option', opts.dnsOptions, 'allowed') } : {}),
     ...(opts.tty ? { tty: true } : {}),
     ...(opts.interactive ? { openStdin: true } : {}),
     autoRemove: opts.autoRemove ?? false,

@@ -178,6 +178,29 @@ test('--dns, --dns-search, --dns-option and --add-host reach /etc/resolv.conf an
   }
 });
 
+test('a newline (or a blank) in --add-host, --dns-search, --dns-option, --hostname or an alias, which would write lines of their own into /etc/hosts or /etc/resolv.conf, is refused before anything is made', async (t) => {
+  await createNetwork(t, 'un-nl', '--subnet', subnet(18));
+  const before = (await nbox('ps', '-aq')).stdout;
+  const refused = async (args: string[], message: RegExp) => {
+    const run = await nbox('run', '--rm', '--network', 'un-nl', ...args, 'bb', 'true');
+    t.deepEqual([run.code, run.stdout], [125, ''], args.join(' '));
+    t.regex(run.stderr, message);
+    t.is(run.stderr.trim().split('\n').length, 1, run.stderr);
+  };
+  await refused(['--add-host', 'x\n6.6.6.6 evil:1.2.3.4'], /^nbox: invalid argument "x\\n6\.6\.6\.6 evil:1\.2\.3\.4" for "--add-host" flag: bad format for add-host/);
+  await refused(['--dns-search', 'x\nnameserver 6.6.6.6'], /for "--dns-search" flag: "x\\nnameserver 6\.6\.6\.6" is not a valid domain/);
+  await refused(['--dns-option', 'ndots:1\nnameserver 6.6.6.6'], /invalid argument "ndots:1\\nnameserver 6\.6\.6\.6" for "--dns-option" flag: no control character may appear in it/);
+  await refused(['--hostname', 'x\ny'], /for "--hostname" flag: no blank or control character may appear in it/);
+  await refused(['--network-alias', 'a\n6.6.6.6 evil'], /for "--network-alias" flag: no blank or control character may appear in it/);
+  t.is((await nbox('ps', '-aq')).stdout, before);
+  // A running container's peers are no way in either.
+  t.teardown(async () => void (await nbox('rm', '-f', 'un-nl-peer')));
+  t.is((await nbox('run', '-d', '--name', 'un-nl-peer', '--network', 'bridge', 'bb', 'sleep', '60')).code, 0);
+  const connect = await nbox('network', 'connect', '--alias', 'b 6.6.6.6', 'un-nl', 'un-nl-peer');
+  t.deepEqual([connect.code, connect.stderr.trim().split('\n').length], [1, 1], connect.stderr);
+  t.regex(connect.stderr, /for "--alias" flag: no blank or control character may appear in it/);
+});
+
 test('a port published by a container on one network answers a container on another through its own gateway; direct traffic between them stays blocked', async (t) => {
   await createNetwork(t, 'un-pa', '--subnet', subnet(10));
   await createNetwork(t, 'un-pb', '--subnet', subnet(11));

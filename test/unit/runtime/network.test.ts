@@ -1,7 +1,7 @@
 import test from 'ava';
 
 import { NboxError } from '../../../src/errors';
-import { buildNetwork, checkDns, parseAddHost, runNetwork } from '../../../src/runtime/network';
+import { buildNetwork, checkDns, checkDnsSearch, checkLineFields, parseAddHost, runNetwork } from '../../../src/runtime/network';
 import { containerResolvConf, hostsFile, resolvConf } from '../../../src/runtime/etc-files';
 
 test('run: the bridge by default (also as `default`), none and host on request, a user network by name, a name no network has refused as Docker words it', (t) => {
@@ -52,4 +52,13 @@ test("a host naming only systemd-resolved's 127.0.0.53: the bridge and a user ne
   t.is(containerResolvConf('backend', { servers: ['10.1.2.3'] }, { host, upstream: '' }), 'nameserver 10.1.2.3\nsearch lan\noptions edns0 trust-ad\n');
   // --dns-option replaces the options line, as Docker's.
   t.is(containerResolvConf('bridge', { options: ['ndots:2', 'timeout:1'] }, { host, upstream: '' }), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\nsearch lan\noptions ndots:2 timeout:1\n');
+});
+
+test('--dns-search takes domains (a trailing dot and blanks too) and `.`, as Docker; --hostname and aliases no blank or control character', (t) => {
+  t.deepEqual(checkDnsSearch(['example.test', 'a-b.c.', '.', 'x ']), ['example.test', 'a-b.c.', '.', 'x ']);
+  for (const bad of ['-a.test', 'a..b', 'a_b', 'x\nnameserver 1.2.3.4', 'a'.repeat(256)]) t.throws(() => checkDnsSearch([bad]), { message: /for "--dns-search" flag: .* is not a valid domain$/ });
+  t.deepEqual(checkLineFields('--dns-option', ['ndots:2 edns0'], 'allowed'), ['ndots:2 edns0']);
+  t.throws(() => checkLineFields('--network-alias', ['a b']), { message: 'invalid argument "a b" for "--network-alias" flag: no blank or control character may appear in it' });
+  t.throws(() => checkLineFields('--hostname', ['']), { message: 'invalid argument "" for "--hostname" flag: an empty value' });
+  t.throws(() => parseAddHost('a\tb:1.2.3.4', '10.90.0.1'), { message: 'invalid argument "a\\tb:1.2.3.4" for "--add-host" flag: bad format for add-host: "a\\tb:1.2.3.4"' });
 });
