@@ -1,7 +1,10 @@
 // Spawning a container's nbox-monitor (native/monitor.c), apart from the start
 // sequence (monitor.ts) so that the store's open can set the spare up without
 // loading the runtime.
+import { closeSync } from 'node:fs';
+
 import { addon, type MonitorHello } from '../sys/addon';
+import { processStartTime } from '../sys/proc';
 
 // A process that runs containers one after another (a library's test suite, `serve`) keeps one monitor spawned
 // ahead, its HELLO said: a start takes it instead of waiting out a spawn (3-4 ms here). It takes its container's
@@ -20,7 +23,7 @@ export function keepSpareMonitor(on: boolean): void {
 export function startMonitor(id: string): Promise<MonitorHello> {
   const taken = spare;
   spare = undefined;
-  const hello = taken ? taken.catch(() => addon().spawnMonitor(id)) : addon().spawnMonitor(id);
+  const hello = taken ? taken.then((ready) => (alive(ready) ? ready : gone(ready, id)), () => addon().spawnMonitor(id)) : addon().spawnMonitor(id);
   // Awaited by startMonitored, or dropped (and its fd closed) by abandonMonitor.
   hello.catch(() => {});
   return hello;
@@ -33,3 +36,14 @@ export function refillSpareMonitor(): void {
   spare.catch(() => {});
 }
 
+
+// alive: the spare still runs (nothing killed it while it waited).
+function alive(ready: MonitorHello): boolean {
+  return processStartTime(ready.pid) === ready.startTime;
+}
+
+// gone lets a dead spare's socket go and spawns the monitor afresh.
+function gone(ready: MonitorHello, id: string): Promise<MonitorHello> {
+  closeSync(ready.fd);
+  return addon().spawnMonitor(id);
+}

@@ -209,7 +209,7 @@ test("a library process keeps a monitor spawned ahead: its next detached run tak
     const next = () => new Promise((go) => process.stdin.once('data', go));
     (async () => {
       const nbox = await Nbox.open({ root: ${JSON.stringify(store.root)} });
-      for (let i = 0; i < 2; i++) {
+      for (let i = 0; i < 3; i++) {
         console.log((await nbox.run('bb', { cmd: ['sleep', '60'], detach: true, network: 'none' })).id);
         await next();
       }
@@ -229,13 +229,21 @@ test("a library process keeps a monitor spawned ahead: its next detached run tak
   t.deepEqual(monitors(second), [spare], 'the spare became its monitor, named by its ID');
   const [next] = await until('the next spare', () => (sparesMarked(marker).length === 1 ? sparesMarked(marker) : undefined));
   t.not(next, spare);
+  // A spare killed while it waits is passed over: the next run spawns its monitor afresh.
+  process.kill(next, 'SIGKILL');
+  await until('the killed spare to go', () => (alive(next) ? undefined : true));
+  child.stdin.write('go\n');
+  const third = await until('the third container', () => ids()[2]);
+  endAtTeardown(t, store.root, third);
+  t.is(monitors(third).length, 1);
+  const [last] = await until('a spare again', () => (sparesMarked(marker).length === 1 ? sparesMarked(marker) : undefined));
   child.stdin.write('go\n');
   await exitCodeOf(child);
-  await until('the spare to end with its process', () => (alive(next) ? undefined : true));
+  await until('the spare to end with its process', () => (alive(last) ? undefined : true));
   // The CLI, one container per process, keeps none.
   const cliMarker = `monitor:never-cli-${process.pid}`;
   const id = (await cli(store.root, ['run', '-d', 'bb', 'sleep', '60'], { env: { ...process.env, NBOX_ROOT: store.root, NBOX_TEST_STOP_AT: cliMarker } })).stdout.trim();
   endAtTeardown(t, store.root, id);
   t.deepEqual(sparesMarked(cliMarker), []);
-  for (const container of [first, second, id]) t.is((await cli(store.root, ['rm', '-f', container])).code, 0);
+  for (const container of [first, second, third, id]) t.is((await cli(store.root, ['rm', '-f', container])).code, 0);
 });
