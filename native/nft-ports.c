@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -114,14 +115,15 @@ static void elements(struct batch *b, const char *table, const char *map, int ad
   message_end(b, h);
 }
 
-/* transact sends the batch and reads an answer for each acknowledged message: 0, or -1 with the first error. */
+/* transact sends the batch and reads an answer for each acknowledged message: 0, or -1 at the first error. A batch
+ * the kernel refuses whole (no CAP_NET_ADMIN) gets one error, for its BATCH_BEGIN, and no answer per message: the
+ * first error ends the wait (the socket, and what else is queued on it, is closed after). */
 static int transact(int fd, struct batch *b, const char **failed) {
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   if (sendto(fd, b->buf, b->len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
     *failed = "sendto";
     return -1;
   }
-  int error = 0;
   char answer[8192];
   for (int answered = 0; answered < b->acked;) {
     ssize_t got = recv(fd, answer, sizeof answer, 0);
@@ -134,13 +136,14 @@ static int transact(int fd, struct batch *b, const char **failed) {
       if (h->nlmsg_type != NLMSG_ERROR) continue;
       answered++;
       int err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-      if (err && !error) error = -err;
+      if (err) {
+        *failed = "NFT_MSG_SETELEM";
+        errno = -err;
+        return -1;
+      }
     }
   }
-  if (!error) return 0;
-  *failed = "NFT_MSG_SETELEM";
-  errno = error;
-  return -1;
+  return 0;
 }
 
 int nft_ports_change(const char *table, int add, const struct nft_port *ports, int count, const char **failed) {
@@ -158,8 +161,10 @@ int nft_ports_change(const char *table, int add, const struct nft_port *ports, i
     *failed = "socket";
     rc = -1;
   } else {
-    /* Errors come back without a copy of the request. */
+    /* Errors come back without a copy of the request; a kernel that never answers fails the call, not this process. */
+    struct timeval patience = {.tv_sec = 5};
     setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
   }
   for (int from = 0; rc == 0 && from < count; from += per_batch) {
     int to = from + per_batch < count ? from + per_batch : count;

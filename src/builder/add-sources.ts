@@ -53,7 +53,8 @@ export async function fetchRemoteSource(src: string, options: RemoteOptions): Pr
   // A malformed checksum is refused before anything is downloaded.
   const algorithm = options.checksum === undefined ? undefined : digestAlgorithm(options.checksum);
   const name = posix.basename(new URL(src).pathname);
-  const hostPath = join(await mkdtemp(join(options.scratch, 'url-')), name || 'download');
+  // Not the URL's name, which may be longer than a file name can be: that names the copy in a directory alone.
+  const hostPath = join(await mkdtemp(join(options.scratch, 'url-')), 'download');
   const hash = algorithm ? createHash(algorithm) : undefined;
   const { mtimeMs } = await download(src, hostPath, hash, options.signal);
   if (hash) verifyDigest(options.checksum!, hash, src);

@@ -294,6 +294,14 @@ test('ADD of a large download streams it to a file: the builder holds far less t
   t.deepEqual(await leftovers(), []);
 });
 
+test('ADD of a URL whose name is longer than a file name can be, to a file path', async (t) => {
+  const long = `${'%E4%B8%AD'.repeat(30)}.txt`;
+  const base = await serve(t, (req, res) => (req.url === `/${long}` ? res.end('data\n') : res.writeHead(404).end()));
+  await build(t, ['-t', 'long-url', await writeContext(t, { Dockerfile: `FROM bb\nADD ${base}/${long} /dst.txt\n` })]);
+  t.is(await run(t, 'long-url', 'cat /dst.txt'), 'data\n');
+  t.is((await cli(store.root, ['rmi', 'long-url'])).code, 0);
+});
+
 type GitRepo = Awaited<ReturnType<typeof gitRepo>>;
 type ServedRepo = GitRepo & { served: string };
 

@@ -4,10 +4,11 @@
 // meanwhile, it is free again once the container ends, and the socket never
 // reaches the container. This file's containers use a bridge, subnet and
 // nftables table of their own (NBOX_BRIDGE*); only 127.0.0.1 gets traffic.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 
 import { cli, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
 import { freePort, hostHasIpv6, httpGet, removeTestBridge } from '../helpers/host-network';
@@ -305,6 +306,17 @@ test("a container's ports go into the maps of a table that is up and leave them 
   t.is((await cli(store.root, ['rm', '-f', 'second'])).code, 0);
   t.deepEqual(dnatPorts().filter((port) => port === first || port === second || port === third), [third]);
   t.is((await cli(store.root, ['rm', '-f', 'third'])).code, 0);
+});
+
+test('a port change the kernel refuses whole (no CAP_NET_ADMIN) fails at once, with both maps in the batch, instead of waiting for answers that never come', async (t) => {
+  const addon = resolve(__dirname, '../../src/sys/addon.js');
+  const script = `
+    const ports = [{ protocol: 'tcp', hostIp: '', hostPort: 1, address: '10.0.0.2', containerPort: 1 },
+      { protocol: 'udp', hostIp: '127.0.0.1', hostPort: 2, address: '10.0.0.2', containerPort: 2 }];
+    try { require(${JSON.stringify(addon)}).addon().nftPorts('nbox_absent', true, ports); } catch (err) { console.log(err.errnoName); }`;
+  const refused = spawnSync('setpriv', ['--bounding-set=-net_admin', process.execPath, '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  t.is(refused.signal, null, 'it returned');
+  t.is(refused.stdout, 'EPERM\n', refused.stderr);
 });
 
 /** freeRange is the first of count consecutive TCP ports that host binds get on every address of both families. */
