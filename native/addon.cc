@@ -943,6 +943,7 @@ Napi::Value StartInMonitor(const Napi::CallbackInfo &info) {
       {"attach", {text(m, "attach")}},
       {"ttySize", {text(m.Get("ttySize").As<Napi::Object>(), "rows"), text(m.Get("ttySize").As<Napi::Object>(), "cols")}},
       {"exitCommand", m.Get("exitCommand").IsArray() ? StringArray(m, "exitCommand") : std::vector<std::string>{}},
+      {"exitLeases", OptionalStringArray(m, "exitLeases")},
       {"sessionOwner", OptionalStringArray(m, "sessionOwner")},
       {"ports", {std::to_string(port_fds.size())}},
       {"proxy", OptionalStringArray(m, "proxy")},

@@ -293,11 +293,35 @@ static void remove_container(void) {
 }
 
 /* The spec's exitCommand (argv; none when empty), started and not waited for: it
- * releases the container's network lease once this monitor is gone. */
+ * releases the container's network lease once this monitor is gone. Only while
+ * one of exitLeases (the networks' lease files) still names the container: an
+ * `rm -f` releases them before its kill, and the sweep, a Node process (tens of
+ * ms of CPU), would find nothing to do. */
 static char *const *exit_command;
+static const struct wire_section *exit_leases;
+
+#define LEASES_MAX (16u << 20) /* a lease file past this is not read: the sweep runs */
+
+/* lease_recorded: a lease file names the container (`"<id>"`), or cannot be read whole. */
+static int lease_recorded(void) {
+  char needle[80];
+  snprintf(needle, sizeof needle, "\"%s\"", M.id);
+  for (size_t i = 0; exit_leases && i < exit_leases->count; i++) {
+    int fd = open(exit_leases->strings[i], O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ENOENT) continue;
+    struct stat st;
+    char *text = fd >= 0 && fstat(fd, &st) == 0 && (size_t)st.st_size < LEASES_MAX ? malloc((size_t)st.st_size + 1) : NULL;
+    ssize_t got = text ? read(fd, text, (size_t)st.st_size) : -1;
+    if (fd >= 0) close(fd);
+    int named = got < 0 || (text[got] = '\0', strstr(text, needle) != NULL);
+    free(text);
+    if (named) return 1;
+  }
+  return 0;
+}
 
 static void run_exit_command(void) {
-  if (!exit_command || !exit_command[0]) return;
+  if (!exit_command || !exit_command[0] || !lease_recorded()) return;
   extern char **environ;
   pid_t pid;
   posix_spawn(&pid, exit_command[0], NULL, NULL, exit_command, environ);
@@ -364,11 +388,7 @@ static void release_mount_ns(void) {
   held_mnt_ns = -1;
 }
 
-static int remover_alive(void);
-
 static void __attribute__((noreturn)) finish(void) {
-  /* Read while the marker is there: an `rm -f` renames the container's directory away as soon as the init is gone. */
-  if (remover_alive()) exit_command = NULL;
   /* First: once the end is on record, a start (of this container or another) may bind them. */
   stop_proxy();
   while (nports > 0) close(port_fds[--nports]);
@@ -414,7 +434,7 @@ static void __attribute__((noreturn)) send_failed(int step, const char *step_nam
 static const char *const required[] = {"argv", "env", "cwd", "uid", "gid", "groups", "hostname", "rootfs", "lower",
                                         "upper", "work", "net", "seccomp", "mounts", "cgroupJoinFiles", "cgroupDirs", "rlimits",
                                         "caps", "nnp", "privileged", "readonly", "sysctls", "devices", "id", "name", "store", "autoRemove", "log", "restart", "restartMax", "health", "healthTimes", "tty", "stdin",
-                                        "attach", "ttySize", "exitCommand", "sessionOwner", "logRotate", "ports", "proxy", "proxyPorts"};
+                                        "attach", "ttySize", "exitCommand", "exitLeases", "sessionOwner", "logRotate", "ports", "proxy", "proxyPorts"};
 
 /* Every mount's propagation is one the child knows. */
 static int propagations_valid(const struct wire_section *mounts) {
@@ -929,37 +949,20 @@ static void restart_update(void) {
   R.max = max;
 }
 
-#define MARKER_MAX 128 /* "cancel manual remover PID START\n" fits */
-
 /* The stop marker `stop`, `kill` and `rm` write before they signal
  * (stop-marker.ts): `cancel` is moby's ExitOnNext, `manual` its
  * HasBeenManuallyStopped. No marker: neither. */
-static void read_marker_text(char *text, size_t size) {
-  char path[PATH_MAX + 16];
-  snprintf(path, sizeof path, "%s/stopped", M.container_dir);
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  ssize_t n = fd < 0 ? 0 : read(fd, text, size - 1);
-  if (fd >= 0) close(fd);
-  text[n > 0 ? n : 0] = '\0';
-}
-
 static void read_marker(int *cancel, int *manual) {
-  char text[MARKER_MAX];
-  read_marker_text(text, sizeof text);
+  char path[PATH_MAX + 16], text[64];
+  snprintf(path, sizeof path, "%s/stopped", M.container_dir);
+  *cancel = *manual = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return;
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  text[n > 0 ? n : 0] = '\0';
   *cancel = strstr(text, "cancel") != NULL;
   *manual = strstr(text, "manual") != NULL;
-}
-
-/* remover_alive: the marker names the `rm -f` that removes the container and
- * releases its network leases itself, and that process lives: a sweep of them
- * (a Node process, tens of ms of CPU) would find nothing to do. */
-static int remover_alive(void) {
-  char text[MARKER_MAX];
-  read_marker_text(text, sizeof text);
-  const char *named = strstr(text, "remover ");
-  int pid;
-  unsigned long long start;
-  return named && sscanf(named, "remover %d %llu", &pid, &start) == 2 && pid > 0 && start_time(pid) == start;
 }
 
 /* moby's RestartManager.ShouldRestart (restart-policy.ts shouldRestart). */
@@ -1669,6 +1672,7 @@ int main(int argc, char **argv) {
   M.store = single(sections, n, "store");
   M.auto_remove = strcmp(single(sections, n, "autoRemove"), "1") == 0;
   exit_command = (char *const *)section(sections, n, "exitCommand")->strings;
+  exit_leases = section(sections, n, "exitLeases");
   M.cgroup_dirs = section(sections, n, "cgroupDirs")->strings;
   M.ncgroups = section(sections, n, "cgroupDirs")->count;
   M.error = "";

@@ -8,7 +8,6 @@ import { faultPoint } from '../runtime/fault';
 import type { Store } from '../image/store';
 import type { ContainerRegistry } from '../runtime/container-registry';
 import type { ContainerRecord } from '../runtime/container-record';
-import { processOwner } from '../runtime/container-state';
 import type { ContainerInspect } from '../runtime/inspect';
 import type { ContainerStats } from '../runtime/stats';
 import type { UpdateOptions } from '../runtime/update';
@@ -389,9 +388,12 @@ export class ContainerApi {
         if (!options.force) {
           throw new NboxError('ERR_NBOX_CONFLICT', `cannot remove container "/${record.config.name}": container is ${record.state.status}: stop the container before removing or force remove`);
         }
-        // The marker first: the monitor must not run it again while it goes, nor sweep the leases this process releases.
-        (await import('../runtime/stop-marker')).markStopped(record, { cancel: true, remover: processOwner() });
+        // The marker first: the monitor must not run it again while it goes.
+        (await import('../runtime/stop-marker')).markStopped(record, { cancel: true });
         faultPoint('rm-marked');
+        // Its leases before the kill: the monitor, seeing them gone as it ends, starts no sweep of them.
+        await (await import('../runtime/container-network')).releaseContainer(record);
+        faultPoint('rm-released');
         if (record.state.status === 'restarting') await (await import('../runtime/stop')).monitorGone(record.state);
         else await this.killToEnd(record, ref);
       }

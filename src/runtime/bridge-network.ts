@@ -399,7 +399,8 @@ function alive(owner: ProcessIdentity): boolean {
   return processStartTime(owner.pid) === owner.startTime;
 }
 
-function leasesPath(network: BridgeNetwork): string {
+/** leasesPath is the network's lease file: JSON, each lease under its container's ID. */
+export function leasesPath(network: BridgeNetwork): string {
   return join(STATE_DIR, `${network.bridge}.json`);
 }
 

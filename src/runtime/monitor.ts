@@ -19,7 +19,7 @@ import { ContainerStartError, resolveMountTargets, spawnSpec, startFailure, type
 import { probeSpec } from './health-probe';
 import { NO_RESTART } from './restart-policy';
 import { logRotation, type LogConfig } from './log-config';
-import { bridgeSweepCommand } from './bridge-network';
+import { bridgeSweepCommand, leasesPath, type BridgeNetwork } from './bridge-network';
 import { containerBridges } from './user-networks';
 import type { Store } from '../image/store';
 import type { TerminalSize } from './terminal';
@@ -112,7 +112,7 @@ export async function startMonitored(
       health: probeSpec(config.healthcheck),
       attach: start.attach ?? 0,
       ttySize: start.ttySize ?? { rows: 0, cols: 0 },
-      exitCommand: containerBridges(config, ctx.store.root.dir).length > 0 ? bridgeSweepCommand(containerBridges(config, ctx.store.root.dir)) : [],
+      ...exitSweep(containerBridges(config, ctx.store.root.dir)),
       portFds: start.ports?.fds ?? [],
       ...proxySections(start.ports, spec.portAddress),
       ...(config.session ? { sessionOwner: [String(config.session.pid), String(config.session.startTime)] as [string, string] } : {}),
@@ -134,6 +134,11 @@ export async function startMonitored(
     if (record.config.autoRemove) await ctx.containers.remove(record);
     throw failure;
   }
+}
+
+// exitSweep is what the monitor runs as it exits, while the container's leases on its bridges are recorded: their sweep.
+function exitSweep(bridges: BridgeNetwork[]): { exitCommand: string[]; exitLeases: string[] } {
+  return bridges.length > 0 ? { exitCommand: bridgeSweepCommand(bridges), exitLeases: bridges.map(leasesPath) } : { exitCommand: [], exitLeases: [] };
 }
 
 // rotationSpec is the monitor's logRotate: max-size and max-file, when the log has a size limit.

@@ -180,6 +180,8 @@ export interface MonitorSpec {
   health: { argv: string[]; intervalMs: number; timeoutMs: number; startPeriodMs: number; startIntervalMs: number; retries: number; timeoutText: string };
   /** A command the monitor starts (and does not wait for) as it exits, after the container's end; [] for none. */
   exitCommand: string[];
+  /** The lease files the exit command releases the container's leases from: it runs only while one names the container. */
+  exitLeases?: string[];
   /** The sockets holding the container's published host ports (bindPort), at most 253: sent with the spec, kept open
    * by the monitor until the container ends. The caller's copies stay open, for it to close. */
   portFds: number[];

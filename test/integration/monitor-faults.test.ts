@@ -120,7 +120,7 @@ test('kill -9 of a library process after run({detach: true}) resolved: the conta
 // (a running container with a live monitor) or gone: no monitor, no cgroup.
 const CLI_START_STEPS = ['hello', 'record-created', 'cgroup-created', 'spec-sent', 'started'];
 const MONITOR_STEPS = ['monitor:hello', 'monitor:spec', 'monitor:spawned', 'monitor:running', 'monitor:exited', 'monitor:removing'];
-const RM_STEPS = ['rm-locked', 'rm-marked', 'rm-stopped', 'rm-tree-removed'];
+const RM_STEPS = ['rm-locked', 'rm-marked', 'rm-released', 'rm-stopped', 'rm-tree-removed'];
 
 function nameOf(step: string, variant: string): string {
   return `fault-${variant}-${step.replace(':', '-')}`;

@@ -225,6 +225,19 @@ test("rm -f of a detached container releases its lease itself: its monitor start
   await allGone();
 });
 
+test('an rm -f killed once the container is gone has released its lease and port already: nothing waits for the next nbox', async (t) => {
+  const port = await freePort();
+  const id = await runDetached(t, store.root, ['-p', `${port}:80`, 'bb', 'sleep', '60']);
+  t.truthy(leases()[id]);
+  const killed = await cli(store.root, ['rm', '-f', id], { env: { ...process.env, NBOX_ROOT: store.root, NBOX_TEST_STOP_AT: 'rm-stopped' } });
+  t.is(killed.signal, 'SIGKILL');
+  // No nbox command since: the lease, and the DNAT of the port the monitor gave back, are gone.
+  t.false(id in leases());
+  t.false(quiet('nft', ['list', 'map', 'ip', TABLE, 'dnat_any']).includes(`. ${port} :`));
+  t.is((await cli(store.root, ['rm', '-f', id])).code, 0);
+  await allGone();
+});
+
 // fetchFrom asks a container address for / (the host routes to the bridge), its answer or the error's text.
 async function fetchFrom(address: string): Promise<string> {
   try {
