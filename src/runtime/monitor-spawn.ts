@@ -36,7 +36,6 @@ export function refillSpareMonitor(): void {
   spare.catch(() => {});
 }
 
-
 // alive: the spare still runs (nothing killed it while it waited).
 function alive(ready: MonitorHello): boolean {
   return processStartTime(ready.pid) === ready.startTime;
