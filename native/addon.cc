@@ -697,6 +697,7 @@ struct MonitorSpawn {
   uv_work_t work;
   MonitorReply *reply;
   std::string id, fault;
+  bool ready_netns;
   int exec_fd;
   int socket = -1;
   pid_t pid = -1;
@@ -729,7 +730,8 @@ void SpawnMonitorWork(uv_work_t *req) {
     posix_spawnattr_t attr;
     spawn_attr_default_signals(&attr, 0);
     std::string name = "nbox-monitor";
-    char *argv[] = {name.data(), s->id.data(), nullptr};
+    std::string netns = "netns";
+    char *argv[] = {name.data(), s->id.data(), s->ready_netns ? netns.data() : nullptr, nullptr};
     char *envp[] = {s->fault.empty() ? nullptr : s->fault.data(), nullptr};
     rc = posix_spawn(&s->pid, monitor_path.c_str(), &actions, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&actions);
@@ -767,9 +769,10 @@ void SpawnMonitorDone(uv_work_t *req, int /*status*/) {
   delete s;
 }
 
-// spawnMonitor(id): posix_spawns nbox-monitor (glibc's CLONE_VFORK: no code of
+// spawnMonitor(id, readyNetns): posix_spawns nbox-monitor (glibc's CLONE_VFORK: no code of
 // this threaded process runs in the child) with the start socket on fd 3, the
-// sealed nbox-exec on fd 4, /dev/null on 0-2, no env; resolves on its HELLO
+// sealed nbox-exec on fd 4, /dev/null on 0-2, no env; with readyNetns it makes
+// a network namespace while it waits for the spec (monitor.c). Resolves on its HELLO
 // with {fd, pid, startTime}. The caller hands fd to startInMonitor, or closes it.
 Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -786,6 +789,7 @@ Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
   s->work.data = s;
   s->reply = r;
   s->id = info[0].As<Napi::String>().Utf8Value();
+  s->ready_netns = info[1].ToBoolean().Value();
   s->exec_fd = exec_fd;
   // No env, but a fault test's step of the monitor (src/runtime/fault.ts): never a secret.
   const char *stop_at = getenv("NBOX_TEST_STOP_AT");

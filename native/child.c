@@ -755,7 +755,8 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *ctx) {
   attach_binds(ctx);
   if (!s->privileged) mask_paths(ctx);
   CHECK(ctx, sethostname(s->hostname, strlen(s->hostname)), STEP_HOSTNAME, "sethostname", -1);
-  if (s->new_network) loopback_up(ctx);
+  /* A namespace kept on a file came up with its loopback (net_netns_new), or is another container's. */
+  if (s->new_network && !s->netns_path) loopback_up(ctx);
   ctx->cwd_fd = open_creating(s->cwd, 0, s->chown_cwd ? &s->uid : NULL, s->chown_cwd ? &s->gid : NULL);
   CHECK(ctx, ctx->cwd_fd, STEP_WORKDIR, "mkdir", -1);
   /* --read-only: the root mount alone (not /dev, the binds, the tmpfs

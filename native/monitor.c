@@ -39,6 +39,7 @@
 #include "child.h"
 #include "jsonw.h"
 #include "logfile.h"
+#include "netlink.h"
 #include "spawnfds.h"
 #include "tree.h"
 #include "wire.h"
@@ -1617,8 +1618,28 @@ static void adopt_id(char *spare, const struct wire_section *id) {
   memcpy(spare, id->strings[0], 64);
 }
 
+/* The network namespace of a container that has its own (--network none), made
+ * while nbox prepares the spec when argv[2] asks for it: its making (half a
+ * millisecond here) is then off the start's path. -1: the clone makes one. */
+static int ready_netns = -1;
+static char ready_netns_path[32];
+
+/* The first run's namespace is the one made ahead; a restart's is made by its clone. */
+static void use_ready_netns(struct child_spec *spec) {
+  if (ready_netns < 0 || !spec->new_network || spec->netns_path) return;
+  snprintf(ready_netns_path, sizeof ready_netns_path, "/proc/self/fd/%d", ready_netns);
+  spec->netns_path = ready_netns_path;
+}
+
+static void drop_ready_netns(struct child_spec *spec) {
+  if (ready_netns < 0) return;
+  if (spec->netns_path == ready_netns_path) spec->netns_path = NULL;
+  close(ready_netns);
+  ready_netns = -1;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 2 || strlen(argv[1]) != 64 || strspn(argv[1], "0123456789abcdef") != 64) return 2;
+  if (argc < 2 || argc > 3 || strlen(argv[1]) != 64 || strspn(argv[1], "0123456789abcdef") != 64) return 2;
   /* A library caller's fds without close-on-exec never reach the monitor. */
   syscall(SYS_close_range, MON_EXEC_FD + 1, ~0U, 0);
   /* Fork once: the caller reaps this process (when HELLO comes) and never
@@ -1651,6 +1672,10 @@ int main(int argc, char **argv) {
   struct mon_process hello = {.pid = M.self, .start = M.self_start};
   if (sigfd < 0 || wire_send(MON_SOCKET_FD, MON_HELLO, &hello, sizeof hello) < 0) _exit(1);
   fault_point("hello");
+  if (argc == 3 && strcmp(argv[2], "netns") == 0) {
+    const char *failed;
+    ready_netns = net_netns_new(&failed);
+  }
 
   struct mon_hdr hdr;
   char *payload = malloc(MON_SPEC_MAX + 1);
@@ -1714,7 +1739,10 @@ int main(int argc, char **argv) {
   int fds[2];
   M.oom_base = oom_kill_count();
   M.cpu_base = cpu_time_ns();
-  if (spawn_init(&spec, &res, &cerr, fds) < 0)
+  use_ready_netns(&spec);
+  int spawned = spawn_init(&spec, &res, &cerr, fds);
+  drop_ready_netns(&spec);
+  if (spawned < 0)
     send_failed(cerr.step, cerr.step >= 0 ? child_step_name(cerr.step) : "monitor-log", cerr.syscall, cerr.err, cerr.index);
   fault_point("spawned");
   M.pid = res.pid;

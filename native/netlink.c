@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <net/if.h>
 #include <sched.h>
@@ -174,17 +175,18 @@ static int socket_in(int ns_fd, const char **failed) {
   return fd;
 }
 
-int net_netns_create(const char *path, const char **failed) {
+int net_netns_new(const char **failed) {
   int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (own < 0) FAIL("open");
-  int rc = 0;
   if (unshare(CLONE_NEWNET) < 0) {
     *failed = "unshare";
     return close_keeping_errno(own, -1);
   }
-  int fd = route_socket();
-  if (mount("/proc/thread-self/ns/net", path, NULL, MS_BIND, NULL) < 0) {
-    *failed = "mount";
+  int made = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  int fd = made < 0 ? -1 : route_socket();
+  int rc = 0;
+  if (made < 0) {
+    *failed = "open";
     rc = -1;
   } else if (fd < 0) {
     *failed = "socket";
@@ -197,9 +199,19 @@ int net_netns_create(const char *path, const char **failed) {
   if (setns(own, CLONE_NEWNET) < 0) abort();
   close(own);
   if (fd >= 0) close(fd);
-  if (rc < 0 && strcmp(*failed, "mount") != 0) umount2(path, MNT_DETACH);
+  if (rc < 0 && made >= 0) close(made);
   errno = saved;
-  return rc;
+  return rc < 0 ? -1 : made;
+}
+
+int net_netns_create(const char *path, const char **failed) {
+  int made = net_netns_new(failed);
+  if (made < 0) return -1;
+  char source[32];
+  snprintf(source, sizeof source, "/proc/self/fd/%d", made);
+  int rc = mount(source, path, NULL, MS_BIND, NULL);
+  if (rc < 0) *failed = "mount";
+  return close_keeping_errno(made, rc);
 }
 
 int net_netns_release(const char *path, const char **failed) {

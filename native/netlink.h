@@ -23,6 +23,10 @@ int net_link_delete(const char *name, const char **failed);
  * where a delete waits out an RCU barrier (20 ms here). */
 int net_link_down(const char *name, const char **failed);
 
+/* Makes a network namespace with its loopback up; returns an fd of it
+ * (close-on-exec). The calling thread's own namespace is left as it was. */
+int net_netns_new(const char **failed);
+
 /* Makes a network namespace (loopback up) and keeps it on `path`, an existing
  * file, by a bind mount; the calling thread's own namespace is left as it was. */
 int net_netns_create(const char *path, const char **failed);

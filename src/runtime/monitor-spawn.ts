@@ -12,6 +12,8 @@ import { processStartTime } from '../sys/proc';
 const SPARE_ID = '0'.repeat(64);
 let keepSpare = false;
 let spare: Promise<MonitorHello> | undefined;
+// The spare is made as the last start's container was: the next of a suite is most often its like.
+let lastReadyNetns = false;
 
 /** keepSpareMonitor turns the spare on (or off) for this process: not for a CLI verb, which starts one container. */
 export function keepSpareMonitor(on: boolean): void {
@@ -19,11 +21,15 @@ export function keepSpareMonitor(on: boolean): void {
 }
 
 /** startMonitor spawns the monitor of container id, or takes the spare; its HELLO resolves later, so
- * the spawn overlaps with reading the image. Give the promise to startMonitored. */
-export function startMonitor(id: string): Promise<MonitorHello> {
+ * the spawn overlaps with reading the image. Give the promise to startMonitored. readyNetns: the
+ * container has a network namespace of its own (`--network none`), which the monitor makes ahead. */
+export function startMonitor(id: string, readyNetns: boolean): Promise<MonitorHello> {
   const taken = spare;
   spare = undefined;
-  const hello = taken ? taken.then((ready) => (alive(ready) ? ready : gone(ready, id)), () => addon().spawnMonitor(id)) : addon().spawnMonitor(id);
+  lastReadyNetns = readyNetns;
+  const spawn = () => addon().spawnMonitor(id, readyNetns);
+  // A spare made for another kind of network serves as well: its namespace goes unused.
+  const hello = taken ? taken.then((ready) => (alive(ready) ? ready : gone(ready, spawn)), spawn) : spawn();
   // Awaited by startMonitored, or dropped (and its fd closed) by abandonMonitor.
   hello.catch(() => {});
   return hello;
@@ -32,7 +38,7 @@ export function startMonitor(id: string): Promise<MonitorHello> {
 /** refillSpareMonitor spawns the spare the next start takes, once a start has used it up. */
 export function refillSpareMonitor(): void {
   if (!keepSpare || spare) return;
-  spare = addon().spawnMonitor(SPARE_ID);
+  spare = addon().spawnMonitor(SPARE_ID, lastReadyNetns);
   spare.catch(() => {});
 }
 
@@ -42,7 +48,7 @@ function alive(ready: MonitorHello): boolean {
 }
 
 // gone lets a dead spare's socket go and spawns the monitor afresh.
-function gone(ready: MonitorHello, id: string): Promise<MonitorHello> {
+function gone(ready: MonitorHello, spawn: () => Promise<MonitorHello>): Promise<MonitorHello> {
   closeSync(ready.fd);
-  return addon().spawnMonitor(id);
+  return spawn();
 }

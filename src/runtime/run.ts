@@ -90,7 +90,7 @@ async function runPrepared(ctx: RunContext, imageRef: string, prepared: Prepared
 export async function runDetached(ctx: RunContext, image: ImageRecord, imageRef: string, opts: RunOptions): Promise<DetachedContainer> {
   const id = newContainerId();
   // Spawned first: its start overlaps with reading the image.
-  const hello = startMonitor(id);
+  const hello = startMonitor(id, opts.network === 'none');
   let prepared: PreparedRun;
   try {
     prepared = await prepareRun(ctx, image, imageRef, opts, id);

@@ -65,7 +65,7 @@ export async function startContainer(ctx: RunContext, ref: string, streams?: Att
 // startHeld runs a startable container under a new monitor, which gets the held ports.
 async function startHeld(ctx: RunContext, record: ContainerRecord, imageConfig: ImageConfig, ports: HeldPorts, streams?: AttachStreams): Promise<MonitoredContainer> {
   const { config } = record;
-  const hello = startMonitor(config.id);
+  const hello = startMonitor(config.id, config.network === 'none');
   let layerDirs: string[];
   let user;
   try {

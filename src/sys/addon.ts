@@ -231,8 +231,9 @@ export interface Addon {
   /** Runs a command in a running container (its namespaces, cgroup, credentials and filter), as `runc exec`;
    * the command is this process's child, returned as spawn's is. */
   join(spec: JoinSpec): Spawned;
-  /** Starts an nbox-monitor for container id; resolves once it is ready for its spec. */
-  spawnMonitor(id: string): Promise<MonitorHello>;
+  /** Starts an nbox-monitor for container id; resolves once it is ready for its spec. With readyNetns it makes
+   * the network namespace of a `--network none` container while it waits (off the start's path). */
+  spawnMonitor(id: string, readyNetns: boolean): Promise<MonitorHello>;
   /** spawnProgram starts a host program by absolute path in a session of its own, fds[i] on fd i (-1: /dev/null, for
    * 0-2) and no other fd, with no env (posix_spawn: no fork of this process). The caller waits on pidfd (wait) and
    * closes it. */

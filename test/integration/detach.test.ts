@@ -194,7 +194,7 @@ test('create prints the ID of a Created container that start runs; its output is
 function sparesMarked(marker: string): number[] {
   return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
     try {
-      return alive(pid) && comm(pid) === 'nbox-monitor' && readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `nbox-monitor\0${'0'.repeat(64)}\0`
+      return alive(pid) && comm(pid) === 'nbox-monitor' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[1] === '0'.repeat(64)
         && readFileSync(`/proc/${pid}/environ`, 'utf8').includes(marker);
     } catch {
       return false;
@@ -223,6 +223,8 @@ test("a library process keeps a monitor spawned ahead: its next detached run tak
   const [first] = await until('the first container', () => (ids().length === 1 ? ids() : undefined));
   endAtTeardown(t, store.root, first);
   const [spare] = await until('a spare monitor', () => (sparesMarked(marker).length === 1 ? sparesMarked(marker) : undefined));
+  // Made as the last run's container was: with the network namespace of a --network none one ready.
+  t.is(readFileSync(`/proc/${spare}/cmdline`, 'utf8').split('\0')[2], 'netns');
   child.stdin.write('go\n');
   const second = await until('the second container', () => ids()[1]);
   endAtTeardown(t, store.root, second);

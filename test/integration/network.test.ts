@@ -3,7 +3,7 @@
 // running side by side never share one, and the file's end removes whatever a
 // failed test left: namespaces, links, the table, the lease files.
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
@@ -81,6 +81,21 @@ test('run --network none and host stay as they were: no eth0, no lease', async (
   t.is(none.code, 0, none.stderr);
   t.false(none.stdout.includes('eth0'));
   t.deepEqual(leases(), {});
+});
+
+// A detached --network none container's namespace is made by its monitor while nbox prepares the spec; a
+// restart's is made by its clone. Each is a new one with its loopback up, as a namespace made at the clone has.
+test('run -d --network none: each run, restarts too, has a namespace of its own with lo up', async (t) => {
+  const script = 'ip -o link; readlink /proc/1/ns/net; exit 1';
+  const id = await runDetached(t, store.root, ['--network', 'none', '--restart', 'on-failure:1', 'bb', 'sh', '-c', script]);
+  const logs = await until('both runs\' lines', async () => {
+    const out = (await cli(store.root, ['logs', id])).stdout;
+    return out.match(/^net:/gm)?.length === 2 ? out : undefined;
+  });
+  t.is(logs.match(/^1: lo: <LOOPBACK,UP,LOWER_UP>/gm)?.length, 2, logs);
+  t.false(logs.includes('eth0'));
+  const namespaces = logs.match(/^net:\[\d+\]$/gm)!;
+  t.is(new Set([...namespaces, readlinkSync('/proc/self/ns/net')]).size, 3, logs);
 });
 
 test('-p HOSTPORT:80 answers on 127.0.0.1 after the CLI that ran -d exited, and from another container; port, ps and inspect show it', async (t) => {
