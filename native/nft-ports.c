@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -117,7 +118,7 @@ static void elements(struct batch *b, const char *table, const char *map, int ad
 
 /* transact sends the batch and reads an answer for each acknowledged message: 0, or -1 at the first error. A batch
  * the kernel refuses whole (no CAP_NET_ADMIN) gets one error, for its BATCH_BEGIN, and no answer per message: the
- * first error ends the wait (the socket, and what else is queued on it, is closed after). */
+ * first error ends the wait (the socket, and what else is queued on it, is closed after: nft_ports_change). */
 static int transact(int fd, struct batch *b, const char **failed) {
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   if (sendto(fd, b->buf, b->len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
@@ -146,6 +147,28 @@ static int transact(int fd, struct batch *b, const char **failed) {
   return 0;
 }
 
+/* The socket is kept between calls: closing a NETLINK_NETFILTER socket flushes nf_tables' deferred
+ * destruction of what a transaction deleted, which waits out an RCU grace period (8-30 ms here, as
+ * long again as the rest of an `rm -f`). One call at a time uses it; a failed call closes it, and
+ * with it whatever else is queued on it. */
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static int kept_fd = -1;
+
+static int kept_socket(const char **failed) {
+  if (kept_fd >= 0) return kept_fd;
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (fd < 0) {
+    *failed = "socket";
+    return -1;
+  }
+  /* Errors come back without a copy of the request; a kernel that never answers fails the call, not this process. */
+  struct timeval patience = {.tv_sec = 5};
+  int one = 1;
+  setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+  return kept_fd = fd;
+}
+
 int nft_ports_change(const char *table, int add, const struct nft_port *ports, int count, const char **failed) {
   if (count <= 0) return 0;
   int per_batch = count < BATCH_ELEMENTS ? count : BATCH_ELEMENTS;
@@ -154,18 +177,9 @@ int nft_ports_change(const char *table, int add, const struct nft_port *ports, i
     *failed = "malloc";
     return -1;
   }
-  int rc = 0;
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-  int one = 1;
-  if (fd < 0) {
-    *failed = "socket";
-    rc = -1;
-  } else {
-    /* Errors come back without a copy of the request; a kernel that never answers fails the call, not this process. */
-    struct timeval patience = {.tv_sec = 5};
-    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
-  }
+  pthread_mutex_lock(&kept_lock);
+  int fd = kept_socket(failed);
+  int rc = fd < 0 ? -1 : 0;
   for (int from = 0; rc == 0 && from < count; from += per_batch) {
     int to = from + per_batch < count ? from + per_batch : count;
     b.len = 0;
@@ -177,7 +191,11 @@ int nft_ports_change(const char *table, int add, const struct nft_port *ports, i
     rc = transact(fd, &b, failed);
   }
   int saved = errno;
-  if (fd >= 0) close(fd);
+  if (rc < 0 && kept_fd >= 0) {
+    close(kept_fd);
+    kept_fd = -1;
+  }
+  pthread_mutex_unlock(&kept_lock);
   free(b.buf);
   errno = saved;
   return rc;
