@@ -19,7 +19,7 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { NboxError, SysError, isErrno } from '../errors';
-import { lockFile } from '../store/lock';
+import { lockFile, tryLockFile } from '../store/lock';
 import { addon, type Addon } from '../sys/addon';
 import { pidNamespace, processStartTime } from '../sys/proc';
 import type { ProcessIdentity } from './container-state';
@@ -316,14 +316,21 @@ const LINGER_SECONDS = 2;
 /** STALE_UP_MS: a bridge this long past its last release (its up marker's time), with no lease, lost its teardown. */
 const STALE_UP_MS = 30_000;
 
-// lingerThenDown leaves the teardown to a shell in the background, which the
-// host's init inherits once the shell that started it returns: after the
-// linger it takes the network's lock (flock(1) and lock.ts's flock(2) exclude
-// each other) and, if no lease came meanwhile and no container has ended since
-// (the up marker's time is the last release's), deletes the bridge and the
-// table. So containers run one after another keep one bridge up, where a
-// teardown timed from an earlier release fell between two of them and the next
-// paid for the bridge and its table again.
+// LINGERER is the shell that takes a network down once it has gone unused: every LINGER_SECONDS it takes
+// the network's lock (flock(1) and lock.ts's flock(2) exclude each other) and, if no lease is held and
+// no container has ended since (the up marker's time is the last release's), deletes the bridge and the
+// table, and ends. It holds $1.linger (flock -n) all its life: one per network, however many containers
+// end. So containers run one after another keep one bridge up, and their ends start no process.
+// Arguments: lock, leases, up marker, bridge, table, seconds.
+const LINGERER = `while sleep "$6"; do
+  flock "$1" /bin/sh -c 'test -e "$2" && exit
+    test $(( $(date +%s) - $(stat -c %Y "$3" 2>/dev/null || echo 0) )) -lt "$6" && exit
+    /usr/sbin/ip link del "$4" 2>/dev/null; /usr/sbin/nft delete table ip "$5" 2>/dev/null; rm -f "$3"' sh "$@"
+  test -e "$3" || exit 0
+done`;
+
+// lingerThenDown marks the last release's time and, unless the network's lingerer runs, starts one in the
+// background, which the host's init inherits once the shell that started it returns.
 async function lingerThenDown(network: BridgeNetwork): Promise<void> {
   const lock = lockPath(network);
   const marker = upMarker(network);
@@ -333,10 +340,12 @@ async function lingerThenDown(network: BridgeNetwork): Promise<void> {
   } catch {
     // No marker: the bridge is down already.
   }
-  const quiet = `test $(( $(date +%s) - $(stat -c %Y ${marker} 2>/dev/null || echo 0) )) -lt ${LINGER_SECONDS}`;
-  const teardown = `test -e ${leasesPath(network)} || ${quiet} || { /usr/sbin/ip link del ${network.bridge} 2>/dev/null; /usr/sbin/nft delete table ip ${network.table} 2>/dev/null; rm -f ${marker}; }`;
-  // Not waited for: the shell only puts the teardown in the background.
-  startProgram('/bin/sh', ['-c', `(sleep ${LINGER_SECONDS}; exec flock ${lock} /bin/sh -c '${teardown}') </dev/null >/dev/null 2>&1 &`]);
+  const free = await tryLockFile(`${lock}.linger`);
+  if (!free) return;
+  await free();
+  // Not waited for: the shell only puts the lingerer in the background (a second one started meanwhile ends at once).
+  const args = [lock, leasesPath(network), marker, network.bridge, network.table, String(LINGER_SECONDS)];
+  startProgram('/bin/sh', ['-c', 'l=$1 s=$2; shift 2; flock -n "$l" /bin/sh -c "$s" sh "$@" </dev/null >/dev/null 2>&1 &', 'sh', `${lock}.linger`, LINGERER, ...args]);
 }
 
 async function bridgeDown(network: BridgeNetwork): Promise<void> {

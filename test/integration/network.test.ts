@@ -10,7 +10,7 @@ import { createServer, type AddressInfo } from 'node:net';
 
 import { CLI, cli, exitCodeOf, rootTest, sharedTestStore, spawnCli } from '../helpers/env';
 import { freePort, hostHasIpv6, httpGet, removeTestBridge } from '../helpers/host-network';
-import { runDetached, until } from '../helpers/detached';
+import { comm, runDetached, until } from '../helpers/detached';
 
 const test = rootTest();
 const BRIDGE = `nbt${process.pid % 100000}`;
@@ -61,8 +61,22 @@ test('the bridge goes its linger after the last container ends, not after an ear
   // The first one's linger (2 s) is over; the second one's is not.
   await pause(1200);
   t.true(bridgeExists(), 'the bridge is still up');
+  // One process waits out the linger, however many containers ended.
+  t.is(lingerers().length, 1);
   await allGone();
+  await until('the lingerer to end', () => (lingerers().length === 0 ? true : undefined));
 });
+
+// lingerers are the processes that wait to take the file's bridge down (bridge-network.ts LINGERER).
+function lingerers(): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
+    try {
+      return comm(pid) === 'flock' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(`${STATE}/${BRIDGE}.lock.linger`);
+    } catch {
+      return false;
+    }
+  });
+}
 
 test('run: eth0 on the default bridge with its address, the default route via the gateway, /etc/hosts naming it; all gone after', async (t) => {
   const r = await cli(store.root, ['run', '--rm', '--hostname', 'netbox', 'bb', 'sh', '-c',
