@@ -91,35 +91,36 @@ struct child_ctx {
   int sync_fd; /* read end; POLLHUP once the parent is gone */
   int pid_fd;  /* join mode: where the joiner writes the command's pid, else -1 */
   int tty_fd;  /* -t: the pty's slave, for 0-2, else -1 */
-  char *command_stack; /* join mode: the top of the command's stack (join_stacks) */
+  char *command_stack; /* join mode: the top of the command's stack (spawn_stacks) */
   int bind_fds[MAX_BINDS];
 };
 
-/* Join mode runs the joiner and the command in nbox's own memory, suspended
- * as posix_spawn's child (CLONE_VM | CLONE_VFORK): no copy of Node's page
- * tables for either, and no copy-on-write fault in Node afterwards, which on
- * a VM costs more than the rest of the join. nbox waits until the joiner has
- * exited, and the joiner until the command has exec'd nbox-exec (or failed),
- * so neither outlives the stacks below, and no other code runs on them. */
-#define JOIN_STACK_SIZE (256 * 1024)
-#define JOIN_GUARD_SIZE 4096
+/* The init, and in join mode the joiner and the command, run in nbox's own
+ * memory, suspended as posix_spawn's child (CLONE_VM | CLONE_VFORK): no copy
+ * of Node's page tables (20 ms of each start for a 480 MB test process here)
+ * and no copy-on-write fault in Node afterwards, which on a VM costs more
+ * than the rest of the join. nbox waits until the init has exec'd nbox-exec
+ * (or failed), or the joiner has exited and the joiner until the command has
+ * exec'd, so none outlives the stacks below, and no other code runs on them. */
+#define SPAWN_STACK_SIZE (256 * 1024)
+#define SPAWN_GUARD_SIZE 4096
 
-struct join_stacks {
+struct spawn_stacks {
   char *base;
   size_t size;
-  char *joiner_top;
+  char *first_top; /* the init's, or the joiner's */
   char *command_top;
 };
 
 /* Two stacks, each above a guard page: [guard][joiner][guard][command]. */
-static int join_stacks_map(struct join_stacks *stacks) {
-  stacks->size = 2 * (JOIN_GUARD_SIZE + JOIN_STACK_SIZE);
+static int spawn_stacks_map(struct spawn_stacks *stacks) {
+  stacks->size = 2 * (SPAWN_GUARD_SIZE + SPAWN_STACK_SIZE);
   void *base = mmap(NULL, stacks->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (base == MAP_FAILED) return -1;
   stacks->base = base;
-  stacks->joiner_top = stacks->base + JOIN_GUARD_SIZE + JOIN_STACK_SIZE;
-  stacks->command_top = stacks->joiner_top + JOIN_GUARD_SIZE + JOIN_STACK_SIZE;
-  if (mprotect(stacks->base, JOIN_GUARD_SIZE, PROT_NONE) < 0 || mprotect(stacks->joiner_top, JOIN_GUARD_SIZE, PROT_NONE) < 0) {
+  stacks->first_top = stacks->base + SPAWN_GUARD_SIZE + SPAWN_STACK_SIZE;
+  stacks->command_top = stacks->first_top + SPAWN_GUARD_SIZE + SPAWN_STACK_SIZE;
+  if (mprotect(stacks->base, SPAWN_GUARD_SIZE, PROT_NONE) < 0 || mprotect(stacks->first_top, SPAWN_GUARD_SIZE, PROT_NONE) < 0) {
     int saved = errno;
     munmap(stacks->base, stacks->size);
     return errno = saved, -1;
@@ -816,9 +817,23 @@ static void __attribute__((noreturn)) exec_main(struct child_ctx *ctx) {
   become_command(ctx);
 }
 
+/* The init's start: its context, and the parent's ends of the pipes, which it closes. */
+struct init_start {
+  struct child_ctx ctx;
+  int parent_ends[2];
+};
+
+static int init_entry(void *arg) {
+  const struct init_start *start = arg;
+  struct child_ctx ctx = start->ctx;
+  close(start->parent_ends[0]);
+  close(start->parent_ends[1]);
+  child_main(&ctx);
+}
+
 static void __attribute__((noreturn)) join_main(struct child_ctx *ctx);
 
-/* The command's start (join_stacks): its own copy of the context, as it sets fields of it. */
+/* The command's start (spawn_stacks): its own copy of the context, as it sets fields of it. */
 static int command_entry(void *arg) {
   struct child_ctx ctx = *(const struct child_ctx *)arg;
   exec_main(&ctx);
@@ -838,7 +853,7 @@ static void __attribute__((noreturn)) join_main(struct child_ctx *ctx) {
   /* Until the command execs the helper, /proc/<pid>/exe is the host's node
    * and the fds are nbox's: non-dumpable, a process in the container cannot
    * open them (runc does the same; CVE-2016-9962, CVE-2019-5736). The mm is
-   * nbox's own (join_stacks): nbox makes it dumpable again once both are done. */
+   * nbox's own (spawn_stacks): nbox makes it dumpable again once both are done. */
   CHECK(ctx, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), STEP_SETNS, "prctl", -1);
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(ctx, STEP_PARENT_GONE, "prctl", errno, -1);
   check_parent_alive(ctx);
@@ -989,25 +1004,22 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   /* nbox-exec's ERROR_FD argument: the number the child's error pipe has. */
   put_decimal(spec->exec_fd_arg, (unsigned)error_pipe[1]);
   /* The cgroup namespace comes after joining the container's cgroups, so it is rooted there. */
-  uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  int flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   if (spec->new_network && !spec->netns_path) flags |= CLONE_NEWNET;
   struct sock_fprog program = {.len = spec->filter_len, .filter = (struct sock_filter *)spec->filter};
   int pidfd = -1;
-  struct clone_args args;
-  memset(&args, 0, sizeof args);
-  args.flags = flags;
-  args.pidfd = (uint64_t)(uintptr_t)&pidfd;
-  args.exit_signal = SIGCHLD;
 
-  struct join_stacks stacks = {0};
-  if (join && join_stacks_map(&stacks) < 0) {
+  struct spawn_stacks stacks = {0};
+  if (spawn_stacks_map(&stacks) < 0) {
     int saved = errno;
     close(error_pipe[0]);
     close(error_pipe[1]);
     close(sync_pipe[0]);
     close(sync_pipe[1]);
-    close(pid_pipe[0]);
-    close(pid_pipe[1]);
+    if (join) {
+      close(pid_pipe[0]);
+      close(pid_pipe[1]);
+    }
     errno = saved;
     goto clone_failed;
   }
@@ -1023,21 +1035,19 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
     struct child_ctx joiner = {.spec = spec, .filter = spec->filter ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0],
                                .pid_fd = pid_pipe[1], .tty_fd = -1, .command_stack = stacks.command_top};
     /* The joiner's own fd table drops this end and the other pipes' (close_other_fds). */
-    pid = clone(joiner_entry, stacks.joiner_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &joiner, &pidfd);
-    int clone_errno = errno;
+    pid = clone(joiner_entry, stacks.first_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &joiner, &pidfd);
+    int joiner_errno = errno;
     if (dumpable > 0) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
-    munmap(stacks.base, stacks.size);
-    errno = clone_errno;
+    errno = joiner_errno;
   } else {
-    pid = syscall(SYS_clone3, &args, sizeof args);
-    if (pid == 0) {
-      struct child_ctx ctx = {.spec = spec, .filter = spec->filter ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0], .pid_fd = -1, .tty_fd = -1};
-      close(error_pipe[0]);
-      close(sync_pipe[1]);
-      child_main(&ctx);
-    }
+    struct init_start start = {
+        .ctx = {.spec = spec, .filter = spec->filter ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0], .pid_fd = -1, .tty_fd = -1},
+        .parent_ends = {error_pipe[0], sync_pipe[1]},
+    };
+    pid = clone(init_entry, stacks.first_top, flags | CLONE_VM | CLONE_VFORK | SIGCHLD, &start, &pidfd);
   }
   int clone_errno = errno;
+  munmap(stacks.base, stacks.size);
   pthread_sigmask(SIG_SETMASK, &saved, NULL);
   close(error_pipe[1]);
   close(sync_pipe[0]);
