@@ -376,12 +376,11 @@ export class ContainerApi {
 
   /** removeContainer removes a stopped container, or with `force` kills it first; with `volumes` its anonymous volumes too (`rm -v`). */
   async removeContainer(ref: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
-    const found = await this.containers.resolve(ref);
     // Under the container's lock: a `start` in progress finishes first, and is then killed too.
-    const release = await this.containers.lock(found);
+    const { id, release } = await this.containers.lockRef(ref);
     try {
       faultPoint('rm-locked');
-      const record = await this.containers.resolve(found.config.id).catch(() => {
+      const record = await this.containers.resolve(id).catch(() => {
         throw new NboxError('ERR_NBOX_NO_SUCH_CONTAINER', `No such container: ${ref}`);
       });
       if (record.state.status === 'running' || record.state.status === 'restarting') {

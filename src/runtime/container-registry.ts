@@ -151,6 +151,20 @@ export class ContainerRegistry {
     return this.store.lock(this.lockPath(record.config.id));
   }
 
+  /** lockRef takes the lock of the container ref names: by a full ID at once, as a Container handle
+   * gives it (the caller's read under the lock tells whether it is there), else once resolved. */
+  async lockRef(ref: string): Promise<{ id: string; release: Release }> {
+    if (/^[0-9a-f]{64}$/.test(ref)) {
+      const release = await this.store.lock(this.lockPath(ref)).catch((err: unknown) => {
+        if (isErrno(err, 'ENOENT')) return undefined;
+        throw err;
+      });
+      if (release) return { id: ref, release };
+    }
+    const found = await this.resolve(ref);
+    return { id: found.config.id, release: await this.lock(found) };
+  }
+
   private lockPath(id: string): string {
     return join(this.dirOf(id), 'lock');
   }
@@ -284,7 +298,7 @@ export class ContainerRegistry {
 
   private async read(id: string): Promise<ContainerRecord | null> {
     const record = await this.readRaw(id);
-    if (!record || !orphaned(record.state)) return record && { ...record, state: liveState(record.state) };
+    if (!record || !orphaned(record.state)) return record && { ...record, state: liveState(record.state, false) };
     // The owner writes the exit before it ends: read again, as it may have done so after the read above.
     const final = await this.readRaw(id);
     return final && { ...final, state: liveState(final.state) };

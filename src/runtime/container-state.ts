@@ -73,10 +73,11 @@ export function failedStartState(state: ContainerState, exitCode: number, error:
 
 /** liveState corrects a "running" state whose process or owner is gone (its
  * nbox was killed): the container is reported as exited, as Docker does after
- * a crash. (The next store open kills what is left of it and records that.) */
-export function liveState(state: ContainerState): ContainerState {
+ * a crash. (The next store open kills what is left of it and records that.)
+ * isOrphaned: orphaned(state), when the caller has just asked (it reads /proc). */
+export function liveState(state: ContainerState, isOrphaned = orphaned(state)): ContainerState {
   // Paused is the freezer's word, read now: `pause` writes no record the container's owner writes too.
-  if (!orphaned(state)) return state.status === 'running' && state.cgroup ? { ...state, paused: isFrozen(state.cgroup) } : state;
+  if (!isOrphaned) return state.status === 'running' && state.cgroup ? { ...state, paused: isFrozen(state.cgroup) } : state;
   return {
     ...state,
     status: 'exited',

@@ -86,10 +86,12 @@ export async function* readLogBatches(source: LogSource, options: LogOptions = {
     const abort = () => changes.wakeNow();
     options.signal?.addEventListener('abort', abort, { once: true });
     try {
+      // Whether it runs is asked after a read, and once it does not, the file is read once more: what it wrote
+      // before it stopped is in the file by then. A reader that has what it wanted from the first read (a wait
+      // for a line) asks nothing.
+      let alive = true;
       for (;;) {
         file ??= await openLog(source.path);
-        // Whether it runs is asked before the last read: what it wrote before it stopped is in the file by then.
-        const alive = await source.running();
         if (file) {
           yield* readFrom(file, offset, reader, chunk);
           offset = reader.consumed;
@@ -106,6 +108,8 @@ export async function* readLogBatches(source: LogSource, options: LogOptions = {
           }
         }
         if (!alive || reader.pastUntil || options.signal?.aborted) break;
+        alive = await source.running();
+        if (!alive) continue;
         await changes.next();
         if (options.signal?.aborted) break;
       }

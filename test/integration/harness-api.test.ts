@@ -22,6 +22,16 @@ test('disposing a foreground container removes it, as it removes a detached one'
   t.deepEqual((await store.nbox.listContainers({ all: true })).filter((c) => c.config.id === id), [], 'one that had ended too');
 });
 
+// A Container handle's full ID is locked without a read first: one removed since is still "No such container".
+test('remove of a container removed meanwhile, by its full ID, is No such container; by a name that is an ID, it is found', async (t) => {
+  const c = await store.nbox.run('bb', { cmd: ['sleep', '60'], network: 'none' });
+  await c.remove({ force: true });
+  await t.throwsAsync(c.remove({ force: true }), { message: `No such container: ${c.id}` });
+  const named = await store.nbox.run('bb', { cmd: ['sleep', '60'], network: 'none', name: 'a'.repeat(64) });
+  await store.nbox.removeContainer('a'.repeat(64), { force: true });
+  t.deepEqual((await store.nbox.listContainers({ all: true })).filter((row) => row.config.id === named.id), []);
+});
+
 test('exec with reject: a non-zero exit rejects with the code and the output', async (t) => {
   await using c = await store.nbox.run('bb', { cmd: ['sleep', '60'], detach: true, network: 'none' });
   const err = await t.throwsAsync(c.exec(['sh', '-c', 'echo partial; echo broke >&2; exit 3'], { reject: true }), { instanceOf: ExecError });
