@@ -1,4 +1,4 @@
-// Host programs nbox runs and waits for (nft): started by the addon's
+// Host programs nbox runs (nft, a session's reaper): started by the addon's
 // posix_spawn, which copies nothing of this process, where child_process
 // forks all of Node for each and is itself milliseconds to load.
 import { closeSync, readSync, writeSync } from 'node:fs';
@@ -84,12 +84,13 @@ async function reaped(pidfd: number, errRead: number): Promise<ProgramResult> {
   }
 }
 
-/** startProgram runs path (absolute) with args and no stdio, and does not wait for it: its end is reaped in
- * the background. For a shell that puts its work in the background and exits at once. */
-export function startProgram(path: string, args: string[]): void {
+/** startProgram runs path (absolute) with args and no stdio, in a session of its own, and does not wait for
+ * it: its end is reaped in the background. For a shell that puts its work in the background and exits at
+ * once; or, with `outlives`, for a program that outlives this process, whose wait then holds nothing up. */
+export function startProgram(path: string, args: string[], options: { outlives?: boolean } = {}): void {
   const sys = addon();
   const { pidfd } = sys.spawnProgram(path, [path.slice(path.lastIndexOf('/') + 1), ...args], [-1, -1, -1]);
-  sys.wait(pidfd).catch(() => undefined).finally(() => closeSync(pidfd));
+  sys.wait(pidfd, options.outlives).catch(() => undefined).finally(() => closeSync(pidfd));
 }
 
 // writeInput writes all of data; a program that exits without reading it all (EPIPE) says why in its status.
