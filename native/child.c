@@ -112,7 +112,7 @@ struct spawn_stacks {
   char *command_top;
 };
 
-/* Two stacks, each above a guard page: [guard][joiner][guard][command]. */
+/* Two stacks, each above a guard page: [guard][init or joiner][guard][command]. */
 static int spawn_stacks_map(struct spawn_stacks *stacks) {
   stacks->size = 2 * (SPAWN_GUARD_SIZE + SPAWN_STACK_SIZE);
   void *base = mmap(NULL, stacks->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -1099,6 +1099,6 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
 clone_failed:
   err->step = STEP_CLONE;
   err->err = errno;
-  copy_name(err->syscall, sizeof err->syscall, "clone3");
+  copy_name(err->syscall, sizeof err->syscall, "clone");
   return -1;
 }
