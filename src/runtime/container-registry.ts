@@ -3,7 +3,7 @@
 // files bind-mounted over /etc. A record appears by rename and disappears by
 // rename, so a concurrent reader sees a whole container or none.
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { readdir, rename, rm, symlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
 import { NboxError, isErrno } from '../errors';
@@ -208,7 +208,7 @@ export class ContainerRegistry {
     const name = ref.replace(/^\//, '');
     // Only a valid name is looked up, and only an ID-shaped link is followed: a ref is never a path.
     // Synchronous, as the reads in readRaw: one local call each, not a trip through the thread pool.
-    const linked = NAME_PATTERN.test(name) ? readLinkOrEmpty(join(this.namesDir, name)) : '';
+    const linked = NAME_PATTERN.test(name) ? linkedId(join(this.namesDir, name)) : '';
     const named = /^[0-9a-f]{64}$/.test(linked) ? await this.read(linked) : null;
     if (named) return named;
     const ids = /^[0-9a-f]+$/.test(ref) ? readdirSync(this.store.containersDir).filter((id) => id.startsWith(ref)) : [];
@@ -230,28 +230,28 @@ export class ContainerRegistry {
     // Synchronous, as the reads in readRaw: a name is one small local link.
     for (const name of names) {
       const link = join(this.namesDir, name);
-      if (readLinkOrEmpty(link) === record.config.id) rmSync(link, { force: true });
+      if (linkedId(link) === record.config.id) rmSync(link, { force: true });
     }
   }
 
-  // A name is a symlink names/<name> -> id, made with symlink(2): exactly one
-  // process wins it. A link whose container is gone (its nbox was killed
-  // between the two removal steps) is stale and may be taken, under the lock
-  // so two takers cannot both win.
+  // A name is a symlink names/<name> -> id (linkTarget), made with symlink(2):
+  // exactly one process wins it. A link whose container is gone (its nbox was
+  // killed between the two removal steps) is stale and may be taken, under the
+  // lock so two takers cannot both win.
   private async claimName(name: string, id: string): Promise<void> {
     const link = join(this.namesDir, name);
     try {
-      symlinkSync(id, link);
+      symlinkSync(linkTarget(id), link);
       return;
     } catch (err) {
       if (!isErrno(err, 'EEXIST')) throw err;
     }
     await this.store.withLock(async () => {
-      let owner = await readlink(link).catch(() => null);
+      let owner = linkedId(link);
       // A deferred open has not swept: the holder may be a `--rm` container whose nbox died, which the sweep removes.
       if (owner && existsSync(this.dirOf(owner)) && this.sweepDeferred) {
         await this.sweep();
-        owner = await readlink(link).catch(() => null);
+        owner = linkedId(link);
       }
       if (owner && existsSync(this.dirOf(owner))) {
         throw new NboxError(
@@ -260,7 +260,7 @@ export class ContainerRegistry {
         );
       }
       const temp = `${link}.${id}`;
-      await symlink(id, temp);
+      await symlink(linkTarget(id), temp);
       await rename(temp, link);
     });
   }
@@ -288,7 +288,7 @@ export class ContainerRegistry {
     record.config = { ...record.config, name };
     await this.store.writeFileAtomic(join(record.dir, 'config.json'), JSON.stringify(record.config, null, 2));
     const link = join(this.namesDir, old);
-    if ((await readlink(link).catch(() => null)) === record.config.id) await rm(link, { force: true });
+    if (linkedId(link) === record.config.id) await rm(link, { force: true });
   }
 
   /** readRecorded reads a container's record as its owner last wrote it, or null once it is removed. */
@@ -339,10 +339,22 @@ function recordedState(path: string): ContainerState | null {
   }
 }
 
-function readLinkOrEmpty(path: string): string {
+// linkTarget is a name link's target: the ID in base64url, 43 bytes, short enough for the inode to hold
+// (an ext4 fast symlink). The 64 hex digits needed a block of their own, whose free on `rm` (a discard,
+// on a store mounted with it) cost more than the rest of the name's handling.
+function linkTarget(id: string): string {
+  return Buffer.from(id, 'hex').toString('base64url');
+}
+
+// linkedId is the ID a name link names, or '' (no link, or not a link of nbox's); a store an older
+// nbox wrote has the ID itself.
+function linkedId(path: string): string {
+  let target: string;
   try {
-    return readlinkSync(path);
+    target = readlinkSync(path);
   } catch {
     return '';
   }
+  if (/^[0-9a-f]{64}$/.test(target)) return target;
+  return /^[A-Za-z0-9_-]{43}$/.test(target) ? Buffer.from(target, 'base64url').toString('hex') : '';
 }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { ContainerRegistry } from '../../../src/runtime/container-registry';
@@ -57,4 +57,18 @@ test('after every generated name is taken, the container is named by its short I
   t.deepEqual([retries, created.config.name], [NAME_ATTEMPTS - 1, 'c'.repeat(12)]);
   await t.throwsAsync(containers.create(configOf('d', 'taken'), FILES), { message: /^Conflict\. The container name "\/taken" is already in use/ });
   t.deepEqual((await containers.list()).map((c) => c.config.name).sort(), ['c'.repeat(12), 'taken']);
+});
+
+test("a name's link holds its ID short enough for the inode (no block to free on rm); a link an older nbox wrote, the ID in hex, still names it", async (t) => {
+  const containers = await registry(t);
+  const made = await containers.create(configOf('e', 'web'), FILES);
+  const link = join(made.dir, '..', '..', 'names', 'web');
+  t.true(readlinkSync(link).length < 60);
+  t.is((await containers.resolve('web')).config.id, 'e'.repeat(64));
+  await t.throwsAsync(containers.create(configOf('f', 'web'), FILES), { message: new RegExp(`already in use by container "${'e'.repeat(64)}"`) });
+  rmSync(link);
+  symlinkSync('e'.repeat(64), link);
+  t.is((await containers.resolve('web')).config.id, 'e'.repeat(64));
+  await containers.remove(made);
+  t.throws(() => readlinkSync(link));
 });
