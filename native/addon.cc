@@ -805,11 +805,12 @@ Napi::Value SpawnMonitor(const Napi::CallbackInfo &info) {
   return promise;
 }
 
-// spawnProgram(path, argv, fds): posix_spawns a host program (spawn_fds: no
+// spawnProgram(path, argv, fds, env): posix_spawns a host program (spawn_fds: no
 // copy of this process's memory is made, and none of its code runs in the
 // child) in a session of its own, with fds[i] on fd i (-1: /dev/null, for 0-2)
-// and no other fd, no env and default signals. Returns {pid, pidfd}; the caller
-// waits on pidfd. child_process would fork all of Node for it.
+// and no other fd, env's NAME=value strings (none when not given) and default
+// signals. Returns {pid, pidfd}; the caller waits on pidfd. child_process would
+// fork all of Node for it.
 Napi::Value SpawnProgram(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
@@ -822,10 +823,17 @@ Napi::Value SpawnProgram(const Napi::CallbackInfo &info) {
   argv.push_back(nullptr);
   std::vector<int> fds;
   for (uint32_t i = 0; i < fds_js.Length(); i++) fds.push_back(fds_js.Get(i).As<Napi::Number>().Int32Value());
-  char *envp[] = {nullptr};
+  std::vector<std::string> entries;
+  if (info[3].IsArray()) {
+    Napi::Array env_js = info[3].As<Napi::Array>();
+    for (uint32_t i = 0; i < env_js.Length(); i++) entries.push_back(env_js.Get(i).As<Napi::String>().Utf8Value());
+  }
+  std::vector<char *> envp;
+  for (auto &entry : entries) envp.push_back(entry.data());
+  envp.push_back(nullptr);
   const char *failed = "";
   pid_t pid = -1;
-  int rc = spawn_fds(&pid, path.c_str(), argv.data(), envp, fds.data(), (int)fds.size(), &failed);
+  int rc = spawn_fds(&pid, path.c_str(), argv.data(), envp.data(), fds.data(), (int)fds.size(), &failed);
   if (rc != 0) {
     ThrowSysError(env, "spawn", failed, rc, path);
     return env.Undefined();

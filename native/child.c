@@ -20,6 +20,7 @@
 #include <linux/sched.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -111,6 +112,9 @@ struct spawn_stacks {
   char *first_top; /* the init's, or the joiner's */
   char *command_top;
 };
+
+/* One spawn at a time (child_spawn): the dumpable flag it puts back is the whole process's. */
+static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Two stacks, each above a guard page: [guard][init or joiner][guard][command]. */
 static int spawn_stacks_map(struct spawn_stacks *stacks) {
@@ -547,6 +551,9 @@ static void set_credentials(struct child_ctx *ctx) {
   data[0].effective = data[0].permitted = (uint32_t)keep;
   data[1].effective = data[1].permitted = (uint32_t)(keep >> 32);
   CHECK(ctx, syscall(SYS_capset, &hdr, data), STEP_CAPABILITIES, "capset", -1);
+  /* The ids' change made the memory dumpable as fs.suid_dumpable says, and until the exec that memory is
+   * nbox's own (spawn_stacks): no process of the container's user may attach to it or read it. */
+  CHECK(ctx, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), STEP_CAPABILITIES, "prctl", -1);
   /* A credential change clears the parent-death signal: set it again, then
    * make sure the parent did not die in between. */
   if (s->detach) return;
@@ -1029,16 +1036,15 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
   long pid;
+  /* The children make this mm non-dumpable (join_main, set_credentials): it is ours again once they have
+   * exec'd. One spawn at a time, so that no other thread's puts it back under a child of this one. */
+  pthread_mutex_lock(&spawn_lock);
+  int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
   if (join) {
-    /* The joiner makes this mm non-dumpable (join_main): it is ours again once the command has exec'd. */
-    int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
     struct child_ctx joiner = {.spec = spec, .filter = spec->filter ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0],
                                .pid_fd = pid_pipe[1], .tty_fd = -1, .command_stack = stacks.command_top};
     /* The joiner's own fd table drops this end and the other pipes' (close_other_fds). */
     pid = clone(joiner_entry, stacks.first_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &joiner, &pidfd);
-    int joiner_errno = errno;
-    if (dumpable > 0) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
-    errno = joiner_errno;
   } else {
     struct init_start start = {
         .ctx = {.spec = spec, .filter = spec->filter ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0], .pid_fd = -1, .tty_fd = -1},
@@ -1047,6 +1053,8 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
     pid = clone(init_entry, stacks.first_top, flags | CLONE_VM | CLONE_VFORK | SIGCHLD, &start, &pidfd);
   }
   int clone_errno = errno;
+  if (dumpable > 0) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+  pthread_mutex_unlock(&spawn_lock);
   munmap(stacks.base, stacks.size);
   pthread_sigmask(SIG_SETMASK, &saved, NULL);
   close(error_pipe[1]);

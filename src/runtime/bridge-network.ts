@@ -343,9 +343,12 @@ async function lingerThenDown(network: BridgeNetwork): Promise<void> {
   const free = await tryLockFile(`${lock}.linger`);
   if (!free) return;
   await free();
-  // Not waited for: the shell only puts the lingerer in the background (a second one started meanwhile ends at once).
+  // Not waited for: the shell only puts the lingerer in the background (a second one started meanwhile ends at
+  // once). One that ends with the bridge up again (a container came and went as it ended, finding the lock
+  // still held) runs again.
   const args = [lock, leasesPath(network), marker, network.bridge, network.table, String(LINGER_SECONDS)];
-  startProgram('/bin/sh', ['-c', 'l=$1 s=$2; shift 2; flock -n "$l" /bin/sh -c "$s" sh "$@" </dev/null >/dev/null 2>&1 &', 'sh', `${lock}.linger`, LINGERER, ...args]);
+  const start = 'l=$1 s=$2; shift 2; (while flock -n "$l" /bin/sh -c "$s" sh "$@" && test -e "$3"; do :; done) </dev/null >/dev/null 2>&1 &';
+  startProgram('/bin/sh', ['-c', start, 'sh', `${lock}.linger`, LINGERER, ...args]);
 }
 
 async function bridgeDown(network: BridgeNetwork): Promise<void> {

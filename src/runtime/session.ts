@@ -43,9 +43,10 @@ export function watchSession(storeRoot: string, owner: ProcessIdentity): void {
   // Built beside the addon; from the CLI bundle (dist/src/cli) and the compiled tree (dist/src/runtime) alike.
   const reaper = join(__dirname, '..', '..', '..', 'build', 'Release', 'nbox-reaper');
   const sweep = join(__dirname, '..', 'runtime', 'session-sweep.js');
-  // posix_spawn: a test runner's process of hundreds of MB is not forked for it (20 ms at 480 MB here).
+  // posix_spawn: a test runner's process of hundreds of MB is not forked for it (20 ms at 480 MB here). With this
+  // process's environment: the sweep's settings (NBOX_BRIDGE, …) are its.
   try {
-    startProgram(reaper, [String(owner.pid), String(owner.startTime), process.execPath, sweep, storeRoot], { outlives: true });
+    startProgram(reaper, [String(owner.pid), String(owner.startTime), process.execPath, sweep, storeRoot], { outlives: true, env: process.env });
   } catch (err) {
     throw new NboxError('ERR_NBOX_SYS', `unable to start the session's reaper (${reaper}): a session container would outlive this process`, { cause: err });
   }

@@ -235,9 +235,9 @@ export interface Addon {
    * the network namespace of a `--network none` container while it waits (off the start's path). */
   spawnMonitor(id: string, readyNetns: boolean): Promise<MonitorHello>;
   /** spawnProgram starts a host program by absolute path in a session of its own, fds[i] on fd i (-1: /dev/null, for
-   * 0-2) and no other fd, with no env (posix_spawn: no fork of this process). The caller waits on pidfd (wait) and
-   * closes it. */
-  spawnProgram(path: string, argv: string[], fds: number[]): { pid: number; pidfd: number };
+   * 0-2) and no other fd, with env's `NAME=value` strings or none (posix_spawn: no fork of this process). The caller
+   * waits on pidfd (wait) and closes it. */
+  spawnProgram(path: string, argv: string[], fds: number[], env?: string[]): { pid: number; pidfd: number };
   /** Sends the monitor its spec (closing hello's fd either way, but once started with monitor.attach): resolves once the container's command runs,
    * rejects with the SysError spawn would throw for a failed start. */
   startInMonitor(fd: number, spec: SpawnSpec, monitor: MonitorSpec): Promise<{ pid: number; pidStartTime: number }>;

@@ -86,10 +86,12 @@ async function reaped(pidfd: number, errRead: number): Promise<ProgramResult> {
 
 /** startProgram runs path (absolute) with args and no stdio, in a session of its own, and does not wait for
  * it: its end is reaped in the background. For a shell that puts its work in the background and exits at
- * once; or, with `outlives`, for a program that outlives this process, whose wait then holds nothing up. */
-export function startProgram(path: string, args: string[], options: { outlives?: boolean } = {}): void {
+ * once; or, with `outlives`, for a program that outlives this process, whose wait then holds nothing up.
+ * No environment unless `env` gives one. */
+export function startProgram(path: string, args: string[], options: { outlives?: boolean; env?: NodeJS.ProcessEnv } = {}): void {
   const sys = addon();
-  const { pidfd } = sys.spawnProgram(path, [path.slice(path.lastIndexOf('/') + 1), ...args], [-1, -1, -1]);
+  const env = options.env && Object.entries(options.env).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]));
+  const { pidfd } = sys.spawnProgram(path, [path.slice(path.lastIndexOf('/') + 1), ...args], [-1, -1, -1], env);
   sys.wait(pidfd, options.outlives).catch(() => undefined).finally(() => closeSync(pidfd));
 }
 
