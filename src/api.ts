@@ -100,6 +100,7 @@ export const consoleOutput = onFirstCall(() => require('./builder/output') as ty
 export const pullHeader = onFirstCall(() => require('./registry/pull-report') as typeof import('./registry/pull-report'), 'pullHeader');
 export const pullStatus = onFirstCall(() => require('./registry/pull-report') as typeof import('./registry/pull-report'), 'pullStatus');
 export const openSpecial = onFirstCall(() => require('./image/output-target') as typeof import('./image/output-target'), 'openSpecial');
+export const volumeInspect = onFirstCall(() => require('./runtime/volume-ops') as typeof import('./runtime/volume-ops'), 'volumeInspect');
 export const resolveOutput = onFirstCall(() => require('./image/output-target') as typeof import('./image/output-target'), 'resolveOutput');
 export const parseLogTime = onFirstCall(() => require('./runtime/log-time') as typeof import('./runtime/log-time'), 'parseLogTime');
 export const parseDetachKeys = onFirstCall(() => require('./runtime/detach-keys') as typeof import('./runtime/detach-keys'), 'parseDetachKeys');

@@ -2,12 +2,11 @@
 import { cpus, hostname, release, totalmem } from 'node:os';
 import type { ServerResponse } from 'node:http';
 
-import { VERSION, stateName, type UsageItem } from '../api';
+import { VERSION, stateName, volumeInspect, type UsageItem } from '../api';
 import { API_VERSION, MIN_API_VERSION, type RequestContext, type Routes, type Handler } from './router';
 import { filterList, sendJson } from './http';
 import { imageSummary } from './images';
 import { containerSummary } from './containers';
-import { volumeJson } from './volumes';
 import type { EngineEvent } from './state';
 
 /** PING_HEADERS tell a client what it talks to; Builder-Version 1 asks for the classic builder, the one nbox speaks. */
@@ -103,7 +102,7 @@ async function diskUsage(ctx: RequestContext, res: ServerResponse): Promise<void
     }),
     Volumes: volumes.map((volume) => {
       const item = volumeItems.get(volume.name);
-      return { ...volumeJson(volume), UsageData: { Size: item?.size ?? -1, RefCount: item?.refCount ?? -1 } };
+      return { ...volumeInspect(volume), UsageData: { Size: item?.size ?? -1, RefCount: item?.refCount ?? -1 } };
     }),
     BuildCache: usage.buildCache.items.map((item) => ({
       ID: item.id,

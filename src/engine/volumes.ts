@@ -2,26 +2,13 @@
 // remove and prune, over the library's volumes.
 import type { ServerResponse } from 'node:http';
 
-import type { VolumeRecord } from '../api';
+import { volumeInspect } from '../api';
 import type { RequestContext, Routes, Handler } from './router';
 import { EngineError, filterList, flag, readJson, sendEmpty, sendJson } from './http';
 
-/** volumeJson is a volume as Docker's API gives it (no labels read as null, as Docker's). */
-export function volumeJson(record: VolumeRecord): Record<string, unknown> {
-  return {
-    CreatedAt: record.created,
-    Driver: record.driver,
-    Labels: Object.keys(record.labels).length > 0 ? record.labels : null,
-    Mountpoint: record.mountpoint,
-    Name: record.name,
-    Options: null,
-    Scope: 'local',
-  };
-}
-
 async function list(ctx: RequestContext, res: ServerResponse): Promise<void> {
   const volumes = await ctx.nbox.volumes.list({ filters: filterList(ctx.query) });
-  sendJson(res, 200, { Volumes: volumes.map(volumeJson), Warnings: [] });
+  sendJson(res, 200, { Volumes: volumes.map(volumeInspect), Warnings: [] });
 }
 
 interface CreateBody {
@@ -37,7 +24,7 @@ async function create(ctx: RequestContext, res: ServerResponse): Promise<void> {
   if (body.DriverOpts && Object.keys(body.DriverOpts).length > 0) throw new EngineError(400, 'volume driver options are not supported');
   const record = await ctx.nbox.volumes.create({ name: body.Name || undefined, driver: body.Driver || undefined, labels: body.Labels ?? undefined });
   ctx.state.emit('volume', 'create', record.name, { driver: record.driver });
-  sendJson(res, 201, volumeJson(record));
+  sendJson(res, 201, volumeInspect(record));
 }
 
 async function inspect(ctx: RequestContext, res: ServerResponse): Promise<void> {
