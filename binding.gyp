@@ -22,7 +22,7 @@
     {
       "target_name": "nbox-monitor",
       "type": "executable",
-      "sources": ["native/monitor.c", "native/child.c", "native/netlink.c", "native/wire.c", "native/jsonw.c", "native/logfile.c", "native/spawnfds.c", "native/tree.c"],
+      "sources": ["native/monitor.c", "native/child.c", "native/netlink.c", "native/wire.c", "native/jsonw.c", "native/logfile.c", "native/proc-stat.c", "native/spawnfds.c", "native/tree.c"],
       "defines": ["_GNU_SOURCE"],
       "cflags": ["-Wall", "-Wextra", "-Os", "-fstack-protector-strong"],
       "cflags_c": ["-std=gnu11"],
@@ -49,7 +49,7 @@
     {
       "target_name": "nbox-reaper",
       "type": "executable",
-      "sources": ["native/reaper.c"],
+      "sources": ["native/reaper.c", "native/proc-stat.c"],
       "defines": ["_GNU_SOURCE"],
       "cflags": ["-Wall", "-Wextra", "-Os", "-fstack-protector-strong"],
       "cflags_c": ["-std=gnu11"],

@@ -40,6 +40,7 @@
 #include "jsonw.h"
 #include "logfile.h"
 #include "netlink.h"
+#include "proc-stat.h"
 #include "spawnfds.h"
 #include "tree.h"
 #include "wire.h"
@@ -89,26 +90,6 @@ static struct {
   long delay_ms; /* the last wait before a restart; 0 before the first */
   struct timespec run_start;
 } R;
-
-/* Field 22 of /proc/<pid>/stat, or 0. */
-static unsigned long long start_time(pid_t pid) {
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  char *at = strrchr(buf, ')');
-  if (!at) return 0;
-  at += 2; /* field 3 */
-  for (int field = 3; field < 22 && at; field++) {
-    at = strchr(at, ' ');
-    if (at) at++;
-  }
-  return at ? strtoull(at, NULL, 10) : 0;
-}
 
 /* A fault test's step (src/runtime/fault.ts): NBOX_TEST_STOP_AT=monitor:<step>
  * has the monitor SIGKILL itself there. Unset in every other run. */
@@ -1005,7 +986,7 @@ static int owner_open(const struct wire_section *s, int n) {
   pid_t pid = (pid_t)strtol(owner->strings[0], NULL, 10);
   owner_pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
   if (owner_pidfd >= 0) fcntl(owner_pidfd, F_SETFD, FD_CLOEXEC);
-  if (owner_pidfd >= 0 && start_time(pid) == strtoull(owner->strings[1], NULL, 10)) return 0;
+  if (owner_pidfd >= 0 && proc_start_time(pid, 0) == strtoull(owner->strings[1], NULL, 10)) return 0;
   if (owner_pidfd >= 0) close(owner_pidfd);
   owner_pidfd = -1;
   return -1;
@@ -1655,7 +1636,7 @@ int main(int argc, char **argv) {
   if (chdir("/") < 0) _exit(1);
   M.id = argv[1];
   M.self = getpid();
-  M.self_start = start_time(M.self);
+  M.self_start = proc_start_time(M.self, 0);
   struct stat ns;
   M.pid_namespace = stat("/proc/self/ns/pid", &ns) == 0 ? (unsigned long long)ns.st_ino : 0;
 
@@ -1746,7 +1727,7 @@ int main(int argc, char **argv) {
     send_failed(cerr.step, cerr.step >= 0 ? child_step_name(cerr.step) : "monitor-log", cerr.syscall, cerr.err, cerr.index);
   fault_point("spawned");
   M.pid = res.pid;
-  M.pid_start = start_time(res.pid);
+  M.pid_start = proc_start_time(res.pid, 0);
   M.status = "running";
   now_text(M.started);
   health_reset();
@@ -1799,7 +1780,7 @@ int main(int argc, char **argv) {
     }
     if (!layered) R.count++;
     M.pid = res.pid;
-    M.pid_start = start_time(res.pid);
+    M.pid_start = proc_start_time(res.pid, 0);
     M.status = "running";
     M.oom_killed = 0;
     M.error = "";

@@ -16,36 +16,14 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Field 22 of /proc/<pid>/stat, or 0 when the process is gone or a zombie. */
-static unsigned long long start_time(pid_t pid) {
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  char *at = strrchr(buf, ')');
-  if (!at || at[1] != ' ') return 0;
-  at += 2; /* field 3, the state */
-  if (*at == 'Z' || *at == 'X') return 0;
-  for (int field = 3; field < 22 && at; field++) {
-    at = strchr(at, ' ');
-    if (at) at++;
-  }
-  return at ? strtoull(at, NULL, 10) : 0;
-}
+#include "proc-stat.h"
 
 int main(int argc, char **argv) {
   if (argc < 4) return 2;
@@ -62,7 +40,7 @@ int main(int argc, char **argv) {
   if (chdir("/") < 0) return 1;
 
   int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)owner, 0);
-  if (pidfd >= 0 && start_time((pid_t)owner) == owner_start) {
+  if (pidfd >= 0 && proc_start_time((pid_t)owner, 1) == owner_start) {
     struct pollfd p = {.fd = pidfd, .events = POLLIN};
     while (poll(&p, 1, -1) < 0 && errno == EINTR) {
     }
