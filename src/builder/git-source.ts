@@ -67,7 +67,8 @@ export interface FetchGitOptions {
   /** signal kills git when the build is interrupted. */
   signal?: AbortSignal;
   /** fromDockerfile: the URL comes from a Dockerfile (ADD), not from the user. git then refuses local
-   * repositories (protocol.file.allow=never) and ssh gets only sshAgent, never the caller's SSH_AUTH_SOCK. */
+   * repositories (protocol.file.allow=never) and gets none of the caller's git config, credential helpers,
+   * ssh config or identities: ssh gets only sshAgent, never the caller's SSH_AUTH_SOCK. */
   fromDockerfile?: boolean;
   /** sshAgent: the agent socket `--ssh default` gave, for a Dockerfile's ssh remote. */
   sshAgent?: string;
@@ -76,7 +77,7 @@ export interface FetchGitOptions {
 /** fetchGit checks source out into dir (empty or missing) and returns the directory its subdir names. */
 export async function fetchGit(source: GitSource, dir: string, options: FetchGitOptions = {}): Promise<GitCheckout> {
   const shown = redactUrl(source.remote);
-  const env = options.fromDockerfile ? { SSH_AUTH_SOCK: options.sshAgent } : {};
+  const env = options.fromDockerfile ? dockerfileGitEnv(options.sshAgent) : userGitEnv();
   const confined = options.fromDockerfile ? ['-c', 'protocol.file.allow=never'] : [];
   const git = (args: string[]) => runGit([...confined, '-C', dir, ...args], options.signal, env);
   await runGit(['init', '-q', dir], options.signal, env);
@@ -124,16 +125,45 @@ function fetchError(shown: string, ref: string, err: unknown): NboxError {
 const GIT_ENV = {
   GIT_TERMINAL_PROMPT: '0',
   GIT_CONFIG_NOSYSTEM: '1',
-  GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
   LC_ALL: 'C',
 };
 
-// runGit runs git and resolves with its trimmed stdout; a failure rejects with git's last "fatal:" line.
-// env's entries replace the caller's (undefined ones are dropped).
-function runGit(args: string[], signal: AbortSignal | undefined, env: Record<string, string | undefined> = {}): Promise<string> {
+// The variables that point git at a repository other than the one it runs in (`git rev-parse --local-env-vars`):
+// from the caller's environment they would fetch into, and check out over, the caller's repository.
+const REPOSITORY_VARIABLES = new Set([
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_COMMON_DIR', 'GIT_CONFIG', 'GIT_DIR', 'GIT_GRAFT_FILE', 'GIT_IMPLICIT_WORK_TREE',
+  'GIT_INDEX_FILE', 'GIT_NAMESPACE', 'GIT_NO_REPLACE_OBJECTS', 'GIT_OBJECT_DIRECTORY', 'GIT_PREFIX', 'GIT_REPLACE_REF_BASE',
+  'GIT_SHALLOW_FILE', 'GIT_WORK_TREE',
+]);
+const PROXY_VARIABLES = ['http_proxy', 'https_proxy', 'no_proxy', 'all_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY'];
+
+// userGitEnv is the caller's environment for a source the user named: their config, credentials and ssh apply.
+function userGitEnv(): Record<string, string | undefined> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !REPOSITORY_VARIABLES.has(name)));
+  return { ...env, GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes' };
+}
+
+// dockerfileGitEnv is all a Dockerfile's git gets, as BuildKit runs it (HOME=/dev/null): PATH and proxies, no
+// global config (credential helpers, url rewrites), and an ssh that reads no config and offers no key file:
+// only the agent `--ssh` gave. Known hosts are still checked.
+function dockerfileGitEnv(sshAgent: string | undefined): Record<string, string | undefined> {
+  const proxies = Object.fromEntries(PROXY_VARIABLES.map((name) => [name, process.env[name]]));
+  return {
+    ...proxies,
+    PATH: process.env.PATH,
+    HOME: '/dev/null',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_SSH_COMMAND: 'ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityFile=none',
+    SSH_AUTH_SOCK: sshAgent,
+  };
+}
+
+// runGit runs git with env and resolves with its trimmed stdout; a failure rejects with git's last "fatal:"
+// line. Undefined entries of env are left out.
+function runGit(args: string[], signal: AbortSignal | undefined, env: Record<string, string | undefined>): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('sh', ['-c', 'umask 022 && exec git "$@"', 'git', ...args], {
-      env: definedOnly({ ...process.env, ...GIT_ENV, ...env }),
+      env: definedOnly({ ...env, ...GIT_ENV }),
       stdio: ['ignore', 'pipe', 'pipe'],
       signal,
     });

@@ -4,6 +4,7 @@
 // remote is local: git repositories made in a temp dir, http on 127.0.0.1.
 import type { ExecutionContext } from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type RequestListener } from 'node:http';
@@ -362,6 +363,45 @@ test('ADD of a file:// URL never reads a repository on the host: it names no con
   const repo = await buildGitAdd(t);
   await buildFails(t, [await writeContext(t, { Dockerfile: `FROM bb\nADD ${repo.url} /x/\n` })], /^nbox: Dockerfile:2: ADD failed: file not found in build context .*: stat file:\/\/.*: file does not exist$/m);
   t.deepEqual(await leftovers(), []);
+});
+
+test("ADD of a git repository gets none of the caller's git setup: no credential helper asked, no GIT_DIR fetched into", async (t) => {
+  const repo = await buildGitAdd(t);
+  const home = await mkdtemp(join(tmpdir(), 'nbox-git-home-'));
+  t.teardown(() => rm(home, { recursive: true, force: true }));
+  const asked = join(home, 'asked');
+  await writeFile(join(home, '.gitconfig'), `[credential]\n\thelper = "!f() { echo asked > ${asked}; echo username=victim; echo password=hunter2; }; f"\n`);
+  // The Dockerfile's server asks for credentials, as one collecting the caller's would.
+  const authorizations: string[] = [];
+  const base = await serve(t, (req, res) => {
+    if (req.headers.authorization) authorizations.push(req.headers.authorization);
+    res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"' }).end();
+  });
+  const env = { ...process.env, NBOX_ROOT: store.root, HOME: home };
+  const asking = await writeContext(t, { Dockerfile: `FROM bb\nADD ${base}/private.git /src/\n` });
+  const refused = await cli(store.root, ['build', '-q', asking], { env });
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /^nbox: Dockerfile:2: failed to fetch git repository http:.*could not read Username/);
+  t.deepEqual(authorizations, []);
+  t.false(existsSync(asked));
+
+  // The caller's GIT_DIR names a repository of theirs: the build neither fetches into it nor checks out over it.
+  const victim = join(home, 'victim');
+  const git = (...args: string[]) => execFileSync('git', ['-C', victim, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' }).trim();
+  execFileSync('git', ['init', '-q', '-b', 'main', victim]);
+  await writeFile(join(victim, 'mine.txt'), 'mine\n');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'mine');
+  const head = git('rev-parse', 'HEAD');
+  const adding = await writeContext(t, { Dockerfile: `FROM bb\nADD ${repo.served} /src/\n` });
+  const built = await cli(store.root, ['build', '-q', '-t', 'git-env', adding], { env: { ...env, GIT_DIR: join(victim, '.git'), GIT_WORK_TREE: victim } });
+  t.is(built.code, 0, built.stderr);
+  t.is(await run(t, 'git-env', 'cat /src/README'), 'v2\n');
+  t.is(git('symbolic-ref', 'HEAD'), 'refs/heads/main');
+  t.is(git('rev-parse', 'HEAD'), head);
+  t.is(git('status', '--porcelain'), '');
+  t.throws(() => git('cat-file', '-e', repo.head));
+  t.is((await cli(store.root, ['rmi', 'git-env'])).code, 0);
 });
 
 // The git context tests share one repository, made by whichever runs first.
