@@ -55,6 +55,8 @@ export async function openContext(options: OpenContextOptions): Promise<BuildCon
     const remote = options.path === undefined || fromStream ? null
       : isRemoteContext(options.path) ? options.path : await localGitSource(options.path);
     let dir: string;
+    // The names the context directory goes by (as given, and its real path): an absolute -f under one is its file.
+    let dirNames: string[] = [];
     let streamedDockerfile: string | undefined;
 
     if (remote !== null) {
@@ -73,8 +75,10 @@ export async function openContext(options: OpenContextOptions): Promise<BuildCon
         throw err;
       });
       // A context named through a symlink is the directory it leads to: its root is never a link.
-      if (stats.isDirectory()) dir = await realpath(path);
-      else {
+      if (stats.isDirectory()) {
+        dir = await realpath(path);
+        dirNames = [path, dir];
+      } else {
         extractedDir = await mkdtemp(join(options.tmpDir, 'context-'));
         dir = extractedDir;
         await extractTarball(path, dir, options.path);
@@ -96,7 +100,7 @@ export async function openContext(options: OpenContextOptions): Promise<BuildCon
       if (fromStream) throw contextError('the context and the Dockerfile cannot both come from stdin');
       [dockerfilePath, dockerfileText] = ['-', await readAll(stdin())];
     } else {
-      ({ dockerfilePath, dockerfileText } = await readDockerfile(dir, options.dockerfile));
+      ({ dockerfilePath, dockerfileText } = await readDockerfile(dir, dirNames, options.dockerfile));
     }
 
     const ignore = ignoreMatcher(parseDockerignore(await readIgnoreFile(dir, dockerfilePath)));
@@ -128,17 +132,27 @@ async function extractTarball(path: string, dir: string, shown: string): Promise
 }
 
 // readDockerfile finds -f (or Dockerfile, falling back to lowercase dockerfile as the docker CLI does).
-// A name inside the context is read inside it, as BuildKit reads it: the context may be hostile, and its
-// Dockerfile a symlink to a host file. A -f that leaves the context is the caller's own host path.
-async function readDockerfile(dir: string, name: string | undefined): Promise<{ dockerfilePath: string; dockerfileText: string }> {
+// A name inside the context, relative or an absolute path under one of dirNames, is read inside it, as
+// BuildKit reads it: the context may be hostile, and its Dockerfile a symlink to a host file. A -f that
+// leaves the context is the caller's own host path.
+async function readDockerfile(dir: string, dirNames: string[], name: string | undefined): Promise<{ dockerfilePath: string; dockerfileText: string }> {
   const candidates = name === undefined ? [DEFAULT_DOCKERFILE, DEFAULT_DOCKERFILE.toLowerCase()] : [name];
   for (const candidate of candidates) {
-    const inContext = contextRelative(candidate);
-    const dockerfilePath = isAbsolute(candidate) ? candidate : join(dir, candidate);
+    const inContext = isAbsolute(candidate) ? underDir(candidate, dirNames) : contextRelative(candidate);
+    const dockerfilePath = inContext !== null ? join(dir, inContext) : isAbsolute(candidate) ? candidate : join(dir, candidate);
     const text = inContext === null ? await readFileOrNull(dockerfilePath) : readInRoot(dir, inContext);
     if (text !== null) return { dockerfilePath, dockerfileText: text };
   }
   throw contextError(`cannot find Dockerfile: ${name ?? DEFAULT_DOCKERFILE}`);
+}
+
+// underDir is an absolute path relative to the first of dirNames it lies under, or null.
+function underDir(path: string, dirNames: string[]): string | null {
+  for (const dirName of dirNames) {
+    const inside = contextRelative(posix.relative(dirName, path));
+    if (inside !== null) return inside;
+  }
+  return null;
 }
 
 // readIgnoreFile prefers `<Dockerfile>.dockerignore` beside the Dockerfile, as BuildKit does.

@@ -6,7 +6,7 @@
 // expansions that would grow without bound. Also two image defects: an image
 // holding one layer twice, and WORKDIR making its directory.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, renameSync, statSync, symlinkSync, watch } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, renameSync, statSync, symlinkSync, watch } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,6 +139,39 @@ test('a tar context whose Dockerfile or .dockerignore is a symlink to a host fil
   execFileSync('tar', ['-C', ctx, '-cf', tarball, '.']);
   await build(t, ['-t', 'tar-links', tarball]);
   t.is(await run(t, 'tar-links', 'cat /ctx/a.txt'), 'a\n');
+});
+
+test('-f naming a context file that is a symlink to a host file, as a path from the current directory, never reads the host file', async (t) => {
+  const host = await hostDir(t, { shadow: 'root:$6$hostsecret:19000:0:99999:7:::\n' });
+  const ctx = await writeContext(t, { 'real/Dockerfile': 'FROM bb\nRUN echo inside > /seen\n' });
+  symlinkSync(join(host, 'shadow'), join(ctx, 'Dockerfile'));
+  symlinkSync(host, join(ctx, 'sub'));
+  for (const [file, cwd] of [['Dockerfile', ctx], [join(ctx, 'Dockerfile'), '/'], ['sub/shadow', ctx]]) {
+    const r = await cli(store.root, ['build', '-f', file, cwd === ctx ? '.' : ctx], { cwd });
+    t.is(r.code, 1, file);
+    t.regex(r.stderr, /^nbox: unable to prepare context: cannot find Dockerfile: .*\n$/);
+    t.notRegex(r.stdout + r.stderr, /hostsecret/);
+  }
+  // Inside the context, links resolve in it: /real/Dockerfile is the context's own.
+  await rm(join(ctx, 'Dockerfile'));
+  symlinkSync('/real/Dockerfile', join(ctx, 'Dockerfile'));
+  const built = await cli(store.root, ['build', '-q', '-t', 'f-link', '-f', 'Dockerfile', '.'], { cwd: ctx });
+  t.is(built.code, 0, built.stderr);
+  t.is(await run(t, 'f-link', 'cat /seen'), 'inside\n');
+});
+
+test('-f with an archive context names a file of the archive, not of the current directory', async (t) => {
+  const ctx = await writeContext(t, { 'dev.Dockerfile': 'FROM bb\nRUN echo archive > /seen\n' });
+  const tarball = join(await hostDir(t), 'ctx.tar');
+  execFileSync('tar', ['-C', ctx, '-cf', tarball, '.']);
+  const cwd = await hostDir(t, { 'dev.Dockerfile': 'FROM bb\nRUN echo host > /seen\n' });
+  for (const context of [tarball, '-']) {
+    const stdin = context === '-' ? openSync(tarball, 'r') : 'pipe';
+    const r = await cli(store.root, ['build', '-q', '-t', 'f-archive', '-f', 'dev.Dockerfile', context], { cwd, stdio: [stdin, 'pipe', 'pipe'] })
+      .finally(() => typeof stdin === 'number' && closeSync(stdin));
+    t.is(r.code, 0, r.stderr);
+    t.is(await run(t, 'f-archive', 'cat /seen'), 'archive\n');
+  }
 });
 
 test('ADD of two archives: a symlink the first leaves is replaced by the second, never written or linked through', async (t) => {

@@ -1,6 +1,6 @@
 // `nbox build [OPTIONS] PATH | URL | -`: the classic builder's output over the library's build.
 import type { Command } from 'commander';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { NboxError } from '../../errors';
@@ -52,8 +52,9 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       try {
         await nbox.build({
           context,
-          // As the docker CLI: -f is relative to the current directory, not the context, unless the context is remote.
-          file: flags.file && flags.file !== '-' && !isRemoteContext(context) ? resolve(flags.file) : flags.file,
+          // As the docker CLI: -f is relative to the current directory, not the context, unless the context is
+          // remote or an archive (stdin's or a file's): then it names a file of the archive.
+          file: flags.file && flags.file !== '-' && isLocalDirectory(context, isRemoteContext) ? resolve(flags.file) : flags.file,
           tags: flags.tag,
           buildArgs: keyValues(flags.buildArg, '--build-arg', true),
           target: flags.target,
@@ -110,4 +111,9 @@ function sshAgents(specs: string[]): Record<string, string> {
     agents[id] = resolve(path);
   }
   return agents;
+}
+
+// isLocalDirectory tells whether the context argument names a directory on this host.
+function isLocalDirectory(context: string, isRemoteContext: (text: string) => boolean): boolean {
+  return context !== '-' && !isRemoteContext(context) && statSync(context, { throwIfNoEntry: false })?.isDirectory() === true;
 }
