@@ -14,7 +14,7 @@ import { selectSources, walkSelected, type Selected, type SourceTree, type Walke
 import { ignoreMatcher, parseDockerignore, type IgnoreMatcher } from './dockerignore';
 import { cleanPath, hasWildcards } from './glob';
 import { MergedTree, type TreeEntry } from '../image/merged-tree';
-import { identity, type FileIdentity } from './source-file';
+import { identity, SourceRoots, type FileIdentity } from './source-file';
 
 export { applyCopy } from './copy-apply';
 export { copyDigest } from './copy-digest';
@@ -165,7 +165,7 @@ export async function planCopy(req: CopyRequest, baseLayers: string[]): Promise<
     }
     // Only ADD of a context file extracts, and only when its bytes are a tar (and --unpack=false does not say otherwise).
     const extract = req.isAdd && req.unpack !== false && fromContext && selected.entry.stats.isFile();
-    const compression = extract ? await archiveCompression(selected.entry.hostPath) : null;
+    const compression = extract ? await readPlanned(selected.entry, archiveCompression) : null;
     if (compression) {
       plan.ensureDir(destPath);
       plan.archives.push({ hostPath: selected.entry.hostPath, seen: identity(selected.entry), compression, destDir: destPath, owner });
@@ -244,7 +244,23 @@ async function verifyLocalChecksum(checksum: string, src: string, selected: Sele
   if (selected.length !== 1 || !selected[0].entry.stats.isFile()) {
     throw new NboxError('ERR_NBOX_BUILD', `ADD --checksum needs a single file: ${src} is not one`);
   }
-  await verifyFileChecksum(checksum, selected[0].entry.hostPath, src);
+  await readPlanned(selected[0].entry, (path) => verifyFileChecksum(checksum, path, src));
+}
+
+// readPlanned reads a planned source file through a path to the very file the plan saw, opened inside its root:
+// its host path may lead elsewhere by now (a context file swapped for a symlink, a FIFO).
+async function readPlanned<T>(entry: TreeEntry, read: (path: string) => Promise<T>): Promise<T> {
+  const sources = new SourceRoots();
+  try {
+    const source = sources.open(entry.hostPath, identity(entry));
+    try {
+      return await read(source.path);
+    } finally {
+      source.close();
+    }
+  } finally {
+    sources.close();
+  }
 }
 
 function notFound(verb: string, src: string, fromContext: boolean): NboxError {

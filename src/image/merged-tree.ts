@@ -209,9 +209,9 @@ export class MergedTree {
         try {
           target = this.atEntry(entry, (path) => readlinkSync(path));
         } catch (err) {
-          // A link gone since the lookup, or procfs's /proc/self of a container's view, read from outside its
-          // PID namespace: nothing is there.
-          if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return { kind: 'missing', parentPath: parent.path, rest: [name, ...pending] };
+          // A link gone or replaced by a file since the lookup (EINVAL), or procfs's /proc/self of a container's
+          // view, read from outside its PID namespace: nothing is there.
+          if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR') || isErrno(err, 'EINVAL')) return { kind: 'missing', parentPath: parent.path, rest: [name, ...pending] };
           throw err;
         }
         if (target.startsWith('/')) ancestors.splice(1);

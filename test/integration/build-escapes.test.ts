@@ -5,7 +5,8 @@
 // Dockerfile or .dockerignore that is a symlink to a host file, and variable
 // expansions that would grow without bound. Also two image defects: an image
 // holding one layer twice, and WORKDIR making its directory.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, renameSync, statSync, symlinkSync, watch } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -172,6 +173,25 @@ test('-f with an archive context names a file of the archive, not of the current
     t.is(r.code, 0, r.stderr);
     t.is(await run(t, 'f-archive', 'cat /seen'), 'archive\n');
   }
+});
+
+test('ADD --checksum of a context file swapped with a symlink to a host file never hashes the host file, and fails at its line', async (t) => {
+  const secret = 'HOST SECRET\n';
+  const host = await hostDir(t, { secret });
+  const dir = await writeContext(t, { Dockerfile: `FROM bb\nADD --checksum=sha256:${'0'.repeat(64)} a /a\n`, a: 'context file\n' });
+  symlinkSync(join(host, 'secret'), join(dir, 'b'));
+  // The attacker keeps swapping the two names while the build plans and hashes.
+  const racer = spawn(process.execPath, ['-e', 'const fs = require("fs"); for (;;) { fs.renameSync("a", "t"); fs.renameSync("b", "a"); fs.renameSync("t", "b"); }'], { cwd: dir, stdio: 'ignore' });
+  t.teardown(() => racer.kill('SIGKILL'));
+  const hostDigest = createHash('sha256').update(secret).digest('hex');
+  const messages = new Set<string>();
+  for (let i = 0; i < 200; i++) {
+    const error = await t.throwsAsync(store.nbox.build({ context: dir, noCache: true }));
+    messages.add(error!.message.replace(/[0-9a-f]{64}/g, (hex) => (hex === hostDigest ? 'HOST-DIGEST' : 'digest')));
+  }
+  t.false([...messages].some((message) => message.includes('HOST-DIGEST')), [...messages].join('\n'));
+  // However the race fell, the build failed at its line.
+  t.true([...messages].every((message) => message.startsWith('Dockerfile:2: ')), [...messages].join('\n'));
 });
 
 test('ADD of two archives: a symlink the first leaves is replaced by the second, never written or linked through', async (t) => {
