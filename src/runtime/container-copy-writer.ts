@@ -36,7 +36,8 @@ export class Writer {
       const gid = this.keepOwners ? stats.gid : 0;
       const boundFile = this.boundFiles.get(posix.join(dirPath, name));
       if (boundFile) {
-        writeInPlace(boundFile.source, staged, stats, uid, gid);
+        // A running container's bound file is the mount at its name, reached through the container's root.
+        writeInPlace(boundFile.source ?? dir.pathOf(name), staged, stats, uid, gid);
         continue;
       }
       const existing = lstatOrNull(dir.pathOf(name));

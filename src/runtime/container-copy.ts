@@ -7,13 +7,16 @@
 // writes go into the upper dir through fds of directories opened one name at
 // a time with O_NOFOLLOW, parents copied up as overlayfs would. A file bound
 // at a path (the user's `-v FILE:PATH`, the container's own /etc/hosts,
-// hostname and resolv.conf) is read from its host file and written in place,
-// so its mount stays.
-import { closeSync, constants, mkdirSync, openSync, realpathSync, type Stats } from 'node:fs';
+// hostname and resolv.conf) is written in place, so its mount stays. A
+// running container is reached through its own mounts; a stopped one's bound
+// host directories through the real paths its last start bound, opened with
+// no symlink on the way (the container may have put one there, through a
+// bind of a parent directory).
+import { closeSync, constants, mkdirSync, openSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 
-import { NboxError } from '../errors';
+import { NboxError, isErrno } from '../errors';
 import { MergedTree, type TreeEntry } from '../image/merged-tree';
 import { PinnedDir } from '../image/pinned-dir';
 import { extractTar } from '../image/tar/archive';
@@ -22,7 +25,7 @@ import type { Store } from '../image/store';
 import type { StoreRoot } from '../store/root';
 import { containerPaths, type ContainerRecord } from './container-record';
 import { Writer, lstatOrNull, setOwnerModeTimes } from './container-copy-writer';
-import { hostDirMounts } from './container-mounts';
+import { bindSourcesOf, hostDirMounts, type BindSource } from './container-mounts';
 import { etcBinds } from './etc-files';
 import { snapshotDirs } from './snapshot-layers';
 import { processStartTime } from '../sys/proc';
@@ -39,23 +42,24 @@ export interface ContainerView {
   release(): void;
 }
 
-/** Bind is a host directory or file bound at a container path. A file's source is its host path with the
- * directories resolved and its last name as recorded: it is looked up and opened without following it. */
+/** Bind is a host directory or file bound at a container path. source is a path through a directory this view
+ * holds open: a directory's, or a file's directory and its own name, which is looked up and opened without
+ * following it; null for a file bound in a running container, reached through the container's own mounts. */
 export interface Bind {
-  source: string;
+  source: string | null;
   target: string;
   readonly: boolean;
   isFile: boolean;
+  /** changed: why a stopped container's bind cannot be reached (its source's path changed); a copy there fails. */
+  changed?: string;
 }
 
 /** containerView finds the directories of a container's file system. With `live`, a running container is
  * read and written through its own mounts (its root as its init sees it), so a copy in shows in the running
  * container at once, volumes and binds included; its layers are what `diff` reads. */
 export async function containerView(store: Store, record: ContainerRecord, ref: string, options: { live?: boolean } = {}): Promise<ContainerView> {
-  const mounts = hostMounts(record);
-  // A file bound at a path is written in place in its host file, running or not: replaced in the
-  // container's view, the mount would go.
-  const files = fileBinds(record, mounts);
+  const recorded = new Map(bindSourcesOf(record.dir).map((bind) => [bind.target, bind]));
+  const mounts = hostDirMounts(record.config, record.dir);
   if (options.live && record.state.status === 'running') {
     const root = openLiveRoot(record);
     if (root !== null) {
@@ -64,32 +68,70 @@ export async function containerView(store: Store, record: ContainerRecord, ref: 
         if (open) closeSync(root);
         open = false;
       };
+      // A file bound at a path is written in place through the container's root, where its mount is.
+      const files = mounts.filter((mount) => recorded.get(mount.target)?.isFile ?? isNonDirectory(mount.source))
+        .map((mount): Bind => ({ source: null, target: mount.target, readonly: mount.readonly, isFile: true }));
       // The trailing `.`: a walk opens its root with O_NOFOLLOW, which the fd link itself would fail.
-      return { ref, upper: `/proc/self/fd/${root}/.`, lowers: [], binds: files, release };
+      return { ref, upper: `/proc/self/fd/${root}/.`, lowers: [], binds: withOwnFiles(record, files, mounts, true), release };
     }
   }
   const image = await store.images.resolve(record.config.image);
   // The container's snapshots are lowers above its image's (container-snapshot.ts).
   const lowers = [...snapshotDirs(record.dir), ...(await store.layers.dirs(image.config))];
-  return { ref, upper: containerPaths(record.dir).upper, lowers, binds: [...mounts.filter((bind) => !bind.isFile), ...files], release: () => {} };
+  const pinned = pinnedMounts(mounts, recorded);
+  return { ref, upper: containerPaths(record.dir).upper, lowers, binds: withOwnFiles(record, pinned.binds, mounts, false), release: pinned.release };
 }
 
-// hostMounts are the container's binds and volumes, followed as the mount followed them: a directory by its
-// real path, a file by its real directory and its own name (see Bind). A source gone from the host is left out.
-function hostMounts(record: ContainerRecord): Bind[] {
-  return hostDirMounts(record.config, record.dir).flatMap((bind): Bind[] => {
-    const source = realpathOrNull(bind.source);
-    if (!source) return [];
-    if (lstatOrNull(source)?.isDirectory()) return [{ ...bind, source, isFile: false }];
-    return [{ ...bind, source: join(realpathOrNull(dirname(bind.source)) ?? dirname(bind.source), basename(bind.source)), isFile: true }];
-  });
+// pinnedMounts opens the bound host directories (a bound file's directory) of a stopped container by the real
+// path its last start bound, or, never started, the real path now: one name at a time, never through a symlink,
+// which only the container can have put there since. A source gone from the host is left out.
+function pinnedMounts(mounts: ReturnType<typeof hostDirMounts>, recorded: Map<string, BindSource>): { binds: Bind[]; release(): void } {
+  const fds: number[] = [];
+  const release = () => {
+    for (const fd of fds.splice(0)) closeSync(fd);
+  };
+  try {
+    const binds = mounts.flatMap((mount): Bind[] => {
+      const real = recorded.get(mount.target)?.source ?? realpathOrNull(mount.source);
+      if (real === null) return [];
+      const isFile = recorded.get(mount.target)?.isFile ?? isNonDirectory(real);
+      const fd = openWithoutSymlinks(isFile ? dirname(real) : real);
+      if (fd === null) return [];
+      if (fd === 'changed') {
+        const changed = `the source of the mount at ${mount.target}, ${real}, changed since the container started: a symlink or a file is on its path`;
+        return [{ source: '', target: mount.target, readonly: mount.readonly, isFile, changed }];
+      }
+      fds.push(fd);
+      const dir = `/proc/self/fd/${fd}/.`;
+      return [{ source: isFile ? `${dir}/${basename(real)}` : dir, target: mount.target, readonly: mount.readonly, isFile }];
+    });
+    return { binds, release };
+  } catch (err) {
+    release();
+    throw err;
+  }
 }
 
-// fileBinds are the files bound at container paths: the container's own /etc files (in its directory, which
-// the container cannot reach), unless a mount of the user's is at or above them, then the user's.
-function fileBinds(record: ContainerRecord, mounts: Bind[]): Bind[] {
+// openWithoutSymlinks opens the directory at a real path one name at a time with O_NOFOLLOW; null when it is
+// gone, 'changed' when a symlink or a file is on the way.
+function openWithoutSymlinks(path: string): number | null | 'changed' {
+  let dir = PinnedDir.open('/');
+  try {
+    for (const name of path.split('/').filter(Boolean)) dir = descend(dir, dir.child(name));
+    return dir.fd;
+  } catch (err) {
+    dir.close();
+    if (isErrno(err, 'ENOENT')) return null;
+    if (isErrno(err, 'ELOOP') || isErrno(err, 'ENOTDIR')) return 'changed';
+    throw err;
+  }
+}
+
+// withOwnFiles adds the container's own /etc files (in its directory, which the container cannot reach) to its
+// binds, unless a mount of the user's is at or above one; live, they are reached through the container's root.
+function withOwnFiles(record: ContainerRecord, binds: Bind[], mounts: { target: string }[], live: boolean): Bind[] {
   const own = etcBinds(containerPaths(record.dir)).filter((etc) => !mounts.some((mount) => isAtOrBelow(etc.target, cleanPath(mount.target))));
-  return [...own.map(({ source, target, readonly }) => ({ source, target, readonly, isFile: true })), ...mounts.filter((bind) => bind.isFile)];
+  return [...binds, ...own.map(({ source, target, readonly }) => ({ source: live ? null : source, target, readonly, isFile: true }))];
 }
 
 // openLiveRoot opens the root of a running container's init, or null when the recorded process is gone.
@@ -119,10 +161,11 @@ function place(view: ContainerView, path: string): Placed {
   const absolute = posix.normalize(`/${path}`);
   const suffix = /\/\.$/.test(path) ? '/.' : path.endsWith('/') ? '/' : '';
   const bind = view.binds
-    .map((b) => ({ ...b, target: cleanPath(b.target) }))
+    .flatMap((b) => (b.source === null ? [] : [{ ...b, source: b.source, target: cleanPath(b.target) }]))
     .filter((b) => isAtOrBelow(absolute, b.target))
     .sort((a, b) => b.target.length - a.target.length)[0];
   if (!bind) return { view, path, at: '/', readonly: false, file: false };
+  if (bind.changed) throw new NboxError('ERR_NBOX_COPY', bind.changed);
   const rest = absolute.slice(bind.target === '/' ? 0 : bind.target.length) || '/';
   const hostView = (root: string): ContainerView => ({ ref: view.ref, upper: root, lowers: [], binds: [], release: () => {} });
   if (bind.isFile) {
@@ -232,6 +275,7 @@ function boundFilesReached(binds: Bind[], staging: string, destPath: string): Ma
     if (!bind.isFile || target === destPath || !isAtOrBelow(target, destPath)) continue;
     const staged = stagedEntry(staging, posix.relative(destPath, target));
     if (!staged) continue;
+    if (bind.changed) throw new NboxError('ERR_NBOX_COPY', bind.changed);
     if (bind.readonly) throw readonlyTarget();
     if (staged.isDirectory()) throw new NboxError('ERR_NBOX_COPY', `cannot overwrite non-directory "${target}" with directory "${destPath}"`);
     if (!staged.isFile()) throw new NboxError('ERR_NBOX_COPY', `unlinkat ${target}: device or resource busy`);
@@ -316,6 +360,12 @@ function descend(parent: PinnedDir, child: PinnedDir): PinnedDir {
 
 function raced(path: string): NboxError {
   return new NboxError('ERR_NBOX_COPY', `${path} changed in the container during the copy`);
+}
+
+// isNonDirectory tells whether a host path (followed) is there and is no directory: a bind of a file, socket or device.
+function isNonDirectory(path: string): boolean {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  return stats !== undefined && !stats.isDirectory();
 }
 
 function realpathOrNull(path: string): string | null {

@@ -4,7 +4,8 @@
 // made under the store lock with the container record (createVolumes); each
 // start turns them into the binds the child makes (launchMounts), a new
 // volume first getting the image's content at its path (copy-up).
-import { mkdir, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 
 import { NboxError } from '../errors';
@@ -111,6 +112,7 @@ export async function launchMounts(mounts: MountSpec[], layerDirs: string[], con
   await checkBindPropagation(mounts);
   const volumes = volumesDirOf(containerDir);
   const binds: BindMount[] = Object.entries(tmpfs).map(([target, options]) => ({ source: '', tmpfs: options || 'mode=1777', target, readonly: false, isFile: false }));
+  const realSources: BindSource[] = [];
   for (const mount of mounts) {
     if (mount.type === 'tmpfs') {
       binds.push({ source: '', tmpfs: tmpfsOptions(mount), target: mount.target, readonly: mount.readonly, isFile: false });
@@ -127,10 +129,42 @@ export async function launchMounts(mounts: MountSpec[], layerDirs: string[], con
         throw new NboxError('ERR_NBOX_USAGE', `invalid mount config for type "bind": bind source path does not exist: ${mount.source}`);
       }
       if (!st) await mkdir(mount.source, { recursive: true });
-      binds.push({ source: mount.source, target: mount.target, readonly: mount.readonly, isFile: st ? !st.isDirectory() : false, propagation: mount.propagation || 'rprivate' });
+      // Bound by its real path, recorded for `cp` (bindSourcesOf).
+      const source = await realpath(mount.source);
+      const isFile = st ? !st.isDirectory() : false;
+      realSources.push({ target: mount.target, source, isFile });
+      binds.push({ source, target: mount.target, readonly: mount.readonly, isFile, propagation: mount.propagation || 'rprivate' });
     }
   }
+  await recordBindSources(containerDir, realSources);
   return binds.sort((a, b) => depth(a.target) - depth(b.target));
+}
+
+/** BindSource is a bind's host source as its last start bound it: the real path, no symlink on it. */
+export interface BindSource {
+  target: string;
+  source: string;
+  isFile: boolean;
+}
+
+// A container's binds' real sources at its last start: what `cp` into the stopped container goes through, and
+// only while the path is still free of symlinks. The container may have put one there since, through a bind of a
+// parent directory, and a path resolved again would lead it to any host directory.
+const BIND_SOURCES = 'bind-sources.json';
+
+async function recordBindSources(containerDir: string, sources: BindSource[]): Promise<void> {
+  const path = join(containerDir, BIND_SOURCES);
+  if (sources.length > 0) await writeFile(path, JSON.stringify(sources));
+  else await rm(path, { force: true });
+}
+
+/** bindSourcesOf is what the container's last start recorded (recordBindSources); empty when it never started. */
+export function bindSourcesOf(containerDir: string): BindSource[] {
+  try {
+    return JSON.parse(readFileSync(join(containerDir, BIND_SOURCES), 'utf8')) as BindSource[];
+  } catch {
+    return [];
+  }
 }
 
 /** MountInspect is one of Docker's Mounts[] in a container's inspect. */

@@ -424,6 +424,55 @@ test('attack: a bound file\'s host name swapped for a symlink is not followed, n
   t.is(await readFile(join(HOST_DIR, 'secret'), 'utf8'), SECRET);
 });
 
+// sharedWithSub is a host directory a container gets whole (writable), and its subdirectory sub, bound again.
+async function sharedWithSub(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
+  const shared = await scratchDir(t);
+  await mkdir(join(shared, 'sub'));
+  await writeFile(join(shared, 'sub', 'secret'), 'bound');
+  return shared;
+}
+
+// The container swaps the bound source's directory for a symlink to the host directory, through the bind of its parent.
+const SWAP_SUB = `mv /shared/sub /shared/sub.old && ln -s ${HOST_DIR} /shared/sub`;
+
+test('attack: a running container that swaps its bound file\'s directory for a host symlink, through a bind of the parent, cannot make cp read or write the host file', async (t) => {
+  const shared = await sharedWithSub(t);
+  const made = await cli(store.root, ['run', '-d', '--name', 'bindswap-live', '-v', `${shared}:/shared`, '-v', `${shared}/sub/secret:/app/secret`, 'bb', 'sleep', '300']);
+  t.is(made.code, 0, made.stderr);
+  t.teardown(async () => void (await cli(store.root, ['rm', '-f', 'bindswap-live'])));
+  t.is((await cli(store.root, ['exec', 'bindswap-live', 'sh', '-c', SWAP_SUB])).code, 0);
+  // cp sees the file the container has bound, as the container does.
+  t.is(await catOut('bindswap-live', '/app/secret'), 'bound');
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'secret'), 'copied');
+  const r = await cli(store.root, ['cp', join(src, 'secret'), 'bindswap-live:/app/secret']);
+  t.is(r.code, 0, r.stderr);
+  t.is(await readFile(join(HOST_DIR, 'secret'), 'utf8'), SECRET);
+  t.is(await readFile(join(shared, 'sub.old', 'secret'), 'utf8'), 'copied');
+  t.is((await cli(store.root, ['exec', 'bindswap-live', 'cat', '/app/secret'])).stdout, 'copied');
+  t.regex((await cli(store.root, ['exec', 'bindswap-live', 'cat', '/proc/mounts'])).stdout, / \/app\/secret /);
+});
+
+test('attack: a container that swapped its bound directory\'s source for a host symlink before it stopped cannot make cp reach the host directory', async (t) => {
+  const shared = await sharedWithSub(t);
+  const made = await cli(store.root, ['run', '--name', 'bindswap-stopped', '-v', `${shared}:/shared`, '-v', `${shared}/sub:/app`, 'bb', 'sh', '-c', SWAP_SUB]);
+  t.is(made.code, 0, made.stderr);
+  t.teardown(async () => void (await cli(store.root, ['rm', '-f', 'bindswap-stopped'])));
+  const refused = `nbox: the source of the mount at /app, ${shared}/sub, changed since the container started: a symlink or a file is on its path\n`;
+  const out = await cpToStdout(['bindswap-stopped:/app/secret', '-']);
+  t.is(out.code, 1);
+  t.is(out.stderr, refused);
+  t.false(out.tar.includes(SECRET));
+  const src = await scratchDir(t);
+  await writeFile(join(src, 'pwned'), 'pwned');
+  const r = await cli(store.root, ['cp', join(src, 'pwned'), 'bindswap-stopped:/app/']);
+  t.is(r.code, 1);
+  t.is(r.stderr, refused);
+  t.false(existsSync(join(HOST_DIR, 'pwned')));
+  // The rest of the container is still there to copy: the shared bind, which holds the container's symlink.
+  t.is(await catOut('bindswap-stopped', '/shared/sub.old/secret'), 'bound');
+});
+
 test('cp of a host file named with a trailing slash: Docker\'s lstat line', async (t) => {
   const src = await scratchDir(t);
   await writeFile(join(src, 'plain'), 'x');
