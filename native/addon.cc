@@ -212,7 +212,7 @@ struct ProcessSpec {
   std::string cwd;
   std::string exec_name = "nbox-exec";
   // nbox-exec ERROR_FD COMMAND...: the fd number is written in by child_spawn.
-  char exec_fd_arg[16] = "";
+  char exec_fd_arg[CHILD_EXEC_ARG_MAX] = "";
   ProcessSpec() = default;
   ProcessSpec(const ProcessSpec &) = delete;
   ProcessSpec &operator=(const ProcessSpec &) = delete;

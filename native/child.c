@@ -24,6 +24,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -36,6 +38,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -92,41 +95,40 @@ struct child_ctx {
   int sync_fd; /* read end; POLLHUP once the parent is gone */
   int pid_fd;  /* join mode: where the joiner writes the command's pid, else -1 */
   int tty_fd;  /* -t: the pty's slave, for 0-2, else -1 */
-  char *command_stack; /* join mode: the top of the command's stack (spawn_stacks) */
   int bind_fds[MAX_BINDS];
 };
 
-/* The init, and in join mode the joiner and the command, run in nbox's own
- * memory, suspended as posix_spawn's child (CLONE_VM | CLONE_VFORK): no copy
- * of Node's page tables (20 ms of each start for a 480 MB test process here)
- * and no copy-on-write fault in Node afterwards, which on a VM costs more
- * than the rest of the join. nbox waits until the init has exec'd nbox-exec
- * (or failed), or the joiner has exited and the joiner until the command has
- * exec'd, so none outlives the stacks below, and no other code runs on them. */
+/* The init, and in join mode the joiner, run in nbox's own memory, suspended
+ * as posix_spawn's child (CLONE_VM | CLONE_VFORK): no copy of Node's page
+ * tables (20 ms of each start for a 480 MB test process here) and no
+ * copy-on-write fault in Node afterwards, which on a VM costs more than the
+ * rest of the join. Neither can be seen from a container while it does: the
+ * init is pid 1 of a namespace no other process is in yet, and the joiner's
+ * pid is the host's. nbox waits until the init has exec'd nbox-exec (or
+ * failed), or the joiner has exec'd it, so none outlives the stack below,
+ * and no other code runs on it. */
 #define SPAWN_STACK_SIZE (256 * 1024)
 #define SPAWN_GUARD_SIZE 4096
 
-struct spawn_stacks {
+struct spawn_stack {
   char *base;
   size_t size;
-  char *first_top; /* the init's, or the joiner's */
-  char *command_top;
+  char *top;
 };
 
 /* One spawn at a time (child_spawn): the dumpable flag it puts back is the whole process's. */
 static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Two stacks, each above a guard page: [guard][init or joiner][guard][command]. */
-static int spawn_stacks_map(struct spawn_stacks *stacks) {
-  stacks->size = 2 * (SPAWN_GUARD_SIZE + SPAWN_STACK_SIZE);
-  void *base = mmap(NULL, stacks->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+/* A stack above a guard page. */
+static int spawn_stack_map(struct spawn_stack *stack) {
+  stack->size = SPAWN_GUARD_SIZE + SPAWN_STACK_SIZE;
+  void *base = mmap(NULL, stack->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (base == MAP_FAILED) return -1;
-  stacks->base = base;
-  stacks->first_top = stacks->base + SPAWN_GUARD_SIZE + SPAWN_STACK_SIZE;
-  stacks->command_top = stacks->first_top + SPAWN_GUARD_SIZE + SPAWN_STACK_SIZE;
-  if (mprotect(stacks->base, SPAWN_GUARD_SIZE, PROT_NONE) < 0 || mprotect(stacks->first_top, SPAWN_GUARD_SIZE, PROT_NONE) < 0) {
+  stack->base = base;
+  stack->top = stack->base + stack->size;
+  if (mprotect(stack->base, SPAWN_GUARD_SIZE, PROT_NONE) < 0) {
     int saved = errno;
-    munmap(stacks->base, stacks->size);
+    munmap(stack->base, stack->size);
     return errno = saved, -1;
   }
   return 0;
@@ -552,7 +554,7 @@ static void set_credentials(struct child_ctx *ctx) {
   data[1].effective = data[1].permitted = (uint32_t)(keep >> 32);
   CHECK(ctx, syscall(SYS_capset, &hdr, data), STEP_CAPABILITIES, "capset", -1);
   /* The ids' change made the memory dumpable as fs.suid_dumpable says, and until the exec that memory is
-   * nbox's own (spawn_stacks): no process of the container's user may attach to it or read it. */
+   * nbox's own (spawn_stack): no process of the container's user may attach to it or read it. */
   CHECK(ctx, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), STEP_CAPABILITIES, "prctl", -1);
   /* A credential change clears the parent-death signal: set it again, then
    * make sure the parent did not die in between. */
@@ -656,15 +658,21 @@ static void setup_terminal(struct child_ctx *ctx) {
   CHECK(ctx, sendmsg(s->console_fd, &msg, MSG_NOSIGNAL), STEP_TERMINAL, "sendmsg", -1);
   close(master);
   close(s->console_fd);
-  CHECK(ctx, ioctl(slave, TIOCSCTTY, 0), STEP_TERMINAL, "ioctl", -1);
+  /* A joined command makes it its controlling terminal itself, in the session it starts (nbox-exec). */
+  if (s->join_pidfd < 0) CHECK(ctx, ioctl(slave, TIOCSCTTY, 0), STEP_TERMINAL, "ioctl", -1);
   ctx->tty_fd = slave;
 }
 
 /* The last exec goes through the sealed nbox-exec memfd, which finds and runs
  * the command: /proc/self/exe is never the host's node binary. The error pipe
- * stays open across that exec so nbox-exec can report a missing command. */
+ * stays open across that exec so nbox-exec can report a missing command; a
+ * joiner's pid pipe and sync pipe too, for the fork nbox-exec makes. */
 static void exec_command(struct child_ctx *ctx) {
   CHECK(ctx, fcntl(ctx->error_fd, F_SETFD, 0), STEP_EXEC, "fcntl", -1);
+  if (ctx->pid_fd >= 0) {
+    CHECK(ctx, fcntl(ctx->pid_fd, F_SETFD, 0), STEP_EXEC, "fcntl", -1);
+    CHECK(ctx, fcntl(ctx->sync_fd, F_SETFD, 0), STEP_EXEC, "fcntl", -1);
+  }
   syscall(SYS_execveat, ctx->spec->exec_fd, "", ctx->spec->exec_argv, ctx->spec->envp, AT_EMPTY_PATH);
   fail(ctx, STEP_EXEC, "execveat", errno, -1);
 }
@@ -798,17 +806,45 @@ static int open_container_null(void) {
   return fd;
 }
 
-/* The command joined into a running container, forked after setns so that it
- * is inside the PID namespace: the same credentials, filter, signals, fds and
- * exec helper as a container's init. The root is the container's (setns put
- * it there); cwd must exist and resolves inside it. */
-static void __attribute__((noreturn)) exec_main(struct child_ctx *ctx) {
+/* The init's start: its context, and the parent's ends of the pipes, which it closes. */
+struct init_start {
+  struct child_ctx ctx;
+  int parent_ends[2];
+};
+
+static int init_entry(void *arg) {
+  const struct init_start *start = arg;
+  struct child_ctx ctx = start->ctx;
+  close(start->parent_ends[0]);
+  close(start->parent_ends[1]);
+  child_main(&ctx);
+}
+
+/* The joiner (runc exec's nsexec): joins the container's cgroups, then every
+ * namespace of its init through the pidfd, and makes itself what the command
+ * will be: its terminal and stdio, cwd (resolved inside the root), syscall
+ * filter, credentials and signals. A PID namespace applies only to children,
+ * so the command is forked after that, and not from here: this process is
+ * nbox's memory (or the monitor's), and a process the container can see,
+ * stop and, with CAP_SYS_PTRACE, attach to must neither share it nor copy
+ * it. It execs the sealed nbox-exec, which forks the command from its own few
+ * kB (with CLONE_PARENT, as runc's stage-2: nbox is its parent, reaps it, and
+ * its parent-death signal is nbox's), passes the command's pid on and exits. */
+static int joiner_entry(void *arg) {
+  struct child_ctx *ctx = arg;
   const struct child_spec *s = ctx->spec;
-  if (!s->detach && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(ctx, STEP_PARENT_GONE, "prctl", errno, -1);
+  /* Until the exec, /proc/<pid>/exe is the host's node and the fds are nbox's:
+   * non-dumpable (runc does the same; CVE-2016-9962, CVE-2019-5736). The mm is
+   * nbox's own (spawn_stack): nbox makes it dumpable again once the exec is done. */
+  CHECK(ctx, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), STEP_SETNS, "prctl", -1);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(ctx, STEP_PARENT_GONE, "prctl", errno, -1);
   check_parent_alive(ctx);
+  close_other_fds(ctx);
+  join_cgroups(ctx, 0);
+  CHECK(ctx,
+        syscall(SYS_setns, s->join_pidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP),
+        STEP_SETNS, "setns", -1);
   close(s->join_pidfd);
-  close(ctx->pid_fd);
-  CHECK(ctx, setsid(), STEP_SETSID, "setsid", -1);
   CHECK(ctx, chdir("/"), STEP_SETNS, "chdir", -1);
   if (s->console_fd >= 0) setup_terminal(ctx);
   ctx->null_fd = -1;
@@ -824,70 +860,51 @@ static void __attribute__((noreturn)) exec_main(struct child_ctx *ctx) {
   become_command(ctx);
 }
 
-/* The init's start: its context, and the parent's ends of the pipes, which it closes. */
-struct init_start {
-  struct child_ctx ctx;
-  int parent_ends[2];
-};
+#define JOIN_START_TIMEOUT_MS 10000
 
-static int init_entry(void *arg) {
-  const struct init_start *start = arg;
-  struct child_ctx ctx = start->ctx;
-  close(start->parent_ends[0]);
-  close(start->parent_ends[1]);
-  child_main(&ctx);
-}
-
-static void __attribute__((noreturn)) join_main(struct child_ctx *ctx);
-
-/* The command's start (spawn_stacks): its own copy of the context, as it sets fields of it. */
-static int command_entry(void *arg) {
-  struct child_ctx ctx = *(const struct child_ctx *)arg;
-  exec_main(&ctx);
-}
-
-/* The joiner (runc exec's nsexec): joins the container's cgroups, then every
- * namespace of its init through the pidfd. A PID namespace applies only to
- * children, so the command is forked after setns, with CLONE_PARENT as runc's
- * stage-2: nbox is its parent (it reaps it, and its parent-death signal is
- * nbox's), and this process exits once it has passed the command's pid on. */
-static int joiner_entry(void *arg) {
-  join_main((struct child_ctx *)arg);
-}
-
-static void __attribute__((noreturn)) join_main(struct child_ctx *ctx) {
-  const struct child_spec *s = ctx->spec;
-  /* Until the command execs the helper, /proc/<pid>/exe is the host's node
-   * and the fds are nbox's: non-dumpable, a process in the container cannot
-   * open them (runc does the same; CVE-2016-9962, CVE-2019-5736). The mm is
-   * nbox's own (spawn_stacks): nbox makes it dumpable again once both are done. */
-  CHECK(ctx, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), STEP_SETNS, "prctl", -1);
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(ctx, STEP_PARENT_GONE, "prctl", errno, -1);
-  check_parent_alive(ctx);
-  close_other_fds(ctx);
-  join_cgroups(ctx, 0);
-  CHECK(ctx,
-        syscall(SYS_setns, s->join_pidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP),
-        STEP_SETNS, "setns", -1);
-  /* Detached, it is orphaned when this process exits and the host's init reaps
-   * it; else CLONE_PARENT makes it nbox's child, with this one's exit signal. */
-  int flags = CLONE_VM | CLONE_VFORK | (s->detach ? SIGCHLD : CLONE_PARENT);
-  int pid = clone(command_entry, ctx->command_stack, flags, ctx);
-  CHECK(ctx, pid, STEP_CLONE, "clone", -1);
-  pid_t joined = (pid_t)pid;
-  if (write(ctx->pid_fd, &joined, sizeof joined) != (ssize_t)sizeof joined) {
-    syscall(SYS_kill, joined, SIGKILL);
-    fail(ctx, STEP_CLONE, "write", errno ? errno : EIO, -1);
+/* Whether the error pipe has something to read (a message or EOF) within JOIN_START_TIMEOUT_MS. */
+static int error_pipe_ready(int fd) {
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long spent = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (spent >= JOIN_START_TIMEOUT_MS) return 0;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int n = poll(&pfd, 1, (int)(JOIN_START_TIMEOUT_MS - spent));
+    if (n > 0) return 1;
+    if (n == 0) return 0;
+    if (errno != EINTR) return 1; /* the read reports it */
   }
-  _exit(0);
 }
 
-/* Reaps a process that is ours (nbox's child), by pid. */
-static void reap_pid(pid_t pid);
+/* Whether pid is an unreaped child of this process in the PID namespace of the container whose init pidfd
+ * joined: the pid a joiner passes on comes through a pipe the command held too, before it exec'd. */
+static int is_joined_child(int pidfd, pid_t pid, int init_pidfd) {
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0) return 0;
+  char path[64], text[512];
+  snprintf(path, sizeof path, "/proc/self/fdinfo/%d", init_pidfd);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  text[n] = '\0';
+  const char *at = strstr(text, "\nPid:\t");
+  if (!at) return 0;
+  long init = strtol(at + 6, NULL, 10);
+  struct stat mine, theirs;
+  snprintf(path, sizeof path, "/proc/%ld/ns/pid", init);
+  if (init <= 0 || stat(path, &theirs) < 0) return 0;
+  snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)pid);
+  return stat(path, &mine) == 0 && mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino;
+}
 
 /* The end of a join, once the error pipe said how it went (got: what its
  * read returned): the joiner is reaped, and the command (nbox's child too)
- * is handed over as a pidfd, or reaped when it failed. */
+ * is handed over as a pidfd, or killed and reaped when it failed. */
 static int join_result(const struct child_spec *spec, int joiner_pidfd, int pid_fd, int sync_fd, ssize_t got, int read_errno,
                        struct child_error *msg, struct spawn_result *res, struct child_error *err) {
   pid_t joined = 0;
@@ -899,52 +916,55 @@ static int join_result(const struct child_spec *spec, int joiner_pidfd, int pid_
   while (waitid((idtype_t)P_PIDFD, (id_t)joiner_pidfd, &info, WEXITED) < 0 && errno == EINTR) {
   }
   close(joiner_pidfd);
+  close(sync_fd);
   if (got_pid != (ssize_t)sizeof joined) joined = 0;
-  int pidfd = -1;
+  res->mount_ns = -1;
   if (got == 0 && joined > 0 && spec->detach) {
     /* No child of ours: its pid may name another process by the time we look. */
-    close(sync_fd);
     res->pid = joined;
     res->pidfd = -1;
-    res->mount_ns = -1;
     return 0;
   }
-  if (got == 0 && joined > 0) {
-    /* Our unreaped child: its pid cannot be reused before we wait for it. */
+  /* Our unreaped child, its pid not reusable before we wait for it; checked to be that before it is
+   * signalled or waited for. A detached one is not ours to either. */
+  int pidfd = -1, open_errno = EIO;
+  if (joined > 0 && !spec->detach) {
     pidfd = (int)syscall(SYS_pidfd_open, joined, 0);
-    if (pidfd < 0) {
-      memset(msg, 0, sizeof *msg);
-      msg->step = STEP_CLONE;
-      msg->err = errno;
-      msg->index = -1;
-      copy_name(msg->syscall, sizeof msg->syscall, "pidfd_open");
-      got = -1;
+    open_errno = errno;
+    if (pidfd >= 0 && !is_joined_child(pidfd, joined, spec->join_pidfd)) {
+      close(pidfd);
+      pidfd = -1;
+      open_errno = ECHILD;
     }
-  } else if (got != (ssize_t)sizeof *msg) {
+  }
+  if (got == 0 && pidfd >= 0) {
+    res->pid = joined;
+    res->pidfd = pidfd;
+    return 0;
+  }
+  if (got != (ssize_t)sizeof *msg) {
     memset(msg, 0, sizeof *msg);
-    msg->step = got == 0 ? STEP_CLONE : STEP_EXEC;
-    msg->err = got < 0 ? read_errno : EIO;
     msg->index = -1;
-    copy_name(msg->syscall, sizeof msg->syscall, got == 0 ? "clone3" : "read");
-  }
-  close(sync_fd);
-  if (pidfd < 0) {
-    if (joined > 0 && !spec->detach) {
-      if (got != (ssize_t)sizeof *msg) syscall(SYS_kill, joined, SIGKILL);
-      reap_pid(joined);
+    if (got == 0) {
+      msg->step = STEP_CLONE;
+      msg->err = joined > 0 ? open_errno : EIO;
+      copy_name(msg->syscall, sizeof msg->syscall, joined > 0 ? "pidfd_open" : "clone");
+    } else {
+      msg->step = STEP_EXEC;
+      msg->err = got < 0 ? read_errno : EIO;
+      copy_name(msg->syscall, sizeof msg->syscall, read_errno == ETIMEDOUT ? "start" : "read");
     }
-    *err = *msg;
-    return -1;
   }
-  res->pid = joined;
-  res->pidfd = pidfd;
-  res->mount_ns = -1;
-  return 0;
-}
-static void reap_pid(pid_t pid) {
-  siginfo_t info;
-  while (waitid(P_PID, (id_t)pid, &info, WEXITED) < 0 && errno == EINTR) {
+  if (pidfd >= 0) {
+    /* Killed even when it reported its failure, after which it exits by itself: a message may come from a
+     * command the container took over before it exec'd. */
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR) {
+    }
+    close(pidfd);
   }
+  *err = *msg;
+  return -1;
 }
 
 int child_console_receive(int sock) {
@@ -1008,16 +1028,28 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
     goto clone_failed;
   }
 
-  /* nbox-exec's ERROR_FD argument: the number the child's error pipe has. */
-  put_decimal(spec->exec_fd_arg, (unsigned)error_pipe[1]);
+  /* nbox-exec's first argument: the number the child's error pipe has; a joiner's adds its pid and sync pipes
+   * and how to fork the command (exec-helper.c). */
+  char *arg = spec->exec_fd_arg;
+  arg += put_decimal(arg, (unsigned)error_pipe[1]);
+  if (join) {
+    *arg++ = ':';
+    arg += put_decimal(arg, (unsigned)pid_pipe[1]);
+    *arg++ = ':';
+    arg += put_decimal(arg, (unsigned)sync_pipe[0]);
+    *arg++ = ':';
+    if (!spec->detach) *arg++ = 'p';
+    if (spec->console_fd >= 0) *arg++ = 't';
+    *arg = '\0';
+  }
   /* The cgroup namespace comes after joining the container's cgroups, so it is rooted there. */
   int flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   if (spec->new_network && !spec->netns_path) flags |= CLONE_NEWNET;
   struct sock_fprog program = {.len = spec->filter_len, .filter = (struct sock_filter *)spec->filter};
   int pidfd = -1;
 
-  struct spawn_stacks stacks = {0};
-  if (spawn_stacks_map(&stacks) < 0) {
+  struct spawn_stack stack = {0};
+  if (spawn_stack_map(&stack) < 0) {
     int saved = errno;
     close(error_pipe[0]);
     close(error_pipe[1]);
@@ -1036,26 +1068,26 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
   long pid;
-  /* The children make this mm non-dumpable (join_main, set_credentials): it is ours again once they have
+  /* The children make this mm non-dumpable (joiner_entry, set_credentials): it is ours again once they have
    * exec'd. One spawn at a time, so that no other thread's puts it back under a child of this one. */
   pthread_mutex_lock(&spawn_lock);
   int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
   if (join) {
     struct child_ctx joiner = {.spec = spec, .filter = spec->filter ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0],
-                               .pid_fd = pid_pipe[1], .tty_fd = -1, .command_stack = stacks.command_top};
+                               .pid_fd = pid_pipe[1], .tty_fd = -1};
     /* The joiner's own fd table drops this end and the other pipes' (close_other_fds). */
-    pid = clone(joiner_entry, stacks.first_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &joiner, &pidfd);
+    pid = clone(joiner_entry, stack.top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &joiner, &pidfd);
   } else {
     struct init_start start = {
         .ctx = {.spec = spec, .filter = spec->filter ? &program : NULL, .error_fd = error_pipe[1], .sync_fd = sync_pipe[0], .pid_fd = -1, .tty_fd = -1},
         .parent_ends = {error_pipe[0], sync_pipe[1]},
     };
-    pid = clone(init_entry, stacks.first_top, flags | CLONE_VM | CLONE_VFORK | SIGCHLD, &start, &pidfd);
+    pid = clone(init_entry, stack.top, flags | CLONE_VM | CLONE_VFORK | SIGCHLD, &start, &pidfd);
   }
   int clone_errno = errno;
   if (dumpable > 0) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
   pthread_mutex_unlock(&spawn_lock);
-  munmap(stacks.base, stacks.size);
+  munmap(stack.base, stack.size);
   pthread_sigmask(SIG_SETMASK, &saved, NULL);
   close(error_pipe[1]);
   close(sync_pipe[0]);
@@ -1068,11 +1100,15 @@ int child_spawn(const struct child_spec *spec, struct spawn_result *res, struct 
     goto clone_failed;
   }
 
-  /* EOF on the error pipe means execve succeeded (the pipe is O_CLOEXEC). */
+  /* EOF on the error pipe means execve succeeded (the pipe is O_CLOEXEC). A joined command is in the container
+   * before it execs, where a process may stop it: nbox waits JOIN_START_TIMEOUT_MS at most, then kills it. */
   struct child_error msg;
   ssize_t got;
-  do got = read(error_pipe[0], &msg, sizeof msg);
-  while (got < 0 && errno == EINTR);
+  if (join && !error_pipe_ready(error_pipe[0])) got = -1, errno = ETIMEDOUT;
+  else {
+    do got = read(error_pipe[0], &msg, sizeof msg);
+    while (got < 0 && errno == EINTR);
+  }
   int read_errno = errno;
   close(error_pipe[0]);
   if (join) return join_result(spec, pidfd, pid_pipe[0], sync_pipe[1], got, read_errno, &msg, res, err);

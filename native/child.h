@@ -90,6 +90,9 @@ struct child_device {
   gid_t gid;
 };
 
+/* The size of child_spec.exec_fd_arg: a join's `E:P:S:pt`. */
+#define CHILD_EXEC_ARG_MAX 48
+
 struct child_spec {
   char *const *argv; /* NULL-terminated */
   char *const *envp; /* NULL-terminated */
@@ -141,7 +144,7 @@ struct child_spec {
    * clone, and argv[2...] is the container's command. */
   int exec_fd;
   char *const *exec_argv;
-  char *exec_fd_arg; /* at least 16 bytes */
+  char *exec_fd_arg; /* CHILD_EXEC_ARG_MAX bytes */
   /* Join mode (`exec`): a pidfd of a running container's init, whose
    * namespaces the command joins; rootfs, layers, binds and hostname are then
    * unused and cwd must exist. -1 creates a new container. */

@@ -1244,7 +1244,7 @@ static struct {
   struct health_result log[HEALTH_LOG_MAX], current;
   int nlog;
   struct child_spec spec;
-  char exec_fd_arg[16];
+  char exec_fd_arg[CHILD_EXEC_ARG_MAX];
   int timer_fd, init_pidfd, probe_pidfd, probe_out, timed_out;
   struct timespec run_start;
 } H = {.timer_fd = -1, .probe_pidfd = -1, .probe_out = -1};
@@ -1693,7 +1693,7 @@ int main(int argc, char **argv) {
   if (M.tmp_fd < 0) send_failed(-1, "monitor-store", "open", errno, -1);
 
   struct child_spec spec;
-  char exec_fd_arg[16] = "";
+  char exec_fd_arg[CHILD_EXEC_ARG_MAX] = "";
   build_spec(sections, n, &spec, exec_fd_arg);
   if (!spec.groups || !spec.binds || !spec.rlimits || !spec.exec_argv || !spec.devices) send_failed(-1, "monitor-spec", "calloc", ENOMEM, -1);
   /* A filter asked for and not decoded never runs the container unconfined. */

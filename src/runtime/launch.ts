@@ -219,6 +219,10 @@ export function startFailure(err: SysError, command: string): ContainerStartErro
     if (err.errnoName === 'EACCES' || err.errnoName === 'ENOEXEC' || err.errnoName === 'EISDIR') {
       return new ContainerStartError(`exec: "${command}": permission denied`, 126, err);
     }
+    // A joined command that neither exec'd nor failed in child.c's JOIN_START_TIMEOUT_MS: killed then.
+    if (err.syscall === 'start' && err.errnoName === 'ETIMEDOUT') {
+      return new ContainerStartError(`exec: "${command}": did not start in time: something in the container stopped it before its exec`, 126, err);
+    }
   }
   if (err.step === 'bind-mount' && err.syscall === 'fstatfs' && err.errnoName === 'EPERM') {
     return new ContainerStartError(`invalid mount path: '${err.path}' cannot be mounted because it is inside /proc`, 125, err);

@@ -102,6 +102,55 @@ test('CVE-2019-5736: a container process never gets a host executable behind /pr
   t.deepEqual(hostExecutables().map(sha256), before);
 });
 
+// A PATH of many missing directories before the real ones: the command's search for `true` takes long enough
+// (an execve per entry) that the attack stops it before its exec.
+const SLOW_PATH = `PATH=${Array.from({ length: 3000 }, (_, i) => `/nowhere${i}`).join(':')}:/bin`;
+
+test('exec and health probes: a container with CAP_SYS_PTRACE that stops each joined command before its exec never finds the runtime\'s memory in it', async (t) => {
+  const started = await cli(store.root, [
+    'run', '-d', '--cap-add', 'SYS_PTRACE', '-v', `${attacks}:/attacks:ro`, '--health-cmd', 'true', '--health-interval', '100ms',
+    '--health-start-period', '0s', 'bb', '/attacks', 'stop', '300', '1',
+  ]);
+  t.is(started.code, 0, started.stderr);
+  const id = started.stdout.trim();
+  try {
+    await waitForLog(id, 'ready');
+    await waitRunning(id);
+    for (let i = 0; i < 5; i++) {
+      const exec = await cli(store.root, ['exec', '-e', SLOW_PATH, id, 'true']);
+      t.is(exec.code, 0, exec.stderr);
+      const detached = await cli(store.root, ['exec', '-d', '-e', SLOW_PATH, id, 'true']);
+      t.is(detached.code, 0, detached.stderr);
+    }
+    writeFileSync(join(work, 'stop'), '');
+    t.is((await cli(store.root, ['cp', join(work, 'stop'), `${id}:/tmp/stop`])).code, 0);
+    const logs = await waitForLog(id, 'done');
+    t.regex(logs, /^caught [1-9]/m, 'the attack stopped joined commands');
+    // Before its exec a joined command is the sealed nbox-exec's image: never nbox's node, nor the monitor.
+    t.notRegex(logs, /^MAPPED /m);
+  } finally {
+    await cli(store.root, ['rm', '-f', id]);
+  }
+});
+
+test('an exec whose command the container stops before its exec fails after a bounded wait, its command killed, instead of hanging nbox', async (t) => {
+  const started = await cli(store.root, ['run', '-d', '-v', `${attacks}:/attacks:ro`, 'bb', '/attacks', 'stop', '300', '0']);
+  t.is(started.code, 0, started.stderr);
+  const id = started.stdout.trim();
+  try {
+    await waitForLog(id, 'ready');
+    await waitRunning(id);
+    const exec = await cli(store.root, ['exec', '-e', SLOW_PATH, id, 'true']);
+    t.is(exec.code, 126);
+    t.regex(exec.stderr, /did not start/);
+    t.is(exec.stderr.trim().split('\n').length, 1, exec.stderr);
+    // Only the attack itself is left in the container: the stopped command was killed and reaped.
+    t.is((await cli(store.root, ['top', id])).stdout.trim().split('\n').length, 2);
+  } finally {
+    await cli(store.root, ['rm', '-f', id]);
+  }
+});
+
 test('CVE-2019-16884: a volume over /proc/self/attr (or through an image link into /proc) is refused, the host dir untouched', async (t) => {
   const host = await mkdtemp(join(work, 'attr-'));
   const linked = await image(t, 'attrlink', async (rootfs) => {
