@@ -117,7 +117,7 @@ export function createOptions(body: CreateBody): { image: string; options: RunOp
     capDrop: host.CapDrop ?? undefined,
     privileged: host.Privileged ?? false,
     readOnly: host.ReadonlyRootfs ?? false,
-    securityOpt: host.SecurityOpt ?? undefined,
+    securityOpt: securityOpts(host.SecurityOpt),
     devices: (host.Devices ?? []).map((device) => device ?? { PathOnHost: '' }).map((d) => [d.PathOnHost, d.PathInContainer || d.PathOnHost, d.CgroupPermissions || 'rwm'].join(':')),
     deviceCgroupRules: host.DeviceCgroupRules ?? undefined,
     sysctls: Object.entries(host.Sysctls ?? {}).map(([key, value]) => `${key}=${value}`),
@@ -137,6 +137,18 @@ export function createOptions(body: CreateBody): { image: string; options: RunOp
 function stringList(value: string[] | string | null | undefined): string[] | undefined {
   if (value === null || value === undefined) return undefined;
   return typeof value === 'string' ? [value] : value;
+}
+
+// securityOpts are the options as Docker's daemon takes them: a seccomp profile is its JSON, which the docker CLI
+// read from the file it was given. A path is not read here: a client names no host file but a bind's source.
+function securityOpts(options: string[] | null | undefined): string[] | undefined {
+  for (const option of options ?? []) {
+    const profile = /^seccomp[=:](.*)$/s.exec(option)?.[1];
+    if (profile !== undefined && !['unconfined', 'builtin', ''].includes(profile) && !profile.startsWith('{')) {
+      throw new EngineError(400, `Decoding seccomp profile failed: invalid character '${profile.charAt(0)}' looking for beginning of value`);
+    }
+  }
+  return options ?? undefined;
 }
 
 /** entrypoint is the body's: null or [] keeps the image's, [""] clears it (the docker CLI's `--entrypoint ""`). */

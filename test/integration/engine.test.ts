@@ -80,6 +80,16 @@ test("bad requests get Docker's status and a one-line message, and the server go
   t.is((await request(socket, 'HEAD', '/_ping')).status, 200);
 });
 
+test('a seccomp profile comes as its JSON, as the docker CLI sends it: a host path in SecurityOpt is refused, never read', async (t) => {
+  const dir = await writeContext(t, { 'profile.json': '{"defaultAction":"SCMP_ACT_ALLOW"}' });
+  const path = join(dir, 'profile.json');
+  const refused = await request(socket, 'POST', `${V}/containers/create`, { Image: 'bb', HostConfig: { SecurityOpt: [`seccomp=${path}`] } });
+  t.deepEqual([refused.status, json<{ message: string }>(refused.body).message], [400, "Decoding seccomp profile failed: invalid character '/' looking for beginning of value"]);
+  const inline = await request(socket, 'POST', `${V}/containers/create`, { Image: 'bb', HostConfig: { SecurityOpt: ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}'] } });
+  t.is(inline.status, 201, inline.body);
+  t.is((await request(socket, 'DELETE', `${V}/containers/${json<{ Id: string }>(inline.body).Id}`)).status, 204);
+});
+
 test('run as the docker CLI runs it: attach before start loses no output, streams apart, --rm keeps the exit code', async (t) => {
   const id = await created({ Cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], HostConfig: { AutoRemove: true } });
   const attached = hijack(socket, 'POST', `${V}/containers/${id}/attach?stream=1&stdout=1&stderr=1`);
