@@ -216,7 +216,7 @@ function blobFile(digest: string): string {
 
 function checkedMember(name: unknown): string {
   const normal = typeof name === 'string' ? path.posix.normalize(name) : '';
-  if (normal === '' || normal.startsWith('../') || path.posix.isAbsolute(normal)) throw loadError(`invalid path in archive manifest: ${JSON.stringify(name)}`);
+  if (normal === '' || normal === '..' || normal.startsWith('../') || path.posix.isAbsolute(normal)) throw loadError(`invalid path in archive manifest: ${JSON.stringify(name)}`);
   return normal;
 }
 

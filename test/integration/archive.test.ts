@@ -144,6 +144,27 @@ test('an archive whose manifest names a layer it lacks fails on one line and lea
   t.deepEqual(await storeEntries(store.root), before);
 });
 
+test('a manifest naming a member outside the archive (.., ../x, an absolute path) fails on one line, nothing read there', async (t) => {
+  const dir = await scratch(t);
+  t.is((await cli(store.root, ['save', '-o', join(dir, 'bb.tar'), 'bb'])).code, 0);
+  const unpacked = join(dir, 'unpacked');
+  await mkdir(unpacked);
+  execFileSync('tar', ['-C', unpacked, '-xf', join(dir, 'bb.tar')]);
+  const manifest = JSON.parse(await readFile(join(unpacked, 'manifest.json'), 'utf8'));
+  const before = await storeEntries(store.root);
+  for (const member of ['..', '../x', 'a/../..', '/etc/passwd']) {
+    for (const field of ['Config', 'Layers']) {
+      const entry = { ...manifest[0], [field]: field === 'Layers' ? [member] : member };
+      await writeFile(join(unpacked, 'manifest.json'), JSON.stringify([entry]));
+      execFileSync('tar', ['-C', unpacked, '-cf', join(dir, 'out.tar'), '.']);
+      const loaded = await cli(store.root, ['load', '-i', join(dir, 'out.tar')]);
+      t.is(loaded.stderr, `nbox: load: invalid path in archive manifest: ${JSON.stringify(member)}\n`, `${field} ${member}`);
+      t.is(loaded.code, 1);
+    }
+  }
+  t.deepEqual(await storeEntries(store.root), before);
+});
+
 test('an image whose config has fields of the wrong JSON type is refused as it is loaded, on one line', async (t) => {
   const dir = await scratch(t);
   t.is((await cli(store.root, ['save', '-o', join(dir, 'bb.tar'), 'bb'])).code, 0);

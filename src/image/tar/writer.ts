@@ -36,7 +36,8 @@ const SMALL_FILE = 1 << 20;
 const YIELD_EVERY = 256;
 // A layer dir holds what a step wrote: its files are read without following a
 // symlink, and the walk descends only into what lstat saw as a directory.
-const READ_NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
+// Non-blocking: a FIFO swapped in for a file after its lstat must not hang the read (a regular file ignores it).
+const READ_NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 
 /** keepXattr tells whether an extended attribute belongs in an image: overlay
