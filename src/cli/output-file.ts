@@ -9,10 +9,11 @@ import { pipeline } from 'node:stream/promises';
 
 import { NboxError } from '../errors';
 import { openSpecial, resolveOutput } from '../api';
+import { pipeToStdout } from './stdout-pipe';
 
 /** writeOutput writes data to the file -o named, else to stdout. */
 export async function writeOutput(file: string | undefined, data: Readable): Promise<void> {
-  await (file ? writeOutputFile(file, data) : pipeline(data, process.stdout));
+  await (file ? writeOutputFile(file, data) : pipeToStdout(data));
 }
 
 // writeOutputFile writes data to the file the user named.

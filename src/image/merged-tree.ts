@@ -227,6 +227,17 @@ export class MergedTree {
   }
 }
 
+// What reading a path a walk saw fails with when it is gone or another file by then.
+const VANISHED = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'ESTALE']);
+
+/** changedWhileRead is err, or, when it says that a path the walk saw is gone or another file by now (a running
+ * container changed it), a copy error saying so of shown, rather than a system call on a path of nbox's own. */
+export function changedWhileRead(err: unknown, shown: string): unknown {
+  const code = err instanceof SysError ? err.errnoName : (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === undefined || !VANISHED.has(code)) return err;
+  return new NboxError('ERR_NBOX_COPY', `${shown} changed in the container while it was read: a path in it is gone or another file`, { cause: err });
+}
+
 function splitPath(path: string): string[] {
   return path.split('/').filter((name) => name !== '' && name !== '.');
 }

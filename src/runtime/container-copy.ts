@@ -17,7 +17,7 @@ import { basename, dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 
 import { NboxError, isErrno } from '../errors';
-import { MergedTree, type TreeEntry } from '../image/merged-tree';
+import { MergedTree, changedWhileRead, type TreeEntry } from '../image/merged-tree';
 import { PinnedDir } from '../image/pinned-dir';
 import { extractTar } from '../image/tar/archive';
 import { pathTar } from '../image/tar/writer';
@@ -225,7 +225,7 @@ export function archivePath(container: ContainerView, path: string, followLink =
   const tree = mergedView(placed.view);
   const entry = find(tree, placed, followLink, path);
   if (/\/\.?$/.test(path) && path !== '/' && !entry.stats.isDirectory()) throw new NboxError('ERR_NBOX_COPY', `not a directory: ${path}`);
-  return pathTar(tree, entry, /(^|\/)\.$/.test(path) || baseName(path) === '.' ? '.' : baseName(path));
+  return pathTar(tree, entry, /(^|\/)\.$/.test(path) || baseName(path) === '.' ? '.' : baseName(path), path);
 }
 
 /** CopyInOptions tunes how a tar lands in a container. */
@@ -308,7 +308,12 @@ function find(tree: MergedTree, placed: Placed, followLink: boolean, shown: stri
   // A trailing slash or `/.` asks for a directory: the last name is followed, as the kernel does.
   // A bound file's host name is not: the host file is opened as the user named it.
   const follow = !placed.file && (followLink || /\/\.?$/.test(absolute));
-  const entry = follow ? tree.stat(absolute) : tree.lstat(absolute);
+  let entry: TreeEntry | null;
+  try {
+    entry = follow ? tree.stat(absolute) : tree.lstat(absolute);
+  } catch (err) {
+    throw changedWhileRead(err, shown);
+  }
   if (!entry) throw new NboxError('ERR_NBOX_COPY', `Could not find the file ${shown} in container ${placed.view.ref}`);
   return entry;
 }

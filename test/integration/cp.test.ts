@@ -473,6 +473,19 @@ test('attack: a container that swapped its bound directory\'s source for a host 
   t.is(await catOut('bindswap-stopped', '/shared/sub.old/secret'), 'bound');
 });
 
+test('attack: a container swapping a directory and a symlink under cp makes each copy fail on one line, never a stack trace', async (t) => {
+  const made = await cli(store.root, ['run', '-d', '--name', 'cp-race', 'bb', 'sh', '-c',
+    'mkdir -p /r/dir && echo s > /r/dir/secret && ln -s /etc /r/link; while :; do mv /r/dir /r/a; mv /r/a /r/dir; mv /r/link /r/a; mv /r/a /r/link; done']);
+  t.is(made.code, 0, made.stderr);
+  t.teardown(async () => void (await cli(store.root, ['rm', '-f', 'cp-race'])));
+  const failures = new Set<string>();
+  for (let i = 0; i < 40; i++) {
+    const out = await cpToStdout(['cp-race:/r/a/secret', '-']);
+    if (out.code !== 0) failures.add(out.stderr.replace(/\/proc\/self\/fd\/\d+/g, '/proc/self/fd/N'));
+  }
+  for (const stderr of failures) t.regex(stderr, /^nbox: [^\n]*\n$/, stderr);
+});
+
 test('cp of a host file named with a trailing slash: Docker\'s lstat line', async (t) => {
   const src = await scratchDir(t);
   await writeFile(join(src, 'plain'), 'x');

@@ -76,7 +76,8 @@ function copyError(message: string): NboxError {
 // copyOut copies CONTAINER:path to dest (a local path, or - for the tar itself).
 async function copyOut(nbox: Nbox, container: string, path: string, dest: string, flags: CpFlags): Promise<void> {
   if (dest === '-') {
-    await pipeline(await nbox.copyFromContainer(container, path, { followLink: flags.followLink }), process.stdout);
+    const { pipeToStdout } = await import('../stdout-pipe');
+    await pipeToStdout(await nbox.copyFromContainer(container, path, { followLink: flags.followLink }));
     return;
   }
   const source = await nbox.statContainerPath(container, path, { followLink: flags.followLink });

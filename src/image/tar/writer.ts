@@ -12,7 +12,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 
 import { NboxError } from '../../errors';
 import { addon } from '../../sys/addon';
-import { MergedTree, OVERLAY_OPAQUE, isOpaqueDir, isWhiteout, type TreeEntry } from '../merged-tree';
+import { MergedTree, OVERLAY_OPAQUE, changedWhileRead, isOpaqueDir, isWhiteout, type TreeEntry } from '../merged-tree';
 import { PinnedDir } from '../pinned-dir';
 import { deviceNumbers } from './devices';
 import { BLOCK } from './header';
@@ -118,9 +118,19 @@ export function flattenedTar(tree: MergedTree): Readable {
 
 /** pathTar streams the merged view's entry top, and below it, as a tar whose entries start with
  * name (`docker cp` out of a container). */
-export function pathTar(tree: MergedTree, top: TreeEntry, name: string): Readable {
+export function pathTar(tree: MergedTree, top: TreeEntry, name: string, shown = top.path): Readable {
   const rename = (path: string) => (top.path === '/' ? `${name}${path === '/' ? '' : path}` : `${name}${path.slice(top.path.length)}`);
-  return stream().Readable.from(tarChunks(mergedEntries(tree, top, rename, true)), { objectMode: false });
+  return stream().Readable.from(changesReported(tarChunks(mergedEntries(tree, top, rename, true)), shown), { objectMode: false });
+}
+
+// changesReported passes chunks on; a path that a running container removed or swapped while the walk read it
+// fails the copy with that said, not with the system call on a path of nbox's own.
+async function* changesReported(chunks: AsyncGenerator<Buffer>, shown: string): AsyncGenerator<Buffer> {
+  try {
+    yield* chunks;
+  } catch (err) {
+    throw changedWhileRead(err, shown);
+  }
 }
 
 // mergedEntries lists top (when withTop) and what is below it in a merged view. Metadata is read
