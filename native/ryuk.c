@@ -314,7 +314,8 @@ int main(void) {
   long long deadline = now_ms() + connection_timeout;
   while (!terminated) {
     struct pollfd fds[MAX_CLIENTS + 1];
-    fds[0] = (struct pollfd){.fd = listener, .events = POLLIN};
+    /* With every slot taken the listener is not watched: its pending connection would wake poll at once, forever. */
+    fds[0] = (struct pollfd){.fd = listener, .events = nclients < MAX_CLIENTS ? POLLIN : 0};
     for (size_t i = 0; i < nclients; i++) fds[i + 1] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
     long long wait = nclients ? -1 : deadline - now_ms();
     if (nclients == 0 && wait <= 0) break;

@@ -4,9 +4,11 @@
 // and subnet are its own; its end removes what a failed test left.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Wait } from '../../src/api';
 import { serveEngine } from '../../src/engine/server';
@@ -90,4 +92,25 @@ test("Ryuk's protocol: an ACK per filter line, the labels of one line all requir
   const left = (await store.nbox.listContainers({ all: true })).map((c) => c.config.id);
   t.deepEqual([left.includes(both), left.includes(onlyA), left.includes(oneOff)], [false, true, false]);
   await store.nbox.removeContainer(onlyA);
+});
+
+test('Ryuk with every client slot taken leaves the next connection waiting without spinning on it', async (t) => {
+  const reaper = await store.nbox.run('testcontainers/ryuk:0.14.0', {
+    ports: [8080], volumes: [{ source: socket, target: '/var/run/docker.sock' }], env: ['RYUK_RECONNECTION_TIMEOUT=300ms'], autoRemove: true,
+    wait: Wait.forLog('Started'),
+  });
+  const port = await reaper.port(8080);
+  // Its 64 slots, and one more, which waits in the backlog.
+  const clients = await Promise.all(Array.from({ length: 65 }, () => new Promise<Socket>((resolve, reject) => {
+    const client = connect(port, '127.0.0.1', () => resolve(client)).once('error', reject);
+  })));
+  const pid = (await reaper.inspect()).State.Pid;
+  // Fields 14 and 15 of /proc/PID/stat: user and system time, in clock ticks (100 a second).
+  const cpuTicks = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ').slice(11, 13).reduce((sum, n) => sum + Number(n), 0);
+  const before = cpuTicks();
+  await sleep(1000);
+  const used = cpuTicks() - before;
+  t.true(used < 30, `${used} ticks of CPU in a second`);
+  for (const client of clients) client.destroy();
+  await until('the reaper done', async () => ((await store.nbox.listContainers({ all: true })).some((c) => c.config.id === reaper.id) ? undefined : true), 10000);
 });
