@@ -8,6 +8,7 @@
 #endif
 #include "child.h"
 #include "exec-search.h"
+#include "openat2.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -184,7 +185,7 @@ static int mkdir_all(const char *path, mode_t mode) {
 static int resolve_in_root(int rootfd, const char *path, int want_dir) {
   struct open_how how = {.flags = O_PATH | O_CLOEXEC | (want_dir ? O_DIRECTORY : 0),
                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-  return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+  return openat2_retrying(rootfd, path, &how);
 }
 
 /* Opens (O_PATH) an absolute path inside the container's root, making what is
@@ -414,7 +415,7 @@ static void write_sysctls(struct child_ctx *ctx) {
   for (size_t i = 0; i < s->nsysctls; i++) {
     struct open_how how = {.flags = O_WRONLY | O_TRUNC | O_CLOEXEC,
                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV};
-    int fd = (int)syscall(SYS_openat2, base, s->sysctls[2 * i], &how, sizeof how);
+    int fd = openat2_retrying(base, s->sysctls[2 * i], &how);
     CHECK(ctx, fd, STEP_SYSCTL, "openat2", (int)i);
     const char *value = s->sysctls[2 * i + 1];
     CHECK(ctx, write(fd, value, strlen(value)), STEP_SYSCTL, "write", (int)i);
@@ -614,7 +615,7 @@ static void setup_terminal(struct child_ctx *ctx) {
   CHECK(ctx, rootfd, STEP_TERMINAL, "open", -1);
   struct open_how how = {.flags = O_RDWR | O_NOCTTY | O_CLOEXEC,
                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-  int master = (int)syscall(SYS_openat2, rootfd, "/dev/pts/ptmx", &how, sizeof how);
+  int master = openat2_retrying(rootfd, "/dev/pts/ptmx", &how);
   CHECK(ctx, master, STEP_TERMINAL, "openat2", -1);
   close(rootfd);
   struct statfs fs;
@@ -795,7 +796,7 @@ static int open_container_null(void) {
   if (rootfd < 0) return -1;
   struct open_how how = {.flags = O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS};
-  int fd = (int)syscall(SYS_openat2, rootfd, "/dev/null", &how, sizeof how);
+  int fd = openat2_retrying(rootfd, "/dev/null", &how);
   close(rootfd);
   if (fd < 0) return -1;
   struct stat st;

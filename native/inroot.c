@@ -13,6 +13,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "openat2.h"
+
 #define IN_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
 
 static int openat2_fd(int dirfd, const char *path, unsigned long long flags, unsigned long long resolve) {
@@ -20,7 +22,7 @@ static int openat2_fd(int dirfd, const char *path, unsigned long long flags, uns
   memset(&how, 0, sizeof how);
   how.flags = flags;
   how.resolve = resolve;
-  return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  return openat2_retrying(dirfd, path, &how);
 }
 
 /* Closes fd (if any) keeping errno, and returns -1 with *failed set. */

@@ -2,7 +2,7 @@
 // out of the root, nothing but the planned regular file is opened, and stub
 // removal follows no symlink. openat2 needs no privilege: these run as anyone.
 import test, { type ExecutionContext } from 'ava';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +46,16 @@ test('openInRoot resolves absolute links and .. inside the root', (t) => {
   // ../../../host climbs to the root and stops there: root/host, which is not there.
   throwsErrno(t, () => addon().openInRoot(root, 'in/rel-out'), 'ENOENT');
   throwsErrno(t, () => addon().openInRoot(root, 'abs/secret'), 'ENOENT');
+});
+
+test('openInRoot resolves .. while other processes rename files: the kernel\'s EAGAIN for that is tried again', async (t) => {
+  const { root } = setup(t);
+  // Renames anywhere on the system make a ".." step under RESOLVE_IN_ROOT fail with EAGAIN.
+  const renamer = spawn(process.execPath, ['-e', 'const fs = require("fs"); fs.writeFileSync("a", ""); for (;;) { fs.renameSync("a", "b"); fs.renameSync("b", "a"); }'], { cwd: join(root, '..'), stdio: 'ignore' });
+  t.teardown(() => renamer.kill('SIGKILL'));
+  await new Promise((started) => setTimeout(started, 100));
+  for (let i = 0; i < 20000; i++) closeSync(addon().openInRoot(root, '/../../in/sub/../file'));
+  t.pass();
 });
 
 test('openInRoot with mkdir makes missing directories inside the root, and none through a link out of it', (t) => {
