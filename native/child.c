@@ -840,6 +840,10 @@ static int joiner_entry(void *arg) {
   CHECK(ctx, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), STEP_SETNS, "prctl", -1);
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(ctx, STEP_PARENT_GONE, "prctl", errno, -1);
   check_parent_alive(ctx);
+  /* A session of its own, with no controlling terminal, before anything of the container can see a process of
+   * it: the command forked from it would otherwise be in nbox's, with the caller's terminal to push input into
+   * (TIOCSTI) until its own setsid. */
+  CHECK(ctx, setsid(), STEP_SETSID, "setsid", -1);
   close_other_fds(ctx);
   join_cgroups(ctx, 0);
   CHECK(ctx,

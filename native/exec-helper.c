@@ -15,7 +15,10 @@
  * memory of nbox or its monitor (child.c, join_main). The joiner writes the
  * command's pid on PID_FD and exits. FLAGS: 'p', the command is nbox's child
  * (CLONE_PARENT) and dies with it (SYNC_FD hangs up when nbox is gone); 't',
- * stdin is its terminal, made the controlling one of its new session.
+ * stdin is its terminal, made the controlling one of a session it starts
+ * (else it stays in the joiner's, which has none). The fork runs under the
+ * container's syscall filter, which must allow clone (and setsid for 't'), as
+ * every profile that lets a shell run does.
  *
  * It is built without a C library (binding.gyp: -nostdlib): its own entry
  * point, system calls and the few string functions exec-search.h uses. Linked
@@ -177,8 +180,11 @@ static int fork_command(int error_fd, int pid_fd, int sync_fd, const char *flags
   }
   sys3(SYS_close, pid_fd, 0, 0);
   sys3(SYS_close, sync_fd, 0, 0);
-  if (result(sys3(SYS_setsid, 0, 0, 0)) < 0) return report(error_fd, STEP_SETSID, error_number, "setsid");
-  if (terminal && result(sys3(SYS_ioctl, 0, TIOCSCTTY, 0)) < 0) return report(error_fd, STEP_TERMINAL, error_number, "ioctl");
+  /* The joiner's session has no terminal; one for -t needs a session this process leads. */
+  if (terminal) {
+    if (result(sys3(SYS_setsid, 0, 0, 0)) < 0) return report(error_fd, STEP_SETSID, error_number, "setsid");
+    if (result(sys3(SYS_ioctl, 0, TIOCSCTTY, 0)) < 0) return report(error_fd, STEP_TERMINAL, error_number, "ioctl");
+  }
   return RUN_COMMAND;
 }
 
