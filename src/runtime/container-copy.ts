@@ -29,6 +29,7 @@ import { bindSourcesOf, hostDirMounts, type BindSource } from './container-mount
 import { etcBinds } from './etc-files';
 import { snapshotDirs } from './snapshot-layers';
 import { processStartTime } from '../sys/proc';
+import { isZeroTime } from './container-status';
 
 /** ContainerView is a container's file system: its upper dir over its image layers (topmost first),
  * and the host directories and files bound over parts of it. */
@@ -78,21 +79,25 @@ export async function containerView(store: Store, record: ContainerRecord, ref: 
   const image = await store.images.resolve(record.config.image);
   // The container's snapshots are lowers above its image's (container-snapshot.ts).
   const lowers = [...snapshotDirs(record.dir), ...(await store.layers.dirs(image.config))];
-  const pinned = pinnedMounts(mounts, recorded);
+  const pinned = pinnedMounts(mounts, recorded, !isZeroTime(record.state.startedAt));
   return { ref, upper: containerPaths(record.dir).upper, lowers, binds: withOwnFiles(record, pinned.binds, mounts, false), release: pinned.release };
 }
 
 // pinnedMounts opens the bound host directories (a bound file's directory) of a stopped container by the real
-// path its last start bound, or, never started, the real path now: one name at a time, never through a symlink,
-// which only the container can have put there since. A source gone from the host is left out.
-function pinnedMounts(mounts: ReturnType<typeof hostDirMounts>, recorded: Map<string, BindSource>): { binds: Bind[]; release(): void } {
+// path its last start bound, one name at a time, never through a symlink, which only the container can have put
+// there since. A volume's is in the store, out of the container's reach; a container that never started has
+// none to hold but the real path now. One that ran with no record of its binds (an older nbox's) may have put a
+// link on the path as configured: that path is walked as it is, so a link the user meant there fails the copy too.
+// A source gone from the host is left out.
+function pinnedMounts(mounts: ReturnType<typeof hostDirMounts>, recorded: Map<string, BindSource>, ran: boolean): { binds: Bind[]; release(): void } {
   const fds: number[] = [];
   const release = () => {
     for (const fd of fds.splice(0)) closeSync(fd);
   };
   try {
     const binds = mounts.flatMap((mount): Bind[] => {
-      const real = recorded.get(mount.target)?.source ?? realpathOrNull(mount.source);
+      const known = mount.type === 'bind' ? recorded.get(mount.target)?.source : undefined;
+      const real = known ?? (mount.type === 'bind' && ran ? posix.normalize(mount.source) : realpathOrNull(mount.source));
       if (real === null) return [];
       const isFile = recorded.get(mount.target)?.isFile ?? isNonDirectory(real);
       const fd = openWithoutSymlinks(isFile ? dirname(real) : real);

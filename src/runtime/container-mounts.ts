@@ -5,7 +5,7 @@
 // start turns them into the binds the child makes (launchMounts), a new
 // volume first getting the image's content at its path (copy-up).
 import { readFileSync } from 'node:fs';
-import { mkdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 
 import { NboxError } from '../errors';
@@ -154,8 +154,10 @@ const BIND_SOURCES = 'bind-sources.json';
 
 async function recordBindSources(containerDir: string, sources: BindSource[]): Promise<void> {
   const path = join(containerDir, BIND_SOURCES);
-  if (sources.length > 0) await writeFile(path, JSON.stringify(sources));
-  else await rm(path, { force: true });
+  if (sources.length === 0) return rm(path, { force: true });
+  // Whole or not at all: a record cut short reads as none.
+  await writeFile(`${path}.new`, JSON.stringify(sources));
+  await rename(`${path}.new`, path);
 }
 
 /** bindSourcesOf is what the container's last start recorded (recordBindSources); empty when it never started. */
@@ -192,12 +194,13 @@ export function containerMounts(record: ContainerRecord): MountInspect[] {
 }
 
 /** hostDirMounts are a container's binds and volumes as host paths bound at targets (what `cp` reads and writes through). */
-export function hostDirMounts(config: ContainerConfig, containerDir: string): { source: string; target: string; readonly: boolean }[] {
-  return recordedMounts(config).filter((m) => m.type !== 'tmpfs').map((m) => ({
+export function hostDirMounts(config: ContainerConfig, containerDir: string): { type: 'bind' | 'volume'; source: string; target: string; readonly: boolean }[] {
+  return recordedMounts(config).flatMap((m) => (m.type === 'tmpfs' ? [] : [{
+    type: m.type,
     source: m.type === 'volume' ? join(volumesDirOf(containerDir), m.source, '_data') : m.source,
     target: m.target,
     readonly: m.readonly,
-  }));
+  }]));
 }
 
 /** volumeNames are the volumes a container's mounts use; anonymousOnly: the ones it owns (`rm -v`). */

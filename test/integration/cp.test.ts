@@ -471,6 +471,13 @@ test('attack: a container that swapped its bound directory\'s source for a host 
   t.false(existsSync(join(HOST_DIR, 'pwned')));
   // The rest of the container is still there to copy: the shared bind, which holds the container's symlink.
   t.is(await catOut('bindswap-stopped', '/shared/sub.old/secret'), 'bound');
+  // A container an older nbox started has no record of its binds: the path as configured is walked, and refused alike.
+  await rm(join((await store.nbox.containerRecord('bindswap-stopped')).dir, 'bind-sources.json'));
+  const unrecorded = await cpToStdout(['bindswap-stopped:/app/secret', '-']);
+  t.is(unrecorded.stderr, refused);
+  t.false(unrecorded.tar.includes(SECRET));
+  t.is((await cli(store.root, ['cp', join(src, 'pwned'), 'bindswap-stopped:/app/'])).stderr, refused);
+  t.false(existsSync(join(HOST_DIR, 'pwned')));
 });
 
 test('attack: a container swapping a directory and a symlink under cp makes each copy fail on one line, never a stack trace', async (t) => {
