@@ -220,7 +220,8 @@ async function startOrphan(t: ExecutionContext, args: string[]): Promise<{ pid: 
 }
 
 async function waitGone(pid: number, startTime: number): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
+  // Killed through its cgroup, it may take a while to go on a loaded machine (a CI run's two test files at once).
+  for (let i = 0; i < 1000; i++) {
     if (processStartTime(pid) !== startTime) return true;
     await new Promise((r) => setTimeout(r, 10));
   }
