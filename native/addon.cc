@@ -461,29 +461,63 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   return out;
 }
 
-// join(spec): a command in a running container, joined through the pidfd of
-// its init (child.c's join mode); same result and errors as spawn.
+// join(spec): a promise of a command in a running container, joined through
+// the pidfd of its init (child.c's join mode); same result and errors as
+// spawn. Made on the thread pool: a command the container stops before its
+// exec holds the join for child.c's JOIN_START_TIMEOUT_MS, which must not
+// stop this process's loop (nbox serve's, a test harness's).
+class JoinWorker : public Napi::AsyncWorker {
+ public:
+  explicit JoinWorker(Napi::Env env) : Napi::AsyncWorker(env, "nbox:join"), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  // Reads the spec; false after throwing. Every buffer the child reads lives in this worker until it is done.
+  bool Read(Napi::Env env, Napi::Object o) {
+    if (!ReadProcessSpec(env, o, process_, spec_)) return false;
+    spec_.detach = o.Get("detach").ToBoolean().Value();
+    // A detached command has nobody to hold its terminal's master.
+    if (!spec_.detach && !console_.Open(env, o, spec_)) return false;
+    spec_.hostname = "";
+    spec_.rootfs = "";
+    spec_.join_pidfd = o.Get("pidfd").As<Napi::Number>().Int32Value();
+    return true;
+  }
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override { rc_ = child_spawn(&spec_, &res_, &err_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (rc_ < 0) {
+      deferred_.Reject(SysErrorValue(env, child_step_name(err_.step), err_.syscall, err_.err, StepPath(err_, spec_, {}, {}, {})));
+      return;
+    }
+    Napi::Value out = Spawned(env, res_, console_);
+    if (env.IsExceptionPending()) deferred_.Reject(env.GetAndClearPendingException().Value());
+    else deferred_.Resolve(out);
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  ProcessSpec process_;
+  child_spec spec_;
+  Console console_;
+  spawn_result res_;
+  child_error err_;
+  int rc_ = 0;
+};
+
 Napi::Value Join(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  Napi::Object o = info[0].As<Napi::Object>();
-  ProcessSpec process;
-  child_spec spec;
-  Console console;
-  if (!ReadProcessSpec(env, o, process, spec)) return env.Undefined();
-  spec.detach = o.Get("detach").ToBoolean().Value();
-  // A detached command has nobody to hold its terminal's master.
-  if (!spec.detach && !console.Open(env, o, spec)) return env.Undefined();
-  spec.hostname = "";
-  spec.rootfs = "";
-  spec.join_pidfd = o.Get("pidfd").As<Napi::Number>().Int32Value();
-
-  spawn_result res;
-  child_error err;
-  if (child_spawn(&spec, &res, &err) < 0) {
-    ThrowSysError(env, child_step_name(err.step), err.syscall, err.err, StepPath(err, spec, {}, {}, {}));
+  JoinWorker *join = new JoinWorker(env);
+  if (!join->Read(env, info[0].As<Napi::Object>())) {
+    delete join;
     return env.Undefined();
   }
-  return Spawned(env, res, console);
+  Napi::Promise promise = join->Promise();
+  join->Queue();
+  return promise;
 }
 
 // setWindowSize(fd, rows, cols): TIOCSWINSZ on a terminal (a container's pty master).

@@ -129,7 +129,7 @@ export async function startExec(ctx: ExecContext, ref: string, cmd: string[], op
       opened = openStdio(opts.detach ? 'ignore' : (opts.stdio ?? 'pipe'), { stdin: opts.stdin });
       guarded = guardStdio(opened.childFds);
     }
-    spawned = addon().join({
+    spawned = await addon().join({
       pidfd: init.pidfd,
       argv: cmd,
       env,

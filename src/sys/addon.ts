@@ -229,8 +229,8 @@ export interface Addon {
   /** Compiles a reduced seccomp profile to BPF with libseccomp: the struct sock_filter array. */
   compileSeccomp(input: { defaultAction: number; arches: string[]; rules: SeccompRule[] }): Buffer;
   /** Runs a command in a running container (its namespaces, cgroup, credentials and filter), as `runc exec`;
-   * the command is this process's child, returned as spawn's is. */
-  join(spec: JoinSpec): Spawned;
+   * the command is this process's child, returned as spawn's is, once it has exec'd (on the thread pool). */
+  join(spec: JoinSpec): Promise<Spawned>;
   /** Starts an nbox-monitor for container id; resolves once it is ready for its spec. With readyNetns it makes
    * the network namespace of a `--network none` container while it waits (off the start's path). */
   spawnMonitor(id: string, readyNetns: boolean): Promise<MonitorHello>;

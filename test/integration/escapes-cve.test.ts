@@ -150,6 +150,12 @@ test('an exec whose command the container stops before its exec fails after a bo
     t.is(exec.stderr.trim().split('\n').length, 1, exec.stderr);
     // Only the attack itself is left in the container: the stopped command was killed and reaped.
     t.is((await cli(store.root, ['top', id])).stdout.trim().split('\n').length, 2);
+    // Meanwhile the library's process goes on (nbox serve's, a harness's): the join waits on the thread pool.
+    const order: string[] = [];
+    const waiting = store.nbox.exec(id, ['true'], { env: [SLOW_PATH] }).then(() => order.push('exec'), () => order.push('exec'));
+    setTimeout(() => order.push('timer'), 1000);
+    await waiting;
+    t.deepEqual(order, ['timer', 'exec']);
   } finally {
     await cli(store.root, ['rm', '-f', id]);
   }
