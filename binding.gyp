@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "nbox",
-      "sources": ["native/addon.cc", "native/child.c", "native/inroot.c", "native/netlink.c", "native/nft-ports.c", "native/spawnfds.c", "native/tree.c", "native/wire.c", "native/seccomp.cc"],
+      "sources": ["native/addon.cc", "native/child.c", "native/inroot.c", "native/netlink.c", "native/nft-ports.c", "native/proc-stat.c", "native/spawnfds.c", "native/tree.c", "native/wire.c", "native/seccomp.cc"],
       "libraries": ["-lseccomp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],

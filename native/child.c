@@ -9,6 +9,7 @@
 #include "child.h"
 #include "exec-search.h"
 #include "openat2.h"
+#include "proc-stat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -891,12 +892,7 @@ static int is_joined_child(int pidfd, pid_t pid, int init_pidfd) {
   if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0) return 0;
   char path[64], text[512];
   snprintf(path, sizeof path, "/proc/self/fdinfo/%d", init_pidfd);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, text, sizeof text - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  text[n] = '\0';
+  if (proc_read_text(path, text, sizeof text) <= 0) return 0;
   const char *at = strstr(text, "\nPid:\t");
   if (!at) return 0;
   long init = strtol(at + 6, NULL, 10);

@@ -9,15 +9,20 @@
 #include <string.h>
 #include <unistd.h>
 
+ssize_t proc_read_text(const char *path, char *buf, size_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  if (n < 0) return -1;
+  buf[n] = '\0';
+  return n;
+}
+
 unsigned long long proc_start_time(pid_t pid, int live_only) {
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
+  if (proc_read_text(path, buf, sizeof buf) <= 0) return 0;
   /* The command (field 2) may hold spaces and parentheses: fields count from its last ')'. */
   char *at = strrchr(buf, ')');
   if (!at || at[1] != ' ') return 0;

@@ -144,13 +144,19 @@ test('an archive whose manifest names a layer it lacks fails on one line and lea
   t.deepEqual(await storeEntries(store.root), before);
 });
 
-test('a manifest naming a member outside the archive (.., ../x, an absolute path) fails on one line, nothing read there', async (t) => {
+// unpackedSave saves bb as a docker archive and unpacks it in a scratch dir, for a test to tamper with.
+async function unpackedSave(t: ExecutionContext) {
   const dir = await scratch(t);
   t.is((await cli(store.root, ['save', '-o', join(dir, 'bb.tar'), 'bb'])).code, 0);
   const unpacked = join(dir, 'unpacked');
   await mkdir(unpacked);
   execFileSync('tar', ['-C', unpacked, '-xf', join(dir, 'bb.tar')]);
   const manifest = JSON.parse(await readFile(join(unpacked, 'manifest.json'), 'utf8'));
+  return { dir, unpacked, manifest };
+}
+
+test('a manifest naming a member outside the archive (.., ../x, an absolute path) fails on one line, nothing read there', async (t) => {
+  const { dir, unpacked, manifest } = await unpackedSave(t);
   const before = await storeEntries(store.root);
   for (const member of ['..', '../x', 'a/../..', '/etc/passwd']) {
     for (const field of ['Config', 'Layers']) {
@@ -166,12 +172,7 @@ test('a manifest naming a member outside the archive (.., ../x, an absolute path
 });
 
 test('an image whose config has fields of the wrong JSON type is refused as it is loaded, on one line', async (t) => {
-  const dir = await scratch(t);
-  t.is((await cli(store.root, ['save', '-o', join(dir, 'bb.tar'), 'bb'])).code, 0);
-  const unpacked = join(dir, 'unpacked');
-  await mkdir(unpacked);
-  execFileSync('tar', ['-C', unpacked, '-xf', join(dir, 'bb.tar')]);
-  const manifest = JSON.parse(await readFile(join(unpacked, 'manifest.json'), 'utf8'));
+  const { dir, unpacked, manifest } = await unpackedSave(t);
   const config = JSON.parse(await readFile(join(unpacked, manifest[0].Config), 'utf8'));
   const before = await storeEntries(store.root);
   const cases: Array<[string, unknown, string]> = [
