@@ -5,7 +5,7 @@
 // start turns them into the binds the child makes (launchMounts), a new
 // volume first getting the image's content at its path (copy-up).
 import { readFileSync } from 'node:fs';
-import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 
 import { NboxError } from '../errors';
@@ -153,8 +153,9 @@ export interface BindSource {
 const BIND_SOURCES = 'bind-sources.json';
 
 async function recordBindSources(containerDir: string, sources: BindSource[]): Promise<void> {
+  // A container's mounts are fixed when it is made: one with no bind has never had a record to remove.
+  if (sources.length === 0) return;
   const path = join(containerDir, BIND_SOURCES);
-  if (sources.length === 0) return rm(path, { force: true });
   // Whole or not at all: a record cut short reads as none.
   await writeFile(`${path}.new`, JSON.stringify(sources));
   await rename(`${path}.new`, path);
