@@ -263,13 +263,13 @@ test('exec, whose open skips the sweep, still sweeps the orphan it names first: 
 });
 
 test('a RUN step that clears its parent-death signal dies at the next store open', async (t) => {
-  const context = await writeContext(t, { Dockerfile: 'FROM bb\nRUN --mount=type=bind,source=attacks,target=/attacks ["/attacks", "nopdeath", "300"]\n' });
+  const context = await writeContext(t, { Dockerfile: 'FROM bb\nRUN --mount=type=bind,source=attacks,target=/attacks ["/attacks", "nopdeath", "299"]\n' });
   await copyFile(attacks, join(context, 'attacks'));
   const child = spawnCli(store.root, ['build', context]);
   let pid = 0;
   for (let i = 0; i < 500 && !pid; i++) {
     await new Promise((r) => setTimeout(r, 20));
-    pid = findProcess('/attacks');
+    pid = findProcess(['/attacks', 'nopdeath', '299']); // 299: no other test's /attacks runs that
   }
   t.true(pid > 0);
   t.teardown(() => {
@@ -286,11 +286,14 @@ test('a RUN step that clears its parent-death signal dies at the next store open
   t.true(await waitGone(pid, startTime));
 });
 
-function findProcess(exe: string): number {
+// findProcess is the pid of the process whose command line is argv: a whole one, as another test file's
+// container may run /attacks at the same time.
+function findProcess(argv: string[]): number {
+  const wanted = `${argv.join('\0')}\0`;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0] === exe) return Number(entry);
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8') === wanted) return Number(entry);
     } catch {
       // Gone.
     }
