@@ -14,7 +14,7 @@ const HOST_CONFIG: Record<string, JsonKind> = {
   ExtraHosts: 'strings', Dns: 'strings', DnsSearch: 'strings', DnsOptions: 'strings', VolumesFrom: 'strings', CapAdd: 'strings',
   CapDrop: 'strings', Privileged: 'bool', ReadonlyRootfs: 'bool', SecurityOpt: 'strings', Devices: 'objects',
   DeviceCgroupRules: 'strings', Sysctls: 'string map', GroupAdd: 'strings', Tmpfs: 'string map', Init: 'bool',
-  RestartPolicy: 'object', LogConfig: 'object',
+  RestartPolicy: 'object', LogConfig: 'object', PidMode: 'string', IpcMode: 'string', UTSMode: 'string',
 };
 
 /** checkCreateBody refuses (400) a body whose known fields have the wrong JSON type. */

@@ -59,6 +59,9 @@ interface HostConfig extends ResourceFields {
   DnsSearch?: string[] | null;
   DnsOptions?: string[] | null;
   LogConfig?: { Type?: string; Config?: Record<string, string> | null } | null;
+  PidMode?: string;
+  IpcMode?: string;
+  UTSMode?: string;
 }
 
 /** ResourceFields are HostConfig's limits, under Docker's names. */
@@ -91,6 +94,7 @@ export function createOptions(body: CreateBody): { image: string; options: RunOp
   checkCreateBody(body as Record<string, unknown>);
   if (!body.Image) throw new EngineError(400, 'config: image is required');
   const host = body.HostConfig ?? {};
+  checkNamespaceModes(host);
   const options: RunOptions = {
     cmd: stringList(body.Cmd),
     entrypoint: entrypoint(body.Entrypoint),
@@ -137,6 +141,19 @@ export function createOptions(body: CreateBody): { image: string; options: RunOp
 function stringList(value: string[] | string | null | undefined): string[] | undefined {
   if (value === null || value === undefined) return undefined;
   return typeof value === 'string' ? [value] : value;
+}
+
+// The namespace modes a container may have: its own PID, IPC and UTS namespaces (Docker's defaults). One that
+// shares the host's or another container's is refused, not ignored: the container would be other than asked.
+const NAMESPACE_MODES: Record<'PidMode' | 'IpcMode' | 'UTSMode', string[]> = { PidMode: [''], IpcMode: ['', 'private', 'shareable'], UTSMode: [''] };
+
+function checkNamespaceModes(host: HostConfig): void {
+  for (const [field, allowed] of Object.entries(NAMESPACE_MODES) as Array<[keyof typeof NAMESPACE_MODES, string[]]>) {
+    const mode = host[field];
+    if (mode !== undefined && !allowed.includes(mode)) {
+      throw new EngineError(400, `${field} ${JSON.stringify(mode)} is not supported: a container has a namespace of its own`);
+    }
+  }
 }
 
 // securityOpts are the options as Docker's daemon takes them: a seccomp profile is its JSON, which the docker CLI

@@ -90,6 +90,16 @@ test('a seccomp profile comes as its JSON, as the docker CLI sends it: a host pa
   t.is((await request(socket, 'DELETE', `${V}/containers/${json<{ Id: string }>(inline.body).Id}`)).status, 204);
 });
 
+test("a container's own PID, IPC and UTS namespaces: a mode that shares another's is refused, not ignored", async (t) => {
+  for (const [field, mode] of [['PidMode', 'host'], ['IpcMode', 'host'], ['UTSMode', 'host'], ['PidMode', 'container:other']]) {
+    const refused = await request(socket, 'POST', `${V}/containers/create`, { Image: 'bb', HostConfig: { [field]: mode } });
+    t.deepEqual([refused.status, json<{ message: string }>(refused.body).message], [400, `${field} "${mode}" is not supported: a container has a namespace of its own`]);
+  }
+  const defaults = await request(socket, 'POST', `${V}/containers/create`, { Image: 'bb', HostConfig: { PidMode: '', IpcMode: 'private', UTSMode: '' } });
+  t.is(defaults.status, 201, defaults.body);
+  t.is((await request(socket, 'DELETE', `${V}/containers/${json<{ Id: string }>(defaults.body).Id}`)).status, 204);
+});
+
 test('run as the docker CLI runs it: attach before start loses no output, streams apart, --rm keeps the exit code', async (t) => {
   const id = await created({ Cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], HostConfig: { AutoRemove: true } });
   const attached = hijack(socket, 'POST', `${V}/containers/${id}/attach?stream=1&stdout=1&stderr=1`);
