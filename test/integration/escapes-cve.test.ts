@@ -68,31 +68,39 @@ async function waitForLog(id: string, text: string): Promise<string> {
   return (await cli(store.root, ['logs', id])).stdout;
 }
 
+/** startAttack runs /attacks detached with args (run options, then the attack's own) and waits until it is ready. */
+async function startAttack(t: ExecutionContext, options: string[], attack: string[]): Promise<string> {
+  const started = await cli(store.root, ['run', '-d', ...options, '-v', `${attacks}:/attacks:ro`, 'bb', '/attacks', ...attack]);
+  t.is(started.code, 0, started.stderr);
+  const id = started.stdout.trim();
+  await waitForLog(id, 'ready');
+  await waitRunning(id);
+  return id;
+}
+
+/** endAttack ends a looping attack and returns its log. The /tmp/stop it ends on is put in by cp, not by an exec:
+ * the init ends on it, and the kernel would kill an exec still in the namespace then. */
+async function endAttack(t: ExecutionContext, id: string): Promise<string> {
+  const stop = join(work, 'stop');
+  writeFileSync(stop, '');
+  const copied = await cli(store.root, ['cp', stop, `${id}:/tmp/stop`]);
+  t.is(copied.code, 0, copied.stderr);
+  return waitForLog(id, 'done');
+}
+
 test('CVE-2019-5736: a container process never gets a host executable behind /proc/PID/exe of exec or of health probes', async (t) => {
   const before = hostExecutables().map(sha256);
   // The attacker is the container's init: it takes an O_PATH fd of every other process's exe it can
   // open and keeps trying to reopen it for writing, while exec and the monitor's probes join the container.
-  const started = await cli(store.root, [
-    'run', '-d', '-v', `${attacks}:/attacks:ro`, '--health-cmd', 'true', '--health-interval', '100ms', '--health-start-period', '0s',
-    'bb', '/attacks', 'exe', '300',
-  ]);
-  t.is(started.code, 0, started.stderr);
-  const id = started.stdout.trim();
+  const id = await startAttack(t, ['--health-cmd', 'true', '--health-interval', '100ms', '--health-start-period', '0s'], ['exe', '300']);
   try {
-    await waitForLog(id, 'ready');
-    await waitRunning(id);
     for (let i = 0; i < 4; i++) {
       const exec = await cli(store.root, ['exec', id, 'true']);
       t.is(exec.code, 0, exec.stderr);
       const detached = await cli(store.root, ['exec', '-d', id, 'sleep', '0.2']);
       t.is(detached.code, 0, detached.stderr);
     }
-    // Put in by cp, not by an exec: the init ends on it, and the kernel would kill an exec still in the namespace then.
-    const stop = join(work, 'stop');
-    writeFileSync(stop, '');
-    const copied = await cli(store.root, ['cp', stop, `${id}:/tmp/stop`]);
-    t.is(copied.code, 0, copied.stderr);
-    const logs = await waitForLog(id, 'done');
+    const logs = await endAttack(t, id);
     t.regex(logs, /^ready$/m);
     t.regex(logs, /^done$/m, 'the attack ran to its end');
     t.notRegex(logs, /^(SAW|OPENED) /m, 'no host executable was reachable');
@@ -107,15 +115,9 @@ test('CVE-2019-5736: a container process never gets a host executable behind /pr
 const SLOW_PATH = `PATH=${Array.from({ length: 3000 }, (_, i) => `/nowhere${i}`).join(':')}:/bin`;
 
 test('exec and health probes: a container with CAP_SYS_PTRACE that stops each joined command before its exec never finds the runtime\'s memory in it', async (t) => {
-  const started = await cli(store.root, [
-    'run', '-d', '--cap-add', 'SYS_PTRACE', '-v', `${attacks}:/attacks:ro`, '--health-cmd', 'true', '--health-interval', '100ms',
-    '--health-start-period', '0s', 'bb', '/attacks', 'stop', '300', '1',
-  ]);
-  t.is(started.code, 0, started.stderr);
-  const id = started.stdout.trim();
+  const health = ['--health-cmd', 'true', '--health-interval', '100ms', '--health-start-period', '0s'];
+  const id = await startAttack(t, ['--cap-add', 'SYS_PTRACE', ...health], ['stop', '300', '1']);
   try {
-    await waitForLog(id, 'ready');
-    await waitRunning(id);
     for (let i = 0; i < 5; i++) {
       const exec = await cli(store.root, ['exec', '-e', SLOW_PATH, id, 'true']);
       t.is(exec.code, 0, exec.stderr);
@@ -124,9 +126,7 @@ test('exec and health probes: a container with CAP_SYS_PTRACE that stops each jo
       // From a terminal, as a user types it: the command is never in nbox's session, with its terminal to push keys into.
       execFileSync('script', ['-qec', `${process.execPath} -- ${CLI} exec -e ${SLOW_PATH} ${id} true`, '/dev/null'], { env: { ...process.env, NBOX_ROOT: store.root }, stdio: 'ignore' });
     }
-    writeFileSync(join(work, 'stop'), '');
-    t.is((await cli(store.root, ['cp', join(work, 'stop'), `${id}:/tmp/stop`])).code, 0);
-    const logs = await waitForLog(id, 'done');
+    const logs = await endAttack(t, id);
     t.regex(logs, /^caught [1-9]/m, 'the attack stopped joined commands');
     // Before its exec a joined command is the sealed nbox-exec's image: never nbox's node, nor the monitor; and
     // it has no controlling terminal.
@@ -138,12 +138,8 @@ test('exec and health probes: a container with CAP_SYS_PTRACE that stops each jo
 
 test('an exec whose command the container stops before its exec fails after a bounded wait, its command killed, instead of hanging nbox', async (t) => {
   // CAP_SYS_PTRACE only to tell a command before its exec from one after (/proc/PID/exe), which it lets go.
-  const started = await cli(store.root, ['run', '-d', '--cap-add', 'SYS_PTRACE', '-v', `${attacks}:/attacks:ro`, 'bb', '/attacks', 'stop', '300', '0']);
-  t.is(started.code, 0, started.stderr);
-  const id = started.stdout.trim();
+  const id = await startAttack(t, ['--cap-add', 'SYS_PTRACE'], ['stop', '300', '0']);
   try {
-    await waitForLog(id, 'ready');
-    await waitRunning(id);
     // The attack may miss a command (on a loaded machine), which then runs: tried until one is caught.
     let exec = await cli(store.root, ['exec', '-e', SLOW_PATH, id, 'true']);
     for (let tries = 1; tries < 10 && exec.code === 0; tries++) exec = await cli(store.root, ['exec', '-e', SLOW_PATH, id, 'true']);
